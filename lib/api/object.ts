@@ -1,0 +1,62 @@
+/**
+ * The shapes every stored Kubernetes object shares. Kind-specific schemas in
+ * lib/api/<group>/<version>/ refine these; the store and the generic REST
+ * path only rely on what is here.
+ */
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: string;
+  fieldsV1?: Record<string, unknown>;
+  subresource?: string;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  managedFields?: ManagedFieldsEntry[];
+  [extra: string]: unknown;
+}
+
+/** Any object as stored: apiVersion, kind, metadata and whatever else the kind has. */
+export interface KObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+/** Where an object lives: `namespace` is '' for cluster-scoped resources. */
+export interface ObjectKey {
+  /** Plural resource name, e.g. `pods`, `deployments` (unique across the groups kumo serves). */
+  resource: string;
+  namespace: string;
+  name: string;
+}
+
+export function keyString(key: ObjectKey): string {
+  return key.namespace ? `${key.resource}/${key.namespace}/${key.name}` : `${key.resource}/${key.name}`;
+}

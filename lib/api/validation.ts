@@ -1,0 +1,96 @@
+/**
+ * Name and label rules with Kubernetes' own messages
+ * (k8s.io/apimachinery/pkg/util/validation), so errors read as users know them.
+ */
+import { fieldErrors, type FieldError } from './field-errors.js';
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+export const dns1123LabelMessage =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+export const dns1123SubdomainMessage =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+export function dns1123Label(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 63) errs.push('must be no more than 63 characters');
+  if (!LABEL.test(value)) errs.push(dns1123LabelMessage);
+  return errs;
+}
+
+export function dns1123Subdomain(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 253) errs.push('must be no more than 253 characters');
+  if (!SUBDOMAIN.test(value)) errs.push(dns1123SubdomainMessage);
+  return errs;
+}
+
+/** Label and annotation keys: an optional DNS subdomain prefix and a name. */
+export function qualifiedName(value: string): string[] {
+  const parts = value.split('/');
+  let name = value;
+  const errs: string[] = [];
+  if (parts.length === 2) {
+    const [prefix, rest] = parts as [string, string];
+    name = rest;
+    if (prefix.length === 0) errs.push('prefix part must be non-empty');
+    else errs.push(...dns1123Subdomain(prefix).map((e) => `prefix part ${e}`));
+  } else if (parts.length > 2) {
+    return [
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    ];
+  }
+  if (name.length === 0) errs.push('name part must be non-empty');
+  else if (name.length > 63) errs.push('name part must be no more than 63 characters');
+  if (name.length > 0 && !QUALIFIED_NAME.test(name)) {
+    errs.push(
+      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+    );
+  }
+  return errs;
+}
+
+export function labelValue(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 63) errs.push('must be no more than 63 characters');
+  if (!LABEL_VALUE.test(value)) {
+    errs.push(
+      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+    );
+  }
+  return errs;
+}
+
+export function ianaServiceName(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 15) errs.push('must be no more than 15 characters');
+  if (!IANA_SVC_NAME.test(value)) errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  else if (!/[a-z]/.test(value)) errs.push('must contain at least one letter (a-z)');
+  else if (value.includes('--')) errs.push('must not contain consecutive hyphens');
+  return errs;
+}
+
+export function validateLabels(labels: Record<string, string> | null | undefined, field: string): FieldError[] {
+  const out: FieldError[] = [];
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    for (const msg of qualifiedName(k)) out.push(fieldErrors.invalid(field, k, msg));
+    if (typeof v !== 'string') out.push(fieldErrors.typeInvalid(`${field}[${k}]`, v, 'must be a string'));
+    else for (const msg of labelValue(v)) out.push(fieldErrors.invalid(field, v, msg));
+  }
+  return out;
+}
+
+export function validateAnnotations(annotations: Record<string, string> | null | undefined, field: string): FieldError[] {
+  const out: FieldError[] = [];
+  let total = 0;
+  for (const [k, v] of Object.entries(annotations ?? {})) {
+    for (const msg of qualifiedName(k.toLowerCase())) out.push(fieldErrors.invalid(field, k, msg));
+    total += k.length + (typeof v === 'string' ? v.length : 0);
+  }
+  if (total > 256 * 1024) out.push({ type: 'FieldValueTooLong', field, message: `Too long: may not be more than 262144 bytes` });
+  return out;
+}

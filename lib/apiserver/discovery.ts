@@ -1,0 +1,128 @@
+/**
+ * API discovery documents, both forms kubectl understands: the legacy
+ * APIVersions / APIGroupList / APIResourceList and the aggregated
+ * apidiscovery.k8s.io/v2 lists (which need their exact content type).
+ */
+import { resourceTypes, type ResourceType } from '../api/registry.js';
+
+export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+function verbs(rt: ResourceType): string[] {
+  return ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+}
+
+const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: string; verbs: string[] }> = {
+  status: { group: '', version: '', kind: '', verbs: ['get', 'patch', 'update'] },
+  scale: { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] },
+  binding: { group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
+  eviction: { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+  log: { group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
+  exec: { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  attach: { group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+  portforward: { group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+  proxy: { group: '', version: 'v1', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+};
+
+/** The group/versions served, in discovery order (core first). */
+export function groupVersions(): { group: string; version: string }[] {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const t of resourceTypes) seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
+  return [...seen.values()];
+}
+
+export function apiVersions() {
+  return { kind: 'APIVersions', apiVersion: 'v1', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }] };
+}
+
+function apiGroup(group: string) {
+  const versions = groupVersions()
+    .filter((gv) => gv.group === group)
+    .map((gv) => ({ groupVersion: `${group}/${gv.version}`, version: gv.version }));
+  return versions.length === 0 ? undefined : { name: group, versions, preferredVersion: versions[0]! };
+}
+
+export function apiGroupList() {
+  const groups = [...new Set(groupVersions().map((gv) => gv.group))].filter((g) => g !== '');
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => apiGroup(g)!) };
+}
+
+export function apiGroupDocument(group: string) {
+  const g = apiGroup(group);
+  return g ? { kind: 'APIGroup', apiVersion: 'v1', ...g } : undefined;
+}
+
+export function apiResourceList(group: string, version: string) {
+  const types = resourceTypes.filter((t) => t.group === group && t.version === version);
+  if (types.length === 0) return undefined;
+  const resources: Record<string, unknown>[] = [];
+  for (const t of types) {
+    resources.push({
+      name: t.resource,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: verbs(t),
+      ...(t.shortNames.length ? { shortNames: [...t.shortNames] } : {}),
+      ...(t.categories.length ? { categories: [...t.categories] } : {}),
+      storageVersionHash: '',
+    });
+    for (const sub of t.subresources) {
+      const info = SUBRESOURCE_KINDS[sub]!;
+      resources.push({
+        name: `${t.resource}/${sub}`,
+        singularName: '',
+        namespaced: t.namespaced,
+        ...(info.group ? { group: info.group, version: info.version } : {}),
+        kind: info.kind || t.kind,
+        verbs: info.verbs,
+      });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+/** apidiscovery.k8s.io/v2 APIGroupDiscoveryList for /api (core) or /apis (named groups). */
+export function aggregatedDiscovery(core: boolean) {
+  const byGroup = new Map<string, ResourceType[]>();
+  for (const t of resourceTypes) {
+    if ((t.group === '') !== core) continue;
+    const list = byGroup.get(t.group) ?? [];
+    list.push(t);
+    byGroup.set(t.group, list);
+  }
+  const items = [...byGroup.entries()].map(([group, types]) => {
+    const versions = [...new Set(types.map((t) => t.version))].map((version) => ({
+      version,
+      freshness: 'Current',
+      resources: types
+        .filter((t) => t.version === version)
+        .map((t) => ({
+          resource: t.resource,
+          responseKind: { group: t.group, version: t.version, kind: t.kind },
+          scope: t.namespaced ? 'Namespaced' : 'Cluster',
+          singularResource: t.singular,
+          verbs: verbs(t),
+          ...(t.shortNames.length ? { shortNames: [...t.shortNames] } : {}),
+          ...(t.categories.length ? { categories: [...t.categories] } : {}),
+          ...(t.subresources.length
+            ? {
+                subresources: t.subresources.map((sub) => {
+                  const info = SUBRESOURCE_KINDS[sub]!;
+                  return {
+                    subresource: sub,
+                    responseKind: { group: info.group || t.group, version: info.version || t.version, kind: info.kind || t.kind },
+                    verbs: info.verbs,
+                  };
+                }),
+              }
+            : {}),
+        })),
+    }));
+    return { metadata: { name: group, creationTimestamp: null }, versions };
+  });
+  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
+}
+
+export function wantsAggregated(accept: string | undefined): boolean {
+  return (accept ?? '').includes('as=APIGroupDiscoveryList') && (accept ?? '').includes('v=v2');
+}

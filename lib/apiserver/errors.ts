@@ -1,0 +1,175 @@
+import type { FieldError } from '../api/field-errors.js';
+
+export type { FieldError } from '../api/field-errors.js';
+
+/**
+ * The one error type the API server answers with, shaped exactly like
+ * Kubernetes' metav1.Status (k8s.io/apimachinery/pkg/api/errors), since
+ * kubectl prints `Error from server (<reason>): <message>` from it.
+ */
+
+export type StatusReason =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Gone'
+  | 'Invalid'
+  | 'RequestEntityTooLarge'
+  | 'UnsupportedMediaType'
+  | 'MethodNotAllowed'
+  | 'NotAcceptable'
+  | 'TooManyRequests'
+  | 'Timeout'
+  | 'ServiceUnavailable'
+  | 'InternalError'
+  | 'Expired';
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never> | { resourceVersion?: string };
+  status: 'Success' | 'Failure';
+  message?: string;
+  reason?: StatusReason;
+  details?: StatusDetails;
+  code: number;
+}
+
+/** Identifies the resource an error is about: `kind` holds the plural resource name, as Kubernetes' qualifiedResource does. */
+export interface ResourceRef {
+  group: string;
+  resource: string;
+}
+
+function qualified(ref: ResourceRef): string {
+  return ref.group ? `${ref.resource}.${ref.group}` : ref.resource;
+}
+
+export class StatusError extends Error {
+  override name = 'StatusError';
+  constructor(
+    readonly code: number,
+    readonly reason: StatusReason,
+    message: string,
+    readonly details?: StatusDetails,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  toStatus(): Status {
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      ...(this.details ? { details: this.details } : {}),
+      code: this.code,
+    };
+  }
+
+  static notFound(ref: ResourceRef, name: string): StatusError {
+    return new StatusError(404, 'NotFound', `${qualified(ref)} "${name}" not found`, {
+      name,
+      ...(ref.group ? { group: ref.group } : {}),
+      kind: ref.resource,
+    });
+  }
+
+  static alreadyExists(ref: ResourceRef, name: string): StatusError {
+    return new StatusError(409, 'AlreadyExists', `${qualified(ref)} "${name}" already exists`, {
+      name,
+      ...(ref.group ? { group: ref.group } : {}),
+      kind: ref.resource,
+    });
+  }
+
+  static conflict(ref: ResourceRef, name: string, why: string): StatusError {
+    return new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(ref)} "${name}": ${why}`, {
+      name,
+      ...(ref.group ? { group: ref.group } : {}),
+      kind: ref.resource,
+    });
+  }
+
+  /** 422 with one cause per field error, message formatted as Kubernetes' NewInvalid. */
+  static invalid(kind: string, group: string, name: string, causes: FieldError[]): StatusError {
+    const gk = group ? `${kind}.${group}` : kind;
+    const list = causes.map((c) => c.message ? `${c.field}: ${c.message}` : c.field);
+    const joined = list.length === 1 ? list[0] : `[${list.join(', ')}]`;
+    return new StatusError(422, 'Invalid', `${gk} "${name}" is invalid: ${joined}`, {
+      name,
+      ...(group ? { group } : {}),
+      kind,
+      causes: causes.map((c) => ({ reason: c.type, message: c.message, field: c.field })),
+    });
+  }
+
+  static badRequest(message: string, causes?: StatusCause[]): StatusError {
+    return new StatusError(400, 'BadRequest', message, causes ? { causes } : undefined);
+  }
+
+  static gone(message: string): StatusError {
+    return new StatusError(410, 'Expired', message);
+  }
+
+  static methodNotAllowed(message: string): StatusError {
+    return new StatusError(405, 'MethodNotAllowed', message);
+  }
+
+  static unsupportedMediaType(contentType: string): StatusError {
+    return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json, application/apply-patch+yaml (got ${contentType})`);
+  }
+
+  static tooLarge(message: string): StatusError {
+    return new StatusError(413, 'RequestEntityTooLarge', message);
+  }
+
+  static unauthorized(message = 'Unauthorized'): StatusError {
+    return new StatusError(401, 'Unauthorized', message);
+  }
+
+  static forbidden(user: string, verb: string, ref: ResourceRef, name: string | undefined, namespace: string | undefined, why = ''): StatusError {
+    const target = name ? ` "${name}"` : '';
+    const scope = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
+    return new StatusError(
+      403,
+      'Forbidden',
+      `${qualified(ref)}${target} is forbidden: User "${user}" cannot ${verb} resource "${ref.resource}" in API group "${ref.group}"${scope}${why ? `: ${why}` : ''}`,
+      { ...(name ? { name } : {}), ...(ref.group ? { group: ref.group } : {}), kind: ref.resource },
+    );
+  }
+
+  static tooManyRequests(message: string, retryAfterSeconds = 1): StatusError {
+    return new StatusError(429, 'TooManyRequests', message, { retryAfterSeconds });
+  }
+
+  static serviceUnavailable(message: string): StatusError {
+    return new StatusError(503, 'ServiceUnavailable', message);
+  }
+
+  static internal(message: string, options?: ErrorOptions): StatusError {
+    return new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, undefined, options);
+  }
+}
+

@@ -1,0 +1,112 @@
+/**
+ * The local front door: a Node HTTP(S) server that turns requests into
+ * ApiRequests for the core and writes ApiResponses back, streaming watches
+ * and logs as chunked responses.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { MAX_BODY_BYTES } from './decode.js';
+import { StatusError } from './errors.js';
+import type { ApiRequest, ApiResponse } from './types.js';
+
+export interface Handler {
+  handle(req: ApiRequest): Promise<ApiResponse>;
+}
+
+/** Handles connection upgrades (WebSocket exec); returns false if it does not take the request. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+
+export interface HttpServerOptions {
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  onUpgrade?: UpgradeHandler;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    // Keep reading to drain the socket, but stop buffering past the limit.
+    if (size <= MAX_BODY_BYTES + 1) chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function toApiRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): ApiRequest {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers,
+    ...(body && body.length > 0 ? { body } : {}),
+    signal,
+    ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
+  };
+}
+
+export async function writeResponse(res: ServerResponse, out: ApiResponse, signal: AbortSignal): Promise<void> {
+  const headers = { ...(out.headers ?? {}) };
+  if ('body' in out) {
+    const text = JSON.stringify(out.body);
+    res.writeHead(out.status, { ...headers, 'content-type': headers['content-type'] ?? 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
+  if ('text' in out) {
+    res.writeHead(out.status, { ...headers, 'content-type': headers['content-type'] ?? 'text/plain', 'content-length': Buffer.byteLength(out.text) });
+    res.end(out.text);
+    return;
+  }
+  delete headers['transfer-encoding'];
+  delete headers['content-length'];
+  res.writeHead(out.status, headers);
+  res.flushHeaders();
+  const iterator = 'events' in out ? out.events : out.bytes;
+  try {
+    for await (const item of iterator) {
+      if (signal.aborted) break;
+      const chunk = 'events' in out ? `${JSON.stringify(item)}\n` : (item as Uint8Array);
+      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+    }
+  } catch (err) {
+    if (!signal.aborted) console.error(`kumo apiserver: stream failed: ${(err as Error).message}`);
+  } finally {
+    res.end();
+  }
+}
+
+export function createApiHttpServer(handler: Handler, opts: HttpServerOptions = {}): Server {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    void (async () => {
+      try {
+        const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
+        if (body && body.length > MAX_BODY_BYTES) {
+          const err = StatusError.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
+          await writeResponse(res, { status: err.code, body: err.toStatus() }, abort.signal);
+          return;
+        }
+        const out = await handler.handle(toApiRequest(req, body, abort.signal));
+        await writeResponse(res, out, abort.signal);
+      } catch (err) {
+        const status = StatusError.internal((err as Error).message).toStatus();
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(status));
+      }
+    })();
+  };
+  const server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, listener) : createHttpServer(listener);
+  server.keepAliveTimeout = 65_000;
+  if (opts.onUpgrade) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!opts.onUpgrade!(req, socket, head)) socket.destroy();
+    });
+  }
+  return server;
+}

@@ -1,0 +1,422 @@
+/**
+ * The generic REST path every resource shares (after the Kubernetes
+ * apiserver's genericregistry.Store): metadata rules, per-kind strategies,
+ * validation, optimistic concurrency, graceful deletion and finalizers. The
+ * HTTP-facing handler and in-process callers both go through here, so a
+ * write is checked the same way whoever makes it.
+ *
+ * Invariant: every error is a StatusError raised before the store is written,
+ * or a conflict reported by the store's compare-and-swap; a request never
+ * leaves a partial write behind.
+ */
+import { randomUUID } from 'node:crypto';
+import { compileFieldSelector, FieldSelectorError, parseFieldSelector, pinnedNodeName } from '../api/fields.js';
+import { matches, parseLabelSelector, SelectorParseError } from '../api/labels.js';
+import type { KObject, ObjectKey } from '../api/object.js';
+import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
+import { dns1123Label, dns1123Subdomain, validateAnnotations, validateLabels } from '../api/validation.js';
+import { fieldErrors, type FieldError } from '../api/field-errors.js';
+import { AlreadyExistsError, CompactedError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
+import { type Clock, rfc3339 } from '../util/clock.js';
+import { clone, deepEqual } from '../util/json.js';
+import { StatusError } from './errors.js';
+import type { PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
+
+export interface KList {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion: string; continue?: string };
+  items: KObject[];
+}
+
+export interface ListParams {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** The subresource written through, if any (`status`). */
+  subresource?: string;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: PropagationPolicy;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export const FINALIZER_ORPHAN = 'orphan';
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+/** Attempts for read-modify-write loops (patch, unconditional update) before giving up with 409. */
+const MAX_RETRIES = 8;
+
+export function randomSuffix(n = 5): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return s;
+}
+
+function refOf(rt: ResourceType) {
+  return { group: rt.group, resource: rt.resource };
+}
+
+/** Everything outside metadata and status: what `generation` tracks. */
+function specOf(obj: KObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest;
+}
+
+/** The object as compared for no-op detection: resourceVersion and managedFields timestamps do not count. */
+function comparable(obj: KObject): unknown {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata;
+  return { ...obj, metadata: meta };
+}
+
+export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'labelSelector' | 'fieldSelector'>) {
+  try {
+    const labels = parseLabelSelector(params.labelSelector ?? '');
+    const fieldReqs = parseFieldSelector(params.fieldSelector ?? '');
+    const fieldPredicate = compileFieldSelector(rt.resource, fieldReqs);
+    const predicate = labels.length === 0 && fieldReqs.length === 0 ? undefined : (o: KObject) => matches(labels, o.metadata.labels) && fieldPredicate(o);
+    const nodeName = pinnedNodeName(rt.resource, fieldReqs);
+    return { predicate, nodeName };
+  } catch (err) {
+    if (err instanceof SelectorParseError || err instanceof FieldSelectorError) {
+      throw StatusError.badRequest(`unable to parse requirement: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+export class RestStorage {
+  constructor(
+    readonly store: Store,
+    private readonly clock: Clock,
+    private readonly strategies: Readonly<Record<string, Strategy>>,
+  ) {}
+
+  private strategyOf(rt: ResourceType): Strategy {
+    return this.strategies[rt.resource] ?? {};
+  }
+
+  private ctx(): StrategyContext {
+    return { now: this.clock.now() };
+  }
+
+  key(rt: ResourceType, namespace: string | undefined, name: string): ObjectKey {
+    return { resource: rt.resource, namespace: rt.namespaced ? (namespace ?? '') : '', name };
+  }
+
+  async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KObject> {
+    const obj = await this.guard(() => this.store.get(this.key(rt, namespace, name)));
+    if (!obj) throw StatusError.notFound(refOf(rt), name);
+    return obj;
+  }
+
+  async list(rt: ResourceType, namespace: string | undefined, params: ListParams = {}): Promise<KList> {
+    const { predicate, nodeName } = compileSelectors(rt, params);
+    const result = await this.guard(() =>
+      this.store.list(rt.resource, {
+        ...(rt.namespaced && namespace !== undefined ? { namespace } : {}),
+        ...(nodeName ? { index: { nodeName } } : {}),
+        ...(predicate ? { predicate } : {}),
+        ...(params.limit ? { limit: params.limit } : {}),
+        ...(params.continue ? { continue: params.continue } : {}),
+      }),
+    );
+    return {
+      apiVersion: apiVersionOf(rt),
+      kind: rt.listKind,
+      metadata: { resourceVersion: result.resourceVersion, ...(result.continue ? { continue: result.continue } : {}) },
+      items: result.items,
+    };
+  }
+
+  async create(rt: ResourceType, namespace: string | undefined, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    const strategy = this.strategyOf(rt);
+    const ctx = this.ctx();
+    const obj = clone(input);
+    const meta = obj.metadata;
+    if (rt.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace ?? meta.namespace ?? 'default';
+    } else {
+      delete meta.namespace;
+    }
+    if (meta.resourceVersion) throw StatusError.badRequest('resourceVersion should not be set on objects to be created');
+    const generated = !meta.name && !!meta.generateName;
+    if (!meta.name && !meta.generateName) {
+      throw StatusError.invalid(rt.kind, rt.group, '', [fieldErrors.required('metadata.name', 'name or generateName is required')]);
+    }
+    if (rt.namespaced) await this.checkNamespaceOpen(rt, meta.namespace!, meta.name ?? meta.generateName ?? '');
+
+    meta.uid = randomUUID();
+    meta.creationTimestamp = rfc3339(ctx.now);
+    meta.generation = 1;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    strategy.prepareForCreate?.(obj, ctx);
+    strategy.defaults?.(obj);
+
+    for (let attempt = 0; ; attempt++) {
+      if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
+      this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? [])]);
+      if (opts.dryRun) return obj;
+      try {
+        return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
+      } catch (err) {
+        // A generated name that collides gets another suffix, as Kubernetes' clients would retry.
+        if (err instanceof StatusError && err.reason === 'AlreadyExists' && generated && attempt < 3) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** PUT: replaces the object (or its status). A resourceVersion in the body is a precondition. */
+  async update(rt: ResourceType, namespace: string | undefined, name: string, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    if (input.metadata.name !== undefined && input.metadata.name !== name) {
+      throw StatusError.badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (rt.namespaced && input.metadata.namespace && namespace && input.metadata.namespace !== namespace) {
+      throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const expected = input.metadata.resourceVersion;
+    return this.guaranteedUpdate(rt, namespace, name, (current) => {
+      if (expected && expected !== current.metadata.resourceVersion) {
+        throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      return input;
+    }, opts);
+  }
+
+  /**
+   * Read-modify-write with retries: `mutate` gets the current object and
+   * returns the desired one (it must not modify its argument). A conflict on
+   * write re-reads and calls `mutate` again, so callers must be idempotent.
+   */
+  async guaranteedUpdate(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: KObject) => KObject | Promise<KObject>,
+    opts: WriteOptions = {},
+  ): Promise<KObject> {
+    const key = this.key(rt, namespace, name);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await this.get(rt, namespace, name);
+      const desired = await mutate(current);
+      const result = await this.applyUpdate(rt, key, current, desired, opts);
+      if (result) return result;
+    }
+    throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
+  }
+
+  /** Applies the shared and per-kind update rules and writes. Returns undefined when the object moved underneath (caller retries). */
+  private async applyUpdate(rt: ResourceType, key: ObjectKey, old: KObject, input: KObject, opts: WriteOptions): Promise<KObject | undefined> {
+    const strategy = this.strategyOf(rt);
+    const ctx = this.ctx();
+    if (input.metadata.uid && input.metadata.uid !== old.metadata.uid) {
+      throw StatusError.conflict(
+        refOf(rt),
+        key.name,
+        `Precondition failed: UID in precondition: ${input.metadata.uid}, UID in object meta: ${old.metadata.uid}`,
+      );
+    }
+    let obj: KObject;
+    let errors: FieldError[];
+    if (opts.subresource === 'status') {
+      const candidate = clone(input);
+      obj = strategy.prepareForStatusUpdate?.(candidate, old, ctx) ?? { ...clone(old), status: candidate.status };
+      errors = strategy.validateStatusUpdate?.(obj, old) ?? [];
+    } else if (opts.subresource === 'binding') {
+      // Built by the server from a Binding; spec.nodeName may change only this way.
+      obj = clone(input);
+      errors = [];
+    } else if (opts.subresource === 'finalize') {
+      // namespaces/{name}/finalize changes spec.finalizers and nothing else.
+      obj = { ...clone(old), spec: { ...(old.spec as object), finalizers: (input.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
+      errors = [];
+    } else {
+      obj = clone(input);
+      obj.apiVersion = old.apiVersion;
+      obj.kind = old.kind;
+      if (rt.subresources.includes('status')) {
+        if (old.status === undefined) delete obj.status;
+        else obj.status = clone(old.status);
+      }
+      strategy.prepareForUpdate?.(obj, old, ctx);
+      strategy.defaults?.(obj);
+      errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
+    }
+    // Server-owned metadata always comes from the stored object.
+    const meta = obj.metadata;
+    meta.name = old.metadata.name;
+    if (rt.namespaced) meta.namespace = old.metadata.namespace;
+    meta.uid = old.metadata.uid;
+    meta.creationTimestamp = old.metadata.creationTimestamp;
+    meta.resourceVersion = old.metadata.resourceVersion;
+    if (old.metadata.deletionTimestamp) meta.deletionTimestamp = old.metadata.deletionTimestamp;
+    else delete meta.deletionTimestamp;
+    if (old.metadata.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+    else delete meta.deletionGracePeriodSeconds;
+    meta.generation = (old.metadata.generation ?? 1) + (deepEqual(specOf(obj), specOf(old)) ? 0 : 1);
+    if (old.metadata.deletionTimestamp) {
+      const added = (meta.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
+      if (added.length > 0) errors.push(fieldErrors.forbidden('metadata.finalizers', 'no new finalizers can be added if the object is being deleted'));
+    }
+    this.validateOrThrow(rt, obj, errors);
+
+    if (deepEqual(comparable(obj), comparable(old))) return old;
+    if (opts.dryRun) return obj;
+
+    // An object being deleted goes once its last finalizer is gone and no grace period is running.
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !meta.deletionGracePeriodSeconds && !strategy.holdsDeletion?.(obj)) {
+      const res = await this.guard(() => this.store.delete(key, old));
+      return res.ok ? res.object : undefined;
+    }
+    const res = await this.guard(() => this.store.update(key, obj, old));
+    return res.ok ? res.object : undefined;
+  }
+
+  /**
+   * DELETE: removes the object now, or marks it for deletion when a grace
+   * period or finalizers hold it. Returns the object and whether it is gone.
+   */
+  async delete(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<{ object: KObject; deleted: boolean }> {
+    const strategy = this.strategyOf(rt);
+    const key = this.key(rt, namespace, name);
+    const policy = opts.propagationPolicy ?? strategy.defaultPropagation ?? 'Background';
+    if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
+      throw StatusError.badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    }
+    if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
+      throw StatusError.badRequest(`gracePeriodSeconds: Invalid value: ${opts.gracePeriodSeconds}: must be greater than or equal to 0`);
+    }
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await this.get(rt, namespace, name);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== current.metadata.uid) {
+        throw StatusError.conflict(refOf(rt), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw StatusError.conflict(
+          refOf(rt),
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+        );
+      }
+      const now = this.clock.now();
+      const grace = strategy.gracePeriodSeconds?.(current, opts.gracePeriodSeconds) ?? 0;
+      const finalizers = [...(current.metadata.finalizers ?? [])];
+      const addFinalizer = (f: string) => {
+        if (!finalizers.includes(f)) finalizers.push(f);
+      };
+      if (policy === 'Orphan') addFinalizer(FINALIZER_ORPHAN);
+      if (policy === 'Foreground') addFinalizer(FINALIZER_FOREGROUND);
+      if (policy !== 'Orphan' && opts.propagationPolicy) {
+        // An explicit non-orphan policy replaces an earlier orphan request, as in Kubernetes.
+        const i = finalizers.indexOf(FINALIZER_ORPHAN);
+        if (i >= 0 && !(current.metadata.finalizers ?? []).includes(FINALIZER_ORPHAN)) finalizers.splice(i, 1);
+      }
+      if (finalizers.length === 0 && grace === 0 && !strategy.holdsDeletion?.(current)) {
+        if (opts.dryRun) return { object: current, deleted: true };
+        const res = await this.guard(() => this.store.delete(key, current));
+        if (res.ok) return { object: res.object, deleted: true };
+        continue;
+      }
+      const marked = clone(current);
+      const meta = marked.metadata;
+      const deadline = now + grace * 1000;
+      // A later delete may shorten the grace period, never extend it.
+      if (!meta.deletionTimestamp || Date.parse(meta.deletionTimestamp) > deadline) {
+        meta.deletionTimestamp = rfc3339(deadline);
+        meta.deletionGracePeriodSeconds = grace;
+      }
+      if (finalizers.length > 0) meta.finalizers = finalizers;
+      strategy.prepareForDelete?.(marked);
+      if (!current.metadata.deletionTimestamp) meta.generation = (meta.generation ?? 1) + 1;
+      if (deepEqual(marked, current)) return { object: current, deleted: false };
+      if (opts.dryRun) return { object: marked, deleted: false };
+      const res = await this.guard(() => this.store.update(key, marked, current));
+      if (res.ok) return { object: res.object, deleted: false };
+    }
+    throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
+  }
+
+  private async checkNamespaceOpen(rt: ResourceType, namespace: string, name: string): Promise<void> {
+    const nsType = resourceByName('namespaces')!;
+    const ns = await this.guard(() => this.store.get({ resource: 'namespaces', namespace: '', name: namespace }));
+    if (!ns) throw StatusError.notFound(refOf(nsType), namespace);
+    if (ns.metadata.deletionTimestamp) {
+      throw StatusError.forbidden(
+        'system:anonymous',
+        'create',
+        refOf(rt),
+        name,
+        namespace,
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+    }
+  }
+
+  private validateMeta(rt: ResourceType, obj: KObject): FieldError[] {
+    const strategy = this.strategyOf(rt);
+    const errs: FieldError[] = [];
+    const meta = obj.metadata;
+    const name = meta.name ?? '';
+    const check = strategy.nameIsLabel ? dns1123Label : dns1123Subdomain;
+    for (const msg of check(name)) errs.push(fieldErrors.invalid('metadata.name', name, msg));
+    if (meta.generateName) {
+      // The generated name adds 5 characters; the prefix alone must be a valid name start.
+      for (const msg of check(`${meta.generateName}a`)) errs.push(fieldErrors.invalid('metadata.generateName', meta.generateName, msg));
+    }
+    if (rt.namespaced) for (const msg of dns1123Label(meta.namespace ?? '')) errs.push(fieldErrors.invalid('metadata.namespace', meta.namespace, msg));
+    errs.push(...validateLabels(meta.labels, 'metadata.labels'));
+    errs.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
+    for (const [i, ref] of (meta.ownerReferences ?? []).entries()) {
+      if (!ref.uid) errs.push(fieldErrors.required(`metadata.ownerReferences[${i}].uid`));
+      if (!ref.name) errs.push(fieldErrors.required(`metadata.ownerReferences[${i}].name`));
+    }
+    if ((meta.ownerReferences ?? []).filter((r) => r.controller).length > 1) {
+      errs.push(fieldErrors.invalid('metadata.ownerReferences', meta.ownerReferences, 'Only one reference can have Controller set to true'));
+    }
+    return errs;
+  }
+
+  private validateOrThrow(rt: ResourceType, obj: KObject, errors: FieldError[]): void {
+    if (errors.length > 0) throw StatusError.invalid(rt.kind, rt.group, obj.metadata.name ?? '', errors);
+  }
+
+  /** Maps store failures to Status errors. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) {
+        const rt = resourceByName(err.key.resource);
+        throw StatusError.alreadyExists(rt ? refOf(rt) : { group: '', resource: err.key.resource }, err.key.name);
+      }
+      if (err instanceof CompactedError) {
+        throw StatusError.gone(`The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.`);
+      }
+      if (err instanceof InvalidContinueError) throw StatusError.badRequest(`continue key is not valid: ${err.message}`);
+      if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);
+      if (err instanceof TooLargeError) throw StatusError.tooLarge(`Request entity too large: ${err.message}`);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,471 @@
+/**
+ * The API server core: a request in, a response out, for every front door
+ * (local HTTP server, Lambda, in-process client). Routing, authentication and
+ * authorization hooks, content negotiation, and the Kubernetes REST verbs
+ * over the generic storage in rest.ts.
+ */
+import type { KObject } from '../api/object.js';
+import { apiVersionOf, type ResourceType } from '../api/registry.js';
+import { formatSelector, fromLabelSelector } from '../api/labels.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { isPlainObject } from '../util/json.js';
+import type { Store } from '../store/types.js';
+import { checkObject, fieldValidationOf, mediaType, parseBody } from './decode.js';
+import {
+  AGGREGATED_CONTENT_TYPE,
+  aggregatedDiscovery,
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  wantsAggregated,
+} from './discovery.js';
+import { StatusError } from './errors.js';
+import { applyPatch, PATCH_TYPES } from './patch.js';
+import { type DeleteOptions, RestStorage } from './rest.js';
+import { route, type ResourceRoute } from './router.js';
+import { strategies } from './strategies/index.js';
+import type { ApiRequest, ApiResponse, UserInfo } from './types.js';
+import { openWatch } from './watch.js';
+import { openApiDocument, openApiIndex } from './openapi.js';
+import { tableFor, wantsTable } from './table.js';
+import { decodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+
+export interface Authorizer {
+  /** Returns undefined to allow, or a reason to refuse with 403. */
+  authorize(user: UserInfo, attrs: { verb: string; resource: ResourceType; namespace?: string; name?: string; subresource?: string; object?: KObject }): Promise<string | undefined>;
+}
+
+export interface Authenticator {
+  /** Returns the caller, or undefined if the request carries no valid credential. */
+  authenticate(req: ApiRequest): Promise<UserInfo | undefined>;
+}
+
+/** Serves pods' logs and exec from the agent that runs them (lib/agent). */
+export interface PodConnector {
+  logs(pod: KObject, query: URLSearchParams, signal: AbortSignal | undefined): Promise<ApiResponse>;
+}
+
+export interface ApiServerOptions {
+  store: Store;
+  clock?: Clock;
+  authenticator?: Authenticator;
+  authorizer?: Authorizer;
+  podConnector?: PodConnector;
+  /** Upper bound of a watch's life when the client names none. @default 30 minutes */
+  watchTimeoutMs?: number;
+  /** Idle time before a bookmark. @default 60 seconds */
+  bookmarkIntervalMs?: number;
+}
+
+const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+export const ADMIN: UserInfo = { name: 'kumo-admin', groups: ['system:masters', 'system:authenticated'] };
+
+export const VERSION_INFO = {
+  major: '1',
+  minor: '35',
+  gitVersion: 'v1.35.0-kumo',
+  gitCommit: 'kumo',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'n/a',
+  compiler: 'kumo',
+  platform: `${process.platform}/${process.arch}`,
+};
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body };
+}
+
+function intParam(query: URLSearchParams, name: string): number | undefined {
+  const v = query.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw StatusError.badRequest(`invalid ${name}: ${v}`);
+  return Number(v);
+}
+
+function isDryRun(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const v of values) if (v !== 'All' && v !== '') throw StatusError.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  return values.includes('All');
+}
+
+export class ApiServer {
+  readonly rest: RestStorage;
+  readonly store: Store;
+  private readonly clock: Clock;
+  private readonly opts: ApiServerOptions;
+
+  constructor(opts: ApiServerOptions) {
+    this.opts = opts;
+    this.store = opts.store;
+    this.clock = opts.clock ?? systemClock;
+    this.rest = new RestStorage(opts.store, this.clock, strategies);
+  }
+
+  /** Handles one request. Never throws: failures become Status responses. */
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    try {
+      return await this.dispatch(req);
+    } catch (err) {
+      if (err instanceof StatusError) return json(err.code, err.toStatus());
+      const message = err instanceof Error ? err.message : String(err);
+      console.error(`kumo apiserver: ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? message) : message}`);
+      return json(500, StatusError.internal(message).toStatus());
+    }
+  }
+
+  private async dispatch(req: ApiRequest): Promise<ApiResponse> {
+    const r = route(req.method, req.path, req.query);
+    const accept = req.headers.accept;
+    switch (r.type) {
+      case 'version':
+        return json(200, VERSION_INFO);
+      case 'health':
+        return { status: 200, headers: { 'content-type': 'text/plain' }, text: 'ok' };
+      case 'core-versions':
+        return wantsAggregated(accept) ? json(200, aggregatedDiscovery(true), { 'content-type': AGGREGATED_CONTENT_TYPE }) : json(200, apiVersions());
+      case 'group-list':
+        return wantsAggregated(accept) ? json(200, aggregatedDiscovery(false), { 'content-type': AGGREGATED_CONTENT_TYPE }) : json(200, apiGroupList());
+      case 'group': {
+        const doc = apiGroupDocument(r.group);
+        if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        return json(200, doc);
+      }
+      case 'resource-list': {
+        const doc = apiResourceList(r.group, r.version);
+        if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        return json(200, doc);
+      }
+      case 'openapi': {
+        const doc = r.rest.length === 1 && r.rest[0] === 'v3' ? openApiIndex() : r.rest[0] === 'v3' ? openApiDocument(r.rest.slice(1).join('/')) : undefined;
+        if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        return json(200, doc);
+      }
+      case 'not-found':
+        throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+      case 'resource':
+        return this.resource(req, r);
+    }
+  }
+
+  private async authorize(req: ApiRequest, r: ResourceRoute): Promise<UserInfo> {
+    let user = req.user;
+    if (!user && this.opts.authenticator) {
+      user = await this.opts.authenticator.authenticate(req);
+      if (!user) throw StatusError.unauthorized();
+    }
+    user ??= this.opts.authenticator ? ANONYMOUS : ADMIN;
+    if (this.opts.authorizer) {
+      const verb = r.subresource === 'log' || r.subresource === 'exec' ? (r.subresource === 'exec' ? 'create' : 'get') : r.verb;
+      const reason = await this.opts.authorizer.authorize(user, {
+        verb,
+        resource: r.resourceType,
+        ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+        ...(r.name !== undefined ? { name: r.name } : {}),
+        ...(r.subresource !== undefined ? { subresource: r.subresource } : {}),
+      });
+      if (reason !== undefined) {
+        throw StatusError.forbidden(user.name, verb, { group: r.resourceType.group, resource: r.subresource ? `${r.resourceType.resource}/${r.subresource}` : r.resourceType.resource }, r.name, r.resourceType.namespaced ? r.namespace : undefined, reason);
+      }
+    }
+    return user;
+  }
+
+  /** The request body as an object of the route's kind. */
+  private decodeObject(req: ApiRequest, rt: ResourceType): { object: KObject; warnings: string[] } {
+    const validation = fieldValidationOf(req.query);
+    let value = req.object;
+    if (value === undefined) {
+      const type = mediaType(req.headers['content-type']);
+      value = type === PROTOBUF_CONTENT_TYPE ? decodeProtobuf(req.body, rt) : parseBody(req.body, req.headers['content-type']);
+    }
+    return checkObject(rt, value, validation);
+  }
+
+  private respondObject(req: ApiRequest, rt: ResourceType, status: number, obj: unknown, warnings: string[] = []): ApiResponse {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (warnings.length > 0) headers.warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    if (wantsTable(req.headers.accept) && isPlainObject(obj) && obj.kind !== 'Status') {
+      const table = tableFor(rt, obj as unknown as KObject, req.query.get('includeObject'), this.clock.now());
+      if (table) return { status, headers, body: table };
+    }
+    return { status, headers, body: obj };
+  }
+
+  private async resource(req: ApiRequest, r: ResourceRoute): Promise<ApiResponse> {
+    const rt = r.resourceType;
+    await this.authorize(req, r);
+    const q = req.query;
+    const ns = rt.namespaced ? r.namespace : undefined;
+    if (r.subresource) return this.subresource(req, r);
+
+    switch (r.verb) {
+      case 'get':
+        return this.respondObject(req, rt, 200, await this.rest.get(rt, ns, r.name!));
+      case 'list': {
+        const limit = intParam(q, 'limit');
+        const list = await this.rest.list(rt, ns, {
+          labelSelector: q.get('labelSelector') ?? '',
+          fieldSelector: q.get('fieldSelector') ?? '',
+          ...(limit && limit > 0 ? { limit } : {}),
+          ...(q.get('continue') ? { continue: q.get('continue')! } : {}),
+        });
+        return this.respondObject(req, rt, 200, list);
+      }
+      case 'watch':
+        return this.watch(req, r);
+      case 'create': {
+        const { object, warnings } = this.decodeObject(req, rt);
+        const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q) });
+        return this.respondObject(req, rt, 201, created, warnings);
+      }
+      case 'update': {
+        const { object, warnings } = this.decodeObject(req, rt);
+        const updated = await this.rest.update(rt, ns, r.name!, object, { dryRun: isDryRun(q) });
+        return this.respondObject(req, rt, 200, updated, warnings);
+      }
+      case 'patch': {
+        const updated = await this.patch(req, rt, ns, r.name!, undefined);
+        return this.respondObject(req, rt, 200, updated);
+      }
+      case 'delete': {
+        const opts = this.deleteOptions(req);
+        const { object } = await this.rest.delete(rt, ns, r.name!, opts);
+        return this.respondObject(req, rt, 200, object);
+      }
+      case 'deletecollection': {
+        const opts = this.deleteOptions(req);
+        const list = await this.rest.list(rt, ns, { labelSelector: q.get('labelSelector') ?? '', fieldSelector: q.get('fieldSelector') ?? '' });
+        const items: KObject[] = [];
+        for (const item of list.items) {
+          try {
+            items.push((await this.rest.delete(rt, item.metadata.namespace, item.metadata.name!, opts)).object);
+          } catch (err) {
+            if (!(err instanceof StatusError && err.code === 404)) throw err;
+          }
+        }
+        return json(200, { ...list, items });
+      }
+    }
+  }
+
+  private async patch(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined): Promise<KObject> {
+    const type = mediaType(req.headers['content-type']);
+    const patchBody = req.object ?? parseBody(req.body, type === PATCH_TYPES.apply ? 'application/yaml' : 'application/json');
+    if (!(Object.values(PATCH_TYPES) as string[]).includes(type)) throw StatusError.unsupportedMediaType(type);
+    if (type === PATCH_TYPES.apply) throw StatusError.unsupportedMediaType(type);
+    return this.rest.guaranteedUpdate(
+      rt,
+      ns,
+      name,
+      (current) => {
+        const patched = applyPatch(current, patchBody, type);
+        const rv = patched.metadata?.resourceVersion;
+        if (rv && rv !== current.metadata.resourceVersion) {
+          throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
+        return checkObject(rt, patched, 'Ignore').object;
+      },
+      { dryRun: isDryRun(req.query), ...(subresource ? { subresource } : {}) },
+    );
+  }
+
+  private deleteOptions(req: ApiRequest): DeleteOptions {
+    let body: Record<string, unknown> = {};
+    const raw = req.object ?? (req.body && req.body.length > 0 ? parseBody(req.body, req.headers['content-type']) : undefined);
+    if (raw !== undefined) {
+      if (!isPlainObject(raw)) throw StatusError.badRequest('DeleteOptions must be an object');
+      body = raw;
+    }
+    const q = req.query;
+    const grace = intParam(q, 'gracePeriodSeconds') ?? (typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined);
+    const policy = q.get('propagationPolicy') ?? (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : undefined);
+    const orphan = q.get('orphanDependents') ?? (typeof body.orphanDependents === 'boolean' ? String(body.orphanDependents) : undefined);
+    const dryRun = isDryRun(q) || (Array.isArray(body.dryRun) && body.dryRun.includes('All'));
+    const pre = isPlainObject(body.preconditions) ? body.preconditions : undefined;
+    const effectivePolicy = policy ?? (orphan === 'true' ? 'Orphan' : orphan === 'false' ? 'Background' : undefined);
+    return {
+      ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+      ...(effectivePolicy ? { propagationPolicy: effectivePolicy as DeleteOptions['propagationPolicy'] & string } : {}),
+      ...(pre
+        ? {
+            preconditions: {
+              ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
+              ...(typeof pre.resourceVersion === 'string' ? { resourceVersion: pre.resourceVersion } : {}),
+            },
+          }
+        : {}),
+      dryRun,
+    };
+  }
+
+  private watch(req: ApiRequest, r: ResourceRoute): ApiResponse {
+    const q = req.query;
+    const rt = r.resourceType;
+    const timeoutSeconds = intParam(q, 'timeoutSeconds');
+    const sendInitial = q.get('sendInitialEvents');
+    if (sendInitial === 'true' && q.get('resourceVersionMatch') !== 'NotOlderThan') {
+      throw StatusError.invalid('ListOptions', 'meta.k8s.io', '', [
+        { type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan" },
+      ]);
+    }
+    const events = openWatch(this.rest, this.store, {
+      rt,
+      ...(rt.namespaced && r.namespace !== undefined ? { namespace: r.namespace } : {}),
+      ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion')! } : {}),
+      ...(sendInitial !== null ? { sendInitialEvents: sendInitial === 'true' } : {}),
+      allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+      timeoutMs: timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (this.opts.watchTimeoutMs ?? 30 * 60_000),
+      bookmarkIntervalMs: this.opts.bookmarkIntervalMs ?? 60_000,
+      labelSelector: q.get('labelSelector') ?? '',
+      fieldSelector: q.get('fieldSelector') ?? '',
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+    const table = wantsTable(req.headers.accept);
+    const now = () => this.clock.now();
+    async function* framed() {
+      let first = true;
+      for await (const ev of events) {
+        if (table && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
+          const t = tableFor(rt, ev.object as KObject, q.get('includeObject'), now(), !first);
+          first = false;
+          yield { type: ev.type, object: t ?? ev.object };
+        } else yield ev;
+      }
+    }
+    return { status: 200, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, events: framed() };
+  }
+
+  private async subresource(req: ApiRequest, r: ResourceRoute): Promise<ApiResponse> {
+    const rt = r.resourceType;
+    const ns = rt.namespaced ? r.namespace : undefined;
+    const name = r.name!;
+    const sub = r.subresource!;
+    const q = req.query;
+    switch (sub) {
+      case 'status':
+      case 'finalize': {
+        if (r.verb === 'get') return this.respondObject(req, rt, 200, await this.rest.get(rt, ns, name));
+        if (r.verb === 'update') {
+          const { object } = this.decodeObject(req, rt);
+          if (object.metadata.name && object.metadata.name !== name) {
+            throw StatusError.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
+          }
+          const expected = object.metadata.resourceVersion;
+          const updated = await this.rest.guaranteedUpdate(
+            rt,
+            ns,
+            name,
+            (current) => {
+              if (expected && expected !== current.metadata.resourceVersion) {
+                throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+              }
+              return object;
+            },
+            { dryRun: isDryRun(q), subresource: sub },
+          );
+          return this.respondObject(req, rt, 200, updated);
+        }
+        if (r.verb === 'patch') return this.respondObject(req, rt, 200, await this.patch(req, rt, ns, name, sub));
+        break;
+      }
+      case 'scale':
+        return this.scale(req, r);
+      case 'binding':
+        if (r.verb === 'create') return this.bind(req, r);
+        break;
+      case 'eviction':
+        if (r.verb === 'create') {
+          const body = (req.object ?? parseBody(req.body, req.headers['content-type'])) as { deleteOptions?: Record<string, unknown> };
+          const opts = this.deleteOptions({ ...req, object: body?.deleteOptions ?? {} });
+          await this.rest.delete(rt, ns, name, opts);
+          return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+        }
+        break;
+      case 'log':
+        if (r.verb === 'get') {
+          const pod = await this.rest.get(rt, ns, name);
+          if (!this.opts.podConnector) throw StatusError.badRequest(`no agent serves logs for pod "${name}"`);
+          return this.opts.podConnector.logs(pod, q, req.signal);
+        }
+        break;
+    }
+    throw StatusError.methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+
+  /** autoscaling/v1 Scale view of a workload's replicas. */
+  private async scale(req: ApiRequest, r: ResourceRoute): Promise<ApiResponse> {
+    const rt = r.resourceType;
+    const ns = r.namespace;
+    const name = r.name!;
+    const toScale = (obj: KObject) => {
+      const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] };
+      const status = (obj.status ?? {}) as { replicas?: number };
+      return {
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        metadata: {
+          name,
+          namespace: ns,
+          uid: obj.metadata.uid,
+          resourceVersion: obj.metadata.resourceVersion,
+          creationTimestamp: obj.metadata.creationTimestamp,
+        },
+        spec: { replicas: spec.replicas ?? 0 },
+        status: { replicas: status.replicas ?? 0, selector: formatSelector(fromLabelSelector(spec.selector)) },
+      };
+    };
+    if (r.verb === 'get') return json(200, toScale(await this.rest.get(rt, ns, name)));
+    if (r.verb !== 'update' && r.verb !== 'patch') throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
+    const type = mediaType(req.headers['content-type']);
+    const body = req.object ?? parseBody(req.body, type === PATCH_TYPES.apply ? 'application/yaml' : 'application/json');
+    const updated = await this.rest.guaranteedUpdate(
+      rt,
+      ns,
+      name,
+      (current) => {
+        const scale = r.verb === 'update' ? body : applyPatch(toScale(current) as unknown as KObject, body, type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type);
+        const s = scale as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
+        if (s.metadata?.resourceVersion && s.metadata.resourceVersion !== current.metadata.resourceVersion) {
+          throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
+        const replicas = s.spec?.replicas;
+        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+          throw StatusError.invalid('Scale', 'autoscaling', name, [
+            { type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
+          ]);
+        }
+        return { ...current, spec: { ...(current.spec as object), replicas } };
+      },
+      { dryRun: isDryRun(req.query) },
+    );
+    return json(200, toScale(updated));
+  }
+
+  /** pods/{name}/binding: sets spec.nodeName once; a second binding is a conflict, so racing schedulers cannot both win. */
+  private async bind(req: ApiRequest, r: ResourceRoute): Promise<ApiResponse> {
+    const rt = r.resourceType;
+    const name = r.name!;
+    const body = req.object ?? parseBody(req.body, req.headers['content-type']);
+    const binding = body as { target?: { name?: string; kind?: string }; metadata?: { name?: string } };
+    const node = binding?.target?.name;
+    if (!node) throw StatusError.invalid('Binding', '', name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
+    if (binding.metadata?.name && binding.metadata.name !== name) {
+      throw StatusError.badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    await this.rest.guaranteedUpdate(rt, r.namespace, name, (current) => {
+      const spec = (current.spec ?? {}) as { nodeName?: string };
+      if (spec.nodeName) {
+        throw StatusError.conflict({ group: '', resource: 'pods' }, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      }
+      if (current.metadata.deletionTimestamp) {
+        throw StatusError.conflict({ group: '', resource: 'pods' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      }
+      return { ...current, spec: { ...spec, nodeName: node } };
+    }, { dryRun: isDryRun(req.query), subresource: 'binding' });
+    return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+}
+
+export { apiVersionOf };

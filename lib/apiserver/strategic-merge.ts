@@ -1,0 +1,184 @@
+/**
+ * Strategic merge patch (k8s.io/apimachinery/pkg/util/strategicpatch):
+ * a merge patch whose lists merge by key where the Kubernetes types say so
+ * (containers by name, ports by containerPort, ...), with the directives
+ * `$patch` (replace | delete | merge), `$retainKeys`,
+ * `$setElementOrder/<list>` and `$deleteFromPrimitiveList/<list>`.
+ *
+ * The merge keys come from a small schema of the kinds kumo serves (the
+ * `patchMergeKey`/`patchStrategy` tags of k8s.io/api); lists it does not
+ * name are atomic and replaced whole, as for CRDs.
+ */
+import { StatusError } from './errors.js';
+import { clone, deepEqual, isPlainObject } from '../util/json.js';
+
+interface FieldSchema {
+  fields?: Record<string, FieldSchema>;
+  /** For lists: how items merge. `key` set → merge by that key; `primitive` → merge as a set. Absent → atomic. */
+  list?: { key?: string; primitive?: boolean };
+  /** Schema of list items or map values. */
+  items?: FieldSchema;
+}
+
+const conditions: FieldSchema = { list: { key: 'type' } };
+
+const container: FieldSchema = {
+  fields: {
+    ports: { list: { key: 'containerPort' } },
+    env: { list: { key: 'name' } },
+    volumeMounts: { list: { key: 'mountPath' } },
+    volumeDevices: { list: { key: 'devicePath' } },
+    resizePolicy: { list: { key: 'resourceName' } },
+  },
+};
+
+const objectMeta: FieldSchema = {
+  fields: {
+    finalizers: { list: { primitive: true } },
+    ownerReferences: { list: { key: 'uid' } },
+  },
+};
+
+const podSpec: FieldSchema = {
+  fields: {
+    containers: { list: { key: 'name' }, items: container },
+    initContainers: { list: { key: 'name' }, items: container },
+    ephemeralContainers: { list: { key: 'name' }, items: container },
+    volumes: { list: { key: 'name' } },
+    imagePullSecrets: { list: { key: 'name' } },
+    hostAliases: { list: { key: 'ip' } },
+    topologySpreadConstraints: { list: { key: 'topologyKey' } },
+    resourceClaims: { list: { key: 'name' } },
+    schedulingGates: { list: { key: 'name' } },
+  },
+};
+
+const podTemplate: FieldSchema = { fields: { metadata: objectMeta, spec: podSpec } };
+
+const workloadStatus: FieldSchema = { fields: { conditions } };
+
+const schemas: Record<string, FieldSchema> = {
+  Pod: {
+    fields: {
+      metadata: objectMeta,
+      spec: podSpec,
+      status: { fields: { conditions, podIPs: { list: { key: 'ip' } }, hostIPs: { list: { key: 'ip' } } } },
+    },
+  },
+  Node: {
+    fields: {
+      metadata: objectMeta,
+      spec: {},
+      status: { fields: { conditions, addresses: { list: { key: 'type' } } } },
+    },
+  },
+  Service: { fields: { metadata: objectMeta, spec: { fields: { ports: { list: { key: 'port' } } } }, status: workloadStatus } },
+  Deployment: { fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: workloadStatus } },
+  ReplicaSet: { fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: workloadStatus } },
+  Job: { fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: workloadStatus } },
+  Namespace: { fields: { metadata: objectMeta, status: workloadStatus } },
+};
+
+const ORDER = '$setElementOrder/';
+const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
+
+function bad(msg: string): StatusError {
+  return new StatusError(422, 'Invalid', `the server rejected our request due to an error in our request: ${msg}`);
+}
+
+export function strategicMerge(original: unknown, patch: Record<string, unknown>, kind: string): unknown {
+  return mergeMap(isPlainObject(original) ? clone(original) : {}, patch, schemas[kind] ?? { fields: { metadata: objectMeta } });
+}
+
+function mergeMap(original: Record<string, unknown>, patch: Record<string, unknown>, schema: FieldSchema | undefined): Record<string, unknown> {
+  const directive = patch.$patch;
+  if (directive === 'replace') {
+    const { $patch: _, ...rest } = patch;
+    return clone(rest);
+  }
+  if (directive === 'delete') return {};
+  if (directive !== undefined && directive !== 'merge') throw bad(`Unknown patch type: ${String(directive)}`);
+
+  const out = original;
+  const retain = patch.$retainKeys;
+  for (const [key, value] of Object.entries(patch)) {
+    if (key === '$patch' || key === '$retainKeys') continue;
+    if (key.startsWith(ORDER)) continue;
+    if (key.startsWith(DELETE_PRIMITIVE)) {
+      const field = key.slice(DELETE_PRIMITIVE.length);
+      const current = out[field];
+      if (Array.isArray(current) && Array.isArray(value)) out[field] = current.filter((x) => !value.some((v) => deepEqual(v, x)));
+      continue;
+    }
+    const child = schema?.fields?.[key];
+    if (value === null) {
+      delete out[key];
+      continue;
+    }
+    if (Array.isArray(value)) {
+      out[key] = mergeList(Array.isArray(out[key]) ? (out[key] as unknown[]) : [], value, child, patch[`${ORDER}${key}`]);
+      continue;
+    }
+    if (isPlainObject(value)) {
+      if (value.$patch === 'delete' && Object.keys(value).length === 1) {
+        delete out[key];
+        continue;
+      }
+      out[key] = mergeMap(isPlainObject(out[key]) ? (out[key] as Record<string, unknown>) : {}, value, child);
+      continue;
+    }
+    out[key] = value;
+  }
+  if (Array.isArray(retain)) {
+    for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
+  }
+  // A $setElementOrder for a list the patch did not otherwise touch still reorders it.
+  for (const [key, order] of Object.entries(patch)) {
+    if (!key.startsWith(ORDER)) continue;
+    const field = key.slice(ORDER.length);
+    if (field in patch || !Array.isArray(out[field]) || !Array.isArray(order)) continue;
+    out[field] = reorder(out[field] as unknown[], order, schema?.fields?.[field]?.list?.key);
+  }
+  return out;
+}
+
+function mergeList(original: unknown[], patch: unknown[], schema: FieldSchema | undefined, order: unknown): unknown[] {
+  const list = schema?.list;
+  // A list-level `$patch: replace` item replaces the whole list.
+  if (patch.some((p) => isPlainObject(p) && p.$patch === 'replace' && Object.keys(p).length === 1)) {
+    return clone(patch.filter((p) => !(isPlainObject(p) && p.$patch === 'replace')));
+  }
+  if (list?.primitive) {
+    const out = [...original];
+    for (const v of patch) if (!out.some((x) => deepEqual(x, v))) out.push(v);
+    return Array.isArray(order) ? reorder(out, order, undefined) : out;
+  }
+  const key = list?.key;
+  if (!key) return clone(patch);
+  const out = original.map((x) => clone(x));
+  for (const item of patch) {
+    if (!isPlainObject(item)) throw bad(`list items must be objects to merge by "${key}"`);
+    const id = item[key];
+    if (id === undefined) throw bad(`map: ${JSON.stringify(item)} does not contain declared merge key: ${key}`);
+    const i = out.findIndex((x) => isPlainObject(x) && deepEqual(x[key], id));
+    if (item.$patch === 'delete') {
+      if (i >= 0) out.splice(i, 1);
+      continue;
+    }
+    if (i >= 0) out[i] = mergeMap(out[i] as Record<string, unknown>, item, schema?.items);
+    else out.push(mergeMap({}, item, schema?.items));
+  }
+  return Array.isArray(order) ? reorder(out, order, key) : out;
+}
+
+/** Orders `items` as `order` lists them; items the order does not name keep their relative place at the end. */
+function reorder(items: unknown[], order: unknown[], key: string | undefined): unknown[] {
+  const idOf = (x: unknown) => (key && isPlainObject(x) ? x[key] : x);
+  const orderIds = order.map((o) => (key && isPlainObject(o) ? o[key] : o));
+  const ranked = items.map((item, i) => {
+    const r = orderIds.findIndex((id) => deepEqual(id, idOf(item)));
+    return { item, rank: r < 0 ? orderIds.length + i : r };
+  });
+  ranked.sort((a, b) => a.rank - b.rank);
+  return ranked.map((r) => r.item);
+}

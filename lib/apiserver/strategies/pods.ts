@@ -1,0 +1,100 @@
+import type { Pod, PodSpec } from '../../api/core/v1/pod.js';
+import { defaultPodSpec } from '../../api/core/v1/pod-defaults.js';
+import { fieldErrors, type FieldError } from '../../api/field-errors.js';
+import type { KObject } from '../../api/object.js';
+import { parseQuantity } from '../../api/quantity.js';
+import { deepEqual } from '../../util/json.js';
+import type { Strategy } from '../strategy.js';
+import { validatePodSpec } from '../validation/pod-spec.js';
+
+/** Kubernetes' DefaultTolerationSeconds admission: how long pods stay on a node that stops answering. */
+export const DEFAULT_TOLERATION_SECONDS = 300;
+
+const NOT_READY = 'node.kubernetes.io/not-ready';
+const UNREACHABLE = 'node.kubernetes.io/unreachable';
+
+function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) any = true;
+    for (const r of ['cpu', 'memory']) {
+      const l = lim[r];
+      const q = req[r] ?? l;
+      if (l === undefined || parseQuantity(q) !== parseQuantity(l)) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** Adds the not-ready/unreachable NoExecute tolerations a pod does not already have. */
+function addDefaultTolerations(spec: PodSpec): void {
+  const tolerations = (spec.tolerations ??= []);
+  for (const key of [NOT_READY, UNREACHABLE]) {
+    const has = tolerations.some((t) => (t.key === key || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'));
+    if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+  }
+}
+
+/** The fields of a pod spec that may change after creation (Kubernetes' ValidatePodUpdate). */
+function mutableView(spec: PodSpec | undefined): unknown {
+  const s = structuredClone(spec ?? {}) as PodSpec;
+  for (const c of s.containers ?? []) delete c.image;
+  for (const c of s.initContainers ?? []) delete c.image;
+  delete s.activeDeadlineSeconds;
+  delete s.tolerations;
+  delete s.terminationGracePeriodSeconds;
+  return s;
+}
+
+export const podStrategy: Strategy = {
+  defaults(obj) {
+    const pod = obj as Pod;
+    pod.spec ??= {};
+    defaultPodSpec(pod.spec);
+  },
+  prepareForCreate(obj) {
+    const pod = obj as Pod;
+    pod.spec ??= {};
+    defaultPodSpec(pod.spec);
+    addDefaultTolerations(pod.spec);
+    pod.spec.priority ??= 0;
+    pod.status = { phase: 'Pending', qosClass: qosClass(pod.spec) };
+  },
+  validate(obj) {
+    return validatePodSpec((obj as Pod).spec, 'spec');
+  },
+  validateUpdate(obj, old) {
+    const errs: FieldError[] = [];
+    const pod = obj as Pod;
+    const prev = old as Pod;
+    if (!deepEqual(mutableView(pod.spec), mutableView(prev.spec))) {
+      errs.push(
+        fieldErrors.forbidden(
+          'spec',
+          'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+        ),
+      );
+    }
+    if ((prev.spec?.nodeName ?? '') !== '' && pod.spec?.nodeName !== prev.spec?.nodeName) {
+      errs.push(fieldErrors.forbidden('spec.nodeName', 'field is immutable'));
+    }
+    return errs;
+  },
+  prepareForStatusUpdate(obj, old) {
+    // Status writes change status only; spec and ownership come from the stored pod.
+    return { ...structuredClone(old), status: structuredClone(obj.status) } as KObject;
+  },
+  gracePeriodSeconds(obj, requested) {
+    const pod = obj as Pod;
+    // A pod no node has picked up, or one that has finished, has nothing to stop.
+    if (!pod.spec?.nodeName) return 0;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return 0;
+    return requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+  },
+};

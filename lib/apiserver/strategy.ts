@@ -1,0 +1,43 @@
+/**
+ * Per-kind behaviour of the generic REST path, after the Kubernetes
+ * apiserver's RESTCreateStrategy / RESTUpdateStrategy / RESTDeleteStrategy.
+ * Every hook is optional; the generic path in rest.ts applies the shared
+ * metadata rules itself.
+ */
+import type { KObject } from '../api/object.js';
+import type { FieldError } from '../api/field-errors.js';
+
+export interface StrategyContext {
+  /** Milliseconds since the epoch, from the server's injected clock. */
+  now: number;
+}
+
+export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
+
+export interface Strategy {
+  /** Kubernetes' SetDefaults_<Kind>: fills unset fields in place. Runs on every write of the main resource. */
+  defaults?(obj: KObject): void;
+  /** Clears or sets what a client may not decide on create (e.g. status). Mutates `obj`. */
+  prepareForCreate?(obj: KObject, ctx: StrategyContext): void;
+  /** Carries over what a main-resource update may not change (e.g. status). Mutates `obj`. */
+  prepareForUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): void;
+  /** For the status subresource: builds the object to store from the old one and the request. @default old object with the request's status */
+  prepareForStatusUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): KObject;
+  validate?(obj: KObject): FieldError[];
+  validateUpdate?(obj: KObject, old: KObject): FieldError[];
+  validateStatusUpdate?(obj: KObject, old: KObject): FieldError[];
+  /**
+   * For graceful deletion: the grace period to apply given the one requested
+   * (undefined when the request named none). Returning 0 or undefined deletes
+   * at once.
+   */
+  gracePeriodSeconds?(obj: KObject, requested: number | undefined): number | undefined;
+  /** Whether something besides metadata.finalizers keeps a deleted object (namespaces: spec.finalizers). */
+  holdsDeletion?(obj: KObject): boolean;
+  /** Marks an object whose deletion is held (e.g. a namespace's phase Terminating). Mutates `obj`. */
+  prepareForDelete?(obj: KObject): void;
+  /** Deletion propagation when the request names none. @default 'Background' */
+  defaultPropagation?: PropagationPolicy;
+  /** Whether metadata.name follows DNS-1123 label rules (stricter than the default subdomain). */
+  nameIsLabel?: boolean;
+}

@@ -1,0 +1,26 @@
+import { fromLabelSelector, matches, SelectorParseError } from '../../api/labels.js';
+import type { LabelSelector } from '../../api/meta/v1/label-selector.js';
+import { fieldErrors, type FieldError } from '../../api/field-errors.js';
+
+/** Validates a workload's selector against its pod template's labels (apps/v1 and batch/v1 rules). */
+export function validateSelectorAndTemplate(
+  selector: LabelSelector | null | undefined,
+  templateLabels: Record<string, string> | null | undefined,
+  selectorPath: string,
+  labelsPath: string,
+): FieldError[] {
+  if (!selector) return [fieldErrors.required(selectorPath)];
+  const empty = Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+  if (empty) return [fieldErrors.invalid(selectorPath, selector, 'empty selector is invalid for deployment')];
+  let reqs;
+  try {
+    reqs = fromLabelSelector(selector);
+  } catch (err) {
+    if (err instanceof SelectorParseError) return [fieldErrors.invalid(`${selectorPath}.matchExpressions`, selector.matchExpressions, err.message)];
+    throw err;
+  }
+  if (!matches(reqs, templateLabels)) {
+    return [fieldErrors.invalid(labelsPath, templateLabels ?? {}, '`selector` does not match template `labels`')];
+  }
+  return [];
+}

@@ -1,0 +1,219 @@
+/**
+ * How a client reaches the API server: over HTTP(S) like kubectl, or
+ * in-process by calling the server core directly (controllers inside `kumo up`
+ * and inside the cloud functions). Both speak the same paths and bodies, so
+ * everything above this layer is the same in both modes.
+ */
+import { request as httpRequest, Agent as HttpAgent } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import type { ApiRequest, ApiResponse, UserInfo } from '../apiserver/types.js';
+import { clone } from '../util/json.js';
+
+export interface TransportRequest {
+  method: string;
+  path: string;
+  query?: URLSearchParams;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+export interface TransportResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface Transport {
+  /** A request with a JSON (or text) response. */
+  request(req: TransportRequest): Promise<TransportResponse>;
+  /** A streaming request: newline-delimited JSON values until the server ends or the signal aborts. */
+  stream(req: TransportRequest): Promise<{ status: number; body?: unknown; events?: AsyncIterable<unknown> }>;
+  /** A streaming byte response (logs). */
+  bytes(req: TransportRequest): Promise<{ status: number; body?: unknown; chunks?: AsyncIterable<Uint8Array> }>;
+}
+
+/** Calls the API server core in the same process. Results are copied so callers never share objects with the server's caches. */
+export class InProcessTransport implements Transport {
+  constructor(
+    private readonly server: { handle(req: ApiRequest): Promise<ApiResponse> },
+    private readonly user: UserInfo,
+  ) {}
+
+  private toApi(req: TransportRequest): ApiRequest {
+    return {
+      method: req.method,
+      path: req.path,
+      query: req.query ?? new URLSearchParams(),
+      headers: {
+        ...(req.contentType ? { 'content-type': req.contentType } : {}),
+        ...(req.accept ? { accept: req.accept } : {}),
+      },
+      ...(req.body !== undefined ? { object: clone(req.body) } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+      user: this.user,
+    };
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const res = await this.server.handle(this.toApi(req));
+    if ('body' in res) return { status: res.status, headers: res.headers ?? {}, body: clone(res.body) };
+    if ('text' in res) return { status: res.status, headers: res.headers ?? {}, body: res.text };
+    return { status: res.status, headers: res.headers ?? {}, body: undefined };
+  }
+
+  async stream(req: TransportRequest) {
+    const res = await this.server.handle(this.toApi(req));
+    if ('events' in res) {
+      const source = res.events;
+      return {
+        status: res.status,
+        events: (async function* () {
+          for await (const ev of source) yield clone(ev);
+        })(),
+      };
+    }
+    return { status: res.status, body: 'body' in res ? clone(res.body) : undefined };
+  }
+
+  async bytes(req: TransportRequest) {
+    const res = await this.server.handle(this.toApi(req));
+    if ('bytes' in res) return { status: res.status, chunks: res.bytes };
+    if ('text' in res) {
+      const text = res.text;
+      return { status: res.status, chunks: (async function* () { yield Buffer.from(text); })() };
+    }
+    return { status: res.status, body: 'body' in res ? clone(res.body) : undefined };
+  }
+}
+
+export interface HttpTransportOptions {
+  server: string;
+  token?: string;
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  insecureSkipTLSVerify?: boolean;
+  /** Per-request timeout for non-streaming requests. @default 30 s */
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+/** Talks to an API server over HTTP(S) with keep-alive connections. */
+export class HttpTransport implements Transport {
+  private readonly base: URL;
+  private readonly agent: HttpAgent | HttpsAgent;
+
+  constructor(private readonly opts: HttpTransportOptions) {
+    this.base = new URL(opts.server);
+    this.agent =
+      this.base.protocol === 'https:'
+        ? new HttpsAgent({
+            keepAlive: true,
+            maxSockets: 64,
+            ...(opts.ca ? { ca: opts.ca } : {}),
+            ...(opts.cert ? { cert: opts.cert } : {}),
+            ...(opts.key ? { key: opts.key } : {}),
+            rejectUnauthorized: !opts.insecureSkipTLSVerify,
+          })
+        : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private send(req: TransportRequest, streaming: boolean): Promise<import('node:http').IncomingMessage> {
+    const url = new URL(this.base.pathname.replace(/\/$/, '') + req.path, this.base);
+    if (req.query) url.search = req.query.toString();
+    const headers: Record<string, string> = {
+      accept: req.accept ?? 'application/json',
+      'user-agent': this.opts.userAgent ?? 'kumo',
+    };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    let payload: Buffer | undefined;
+    if (req.body !== undefined) {
+      payload = Buffer.isBuffer(req.body) ? req.body : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+      headers['content-type'] = req.contentType ?? 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const r = fn(url, { method: req.method, headers, agent: this.agent, ...(req.signal ? { signal: req.signal } : {}) }, resolve);
+      if (!streaming) {
+        r.setTimeout(this.opts.timeoutMs ?? 30_000, () => r.destroy(new Error(`request to ${url.pathname} timed out`)));
+      }
+      r.on('error', reject);
+      r.end(payload);
+    });
+  }
+
+  private async readAll(res: import('node:http').IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const type = String(res.headers['content-type'] ?? '');
+    if (type.includes('json') && text.length > 0) {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    }
+    return text;
+  }
+
+  private headersOf(res: import('node:http').IncomingMessage): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+    return out;
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const res = await this.send(req, false);
+    return { status: res.statusCode ?? 0, headers: this.headersOf(res), body: await this.readAll(res) };
+  }
+
+  async stream(req: TransportRequest) {
+    const res = await this.send(req, true);
+    const status = res.statusCode ?? 0;
+    if (status !== 200) return { status, body: await this.readAll(res) };
+    return {
+      status,
+      events: (async function* () {
+        let buf = '';
+        try {
+          for await (const chunk of res) {
+            buf += (chunk as Buffer).toString('utf8');
+            let i: number;
+            while ((i = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, i).trim();
+              buf = buf.slice(i + 1);
+              if (line) yield JSON.parse(line) as unknown;
+            }
+          }
+        } catch (err) {
+          if (!req.signal?.aborted) throw err;
+        }
+        if (buf.trim()) yield JSON.parse(buf) as unknown;
+      })(),
+    };
+  }
+
+  async bytes(req: TransportRequest) {
+    const res = await this.send(req, true);
+    const status = res.statusCode ?? 0;
+    if (status !== 200) return { status, body: await this.readAll(res) };
+    return {
+      status,
+      chunks: (async function* () {
+        try {
+          for await (const chunk of res) yield chunk as Uint8Array;
+        } catch (err) {
+          if (!req.signal?.aborted) throw err;
+        }
+      })(),
+    };
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * kubectl's columns for each kind (pkg/printers/internalversion), computed on
+ * the server for `Accept: ...;as=Table` and printed by `kumo get`. Priority 0
+ * columns show always, priority 1 only with `-o wide`.
+ */
+import type { Deployment } from '../api/apps/v1/deployment.js';
+import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
+import type { Job } from '../api/batch/v1/job.js';
+import type { Lease } from '../api/coordination/v1/lease.js';
+import type { ConfigMap } from '../api/core/v1/configmap.js';
+import type { Event } from '../api/core/v1/event.js';
+import type { Namespace } from '../api/core/v1/namespace.js';
+import type { Node } from '../api/core/v1/node.js';
+import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
+import type { Secret } from '../api/core/v1/secret.js';
+import type { Service } from '../api/core/v1/service.js';
+import { formatSelector, fromLabelSelector } from '../api/labels.js';
+import type { LabelSelector } from '../api/meta/v1/label-selector.js';
+import type { KObject } from '../api/object.js';
+import { age, humanDuration } from './duration.js';
+import { podSummary } from './pod-status.js';
+
+export interface ColumnDefinition {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export type Cell = string | number | boolean;
+
+export interface Printer {
+  columns: ColumnDefinition[];
+  row(obj: KObject, now: number): Cell[];
+}
+
+function col(name: string, type: ColumnDefinition['type'] = 'string', priority = 0, format = ''): ColumnDefinition {
+  return { name, type, format, description: name, priority };
+}
+
+const NAME = col('Name', 'string', 0, 'name');
+const AGE = col('Age');
+
+function templateInfo(t: PodTemplateSpec | null | undefined): [string, string] {
+  const containers = t?.spec?.containers ?? [];
+  return [containers.map((c) => c.name).join(','), containers.map((c) => c.image ?? '').join(',')];
+}
+
+function selectorString(sel: LabelSelector | null | undefined): string {
+  if (!sel) return '<none>';
+  const s = formatSelector(fromLabelSelector(sel));
+  return s === '' ? '<none>' : s;
+}
+
+const podPrinter: Printer = {
+  columns: [
+    NAME,
+    col('Ready'),
+    col('Status'),
+    col('Restarts'),
+    AGE,
+    col('IP', 'string', 1),
+    col('Node', 'string', 1),
+    col('Nominated Node', 'string', 1),
+    col('Readiness Gates', 'string', 1),
+  ],
+  row(obj, now) {
+    const pod = obj as Pod;
+    const s = podSummary(pod, now);
+    const gates = pod.spec?.readinessGates ?? [];
+    const gateText =
+      gates.length === 0
+        ? '<none>'
+        : `${gates.filter((g) => (pod.status?.conditions ?? []).some((c) => c.type === g.conditionType && c.status === 'True')).length}/${gates.length}`;
+    return [
+      pod.metadata.name ?? '',
+      s.ready,
+      s.status,
+      s.restarts,
+      age(pod.metadata.creationTimestamp, now),
+      pod.status?.podIP || '<none>',
+      pod.spec?.nodeName || '<none>',
+      pod.status?.nominatedNodeName || '<none>',
+      gateText,
+    ];
+  },
+};
+
+const deploymentPrinter: Printer = {
+  columns: [NAME, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+  row(obj, now) {
+    const d = obj as Deployment;
+    const st = d.status ?? {};
+    const [containers, images] = templateInfo(d.spec?.template);
+    return [
+      d.metadata.name ?? '',
+      `${st.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
+      st.updatedReplicas ?? 0,
+      st.availableReplicas ?? 0,
+      age(d.metadata.creationTimestamp, now),
+      containers,
+      images,
+      selectorString(d.spec?.selector),
+    ];
+  },
+};
+
+const replicaSetPrinter: Printer = {
+  columns: [NAME, col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+  row(obj, now) {
+    const rs = obj as ReplicaSet;
+    const [containers, images] = templateInfo(rs.spec?.template);
+    return [
+      rs.metadata.name ?? '',
+      rs.spec?.replicas ?? 0,
+      rs.status?.replicas ?? 0,
+      rs.status?.readyReplicas ?? 0,
+      age(rs.metadata.creationTimestamp, now),
+      containers,
+      images,
+      selectorString(rs.spec?.selector),
+    ];
+  },
+};
+
+function jobStatus(job: Job): string {
+  const conds = job.status?.conditions ?? [];
+  const has = (t: string) => conds.some((c) => c.type === t && c.status === 'True');
+  if (has('Complete')) return 'Complete';
+  if (has('Failed')) return 'Failed';
+  if (job.metadata.deletionTimestamp) return 'Terminating';
+  if (has('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  if (has('FailureTarget')) return 'FailureTarget';
+  if (job.spec?.suspend || has('Suspended')) return 'Suspended';
+  return 'Running';
+}
+
+const jobPrinter: Printer = {
+  columns: [NAME, col('Status'), col('Completions'), col('Duration'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+  row(obj, now) {
+    const job = obj as Job;
+    const completions = job.spec?.completions;
+    const succeeded = job.status?.succeeded ?? 0;
+    const comp = completions !== undefined && completions !== null ? `${succeeded}/${completions}` : `${succeeded}/1 of ${job.spec?.parallelism ?? 1}`;
+    const start = job.status?.startTime ? Date.parse(job.status.startTime) : undefined;
+    const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : now;
+    const [containers, images] = templateInfo(job.spec?.template);
+    return [
+      job.metadata.name ?? '',
+      jobStatus(job),
+      comp,
+      start === undefined ? '' : humanDuration(end - start),
+      age(job.metadata.creationTimestamp, now),
+      containers,
+      images,
+      selectorString(job.spec?.selector),
+    ];
+  },
+};
+
+function nodeRoles(node: Node): string {
+  const roles: string[] = [];
+  for (const [k, v] of Object.entries(node.metadata.labels ?? {})) {
+    if (k.startsWith('node-role.kubernetes.io/')) roles.push(k.slice('node-role.kubernetes.io/'.length));
+    else if (k === 'kubernetes.io/role') roles.push(v);
+  }
+  return roles.length ? roles.sort().join(',') : '<none>';
+}
+
+export function nodeStatusText(node: Node): string {
+  const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const parts = [ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown'];
+  if (node.spec?.unschedulable) parts.push('SchedulingDisabled');
+  return parts.join(',');
+}
+
+const nodePrinter: Printer = {
+  columns: [
+    NAME,
+    col('Status'),
+    col('Roles'),
+    AGE,
+    col('Version'),
+    col('Internal-IP', 'string', 1),
+    col('External-IP', 'string', 1),
+    col('OS-Image', 'string', 1),
+    col('Kernel-Version', 'string', 1),
+    col('Container-Runtime', 'string', 1),
+  ],
+  row(obj, now) {
+    const node = obj as Node;
+    const addr = (t: string) => (node.status?.addresses ?? []).find((a) => a.type === t)?.address ?? '<none>';
+    const info = (node.status?.nodeInfo ?? {}) as Record<string, string>;
+    return [
+      node.metadata.name ?? '',
+      nodeStatusText(node),
+      nodeRoles(node),
+      age(node.metadata.creationTimestamp, now),
+      info.kubeletVersion ?? '',
+      addr('InternalIP'),
+      addr('ExternalIP'),
+      info.osImage ?? '<unknown>',
+      info.kernelVersion ?? '<unknown>',
+      info.containerRuntimeVersion ?? '<unknown>',
+    ];
+  },
+};
+
+const namespacePrinter: Printer = {
+  columns: [NAME, col('Status'), AGE],
+  row(obj, now) {
+    const ns = obj as Namespace;
+    return [ns.metadata.name ?? '', ns.status?.phase ?? '', age(ns.metadata.creationTimestamp, now)];
+  },
+};
+
+function servicePorts(svc: Service): string {
+  const ports = svc.spec?.ports ?? [];
+  if (ports.length === 0) return '<none>';
+  return ports.map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+}
+
+function externalIP(svc: Service): string {
+  const spec = svc.spec ?? {};
+  switch (spec.type) {
+    case 'ExternalName':
+      return spec.externalName ?? '<none>';
+    case 'LoadBalancer': {
+      const ingress = (svc.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[];
+      const ips = [...ingress.map((i) => i.ip ?? i.hostname ?? ''), ...(spec.externalIPs ?? [])].filter((x) => x);
+      return ips.length ? ips.join(',') : '<pending>';
+    }
+    default:
+      return (spec.externalIPs ?? []).length ? spec.externalIPs!.join(',') : '<none>';
+  }
+}
+
+const servicePrinter: Printer = {
+  columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 'string', 1)],
+  row(obj, now) {
+    const svc = obj as Service;
+    const sel = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    return [
+      svc.metadata.name ?? '',
+      svc.spec?.type ?? 'ClusterIP',
+      svc.spec?.clusterIP || '<none>',
+      externalIP(svc),
+      servicePorts(svc),
+      age(svc.metadata.creationTimestamp, now),
+      sel || '<none>',
+    ];
+  },
+};
+
+const configMapPrinter: Printer = {
+  columns: [NAME, col('Data', 'integer'), AGE],
+  row(obj, now) {
+    const cm = obj as ConfigMap;
+    return [cm.metadata.name ?? '', Object.keys(cm.data ?? {}).length + Object.keys(cm.binaryData ?? {}).length, age(cm.metadata.creationTimestamp, now)];
+  },
+};
+
+const secretPrinter: Printer = {
+  columns: [NAME, col('Type'), col('Data', 'integer'), AGE],
+  row(obj, now) {
+    const s = obj as Secret;
+    return [s.metadata.name ?? '', s.type ?? 'Opaque', Object.keys(s.data ?? {}).length, age(s.metadata.creationTimestamp, now)];
+  },
+};
+
+const eventPrinter: Printer = {
+  columns: [
+    col('Last Seen'),
+    col('Type'),
+    col('Reason'),
+    col('Object'),
+    col('Subobject', 'string', 1),
+    col('Source', 'string', 1),
+    col('Message'),
+    col('First Seen', 'string', 1),
+    col('Count', 'integer', 1),
+    col('Name', 'string', 1),
+  ],
+  row(obj, now) {
+    const ev = obj as Event;
+    const last = ev.lastTimestamp ?? ev.eventTime ?? ev.metadata.creationTimestamp;
+    const first = ev.firstTimestamp ?? ev.eventTime ?? ev.metadata.creationTimestamp;
+    const io = ev.involvedObject ?? {};
+    const source = ev.source?.component ? `${ev.source.component}${ev.source.host ? `, ${ev.source.host}` : ''}` : (ev.reportingComponent ?? '');
+    return [
+      age(last, now),
+      ev.type ?? '',
+      ev.reason ?? '',
+      `${(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`,
+      io.fieldPath ?? '',
+      source,
+      (ev.message ?? '').trim(),
+      age(first, now),
+      ev.count ?? 1,
+      ev.metadata.name ?? '',
+    ];
+  },
+};
+
+const leasePrinter: Printer = {
+  columns: [NAME, col('Holder'), AGE],
+  row(obj, now) {
+    const l = obj as Lease;
+    return [l.metadata.name ?? '', l.spec?.holderIdentity ?? '', age(l.metadata.creationTimestamp, now)];
+  },
+};
+
+const defaultPrinter: Printer = {
+  columns: [NAME, AGE],
+  row(obj, now) {
+    return [obj.metadata.name ?? '', age(obj.metadata.creationTimestamp, now)];
+  },
+};
+
+const printers: Record<string, Printer> = {
+  pods: podPrinter,
+  deployments: deploymentPrinter,
+  replicasets: replicaSetPrinter,
+  jobs: jobPrinter,
+  nodes: nodePrinter,
+  namespaces: namespacePrinter,
+  services: servicePrinter,
+  configmaps: configMapPrinter,
+  secrets: secretPrinter,
+  events: eventPrinter,
+  leases: leasePrinter,
+};
+
+export function printerFor(resource: string): Printer {
+  return printers[resource] ?? defaultPrinter;
+}

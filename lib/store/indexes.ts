@@ -1,0 +1,38 @@
+/**
+ * Secondary index values the backends maintain beside each object. Only pods
+ * are indexed, by `spec.nodeName`: agents list and watch the pods bound to
+ * their node, and that must not read every pod in the cluster.
+ */
+import type { KObject } from '../api/object.js';
+
+export function nodeIndexValue(resource: string, obj: KObject): string | undefined {
+  if (resource !== 'pods') return undefined;
+  const spec = obj.spec as { nodeName?: unknown } | undefined;
+  return typeof spec?.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : undefined;
+}
+
+/** Continue tokens name the last key returned; pages resume strictly after it. */
+export interface ContinueToken {
+  namespace: string;
+  name: string;
+}
+
+export function encodeContinue(token: ContinueToken): string {
+  return Buffer.from(JSON.stringify([token.namespace, token.name])).toString('base64url');
+}
+
+export function decodeContinue(raw: string): ContinueToken | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+      return { namespace: parsed[0], name: parsed[1] };
+    }
+  } catch {
+    // fall through: not a token of ours
+  }
+  return undefined;
+}
+
+export function withResourceVersion(obj: KObject, revision: number): KObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };
+}
