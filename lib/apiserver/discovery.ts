@@ -7,9 +7,7 @@ import { resourceTypes, type ResourceType } from '../api/registry.js';
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
-function verbs(rt: ResourceType): string[] {
-  return ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-}
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: string; verbs: string[] }> = {
   status: { group: '', version: '', kind: '', verbs: ['get', 'patch', 'update'] },
@@ -61,7 +59,7 @@ export function apiResourceList(group: string, version: string) {
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: verbs(t),
+      verbs: VERBS,
       ...(t.shortNames.length ? { shortNames: [...t.shortNames] } : {}),
       ...(t.categories.length ? { categories: [...t.categories] } : {}),
       storageVersionHash: '',
@@ -101,7 +99,7 @@ export function aggregatedDiscovery(core: boolean) {
           responseKind: { group: t.group, version: t.version, kind: t.kind },
           scope: t.namespaced ? 'Namespaced' : 'Cluster',
           singularResource: t.singular,
-          verbs: verbs(t),
+          verbs: VERBS,
           ...(t.shortNames.length ? { shortNames: [...t.shortNames] } : {}),
           ...(t.categories.length ? { categories: [...t.categories] } : {}),
           ...(t.subresources.length
