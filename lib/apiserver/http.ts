@@ -22,16 +22,17 @@ export interface HttpServerOptions {
   onUpgrade?: UpgradeHandler;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The request body, or 'too-large' past Kubernetes' limit (judged on the full size, not on what was kept). */
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const b = chunk as Buffer;
     size += b.length;
     // Keep reading to drain the socket, but stop buffering past the limit.
-    if (size <= MAX_BODY_BYTES + 1) chunks.push(b);
+    if (size <= MAX_BODY_BYTES) chunks.push(b);
   }
-  return Buffer.concat(chunks);
+  return size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks);
 }
 
 export function toApiRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): ApiRequest {
@@ -87,7 +88,7 @@ export function createApiHttpServer(handler: Handler, opts: HttpServerOptions = 
     void (async () => {
       try {
         const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
-        if (body && body.length > MAX_BODY_BYTES) {
+        if (body === 'too-large') {
           const err = StatusError.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
           await writeResponse(res, { status: err.code, body: err.toStatus() }, abort.signal);
           return;

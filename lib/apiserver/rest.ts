@@ -87,9 +87,9 @@ export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'lab
     const nodeName = pinnedNodeName(rt.resource, fieldReqs);
     return { predicate, nodeName };
   } catch (err) {
-    if (err instanceof SelectorParseError || err instanceof FieldSelectorError) {
-      throw StatusError.badRequest(`unable to parse requirement: ${err.message}`);
-    }
+    if (err instanceof SelectorParseError) throw StatusError.badRequest(`unable to parse requirement: ${err.message}`);
+    // Field selector errors already read as Kubernetes' ("field label not supported: x", "invalid selector: ..."), unprefixed.
+    if (err instanceof FieldSelectorError) throw StatusError.badRequest(err.message);
     throw err;
   }
 }
@@ -249,6 +249,9 @@ export class RestStorage {
       obj = clone(input);
       obj.apiVersion = old.apiVersion;
       obj.kind = old.kind;
+      // A body may leave out name and namespace (the URL names them; callers refused mismatches): validate the stored ones.
+      obj.metadata.name = old.metadata.name;
+      if (rt.namespaced) obj.metadata.namespace = old.metadata.namespace;
       if (rt.subresources.includes('status')) {
         if (old.status === undefined) delete obj.status;
         else obj.status = clone(old.status);

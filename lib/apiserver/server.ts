@@ -261,6 +261,15 @@ export class ApiServer {
       name,
       (current) => {
         const patched = applyPatch(current, patchBody, type);
+        // As Kubernetes' patch handler (checkName): a patch may not move the object to another name or namespace.
+        const patchedName = patched.metadata?.name;
+        if (patchedName !== undefined && patchedName !== name) {
+          throw StatusError.badRequest(`the name of the object (${patchedName}) does not match the name on the URL (${name})`);
+        }
+        const patchedNs = patched.metadata?.namespace;
+        if (rt.namespaced && patchedNs !== undefined && ns !== undefined && patchedNs !== ns) {
+          throw StatusError.badRequest(`the namespace of the object (${patchedNs}) does not match the namespace on the request (${ns})`);
+        }
         const rv = patched.metadata?.resourceVersion;
         if (rv && rv !== current.metadata.resourceVersion) {
           throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
