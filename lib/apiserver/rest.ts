@@ -365,13 +365,18 @@ export class RestStorage {
     const ns = await this.guard(() => this.store.get({ resource: 'namespaces', namespace: '', name: namespace }));
     if (!ns) throw StatusError.notFound(refOf(nsType), namespace);
     if (ns.metadata.deletionTimestamp) {
-      throw StatusError.forbidden(
-        'system:anonymous',
-        'create',
-        refOf(rt),
-        name,
-        namespace,
-        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      // Kubernetes' NamespaceLifecycle admission: NewForbidden plus a NamespaceTerminating cause (no user in the message).
+      const ref = refOf(rt);
+      throw new StatusError(
+        403,
+        'Forbidden',
+        `${ref.group ? `${ref.resource}.${ref.group}` : ref.resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          name,
+          ...(ref.group ? { group: ref.group } : {}),
+          kind: ref.resource,
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+        },
       );
     }
   }

@@ -7,7 +7,7 @@
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
 import { formatSelector, fromLabelSelector } from '../api/labels.js';
-import { type Clock, systemClock } from '../util/clock.js';
+import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import type { Store } from '../store/types.js';
 import { checkObject, fieldValidationOf, mediaType, parseBody } from './decode.js';
@@ -463,15 +463,24 @@ export class ApiServer {
     if (binding.metadata?.name && binding.metadata.name !== name) {
       throw StatusError.badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${name})`);
     }
+    // Kubernetes reports binding conflicts against "pods/binding" (BindingREST.assignPod).
+    const bindingRef = { group: '', resource: 'pods/binding' };
     await this.rest.guaranteedUpdate(rt, r.namespace, name, (current) => {
       const spec = (current.spec ?? {}) as { nodeName?: string };
-      if (spec.nodeName) {
-        throw StatusError.conflict({ group: '', resource: 'pods' }, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
-      }
       if (current.metadata.deletionTimestamp) {
-        throw StatusError.conflict({ group: '', resource: 'pods' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+        throw StatusError.conflict(bindingRef, name, `pod ${name} is being deleted, cannot be assigned to a host`);
       }
-      return { ...current, spec: { ...spec, nodeName: node } };
+      if (spec.nodeName) {
+        throw StatusError.conflict(bindingRef, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      }
+      // As setPodScheduled: binding also marks the pod PodScheduled=True.
+      const status = (current.status ?? {}) as { conditions?: { type: string; status: string }[] };
+      const scheduled = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) };
+      const existing = status.conditions ?? [];
+      const conditions = existing.some((c) => c.type === 'PodScheduled')
+        ? existing.map((c) => (c.type !== 'PodScheduled' || c.status === 'True' ? c : scheduled))
+        : [...existing, scheduled];
+      return { ...current, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
     }, { dryRun: isDryRun(req.query), subresource: 'binding' });
     return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }

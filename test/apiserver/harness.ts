@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { createApiHttpServer } from '#lib/apiserver/http';
 import { ApiServer, type ApiServerOptions } from '#lib/apiserver/server';
-import { SqliteStore } from '#lib/store/sqlite';
+import { SqliteStore, type SqliteStoreOptions } from '#lib/store/sqlite';
 
 /**
  * JSON as read off the wire. Tests read it by path and assert on values, so
@@ -65,8 +65,8 @@ function encodeBody(body: unknown): string | Uint8Array | undefined {
   return JSON.stringify(body);
 }
 
-export async function startApi(opts: Omit<ApiServerOptions, 'store'> = {}): Promise<TestApi> {
-  const store = new SqliteStore({ path: ':memory:' });
+export async function startApi(opts: Omit<ApiServerOptions, 'store'> = {}, storeOpts: Omit<SqliteStoreOptions, 'path'> = {}): Promise<TestApi> {
+  const store = new SqliteStore({ path: ':memory:', ...storeOpts });
   const api = new ApiServer({ store, ...opts });
   await bootstrap(api.rest);
   const server: Server = createApiHttpServer(api);
