@@ -12,6 +12,16 @@ export interface StoreFactory {
   make(opts: { clock: ManualClock; retentionMs?: number }): Promise<Store>;
   /** Opens a second handle on the same data (durability across restarts). */
   reopen?(store: Store): Promise<Store>;
+  /**
+   * How the backend numbers racing writes. 'serial' (the default): a
+   * revision is taken only by a write that succeeds, so N racing writers
+   * leave no holes and the winner's revision is known in advance.
+   * 'allocated': a revision is allocated before the write is tried, so the
+   * winner of a race may hold any of the racers' revisions and losers leave
+   * holes (never visible: watches skip them). Every other assertion holds
+   * for both.
+   */
+  revisions?: 'serial' | 'allocated';
 }
 
 function pod(name: string, namespace = 'default', nodeName?: string, labels: Record<string, string> = {}): KObject {
@@ -151,6 +161,23 @@ export function storeContract(name: string, factory: StoreFactory, newClock: () 
       }
     });
 
+    it('orders namespaces before longer namespaces they prefix', async () => {
+      const { store } = await open();
+      try {
+        await store.create(key('b', 'kube-system'), pod('b', 'kube-system'));
+        await store.create(key('a', 'kube'), pod('a', 'kube'));
+        await store.create(key('c', 'kube0'), pod('c', 'kube0'));
+        const all = await store.list('pods');
+        expect(all.items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['kube/a', 'kube-system/b', 'kube0/c']);
+        const first = await store.list('pods', { limit: 1 });
+        const rest = await store.list('pods', { limit: 5, continue: first.continue! });
+        expect(rest.items.map((o) => o.metadata.name)).toEqual(['b', 'c']);
+        expect((await store.list('pods', { namespace: 'kube' })).items.map((o) => o.metadata.name)).toEqual(['a']);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('pages with limit and continue, counting only objects the predicate keeps', async () => {
       const { store } = await open();
       try {
@@ -237,10 +264,15 @@ export function storeContract(name: string, factory: StoreFactory, newClock: () 
         const winners = results.filter((r) => r.ok);
         expect(winners).toHaveLength(1);
         const final = await store.get(key('a'));
-        expect(final!.metadata.resourceVersion).toBe('2');
         const winner = winners[0]!;
+        if (factory.revisions === 'allocated') {
+          expect(Number(final!.metadata.resourceVersion)).toBeGreaterThan(1);
+          if (winner.ok) expect(final!.metadata.resourceVersion).toBe(winner.object.metadata.resourceVersion);
+        } else {
+          expect(final!.metadata.resourceVersion).toBe('2');
+        }
         if (winner.ok) expect(final!.metadata.labels).toEqual(winner.object.metadata.labels);
-        for (const r of results.filter((x) => !x.ok)) if (!r.ok) expect(r.current?.metadata.resourceVersion).toBe('2');
+        for (const r of results.filter((x) => !x.ok)) if (!r.ok) expect(r.current?.metadata.resourceVersion).toBe(final!.metadata.resourceVersion);
       } finally {
         await store.close();
       }
@@ -264,7 +296,13 @@ export function storeContract(name: string, factory: StoreFactory, newClock: () 
         );
         const final = await store.get(key('counter'));
         expect(final!.metadata.annotations!.n).toBe(String(writers * perWriter));
-        expect(final!.metadata.resourceVersion).toBe(String(1 + writers * perWriter));
+        if (factory.revisions !== 'allocated') expect(final!.metadata.resourceVersion).toBe(String(1 + writers * perWriter));
+        // A watch from the creation sees every increment once, in order, ending at the final version.
+        const ac = new AbortController();
+        const events = await collect(store.watch('pods', { fromRevision: 1, signal: ac.signal }), writers * perWriter, ac);
+        ac.abort();
+        expect(events.map((e) => e.object.metadata.annotations!.n)).toEqual(Array.from({ length: writers * perWriter }, (_, i) => String(i + 1)));
+        expect(events.at(-1)!.object.metadata.resourceVersion).toBe(final!.metadata.resourceVersion);
       } finally {
         await store.close();
       }

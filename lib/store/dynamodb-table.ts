@@ -1,0 +1,188 @@
+/**
+ * The DynamoDB table behind DynamoDbStore: its schema (one constant, shared
+ * with the CDK stack), the key layout, and the item codecs. Stream consumers
+ * (controllers fed by DynamoDB Streams) decode images with the helpers here,
+ * so the layout is written down once. See docs/store.md for the design.
+ *
+ * Key layout (pk / sk):
+ * - objects:   `o#<resource>` / `<namespace>#<name>`  (cluster-scoped: namespace '')
+ * - log:       `l#<resource>` / 20-digit zero-padded revision
+ * - counters:  `c#<resource>` / `c`  (rev, compacted, head)
+ * - directory: `r` / `<resource>`  (which resources have counters; read by compact)
+ *
+ * `#` separates namespace and name because it sorts below every character a
+ * namespace may contain ([a-z0-9-]), so keys order by (namespace, name) as the
+ * SQLite backend does: `kube#x` < `kube-system#y`, which `/` would reverse.
+ */
+import { type AttributeValue, CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { KObject } from '../api/object.js';
+
+export type Item = Record<string, AttributeValue>;
+
+/**
+ * The table's schema. Values are the DynamoDB API's own strings, which are
+ * also the values of the CDK enums (`AttributeType.STRING === 'S'`,
+ * `StreamViewType.NEW_AND_OLD_IMAGES`, `ProjectionType.ALL`,
+ * `BillingMode.PAY_PER_REQUEST`), so the CDK stack maps it field by field.
+ */
+export const STORE_TABLE_SCHEMA = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  billingMode: 'PAY_PER_REQUEST',
+  stream: 'NEW_AND_OLD_IMAGES',
+  timeToLiveAttribute: 'ttl',
+  globalSecondaryIndexes: [
+    {
+      /** Pods bound to a node (sparse: only items with gsi1pk are in it). */
+      indexName: 'byNode',
+      partitionKey: { name: 'gsi1pk', type: 'S' },
+      sortKey: { name: 'gsi1sk', type: 'S' },
+      projection: 'ALL',
+    },
+  ],
+} as const;
+
+export const BY_NODE_INDEX = STORE_TABLE_SCHEMA.globalSecondaryIndexes[0].indexName;
+
+/** Creates the store table with STORE_TABLE_SCHEMA and waits until it is active (tests, `kumo` tooling; production uses CDK). */
+export async function createStoreTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const s = STORE_TABLE_SCHEMA;
+  const attributes = new Map<string, string>();
+  for (const k of [s.partitionKey, s.sortKey, ...s.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])]) attributes.set(k.name, k.type);
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: s.billingMode,
+      KeySchema: [
+        { AttributeName: s.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: s.sortKey.name, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType: AttributeType as 'S' })),
+      GlobalSecondaryIndexes: s.globalSecondaryIndexes.map((g) => ({
+        IndexName: g.indexName,
+        KeySchema: [
+          { AttributeName: g.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: g.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: g.projection },
+      })),
+      StreamSpecification: { StreamEnabled: true, StreamViewType: s.stream },
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1 }, { TableName: tableName });
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: s.timeToLiveAttribute, Enabled: true },
+    }),
+  );
+}
+
+// ---- keys ----
+
+export const SEP = '#';
+
+export function objectPk(resource: string): string {
+  return `o#${resource}`;
+}
+
+export function objectSk(namespace: string, name: string): string {
+  return `${namespace}${SEP}${name}`;
+}
+
+export function logPk(resource: string): string {
+  return `l#${resource}`;
+}
+
+/** Zero-padded so string order is revision order. */
+export function logSk(revision: number): string {
+  return String(revision).padStart(20, '0');
+}
+
+export function counterKey(resource: string): Item {
+  return { pk: { S: `c#${resource}` }, sk: { S: 'c' } };
+}
+
+export const DIRECTORY_PK = 'r';
+
+export function nodePk(nodeName: string): string {
+  return `pods@${nodeName}`;
+}
+
+// ---- codecs ----
+
+/** Objects are stored gzipped: Kubernetes JSON compresses 3-5x, and write units are billed per KB. */
+export function encodeObject(obj: KObject): Uint8Array {
+  return gzipSync(JSON.stringify(obj));
+}
+
+/** Accepts the raw bytes (SDK) or base64 text (a Lambda stream event's image). */
+export function decodeObject(bytes: Uint8Array | string): KObject {
+  const raw = typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : bytes;
+  return JSON.parse(gunzipSync(raw).toString('utf8')) as KObject;
+}
+
+export type LogType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'GAP';
+
+export interface LogEntry {
+  revision: number;
+  type: LogType;
+  /** When the entry was written (ms since the epoch, the store's clock). */
+  ts: number;
+  item: Item;
+}
+
+export function num(v: AttributeValue | undefined): number | undefined {
+  return v?.N !== undefined ? Number(v.N) : undefined;
+}
+
+export function parseLogEntry(item: Item): LogEntry {
+  return {
+    revision: Number(item.sk!.S),
+    type: (item.type?.S ?? 'GAP') as LogType,
+    ts: num(item.ts) ?? 0,
+    item,
+  };
+}
+
+/** The object an object item (or a stream image of one) holds. */
+export function objectOfItem(item: Item): KObject | undefined {
+  const data = item.data?.B;
+  return data ? decodeObject(data) : undefined;
+}
+
+/** An item image as a DynamoDB stream record carries it (binary as base64 in Lambda events, as bytes from the SDK). */
+export type StreamImage = Record<string, { S?: string; N?: string; B?: string | Uint8Array }>;
+
+export interface DecodedLogImage {
+  resource: string;
+  type: Exclude<LogType, 'GAP'>;
+  revision: number;
+  object: KObject;
+  prev?: KObject;
+}
+
+/** What a stream record's image of a log item says, for stream consumers; undefined for other items and for GAPs. */
+export function decodeLogImage(image: StreamImage): DecodedLogImage | undefined {
+  const pk = image.pk?.S;
+  const type = image.type?.S;
+  const data = image.data?.B;
+  if (!pk?.startsWith('l#') || !data || (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED')) return undefined;
+  const prev = image.prev?.B;
+  return {
+    resource: pk.slice(2),
+    type,
+    revision: Number(image.sk?.S),
+    object: decodeObject(data),
+    ...(prev ? { prev: decodeObject(prev) } : {}),
+  };
+}
+
+/** The resource, key and object of an object item's image; undefined for other items. */
+export function decodeObjectImage(image: StreamImage): { resource: string; namespace: string; name: string; object: KObject } | undefined {
+  const pk = image.pk?.S;
+  const data = image.data?.B;
+  if (!pk?.startsWith('o#') || !data) return undefined;
+  return { resource: pk.slice(2), namespace: image.ns?.S ?? '', name: image.name?.S ?? '', object: decodeObject(data) };
+}
