@@ -11,6 +11,7 @@ export interface OwnerReference {
   uid: string;
   controller?: boolean;
   blockOwnerDeletion?: boolean;
+  [extra: string]: unknown;
 }
 
 export interface ManagedFieldsEntry {
@@ -21,6 +22,7 @@ export interface ManagedFieldsEntry {
   fieldsType?: string;
   fieldsV1?: Record<string, unknown>;
   subresource?: string;
+  [extra: string]: unknown;
 }
 
 export interface ObjectMeta {

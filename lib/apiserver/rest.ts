@@ -20,7 +20,7 @@ import { AlreadyExistsError, CompactedError, InvalidContinueError, StoreBusyErro
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import { StatusError } from './errors.js';
-import type { PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
+import type { AdmissionConfig, PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
 
 export interface KList {
   apiVersion: string;
@@ -99,6 +99,7 @@ export class RestStorage {
     readonly store: Store,
     private readonly clock: Clock,
     private readonly strategies: Readonly<Record<string, Strategy>>,
+    private readonly admission: AdmissionConfig = { defaultTolerationSeconds: 300 },
   ) {}
 
   private strategyOf(rt: ResourceType): Strategy {
@@ -106,7 +107,7 @@ export class RestStorage {
   }
 
   private ctx(): StrategyContext {
-    return { now: this.clock.now() };
+    return { now: this.clock.now(), admission: this.admission };
   }
 
   key(rt: ResourceType, namespace: string | undefined, name: string): ObjectKey {

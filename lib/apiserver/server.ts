@@ -25,6 +25,7 @@ import { applyPatch, PATCH_TYPES } from './patch.js';
 import { type DeleteOptions, RestStorage } from './rest.js';
 import { route, type ResourceRoute } from './router.js';
 import { strategies } from './strategies/index.js';
+import type { AdmissionConfig } from './strategy.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './types.js';
 import { openWatch } from './watch.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
@@ -56,6 +57,8 @@ export interface ApiServerOptions {
   watchTimeoutMs?: number;
   /** Idle time before a bookmark. @default 60 seconds */
   bookmarkIntervalMs?: number;
+  /** Admission defaults (configurable for tests). */
+  admission?: Partial<AdmissionConfig>;
 }
 
 const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -100,7 +103,7 @@ export class ApiServer {
     this.opts = opts;
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
-    this.rest = new RestStorage(opts.store, this.clock, strategies);
+    this.rest = new RestStorage(opts.store, this.clock, strategies, { defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300 });
   }
 
   /** Handles one request. Never throws: failures become Status responses. */

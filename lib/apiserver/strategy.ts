@@ -10,6 +10,13 @@ import type { FieldError } from '../api/field-errors.js';
 export interface StrategyContext {
   /** Milliseconds since the epoch, from the server's injected clock. */
   now: number;
+  /** Admission defaults the server is configured with. */
+  admission: AdmissionConfig;
+}
+
+export interface AdmissionConfig {
+  /** DefaultTolerationSeconds for the not-ready/unreachable NoExecute tolerations added to pods. @default 300 */
+  defaultTolerationSeconds: number;
 }
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';

@@ -85,7 +85,7 @@ export class KubeClient {
     }
   }
 
-  list<T extends KObject = KObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<KList & { items: T[] }> {
+  list<T extends KObject = KObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<Omit<KList, 'items'> & { items: T[] }> {
     const q = new URLSearchParams();
     if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
     if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
@@ -96,7 +96,7 @@ export class KubeClient {
   }
 
   /** Every page of a list. */
-  async listAll<T extends KObject = KObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<KList & { items: T[] }> {
+  async listAll<T extends KObject = KObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<Omit<KList, 'items'> & { items: T[] }> {
     const first = await this.list<T>(rt, namespace, opts);
     let cont = first.metadata.continue;
     while (cont) {

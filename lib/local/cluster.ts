@@ -12,6 +12,9 @@ import { createApiHttpServer } from '../apiserver/http.js';
 import { ADMIN, ApiServer } from '../apiserver/server.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
+import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../controllers/index.js';
+import { LocalControllerDriver } from '../controllers/local-driver.js';
+import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 
@@ -28,6 +31,16 @@ export interface LocalClusterOptions {
   compactIntervalMs?: number;
   /** Log retention for watches. @default 10 minutes */
   retentionMs?: number;
+  /** Run the controllers and the scheduler. @default true */
+  controllers?: boolean;
+  /** Options for the reconcilers (timings are configurable for tests). */
+  controlPlane?: ControlPlaneOptions;
+  /** How often every key is re-queued. @default 30 s */
+  resyncIntervalMs?: number;
+  /** DefaultTolerationSeconds admission for pods. @default 300 */
+  defaultTolerationSeconds?: number;
+  /** Simulated nodes to start (the fake runtime). @default none */
+  fakeNodes?: Omit<FakeNodeOptions, 'log'>;
 }
 
 export class LocalCluster {
@@ -36,13 +49,18 @@ export class LocalCluster {
   /** An admin client that calls the API server in-process. */
   readonly client: KubeClient;
   private http: Server | undefined;
+  driver: LocalControllerDriver | undefined;
+  fake: FakeNodes | undefined;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   url = '';
 
   constructor(private readonly opts: LocalClusterOptions) {
     this.store = new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) });
-    this.api = new ApiServer({ store: this.store });
+    this.api = new ApiServer({
+      store: this.store,
+      ...(opts.defaultTolerationSeconds !== undefined ? { admission: { defaultTolerationSeconds: opts.defaultTolerationSeconds } } : {}),
+    });
     this.client = new KubeClient(new InProcessTransport(this.api, ADMIN));
   }
 
@@ -65,12 +83,28 @@ export class LocalCluster {
     this.timers.push(compact);
     this.log(`kumo: API server listening on ${this.url}`);
     this.log(`kumo: state in ${join(this.opts.dataDir, 'state.db')}`);
+    if (this.opts.controllers !== false) {
+      const reconcilers = [...controllerReconcilers(this.client, this.opts.controlPlane), schedulerReconciler(this.client, this.opts.controlPlane)];
+      this.driver = new LocalControllerDriver(this.store, reconcilers, {
+        log: (l) => this.log(l),
+        ...(this.opts.resyncIntervalMs ? { resyncIntervalMs: this.opts.resyncIntervalMs } : {}),
+      });
+      await this.driver.start();
+      this.log(`kumo: controllers and scheduler running (${reconcilers.map((r) => r.name).join(', ')})`);
+    }
+    if (this.opts.fakeNodes && this.opts.fakeNodes.names.length > 0) {
+      this.fake = new FakeNodes(this.client, { ...this.opts.fakeNodes, log: (l) => this.log(l) });
+      await this.fake.start();
+      this.log(`kumo: ${this.opts.fakeNodes.names.length} simulated node(s): ${this.opts.fakeNodes.names.slice(0, 5).join(', ')}${this.opts.fakeNodes.names.length > 5 ? ', ...' : ''}`);
+    }
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    await this.fake?.stop();
+    await this.driver?.stop();
     if (this.http) {
       const server = this.http;
       await new Promise<void>((resolve) => {

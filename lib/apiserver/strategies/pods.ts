@@ -7,9 +7,6 @@ import { deepEqual } from '../../util/json.js';
 import type { Strategy } from '../strategy.js';
 import { validatePodSpec } from '../validation/pod-spec.js';
 
-/** Kubernetes' DefaultTolerationSeconds admission: how long pods stay on a node that stops answering. */
-export const DEFAULT_TOLERATION_SECONDS = 300;
-
 const NOT_READY = 'node.kubernetes.io/not-ready';
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
@@ -32,11 +29,11 @@ function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffort' {
 }
 
 /** Adds the not-ready/unreachable NoExecute tolerations a pod does not already have. */
-function addDefaultTolerations(spec: PodSpec): void {
+function addDefaultTolerations(spec: PodSpec, seconds: number): void {
   const tolerations = (spec.tolerations ??= []);
   for (const key of [NOT_READY, UNREACHABLE]) {
     const has = tolerations.some((t) => (t.key === key || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'));
-    if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+    if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds });
   }
 }
 
@@ -57,11 +54,12 @@ export const podStrategy: Strategy = {
     pod.spec ??= {};
     defaultPodSpec(pod.spec);
   },
-  prepareForCreate(obj) {
+  prepareForCreate(obj, ctx) {
     const pod = obj as Pod;
     pod.spec ??= {};
     defaultPodSpec(pod.spec);
-    addDefaultTolerations(pod.spec);
+    // Kubernetes' DefaultTolerationSeconds admission: how long pods stay on a node that stops answering.
+    addDefaultTolerations(pod.spec, ctx.admission.defaultTolerationSeconds);
     pod.spec.priority ??= 0;
     pod.status = { phase: 'Pending', qosClass: qosClass(pod.spec) };
   },

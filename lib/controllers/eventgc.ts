@@ -1,0 +1,43 @@
+/** Deletes Events an hour after they were last seen (the API server's --event-ttl). */
+import type { Event } from '../api/core/v1/event.js';
+import type { KObject } from '../api/object.js';
+import { StatusError } from '../apiserver/errors.js';
+import type { KubeClient } from '../client/client.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { EVENT_TTL_MS, EVENTS } from './events.js';
+import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
+
+export class EventGarbageCollector implements Reconciler {
+  readonly name = 'eventgc';
+  readonly watches: Watch[] = [];
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly clock: Clock = systemClock,
+    private readonly ttlMs = EVENT_TTL_MS,
+  ) {}
+
+  async listKeys(): Promise<string[]> {
+    return ['events'];
+  }
+
+  async reconcile(): Promise<ReconcileResult | void> {
+    const now = this.clock.now();
+    const events = (await this.client.listAll<Event & KObject>(EVENTS, undefined)).items;
+    let next = Infinity;
+    for (const ev of events) {
+      const last = Date.parse(ev.lastTimestamp ?? ev.eventTime ?? ev.metadata.creationTimestamp ?? '') || now;
+      const expires = last + this.ttlMs;
+      if (expires > now) {
+        next = Math.min(next, expires - now);
+        continue;
+      }
+      try {
+        await this.client.delete(EVENTS, ev.metadata.namespace, ev.metadata.name!, { preconditions: { resourceVersion: ev.metadata.resourceVersion! } });
+      } catch (err) {
+        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      }
+    }
+    return Number.isFinite(next) ? { requeueAfterMs: next + 1000 } : undefined;
+  }
+}

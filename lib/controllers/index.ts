@@ -1,0 +1,43 @@
+/** The control plane's reconcilers, assembled the same way for `kumo up` and for the cloud functions. */
+import type { KubeClient } from '../client/client.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { DeploymentController } from './deployment.js';
+import { EventGarbageCollector } from './eventgc.js';
+import { EventRecorder } from './events.js';
+import { GarbageCollector } from './gc.js';
+import { JobController, type JobControllerOptions } from './job.js';
+import { NamespaceController } from './namespace.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle.js';
+import { PodGarbageCollector } from './podgc.js';
+import { ReplicaSetController } from './replicaset.js';
+import type { Reconciler } from './runtime.js';
+
+export interface ControlPlaneOptions {
+  clock?: Clock;
+  nodeLifecycle?: NodeLifecycleOptions;
+  job?: JobControllerOptions;
+  /** Event TTL. @default 1 hour */
+  eventTtlMs?: number;
+}
+
+/** The controller-manager's reconcilers (everything but the scheduler). */
+export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOptions = {}): Reconciler[] {
+  const clock = opts.clock ?? systemClock;
+  const recorder = (component: string) => new EventRecorder(client, component, clock);
+  return [
+    new ReplicaSetController(client, recorder('replicaset-controller'), clock),
+    new DeploymentController(client, recorder('deployment-controller'), clock),
+    new JobController(client, recorder('job-controller'), clock, opts.job),
+    new GarbageCollector(client),
+    new NamespaceController(client),
+    new NodeLifecycleController(client, recorder('node-controller'), clock, opts.nodeLifecycle),
+    new PodGarbageCollector(client),
+    new EventGarbageCollector(client, clock, opts.eventTtlMs),
+  ];
+}
+
+export function schedulerReconciler(client: KubeClient, opts: ControlPlaneOptions = {}): Scheduler {
+  const clock = opts.clock ?? systemClock;
+  return new Scheduler(client, new EventRecorder(client, 'default-scheduler', clock), clock);
+}

@@ -1,0 +1,113 @@
+/**
+ * Runs reconcilers in one process (`kumo up`): the embedded store's change
+ * feed is turned into keys on one work queue per reconciler, and a periodic
+ * resync re-queues every key. The cloud runs the same reconcilers from
+ * DynamoDB Stream batches instead (stream-driver.ts).
+ */
+import { setMaxListeners } from 'node:events';
+import { CompactedError, type Store } from '../store/types.js';
+import { type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
+import { WorkQueue } from './workqueue.js';
+
+export interface LocalDriverOptions {
+  /** Workers per reconciler. @default 4 (1 for the scheduler, whose decisions must be serial) */
+  workers?: Partial<Record<string, number>>;
+  /** How often every key is re-queued. @default 30 s */
+  resyncIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export class LocalControllerDriver {
+  private readonly queues = new Map<Reconciler, WorkQueue>();
+  private readonly abort = new AbortController();
+  private readonly pumps: Promise<void>[] = [];
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly reconcilers: Reconciler[],
+    private readonly opts: LocalDriverOptions = {},
+  ) {
+    // One signal ends every feed: many waiters on it at once are expected.
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  private log(line: string): void {
+    (this.opts.log ?? console.log)(line);
+  }
+
+  async start(): Promise<void> {
+    for (const r of this.reconcilers) {
+      const workers = this.opts.workers?.[r.name] ?? (r.name === 'scheduler' ? 1 : 4);
+      const queue = new WorkQueue((key) => r.reconcile(key), {
+        workers,
+        onError: (key, err) => this.log(`kumo ${r.name}: reconcile ${key} failed: ${err instanceof Error ? err.message : String(err)}`),
+      });
+      this.queues.set(r, queue);
+    }
+    const resources = new Set<string>(['pods', 'nodes']);
+    for (const r of this.reconcilers) for (const w of r.watches) resources.add(w.resource);
+    const starts = new Map<string, number>();
+    for (const resource of resources) starts.set(resource, await this.store.currentRevision(resource));
+    for (const r of this.reconcilers) await r.prime?.();
+    for (const [resource, from] of starts) this.pumps.push(this.pump(resource, from));
+    for (const q of this.queues.values()) q.start();
+    await this.resync();
+    const interval = this.opts.resyncIntervalMs ?? 30_000;
+    this.resyncTimer = setInterval(() => void this.resync(), interval);
+    this.resyncTimer.unref();
+  }
+
+  /** Re-queues every key of every reconciler (repairs anything a lost hint missed). */
+  async resync(): Promise<void> {
+    for (const [r, q] of this.queues) {
+      try {
+        for (const key of await r.listKeys()) q.add(key);
+      } catch (err) {
+        if (!this.abort.signal.aborted) this.log(`kumo ${r.name}: resync failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Resolves once every queue is empty (tests and benchmarks use this to wait for quiet). */
+  async idle(): Promise<void> {
+    for (let round = 0; round < 3; round++) await Promise.all([...this.queues.values()].map((q) => q.idle()));
+  }
+
+  async dispatch(event: ChangeEvent): Promise<void> {
+    for (const r of this.reconcilers) r.observe?.(event);
+    for (const { reconciler, key } of await keysFor(this.reconcilers, event)) this.queues.get(reconciler)?.add(key);
+  }
+
+  private async pump(resource: string, from: number): Promise<void> {
+    let position = from;
+    while (!this.abort.signal.aborted) {
+      try {
+        for await (const e of this.store.watch(resource, { fromRevision: position, signal: this.abort.signal })) {
+          position = e.revision;
+          await this.dispatch({ resource, type: e.type, object: e.object, ...(e.prev ? { prev: e.prev } : {}) }).catch((err: Error) =>
+            this.log(`kumo controllers: routing a ${resource} change failed: ${err.message}`),
+          );
+        }
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if (err instanceof CompactedError) {
+          // Fell behind the log: rebuild caches and resync everything from now on.
+          position = await this.store.currentRevision(resource);
+          for (const r of this.reconcilers) await r.prime?.();
+          await this.resync();
+          continue;
+        }
+        this.log(`kumo controllers: ${resource} feed failed: ${(err as Error).message}; restarting`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await Promise.all([...this.queues.values()].map((q) => q.stop()));
+    await Promise.allSettled(this.pumps);
+  }
+}

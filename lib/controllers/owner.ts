@@ -1,0 +1,26 @@
+/** ownerReference helpers shared by the workload controllers and the garbage collector. */
+import type { KObject, OwnerReference } from '../api/object.js';
+
+export function controllerRef(obj: KObject | undefined): OwnerReference | undefined {
+  return obj?.metadata.ownerReferences?.find((r) => r.controller === true);
+}
+
+export function isControlledBy(obj: KObject, owner: KObject): boolean {
+  return controllerRef(obj)?.uid === owner.metadata.uid;
+}
+
+/** The reference a controller puts on what it creates: controller and blockOwnerDeletion set. */
+export function newControllerRef(owner: KObject): OwnerReference {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name ?? '',
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function isBeingDeleted(obj: KObject | undefined): boolean {
+  return !!obj?.metadata.deletionTimestamp;
+}

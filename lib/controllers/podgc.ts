@@ -1,0 +1,35 @@
+/**
+ * Pod garbage collection: pods bound to a node that no longer exists are
+ * force-deleted (no agent is left to finish their graceful deletion).
+ */
+import type { Pod } from '../api/core/v1/pod.js';
+import type { KObject } from '../api/object.js';
+import { StatusError } from '../apiserver/errors.js';
+import type { KubeClient } from '../client/client.js';
+import { NODES } from './nodelifecycle.js';
+import { PODS } from './podset.js';
+import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
+
+export class PodGarbageCollector implements Reconciler {
+  readonly name = 'podgc';
+  readonly watches: Watch[] = [{ resource: 'nodes', keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.name!] : []) }];
+
+  constructor(private readonly client: KubeClient) {}
+
+  async listKeys(): Promise<string[]> {
+    const pods = (await this.client.listAll<Pod & KObject>(PODS, undefined)).items;
+    return [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))];
+  }
+
+  async reconcile(nodeName: string): Promise<ReconcileResult | void> {
+    if (await this.client.find(NODES, undefined, nodeName)) return;
+    const pods = (await this.client.listAll<Pod & KObject>(PODS, undefined, { fieldSelector: `spec.nodeName=${nodeName}` })).items;
+    for (const pod of pods) {
+      try {
+        await this.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid! } });
+      } catch (err) {
+        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      }
+    }
+  }
+}

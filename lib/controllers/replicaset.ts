@@ -1,0 +1,166 @@
+/**
+ * The ReplicaSet controller: keeps `spec.replicas` active pods that match the
+ * selector, adopting matching orphans and releasing pods that stop matching,
+ * and reports what it sees in status.
+ */
+import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
+import type { Pod } from '../api/core/v1/pod.js';
+import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
+import type { KObject } from '../api/object.js';
+import { resourceByName, type ResourceType } from '../api/registry.js';
+import { StatusError } from '../apiserver/errors.js';
+import type { KubeClient } from '../client/client.js';
+import { type Clock, rfc3339, systemClock } from '../util/clock.js';
+import { deepEqual } from '../util/json.js';
+import type { Recorder } from './events.js';
+import { controllerRef, newControllerRef } from './owner.js';
+import { isActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-util.js';
+import { PODS, scalePodSet } from './podset.js';
+import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
+
+export const REPLICASETS = resourceByName('replicasets')!;
+
+/** How soon to retry after losing a compare-and-swap: the state is fresh again at once. */
+export const CONFLICT_RETRY_MS = 10;
+
+export interface ClaimOptions {
+  client: KubeClient;
+  owner: KObject;
+  ownerType: ResourceType;
+  selector: Selector;
+  /** Every pod in the owner's namespace. */
+  pods: Pod[];
+  /** Whether pods that match but have no controller may be adopted. @default true */
+  adopt?: boolean;
+}
+
+/**
+ * Kubernetes' ClaimPods: returns the pods the owner controls after adopting
+ * matching orphans and releasing owned pods that no longer match. Adoption
+ * and release are conditional updates; losing one just leaves that pod out.
+ */
+export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
+  const { client, owner, selector } = opts;
+  const uid = owner.metadata.uid;
+  const owned: Pod[] = [];
+  for (const pod of opts.pods) {
+    const ref = controllerRef(pod as KObject);
+    const match = matches(selector, pod.metadata.labels);
+    if (ref?.uid === uid) {
+      if (match || pod.metadata.deletionTimestamp) {
+        owned.push(pod);
+        continue;
+      }
+      // Release: drop our reference from a pod whose labels no longer match.
+      try {
+        const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
+        await client.update(PODS, { ...pod, metadata: { ...pod.metadata, ownerReferences: refs } } as KObject);
+      } catch (err) {
+        if (!(err instanceof StatusError && (err.code === 409 || err.code === 404))) throw err;
+      }
+      continue;
+    }
+    if (ref || !match || pod.metadata.deletionTimestamp || owner.metadata.deletionTimestamp || opts.adopt === false) continue;
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+    try {
+      const adopted = await client.update<Pod & KObject>(PODS, {
+        ...pod,
+        metadata: { ...pod.metadata, ownerReferences: [...(pod.metadata.ownerReferences ?? []), newControllerRef(owner)] },
+      } as KObject);
+      owned.push(adopted);
+    } catch (err) {
+      if (!(err instanceof StatusError && (err.code === 409 || err.code === 404 || err.code === 422))) throw err;
+    }
+  }
+  return owned;
+}
+
+export function replicaSetStatus(rs: ReplicaSet, pods: Pod[], now: number, failure?: StatusError): NonNullable<ReplicaSet['status']> {
+  const active = pods.filter(isActive);
+  const templateLabels = fromLabelSelector({ matchLabels: rs.spec?.template?.metadata?.labels ?? {} });
+  const minReady = rs.spec?.minReadySeconds ?? 0;
+  const conditions = (rs.status?.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
+  if (failure) {
+    const previous = (rs.status?.conditions ?? []).find((c) => c.type === 'ReplicaFailure');
+    conditions.push({
+      type: 'ReplicaFailure',
+      status: 'True',
+      reason: 'FailedCreate',
+      message: failure.message,
+      lastTransitionTime: previous?.lastTransitionTime ?? rfc3339(now),
+    });
+  }
+  return {
+    replicas: active.length,
+    fullyLabeledReplicas: active.filter((p) => matches(templateLabels, p.metadata.labels)).length,
+    readyReplicas: active.filter(isPodReady).length,
+    availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
+    observedGeneration: rs.metadata.generation ?? 1,
+    ...(conditions.length > 0 ? { conditions } : {}),
+  };
+}
+
+export class ReplicaSetController implements Reconciler {
+  readonly name = 'replicaset';
+  readonly watches: Watch[] = [selfWatch('replicasets'), ownerWatch('pods', 'ReplicaSet'), orphanWatch(() => this.client)];
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly recorder: Recorder,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async listKeys(): Promise<string[]> {
+    const list = await this.client.listAll(REPLICASETS, undefined);
+    return list.items.map((rs) => `${rs.metadata.namespace}/${rs.metadata.name}`);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const { namespace, name } = splitKey(key);
+    const rs = await this.client.find<ReplicaSet & KObject>(REPLICASETS, namespace, name);
+    if (!rs) return;
+    const selector = fromLabelSelector(rs.spec?.selector);
+    const all = (await this.client.listAll<Pod & KObject>(PODS, namespace)).items;
+    const pods = await claimPods({ client: this.client, owner: rs, ownerType: REPLICASETS, selector, pods: all });
+    let current: ReplicaSet & KObject = rs;
+    let failure: StatusError | undefined;
+    if (!rs.metadata.deletionTimestamp) {
+      const outcome = await scalePodSet(
+        { client: this.client, recorder: this.recorder, owner: rs, ownerType: REPLICASETS, template: rs.spec?.template ?? {}, pods },
+        rs.spec?.replicas ?? 1,
+      );
+      if (outcome === 'conflict') return { requeueAfterMs: CONFLICT_RETRY_MS };
+      current = outcome.owner as ReplicaSet & KObject;
+      failure = outcome.createError;
+    }
+    const now = this.clock.now();
+    const status = replicaSetStatus(current, pods, now, failure);
+    if (!deepEqual(status, current.status)) {
+      try {
+        await this.client.updateStatus(REPLICASETS, { ...current, status } as KObject);
+      } catch (err) {
+        if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: CONFLICT_RETRY_MS };
+        if (!(err instanceof StatusError && err.code === 404)) throw err;
+      }
+    }
+    const minReady = rs.spec?.minReadySeconds ?? 0;
+    const waits = pods.map((p) => msUntilAvailable(p, minReady, now)).filter((x): x is number => x !== undefined);
+    if (failure) return { requeueAfterMs: 5_000 };
+    return waits.length > 0 ? { requeueAfterMs: Math.min(...waits) + 10 } : undefined;
+  }
+}
+
+/** Orphan pods (no controller) may be adopted: queue every ReplicaSet in their namespace whose selector matches. */
+function orphanWatch(client: () => KubeClient): Watch {
+  return {
+    resource: 'pods',
+    async keys(e) {
+      if (controllerRef(e.object) || e.type === 'DELETED') return [];
+      const ns = e.object.metadata.namespace;
+      const list = await client().list<ReplicaSet & KObject>(REPLICASETS, ns);
+      return list.items
+        .filter((rs) => rs.spec?.selector && matches(fromLabelSelector(rs.spec.selector), e.object.metadata.labels))
+        .map((rs) => `${ns}/${rs.metadata.name}`);
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The controller runtime: level-triggered reconcilers fed by change hints
+ * (after controller-runtime). A change event is never acted on directly: it
+ * only names keys to reconcile, and `reconcile(key)` re-reads current state.
+ * Delivery of hints may be duplicated, reordered or lost; a periodic resync
+ * re-queues every key so lost hints are repaired.
+ */
+import type { KObject } from '../api/object.js';
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this long (e.g. to wait out minReadySeconds or a grace period). */
+  requeueAfterMs?: number;
+}
+
+/** A change seen on the feed: the object after (or, for deletions, at) the change, and before it when known. */
+export interface ChangeEvent {
+  resource: string;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: KObject;
+  prev?: KObject;
+}
+
+export interface Watch {
+  resource: string;
+  /** Keys of this reconciler to queue for a change of `resource`. */
+  keys(event: ChangeEvent): string[] | Promise<string[]>;
+}
+
+export interface Reconciler {
+  /** Unique name, used in logs and as the key namespace of the queue. */
+  readonly name: string;
+  /** Changes that should trigger reconciles. */
+  readonly watches: readonly Watch[];
+  /** Every key that exists now (for resyncs). */
+  listKeys(): Promise<string[]>;
+  /**
+   * Drives the key toward its desired state. Must be idempotent and safe to
+   * run concurrently with itself in another process: act only through
+   * conditional writes and re-read on conflict.
+   */
+  reconcile(key: string): Promise<ReconcileResult | void>;
+  /** For reconcilers with a cache: sees every change event before keys are queued. */
+  observe?(event: ChangeEvent): void;
+  /** For reconcilers with a cache: (re)builds it from a full read. Called at start and where events may have been missed. */
+  prime?(): Promise<void>;
+}
+
+/** `namespace/name` (or `name` for cluster-scoped objects) of an object. */
+export function objectKey(obj: KObject): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '');
+}
+
+export function splitKey(key: string): { namespace: string | undefined; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** Keys for a change of the reconciler's own resource. */
+export function selfWatch(resource: string): Watch {
+  return { resource, keys: (e) => [objectKey(e.object)] };
+}
+
+/** Keys of the controller owners of kind `kind` of a changed object (and of its previous owner, if it changed). */
+export function ownerWatch(resource: string, kind: string): Watch {
+  return {
+    resource,
+    keys(e) {
+      const out = new Set<string>();
+      for (const obj of [e.object, e.prev]) {
+        const ref = obj?.metadata.ownerReferences?.find((r) => r.controller && r.kind === kind);
+        if (ref && obj) out.add(obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name);
+      }
+      return [...out];
+    },
+  };
+}
+
+/** Routes change events to the keys of every reconciler that watches them. */
+export async function keysFor(reconcilers: readonly Reconciler[], event: ChangeEvent): Promise<{ reconciler: Reconciler; key: string }[]> {
+  const out: { reconciler: Reconciler; key: string }[] = [];
+  for (const r of reconcilers) {
+    for (const w of r.watches) {
+      if (w.resource !== event.resource) continue;
+      for (const key of await w.keys(event)) out.push({ reconciler: r, key });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+/**
+ * A deduplicating work queue with per-key exclusivity and backoff, after
+ * client-go's rate-limited workqueue: a key queued many times is processed
+ * once; a key being processed is never handed to a second worker at the same
+ * time (if it is queued meanwhile, it runs again afterwards); failures retry
+ * with exponential backoff per key.
+ */
+
+export interface WorkQueueOptions {
+  /** Parallel workers. @default 4 */
+  workers?: number;
+  /** First retry delay after a failure. @default 50 ms */
+  baseBackoffMs?: number;
+  /** Longest retry delay. @default 30 s */
+  maxBackoffMs?: number;
+  onError?: (key: string, err: unknown) => void;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  /** Keys queued again while being processed. */
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private waiting: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private stopped = false;
+  private readonly workers: Promise<void>[] = [];
+
+  constructor(
+    private readonly process: (key: string) => Promise<{ requeueAfterMs?: number } | void>,
+    private readonly opts: WorkQueueOptions = {},
+  ) {}
+
+  start(): void {
+    for (let i = 0; i < (this.opts.workers ?? 4); i++) this.workers.push(this.work());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const w of this.waiting) w();
+    this.waiting = [];
+    await Promise.all(this.workers);
+  }
+
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.waiting.shift()?.();
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    if (ms <= 0) return this.add(key);
+    const existing = this.timers.get(key);
+    if (existing) clearTimeout(existing);
+    const t = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms);
+    t.unref();
+    this.timers.set(key, t);
+  }
+
+  /** Number of keys waiting or in progress (delayed keys excluded). */
+  get depth(): number {
+    return this.queue.length + this.processing.size;
+  }
+
+  /** Resolves when no key is queued or being processed. */
+  idle(): Promise<void> {
+    if (this.depth === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async next(): Promise<string | undefined> {
+    while (!this.stopped) {
+      const key = this.queue.shift();
+      if (key !== undefined) {
+        this.queued.delete(key);
+        return key;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    return undefined;
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.next();
+      if (key === undefined) return;
+      this.processing.add(key);
+      try {
+        const result = await this.process(key);
+        this.failures.delete(key);
+        if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+      } catch (err) {
+        const n = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, n);
+        this.opts.onError?.(key, err);
+        const delay = Math.min((this.opts.baseBackoffMs ?? 50) * 2 ** (n - 1), this.opts.maxBackoffMs ?? 30_000);
+        this.addAfter(key, delay);
+      } finally {
+        this.processing.delete(key);
+        if (this.dirty.delete(key)) this.add(key);
+        if (this.depth === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Filtering and scoring, after kube-scheduler's default plugins:
+ * NodeUnschedulable, node readiness, TaintToleration, NodeAffinity (with
+ * nodeSelector), NodeResourcesFit, NodePorts as filters; LeastAllocated,
+ * BalancedAllocation, spreading of one owner's pods (nodes, then zones),
+ * preferred node affinity and PreferNoSchedule taints as scores. Pure:
+ * works on a SchedulerCache snapshot.
+ */
+import type { NodeSelectorTermSchema, Pod } from '../api/core/v1/pod.js';
+import type { z } from 'zod';
+import { TAINT_UNSCHEDULABLE, tolerates } from '../api/taints.js';
+import { controllerRef } from '../controllers/owner.js';
+import type { KObject } from '../api/object.js';
+import type { NodeInfo } from './cache.js';
+import { hostPortsOf } from './cache.js';
+import { podRequests, type Resources } from './resources.js';
+
+type NodeSelectorTerm = z.infer<typeof NodeSelectorTermSchema>;
+
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+export interface ScheduleResult {
+  node?: string;
+  /** Why each node was rejected: reason → number of nodes. */
+  reasons: Map<string, number>;
+  evaluated: number;
+}
+
+function matchRequirement(req: { key: string; operator: string; values?: string[] | null }, value: string | undefined): boolean {
+  const values = req.values ?? [];
+  switch (req.operator) {
+    case 'In':
+      return value !== undefined && values.includes(value);
+    case 'NotIn':
+      return value === undefined || !values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+      return value !== undefined && Number(value) > Number(values[0]);
+    case 'Lt':
+      return value !== undefined && Number(value) < Number(values[0]);
+    default:
+      return false;
+  }
+}
+
+export function matchesTerm(term: NodeSelectorTerm, node: KObject): boolean {
+  const labels = node.metadata.labels ?? {};
+  const exprs = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (exprs.length === 0 && fields.length === 0) return false;
+  return (
+    exprs.every((r) => matchRequirement(r, labels[r.key])) &&
+    fields.every((r) => matchRequirement(r, r.key === 'metadata.name' ? node.metadata.name : undefined))
+  );
+}
+
+function matchesNodeSelector(pod: Pod, node: KObject): boolean {
+  const labels = node.metadata.labels ?? {};
+  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (required && !required.nodeSelectorTerms.some((t) => matchesTerm(t, node))) return false;
+  return true;
+}
+
+/** Reasons this node cannot take the pod (empty when it fits). */
+export function filter(pod: Pod, info: NodeInfo, requests: Resources): string[] {
+  const node = info.node;
+  const tolerations = pod.spec?.tolerations ?? [];
+  if (node.spec?.unschedulable && !tolerations.some((t) => tolerates(t, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' }))) {
+    return ['node(s) were unschedulable'];
+  }
+  const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const untolerated = (node.spec?.taints ?? []).find((taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !tolerations.some((t) => tolerates(t, taint)));
+  if (untolerated) return [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`];
+  if (ready?.status !== 'True') return ['node(s) were not ready'];
+  if (!matchesNodeSelector(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
+  const reasons: string[] = [];
+  const free = (have: number, used: number, want: number) => want === 0 || used + want <= have;
+  if (info.requested.pods + 1 > info.allocatable.pods) reasons.push('Too many pods');
+  if (!free(info.allocatable.cpu, info.requested.cpu, requests.cpu)) reasons.push('Insufficient cpu');
+  if (!free(info.allocatable.memory, info.requested.memory, requests.memory)) reasons.push('Insufficient memory');
+  for (const [name, want] of Object.entries(requests.scalar)) {
+    if (!free(info.allocatable.scalar[name] ?? 0, info.requested.scalar[name] ?? 0, want)) reasons.push(`Insufficient ${name}`);
+  }
+  if (hostPortsOf(pod).some((p) => info.hostPorts.has(p))) reasons.push("node(s) didn't have free ports for the requested pod ports");
+  return reasons;
+}
+
+function fraction(requested: number, allocatable: number): number {
+  return allocatable <= 0 ? 1 : Math.min(1, requested / allocatable);
+}
+
+/** Scores for feasible nodes, 0..100 per plugin, weighted like kube-scheduler's defaults. */
+export function score(pod: Pod & KObject, feasible: NodeInfo[], requests: Resources): Map<string, number> {
+  const out = new Map<string, number>();
+  const owner = controllerRef(pod)?.uid;
+  const zoneCounts = new Map<string, number>();
+  let maxNode = 0;
+  let hasZones = false;
+  if (owner) {
+    for (const info of feasible) {
+      const c = info.ownerCounts.get(owner) ?? 0;
+      maxNode = Math.max(maxNode, c);
+      const zone = info.node.metadata.labels?.[ZONE_LABEL];
+      if (zone !== undefined) {
+        hasZones = true;
+        zoneCounts.set(zone, (zoneCounts.get(zone) ?? 0) + c);
+      }
+    }
+  }
+  const maxZone = Math.max(0, ...zoneCounts.values());
+  const preferred = pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+  const prefRaw = new Map<string, number>();
+  let prefMax = 0;
+  for (const info of feasible) {
+    const p = preferred.reduce((n, term) => n + (matchesTerm(term.preference, info.node) ? term.weight : 0), 0);
+    prefRaw.set(info.name, p);
+    prefMax = Math.max(prefMax, p);
+  }
+  const tolerations = pod.spec?.tolerations ?? [];
+  for (const info of feasible) {
+    const cpuF = fraction(info.requested.cpu + requests.cpu, info.allocatable.cpu);
+    const memF = fraction(info.requested.memory + requests.memory, info.allocatable.memory);
+    const least = ((1 - cpuF) + (1 - memF)) * 50;
+    const balanced = 100 - Math.abs(cpuF - memF) * 100;
+    let spread = 100;
+    if (owner) {
+      const nodeScore = maxNode === 0 ? 100 : (100 * (maxNode - (info.ownerCounts.get(owner) ?? 0))) / maxNode;
+      if (hasZones) {
+        const zone = info.node.metadata.labels?.[ZONE_LABEL];
+        const zoneScore = zone === undefined || maxZone === 0 ? 100 : (100 * (maxZone - (zoneCounts.get(zone) ?? 0))) / maxZone;
+        spread = nodeScore / 3 + (zoneScore * 2) / 3;
+      } else spread = nodeScore;
+    }
+    const pref = prefMax === 0 ? 0 : (100 * (prefRaw.get(info.name) ?? 0)) / prefMax;
+    const soft = (info.node.spec?.taints ?? []).filter((t) => t.effect === 'PreferNoSchedule' && !tolerations.some((x) => tolerates(x, t))).length;
+    const taintScore = 100 - Math.min(100, soft * 25);
+    out.set(info.name, least + balanced + 2 * spread + 2 * pref + 3 * taintScore);
+  }
+  return out;
+}
+
+/** How many feasible nodes to find before scoring (kube-scheduler's percentageOfNodesToScore, adaptive). */
+export function feasibleTarget(total: number): number {
+  if (total < 100) return total;
+  const pct = Math.max(5, 50 - Math.floor(total / 125));
+  return Math.max(100, Math.floor((total * pct) / 100));
+}
+
+/**
+ * Picks a node for the pod, visiting nodes round-robin from `start` until
+ * enough feasible ones are found. Ties go to a random top node.
+ */
+export function schedule(pod: Pod & KObject, nodes: NodeInfo[], start: number, random: () => number = Math.random): ScheduleResult {
+  const requests = podRequests(pod);
+  const reasons = new Map<string, number>();
+  const feasible: NodeInfo[] = [];
+  const target = feasibleTarget(nodes.length);
+  let evaluated = 0;
+  for (let i = 0; i < nodes.length && feasible.length < target; i++) {
+    const info = nodes[(start + i) % nodes.length]!;
+    evaluated++;
+    const why = filter(pod, info, requests);
+    if (why.length === 0) feasible.push(info);
+    else for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+  }
+  if (feasible.length === 0) return { reasons, evaluated };
+  const scores = score(pod, feasible, requests);
+  let best = -Infinity;
+  let chosen: string | undefined;
+  let ties = 0;
+  for (const info of feasible) {
+    const s = scores.get(info.name)!;
+    if (s > best + 1e-9) {
+      best = s;
+      chosen = info.name;
+      ties = 1;
+    } else if (Math.abs(s - best) <= 1e-9) {
+      ties++;
+      if (random() * ties < 1) chosen = info.name;
+    }
+  }
+  return { node: chosen!, reasons, evaluated };
+}
+
+/** kube-scheduler's FailedScheduling message: `0/3 nodes are available: 3 Insufficient cpu.` */
+export function unschedulableMessage(total: number, reasons: Map<string, number>): string {
+  const parts = [...reasons.entries()].map(([r, n]) => `${n} ${r}`).sort();
+  return `0/${total} nodes are available${parts.length ? `: ${parts.join(', ')}` : ''}.`;
+}

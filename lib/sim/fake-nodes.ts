@@ -1,0 +1,342 @@
+/**
+ * Simulated nodes (the `fake` runtime, after KWOK): each registers a Node,
+ * renews its Lease, and walks the pods bound to it through their lifecycle
+ * without running anything: Running and Ready after a start delay; pods of
+ * Jobs (restartPolicy Never or OnFailure) Succeeded after a run time, or
+ * failing when annotated to; deleted pods removed after a short stop. One
+ * simulator serves any number of nodes through one pod watch, so thousands
+ * of nodes are cheap. A node can be stopped (no heartbeats, no pod updates:
+ * a dead host) and resumed.
+ */
+import { hostname } from 'node:os';
+import type { Lease } from '../api/coordination/v1/lease.js';
+import type { Node } from '../api/core/v1/node.js';
+import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
+import type { Condition } from '../api/meta/v1/condition.js';
+import type { KObject } from '../api/object.js';
+import { StatusError } from '../apiserver/errors.js';
+import type { KubeClient } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
+import { PODS } from '../controllers/podset.js';
+import { type Clock, rfc3339, systemClock } from '../util/clock.js';
+
+/** Annotation: exit code the simulated containers end with (Job pods; default 0). */
+export const SIM_EXIT_CODE = 'kumo.io/sim-exit-code';
+/** Annotation: seconds a simulated Job pod runs before it exits. */
+export const SIM_RUN_SECONDS = 'kumo.io/sim-run-seconds';
+
+export interface FakeNodeOptions {
+  /** Node names to simulate. */
+  names: string[];
+  /** Extra labels per node (e.g. zones). */
+  labels?: (name: string, index: number) => Record<string, string>;
+  capacity?: { cpu?: string; memory?: string; pods?: string };
+  /** Delay from binding to Running/Ready. @default 200 ms */
+  startDelayMs?: number;
+  /** How long a Job pod runs before it exits. @default 1000 ms */
+  runMs?: number;
+  /** How long a deleted pod takes to stop (capped by its grace period). @default 100 ms */
+  stopDelayMs?: number;
+  /** Lease renewal interval. @default 10 s */
+  leaseRenewMs?: number;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+type P = Pod & KObject;
+
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export class FakeNodes {
+  private readonly stopped = new Set<string>();
+  private readonly nodes: Set<string>;
+  private informer: Informer | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly clock: Clock;
+  private readonly ipOf = new Map<string, string>();
+  private closed = false;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly opts: FakeNodeOptions,
+  ) {
+    this.nodes = new Set(opts.names);
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  private log(line: string): void {
+    (this.opts.log ?? console.log)(line);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.opts.names.map((name, i) => this.register(name, i)));
+    await Promise.all(this.opts.names.map((name) => this.renew(name)));
+    this.leaseTimer = setInterval(() => void this.renewAll(), this.opts.leaseRenewMs ?? 10_000);
+    this.leaseTimer.unref();
+    this.informer = new Informer(this.client, PODS, {
+      onChange: (type, obj) => this.onPod(type, obj as P),
+      log: (l) => this.log(l),
+    });
+    await this.informer.start();
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.informer?.stop();
+  }
+
+  /** Simulates a dead host: no lease renewals, no pod updates, until resumed. */
+  stopNode(name: string): void {
+    this.stopped.add(name);
+  }
+
+  async resumeNode(name: string): Promise<void> {
+    this.stopped.delete(name);
+    await this.renew(name);
+    await this.postReady(name);
+    for (const pod of this.informer?.items.values() ?? []) if ((pod as P).spec?.nodeName === name) this.onPod('MODIFIED', pod as P);
+  }
+
+  private ip(name: string, index: number): string {
+    const ip = `10.0.${Math.floor(index / 250)}.${(index % 250) + 2}`;
+    this.ipOf.set(name, ip);
+    return ip;
+  }
+
+  private nodeObject(name: string, index: number): KObject {
+    const now = rfc3339(this.clock.now());
+    const cap = { cpu: this.opts.capacity?.cpu ?? '4', memory: this.opts.capacity?.memory ?? '16Gi', pods: this.opts.capacity?.pods ?? '110' };
+    const node: Node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name,
+        labels: {
+          'kubernetes.io/hostname': name,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          'node.kubernetes.io/instance-type': 'kumo-sim',
+          'kumo.io/runtime': 'fake',
+          ...(this.opts.labels?.(name, index) ?? {}),
+        },
+        annotations: { 'kumo.io/simulated-by': hostname() },
+      },
+      spec: {},
+      status: {
+        capacity: cap,
+        allocatable: cap,
+        conditions: this.readyConditions(now),
+        addresses: [
+          { type: 'InternalIP', address: this.ip(name, index) },
+          { type: 'Hostname', address: name },
+        ],
+        nodeInfo: {
+          machineID: name,
+          systemUUID: name,
+          bootID: name,
+          kernelVersion: 'simulated',
+          osImage: 'kumo simulated node',
+          containerRuntimeVersion: 'fake://kumo',
+          kubeletVersion: 'v1.35.0-kumo',
+          kubeProxyVersion: '',
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+        },
+        daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+      },
+    };
+    return node as KObject;
+  }
+
+  private readyConditions(now: string): Condition[] {
+    const pressure = (type: string, reason: string, message: string): Condition => ({ type, status: 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+    return [
+      pressure('MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+      pressure('DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+      pressure('PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
+    ];
+  }
+
+  private async register(name: string, index: number): Promise<void> {
+    const desired = this.nodeObject(name, index);
+    try {
+      await this.client.create(NODES, undefined, desired);
+    } catch (err) {
+      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      const current = await this.client.get(NODES, undefined, name);
+      await this.client.updateStatus(NODES, { ...current, status: desired.status });
+    }
+  }
+
+  /** Posts Ready=True again (after a stop, the node lifecycle controller will have set Unknown). */
+  private async postReady(name: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const node = await this.client.find<Node & KObject>(NODES, undefined, name);
+      if (!node) return;
+      try {
+        await this.client.updateStatus(NODES, { ...node, status: { ...(node.status ?? {}), conditions: this.readyConditions(rfc3339(this.clock.now())) } });
+        return;
+      } catch (err) {
+        if (!(err instanceof StatusError && err.code === 409)) throw err;
+      }
+    }
+  }
+
+  private async renewAll(): Promise<void> {
+    await Promise.all([...this.nodes].map((n) => this.renew(n).catch((err: Error) => this.log(`kumo sim: lease ${n}: ${err.message}`))));
+  }
+
+  private async renew(name: string): Promise<void> {
+    if (this.stopped.has(name) || this.closed) return;
+    const now = microTime(this.clock.now());
+    const existing = await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name);
+    if (!existing) {
+      const node = await this.client.find(NODES, undefined, name);
+      const lease: KObject = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name,
+          namespace: NODE_LEASE_NAMESPACE,
+          ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }] } : {}),
+        },
+        spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now },
+      };
+      await this.client.create(LEASES, NODE_LEASE_NAMESPACE, lease).catch((err) => {
+        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      });
+      return;
+    }
+    await this.client.update(LEASES, { ...existing, spec: { ...(existing.spec ?? {}), renewTime: now } }).catch((err) => {
+      if (!(err instanceof StatusError && err.code === 409)) throw err;
+    });
+  }
+
+  private schedule(pod: P, ms: number, fn: () => Promise<void>): void {
+    const uid = pod.metadata.uid!;
+    if (this.timers.has(uid)) return;
+    const t = setTimeout(() => {
+      this.timers.delete(uid);
+      if (this.closed) return;
+      fn().catch((err: Error) => {
+        if (!(err instanceof StatusError && (err.code === 409 || err.code === 404))) this.log(`kumo sim: pod ${pod.metadata.name}: ${err.message}`);
+        // A lost race re-reads the pod and tries again.
+        const fresh = this.informer?.get(pod.metadata.namespace, pod.metadata.name!) as P | undefined;
+        if (fresh && !this.closed) this.onPod('MODIFIED', fresh);
+      });
+    }, ms);
+    t.unref();
+    this.timers.set(uid, t);
+  }
+
+  private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: P): void {
+    const node = pod.spec?.nodeName;
+    if (!node || !this.nodes.has(node) || this.stopped.has(node)) return;
+    if (type === 'DELETED') {
+      const t = this.timers.get(pod.metadata.uid!);
+      if (t) clearTimeout(t);
+      this.timers.delete(pod.metadata.uid!);
+      return;
+    }
+    if (pod.metadata.deletionTimestamp) {
+      const t = this.timers.get(pod.metadata.uid!);
+      if (t) clearTimeout(t);
+      this.timers.delete(pod.metadata.uid!);
+      const grace = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
+      this.schedule(pod, Math.min(this.opts.stopDelayMs ?? 100, grace), () => this.finishDeletion(pod));
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
+    const running = (pod.status?.containerStatuses ?? []).length > 0 && phase === 'Running';
+    if (!running) {
+      this.schedule(pod, this.opts.startDelayMs ?? 200, () => this.startPod(pod));
+      return;
+    }
+    if ((pod.spec?.restartPolicy ?? 'Always') !== 'Always') {
+      const runSeconds = Number(pod.metadata.annotations?.[SIM_RUN_SECONDS]);
+      const runMs = Number.isFinite(runSeconds) ? runSeconds * 1000 : (this.opts.runMs ?? 1000);
+      this.schedule(pod, runMs, () => this.exit(pod));
+    }
+  }
+
+  private async fresh(pod: P): Promise<P | undefined> {
+    const cur = await this.client.find<P>(PODS, pod.metadata.namespace, pod.metadata.name!);
+    return cur && cur.metadata.uid === pod.metadata.uid ? cur : undefined;
+  }
+
+  private containerStatuses(pod: P, state: ContainerStatus['state'], ready: boolean, restarts = 0): ContainerStatus[] {
+    return (pod.spec?.containers ?? []).map((c) => ({
+      name: c.name,
+      state,
+      ready,
+      started: !!state?.running,
+      restartCount: restarts,
+      image: c.image ?? '',
+      imageID: `fake://${c.image ?? ''}`,
+      containerID: `fake://${pod.metadata.uid}/${c.name}`,
+    }));
+  }
+
+  private async startPod(pod: P): Promise<void> {
+    const cur = await this.fresh(pod);
+    if (!cur || cur.metadata.deletionTimestamp || this.stopped.has(cur.spec?.nodeName ?? '')) return;
+    const now = rfc3339(this.clock.now());
+    const cond = (type: string): Condition => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
+    const hostIP = this.ipOf.get(cur.spec!.nodeName!) ?? '10.0.0.1';
+    const podIP = `10.244.${(hashOf(cur.metadata.uid!) >> 8) & 255}.${hashOf(cur.metadata.uid!) & 255}`;
+    const status: Pod['status'] = {
+      ...(cur.status ?? {}),
+      phase: 'Running',
+      conditions: [cond('PodReadyToStartContainers'), cond('Initialized'), cond('Ready'), cond('ContainersReady'), cond('PodScheduled')],
+      hostIP,
+      hostIPs: [{ ip: hostIP }],
+      podIP,
+      podIPs: [{ ip: podIP }],
+      startTime: cur.status?.startTime ?? now,
+      containerStatuses: this.containerStatuses(cur, { running: { startedAt: now } }, true),
+    };
+    await this.client.updateStatus(PODS, { ...cur, status } as KObject);
+  }
+
+  private async exit(pod: P): Promise<void> {
+    const cur = await this.fresh(pod);
+    if (!cur || cur.metadata.deletionTimestamp || this.stopped.has(cur.spec?.nodeName ?? '')) return;
+    const code = Number(cur.metadata.annotations?.[SIM_EXIT_CODE] ?? '0') || 0;
+    const now = rfc3339(this.clock.now());
+    const started = cur.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? now;
+    const terminated = { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: started, finishedAt: now } };
+    if (code !== 0 && cur.spec?.restartPolicy === 'OnFailure') {
+      const restarts = (cur.status?.containerStatuses?.[0]?.restartCount ?? 0) + 1;
+      const statuses = this.containerStatuses(cur, { running: { startedAt: now } }, true, restarts).map((s) => ({ ...s, lastState: terminated }));
+      await this.client.updateStatus(PODS, { ...cur, status: { ...(cur.status ?? {}), containerStatuses: statuses } } as KObject);
+      return;
+    }
+    const phase = code === 0 ? 'Succeeded' : 'Failed';
+    const conditions = (cur.status?.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: now } : c));
+    await this.client.updateStatus(PODS, {
+      ...cur,
+      status: { ...(cur.status ?? {}), phase, conditions, containerStatuses: this.containerStatuses(cur, terminated, false, cur.status?.containerStatuses?.[0]?.restartCount ?? 0) },
+    } as KObject);
+  }
+
+  private async finishDeletion(pod: P): Promise<void> {
+    const cur = await this.fresh(pod);
+    if (!cur || this.stopped.has(cur.spec?.nodeName ?? '')) return;
+    await this.client.delete(PODS, cur.metadata.namespace, cur.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: cur.metadata.uid! } });
+  }
+}
+
+function hashOf(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

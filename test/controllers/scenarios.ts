@@ -1,0 +1,307 @@
+/**
+ * The control-loop scenarios of the seed, written once and run against every
+ * way of driving the controllers (in-process on SQLite; Lambda handlers fed by
+ * a DynamoDB stream). Each asserts on what a user sees through the API.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { Deployment } from '#lib/api/apps/v1/deployment';
+import type { ReplicaSet } from '#lib/api/apps/v1/replicaset';
+import type { Job } from '#lib/api/batch/v1/job';
+import type { Pod } from '#lib/api/core/v1/pod';
+import type { KObject } from '#lib/api/object';
+import { resourceByName } from '#lib/api/registry';
+import type { KubeClient } from '#lib/client/client';
+import { REVISION } from '#lib/controllers/deployment';
+import type { FakeNodes } from '#lib/sim/fake-nodes';
+import { waitFor } from '../helpers/wait.js';
+
+export const PODS = resourceByName('pods')!;
+export const DEPLOYMENTS = resourceByName('deployments')!;
+export const REPLICASETS = resourceByName('replicasets')!;
+export const JOBS = resourceByName('jobs')!;
+export const EVENTS = resourceByName('events')!;
+export const NAMESPACES = resourceByName('namespaces')!;
+
+export interface Harness {
+  client: KubeClient;
+  fake: FakeNodes;
+  nodes: string[];
+  dispose(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  nodes: string[];
+  /** Node lifecycle grace (lease age before a node is unreachable). */
+  nodeGraceMs: number;
+  /** DefaultTolerationSeconds admission. */
+  tolerationSeconds: number;
+}
+
+type P = Pod & KObject;
+type D = Deployment & KObject;
+type RS = ReplicaSet & KObject;
+
+const isReady = (p: P) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const isRunning = (p: P) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running';
+
+export function seedDeployment(name: string, replicas = 3): KObject {
+  const d = parse(readFileSync('examples/deployment.yaml', 'utf8')) as D;
+  d.metadata.name = name;
+  d.spec!.replicas = replicas;
+  d.spec!.selector = { matchLabels: { app: name } };
+  d.spec!.template!.metadata!.labels = { app: name };
+  return d;
+}
+
+async function runningPods(client: KubeClient, ns: string, selector: string): Promise<P[]> {
+  return (await client.list<P>(PODS, ns, { labelSelector: selector })).items.filter(isRunning);
+}
+
+/** Follows pods matching a selector over a watch and tracks how many are ready (and active) at every step. */
+export class PodTracker {
+  private readonly pods = new Map<string, P>();
+  minReady = Infinity;
+  maxActive = 0;
+  private readonly abort = new AbortController();
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly ns: string,
+    private readonly selector: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const list = await this.client.list<P>(PODS, this.ns, { labelSelector: this.selector });
+    for (const p of list.items) this.pods.set(p.metadata.name!, p);
+    this.measure();
+    const events = await this.client.watch(PODS, this.ns, { labelSelector: this.selector, resourceVersion: list.metadata.resourceVersion }, this.abort.signal);
+    this.done = (async () => {
+      try {
+        for await (const ev of events) {
+          if (ev.type === 'DELETED') this.pods.delete(ev.object.metadata.name!);
+          else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.pods.set(ev.object.metadata.name!, ev.object as P);
+          this.measure();
+        }
+      } catch {
+        // aborted
+      }
+    })();
+  }
+
+  private measure(): void {
+    const all = [...this.pods.values()];
+    this.minReady = Math.min(this.minReady, all.filter(isReady).length);
+    this.maxActive = Math.max(this.maxActive, all.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length);
+  }
+
+  resetMin(): void {
+    this.minReady = Infinity;
+    this.measure();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.done;
+  }
+}
+
+async function rolledOut(client: KubeClient, ns: string, name: string, replicas: number): Promise<D | undefined> {
+  const d = await client.get<D>(DEPLOYMENTS, ns, name);
+  const s = d.status ?? {};
+  const ok =
+    (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 1) &&
+    s.updatedReplicas === replicas &&
+    s.replicas === replicas &&
+    s.availableReplicas === replicas &&
+    s.readyReplicas === replicas;
+  return ok ? d : undefined;
+}
+
+export function controlLoopScenarios(label: string, make: (opts: HarnessOptions) => Promise<Harness>, timeoutMs = 30_000): void {
+  describe(`control loops (${label})`, () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await make({ nodes: ['node-a', 'node-b', 'node-c'], nodeGraceMs: 1500, tolerationSeconds: 1 });
+    }, 60_000);
+    afterAll(async () => {
+      await h?.dispose();
+    });
+
+    it('runs the seed Deployment as 3 Running pods spread over the nodes', async () => {
+      const ns = 'default';
+      await h.client.create(DEPLOYMENTS, ns, seedDeployment('web'));
+      const pods = await waitFor(async () => {
+        const running = await runningPods(h.client, ns, 'app=web');
+        return running.length === 3 ? running : undefined;
+      }, { timeoutMs, what: '3 running pods' });
+      expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(3);
+      const d = await waitFor(() => rolledOut(h.client, ns, 'web', 3), { timeoutMs, what: 'web rolled out' });
+      expect(d.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
+      expect(d.metadata.annotations?.[REVISION]).toBe('1');
+      const events = (await h.client.list(EVENTS, ns, { fieldSelector: `involvedObject.name=web` })).items;
+      expect(events.map((e) => (e as KObject & { reason?: string }).reason)).toContain('ScalingReplicaSet');
+    }, timeoutMs * 2);
+
+    it('scales to 10 and back to 2 through the scale subresource', async () => {
+      const ns = 'default';
+      await h.client.create(DEPLOYMENTS, ns, seedDeployment('scaler', 3));
+      await waitFor(() => rolledOut(h.client, ns, 'scaler', 3), { timeoutMs, what: 'scaler at 3' });
+      await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: 10 } }, 'merge', { subresource: 'scale' });
+      await waitFor(async () => (await runningPods(h.client, ns, 'app=scaler')).length === 10, { timeoutMs, what: '10 running' });
+      await waitFor(() => rolledOut(h.client, ns, 'scaler', 10), { timeoutMs, what: 'scaler at 10' });
+      await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: 2 } }, 'merge', { subresource: 'scale' });
+      await waitFor(() => rolledOut(h.client, ns, 'scaler', 2), { timeoutMs, what: 'scaler at 2' });
+      await waitFor(async () => (await h.client.list<P>(PODS, ns, { labelSelector: 'app=scaler' })).items.length === 2, { timeoutMs, what: 'extra pods gone' });
+    }, timeoutMs * 3);
+
+    it('rolls out a template change without dropping below replicas - maxUnavailable ready pods, and rolls back', async () => {
+      const ns = 'default';
+      const name = 'roll';
+      await h.client.create(DEPLOYMENTS, ns, seedDeployment(name, 4));
+      await waitFor(() => rolledOut(h.client, ns, name, 4), { timeoutMs, what: 'roll at 4' });
+      const first = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
+      expect(first).toHaveLength(1);
+      const tracker = new PodTracker(h.client, ns, `app=${name}`);
+      await tracker.start();
+      // maxUnavailable 25% of 4 = 1, maxSurge 25% of 4 = 1.
+      await h.client.patch(DEPLOYMENTS, ns, name, { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.17' }] } } } }, 'strategic');
+      const d = await waitFor(async () => {
+        const rolled = await rolledOut(h.client, ns, name, 4);
+        const rs = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
+        return rolled && rs.length === 2 && rs.every((r) => (r.status?.replicas ?? 0) === (r.spec?.replicas ?? 0)) ? rolled : undefined;
+      }, { timeoutMs, what: 'rollout to nginx:1.17' });
+      expect(d.metadata.annotations?.[REVISION]).toBe('2');
+      expect(tracker.minReady).toBeGreaterThanOrEqual(3);
+      expect(tracker.maxActive).toBeLessThanOrEqual(5);
+      const pods = await runningPods(h.client, ns, `app=${name}`);
+      expect(pods.map((p) => p.spec?.containers?.[0]?.image)).toEqual(['nginx:1.17', 'nginx:1.17', 'nginx:1.17', 'nginx:1.17']);
+
+      // Rollback the way `kubectl rollout undo` does it: put the old ReplicaSet's template back.
+      tracker.resetMin();
+      const old = first[0]!;
+      const template = structuredClone(old.spec!.template!);
+      delete template.metadata!.labels!['pod-template-hash'];
+      const current = await h.client.get<D>(DEPLOYMENTS, ns, name);
+      await h.client.patch(DEPLOYMENTS, ns, name, [
+        { op: 'replace', path: '/spec/template', value: template },
+        { op: 'replace', path: '/metadata/annotations', value: { ...(current.metadata.annotations ?? {}) } },
+      ], 'json');
+      const back = await waitFor(async () => {
+        const rolled = await rolledOut(h.client, ns, name, 4);
+        const rs = await h.client.get<RS>(REPLICASETS, ns, old.metadata.name!);
+        return rolled && rs.spec?.replicas === 4 && rs.status?.availableReplicas === 4 ? rs : undefined;
+      }, { timeoutMs, what: 'rollback to the first ReplicaSet' });
+      expect(back.metadata.uid).toBe(old.metadata.uid);
+      expect(back.metadata.annotations?.[REVISION]).toBe('3');
+      await tracker.stop();
+      expect(tracker.minReady).toBeGreaterThanOrEqual(3);
+      const images = (await runningPods(h.client, ns, `app=${name}`)).map((p) => p.spec?.containers?.[0]?.image);
+      expect(images).toEqual(['nginx:1.16', 'nginx:1.16', 'nginx:1.16', 'nginx:1.16']);
+    }, timeoutMs * 4);
+
+    it('completes a Job with completions 5 and parallelism 2, never running more than 2 at once', async () => {
+      const ns = 'default';
+      const tracker = new PodTracker(h.client, ns, 'job-name=batch');
+      await tracker.start();
+      await h.client.create(JOBS, ns, {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'batch' },
+        spec: {
+          completions: 5,
+          parallelism: 2,
+          template: { metadata: { annotations: { 'kumo.io/sim-run-seconds': '0.2' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox', command: ['true'] }] } },
+        },
+      });
+      const job = await waitFor(async () => {
+        const j = await h.client.get<Job & KObject>(JOBS, ns, 'batch');
+        return (j.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
+      }, { timeoutMs, what: 'job complete' });
+      await tracker.stop();
+      expect(job.status?.succeeded).toBe(5);
+      expect(job.status?.completionTime).toBeTruthy();
+      expect(tracker.maxActive).toBeLessThanOrEqual(2);
+      const pods = (await h.client.list<P>(PODS, ns, { labelSelector: 'job-name=batch' })).items;
+      expect(pods.filter((p) => p.status?.phase === 'Succeeded')).toHaveLength(5);
+    }, timeoutMs * 2);
+
+    it('fails a Job past its backoffLimit', async () => {
+      const ns = 'default';
+      await h.client.create(JOBS, ns, {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'doomed' },
+        spec: {
+          backoffLimit: 1,
+          template: {
+            metadata: { annotations: { 'kumo.io/sim-run-seconds': '0.1', 'kumo.io/sim-exit-code': '3' } },
+            spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox' }] },
+          },
+        },
+      });
+      const job = await waitFor(async () => {
+        const j = await h.client.get<Job & KObject>(JOBS, ns, 'doomed');
+        return (j.status?.conditions ?? []).find((c) => c.type === 'Failed' && c.status === 'True') ? j : undefined;
+      }, { timeoutMs, what: 'job failed' });
+      expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
+      expect(job.status?.failed).toBe(2);
+    }, timeoutMs * 2);
+
+    it('reports a pod that fits nowhere as Unschedulable with the per-filter counts', async () => {
+      const ns = 'default';
+      await h.client.create(PODS, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '64' } } }] } });
+      const pod = await waitFor(async () => {
+        const p = await h.client.get<P>(PODS, ns, 'huge');
+        return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False') ? p : undefined;
+      }, { timeoutMs, what: 'huge unschedulable' });
+      const cond = pod.status!.conditions!.find((c) => c.type === 'PodScheduled')!;
+      expect(cond.reason).toBe('Unschedulable');
+      expect(cond.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+      const events = await waitFor(async () => {
+        const list = (await h.client.list(EVENTS, ns, { fieldSelector: 'involvedObject.name=huge,reason=FailedScheduling' })).items;
+        return list.length > 0 ? list : undefined;
+      }, { timeoutMs, what: 'FailedScheduling event' });
+      expect((events[0] as KObject & { message?: string }).message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+      await h.client.delete(PODS, ns, 'huge');
+    }, timeoutMs * 2);
+
+    it('deletes a Deployment with its ReplicaSets and pods', async () => {
+      const ns = 'default';
+      await h.client.create(DEPLOYMENTS, ns, seedDeployment('doomed-web', 2));
+      await waitFor(() => rolledOut(h.client, ns, 'doomed-web', 2), { timeoutMs, what: 'doomed-web up' });
+      await h.client.delete(DEPLOYMENTS, ns, 'doomed-web', { propagationPolicy: 'Background' });
+      await waitFor(async () => {
+        const rs = (await h.client.list(REPLICASETS, ns, { labelSelector: 'app=doomed-web' })).items;
+        const pods = (await h.client.list(PODS, ns, { labelSelector: 'app=doomed-web' })).items;
+        return rs.length === 0 && pods.length === 0;
+      }, { timeoutMs, what: 'dependents collected' });
+    }, timeoutMs * 2);
+
+    it('recreates the pods of a node that stops renewing its lease on the other nodes', async () => {
+      const ns = 'failover';
+      await h.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      await h.client.create(DEPLOYMENTS, ns, seedDeployment('ha', 3));
+      const before = await waitFor(async () => {
+        const running = await runningPods(h.client, ns, 'app=ha');
+        return running.length === 3 && new Set(running.map((p) => p.spec?.nodeName)).size === 3 ? running : undefined;
+      }, { timeoutMs, what: 'ha spread' });
+      const victim = before[0]!.spec!.nodeName!;
+      h.fake.stopNode(victim);
+      const after = await waitFor(async () => {
+        const running = await runningPods(h.client, ns, 'app=ha');
+        return running.length === 3 && running.every((p) => p.spec?.nodeName !== victim) ? running : undefined;
+      }, { timeoutMs, what: `pods moved off ${victim}` });
+      expect(after.map((p) => p.metadata.name)).not.toContain(before[0]!.metadata.name);
+      const node = await h.client.get(resourceByName('nodes')!, undefined, victim);
+      expect((node.spec as { taints?: { key: string }[] }).taints?.map((t) => t.key)).toContain('node.kubernetes.io/unreachable');
+      await h.fake.resumeNode(victim);
+      await waitFor(async () => {
+        const n = await h.client.get(resourceByName('nodes')!, undefined, victim);
+        return !((n.spec as { taints?: { key: string }[] }).taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable');
+      }, { timeoutMs, what: `${victim} untainted` });
+    }, timeoutMs * 3);
+  });
+}
