@@ -86,7 +86,8 @@ export async function startApi(opts: Omit<ApiServerOptions, 'store'> = {}, store
     const res = await send(method, path, o);
     const text = await res.text();
     let body: unknown = text;
-    if ((res.headers.get('content-type') ?? '').includes('json') && text !== '') body = JSON.parse(text);
+    // One JSON value, or (a watch read to its end) newline-delimited values: those stay text.
+    if ((res.headers.get('content-type') ?? '').includes('json') && text !== '' && !/\n./.test(text.trim())) body = JSON.parse(text);
     return { status: res.status, headers: res.headers, body: body as T, text };
   };
 

@@ -1,0 +1,57 @@
+/**
+ * The Kubernetes API server in the cloud: one Lambda behind a Function URL
+ * (or an API Gateway HTTP API). `handler` answers with one buffered response
+ * (watches as long-polls); `streamingHandler` is for a Function URL with
+ * InvokeMode RESPONSE_STREAM. Both run the same ApiServer core as `kumo up`.
+ *
+ * Environment: KUMO_TABLE (the DynamoDB table), KUMO_WATCH_POLL_SECONDS (how
+ * long a buffered watch is held open, default 10).
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { bootstrap } from '#lib/apiserver/bootstrap';
+import { lambdaFrontDoor, lambdaRuntime, type RequestHandler } from '#lib/apiserver/lambda';
+import { ApiServer } from '#lib/apiserver/server';
+import { storeFromEnv } from '#lib/cloud/store-from-env';
+
+/**
+ * A buffered watch ends with a bookmark at its last position; progress
+ * bookmarks this often tell it that position when no event matched.
+ */
+const LONG_POLL_BOOKMARK_INTERVAL_MS = 1_000;
+
+interface Servers {
+  buffered: RequestHandler;
+  streaming: RequestHandler;
+}
+
+// Module scope: built on the first invocation, reused by warm ones. A failed start is retried by the next invocation.
+let servers: Promise<Servers> | undefined;
+
+function start(): Promise<Servers> {
+  servers ??= (async () => {
+    const store = await storeFromEnv();
+    const streaming = new ApiServer({ store });
+    await bootstrap(streaming.rest);
+    return { streaming, buffered: new ApiServer({ store, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS }) };
+  })().catch((err: unknown) => {
+    servers = undefined;
+    throw err;
+  });
+  return servers;
+}
+
+function pollSeconds(): number {
+  const v = Number(process.env.KUMO_WATCH_POLL_SECONDS);
+  return Number.isFinite(v) && v > 0 ? v : 10;
+}
+
+const frontDoor = lambdaFrontDoor(async (mode) => (await start())[mode], { watchPollMs: pollSeconds() * 1000 });
+
+export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  return frontDoor.buffered(event, context);
+}
+
+const runtime = lambdaRuntime();
+
+/** For RESPONSE_STREAM Function URLs; outside Lambda (tests) it is the unwrapped function taking any Writable. */
+export const streamingHandler = runtime ? runtime.streamifyResponse(frontDoor.streaming) : frontDoor.streaming;
