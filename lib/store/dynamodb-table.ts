@@ -6,8 +6,12 @@
  *
  * Key layout (pk / sk):
  * - objects:   `o#<resource>` / `<namespace>#<name>`  (cluster-scoped: namespace '')
+ *              rev (N), data (B: gzipped JSON), gsi1pk/gsi1sk for pods bound to a node
+ *              (no separate namespace/name attributes: the sort key has them,
+ *              and a typical pod's item sits right at the 1 KB write unit)
  * - log:       `l#<resource>` / 20-digit zero-padded revision
- * - counters:  `c#<resource>` / `c`  (rev, compacted, head)
+ *              type, ns, name, data (B: see encodeChange), ts (N, ms), ttl (N, s)
+ * - counters:  `c#<resource>` / `c`  rev, compacted, head (N)
  * - directory: `r` / `<resource>`  (which resources have counters; read by compact)
  *
  * `#` separates namespace and name because it sorts below every character a
@@ -112,9 +116,34 @@ export function nodePk(nodeName: string): string {
 
 // ---- codecs ----
 
-/** Objects are stored gzipped: Kubernetes JSON compresses 3-5x, and write units are billed per KB. */
+/** Objects are stored gzipped: Kubernetes JSON compresses 2-5x, and write units are billed per KB. */
 export function encodeObject(obj: KObject): Uint8Array {
   return gzipSync(JSON.stringify(obj));
+}
+
+/**
+ * A log entry's `data`: the object and, for MODIFIED, the previous object,
+ * one JSON document a line, gzipped together. The two are nearly the same,
+ * so the second costs ~5% rather than a second copy (a typical pod's
+ * MODIFIED entry stays under one write unit).
+ */
+export function encodeChange(object: KObject, prev: KObject | undefined): Uint8Array {
+  return gzipSync(prev ? `${JSON.stringify(object)}\n${JSON.stringify(prev)}` : JSON.stringify(object));
+}
+
+export function decodeChange(bytes: Uint8Array | string): { object: KObject; prev?: KObject } {
+  const raw = typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : bytes;
+  // JSON.stringify never emits a raw newline, so the first one separates the documents.
+  const text = gunzipSync(raw).toString('utf8');
+  const cut = text.indexOf('\n');
+  if (cut < 0) return { object: JSON.parse(text) as KObject };
+  return { object: JSON.parse(text.slice(0, cut)) as KObject, prev: JSON.parse(text.slice(cut + 1)) as KObject };
+}
+
+/** The namespace and name in an object item's sort key. */
+export function splitObjectSk(sk: string): { namespace: string; name: string } {
+  const cut = sk.indexOf(SEP);
+  return { namespace: sk.slice(0, cut), name: sk.slice(cut + 1) };
 }
 
 /** Accepts the raw bytes (SDK) or base64 text (a Lambda stream event's image). */
@@ -169,20 +198,14 @@ export function decodeLogImage(image: StreamImage): DecodedLogImage | undefined 
   const type = image.type?.S;
   const data = image.data?.B;
   if (!pk?.startsWith('l#') || !data || (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED')) return undefined;
-  const prev = image.prev?.B;
-  return {
-    resource: pk.slice(2),
-    type,
-    revision: Number(image.sk?.S),
-    object: decodeObject(data),
-    ...(prev ? { prev: decodeObject(prev) } : {}),
-  };
+  return { resource: pk.slice(2), type, revision: Number(image.sk?.S), ...decodeChange(data) };
 }
 
 /** The resource, key and object of an object item's image; undefined for other items. */
 export function decodeObjectImage(image: StreamImage): { resource: string; namespace: string; name: string; object: KObject } | undefined {
   const pk = image.pk?.S;
+  const sk = image.sk?.S;
   const data = image.data?.B;
-  if (!pk?.startsWith('o#') || !data) return undefined;
-  return { resource: pk.slice(2), namespace: image.ns?.S ?? '', name: image.name?.S ?? '', object: decodeObject(data) };
+  if (!pk?.startsWith('o#') || sk === undefined || !data) return undefined;
+  return { resource: pk.slice(2), ...splitObjectSk(sk), object: decodeObject(data) };
 }

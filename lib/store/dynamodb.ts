@@ -38,7 +38,8 @@ import {
   type Item,
   type LogEntry,
   counterKey,
-  decodeObject,
+  decodeChange,
+  encodeChange,
   encodeObject,
   logPk,
   logSk,
@@ -48,6 +49,7 @@ import {
   objectPk,
   objectSk,
   parseLogEntry,
+  splitObjectSk,
 } from './dynamodb-table.js';
 import { type ContinueToken, decodeContinue, encodeContinue, nodeIndexValue, withResourceVersion } from './indexes.js';
 import {
@@ -224,7 +226,7 @@ export class DynamoDbStore implements Store {
           break pages;
         }
         items.push(obj);
-        last = { namespace: item.ns?.S ?? '', name: item.name?.S ?? '' };
+        last = splitObjectSk(item.sk!.S!);
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
@@ -247,12 +249,16 @@ export class DynamoDbStore implements Store {
   }
 
   async update(key: ObjectKey, obj: KObject, prev: KObject): Promise<CasResult> {
-    const out = await this.commit(key, { kind: 'update', obj, prev, expected: Number(prev.metadata.resourceVersion) });
+    const expected = revisionOf(prev);
+    if (expected === undefined) return { ok: false, current: await this.get(key) };
+    const out = await this.commit(key, { kind: 'update', obj, prev, expected });
     return out.ok ? { ok: true, object: out.event.object } : out;
   }
 
   async delete(key: ObjectKey, prev: KObject): Promise<CasResult> {
-    const out = await this.commit(key, { kind: 'delete', prev, expected: Number(prev.metadata.resourceVersion) });
+    const expected = revisionOf(prev);
+    if (expected === undefined) return { ok: false, current: await this.get(key) };
+    const out = await this.commit(key, { kind: 'delete', prev, expected });
     return out.ok ? { ok: true, object: out.event.object } : out;
   }
 
@@ -341,7 +347,6 @@ export class DynamoDbStore implements Store {
   private transactItems(key: ObjectKey, change: Change, event: StoreEvent): TransactWriteItem[] {
     const rev = event.revision;
     const sk = objectSk(key.namespace, key.name);
-    const data = encodeObject(event.object);
     const keyItem: Item = { pk: { S: objectPk(key.resource) }, sk: { S: sk } };
     let objectOp: TransactWriteItem;
     if (change.kind === 'delete') {
@@ -356,7 +361,7 @@ export class DynamoDbStore implements Store {
         },
       };
     } else {
-      const item: Item = { ...keyItem, rev: { N: String(rev) }, ns: { S: key.namespace }, name: { S: key.name }, data: { B: data } };
+      const item: Item = { ...keyItem, rev: { N: String(rev) }, data: { B: encodeObject(event.object) } };
       const node = nodeIndexValue(key.resource, event.object);
       if (node !== undefined) {
         item.gsi1pk = { S: nodePk(node) };
@@ -384,11 +389,10 @@ export class DynamoDbStore implements Store {
       type: { S: event.type },
       ns: { S: key.namespace },
       name: { S: key.name },
-      data: { B: data },
+      data: { B: encodeChange(event.object, event.prev) },
       ts: { N: String(now) },
       ttl: { N: String(this.expiry(now)) },
     };
-    if (event.prev) logItem.prev = { B: encodeObject(event.prev) };
     const logOp: TransactWriteItem = {
       Put: {
         TableName: this.tableName,
@@ -535,9 +539,13 @@ export class DynamoDbStore implements Store {
       if (mode === 'watch') throw new CompactedError(rev - 1, counter.compacted);
       return 'final';
     }
-    // Given back by its writer (see release): nothing is in flight there.
-    if (counter.rev < rev && mode === 'settle') return 'released';
     const id = `${resource}\0${rev}`;
+    if (counter.rev < rev) {
+      // Given back by its writer (see release): nothing is in flight there,
+      // and whoever allocates it next starts a new wait.
+      this.holesSeen.delete(id);
+      if (mode === 'settle') return 'released';
+    }
     const now = performance.now();
     const seen = this.holesSeen.get(id);
     if (seen === undefined) {
@@ -590,7 +598,14 @@ export class DynamoDbStore implements Store {
     let position = opts.fromRevision;
     let idle = this.pollIntervalMs;
     while (!signal.aborted) {
-      const entries = await this.readLog(resource, position, WATCH_PAGE, false);
+      let entries: LogEntry[];
+      try {
+        entries = await this.readLog(resource, position, WATCH_PAGE, false);
+      } catch (err) {
+        // Closing the store ends its watches quietly, even mid-request.
+        if (signal.aborted) return;
+        throw err;
+      }
       let progressed = false;
       let hole: LogEntry | undefined;
       for (const entry of entries) {
@@ -731,6 +746,12 @@ export class DynamoDbStore implements Store {
   }
 }
 
+/** The revision an object was read at; undefined when it carries none (no stored object can match it). */
+function revisionOf(obj: KObject): number | undefined {
+  const rv = obj.metadata.resourceVersion;
+  return rv !== undefined && /^[1-9]\d*$/.test(rv) ? Number(rv) : undefined;
+}
+
 function eventFor(change: Change, rev: number): StoreEvent {
   switch (change.kind) {
     case 'create':
@@ -743,13 +764,7 @@ function eventFor(change: Change, rev: number): StoreEvent {
 }
 
 function eventOf(entry: LogEntry): StoreEvent {
-  const prev = entry.item.prev?.B;
-  return {
-    type: entry.type as WatchEventType,
-    revision: entry.revision,
-    object: decodeObject(entry.item.data!.B!),
-    ...(prev ? { prev: decodeObject(prev) } : {}),
-  };
+  return { type: entry.type as WatchEventType, revision: entry.revision, ...decodeChange(entry.item.data!.B!) };
 }
 
 function delay(ms: number): Promise<void> {
