@@ -292,8 +292,9 @@ export class DynamoDbStore implements Store {
 
   private async commit(key: ObjectKey, change: Change): Promise<Outcome> {
     for (let attempt = 1; ; attempt++) {
-      const rev = await this.allocate(key.resource);
+      // Taken before the counter moves: readers may see the hole from then on.
       const allocatedAt = performance.now();
+      const rev = await this.allocate(key.resource);
       const event = eventFor(change, rev);
       const attempted = await this.attempt(key, change, event, allocatedAt);
       if (attempted === 'committed') return { ok: true, event };

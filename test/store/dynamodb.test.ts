@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { KObject, ObjectKey } from '#lib/api/object';
 import { DynamoDbStore, type DynamoDbStoreOptions } from '#lib/store/dynamodb';
 import { counterKey, createStoreTable, logPk, logSk } from '#lib/store/dynamodb-table';
-import { type Store, type StoreEvent, TooLargeError } from '#lib/store/types';
+import { CompactedError, type Store, type StoreEvent, TooLargeError } from '#lib/store/types';
 import { ManualClock } from '#lib/util/clock';
 import { ensureEmulator } from '../helpers/moto.js';
 import { storeContract } from './contract.js';
@@ -257,6 +257,60 @@ describe.skipIf(!emulator)('DynamoDbStore on the emulator', () => {
     } finally {
       ac.abort();
       await slow.close();
+      await store.close();
+    }
+  });
+
+  it('does not make a list wait for the revision of a write that was refused', async () => {
+    const tableName = await newTable();
+    const counted = countingClient();
+    // Gap timeouts far beyond the test's: only the refused writer giving its revision back lets the list finish.
+    const store = new DynamoDbStore({ tableName, client: counted.client, gapTimeoutMs: 20_000, ...FAST });
+    const slow = new StallingStore({ tableName, gapTimeoutMs: 20_000, ...FAST });
+    try {
+      const v1 = await store.create(key('a'), pod('a'));
+      const v2 = await store.update(key('a'), { ...v1, metadata: { ...v1.metadata, labels: { v: '2' } } }, v1);
+      expect(v2.ok).toBe(true);
+      const stall = slow.stallNextWrite();
+      const stale = slow.update(key('a'), { ...v1, metadata: { ...v1.metadata, labels: { v: 'stale' } } }, v1);
+      expect(await stall.allocated).toBe(3);
+      counted.onCall((command, input) => {
+        if (command === 'QueryCommand' && JSON.stringify(input).includes(logPk('pods'))) stall.resume();
+      });
+      const list = await store.list('pods');
+      expect(list.resourceVersion).toBe('2');
+      expect(list.items.map((o) => o.metadata.labels)).toEqual([{ v: '2' }]);
+      const refused = await stale;
+      expect(refused.ok).toBe(false);
+      if (!refused.ok) expect(refused.current?.metadata.resourceVersion).toBe('2');
+      expect((await store.create(key('b'), pod('b'))).metadata.resourceVersion).toBe('3');
+    } finally {
+      await slow.close();
+      await store.close();
+      counted.client.destroy();
+    }
+  });
+
+  it('ends a watch that fell behind compaction with CompactedError', async () => {
+    const tableName = await newTable();
+    const clock = new ManualClock();
+    const store = new DynamoDbStore({ tableName, clock, retentionMs: 1000, ...FAST });
+    const ac = new AbortController();
+    try {
+      await store.create(key('a'), pod('a'));
+      const next = reader(store.watch('pods', { fromRevision: 0, signal: ac.signal }));
+      expect((await next()).revision).toBe(1);
+      await store.create(key('b'), pod('b'));
+      await store.create(key('c'), pod('c'));
+      clock.advance(5000);
+      await store.create(key('d'), pod('d'));
+      await store.compact();
+      await expect(next()).rejects.toBeInstanceOf(CompactedError);
+      // A watch from the compacted revision itself still works.
+      const again = reader(store.watch('pods', { fromRevision: 3, signal: ac.signal }));
+      expect((await again()).object.metadata.name).toBe('d');
+    } finally {
+      ac.abort();
       await store.close();
     }
   });
