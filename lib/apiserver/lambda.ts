@@ -16,6 +16,7 @@
  * stack trace reach the client; failures become Status bodies.
  */
 import type { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiVersionOf } from '../api/registry.js';
 import { isPlainObject } from '../util/json.js';
@@ -291,6 +292,46 @@ export async function bufferedResult(
   abort: AbortController,
   opts: { deadline: number; quietMs: number },
 ): Promise<BufferedResult> {
+  return fitPayload(req, await shapeBuffered(req, out, abort, opts));
+}
+
+/** Kubernetes' apiserver gzips responses above this size for clients that accept it (kubectl does). */
+const GZIP_THRESHOLD_BYTES = 128 * 1024;
+/** What a buffered Lambda response may carry (6 MB, the result object's own JSON included), with room for headers. */
+export const MAX_BUFFERED_RESPONSE_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+
+function acceptsGzip(header: string | undefined): boolean {
+  return (header ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    return (coding === 'gzip' || coding === '*') && !params.some((p) => /^q=0(\.0*)?$/.test(p));
+  });
+}
+
+/**
+ * Compresses a large body for a client that accepts gzip, and refuses one
+ * still too large for Lambda with a Status, rather than letting the service
+ * answer a bare 502.
+ */
+function fitPayload(req: ApiRequest, result: BufferedResult): BufferedResult {
+  const body = result.body ?? '';
+  const raw = result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  let out = result;
+  if (raw.length > GZIP_THRESHOLD_BYTES && acceptsGzip(req.headers['accept-encoding']) && result.headers?.['content-encoding'] === undefined) {
+    out = { ...result, headers: { ...result.headers, 'content-encoding': 'gzip' }, body: gzipSync(raw).toString('base64'), isBase64Encoded: true };
+  }
+  if (Buffer.byteLength(out.body ?? '') <= MAX_BUFFERED_RESPONSE_BYTES) return out;
+  const err = StatusError.internal(
+    `the response (${raw.length} bytes) is larger than a buffered Lambda response can carry; ask for less (e.g. a list with limit) or use the streaming endpoint`,
+  );
+  return { statusCode: err.code, headers: { 'content-type': 'application/json' }, body: JSON.stringify(err.toStatus()), isBase64Encoded: false };
+}
+
+async function shapeBuffered(
+  req: ApiRequest,
+  out: ApiResponse,
+  abort: AbortController,
+  opts: { deadline: number; quietMs: number },
+): Promise<BufferedResult> {
   if ('body' in out) {
     return { statusCode: out.status, headers: outgoingHeaders(out, 'application/json'), body: JSON.stringify(out.body), isBase64Encoded: false };
   }
@@ -312,7 +353,7 @@ export async function bufferedResult(
   if (failure !== undefined) {
     logStreamFailure(req, failure);
     // Nothing sent yet: answer with the error itself rather than an empty watch.
-    if (lines.length === 0) return bufferedResult(req, statusResponse(failure), abort, opts);
+    if (lines.length === 0) return shapeBuffered(req, statusResponse(failure), abort, opts);
     lines.push(errorEvent(failure));
   } else if (shape.allowBookmarks && position.current !== undefined && lineOf(lines.at(-1)).type !== 'ERROR') {
     lines.push(bookmarkAt(shape, position.current));

@@ -305,7 +305,8 @@ export class RestStorage {
     const key = this.key(rt, namespace, name);
     const policy = opts.propagationPolicy ?? strategy.defaultPropagation ?? 'Background';
     if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
-      throw StatusError.badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      // As the delete handler's ValidateDeleteOptions: 422 against meta.k8s.io DeleteOptions.
+      throw StatusError.invalid('DeleteOptions', 'meta.k8s.io', '', [fieldErrors.notSupported('propagationPolicy', policy, ['Foreground', 'Background', 'Orphan'])]);
     }
     if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
       throw StatusError.badRequest(`gracePeriodSeconds: Invalid value: ${opts.gracePeriodSeconds}: must be greater than or equal to 0`);

@@ -384,8 +384,10 @@ describe('bad list options', () => {
     expectStatus(r, 400, 'BadRequest');
   });
 
-  it('rejects a bad propagationPolicy with 400 and deletes nothing', async () => {
+  it('rejects a bad propagationPolicy with 422 against DeleteOptions and deletes nothing', async () => {
     const r = await unchanged(PODS, () => t.del(`${PODS}/existing`, { propagationPolicy: 'Sideways' }));
-    expectStatus(r, 400, 'BadRequest');
+    const s = expectStatus(r, 422, 'Invalid');
+    expect(s.message).toBe('DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"');
+    expect(s.details).toMatchObject({ group: 'meta.k8s.io', kind: 'DeleteOptions', causes: [{ reason: 'FieldValueNotSupported', field: 'propagationPolicy' }] });
   });
 });

@@ -5,8 +5,10 @@
  * headers are shaped. (The same front door over the real ApiServer is tested
  * in test/functions.)
  */
+import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { lambdaFrontDoor, requestFromEvent, type RequestHandler } from '#lib/apiserver/lambda';
+import { lambdaFrontDoor, MAX_BUFFERED_RESPONSE_BYTES, requestFromEvent, type RequestHandler } from '#lib/apiserver/lambda';
 import type { ApiRequest, ApiResponse } from '#lib/apiserver/types';
 import { functionUrlEvent, invocationContext, ndjson, parseStreamed, RecordingStream } from '../functions/events.js';
 import type { Wire } from './harness.js';
@@ -184,5 +186,36 @@ describe('bytes (logs)', () => {
     const { prelude, body } = parseStreamed(out.bytes);
     expect(prelude).toEqual({ statusCode: 200, headers: { 'content-type': 'text/plain' } });
     expect(body.toString('utf8')).toBe('a\nb\n');
+  });
+});
+
+describe('buffered payload size', () => {
+  const bigList = { kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '9' }, items: Array.from({ length: 400 }, (_, i) => ({ ...cm(`cm-${i}`, String(i)), data: { v: 'x'.repeat(1000) } })) };
+
+  it('gzips a large body for a client that accepts gzip, as the Kubernetes apiserver does', async () => {
+    const door = frontDoor(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: bigList }));
+    const r = await door.buffered(functionUrlEvent('GET', '/api/v1/configmaps'), invocationContext());
+    expect(r.headers).toEqual({ 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    expect(r.isBase64Encoded).toBe(true);
+    expect(JSON.parse(gunzipSync(Buffer.from(r.body!, 'base64')).toString('utf8'))).toEqual(bigList);
+  });
+
+  it('leaves a large body alone for a client that does not accept gzip, and small bodies always', async () => {
+    const door = frontDoor(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: bigList }));
+    const plain = await door.buffered(functionUrlEvent('GET', '/api/v1/configmaps', { headers: { 'accept-encoding': 'identity' } }), invocationContext());
+    expect(plain.isBase64Encoded).toBe(false);
+    expect(JSON.parse(plain.body!)).toEqual(bigList);
+    const small = await frontDoor(() => ({ status: 200, body: cm('a', '1') })).buffered(functionUrlEvent('GET', '/x'), invocationContext());
+    expect(small.headers).toEqual({ 'content-type': 'application/json' });
+  });
+
+  it('answers a body too large for Lambda with a 500 Status instead of a response Lambda would refuse', async () => {
+    const noise = randomBytes(MAX_BUFFERED_RESPONSE_BYTES).toString('base64');
+    const door = frontDoor(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: { ...cm('huge', '1'), data: { noise } } }));
+    const r = await door.buffered(functionUrlEvent('GET', '/api/v1/namespaces/default/configmaps/huge'), invocationContext());
+    expect(r.statusCode).toBe(500);
+    const status = JSON.parse(r.body!);
+    expect(status).toMatchObject({ kind: 'Status', reason: 'InternalError', code: 500 });
+    expect(status.message).toContain('larger than a buffered Lambda response can carry');
   });
 });

@@ -139,7 +139,7 @@ async function script(send: Send): Promise<[string, Answer][]> {
   await step('delete bound pod: graceful', 'DELETE', `${PODS}/web-2`, { body: { propagationPolicy: 'Background' } });
   await step('delete unbound pod', 'DELETE', `${PODS}/web-1`);
   await step('get deleted: 404', 'GET', `${PODS}/web-1`);
-  await step('delete with bad policy: 400', 'DELETE', `${PODS}/web-3`, { body: { propagationPolicy: 'Sideways' } });
+  await step('delete with bad policy: 422', 'DELETE', `${PODS}/web-3`, { body: { propagationPolicy: 'Sideways' } });
   await step('delete foreground', 'DELETE', `${DEPLOYS}/web`, { body: { propagationPolicy: 'Foreground' } });
   await step('deletecollection', 'DELETE', `${PODS}?labelSelector=${encodeURIComponent('!app')}`);
   await step('too large: 413', 'POST', CMS, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { x: 'x'.repeat(3 * 1024 * 1024) } } });
