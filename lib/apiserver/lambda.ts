@@ -385,6 +385,7 @@ export function lambdaRuntime(): LambdaRuntimeGlobal | undefined {
 export function httpResponseStream(stream: Writable, prelude: { statusCode: number; headers: Record<string, string> }): Writable {
   const runtime = lambdaRuntime();
   if (runtime) return runtime.HttpResponseStream.from(stream, prelude);
+  (stream as Writable & { setContentType?: (type: string) => void }).setContentType?.(HTTP_INTEGRATION_CONTENT_TYPE);
   stream.write(JSON.stringify(prelude));
   stream.write(new Uint8Array(PRELUDE_DELIMITER_LENGTH));
   return stream;

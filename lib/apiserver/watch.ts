@@ -99,6 +99,8 @@ async function* stream(
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   req.signal?.addEventListener('abort', onAbort, { once: true });
+  // A client gone before the first read would otherwise hold a store watcher until the timeout.
+  if (req.signal?.aborted) stop.abort();
   const deadline = Date.now() + req.timeoutMs;
   const queue = new AsyncQueue<StoreEvent>();
   try {

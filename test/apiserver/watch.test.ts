@@ -162,6 +162,24 @@ describe('bookmarks and timeouts', () => {
   });
 });
 
+describe('clients that leave', () => {
+  it('ends a watch whose client left before the first read, rather than at its timeout', async () => {
+    const gone = new AbortController();
+    gone.abort();
+    const rv = await listRv(CONFIGMAPS);
+    const out = await t.api.handle({ method: 'GET', path: CONFIGMAPS, query: new URLSearchParams(`watch=true&resourceVersion=${rv}`), headers: {}, signal: gone.signal });
+    expect('events' in out).toBe(true);
+    const events: unknown[] = [];
+    const read = (async () => {
+      for await (const ev of (out as { events: AsyncIterable<unknown> }).events) events.push(ev);
+      return 'ended';
+    })();
+    const outcome = await Promise.race([read, new Promise((resolve) => setTimeout(() => resolve('still open'), 2000))]);
+    expect(outcome).toBe('ended');
+    expect(events).toEqual([]);
+  });
+});
+
 describe('label selector transitions', () => {
   it('reports an object entering the selection as ADDED and leaving it as DELETED', async () => {
     const rv = await listRv(CONFIGMAPS);
