@@ -599,14 +599,8 @@ export class DynamoDbStore implements Store {
     let position = opts.fromRevision;
     let idle = this.pollIntervalMs;
     while (!signal.aborted) {
-      let entries: LogEntry[];
-      try {
-        entries = await this.readLog(resource, position, WATCH_PAGE, false);
-      } catch (err) {
-        // Closing the store ends its watches quietly, even mid-request.
-        if (signal.aborted) return;
-        throw err;
-      }
+      const entries = await unlessAborted(signal, () => this.readLog(resource, position, WATCH_PAGE, false));
+      if (!entries) return;
       let progressed = false;
       let hole: LogEntry | undefined;
       for (const entry of entries) {
@@ -623,7 +617,8 @@ export class DynamoDbStore implements Store {
       }
       this.advanceHead(resource, position);
       if (hole) {
-        const state = await this.resolveHole(resource, position + 1, hole, 'watch');
+        const state = await unlessAborted(signal, () => this.resolveHole(resource, position + 1, hole, 'watch'));
+        if (!state) return;
         if (state === 'final') position += 1;
         else if (state === 'wait') await this.pause(Math.min(this.pollIntervalMs, this.gapTimeoutMs / 4), signal);
         continue;
@@ -766,6 +761,16 @@ function eventFor(change: Change, rev: number): StoreEvent {
 
 function eventOf(entry: LogEntry): StoreEvent {
   return { type: entry.type as WatchEventType, revision: entry.revision, ...decodeChange(entry.item.data!.B!) };
+}
+
+/** Runs a watcher's request; a failure after the watch was stopped (or the store closed under it) just ends the watch. */
+async function unlessAborted<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    throw err;
+  }
 }
 
 function delay(ms: number): Promise<void> {
