@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KObject, ObjectKey } from '#lib/api/object';
 import { DynamoDbStore, type DynamoDbStoreOptions } from '#lib/store/dynamodb';
-import { counterKey, createStoreTable, logPk, logSk } from '#lib/store/dynamodb-table';
+import { counterKey, createStoreTable, decodeLogImage, decodeObjectImage, encodeChange, encodeObject, logPk, logSk } from '#lib/store/dynamodb-table';
 import { CompactedError, type Store, type StoreEvent, TooLargeError } from '#lib/store/types';
 import { ManualClock } from '#lib/util/clock';
 import { ensureEmulator } from '../helpers/moto.js';
@@ -402,6 +402,29 @@ describe.skipIf(!emulator)('DynamoDbStore on the emulator', () => {
       await store.close();
       counted.client.destroy();
     }
+  });
+});
+
+describe('DynamoDB item images', () => {
+  it('decodes log and object images as a Lambda stream event carries them (binary as base64)', () => {
+    const before = { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '6' } };
+    const after = { ...before, metadata: { ...before.metadata, resourceVersion: '7', labels: { v: '2' } } };
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+    const log = decodeLogImage({
+      pk: { S: 'l#pods' },
+      sk: { S: logSk(7) },
+      type: { S: 'MODIFIED' },
+      data: { B: b64(encodeChange(after, before)) },
+    });
+    expect(log).toEqual({ resource: 'pods', type: 'MODIFIED', revision: 7, object: after, prev: before });
+    expect(decodeLogImage({ pk: { S: 'l#pods' }, sk: { S: logSk(8) }, type: { S: 'GAP' } })).toBeUndefined();
+    expect(decodeObjectImage({ pk: { S: 'o#pods' }, sk: { S: 'default#a' }, data: { B: encodeObject(after) } })).toEqual({
+      resource: 'pods',
+      namespace: 'default',
+      name: 'a',
+      object: after,
+    });
+    expect(decodeObjectImage({ pk: { S: 'c#pods' }, sk: { S: 'c' } })).toBeUndefined();
   });
 });
 
