@@ -12,7 +12,7 @@
 import { StatusError } from './errors.js';
 import { clone, deepEqual, isPlainObject } from '../util/json.js';
 
-interface FieldSchema {
+export interface FieldSchema {
   fields?: Record<string, FieldSchema>;
   /** For lists: how items merge. `key` set → merge by that key; `primitive` → merge as a set. Absent → atomic. */
   list?: { key?: string; primitive?: boolean };
@@ -181,4 +181,9 @@ function reorder(items: unknown[], order: unknown[], key: string | undefined): u
   });
   ranked.sort((a, b) => a.rank - b.rank);
   return ranked.map((r) => r.item);
+}
+
+/** A kind's merge keys, for clients that compute strategic merge patches (kumo apply's three-way patch). */
+export function patchSchemaFor(kind: string): FieldSchema {
+  return schemas[kind] ?? { fields: { metadata: objectMeta } };
 }

@@ -1,59 +1,62 @@
 /**
  * The `kumo` command line: `up` runs a local cluster; the kubectl-like verbs
  * talk to whichever cluster the kubeconfig's current context names.
+ *
+ * Each verb lives in its own module under commands/ and exports a factory
+ * `(cli: Cli) => Command`; adding a verb is adding it to COMMANDS. Global
+ * flags (--kubeconfig, --context, -n) are read through `cli.session(cmd)`.
+ * Every failure ends as lines on stderr and exit code 1 (formatError), never
+ * a stack trace.
  */
 import { Command, CommanderError } from 'commander';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { upsertContext } from '../client/kubeconfig.js';
-import { LocalCluster } from '../local/cluster.js';
+import { applyCommand } from './commands/apply.js';
+import { configCommand } from './commands/config.js';
+import { deleteCommand } from './commands/delete.js';
+import { describeCommand } from './commands/describe.js';
+import { getCommand } from './commands/get.js';
+import { upCommand } from './commands/up.js';
+import { ExitCodeError, formatError } from './errors.js';
+import { type CliIO, processIO } from './io.js';
+import { Cli } from './session.js';
 
-export class CliError extends Error {
-  override name = 'CliError';
-}
+export { CliError } from './errors.js';
 
-function upCommand(): Command {
-  return new Command('up')
-    .description('run a local cluster (API server, store, controllers) in this process')
-    .option('--port <port>', 'API server port', '6443')
-    .option('--data-dir <dir>', 'where state is kept', join(homedir(), '.kumo'))
-    .option('--no-kubeconfig', 'do not write a kubeconfig context')
-    .action(async (opts: { port: string; dataDir: string; kubeconfig: boolean }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${opts.port}`);
-      const cluster = new LocalCluster({ dataDir: opts.dataDir, port });
-      await cluster.start();
-      if (opts.kubeconfig) {
-        const file = upsertContext({ name: 'kumo-local', server: cluster.url });
-        console.log(`kumo: kubeconfig context "kumo-local" written to ${file} (current context)`);
-      }
-      console.log('kumo: ready. Press Ctrl-C to stop.');
-      await new Promise<void>((resolve) => {
-        const stop = (sig: string) => {
-          console.log(`kumo: ${sig} received, shutting down`);
-          resolve();
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
-      await cluster.stop();
-      console.log('kumo: stopped');
-    });
-}
+/** The verbs, in the order `kumo --help` lists them. */
+const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand];
 
-export async function main(argv: string[]): Promise<number> {
+export function buildProgram(cli: Cli): Command {
   const program = new Command('kumo')
     .description('kumo: a Kubernetes-compatible orchestrator with a serverless control plane')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  program.addCommand(upCommand());
+    .option('--kubeconfig <file>', 'path to the kubeconfig file (overrides KUBECONFIG)')
+    .option('--context <name>', 'the kubeconfig context to use')
+    .option('-n, --namespace <namespace>', 'the namespace (default: the context\'s, else "default")')
+    .showHelpAfterError(false)
+    .configureOutput({ writeOut: (s) => cli.io.out(s), writeErr: (s) => cli.io.err(s) });
+  for (const make of COMMANDS) program.addCommand(make(cli));
+  // Every (sub)command reports errors through main instead of exiting the process.
+  const configure = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({ writeOut: (s) => cli.io.out(s), writeErr: (s) => cli.io.err(s) });
+    for (const sub of cmd.commands) configure(sub);
+  };
+  configure(program);
+  return program;
+}
+
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const cli = new Cli(io);
+  const program = buildProgram(cli);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${message}\n`);
+    if (err instanceof ExitCodeError) {
+      if (err.message) io.err(`${err.message}\n`);
+      return err.exitCode;
+    }
+    io.err(formatError(err, cli.server));
     return 1;
+  } finally {
+    cli.close();
   }
 }

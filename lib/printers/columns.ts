@@ -14,11 +14,11 @@ import type { Node } from '../api/core/v1/node.js';
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { Secret } from '../api/core/v1/secret.js';
 import type { Service } from '../api/core/v1/service.js';
-import { formatSelector, fromLabelSelector } from '../api/labels.js';
 import type { LabelSelector } from '../api/meta/v1/label-selector.js';
 import type { KObject } from '../api/object.js';
 import { age, humanDuration } from './duration.js';
 import { podSummary } from './pod-status.js';
+import { labelSelectorText } from './selector.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -49,7 +49,7 @@ function templateInfo(t: PodTemplateSpec | null | undefined): [string, string] {
 
 function selectorString(sel: LabelSelector | null | undefined): string {
   if (!sel) return '<none>';
-  const s = formatSelector(fromLabelSelector(sel));
+  const s = labelSelectorText(sel);
   return s === '' ? '<none>' : s;
 }
 
@@ -240,7 +240,7 @@ const servicePrinter: Printer = {
   columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 'string', 1)],
   row(obj, now) {
     const svc = obj as Service;
-    const sel = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const sel = Object.entries(svc.spec?.selector ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join(',');
     return [
       svc.metadata.name ?? '',
       svc.spec?.type ?? 'ClusterIP',
