@@ -8,6 +8,7 @@ import type { KObject } from '../api/object.js';
 import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
 import { StatusError } from '../apiserver/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
+import { printerFor } from '../printers/columns.js';
 import { isTable, type Table, TABLE_ACCEPT } from '../printers/table-printer.js';
 
 export const DEFAULT_CHUNK_SIZE = 500;
@@ -52,14 +53,35 @@ async function pages(client: KubeClient, rt: ResourceType, namespace: string | u
   } while (cont);
 }
 
+/**
+ * The server's answer as a Table. A server that ignores the Table Accept
+ * header sends plain objects; their rows are computed here with the same
+ * column definitions kumo's server uses.
+ */
+function asTable(rt: ResourceType, body: unknown): Table {
+  if (isTable(body)) return body;
+  const value = body as { items?: KObject[]; metadata?: { resourceVersion?: string; continue?: string } } & Partial<KObject>;
+  const items = Array.isArray(value.items) ? value.items : value.metadata ? [value as KObject] : undefined;
+  if (!items) throw new StatusError(500, 'InternalError', `the server answered neither a Table nor ${rt.resource}`);
+  const printer = printerFor(rt.resource);
+  const now = Date.now();
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { ...(value.metadata?.continue && Array.isArray(value.items) ? { continue: value.metadata.continue } : {}) },
+    columnDefinitions: printer.columns,
+    rows: items.map((item) => ({ cells: printer.row(item, now), object: { metadata: item.metadata } })),
+  };
+}
+
 /** Every page of a list as one Table (columns from the first page). */
 export async function listTable(client: KubeClient, rt: ResourceType, namespace: string | undefined, q: ListQuery = {}): Promise<Table> {
   let table: Table | undefined;
   await pages(client, rt, namespace, q, TABLE_ACCEPT, (body) => {
-    if (!isTable(body)) throw new StatusError(500, 'InternalError', `the server did not answer with a Table for ${rt.resource}`);
-    if (!table) table = { ...body, rows: [...(body.rows ?? [])] };
-    else table.rows!.push(...(body.rows ?? []));
-    return body.metadata?.continue;
+    const page = asTable(rt, body);
+    if (!table) table = { ...page, rows: [...(page.rows ?? [])] };
+    else table.rows!.push(...(page.rows ?? []));
+    return page.metadata?.continue;
   });
   return table!;
 }
@@ -88,9 +110,7 @@ export function withTypeMeta<T extends { apiVersion: string; kind: string }>(rt:
 
 /** GET one object as a Table. */
 export async function getTable(client: KubeClient, rt: ResourceType, namespace: string | undefined, name: string): Promise<Table> {
-  const body = await client.call<unknown>({ method: 'GET', path: resourcePath(rt, namespace, name), accept: TABLE_ACCEPT });
-  if (!isTable(body)) throw new StatusError(500, 'InternalError', `the server did not answer with a Table for ${rt.resource}/${name}`);
-  return body;
+  return asTable(rt, await client.call<unknown>({ method: 'GET', path: resourcePath(rt, namespace, name), accept: TABLE_ACCEPT }));
 }
 
 /**

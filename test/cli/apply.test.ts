@@ -123,6 +123,19 @@ describe('kumo apply', () => {
     expect(await c.cluster.client.find(PODS, 'default', 'from-list-b')).toBeDefined();
   });
 
+  it('puts objects without a namespace into -n, and refuses a manifest naming another one', async () => {
+    const plain = c.file('ns-pod.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: ns-pod\nspec:\n  containers:\n  - name: a\n    image: busybox\n');
+    expect(await c.kumo(['apply', '-n', 'kube-public', '-f', plain])).toEqual({ code: 0, stdout: 'pod/ns-pod created\n', stderr: '' });
+    expect(await c.cluster.client.find(PODS, 'kube-public', 'ns-pod')).toBeDefined();
+    const pinned = c.file('ns-pinned.yaml', readFileSync(plain, 'utf8').replace('name: ns-pod', 'name: ns-pinned\n  namespace: kube-system'));
+    expect(await c.kumo(['apply', '-n', 'kube-public', '-f', pinned])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: the namespace from the provided object "kube-system" does not match the namespace "kube-public". You must pass \'--namespace=kube-system\' to perform this operation.\n',
+    });
+    expect(await c.cluster.client.find(PODS, 'kube-system', 'ns-pinned')).toBeUndefined();
+  });
+
   describe('bad manifests: one line on stderr, exit code 1, nothing changed', () => {
     const pod = (meta: string, spec = '  containers:\n  - name: a\n    image: nginx\n') => `apiVersion: v1\nkind: Pod\nmetadata:\n${meta}spec:\n${spec}`;
     const deployment = (replicas: number, templateApp: string) =>

@@ -6,6 +6,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { resourceByName } from '#lib/api/registry';
+import { ADMIN } from '#lib/apiserver/server';
+import { KubeClient } from '#lib/client/client';
+import { InProcessTransport, type Transport } from '#lib/client/transport';
+import { listTable } from '#lib/cli/fetch';
 import { ROOT, ensureBuilt, startCliCluster, type CliCluster, sideBySide } from './harness.js';
 
 describe('kumo get', () => {
@@ -89,5 +94,19 @@ describe('kumo get', () => {
   it('follows list pages', async () => {
     const res = await c.kumo(['get', 'pods', '-A', '--chunk-size', '1', '-o', 'name']);
     expect(res).toEqual({ code: 0, stdout: 'pod/nginx\npod/webap1\npod/labelled\n', stderr: '' });
+  });
+
+  it('computes the table itself from a server that answers plain objects', async () => {
+    const inner = new InProcessTransport(c.cluster.api, ADMIN);
+    const plain: Transport = {
+      request: (req) => inner.request({ ...req, accept: 'application/json' }),
+      stream: (req) => inner.stream(req),
+      bytes: (req) => inner.bytes(req),
+    };
+    const pods = resourceByName('pods')!;
+    const fromServer = await listTable(new KubeClient(inner), pods, 'default');
+    const computed = await listTable(new KubeClient(plain), pods, 'default');
+    expect(computed.columnDefinitions).toEqual(fromServer.columnDefinitions);
+    expect(computed.rows!.map((r) => r.cells.slice(0, 4))).toEqual(fromServer.rows!.map((r) => r.cells.slice(0, 4)));
   });
 });

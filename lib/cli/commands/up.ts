@@ -9,7 +9,7 @@ import type { Cli } from '../session.js';
 
 export function upCommand(cli: Cli): Command {
   return new Command('up')
-    .description('run a local cluster (API server, store, controllers) in this process')
+    .description('Run a local cluster (API server, store, controllers) in this process')
     .option('--port <port>', 'API server port (0 picks a free one)', '6443')
     .option('--data-dir <dir>', 'where state is kept', join(homedir(), '.kumo'))
     .option('--no-kubeconfig', 'do not write a kubeconfig context')
