@@ -183,8 +183,8 @@ describe('kumo describe', () => {
     expect(res.stdout).toMatch(/^Name: {9}nginx\nNamespace: {4}default\n/);
     expect(res.stdout).toContain('\nContainers:\n  nginx:\n    Image:        nginx:latest\n');
     expect(res.stdout).toMatch(/\nEvents:\n {2}Type {4}Reason {5}Age +From +Message\n {2}---- {4}------ {5}---- +---- +-------\n/);
-    expect(res.stdout).toMatch(/\n {2}Normal {2}Scheduled {2}5m +default-scheduler {2}Successfully assigned default\/nginx to node-1\n/);
-    expect(res.stdout).toMatch(/\n {2}Normal {2}Pulling {4}6\ds \(x3 over 4m\) {2}kubelet {12}spec\.containers\{nginx\}: Pulling image "nginx:latest"\n$/);
+    expect(res.stdout).toMatch(/\n {2}Normal {2}Scheduled {2}5m(?:\d+s)? +default-scheduler {2}Successfully assigned default\/nginx to node-1\n/);
+    expect(res.stdout).toMatch(/\n {2}Normal {2}Pulling {4}6\ds \(x3 over 4m(?:\d+s)?\) +kubelet +spec\.containers\{nginx\}: Pulling image "nginx:latest"\n$/);
   });
 
   const sameAsKubectl: string[][] = [

@@ -198,7 +198,7 @@ export function describeCommand(cli: Cli): Command {
     .argument('[args...]', 'TYPE [NAME_PREFIX...] or TYPE/NAME...')
     .option('-l, --selector <selector>', 'label selector to filter on')
     .option('-A, --all-namespaces', 'describe across all namespaces')
-    .option('--show-events <bool>', 'show the events about the object', (v) => v !== 'false', true)
+    .option('--show-events [bool]', 'show the events about the object', (v: string) => v !== 'false', true)
     .option('-f, --filename <file>', 'file, directory or - naming the objects to describe (repeatable)', collect)
     .option('-R, --recursive', 'process directories given with -f recursively')
     .option('--chunk-size <n>', 'list page size', '500')
