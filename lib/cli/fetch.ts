@@ -58,7 +58,7 @@ async function pages(client: KubeClient, rt: ResourceType, namespace: string | u
  * header sends plain objects; their rows are computed here with the same
  * column definitions kumo's server uses.
  */
-function asTable(rt: ResourceType, body: unknown): Table {
+export function asTable(rt: ResourceType, body: unknown): Table {
   if (isTable(body)) return body;
   const value = body as { items?: KObject[]; metadata?: { resourceVersion?: string; continue?: string } } & Partial<KObject>;
   const items = Array.isArray(value.items) ? value.items : value.metadata ? [value as KObject] : undefined;

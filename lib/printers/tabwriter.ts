@@ -12,6 +12,11 @@
 export interface TabWriterOptions {
   minWidth: number;
   padding: number;
+  /**
+   * Column widths carry over from one flush to the next and only grow
+   * (kubectl's RememberWidths, so `get -w` rows stay aligned with the header).
+   */
+  rememberWidths?: boolean;
 }
 
 export const GET_TABWRITER: TabWriterOptions = { minWidth: 6, padding: 3 };
@@ -25,7 +30,7 @@ function textWidth(s: string): number {
 }
 
 /** Lays out complete lines (cells split at tabs) into padded text lines. */
-export function layoutCells(lines: readonly (readonly string[])[], opts: TabWriterOptions): string[] {
+export function layoutCells(lines: readonly (readonly string[])[], opts: TabWriterOptions, remembered?: number[]): string[] {
   const widths: number[][] = lines.map(() => []);
   // Mirrors tabwriter.format: a block of column `column` is a run of lines in
   // [line0, line1) that each have a tab-terminated cell at that index; the
@@ -42,6 +47,10 @@ export function layoutCells(lines: readonly (readonly string[])[], opts: TabWrit
       for (; j < line1 && column < lines[j]!.length - 1; j++) {
         width = Math.max(width, textWidth(lines[j]![column]!) + opts.padding);
       }
+      if (remembered) {
+        width = Math.max(width, remembered[column] ?? 0);
+        remembered[column] = width;
+      }
       for (let k = i; k < j; k++) widths[k]![column] = width;
       format(i, j, column + 1);
       i = j;
@@ -57,8 +66,11 @@ export function layoutCells(lines: readonly (readonly string[])[], opts: TabWrit
 export class TabWriter {
   private pending = '';
   private done = '';
+  private readonly remembered: number[] | undefined;
 
-  constructor(private readonly opts: TabWriterOptions) {}
+  constructor(private readonly opts: TabWriterOptions) {
+    this.remembered = opts.rememberWidths ? [] : undefined;
+  }
 
   write(text: string): void {
     this.pending += text;
@@ -71,7 +83,15 @@ export class TabWriter {
     const complete = text.endsWith('\n');
     const rows = text.split('\n');
     if (complete) rows.pop();
-    this.done += layoutCells(rows.map((r) => r.split('\t')), this.opts).join('\n') + (complete ? '\n' : '');
+    this.done += layoutCells(rows.map((r) => r.split('\t')), this.opts, this.remembered).join('\n') + (complete ? '\n' : '');
+  }
+
+  /** Flushes and hands over what was written since the last take (for streaming output). */
+  take(): string {
+    this.flush();
+    const out = this.done;
+    this.done = '';
+    return out;
   }
 
   /** Flushes and returns everything written so far. */

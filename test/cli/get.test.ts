@@ -3,6 +3,7 @@
  * all namespaces, labels, several kinds), YAML/JSON/name output, and the
  * same errors.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -11,7 +12,7 @@ import { ADMIN } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
 import { InProcessTransport, type Transport } from '#lib/client/transport';
 import { listTable } from '#lib/cli/fetch';
-import { ROOT, ensureBuilt, startCliCluster, type CliCluster, sideBySide } from './harness.js';
+import { KUMO_BIN, ROOT, ensureBuilt, startCliCluster, type CliCluster, sideBySide } from './harness.js';
 
 describe('kumo get', () => {
   let c: CliCluster;
@@ -108,5 +109,35 @@ describe('kumo get', () => {
     const computed = await listTable(new KubeClient(plain), pods, 'default');
     expect(computed.columnDefinitions).toEqual(fromServer.columnDefinitions);
     expect(computed.rows!.map((r) => r.cells.slice(0, 4))).toEqual(fromServer.rows!.map((r) => r.cells.slice(0, 4)));
+  });
+
+  it('-w prints the list, then a row for each change, aligned with the header', async () => {
+    const child = spawn(process.execPath, [KUMO_BIN, 'get', 'pods', '-w'], { env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const waitFor = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => out.includes(text) && (resolve(), true);
+        if (check()) return;
+        const timer = setTimeout(() => reject(new Error(`no "${text}" in: ${out}`)), 15_000);
+        child.stdout.on('data', () => check() && clearTimeout(timer));
+      });
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    try {
+      await waitFor('webap1');
+      await c.cluster.client.create(resourceByName('pods')!, 'default', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'new' },
+        spec: { containers: [{ name: 'a', image: 'busybox' }] },
+      });
+      await waitFor('new ');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^NAME {5}READY {3}STATUS {4}RESTARTS {3}AGE$/);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['NAME', 'nginx', 'webap1', 'new']);
+    // Widths carry over from the first table, so a shorter name still lines up.
+    expect(lines[3]!.indexOf('Pending')).toBe(lines[0]!.indexOf('STATUS'));
   });
 });

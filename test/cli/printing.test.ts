@@ -37,6 +37,16 @@ describe('TabWriter', () => {
   });
 });
 
+describe('TabWriter with remembered widths', () => {
+  it('keeps columns at least as wide as in earlier flushes, as get -w needs', () => {
+    const tw = new TabWriter({ ...GET_TABWRITER, rememberWidths: true });
+    tw.write('NAME\tSTATUS\nlong-name\tPending\n');
+    expect(tw.take()).toBe('NAME        STATUS\nlong-name   Pending\n');
+    tw.write('x\tRunning\n');
+    expect(tw.take()).toBe('x           Running\n');
+  });
+});
+
 describe('threeWayMergePatch', () => {
   const deployment = (containers: unknown[], labels?: Record<string, string>) => ({
     apiVersion: 'apps/v1',

@@ -9,10 +9,11 @@ import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
 import { StatusError } from '../../apiserver/errors.js';
 import { toJson, toYaml } from '../../printers/serialize.js';
-import { type Table, TablePrinter } from '../../printers/table-printer.js';
+import { type Table, TABLE_ACCEPT, TablePrinter } from '../../printers/table-printer.js';
 import { GET_TABWRITER, TabWriter } from '../../printers/tabwriter.js';
 import { AggregateCliError, CliError } from '../errors.js';
-import { getTable, listObjects, listTable, withTypeMeta } from '../fetch.js';
+import { errorFrom, resourcePath } from '../../client/client.js';
+import { asTable, getTable, listObjects, listTable, withTypeMeta } from '../fetch.js';
 import { mapManifests, readManifests } from '../manifests.js';
 import { collect } from '../options.js';
 import { kindString, parseTypeOrNameArgs } from '../resources.js';
@@ -38,6 +39,8 @@ interface GetOptions {
   recursive?: boolean;
   chunkSize: string;
   ignoreNotFound?: boolean;
+  watch?: boolean;
+  watchOnly?: boolean;
 }
 
 /** One read: a list (no name) or one named object, in a namespace or across all (`undefined`). */
@@ -91,8 +94,82 @@ async function requestsFor(s: Session, args: string[], opts: GetOptions): Promis
   return { requests, singleItem, errors };
 }
 
+/**
+ * `get -w`: the current objects, then one line per change until the server
+ * ends the watch (kubectl exits 0 then too). A named object's watch starts
+ * with a synthetic ADDED event that is not printed again.
+ */
+async function runWatch(s: Session, args: string[], opts: GetOptions, format: OutputFormat): Promise<void> {
+  if (opts.filename?.length) throw new CliError('watch is only supported on individual resources and resource collections');
+  const targets = parseTypeOrNameArgs(args);
+  if (targets.length !== 1 || targets[0]!.names.length > 1) {
+    throw new CliError('watch is only supported on individual resources and resource collections, but 2 resources were found');
+  }
+  const { rt, names } = targets[0]!;
+  const name = names[0];
+  if (opts.allNamespaces && name) throw new CliError('a resource cannot be retrieved by name across all namespaces');
+  const namespace = !rt.namespaced || (opts.allNamespaces && !name) ? undefined : s.namespace;
+  const client = s.client();
+  const human = format === 'table' || format === 'wide';
+  const tw = new TabWriter({ ...GET_TABWRITER, rememberWidths: true });
+  const printer = new TablePrinter({
+    wide: format === 'wide',
+    noHeaders: !opts.headers,
+    withNamespace: Boolean(opts.allNamespaces) && rt.namespaced,
+    showLabels: opts.showLabels ?? false,
+    labelColumns: (opts.labelColumns ?? []).flatMap((l) => l.split(',')).filter((l) => l !== ''),
+  });
+  let yamlDocs = 0;
+  const emit = (value: unknown) => {
+    if (human) {
+      printer.print(asTable(rt, value), tw);
+      s.io.out(tw.take());
+      return;
+    }
+    const obj = withTypeMeta(rt, value as KObject);
+    if (format === 'name') s.io.out(`${kindString(rt)}/${obj.metadata.name ?? ''}\n`);
+    else if (format === 'json') s.io.out(toJson(obj));
+    else s.io.out(`${yamlDocs++ > 0 ? '---\n' : ''}${toYaml(obj)}`);
+  };
+
+  const query = { labelSelector: opts.selector, fieldSelector: opts.fieldSelector, chunkSize: Number(opts.chunkSize) };
+  let resourceVersion: string;
+  if (name) {
+    const current = human ? await getTable(client, rt, namespace, name) : withTypeMeta(rt, await client.get(rt, namespace, name));
+    if (!opts.watchOnly) emit(current);
+    resourceVersion = '0';
+  } else if (human) {
+    const table = await listTable(client, rt, namespace, query);
+    if (!opts.watchOnly) emit(table);
+    resourceVersion = table.metadata.resourceVersion ?? '0';
+  } else {
+    const list = await listObjects(client, rt, namespace, query);
+    if (!opts.watchOnly) for (const item of list.items) emit(item);
+    resourceVersion = list.resourceVersion || '0';
+  }
+
+  const q = new URLSearchParams({ watch: 'true', resourceVersion });
+  if (opts.selector) q.set('labelSelector', opts.selector);
+  const fields = [...(name ? [`metadata.name=${name}`] : []), ...(opts.fieldSelector ? [opts.fieldSelector] : [])];
+  if (fields.length > 0) q.set('fieldSelector', fields.join(','));
+  const res = await client.transport.stream({ method: 'GET', path: resourcePath(rt, namespace), query: q, accept: human ? TABLE_ACCEPT : 'application/json' });
+  if (!res.events) throw errorFrom(res.status, res.body);
+  let skipSynthetic = Boolean(name);
+  for await (const raw of res.events) {
+    const ev = raw as { type?: string; object?: unknown };
+    if (ev.type === 'BOOKMARK') continue;
+    if (ev.type === 'ERROR') throw errorFrom(500, ev.object);
+    if (skipSynthetic) {
+      skipSynthetic = false;
+      continue;
+    }
+    emit(ev.object);
+  }
+}
+
 async function runGet(s: Session, args: string[], opts: GetOptions): Promise<void> {
   const format = parseOutputFormat(opts.output);
+  if (opts.watch || opts.watchOnly) return runWatch(s, args, opts, format);
   const chunkSize = Number(opts.chunkSize);
   if (!Number.isInteger(chunkSize) || chunkSize < 0) throw new CliError(`invalid --chunk-size: ${opts.chunkSize}`);
   const { requests, singleItem, errors } = await requestsFor(s, args, opts);
@@ -182,6 +259,8 @@ export function getCommand(cli: Cli): Command {
     .option('-R, --recursive', 'process directories given with -f recursively')
     .option('--chunk-size <n>', 'list page size (0 disables paging)', '500')
     .option('--ignore-not-found', 'treat not-found objects as a success')
+    .option('-w, --watch', 'after listing, watch for changes until the server ends the watch')
+    .option('--watch-only', 'watch for changes without listing first')
     .action(async function (this: Command, args: string[]) {
       await runGet(cli.session(this), args, this.opts<GetOptions>());
     });
