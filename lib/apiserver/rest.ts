@@ -20,6 +20,7 @@ import { AlreadyExistsError, CompactedError, InvalidContinueError, StoreBusyErro
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import { StatusError } from './errors.js';
+import { recordWrite, tracksSubresource } from './ssa/track.js';
 import type { AdmissionConfig, PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
 
 export interface KList {
@@ -40,6 +41,10 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** The subresource written through, if any (`status`). */
   subresource?: string;
+  /** Who writes, recorded in metadata.managedFields; unset: ownership is not recorded (server-internal writes). */
+  fieldManager?: string;
+  /** The object's managedFields are already computed (server-side apply): keep them as given. */
+  managedFieldsSet?: boolean;
 }
 
 export interface DeleteOptions {
@@ -74,8 +79,8 @@ function specOf(obj: KObject): Record<string, unknown> {
 
 /** The object as compared for no-op detection: resourceVersion and managedFields timestamps do not count. */
 function comparable(obj: KObject): unknown {
-  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata;
-  return { ...obj, metadata: meta };
+  const { resourceVersion: _rv, managedFields, ...meta } = obj.metadata;
+  return { ...obj, metadata: { ...meta, managedFields: (managedFields ?? []).map(({ time: _t, ...rest }) => rest) } };
 }
 
 export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'labelSelector' | 'fieldSelector'>) {
@@ -167,6 +172,9 @@ export class RestStorage {
     delete meta.selfLink;
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
+    if (opts.fieldManager && !opts.managedFieldsSet) recordWrite(rt, undefined, obj, opts.fieldManager, undefined, ctx.now);
+    // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
+    await strategy.allocate?.(obj, async () => (await this.guard(() => this.store.list(rt.resource))).items);
 
     for (let attempt = 0; ; attempt++) {
       if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
@@ -273,6 +281,13 @@ export class RestStorage {
     if (old.metadata.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
     else delete meta.deletionGracePeriodSeconds;
     meta.generation = (old.metadata.generation ?? 1) + (deepEqual(specOf(obj), specOf(old)) ? 0 : 1);
+    if (opts.fieldManager && !opts.managedFieldsSet && tracksSubresource(opts.subresource)) {
+      recordWrite(rt, old, obj, opts.fieldManager, opts.subresource, ctx.now);
+    } else if (opts.subresource && !opts.managedFieldsSet) {
+      // Subresource writes never set managedFields themselves.
+      if (old.metadata.managedFields) meta.managedFields = old.metadata.managedFields;
+      else delete meta.managedFields;
+    }
     if (old.metadata.deletionTimestamp) {
       const added = (meta.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
       if (added.length > 0) errors.push(fieldErrors.forbidden('metadata.finalizers', 'no new finalizers can be added if the object is being deleted'));

@@ -31,6 +31,7 @@ import { openWatch } from './watch.js';
 import { openApiDocument, openApiIndex } from './openapi.js';
 import { tableFor, wantsTable } from './table.js';
 import { decodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+import { parseApplyBody, serverSideApply, validateFieldManager } from './apply.js';
 
 export interface Authorizer {
   /** Returns undefined to allow, or a reason to refuse with 403. */
@@ -85,6 +86,21 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
   if (v === null || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw StatusError.badRequest(`invalid ${name}: ${v}`);
   return Number(v);
+}
+
+/**
+ * Who makes a write, for managedFields: the fieldManager parameter, else
+ * the User-Agent's product (`kubectl` for `kubectl/v1.35.2 (...)`), as
+ * Kubernetes does; in-process callers without one are named by their user.
+ */
+function fieldManagerOf(req: ApiRequest): string {
+  const param = req.query.get('fieldManager');
+  if (param) {
+    validateFieldManager(param);
+    return param;
+  }
+  const agent = req.headers['user-agent']?.split('/')[0]?.trim();
+  return (agent || req.user?.name || 'unknown').slice(0, 128);
 }
 
 function isDryRun(query: URLSearchParams): boolean {
@@ -181,9 +197,14 @@ export class ApiServer {
     let value = req.object;
     if (value === undefined) {
       const type = mediaType(req.headers['content-type']);
-      value = type === PROTOBUF_CONTENT_TYPE ? decodeProtobuf(req.body, rt) : parseBody(req.body, req.headers['content-type']);
+      value = type === PROTOBUF_CONTENT_TYPE ? decodeProtobuf(req.body) : parseBody(req.body, req.headers['content-type']);
     }
     return checkObject(rt, value, validation);
+  }
+
+  /** A request body in any content type clients send (JSON, YAML, protobuf). */
+  private decodeBody(req: ApiRequest): unknown {
+    return mediaType(req.headers['content-type']) === PROTOBUF_CONTENT_TYPE ? decodeProtobuf(req.body) : parseBody(req.body, req.headers['content-type']);
   }
 
   private respondObject(req: ApiRequest, rt: ResourceType, status: number, obj: unknown, warnings: string[] = []): ApiResponse {
@@ -198,7 +219,7 @@ export class ApiServer {
 
   private async resource(req: ApiRequest, r: ResourceRoute): Promise<ApiResponse> {
     const rt = r.resourceType;
-    await this.authorize(req, r);
+    req = { ...req, user: await this.authorize(req, r) };
     const q = req.query;
     const ns = rt.namespaced ? r.namespace : undefined;
     if (r.subresource) return this.subresource(req, r);
@@ -220,15 +241,16 @@ export class ApiServer {
         return this.watch(req, r);
       case 'create': {
         const { object, warnings } = this.decodeObject(req, rt);
-        const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q) });
+        const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req) });
         return this.respondObject(req, rt, 201, created, warnings);
       }
       case 'update': {
         const { object, warnings } = this.decodeObject(req, rt);
-        const updated = await this.rest.update(rt, ns, r.name!, object, { dryRun: isDryRun(q) });
+        const updated = await this.rest.update(rt, ns, r.name!, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req) });
         return this.respondObject(req, rt, 200, updated, warnings);
       }
       case 'patch': {
+        if (mediaType(req.headers['content-type']) === PATCH_TYPES.apply) return this.apply(req, rt, ns, r.name!, undefined);
         const updated = await this.patch(req, rt, ns, r.name!, undefined);
         return this.respondObject(req, rt, 200, updated);
       }
@@ -253,11 +275,26 @@ export class ApiServer {
     }
   }
 
+  /** Server-side apply: 201 when the apply created the object. */
+  private async apply(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined): Promise<ApiResponse> {
+    const res = await serverSideApply(this.rest, this.clock, {
+      rt,
+      namespace: ns,
+      name,
+      ...(subresource ? { subresource } : {}),
+      body: req.object ?? parseApplyBody(req.body),
+      fieldManager: req.query.get('fieldManager'),
+      force: req.query.get('force'),
+      fieldValidation: fieldValidationOf(req.query),
+      dryRun: isDryRun(req.query),
+    });
+    return this.respondObject(req, rt, res.created ? 201 : 200, res.object, res.warnings);
+  }
+
   private async patch(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined): Promise<KObject> {
     const type = mediaType(req.headers['content-type']);
-    const patchBody = req.object ?? parseBody(req.body, type === PATCH_TYPES.apply ? 'application/yaml' : 'application/json');
-    if (!(Object.values(PATCH_TYPES) as string[]).includes(type)) throw StatusError.unsupportedMediaType(type);
-    if (type === PATCH_TYPES.apply) throw StatusError.unsupportedMediaType(type);
+    if (!(Object.values(PATCH_TYPES) as string[]).includes(type) || type === PATCH_TYPES.apply) throw StatusError.unsupportedMediaType(type);
+    const patchBody = req.object ?? parseBody(req.body, 'application/json');
     return this.rest.guaranteedUpdate(
       rt,
       ns,
@@ -279,7 +316,7 @@ export class ApiServer {
         }
         return checkObject(rt, patched, 'Ignore').object;
       },
-      { dryRun: isDryRun(req.query), ...(subresource ? { subresource } : {}) },
+      { dryRun: isDryRun(req.query), fieldManager: fieldManagerOf(req), ...(subresource ? { subresource } : {}) },
     );
   }
 
@@ -375,10 +412,11 @@ export class ApiServer {
               }
               return object;
             },
-            { dryRun: isDryRun(q), subresource: sub },
+            { dryRun: isDryRun(q), subresource: sub, fieldManager: fieldManagerOf(req) },
           );
           return this.respondObject(req, rt, 200, updated);
         }
+        if (r.verb === 'patch' && mediaType(req.headers['content-type']) === PATCH_TYPES.apply && sub === 'status') return this.apply(req, rt, ns, name, sub);
         if (r.verb === 'patch') return this.respondObject(req, rt, 200, await this.patch(req, rt, ns, name, sub));
         break;
       }
@@ -389,7 +427,7 @@ export class ApiServer {
         break;
       case 'eviction':
         if (r.verb === 'create') {
-          const body = (req.object ?? parseBody(req.body, req.headers['content-type'])) as { deleteOptions?: Record<string, unknown> };
+          const body = (req.object ?? this.decodeBody(req)) as { deleteOptions?: Record<string, unknown> };
           const opts = this.deleteOptions({ ...req, object: body?.deleteOptions ?? {} });
           await this.rest.delete(rt, ns, name, opts);
           return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
@@ -431,7 +469,7 @@ export class ApiServer {
     if (r.verb === 'get') return json(200, toScale(await this.rest.get(rt, ns, name)));
     if (r.verb !== 'update' && r.verb !== 'patch') throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
     const type = mediaType(req.headers['content-type']);
-    const body = req.object ?? parseBody(req.body, type === PATCH_TYPES.apply ? 'application/yaml' : 'application/json');
+    const body = req.object ?? (type === PROTOBUF_CONTENT_TYPE ? decodeProtobuf(req.body) : parseBody(req.body, type === PATCH_TYPES.apply ? 'application/yaml' : 'application/json'));
     const updated = await this.rest.guaranteedUpdate(
       rt,
       ns,
@@ -450,7 +488,7 @@ export class ApiServer {
         }
         return { ...current, spec: { ...(current.spec as object), replicas } };
       },
-      { dryRun: isDryRun(req.query) },
+      { dryRun: isDryRun(req.query), subresource: 'scale', fieldManager: fieldManagerOf(req) },
     );
     return json(200, toScale(updated));
   }
@@ -459,7 +497,7 @@ export class ApiServer {
   private async bind(req: ApiRequest, r: ResourceRoute): Promise<ApiResponse> {
     const rt = r.resourceType;
     const name = r.name!;
-    const body = req.object ?? parseBody(req.body, req.headers['content-type']);
+    const body = req.object ?? this.decodeBody(req);
     const binding = body as { target?: { name?: string; kind?: string }; metadata?: { name?: string } };
     const node = binding?.target?.name;
     if (!node) throw StatusError.invalid('Binding', '', name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);

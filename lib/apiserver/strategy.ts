@@ -30,6 +30,11 @@ export interface Strategy {
   prepareForUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): void;
   /** For the status subresource: builds the object to store from the old one and the request. @default old object with the request's status */
   prepareForStatusUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): KObject;
+  /**
+   * Assigns what must be unique across objects (a Service's ClusterIP) on
+   * create, given the objects of the same kind. Mutates `obj`.
+   */
+  allocate?(obj: KObject, existing: () => Promise<KObject[]>): Promise<void>;
   validate?(obj: KObject): FieldError[];
   validateUpdate?(obj: KObject, old: KObject): FieldError[];
   validateStatusUpdate?(obj: KObject, old: KObject): FieldError[];

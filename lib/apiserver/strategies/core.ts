@@ -9,6 +9,7 @@ import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/object.js';
 import { ianaServiceName } from '../../api/validation.js';
 import type { Strategy } from '../strategy.js';
+import { allocateServiceAddresses, keepServiceAddresses } from './service-alloc.js';
 
 /** The finalizer the namespace controller removes once a namespace is empty. */
 export const NAMESPACE_FINALIZER = 'kubernetes';
@@ -120,6 +121,17 @@ export const serviceStrategy: Strategy = {
   },
   prepareForCreate(obj) {
     (obj as Service).status = { loadBalancer: {} };
+  },
+  allocate: allocateServiceAddresses,
+  prepareForUpdate(obj, old) {
+    keepServiceAddresses(obj, old);
+  },
+  validateUpdate(obj, old) {
+    const errs: FieldError[] = [];
+    const ip = (obj as Service).spec?.clusterIP;
+    const prev = (old as Service).spec?.clusterIP;
+    if (prev && ip && ip !== prev && (obj as Service).spec?.type !== 'ExternalName') errs.push(fieldErrors.invalid('spec.clusterIPs[0]', ip, 'may not change once set'));
+    return errs;
   },
   validate(obj) {
     const svc = obj as Service;

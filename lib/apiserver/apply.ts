@@ -1,0 +1,110 @@
+/**
+ * Server-side apply requests (`PATCH` with `application/apply-patch+yaml`):
+ * the body is a partial object, the configuration its manager wants; the
+ * server merges it into the live object (or creates the object, 201),
+ * records ownership and refuses to take fields other managers own unless
+ * `force=true`. The merge and ownership rules are in ssa/.
+ */
+import type { KObject } from '../api/object.js';
+import { apiVersionOf, type ResourceType } from '../api/registry.js';
+import { unknownFields } from '../api/unknown-fields.js';
+import type { Clock } from '../util/clock.js';
+import { isPlainObject } from '../util/json.js';
+import { checkObject, type FieldValidation, parseBody } from './decode.js';
+import { StatusError } from './errors.js';
+import type { RestStorage } from './rest.js';
+import { applyObject } from './ssa/track.js';
+
+export interface ApplyRequest {
+  rt: ResourceType;
+  namespace: string | undefined;
+  name: string;
+  subresource?: string;
+  body: unknown;
+  fieldManager: string | null;
+  force: string | null;
+  fieldValidation: FieldValidation;
+  dryRun: boolean;
+}
+
+/** Kubernetes' limit on fieldManager (ValidateFieldManager). */
+const MAX_MANAGER_LENGTH = 128;
+
+export function validateFieldManager(manager: string): void {
+  if (manager.length > MAX_MANAGER_LENGTH) throw StatusError.badRequest(`fieldManager: Too long: may not be more than ${MAX_MANAGER_LENGTH} bytes`);
+  if (!/^[\x20-\x7e]*$/.test(manager)) throw StatusError.badRequest(`fieldManager: Invalid value: "${manager}": must be a printable ascii string`);
+}
+
+/** Checks the applied configuration and returns it with the warnings its unknown fields raise. */
+function checkConfig(req: ApplyRequest): { config: Record<string, unknown>; warnings: string[] } {
+  const { rt, name } = req;
+  const config = req.body;
+  if (!isPlainObject(config)) throw StatusError.badRequest('error decoding YAML: the applied configuration must be an object');
+  if (!config.apiVersion || !config.kind) {
+    throw StatusError.badRequest(`invalid object type: ${String(config.apiVersion ?? '')}, Kind=${String(config.kind ?? '')}`);
+  }
+  if (config.apiVersion !== apiVersionOf(rt) || config.kind !== rt.kind) {
+    throw StatusError.badRequest(`the API version in the data (${String(config.apiVersion)}) does not match the expected API version (${apiVersionOf(rt)}) or kind ${String(config.kind)} is not ${rt.kind}`);
+  }
+  const meta = config.metadata;
+  if (meta !== undefined && meta !== null && !isPlainObject(meta)) throw StatusError.badRequest('metadata must be an object');
+  const m = (meta ?? {}) as Record<string, unknown>;
+  if (m.name !== undefined && m.name !== name) {
+    throw StatusError.badRequest(`the name of the object (${String(m.name)}) does not match the name on the URL (${name})`);
+  }
+  if (rt.namespaced && m.namespace !== undefined && req.namespace !== undefined && m.namespace !== req.namespace) {
+    throw StatusError.badRequest(`the namespace of the object (${String(m.namespace)}) does not match the namespace on the request (${req.namespace})`);
+  }
+  if (m.managedFields !== undefined && m.managedFields !== null) throw StatusError.badRequest('metadata.managedFields must be nil');
+  const warnings: string[] = [];
+  if (req.fieldValidation !== 'Ignore') {
+    const unknown = unknownFields(rt.schema, config);
+    if (unknown.length > 0) {
+      if (req.fieldValidation === 'Strict') {
+        throw new StatusError(400, 'BadRequest', `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`, {
+          causes: unknown.map((f) => ({ reason: 'FieldValueInvalid', message: `unknown field "${f}"`, field: f })),
+        });
+      }
+      warnings.push(...unknown.map((f) => `unknown field "${f}"`));
+    }
+  }
+  return { config, warnings };
+}
+
+/** Runs one server-side apply; `created` tells the caller to answer 201. */
+export async function serverSideApply(rest: RestStorage, clock: Clock, req: ApplyRequest): Promise<{ object: KObject; created: boolean; warnings: string[] }> {
+  const { rt, namespace, name, subresource } = req;
+  const manager = req.fieldManager;
+  if (!manager) throw StatusError.badRequest('fieldManager is required for apply requests');
+  validateFieldManager(manager);
+  if (req.force !== null && req.force !== 'true' && req.force !== 'false') throw StatusError.badRequest(`invalid force: ${req.force}`);
+  const force = req.force === 'true';
+  const { config, warnings } = checkConfig(req);
+  const opts = { dryRun: req.dryRun, fieldManager: manager, managedFieldsSet: true, ...(subresource ? { subresource } : {}) };
+  const typed = (obj: KObject) => checkObject(rt, obj, 'Ignore').object;
+
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const object = await rest.guaranteedUpdate(rt, namespace, name, (current) => typed(applyObject(rt, current, config, manager, force, subresource, clock.now())), opts);
+      return { object, created: false, warnings };
+    } catch (err) {
+      if (!(err instanceof StatusError && err.code === 404 && err.reason === 'NotFound') || subresource) throw err;
+    }
+    const fresh = applyObject(rt, undefined, config, manager, force, undefined, clock.now());
+    fresh.metadata.name = name;
+    if (rt.namespaced && namespace !== undefined) fresh.metadata.namespace = namespace;
+    try {
+      const object = await rest.create(rt, namespace, typed(fresh), opts);
+      return { object, created: true, warnings };
+    } catch (err) {
+      // Created by someone else in between: apply over theirs.
+      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+  throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+}
+
+/** Parses an apply body (YAML or JSON). */
+export function parseApplyBody(body: Uint8Array | undefined): unknown {
+  return parseBody(body, 'application/yaml');
+}
