@@ -90,7 +90,9 @@ function parseComments(lines) {
   const paras = [];
   let cur = [];
   for (const l of doc) {
-    if (l.trim() === '' || l.trim().startsWith('---')) {
+    // openapi-gen drops everything after a `---` line (notes for API authors).
+    if (l.trim().startsWith('---')) break;
+    if (l.trim() === '') {
       if (cur.length) paras.push(cur.join(' '));
       cur = [];
     } else if (!/^TODO/.test(l.trim())) cur.push(l.trim());

@@ -7,12 +7,12 @@
  */
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
-import { unknownFields } from '../api/unknown-fields.js';
 import type { Clock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import { checkObject, type FieldValidation, parseBody } from './decode.js';
 import { StatusError } from './errors.js';
 import type { RestStorage } from './rest.js';
+import { unknownFieldsOf } from './schema/unknown.js';
 import { applyObject } from './ssa/track.js';
 
 export interface ApplyRequest {
@@ -58,7 +58,7 @@ function checkConfig(req: ApplyRequest): { config: Record<string, unknown>; warn
   if (m.managedFields !== undefined && m.managedFields !== null) throw StatusError.badRequest('metadata.managedFields must be nil');
   const warnings: string[] = [];
   if (req.fieldValidation !== 'Ignore') {
-    const unknown = unknownFields(rt.schema, config);
+    const unknown = unknownFieldsOf(rt, config);
     if (unknown.length > 0) {
       if (req.fieldValidation === 'Strict') {
         throw new StatusError(400, 'BadRequest', `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`, {

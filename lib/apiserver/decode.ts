@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
 import { apiVersionOf } from '../api/registry.js';
-import { unknownFields } from '../api/unknown-fields.js';
+import { unknownFieldsOf } from './schema/unknown.js';
 import { StatusError } from './errors.js';
 
 /** Kubernetes' maxRequestBodyBytes. */
@@ -104,7 +104,7 @@ export function checkObject(rt: ResourceType, value: unknown, validation: FieldV
   }
   const warnings: string[] = [];
   if (validation !== 'Ignore') {
-    const unknown = unknownFields(rt.schema as z.ZodType, obj);
+    const unknown = unknownFieldsOf(rt, obj);
     if (unknown.length > 0) {
       if (validation === 'Strict') {
         const list = unknown.map((f) => `unknown field "${f}"`);

@@ -170,9 +170,17 @@ export class RestStorage {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.selfLink;
+    // Kubernetes records a create's fields after defaulting but before admission (prepareForCreate here), so
+    // admission-added values (pod tolerations, priority) belong to no manager.
+    if (opts.fieldManager && !opts.managedFieldsSet) {
+      const seen = clone(obj);
+      strategy.defaults?.(seen);
+      recordWrite(rt, undefined, seen, opts.fieldManager, undefined, ctx.now);
+      if (seen.metadata.managedFields) meta.managedFields = seen.metadata.managedFields;
+      else delete meta.managedFields;
+    }
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
-    if (opts.fieldManager && !opts.managedFieldsSet) recordWrite(rt, undefined, obj, opts.fieldManager, undefined, ctx.now);
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
     await strategy.allocate?.(obj, async () => (await this.guard(() => this.store.list(rt.resource))).items);
 

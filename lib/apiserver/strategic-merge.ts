@@ -5,11 +5,13 @@
  * `$patch` (replace | delete | merge), `$retainKeys`,
  * `$setElementOrder/<list>` and `$deleteFromPrimitiveList/<list>`.
  *
- * The merge keys come from a small schema of the kinds kumo serves (the
- * `patchMergeKey`/`patchStrategy` tags of k8s.io/api); lists it does not
- * name are atomic and replaced whole, as for CRDs.
+ * The merge keys are the `patchMergeKey`/`patchStrategy` tags of k8s.io/api
+ * (schema/k8s-types.generated.ts); lists without a merge strategy are
+ * atomic and replaced whole, as for CRDs.
  */
 import { StatusError } from './errors.js';
+import { K8S_TYPES } from './schema/k8s-types.generated.js';
+import { elemStruct, type GoField, jsonFields, parseType, structForKind } from './schema/types.js';
 import { clone, deepEqual, isPlainObject } from '../util/json.js';
 
 export interface FieldSchema {
@@ -18,66 +20,61 @@ export interface FieldSchema {
   list?: { key?: string; primitive?: boolean };
   /** Schema of list items or map values. */
   items?: FieldSchema;
+  /** The field's patch strategy includes `retainKeys`. */
+  retainKeys?: boolean;
 }
 
-const conditions: FieldSchema = { list: { key: 'type' } };
+const schemaCache = new Map<string, FieldSchema>();
 
-const container: FieldSchema = {
-  fields: {
-    ports: { list: { key: 'containerPort' } },
-    env: { list: { key: 'name' } },
-    volumeMounts: { list: { key: 'mountPath' } },
-    volumeDevices: { list: { key: 'devicePath' } },
-    resizePolicy: { list: { key: 'resourceName' } },
-  },
-};
-
-const objectMeta: FieldSchema = {
-  fields: {
-    finalizers: { list: { primitive: true } },
-    ownerReferences: { list: { key: 'uid' } },
-  },
-};
-
-const podSpec: FieldSchema = {
-  fields: {
-    containers: { list: { key: 'name' }, items: container },
-    initContainers: { list: { key: 'name' }, items: container },
-    ephemeralContainers: { list: { key: 'name' }, items: container },
-    volumes: { list: { key: 'name' } },
-    imagePullSecrets: { list: { key: 'name' } },
-    hostAliases: { list: { key: 'ip' } },
-    topologySpreadConstraints: { list: { key: 'topologyKey' } },
-    resourceClaims: { list: { key: 'name' } },
-    schedulingGates: { list: { key: 'name' } },
-  },
-};
-
-const podTemplate: FieldSchema = { fields: { metadata: objectMeta, spec: podSpec } };
-
-const workloadStatus: FieldSchema = { fields: { conditions } };
-
-const schemas: Record<string, FieldSchema> = {
-  Pod: {
-    fields: {
-      metadata: objectMeta,
-      spec: podSpec,
-      status: { fields: { conditions, podIPs: { list: { key: 'ip' } }, hostIPs: { list: { key: 'ip' } } } },
+/**
+ * The patch schema of a Go struct, from the generated k8s.io/api types:
+ * each field's `patchStrategy`/`patchMergeKey` tags. Built lazily (the
+ * type graph is large and shared), so `fields` is a getter.
+ */
+function structSchema(name: string): FieldSchema {
+  const cached = schemaCache.get(name);
+  if (cached) return cached;
+  let fields: Record<string, FieldSchema> | undefined;
+  const schema: FieldSchema = {
+    get fields() {
+      if (!fields) {
+        fields = {};
+        for (const [json, f] of jsonFields(name)) fields[json] = fieldSchema(f);
+      }
+      return fields;
     },
-  },
-  Node: {
-    fields: {
-      metadata: objectMeta,
-      spec: {},
-      status: { fields: { conditions, addresses: { list: { key: 'type' } } } },
-    },
-  },
-  Service: { fields: { metadata: objectMeta, spec: { fields: { ports: { list: { key: 'port' } } } }, status: workloadStatus } },
-  Deployment: { fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: workloadStatus } },
-  ReplicaSet: { fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: workloadStatus } },
-  Job: { fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: workloadStatus } },
-  Namespace: { fields: { metadata: objectMeta, status: workloadStatus } },
-};
+  };
+  schemaCache.set(name, schema);
+  return schema;
+}
+
+function fieldSchema(f: GoField): FieldSchema {
+  const ref = parseType(f.type);
+  const strategy = f.patchStrategy?.split(',') ?? [];
+  const retainKeys = strategy.includes('retainKeys');
+  const inner = elemStruct(ref);
+  if (ref.kind === 'list') {
+    const merge = strategy.includes('merge');
+    const primitive = ref.elem.kind === 'scalar' || ref.elem.kind === 'special';
+    const list = merge ? (f.patchMergeKey && !primitive ? { key: f.patchMergeKey } : primitive ? { primitive: true } : undefined) : undefined;
+    return { ...(list ? { list } : {}), ...(inner ? { items: structSchema(inner) } : {}), ...(retainKeys ? { retainKeys } : {}) };
+  }
+  if (ref.kind === 'map') return inner ? { items: structSchema(inner) } : {};
+  if (inner) {
+    const s = structSchema(inner);
+    return retainKeys ? { get fields() { return s.fields; }, retainKeys } : s;
+  }
+  return {};
+}
+
+/** Root struct names by kind (kinds are unique across the groups kumo serves; core wins a tie). */
+const kindRoots = new Map<string, string>();
+for (const name of Object.keys(K8S_TYPES).sort((a, b) => Number(b.startsWith('core/')) - Number(a.startsWith('core/')))) {
+  const kind = name.slice(name.lastIndexOf('.') + 1);
+  if (!kindRoots.has(kind)) kindRoots.set(kind, name);
+}
+
+const OBJECT_META_ONLY: FieldSchema = { fields: { metadata: structSchema('meta/v1.ObjectMeta') } };
 
 const ORDER = '$setElementOrder/';
 const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
@@ -86,8 +83,8 @@ function bad(msg: string): StatusError {
   return new StatusError(422, 'Invalid', `the server rejected our request due to an error in our request: ${msg}`);
 }
 
-export function strategicMerge(original: unknown, patch: Record<string, unknown>, kind: string): unknown {
-  return mergeMap(isPlainObject(original) ? clone(original) : {}, patch, schemas[kind] ?? { fields: { metadata: objectMeta } });
+export function strategicMerge(original: unknown, patch: Record<string, unknown>, kind: string, apiVersion?: string): unknown {
+  return mergeMap(isPlainObject(original) ? clone(original) : {}, patch, patchSchemaFor(kind, apiVersion));
 }
 
 function mergeMap(original: Record<string, unknown>, patch: Record<string, unknown>, schema: FieldSchema | undefined): Record<string, unknown> {
@@ -110,7 +107,8 @@ function mergeMap(original: Record<string, unknown>, patch: Record<string, unkno
       if (Array.isArray(current) && Array.isArray(value)) out[field] = current.filter((x) => !value.some((v) => deepEqual(v, x)));
       continue;
     }
-    const child = schema?.fields?.[key];
+    // Struct fields by name; values of map-typed fields share the map's item schema.
+    const child = schema?.fields?.[key] ?? schema?.items;
     if (value === null) {
       delete out[key];
       continue;
@@ -183,7 +181,12 @@ function reorder(items: unknown[], order: unknown[], key: string | undefined): u
   return ranked.map((r) => r.item);
 }
 
-/** A kind's merge keys, for clients that compute strategic merge patches (kumo apply's three-way patch). */
-export function patchSchemaFor(kind: string): FieldSchema {
-  return schemas[kind] ?? { fields: { metadata: objectMeta } };
+/**
+ * A kind's merge keys, for the server and for clients that compute
+ * strategic merge patches (kumo apply's three-way patch). Kinds without Go
+ * types (custom resources) merge lists atomically, as Kubernetes does.
+ */
+export function patchSchemaFor(kind: string, apiVersion?: string): FieldSchema {
+  const root = (apiVersion ? structForKind(apiVersion, kind) : undefined) ?? kindRoots.get(kind);
+  return root ? structSchema(root) : OBJECT_META_ONLY;
 }

@@ -223,7 +223,7 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "type": "*apps/v1.RollingUpdateDeployment",
     "proto": 2,
     "omitempty": true,
-    "doc": "Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate.\n\nto be."
+    "doc": "Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate."
    }
   ]
  },
@@ -3251,7 +3251,7 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
   ]
  },
  "core/v1.LocalObjectReference": {
-  "doc": "LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.\n\nNew uses of this type are discouraged because of difficulty describing its usage when embedded in APIs. 1. Invalid usage help.  It is impossible to add specific help for individual usage.  In most embedded usages, there are particular restrictions like, \"must refer only to types A and B\" or \"UID not honored\" or \"name must be restricted\". Those cannot be well described when embedded. 2. Inconsistent validation.  Because the usages are different, the validation rules are different by usage, which makes it hard for users to predict what will happen. 3. We cannot easily change it.  Because this type is embedded in many locations, updates to this type will affect numerous schemas.  Don't make new APIs embed an underspecified API type they do not control.\n\nInstead of using this type, create a locally provided and used type that is well-focused on your reference. For example, ServiceReferences for admission registration: https://github.com/kubernetes/api/blob/release-1.17/admissionregistration/v1/types.go#L533 .",
+  "doc": "LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.",
   "fields": [
    {
     "name": "name",
@@ -3945,7 +3945,7 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
   "structType": "atomic"
  },
  "core/v1.ObjectReference": {
-  "doc": "ObjectReference contains enough information to let you inspect or modify the referred object.\n\nNew uses of this type are discouraged because of difficulty describing its usage when embedded in APIs. 1. Ignored fields.  It includes many fields which are not generally honored.  For instance, ResourceVersion and FieldPath are both very rarely valid in actual usage. 2. Invalid usage help.  It is impossible to add specific help for individual usage.  In most embedded usages, there are particular restrictions like, \"must refer only to types A and B\" or \"UID not honored\" or \"name must be restricted\". Those cannot be well described when embedded. 3. Inconsistent validation.  Because the usages are different, the validation rules are different by usage, which makes it hard for users to predict what will happen. 4. The fields are both imprecise and overly precise.  Kind is not a precise mapping to a URL. This can produce ambiguity during interpretation and require a REST mapping.  In most cases, the dependency is on the group,resource tuple and the version of the actual struct is irrelevant. 5. We cannot easily change it.  Because this type is embedded in many locations, updates to this type will affect numerous schemas.  Don't make new APIs embed an underspecified API type they do not control.\n\nInstead of using this type, create a locally provided and used type that is well-focused on your reference. For example, ServiceReferences for admission registration: https://github.com/kubernetes/api/blob/release-1.17/admissionregistration/v1/types.go#L533 .",
+  "doc": "ObjectReference contains enough information to let you inspect or modify the referred object.",
   "fields": [
    {
     "name": "kind",
@@ -5182,7 +5182,7 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "type": "*string",
     "proto": 3,
     "omitempty": true,
-    "doc": "Error is to record the problem with the service port The format of the error shall comply with the following rules: - built-in error values shall be specified in this file and those shall use CamelCase names - cloud provider specific error values must have names that comply with the format foo.example.com/CamelCase.\n\nThe regex it matches is (dns1123SubdomainFmt/)?(qualifiedNameFmt)"
+    "doc": "Error is to record the problem with the service port The format of the error shall comply with the following rules: - built-in error values shall be specified in this file and those shall use CamelCase names - cloud provider specific error values must have names that comply with the format foo.example.com/CamelCase."
    }
   ]
  },
@@ -6425,7 +6425,7 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
   ]
  },
  "core/v1.TypedLocalObjectReference": {
-  "doc": "TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace.\n\nNew uses of this type are discouraged because of difficulty describing its usage when embedded in APIs. 1. Invalid usage help.  It is impossible to add specific help for individual usage.  In most embedded usages, there are particular restrictions like, \"must refer only to types A and B\" or \"UID not honored\" or \"name must be restricted\". Those cannot be well described when embedded. 2. Inconsistent validation.  Because the usages are different, the validation rules are different by usage, which makes it hard for users to predict what will happen. 3. The fields are both imprecise and overly precise.  Kind is not a precise mapping to a URL. This can produce ambiguity during interpretation and require a REST mapping.  In most cases, the dependency is on the group,resource tuple and the version of the actual struct is irrelevant. 4. We cannot easily change it.  Because this type is embedded in many locations, updates to this type will affect numerous schemas.  Don't make new APIs embed an underspecified API type they do not control.\n\nInstead of using this type, create a locally provided and used type that is well-focused on your reference. For example, ServiceReferences for admission registration: https://github.com/kubernetes/api/blob/release-1.17/admissionregistration/v1/types.go#L533 .",
+  "doc": "TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace.",
   "fields": [
    {
     "name": "apiGroup",
@@ -6670,7 +6670,7 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "type": "*core/v1.HostPathVolumeSource",
     "proto": 1,
     "omitempty": true,
-    "doc": "hostPath represents a pre-existing file or directory on the host machine that is directly exposed to the container. This is generally used for system agents or other privileged things that are allowed to see the host machine. Most containers will NOT need this. More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath\n\nmount host directories as read/write."
+    "doc": "hostPath represents a pre-existing file or directory on the host machine that is directly exposed to the container. This is generally used for system agents or other privileged things that are allowed to see the host machine. Most containers will NOT need this. More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath"
    },
    {
     "name": "emptyDir",
@@ -7182,14 +7182,14 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
   ]
  },
  "meta/v1.Condition": {
-  "doc": "Condition contains details for one aspect of the current state of this API Resource.\n\nThis struct is intended for direct use as an array at the field path .status.conditions.  For example,\n\ntype FooStatus struct{ // Represents the observations of a foo's current state. // Known .status.conditions.type are: \"Available\", \"Progressing\", and \"Degraded\" // +patchMergeKey=type // +patchStrategy=merge // +listType=map // +listMapKey=type Conditions []metav1.Condition `json:\"conditions,omitempty\" patchStrategy:\"merge\" patchMergeKey:\"type\" protobuf:\"bytes,1,rep,name=conditions\"`\n\n// other fields }",
+  "doc": "Condition contains details for one aspect of the current state of this API Resource.",
   "fields": [
    {
     "name": "type",
     "type": "string",
     "proto": 1,
     "required": true,
-    "doc": "type of condition in CamelCase or in foo.example.com/CamelCase.\n\nMany .condition.type values are consistent across resources like Available, but because arbitrary conditions can be useful (see .node.status.conditions), the ability to deconflict is important. The regex it matches is (dns1123SubdomainFmt/)?(qualifiedNameFmt)"
+    "doc": "type of condition in CamelCase or in foo.example.com/CamelCase."
    },
    {
     "name": "status",
