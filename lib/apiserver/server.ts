@@ -43,9 +43,49 @@ export interface Authenticator {
   authenticate(req: ApiRequest): Promise<UserInfo | undefined>;
 }
 
-/** Serves pods' logs and exec from the agent that runs them (lib/agent). */
+/** What `pods/exec` asks for, validated (lib/agent/exec-channel.ts execParams). */
+export interface PodExecRequest {
+  container: string;
+  command: string[];
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+/** The two ends of an exec: input from the client, output back to it. */
+export interface PodExecIO {
+  stdin?: AsyncIterable<Uint8Array>;
+  stdout?: (chunk: Uint8Array) => void;
+  stderr?: (chunk: Uint8Array) => void;
+  resize?: AsyncIterable<{ width: number; height: number }>;
+  signal?: AbortSignal;
+}
+
+/** Serves pods' logs and exec from the agent that runs them (lib/agent/connector.ts). */
 export interface PodConnector {
+  /** `query` carries the resolved `container` and the log options. */
   logs(pod: KObject, query: URLSearchParams, signal: AbortSignal | undefined): Promise<ApiResponse>;
+  /** Runs the command; resolves with its exit code. */
+  exec?(pod: KObject, req: PodExecRequest, io: PodExecIO): Promise<number>;
+}
+
+/**
+ * The container a log or exec request means: the named one, which must be in
+ * the pod, else the only one (as kube-apiserver's pod strategy picks it).
+ */
+export function podContainer(pod: KObject, name: string | null | undefined): string {
+  const spec = (pod.spec ?? {}) as { containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name?: string }[] };
+  const containers = (spec.containers ?? []).map((c) => c.name);
+  const inits = (spec.initContainers ?? []).map((c) => c.name);
+  const podName = pod.metadata.name ?? '';
+  if (name) {
+    if (!containers.includes(name) && !inits.includes(name)) throw StatusError.badRequest(`container ${name} is not valid for pod ${podName}`);
+    return name;
+  }
+  if (containers.length === 1) return containers[0]!;
+  const initPart = inits.length > 0 ? ` or one of the init containers: [${inits.join(' ')}]` : '';
+  throw StatusError.badRequest(`a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]${initPart}`);
 }
 
 export interface ApiServerOptions {
@@ -437,11 +477,31 @@ export class ApiServer {
         if (r.verb === 'get') {
           const pod = await this.rest.get(rt, ns, name);
           if (!this.opts.podConnector) throw StatusError.badRequest(`no agent serves logs for pod "${name}"`);
-          return this.opts.podConnector.logs(pod, q, req.signal);
+          const query = new URLSearchParams(q);
+          query.set('container', podContainer(pod, q.get('container')));
+          return this.opts.podConnector.logs(pod, query, req.signal);
         }
         break;
     }
     throw StatusError.methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+
+  /**
+   * Checks a `pods/{name}/exec` request before its WebSocket is accepted:
+   * authentication, authorization (create on pods/exec), the pod, the
+   * container and the exec options. Failures are StatusErrors to answer
+   * instead of upgrading.
+   */
+  async execTarget(req: ApiRequest, parse: (query: URLSearchParams, container: string) => PodExecRequest): Promise<{ pod: KObject; exec: PodExecRequest; connector: PodConnector }> {
+    const r = route('POST', req.path, req.query);
+    if (r.type !== 'resource' || r.subresource !== 'exec' || r.resourceType.resource !== 'pods' || !r.name) {
+      throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    await this.authorize(req, r);
+    const pod = await this.rest.get(r.resourceType, r.namespace, r.name);
+    const connector = this.opts.podConnector;
+    if (!connector?.exec) throw StatusError.badRequest(`no agent serves exec for pod "${r.name}"`);
+    return { pod, exec: parse(req.query, podContainer(pod, req.query.get('container'))), connector };
   }
 
   /** autoscaling/v1 Scale view of a workload's replicas. */

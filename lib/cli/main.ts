@@ -15,6 +15,9 @@ import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
 import { upCommand } from './commands/up.js';
+import { agentCommand } from './commands/agent.js';
+import { execCommand } from './commands/exec.js';
+import { logsCommand } from './commands/logs.js';
 import { ExitCodeError, formatError } from './errors.js';
 import { type CliIO, processIO } from './io.js';
 import { Cli } from './session.js';
@@ -22,7 +25,7 @@ import { Cli } from './session.js';
 export { CliError } from './errors.js';
 
 /** The verbs, in the order `kumo --help` lists them. */
-const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand];
+const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand];
 
 export function buildProgram(cli: Cli): Command {
   const program = new Command('kumo')

@@ -4,9 +4,21 @@
  * server behind a loopback HTTP server, and the controllers fed by the
  * store's change feed.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Agent, type AgentOptions } from '../agent/agent.js';
+import { AgentConnector } from '../agent/connector.js';
+import { DockerEngine } from '../agent/docker/engine.js';
+import { DockerRuntime } from '../agent/docker/runtime.js';
+import { ProcessRuntime } from '../agent/process-runtime.js';
+import type { Node } from '../api/core/v1/node.js';
+import type { KObject } from '../api/object.js';
+import { StatusError } from '../apiserver/errors.js';
+import { execUpgradeHandler } from '../apiserver/exec.js';
 import { bootstrap } from '../apiserver/bootstrap.js';
 import { createApiHttpServer } from '../apiserver/http.js';
 import { ADMIN, ApiServer } from '../apiserver/server.js';
@@ -14,6 +26,7 @@ import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
 import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../controllers/index.js';
 import { LocalControllerDriver } from '../controllers/local-driver.js';
+import { NODES } from '../controllers/nodelifecycle.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
@@ -41,6 +54,38 @@ export interface LocalClusterOptions {
   defaultTolerationSeconds?: number;
   /** Simulated nodes to start (the fake runtime). @default none */
   fakeNodes?: Omit<FakeNodeOptions, 'log'>;
+  /**
+   * The runtime of the in-process agents: `docker` (the Docker engine),
+   * `process` (host processes), or none. `kumo up` picks docker when an
+   * engine answers, else process; `fake` goes through `fakeNodes`.
+   * @default none
+   */
+  runtime?: 'docker' | 'process';
+  /** Node names of the in-process agents. @default [the host name] */
+  nodeNames?: string[];
+  /** Agent settings (timings for tests). */
+  agent?: Partial<Omit<AgentOptions, 'client' | 'nodeName' | 'runtime' | 'dataDir'>>;
+  /** The token agents accept from this API server. @default read from, or created in, dataDir/agent-token */
+  agentToken?: string;
+}
+
+/** Whether a Docker engine answers on the local socket. */
+export async function dockerAnswers(): Promise<boolean> {
+  const engine = new DockerEngine();
+  try {
+    return await engine.ping(1_500);
+  } finally {
+    engine.close();
+  }
+}
+
+function agentToken(dataDir: string): string {
+  const file = join(dataDir, 'agent-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 export class LocalCluster {
@@ -51,14 +96,32 @@ export class LocalCluster {
   private http: Server | undefined;
   driver: LocalControllerDriver | undefined;
   fake: FakeNodes | undefined;
+  /** The in-process agents, by node name. */
+  readonly agents = new Map<string, Agent>();
+  /** The bearer token agents accept from this API server (for `kumo agent --agent-token`). */
+  readonly agentToken: string;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   url = '';
 
   constructor(private readonly opts: LocalClusterOptions) {
     this.store = new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) });
+    this.agentToken = opts.agentToken ?? agentToken(opts.dataDir);
+    const connector = new AgentConnector({
+      local: this.agents,
+      token: this.agentToken,
+      getNode: async (name) => {
+        try {
+          return (await this.api.rest.get(NODES, undefined, name)) as Node & KObject;
+        } catch (err) {
+          if (err instanceof StatusError && err.code === 404) return undefined;
+          throw err;
+        }
+      },
+    });
     this.api = new ApiServer({
       store: this.store,
+      podConnector: connector,
       ...(opts.defaultTolerationSeconds !== undefined ? { admission: { defaultTolerationSeconds: opts.defaultTolerationSeconds } } : {}),
     });
     this.client = new KubeClient(new InProcessTransport(this.api, ADMIN));
@@ -70,7 +133,7 @@ export class LocalCluster {
 
   async start(): Promise<void> {
     await bootstrap(this.api.rest);
-    this.http = createApiHttpServer(this.api);
+    this.http = createApiHttpServer(this.api, { onUpgrade: execUpgradeHandler(this.api) });
     const host = this.opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);
@@ -97,6 +160,28 @@ export class LocalCluster {
       await this.fake.start();
       this.log(`kumo: ${this.opts.fakeNodes.names.length} simulated node(s): ${this.opts.fakeNodes.names.slice(0, 5).join(', ')}${this.opts.fakeNodes.names.length > 5 ? ', ...' : ''}`);
     }
+    if (this.opts.runtime) {
+      for (const name of this.opts.nodeNames ?? [hostname()]) await this.startAgent(name, this.opts.runtime);
+    }
+  }
+
+  /** Starts an in-process agent for a node (tests add several, each with its own node name). */
+  async startAgent(nodeName: string, runtimeName: 'docker' | 'process', extra: Partial<AgentOptions> = {}): Promise<Agent> {
+    const opts = { ...this.opts.agent, ...extra };
+    const nodeIP = opts.nodeIP ?? '127.0.0.1';
+    const dataDir = join(this.opts.dataDir, 'agent', nodeName);
+    const runtime = runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: dataDir });
+    const agent = new Agent({ ...opts, client: this.client, nodeName, runtime, dataDir, nodeIP, log: (l) => this.log(l) });
+    this.agents.set(nodeName, agent);
+    await agent.start();
+    return agent;
+  }
+
+  /** Stops an in-process agent; its containers keep running (a new agent for the node adopts them). */
+  async stopAgent(nodeName: string): Promise<void> {
+    const agent = this.agents.get(nodeName);
+    this.agents.delete(nodeName);
+    await agent?.stop();
   }
 
   async stop(): Promise<void> {
@@ -104,6 +189,7 @@ export class LocalCluster {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.fake?.stop();
+    await Promise.all([...this.agents.keys()].map((n) => this.stopAgent(n)));
     await this.driver?.stop();
     if (this.http) {
       const server = this.http;

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { upsertContext } from '../../client/kubeconfig.js';
-import { LocalCluster } from '../../local/cluster.js';
+import { dockerAnswers, LocalCluster, type LocalClusterOptions } from '../../local/cluster.js';
 import { CliError } from '../errors.js';
 import type { Cli } from '../session.js';
 
@@ -13,12 +13,28 @@ export function upCommand(cli: Cli): Command {
     .option('--port <port>', 'API server port (0 picks a free one)', '6443')
     .option('--data-dir <dir>', 'where state is kept', join(homedir(), '.kumo'))
     .option('--no-kubeconfig', 'do not write a kubeconfig context')
+    .option('--runtime <runtime>', 'how pods run: docker, process or fake (default: docker when a Docker engine answers, else process)')
+    .option('--nodes <n>', 'number of simulated nodes (--runtime fake)', '3')
     .action(async function (this: Command) {
-      const opts = this.opts<{ port: string; dataDir: string; kubeconfig: boolean }>();
+      const opts = this.opts<{ port: string; dataDir: string; kubeconfig: boolean; runtime?: string; nodes: string }>();
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${opts.port}`);
+      if (opts.runtime !== undefined && !['docker', 'process', 'fake'].includes(opts.runtime)) {
+        throw new CliError(`invalid --runtime: ${opts.runtime} (docker, process or fake)`);
+      }
+      const nodes = Number(opts.nodes);
+      if (!Number.isInteger(nodes) || nodes < 1) throw new CliError(`invalid --nodes: ${opts.nodes}`);
       const out = (line: string) => cli.io.out(`${line}\n`);
-      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, log: out });
+      let runtime = opts.runtime;
+      if (runtime === undefined) {
+        runtime = (await dockerAnswers()) ? 'docker' : 'process';
+        out(`kumo: runtime ${runtime}${runtime === 'docker' ? ' (a Docker engine answers)' : ' (no Docker engine answers: pods run as host processes and need a command)'}`);
+      } else out(`kumo: runtime ${runtime}`);
+      const nodeOpts: Partial<LocalClusterOptions> =
+        runtime === 'fake'
+          ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } }
+          : { runtime: runtime as 'docker' | 'process' };
+      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, log: out, ...nodeOpts });
       await cluster.start();
       if (opts.kubeconfig) {
         const file = upsertContext({ name: 'kumo-local', server: cluster.url }, { setCurrent: true, env: cli.io.env });

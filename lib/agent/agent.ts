@@ -1,0 +1,325 @@
+/**
+ * The agent (kumo's kubelet). It talks to the API server only through the
+ * API, like any client: it registers its Node, renews its Lease, watches the
+ * pods bound to it (`fieldSelector=spec.nodeName=<node>`, list+watch with
+ * resume) and gives each pod a worker (lib/agent/pod-worker.ts). A relist of
+ * the runtime every second (the kubelet's PLEG) wakes the workers whose
+ * containers changed, and finds containers whose pod is gone (orphans, e.g.
+ * deleted while the agent was down) so they are stopped and removed.
+ *
+ * Containers never depend on the agent process: stopping the agent leaves
+ * them running, and a new agent rebuilds every pod's state from the runtime's
+ * labels, so it adopts them instead of starting duplicates.
+ */
+import { mkdirSync } from 'node:fs';
+import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
+import type { Taint } from '../api/core/v1/node.js';
+import type { KObject } from '../api/object.js';
+import { StatusError } from '../apiserver/errors.js';
+import type { KubeClient } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { EventRecorder, type Recorder } from '../controllers/events.js';
+import { PODS } from '../controllers/podset.js';
+import { resourceByName } from '../api/registry.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import type { EnvSources } from './container-config.js';
+import { defaultNodeIP, hostResources, NodeManager } from './node.js';
+import { PodWorker, type WorkerHost } from './pod-worker.js';
+import type { ContainerInfo, ExecIO, LogOptions, Runtime } from './runtime.js';
+import { instancesOf } from './status.js';
+
+type P = Pod & KObject;
+
+const CONFIGMAPS = resourceByName('configmaps')!;
+const SECRETS = resourceByName('secrets')!;
+
+export interface AgentOptions {
+  client: KubeClient;
+  nodeName: string;
+  runtime: Runtime;
+  /** Where the agent keeps data (process runtime state, the disk-pressure check). */
+  dataDir: string;
+  /** The node's InternalIP. @default the host's first non-internal IPv4 */
+  nodeIP?: string;
+  /** Port of the logs/exec endpoint, advertised in the Node. @default 0 (none) */
+  port?: number;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  /** Subtracted from capacity for allocatable. */
+  reserved?: { cpu?: string; memory?: string };
+  /** @default 110 */
+  maxPods?: number;
+  /** @default 10 s */
+  leaseRenewMs?: number;
+  /** @default 40 */
+  leaseDurationSeconds?: number;
+  /** How often node conditions are checked (written on change, or every minute). @default 10 s */
+  nodeStatusIntervalMs?: number;
+  /** How often the runtime is relisted. @default 1 s */
+  relistMs?: number;
+  /** Longest a pod worker sleeps with nothing to do. @default 60 s */
+  resyncMs?: number;
+  /** Container restart back-off (CrashLoopBackOff). @default 10 s doubling to 5 min */
+  restartBackoff?: BackoffOptions;
+  /** Image pull back-off (ImagePullBackOff). @default 10 s doubling to 5 min */
+  imagePullBackoff?: BackoffOptions;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+export interface LogRequest extends LogOptions {
+  previous: boolean;
+}
+
+export class Agent {
+  readonly nodeName: string;
+  readonly nodeIP: string;
+  readonly runtime: Runtime;
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly clock: Clock;
+  private readonly node: NodeManager;
+  private informer: Informer | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private relistSignatures = new Map<string, string>();
+  private relisting = false;
+  private synced = false;
+  private readonly host: WorkerHost;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.nodeName = opts.nodeName;
+    this.nodeIP = opts.nodeIP ?? defaultNodeIP();
+    this.runtime = opts.runtime;
+    this.clock = opts.clock ?? systemClock;
+    mkdirSync(opts.dataDir, { recursive: true });
+    const res = hostResources({ reserved: opts.reserved ?? {}, maxPods: opts.maxPods ?? 110, dataDir: opts.dataDir });
+    this.node = new NodeManager(opts.client, this.clock, {
+      name: opts.nodeName,
+      nodeIP: this.nodeIP,
+      port: opts.port ?? 0,
+      labels: opts.labels ?? {},
+      taints: opts.taints ?? [],
+      reserved: opts.reserved ?? {},
+      maxPods: opts.maxPods ?? 110,
+      dataDir: opts.dataDir,
+      runtimeName: opts.runtime.name,
+      runtimeVersion: () => opts.runtime.version(),
+      leaseDurationSeconds: opts.leaseDurationSeconds ?? 40,
+    });
+    const client = opts.client;
+    const envSources: EnvSources = {
+      configMap: async (ns, name) => (await client.find<KObject & { data?: Record<string, string> }>(CONFIGMAPS, ns, name))?.data ?? (undefined as never),
+      secret: async (ns, name) => {
+        const s = await client.find<KObject & { data?: Record<string, string> }>(SECRETS, ns, name);
+        if (!s) return undefined;
+        return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+      },
+    };
+    const recorder: Recorder = new EventRecorder(client, 'kubelet', this.clock, opts.nodeName);
+    this.host = {
+      runtime: opts.runtime,
+      client,
+      recorder,
+      clock: this.clock,
+      nodeName: opts.nodeName,
+      nodeIP: this.nodeIP,
+      restartBackoff: new Backoff(this.clock, opts.restartBackoff),
+      imageBackoff: new Backoff(this.clock, opts.imagePullBackoff),
+      envSources,
+      allocatable: { cpuMilli: res.allocatableMilliCpu, memoryBytes: res.allocatableBytes },
+      resyncMs: opts.resyncMs ?? 60_000,
+      closed: false,
+      log: (line) => this.log(line),
+      finished: (uid) => this.workers.delete(uid),
+    };
+  }
+
+  private log(line: string): void {
+    (this.opts.log ?? console.log)(line);
+  }
+
+  /** Sets the advertised endpoint port (once the agent's server listens). Call before start(). */
+  setPort(port: number): void {
+    this.node.port = port;
+  }
+
+  /** Registers the node and starts syncing pods. Retries while the API server cannot be reached. */
+  async start(): Promise<void> {
+    await this.runtime.init();
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await this.node.register();
+        await this.node.renewLease();
+        break;
+      } catch (err) {
+        if (this.host.closed) return;
+        this.log(`kumo agent: cannot register node ${this.nodeName}: ${(err as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    const every = (ms: number, fn: () => Promise<void>, what: string) => {
+      let busy = false;
+      const t = setInterval(() => {
+        if (busy || this.host.closed) return;
+        busy = true;
+        fn()
+          .catch((err: Error) => this.log(`kumo agent: ${what}: ${err.message}`))
+          .finally(() => (busy = false));
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.leaseRenewMs ?? 10_000, () => this.node.renewLease(), 'lease renewal');
+    every(this.opts.nodeStatusIntervalMs ?? 10_000, () => this.node.heartbeat(), 'node status');
+    this.informer = new Informer(this.opts.client, PODS, {
+      fieldSelector: `spec.nodeName=${this.nodeName}`,
+      onChange: (type, obj) => this.onPod(type, obj as P),
+      log: (l) => this.log(l),
+    });
+    await this.informer.start();
+    this.synced = true;
+    await this.relist();
+    every(this.opts.relistMs ?? 1_000, () => this.relist(), 'relist');
+    this.log(`kumo agent: node ${this.nodeName} (${this.nodeIP}) running pods with the ${this.runtime.name} runtime`);
+  }
+
+  /**
+   * Stops syncing; containers keep running (a new agent adopts them). Waits
+   * for in-flight pod syncs to end.
+   */
+  async stop(): Promise<void> {
+    if (this.host.closed) return;
+    this.host.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.informer?.stop();
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    await this.runtime.close();
+  }
+
+  private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: P): void {
+    if (this.host.closed) return;
+    const uid = pod.metadata.uid!;
+    if (type === 'DELETED') {
+      this.workers.get(uid)?.markGone();
+      return;
+    }
+    if (pod.spec?.nodeName !== this.nodeName) return;
+    const w = this.workers.get(uid);
+    if (w) {
+      w.update(pod);
+      return;
+    }
+    this.startWorker(pod);
+  }
+
+  private startWorker(pod: P): PodWorker {
+    const w = new PodWorker(this.host, pod);
+    this.workers.set(pod.metadata.uid!, w);
+    w.start();
+    return w;
+  }
+
+  /** The kubelet's PLEG: one runtime listing wakes the workers whose containers changed and catches orphans. */
+  private async relist(): Promise<void> {
+    if (this.relisting || !this.synced) return;
+    this.relisting = true;
+    try {
+      const all = await this.runtime.list();
+      const byPod = new Map<string, ContainerInfo[]>();
+      for (const c of all) {
+        const list = byPod.get(c.pod.uid) ?? [];
+        list.push(c);
+        byPod.set(c.pod.uid, list);
+      }
+      const next = new Map<string, string>();
+      for (const [uid, cs] of byPod) {
+        const sig = cs.map((c) => `${c.id}:${c.state}:${c.exitCode ?? ''}`).sort().join(',');
+        next.set(uid, sig);
+        if (this.relistSignatures.get(uid) === sig) continue;
+        const w = this.workers.get(uid);
+        if (w) w.wake();
+        else if (!this.host.closed) this.adoptOrphan(cs);
+      }
+      for (const uid of this.relistSignatures.keys()) if (!next.has(uid)) this.workers.get(uid)?.wake();
+      this.relistSignatures = next;
+    } finally {
+      this.relisting = false;
+    }
+  }
+
+  /** Containers whose pod is not bound here any more: stop them within the pod's grace period, then remove them. */
+  private adoptOrphan(cs: ContainerInfo[]): void {
+    const c = cs[0]!;
+    const grace = c.graceSeconds ?? 30;
+    const stub = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { uid: c.pod.uid, name: c.pod.name, namespace: c.pod.namespace, deletionGracePeriodSeconds: grace },
+      spec: { terminationGracePeriodSeconds: grace, containers: [] },
+    } as unknown as P;
+    this.log(`kumo agent: removing containers of pod ${c.pod.namespace}/${c.pod.name} (${c.pod.uid}), which is not bound to this node`);
+    const w = new PodWorker(this.host, stub);
+    w.markGone();
+    this.workers.set(c.pod.uid, w);
+    w.start();
+  }
+
+  private podByName(namespace: string, name: string): P {
+    const pod = this.informer?.get(namespace, name) as P | undefined;
+    if (!pod) throw StatusError.notFound({ group: '', resource: 'pods' }, name);
+    const w = this.workers.get(pod.metadata.uid!);
+    return (w?.pod ?? pod) as P;
+  }
+
+  /** The instance a log or exec request means, judged on the reported status as the kubelet does. */
+  private async instanceFor(pod: P, container: string, previous: boolean): Promise<ContainerInfo> {
+    const name = pod.metadata.name!;
+    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === container);
+    if (!spec) throw StatusError.badRequest(`container ${container} is not valid for pod ${name}`);
+    const instances = instancesOf(await this.runtime.list(pod.metadata.uid!), container);
+    const byId = (cid: string | null | undefined) => (cid ? instances.find((i) => cid.endsWith(`://${i.id}`)) : undefined);
+    const statuses: ContainerStatus[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    const s = statuses.find((x) => x.name === container);
+    const last = s?.lastState?.terminated;
+    if (previous) {
+      const inst = byId(last?.containerID) ?? (instances[0]?.state === 'running' ? instances[1] : undefined);
+      if (!inst) throw StatusError.badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
+      return inst;
+    }
+    const current = instances[0];
+    const fromStatus = s?.state?.running ? byId(s.containerID) : s?.state?.terminated ? byId(s.state.terminated.containerID) : byId(last?.containerID);
+    const inst = fromStatus ?? (current && current.state !== 'created' ? current : undefined);
+    if (inst) return inst;
+    const reason = s?.state?.waiting?.reason ?? 'ContainerCreating';
+    if (reason === 'ErrImagePull') throw StatusError.badRequest(`container "${container}" in pod "${name}" is waiting to start: image can't be pulled`);
+    if (reason === 'ImagePullBackOff') throw StatusError.badRequest(`container "${container}" in pod "${name}" is waiting to start: trying and failing to pull image`);
+    throw StatusError.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
+  }
+
+  /**
+   * A container's log as a byte stream. Checks happen before the first byte,
+   * so a refusal is a Status (400), never a broken stream.
+   */
+  async openLogs(namespace: string, name: string, container: string, req: LogRequest, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    const pod = this.podByName(namespace, name);
+    const inst = await this.instanceFor(pod, container, req.previous);
+    return this.runtime.logs(inst.id, { ...req, follow: req.follow && inst.state === 'running' }, signal);
+  }
+
+  /** Runs a command in a running container of a pod; resolves with its exit code. */
+  async exec(namespace: string, name: string, container: string, command: string[], opts: { stdin: boolean; tty: boolean }, io: ExecIO): Promise<number> {
+    const pod = this.podByName(namespace, name);
+    if (!pod.spec?.containers?.some((c) => c.name === container) && !pod.spec?.initContainers?.some((c) => c.name === container)) {
+      throw StatusError.badRequest(`container ${container} is not valid for pod ${name}`);
+    }
+    if (command.length === 0) throw StatusError.badRequest('you must specify at least one command for the container');
+    const inst = instancesOf(await this.runtime.list(pod.metadata.uid!), container)[0];
+    if (!inst || inst.state !== 'running') throw StatusError.badRequest(`container ${container} is not running in pod ${name}`);
+    return this.runtime.exec(inst.id, command, { stdin: opts.stdin, tty: opts.tty }, io);
+  }
+
+  /** The pods this agent runs, by uid (for tests and the agent's /pods endpoint). */
+  pods(): P[] {
+    return [...this.workers.values()].map((w) => w.pod);
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The agent's Node: registration (capacity from the host, allocatable =
+ * capacity − reserved, addresses, nodeInfo, labels and taints), the Lease in
+ * kube-node-lease renewed every 10 s (what the node lifecycle controller
+ * watches), and the node status: conditions recomputed every tick and
+ * written when they change, and at least once a minute.
+ */
+import { readFileSync, statfsSync } from 'node:fs';
+import { cpus, freemem, hostname, networkInterfaces, release, totalmem } from 'node:os';
+import type { Lease } from '../api/coordination/v1/lease.js';
+import type { Node, Taint } from '../api/core/v1/node.js';
+import type { Condition } from '../api/meta/v1/condition.js';
+import type { KObject } from '../api/object.js';
+import { formatMilliCpu, milliCpu, parseQuantity } from '../api/quantity.js';
+import { StatusError } from '../apiserver/errors.js';
+import type { KubeClient } from '../client/client.js';
+import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
+import { type Clock, rfc3339 } from '../util/clock.js';
+import { deepEqual } from '../util/json.js';
+
+export const KUBELET_VERSION = 'v1.35.0-kumo';
+
+type N = Node & KObject;
+
+export interface NodeOptions {
+  name: string;
+  nodeIP: string;
+  /** Port of the agent's logs/exec endpoint (daemonEndpoints.kubeletEndpoint.Port). */
+  port: number;
+  labels: Record<string, string>;
+  taints: Taint[];
+  reserved: { cpu?: string; memory?: string };
+  maxPods: number;
+  /** Filesystem the agent keeps its data on (ephemeral-storage, DiskPressure). */
+  dataDir: string;
+  runtimeName: string;
+  /** Checks the runtime; Ready is False while it fails. */
+  runtimeVersion: () => Promise<string>;
+  leaseDurationSeconds: number;
+}
+
+/** The first non-internal IPv4 address of the host. */
+export function defaultNodeIP(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function readTrim(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function osImage(): string {
+  const m = readTrim('/etc/os-release').match(/^PRETTY_NAME="?([^"\n]*)"?$/m);
+  return m?.[1] ?? `${process.platform}`;
+}
+
+function goArch(): string {
+  return process.arch === 'x64' ? 'amd64' : process.arch;
+}
+
+/** Capacity and allocatable from the host, as the kubelet reports them. */
+export function hostResources(opts: Pick<NodeOptions, 'reserved' | 'maxPods' | 'dataDir'>): { capacity: Record<string, string>; allocatable: Record<string, string>; allocatableMilliCpu: number; allocatableBytes: number } {
+  const cpuMilli = cpus().length * 1000;
+  const memBytes = totalmem();
+  let storage = 0;
+  try {
+    const s = statfsSync(opts.dataDir);
+    storage = s.blocks * s.bsize;
+  } catch {
+    // no data dir yet
+  }
+  const allocCpu = Math.max(0, cpuMilli - milliCpu(opts.reserved.cpu ?? '0'));
+  const allocMem = Math.max(0, memBytes - (parseQuantity(opts.reserved.memory ?? '0') ?? 0));
+  const ki = (b: number) => `${Math.floor(b / 1024)}Ki`;
+  const capacity: Record<string, string> = { cpu: formatMilliCpu(cpuMilli), memory: ki(memBytes), pods: String(opts.maxPods) };
+  const allocatable: Record<string, string> = { cpu: formatMilliCpu(allocCpu), memory: ki(allocMem), pods: String(opts.maxPods) };
+  if (storage > 0) {
+    capacity['ephemeral-storage'] = ki(storage);
+    allocatable['ephemeral-storage'] = ki(storage);
+  }
+  return { capacity, allocatable, allocatableMilliCpu: allocCpu, allocatableBytes: allocMem };
+}
+
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export class NodeManager {
+  private lastWritten: { conditions: Condition[]; at: number } | undefined;
+  /** The advertised logs/exec port (known once the agent's server listens). */
+  port: number;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly clock: Clock,
+    private readonly opts: NodeOptions,
+  ) {
+    this.port = opts.port;
+  }
+
+  /** Conditions as they are now (transition times are fixed up against the stored node). */
+  private async conditions(now: string): Promise<Condition[]> {
+    let runtimeOk = true;
+    let runtimeMessage = '';
+    try {
+      await this.opts.runtimeVersion();
+    } catch (err) {
+      runtimeOk = false;
+      runtimeMessage = `container runtime is down: ${(err as Error).message}`;
+    }
+    let diskLow = false;
+    try {
+      const s = statfsSync(this.opts.dataDir);
+      diskLow = s.blocks > 0 && s.bavail / s.blocks < 0.1;
+    } catch {
+      // unknown: not under pressure
+    }
+    const memLow = freemem() < 100 * 2 ** 20;
+    const c = (type: string, status: boolean, reason: string, message: string): Condition => ({
+      type,
+      status: status ? 'True' : 'False',
+      reason,
+      message,
+      lastHeartbeatTime: now,
+      lastTransitionTime: now,
+    });
+    return [
+      c('MemoryPressure', memLow, memLow ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory', memLow ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available'),
+      c('DiskPressure', diskLow, diskLow ? 'KubeletHasDiskPressure' : 'KubeletHasNoDiskPressure', diskLow ? 'kubelet has disk pressure' : 'kubelet has no disk pressure'),
+      c('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+      runtimeOk ? c('Ready', true, 'KubeletReady', 'kubelet is posting ready status') : c('Ready', false, 'KubeletNotReady', runtimeMessage),
+    ];
+  }
+
+  private async status(existing: N['status'] | undefined): Promise<NonNullable<N['status']>> {
+    const now = rfc3339(this.clock.now());
+    const res = hostResources(this.opts);
+    const conditions = (await this.conditions(now)).map((c) => {
+      const old = (existing?.conditions ?? []).find((x) => x.type === c.type);
+      return old && old.status === c.status ? { ...c, lastTransitionTime: old.lastTransitionTime ?? now } : c;
+    });
+    return {
+      ...(existing ?? {}),
+      capacity: res.capacity,
+      allocatable: res.allocatable,
+      conditions,
+      addresses: [
+        { type: 'InternalIP', address: this.opts.nodeIP },
+        { type: 'Hostname', address: hostname() },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: this.port } },
+      nodeInfo: {
+        machineID: readTrim('/etc/machine-id') || this.opts.name,
+        systemUUID: readTrim('/sys/class/dmi/id/product_uuid') || this.opts.name,
+        bootID: readTrim('/proc/sys/kernel/random/boot_id'),
+        kernelVersion: release(),
+        osImage: osImage(),
+        containerRuntimeVersion: await this.opts.runtimeVersion().catch(() => `${this.opts.runtimeName}://unknown`),
+        kubeletVersion: KUBELET_VERSION,
+        kubeProxyVersion: '',
+        operatingSystem: process.platform,
+        architecture: goArch(),
+      },
+    };
+  }
+
+  private labels(): Record<string, string> {
+    return {
+      'kubernetes.io/hostname': this.opts.name,
+      'kubernetes.io/os': process.platform,
+      'kubernetes.io/arch': goArch(),
+      'beta.kubernetes.io/os': process.platform,
+      'beta.kubernetes.io/arch': goArch(),
+      'kumo.io/runtime': this.opts.runtimeName,
+      ...this.opts.labels,
+    };
+  }
+
+  /** Creates the Node, or takes over an existing one (labels merged, status replaced; taints only at creation, as the kubelet). */
+  async register(): Promise<void> {
+    const node: KObject = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: this.opts.name, labels: this.labels() },
+      spec: this.opts.taints.length > 0 ? { taints: this.opts.taints } : {},
+    };
+    let current: N;
+    try {
+      current = await this.client.create<N>(NODES, undefined, node);
+    } catch (err) {
+      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      current = await this.client.get<N>(NODES, undefined, this.opts.name);
+      const labels = { ...(current.metadata.labels ?? {}), ...this.labels() };
+      if (!deepEqual(labels, current.metadata.labels)) current = await this.client.update<N>(NODES, { ...current, metadata: { ...current.metadata, labels } });
+    }
+    await this.writeStatus(current);
+  }
+
+  private async writeStatus(current: N): Promise<void> {
+    const status = await this.status(current.status);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await this.client.updateStatus(NODES, { ...current, status } as KObject);
+        this.lastWritten = { conditions: status.conditions ?? [], at: this.clock.now() };
+        return;
+      } catch (err) {
+        if (!(err instanceof StatusError && err.code === 409)) throw err;
+        current = await this.client.get<N>(NODES, undefined, this.opts.name);
+      }
+    }
+  }
+
+  /** Writes the status when a condition changed, or when the last write is a minute old. */
+  async heartbeat(): Promise<void> {
+    const current = await this.client.find<N>(NODES, undefined, this.opts.name);
+    if (!current) {
+      await this.register();
+      return;
+    }
+    const next = await this.status(current.status);
+    const strip = (cs: Condition[] | null | undefined) => (cs ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason }));
+    const changed = !deepEqual(strip(next.conditions), strip(current.status?.conditions)) || !deepEqual(next.allocatable, current.status?.allocatable) || !deepEqual(next.addresses, current.status?.addresses);
+    if (changed || !this.lastWritten || this.clock.now() - this.lastWritten.at >= 60_000) await this.writeStatus(current);
+  }
+
+  async renewLease(): Promise<void> {
+    const now = microTime(this.clock.now());
+    const name = this.opts.name;
+    const existing = await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name);
+    if (!existing) {
+      const node = await this.client.find(NODES, undefined, name);
+      const lease: KObject = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name,
+          namespace: NODE_LEASE_NAMESPACE,
+          ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }] } : {}),
+        },
+        spec: { holderIdentity: name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: now },
+      };
+      await this.client.create(LEASES, NODE_LEASE_NAMESPACE, lease).catch((err) => {
+        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      });
+      return;
+    }
+    await this.client
+      .update(LEASES, { ...existing, spec: { ...(existing.spec ?? {}), holderIdentity: name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: now } })
+      .catch((err) => {
+        if (!(err instanceof StatusError && err.code === 409)) throw err;
+      });
+  }
+}

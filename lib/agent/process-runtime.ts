@@ -1,0 +1,375 @@
+/**
+ * The process runtime, for machines without a container engine: a pod's
+ * containers are host processes (`command` + `args`, with the container's env
+ * and workingDir), its emptyDir volumes per-pod directories. There are no
+ * images, so a container must set `command`; one that does not fails with
+ * CreateContainerConfigError saying so. Pods share the host's network (the
+ * pod IP is the node IP), resource limits are not enforced, and a volume's
+ * mountPath is rewritten to its host directory wherever it starts a word in
+ * command, args, env values and workingDir.
+ *
+ * Each process runs under a small sh wrapper in its own process group; the
+ * wrapper forwards SIGTERM and records the exit code in a file, and output
+ * goes straight to a file, so processes outlive an agent restart and the
+ * restarted agent adopts them from the state files.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type ContainerConfig,
+  type ContainerInfo,
+  ContainerStartError,
+  type ExecIO,
+  type ExecOptions,
+  type LogOptions,
+  type Runtime,
+  SANDBOX_NAME,
+  type SandboxConfig,
+} from './runtime.js';
+
+/** Forwards SIGTERM to the command, waits for it, and records its exit code in $0. */
+const WRAPPER = [
+  '"$@" &',
+  'child=$!',
+  "trap 'kill -TERM $child 2>/dev/null' TERM",
+  'wait $child; code=$?',
+  'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done',
+  'echo $code > "$0"',
+  'exit $code',
+].join('\n');
+
+interface ProcState extends ContainerInfo {
+  pid?: number;
+  dir: string;
+  env: [string, string][];
+  workingDir?: string;
+}
+
+function nowSeconds(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface ProcessRuntimeOptions {
+  nodeName: string;
+  /** Where state, output and volumes are kept. */
+  rootDir: string;
+  nodeIP: string;
+}
+
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process' as const;
+  private readonly containers = new Map<string, ProcState>();
+  private readonly children = new Map<string, ChildProcess>();
+  private readonly dir: string;
+
+  constructor(private readonly opts: ProcessRuntimeOptions) {
+    this.dir = join(opts.rootDir, 'process', opts.nodeName);
+  }
+
+  async init(): Promise<void> {
+    mkdirSync(join(this.dir, 'containers'), { recursive: true });
+    for (const id of readdirSync(join(this.dir, 'containers'))) {
+      const file = join(this.dir, 'containers', id, 'state.json');
+      if (!existsSync(file)) continue;
+      try {
+        this.containers.set(id, JSON.parse(readFileSync(file, 'utf8')) as ProcState);
+      } catch {
+        // a state file cut short by a crash: the instance is lost
+      }
+    }
+  }
+
+  async version(): Promise<string> {
+    return `process://${process.version}`;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.children.values()) c.unref();
+  }
+
+  private save(s: ProcState): void {
+    writeFileSync(join(s.dir, 'state.json'), JSON.stringify(s));
+  }
+
+  async ensureImage(): Promise<{ pulled: boolean }> {
+    return { pulled: false };
+  }
+
+  private newState(kind: ContainerInfo['kind'], pod: ContainerInfo['pod'], name: string, restartCount: number, image: string, graceSeconds: number): ProcState {
+    const id = `${pod.uid.slice(0, 8)}-${name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${restartCount}-${randomBytes(3).toString('hex')}`;
+    const dir = join(this.dir, 'containers', id);
+    mkdirSync(dir, { recursive: true });
+    return { id, pod, name, kind, restartCount, state: 'created', createdAt: Date.now(), image, imageID: '', dir, env: [], graceSeconds };
+  }
+
+  async createSandbox(cfg: SandboxConfig): Promise<ContainerInfo> {
+    const s = this.newState('sandbox', cfg.pod, SANDBOX_NAME, cfg.attempt, '', cfg.graceSeconds);
+    s.state = 'running';
+    s.startedAt = nowSeconds();
+    s.ip = this.opts.nodeIP;
+    this.containers.set(s.id, s);
+    this.save(s);
+    return { ...s };
+  }
+
+  /** The host directory of a pod volume. */
+  volumeDir(podUid: string, volume: string): string {
+    return join(this.dir, 'pods', podUid, 'volumes', volume);
+  }
+
+  async startContainer(cfg: ContainerConfig): Promise<ContainerInfo> {
+    if (!cfg.command || cfg.command.length === 0) {
+      throw new ContainerStartError(
+        'CreateContainerConfigError',
+        `the process runtime cannot run image "${cfg.image}" without a command: set the container's command (images are not available without a container engine)`,
+      );
+    }
+    const rewrites: [string, string][] = [];
+    for (const m of cfg.mounts) {
+      const host = m.source.type === 'hostPath' ? m.source.path : this.volumeDir(cfg.pod.uid, m.volume);
+      if (m.source.type === 'emptyDir' || m.source.hostPathType === 'DirectoryOrCreate') mkdirSync(host, { recursive: true });
+      rewrites.push([m.containerPath.replace(/\/$/, ''), host]);
+    }
+    // Longest mount paths first, so /data/sub wins over /data.
+    rewrites.sort((a, b) => b[0].length - a[0].length);
+    const rewrite = (s: string) => {
+      for (const [from, to] of rewrites) {
+        const re = new RegExp(`(^|[\\s=:"'])${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=/|$|[\\s"'])`, 'g');
+        s = s.replace(re, (_m, pre: string) => `${pre}${to}`);
+      }
+      return s;
+    };
+    const argv = [...cfg.command, ...(cfg.args ?? [])].map(rewrite);
+    const env = cfg.env.map(([k, v]) => [k, rewrite(v)] as [string, string]);
+    const s = this.newState(cfg.kind, cfg.pod, cfg.name, cfg.restartCount, cfg.image, cfg.graceSeconds);
+    s.env = env;
+    if (cfg.workingDir) s.workingDir = rewrite(cfg.workingDir);
+    this.containers.set(s.id, s);
+    const out = openSync(join(s.dir, 'output.log'), 'a');
+    try {
+      const child = spawn('/bin/sh', ['-c', WRAPPER, join(s.dir, 'exitcode'), ...argv], {
+        cwd: s.workingDir ?? this.volumeRoot(cfg.pod.uid),
+        env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...Object.fromEntries(env) },
+        stdio: ['ignore', out, out],
+        detached: true,
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      s.pid = child.pid!;
+      s.state = 'running';
+      s.startedAt = nowSeconds();
+      this.children.set(s.id, child);
+      child.once('exit', (code, signal) => {
+        this.children.delete(s.id);
+        this.finish(s, code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1));
+      });
+    } catch (err) {
+      s.state = 'exited';
+      s.exitCode = 128;
+      s.reason = 'StartError';
+      s.message = (err as Error).message;
+      s.startedAt = s.finishedAt = nowSeconds();
+      throw new ContainerStartError('RunContainerError', (err as Error).message);
+    } finally {
+      closeSync(out);
+      this.save(s);
+    }
+    return { ...s };
+  }
+
+  private volumeRoot(podUid: string): string {
+    const dir = join(this.dir, 'pods', podUid);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  private finish(s: ProcState, fallbackCode: number): void {
+    if (s.state === 'exited') return;
+    let code = fallbackCode;
+    try {
+      code = Number(readFileSync(join(s.dir, 'exitcode'), 'utf8').trim());
+    } catch {
+      // killed before the wrapper could record it
+    }
+    s.state = 'exited';
+    s.exitCode = code;
+    s.reason = code === 0 ? 'Completed' : 'Error';
+    s.finishedAt = nowSeconds();
+    delete s.pid;
+    this.save(s);
+  }
+
+  async list(podUid?: string): Promise<ContainerInfo[]> {
+    const out: ContainerInfo[] = [];
+    for (const s of this.containers.values()) {
+      if (podUid && s.pod.uid !== podUid) continue;
+      // An adopted process (not our child) that went away.
+      if (s.state === 'running' && s.kind !== 'sandbox' && !this.children.has(s.id) && !alive(s.pid)) this.finish(s, 137);
+      const { pid: _pid, dir: _dir, env: _env, workingDir: _wd, ...info } = s;
+      out.push(info);
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async stopContainer(id: string, graceMs: number): Promise<void> {
+    const s = this.containers.get(id);
+    if (!s || s.state !== 'running') return;
+    if (s.kind === 'sandbox') {
+      s.state = 'exited';
+      s.exitCode = 0;
+      s.finishedAt = nowSeconds();
+      this.save(s);
+      return;
+    }
+    const pid = s.pid!;
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    const gone = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        if (!alive(pid) || s.state === 'exited') return true;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return !alive(pid) || s.state === 'exited';
+    };
+    if (graceMs > 0) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      if (await gone(graceMs)) {
+        group('SIGKILL');
+        await gone(2_000);
+        this.finish(s, 143);
+        return;
+      }
+    }
+    group('SIGKILL');
+    await gone(5_000);
+    this.finish(s, 137);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const s = this.containers.get(id);
+    if (!s) return;
+    if (s.state === 'running') await this.stopContainer(id, 0);
+    this.containers.delete(id);
+    this.children.delete(id);
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+
+  async removePodResources(podUid: string): Promise<void> {
+    rmSync(join(this.dir, 'pods', podUid), { recursive: true, force: true });
+  }
+
+  async exec(id: string, command: string[], opts: ExecOptions, io: ExecIO): Promise<number> {
+    const s = this.containers.get(id);
+    if (!s || s.state !== 'running') throw new Error(`container ${id} is not running`);
+    if (command.length === 0) throw new Error('no command');
+    const child = spawn(command[0]!, command.slice(1), {
+      cwd: s.workingDir ?? this.volumeRoot(s.pod.uid),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...Object.fromEntries(s.env) },
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    const spawned = new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    await spawned;
+    const exit = new Promise<number>((resolve) => child.once('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))));
+    child.stdout!.on('data', (c: Buffer) => io.stdout?.(c));
+    child.stderr!.on('data', (c: Buffer) => io.stderr?.(c));
+    if (opts.stdin && io.stdin && child.stdin) {
+      const sink = child.stdin;
+      sink.on('error', () => undefined);
+      void (async () => {
+        try {
+          for await (const chunk of io.stdin!) sink.write(chunk);
+        } catch {
+          // the reader went away
+        }
+        sink.end();
+      })();
+    }
+    let timedOut = false;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs)
+      : undefined;
+    const abort = () => child.kill('SIGKILL');
+    io.signal?.addEventListener('abort', abort, { once: true });
+    const code = await exit;
+    clearTimeout(timer);
+    io.signal?.removeEventListener('abort', abort);
+    if (timedOut) throw new Error(`command timed out after ${opts.timeoutMs} ms`);
+    return code;
+  }
+
+  async *logs(id: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    const s = this.containers.get(id);
+    if (!s) return;
+    const file = join(s.dir, 'output.log');
+    if (!existsSync(file)) return;
+    let left = opts.limitBytes ?? Infinity;
+    let pos = 0;
+    if (opts.tailLines !== undefined) {
+      const text = readFileSync(file);
+      let cut = text.length;
+      let lines = 0;
+      // Skip a trailing newline, then walk back over tailLines line ends.
+      let i = text.length - 1;
+      if (i >= 0 && text[i] === 0x0a) i--;
+      for (; i >= 0; i--) {
+        if (text[i] === 0x0a && ++lines === opts.tailLines) break;
+      }
+      cut = opts.tailLines === 0 ? text.length : i + 1;
+      pos = Math.max(0, cut);
+    }
+    const fh = await open(file, 'r');
+    try {
+      for (;;) {
+        const size = statSync(file).size;
+        while (pos < size && left > 0) {
+          const buf = Buffer.alloc(Math.min(64 * 1024, size - pos, left));
+          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+          if (bytesRead === 0) break;
+          pos += bytesRead;
+          left -= bytesRead;
+          yield buf.subarray(0, bytesRead);
+        }
+        if (!opts.follow || left <= 0 || signal?.aborted) return;
+        const current = this.containers.get(id);
+        if (!current || current.state === 'exited') {
+          if (statSync(file).size <= pos) return;
+          continue;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}
