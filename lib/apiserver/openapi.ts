@@ -202,6 +202,9 @@ class Components {
   }
 }
 
+/** The patch types a `patch` operation accepts; kubectl computes client-side apply patches from the schema when strategic merge is listed. */
+const PATCH_CONTENT_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+
 function operation(t: ResourceType, action: string, opts: { body?: boolean; list?: boolean } = {}): Schema {
   const gvk = { group: t.group, version: t.version, kind: t.kind };
   const root = structForKind(apiVersionOf(t), t.kind);
@@ -222,7 +225,7 @@ function operation(t: ResourceType, action: string, opts: { body?: boolean; list
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': gvk,
     ...(opts.body ? { parameters } : {}),
-    ...(opts.body ? { requestBody: { content: { '*/*': { schema } }, required: true } } : {}),
+    ...(opts.body ? { requestBody: { content: Object.fromEntries((action === 'patch' ? PATCH_CONTENT_TYPES : ['*/*']).map((c) => [c, { schema }])), required: true } } : {}),
     responses: { '200': { description: 'OK', content: { 'application/json': { schema: opts.list ? { type: 'object' } : schema } } } },
   };
 }
@@ -261,6 +264,15 @@ function documents(): Map<string, { doc: Schema; hash: string }> {
   }
   return built;
 }
+
+export const OPENAPI_V2_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+/**
+ * /openapi/v2 is an empty (protobuf) document. kubectl reads v3 for
+ * everything but the client-side validation of `kind: List` manifests, which
+ * needs some v2 document and skips kinds it does not define (the server
+ * validates each item strictly anyway); a 404 there fails the command.
+ */
+export const OPENAPI_V2_DOCUMENT = '';
 
 export function openApiIndex() {
   const paths: Record<string, { serverRelativeURL: string }> = {};

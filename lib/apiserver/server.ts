@@ -28,7 +28,7 @@ import { strategies } from './strategies/index.js';
 import type { AdmissionConfig } from './strategy.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './types.js';
 import { openWatch } from './watch.js';
-import { openApiDocument, openApiIndex } from './openapi.js';
+import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_DOCUMENT, openApiDocument, openApiIndex } from './openapi.js';
 import { tableFor, wantsTable } from './table.js';
 import { decodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { parseApplyBody, serverSideApply, validateFieldManager } from './apply.js';
@@ -197,6 +197,7 @@ export class ApiServer {
         return json(200, doc);
       }
       case 'openapi': {
+        if (r.rest.length === 1 && r.rest[0] === 'v2') return { status: 200, headers: { 'content-type': OPENAPI_V2_CONTENT_TYPE }, text: OPENAPI_V2_DOCUMENT };
         const doc = r.rest.length === 1 && r.rest[0] === 'v3' ? openApiIndex() : r.rest[0] === 'v3' ? openApiDocument(r.rest.slice(1).join('/')) : undefined;
         if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
         return json(200, doc);
@@ -362,7 +363,7 @@ export class ApiServer {
 
   private deleteOptions(req: ApiRequest): DeleteOptions {
     let body: Record<string, unknown> = {};
-    const raw = req.object ?? (req.body && req.body.length > 0 ? parseBody(req.body, req.headers['content-type']) : undefined);
+    const raw = req.object ?? (req.body && req.body.length > 0 ? this.decodeBody(req) : undefined);
     if (raw !== undefined) {
       if (!isPlainObject(raw)) throw StatusError.badRequest('DeleteOptions must be an object');
       body = raw;

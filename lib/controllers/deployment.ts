@@ -400,7 +400,11 @@ export class DeploymentController implements Reconciler {
     const allowed = replicas + (d.spec?.strategy?.type === 'Recreate' ? 0 : surge);
     const current = sum(activeSets, specReplicas);
     const toAdd = allowed - current;
-    if (toAdd === 0) return;
+    if (toAdd === 0) {
+      // As Kubernetes' scale(): sizes stay, but each set is re-annotated for the new replica count, else the next sync sees the same scaling event again.
+      for (const rs of activeSets) Object.assign(rs, await this.scaleRS(d, rs, specReplicas(rs)));
+      return;
+    }
     // Larger ReplicaSets first on growth, smaller first on shrink; the first takes the rounding leftover.
     const ordered = [...activeSets].sort((a, b) => (toAdd > 0 ? specReplicas(b) - specReplicas(a) : specReplicas(a) - specReplicas(b)) || byCreation(b, a));
     const sizes = new Map<RS, number>();

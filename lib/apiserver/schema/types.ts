@@ -76,7 +76,10 @@ export function structForKind(apiVersion: string, kind: string): string | undefi
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   const pkg = group === '' ? 'core' : group === 'meta.k8s.io' ? 'meta' : group!.split('.')[0]!;
   const name = `${pkg}/${version}.${kind}`;
-  return K8S_TYPES[name] ? name : undefined;
+  if (K8S_TYPES[name]) return name;
+  // Options types (DeleteOptions) are meta/v1's, sent under any group's version.
+  const meta = `meta/${version}.${kind}`;
+  return K8S_TYPES[meta] ? meta : undefined;
 }
 
 const jsonFieldCache = new Map<string, ReadonlyMap<string, GoField>>();
