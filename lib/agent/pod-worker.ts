@@ -350,7 +350,7 @@ export class PodWorker {
   private async startOrBackoff(spec: Container, kind: 'init' | 'sidecar' | 'app', cur: ContainerInfo | undefined, ctx: PodContext, sandbox: ContainerInfo): Promise<boolean> {
     const key = `${this.uid}/${spec.name}`;
     if (cur) {
-      const finished = Date.parse(cur.finishedAt ?? '') || this.host.clock.now();
+      const finished = cur.finishedAtMs ?? (Date.parse(cur.finishedAt ?? '') || this.host.clock.now());
       const left = this.host.restartBackoff.remaining(key, finished);
       if (left > 0) {
         const backoff = this.host.restartBackoff.current(key);
@@ -380,8 +380,12 @@ export class PodWorker {
     if (failedAt !== undefined) {
       const left = this.host.imageBackoff.remaining(imageKey, failedAt);
       if (left > 0) {
-        if (this.waiting.get(spec.name)?.reason !== 'ImagePullBackOff') this.event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
-        this.waiting.set(spec.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+        const reason = this.waiting.get(spec.name)?.reason;
+        // A pull that may not happen (ErrImageNeverPull, InvalidImageName) keeps its reason; a failed one backs off.
+        if (reason === 'ErrImagePull' || reason === 'ImagePullBackOff') {
+          if (reason !== 'ImagePullBackOff') this.event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
+          this.waiting.set(spec.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+        }
         this.due(now + left);
         return false;
       }
@@ -405,7 +409,8 @@ export class PodWorker {
       } else this.event('Warning', err.reason, err.message);
       this.event('Warning', 'Failed', `Error: ${err.reason}`);
       this.waiting.set(spec.name, { reason: err.reason, message: err.message });
-      this.due(now + this.host.imageBackoff.remaining(imageKey, now));
+      // As the kubelet: ErrImagePull for a moment, then ImagePullBackOff until the back-off ends.
+      this.due(now + Math.min(1_000, this.host.imageBackoff.remaining(imageKey, now) / 2));
       return false;
     }
     let info: ContainerInfo;

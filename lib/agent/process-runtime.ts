@@ -46,6 +46,17 @@ interface ProcState extends ContainerInfo {
   dir: string;
   env: [string, string][];
   workingDir?: string;
+  /** mountPath → host directory, longest first (exec commands get the same rewriting). */
+  rewrites: [string, string][];
+}
+
+/** Replaces a mountPath with its host directory wherever it starts a word. */
+function rewritePaths(s: string, rewrites: readonly [string, string][]): string {
+  for (const [from, to] of rewrites) {
+    const re = new RegExp(`(^|[\\s=:"'])${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=/|$|[\\s"'])`, 'g');
+    s = s.replace(re, (_m, pre: string) => `${pre}${to}`);
+  }
+  return s;
 }
 
 function nowSeconds(): string {
@@ -112,7 +123,7 @@ export class ProcessRuntime implements Runtime {
     const id = `${pod.uid.slice(0, 8)}-${name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${restartCount}-${randomBytes(3).toString('hex')}`;
     const dir = join(this.dir, 'containers', id);
     mkdirSync(dir, { recursive: true });
-    return { id, pod, name, kind, restartCount, state: 'created', createdAt: Date.now(), image, imageID: '', dir, env: [], graceSeconds };
+    return { id, pod, name, kind, restartCount, state: 'created', createdAt: Date.now(), image, imageID: '', dir, env: [], rewrites: [], graceSeconds };
   }
 
   async createSandbox(cfg: SandboxConfig): Promise<ContainerInfo> {
@@ -145,17 +156,12 @@ export class ProcessRuntime implements Runtime {
     }
     // Longest mount paths first, so /data/sub wins over /data.
     rewrites.sort((a, b) => b[0].length - a[0].length);
-    const rewrite = (s: string) => {
-      for (const [from, to] of rewrites) {
-        const re = new RegExp(`(^|[\\s=:"'])${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=/|$|[\\s"'])`, 'g');
-        s = s.replace(re, (_m, pre: string) => `${pre}${to}`);
-      }
-      return s;
-    };
+    const rewrite = (s: string) => rewritePaths(s, rewrites);
     const argv = [...cfg.command, ...(cfg.args ?? [])].map(rewrite);
     const env = cfg.env.map(([k, v]) => [k, rewrite(v)] as [string, string]);
     const s = this.newState(cfg.kind, cfg.pod, cfg.name, cfg.restartCount, cfg.image, cfg.graceSeconds);
     s.env = env;
+    s.rewrites = rewrites;
     if (cfg.workingDir) s.workingDir = rewrite(cfg.workingDir);
     this.containers.set(s.id, s);
     const out = openSync(join(s.dir, 'output.log'), 'a');
@@ -184,6 +190,7 @@ export class ProcessRuntime implements Runtime {
       s.reason = 'StartError';
       s.message = (err as Error).message;
       s.startedAt = s.finishedAt = nowSeconds();
+      s.finishedAtMs = Date.now();
       throw new ContainerStartError('RunContainerError', (err as Error).message);
     } finally {
       closeSync(out);
@@ -210,6 +217,7 @@ export class ProcessRuntime implements Runtime {
     s.exitCode = code;
     s.reason = code === 0 ? 'Completed' : 'Error';
     s.finishedAt = nowSeconds();
+    s.finishedAtMs = Date.now();
     delete s.pid;
     this.save(s);
   }
@@ -220,7 +228,7 @@ export class ProcessRuntime implements Runtime {
       if (podUid && s.pod.uid !== podUid) continue;
       // An adopted process (not our child) that went away.
       if (s.state === 'running' && s.kind !== 'sandbox' && !this.children.has(s.id) && !alive(s.pid)) this.finish(s, 137);
-      const { pid: _pid, dir: _dir, env: _env, workingDir: _wd, ...info } = s;
+      const { pid: _pid, dir: _dir, env: _env, workingDir: _wd, rewrites: _rw, ...info } = s;
       out.push(info);
     }
     return out.sort((a, b) => a.createdAt - b.createdAt);
@@ -287,7 +295,8 @@ export class ProcessRuntime implements Runtime {
     const s = this.containers.get(id);
     if (!s || s.state !== 'running') throw new Error(`container ${id} is not running`);
     if (command.length === 0) throw new Error('no command');
-    const child = spawn(command[0]!, command.slice(1), {
+    const argv = command.map((a) => rewritePaths(a, s.rewrites ?? []));
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: s.workingDir ?? this.volumeRoot(s.pod.uid),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...Object.fromEntries(s.env) },
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],

@@ -101,6 +101,8 @@ export interface ContainerInfo {
   createdAt: number;
   startedAt?: string;
   finishedAt?: string;
+  /** finishedAt to the millisecond (restart back-off counts from it). */
+  finishedAtMs?: number;
   exitCode?: number;
   /** OOMKilled, StartError... */
   reason?: string;

@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
+import { EVENTS } from '#lib/controllers/events';
 import { PODS } from '#lib/controllers/podset';
+import { waitFor } from '../helpers/wait.js';
 import { ROOT } from '../cli/harness.js';
 import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, eventsOf, PodHistory, podObject, ready, waitPod } from './harness.js';
@@ -107,8 +109,10 @@ describe.skipIf(!docker)('docker runtime: probes and images', () => {
 
   it('reports ErrImagePull, then ImagePullBackOff, for an image no registry has', async () => {
     await c.client.create(PODS, 'default', podObject('no-image', { containers: [{ name: 'app', image: 'kumo-test/not-there:1', imagePullPolicy: 'IfNotPresent', command: ['true'] }] }));
-    await waitPod(c.client, 'no-image', (p) => containerStatus(p, 'app')?.state?.waiting?.reason === 'ErrImagePull', 'ErrImagePull');
     const backoff = await waitPod(c.client, 'no-image', (p) => containerStatus(p, 'app')?.state?.waiting?.reason === 'ImagePullBackOff', 'ImagePullBackOff');
+    const reasons = history.of('no-image').map((p) => containerStatus(p, 'app')?.state?.waiting?.reason);
+    expect(reasons.indexOf('ErrImagePull')).toBeGreaterThanOrEqual(0);
+    expect(reasons.indexOf('ErrImagePull')).toBeLessThan(reasons.indexOf('ImagePullBackOff'));
     expect(backoff.status?.phase).toBe('Pending');
     expect(containerStatus(backoff, 'app')?.state?.waiting?.message).toBe('Back-off pulling image "kumo-test/not-there:1"');
     const events = await eventsOf(c.client, 'no-image');
@@ -118,5 +122,12 @@ describe.skipIf(!docker)('docker runtime: probes and images', () => {
     await c.client.create(PODS, 'default', podObject('never-pull', { containers: [{ name: 'app', image: 'kumo-test/not-there:1', imagePullPolicy: 'Never', command: ['true'] }] }));
     const never = await waitPod(c.client, 'never-pull', (p) => containerStatus(p, 'app')?.state?.waiting?.reason === 'ErrImageNeverPull', 'ErrImageNeverPull');
     expect(containerStatus(never, 'app')?.state?.waiting?.message).toBe('Container image "kumo-test/not-there:1" is not present with pull policy of Never');
+    // It is tried again after a back-off, and stays ErrImageNeverPull (no ImagePullBackOff: nothing is pulled).
+    await waitFor(async () => {
+      const events = (await c.client.list<KObject & { reason?: string; count?: number; involvedObject?: { name?: string } }>(EVENTS, 'default')).items;
+      return events.some((e) => e.involvedObject?.name === 'never-pull' && e.reason === 'ErrImageNeverPull' && (e.count ?? 1) >= 2);
+    }, { what: 'a second attempt' });
+    expect(history.of('never-pull').map((p) => containerStatus(p, 'app')?.state?.waiting?.reason).filter((r) => r && r !== 'ContainerCreating')).toEqual(expect.arrayContaining(['ErrImageNeverPull']));
+    expect(history.of('never-pull').some((p) => containerStatus(p, 'app')?.state?.waiting?.reason === 'ImagePullBackOff')).toBe(false);
   });
 });

@@ -294,6 +294,7 @@ export class DockerRuntime implements Runtime {
     if (exited) {
       info.exitCode = failedStart ? 128 : i.State.ExitCode;
       info.finishedAt = seconds(i.State.FinishedAt) ?? started ?? new Date(info.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      info.finishedAtMs = i.State.FinishedAt && !i.State.FinishedAt.startsWith('0001-') ? Date.parse(i.State.FinishedAt) : Date.parse(info.finishedAt);
       info.startedAt ??= info.finishedAt;
       if (failedStart) {
         info.reason = 'StartError';
