@@ -74,12 +74,9 @@ export function checkObject(rt: ResourceType, value: unknown, validation: FieldV
   }
   const obj = value as Record<string, unknown>;
   const expectedVersion = apiVersionOf(rt);
-  if (obj.kind === undefined || obj.kind === '') {
-    throw StatusError.badRequest(`Object 'Kind' is missing in '${truncate(JSON.stringify(obj))}'`);
-  }
-  if (obj.apiVersion === undefined || obj.apiVersion === '') {
-    throw StatusError.badRequest(`Object 'apiVersion' is missing in '${truncate(JSON.stringify(obj))}'`);
-  }
+  // As Kubernetes' decoder (gvkWithDefaults): a body without kind or apiVersion takes the endpoint's.
+  if (obj.kind === undefined || obj.kind === null || obj.kind === '') obj.kind = rt.kind;
+  if (obj.apiVersion === undefined || obj.apiVersion === null || obj.apiVersion === '') obj.apiVersion = expectedVersion;
   if (obj.apiVersion !== expectedVersion) {
     throw StatusError.badRequest(
       `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedVersion})`,
@@ -118,6 +115,3 @@ export function checkObject(rt: ResourceType, value: unknown, validation: FieldV
   return { object: obj as unknown as KObject, warnings };
 }
 
-function truncate(s: string): string {
-  return s.length > 200 ? `${s.slice(0, 200)}...` : s;
-}

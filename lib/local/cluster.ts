@@ -22,6 +22,7 @@ import { execUpgradeHandler } from '../apiserver/exec.js';
 import { bootstrap } from '../apiserver/bootstrap.js';
 import { createApiHttpServer } from '../apiserver/http.js';
 import { ADMIN, ApiServer } from '../apiserver/server.js';
+import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
 import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../controllers/index.js';
@@ -29,6 +30,7 @@ import { LocalControllerDriver } from '../controllers/local-driver.js';
 import { NODES } from '../controllers/nodelifecycle.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { localAdminToken, localTls } from './tls.js';
 import type { Store } from '../store/types.js';
 
 export interface LocalClusterOptions {
@@ -67,6 +69,14 @@ export interface LocalClusterOptions {
   agent?: Partial<Omit<AgentOptions, 'client' | 'nodeName' | 'runtime' | 'dataDir'>>;
   /** The token agents accept from this API server. @default read from, or created in, dataDir/agent-token */
   agentToken?: string;
+  /**
+   * Serve HTTPS with a self-signed CA (dataDir/tls/) and require a bearer
+   * token (dataDir/admin-token); `caData` and `adminToken` go into the
+   * kubeconfig. kubectl sends tokens only over TLS. @default false
+   */
+  tls?: boolean;
+  /** Longest life of a watch whose client names no timeoutSeconds. @default 30 minutes */
+  watchTimeoutMs?: number;
 }
 
 /** Whether a Docker engine answers on the local socket. */
@@ -103,6 +113,10 @@ export class LocalCluster {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   url = '';
+  /** With `tls`: the CA certificate (PEM, base64) clients trust, for kubeconfig's certificate-authority-data. */
+  caData: string | undefined;
+  /** With `tls`: the admin bearer token the API server accepts. */
+  readonly adminToken: string | undefined;
 
   constructor(private readonly opts: LocalClusterOptions) {
     this.store = new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) });
@@ -119,9 +133,12 @@ export class LocalCluster {
         }
       },
     });
+    this.adminToken = opts.tls ? localAdminToken(opts.dataDir) : undefined;
     this.api = new ApiServer({
       store: this.store,
       podConnector: connector,
+      ...(this.adminToken ? { authenticator: new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) } : {}),
+      ...(opts.watchTimeoutMs !== undefined ? { watchTimeoutMs: opts.watchTimeoutMs } : {}),
       ...(opts.defaultTolerationSeconds !== undefined ? { admission: { defaultTolerationSeconds: opts.defaultTolerationSeconds } } : {}),
     });
     this.client = new KubeClient(new InProcessTransport(this.api, ADMIN));
@@ -133,14 +150,21 @@ export class LocalCluster {
 
   async start(): Promise<void> {
     await bootstrap(this.api.rest);
-    this.http = createApiHttpServer(this.api, { onUpgrade: execUpgradeHandler(this.api) });
     const host = this.opts.host ?? '127.0.0.1';
+    let tls: { key: string; cert: string } | undefined;
+    if (this.opts.tls) {
+      const hosts = [...new Set(['localhost', '127.0.0.1', '::1', hostname(), ...(host === '0.0.0.0' || host === '::' ? [] : [host])])];
+      const t = localTls(this.opts.dataDir, hosts);
+      tls = { key: t.keyPem, cert: t.certPem };
+      this.caData = Buffer.from(t.caPem).toString('base64');
+    }
+    this.http = createApiHttpServer(this.api, { onUpgrade: execUpgradeHandler(this.api), ...(tls ? { tls } : {}) });
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);
       this.http!.listen(this.opts.port ?? 6443, host, () => resolve());
     });
     const { port } = this.http.address() as AddressInfo;
-    this.url = `http://${host}:${port}`;
+    this.url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const compact = setInterval(() => void this.store.compact().catch((err: Error) => this.log(`compaction failed: ${err.message}`)), this.opts.compactIntervalMs ?? 60_000);
     compact.unref();
     this.timers.push(compact);

@@ -15,8 +15,9 @@ export function upCommand(cli: Cli): Command {
     .option('--no-kubeconfig', 'do not write a kubeconfig context')
     .option('--runtime <runtime>', 'how pods run: docker, process or fake (default: docker when a Docker engine answers, else process)')
     .option('--nodes <n>', 'number of simulated nodes (--runtime fake)', '3')
+    .option('--tls', 'serve HTTPS with a self-signed CA and require the bearer token written to the kubeconfig')
     .action(async function (this: Command) {
-      const opts = this.opts<{ port: string; dataDir: string; kubeconfig: boolean; runtime?: string; nodes: string }>();
+      const opts = this.opts<{ port: string; dataDir: string; kubeconfig: boolean; runtime?: string; nodes: string; tls?: boolean }>();
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${opts.port}`);
       if (opts.runtime !== undefined && !['docker', 'process', 'fake'].includes(opts.runtime)) {
@@ -34,10 +35,13 @@ export function upCommand(cli: Cli): Command {
         runtime === 'fake'
           ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } }
           : { runtime: runtime as 'docker' | 'process' };
-      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, log: out, ...nodeOpts });
+      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, log: out, ...nodeOpts, ...(opts.tls ? { tls: true } : {}) });
       await cluster.start();
       if (opts.kubeconfig) {
-        const file = upsertContext({ name: 'kumo-local', server: cluster.url }, { setCurrent: true, env: cli.io.env });
+        const file = upsertContext(
+          { name: 'kumo-local', server: cluster.url, ...(cluster.caData ? { caData: cluster.caData } : {}), ...(cluster.adminToken ? { token: cluster.adminToken } : {}) },
+          { setCurrent: true, env: cli.io.env },
+        );
         out(`kumo: kubeconfig context "kumo-local" written to ${file} (current context)`);
       }
       out('kumo: ready. Press Ctrl-C to stop.');
