@@ -126,7 +126,7 @@ async function runWatch(s: Session, args: string[], opts: GetOptions, format: Ou
       s.io.out(tw.take());
       return;
     }
-    const obj = withTypeMeta(rt, value as KObject);
+    const obj = hideManagedFields(withTypeMeta(rt, value as KObject));
     if (format === 'name') s.io.out(`${kindString(rt)}/${obj.metadata.name ?? ''}\n`);
     else if (format === 'json') s.io.out(toJson(obj));
     else s.io.out(`${yamlDocs++ > 0 ? '---\n' : ''}${toYaml(obj)}`);
@@ -234,13 +234,20 @@ function printTables(s: Session, infos: Info[], wide: boolean, opts: GetOptions,
   }
 }
 
+/** kubectl leaves metadata.managedFields out of -o json/yaml (its --show-managed-fields defaults to false). */
+function hideManagedFields(o: KObject): KObject {
+  if (!o.metadata?.managedFields) return o;
+  const { managedFields: _mf, ...metadata } = o.metadata;
+  return { ...o, metadata };
+}
+
 function printObjects(s: Session, infos: Info[], format: OutputFormat, singleItem: boolean): void {
   const items = infos.flatMap((i) => (i.objects ?? []).map((o) => ({ rt: i.rt, o })));
   if (format === 'name') {
     for (const { rt, o } of items) s.io.out(`${kindString(rt)}/${o.metadata.name ?? ''}\n`);
     return;
   }
-  const value = singleItem && items.length === 1 ? items[0]!.o : { apiVersion: 'v1', items: items.map((i) => i.o), kind: 'List', metadata: { resourceVersion: '' } };
+  const value = singleItem && items.length === 1 ? hideManagedFields(items[0]!.o) : { apiVersion: 'v1', items: items.map((i) => hideManagedFields(i.o)), kind: 'List', metadata: { resourceVersion: '' } };
   s.io.out(format === 'json' ? toJson(value) : toYaml(value));
 }
 
