@@ -33,6 +33,8 @@ function viaHttp(t: TestApi): Send {
   return async (method, path, opts = {}) => {
     const body = opts.body instanceof Uint8Array || typeof opts.body === 'string' || opts.body === undefined ? opts.body : JSON.stringify(opts.body);
     const r = await t.req(method, path, {
+      // The same client as the Lambda events: the User-Agent names the field manager recorded in managedFields.
+      headers: { 'user-agent': 'kubectl/v1.35.2 (linux/amd64) kubernetes/6f0b9b7' },
       ...(body !== undefined ? { body, contentType: opts.contentType ?? 'application/json' } : {}),
       ...(opts.accept ? { accept: opts.accept } : {}),
     });
