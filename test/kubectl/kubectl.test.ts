@@ -372,3 +372,24 @@ describe('multi-document output', () => {
     expect(await ok(['apply', '-f', '-', '-n', ns], yaml)).toMatch(/configmap\/a (configured|unchanged)\nconfigmap\/b (configured|unchanged)\n/);
   });
 });
+
+describe('drain (policy/v1 evictions)', () => {
+  it('cordons a node, evicts its pods, and uncordons it', async () => {
+    const ns = await namespace('drain');
+    await ok(['apply', '-n', ns, '-f', k.file('drain/web.yaml', deployment('web', 'nginx', 3))]);
+    await rolledOut(ns, 'web');
+    const pods = (await k.cluster.client.list(PODS, ns)).items;
+    const node = (pods[0]!.spec as { nodeName: string }).nodeName;
+    const onNode = pods.filter((p) => (p.spec as { nodeName: string }).nodeName === node).map((p) => p.metadata.name!);
+
+    const out = await ok(['drain', node, '--ignore-daemonsets', '--timeout=30s']);
+    expect(out).toMatch(new RegExp(`^node/${node} cordoned\n`));
+    for (const name of onNode) expect(out).toContain(`pod/${name} evicted\n`);
+    expect(out).toMatch(new RegExp(`node/${node} drained\n$`));
+    expect(rows(await ok(['get', 'node', node]))[1]?.[1]).toBe('Ready,SchedulingDisabled');
+    await rolledOut(ns, 'web');
+    const after = (await k.cluster.client.list(PODS, ns)).items;
+    expect(after.some((p) => (p.spec as { nodeName?: string }).nodeName === node)).toBe(false);
+    expect(await ok(['uncordon', node])).toBe(`node/${node} uncordoned\n`);
+  });
+});
