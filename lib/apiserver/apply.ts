@@ -85,7 +85,20 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
 
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const object = await rest.guaranteedUpdate(rt, namespace, name, (current) => typed(applyObject(rt, current, config, manager, force, subresource, clock.now())), opts);
+      const expected = (config.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
+      const object = await rest.guaranteedUpdate(
+        rt,
+        namespace,
+        name,
+        (current) => {
+          // A resourceVersion in the configuration is a precondition, as for any write.
+          if (expected && expected !== current.metadata.resourceVersion) {
+            throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+          }
+          return typed(applyObject(rt, current, config, manager, force, subresource, clock.now()));
+        },
+        opts,
+      );
       return { object, created: false, warnings };
     } catch (err) {
       if (!(err instanceof StatusError && err.code === 404 && err.reason === 'NotFound') || subresource) throw err;

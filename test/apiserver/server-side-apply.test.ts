@@ -157,10 +157,14 @@ spec:
     expect(r.body.message).toBe('Apply failed with 1 conflict: conflict with "before-first-apply" using v1: .data.a');
   });
 
-  it('changes nothing when nothing changes (same resourceVersion)', async () => {
+  it('changes nothing when nothing changes (same resourceVersion), and takes a resourceVersion as a precondition', async () => {
     const first = await apply(`${CONFIGMAPS}/steady`, cm('steady', { a: '1' }), 'a');
     const second = await apply(`${CONFIGMAPS}/steady`, cm('steady', { a: '1' }), 'a');
     expect(second.body.metadata.resourceVersion).toBe(first.body.metadata.resourceVersion);
+    const stale = await apply(`${CONFIGMAPS}/steady`, cm('steady', { a: '2' }, { resourceVersion: '1' }), 'a');
+    expect(stale).toMatchObject({ status: 409, body: { reason: 'Conflict' } });
+    const current = await apply(`${CONFIGMAPS}/steady`, cm('steady', { a: '2' }, { resourceVersion: first.body.metadata.resourceVersion }), 'a');
+    expect(current.status).toBe(200);
   });
 
   it('refuses bad apply requests with 400 and writes nothing', async () => {
