@@ -166,7 +166,8 @@ export class RestStorage {
 
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(ctx.now);
-    meta.generation = 1;
+    if (strategy.noGeneration) delete meta.generation;
+    else meta.generation = 1;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.selfLink;
@@ -288,7 +289,8 @@ export class RestStorage {
     else delete meta.deletionTimestamp;
     if (old.metadata.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
     else delete meta.deletionGracePeriodSeconds;
-    meta.generation = (old.metadata.generation ?? 1) + (deepEqual(specOf(obj), specOf(old)) ? 0 : 1);
+    if (strategy.noGeneration) delete meta.generation;
+    else meta.generation = (old.metadata.generation ?? 1) + (deepEqual(specOf(obj), specOf(old)) ? 0 : 1);
     if (opts.fieldManager && !opts.managedFieldsSet && tracksSubresource(opts.subresource)) {
       recordWrite(rt, old, obj, opts.fieldManager, opts.subresource, ctx.now);
     } else if (opts.subresource && !opts.managedFieldsSet) {
@@ -376,7 +378,7 @@ export class RestStorage {
       }
       if (finalizers.length > 0) meta.finalizers = finalizers;
       strategy.prepareForDelete?.(marked);
-      if (!current.metadata.deletionTimestamp) meta.generation = (meta.generation ?? 1) + 1;
+      if (!current.metadata.deletionTimestamp && (meta.generation ?? 0) > 0) meta.generation = (meta.generation ?? 0) + 1;
       if (deepEqual(marked, current)) return { object: current, deleted: false };
       if (opts.dryRun) return { object: marked, deleted: false };
       const res = await this.guard(() => this.store.update(key, marked, current));

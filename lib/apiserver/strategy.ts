@@ -52,4 +52,6 @@ export interface Strategy {
   defaultPropagation?: PropagationPolicy;
   /** Whether metadata.name follows DNS-1123 label rules (stricter than the default subdomain). */
   nameIsLabel?: boolean;
+  /** The kind has no metadata.generation: Kubernetes keeps one only for kinds with a spec it tracks (pods, workloads). */
+  noGeneration?: boolean;
 }

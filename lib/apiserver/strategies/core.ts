@@ -15,6 +15,7 @@ import { allocateServiceAddresses, keepServiceAddresses } from './service-alloc.
 export const NAMESPACE_FINALIZER = 'kubernetes';
 
 export const namespaceStrategy: Strategy = {
+  noGeneration: true,
   nameIsLabel: true,
   prepareForCreate(obj) {
     const ns = obj as Namespace;
@@ -57,6 +58,7 @@ function validateKeys(data: Record<string, unknown> | null | undefined, field: s
 }
 
 export const configMapStrategy: Strategy = {
+  noGeneration: true,
   validate(obj) {
     const cm = obj as ConfigMap;
     const errs = [...validateKeys(cm.data, 'data'), ...validateKeys(cm.binaryData, 'binaryData')];
@@ -77,6 +79,7 @@ export const configMapStrategy: Strategy = {
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export const secretStrategy: Strategy = {
+  noGeneration: true,
   defaults(obj) {
     const s = obj as Secret;
     s.type ??= 'Opaque';
@@ -103,6 +106,7 @@ export const secretStrategy: Strategy = {
 };
 
 export const serviceStrategy: Strategy = {
+  noGeneration: true,
   nameIsLabel: true,
   defaults(obj) {
     const svc = obj as Service;
@@ -166,6 +170,7 @@ export const serviceStrategy: Strategy = {
 };
 
 export const nodeStrategy: Strategy = {
+  noGeneration: true,
   prepareForCreate(obj) {
     const node = obj as Node;
     node.spec ??= {};
@@ -187,6 +192,7 @@ export const nodeStrategy: Strategy = {
 };
 
 export const eventStrategy: Strategy = {
+  noGeneration: true,
   validate(obj) {
     const ev = obj as Event;
     const errs: FieldError[] = [];

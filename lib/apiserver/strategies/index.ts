@@ -16,4 +16,5 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   deployments: deploymentStrategy,
   replicasets: replicaSetStrategy,
   jobs: jobStrategy,
+  leases: { noGeneration: true },
 };
