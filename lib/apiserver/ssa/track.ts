@@ -62,7 +62,10 @@ function asStatus(err: unknown): never {
 
 /**
  * Sets `next.metadata.managedFields` for a non-apply write by `manager`
- * (`old` undefined for a create). Mutates `next`.
+ * (`old` undefined for a create). Mutates `next`. Never fails the write: an
+ * object the schema cannot place (a keyed list item without its key, which
+ * validation then refuses with its own message) loses its managedFields,
+ * as Kubernetes' UpdateNoErrors does.
  */
 export function recordWrite(rt: ResourceType, old: KObject | undefined, next: KObject, manager: string, subresource: string | undefined, now: number): void {
   try {
@@ -73,7 +76,8 @@ export function recordWrite(rt: ResourceType, old: KObject | undefined, next: KO
     if (entries.length > 0) next.metadata.managedFields = entries;
     else delete next.metadata.managedFields;
   } catch (err) {
-    asStatus(err);
+    if (!(err instanceof SchemaError)) throw err;
+    delete next.metadata.managedFields;
   }
 }
 
