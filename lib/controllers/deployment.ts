@@ -265,10 +265,11 @@ export class DeploymentController implements Reconciler {
     }
   }
 
+  /** Records the revision on the Deployment as read (a conflict restarts the reconcile); keeps `d` current for later writes. */
   private async setRevisionAnnotation(d: D, revision: number): Promise<void> {
     if (d.metadata.annotations?.[REVISION] === String(revision)) return;
-    const fresh = await this.client.get<D>(DEPLOYMENTS, d.metadata.namespace, d.metadata.name!);
-    await this.client.update(DEPLOYMENTS, { ...fresh, metadata: { ...fresh.metadata, annotations: { ...(fresh.metadata.annotations ?? {}), [REVISION]: String(revision) } } });
+    const updated = await this.client.update<D>(DEPLOYMENTS, { ...d, metadata: { ...d.metadata, annotations: { ...(d.metadata.annotations ?? {}), [REVISION]: String(revision) } } });
+    d.metadata = updated.metadata;
   }
 
   /** The new ReplicaSet carries the highest revision (a rollback to an old template makes it the newest again). */
@@ -500,11 +501,8 @@ export class DeploymentController implements Reconciler {
     conditions = conditions.filter((c) => c.type !== 'ReplicaFailure');
     if (failure) conditions.push(failure);
     status.conditions = conditions.sort((a, b) => (a.type === 'Available' ? -1 : b.type === 'Available' ? 1 : a.type.localeCompare(b.type)));
-    if (!deepEqual(status, d.status)) {
-      const fresh = await this.client.get<D>(DEPLOYMENTS, d.metadata.namespace, d.metadata.name!);
-      if (fresh.metadata.generation !== d.metadata.generation) return { requeueAfterMs: CONFLICT_RETRY_MS };
-      await this.client.updateStatus(DEPLOYMENTS, { ...fresh, status });
-    }
+    // Conditional on the Deployment as read: if its spec moved on meanwhile, this status is stale and the 409 restarts the reconcile.
+    if (!deepEqual(status, d.status)) await this.client.updateStatus(DEPLOYMENTS, { ...d, status });
     if (!complete && !flags.paused && requeueAfterMs === undefined && deadline) requeueAfterMs = deadline * 1000;
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }

@@ -38,9 +38,11 @@ const CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 
 export class NodeLifecycleController implements Reconciler {
   readonly name = 'nodelifecycle';
+  // Lease renewals are deliberately not watched: only their absence matters, which the requeue timer
+  // (set from the last renewal) and the periodic resync detect. In the cloud this keeps heartbeats from
+  // invoking the controllers at all.
   readonly watches: Watch[] = [
     { resource: 'nodes', keys: (e) => (e.type === 'DELETED' ? [] : [e.object.metadata.name!]) },
-    { resource: 'leases', keys: (e) => (e.object.metadata.namespace === NODE_LEASE_NAMESPACE && e.type !== 'DELETED' ? [e.object.metadata.name!] : []) },
     // A pod bound to a tainted node may need an eviction timer.
     { resource: 'pods', keys: (e) => (e.type === 'ADDED' || (e.prev && !(e.prev.spec as { nodeName?: string })?.nodeName) ? [(e.object.spec as { nodeName?: string })?.nodeName ?? ''].filter((x) => x) : []) },
   ];

@@ -194,10 +194,13 @@ export class FakeNodes {
     await Promise.all([...this.nodes].map((n) => this.renew(n).catch((err: Error) => this.log(`kumo sim: lease ${n}: ${err.message}`))));
   }
 
+  /** The lease as last written per node, so a renewal is one write (a stale copy fails with 409 and is re-read). */
+  private readonly leases = new Map<string, Lease & KObject>();
+
   private async renew(name: string): Promise<void> {
     if (this.stopped.has(name) || this.closed) return;
     const now = microTime(this.clock.now());
-    const existing = await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name);
+    const existing = this.leases.get(name) ?? (await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name));
     if (!existing) {
       const node = await this.client.find(NODES, undefined, name);
       const lease: KObject = {
@@ -210,14 +213,19 @@ export class FakeNodes {
         },
         spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now },
       };
-      await this.client.create(LEASES, NODE_LEASE_NAMESPACE, lease).catch((err) => {
+      try {
+        this.leases.set(name, await this.client.create<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, lease));
+      } catch (err) {
         if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
-      });
+      }
       return;
     }
-    await this.client.update(LEASES, { ...existing, spec: { ...(existing.spec ?? {}), renewTime: now } }).catch((err) => {
-      if (!(err instanceof StatusError && err.code === 409)) throw err;
-    });
+    try {
+      this.leases.set(name, await this.client.update<Lease & KObject>(LEASES, { ...existing, spec: { ...(existing.spec ?? {}), renewTime: now } }));
+    } catch (err) {
+      this.leases.delete(name);
+      if (!(err instanceof StatusError && (err.code === 409 || err.code === 404))) throw err;
+    }
   }
 
   private schedule(pod: P, ms: number, fn: () => Promise<void>): void {
@@ -268,8 +276,9 @@ export class FakeNodes {
     }
   }
 
-  private async fresh(pod: P): Promise<P | undefined> {
-    const cur = await this.client.find<P>(PODS, pod.metadata.namespace, pod.metadata.name!);
+  /** The newest copy the watch has delivered; a stale one fails its write with 409 and is retried from a newer copy. */
+  private fresh(pod: P): P | undefined {
+    const cur = this.informer?.get(pod.metadata.namespace, pod.metadata.name!) as P | undefined;
     return cur && cur.metadata.uid === pod.metadata.uid ? cur : undefined;
   }
 
@@ -287,7 +296,7 @@ export class FakeNodes {
   }
 
   private async startPod(pod: P): Promise<void> {
-    const cur = await this.fresh(pod);
+    const cur = this.fresh(pod);
     if (!cur || cur.metadata.deletionTimestamp || this.stopped.has(cur.spec?.nodeName ?? '')) return;
     const now = rfc3339(this.clock.now());
     const cond = (type: string): Condition => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
@@ -308,7 +317,7 @@ export class FakeNodes {
   }
 
   private async exit(pod: P): Promise<void> {
-    const cur = await this.fresh(pod);
+    const cur = this.fresh(pod);
     if (!cur || cur.metadata.deletionTimestamp || this.stopped.has(cur.spec?.nodeName ?? '')) return;
     const code = Number(cur.metadata.annotations?.[SIM_EXIT_CODE] ?? '0') || 0;
     const now = rfc3339(this.clock.now());
@@ -329,7 +338,7 @@ export class FakeNodes {
   }
 
   private async finishDeletion(pod: P): Promise<void> {
-    const cur = await this.fresh(pod);
+    const cur = this.fresh(pod);
     if (!cur || this.stopped.has(cur.spec?.nodeName ?? '')) return;
     await this.client.delete(PODS, cur.metadata.namespace, cur.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: cur.metadata.uid! } });
   }

@@ -3,7 +3,7 @@ import { controlLoopScenarios } from './scenarios.js';
 
 controlLoopScenarios('kumo up, SQLite', async (opts) => {
   const cluster = await startCluster({
-    fakeNodes: { names: opts.nodes, startDelayMs: 50, leaseRenewMs: 300 },
+    fakeNodes: { names: opts.nodes, startDelayMs: 50, leaseRenewMs: opts.leaseRenewMs },
     controlPlane: { nodeLifecycle: { gracePeriodMs: opts.nodeGraceMs }, job: { backoffBaseMs: 50 } },
     defaultTolerationSeconds: opts.tolerationSeconds,
     resyncIntervalMs: 2_000,

@@ -4,7 +4,7 @@
  * a DynamoDB stream). Each asserts on what a user sees through the API.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Deployment } from '#lib/api/apps/v1/deployment';
 import type { ReplicaSet } from '#lib/api/apps/v1/replicaset';
@@ -35,6 +35,8 @@ export interface HarnessOptions {
   nodes: string[];
   /** Node lifecycle grace (lease age before a node is unreachable). */
   nodeGraceMs: number;
+  /** How often simulated nodes renew their leases. */
+  leaseRenewMs: number;
   /** DefaultTolerationSeconds admission. */
   tolerationSeconds: number;
 }
@@ -108,6 +110,21 @@ export class PodTracker {
   }
 }
 
+/** What the API shows about a Deployment and its pods, printed when a wait for it fails. */
+export async function describeState(client: KubeClient, ns: string, app: string): Promise<string> {
+  const lines: string[] = [];
+  for (const d of (await client.list<D>(DEPLOYMENTS, ns)).items.filter((x) => x.metadata.name === app)) {
+    lines.push(`deployment ${d.metadata.name} gen=${d.metadata.generation} spec.replicas=${d.spec?.replicas} status=${JSON.stringify({ ...d.status, conditions: undefined })} ann=${JSON.stringify(d.metadata.annotations)}`);
+  }
+  for (const rs of (await client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${app}` })).items) {
+    lines.push(`rs ${rs.metadata.name} rv=${rs.metadata.resourceVersion} gen=${rs.metadata.generation} spec.replicas=${rs.spec?.replicas} status=${JSON.stringify({ ...rs.status, conditions: undefined })} exp=${rs.metadata.annotations?.['kumo.io/expectations'] ?? ''}`);
+  }
+  for (const p of (await client.list<P>(PODS, ns, { labelSelector: `app=${app}` })).items) {
+    lines.push(`pod ${p.metadata.name} node=${p.spec?.nodeName ?? ''} phase=${p.status?.phase} ready=${isReady(p)} deleting=${!!p.metadata.deletionTimestamp}`);
+  }
+  return lines.join('\n');
+}
+
 async function rolledOut(client: KubeClient, ns: string, name: string, replicas: number): Promise<D | undefined> {
   const d = await client.get<D>(DEPLOYMENTS, ns, name);
   const s = d.status ?? {};
@@ -120,15 +137,43 @@ async function rolledOut(client: KubeClient, ns: string, name: string, replicas:
   return ok ? d : undefined;
 }
 
-export function controlLoopScenarios(label: string, make: (opts: HarnessOptions) => Promise<Harness>, timeoutMs = 30_000): void {
+export interface ScenarioOptions {
+  /** Bound for each wait. @default 30 s */
+  timeoutMs?: number;
+  /** A fresh harness for every scenario (the emulator slows down as one table grows). @default false */
+  isolated?: boolean;
+  nodeGraceMs?: number;
+  leaseRenewMs?: number;
+  /** How often waits re-check the API. @default 50 ms */
+  pollMs?: number;
+  /** Smaller replica counts (the emulator's transactions slow down with every write). @default false */
+  small?: boolean;
+}
+
+export function controlLoopScenarios(label: string, make: (opts: HarnessOptions) => Promise<Harness>, options: ScenarioOptions = {}): void {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const intervalMs = options.pollMs ?? 50;
+  const big = options.small ? 6 : 10;
+  const roll = options.small ? 3 : 4;
+  const minRoll = 3; // replicas - maxUnavailable for both sizes: 4 - 1 and 3 - 0
+  const harnessOptions: HarnessOptions = { nodes: ['node-a', 'node-b', 'node-c'], nodeGraceMs: options.nodeGraceMs ?? 1500, leaseRenewMs: options.leaseRenewMs ?? 300, tolerationSeconds: 1 };
   describe(`control loops (${label})`, () => {
     let h: Harness;
-    beforeAll(async () => {
-      h = await make({ nodes: ['node-a', 'node-b', 'node-c'], nodeGraceMs: 1500, tolerationSeconds: 1 });
-    }, 60_000);
-    afterAll(async () => {
-      await h?.dispose();
-    });
+    if (options.isolated) {
+      beforeEach(async () => {
+        h = await make(harnessOptions);
+      }, 60_000);
+      afterEach(async () => {
+        await h?.dispose();
+      }, 60_000);
+    } else {
+      beforeAll(async () => {
+        h = await make(harnessOptions);
+      }, 60_000);
+      afterAll(async () => {
+        await h?.dispose();
+      });
+    }
 
     it('runs the seed Deployment as 3 Running pods spread over the nodes', async () => {
       const ns = 'default';
@@ -136,48 +181,50 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       const pods = await waitFor(async () => {
         const running = await runningPods(h.client, ns, 'app=web');
         return running.length === 3 ? running : undefined;
-      }, { timeoutMs, what: '3 running pods' });
+      }, { timeoutMs, intervalMs, what: '3 running pods' });
       expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(3);
-      const d = await waitFor(() => rolledOut(h.client, ns, 'web', 3), { timeoutMs, what: 'web rolled out' });
+      const d = await waitFor(() => rolledOut(h.client, ns, 'web', 3), { timeoutMs, intervalMs, what: 'web rolled out' });
       expect(d.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
       expect(d.metadata.annotations?.[REVISION]).toBe('1');
       const events = (await h.client.list(EVENTS, ns, { fieldSelector: `involvedObject.name=web` })).items;
       expect(events.map((e) => (e as KObject & { reason?: string }).reason)).toContain('ScalingReplicaSet');
     }, timeoutMs * 2);
 
-    it('scales to 10 and back to 2 through the scale subresource', async () => {
+    it(`scales to ${big} and back to 2 through the scale subresource`, async () => {
       const ns = 'default';
       await h.client.create(DEPLOYMENTS, ns, seedDeployment('scaler', 3));
-      await waitFor(() => rolledOut(h.client, ns, 'scaler', 3), { timeoutMs, what: 'scaler at 3' });
-      await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: 10 } }, 'merge', { subresource: 'scale' });
-      await waitFor(async () => (await runningPods(h.client, ns, 'app=scaler')).length === 10, { timeoutMs, what: '10 running' });
-      await waitFor(() => rolledOut(h.client, ns, 'scaler', 10), { timeoutMs, what: 'scaler at 10' });
+      await waitFor(() => rolledOut(h.client, ns, 'scaler', 3), { timeoutMs, intervalMs, what: 'scaler at 3' });
+      await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: big } }, 'merge', { subresource: 'scale' });
+      await waitFor(async () => (await runningPods(h.client, ns, 'app=scaler')).length === big, { timeoutMs, intervalMs, what: `${big} running` });
+      await waitFor(() => rolledOut(h.client, ns, 'scaler', big), { timeoutMs, intervalMs, what: `scaler at ${big}` });
       await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: 2 } }, 'merge', { subresource: 'scale' });
-      await waitFor(() => rolledOut(h.client, ns, 'scaler', 2), { timeoutMs, what: 'scaler at 2' });
-      await waitFor(async () => (await h.client.list<P>(PODS, ns, { labelSelector: 'app=scaler' })).items.length === 2, { timeoutMs, what: 'extra pods gone' });
+      await waitFor(() => rolledOut(h.client, ns, 'scaler', 2), { timeoutMs, intervalMs, what: 'scaler at 2' });
+      await waitFor(async () => (await h.client.list<P>(PODS, ns, { labelSelector: 'app=scaler' })).items.length === 2, { timeoutMs, intervalMs, what: 'extra pods gone' });
     }, timeoutMs * 3);
 
     it('rolls out a template change without dropping below replicas - maxUnavailable ready pods, and rolls back', async () => {
       const ns = 'default';
       const name = 'roll';
-      await h.client.create(DEPLOYMENTS, ns, seedDeployment(name, 4));
-      await waitFor(() => rolledOut(h.client, ns, name, 4), { timeoutMs, what: 'roll at 4' });
+      await h.client.create(DEPLOYMENTS, ns, seedDeployment(name, roll));
+      await waitFor(() => rolledOut(h.client, ns, name, roll), { timeoutMs, intervalMs, what: `roll at ${roll}` });
       const first = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
       expect(first).toHaveLength(1);
       const tracker = new PodTracker(h.client, ns, `app=${name}`);
       await tracker.start();
-      // maxUnavailable 25% of 4 = 1, maxSurge 25% of 4 = 1.
+      // maxUnavailable 25% rounds down (4 → 1, 3 → 0), maxSurge 25% rounds up (1 either way).
       await h.client.patch(DEPLOYMENTS, ns, name, { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.17' }] } } } }, 'strategic');
       const d = await waitFor(async () => {
-        const rolled = await rolledOut(h.client, ns, name, 4);
+        const rolled = await rolledOut(h.client, ns, name, roll);
         const rs = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
         return rolled && rs.length === 2 && rs.every((r) => (r.status?.replicas ?? 0) === (r.spec?.replicas ?? 0)) ? rolled : undefined;
-      }, { timeoutMs, what: 'rollout to nginx:1.17' });
+      }, { timeoutMs, intervalMs, what: 'rollout to nginx:1.17' }).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await describeState(h.client, ns, name)}`);
+      });
       expect(d.metadata.annotations?.[REVISION]).toBe('2');
-      expect(tracker.minReady).toBeGreaterThanOrEqual(3);
-      expect(tracker.maxActive).toBeLessThanOrEqual(5);
+      expect(tracker.minReady).toBeGreaterThanOrEqual(minRoll);
+      expect(tracker.maxActive).toBeLessThanOrEqual(roll + 1);
       const pods = await runningPods(h.client, ns, `app=${name}`);
-      expect(pods.map((p) => p.spec?.containers?.[0]?.image)).toEqual(['nginx:1.17', 'nginx:1.17', 'nginx:1.17', 'nginx:1.17']);
+      expect(pods.map((p) => p.spec?.containers?.[0]?.image)).toEqual(Array(roll).fill('nginx:1.17'));
 
       // Rollback the way `kubectl rollout undo` does it: put the old ReplicaSet's template back.
       tracker.resetMin();
@@ -190,16 +237,18 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
         { op: 'replace', path: '/metadata/annotations', value: { ...(current.metadata.annotations ?? {}) } },
       ], 'json');
       const back = await waitFor(async () => {
-        const rolled = await rolledOut(h.client, ns, name, 4);
+        const rolled = await rolledOut(h.client, ns, name, roll);
         const rs = await h.client.get<RS>(REPLICASETS, ns, old.metadata.name!);
-        return rolled && rs.spec?.replicas === 4 && rs.status?.availableReplicas === 4 ? rs : undefined;
-      }, { timeoutMs, what: 'rollback to the first ReplicaSet' });
+        return rolled && rs.spec?.replicas === roll && rs.status?.availableReplicas === roll ? rs : undefined;
+      }, { timeoutMs, intervalMs, what: 'rollback to the first ReplicaSet' }).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await describeState(h.client, ns, name)}`);
+      });
       expect(back.metadata.uid).toBe(old.metadata.uid);
       expect(back.metadata.annotations?.[REVISION]).toBe('3');
       await tracker.stop();
-      expect(tracker.minReady).toBeGreaterThanOrEqual(3);
+      expect(tracker.minReady).toBeGreaterThanOrEqual(minRoll);
       const images = (await runningPods(h.client, ns, `app=${name}`)).map((p) => p.spec?.containers?.[0]?.image);
-      expect(images).toEqual(['nginx:1.16', 'nginx:1.16', 'nginx:1.16', 'nginx:1.16']);
+      expect(images).toEqual(Array(roll).fill('nginx:1.16'));
     }, timeoutMs * 4);
 
     it('completes a Job with completions 5 and parallelism 2, never running more than 2 at once', async () => {
@@ -219,7 +268,7 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       const job = await waitFor(async () => {
         const j = await h.client.get<Job & KObject>(JOBS, ns, 'batch');
         return (j.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
-      }, { timeoutMs, what: 'job complete' });
+      }, { timeoutMs, intervalMs, what: 'job complete' });
       await tracker.stop();
       expect(job.status?.succeeded).toBe(5);
       expect(job.status?.completionTime).toBeTruthy();
@@ -245,7 +294,7 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       const job = await waitFor(async () => {
         const j = await h.client.get<Job & KObject>(JOBS, ns, 'doomed');
         return (j.status?.conditions ?? []).find((c) => c.type === 'Failed' && c.status === 'True') ? j : undefined;
-      }, { timeoutMs, what: 'job failed' });
+      }, { timeoutMs, intervalMs, what: 'job failed' });
       expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
       expect(job.status?.failed).toBe(2);
     }, timeoutMs * 2);
@@ -256,14 +305,14 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       const pod = await waitFor(async () => {
         const p = await h.client.get<P>(PODS, ns, 'huge');
         return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False') ? p : undefined;
-      }, { timeoutMs, what: 'huge unschedulable' });
+      }, { timeoutMs, intervalMs, what: 'huge unschedulable' });
       const cond = pod.status!.conditions!.find((c) => c.type === 'PodScheduled')!;
       expect(cond.reason).toBe('Unschedulable');
       expect(cond.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
       const events = await waitFor(async () => {
         const list = (await h.client.list(EVENTS, ns, { fieldSelector: 'involvedObject.name=huge,reason=FailedScheduling' })).items;
         return list.length > 0 ? list : undefined;
-      }, { timeoutMs, what: 'FailedScheduling event' });
+      }, { timeoutMs, intervalMs, what: 'FailedScheduling event' });
       expect((events[0] as KObject & { message?: string }).message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
       await h.client.delete(PODS, ns, 'huge');
     }, timeoutMs * 2);
@@ -271,13 +320,15 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
     it('deletes a Deployment with its ReplicaSets and pods', async () => {
       const ns = 'default';
       await h.client.create(DEPLOYMENTS, ns, seedDeployment('doomed-web', 2));
-      await waitFor(() => rolledOut(h.client, ns, 'doomed-web', 2), { timeoutMs, what: 'doomed-web up' });
+      await waitFor(() => rolledOut(h.client, ns, 'doomed-web', 2), { timeoutMs, intervalMs, what: 'doomed-web up' }).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await describeState(h.client, ns, 'doomed-web')}`);
+      });
       await h.client.delete(DEPLOYMENTS, ns, 'doomed-web', { propagationPolicy: 'Background' });
       await waitFor(async () => {
         const rs = (await h.client.list(REPLICASETS, ns, { labelSelector: 'app=doomed-web' })).items;
         const pods = (await h.client.list(PODS, ns, { labelSelector: 'app=doomed-web' })).items;
         return rs.length === 0 && pods.length === 0;
-      }, { timeoutMs, what: 'dependents collected' });
+      }, { timeoutMs, intervalMs, what: 'dependents collected' });
     }, timeoutMs * 2);
 
     it('recreates the pods of a node that stops renewing its lease on the other nodes', async () => {
@@ -287,13 +338,13 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       const before = await waitFor(async () => {
         const running = await runningPods(h.client, ns, 'app=ha');
         return running.length === 3 && new Set(running.map((p) => p.spec?.nodeName)).size === 3 ? running : undefined;
-      }, { timeoutMs, what: 'ha spread' });
+      }, { timeoutMs, intervalMs, what: 'ha spread' });
       const victim = before[0]!.spec!.nodeName!;
       h.fake.stopNode(victim);
       const after = await waitFor(async () => {
         const running = await runningPods(h.client, ns, 'app=ha');
         return running.length === 3 && running.every((p) => p.spec?.nodeName !== victim) ? running : undefined;
-      }, { timeoutMs, what: `pods moved off ${victim}` });
+      }, { timeoutMs, intervalMs, what: `pods moved off ${victim}` });
       expect(after.map((p) => p.metadata.name)).not.toContain(before[0]!.metadata.name);
       const node = await h.client.get(resourceByName('nodes')!, undefined, victim);
       expect((node.spec as { taints?: { key: string }[] }).taints?.map((t) => t.key)).toContain('node.kubernetes.io/unreachable');
@@ -301,7 +352,7 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       await waitFor(async () => {
         const n = await h.client.get(resourceByName('nodes')!, undefined, victim);
         return !((n.spec as { taints?: { key: string }[] }).taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable');
-      }, { timeoutMs, what: `${victim} untainted` });
+      }, { timeoutMs, intervalMs, what: `${victim} untainted` });
     }, timeoutMs * 3);
   });
 }

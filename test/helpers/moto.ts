@@ -25,6 +25,8 @@ import { delimiter, join } from 'node:path';
 export interface Emulator {
   /** The endpoint the SDK is configured with (AWS_ENDPOINT_URL). */
   endpoint: string;
+  /** Requests seen per API operation (X-Amz-Target), when kumo started the emulator. */
+  calls: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -119,7 +121,7 @@ async function startMoto(binary: string): Promise<{ child: ChildProcess; port: n
 }
 
 /** A loopback proxy that forwards requests to `target` one at a time, in arrival order. */
-async function serialProxy(targetPort: number): Promise<{ port: number; close(): Promise<void> }> {
+async function serialProxy(targetPort: number, calls: Map<string, number>): Promise<{ port: number; close(): Promise<void> }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let queue: Promise<void> = Promise.resolve();
   const forward = (method: string, path: string, headers: http.IncomingHttpHeaders, body: Buffer, res: http.ServerResponse) =>
@@ -146,6 +148,8 @@ async function serialProxy(targetPort: number): Promise<{ port: number; close():
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      const op = String(req.headers['x-amz-target'] ?? req.method).split('.').pop()!;
+      calls.set(op, (calls.get(op) ?? 0) + 1);
       queue = queue.then(() => forward(req.method ?? 'GET', req.url ?? '/', req.headers, body, res));
     });
   });
@@ -170,7 +174,7 @@ export async function ensureEmulator(): Promise<Emulator | undefined> {
   const given = process.env.AWS_ENDPOINT_URL;
   if (given) {
     const restore = configureEnv({});
-    return { endpoint: given, stop: async () => restore() };
+    return { endpoint: given, calls: new Map(), stop: async () => restore() };
   }
   const binary = onPath('moto_server');
   if (!binary) {
@@ -183,11 +187,13 @@ export async function ensureEmulator(): Promise<Emulator | undefined> {
   // If the test process dies without stop(), moto must not outlive it.
   const reap = () => moto.child.kill('SIGKILL');
   process.once('exit', reap);
-  const proxy = await serialProxy(moto.port);
+  const calls = new Map<string, number>();
+  const proxy = await serialProxy(moto.port, calls);
   const endpoint = `http://127.0.0.1:${proxy.port}`;
   const restore = configureEnv({ AWS_ENDPOINT_URL: endpoint });
   return {
     endpoint,
+    calls,
     async stop() {
       restore();
       await proxy.close();

@@ -1,0 +1,30 @@
+/**
+ * The scheduler in the cloud: invoked by the table's DynamoDB Stream (pods
+ * and nodes changing) and by the resync schedule. Its cache is rebuilt at the
+ * start of each invocation, since other invocations bind pods too.
+ */
+import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { SCHEDULER_USER, inProcessClient } from '#lib/cloud/control-plane';
+import { controlPlaneFromEnv } from '#lib/cloud/config';
+import { schedulerReconciler } from '#lib/controllers/index';
+import type { Reconciler } from '#lib/controllers/runtime';
+import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controllers/stream-driver';
+
+let scheduler: Promise<Reconciler[]> | undefined;
+
+function start(): Promise<Reconciler[]> {
+  scheduler ??= inProcessClient(SCHEDULER_USER)
+    .then((client) => [schedulerReconciler(client, controlPlaneFromEnv())])
+    .catch((err: unknown) => {
+      scheduler = undefined;
+      throw err;
+    });
+  return scheduler;
+}
+
+export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | { keys: number; failed: number }> {
+  const rs = await start();
+  const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
+  if ('Records' in event) return handleStreamBatch(rs, event.Records as StreamRecord[], { ...(remainingMs ? { remainingMs } : {}) });
+  return handleResync(rs, { ...(remainingMs ? { remainingMs } : {}) });
+}

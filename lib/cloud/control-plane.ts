@@ -1,0 +1,21 @@
+/**
+ * What a controller or scheduler function runs on: the store from the
+ * environment, an in-process API server over it (so every write the
+ * controllers make is validated and admitted like a user's), and a client
+ * that calls it directly. Built once per Lambda container.
+ */
+import { ApiServer } from '../apiserver/server.js';
+import type { UserInfo } from '../apiserver/types.js';
+import { KubeClient } from '../client/client.js';
+import { InProcessTransport } from '../client/transport.js';
+import { admissionFromEnv } from './config.js';
+import { storeFromEnv } from './store-from-env.js';
+
+export const CONTROLLER_USER: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
+export const SCHEDULER_USER: UserInfo = { name: 'system:kube-scheduler', groups: ['system:masters', 'system:authenticated'] };
+
+export async function inProcessClient(user: UserInfo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<KubeClient> {
+  const store = await storeFromEnv(env);
+  const api = new ApiServer({ store, admission: admissionFromEnv(env) });
+  return new KubeClient(new InProcessTransport(api, user));
+}
