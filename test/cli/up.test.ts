@@ -11,6 +11,31 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { KUMO_BIN, ensureBuilt, run } from './harness.js';
 
+/** Starts `kumo up` with these arguments and resolves once it says it is ready. */
+async function startUp(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [KUMO_BIN, 'up', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kumo up did not get ready: ${out}`)), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (out.includes('kumo: ready.')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`kumo up exited: ${out}`)));
+  });
+  return {
+    output: () => out,
+    async stop(): Promise<number | null> {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
 describe('kumo up', () => {
   let dir: string;
   beforeAll(async () => {
@@ -48,4 +73,48 @@ describe('kumo up', () => {
     expect(await exited).toBe(0);
     expect(out).toMatch(/kumo: SIGTERM received, shutting down\nkumo: stopped\n$/);
   });
+
+  it('keeps everything written across a restart', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kumo-restart-'));
+    const env = { ...process.env, KUBECONFIG: join(home, 'kubeconfig'), HOME: home };
+    const args = ['--port', '0', '--data-dir', join(home, 'data'), '--runtime', 'fake', '--nodes', '2'];
+    try {
+      const first = await startUp(args, env);
+      let before: { uid: string; rv: number; pods: string[] };
+      try {
+        expect((await run(process.execPath, [KUMO_BIN, 'apply', '-f', 'examples/deployment.yaml'], { env })).stdout).toBe('deployment.apps/web-deploy created\n');
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const got = await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env });
+          if (got.code === 0 && (JSON.parse(got.stdout) as { status?: { readyReplicas?: number } }).status?.readyReplicas === 3) break;
+          if (Date.now() > deadline) throw new Error(`web-deploy not ready: ${got.stdout} ${got.stderr}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const d = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as { metadata: { uid: string; resourceVersion: string } };
+        const pods = (await run(process.execPath, [KUMO_BIN, 'get', 'pods', '-o', 'name'], { env })).stdout.trim().split('\n').sort();
+        before = { uid: d.metadata.uid, rv: Number(d.metadata.resourceVersion), pods };
+        expect(pods).toHaveLength(3);
+      } finally {
+        expect(await first.stop()).toBe(0);
+      }
+      const second = await startUp(args, env);
+      try {
+        const d = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as { metadata: { uid: string; resourceVersion: string } };
+        expect(d.metadata.uid).toBe(before.uid);
+        expect(Number(d.metadata.resourceVersion)).toBeGreaterThanOrEqual(before.rv);
+        const pods = (await run(process.execPath, [KUMO_BIN, 'get', 'pods', '-o', 'name'], { env })).stdout.trim().split('\n').sort();
+        expect(pods).toEqual(before.pods);
+        // New writes continue the revision sequence rather than reusing it.
+        const manifest = readFileSync('examples/deployment.yaml', 'utf8').replace('replicas: 3', 'replicas: 2');
+        expect((await run(process.execPath, [KUMO_BIN, 'apply', '-f', '-'], { env, stdin: manifest })).stdout).toBe('deployment.apps/web-deploy configured\n');
+        const after = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as { metadata: { resourceVersion: string }; spec: { replicas: number } };
+        expect(Number(after.metadata.resourceVersion)).toBeGreaterThan(before.rv);
+        expect(after.spec.replicas).toBe(2);
+      } finally {
+        expect(await second.stop()).toBe(0);
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
