@@ -224,12 +224,24 @@ export class ApiServer {
         ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
         ...(r.name !== undefined ? { name: r.name } : {}),
         ...(r.subresource !== undefined ? { subresource: r.subresource } : {}),
+        // A create names its object in the body, not the URL: the authorizer sees it (as NodeRestriction admission does).
+        ...(r.verb === 'create' && !r.subresource ? this.peekObject(req) : {}),
       });
       if (reason !== undefined) {
         throw StatusError.forbidden(user.name, verb, { group: r.resourceType.group, resource: r.subresource ? `${r.resourceType.resource}/${r.subresource}` : r.resourceType.resource }, r.name, r.resourceType.namespaced ? r.namespace : undefined, reason);
       }
     }
     return user;
+  }
+
+  /** The body of a create, for the authorizer; a body that does not parse is left to the create path to report. */
+  private peekObject(req: ApiRequest): { object?: KObject } {
+    try {
+      const value = req.object ?? this.decodeBody(req);
+      return isPlainObject(value) && isPlainObject(value.metadata) ? { object: value as unknown as KObject } : {};
+    } catch {
+      return {};
+    }
   }
 
   /** The request body as an object of the route's kind. */
