@@ -25,7 +25,7 @@ import { type Clock, systemClock } from '../util/clock.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { EnvSources } from './container-config.js';
 import { defaultNodeIP, hostResources, NodeManager } from './node.js';
-import { PodWorker, type WorkerHost } from './pod-worker.js';
+import { Gate, PodWorker, type WorkerHost } from './pod-worker.js';
 import type { ContainerInfo, ExecIO, LogOptions, Runtime } from './runtime.js';
 import { instancesOf } from './status.js';
 
@@ -60,6 +60,8 @@ export interface AgentOptions {
   relistMs?: number;
   /** Longest a pod worker sleeps with nothing to do. @default 60 s */
   resyncMs?: number;
+  /** How many pending pods are started at once. @default 8 */
+  podStartConcurrency?: number;
   /** Container restart back-off (CrashLoopBackOff). @default 10 s doubling to 5 min */
   restartBackoff?: BackoffOptions;
   /** Image pull back-off (ImagePullBackOff). @default 10 s doubling to 5 min */
@@ -128,6 +130,7 @@ export class Agent {
       envSources,
       allocatable: { cpuMilli: res.allocatableMilliCpu, memoryBytes: res.allocatableBytes },
       resyncMs: opts.resyncMs ?? 60_000,
+      startGate: new Gate(opts.podStartConcurrency ?? 8),
       closed: false,
       log: (line) => this.log(line),
       finished: (uid) => this.workers.delete(uid),

@@ -42,10 +42,35 @@ export interface WorkerHost {
   readonly allocatable: PodContext['nodeAllocatable'];
   /** Longest a worker sleeps without a reason to wake. */
   readonly resyncMs: number;
+  /** Bounds how many pending pods start at once, first come first served (see PodWorker.run). */
+  readonly startGate: Gate;
   closed: boolean;
   log(line: string): void;
   /** The worker is done: its pod is deleted and its containers are gone. */
   finished(uid: string): void;
+}
+
+/** A FIFO semaphore. */
+export class Gate {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(slots: number) {
+    this.free = slots;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
 }
 
 function rvNumber(pod: P): number {
@@ -141,11 +166,17 @@ export class PodWorker {
     while (!this.done && !this.host.closed) {
       this.pending = false;
       this.dueAt = undefined;
+      // Starting a pod is runtime-heavy (sandbox, containers); when many arrive at once, starting a few at a
+      // time in arrival order gets each one running sooner than starting all of them together.
+      const starting = !this.gone && !this.pod.metadata.deletionTimestamp && (this.pod.status?.phase ?? 'Pending') === 'Pending';
+      const release = starting ? await this.host.startGate.acquire() : undefined;
       try {
         await this.sync();
       } catch (err) {
         this.host.log(`kumo agent: pod ${this.name}: ${(err as Error).message}`);
         this.due(this.host.clock.now() + 2_000);
+      } finally {
+        release?.();
       }
       if (this.done || this.host.closed) break;
       if (this.pending) continue;

@@ -128,12 +128,35 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
     expect((await exec('env-pod', 'app', ['sh', '-c', 'echo $POD_NAME $TEAM $GREETING $NODE; pwd'])).out).toBe(`env-pod blue hello ${node}\n/tmp\n`);
     const limit = await exec('env-pod', 'app', ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes']);
     expect(limit.out.trim()).toBe(String(64 * 2 ** 20));
+    const quota = await exec('env-pod', 'app', ['sh', '-c', 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
+    // 500m is half of each 100 ms period (cgroup v2 prints "quota period", v1 the quota alone).
+    expect(['50000 100000', '50000']).toContain(quota.out.trim());
 
     await c.client.create(PODS, 'default', podObject('missing-config', { containers: [{ name: 'app', ...image, command: ['true'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] }] }));
     const bad = await waitPod(c.client, 'missing-config', (x) => containerStatus(x, 'app')?.state?.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError');
     expect(containerStatus(bad, 'app')?.state?.waiting?.message).toBe('configmap "nope" not found');
     await c.client.delete(PODS, 'default', 'env-pod');
     await c.client.delete(PODS, 'default', 'missing-config');
+  });
+
+  it('runs a hostNetwork pod on the node\'s network, its pod IP the node IP', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('host-net', {
+        hostNetwork: true,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'web', ...image, command: ['sh', '-c', `mkdir -p /www && echo host > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`], readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 } }],
+      }),
+    );
+    const p = await waitPod(c.client, 'host-net', ready, 'Ready');
+    expect(p.status?.podIP).toBe('127.0.0.1');
+    // The probe reached it on the host's loopback: the container shares the host's network.
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await res.text()).toBe('host\n');
+    await c.client.delete(PODS, 'default', 'host-net');
+    await waitGone(c.client, 'host-net');
   });
 
   it('stops a container that handles SIGTERM at once, and SIGKILLs one that ignores it when the grace period is over', async () => {

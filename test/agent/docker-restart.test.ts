@@ -21,7 +21,8 @@ import { main } from '#lib/cli/main';
 import { NODES } from '#lib/controllers/nodelifecycle';
 import { PODS } from '#lib/controllers/podset';
 import { LocalCluster } from '#lib/local/cluster';
-import { ensureBuilt, KUMO_BIN } from '../cli/harness.js';
+import { ensureBuilt, KUMO_BIN, run } from '../cli/harness.js';
+import { kubectlPath } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, ensureTestImage, killContainer, nodeContainers, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { containerStatus, type P, podObject, ready, waitPod } from './harness.js';
@@ -137,6 +138,11 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     expect(await main(['exec', '-i', 'steady', '--', 'cat'], stdin)).toBe(0);
     expect(stdin.stdout).toBe('piped through\n');
     expect(await kumo(['logs', 'steady', '-c', 'nope'])).toEqual({ code: 1, stdout: '', stderr: 'Error from server (BadRequest): container nope is not valid for pod steady\n' });
+    // The real kubectl, through the same path (its WebSocket v5 exec and chunked logs).
+    const kubectl = await kubectlPath();
+    expect(await run(kubectl, ['logs', 'steady'], { env })).toEqual({ code: 0, stdout: 'started\n', stderr: '' });
+    expect(await run(kubectl, ['exec', 'steady', '--', 'cat', '/etc/hostname'], { env })).toEqual({ code: 0, stdout: 'steady\n', stderr: '' });
+    expect(await run(kubectl, ['exec', '-i', 'steady', '--', 'sh', '-c', 'cat; exit 3'], { env, stdin: 'echoed\n' })).toEqual({ code: 3, stdout: 'echoed\n', stderr: 'command terminated with exit code 3\n' });
     await waitPod(cluster.client, 'counter', (p) => p.status?.phase === 'Succeeded', 'Succeeded');
     expect(await kumo(['exec', 'counter', '--', 'true'])).toMatchObject({ code: 1, stderr: 'error: cannot exec into a container in a completed pod; current phase is Succeeded\n' });
   });

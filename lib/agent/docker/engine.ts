@@ -25,6 +25,12 @@ export interface DockerRequest {
   contentType?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Use a connection of its own instead of the shared pool: for calls that
+   * may block for long (waits, followed logs, pulls). Pooled, enough of them
+   * would hold every socket while the calls they wait for queue behind them.
+   */
+  dedicated?: boolean;
 }
 
 /** The socket DOCKER_HOST names (unix:// only), else the default one. */
@@ -60,7 +66,7 @@ export class DockerEngine {
     }
     return new Promise((resolve, reject) => {
       const req = request(
-        { socketPath: this.socketPath, agent: this.agent, method, path: this.path(path, opts.query), headers, ...(opts.signal ? { signal: opts.signal } : {}) },
+        { socketPath: this.socketPath, agent: opts.dedicated ? false : this.agent, method, path: this.path(path, opts.query), headers, ...(opts.signal ? { signal: opts.signal } : {}) },
         resolve,
       );
       if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`docker ${method} ${path} timed out`)));
@@ -99,7 +105,7 @@ export class DockerEngine {
 
   /** A streamed call that must answer 2xx; the body is returned unread. */
   async stream(method: string, path: string, opts: DockerRequest = {}): Promise<IncomingMessage> {
-    const res = await this.send(method, path, opts);
+    const res = await this.send(method, path, { dedicated: true, ...opts });
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
       const text = await this.readText(res);

@@ -342,7 +342,7 @@ export class DockerRuntime implements Runtime {
       }
     };
     const exited = this.engine
-      .json('POST', `/containers/${id}/wait`, { query: { condition: 'not-running' }, timeoutMs: 0 })
+      .json('POST', `/containers/${id}/wait`, { query: { condition: 'not-running' }, timeoutMs: 0, dedicated: true })
       .then(() => true)
       .catch(() => true);
     if (isSandbox || graceMs <= 0) await signal('SIGKILL');
