@@ -2,9 +2,13 @@
  * The docker runtime, a pod's life: init containers and a native sidecar
  * sharing emptyDir volumes and localhost; the environment, command expansion
  * and resource limits as the container sees them; graceful termination
- * (SIGTERM honoured within the grace period, SIGKILL after it); crash loops
+ * (preStop, SIGTERM honoured within the grace period, SIGKILL after it);
+ * hostPath and hostNetwork; crash loops
  * with a growing back-off; run-to-completion pods and Jobs.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
@@ -186,6 +190,36 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
     // finishedAt has second precision: the kill came a grace period after the delete, give or take that second.
     expect(stubbornEnd - deleted).toBeGreaterThan((grace - 1) * 1000);
     expect((await eventsOf(c.client, 'stubborn')).some((e) => e === 'Killing: Stopping container app')).toBe(true);
+  });
+
+  it('runs the preStop hook before SIGTERM, writing through a hostPath volume', async () => {
+    const hostDir = mkdtempSync(join(tmpdir(), 'kumo-hostpath-'));
+    try {
+      await c.client.create(
+        PODS,
+        'default',
+        podObject('with-hook', {
+          terminationGracePeriodSeconds: 5,
+          volumes: [{ name: 'host', hostPath: { path: hostDir, type: 'Directory' } }],
+          containers: [
+            {
+              name: 'app',
+              ...image,
+              command: ['sh', '-c', 'trap "echo got-term >> /host/events; exit 0" TERM; echo started >> /host/events; while true; do sleep 0.1; done'],
+              volumeMounts: [{ name: 'host', mountPath: '/host' }],
+              lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo pre-stop >> /host/events'] } } },
+            },
+          ],
+        }),
+      );
+      await waitPod(c.client, 'with-hook', (x) => x.status?.phase === 'Running', 'Running');
+      await waitFor(() => existsSync(join(hostDir, 'events')), { what: 'the container to write through the hostPath volume' });
+      await c.client.delete(PODS, 'default', 'with-hook');
+      await waitGone(c.client, 'with-hook');
+      expect(readFileSync(join(hostDir, 'events'), 'utf8')).toBe('started\npre-stop\ngot-term\n');
+    } finally {
+      rmSync(hostDir, { recursive: true, force: true });
+    }
   });
 
   it('restarts a crashing container with a growing back-off (CrashLoopBackOff)', async () => {
