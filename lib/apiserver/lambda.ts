@@ -374,7 +374,9 @@ export interface LambdaRuntimeGlobal {
 
 /** The runtime's `awslambda` global, when running inside Lambda. */
 export function lambdaRuntime(): LambdaRuntimeGlobal | undefined {
-  return (globalThis as unknown as { awslambda?: LambdaRuntimeGlobal }).awslambda;
+  // The AWS SDK's invoke store sets an empty `awslambda` object wherever it is loaded: only the runtime's has these.
+  const g = (globalThis as unknown as { awslambda?: Partial<LambdaRuntimeGlobal> }).awslambda;
+  return typeof g?.streamifyResponse === 'function' && g.HttpResponseStream ? (g as LambdaRuntimeGlobal) : undefined;
 }
 
 /**
