@@ -110,7 +110,10 @@ export class Agent {
     });
     const client = opts.client;
     const envSources: EnvSources = {
-      configMap: async (ns, name) => (await client.find<KObject & { data?: Record<string, string> }>(CONFIGMAPS, ns, name))?.data ?? (undefined as never),
+      configMap: async (ns, name) => {
+        const cm = await client.find<KObject & { data?: Record<string, string> }>(CONFIGMAPS, ns, name);
+        return cm ? (cm.data ?? {}) : undefined;
+      },
       secret: async (ns, name) => {
         const s = await client.find<KObject & { data?: Record<string, string> }>(SECRETS, ns, name);
         if (!s) return undefined;

@@ -58,7 +58,7 @@ export class AgentConnector implements PodConnector {
     const local = this.opts.local?.get(nodeName);
     if (local) {
       const chunks = await local.openLogs(pod.metadata.namespace ?? 'default', pod.metadata.name!, container, logRequest(query), signal);
-      return { status: 200, headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' }, bytes: chunks };
+      return { status: 200, headers: { 'content-type': 'text/plain' }, bytes: chunks };
     }
     const base = await this.endpoint(nodeName);
     const q = new URLSearchParams(query);
@@ -91,7 +91,7 @@ export class AgentConnector implements PodConnector {
     }
     return {
       status: 200,
-      headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
+      headers: { 'content-type': 'text/plain' },
       bytes: (async function* () {
         try {
           for await (const c of res) yield c as Uint8Array;
