@@ -5,12 +5,16 @@
  * InvokeMode RESPONSE_STREAM. Both run the same ApiServer core as `kumo up`.
  *
  * Environment: KUMO_TABLE (the DynamoDB table), KUMO_WATCH_POLL_SECONDS (how
- * long a buffered watch is held open, default 10).
+ * long a buffered watch is held open, default 10), and the authentication,
+ * admission and agent settings of lib/cloud/api-from-env.ts (token auth is
+ * on whenever the store is DynamoDB).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { lambdaFrontDoor, lambdaRuntime, type RequestHandler } from '#lib/apiserver/lambda';
 import { ApiServer } from '#lib/apiserver/server';
+import { ensureTokenNamespace } from '#lib/auth/bootstrap';
+import { apiOptionsFromEnv } from '#lib/cloud/api-from-env';
 import { storeFromEnv } from '#lib/cloud/store-from-env';
 
 /**
@@ -30,9 +34,11 @@ let servers: Promise<Servers> | undefined;
 function start(): Promise<Servers> {
   servers ??= (async () => {
     const store = await storeFromEnv();
-    const streaming = new ApiServer({ store });
+    const { auth, ...opts } = await apiOptionsFromEnv(store);
+    const streaming = new ApiServer({ store, ...opts });
     await bootstrap(streaming.rest);
-    return { streaming, buffered: new ApiServer({ store, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS }) };
+    if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
+    return { streaming, buffered: new ApiServer({ store, ...opts, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS }) };
   })().catch((err: unknown) => {
     servers = undefined;
     throw err;

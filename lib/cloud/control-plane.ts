@@ -8,6 +8,7 @@ import { ApiServer } from '../apiserver/server.js';
 import type { UserInfo } from '../apiserver/types.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
+import type { Store } from '../store/types.js';
 import { admissionFromEnv } from './config.js';
 import { storeFromEnv } from './store-from-env.js';
 
@@ -15,7 +16,12 @@ export const CONTROLLER_USER: UserInfo = { name: 'system:kube-controller-manager
 export const SCHEDULER_USER: UserInfo = { name: 'system:kube-scheduler', groups: ['system:masters', 'system:authenticated'] };
 
 export async function inProcessClient(user: UserInfo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<KubeClient> {
+  return (await inProcessApi(user, env)).client;
+}
+
+/** The client and the store under it (the scheduled resync also compacts the store's change log). */
+export async function inProcessApi(user: UserInfo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ client: KubeClient; store: Store }> {
   const store = await storeFromEnv(env);
   const api = new ApiServer({ store, admission: admissionFromEnv(env) });
-  return new KubeClient(new InProcessTransport(api, user));
+  return { client: new KubeClient(new InProcessTransport(api, user)), store };
 }

@@ -1,0 +1,171 @@
+/**
+ * Bearer tokens: their format, how they are stored, and what they grant.
+ *
+ * A token is `<id>.<secret>`. The id names its record; the secret is only
+ * ever stored as its SHA-256 hash (the secret has 256 bits of entropy, so a
+ * fast hash is enough: there is nothing to brute-force). Records are
+ * Kubernetes Secrets of type `kumo.dev/token` named `kumo-token-<id>` in the
+ * `kumo-system` namespace (the shape of Kubernetes' bootstrap tokens, which
+ * are Secrets in kube-system), so they live in whatever store the API server
+ * runs on, with no table of their own, and only cluster admins can touch them
+ * (lib/auth/authorizer.ts).
+ *
+ * Two ids are reserved for tokens held outside the store (the deploy-time
+ * admin token and the node pool's bootstrap token, both in Secrets Manager):
+ * `admin` and `bootstrap`. Node tokens have the id `node-<node name>`, so a
+ * node has at most one: enrolling a node that already has a token fails with
+ * AlreadyExists instead of handing its identity to someone else.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { KObject } from '../api/object.js';
+
+export const TOKEN_NAMESPACE = 'kumo-system';
+export const TOKEN_SECRET_TYPE = 'kumo.dev/token';
+export const TOKEN_SECRET_PREFIX = 'kumo-token-';
+/** Label on token records: the role, for `kumo token list` and label selectors. */
+export const ROLE_LABEL = 'kumo.dev/token-role';
+
+export const ROLES = ['admin', 'view', 'node', 'node-bootstrap'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Ids of the tokens kept in Secrets Manager rather than the store. */
+export const RESERVED_IDS = { admin: 'admin', bootstrap: 'bootstrap' } as const;
+
+/** What a token lets its holder do. */
+export const GrantSchema = z
+  .object({
+    role: z.enum(ROLES),
+    /** admin and view: confined to this namespace. */
+    namespace: z.string().min(1).optional(),
+    /** node: the node it acts for. */
+    node: z.string().min(1).optional(),
+    /** RFC 3339; the token is refused from then on. */
+    expiresAt: z.string().optional(),
+    description: z.string().optional(),
+  })
+  .refine((g) => (g.role === 'node') === (g.node !== undefined), { message: 'a node token names its node, and only a node token does' })
+  .refine((g) => g.namespace === undefined || g.role === 'admin' || g.role === 'view', { message: 'only admin and view tokens take a namespace' })
+  .refine((g) => g.expiresAt === undefined || Number.isFinite(Date.parse(g.expiresAt)), { message: 'expiresAt must be an RFC 3339 time' });
+
+export type Grant = z.infer<typeof GrantSchema>;
+
+/** A token as the authenticator knows it: the hash of its secret and its grant. */
+export interface TokenRecord {
+  id: string;
+  /** SHA-256 of the secret, hex. */
+  hash: string;
+  grant: Grant;
+}
+
+export class TokenFormatError extends Error {
+  override name = 'TokenFormatError';
+}
+
+const ID = /^[a-z0-9]([-a-z0-9.]{0,200}[a-z0-9])?$/;
+const SECRET = /^[A-Za-z0-9_-]{32,128}$/;
+
+/** Splits `<id>.<secret>` at the last dot (node ids may contain dots; secrets never do). */
+export function parseToken(token: string): { id: string; secret: string } | undefined {
+  const cut = token.lastIndexOf('.');
+  if (cut <= 0) return undefined;
+  const id = token.slice(0, cut);
+  const secret = token.slice(cut + 1);
+  return ID.test(id) && SECRET.test(secret) ? { id, secret } : undefined;
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Compares a presented secret with a stored hash in constant time. */
+export function secretMatches(secret: string, hash: string): boolean {
+  const given = Buffer.from(hashSecret(secret), 'hex');
+  const stored = Buffer.from(hash, 'hex');
+  return given.length === stored.length && timingSafeEqual(given, stored);
+}
+
+/** A fresh random secret: 32 bytes, base64url (43 characters). */
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** A fresh random id for admin and view tokens: 8 characters of [a-z0-9]. */
+export function newTokenId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(8);
+  return [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+export function nodeTokenId(node: string): string {
+  return `node-${node}`;
+}
+
+export function tokenSecretName(id: string): string {
+  return `${TOKEN_SECRET_PREFIX}${id}`;
+}
+
+/** The Secret that records a token: only the hash of its secret, never the secret. */
+export function tokenSecret(id: string, hash: string, grant: Grant): KObject {
+  if (!ID.test(id)) throw new TokenFormatError(`invalid token id "${id}"`);
+  const parsed = GrantSchema.parse(grant);
+  const data: Record<string, string> = { tokenHash: hash, role: parsed.role };
+  if (parsed.namespace) data.namespace = parsed.namespace;
+  if (parsed.node) data.node = parsed.node;
+  if (parsed.expiresAt) data.expiresAt = parsed.expiresAt;
+  if (parsed.description) data.description = parsed.description;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: tokenSecretName(id), namespace: TOKEN_NAMESPACE, labels: { [ROLE_LABEL]: parsed.role } },
+    type: TOKEN_SECRET_TYPE,
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
+  };
+}
+
+/** Makes a new token for `grant`: the token to hand out once, and the Secret to store. */
+export function mintToken(grant: Grant, id: string = grant.role === 'node' ? nodeTokenId(grant.node!) : newTokenId()): { token: string; id: string; secret: KObject } {
+  const secret = newSecret();
+  return { token: `${id}.${secret}`, id, secret: tokenSecret(id, hashSecret(secret), grant) };
+}
+
+const RecordDataSchema = z.object({
+  tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+  role: z.string(),
+  namespace: z.string().optional(),
+  node: z.string().optional(),
+  expiresAt: z.string().optional(),
+  description: z.string().optional(),
+});
+
+/**
+ * The record a token Secret holds, or undefined when the Secret is not a
+ * well-formed token record (a malformed record authenticates nobody).
+ */
+export function recordOfSecret(obj: KObject): TokenRecord | undefined {
+  const name = obj.metadata.name ?? '';
+  if ((obj as { type?: unknown }).type !== TOKEN_SECRET_TYPE || !name.startsWith(TOKEN_SECRET_PREFIX)) return undefined;
+  const raw = (obj as { data?: Record<string, string> | null }).data ?? {};
+  const decoded = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  const data = RecordDataSchema.safeParse(decoded);
+  if (!data.success) return undefined;
+  const { tokenHash, ...rest } = data.data;
+  const grant = GrantSchema.safeParse(rest);
+  if (!grant.success) return undefined;
+  return { id: name.slice(TOKEN_SECRET_PREFIX.length), hash: tokenHash, grant: grant.data };
+}
+
+/** Whether the grant has run out at `now` (ms). */
+export function expired(grant: Grant, now: number): boolean {
+  return grant.expiresAt !== undefined && Date.parse(grant.expiresAt) <= now;
+}
+
+/**
+ * A token kept outside the store (Secrets Manager), given in plain text at
+ * start: only its hash is kept in memory.
+ */
+export function staticRecord(token: string, grant: Grant): TokenRecord {
+  const parsed = parseToken(token);
+  if (!parsed) throw new TokenFormatError('a static token must look like <id>.<secret> (secret: 32+ characters of [A-Za-z0-9_-])');
+  return { id: parsed.id, hash: hashSecret(parsed.secret), grant: GrantSchema.parse(grant) };
+}

@@ -1,0 +1,123 @@
+/**
+ * Token authentication and the authorizer on the API server in-process
+ * (SQLite store), plus what needs a clock: record caching and revocation.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrap } from '#lib/apiserver/bootstrap';
+import { ApiServer } from '#lib/apiserver/server';
+import { storeTokenLookup, TokenAuthenticator } from '#lib/auth/authenticator';
+import { KumoAuthorizer, podReferences, storeReader } from '#lib/auth/authorizer';
+import { ensureTokenNamespace } from '#lib/auth/bootstrap';
+import { mintToken, parseToken, recordOfSecret, staticRecord, TOKEN_NAMESPACE } from '#lib/auth/tokens';
+import { SqliteStore } from '#lib/store/sqlite';
+import { ManualClock } from '#lib/util/clock';
+import { type AuthTarget, authCases, type Wire } from './cases.js';
+
+const ADMIN_TOKEN = `admin.${'a'.repeat(48)}`;
+const BOOTSTRAP_TOKEN = `bootstrap.${'b'.repeat(48)}`;
+
+async function server(clock?: ManualClock): Promise<{ api: ApiServer; store: SqliteStore; authn: TokenAuthenticator }> {
+  const store = new SqliteStore({ path: ':memory:' });
+  const authn = new TokenAuthenticator({
+    staticTokens: [staticRecord(ADMIN_TOKEN, { role: 'admin' }), staticRecord(BOOTSTRAP_TOKEN, { role: 'node-bootstrap' })],
+    lookup: storeTokenLookup(store),
+    ...(clock ? { clock } : {}),
+  });
+  const api = new ApiServer({ store, authenticator: authn, authorizer: new KumoAuthorizer(storeReader(store)) });
+  await bootstrap(api.rest);
+  await ensureTokenNamespace(api.rest);
+  return { api, store, authn };
+}
+
+function sender(api: ApiServer): AuthTarget['send'] {
+  return async (method, path, opts = {}) => {
+    const [p, q] = path.split('?');
+    const headers: Record<string, string> = { 'user-agent': 'auth-test/1' };
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.header !== undefined) headers.authorization = opts.header;
+    let body: Uint8Array | undefined;
+    if (opts.body !== undefined) {
+      body = Buffer.from(JSON.stringify(opts.body));
+      headers['content-type'] = opts.contentType ?? 'application/json';
+    }
+    const res = await api.handle({ method, path: p!, query: new URLSearchParams(q ?? ''), headers, ...(body ? { body } : {}) });
+    return { status: res.status, body: 'body' in res ? (res.body as Wire) : undefined };
+  };
+}
+
+let shared: Awaited<ReturnType<typeof server>>;
+beforeAll(async () => {
+  shared = await server();
+});
+afterAll(async () => {
+  await shared.store.close();
+});
+
+authCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
+
+describe('token records', () => {
+  it('stores only the hash of the secret', () => {
+    const minted = mintToken({ role: 'view', namespace: 'team' });
+    const secretPart = parseToken(minted.token)!.secret;
+    expect(JSON.stringify(minted.secret)).not.toContain(secretPart);
+    expect(JSON.stringify(minted.secret)).not.toContain(Buffer.from(secretPart).toString('base64'));
+    expect(recordOfSecret(minted.secret)).toMatchObject({ id: minted.id, grant: { role: 'view', namespace: 'team' } });
+    expect(minted.secret.metadata).toMatchObject({ namespace: TOKEN_NAMESPACE, name: `kumo-token-${minted.id}` });
+  });
+
+  it('names node tokens after their node, so a node has one', () => {
+    expect(mintToken({ role: 'node', node: 'ip-10-0-1-5.ec2.internal' }).token).toMatch(/^node-ip-10-0-1-5\.ec2\.internal\.[A-Za-z0-9_-]{43}$/);
+    expect(parseToken(mintToken({ role: 'node', node: 'i-0abc.x' }).token)?.id).toBe('node-i-0abc.x');
+  });
+
+  it('refuses grants that make no sense', () => {
+    expect(() => mintToken({ role: 'node' })).toThrow();
+    expect(() => mintToken({ role: 'node', node: 'a', namespace: 'b' })).toThrow();
+    expect(() => mintToken({ role: 'admin', expiresAt: 'tomorrow' })).toThrow();
+  });
+
+  it('finds the secrets and config maps a pod refers to', () => {
+    const refs = podReferences({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: {
+        volumes: [{ name: 'a', secret: { secretName: 's1' } }, { name: 'b', configMap: { name: 'c1' } }, { name: 'c', projected: { sources: [{ secret: { name: 's2' } }, { configMap: { name: 'c2' } }] } }],
+        containers: [{ name: 'x', env: [{ name: 'E', valueFrom: { secretKeyRef: { name: 's3', key: 'k' } } }], envFrom: [{ configMapRef: { name: 'c3' } }] }],
+        initContainers: [{ name: 'i', envFrom: [{ secretRef: { name: 's4' } }] }],
+        imagePullSecrets: [{ name: 's5' }],
+      },
+    });
+    expect([...refs.secrets].sort()).toEqual(['s1', 's2', 's3', 's4', 's5']);
+    expect([...refs.configMaps].sort()).toEqual(['c1', 'c2', 'c3']);
+  });
+});
+
+describe('token lookups over time', () => {
+  it('stops accepting a revoked token once its cached record is older than the cache interval', async () => {
+    const clock = new ManualClock(Date.now());
+    const { api, store } = await server(clock);
+    const send = sender(api);
+    const minted = mintToken({ role: 'view' });
+    expect((await send('POST', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets`, { token: ADMIN_TOKEN, body: minted.secret })).status).toBe(201);
+    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(200);
+    expect((await send('DELETE', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets/${minted.secret.metadata.name}`, { token: ADMIN_TOKEN })).status).toBe(200);
+    // Within the cache interval a warm server still knows the record; after it, the token is gone.
+    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(200);
+    clock.advance(10_001);
+    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(401);
+    await store.close();
+  });
+
+  it('refuses a token from the moment it expires', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const { api, store } = await server(clock);
+    const send = sender(api);
+    const minted = mintToken({ role: 'view', expiresAt: '2026-01-01T01:00:00Z' });
+    await send('POST', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets`, { token: ADMIN_TOKEN, body: minted.secret });
+    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(200);
+    clock.advance(3_600_000);
+    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(401);
+    await store.close();
+  });
+});

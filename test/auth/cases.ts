@@ -1,0 +1,203 @@
+/**
+ * Who may do what, asserted through the API (status code and Status body):
+ * written once and run against the API server in-process (test/auth) and
+ * against the bundled Lambda artifact on the emulator (test/cloud). Each
+ * case sets up what it needs through the admin token, then acts with a
+ * narrower one.
+ */
+import { describe, expect, it } from 'vitest';
+import { mintToken, type Grant } from '#lib/auth/tokens';
+
+/** JSON off the wire; the assertions are the type check. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type Wire = any;
+
+export interface AuthTarget {
+  /** Sends one request; `token` undefined sends no Authorization header. */
+  send(method: string, path: string, opts?: { token?: string; body?: unknown; contentType?: string; header?: string }): Promise<{ status: number; body: Wire }>;
+  /** The deploy-time admin token (Secrets Manager in the cloud). */
+  adminToken: string;
+  /** The node pool's bootstrap token. */
+  bootstrapToken: string;
+}
+
+const PODS = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
+const LEASES = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
+const SECRETS = (ns: string) => `/api/v1/namespaces/${ns}/secrets`;
+const TOKENS = SECRETS('kumo-system');
+
+export function authCases(label: string, target: () => AuthTarget): void {
+  const t = () => target();
+  let seq = 0;
+  const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${seq++}`;
+
+  async function ok(method: string, path: string, token: string, body?: unknown, contentType?: string): Promise<Wire> {
+    const r = await t().send(method, path, { token, body, ...(contentType ? { contentType } : {}) });
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+
+  /** Stores a token record through the admin token; returns the bearer token. */
+  async function token(grant: Grant): Promise<string> {
+    const minted = mintToken(grant);
+    await ok('POST', TOKENS, t().adminToken, minted.secret);
+    return minted.token;
+  }
+
+  async function namespace(name: string): Promise<void> {
+    await ok('POST', '/api/v1/namespaces', t().adminToken, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+
+  async function boundPod(ns: string, name: string, node: string, spec: Record<string, unknown> = {}): Promise<void> {
+    await ok('POST', PODS(ns), t().adminToken, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...spec } });
+    await ok('POST', `${PODS(ns)}/${name}/binding`, t().adminToken, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: node } });
+  }
+
+  function expectUnauthorized(r: { status: number; body: Wire }): void {
+    expect(r.status).toBe(401);
+    expect(r.body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 });
+  }
+
+  function expectForbidden(r: { status: number; body: Wire }, why?: RegExp): void {
+    expect(r.status, JSON.stringify(r.body)).toBe(403);
+    expect(r.body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403 });
+    if (why) expect(r.body.message).toMatch(why);
+  }
+
+  function node(name: string): Wire {
+    return { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: {} };
+  }
+
+  function lease(name: string): Wire {
+    return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40 } };
+  }
+
+  describe(`authentication and authorization (${label})`, () => {
+    it('refuses a request without a token, with a malformed one, with a wrong secret and with an unknown id (401 Status)', async () => {
+      expectUnauthorized(await t().send('GET', PODS('default')));
+      expectUnauthorized(await t().send('GET', PODS('default'), { header: 'Basic YWRtaW46YWRtaW4=' }));
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: 'not-a-token' }));
+      const [id] = t().adminToken.split('.');
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: `${id}.${'x'.repeat(43)}` }));
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: `nosuchid0.${'y'.repeat(43)}` }));
+      expect((await t().send('GET', PODS('default'), { token: t().adminToken })).status).toBe(200);
+    });
+
+    it('refuses an expired token and accepts one that has not expired', async () => {
+      const past = await token({ role: 'admin', expiresAt: '2020-01-01T00:00:00Z' });
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: past }));
+      const future = await token({ role: 'admin', expiresAt: '2999-01-01T00:00:00Z' });
+      expect((await t().send('GET', PODS('default'), { token: future })).status).toBe(200);
+    });
+
+    it('lets a view token read but not write, and not read secrets', async () => {
+      const view = await token({ role: 'view' });
+      expect((await t().send('GET', PODS('default'), { token: view })).status).toBe(200);
+      expect((await t().send('GET', '/api/v1/nodes', { token: view })).status).toBe(200);
+      const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: unique('cm') }, data: { a: 'b' } };
+      const write = await t().send('POST', '/api/v1/namespaces/default/configmaps', { token: view, body: cm });
+      expectForbidden(write, /viewers may only get, list and watch/);
+      expect(write.body.details).toMatchObject({ kind: 'configmaps' });
+      expectForbidden(await t().send('GET', SECRETS('default'), { token: view }), /secrets/);
+      // Nothing was written.
+      expect((await t().send('GET', `/api/v1/namespaces/default/configmaps/${cm.metadata.name}`, { token: t().adminToken })).status).toBe(404);
+    });
+
+    it('confines a namespaced token to its namespace', async () => {
+      const ns = unique('team');
+      await namespace(ns);
+      const admin = await token({ role: 'admin', namespace: ns });
+      const view = await token({ role: 'view', namespace: ns });
+      const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: {} });
+      expect((await t().send('POST', `/api/v1/namespaces/${ns}/configmaps`, { token: admin, body: cm('mine') })).status).toBe(201);
+      expect((await t().send('GET', `/api/v1/namespaces/${ns}/configmaps/mine`, { token: view })).status).toBe(200);
+      expect((await t().send('GET', `/api/v1/namespaces/${ns}`, { token: view })).status).toBe(200);
+      expectForbidden(await t().send('POST', '/api/v1/namespaces/default/configmaps', { token: admin, body: cm(unique('theirs')) }), /confined to namespace/);
+      expectForbidden(await t().send('GET', PODS('default'), { token: view }), /confined to namespace/);
+      expectForbidden(await t().send('GET', '/api/v1/pods', { token: admin }), /confined to namespace/);
+      expectForbidden(await t().send('GET', '/api/v1/nodes', { token: admin }), /confined to namespace/);
+      expectForbidden(await t().send('DELETE', `/api/v1/namespaces/${ns}`, { token: admin }), /confined to namespace/);
+    });
+
+    it('keeps the token records to cluster admins, even from an admin of their namespace', async () => {
+      const kumoSystemAdmin = await token({ role: 'admin', namespace: 'kumo-system' });
+      const forged = mintToken({ role: 'admin' });
+      expectForbidden(await t().send('POST', TOKENS, { token: kumoSystemAdmin, body: forged.secret }), /only cluster admins/);
+      expectForbidden(await t().send('GET', TOKENS, { token: kumoSystemAdmin }), /only cluster admins/);
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: forged.token }));
+    });
+
+    it('lets a node token change only its own Node, Lease and the pods bound to it', async () => {
+      const a = unique('node-a');
+      const b = unique('node-b');
+      const tokenA = await token({ role: 'node', node: a });
+      const tokenB = await token({ role: 'node', node: b });
+      // Registering: itself yes, another node no.
+      expect((await t().send('POST', '/api/v1/nodes', { token: tokenA, body: node(a) })).status).toBe(201);
+      expect((await t().send('POST', '/api/v1/nodes', { token: tokenB, body: node(b) })).status).toBe(201);
+      expectForbidden(await t().send('POST', '/api/v1/nodes', { token: tokenA, body: node(unique('impostor')) }), /may only register itself/);
+      // Node objects: its own status yes; another's status, labels or the Node itself no.
+      const status = { status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+      const merge = 'application/merge-patch+json';
+      expect((await t().send('PATCH', `/api/v1/nodes/${a}/status`, { token: tokenA, body: status, contentType: merge })).status).toBe(200);
+      expectForbidden(await t().send('PATCH', `/api/v1/nodes/${b}/status`, { token: tokenA, body: status, contentType: merge }), /its own Node/);
+      expectForbidden(await t().send('PATCH', `/api/v1/nodes/${b}`, { token: tokenA, body: { metadata: { labels: { x: 'y' } } }, contentType: merge }), /its own Node/);
+      expectForbidden(await t().send('DELETE', `/api/v1/nodes/${b}`, { token: tokenA }), /its own Node/);
+      // Leases: its own yes, another's no (create, renew, delete).
+      expect((await t().send('POST', LEASES, { token: tokenA, body: lease(a) })).status).toBe(201);
+      expect((await t().send('POST', LEASES, { token: tokenB, body: lease(b) })).status).toBe(201);
+      expectForbidden(await t().send('POST', LEASES, { token: tokenA, body: lease(unique('other')) }), /own lease/);
+      const renew = { spec: { renewTime: '2026-01-01T00:00:00.000000Z' } };
+      expect((await t().send('PATCH', `${LEASES}/${a}`, { token: tokenA, body: renew, contentType: merge })).status).toBe(200);
+      expectForbidden(await t().send('PATCH', `${LEASES}/${b}`, { token: tokenA, body: renew, contentType: merge }), /own lease/);
+      expectForbidden(await t().send('DELETE', `${LEASES}/${b}`, { token: tokenA }), /own lease/);
+      // Pods: status and deletion of its own pods; nothing of another node's.
+      await boundPod('default', `${a}-pod`, a);
+      await boundPod('default', `${b}-pod`, b);
+      const running = { status: { phase: 'Running' } };
+      expect((await t().send('PATCH', `${PODS('default')}/${a}-pod/status`, { token: tokenA, body: running, contentType: merge })).status).toBe(200);
+      expectForbidden(await t().send('PATCH', `${PODS('default')}/${b}-pod/status`, { token: tokenA, body: running, contentType: merge }), /pods bound to it/);
+      expectForbidden(await t().send('DELETE', `${PODS('default')}/${b}-pod`, { token: tokenA }), /pods bound to it/);
+      expectForbidden(await t().send('PATCH', `${PODS('default')}/${a}-pod`, { token: tokenA, body: { metadata: { labels: { x: 'y' } } }, contentType: merge }), /status of pods/);
+      expectForbidden(await t().send('POST', PODS('default'), { token: tokenA, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: unique('p') }, spec: { containers: [{ name: 'c', image: 'x' }] } } }));
+      // Another node's pod is untouched; its own is deleted.
+      const theirs = await ok('GET', `${PODS('default')}/${b}-pod`, t().adminToken);
+      expect(theirs.status?.phase).not.toBe('Running');
+      expect(theirs.metadata.deletionTimestamp).toBeUndefined();
+      expect((await t().send('DELETE', `${PODS('default')}/${a}-pod`, { token: tokenA })).status).toBe(200);
+      // Reading pods and nodes (an agent's informers) is allowed.
+      expect((await t().send('GET', `${PODS('default')}?fieldSelector=spec.nodeName%3D${a}`, { token: tokenA })).status).toBe(200);
+      expect((await t().send('GET', `/api/v1/nodes/${b}`, { token: tokenA })).status).toBe(200);
+    });
+
+    it('lets a node get only the secrets its own pods refer to', async () => {
+      const a = unique('node-s');
+      const tokenA = await token({ role: 'node', node: a });
+      const secret = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { k: 'dg==' } });
+      await ok('POST', SECRETS('default'), t().adminToken, secret(`${a}-used`));
+      await ok('POST', SECRETS('default'), t().adminToken, secret(`${a}-unused`));
+      await boundPod('default', `${a}-pod`, a, { volumes: [{ name: 'v', secret: { secretName: `${a}-used` } }] });
+      expect((await t().send('GET', `${SECRETS('default')}/${a}-used`, { token: tokenA })).status).toBe(200);
+      expectForbidden(await t().send('GET', `${SECRETS('default')}/${a}-unused`, { token: tokenA }), /refers to secret/);
+      expectForbidden(await t().send('GET', SECRETS('default'), { token: tokenA }));
+    });
+
+    it('lets the bootstrap token enroll a new node once, and do nothing else', async () => {
+      const name = unique('fresh');
+      const first = mintToken({ role: 'node', node: name });
+      expect((await t().send('POST', TOKENS, { token: t().bootstrapToken, body: first.secret })).status).toBe(201);
+      expect((await t().send('POST', '/api/v1/nodes', { token: first.token, body: node(name) })).status).toBe(201);
+      // A second enrollment of the same node cannot take its identity.
+      const second = mintToken({ role: 'node', node: name });
+      const again = await t().send('POST', TOKENS, { token: t().bootstrapToken, body: second.secret });
+      expect(again.status).toBe(409);
+      expect(again.body.reason).toBe('AlreadyExists');
+      expectUnauthorized(await t().send('GET', '/api/v1/nodes', { token: second.token }));
+      // No other kind of token, no other request.
+      expectForbidden(await t().send('POST', TOKENS, { token: t().bootstrapToken, body: mintToken({ role: 'admin' }).secret }), /new node/);
+      expectForbidden(await t().send('POST', TOKENS, { token: t().bootstrapToken, body: mintToken({ role: 'node', node: 'x' }, 'sneaky').secret }), /new node/);
+      expectForbidden(await t().send('GET', TOKENS, { token: t().bootstrapToken }));
+      expectForbidden(await t().send('GET', PODS('default'), { token: t().bootstrapToken }), /enroll a node/);
+    });
+  });
+}
