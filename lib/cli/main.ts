@@ -18,6 +18,8 @@ import { upCommand } from './commands/up.js';
 import { agentCommand } from './commands/agent.js';
 import { execCommand } from './commands/exec.js';
 import { logsCommand } from './commands/logs.js';
+import { rolloutCommand } from './commands/rollout.js';
+import { scaleCommand } from './commands/scale.js';
 import { ExitCodeError, formatError } from './errors.js';
 import { type CliIO, processIO } from './io.js';
 import { Cli } from './session.js';
@@ -25,7 +27,7 @@ import { Cli } from './session.js';
 export { CliError } from './errors.js';
 
 /** The verbs, in the order `kumo --help` lists them. */
-const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand];
+const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand, scaleCommand, rolloutCommand];
 
 export function buildProgram(cli: Cli): Command {
   const program = new Command('kumo')

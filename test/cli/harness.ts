@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { main } from '#lib/cli/main';
 import { memoryIO } from '#lib/cli/io';
-import type { LocalCluster } from '#lib/local/cluster';
+import type { LocalCluster, LocalClusterOptions } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { kubectlPath } from '../helpers/kubectl.js';
 
@@ -104,10 +104,11 @@ export interface CliCluster {
 
 /**
  * Starts a cluster for CLI tests. Controllers are off unless asked for, so
- * what the CLI prints depends only on what the test wrote.
+ * what the CLI prints depends only on what the test wrote; `fakeNodes` adds
+ * simulated nodes that run the pods.
  */
-export async function startCliCluster(opts: { controllers?: boolean } = {}): Promise<CliCluster> {
-  const cluster = await startCluster({ controllers: opts.controllers ?? false });
+export async function startCliCluster(opts: { controllers?: boolean; fakeNodes?: LocalClusterOptions['fakeNodes'] } = {}): Promise<CliCluster> {
+  const cluster = await startCluster({ controllers: opts.controllers ?? false, ...(opts.fakeNodes ? { fakeNodes: opts.fakeNodes } : {}) });
   const dir = mkdtempSync(join(tmpdir(), 'kumo-cli-'));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
