@@ -33,6 +33,7 @@ type P = Pod & KObject;
 
 const CONFIGMAPS = resourceByName('configmaps')!;
 const SECRETS = resourceByName('secrets')!;
+const NAMESPACES = resourceByName('namespaces')!;
 
 export interface AgentOptions {
   client: KubeClient;
@@ -151,9 +152,11 @@ export class Agent {
 
   /** Registers the node and starts syncing pods. Retries while the API server cannot be reached. */
   async start(): Promise<void> {
-    await this.runtime.init();
     for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
       try {
+        // The cluster's identity, as Kubernetes tools take it: the kube-system namespace's uid.
+        const clusterId = (await this.opts.client.find(NAMESPACES, undefined, 'kube-system'))?.metadata.uid ?? '';
+        await this.runtime.init(clusterId);
         await this.node.register();
         await this.node.renewLease();
         break;

@@ -84,13 +84,14 @@ export class ProcessRuntime implements Runtime {
   readonly name = 'process' as const;
   private readonly containers = new Map<string, ProcState>();
   private readonly children = new Map<string, ChildProcess>();
-  private readonly dir: string;
+  private dir: string;
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.dir = join(opts.rootDir, 'process', opts.nodeName);
   }
 
-  async init(): Promise<void> {
+  async init(clusterId: string): Promise<void> {
+    this.dir = join(this.opts.rootDir, 'process', clusterId ? `${this.opts.nodeName}-${clusterId.slice(0, 8)}` : this.opts.nodeName);
     mkdirSync(join(this.dir, 'containers'), { recursive: true });
     for (const id of readdirSync(join(this.dir, 'containers'))) {
       const file = join(this.dir, 'containers', id, 'state.json');

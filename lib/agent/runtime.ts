@@ -19,6 +19,8 @@ export const LABELS = {
   containerName: 'io.kubernetes.container.name',
   restartCount: 'kumo.io/restart-count',
   node: 'kumo.io/node',
+  /** The cluster (its kube-system namespace's uid): agents of other clusters on the same host leave these alone. */
+  cluster: 'kumo.io/cluster',
   kind: 'kumo.io/container-kind',
   /** The pod's termination grace period, for stopping orphans whose pod object is gone. */
   grace: 'kumo.io/termination-grace-seconds',
@@ -163,8 +165,12 @@ export class ContainerStartError extends Error {
 
 export interface Runtime {
   readonly name: 'docker' | 'process';
-  /** Prepares the runtime (e.g. builds the sandbox image). */
-  init(): Promise<void>;
+  /**
+   * Prepares the runtime (e.g. builds the sandbox image). `clusterId` scopes
+   * everything it lists and creates, so two clusters' agents with the same
+   * node name on one host never see each other's containers as orphans.
+   */
+  init(clusterId: string): Promise<void>;
   /** `docker://20.10.24` style, for nodeInfo.containerRuntimeVersion. */
   version(): Promise<string>;
   /** Makes the image present per the pull policy; throws ImagePullError. Returns whether it pulled. */

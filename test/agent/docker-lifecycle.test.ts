@@ -243,6 +243,24 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
     await c.client.delete(PODS, 'default', 'crasher');
   });
 
+  it('leaves alone the containers of another cluster whose agent has the same node name', async () => {
+    await c.client.create(PODS, 'default', podObject('mine', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sleep', '100000'] }] }));
+    const mine = containerStatus(await waitPod(c.client, 'mine', (x) => x.status?.phase === 'Running', 'Running'), 'app')!;
+    const other = await agentCluster({ runtime: 'docker', nodeNames: [node] });
+    try {
+      await other.client.create(PODS, 'default', podObject('theirs', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sleep', '100000'] }] }));
+      await waitPod(other.client, 'theirs', (x) => x.status?.phase === 'Running', 'Running in the other cluster');
+      await waitPod(c.client, 'mine', (x) => x.status?.phase === 'Running', 'Running');
+      const after = containerStatus(await c.client.get<P>(PODS, 'default', 'mine'), 'app')!;
+      expect(after).toMatchObject({ containerID: mine.containerID, restartCount: 0, state: { running: {} } });
+      await other.client.delete(PODS, 'default', 'theirs');
+      await waitGone(other.client, 'theirs');
+    } finally {
+      await other.dispose();
+    }
+    await c.client.delete(PODS, 'default', 'mine');
+  });
+
   it('runs pods to completion: Succeeded on exit 0, Failed on an error with restartPolicy Never, and a Job completes', async () => {
     await c.client.create(PODS, 'default', podObject('once-ok', { restartPolicy: 'Never', containers: [{ name: 'app', ...image, command: ['sh', '-c', 'echo done'] }] }));
     await c.client.create(PODS, 'default', podObject('once-bad', { restartPolicy: 'Never', containers: [{ name: 'app', ...image, command: ['sh', '-c', 'exit 2'] }] }));

@@ -70,13 +70,15 @@ export class DockerRuntime implements Runtime {
   /** Inspections of exited containers never change, nor the start of a running one: cached by id and state. */
   private readonly inspectCache = new Map<string, { state: string; info: DockerInspect }>();
   private readonly sandboxImage: string;
+  private clusterId = '';
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.engine = opts.engine ?? new DockerEngine();
     this.sandboxImage = opts.sandboxImage ?? PAUSE_IMAGE;
   }
 
-  async init(): Promise<void> {
+  async init(clusterId: string): Promise<void> {
+    this.clusterId = clusterId;
     if (!(await this.engine.ping())) throw new Error(`the Docker engine at ${this.engine.socketPath} does not answer`);
     if (this.sandboxImage === PAUSE_IMAGE && !(await this.hasImage(PAUSE_IMAGE))) {
       const [repo, tag] = PAUSE_IMAGE.split(':');
@@ -138,6 +140,7 @@ export class DockerRuntime implements Runtime {
       [LABELS.containerName]: name,
       [LABELS.restartCount]: String(restartCount),
       [LABELS.node]: this.opts.nodeName,
+      [LABELS.cluster]: this.clusterId,
       [LABELS.kind]: kind,
       [LABELS.grace]: String(graceSeconds),
     };
@@ -195,7 +198,7 @@ export class DockerRuntime implements Runtime {
         Name: name,
         Driver: 'local',
         DriverOpts: m.source.medium === 'Memory' ? { type: 'tmpfs', device: 'tmpfs', o: 'mode=1777' } : {},
-        Labels: { [LABELS.podUid]: podUid, [LABELS.node]: this.opts.nodeName },
+        Labels: { [LABELS.podUid]: podUid, [LABELS.node]: this.opts.nodeName, [LABELS.cluster]: this.clusterId },
       },
     });
     return name;
@@ -313,7 +316,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async list(podUid?: string): Promise<ContainerInfo[]> {
-    const labels = [`${LABELS.node}=${this.opts.nodeName}`];
+    const labels = [`${LABELS.node}=${this.opts.nodeName}`, `${LABELS.cluster}=${this.clusterId}`];
     if (podUid) labels.push(`${LABELS.podUid}=${podUid}`);
     const entries = await this.engine.json<DockerListEntry[]>('GET', '/containers/json', { query: { all: true, filters: JSON.stringify({ label: labels }) } });
     const out: ContainerInfo[] = [];
@@ -368,7 +371,7 @@ export class DockerRuntime implements Runtime {
 
   async removePodResources(podUid: string): Promise<void> {
     const res = await this.engine.json<{ Volumes: { Name: string }[] | null }>('GET', '/volumes', {
-      query: { filters: JSON.stringify({ label: [`${LABELS.podUid}=${podUid}`, `${LABELS.node}=${this.opts.nodeName}`] }) },
+      query: { filters: JSON.stringify({ label: [`${LABELS.podUid}=${podUid}`, `${LABELS.node}=${this.opts.nodeName}`, `${LABELS.cluster}=${this.clusterId}`] }) },
     });
     for (const v of res.Volumes ?? []) {
       await this.engine.json('DELETE', `/volumes/${encodeURIComponent(v.Name)}`, { query: { force: true } }).catch(() => undefined);
