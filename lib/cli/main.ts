@@ -18,6 +18,8 @@ import { upCommand } from './commands/up.js';
 import { agentCommand } from './commands/agent.js';
 import { execCommand } from './commands/exec.js';
 import { logsCommand } from './commands/logs.js';
+import { tokenCommand } from './commands/token.js';
+import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { rolloutCommand } from './commands/rollout.js';
 import { scaleCommand } from './commands/scale.js';
 import { ExitCodeError, formatError } from './errors.js';
@@ -27,7 +29,7 @@ import { Cli } from './session.js';
 export { CliError } from './errors.js';
 
 /** The verbs, in the order `kumo --help` lists them. */
-const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand, scaleCommand, rolloutCommand];
+const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand, scaleCommand, rolloutCommand, tokenCommand, kubeconfigCommand];
 
 export function buildProgram(cli: Cli): Command {
   const program = new Command('kumo')

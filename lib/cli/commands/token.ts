@@ -1,0 +1,186 @@
+/**
+ * `kumo token`: bearer tokens for a cluster that requires them (the cloud).
+ *
+ * - `create --role admin|view|node [--namespace NS] [--node NAME] [--ttl 24h]`
+ *   makes a token here, stores only its hash through the API (a Secret in
+ *   kumo-system; needs a cluster admin's credentials) and prints the token
+ *   once: it cannot be read back.
+ * - `list` and `revoke ID...` show and delete token records.
+ * - `enroll` is what a new node runs with the node pool's bootstrap token:
+ *   it creates the node's own token and keeps it in a file, reusing the file
+ *   on later starts (lib/auth/tokens.ts explains why a node enrolls once).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Command } from 'commander';
+import type { KObject } from '../../api/object.js';
+import { resourceByName } from '../../api/registry.js';
+import { StatusError } from '../../apiserver/errors.js';
+import { type Grant, mintToken, nodeTokenId, recordOfSecret, ROLE_LABEL, ROLES, TOKEN_NAMESPACE, TOKEN_SECRET_PREFIX, tokenSecretName } from '../../auth/tokens.js';
+import { KubeClient } from '../../client/client.js';
+import { HttpTransport } from '../../client/transport.js';
+import { rfc3339 } from '../../util/clock.js';
+import { CliError } from '../errors.js';
+import type { Cli } from '../session.js';
+
+const SECRETS = resourceByName('secrets')!;
+const NODES = resourceByName('nodes')!;
+
+/** `90s`, `30m`, `24h`, `7d` → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!m || Number(m[1]) <= 0) throw new CliError(`invalid duration "${text}": use a number with s, m, h or d (e.g. 24h)`);
+  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+interface CreateFlags {
+  role: string;
+  namespace?: string;
+  node?: string;
+  ttl?: string;
+  description?: string;
+}
+
+function grantOf(f: CreateFlags, now: number): Grant {
+  if (!(ROLES as readonly string[]).includes(f.role) || f.role === 'node-bootstrap') throw new CliError(`invalid --role "${f.role}": admin, view or node`);
+  const role = f.role as Grant['role'];
+  if (role === 'node' && !f.node) throw new CliError('a node token needs --node NAME');
+  if (role !== 'node' && f.node) throw new CliError('--node is only for --role node');
+  if (role === 'node' && f.namespace) throw new CliError('a node token takes no --namespace');
+  if (f.namespace === TOKEN_NAMESPACE) throw new CliError(`a token confined to ${TOKEN_NAMESPACE} can do nothing there: only cluster admins may`);
+  return {
+    role,
+    ...(f.namespace ? { namespace: f.namespace } : {}),
+    ...(f.node ? { node: f.node } : {}),
+    ...(f.ttl ? { expiresAt: rfc3339(now + parseDuration(f.ttl)) } : {}),
+    ...(f.description ? { description: f.description } : {}),
+  };
+}
+
+function writeTokenFile(path: string, token: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+interface EnrollFlags {
+  server: string;
+  bootstrapToken?: string;
+  nodeName: string;
+  tokenFile: string;
+  insecureSkipTlsVerify?: boolean;
+}
+
+/**
+ * Makes sure `tokenFile` holds a working token for the node: an existing file
+ * is checked against the API, a missing one is filled by enrolling with the
+ * bootstrap token. Returns what it did.
+ */
+export async function enrollNode(f: EnrollFlags, bootstrapToken: string | undefined): Promise<'existing' | 'enrolled'> {
+  const transport = (token: string) =>
+    new KubeClient(new HttpTransport({ server: f.server, token, userAgent: 'kumo-enroll/0.1.0', ...(f.insecureSkipTlsVerify ? { insecureSkipTLSVerify: true } : {}) }));
+  if (existsSync(f.tokenFile)) {
+    const token = readFileSync(f.tokenFile, 'utf8').trim();
+    try {
+      await transport(token).find(NODES, undefined, f.nodeName);
+      return 'existing';
+    } catch (err) {
+      if (err instanceof StatusError && err.code === 401) {
+        throw new CliError(`the token in ${f.tokenFile} is no longer accepted (revoked?): remove the file and revoke ${nodeTokenId(f.nodeName)} to enroll node ${f.nodeName} again`);
+      }
+      throw err;
+    }
+  }
+  if (!bootstrapToken) throw new CliError(`no token in ${f.tokenFile} and no bootstrap token (--bootstrap-token or KUMO_BOOTSTRAP_TOKEN) to enroll with`);
+  const minted = mintToken({ role: 'node', node: f.nodeName, description: `enrolled ${rfc3339(Date.now())}` });
+  try {
+    await transport(bootstrapToken).create(SECRETS, TOKEN_NAMESPACE, minted.secret);
+  } catch (err) {
+    if (err instanceof StatusError && err.reason === 'AlreadyExists') {
+      throw new CliError(`node ${f.nodeName} is already enrolled and its token is not in ${f.tokenFile}: an admin can run \`kumo token revoke ${minted.id}\` to let it enroll again`);
+    }
+    throw err;
+  }
+  writeTokenFile(f.tokenFile, minted.token);
+  return 'enrolled';
+}
+
+export function tokenCommand(cli: Cli): Command {
+  const token = new Command('token').description('manage bearer tokens (clusters that require them: the cloud)');
+
+  token
+    .command('create')
+    .description('create a token and print it (only its hash is stored: keep it, it cannot be shown again)')
+    .requiredOption('--role <role>', 'admin, view or node')
+    .option('--namespace <ns>', 'confine an admin or view token to one namespace')
+    .option('--node <name>', 'the node a node token acts for')
+    .option('--ttl <duration>', 'expire after this long (e.g. 12h, 30d)')
+    .option('--description <text>', 'what the token is for')
+    .action(async function (this: Command) {
+      const f = this.opts<CreateFlags>();
+      const grant = grantOf(f, Date.now());
+      const minted = mintToken(grant);
+      const client = cli.session(this).client();
+      try {
+        await client.create(SECRETS, TOKEN_NAMESPACE, minted.secret);
+      } catch (err) {
+        if (err instanceof StatusError && err.reason === 'AlreadyExists' && grant.role === 'node') {
+          throw new CliError(`node ${grant.node} already has a token: revoke ${minted.id} first`);
+        }
+        throw err;
+      }
+      cli.io.err(`token ${minted.id} created (role ${grant.role}${grant.namespace ? `, namespace ${grant.namespace}` : ''}${grant.node ? `, node ${grant.node}` : ''}${grant.expiresAt ? `, expires ${grant.expiresAt}` : ''})\n`);
+      cli.io.out(`${minted.token}\n`);
+    });
+
+  token
+    .command('list')
+    .description('list token records (never the tokens themselves)')
+    .action(async function (this: Command) {
+      const client = cli.session(this).client();
+      const list = await client.listAll(SECRETS, TOKEN_NAMESPACE, { labelSelector: ROLE_LABEL });
+      const rows = [['ID', 'ROLE', 'NAMESPACE', 'NODE', 'EXPIRES', 'DESCRIPTION']];
+      for (const item of list.items as KObject[]) {
+        const r = recordOfSecret(item);
+        if (!r) continue;
+        rows.push([r.id, r.grant.role, r.grant.namespace ?? '<all>', r.grant.node ?? '', r.grant.expiresAt ?? '<never>', r.grant.description ?? '']);
+      }
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+      for (const row of rows) cli.io.out(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()}\n`);
+    });
+
+  token
+    .command('revoke')
+    .description('delete token records; a warm API server forgets a revoked token within 10 s')
+    .argument('<id...>', 'token ids (the part before the dot)')
+    .action(async function (this: Command, ids: string[]) {
+      const client = cli.session(this).client();
+      for (const id of ids) {
+        if (id.startsWith(TOKEN_SECRET_PREFIX)) throw new CliError(`give the token id, not the Secret name: ${id.slice(TOKEN_SECRET_PREFIX.length)}`);
+        try {
+          await client.delete(SECRETS, TOKEN_NAMESPACE, tokenSecretName(id));
+        } catch (err) {
+          if (err instanceof StatusError && err.code === 404) throw new CliError(`token ${id} not found`);
+          throw err;
+        }
+        cli.io.out(`token ${id} revoked\n`);
+      }
+    });
+
+  token
+    .command('enroll')
+    .description("get this node's own token with the node pool's bootstrap token, once, and keep it in a file")
+    .requiredOption('--server <url>', 'the API server')
+    .requiredOption('--node-name <name>', 'the node to enroll')
+    .requiredOption('--token-file <file>', 'where the node token is kept (reused when present)')
+    .option('--bootstrap-token <token>', 'the bootstrap token (or KUMO_BOOTSTRAP_TOKEN)')
+    .option('--insecure-skip-tls-verify', "do not verify the API server's certificate")
+    .action(async function (this: Command) {
+      const f = this.opts<EnrollFlags>();
+      const outcome = await enrollNode(f, f.bootstrapToken ?? cli.io.env.KUMO_BOOTSTRAP_TOKEN);
+      cli.io.out(outcome === 'enrolled' ? `node ${f.nodeName} enrolled: token written to ${f.tokenFile}\n` : `node ${f.nodeName}: using the token in ${f.tokenFile}\n`);
+    });
+
+  return token;
+}
