@@ -18,7 +18,8 @@ import type { Node } from '#lib/api/core/v1/node';
 import type { KObject } from '#lib/api/object';
 import { memoryIO } from '#lib/cli/io';
 import { main } from '#lib/cli/main';
-import { NODES } from '#lib/controllers/nodelifecycle';
+import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '#lib/controllers/nodelifecycle';
+import { milliCpu, parseQuantity } from '#lib/api/quantity';
 import { PODS } from '#lib/controllers/podset';
 import { LocalCluster } from '#lib/local/cluster';
 import { ensureBuilt, KUMO_BIN, run } from '../cli/harness.js';
@@ -50,7 +51,7 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
   const startAgent = async () => {
     const child = spawn(
       process.execPath,
-      [KUMO_BIN, 'agent', '--node-name', node, '--runtime', 'docker', '--node-ip', '127.0.0.1', '--address', '127.0.0.1', '--port', '0', '--agent-token', cluster.agentToken, '--data-dir', join(dir, 'agent')],
+      [KUMO_BIN, 'agent', '--node-name', node, '--runtime', 'docker', '--node-ip', '127.0.0.1', '--address', '127.0.0.1', '--port', '0', '--agent-token', cluster.agentToken, '--data-dir', join(dir, 'agent'), '--labels', 'zone=lab,tier=test', '--taints', 'lab=yes:PreferNoSchedule', '--reserved-cpu', '100m', '--reserved-memory', '64Mi'],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (c: Buffer) => (agentOut += c.toString()));
@@ -106,8 +107,15 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     });
     expect(n.status?.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
     expect(n.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBeGreaterThan(0);
-    expect(n.metadata.labels).toMatchObject({ 'kubernetes.io/hostname': node, 'kumo.io/runtime': 'docker' });
+    expect(n.metadata.labels).toMatchObject({ 'kubernetes.io/hostname': node, 'kumo.io/runtime': 'docker', zone: 'lab', tier: 'test' });
+    expect(n.spec?.taints).toEqual([{ key: 'lab', value: 'yes', effect: 'PreferNoSchedule' }]);
     expect(Number(n.status?.allocatable?.pods)).toBe(110);
+    // allocatable = capacity - reserved
+    expect(milliCpu(n.status?.capacity?.cpu) - milliCpu(n.status?.allocatable?.cpu)).toBe(100);
+    expect(parseQuantity(n.status?.capacity?.memory)! - parseQuantity(n.status?.allocatable?.memory)!).toBe(64 * 2 ** 20);
+    const lease = await cluster.client.get<KObject & { spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string } }>(LEASES, NODE_LEASE_NAMESPACE, node);
+    expect(lease.spec).toMatchObject({ holderIdentity: node, leaseDurationSeconds: 40 });
+    expect(lease.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
   it('serves kumo logs (-f) and kumo exec through the agent endpoint', async () => {
