@@ -64,23 +64,59 @@ export class EventRecorder implements Recorder {
       reportingComponent: this.component,
       reportingInstance: this.host ?? '',
     };
+    const key = `${namespace}/${name}`;
+    const known = this.recent.get(key);
     try {
+      if (known) {
+        // Seen before by this recorder: one patch, no read (like client-go's event correlator).
+        const patched = await this.client.patch<Event & KObject>(EVENTS, namespace, name, { count: known + 1, lastTimestamp: now }, 'merge');
+        this.remember(key, patched.count ?? known + 1);
+        return;
+      }
       await this.client.create(EVENTS, namespace, event as KObject);
+      this.remember(key, 1);
     } catch (err) {
       if (err instanceof StatusError && err.reason === 'AlreadyExists') {
-        await this.bump(namespace, name, now).catch((e: Error) => console.error(`kumo events: ${e.message}`));
+        await this.bump(namespace, name, now, key).catch((e: Error) => console.error(`kumo events: ${e.message}`));
         return;
+      }
+      if (known && err instanceof StatusError && err.code === 404) {
+        // The Event expired meanwhile: start a new one.
+        this.recent.delete(key);
+        return this.record(obj, type, reason, message);
       }
       console.error(`kumo events: could not record ${reason} for ${obj.kind} ${obj.metadata.name}: ${(err as Error).message}`);
     }
   }
 
-  private async bump(namespace: string, name: string, now: string): Promise<void> {
+  /** Recently written Events and their counts, oldest first (bounded). */
+  private readonly recent = new Map<string, number>();
+
+  private remember(key: string, count: number): void {
+    this.recent.delete(key);
+    this.recent.set(key, count);
+    if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** Another process wrote this Event first: read its count and add one. */
+  private async bump(namespace: string, name: string, now: string, key: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.client.find<Event & KObject>(EVENTS, namespace, name);
+      let current: (Event & KObject) | undefined;
+      try {
+        current = await this.client.find<Event & KObject>(EVENTS, namespace, name);
+      } catch (err) {
+        // A credential that may write Events but not read them (a node's): move lastTimestamp on without a count.
+        if (err instanceof StatusError && err.code === 403) {
+          await this.client.patch(EVENTS, namespace, name, { lastTimestamp: now }, 'merge');
+          return;
+        }
+        throw err;
+      }
       if (!current) return;
       try {
-        await this.client.update(EVENTS, { ...current, count: (current.count ?? 1) + 1, lastTimestamp: now } as KObject);
+        const count = (current.count ?? 1) + 1;
+        await this.client.update(EVENTS, { ...current, count, lastTimestamp: now } as KObject);
+        this.remember(key, count);
         return;
       } catch (err) {
         if (!(err instanceof StatusError && err.code === 409)) throw err;
