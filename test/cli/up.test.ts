@@ -46,32 +46,18 @@ describe('kumo up', () => {
 
   it('serves a cluster the other verbs reach through the kubeconfig it writes', async () => {
     const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir };
-    const child = spawn(process.execPath, [KUMO_BIN, 'up', '--port', '0', '--data-dir', join(dir, 'data')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const up = await startUp(['--port', '0', '--data-dir', join(dir, 'data')], env);
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`kumo up did not get ready: ${out}`)), 30_000);
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString('utf8');
-          if (out.includes('kumo: ready.')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.on('exit', () => reject(new Error(`kumo up exited: ${out}`)));
-      });
       const config = parse(readFileSync(join(dir, 'kubeconfig'), 'utf8')) as { 'current-context': string; clusters: { cluster: { server: string } }[] };
       expect(config['current-context']).toBe('kumo-local');
-      expect(out).toContain(`kumo: API server listening on ${config.clusters[0]!.cluster.server}\n`);
+      expect(up.output()).toContain(`kumo: API server listening on ${config.clusters[0]!.cluster.server}\n`);
 
       const ns = await run(process.execPath, [KUMO_BIN, 'get', 'ns', '-o', 'name'], { env });
       expect(ns).toEqual({ code: 0, stdout: 'namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\n', stderr: '' });
     } finally {
-      child.kill('SIGTERM');
+      expect(await up.stop()).toBe(0);
     }
-    expect(await exited).toBe(0);
-    expect(out).toMatch(/kumo: SIGTERM received, shutting down\nkumo: stopped\n$/);
+    expect(up.output()).toMatch(/kumo: SIGTERM received, shutting down\nkumo: stopped\n$/);
   });
 
   it('keeps everything written across a restart', async () => {
