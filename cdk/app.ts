@@ -1,0 +1,51 @@
+/**
+ * The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs this file).
+ * Settings come from context (`-c key=value`): stackName (default Kumo),
+ * nodeInstanceType, minNodes, maxNodes, desiredNodes, nodePool=false,
+ * podLogs=true, deletionProtection=false, alarmEmail. Synthesis needs no AWS
+ * credentials and no network: the account and region are resolved at deploy
+ * time.
+ */
+import { App } from 'aws-cdk-lib';
+import { KumoStack, type KumoStackProps } from './kumo-stack.js';
+
+const app = new App();
+
+function context(key: string): string | undefined {
+  const v: unknown = app.node.tryGetContext(key);
+  return v === undefined || v === null || v === '' ? undefined : String(v);
+}
+
+function flag(key: string): boolean | undefined {
+  const v = context(key);
+  if (v === undefined) return undefined;
+  if (v !== 'true' && v !== 'false') throw new Error(`context ${key} must be true or false, got "${v}"`);
+  return v === 'true';
+}
+
+function count(key: string): number | undefined {
+  const v = context(key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`context ${key} must be a whole number, got "${v}"`);
+  return n;
+}
+
+const props: KumoStackProps = {
+  description: 'kumo: a Kubernetes-compatible orchestrator with a serverless control plane',
+};
+const settings: Partial<Record<keyof KumoStackProps, unknown>> = {
+  deletionProtection: flag('deletionProtection'),
+  nodePool: flag('nodePool'),
+  podLogs: flag('podLogs'),
+  nodeInstanceType: context('nodeInstanceType'),
+  minNodes: count('minNodes'),
+  maxNodes: count('maxNodes'),
+  desiredNodes: count('desiredNodes'),
+  alarmEmail: context('alarmEmail'),
+  apiMemorySize: count('apiMemorySize'),
+};
+for (const [k, v] of Object.entries(settings)) if (v !== undefined) Object.assign(props, { [k]: v });
+
+new KumoStack(app, context('stackName') ?? 'Kumo', props);
+app.synth();

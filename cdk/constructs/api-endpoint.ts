@@ -1,0 +1,69 @@
+/**
+ * The Kubernetes API server on the internet: the `api` function behind a
+ * Lambda Function URL with response streaming (docs/cloud.md says why not
+ * API Gateway). The URL takes no AWS signature (AuthType NONE): every
+ * request is authenticated by kumo's bearer tokens instead, as kubectl sends
+ * them.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { functionAlarms } from './alarms.js';
+import { grantStore, KumoFunction } from './kumo-function.js';
+import type { TokenSecret } from './token-secret.js';
+
+export interface ApiEndpointProps {
+  readonly table: dynamodb.ITable;
+  readonly adminToken: TokenSecret;
+  readonly bootstrapToken: TokenSecret;
+  /** The token agents accept for logs and exec; only when the function can reach them. */
+  readonly agentToken?: TokenSecret;
+  readonly alarmTopic: sns.ITopic;
+  readonly environment: Record<string, string>;
+  /** Run in this VPC (to reach agents for logs). @default not in a VPC */
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /**
+   * The longest a watch or a log follow stays open before the client
+   * re-watches from its last resourceVersion (the function's timeout).
+   * @default 15 minutes (Lambda's maximum)
+   */
+  readonly maxStreamDuration?: Duration;
+}
+
+export class ApiEndpoint extends Construct {
+  readonly fn: lambda.IFunction;
+  readonly url: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: ApiEndpointProps) {
+    super(scope, id);
+    const f = new KumoFunction(this, 'Handler', {
+      entry: 'api',
+      handler: 'streamingHandler',
+      description: 'kumo API server (Kubernetes API over a Function URL)',
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.maxStreamDuration ?? Duration.minutes(15),
+      environment: {
+        ...props.environment,
+        KUMO_AUTH: 'tokens',
+        KUMO_ADMIN_TOKEN_SECRET_ARN: props.adminToken.secret.secretArn,
+        KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: props.bootstrapToken.secret.secretArn,
+        ...(props.agentToken ? { KUMO_AGENT_TOKEN_SECRET_ARN: props.agentToken.secret.secretArn } : {}),
+      },
+      ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {}),
+    });
+    this.fn = f.fn;
+    grantStore(f.fn, props.table);
+    const tokens = [props.adminToken, props.bootstrapToken, ...(props.agentToken ? [props.agentToken] : [])];
+    f.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: tokens.map((t) => t.secret.secretArn) }));
+    this.url = f.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
+    functionAlarms(this, f.fn, props.alarmTopic, 'api');
+  }
+}

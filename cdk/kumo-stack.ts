@@ -1,0 +1,162 @@
+/**
+ * kumo in one AWS account: the store table, the API server behind a Function
+ * URL, the controller manager and the scheduler fed by the table's stream
+ * and a one-minute resync schedule, the tokens in Secrets Manager, alarms,
+ * and a node pool of ECS instances running the agent. docs/cloud.md explains
+ * the choices; README.md's "Deploying to AWS" how to use it.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { STACK_OUTPUTS } from '../lib/cloud/stack-outputs.js';
+import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '../lib/cloud/stream-filters.js';
+import { ApiEndpoint } from './constructs/api-endpoint.js';
+import { NodePool } from './constructs/node-pool.js';
+import { StoreTable } from './constructs/store-table.js';
+import { StreamConsumer } from './constructs/stream-consumer.js';
+import { TokenSecret } from './constructs/token-secret.js';
+
+export interface KumoStackProps extends StackProps {
+  /**
+   * Protect the table from deletion (it then outlives `cdk destroy`).
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Create the node pool. Without it the control plane runs alone and nodes
+   * join from anywhere with `kumo agent` and a node token.
+   * @default true
+   */
+  readonly nodePool?: boolean;
+  /** @default t4g.small */
+  readonly nodeInstanceType?: string;
+  /** @default 1 */
+  readonly minNodes?: number;
+  /** @default 3 */
+  readonly maxNodes?: number;
+  /** @default minNodes on creation, untouched afterwards */
+  readonly desiredNodes?: number;
+  /**
+   * Put the API function in the nodes' VPC so `kubectl logs` reaches the
+   * agents. Costs a Secrets Manager interface endpoint (about $7 a month per
+   * availability zone); off, the cluster at rest costs cents.
+   * @default false
+   */
+  readonly podLogs?: boolean;
+  /** Email address subscribed to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+  /** Memory of the API function (MB). @default 1024 */
+  readonly apiMemorySize?: number;
+}
+
+export class KumoStack extends Stack {
+  readonly table: StoreTable;
+  readonly api: ApiEndpoint;
+  readonly controllers: StreamConsumer;
+  readonly scheduler: StreamConsumer;
+  readonly adminToken: TokenSecret;
+  readonly bootstrapToken: TokenSecret;
+  readonly agentToken: TokenSecret | undefined;
+  readonly alarmTopic: sns.Topic;
+  readonly resync: events.Rule;
+  readonly vpc: ec2.Vpc | undefined;
+  readonly nodes: NodePool | undefined;
+
+  constructor(scope: Construct, id: string, props: KumoStackProps = {}) {
+    super(scope, id, props);
+    const withNodes = props.nodePool ?? true;
+    const podLogs = (props.podLogs ?? false) && withNodes;
+
+    this.table = new StoreTable(this, 'Store', { deletionProtection: props.deletionProtection ?? true });
+    const table = this.table.table;
+    this.alarmTopic = new sns.Topic(this, 'Alarms', { displayName: `kumo ${id} alarms` });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    this.adminToken = new TokenSecret(this, 'AdminToken', { tokenId: 'admin', description: `kumo ${id}: the cluster admin bearer token` });
+    this.bootstrapToken = new TokenSecret(this, 'BootstrapToken', { tokenId: 'bootstrap', description: `kumo ${id}: the node pool's bootstrap token (enrolls new nodes only)` });
+    this.agentToken = podLogs ? new TokenSecret(this, 'AgentToken', { tokenId: 'agent', description: `kumo ${id}: what agents require from the API server for logs` }) : undefined;
+
+    let apiSecurityGroup: ec2.SecurityGroup | undefined;
+    if (withNodes) {
+      this.vpc = new ec2.Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 0,
+        subnetConfiguration: [
+          { name: 'nodes', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+          ...(podLogs ? [{ name: 'api', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }] : []),
+        ],
+      });
+      if (podLogs) {
+        // The API function in isolated subnets reaches DynamoDB and Secrets Manager through endpoints, not the internet.
+        this.vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: [{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+        this.vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+        apiSecurityGroup = new ec2.SecurityGroup(this, 'ApiSecurityGroup', { vpc: this.vpc, description: 'kumo API function', allowAllOutbound: true });
+      }
+    }
+
+    const common = { KUMO_TABLE: table.tableName };
+    this.api = new ApiEndpoint(this, 'Api', {
+      table,
+      adminToken: this.adminToken,
+      bootstrapToken: this.bootstrapToken,
+      ...(this.agentToken ? { agentToken: this.agentToken } : {}),
+      alarmTopic: this.alarmTopic,
+      environment: common,
+      ...(props.apiMemorySize ? { memorySize: props.apiMemorySize } : {}),
+      ...(podLogs && this.vpc && apiSecurityGroup ? { vpc: this.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, securityGroups: [apiSecurityGroup] } : {}),
+    });
+
+    // Two consumers: DynamoDB Streams serves at most two readers per shard, and watches read the change log by Query, not the stream.
+    this.controllers = new StreamConsumer(this, 'Controllers', {
+      entry: 'controllers',
+      description: 'kumo controller manager (stream-driven reconciles, scheduled resync and compaction)',
+      table,
+      filters: CONTROLLER_FILTERS,
+      environment: common,
+      alarmTopic: this.alarmTopic,
+      compaction: true,
+    });
+    this.scheduler = new StreamConsumer(this, 'Scheduler', {
+      entry: 'scheduler',
+      description: 'kumo scheduler (binds pods to nodes)',
+      table,
+      filters: SCHEDULER_FILTERS,
+      environment: common,
+      alarmTopic: this.alarmTopic,
+    });
+
+    // Level-triggered repair: every key of every loop once a minute (lost batches, requeues longer than an invocation, node leases).
+    this.resync = new events.Rule(this, 'Resync', { schedule: events.Schedule.rate(Duration.minutes(1)), description: 'kumo: resync the control loops' });
+    for (const c of [this.controllers, this.scheduler]) {
+      this.resync.addTarget(new targets.LambdaFunction(c.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }));
+    }
+
+    if (withNodes && this.vpc) {
+      this.nodes = new NodePool(this, 'Nodes', {
+        vpc: this.vpc,
+        apiUrl: this.api.url.url,
+        bootstrapToken: this.bootstrapToken,
+        ...(this.agentToken ? { agentToken: this.agentToken } : {}),
+        ...(apiSecurityGroup ? { apiSecurityGroup } : {}),
+        ...(props.nodeInstanceType ? { instanceType: new ec2.InstanceType(props.nodeInstanceType) } : {}),
+        ...(props.minNodes !== undefined ? { minNodes: props.minNodes } : {}),
+        ...(props.maxNodes !== undefined ? { maxNodes: props.maxNodes } : {}),
+        ...(props.desiredNodes !== undefined ? { desiredNodes: props.desiredNodes } : {}),
+      });
+    }
+
+    const out = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
+    out(STACK_OUTPUTS.apiUrl, this.api.url.url, 'The Kubernetes API server (kumo kubeconfig --stack writes a context for it)');
+    out(STACK_OUTPUTS.adminTokenSecretArn, this.adminToken.secret.secretArn, 'Secrets Manager secret with the admin token: {"id","secret"} → <id>.<secret>');
+    out(STACK_OUTPUTS.tableName, table.tableName, 'The store table');
+    out(STACK_OUTPUTS.alarmTopicArn, this.alarmTopic.topicArn, 'SNS topic of the alarms');
+    if (this.nodes) {
+      out(STACK_OUTPUTS.clusterName, this.nodes.cluster.clusterName, 'ECS cluster of the node pool');
+      out(STACK_OUTPUTS.nodeGroupName, this.nodes.autoScalingGroup.autoScalingGroupName, 'Auto Scaling group of the node pool (scale it to add or remove nodes)');
+    }
+  }
+}

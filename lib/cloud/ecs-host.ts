@@ -1,0 +1,75 @@
+/**
+ * What the node agent learns about its host on the ECS node pool: its node
+ * name (the EC2 instance id) and the labels Kubernetes puts on cloud nodes
+ * (instance type, zone, region). It asks the ECS task metadata endpoint for
+ * its task, then the ECS API for the container instance the task runs on.
+ * Outside ECS (no metadata endpoint) the name comes from KUMO_NODE_NAME, else
+ * the host name.
+ */
+import { hostname } from 'node:os';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+
+export interface HostFacts {
+  nodeName: string;
+  labels: Record<string, string>;
+}
+
+export interface DiscoverOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  /** @default a client with the SDK's default configuration */
+  ecs?: ECSClient;
+  /** @default global fetch */
+  fetch?: typeof fetch;
+}
+
+export class HostDiscoveryError extends Error {
+  override name = 'HostDiscoveryError';
+}
+
+interface TaskMetadata {
+  Cluster?: string;
+  TaskARN?: string;
+  AvailabilityZone?: string;
+}
+
+/** `arn:aws:ecs:<region>:...` → region. */
+function regionOfArn(arn: string | undefined): string | undefined {
+  const parts = (arn ?? '').split(':');
+  return parts[0] === 'arn' && parts[3] ? parts[3] : undefined;
+}
+
+export async function discoverHost(opts: DiscoverOptions): Promise<HostFacts> {
+  const env = opts.env;
+  if (env.KUMO_NODE_NAME) return { nodeName: env.KUMO_NODE_NAME, labels: {} };
+  const metadataUri = env.ECS_CONTAINER_METADATA_URI_V4;
+  if (!metadataUri) return { nodeName: hostname().toLowerCase(), labels: {} };
+
+  const res = await (opts.fetch ?? fetch)(`${metadataUri}/task`, { signal: AbortSignal.timeout(5_000) });
+  if (!res.ok) throw new HostDiscoveryError(`ECS task metadata answered ${res.status}`);
+  const task = (await res.json()) as TaskMetadata;
+  if (!task.Cluster || !task.TaskARN) throw new HostDiscoveryError('ECS task metadata names no cluster or task');
+
+  const { ECSClient: Client, DescribeTasksCommand, DescribeContainerInstancesCommand } = await import('@aws-sdk/client-ecs');
+  const ecs = opts.ecs ?? new Client({});
+  try {
+    const tasks = await ecs.send(new DescribeTasksCommand({ cluster: task.Cluster, tasks: [task.TaskARN] }));
+    const instanceArn = tasks.tasks?.[0]?.containerInstanceArn;
+    if (!instanceArn) throw new HostDiscoveryError(`task ${task.TaskARN} runs on no container instance (not the EC2 launch type?)`);
+    const described = await ecs.send(new DescribeContainerInstancesCommand({ cluster: task.Cluster, containerInstances: [instanceArn] }));
+    const instance = described.containerInstances?.[0];
+    if (!instance?.ec2InstanceId) throw new HostDiscoveryError(`container instance ${instanceArn} has no EC2 instance id`);
+    const attr = (name: string) => instance.attributes?.find((a) => a.name === name)?.value;
+    const zone = attr('ecs.availability-zone') ?? task.AvailabilityZone;
+    const region = regionOfArn(instanceArn);
+    const clusterName = task.Cluster.split('/').pop()!;
+    const labels: Record<string, string> = {
+      ...(attr('ecs.instance-type') ? { 'node.kubernetes.io/instance-type': attr('ecs.instance-type')! } : {}),
+      ...(zone ? { 'topology.kubernetes.io/zone': zone } : {}),
+      ...(region ? { 'topology.kubernetes.io/region': region } : {}),
+      ...(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(clusterName) ? { 'kumo.io/ecs-cluster': clusterName } : {}),
+    };
+    return { nodeName: instance.ec2InstanceId.toLowerCase(), labels };
+  } finally {
+    if (!opts.ecs) ecs.destroy();
+  }
+}
