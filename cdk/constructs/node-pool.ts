@@ -101,9 +101,10 @@ export class NodePool extends Construct {
       autoScalingGroup: this.autoScalingGroup,
       enableManagedScaling: false,
       enableManagedTerminationProtection: false,
+      // ECS drains instances itself; no lifecycle-hook function of CDK's (the only task is the agent anyway).
+      enableManagedDraining: true,
     });
-    // No drain hook: draining moves ECS tasks, and the only task here is the agent, which every instance runs anyway.
-    this.cluster.addAsgCapacityProvider(capacity, { taskDrainTime: Duration.seconds(0) });
+    this.cluster.addAsgCapacityProvider(capacity);
 
     this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'Agent', { networkMode: ecs.NetworkMode.HOST });
     this.taskDefinition.addVolume({ name: 'docker-socket', host: { sourcePath: '/var/run/docker.sock' } });

@@ -260,6 +260,12 @@ describe('the node pool', () => {
     expect(task.statements[0]!.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [logicalId(pool.cluster), 'Arn'] } } });
   });
 
+  it('leaves draining to ECS: no lifecycle-hook function besides the three of kumo', () => {
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.hasResourceProperties('AWS::ECS::CapacityProvider', { AutoScalingGroupProvider: { ManagedDraining: 'ENABLED', ManagedTerminationProtection: 'DISABLED' } });
+  });
+
   it('opens no port to the world', () => {
     const sg = resources[logicalId(pool.securityGroup)]!.Properties;
     expect(sg.SecurityGroupIngress ?? []).toEqual([]);
