@@ -71,6 +71,7 @@ const roots = [
   'core/v1.Service', 'core/v1.Binding', 'core/v1.PodTemplate',
   'apps/v1.Deployment', 'apps/v1.ReplicaSet', 'batch/v1.Job', 'coordination/v1.Lease', 'policy/v1.Eviction',
   'autoscaling/v1.Scale', 'discovery/v1.EndpointSlice', 'meta/v1.DeleteOptions',
+  'core/v1.Endpoints', 'core/v1.PersistentVolumeClaim', 'core/v1.PersistentVolume',
 ];
 
 function parseComments(lines) {

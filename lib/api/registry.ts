@@ -9,12 +9,16 @@ import { ReplicaSetSchema } from './apps/v1/replicaset.js';
 import { JobSchema } from './batch/v1/job.js';
 import { LeaseSchema } from './coordination/v1/lease.js';
 import { ConfigMapSchema } from './core/v1/configmap.js';
+import { EndpointsSchema } from './core/v1/endpoints.js';
 import { EventSchema } from './core/v1/event.js';
 import { NamespaceSchema } from './core/v1/namespace.js';
 import { NodeSchema } from './core/v1/node.js';
+import { PersistentVolumeSchema } from './core/v1/persistentvolume.js';
+import { PersistentVolumeClaimSchema } from './core/v1/persistentvolumeclaim.js';
 import { PodSchema } from './core/v1/pod.js';
 import { SecretSchema } from './core/v1/secret.js';
 import { ServiceSchema } from './core/v1/service.js';
+import { EndpointSliceSchema } from './discovery/v1/endpointslice.js';
 
 export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'proxy';
 
@@ -81,6 +85,10 @@ export const resourceTypes: readonly ResourceType[] = [
   }),
   rt('batch', 'v1', 'Job', 'jobs', true, JobSchema, { categories: ['all'], subresources: ['status'] }),
   rt('coordination.k8s.io', 'v1', 'Lease', 'leases', true, LeaseSchema),
+  rt('', 'v1', 'Endpoints', 'endpoints', true, EndpointsSchema, { shortNames: ['ep'] }),
+  rt('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, EndpointSliceSchema),
+  rt('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, PersistentVolumeClaimSchema, { shortNames: ['pvc'], subresources: ['status'] }),
+  rt('', 'v1', 'PersistentVolume', 'persistentvolumes', false, PersistentVolumeSchema, { shortNames: ['pv'], subresources: ['status'] }),
 ];
 
 export function apiVersionOf(t: ResourceType): string {

@@ -21,6 +21,7 @@ import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import { StatusError } from './errors.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
+import type { AllocationContext } from './strategies/service-alloc.js';
 import type { AdmissionConfig, PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
 
 export interface KList {
@@ -115,6 +116,22 @@ export class RestStorage {
     return { now: this.clock.now(), admission: this.admission };
   }
 
+  /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */
+  private allocationCtx(rt: ResourceType): AllocationContext {
+    return { store: this.store, existing: async () => (await this.guard(() => this.store.list(rt.resource))).items, network: this.admission };
+  }
+
+  /** Runs a strategy's afterWrite hook; a failure there leaves stale records that allocation reclaims later. */
+  private async afterWrite(rt: ResourceType, stored: KObject | undefined, prev: KObject | undefined): Promise<void> {
+    const strategy = this.strategyOf(rt);
+    if (!strategy.afterWrite) return;
+    try {
+      await strategy.afterWrite(stored, prev, this.allocationCtx(rt));
+    } catch {
+      // best effort: see above
+    }
+  }
+
   key(rt: ResourceType, namespace: string | undefined, name: string): ObjectKey {
     return { resource: rt.resource, namespace: rt.namespaced ? (namespace ?? '') : '', name };
   }
@@ -183,19 +200,25 @@ export class RestStorage {
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
-    await strategy.allocate?.(obj, async () => (await this.guard(() => this.store.list(rt.resource))).items);
+    if (strategy.allocate) this.validateOrThrow(rt, obj, strategy.validate?.(obj) ?? []);
+    const undo = opts.dryRun || !strategy.allocate ? undefined : await strategy.allocate(obj, undefined, this.allocationCtx(rt));
 
-    for (let attempt = 0; ; attempt++) {
-      if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
-      this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? [])]);
-      if (opts.dryRun) return obj;
-      try {
-        return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
-      } catch (err) {
-        // A generated name that collides gets another suffix, as Kubernetes' clients would retry.
-        if (err instanceof StatusError && err.reason === 'AlreadyExists' && generated && attempt < 3) continue;
-        throw err;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
+        this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? [])]);
+        if (opts.dryRun) return obj;
+        try {
+          return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
+        } catch (err) {
+          // A generated name that collides gets another suffix, as Kubernetes' clients would retry.
+          if (err instanceof StatusError && err.reason === 'AlreadyExists' && generated && attempt < 3) continue;
+          throw err;
+        }
       }
+    } catch (err) {
+      await undo?.().catch(() => undefined);
+      throw err;
     }
   }
 
@@ -277,7 +300,25 @@ export class RestStorage {
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
       errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
+      if (strategy.allocate && errors.length === 0 && !opts.dryRun) {
+        const undo = await strategy.allocate(obj, old, this.allocationCtx(rt));
+        try {
+          const stored = await this.writeUpdate(rt, key, old, obj, opts, []);
+          if (stored === undefined || stored === old) await undo();
+          return stored;
+        } catch (err) {
+          await undo().catch(() => undefined);
+          throw err;
+        }
+      }
     }
+    return this.writeUpdate(rt, key, old, obj, opts, errors);
+  }
+
+  /** The shared tail of an update: server-owned metadata, generation, field tracking, no-op detection, write. */
+  private async writeUpdate(rt: ResourceType, key: ObjectKey, old: KObject, obj: KObject, opts: WriteOptions, errors: FieldError[]): Promise<KObject | undefined> {
+    const strategy = this.strategyOf(rt);
+    const ctx = this.ctx();
     // Server-owned metadata always comes from the stored object.
     const meta = obj.metadata;
     meta.name = old.metadata.name;
@@ -310,9 +351,11 @@ export class RestStorage {
     // An object being deleted goes once its last finalizer is gone and no grace period is running.
     if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !meta.deletionGracePeriodSeconds && !strategy.holdsDeletion?.(obj)) {
       const res = await this.guard(() => this.store.delete(key, old));
+      if (res.ok) await this.afterWrite(rt, undefined, old);
       return res.ok ? res.object : undefined;
     }
     const res = await this.guard(() => this.store.update(key, obj, old));
+    if (res.ok) await this.afterWrite(rt, res.object, old);
     return res.ok ? res.object : undefined;
   }
 
@@ -365,7 +408,10 @@ export class RestStorage {
       if (finalizers.length === 0 && grace === 0 && !strategy.holdsDeletion?.(current)) {
         if (opts.dryRun) return { object: current, deleted: true };
         const res = await this.guard(() => this.store.delete(key, current));
-        if (res.ok) return { object: res.object, deleted: true };
+        if (res.ok) {
+          await this.afterWrite(rt, undefined, current);
+          return { object: res.object, deleted: true };
+        }
         continue;
       }
       const marked = clone(current);

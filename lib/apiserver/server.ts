@@ -117,6 +117,11 @@ export const VERSION_INFO = {
   platform: `${process.platform}/${process.arch}`,
 };
 
+/** Warnings Kubernetes attaches to every response about a core/v1 resource (KEP-4974 deprecates v1 Endpoints). */
+const RESOURCE_WARNINGS: Readonly<Record<string, string>> = {
+  endpoints: 'v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice',
+};
+
 function json(status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body };
 }
@@ -159,7 +164,7 @@ export class ApiServer {
     this.opts = opts;
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
-    this.rest = new RestStorage(opts.store, this.clock, strategies, { defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300 });
+    this.rest = new RestStorage(opts.store, this.clock, strategies, { ...opts.admission, defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300 });
   }
 
   /** Handles one request. Never throws: failures become Status responses. */
@@ -204,8 +209,15 @@ export class ApiServer {
       }
       case 'not-found':
         throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-      case 'resource':
-        return this.resource(req, r);
+      case 'resource': {
+        const res = await this.resource(req, r);
+        const warning = r.resourceType.group === '' ? RESOURCE_WARNINGS[r.resourceType.resource] : undefined;
+        if (warning) {
+          const header = `299 - ${JSON.stringify(warning)}`;
+          res.headers = { ...res.headers, warning: res.headers?.warning ? `${res.headers.warning}, ${header}` : header };
+        }
+        return res;
+      }
     }
   }
 

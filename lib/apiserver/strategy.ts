@@ -6,6 +6,7 @@
  */
 import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
+import type { AllocationContext, ServiceNetworkConfig } from './strategies/service-alloc.js';
 
 export interface StrategyContext {
   /** Milliseconds since the epoch, from the server's injected clock. */
@@ -14,7 +15,7 @@ export interface StrategyContext {
   admission: AdmissionConfig;
 }
 
-export interface AdmissionConfig {
+export interface AdmissionConfig extends ServiceNetworkConfig {
   /** DefaultTolerationSeconds for the not-ready/unreachable NoExecute tolerations added to pods. @default 300 */
   defaultTolerationSeconds: number;
 }
@@ -31,10 +32,13 @@ export interface Strategy {
   /** For the status subresource: builds the object to store from the old one and the request. @default old object with the request's status */
   prepareForStatusUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): KObject;
   /**
-   * Assigns what must be unique across objects (a Service's ClusterIP) on
-   * create, given the objects of the same kind. Mutates `obj`.
+   * Assigns and reserves what must be unique across objects (a Service's
+   * ClusterIP and node ports) on create (`old` undefined) and update.
+   * Mutates `obj`. Returns an undo for when the write then fails.
    */
-  allocate?(obj: KObject, existing: () => Promise<KObject[]>): Promise<void>;
+  allocate?(obj: KObject, old: KObject | undefined, ctx: AllocationContext): Promise<() => Promise<void>>;
+  /** After a successful write (`stored` undefined: deleted): frees what `prev` reserved and `stored` no longer uses. */
+  afterWrite?(stored: KObject | undefined, prev: KObject | undefined, ctx: AllocationContext): Promise<void>;
   validate?(obj: KObject): FieldError[];
   validateUpdate?(obj: KObject, old: KObject): FieldError[];
   validateStatusUpdate?(obj: KObject, old: KObject): FieldError[];

@@ -3,6 +3,7 @@ import type { KubeClient } from '../client/client.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { DeploymentController } from './deployment.js';
+import { EndpointsController } from './endpoints.js';
 import { EventGarbageCollector } from './eventgc.js';
 import { EventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
@@ -34,6 +35,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new NodeLifecycleController(client, recorder('node-controller'), clock, opts.nodeLifecycle),
     new PodGarbageCollector(client),
     new EventGarbageCollector(client, clock, opts.eventTtlMs),
+    new EndpointsController(client),
   ];
 }
 

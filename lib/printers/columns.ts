@@ -8,12 +8,16 @@ import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
 import type { Job } from '../api/batch/v1/job.js';
 import type { Lease } from '../api/coordination/v1/lease.js';
 import type { ConfigMap } from '../api/core/v1/configmap.js';
+import type { Endpoints } from '../api/core/v1/endpoints.js';
 import type { Event } from '../api/core/v1/event.js';
 import type { Namespace } from '../api/core/v1/namespace.js';
 import type { Node } from '../api/core/v1/node.js';
+import type { PersistentVolume } from '../api/core/v1/persistentvolume.js';
+import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { Secret } from '../api/core/v1/secret.js';
 import type { Service } from '../api/core/v1/service.js';
+import type { EndpointSlice } from '../api/discovery/v1/endpointslice.js';
 import type { LabelSelector } from '../api/meta/v1/label-selector.js';
 import type { KObject } from '../api/object.js';
 import { age, humanDuration } from './duration.js';
@@ -311,6 +315,145 @@ const leasePrinter: Printer = {
   },
 };
 
+/** kubectl's formatEndpoints: up to three ip:port, then "+ N more...". */
+export function formatEndpoints(ep: Endpoints): string {
+  const subsets = ep.subsets ?? [];
+  if (subsets.length === 0) return '<none>';
+  const list: string[] = [];
+  const max = 3;
+  let more = false;
+  let count = 0;
+  const host = (ip: string) => (ip.includes(':') ? `[${ip}]` : ip);
+  for (const ss of subsets) {
+    const addresses = ss.addresses ?? [];
+    const ports = ss.ports ?? [];
+    if (ports.length === 0) {
+      count += addresses.length;
+      for (const a of addresses) {
+        if (list.length === max) {
+          more = true;
+          break;
+        }
+        list.push(a.ip);
+      }
+      continue;
+    }
+    for (const p of ports) {
+      count += addresses.length;
+      for (const a of addresses) {
+        if (list.length === max) {
+          more = true;
+          break;
+        }
+        list.push(`${host(a.ip)}:${p.port}`);
+      }
+    }
+  }
+  const ret = list.join(',');
+  return more ? `${ret} + ${count - max} more...` : ret;
+}
+
+function listWithMore(list: string[], more: boolean, count: number, max: number): string {
+  const ret = list.join(',');
+  if (more) return `${ret} + ${count - max} more...`;
+  return ret === '' ? '<unset>' : ret;
+}
+
+const endpointsPrinter: Printer = {
+  columns: [NAME, col('Endpoints'), AGE],
+  row(obj, now) {
+    return [obj.metadata.name ?? '', formatEndpoints(obj as Endpoints), age(obj.metadata.creationTimestamp, now)];
+  },
+};
+
+const endpointSlicePrinter: Printer = {
+  columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],
+  row(obj, now) {
+    const slice = obj as EndpointSlice;
+    const max = 3;
+    const ports: string[] = [];
+    let portCount = 0;
+    for (const p of slice.ports ?? []) {
+      if (ports.length < max) ports.push(p.port !== undefined && p.port !== null ? String(p.port) : (p.name ?? '*'));
+      portCount++;
+    }
+    const addrs: string[] = [];
+    let addrCount = 0;
+    for (const e of slice.endpoints ?? []) {
+      for (const a of e.addresses) {
+        if (addrs.length < max) addrs.push(a);
+        addrCount++;
+      }
+    }
+    return [
+      slice.metadata.name ?? '',
+      slice.addressType,
+      listWithMore(ports, portCount > max, portCount, max),
+      listWithMore(addrs, addrCount > max, addrCount, max),
+      age(slice.metadata.creationTimestamp, now),
+    ];
+  },
+};
+
+/** Kubernetes' GetAccessModesAsString: the short forms, in a fixed order. */
+export function accessModesText(modes: readonly string[] | null | undefined): string {
+  const m = modes ?? [];
+  const out: string[] = [];
+  if (m.includes('ReadWriteOnce')) out.push('RWO');
+  if (m.includes('ReadOnlyMany')) out.push('ROX');
+  if (m.includes('ReadWriteMany')) out.push('RWX');
+  if (m.includes('ReadWriteOncePod')) out.push('RWOP');
+  return out.join(',');
+}
+
+const STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
+
+export function storageClassOf(obj: PersistentVolume | PersistentVolumeClaim): string {
+  return obj.metadata.annotations?.[STORAGE_CLASS_ANNOTATION] ?? obj.spec?.storageClassName ?? '';
+}
+
+const persistentVolumePrinter: Printer = {
+  columns: [NAME, col('Capacity'), col('Access Modes'), col('Reclaim Policy'), col('Status'), col('Claim'), col('StorageClass'), col('VolumeAttributesClass'), col('Reason'), AGE, col('VolumeMode', 'string', 1)],
+  row(obj, now) {
+    const pv = obj as PersistentVolume;
+    const spec = pv.spec ?? {};
+    const claim = spec.claimRef ? `${spec.claimRef.namespace ?? ''}/${spec.claimRef.name ?? ''}` : '';
+    return [
+      pv.metadata.name ?? '',
+      String(spec.capacity?.storage ?? '0'),
+      accessModesText(spec.accessModes),
+      spec.persistentVolumeReclaimPolicy ?? '',
+      pv.metadata.deletionTimestamp ? 'Terminating' : (pv.status?.phase ?? ''),
+      claim,
+      storageClassOf(pv),
+      spec.volumeAttributesClassName ?? '<unset>',
+      pv.status?.reason ?? '',
+      age(pv.metadata.creationTimestamp, now),
+      spec.volumeMode ?? '<unset>',
+    ];
+  },
+};
+
+const persistentVolumeClaimPrinter: Printer = {
+  columns: [NAME, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), col('VolumeAttributesClass'), AGE, col('VolumeMode', 'string', 1)],
+  row(obj, now) {
+    const pvc = obj as PersistentVolumeClaim;
+    const spec = pvc.spec ?? {};
+    const bound = !!spec.volumeName;
+    return [
+      pvc.metadata.name ?? '',
+      pvc.metadata.deletionTimestamp ? 'Terminating' : (pvc.status?.phase ?? ''),
+      spec.volumeName ?? '',
+      bound ? String(pvc.status?.capacity?.storage ?? '0') : '',
+      bound ? accessModesText(pvc.status?.accessModes) : '',
+      storageClassOf(pvc),
+      spec.volumeAttributesClassName ?? '<unset>',
+      age(pvc.metadata.creationTimestamp, now),
+      spec.volumeMode ?? '<unset>',
+    ];
+  },
+};
+
 const defaultPrinter: Printer = {
   columns: [NAME, AGE],
   row(obj, now) {
@@ -330,6 +473,10 @@ const printers: Record<string, Printer> = {
   secrets: secretPrinter,
   events: eventPrinter,
   leases: leasePrinter,
+  endpoints: endpointsPrinter,
+  endpointslices: endpointSlicePrinter,
+  persistentvolumes: persistentVolumePrinter,
+  persistentvolumeclaims: persistentVolumeClaimPrinter,
 };
 
 export function printerFor(resource: string): Printer {

@@ -1077,6 +1077,36 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.AzureFilePersistentVolumeSource": {
+  "doc": "AzureFile represents an Azure File Service mount on the host and bind mount to the pod.",
+  "fields": [
+   {
+    "name": "secretName",
+    "type": "string",
+    "proto": 1,
+    "doc": "secretName is the name of secret that contains Azure Storage Account Name and Key"
+   },
+   {
+    "name": "shareName",
+    "type": "string",
+    "proto": 2,
+    "doc": "shareName is the azure Share Name"
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts."
+   },
+   {
+    "name": "secretNamespace",
+    "type": "*string",
+    "proto": 4,
+    "doc": "secretNamespace is the namespace of the secret that contains Azure Storage Account Name and Key default is the same as the Pod"
+   }
+  ]
+ },
  "core/v1.AzureFileVolumeSource": {
   "doc": "AzureFile represents an Azure File Service mount on the host and bind mount to the pod.",
   "fields": [
@@ -1116,6 +1146,79 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "type": "core/v1.ObjectReference",
     "proto": 2,
     "doc": "The target object that you want to bind to the standard object."
+   }
+  ]
+ },
+ "core/v1.CSIPersistentVolumeSource": {
+  "doc": "Represents storage that is managed by an external CSI volume driver",
+  "fields": [
+   {
+    "name": "driver",
+    "type": "string",
+    "proto": 1,
+    "doc": "driver is the name of the driver to use for this volume. Required."
+   },
+   {
+    "name": "volumeHandle",
+    "type": "string",
+    "proto": 2,
+    "doc": "volumeHandle is the unique volume name returned by the CSI volume plugin’s CreateVolume to refer to the volume on all subsequent calls. Required."
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "readOnly value to pass to ControllerPublishVolumeRequest. Defaults to false (read/write)."
+   },
+   {
+    "name": "fsType",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "fsType to mount. Must be a filesystem type supported by the host operating system. Ex. \"ext4\", \"xfs\", \"ntfs\"."
+   },
+   {
+    "name": "volumeAttributes",
+    "type": "map[]string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "volumeAttributes of the volume to publish."
+   },
+   {
+    "name": "controllerPublishSecretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "controllerPublishSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI ControllerPublishVolume and ControllerUnpublishVolume calls. This field is optional, and may be empty if no secret is required. If the secret object contains more than one secret, all secrets are passed."
+   },
+   {
+    "name": "nodeStageSecretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "nodeStageSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI NodeStageVolume and NodeStageVolume and NodeUnstageVolume calls. This field is optional, and may be empty if no secret is required. If the secret object contains more than one secret, all secrets are passed."
+   },
+   {
+    "name": "nodePublishSecretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "nodePublishSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI NodePublishVolume and NodeUnpublishVolume calls. This field is optional, and may be empty if no secret is required. If the secret object contains more than one secret, all secrets are passed."
+   },
+   {
+    "name": "controllerExpandSecretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "controllerExpandSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI ControllerExpandVolume call. This field is optional, and may be empty if no secret is required. If the secret object contains more than one secret, all secrets are passed."
+   },
+   {
+    "name": "nodeExpandSecretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "nodeExpandSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI NodeExpandVolume call. This field is optional, may be omitted if no secret is required. If the secret object contains more than one secret, all secrets are passed."
    }
   ]
  },
@@ -1179,6 +1282,53 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.CephFSPersistentVolumeSource": {
+  "doc": "Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.",
+  "fields": [
+   {
+    "name": "monitors",
+    "type": "[]string",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "monitors is Required: Monitors is a collection of Ceph monitors More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it"
+   },
+   {
+    "name": "path",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /"
+   },
+   {
+    "name": "user",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "user is Optional: User is the rados user name, default is admin More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it"
+   },
+   {
+    "name": "secretFile",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "secretFile is Optional: SecretFile is the path to key ring for User, default is /etc/ceph/user.secret More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it"
+   },
+   {
+    "name": "secretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "secretRef is Optional: SecretRef is reference to the authentication secret for User, default is empty. More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it"
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts. More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it"
+   }
+  ]
+ },
  "core/v1.CephFSVolumeSource": {
   "doc": "Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.",
   "fields": [
@@ -1223,6 +1373,38 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 6,
     "omitempty": true,
     "doc": "readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts. More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it"
+   }
+  ]
+ },
+ "core/v1.CinderPersistentVolumeSource": {
+  "doc": "Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling.",
+  "fields": [
+   {
+    "name": "volumeID",
+    "type": "string",
+    "proto": 1,
+    "doc": "volumeID used to identify the volume in cinder. More info: https://examples.k8s.io/mysql-cinder-pd/README.md"
+   },
+   {
+    "name": "fsType",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "fsType Filesystem type to mount. Must be a filesystem type supported by the host operating system. Examples: \"ext4\", \"xfs\", \"ntfs\". Implicitly inferred to be \"ext4\" if unspecified. More info: https://examples.k8s.io/mysql-cinder-pd/README.md"
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts. More info: https://examples.k8s.io/mysql-cinder-pd/README.md"
+   },
+   {
+    "name": "secretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "secretRef is Optional: points to a secret object containing parameters used to connect to OpenStack."
    }
   ]
  },
@@ -2166,6 +2348,121 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.EndpointAddress": {
+  "doc": "EndpointAddress is a tuple that describes single IP address. Deprecated: This API is deprecated in v1.33+.",
+  "fields": [
+   {
+    "name": "ip",
+    "type": "string",
+    "proto": 1,
+    "doc": "The IP of this endpoint. May not be loopback (127.0.0.0/8 or ::1), link-local (169.254.0.0/16 or fe80::/10), or link-local multicast (224.0.0.0/24 or ff02::/16)."
+   },
+   {
+    "name": "hostname",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "The Hostname of this endpoint"
+   },
+   {
+    "name": "nodeName",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "Optional: Node hosting this endpoint. This can be used to determine endpoints local to a node."
+   },
+   {
+    "name": "targetRef",
+    "type": "*core/v1.ObjectReference",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Reference to object providing the endpoint."
+   }
+  ],
+  "structType": "atomic"
+ },
+ "core/v1.EndpointPort": {
+  "doc": "EndpointPort is a tuple that describes a single port. Deprecated: This API is deprecated in v1.33+.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "The name of this port.  This must match the 'name' field in the corresponding ServicePort. Must be a DNS_LABEL. Optional only if one port is defined."
+   },
+   {
+    "name": "port",
+    "type": "int32",
+    "proto": 2,
+    "doc": "The port number of the endpoint."
+   },
+   {
+    "name": "protocol",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "The IP protocol for this port. Must be UDP, TCP, or SCTP. Default is TCP."
+   },
+   {
+    "name": "appProtocol",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "The application protocol for this port. This is used as a hint for implementations to offer richer behavior for protocols that they understand. This field follows standard Kubernetes label syntax. Valid values are either:\n\n* Un-prefixed protocol names - reserved for IANA standard service names (as per RFC-6335 and https://www.iana.org/assignments/service-names).\n\n* Kubernetes-defined prefixed names: * 'kubernetes.io/h2c' - HTTP/2 prior knowledge over cleartext as described in https://www.rfc-editor.org/rfc/rfc9113.html#name-starting-http-2-with-prior- * 'kubernetes.io/ws'  - WebSocket over cleartext as described in https://www.rfc-editor.org/rfc/rfc6455 * 'kubernetes.io/wss' - WebSocket over TLS as described in https://www.rfc-editor.org/rfc/rfc6455\n\n* Other protocols should use implementation-defined prefixed names such as mycompany.com/my-custom-protocol."
+   }
+  ],
+  "structType": "atomic"
+ },
+ "core/v1.EndpointSubset": {
+  "doc": "EndpointSubset is a group of addresses with a common set of ports. The expanded set of endpoints is the Cartesian product of Addresses x Ports. For example, given:\n\n{ Addresses: [{\"ip\": \"10.10.1.1\"}, {\"ip\": \"10.10.2.2\"}], Ports:     [{\"name\": \"a\", \"port\": 8675}, {\"name\": \"b\", \"port\": 309}] }\n\nThe resulting set of endpoints can be viewed as:\n\na: [ 10.10.1.1:8675, 10.10.2.2:8675 ], b: [ 10.10.1.1:309, 10.10.2.2:309 ]\n\nDeprecated: This API is deprecated in v1.33+.",
+  "fields": [
+   {
+    "name": "addresses",
+    "type": "[]core/v1.EndpointAddress",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "IP addresses which offer the related ports that are marked as ready. These endpoints should be considered safe for load balancers and clients to utilize."
+   },
+   {
+    "name": "notReadyAddresses",
+    "type": "[]core/v1.EndpointAddress",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "IP addresses which offer the related ports but are not currently marked as ready because they have not yet finished starting, have recently failed a readiness check, or have recently failed a liveness check."
+   },
+   {
+    "name": "ports",
+    "type": "[]core/v1.EndpointPort",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Port numbers available on the related IP addresses."
+   }
+  ]
+ },
+ "core/v1.Endpoints": {
+  "doc": "Endpoints is a collection of endpoints that implement the actual service. Example:\n\nName: \"mysvc\", Subsets: [ { Addresses: [{\"ip\": \"10.10.1.1\"}, {\"ip\": \"10.10.2.2\"}], Ports: [{\"name\": \"a\", \"port\": 8675}, {\"name\": \"b\", \"port\": 309}] }, { Addresses: [{\"ip\": \"10.10.3.3\"}], Ports: [{\"name\": \"a\", \"port\": 93}, {\"name\": \"b\", \"port\": 76}] }, ]\n\nEndpoints is a legacy API and does not contain information about all Service features. Use discoveryv1.EndpointSlice for complete information about Service endpoints.\n\nDeprecated: This API is deprecated in v1.33+. Use discoveryv1.EndpointSlice.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "subsets",
+    "type": "[]core/v1.EndpointSubset",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "The set of all endpoints is the union of all subsets. Addresses are placed into subsets according to the IPs they share. A single address with multiple ports, some of which are ready and some of which are not (because they come from different containers) will result in the address being displayed in different subsets for the different ports. No address will appear in both Addresses and NotReadyAddresses in the same subset. Sets of addresses and ports that comprise a service."
+   }
+  ]
+ },
  "core/v1.EnvFromSource": {
   "doc": "EnvFromSource represents the source of a set of ConfigMaps or Secrets",
   "fields": [
@@ -2731,6 +3028,45 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
   ],
   "structType": "atomic"
  },
+ "core/v1.FlexPersistentVolumeSource": {
+  "doc": "FlexPersistentVolumeSource represents a generic persistent volume resource that is provisioned/attached using an exec based plugin.",
+  "fields": [
+   {
+    "name": "driver",
+    "type": "string",
+    "proto": 1,
+    "doc": "driver is the name of the driver to use for this volume."
+   },
+   {
+    "name": "fsType",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "fsType is the Filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. \"ext4\", \"xfs\", \"ntfs\". The default filesystem depends on FlexVolume script."
+   },
+   {
+    "name": "secretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "secretRef is Optional: SecretRef is reference to the secret object containing sensitive information to pass to the plugin scripts. This may be empty if no secret object is specified. If the secret object contains more than one secret, all secrets are passed to the plugin scripts."
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "readOnly is Optional: defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts."
+   },
+   {
+    "name": "options",
+    "type": "map[]string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "options is Optional: this field holds extra command options if any."
+   }
+  ]
+ },
  "core/v1.FlexVolumeSource": {
   "doc": "FlexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin.",
   "fields": [
@@ -2864,6 +3200,37 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.GlusterfsPersistentVolumeSource": {
+  "doc": "Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling.",
+  "fields": [
+   {
+    "name": "endpoints",
+    "type": "string",
+    "proto": 1,
+    "doc": "endpoints is the endpoint name that details Glusterfs topology. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod"
+   },
+   {
+    "name": "path",
+    "type": "string",
+    "proto": 2,
+    "doc": "path is the Glusterfs volume path. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod"
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "readOnly here will force the Glusterfs volume to be mounted with read-only permissions. Defaults to false. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod"
+   },
+   {
+    "name": "endpointsNamespace",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "endpointsNamespace is the namespace that contains Glusterfs endpoint. If this field is empty, the EndpointNamespace defaults to the same namespace as the bound PVC. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod"
+   }
+  ]
+ },
  "core/v1.GlusterfsVolumeSource": {
   "doc": "Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling.",
   "fields": [
@@ -2992,6 +3359,87 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 2,
     "omitempty": true,
     "doc": "type for HostPath Volume Defaults to \"\" More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath"
+   }
+  ]
+ },
+ "core/v1.ISCSIPersistentVolumeSource": {
+  "doc": "ISCSIPersistentVolumeSource represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.",
+  "fields": [
+   {
+    "name": "targetPortal",
+    "type": "string",
+    "proto": 1,
+    "doc": "targetPortal is iSCSI Target Portal. The Portal is either an IP or ip_addr:port if the port is other than default (typically TCP ports 860 and 3260)."
+   },
+   {
+    "name": "iqn",
+    "type": "string",
+    "proto": 2,
+    "doc": "iqn is Target iSCSI Qualified Name."
+   },
+   {
+    "name": "lun",
+    "type": "int32",
+    "proto": 3,
+    "doc": "lun is iSCSI Target Lun number."
+   },
+   {
+    "name": "iscsiInterface",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "default": "default",
+    "doc": "iscsiInterface is the interface Name that uses an iSCSI transport. Defaults to 'default' (tcp)."
+   },
+   {
+    "name": "fsType",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: \"ext4\", \"xfs\", \"ntfs\". Implicitly inferred to be \"ext4\" if unspecified. More info: https://kubernetes.io/docs/concepts/storage/volumes#iscsi"
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false."
+   },
+   {
+    "name": "portals",
+    "type": "[]string",
+    "proto": 7,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "portals is the iSCSI Target Portal List. The Portal is either an IP or ip_addr:port if the port is other than default (typically TCP ports 860 and 3260)."
+   },
+   {
+    "name": "chapAuthDiscovery",
+    "type": "bool",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "chapAuthDiscovery defines whether support iSCSI Discovery CHAP authentication"
+   },
+   {
+    "name": "chapAuthSession",
+    "type": "bool",
+    "proto": 11,
+    "omitempty": true,
+    "doc": "chapAuthSession defines whether support iSCSI Session CHAP authentication"
+   },
+   {
+    "name": "secretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "secretRef is the CHAP Secret for iSCSI target and initiator authentication"
+   },
+   {
+    "name": "initiatorName",
+    "type": "*string",
+    "proto": 12,
+    "omitempty": true,
+    "doc": "initiatorName is the custom iSCSI Initiator Name. If initiatorName is specified with iscsiInterface simultaneously, new iSCSI interface <target portal>:<volume name> will be created for the connection."
    }
   ]
  },
@@ -3263,6 +3711,42 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ],
   "structType": "atomic"
+ },
+ "core/v1.LocalVolumeSource": {
+  "doc": "Local represents directly-attached storage with node affinity",
+  "fields": [
+   {
+    "name": "path",
+    "type": "string",
+    "proto": 1,
+    "doc": "path of the full path to the volume on the node. It can be either a directory or block device (disk, partition, ...)."
+   },
+   {
+    "name": "fsType",
+    "type": "*string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "fsType is the filesystem type to mount. It applies only when the Path is a block device. Must be a filesystem type supported by the host operating system. Ex. \"ext4\", \"xfs\", \"ntfs\". The default value is to auto-select a filesystem if unspecified."
+   }
+  ]
+ },
+ "core/v1.ModifyVolumeStatus": {
+  "doc": "ModifyVolumeStatus represents the status object of ControllerModifyVolume operation",
+  "fields": [
+   {
+    "name": "targetVolumeAttributesClassName",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "targetVolumeAttributesClassName is the name of the VolumeAttributesClass the PVC currently being reconciled"
+   },
+   {
+    "name": "status",
+    "type": "string",
+    "proto": 2,
+    "doc": "status is the status of the ControllerModifyVolume operation. It can be in any of following states: - Pending Pending indicates that the PersistentVolumeClaim cannot be modified due to unmet requirements, such as the specified VolumeAttributesClass not existing. - InProgress InProgress indicates that the volume is being modified. - Infeasible Infeasible indicates that the request has been rejected as invalid by the CSI driver. To resolve the error, a valid VolumeAttributesClass needs to be specified. Note: New statuses can be added in the future. Consumers should check for unknown statuses and fail appropriately."
+   }
+  ]
  },
  "core/v1.NFSVolumeSource": {
   "doc": "Represents an NFS mount that lasts the lifetime of a pod. NFS volumes do not support ownership management or SELinux relabeling.",
@@ -3999,6 +4483,103 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
   ],
   "structType": "atomic"
  },
+ "core/v1.PersistentVolume": {
+  "doc": "PersistentVolume (PV) is a storage resource provisioned by an administrator. It is analogous to a node. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "core/v1.PersistentVolumeSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "spec defines a specification of a persistent volume owned by the cluster. Provisioned by an administrator. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistent-volumes"
+   },
+   {
+    "name": "status",
+    "type": "core/v1.PersistentVolumeStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "status represents the current information/status for the persistent volume. Populated by the system. Read-only. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistent-volumes"
+   }
+  ]
+ },
+ "core/v1.PersistentVolumeClaim": {
+  "doc": "PersistentVolumeClaim is a user's request for and claim to a persistent volume",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "core/v1.PersistentVolumeClaimSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "spec defines the desired characteristics of a volume requested by a pod author. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims"
+   },
+   {
+    "name": "status",
+    "type": "core/v1.PersistentVolumeClaimStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "status represents the current information/status of a persistent volume claim. Read-only. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims"
+   }
+  ]
+ },
+ "core/v1.PersistentVolumeClaimCondition": {
+  "doc": "PersistentVolumeClaimCondition contains details about state of pvc",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "Type is the type of the condition. More info: https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/persistent-volume-claim-v1/#:~:text=set%20to%20%27ResizeStarted%27.-,PersistentVolumeClaimCondition,-contains%20details%20about"
+   },
+   {
+    "name": "status",
+    "type": "string",
+    "proto": 2,
+    "doc": "Status is the status of the condition. Can be True, False, Unknown. More info: https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/persistent-volume-claim-v1/#:~:text=state%20of%20pvc-,conditions.status,-(string)%2C%20required"
+   },
+   {
+    "name": "lastProbeTime",
+    "type": "Time",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "lastProbeTime is the time we probed the condition."
+   },
+   {
+    "name": "lastTransitionTime",
+    "type": "Time",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "lastTransitionTime is the time the condition transitioned from one status to another."
+   },
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "reason is a unique, this should be a short, machine understandable string that gives the reason for condition's last transition. If it reports \"Resizing\" that means the underlying persistent volume is being resized."
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "message is the human-readable message indicating details about last transition."
+   }
+  ]
+ },
  "core/v1.PersistentVolumeClaimSpec": {
   "doc": "PersistentVolumeClaimSpec describes the common attributes of storage devices and allows a Source for provider-specific attributes",
   "fields": [
@@ -4068,6 +4649,75 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.PersistentVolumeClaimStatus": {
+  "doc": "PersistentVolumeClaimStatus is the current status of a persistent volume claim.",
+  "fields": [
+   {
+    "name": "phase",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "phase represents the current phase of PersistentVolumeClaim."
+   },
+   {
+    "name": "accessModes",
+    "type": "[]string",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "accessModes contains the actual access modes the volume backing the PVC has. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1"
+   },
+   {
+    "name": "capacity",
+    "type": "map[]Quantity",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "capacity represents the actual resources of the underlying volume."
+   },
+   {
+    "name": "conditions",
+    "type": "[]core/v1.PersistentVolumeClaimCondition",
+    "proto": 4,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "type",
+    "listType": "map",
+    "listMapKeys": [
+     "type"
+    ],
+    "doc": "conditions is the current Condition of persistent volume claim. If underlying persistent volume is being resized then the Condition will be set to 'Resizing'."
+   },
+   {
+    "name": "allocatedResources",
+    "type": "map[]Quantity",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "allocatedResources tracks the resources allocated to a PVC including its capacity. Key names follow standard Kubernetes label syntax. Valid values are either: * Un-prefixed keys: - storage - the capacity of the volume. * Custom resources must use implementation-defined prefixed names such as \"example.com/my-custom-resource\" Apart from above values - keys that are unprefixed or have kubernetes.io prefix are considered reserved and hence may not be used.\n\nCapacity reported here may be larger than the actual capacity when a volume expansion operation is requested. For storage quota, the larger value from allocatedResources and PVC.spec.resources is used. If allocatedResources is not set, PVC.spec.resources alone is used for quota calculation. If a volume expansion capacity request is lowered, allocatedResources is only lowered if there are no expansion operations in progress and if the actual volume capacity is equal or lower than the requested capacity.\n\nA controller that receives PVC update with previously unknown resourceName should ignore the update for the purpose it was designed. For example - a controller that only is responsible for resizing capacity of the volume, should ignore PVC updates that change other valid resources associated with PVC."
+   },
+   {
+    "name": "allocatedResourceStatuses",
+    "type": "map[]string",
+    "proto": 7,
+    "omitempty": true,
+    "mapType": "granular",
+    "doc": "allocatedResourceStatuses stores status of resource being resized for the given PVC. Key names follow standard Kubernetes label syntax. Valid values are either: * Un-prefixed keys: - storage - the capacity of the volume. * Custom resources must use implementation-defined prefixed names such as \"example.com/my-custom-resource\" Apart from above values - keys that are unprefixed or have kubernetes.io prefix are considered reserved and hence may not be used.\n\nClaimResourceStatus can be in any of following states: - ControllerResizeInProgress: State set when resize controller starts resizing the volume in control-plane. - ControllerResizeFailed: State set when resize has failed in resize controller with a terminal error. - NodeResizePending: State set when resize controller has finished resizing the volume but further resizing of volume is needed on the node. - NodeResizeInProgress: State set when kubelet starts resizing the volume. - NodeResizeFailed: State set when resizing has failed in kubelet with a terminal error. Transient errors don't set NodeResizeFailed. For example: if expanding a PVC for more capacity - this field can be one of the following states: - pvc.status.allocatedResourceStatus['storage'] = \"ControllerResizeInProgress\" - pvc.status.allocatedResourceStatus['storage'] = \"ControllerResizeFailed\" - pvc.status.allocatedResourceStatus['storage'] = \"NodeResizePending\" - pvc.status.allocatedResourceStatus['storage'] = \"NodeResizeInProgress\" - pvc.status.allocatedResourceStatus['storage'] = \"NodeResizeFailed\" When this field is not set, it means that no resize operation is in progress for the given PVC.\n\nA controller that receives PVC update with previously unknown resourceName or ClaimResourceStatus should ignore the update for the purpose it was designed. For example - a controller that only is responsible for resizing capacity of the volume, should ignore PVC updates that change other valid resources associated with PVC."
+   },
+   {
+    "name": "currentVolumeAttributesClassName",
+    "type": "*string",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "currentVolumeAttributesClassName is the current name of the VolumeAttributesClass the PVC is using. When unset, there is no VolumeAttributeClass applied to this PersistentVolumeClaim"
+   },
+   {
+    "name": "modifyVolumeStatus",
+    "type": "*core/v1.ModifyVolumeStatus",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "ModifyVolumeStatus represents the status object of ControllerModifyVolume operation. When this is unset, there is no ModifyVolume operation being attempted."
+   }
+  ]
+ },
  "core/v1.PersistentVolumeClaimTemplate": {
   "doc": "PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an EphemeralVolumeSource.",
   "fields": [
@@ -4101,6 +4751,276 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 2,
     "omitempty": true,
     "doc": "readOnly Will force the ReadOnly setting in VolumeMounts. Default false."
+   }
+  ]
+ },
+ "core/v1.PersistentVolumeSource": {
+  "doc": "PersistentVolumeSource is similar to VolumeSource but meant for the administrator who creates PVs. Exactly one of its members must be set.",
+  "fields": [
+   {
+    "name": "gcePersistentDisk",
+    "type": "*core/v1.GCEPersistentDiskVolumeSource",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "gcePersistentDisk represents a GCE Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Provisioned by an admin. Deprecated: GCEPersistentDisk is deprecated. All operations for the in-tree gcePersistentDisk type are redirected to the pd.csi.storage.gke.io CSI driver. More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk"
+   },
+   {
+    "name": "awsElasticBlockStore",
+    "type": "*core/v1.AWSElasticBlockStoreVolumeSource",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is deprecated. All operations for the in-tree awsElasticBlockStore type are redirected to the ebs.csi.aws.com CSI driver. More info: https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore"
+   },
+   {
+    "name": "hostPath",
+    "type": "*core/v1.HostPathVolumeSource",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "hostPath represents a directory on the host. Provisioned by a developer or tester. This is useful for single-node development and testing only! On-host storage is not supported in any way and WILL NOT WORK in a multi-node cluster. More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath"
+   },
+   {
+    "name": "glusterfs",
+    "type": "*core/v1.GlusterfsPersistentVolumeSource",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "glusterfs represents a Glusterfs volume that is attached to a host and exposed to the pod. Provisioned by an admin. Deprecated: Glusterfs is deprecated and the in-tree glusterfs type is no longer supported. More info: https://examples.k8s.io/volumes/glusterfs/README.md"
+   },
+   {
+    "name": "nfs",
+    "type": "*core/v1.NFSVolumeSource",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "nfs represents an NFS mount on the host. Provisioned by an admin. More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs"
+   },
+   {
+    "name": "rbd",
+    "type": "*core/v1.RBDPersistentVolumeSource",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "rbd represents a Rados Block Device mount on the host that shares a pod's lifetime. Deprecated: RBD is deprecated and the in-tree rbd type is no longer supported. More info: https://examples.k8s.io/volumes/rbd/README.md"
+   },
+   {
+    "name": "iscsi",
+    "type": "*core/v1.ISCSIPersistentVolumeSource",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "iscsi represents an ISCSI Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Provisioned by an admin."
+   },
+   {
+    "name": "cinder",
+    "type": "*core/v1.CinderPersistentVolumeSource",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "cinder represents a cinder volume attached and mounted on kubelets host machine. Deprecated: Cinder is deprecated. All operations for the in-tree cinder type are redirected to the cinder.csi.openstack.org CSI driver. More info: https://examples.k8s.io/mysql-cinder-pd/README.md"
+   },
+   {
+    "name": "cephfs",
+    "type": "*core/v1.CephFSPersistentVolumeSource",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "cephFS represents a Ceph FS mount on the host that shares a pod's lifetime. Deprecated: CephFS is deprecated and the in-tree cephfs type is no longer supported."
+   },
+   {
+    "name": "fc",
+    "type": "*core/v1.FCVolumeSource",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "fc represents a Fibre Channel resource that is attached to a kubelet's host machine and then exposed to the pod."
+   },
+   {
+    "name": "flocker",
+    "type": "*core/v1.FlockerVolumeSource",
+    "proto": 11,
+    "omitempty": true,
+    "doc": "flocker represents a Flocker volume attached to a kubelet's host machine and exposed to the pod for its usage. This depends on the Flocker control service being running. Deprecated: Flocker is deprecated and the in-tree flocker type is no longer supported."
+   },
+   {
+    "name": "flexVolume",
+    "type": "*core/v1.FlexPersistentVolumeSource",
+    "proto": 12,
+    "omitempty": true,
+    "doc": "flexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin. Deprecated: FlexVolume is deprecated. Consider using a CSIDriver instead."
+   },
+   {
+    "name": "azureFile",
+    "type": "*core/v1.AzureFilePersistentVolumeSource",
+    "proto": 13,
+    "omitempty": true,
+    "doc": "azureFile represents an Azure File Service mount on the host and bind mount to the pod. Deprecated: AzureFile is deprecated. All operations for the in-tree azureFile type are redirected to the file.csi.azure.com CSI driver."
+   },
+   {
+    "name": "vsphereVolume",
+    "type": "*core/v1.VsphereVirtualDiskVolumeSource",
+    "proto": 14,
+    "omitempty": true,
+    "doc": "vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine. Deprecated: VsphereVolume is deprecated. All operations for the in-tree vsphereVolume type are redirected to the csi.vsphere.vmware.com CSI driver."
+   },
+   {
+    "name": "quobyte",
+    "type": "*core/v1.QuobyteVolumeSource",
+    "proto": 15,
+    "omitempty": true,
+    "doc": "quobyte represents a Quobyte mount on the host that shares a pod's lifetime. Deprecated: Quobyte is deprecated and the in-tree quobyte type is no longer supported."
+   },
+   {
+    "name": "azureDisk",
+    "type": "*core/v1.AzureDiskVolumeSource",
+    "proto": 16,
+    "omitempty": true,
+    "doc": "azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod. Deprecated: AzureDisk is deprecated. All operations for the in-tree azureDisk type are redirected to the disk.csi.azure.com CSI driver."
+   },
+   {
+    "name": "photonPersistentDisk",
+    "type": "*core/v1.PhotonPersistentDiskVolumeSource",
+    "proto": 17,
+    "omitempty": true,
+    "doc": "photonPersistentDisk represents a PhotonController persistent disk attached and mounted on kubelets host machine. Deprecated: PhotonPersistentDisk is deprecated and the in-tree photonPersistentDisk type is no longer supported."
+   },
+   {
+    "name": "portworxVolume",
+    "type": "*core/v1.PortworxVolumeSource",
+    "proto": 18,
+    "omitempty": true,
+    "doc": "portworxVolume represents a portworx volume attached and mounted on kubelets host machine. Deprecated: PortworxVolume is deprecated. All operations for the in-tree portworxVolume type are redirected to the pxd.portworx.com CSI driver when the CSIMigrationPortworx feature-gate is on."
+   },
+   {
+    "name": "scaleIO",
+    "type": "*core/v1.ScaleIOPersistentVolumeSource",
+    "proto": 19,
+    "omitempty": true,
+    "doc": "scaleIO represents a ScaleIO persistent volume attached and mounted on Kubernetes nodes. Deprecated: ScaleIO is deprecated and the in-tree scaleIO type is no longer supported."
+   },
+   {
+    "name": "local",
+    "type": "*core/v1.LocalVolumeSource",
+    "proto": 20,
+    "omitempty": true,
+    "doc": "local represents directly-attached storage with node affinity"
+   },
+   {
+    "name": "storageos",
+    "type": "*core/v1.StorageOSPersistentVolumeSource",
+    "proto": 21,
+    "omitempty": true,
+    "doc": "storageOS represents a StorageOS volume that is attached to the kubelet's host machine and mounted into the pod. Deprecated: StorageOS is deprecated and the in-tree storageos type is no longer supported. More info: https://examples.k8s.io/volumes/storageos/README.md"
+   },
+   {
+    "name": "csi",
+    "type": "*core/v1.CSIPersistentVolumeSource",
+    "proto": 22,
+    "omitempty": true,
+    "doc": "csi represents storage that is handled by an external CSI driver."
+   }
+  ]
+ },
+ "core/v1.PersistentVolumeSpec": {
+  "doc": "PersistentVolumeSpec is the specification of a persistent volume.",
+  "fields": [
+   {
+    "name": "capacity",
+    "type": "map[]Quantity",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "capacity is the description of the persistent volume's resources and capacity. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#capacity"
+   },
+   {
+    "name": "",
+    "type": "core/v1.PersistentVolumeSource",
+    "proto": 2,
+    "inline": true,
+    "doc": "persistentVolumeSource is the actual volume backing the persistent volume."
+   },
+   {
+    "name": "accessModes",
+    "type": "[]string",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "accessModes contains all ways the volume can be mounted. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes"
+   },
+   {
+    "name": "claimRef",
+    "type": "*core/v1.ObjectReference",
+    "proto": 4,
+    "omitempty": true,
+    "structType": "granular",
+    "doc": "claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim. Expected to be non-nil when bound. claim.VolumeName is the authoritative bind between PV and PVC. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#binding"
+   },
+   {
+    "name": "persistentVolumeReclaimPolicy",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim. Valid options are Retain (default for manually created PersistentVolumes), Delete (default for dynamically provisioned PersistentVolumes), and Recycle (deprecated). Recycle must be supported by the volume plugin underlying this PersistentVolume. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#reclaiming"
+   },
+   {
+    "name": "storageClassName",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "storageClassName is the name of StorageClass to which this persistent volume belongs. Empty value means that this volume does not belong to any StorageClass."
+   },
+   {
+    "name": "mountOptions",
+    "type": "[]string",
+    "proto": 7,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "mountOptions is the list of mount options, e.g. [\"ro\", \"soft\"]. Not validated - mount will simply fail if one is invalid. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes/#mount-options"
+   },
+   {
+    "name": "volumeMode",
+    "type": "*string",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state. Value of Filesystem is implied when not included in spec."
+   },
+   {
+    "name": "nodeAffinity",
+    "type": "*core/v1.VolumeNodeAffinity",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "nodeAffinity defines constraints that limit what nodes this volume can be accessed from. This field influences the scheduling of pods that use this volume. This field is mutable if MutablePVNodeAffinity feature gate is enabled."
+   },
+   {
+    "name": "volumeAttributesClassName",
+    "type": "*string",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "Name of VolumeAttributesClass to which this persistent volume belongs. Empty value is not allowed. When this field is not set, it indicates that this volume does not belong to any VolumeAttributesClass. This field is mutable and can be changed by the CSI driver after a volume has been updated successfully to a new class. For an unbound PersistentVolume, the volumeAttributesClassName will be matched with unbound PersistentVolumeClaims during the binding process."
+   }
+  ]
+ },
+ "core/v1.PersistentVolumeStatus": {
+  "doc": "PersistentVolumeStatus is the current status of a persistent volume.",
+  "fields": [
+   {
+    "name": "phase",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "phase indicates if a volume is available, bound to a claim, or released by a claim. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#phase"
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "message is a human-readable message indicating details about why the volume is in this state."
+   },
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI."
+   },
+   {
+    "name": "lastPhaseTransitionTime",
+    "type": "*Time",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "lastPhaseTransitionTime is the time the phase transitioned from one to another and automatically resets to current time everytime a volume phase transitions."
    }
   ]
  },
@@ -5379,6 +6299,69 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.RBDPersistentVolumeSource": {
+  "doc": "Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.",
+  "fields": [
+   {
+    "name": "monitors",
+    "type": "[]string",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "monitors is a collection of Ceph monitors. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it"
+   },
+   {
+    "name": "image",
+    "type": "string",
+    "proto": 2,
+    "doc": "image is the rados image name. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it"
+   },
+   {
+    "name": "fsType",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: \"ext4\", \"xfs\", \"ntfs\". Implicitly inferred to be \"ext4\" if unspecified. More info: https://kubernetes.io/docs/concepts/storage/volumes#rbd"
+   },
+   {
+    "name": "pool",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "default": "rbd",
+    "doc": "pool is the rados pool name. Default is rbd. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it"
+   },
+   {
+    "name": "user",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "default": "admin",
+    "doc": "user is the rados user name. Default is admin. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it"
+   },
+   {
+    "name": "keyring",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "default": "/etc/ceph/keyring",
+    "doc": "keyring is the path to key ring for RBDUser. Default is /etc/ceph/keyring. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it"
+   },
+   {
+    "name": "secretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "secretRef is name of the authentication secret for RBDUser. If provided overrides keyring. Default is nil. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it"
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it"
+   }
+  ]
+ },
  "core/v1.RBDVolumeSource": {
   "doc": "Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.",
   "fields": [
@@ -5590,6 +6573,80 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.ScaleIOPersistentVolumeSource": {
+  "doc": "ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume",
+  "fields": [
+   {
+    "name": "gateway",
+    "type": "string",
+    "proto": 1,
+    "doc": "gateway is the host address of the ScaleIO API Gateway."
+   },
+   {
+    "name": "system",
+    "type": "string",
+    "proto": 2,
+    "doc": "system is the name of the storage system as configured in ScaleIO."
+   },
+   {
+    "name": "secretRef",
+    "type": "*core/v1.SecretReference",
+    "proto": 3,
+    "doc": "secretRef references to the secret for ScaleIO user and other sensitive information. If this is not provided, Login operation will fail."
+   },
+   {
+    "name": "sslEnabled",
+    "type": "bool",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "sslEnabled is the flag to enable/disable SSL communication with Gateway, default false"
+   },
+   {
+    "name": "protectionDomain",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "protectionDomain is the name of the ScaleIO Protection Domain for the configured storage."
+   },
+   {
+    "name": "storagePool",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "storagePool is the ScaleIO Storage Pool associated with the protection domain."
+   },
+   {
+    "name": "storageMode",
+    "type": "string",
+    "proto": 7,
+    "omitempty": true,
+    "default": "ThinProvisioned",
+    "doc": "storageMode indicates whether the storage for a volume should be ThickProvisioned or ThinProvisioned. Default is ThinProvisioned."
+   },
+   {
+    "name": "volumeName",
+    "type": "string",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "volumeName is the name of a volume already created in the ScaleIO system that is associated with this volume source."
+   },
+   {
+    "name": "fsType",
+    "type": "string",
+    "proto": 9,
+    "omitempty": true,
+    "default": "xfs",
+    "doc": "fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. \"ext4\", \"xfs\", \"ntfs\". Default is \"xfs\""
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts."
+   }
+  ]
+ },
  "core/v1.ScaleIOVolumeSource": {
   "doc": "ScaleIOVolumeSource represents a persistent ScaleIO volume",
   "fields": [
@@ -5792,6 +6849,26 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "doc": "optional field specify whether the Secret or its key must be defined"
    }
   ]
+ },
+ "core/v1.SecretReference": {
+  "doc": "SecretReference represents a Secret Reference. It has enough information to retrieve secret in any namespace",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "name is unique within a namespace to reference a secret resource."
+   },
+   {
+    "name": "namespace",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "namespace defines the space within which the secret name must be unique."
+   }
+  ],
+  "structType": "atomic"
  },
  "core/v1.SecretVolumeSource": {
   "doc": "Adapts a Secret into a volume.\n\nThe contents of the target Secret's Data field will be presented in a volume as files using the keys in the Data field as the file names. Secret volumes support ownership management and SELinux relabeling.",
@@ -6219,6 +7296,46 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.StorageOSPersistentVolumeSource": {
+  "doc": "Represents a StorageOS persistent volume resource.",
+  "fields": [
+   {
+    "name": "volumeName",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "volumeName is the human-readable name of the StorageOS volume.  Volume names are only unique within a namespace."
+   },
+   {
+    "name": "volumeNamespace",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is specified then the Pod's namespace will be used.  This allows the Kubernetes name scoping to be mirrored within StorageOS for tighter integration. Set VolumeName to any name to override the default behaviour. Set to \"default\" if you are not using namespaces within StorageOS. Namespaces that do not pre-exist within StorageOS will be created."
+   },
+   {
+    "name": "fsType",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. \"ext4\", \"xfs\", \"ntfs\". Implicitly inferred to be \"ext4\" if unspecified."
+   },
+   {
+    "name": "readOnly",
+    "type": "bool",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts."
+   },
+   {
+    "name": "secretRef",
+    "type": "*core/v1.ObjectReference",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "secretRef specifies the secret to use for obtaining the StorageOS API credentials.  If not specified, default values will be attempted."
+   }
+  ]
+ },
  "core/v1.StorageOSVolumeSource": {
   "doc": "Represents a StorageOS persistent volume resource.",
   "fields": [
@@ -6593,6 +7710,18 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 4,
     "omitempty": true,
     "doc": "RecursiveReadOnly must be set to Disabled, Enabled, or unspecified (for non-readonly mounts). An IfPossible value in the original VolumeMount must be translated to Disabled or Enabled, depending on the mount result."
+   }
+  ]
+ },
+ "core/v1.VolumeNodeAffinity": {
+  "doc": "VolumeNodeAffinity defines constraints that limit what nodes this volume can be accessed from.",
+  "fields": [
+   {
+    "name": "required",
+    "type": "*core/v1.NodeSelector",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "required specifies hard node constraints that must be met."
    }
   ]
  },

@@ -9,7 +9,7 @@ import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/object.js';
 import { ianaServiceName } from '../../api/validation.js';
 import type { Strategy } from '../strategy.js';
-import { allocateServiceAddresses, keepServiceAddresses } from './service-alloc.js';
+import { allocateServiceAddresses, keepServiceAddresses, releaseServiceAddresses } from './service-alloc.js';
 
 /** The finalizer the namespace controller removes once a namespace is empty. */
 export const NAMESPACE_FINALIZER = 'kubernetes';
@@ -127,6 +127,7 @@ export const serviceStrategy: Strategy = {
     (obj as Service).status = { loadBalancer: {} };
   },
   allocate: allocateServiceAddresses,
+  afterWrite: releaseServiceAddresses,
   prepareForUpdate(obj, old) {
     keepServiceAddresses(obj, old);
   },
