@@ -314,14 +314,22 @@ export class DynamoDbStore implements Store {
         await this.release(key.resource, rev, allocatedAt);
         return 'slot-taken';
       }
+      const tries = { uncertain: false };
       try {
-        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }), { abortSignal: AbortSignal.timeout(Math.ceil(left)) });
+        await this.client.send(this.transaction(items, tries), { abortSignal: AbortSignal.timeout(Math.ceil(left)) });
         return 'committed';
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) {
-          if (isDefiniteRejection(err)) await this.release(key.resource, rev, allocatedAt);
-          // The outcome is unknown (timeout, network): close the slot, unless our entry is in it.
-          else if (await this.abandon(key.resource, rev)) return 'committed';
+          // A definite rejection (throttling) speaks only for the SDK's last try. When every try was rejected so,
+          // nothing applied and the revision is given back. When one had an unknown outcome (a lost response, a
+          // timeout), it may have committed: close the slot with a GAP, whose put fails on our own entry if one
+          // is there. A slot left open then is an unknown outcome, never a 429.
+          if (isDefiniteRejection(err) && !tries.uncertain) await this.release(key.resource, rev, allocatedAt);
+          else {
+            const closed = await this.abandon(key.resource, rev);
+            if (closed === 'ours') return 'committed';
+            if (closed === 'unknown' && isDefiniteRejection(err)) throw new Error(`write outcome unknown: ${(err as Error).message}`, { cause: err });
+          }
           throw mapError(err);
         }
         const reasons = err.CancellationReasons ?? [];
@@ -343,6 +351,27 @@ export class DynamoDbStore implements Store {
         throw mapCancellation(err, reasons);
       }
     }
+  }
+
+  /**
+   * The write's TransactWriteItems command, with a probe inside the SDK's
+   * retry loop that notes whether any try failed without a definite
+   * rejection (that try may have committed).
+   */
+  private transaction(items: TransactWriteItem[], tries: { uncertain: boolean }): TransactWriteItemsCommand {
+    const command = new TransactWriteItemsCommand({ TransactItems: items });
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (err) {
+          if (!(err instanceof TransactionCanceledException) && !isDefiniteRejection(err)) tries.uncertain = true;
+          throw err;
+        }
+      },
+      { step: 'deserialize', priority: 'high', name: 'kumoTryOutcome' },
+    );
+    return command;
   }
 
   private transactItems(key: ObjectKey, change: Change, event: StoreEvent): TransactWriteItem[] {
@@ -435,15 +464,17 @@ export class DynamoDbStore implements Store {
 
   /**
    * Closes a slot with a GAP entry, best effort (readers close it after the
-   * gap timeout anyway). Returns true when the slot turned out to hold a real
-   * entry, which only the revision's own writer can have put there.
+   * gap timeout anyway). Returns 'ours' when the slot turned out to hold a
+   * real entry, which only the revision's own writer can have put there;
+   * 'gap' when the slot is closed; 'unknown' when the put itself failed.
    */
-  private async abandon(resource: string, rev: number): Promise<boolean> {
+  private async abandon(resource: string, rev: number): Promise<'gap' | 'ours' | 'unknown'> {
     try {
       await this.putGap(resource, rev);
-      return false;
+      return 'gap';
     } catch (err) {
-      return err instanceof ConditionalCheckFailedException && !!err.Item && err.Item.type?.S !== 'GAP';
+      if (!(err instanceof ConditionalCheckFailedException) || !err.Item) return 'unknown';
+      return err.Item.type?.S !== 'GAP' ? 'ours' : 'gap';
     }
   }
 

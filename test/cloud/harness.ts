@@ -22,7 +22,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { APIGatewayProxyEventV2, Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { passesFilters, type FilterPattern } from '#lib/cloud/stream-filters';
 import { createStoreTable } from '#lib/store/dynamodb-table';
-import { invocationContext } from '../functions/events.js';
+import { functionUrlEvent, invocationContext, parseStreamed, RecordingStream } from '../functions/events.js';
 import { ensureEmulator, type Emulator } from '../helpers/moto.js';
 import { type StreamHandler, StreamPoller, type Chaos } from '../helpers/stream-poller.js';
 
@@ -45,6 +45,41 @@ export type EventHandler = (event: unknown, context?: Context) => Promise<unknow
 export interface ApiModule {
   handler: BufferedHandler;
   streamingHandler: StreamingHandler;
+}
+
+/** A JSON response as a client reads it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON off the wire; assertions are the type check
+export type Wire = any;
+
+/**
+ * One Function URL invocation of the API bundle's streaming handler (as the
+ * stack deploys it), read back as status and JSON body.
+ */
+export async function invoke(
+  api: ApiModule,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; contentType?: string; header?: string } = {},
+): Promise<{ status: number; body: Wire }> {
+  const headers: Record<string, string> = {};
+  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.header !== undefined) headers.authorization = opts.header;
+  const event = functionUrlEvent(method, path, {
+    ...(opts.body !== undefined ? { body: opts.body as object, contentType: opts.contentType ?? 'application/json' } : {}),
+    headers,
+  });
+  const stream = new RecordingStream();
+  await api.streamingHandler(event, stream, invocationContext(30_000));
+  await stream.finished();
+  const { prelude, body } = parseStreamed(stream.bytes);
+  const text = body.toString('utf8');
+  let parsed: unknown = text;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // not JSON: the test sees the text
+  }
+  return { status: prelude.statusCode, body: parsed };
 }
 
 let instances = 0;
