@@ -16,7 +16,7 @@
  * - scheduler: pods and nodes.
  *
  * A filtered-out record counts as processed: it costs no invocation.
- * test/cloud/stream-filters.test.ts checks these against the reconcilers'
+ * test/cdk/stream-filters.test.ts checks these against the reconcilers'
  * own watches, so a new watch cannot silently be filtered away.
  */
 
