@@ -359,16 +359,21 @@ export interface AgentProcess {
  * host), with the fake runtime and a fixed node name instead of the EC2
  * instance's.
  */
-export function startAgent(entrypoint: string, opts: { server: string; nodeName: string; bootstrapSecretString: string; dataDir: string }): AgentProcess {
+export function startAgent(
+  entrypoint: string,
+  opts: { server: string; nodeName: string; bootstrapSecretString: string; dataDir: string; env?: Record<string, string> },
+): AgentProcess {
   const child = spawn(process.execPath, [entrypoint], {
     env: {
       PATH: process.env.PATH,
       KUMO_SERVER: opts.server,
       KUMO_BOOTSTRAP_TOKEN_SECRET: opts.bootstrapSecretString,
-      KUMO_NODE_NAME: opts.nodeName,
+      // Empty: found by the entrypoint itself (ECS metadata), as on the node pool.
+      ...(opts.nodeName ? { KUMO_NODE_NAME: opts.nodeName } : {}),
       KUMO_RUNTIME: 'fake',
       KUMO_DATA_DIR: opts.dataDir,
       KUMO_AGENT_PORT: '0',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
