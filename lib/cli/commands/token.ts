@@ -1,7 +1,7 @@
 /**
  * `kumo token`: bearer tokens for a cluster that requires them (the cloud).
  *
- * - `create --role admin|view|node [--namespace NS] [--node NAME] [--ttl 24h]`
+ * - `create --role admin|view|node [-n NS] [--node NAME] [--ttl 24h]`
  *   makes a token here, stores only its hash through the API (a Secret in
  *   kumo-system; needs a cluster admin's credentials) and prints the token
  *   once: it cannot be read back.
@@ -112,13 +112,13 @@ export function tokenCommand(cli: Cli): Command {
   token
     .command('create')
     .description('create a token and print it (only its hash is stored: keep it, it cannot be shown again)')
-    .requiredOption('--role <role>', 'admin, view or node')
-    .option('--namespace <ns>', 'confine an admin or view token to one namespace')
+    .requiredOption('--role <role>', 'admin, view or node (-n/--namespace NS confines an admin or view token to one namespace)')
     .option('--node <name>', 'the node a node token acts for')
     .option('--ttl <duration>', 'expire after this long (e.g. 12h, 30d)')
     .option('--description <text>', 'what the token is for')
     .action(async function (this: Command) {
-      const f = this.opts<CreateFlags>();
+      // The namespace is kumo's global -n/--namespace, honoured only when given (not the context's default).
+      const f = this.optsWithGlobals<CreateFlags>();
       const grant = grantOf(f, Date.now());
       const minted = mintToken(grant);
       const client = cli.session(this).client();
