@@ -12,7 +12,10 @@
  * labels, so it adopts them instead of starting duplicates.
  */
 import { mkdirSync } from 'node:fs';
+import type { PersistentVolume } from '../api/core/v1/persistentvolume.js';
+import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
+import type { Service } from '../api/core/v1/service.js';
 import type { Taint } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
 import { StatusError } from '../apiserver/errors.js';
@@ -28,12 +31,16 @@ import { defaultNodeIP, hostResources, NodeManager } from './node.js';
 import { Gate, PodWorker, type WorkerHost } from './pod-worker.js';
 import type { ContainerInfo, ExecIO, LogOptions, Runtime } from './runtime.js';
 import { instancesOf } from './status.js';
+import { PodVolumes } from './volumes/manager.js';
 
 type P = Pod & KObject;
 
 const CONFIGMAPS = resourceByName('configmaps')!;
 const SECRETS = resourceByName('secrets')!;
 const NAMESPACES = resourceByName('namespaces')!;
+const SERVICES = resourceByName('services')!;
+const CLAIMS = resourceByName('persistentvolumeclaims')!;
+const PERSISTENT_VOLUMES = resourceByName('persistentvolumes')!;
 
 export interface AgentOptions {
   client: KubeClient;
@@ -67,6 +74,10 @@ export interface AgentOptions {
   restartBackoff?: BackoffOptions;
   /** Image pull back-off (ImagePullBackOff). @default 10 s doubling to 5 min */
   imagePullBackoff?: BackoffOptions;
+  /** How often configMap and secret volumes are re-read (an update reaches mounted files within this). @default 60 s */
+  volumeSyncMs?: number;
+  /** Where secret volumes are written. @default a directory on /dev/shm (tmpfs) when writable, else under dataDir */
+  secretVolumeDir?: string;
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -83,6 +94,8 @@ export class Agent {
   private readonly clock: Clock;
   private readonly node: NodeManager;
   private informer: Informer | undefined;
+  private serviceInformer: Informer | undefined;
+  private hostsTimer: NodeJS.Timeout | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private relistSignatures = new Map<string, string>();
   private relisting = false;
@@ -121,6 +134,21 @@ export class Agent {
         return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
       },
     };
+    const volumes = new PodVolumes(
+      {
+        configMap: async (ns, name) => {
+          const cm = await client.find<KObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>(CONFIGMAPS, ns, name);
+          return cm ? { data: cm.data ?? {}, binaryData: cm.binaryData ?? {} } : undefined;
+        },
+        secret: async (ns, name) => {
+          const sec = await client.find<KObject & { data?: Record<string, string> }>(SECRETS, ns, name);
+          return sec ? (sec.data ?? {}) : undefined;
+        },
+        claim: (ns, name) => client.find<PersistentVolumeClaim & KObject>(CLAIMS, ns, name),
+        persistentVolume: (name) => client.find<PersistentVolume & KObject>(PERSISTENT_VOLUMES, undefined, name),
+      },
+      { dataDir: opts.dataDir, ...(opts.secretVolumeDir ? { secretDir: opts.secretVolumeDir } : {}) },
+    );
     const recorder: Recorder = new EventRecorder(client, 'kubelet', this.clock, opts.nodeName);
     this.host = {
       runtime: opts.runtime,
@@ -132,6 +160,10 @@ export class Agent {
       restartBackoff: new Backoff(this.clock, opts.restartBackoff),
       imageBackoff: new Backoff(this.clock, opts.imagePullBackoff),
       envSources,
+      volumes,
+      services: () => [...(this.serviceInformer?.items.values() ?? [])] as (Service & KObject)[],
+      manageHosts: opts.runtime.name === 'docker',
+      volumeSyncMs: opts.volumeSyncMs ?? 60_000,
       allocatable: { cpuMilli: res.allocatableMilliCpu, memoryBytes: res.allocatableBytes },
       resyncMs: opts.resyncMs ?? 60_000,
       startGate: new Gate(opts.podStartConcurrency ?? 8),
@@ -180,6 +212,12 @@ export class Agent {
     };
     every(this.opts.leaseRenewMs ?? 10_000, () => this.node.renewLease(), 'lease renewal');
     every(this.opts.nodeStatusIntervalMs ?? 10_000, () => this.node.heartbeat(), 'node status');
+    // Services, for the containers' service env vars and hosts entries (kept current in running pods' /etc/hosts).
+    this.serviceInformer = new Informer(this.opts.client, SERVICES, {
+      onChange: () => this.servicesChanged(),
+      log: (l) => this.log(l),
+    });
+    await this.serviceInformer.start();
     this.informer = new Informer(this.opts.client, PODS, {
       fieldSelector: `spec.nodeName=${this.nodeName}`,
       onChange: (type, obj) => this.onPod(type, obj as P),
@@ -188,6 +226,8 @@ export class Agent {
     await this.informer.start();
     this.synced = true;
     await this.relist();
+    // Volume directories of pods this node no longer has (deleted while the agent was away).
+    for (const uid of this.host.volumes.podsOnDisk()) if (!this.workers.has(uid)) this.host.volumes.tearDown(uid);
     every(this.opts.relistMs ?? 1_000, () => this.relist(), 'relist');
     this.log(`kumo agent: node ${this.nodeName} (${this.nodeIP}) running pods with the ${this.runtime.name} runtime`);
   }
@@ -200,9 +240,27 @@ export class Agent {
     if (this.host.closed) return;
     this.host.closed = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.hostsTimer) clearTimeout(this.hostsTimer);
     await this.informer?.stop();
+    await this.serviceInformer?.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     await this.runtime.close();
+  }
+
+  /** Services changed: rewrite the pods' managed /etc/hosts (batched, at most every 100 ms). */
+  private servicesChanged(): void {
+    if (!this.synced || this.hostsTimer || this.host.closed) return;
+    this.hostsTimer = setTimeout(() => {
+      this.hostsTimer = undefined;
+      for (const w of this.workers.values()) {
+        try {
+          w.writeHosts();
+        } catch (err) {
+          this.log(`kumo agent: pod ${w.pod.metadata.namespace}/${w.pod.metadata.name}: cannot update /etc/hosts: ${(err as Error).message}`);
+        }
+      }
+    }, 100);
+    this.hostsTimer.unref();
   }
 
   private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: P): void {

@@ -25,6 +25,12 @@ export interface PodContext {
   nodeName: string;
   /** The node's allocatable resources, for resourceFieldRef without a limit. */
   nodeAllocatable: { cpuMilli: number; memoryBytes: number };
+  /** Host paths of the volumes the agent prepared (configMap, secret, persistentVolumeClaim), by volume name. */
+  volumePaths?: ReadonlyMap<string, string>;
+  /** The service environment variables (lib/agent/service-discovery.ts), added where the container sets none. */
+  serviceEnv?: ReadonlyMap<string, string>;
+  /** The pod's managed hosts file, bind-mounted at /etc/hosts. */
+  hostsFile?: string;
 }
 
 type P = Pod & KObject;
@@ -106,10 +112,15 @@ function resourceValue(container: Container, resource: string, divisor: unknown,
   return undefined;
 }
 
-/** The container's environment, in order, every reference resolved. */
+/**
+ * The container's environment, in order, every reference resolved. As the
+ * kubelet: envFrom, then env (whose `$(VAR)` may name service variables too),
+ * then the service variables the container did not set itself.
+ */
 export async function resolveEnv(pod: P, container: Container, ctx: PodContext, sources: EnvSources): Promise<[string, string][]> {
   const ns = pod.metadata.namespace ?? 'default';
   const vars = new Map<string, string>();
+  const serviceEnv = ctx.serviceEnv ?? new Map<string, string>();
   const fail = (msg: string): never => {
     throw new ContainerStartError('CreateContainerConfigError', msg);
   };
@@ -162,24 +173,51 @@ export async function resolveEnv(pod: P, container: Container, ctx: PodContext, 
       }
       vars.set(e.name, value ?? '');
     } else {
-      vars.set(e.name, expand(e.value ?? '', vars));
+      vars.set(e.name, expand(e.value ?? '', new Map([...serviceEnv, ...vars])));
     }
   }
+  for (const [k, v] of serviceEnv) if (!vars.has(k)) vars.set(k, v);
   return [...vars];
 }
 
-/** Volume mounts of a container, joined with the pod's volume definitions. Unsupported volume types fail. */
-export function volumeMounts(pod: P, container: Container): VolumeMount[] {
+/** A subPath must stay inside its volume: relative, no `..` elements. */
+function subPathOk(sub: string): boolean {
+  return !sub.startsWith('/') && !sub.split('/').includes('..');
+}
+
+/**
+ * Volume mounts of a container, joined with the pod's volume definitions.
+ * configMap, secret and persistentVolumeClaim volumes are the host paths the
+ * agent prepared (`volumePaths`); configMap and secret mounts are read-only,
+ * as in Kubernetes. Unsupported volume types fail.
+ */
+export function volumeMounts(pod: P, container: Container, volumePaths: ReadonlyMap<string, string> = new Map()): VolumeMount[] {
   const volumes = new Map((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
   const out: VolumeMount[] = [];
+  const fail = (msg: string): never => {
+    throw new ContainerStartError('CreateContainerConfigError', msg);
+  };
   for (const m of container.volumeMounts ?? []) {
     const v = volumes.get(m.name);
-    if (!v) throw new ContainerStartError('CreateContainerConfigError', `volume "${m.name}" is not defined in the pod`);
-    if (m.subPath || m.subPathExpr) throw new ContainerStartError('CreateContainerConfigError', `volume mount "${m.name}": subPath is not supported by kumo`);
+    if (!v) fail(`volume "${m.name}" is not defined in the pod`);
+    if (m.subPathExpr) fail(`volume mount "${m.name}": subPathExpr is not supported by kumo`);
+    const sub = m.subPath ?? '';
+    if (sub && !subPathOk(sub)) fail(`volume mount "${m.name}": subPath "${sub}" must be a relative path without '..'`);
+    const within = (path: string) => (sub ? `${path.replace(/\/$/, '')}/${sub}` : path);
     const readOnly = m.readOnly ?? false;
-    if (v.emptyDir) out.push({ volume: v.name, source: { type: 'emptyDir', medium: v.emptyDir.medium === 'Memory' ? 'Memory' : '' }, containerPath: m.mountPath, readOnly });
-    else if (v.hostPath) out.push({ volume: v.name, source: { type: 'hostPath', path: v.hostPath.path, hostPathType: v.hostPath.type ?? '' }, containerPath: m.mountPath, readOnly });
-    else throw new ContainerStartError('CreateContainerConfigError', `volume "${m.name}": only emptyDir and hostPath volumes are supported by kumo`);
+    if (v!.emptyDir) {
+      if (sub) fail(`volume mount "${m.name}": subPath on an emptyDir volume is not supported by kumo`);
+      out.push({ volume: v!.name, source: { type: 'emptyDir', medium: v!.emptyDir.medium === 'Memory' ? 'Memory' : '' }, containerPath: m.mountPath, readOnly });
+    } else if (v!.hostPath) {
+      out.push({ volume: v!.name, source: { type: 'hostPath', path: within(v!.hostPath.path), hostPathType: sub ? '' : (v!.hostPath.type ?? '') }, containerPath: m.mountPath, readOnly });
+    } else if (v!.configMap || v!.secret || v!.persistentVolumeClaim) {
+      const path = volumePaths.get(v!.name);
+      if (!path) fail(`volume "${m.name}" is not set up`);
+      const ro = v!.persistentVolumeClaim ? readOnly || !!v!.persistentVolumeClaim.readOnly : true;
+      out.push({ volume: v!.name, source: { type: 'bind', path: within(path!) }, containerPath: m.mountPath, readOnly: ro });
+    } else {
+      fail(`volume "${m.name}": only emptyDir, hostPath, configMap, secret and persistentVolumeClaim volumes are supported by kumo`);
+    }
   }
   return out;
 }
@@ -216,7 +254,12 @@ export async function containerConfig(
     tty: !!container.tty,
     stdin: !!container.stdin,
     stdinOnce: !!container.stdinOnce,
-    mounts: volumeMounts(pod, container),
+    mounts: [
+      ...volumeMounts(pod, container, ctx.volumePaths),
+      ...(ctx.hostsFile && !pod.spec?.hostNetwork && !(container.volumeMounts ?? []).some((m) => m.mountPath === '/etc/hosts')
+        ? [{ volume: 'etc-hosts', source: { type: 'bind' as const, path: ctx.hostsFile }, containerPath: '/etc/hosts', readOnly: false }]
+        : []),
+    ],
     resources: {
       ...(limits.cpu !== undefined ? { cpuLimitMilli: milliCpu(limits.cpu) } : {}),
       ...(memory !== undefined ? { memoryLimitBytes: Math.floor(memory) } : {}),

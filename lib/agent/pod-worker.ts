@@ -13,7 +13,10 @@
  * the pod and recomputes). API errors never stop the containers: the worker
  * keeps the last pod it saw and retries.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Container, LifecycleHandler, Pod } from '../api/core/v1/pod.js';
+import type { Service } from '../api/core/v1/service.js';
 import type { KObject } from '../api/object.js';
 import { StatusError } from '../apiserver/errors.js';
 import type { KubeClient } from '../client/client.js';
@@ -23,6 +26,8 @@ import type { Clock } from '../util/clock.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { containerConfig, type EnvSources, podRef, type PodContext } from './container-config.js';
 import { ContainerProber, runHandler } from './probes.js';
+import { hostsFile, serviceEnv } from './service-discovery.js';
+import { type PodVolumes, VolumeSetupError } from './volumes/manager.js';
 import { type ContainerInfo, ContainerStartError, ImagePullError, type PortMapping, type Runtime } from './runtime.js';
 import { computePodStatus, instancesOf, isInitialized, isSidecar, statusChanged, type Waiting } from './status.js';
 
@@ -39,6 +44,14 @@ export interface WorkerHost {
   readonly restartBackoff: Backoff;
   readonly imageBackoff: Backoff;
   readonly envSources: EnvSources;
+  /** configMap, secret and claim volumes, and the managed /etc/hosts. */
+  readonly volumes: PodVolumes;
+  /** The Services the agent knows of (service env vars, hosts entries). */
+  services(): (Service & KObject)[];
+  /** Whether containers get the managed /etc/hosts (docker runtime). */
+  readonly manageHosts: boolean;
+  /** How often configMap and secret volumes are re-read and rewritten when changed. */
+  readonly volumeSyncMs: number;
   readonly allocatable: PodContext['nodeAllocatable'];
   /** Longest a worker sleeps without a reason to wake. */
   readonly resyncMs: number;
@@ -102,6 +115,11 @@ export class PodWorker {
   private done = false;
   /** When the next sync is due for a timed reason (back-off ends, retries). */
   private dueAt: number | undefined;
+  /** Host paths of the prepared volumes, once set up; when they were last refreshed. */
+  private volumePaths: Map<string, string> | undefined;
+  private volumesSyncedAt = 0;
+  /** The managed hosts file, once written (its pod IP). */
+  private hostsIP: string | undefined;
 
   constructor(
     private readonly host: WorkerHost,
@@ -241,7 +259,21 @@ export class PodWorker {
       return;
     }
     if (sandbox.created) all = await rt.list(this.uid);
-    const ctx: PodContext = { podIP: sandbox.info.ip ?? this.host.nodeIP, hostIP: this.host.nodeIP, nodeName: this.host.nodeName, nodeAllocatable: this.host.allocatable };
+    const podIP = sandbox.info.ip ?? this.host.nodeIP;
+    const volumePaths = await this.prepareVolumes(podIP);
+    if (!volumePaths) {
+      await this.writeStatus(await rt.list(this.uid));
+      return;
+    }
+    const ctx: PodContext = {
+      podIP,
+      hostIP: this.host.nodeIP,
+      nodeName: this.host.nodeName,
+      nodeAllocatable: this.host.allocatable,
+      volumePaths,
+      serviceEnv: this.pod.spec?.enableServiceLinks === false ? new Map() : serviceEnv(this.host.services(), this.pod.metadata.namespace ?? 'default'),
+      ...(this.hostsIP !== undefined ? { hostsFile: this.host.volumes.hostsFile(this.uid) } : {}),
+    };
 
     // Init containers, in order, until one is not done; sidecars keep running once started.
     const probes = this.probeStates();
@@ -302,6 +334,48 @@ export class PodWorker {
       all = await rt.list(this.uid);
     }
     await this.writeStatus(all);
+  }
+
+  /**
+   * Sets up the pod's configMap, secret and claim volumes (once), refreshes
+   * configMap and secret contents every volumeSyncMs, and writes the managed
+   * /etc/hosts. Returns undefined (after a FailedMount event and a retry
+   * scheduled) while a volume cannot be set up: the pod stays ContainerCreating.
+   */
+  private async prepareVolumes(podIP: string): Promise<Map<string, string> | undefined> {
+    const now = this.host.clock.now();
+    const needs = (this.pod.spec?.volumes ?? []).some((v) => v.configMap || v.secret || v.persistentVolumeClaim);
+    try {
+      if (needs && !this.volumePaths) {
+        this.volumePaths = await this.host.volumes.setUp(this.pod);
+        this.volumesSyncedAt = now;
+      } else if (needs && now - this.volumesSyncedAt >= this.host.volumeSyncMs) {
+        this.volumesSyncedAt = now;
+        await this.host.volumes.refresh(this.pod).catch((err: Error) => {
+          // A referenced object that went away: the files keep their last content, as in Kubernetes.
+          if (!(err instanceof VolumeSetupError)) throw err;
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof VolumeSetupError)) throw err;
+      this.event('Warning', 'FailedMount', err.message);
+      this.due(now + this.host.restartBackoff.initialMs);
+      return undefined;
+    }
+    if (needs && (this.pod.spec?.volumes ?? []).some((v) => v.configMap || v.secret)) this.due(this.volumesSyncedAt + this.host.volumeSyncMs);
+    if (this.host.manageHosts && !this.pod.spec?.hostNetwork && this.hostsIP !== podIP) {
+      this.writeHosts(podIP);
+      this.hostsIP = podIP;
+    }
+    return this.volumePaths ?? new Map();
+  }
+
+  /** Rewrites the managed /etc/hosts in place (containers bind-mount the file, so the inode must stay). */
+  writeHosts(podIP = this.hostsIP): void {
+    if (podIP === undefined) return;
+    const file = this.host.volumes.hostsFile(this.uid);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, hostsFile(this.pod, podIP, this.host.services()));
   }
 
   /** Kills containers whose liveness or startup probe failed (they restart per restartPolicy on a later sync). */
@@ -576,6 +650,7 @@ export class PodWorker {
     }
     for (const c of stopped) await this.host.runtime.removeContainer(c.id);
     await this.host.runtime.removePodResources(this.uid);
+    this.host.volumes.tearDown(this.uid);
     this.host.restartBackoff.forget(`${this.uid}/`);
     this.host.imageBackoff.forget(`${this.uid}/`);
     this.done = true;

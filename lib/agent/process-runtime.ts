@@ -151,8 +151,8 @@ export class ProcessRuntime implements Runtime {
     }
     const rewrites: [string, string][] = [];
     for (const m of cfg.mounts) {
-      const host = m.source.type === 'hostPath' ? m.source.path : this.volumeDir(cfg.pod.uid, m.volume);
-      if (m.source.type === 'emptyDir' || m.source.hostPathType === 'DirectoryOrCreate') mkdirSync(host, { recursive: true });
+      const host = m.source.type === 'emptyDir' ? this.volumeDir(cfg.pod.uid, m.volume) : m.source.path;
+      if (m.source.type === 'emptyDir' || (m.source.type === 'hostPath' && m.source.hostPathType === 'DirectoryOrCreate')) mkdirSync(host, { recursive: true });
       rewrites.push([m.containerPath.replace(/\/$/, ''), host]);
     }
     // Longest mount paths first, so /data/sub wins over /data.

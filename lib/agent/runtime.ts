@@ -60,7 +60,11 @@ export interface SandboxConfig {
 export interface VolumeMount {
   /** The pod volume's name. */
   volume: string;
-  source: { type: 'emptyDir'; medium: 'Memory' | '' } | { type: 'hostPath'; path: string; hostPathType: string };
+  source:
+    | { type: 'emptyDir'; medium: 'Memory' | '' }
+    | { type: 'hostPath'; path: string; hostPathType: string }
+    /** A host directory or file the agent prepared (configMap, secret and claim volumes, the managed /etc/hosts). */
+    | { type: 'bind'; path: string };
   containerPath: string;
   readOnly: boolean;
 }

@@ -55,8 +55,8 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 const READ = new Set(['get', 'list', 'watch']);
 const WRITE = new Set(['update', 'patch']);
-/** What an agent reads besides its own objects. */
-const NODE_READABLE = new Set(['pods', 'nodes', 'services', 'namespaces']);
+/** What an agent reads besides its own objects (the node proxy reads Services and their slices; volumes read claims). */
+const NODE_READABLE = new Set(['pods', 'nodes', 'services', 'namespaces', 'endpoints', 'endpointslices', 'persistentvolumeclaims', 'persistentvolumes']);
 
 function busyAsStatus(err: unknown): never {
   if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);

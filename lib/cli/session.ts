@@ -63,7 +63,14 @@ export class Session {
 
   client(): KubeClient {
     if (!this.kubeClient) {
-      this.transport = new HttpTransport({ ...this.context().transport, userAgent: USER_AGENT });
+      // Server warnings go to stderr once each, as kubectl's warning handler prints them.
+      const seen = new Set<string>();
+      const onWarning = (text: string) => {
+        if (seen.has(text)) return;
+        seen.add(text);
+        this.io.err(`Warning: ${text}\n`);
+      };
+      this.transport = new HttpTransport({ ...this.context().transport, userAgent: USER_AGENT, onWarning });
       this.kubeClient = new KubeClient(this.transport);
     }
     return this.kubeClient;

@@ -98,6 +98,16 @@ export interface HttpTransportOptions {
   /** Per-request timeout for non-streaming requests. @default 30 s */
   timeoutMs?: number;
   userAgent?: string;
+  /** Called with the text of each `Warning: 299 - "..."` header the server sends (kubectl prints them on stderr). */
+  onWarning?: (text: string) => void;
+}
+
+/** The texts of a Warning header (RFC 7234 warn-values: `299 - "text"`, comma-separated). */
+export function warningTexts(header: string): string[] {
+  const out: string[] = [];
+  const re = /\d{3} \S+ "((?:[^"\\]|\\.)*)"/g;
+  for (let m = re.exec(header); m; m = re.exec(header)) out.push(m[1]!.replace(/\\(.)/g, '$1'));
+  return out;
 }
 
 /** Talks to an API server over HTTP(S) with keep-alive connections. */
@@ -140,7 +150,11 @@ export class HttpTransport implements Transport {
     }
     const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const r = fn(url, { method: req.method, headers, agent: this.agent, ...(req.signal ? { signal: req.signal } : {}) }, resolve);
+      const r = fn(url, { method: req.method, headers, agent: this.agent, ...(req.signal ? { signal: req.signal } : {}) }, (res) => {
+        const warning = res.headers.warning;
+        if (warning && this.opts.onWarning) for (const text of warningTexts(Array.isArray(warning) ? warning.join(', ') : warning)) this.opts.onWarning(text);
+        resolve(res);
+      });
       if (!streaming) {
         r.setTimeout(this.opts.timeoutMs ?? 30_000, () => r.destroy(new Error(`request to ${url.pathname} timed out`)));
       }

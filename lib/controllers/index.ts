@@ -4,6 +4,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
+import { VolumeController, type VolumeControllerOptions } from './volumes.js';
 import { EventGarbageCollector } from './eventgc.js';
 import { EventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
@@ -20,6 +21,8 @@ export interface ControlPlaneOptions {
   job?: JobControllerOptions;
   /** Event TTL. @default 1 hour */
   eventTtlMs?: number;
+  /** The persistent volume controller (kumo up gives it a local-path root to provision under). */
+  volumes?: VolumeControllerOptions;
 }
 
 /** The controller-manager's reconcilers (everything but the scheduler). */
@@ -36,6 +39,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new PodGarbageCollector(client),
     new EventGarbageCollector(client, clock, opts.eventTtlMs),
     new EndpointsController(client),
+    new VolumeController(client, recorder('persistentvolume-controller'), opts.volumes),
   ];
 }
 

@@ -28,7 +28,9 @@ import { InProcessTransport } from '../client/transport.js';
 import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../controllers/index.js';
 import { LocalControllerDriver } from '../controllers/local-driver.js';
 import { NODES } from '../controllers/nodelifecycle.js';
+import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
+import { EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { localAdminToken, localTls } from './tls.js';
 import type { Store } from '../store/types.js';
@@ -77,6 +79,15 @@ export interface LocalClusterOptions {
   tls?: boolean;
   /** Longest life of a watch whose client names no timeoutSeconds. @default 30 minutes */
   watchTimeoutMs?: number;
+  /**
+   * The node proxy for Services (lib/agent/proxy/): one for this host, run
+   * when in-process agents run pods (`runtime`). false: none.
+   */
+  proxy?: false | Omit<NodeProxyOptions, 'client' | 'log'>;
+  /** ClusterIP range. @default 10.96.0.0/12 */
+  serviceClusterIPRange?: string;
+  /** NodePort range. @default 30000-32767 */
+  serviceNodePortRange?: string;
 }
 
 /** Whether a Docker engine answers on the local socket. */
@@ -108,6 +119,8 @@ export class LocalCluster {
   fake: FakeNodes | undefined;
   /** The in-process agents, by node name. */
   readonly agents = new Map<string, Agent>();
+  /** The host's node proxy (with `runtime`). */
+  proxy: NodeProxy | undefined;
   /** The bearer token agents accept from this API server (for `kumo agent --agent-token`). */
   readonly agentToken: string;
   private timers: NodeJS.Timeout[] = [];
@@ -119,7 +132,11 @@ export class LocalCluster {
   readonly adminToken: string | undefined;
 
   constructor(private readonly opts: LocalClusterOptions) {
-    this.store = new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) });
+    // Secrets are sealed before they reach state.db, with a key kept next to it (lib/store/encryption.ts).
+    this.store = new EncryptingStore(
+      new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }),
+      localKeyEncryptor(join(opts.dataDir, 'secrets-encryption-key')),
+    );
     this.agentToken = opts.agentToken ?? agentToken(opts.dataDir);
     const connector = new AgentConnector({
       local: this.agents,
@@ -139,13 +156,22 @@ export class LocalCluster {
       podConnector: connector,
       ...(this.adminToken ? { authenticator: new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) } : {}),
       ...(opts.watchTimeoutMs !== undefined ? { watchTimeoutMs: opts.watchTimeoutMs } : {}),
-      ...(opts.defaultTolerationSeconds !== undefined ? { admission: { defaultTolerationSeconds: opts.defaultTolerationSeconds } } : {}),
+      admission: {
+        ...(opts.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: opts.defaultTolerationSeconds } : {}),
+        ...(opts.serviceClusterIPRange ? { serviceClusterIPRange: opts.serviceClusterIPRange } : {}),
+        ...(opts.serviceNodePortRange ? { serviceNodePortRange: opts.serviceNodePortRange } : {}),
+      },
     });
     this.client = new KubeClient(new InProcessTransport(this.api, ADMIN));
   }
 
   private log(line: string): void {
     (this.opts.log ?? console.log)(line);
+  }
+
+  /** Where this cluster keeps its state (state.db, keys, volumes). */
+  get dataDir(): string {
+    return this.opts.dataDir;
   }
 
   async start(): Promise<void> {
@@ -171,7 +197,9 @@ export class LocalCluster {
     this.log(`kumo: API server listening on ${this.url}`);
     this.log(`kumo: state in ${join(this.opts.dataDir, 'state.db')}`);
     if (this.opts.controllers !== false) {
-      const reconcilers = [...controllerReconcilers(this.client, this.opts.controlPlane), schedulerReconciler(this.client, this.opts.controlPlane)];
+      // Claims of the local-path class get a directory under the data dir (one host: every node can mount it).
+      const controlPlane = { ...this.opts.controlPlane, volumes: { localPathRoot: join(this.opts.dataDir, 'volumes'), ...this.opts.controlPlane?.volumes } };
+      const reconcilers = [...controllerReconcilers(this.client, controlPlane), schedulerReconciler(this.client, this.opts.controlPlane)];
       this.driver = new LocalControllerDriver(this.store, reconcilers, {
         log: (l) => this.log(l),
         ...(this.opts.resyncIntervalMs ? { resyncIntervalMs: this.opts.resyncIntervalMs } : {}),
@@ -186,6 +214,11 @@ export class LocalCluster {
     }
     if (this.opts.runtime) {
       for (const name of this.opts.nodeNames ?? [hostname()]) await this.startAgent(name, this.opts.runtime);
+      if (this.opts.proxy !== false) {
+        this.proxy = new NodeProxy({ ...(this.opts.proxy ?? {}), client: this.client, log: (l) => this.log(l) });
+        await this.proxy.start();
+        this.log('kumo: node proxy running (Service ClusterIPs and node ports, docs/services.md)');
+      }
     }
   }
 
@@ -213,6 +246,7 @@ export class LocalCluster {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.fake?.stop();
+    await this.proxy?.stop();
     await Promise.all([...this.agents.keys()].map((n) => this.stopAgent(n)));
     await this.driver?.stop();
     if (this.http) {

@@ -16,7 +16,11 @@ import type { Namespace } from '../../api/core/v1/namespace.js';
 import type { Node } from '../../api/core/v1/node.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { Secret } from '../../api/core/v1/secret.js';
+import type { Endpoints } from '../../api/core/v1/endpoints.js';
+import type { PersistentVolume } from '../../api/core/v1/persistentvolume.js';
+import type { PersistentVolumeClaim } from '../../api/core/v1/persistentvolumeclaim.js';
 import type { Service } from '../../api/core/v1/service.js';
+import type { EndpointSlice } from '../../api/discovery/v1/endpointslice.js';
 import type { KObject } from '../../api/object.js';
 import { resourceByName, type ResourceType } from '../../api/registry.js';
 import { StatusError } from '../../apiserver/errors.js';
@@ -24,6 +28,8 @@ import type { KubeClient } from '../../client/client.js';
 import { describeNamespace, describeNode } from '../../printers/describe/cluster.js';
 import { describeConfigMap, describeSecret, describeService } from '../../printers/describe/core.js';
 import { describeGeneric } from '../../printers/describe/generic.js';
+import { describeEndpoints, describeEndpointSlice } from '../../printers/describe/network.js';
+import { describePersistentVolume, describePersistentVolumeClaim } from '../../printers/describe/storage.js';
 import { describePod } from '../../printers/describe/pod.js';
 import { describeDeployment, describeJob, describeReplicaSet } from '../../printers/describe/workloads.js';
 import { labelSelectorText } from '../../printers/selector.js';
@@ -106,8 +112,22 @@ export async function describeObject(client: KubeClient, rt: ResourceType, obj: 
     }
     case 'namespaces':
       return describeNamespace(obj as Namespace);
-    case 'services':
-      return describeService(obj as Service, new Map(), await events(), now);
+    case 'services': {
+      const slices = await tolerate(listObjects<EndpointSlice>(client, resourceByName('endpointslices')!, ns, { labelSelector: `kubernetes.io/service-name=${obj.metadata.name}` }), { resourceVersion: '', items: [] });
+      return describeService(obj as Service, slices.items, await events(), now);
+    }
+    case 'endpoints':
+      return describeEndpoints(obj as Endpoints, await events(), now);
+    case 'endpointslices':
+      return describeEndpointSlice(obj as EndpointSlice, await events(), now);
+    case 'persistentvolumes':
+      return describePersistentVolume(obj as PersistentVolume, await events(), now);
+    case 'persistentvolumeclaims': {
+      // kubectl's getPodsForPVC: the namespace's pods that mount the claim.
+      const pods = await tolerate(listObjects<Pod>(client, resourceByName('pods')!, ns, {}), { resourceVersion: '', items: [] });
+      const users = pods.items.filter((p) => (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === obj.metadata.name));
+      return describePersistentVolumeClaim(obj as PersistentVolumeClaim, users, await events(), now);
+    }
     case 'configmaps':
       return describeConfigMap(obj as ConfigMap, await events(), now);
     case 'secrets':

@@ -6,6 +6,7 @@ import type { ConfigMap } from '../../api/core/v1/configmap.js';
 import type { Event } from '../../api/core/v1/event.js';
 import type { Secret } from '../../api/core/v1/secret.js';
 import type { Service } from '../../api/core/v1/service.js';
+import type { EndpointSlice } from '../../api/discovery/v1/endpointslice.js';
 import { formatLabels } from '../table-printer.js';
 import { describeEvents, printAnnotationsMultiline, printLabelsMultiline } from './common.js';
 import { LEVEL_0, tabbed } from './writer.js';
@@ -17,16 +18,44 @@ interface LoadBalancerIngress {
 }
 
 /**
- * `kubectl describe service`. kumo serves no EndpointSlices yet, so
- * `endpoints` maps port names to ready addresses when a caller has them;
- * kubectl prints `<none>` without any, as here.
+ * kubectl's formatEndpointSlices: the ready addresses (unset readiness counts
+ * as ready) of the slices' ports named `portName`, as ip:port, three at most
+ * then "+ N more..."; `<none>` without slices, empty when none is ready.
  */
-export function describeService(
-  svc: Service,
-  endpoints: ReadonlyMap<string, readonly string[]>,
-  events: readonly Event[] | undefined,
-  now: number,
-): string {
+export function formatEndpointSlices(slices: readonly EndpointSlice[], portName: string | undefined): string {
+  if (slices.length === 0) return '<none>';
+  const list: string[] = [];
+  const max = 3;
+  let more = false;
+  let count = 0;
+  for (const s of slices) {
+    const ports = s.ports ?? [];
+    if (ports.length === 0) {
+      for (const e of s.endpoints ?? []) {
+        if (list.length === max) more = true;
+        if (e.conditions?.ready === false) continue;
+        if (!more) list.push(e.addresses[0]!);
+        count++;
+      }
+      continue;
+    }
+    for (const port of ports) {
+      if (portName !== undefined && (port.name ?? '') !== portName) continue;
+      for (const e of s.endpoints ?? []) {
+        if (list.length === max) more = true;
+        const addr = e.addresses[0]!;
+        if (e.conditions?.ready === false) continue;
+        if (!more) list.push(`${addr.includes(':') ? `[${addr}]` : addr}:${port.port}`);
+        count++;
+      }
+    }
+  }
+  const ret = list.join(',');
+  return more ? `${ret} + ${count - max} more...` : ret;
+}
+
+/** `kubectl describe service`, with the Service's EndpointSlices (label kubernetes.io/service-name). */
+export function describeService(svc: Service, slices: readonly EndpointSlice[], events: readonly Event[] | undefined, now: number): string {
   return tabbed((w) => {
     const spec = svc.spec ?? {};
     const extra = spec as { loadBalancerSourceRanges?: string[] | null; healthCheckNodePort?: number | null; trafficDistribution?: string | null };
@@ -56,10 +85,7 @@ export function describeService(
       const target = p.targetPort ?? p.port;
       w.write(LEVEL_0, `TargetPort:\t${String(target)}/${proto}\n`);
       if (p.nodePort) w.write(LEVEL_0, `NodePort:\t${name}\t${p.nodePort}/${proto}\n`);
-      const addrs = endpoints.get(p.name ?? '') ?? [];
-      const shown = addrs.slice(0, 3).map((a) => `${a}:${typeof target === 'number' ? target : p.port}`);
-      const text = addrs.length === 0 ? '<none>' : addrs.length > 3 ? `${shown.join(',')} + ${addrs.length - 3} more...` : shown.join(',');
-      w.write(LEVEL_0, `Endpoints:\t${text}\n`);
+      w.write(LEVEL_0, `Endpoints:\t${formatEndpointSlices(slices, p.name ?? '')}\n`);
     }
     w.write(LEVEL_0, `Session Affinity:\t${spec.sessionAffinity ?? ''}\n`);
     if (spec.externalTrafficPolicy) w.write(LEVEL_0, `External Traffic Policy:\t${spec.externalTrafficPolicy}\n`);

@@ -1,0 +1,232 @@
+/**
+ * The volumes the agent itself materializes for a pod, as host directories
+ * bind-mounted into its containers:
+ *
+ * - configMap and secret volumes: the object's keys as files (all keys, or
+ *   `items` with their paths and modes; `defaultMode`; `optional`), written
+ *   with the AtomicWriter and rewritten when the object changes, so mounted
+ *   files follow updates (refresh());
+ * - persistentVolumeClaim volumes: the directory of the PersistentVolume the
+ *   claim is bound to (hostPath or local), created if missing; it is never
+ *   removed with the pod, so its data outlives it.
+ *
+ * Secret volumes live under a tmpfs (/dev/shm) when the host has one, so
+ * their contents never reach the disk; everything else under the agent's
+ * data directory. A referenced object that is missing (and not optional)
+ * fails the pod's setup with kubelet's FailedMount wording; the pod stays
+ * ContainerCreating and the worker retries.
+ */
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { PersistentVolume } from '../../api/core/v1/persistentvolume.js';
+import type { PersistentVolumeClaim } from '../../api/core/v1/persistentvolumeclaim.js';
+import type { Pod, Volume } from '../../api/core/v1/pod.js';
+import type { KObject } from '../../api/object.js';
+import { type FileProjection, validProjectionPath, writeAtomically } from './atomic-writer.js';
+
+type P = Pod & KObject;
+
+/** Where volume contents come from (the API, through the agent's client). */
+export interface VolumeSources {
+  /** The ConfigMap's data and binaryData (base64), or undefined if it does not exist. */
+  configMap(namespace: string, name: string): Promise<{ data: Record<string, string>; binaryData: Record<string, string> } | undefined>;
+  /** The Secret's data (base64), or undefined if it does not exist. */
+  secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  claim(namespace: string, name: string): Promise<(PersistentVolumeClaim & KObject) | undefined>;
+  persistentVolume(name: string): Promise<(PersistentVolume & KObject) | undefined>;
+}
+
+/** A volume that cannot be set up (yet): reported as a FailedMount event, retried. */
+export class VolumeSetupError extends Error {
+  override name = 'VolumeSetupError';
+}
+
+const DEFAULT_MODE = 0o644;
+
+interface KeyToPath {
+  key: string;
+  path: string;
+  mode?: number | null;
+}
+
+/** The files of a configMap/secret volume from the object's keys (base64 values), per Kubernetes' MakePayload. */
+export function makePayload(
+  volume: string,
+  kind: 'configmap' | 'secret',
+  values: Record<string, string>,
+  items: readonly KeyToPath[] | null | undefined,
+  defaultMode: number | null | undefined,
+  optional: boolean,
+): Map<string, FileProjection> {
+  const mode = defaultMode ?? DEFAULT_MODE;
+  const out = new Map<string, FileProjection>();
+  if (!items || items.length === 0) {
+    for (const [k, v] of Object.entries(values)) out.set(k, { data: Buffer.from(v, 'base64'), mode });
+    return out;
+  }
+  for (const item of items) {
+    const v = values[item.key];
+    if (v === undefined) {
+      if (optional) continue;
+      const what = kind === 'configmap' ? 'configmap references non-existent config key' : 'references non-existent secret key';
+      throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : ${what}: ${item.key}`);
+    }
+    if (!validProjectionPath(item.path)) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : invalid path ${JSON.stringify(item.path)}`);
+    out.set(item.path, { data: Buffer.from(v, 'base64'), mode: item.mode ?? mode });
+  }
+  return out;
+}
+
+function tmpfsRoot(): string | undefined {
+  try {
+    if (!statSync('/dev/shm').isDirectory()) return undefined;
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return undefined;
+  }
+}
+
+/** Secret volumes of the agent with this data dir: on /dev/shm (tmpfs) when writable, so they never reach a disk. */
+export function defaultSecretRoot(dataDir: string): string {
+  const abs = resolve(dataDir);
+  const shm = tmpfsRoot();
+  return shm ? join(shm, 'kumo', createHash('sha256').update(abs).digest('hex').slice(0, 12)) : join(abs, 'secret-volumes');
+}
+
+export interface PodVolumesOptions {
+  /** The agent's data directory. */
+  dataDir: string;
+  /** Where secret volumes go. @default a directory on /dev/shm when writable, else under dataDir */
+  secretDir?: string;
+}
+
+export class PodVolumes {
+  private readonly podsRoot: string;
+  private readonly secretsRoot: string;
+
+  constructor(
+    private readonly sources: VolumeSources,
+    opts: PodVolumesOptions,
+  ) {
+    const dataDir = resolve(opts.dataDir);
+    this.podsRoot = join(dataDir, 'pods');
+    // One directory per agent data dir, so agents on one host never share secret volumes.
+    this.secretsRoot = opts.secretDir ? resolve(opts.secretDir) : defaultSecretRoot(dataDir);
+  }
+
+  /** Removes every volume directory of this agent (its data dir is going away: tests, `kumo agent --reset`). */
+  removeAll(): void {
+    rmSync(this.podsRoot, { recursive: true, force: true });
+    rmSync(this.secretsRoot, { recursive: true, force: true });
+  }
+
+  private podDir(uid: string): string {
+    return join(this.podsRoot, uid);
+  }
+
+  /** The pod's managed /etc/hosts (see hosts.ts). */
+  hostsFile(uid: string): string {
+    return join(this.podDir(uid), 'etc-hosts');
+  }
+
+  private dirOf(uid: string, v: Volume): string {
+    if (v.secret) return join(this.secretsRoot, uid, v.name);
+    return join(this.podDir(uid), 'volumes', v.name);
+  }
+
+  /**
+   * Writes every configMap and secret volume and resolves every claim.
+   * Returns volume name → host path. Throws VolumeSetupError (the first
+   * volume that cannot be set up).
+   */
+  async setUp(pod: P): Promise<Map<string, string>> {
+    const uid = pod.metadata.uid ?? '';
+    const ns = pod.metadata.namespace ?? 'default';
+    const out = new Map<string, string>();
+    for (const v of pod.spec?.volumes ?? []) {
+      if (v.configMap || v.secret) {
+        out.set(v.name, await this.project(uid, ns, v));
+      } else if (v.persistentVolumeClaim) {
+        out.set(v.name, await this.claimPath(ns, v.name, v.persistentVolumeClaim.claimName));
+      }
+    }
+    return out;
+  }
+
+  /** Rewrites configMap and secret volumes whose objects changed. Returns the names of the volumes that changed. */
+  async refresh(pod: P): Promise<string[]> {
+    const changed: string[] = [];
+    for (const v of pod.spec?.volumes ?? []) {
+      if (!v.configMap && !v.secret) continue;
+      const before = this.version(pod.metadata.uid ?? '', v);
+      await this.project(pod.metadata.uid ?? '', pod.metadata.namespace ?? 'default', v);
+      if (this.version(pod.metadata.uid ?? '', v) !== before) changed.push(v.name);
+    }
+    return changed;
+  }
+
+  private version(uid: string, v: Volume): string | undefined {
+    try {
+      return statSync(join(this.dirOf(uid, v), '..data')).ino.toString();
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async project(uid: string, ns: string, v: Volume): Promise<string> {
+    const dir = this.dirOf(uid, v);
+    if (v.configMap) {
+      const ref = v.configMap;
+      const name = ref.name ?? '';
+      const cm = await this.sources.configMap(ns, name);
+      if (!cm && !ref.optional) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${v.name}" : configmap "${name}" not found`);
+      const values: Record<string, string> = { ...(cm?.binaryData ?? {}) };
+      for (const [k, val] of Object.entries(cm?.data ?? {})) values[k] = Buffer.from(val, 'utf8').toString('base64');
+      writeAtomically(dir, makePayload(v.name, 'configmap', values, ref.items, ref.defaultMode, !!ref.optional));
+    } else if (v.secret) {
+      const ref = v.secret;
+      const name = ref.secretName ?? '';
+      const data = await this.sources.secret(ns, name);
+      if (!data && !ref.optional) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${v.name}" : secret "${name}" not found`);
+      mkdirSync(join(this.secretsRoot, uid), { recursive: true, mode: 0o700 });
+      writeAtomically(dir, makePayload(v.name, 'secret', data ?? {}, ref.items, ref.defaultMode, !!ref.optional));
+    }
+    return dir;
+  }
+
+  private async claimPath(ns: string, volume: string, claimName: string): Promise<string> {
+    const claim = await this.sources.claim(ns, claimName);
+    if (!claim) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolumeclaim "${claimName}" not found`);
+    if (claim.metadata.deletionTimestamp) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolumeclaim "${claimName}" is being deleted`);
+    const pvName = claim.spec?.volumeName;
+    if (!pvName || claim.status?.phase !== 'Bound') throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolumeclaim "${claimName}" is not bound`);
+    const pv = await this.sources.persistentVolume(pvName);
+    if (!pv) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolume "${pvName}" not found`);
+    const path = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
+    if (!path) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolume "${pvName}" has no hostPath or local source this node can mount`);
+    if (pv.spec?.local && !existsSync(path)) throw new VolumeSetupError(`MountVolume.NewMounter initialization failed for volume "${pvName}" : path "${path}" does not exist`);
+    mkdirSync(path, { recursive: true });
+    return path;
+  }
+
+  /** Removes what setUp made for a pod (claims' directories stay: their data outlives the pod). */
+  tearDown(uid: string): void {
+    rmSync(this.podDir(uid), { recursive: true, force: true });
+    rmSync(join(this.secretsRoot, uid), { recursive: true, force: true });
+  }
+
+  /** The pods this agent holds directories for (to clean up after pods it no longer knows). */
+  podsOnDisk(): string[] {
+    return [...new Set([...readdirSafe(this.podsRoot), ...readdirSafe(this.secretsRoot)])];
+  }
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

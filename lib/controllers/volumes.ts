@@ -1,0 +1,270 @@
+/**
+ * The persistent volume controller (Kubernetes' PV binder, protection
+ * controllers and, on `kumo up`, a local-path provisioner):
+ *
+ * - a claim is bound to the smallest Available PersistentVolume that fits it
+ *   (class, access modes, volume mode, size); the PV's claimRef is written
+ *   first (compare-and-swap), then the claim's volumeName, then both
+ *   statuses, so two binders at once can never give one PV to two claims;
+ * - with a local path root (kumo up), a claim of class `local-path` (or of no
+ *   class) that nothing fits gets a new PV: a directory under the root, as
+ *   Rancher's local-path provisioner does. Reclaim policy Delete removes the
+ *   PV, and its directory, once the claim is gone. The data lives on the
+ *   host, so it outlives pods and survives rescheduling on the same host;
+ * - the `kubernetes.io/pvc-protection` finalizer goes once no running pod
+ *   uses a deleted claim, `kubernetes.io/pv-protection` once a deleted PV is
+ *   bound to nothing.
+ *
+ * Keys are `pvc:<ns>/<name>` and `pv:<name>`.
+ */
+import { rmSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, type PersistentVolume } from '../api/core/v1/persistentvolume.js';
+import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
+import type { Pod } from '../api/core/v1/pod.js';
+import type { KObject } from '../api/object.js';
+import { parseQuantity } from '../api/quantity.js';
+import { resourceByName } from '../api/registry.js';
+import { StatusError } from '../apiserver/errors.js';
+import { PV_PROTECTION, PVC_PROTECTION } from '../apiserver/strategies/storage.js';
+import type { KubeClient } from '../client/client.js';
+import type { Recorder } from './events.js';
+import { isTerminal } from './pod-util.js';
+import { PODS } from './podset.js';
+import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from './runtime.js';
+
+export const CLAIMS = resourceByName('persistentvolumeclaims')!;
+export const VOLUMES = resourceByName('persistentvolumes')!;
+
+/** The class the local-path provisioner serves (also claims of no class). */
+export const LOCAL_PATH_CLASS = 'local-path';
+export const LOCAL_PATH_PROVISIONER = 'kumo.io/local-path';
+
+type PVC = PersistentVolumeClaim & KObject;
+type PV = PersistentVolume & KObject;
+type P = Pod & KObject;
+
+export interface VolumeControllerOptions {
+  /** Directory under which the local-path provisioner creates volumes; unset: no provisioning (bind only). */
+  localPathRoot?: string;
+}
+
+function claimsOf(pod: P): string[] {
+  return (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
+}
+
+function storageOf(q: unknown): number {
+  return parseQuantity(q as string | number | undefined) ?? 0;
+}
+
+function classOf(o: PV | PVC): string {
+  return o.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? o.spec?.storageClassName ?? '';
+}
+
+/** Whether `pv` can serve `claim` (Kubernetes' findMatchingVolume, without selectors and node affinity). */
+export function fits(pv: PV, claim: PVC): boolean {
+  if (pv.metadata.deletionTimestamp) return false;
+  const ref = pv.spec?.claimRef;
+  if (ref && !(ref.namespace === claim.metadata.namespace && ref.name === claim.metadata.name && (!ref.uid || ref.uid === claim.metadata.uid))) return false;
+  if (!ref && pv.status?.phase !== 'Available') return false;
+  // A PV made for this very claim (claimRef with its uid: provisioned) carries the class the claim left unset.
+  const madeFor = !!ref?.uid && ref.uid === claim.metadata.uid && !claim.spec?.storageClassName;
+  if (!madeFor && classOf(pv) !== classOf(claim)) return false;
+  if ((pv.spec?.volumeMode ?? 'Filesystem') !== (claim.spec?.volumeMode ?? 'Filesystem')) return false;
+  const modes = pv.spec?.accessModes ?? [];
+  if (!(claim.spec?.accessModes ?? []).every((m) => modes.includes(m))) return false;
+  return storageOf(pv.spec?.capacity?.storage) >= storageOf(claim.spec?.resources?.requests?.storage);
+}
+
+export class VolumeController implements Reconciler {
+  readonly name = 'persistentvolume';
+  readonly watches: Watch[];
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly recorder: Recorder,
+    private readonly opts: VolumeControllerOptions = {},
+  ) {
+    this.watches = [
+      {
+        resource: 'persistentvolumeclaims',
+        keys: (e) => {
+          const volumeName = (e.object as PVC).spec?.volumeName;
+          return [`pvc:${e.object.metadata.namespace}/${e.object.metadata.name}`, ...(volumeName ? [`pv:${volumeName}`] : [])];
+        },
+      },
+      {
+        resource: 'persistentvolumes',
+        keys: (e) => {
+          const ref = (e.object as PV).spec?.claimRef;
+          return [`pv:${e.object.metadata.name}`, ...(ref?.name ? [`pvc:${ref.namespace}/${ref.name}`] : [])];
+        },
+      },
+      // A pod that stops using claims may release a deleted claim's finalizer.
+      { resource: 'pods', keys: (e) => this.podClaims(e) },
+    ];
+  }
+
+  private podClaims(e: ChangeEvent): string[] {
+    const pod = e.object as P;
+    if (e.type !== 'DELETED' && !isTerminal(pod)) return [];
+    return claimsOf(pod).map((c) => `pvc:${pod.metadata.namespace}/${c}`);
+  }
+
+  async listKeys(): Promise<string[]> {
+    const claims = await this.client.listAll<PVC>(CLAIMS, undefined);
+    const volumes = await this.client.listAll<PV>(VOLUMES, undefined);
+    return [...claims.items.map((c) => `pvc:${c.metadata.namespace}/${c.metadata.name}`), ...volumes.items.map((v) => `pv:${v.metadata.name}`)];
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    try {
+      if (key.startsWith('pvc:')) {
+        const [ns, name] = key.slice(4).split('/');
+        return await this.claim(ns!, name!);
+      }
+      if (key.startsWith('pv:')) return await this.volume(key.slice(3));
+    } catch (err) {
+      // A lost compare-and-swap: read again shortly.
+      if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return { requeueAfterMs: 100 };
+      throw err;
+    }
+  }
+
+  private async claim(ns: string, name: string): Promise<ReconcileResult | void> {
+    const claim = await this.client.find<PVC>(CLAIMS, ns, name);
+    if (!claim) return;
+    if (claim.metadata.deletionTimestamp) return this.releaseClaimProtection(claim);
+    const volumeName = claim.spec?.volumeName;
+    if (volumeName) {
+      const pv = await this.client.find<PV>(VOLUMES, undefined, volumeName);
+      if (!pv) return this.setClaimStatus(claim, { phase: 'Lost' });
+      // Bound from our side: make sure the PV points back, then report.
+      const ref = pv.spec?.claimRef;
+      if (!ref) {
+        await this.client.update(VOLUMES, { ...pv, spec: { ...pv.spec, claimRef: this.claimRef(claim) } });
+        return;
+      }
+      if (ref.name !== name || ref.namespace !== ns || (ref.uid && ref.uid !== claim.metadata.uid)) return this.setClaimStatus(claim, { phase: 'Lost' });
+      return this.setClaimStatus(claim, { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: { ...(pv.spec?.capacity ?? {}) } });
+    }
+    const volumes = (await this.client.listAll<PV>(VOLUMES, undefined)).items;
+    // A PV already reserved for this claim (claimRef set, our crash in between) comes first.
+    const mine = volumes.find((v) => fits(v, claim) && v.spec?.claimRef);
+    const free = volumes.filter((v) => fits(v, claim)).sort((a, b) => storageOf(a.spec?.capacity?.storage) - storageOf(b.spec?.capacity?.storage));
+    const pv = mine ?? free[0];
+    if (pv) return this.bind(claim, pv);
+    const cls = claim.spec?.storageClassName;
+    if (this.opts.localPathRoot && (cls === undefined || cls === null || cls === LOCAL_PATH_CLASS)) return this.provision(claim);
+    await this.recorder.record(
+      claim,
+      'Normal',
+      'FailedBinding',
+      cls ? `storageclass.storage.k8s.io "${cls}" not found` : 'no persistent volumes available for this claim and no storage class is set',
+    );
+    return this.setClaimStatus(claim, { phase: 'Pending' });
+  }
+
+  private claimRef(claim: PVC) {
+    return { kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace ?? '', name: claim.metadata.name ?? '', uid: claim.metadata.uid ?? '', apiVersion: 'v1', resourceVersion: claim.metadata.resourceVersion ?? '' };
+  }
+
+  /** PV first (its claimRef is the reservation), then the claim, then statuses. */
+  private async bind(claim: PVC, pv: PV): Promise<ReconcileResult | void> {
+    let bound = pv;
+    if (!pv.spec?.claimRef) {
+      bound = await this.client.update<PV>(VOLUMES, {
+        ...pv,
+        metadata: { ...pv.metadata, annotations: { ...(pv.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' } },
+        spec: { ...pv.spec, claimRef: this.claimRef(claim) },
+      });
+    }
+    if (bound.status?.phase !== 'Bound') await this.client.updateStatus(VOLUMES, { ...bound, status: { ...(bound.status ?? {}), phase: 'Bound' } });
+    const updated = await this.client.update<PVC>(CLAIMS, {
+      ...claim,
+      metadata: { ...claim.metadata, annotations: { ...(claim.metadata.annotations ?? {}), [ANN_BIND_COMPLETED]: 'yes', [ANN_BOUND_BY_CONTROLLER]: 'yes' } },
+      spec: { ...claim.spec, volumeName: pv.metadata.name!, ...(claim.spec?.storageClassName === undefined && classOf(pv) ? { storageClassName: classOf(pv) } : {}) },
+    });
+    await this.setClaimStatus(updated, { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: { ...(pv.spec?.capacity ?? {}) } });
+  }
+
+  private async provision(claim: PVC): Promise<ReconcileResult | void> {
+    const name = `pvc-${claim.metadata.uid}`;
+    const path = join(resolve(this.opts.localPathRoot!), `${name}_${claim.metadata.namespace}_${claim.metadata.name}`);
+    const pv: PV = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name, annotations: { [ANN_PROVISIONED_BY]: LOCAL_PATH_PROVISIONER } },
+      spec: {
+        capacity: { storage: String(claim.spec?.resources?.requests?.storage ?? '1Gi') },
+        accessModes: claim.spec?.accessModes ?? ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Delete',
+        storageClassName: LOCAL_PATH_CLASS,
+        volumeMode: claim.spec?.volumeMode ?? 'Filesystem',
+        hostPath: { path, type: 'DirectoryOrCreate' },
+        claimRef: this.claimRef(claim),
+      },
+    };
+    await this.recorder.record(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`);
+    try {
+      await this.client.create(VOLUMES, undefined, pv);
+    } catch (err) {
+      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+    }
+    await this.recorder.record(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
+    // The PV's creation queues this claim again (its claimRef names it); binding happens then.
+  }
+
+  private async setClaimStatus(claim: PVC, status: NonNullable<PersistentVolumeClaim['status']>): Promise<void> {
+    const cur = claim.status ?? {};
+    const next = { ...cur, ...status };
+    if (JSON.stringify(next) === JSON.stringify(cur)) return;
+    await this.client.updateStatus(CLAIMS, { ...claim, status: next });
+  }
+
+  /** A deleted claim keeps its finalizer while a pod that is not finished uses it. */
+  private async releaseClaimProtection(claim: PVC): Promise<ReconcileResult | void> {
+    if (!(claim.metadata.finalizers ?? []).includes(PVC_PROTECTION)) return;
+    const pods = (await this.client.listAll<P>(PODS, claim.metadata.namespace)).items;
+    if (pods.some((p) => !isTerminal(p) && claimsOf(p).includes(claim.metadata.name ?? ''))) return;
+    await this.client.update(CLAIMS, { ...claim, metadata: { ...claim.metadata, finalizers: (claim.metadata.finalizers ?? []).filter((f) => f !== PVC_PROTECTION) } });
+  }
+
+  private async volume(name: string): Promise<ReconcileResult | void> {
+    const pv = await this.client.find<PV>(VOLUMES, undefined, name);
+    if (!pv) return;
+    const ref = pv.spec?.claimRef;
+    let claim: PVC | undefined;
+    if (ref?.name) {
+      claim = await this.client.find<PVC>(CLAIMS, ref.namespace ?? '', ref.name);
+      if (claim && ref.uid && claim.metadata.uid !== ref.uid) claim = undefined;
+    }
+    if (pv.metadata.deletionTimestamp) {
+      if ((pv.metadata.finalizers ?? []).includes(PV_PROTECTION) && !(claim && claim.spec?.volumeName === name)) {
+        await this.client.update(VOLUMES, { ...pv, metadata: { ...pv.metadata, finalizers: (pv.metadata.finalizers ?? []).filter((f) => f !== PV_PROTECTION) } });
+      }
+      return;
+    }
+    let phase: string;
+    if (!ref) phase = 'Available';
+    else if (claim && claim.spec?.volumeName === name) phase = 'Bound';
+    else if (claim) phase = pv.status?.phase === 'Bound' ? 'Bound' : 'Available';
+    else phase = 'Released';
+    if (phase === 'Released' && pv.spec?.persistentVolumeReclaimPolicy === 'Delete') return this.reclaim(pv);
+    if (pv.status?.phase !== phase) await this.client.updateStatus(VOLUMES, { ...pv, status: { ...(pv.status ?? {}), phase } });
+  }
+
+  /** Reclaim policy Delete: the PV goes, and a local-path volume's directory with it. */
+  private async reclaim(pv: PV): Promise<void> {
+    const path = pv.spec?.hostPath?.path;
+    const root = this.opts.localPathRoot ? resolve(this.opts.localPathRoot) : undefined;
+    if (pv.metadata.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER && path && root && resolve(path).startsWith(root + sep)) {
+      rmSync(path, { recursive: true, force: true });
+    }
+    try {
+      await this.client.delete(VOLUMES, undefined, pv.metadata.name!, { preconditions: { uid: pv.metadata.uid! } });
+    } catch (err) {
+      if (!(err instanceof StatusError && err.code === 404)) throw err;
+    }
+  }
+}
