@@ -27,7 +27,7 @@ import type { Recorder } from './events.js';
 import { controllerRef, newControllerRef } from './owner.js';
 import { isActive } from './pod-util.js';
 import { PODS } from './podset.js';
-import { CONFLICT_RETRY_MS, REPLICASETS } from './replicaset.js';
+import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS, REPLICASETS } from './replicaset.js';
 import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
 
 export const DEPLOYMENTS = resourceByName('deployments')!;
@@ -123,6 +123,8 @@ function setCondition(conditions: Condition[], next: Condition, now: string): Co
 
 export class DeploymentController implements Reconciler {
   readonly name = 'deployment';
+  /** Each of its ReplicaSets' status changes queues it: one reconcile per 100 ms at most. */
+  readonly coalesceMs = OWNER_COALESCE_MS;
   readonly watches: Watch[] = [selfWatch('deployments'), ownerWatch('replicasets', 'Deployment')];
 
   constructor(

@@ -10,6 +10,12 @@ import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
 export class EventGarbageCollector implements Reconciler {
   readonly name = 'eventgc';
   readonly watches: Watch[] = [];
+  /**
+   * When the earliest Event seen by the last pass expires. Events written
+   * since then were seen at or after that pass, so they expire later: no pass
+   * is needed (and no list of every Event made) before this time.
+   */
+  private nextDue = 0;
 
   constructor(
     private readonly client: KubeClient,
@@ -23,6 +29,7 @@ export class EventGarbageCollector implements Reconciler {
 
   async reconcile(): Promise<ReconcileResult | void> {
     const now = this.clock.now();
+    if (now < this.nextDue) return { requeueAfterMs: this.nextDue - now + 1000 };
     const events = (await this.client.listAll<Event & KObject>(EVENTS, undefined)).items;
     let next = Infinity;
     for (const ev of events) {
@@ -38,6 +45,7 @@ export class EventGarbageCollector implements Reconciler {
         if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
       }
     }
+    this.nextDue = Number.isFinite(next) ? now + next : now + this.ttlMs;
     return Number.isFinite(next) ? { requeueAfterMs: next + 1000 } : undefined;
   }
 }

@@ -17,6 +17,21 @@ import type { KObject } from '../api/object.js';
 
 export const EXPECTATIONS_ANNOTATION = 'kumo.io/expectations';
 
+/**
+ * The revision of the pod view the expectations were last written from.
+ * Clearing a reservation means "this pod was seen"; a later reconcile reading
+ * pods older than that revision could miss the pod and count it as neither
+ * present nor reserved, so it must read a view at least this new
+ * (OwnerIndex.ensure). Kept when the expectations empty, for the same reason.
+ */
+export const OBSERVED_PODS_ANNOTATION = 'kumo.io/observed-pods-revision';
+
+/** The pod revision a reconcile of `obj` must read at least (0 when none was recorded). */
+export function observedPodsRevision(obj: KObject): number {
+  const v = Number(obj.metadata.annotations?.[OBSERVED_PODS_ANNOTATION]);
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}
+
 export interface Expectations {
   /** Pod names reserved for creation, not yet observed. */
   add: string[];
@@ -40,9 +55,14 @@ export function sameExpectations(a: Expectations, b: Expectations): boolean {
   return eq(a.add, b.add) && eq(a.del, b.del);
 }
 
-/** A copy of `obj` carrying `exp` (the annotation is removed when there is nothing pending). */
-export function withExpectations(obj: KObject, exp: Expectations): KObject {
+/**
+ * A copy of `obj` carrying `exp` (the annotation is removed when there is
+ * nothing pending) and, when given, the revision of the pod view `exp` was
+ * decided from (it never moves back).
+ */
+export function withExpectations(obj: KObject, exp: Expectations, podsRevision?: number): KObject {
   const annotations = { ...(obj.metadata.annotations ?? {}) };
+  if (podsRevision !== undefined && podsRevision > observedPodsRevision(obj)) annotations[OBSERVED_PODS_ANNOTATION] = String(podsRevision);
   if (exp.add.length === 0 && exp.del.length === 0) delete annotations[EXPECTATIONS_ANNOTATION];
   else annotations[EXPECTATIONS_ANNOTATION] = JSON.stringify({ add: [...exp.add].sort(), del: [...exp.del].sort() });
   return { ...obj, metadata: { ...obj.metadata, annotations } };

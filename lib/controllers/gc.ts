@@ -19,10 +19,11 @@ import { StatusError } from '../apiserver/errors.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../apiserver/rest.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
+import type { OwnerIndex, SharedCache } from './owner-index.js';
 import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from './runtime.js';
 
-/** Kinds whose objects are owned by others and so are scanned for dependents. */
-const DEPENDENT_RESOURCES = ['pods', 'replicasets', 'jobs', 'deployments', 'services', 'configmaps', 'secrets'];
+/** Kinds whose objects are owned by others and so are scanned for dependents (the owner index covers exactly these). */
+export const DEPENDENT_RESOURCES = ['pods', 'replicasets', 'jobs', 'deployments', 'services', 'configmaps', 'secrets'] as const;
 
 function dependentTypes(): ResourceType[] {
   return DEPENDENT_RESOURCES.map((r) => resourceByName(r)).filter((t): t is ResourceType => !!t);
@@ -44,8 +45,19 @@ function ignoreGone(err: unknown): void {
 export class GarbageCollector implements Reconciler {
   readonly name = 'garbagecollector';
   readonly watches: Watch[];
+  readonly caches: SharedCache[];
 
-  constructor(private readonly client: KubeClient) {
+  /**
+   * With an owner index (over DEPENDENT_RESOURCES), dependents of a deleted
+   * owner are found in it rather than by listing seven kinds, and dependents
+   * whose owners the index holds are not looked up one GET per owner. Where an
+   * owner's finalizer is released (Orphan, Foreground), fresh lists decide.
+   */
+  constructor(
+    private readonly client: KubeClient,
+    private readonly index?: OwnerIndex,
+  ) {
+    this.caches = index ? [index] : [];
     const watched = new Set([...DEPENDENT_RESOURCES, ...resourceTypes.filter((t) => t.resource !== 'events' && t.resource !== 'leases').map((t) => t.resource)]);
     this.watches = [...watched].map((resource) => ({ resource, keys: (e: ChangeEvent) => this.keysFor(resource, e) }));
   }
@@ -70,6 +82,16 @@ export class GarbageCollector implements Reconciler {
 
   async listKeys(): Promise<string[]> {
     const keys: string[] = [];
+    if (this.index?.following) {
+      // Only dependents the index cannot vouch for: an owner missing from it, or of a kind it does not hold.
+      for (const rt of dependentTypes()) {
+        for (const obj of this.index.objects(rt.resource)) {
+          if ((obj.metadata.ownerReferences ?? []).length > 0 && !this.ownersPresent(obj)) keys.push(keyOf('dep', rt.resource, obj));
+          if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', rt.resource, obj));
+        }
+      }
+      return keys;
+    }
     for (const rt of dependentTypes()) {
       for (const obj of (await this.client.listAll(rt, undefined)).items) {
         if ((obj.metadata.ownerReferences ?? []).length > 0) keys.push(keyOf('dep', rt.resource, obj));
@@ -83,19 +105,56 @@ export class GarbageCollector implements Reconciler {
     const [kind, ...rest] = key.split('/');
     if (kind === 'gone') {
       const [namespace, uid] = rest as [string, string];
-      for (const { rt, obj } of await this.dependentsOf(namespace, uid)) await this.attemptToDelete(rt, obj);
+      for (const { rt, obj } of await this.dependentsOfGone(namespace, uid)) await this.attemptToDelete(rt, obj);
       return;
     }
     const [resource, namespace, name] = rest as [string, string, string];
     const rt = resourceByName(resource);
     if (!rt) return;
+    if (kind === 'owner' && this.index?.following && this.index.resources.includes(resource)) {
+      // The owner as the followed index has it: nothing to do unless it is being deleted with a GC finalizer (its own change queues it again when it is).
+      const cached = this.index.get(resource, namespace, name);
+      if (!cached || !cached.metadata.deletionTimestamp || !hasGcFinalizer(cached)) return;
+    }
+    // A dependent the followed index holds with every owner present needs no read at all.
+    if (kind === 'dep' && this.index?.following && this.index.resources.includes(resource)) {
+      const cached = this.index.get(resource, namespace, name);
+      if (!cached || this.ownersPresent(cached)) return;
+    }
     const obj = await this.client.find(rt, namespace || undefined, name);
     if (!obj) return;
-    if (kind === 'dep') return this.attemptToDelete(rt, obj);
+    if (kind === 'dep') return this.ownersPresent(obj) ? undefined : this.attemptToDelete(rt, obj);
     if (kind === 'owner') return this.processOwner(rt, obj);
   }
 
-  /** Objects in `namespace` (or anywhere, for a cluster-scoped owner) that reference `uid`. */
+  /**
+   * Whether the followed index holds every owner `obj` references, none of them
+   * waiting in foreground deletion: then there is nothing to collect and no
+   * owner needs a GET. Anything else (an owner absent from the index, of a kind
+   * it does not hold, or going away) is left to the GET-based check.
+   */
+  private ownersPresent(obj: KObject): boolean {
+    const index = this.index;
+    if (!index?.following) return false;
+    return (obj.metadata.ownerReferences ?? []).every((ref) => {
+      const rt = lookupKind(ref.apiVersion, ref.kind);
+      if (!rt || !index.resources.includes(rt.resource)) return false;
+      const owner = index.get(rt.resource, rt.namespaced ? (obj.metadata.namespace ?? '') : '', ref.name);
+      return !!owner && owner.metadata.uid === ref.uid && !owner.metadata.deletionTimestamp;
+    });
+  }
+
+  /** Dependents of an owner that is gone: from the index when there is one (a missed one is found by the resync), else listed. */
+  private async dependentsOfGone(namespace: string, uid: string): Promise<{ rt: ResourceType; obj: KObject }[]> {
+    if (!this.index) return this.dependentsOf(namespace, uid);
+    for (const r of DEPENDENT_RESOURCES) await this.index.ensure(r);
+    return this.index.dependents(namespace, uid).flatMap((d) => {
+      const rt = resourceByName(d.resource);
+      return rt ? [{ rt, obj: d.obj }] : [];
+    });
+  }
+
+  /** Objects in `namespace` (or anywhere, for a cluster-scoped owner) that reference `uid`, read fresh. */
   private async dependentsOf(namespace: string, uid: string): Promise<{ rt: ResourceType; obj: KObject }[]> {
     const out: { rt: ResourceType; obj: KObject }[] = [];
     for (const rt of dependentTypes()) {
@@ -138,6 +197,8 @@ export class GarbageCollector implements Reconciler {
   /** An owner being deleted with a GC finalizer: orphan or delete its dependents, then release the finalizer. */
   private async processOwner(rt: ResourceType, owner: KObject): Promise<ReconcileResult | void> {
     const finalizers = owner.metadata.finalizers ?? [];
+    // Every dependent's deletion queues its owners: most have no GC finalizer and need nothing.
+    if (!owner.metadata.deletionTimestamp || !hasGcFinalizer(owner)) return;
     const uid = owner.metadata.uid!;
     const dependents = await this.dependentsOf(owner.metadata.namespace ?? '', uid);
     if (finalizers.includes(FINALIZER_ORPHAN)) {

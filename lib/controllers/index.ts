@@ -7,9 +7,10 @@ import { EndpointsController } from './endpoints.js';
 import { VolumeController, type VolumeControllerOptions } from './volumes.js';
 import { EventGarbageCollector } from './eventgc.js';
 import { EventRecorder } from './events.js';
-import { GarbageCollector } from './gc.js';
+import { DEPENDENT_RESOURCES, GarbageCollector } from './gc.js';
 import { JobController, type JobControllerOptions } from './job.js';
 import { NamespaceController } from './namespace.js';
+import { OwnerIndex } from './owner-index.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle.js';
 import { PodGarbageCollector } from './podgc.js';
 import { ReplicaSetController } from './replicaset.js';
@@ -29,14 +30,16 @@ export interface ControlPlaneOptions {
 export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOptions = {}): Reconciler[] {
   const clock = opts.clock ?? systemClock;
   const recorder = (component: string) => new EventRecorder(client, component, clock);
+  // One index of owned objects shared by the controllers that read dependents (fed once per change by the driver).
+  const index = new OwnerIndex(client, DEPENDENT_RESOURCES);
   return [
-    new ReplicaSetController(client, recorder('replicaset-controller'), clock),
+    new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
-    new JobController(client, recorder('job-controller'), clock, opts.job),
-    new GarbageCollector(client),
+    new JobController(client, recorder('job-controller'), clock, opts.job, index),
+    new GarbageCollector(client, index),
     new NamespaceController(client),
     new NodeLifecycleController(client, recorder('node-controller'), clock, opts.nodeLifecycle),
-    new PodGarbageCollector(client),
+    new PodGarbageCollector(client, index),
     new EventGarbageCollector(client, clock, opts.eventTtlMs),
     new EndpointsController(client),
     new VolumeController(client, recorder('persistentvolume-controller'), opts.volumes),

@@ -17,8 +17,9 @@ import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
 import { isActive, isPodReady } from './pod-util.js';
-import { PODS, scalePodSet } from './podset.js';
-import { claimPods, CONFLICT_RETRY_MS } from './replicaset.js';
+import type { OwnerIndex, SharedCache } from './owner-index.js';
+import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
+import { claimPods, CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
 import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
 
 export const JOBS = resourceByName('jobs')!;
@@ -36,14 +37,22 @@ function finished(job: J): Condition | undefined {
 
 export class JobController implements Reconciler {
   readonly name = 'job';
+  /** Each of its pods' changes queues it: one reconcile per 100 ms at most, which reads them all. */
+  readonly coalesceMs = OWNER_COALESCE_MS;
   readonly watches: Watch[] = [selfWatch('jobs'), ownerWatch('pods', 'Job')];
+  readonly caches: SharedCache[];
+  private readonly creates = new CreatesInFlight();
 
+  /** With an index, pods are read from it instead of listing the namespace on every reconcile. */
   constructor(
     private readonly client: KubeClient,
     private readonly recorder: Recorder,
     private readonly clock: Clock = systemClock,
     private readonly opts: JobControllerOptions = {},
-  ) {}
+    private readonly index?: OwnerIndex,
+  ) {
+    this.caches = index ? [index] : [];
+  }
 
   async listKeys(): Promise<string[]> {
     const list = await this.client.listAll(JOBS, undefined);
@@ -59,8 +68,8 @@ export class JobController implements Reconciler {
     if (done) return this.expire(job, done, now);
 
     const selector = fromLabelSelector(job.spec?.selector);
-    const all = (await this.client.listAll<Pod & KObject>(PODS, namespace)).items;
-    const pods = await claimPods({ client: this.client, owner: job, ownerType: JOBS, selector, pods: all, adopt: !!job.spec?.manualSelector });
+    const view = await podsOf(this.client, this.index, job);
+    const pods = await claimPods({ client: this.client, owner: job, ownerType: JOBS, selector, pods: view.pods, adopt: !!job.spec?.manualSelector });
     const active = pods.filter(isActive);
     // Counts only grow: a finished pod someone deleted still counted (Kubernetes tracks this with finalizers).
     const succeeded = Math.max(job.status?.succeeded ?? 0, pods.filter((p) => p.status?.phase === 'Succeeded').length);
@@ -109,7 +118,7 @@ export class JobController implements Reconciler {
     let current: J = job;
     if (condition || active.length !== wantActive || mayCreate) {
       const outcome = await scalePodSet(
-        { client: this.client, recorder: this.recorder, owner: job, ownerType: JOBS, template: job.spec?.template ?? {}, pods },
+        { client: this.client, recorder: this.recorder, owner: job, ownerType: JOBS, template: job.spec?.template ?? {}, pods, podsRevision: view.revision, creates: this.creates },
         wantActive,
         mayCreate,
       );

@@ -6,7 +6,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { CompactedError, type Store } from '../store/types.js';
-import { type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
+import type { SharedCache } from './owner-index.js';
+import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
 import { WorkQueue } from './workqueue.js';
 
 export interface LocalDriverOptions {
@@ -22,12 +23,14 @@ export class LocalControllerDriver {
   private readonly abort = new AbortController();
   private readonly pumps: Promise<void>[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly caches: SharedCache[];
 
   constructor(
     private readonly store: Store,
     private readonly reconcilers: Reconciler[],
     private readonly opts: LocalDriverOptions = {},
   ) {
+    this.caches = cachesOf(reconcilers);
     // One signal ends every feed: many waiters on it at once are expected.
     setMaxListeners(0, this.abort.signal);
   }
@@ -41,15 +44,18 @@ export class LocalControllerDriver {
       const workers = this.opts.workers?.[r.name] ?? (r.name === 'scheduler' ? 1 : 4);
       const queue = new WorkQueue((key) => r.reconcile(key), {
         workers,
+        ...(r.coalesceMs ? { minIntervalMs: r.coalesceMs } : {}),
         onError: (key, err) => this.log(`kumo ${r.name}: reconcile ${key} failed: ${err instanceof Error ? err.message : String(err)}`),
       });
       this.queues.set(r, queue);
     }
     const resources = new Set<string>(['pods', 'nodes']);
     for (const r of this.reconcilers) for (const w of r.watches) resources.add(w.resource);
+    for (const c of this.caches) for (const resource of c.resources) resources.add(resource);
     const starts = new Map<string, number>();
     for (const resource of resources) starts.set(resource, await this.store.currentRevision(resource));
-    for (const r of this.reconcilers) await r.prime?.();
+    // Loaded after the feed's start positions were taken: the feed replays from there, and caches skip what their loads already hold.
+    await this.prime();
     for (const [resource, from] of starts) this.pumps.push(this.pump(resource, from));
     for (const q of this.queues.values()) q.start();
     await this.resync();
@@ -74,7 +80,13 @@ export class LocalControllerDriver {
     for (let round = 0; round < 3; round++) await Promise.all([...this.queues.values()].map((q) => q.idle()));
   }
 
+  private async prime(): Promise<void> {
+    for (const c of this.caches) await c.prime();
+    for (const r of this.reconcilers) await r.prime?.();
+  }
+
   async dispatch(event: ChangeEvent): Promise<void> {
+    for (const c of this.caches) c.observe(event);
     for (const r of this.reconcilers) r.observe?.(event);
     for (const { reconciler, key } of await keysFor(this.reconcilers, event)) this.queues.get(reconciler)?.add(key);
   }
@@ -94,7 +106,7 @@ export class LocalControllerDriver {
         if (err instanceof CompactedError) {
           // Fell behind the log: rebuild caches and resync everything from now on.
           position = await this.store.currentRevision(resource);
-          for (const r of this.reconcilers) await r.prime?.();
+          await this.prime();
           await this.resync();
           continue;
         }

@@ -34,6 +34,10 @@ export interface NodeLifecycleOptions {
 type N = Node & KObject;
 type P = Pod & KObject;
 
+function hasNoExecute(node: N): boolean {
+  return (node.spec?.taints ?? []).some((t) => t.effect === 'NoExecute');
+}
+
 const CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 
 export class NodeLifecycleController implements Reconciler {
@@ -42,10 +46,31 @@ export class NodeLifecycleController implements Reconciler {
   // (set from the last renewal) and the periodic resync detect. In the cloud this keeps heartbeats from
   // invoking the controllers at all.
   readonly watches: Watch[] = [
-    { resource: 'nodes', keys: (e) => (e.type === 'DELETED' ? [] : [e.object.metadata.name!]) },
-    // A pod bound to a tainted node may need an eviction timer.
-    { resource: 'pods', keys: (e) => (e.type === 'ADDED' || (e.prev && !(e.prev.spec as { nodeName?: string })?.nodeName) ? [(e.object.spec as { nodeName?: string })?.nodeName ?? ''].filter((x) => x) : []) },
+    {
+      resource: 'nodes',
+      keys: (e) => {
+        const name = e.object.metadata.name!;
+        if (e.type === 'DELETED') {
+          this.noExecute.delete(name);
+          return [];
+        }
+        this.noExecute.set(name, hasNoExecute(e.object as N));
+        return [name];
+      },
+    },
+    // A pod bound to a tainted node may need an eviction timer (a node known to have no NoExecute taint needs nothing).
+    {
+      resource: 'pods',
+      keys: (e) => {
+        if (!(e.type === 'ADDED' || (e.prev && !(e.prev.spec as { nodeName?: string })?.nodeName))) return [];
+        const node = (e.object.spec as { nodeName?: string })?.nodeName;
+        if (!node || this.noExecute.get(node) === false) return [];
+        return [node];
+      },
+    },
   ];
+  /** Whether each node seen on the feed has a NoExecute taint (unknown nodes are reconciled to find out). */
+  private readonly noExecute = new Map<string, boolean>();
   private readonly grace: number;
 
   constructor(

@@ -8,16 +8,25 @@ import { StatusError } from '../apiserver/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { NODES } from './nodelifecycle.js';
 import { PODS } from './podset.js';
+import type { OwnerIndex, SharedCache } from './owner-index.js';
 import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
 
 export class PodGarbageCollector implements Reconciler {
   readonly name = 'podgc';
   readonly watches: Watch[] = [{ resource: 'nodes', keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.name!] : []) }];
 
-  constructor(private readonly client: KubeClient) {}
+  readonly caches: SharedCache[];
+
+  /** With a followed owner index (which holds every pod), resyncs read the nodes pods are bound to from it. */
+  constructor(
+    private readonly client: KubeClient,
+    private readonly index?: OwnerIndex,
+  ) {
+    this.caches = index ? [index] : [];
+  }
 
   async listKeys(): Promise<string[]> {
-    const pods = (await this.client.listAll<Pod & KObject>(PODS, undefined)).items;
+    const pods = this.index?.following ? ([...this.index.objects(PODS.resource)] as (Pod & KObject)[]) : (await this.client.listAll<Pod & KObject>(PODS, undefined)).items;
     return [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))];
   }
 

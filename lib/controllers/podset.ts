@@ -10,7 +10,8 @@ import { StatusError } from '../apiserver/errors.js';
 import { randomSuffix } from '../apiserver/rest.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from './events.js';
-import { type Expectations, readExpectations, sameExpectations, withExpectations } from './expectations.js';
+import { type Expectations, observedPodsRevision, readExpectations, sameExpectations, withExpectations } from './expectations.js';
+import type { OwnerIndex } from './owner-index.js';
 import { newControllerRef } from './owner.js';
 import { deletionOrder, isActive } from './pod-util.js';
 
@@ -22,8 +23,65 @@ export interface PodSet {
   owner: KObject;
   ownerType: ResourceType;
   template: PodTemplateSpec;
-  /** Every pod the owner controls, as just read (consistently). */
+  /** Every pod the owner controls, from a view at least as new as the owner's observed pods revision (podsOf). */
   pods: Pod[];
+  /** The revision of the pod view `pods` come from. */
+  podsRevision?: number;
+  /** Creates this process has made under reserved names, so a reconcile on a view that lags them does not send them again. */
+  creates?: CreatesInFlight;
+}
+
+/**
+ * The pods a controller process has created (or is creating) under reserved
+ * names, with the revision each create returned. A reconcile whose pod view
+ * is older than that revision cannot have seen the pod yet, so it leaves the
+ * reservation to the create that is already done instead of sending it again
+ * (which would only end in AlreadyExists). A reservation this process did not
+ * create, or whose pod the view should show but does not (created, then
+ * deleted), is created as before: that is how a reservation left by a crashed
+ * reconciler is completed.
+ */
+export class CreatesInFlight {
+  /** `namespace/name` → revision of the created pod, 0 while the create is in flight. */
+  private readonly entries = new Map<string, number>();
+
+  /** Whether creating `name` now would repeat a create this process made that a view at `viewRevision` cannot show yet. */
+  covers(namespace: string, name: string, viewRevision: number | undefined): boolean {
+    const rev = this.entries.get(`${namespace}/${name}`);
+    if (rev === undefined || viewRevision === undefined) return false;
+    return rev === 0 || viewRevision < rev;
+  }
+
+  begin(namespace: string, name: string): void {
+    if (this.entries.size > 100_000) this.entries.clear();
+    this.entries.set(`${namespace}/${name}`, 0);
+  }
+
+  done(namespace: string, name: string, revision: number | undefined): void {
+    if (revision) this.entries.set(`${namespace}/${name}`, revision);
+    else this.entries.delete(`${namespace}/${name}`);
+  }
+
+  forget(namespace: string, name: string): void {
+    this.entries.delete(`${namespace}/${name}`);
+  }
+}
+
+/**
+ * The pods that may belong to `owner` (its own and orphans in its namespace),
+ * read from a view at least as new as the one its expectations were last
+ * written from: from the owner index when the controller has one, else by a
+ * consistent list of the namespace (made after the owner was read, so it is
+ * newer than anything the owner records).
+ */
+export async function podsOf(client: KubeClient, index: OwnerIndex | undefined, owner: KObject): Promise<{ pods: (Pod & KObject)[]; revision: number }> {
+  const namespace = owner.metadata.namespace ?? '';
+  if (index) {
+    await index.ensure(PODS.resource, observedPodsRevision(owner));
+    return { pods: index.candidates(PODS.resource, namespace, owner.metadata.uid ?? '') as (Pod & KObject)[], revision: index.revision(PODS.resource) };
+  }
+  const list = await client.listAll<Pod & KObject>(PODS, namespace);
+  return { pods: list.items, revision: Number(list.metadata.resourceVersion) || 0 };
 }
 
 export interface ScaleOutcome {
@@ -101,7 +159,7 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
   let stored = owner;
   if (!sameExpectations(exp, next)) {
     try {
-      stored = await client.update(ownerType, withExpectations(owner, next));
+      stored = await client.update(ownerType, withExpectations(owner, next, set.podsRevision));
     } catch (err) {
       if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return 'conflict';
       throw err;
@@ -109,15 +167,24 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
   }
 
   const ns = owner.metadata.namespace;
+  const creates = set.creates;
+  const nsKey = ns ?? '';
+  if (creates) for (const name of exp.add) if (existing.has(name)) creates.forget(nsKey, name);
+  const toCreate = creates ? next.add.filter((name) => !creates.covers(nsKey, name, set.podsRevision)) : next.add;
   const createdNames: string[] = [];
   let createError: StatusError | undefined;
-  const failure = await slowStart(next.add, async (name) => {
+  const failure = await slowStart(toCreate, async (name) => {
+    creates?.begin(nsKey, name);
+    let revision: number | undefined;
     try {
-      await client.create(PODS, ns, podFromTemplate(owner, set.template, name));
+      const created = await client.create(PODS, ns, podFromTemplate(owner, set.template, name));
+      revision = Number(created.metadata.resourceVersion) || undefined;
       createdNames.push(name);
     } catch (err) {
       if (err instanceof StatusError && err.reason === 'AlreadyExists') return;
       throw err;
+    } finally {
+      creates?.done(nsKey, name, revision);
     }
   });
   if (failure) {

@@ -15,13 +15,17 @@ import { deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
 import { controllerRef, newControllerRef } from './owner.js';
 import { isActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-util.js';
-import { PODS, scalePodSet } from './podset.js';
+import type { OwnerIndex, SharedCache } from './owner-index.js';
+import { PODS, podsOf, scalePodSet, CreatesInFlight } from './podset.js';
 import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
 
 export const REPLICASETS = resourceByName('replicasets')!;
 
 /** How soon to retry after losing a compare-and-swap: the state is fresh again at once. */
 export const CONFLICT_RETRY_MS = 10;
+
+/** How often at most an owner of many objects is reconciled while they change (see Reconciler.coalesceMs). */
+export const OWNER_COALESCE_MS = 100;
 
 export interface ClaimOptions {
   client: KubeClient;
@@ -102,13 +106,21 @@ export function replicaSetStatus(rs: ReplicaSet, pods: Pod[], now: number, failu
 
 export class ReplicaSetController implements Reconciler {
   readonly name = 'replicaset';
-  readonly watches: Watch[] = [selfWatch('replicasets'), ownerWatch('pods', 'ReplicaSet'), orphanWatch(() => this.client)];
+  /** Each of its pods' changes queues it: one reconcile per 100 ms at most, which reads them all. */
+  readonly coalesceMs = OWNER_COALESCE_MS;
+  readonly watches: Watch[] = [selfWatch('replicasets'), ownerWatch('pods', 'ReplicaSet'), orphanWatch(() => this.client, () => this.index)];
+  readonly caches: SharedCache[];
+  private readonly creates = new CreatesInFlight();
 
+  /** With an index, pods are read from it instead of listing the namespace on every reconcile. */
   constructor(
     private readonly client: KubeClient,
     private readonly recorder: Recorder,
     private readonly clock: Clock = systemClock,
-  ) {}
+    private readonly index?: OwnerIndex,
+  ) {
+    this.caches = index ? [index] : [];
+  }
 
   async listKeys(): Promise<string[]> {
     const list = await this.client.listAll(REPLICASETS, undefined);
@@ -120,13 +132,13 @@ export class ReplicaSetController implements Reconciler {
     const rs = await this.client.find<ReplicaSet & KObject>(REPLICASETS, namespace, name);
     if (!rs) return;
     const selector = fromLabelSelector(rs.spec?.selector);
-    const all = (await this.client.listAll<Pod & KObject>(PODS, namespace)).items;
-    const pods = await claimPods({ client: this.client, owner: rs, ownerType: REPLICASETS, selector, pods: all });
+    const view = await podsOf(this.client, this.index, rs);
+    const pods = await claimPods({ client: this.client, owner: rs, ownerType: REPLICASETS, selector, pods: view.pods });
     let current: ReplicaSet & KObject = rs;
     let failure: StatusError | undefined;
     if (!rs.metadata.deletionTimestamp) {
       const outcome = await scalePodSet(
-        { client: this.client, recorder: this.recorder, owner: rs, ownerType: REPLICASETS, template: rs.spec?.template ?? {}, pods },
+        { client: this.client, recorder: this.recorder, owner: rs, ownerType: REPLICASETS, template: rs.spec?.template ?? {}, pods, podsRevision: view.revision, creates: this.creates },
         rs.spec?.replicas ?? 1,
       );
       if (outcome === 'conflict') return { requeueAfterMs: CONFLICT_RETRY_MS };
@@ -151,14 +163,17 @@ export class ReplicaSetController implements Reconciler {
 }
 
 /** Orphan pods (no controller) may be adopted: queue every ReplicaSet in their namespace whose selector matches. */
-function orphanWatch(client: () => KubeClient): Watch {
+function orphanWatch(client: () => KubeClient, index: () => OwnerIndex | undefined): Watch {
   return {
     resource: 'pods',
     async keys(e) {
       if (controllerRef(e.object) || e.type === 'DELETED') return [];
       const ns = e.object.metadata.namespace;
-      const list = await client().list<ReplicaSet & KObject>(REPLICASETS, ns);
-      return list.items
+      const idx = index();
+      const sets = idx?.following
+        ? [...idx.objects(REPLICASETS.resource)].filter((rs) => rs.metadata.namespace === ns)
+        : (await client().list<ReplicaSet & KObject>(REPLICASETS, ns)).items;
+      return (sets as (ReplicaSet & KObject)[])
         .filter((rs) => rs.spec?.selector && matches(fromLabelSelector(rs.spec.selector), e.object.metadata.labels))
         .map((rs) => `${ns}/${rs.metadata.name}`);
     },

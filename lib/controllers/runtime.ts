@@ -6,6 +6,7 @@
  * re-queues every key so lost hints are repaired.
  */
 import type { KObject } from '../api/object.js';
+import type { SharedCache } from './owner-index.js';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (e.g. to wait out minReadySeconds or a grace period). */
@@ -43,6 +44,24 @@ export interface Reconciler {
   observe?(event: ChangeEvent): void;
   /** For reconcilers with a cache: (re)builds it from a full read. Called at start and where events may have been missed. */
   prime?(): Promise<void>;
+  /**
+   * Caches the reconciler reads, possibly shared with others: a driver feeds
+   * each distinct cache every change once (before keys are queued), primes it
+   * where it follows the whole feed, and invalidates it where it does not.
+   */
+  readonly caches?: readonly SharedCache[];
+  /**
+   * Changes to one key within this long of its last reconcile are handled
+   * together by one later reconcile (a queue that follows a change feed: the
+   * local driver). For owners of many objects, whose every dependent's change
+   * queues them. @default 0
+   */
+  readonly coalesceMs?: number;
+}
+
+/** The distinct caches of a set of reconcilers. */
+export function cachesOf(reconcilers: readonly Reconciler[]): SharedCache[] {
+  return [...new Set(reconcilers.flatMap((r) => r.caches ?? []))];
 }
 
 /** `namespace/name` (or `name` for cluster-scoped objects) of an object. */

@@ -11,7 +11,7 @@
  */
 import type { KObject } from '../api/object.js';
 import { decodeLogImage, type StreamImage } from '../store/dynamodb-table.js';
-import { type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
+import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
 
 /** The parts of a Lambda DynamoDBStreamEvent record this driver reads. */
 export interface StreamRecord {
@@ -100,7 +100,9 @@ export async function handleStreamBatch(reconcilers: Reconciler[], records: Stre
   }
   if (work.size === 0) return { batchItemFailures: [] };
   // Caches are rebuilt from a fresh read: newer than every event in the batch, so the events themselves are not applied to them.
-  for (const r of new Set([...work.values()].map((w) => w.reconciler))) await r.prime?.();
+  const involved = [...new Set([...work.values()].map((w) => w.reconciler))];
+  for (const c of cachesOf(involved)) c.invalidate();
+  for (const r of involved) await r.prime?.();
   await runAll([...work.values()], opts.concurrency ?? 8, async (w) => {
     try {
       await reconcileKey(w.reconciler, w.key, opts);
@@ -119,6 +121,7 @@ export async function handleStreamBatch(reconcilers: Reconciler[], records: Stre
 export async function handleResync(reconcilers: Reconciler[], opts: DriverOptions = {}): Promise<{ keys: number; failed: number }> {
   let keys = 0;
   let failed = 0;
+  for (const c of cachesOf(reconcilers)) c.invalidate();
   for (const r of reconcilers) {
     await r.prime?.();
     const all = await r.listKeys();

@@ -9,6 +9,13 @@
 export interface WorkQueueOptions {
   /** Parallel workers. @default 4 */
   workers?: number;
+  /**
+   * A key is not started again within this long of its last start: changes
+   * arriving meanwhile are handled by one later run (the first change after a
+   * quiet spell still runs at once). Bounds how often a busy key (a
+   * ReplicaSet whose thousand pods all change) is reconciled. @default 0
+   */
+  minIntervalMs?: number;
   /** First retry delay after a failure. @default 50 ms */
   baseBackoffMs?: number;
   /** Longest retry delay. @default 30 s */
@@ -23,7 +30,11 @@ export class WorkQueue {
   /** Keys queued again while being processed. */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
+  /** Keys held back by minIntervalMs: counted as pending work, unlike requeues and backoffs. */
+  private readonly deferred = new Set<string>();
+  /** When each key last started (kept only while it matters: minIntervalMs). */
+  private readonly lastStart = new Map<string, number>();
   private waiting: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
@@ -40,8 +51,9 @@ export class WorkQueue {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
+    this.deferred.clear();
     for (const w of this.waiting) w();
     this.waiting = [];
     await Promise.all(this.workers);
@@ -54,33 +66,67 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
+    const min = this.opts.minIntervalMs ?? 0;
+    if (min > 0) {
+      const last = this.lastStart.get(key);
+      const wait = last === undefined ? 0 : last + min - performance.now();
+      if (wait > 0) {
+        this.deferred.add(key);
+        this.schedule(key, wait);
+        return;
+      }
+    }
     this.queued.add(key);
     this.queue.push(key);
     this.waiting.shift()?.();
   }
 
+  /** Adds the key after `ms`; when the key is already due earlier, the earlier time stands (reconciling early is harmless). */
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
     if (ms <= 0) return this.add(key);
-    const existing = this.timers.get(key);
-    if (existing) clearTimeout(existing);
-    const t = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, ms);
-    t.unref();
-    this.timers.set(key, t);
+    this.schedule(key, ms);
   }
 
-  /** Number of keys waiting or in progress (delayed keys excluded). */
+  private schedule(key: string, ms: number): void {
+    const at = performance.now() + ms;
+    const existing = this.timers.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.deferred.delete(key);
+      this.add(key);
+      this.notifyIdle();
+    }, ms);
+    timer.unref();
+    this.timers.set(key, { timer, at });
+  }
+
+  /** Number of keys waiting, held back by minIntervalMs, or in progress (requeues and backoffs excluded). */
   get depth(): number {
-    return this.queue.length + this.processing.size;
+    return this.queue.length + this.processing.size + this.deferred.size;
   }
 
   /** Resolves when no key is queued or being processed. */
   idle(): Promise<void> {
     if (this.depth === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    if (this.depth !== 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private noteStart(key: string): void {
+    const now = performance.now();
+    if (this.lastStart.size > 10_000) {
+      for (const [k, t] of this.lastStart) if (now - t > this.opts.minIntervalMs!) this.lastStart.delete(k);
+    }
+    this.lastStart.set(key, now);
   }
 
   private async next(): Promise<string | undefined> {
@@ -100,6 +146,7 @@ export class WorkQueue {
       const key = await this.next();
       if (key === undefined) return;
       this.processing.add(key);
+      if (this.opts.minIntervalMs) this.noteStart(key);
       try {
         const result = await this.process(key);
         this.failures.delete(key);
@@ -113,11 +160,7 @@ export class WorkQueue {
       } finally {
         this.processing.delete(key);
         if (this.dirty.delete(key)) this.add(key);
-        if (this.depth === 0) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const w of waiters) w();
-        }
+        this.notifyIdle();
       }
     }
   }
