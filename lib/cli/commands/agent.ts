@@ -21,6 +21,7 @@ import type { Taint } from '../../api/core/v1/node.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { KubeClient } from '../../client/client.js';
 import { HttpTransport } from '../../client/transport.js';
+import { NodeProxy } from '../../agent/proxy/proxy.js';
 import { FakeNodes } from '../../sim/fake-nodes.js';
 import { CliError } from '../errors.js';
 import type { Cli } from '../session.js';
@@ -45,6 +46,8 @@ interface AgentFlags {
   maxPods: string;
   dataDir: string;
   dockerSocket?: string;
+  proxy: boolean;
+  nodeportAddresses: string;
 }
 
 /** `k=v,k2=v2` */
@@ -91,6 +94,8 @@ export function agentCommand(cli: Cli): Command {
     .option('--max-pods <n>', 'pods this node accepts', '110')
     .option('--data-dir <dir>', 'where the agent keeps its data', join(homedir(), '.kumo', 'agent'))
     .option('--docker-socket <path>', 'the Docker engine socket (default: DOCKER_HOST or /var/run/docker.sock)')
+    .option('--no-proxy', 'do not run the node proxy for Services (docs/services.md)')
+    .option('--nodeport-addresses <ips>', 'addresses node ports listen on, comma-separated', '0.0.0.0')
     .action(async function (this: Command) {
       const f = this.opts<AgentFlags>();
       const out = (line: string) => cli.io.out(`${line}\n`);
@@ -161,7 +166,14 @@ export function agentCommand(cli: Cli): Command {
         out('kumo agent: no --agent-token (or KUMO_AGENT_TOKEN): logs and exec are not served');
       }
       await Promise.race([agent.start(), stopped]);
+      // The node proxy: Service ClusterIPs and node ports on this host, to ready endpoints anywhere.
+      let proxy: NodeProxy | undefined;
+      if (f.proxy) {
+        proxy = new NodeProxy({ client, nodePortAddresses: f.nodeportAddresses.split(',').map((a) => a.trim()).filter(Boolean), log: out });
+        await Promise.race([proxy.start(), stopped]);
+      }
       out(`kumo agent: ${await stopped} received, stopping (containers keep running)`);
+      await proxy?.stop();
       await agent.stop();
       if (server) {
         const s = server;
