@@ -24,22 +24,18 @@ import { HttpTransport } from '#lib/client/transport';
 import { STACK_OUTPUTS } from '#lib/cloud/stack-outputs';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '#lib/cloud/stream-filters';
 import { waitFor } from '../helpers/wait.js';
-import type { StreamPoller } from '../helpers/stream-poller.js';
+import { EventSourceMappings, type StreamFunction } from './esm.js';
 import {
   type AgentProcess,
   type ApiModule,
   type CloudAccount,
-  type Delivery,
   deployToEmulator,
   type EventHandler,
-  filtered,
   FunctionUrlServer,
   loadBundle,
-  newDelivery,
   resyncSchedule,
   scratchDir,
   startAgent,
-  streamMappings,
 } from './harness.js';
 
 const PODS = resourceByName('pods')!;
@@ -66,11 +62,10 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
   const kubeconfig = join(scratch.path, 'kubeconfig');
   const io = () => memoryIO('', { ...process.env, KUBECONFIG: kubeconfig });
   let server: FunctionUrlServer;
-  let poller: StreamPoller;
+  let mappings: EventSourceMappings;
   let resync: ReturnType<typeof resyncSchedule>;
   let client: KubeClient;
   const agents = new Map<string, AgentProcess>();
-  const delivery: Record<'controllers' | 'scheduler', Delivery> = { controllers: newDelivery(), scheduler: newDelivery() };
 
   async function kumo(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     const out = io();
@@ -91,15 +86,15 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
     // Two execution environments of each stream consumer: batches go to either, sometimes to both at once.
     const controllers = [await loadBundle<{ handler: EventHandler }>(bundles.controllers), await loadBundle<{ handler: EventHandler }>(bundles.controllers)];
     const schedulers = [await loadBundle<{ handler: EventHandler }>(bundles.scheduler), await loadBundle<{ handler: EventHandler }>(bundles.scheduler)];
-    poller = streamMappings(
+    mappings = new EventSourceMappings(
       a.tableName,
       [
-        { name: 'controllers', instances: controllers.map((c) => filtered(c.handler, CONTROLLER_FILTERS, delivery.controllers)) },
-        { name: 'scheduler', instances: schedulers.map((s) => filtered(s.handler, SCHEDULER_FILTERS, delivery.scheduler)) },
+        { name: 'controllers', filters: CONTROLLER_FILTERS, instances: controllers.map((c) => c.handler as StreamFunction) },
+        { name: 'scheduler', filters: SCHEDULER_FILTERS, instances: schedulers.map((s) => s.handler as StreamFunction) },
       ],
       { duplicate: 0.1, parallel: 0.2 },
     );
-    await poller.start();
+    await mappings.start();
     resync = resyncSchedule([controllers[0]!.handler, schedulers[0]!.handler], 3_000);
     client = new KubeClient(new HttpTransport({ server: server.url, token: a.adminToken }));
     for (const n of NODE_NAMES) agent(n);
@@ -108,7 +103,7 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
   afterAll(async () => {
     await Promise.all([...agents.values()].map((p) => p.stop()));
     await resync?.stop();
-    await poller?.stop();
+    await mappings?.stop();
     await server?.stop();
     scratch.remove();
     await a.dispose();
@@ -173,15 +168,17 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
 
     // The filters did their job: the controllers saw the workload's changes (once the stream has caught up),
     // never a lease renewal or a new event, though both were on the stream.
-    const c = delivery.controllers;
+    const c = mappings.stats.get('controllers')!;
     await waitFor(() => ['deployments', 'replicasets', 'pods'].every((r) => (c.records.get(r) ?? 0) > 0) && (c.filtered.get('leases') ?? 0) > 0 && (c.filtered.get('events') ?? 0) > 0, {
       timeoutMs: 30_000,
       intervalMs: 250,
       what: 'the stream to reach the controllers',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}: delivered ${JSON.stringify([...c.records])}, filtered ${JSON.stringify([...c.filtered])}, invocations ${c.invocations}`);
     });
     expect(c.records.get('leases') ?? 0).toBe(0);
     expect(c.records.get('events') ?? 0).toBe(0);
-    expect([...delivery.scheduler.records.keys()].sort()).toEqual(['nodes', 'pods']);
+    expect([...mappings.stats.get('scheduler')!.records.keys()].sort()).toEqual(['nodes', 'pods']);
   });
 
   it("moves a dead node's pods to the other nodes, and takes the node back when its agent returns", async () => {

@@ -4,9 +4,8 @@
  * create, the deployed function bundles loaded as Lambda would load them,
  * a loopback HTTP server that turns requests into Function URL events for
  * the API bundle's RESPONSE_STREAM handler (what the Function URL does),
- * the stream replayed into the controller and scheduler bundles through the
- * stack's own event filters (what the event source mappings do), and node
- * agents run from the agent image's bundle.
+ * the resync schedule, and node agents run from the agent image's bundle.
+ * The stream's event source mappings are in esm.ts.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -19,12 +18,10 @@ import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { APIGatewayProxyEventV2, Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
-import { passesFilters, type FilterPattern } from '#lib/cloud/stream-filters';
+import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 import { createStoreTable } from '#lib/store/dynamodb-table';
 import { functionUrlEvent, invocationContext, parseStreamed, RecordingStream } from '../functions/events.js';
 import { ensureEmulator, type Emulator } from '../helpers/moto.js';
-import { type StreamHandler, StreamPoller, type Chaos } from '../helpers/stream-poller.js';
 
 export const SCHEDULED_EVENT = {
   version: '0',
@@ -277,48 +274,6 @@ export class FunctionUrlServer {
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
-}
-
-/** What an event source mapping delivered to one function, by resource. */
-export interface Delivery {
-  invocations: number;
-  /** Change-log records delivered, per resource. */
-  records: Map<string, number>;
-  /** Change-log records the filters kept from the function, per resource. */
-  filtered: Map<string, number>;
-}
-
-function resourceOf(record: DynamoDBStreamEvent['Records'][number]): string | undefined {
-  const pk = (record.dynamodb?.NewImage as { pk?: { S?: string } } | undefined)?.pk?.S;
-  return pk?.startsWith('l#') ? pk.slice(2) : undefined;
-}
-
-/**
- * A handler behind an event source mapping's filters: records that match
- * none are dropped (counted as processed), and a batch left empty invokes
- * nothing, as Lambda does.
- */
-export function filtered(handler: EventHandler, filters: readonly FilterPattern[], delivery: Delivery): StreamHandler {
-  return async (event) => {
-    const kept = event.Records.filter((r) => {
-      const pass = passesFilters(filters, r);
-      const resource = resourceOf(r);
-      if (resource) (pass ? delivery.records : delivery.filtered).set(resource, ((pass ? delivery.records : delivery.filtered).get(resource) ?? 0) + 1);
-      return pass;
-    });
-    if (kept.length === 0) return { batchItemFailures: [] };
-    delivery.invocations++;
-    return handler({ Records: kept }, invocationContext(60_000));
-  };
-}
-
-export function newDelivery(): Delivery {
-  return { invocations: 0, records: new Map(), filtered: new Map() };
-}
-
-/** The stream read from the emulator and delivered through the filters (see test/helpers/stream-poller.ts). */
-export function streamMappings(tableName: string, consumers: { name: string; instances: StreamHandler[] }[], chaos: Chaos = {}): StreamPoller {
-  return new StreamPoller(tableName, consumers, chaos);
 }
 
 /** The one-minute EventBridge schedule, sped up: invokes each handler with a scheduled event every `everyMs`. */
