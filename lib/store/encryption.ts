@@ -13,8 +13,8 @@
  *
  * Encryptors: a local AES-256-GCM key (`kumo up` keeps it in
  * <data-dir>/secrets-encryption-key); for the cloud, envelope encryption
- * with a data key from AWS KMS (KmsEnvelopeEncryptor, given a DataKeySource
- * backed by @aws-sdk/client-kms GenerateDataKey/Decrypt; see docs/services.md).
+ * with data keys from AWS KMS (KmsEnvelopeEncryptor over lib/cloud/kms-keys.ts,
+ * enabled by KUMO_SECRETS_KMS_KEY; see docs/services.md).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
