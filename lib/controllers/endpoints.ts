@@ -221,8 +221,14 @@ function sameContent(a: KObject, b: KObject): boolean {
 export class EndpointsController implements Reconciler {
   readonly name = 'endpoints';
   readonly watches: Watch[];
-  /** Services by namespace, when primed (saves a list per pod change). */
+  /**
+   * Services by namespace, when primed (saves a list per pod change). Used
+   * only while the driver feeds every change through observe() (kumo up's
+   * local driver); the stream driver primes per batch after computing keys,
+   * so there a pod change lists the namespace's Services instead.
+   */
   private services: Map<string, Map<string, S>> | undefined;
+  private observing = false;
 
   constructor(private readonly client: KubeClient) {
     this.watches = [
@@ -241,6 +247,7 @@ export class EndpointsController implements Reconciler {
   }
 
   observe(e: ChangeEvent): void {
+    this.observing = true;
     if (e.resource !== 'services' || !this.services) return;
     const ns = e.object.metadata.namespace ?? '';
     const byName = this.services.get(ns) ?? new Map<string, S>();
@@ -262,7 +269,7 @@ export class EndpointsController implements Reconciler {
   }
 
   private async servicesIn(namespace: string): Promise<S[]> {
-    if (this.services) return [...(this.services.get(namespace)?.values() ?? [])];
+    if (this.services && this.observing) return [...(this.services.get(namespace)?.values() ?? [])];
     return (await this.client.listAll<S>(SERVICES, namespace)).items;
   }
 
