@@ -11,6 +11,8 @@ import type { Pod } from '#lib/api/core/v1/pod';
 import type { EndpointSlice } from '#lib/api/discovery/v1/endpointslice';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
+import { EndpointsController } from '#lib/controllers/endpoints';
+import { keysFor } from '#lib/controllers/runtime';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -172,5 +174,20 @@ describe('endpoints controller (simulated nodes)', () => {
     const kept = await endpointsOf('external');
     expect(kept?.subsets?.[0]?.addresses?.[0]?.ip).toBe('192.0.2.10');
     expect(await slicesOf('external')).toEqual([]);
+  });
+
+  it('maps a pod change to the Services that select it, reading Services fresh where changes are not observed (the stream driver)', async () => {
+    const controller = new EndpointsController(c.client);
+    // Primed once, as the stream driver does per batch, then a Service appears that the cache does not know.
+    await controller.prime();
+    await c.client.create(rt('services'), 'default', service('fresh', 'web'));
+    const pod = (await c.client.list<P>(rt('pods'), 'default', { labelSelector: 'app=web' })).items[0]!;
+    const prev = structuredClone(pod);
+    prev.status = { ...prev.status, conditions: [] };
+    const keys = await keysFor([controller], { resource: 'pods', type: 'MODIFIED', object: pod, prev });
+    expect(keys.map((k) => k.key)).toContain('default/fresh');
+    // A change no endpoint shows queues nothing.
+    const same = await keysFor([controller], { resource: 'pods', type: 'MODIFIED', object: pod, prev: structuredClone(pod) });
+    expect(same).toEqual([]);
   });
 });
