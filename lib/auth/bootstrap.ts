@@ -1,16 +1,21 @@
-/** The namespace token records live in, created idempotently when the API server starts with token auth. */
+/** The namespace token records live in, created when the API server starts with token auth. */
 import { resourceByName } from '../api/registry.js';
 import { StatusError } from '../apiserver/errors.js';
 import type { RestStorage } from '../apiserver/rest.js';
 import { TOKEN_NAMESPACE } from './tokens.js';
 
+const NAMESPACES = resourceByName('namespaces')!;
+
+/** Idempotent; a read first, since every cold start runs it and a refused create costs more than a get. */
 export async function ensureTokenNamespace(rest: RestStorage): Promise<void> {
   try {
-    await rest.create(resourceByName('namespaces')!, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: TOKEN_NAMESPACE, labels: { 'kumo.dev/purpose': 'tokens' } },
-    });
+    await rest.get(NAMESPACES, undefined, TOKEN_NAMESPACE);
+    return;
+  } catch (err) {
+    if (!(err instanceof StatusError && err.code === 404)) throw err;
+  }
+  try {
+    await rest.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TOKEN_NAMESPACE, labels: { 'kumo.dev/purpose': 'tokens' } } });
   } catch (err) {
     if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
   }
