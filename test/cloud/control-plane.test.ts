@@ -24,6 +24,7 @@ import { HttpTransport } from '#lib/client/transport';
 import { STACK_OUTPUTS } from '#lib/cloud/stack-outputs';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '#lib/cloud/stream-filters';
 import { waitFor } from '../helpers/wait.js';
+import { invocationContext } from '../functions/events.js';
 import { EventSourceMappings, type StreamFunction } from './esm.js';
 import {
   type AgentProcess,
@@ -34,6 +35,7 @@ import {
   FunctionUrlServer,
   loadBundle,
   resyncSchedule,
+  SCHEDULED_EVENT,
   scratchDir,
   startAgent,
 } from './harness.js';
@@ -63,6 +65,7 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
   const io = () => memoryIO('', { ...process.env, KUBECONFIG: kubeconfig });
   let server: FunctionUrlServer;
   let mappings: EventSourceMappings;
+  let controllerFn: EventHandler;
   let resync: ReturnType<typeof resyncSchedule>;
   let client: KubeClient;
   const agents = new Map<string, AgentProcess>();
@@ -95,6 +98,7 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
       { duplicate: 0.1, parallel: 0.2 },
     );
     await mappings.start();
+    controllerFn = controllers[0]!.handler;
     resync = resyncSchedule([controllers[0]!.handler, schedulers[0]!.handler], 3_000);
     client = new KubeClient(new HttpTransport({ server: server.url, token: a.adminToken }));
     for (const n of NODE_NAMES) agent(n);
@@ -179,6 +183,12 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
     expect(c.records.get('leases') ?? 0).toBe(0);
     expect(c.records.get('events') ?? 0).toBe(0);
     expect([...mappings.stats.get('scheduler')!.records.keys()].sort()).toEqual(['nodes', 'pods']);
+  });
+
+  it('runs the scheduled resync over every key and compacts the change log', async () => {
+    const result = (await controllerFn(SCHEDULED_EVENT, invocationContext(60_000))) as { keys: number; failed: number; compacted: boolean };
+    expect(result.keys).toBeGreaterThan(0);
+    expect(result).toMatchObject({ failed: 0, compacted: true });
   });
 
   it("moves a dead node's pods to the other nodes, and takes the node back when its agent returns", async () => {
