@@ -2,7 +2,8 @@
  * The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs this file).
  * Settings come from context (`-c key=value`): stackName (default Kumo),
  * nodeInstanceType, minNodes, maxNodes, desiredNodes, nodePool=false,
- * podLogs=true, deletionProtection=false, alarmEmail. Synthesis needs no AWS
+ * podLogs=true, deletionProtection=false, alarmEmail, apiMemorySize,
+ * secretsEncryption=true. Synthesis needs no AWS
  * credentials and no network: the account and region are resolved at deploy
  * time.
  */
@@ -44,6 +45,7 @@ const settings: Partial<Record<keyof KumoStackProps, unknown>> = {
   desiredNodes: count('desiredNodes'),
   alarmEmail: context('alarmEmail'),
   apiMemorySize: count('apiMemorySize'),
+  secretsEncryption: flag('secretsEncryption'),
 };
 for (const [k, v] of Object.entries(settings)) if (v !== undefined) Object.assign(props, { [k]: v });
 

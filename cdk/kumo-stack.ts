@@ -5,10 +5,12 @@
  * and a node pool of ECS instances running the agent. docs/cloud.md explains
  * the choices; README.md's "Deploying to AWS" how to use it.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -51,6 +53,13 @@ export interface KumoStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** Memory of the API function (MB). @default 1024 */
   readonly apiMemorySize?: number;
+  /**
+   * Encrypt Secrets at rest with data keys from a customer-managed KMS key
+   * (lib/store/encryption.ts), on top of DynamoDB's own encryption. A key
+   * costs about $1 a month.
+   * @default false
+   */
+  readonly secretsEncryption?: boolean;
 }
 
 export class KumoStack extends Stack {
@@ -65,6 +74,7 @@ export class KumoStack extends Stack {
   readonly resync: events.Rule;
   readonly vpc: ec2.Vpc | undefined;
   readonly nodes: NodePool | undefined;
+  readonly secretsKey: kms.Key | undefined;
 
   constructor(scope: Construct, id: string, props: KumoStackProps = {}) {
     super(scope, id, props);
@@ -98,7 +108,16 @@ export class KumoStack extends Stack {
       }
     }
 
-    const common = { KUMO_TABLE: table.tableName };
+    if (props.secretsEncryption) {
+      this.secretsKey = new kms.Key(this, 'SecretsKey', {
+        description: `kumo ${id}: wraps the data keys Secrets are encrypted with`,
+        enableKeyRotation: true,
+        // The table outlives the stack when protected; so must the key that opens its Secrets.
+        removalPolicy: (props.deletionProtection ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      if (podLogs && this.vpc) this.vpc.addInterfaceEndpoint('Kms', { service: ec2.InterfaceVpcEndpointAwsService.KMS, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    }
+    const common: Record<string, string> = { KUMO_TABLE: table.tableName, ...(this.secretsKey ? { KUMO_SECRETS_KMS_KEY: this.secretsKey.keyArn } : {}) };
     this.api = new ApiEndpoint(this, 'Api', {
       table,
       adminToken: this.adminToken,
@@ -128,6 +147,20 @@ export class KumoStack extends Stack {
       environment: common,
       alarmTopic: this.alarmTopic,
     });
+
+    // Every function reads Secrets (the API, the agents' volumes through it, the controllers' in-process API):
+    // data keys only for this store, by the encryption context the store sends (lib/cloud/kms-keys.ts).
+    if (this.secretsKey) {
+      for (const fn of [this.api.fn, this.controllers.fn, this.scheduler.fn]) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            resources: [this.secretsKey.keyArn],
+            conditions: { StringEquals: { 'kms:EncryptionContext:kumo.io/store': table.tableName } },
+          }),
+        );
+      }
+    }
 
     // Level-triggered repair: every key of every loop once a minute (lost batches, requeues longer than an invocation, node leases).
     this.resync = new events.Rule(this, 'Resync', { schedule: events.Schedule.rate(Duration.minutes(1)), description: 'kumo: resync the control loops' });

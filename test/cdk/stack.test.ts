@@ -292,6 +292,30 @@ describe('options', () => {
     expect(secrets.sort()).toEqual(['KUMO_AGENT_TOKEN_SECRET', 'KUMO_BOOTSTRAP_TOKEN_SECRET']);
   });
 
+  it('with secretsEncryption, gives every function a rotating KMS key for Secrets, usable only for this store', () => {
+    expect(stack.secretsKey).toBeUndefined();
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    const { template: t, stack: s } = synth({ secretsEncryption: true, podLogs: true });
+    const r = t.toJSON().Resources as Resources;
+    const keyId = s.getLogicalId(s.secretsKey!.node.defaultChild as never);
+    expect(r[keyId]!.Properties.EnableKeyRotation).toBe(true);
+    expect(r[keyId]!.DeletionPolicy).toBe('Retain');
+    const table = s.getLogicalId(s.table.table.node.defaultChild as never);
+    for (const fn of [s.api.fn, s.controllers.fn, s.scheduler.fn]) {
+      const props = r[s.getLogicalId(fn.node.defaultChild as never)]!.Properties;
+      expect((props.Environment as { Variables: Record<string, unknown> }).Variables.KUMO_SECRETS_KMS_KEY).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+      const role = { Ref: ((props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]) };
+      const statements = Object.values(r)
+        .filter((x) => x.Type === 'AWS::IAM::Policy' && JSON.stringify(x.Properties.Roles) === JSON.stringify([role]))
+        .flatMap((x) => (x.Properties.PolicyDocument as { Statement: { Action: unknown; Condition?: unknown }[] }).Statement);
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Condition: { StringEquals: { 'kms:EncryptionContext:kumo.io/store': { Ref: table } } } }),
+      );
+    }
+    // The API in the VPC reaches KMS through an endpoint.
+    expect(Object.values(r).filter((x) => x.Type === 'AWS::EC2::VPCEndpoint' && JSON.stringify(x.Properties.ServiceName).includes('kms'))).toHaveLength(1);
+  });
+
   it('without a node pool, is the control plane alone: no VPC, no ECS', () => {
     const { template: t } = synth({ nodePool: false });
     t.resourceCountIs('AWS::EC2::VPC', 0);
