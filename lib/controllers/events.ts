@@ -24,23 +24,88 @@ export interface Recorder {
   record(obj: KObject, type: EventType, reason: string, message: string): Promise<void>;
 }
 
+/**
+ * Background writes of the recorders made with `background: true`, shared
+ * by the process (client-go's event broadcaster is asynchronous the same
+ * way): a controller's record() returns at once, so writing the Event is not
+ * on its critical path (the scheduler decides one pod at a time). At most
+ * four writes run at once; past 10,000 waiting Events the newest are
+ * dropped, as client-go drops events when its queue is full.
+ */
+const MAX_WRITERS = 4;
+const MAX_BACKLOG = 10_000;
+const backlog: (() => Promise<void>)[] = [];
+let backlogHead = 0;
+let writers = 0;
+let dropped = 0;
+let drained: (() => void)[] = [];
+
+function enqueue(job: () => Promise<void>): void {
+  if (backlog.length - backlogHead >= MAX_BACKLOG) {
+    if (dropped++ % 1000 === 0) console.error(`kumo events: ${dropped} event(s) dropped, the write queue is full`);
+    return;
+  }
+  backlog.push(job);
+  pump();
+}
+
+function pump(): void {
+  while (writers < MAX_WRITERS && backlogHead < backlog.length) {
+    const job = backlog[backlogHead++]!;
+    if (backlogHead > 1024 && backlogHead * 2 > backlog.length) {
+      backlog.splice(0, backlogHead);
+      backlogHead = 0;
+    }
+    writers++;
+    void job()
+      .catch((err: Error) => console.error(`kumo events: ${err.message}`))
+      .finally(() => {
+        writers--;
+        pump();
+        if (writers === 0 && backlogHead >= backlog.length) {
+          const waiters = drained;
+          drained = [];
+          for (const w of waiters) w();
+        }
+      });
+  }
+}
+
+/** Resolves once every Event recorded in the background so far is written (a Lambda invocation calls this before it returns). */
+export async function flushEvents(): Promise<void> {
+  while (writers > 0 || backlogHead < backlog.length) await new Promise<void>((resolve) => drained.push(resolve));
+}
+
 export class EventRecorder implements Recorder {
+  /** With `background`, record() queues the write and returns at once (see flushEvents). */
   constructor(
     private readonly client: KubeClient,
     private readonly component: string,
     private readonly clock: Clock = systemClock,
     private readonly host?: string,
+    private readonly opts: { background?: boolean } = {},
   ) {}
 
   /** Best effort: an Event that cannot be written is logged, never thrown. */
   async record(obj: KObject, type: EventType, reason: string, message: string): Promise<void> {
+    if (this.opts.background) {
+      // The object may change after this returns: take what the Event needs now.
+      const snapshot = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...obj.metadata } } as KObject;
+      const now = this.clock.now();
+      enqueue(() => this.write(snapshot, type, reason, message, now));
+      return;
+    }
+    await this.write(obj, type, reason, message, this.clock.now());
+  }
+
+  private async write(obj: KObject, type: EventType, reason: string, message: string, at: number): Promise<void> {
     const namespace = obj.metadata.namespace || 'default';
     const hash = createHash('sha256')
       .update([obj.kind, obj.metadata.namespace ?? '', obj.metadata.name ?? '', obj.metadata.uid ?? '', type, reason, message, this.component].join('\0'))
       .digest('hex')
       .slice(0, 16);
     const name = `${obj.metadata.name}.${hash}`;
-    const now = rfc3339(this.clock.now());
+    const now = rfc3339(at);
     const event: Event = {
       apiVersion: 'v1',
       kind: 'Event',

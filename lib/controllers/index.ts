@@ -29,7 +29,8 @@ export interface ControlPlaneOptions {
 /** The controller-manager's reconcilers (everything but the scheduler). */
 export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOptions = {}): Reconciler[] {
   const clock = opts.clock ?? systemClock;
-  const recorder = (component: string) => new EventRecorder(client, component, clock);
+  // Events are written in the background: off the reconcilers' critical path (stream drivers flush them before returning).
+  const recorder = (component: string) => new EventRecorder(client, component, clock, undefined, { background: true });
   // One index of owned objects shared by the controllers that read dependents (fed once per change by the driver).
   const index = new OwnerIndex(client, DEPENDENT_RESOURCES);
   return [
@@ -48,5 +49,5 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
 
 export function schedulerReconciler(client: KubeClient, opts: ControlPlaneOptions = {}): Scheduler {
   const clock = opts.clock ?? systemClock;
-  return new Scheduler(client, new EventRecorder(client, 'default-scheduler', clock), clock);
+  return new Scheduler(client, new EventRecorder(client, 'default-scheduler', clock, undefined, { background: true }), clock);
 }

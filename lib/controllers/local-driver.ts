@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { CompactedError, type Store } from '../store/types.js';
+import { flushEvents } from './events.js';
 import type { SharedCache } from './owner-index.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
 import { WorkQueue } from './workqueue.js';
@@ -121,5 +122,7 @@ export class LocalControllerDriver {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await Promise.all([...this.queues.values()].map((q) => q.stop()));
     await Promise.allSettled(this.pumps);
+    // Events recorded in the background are written before the store underneath can close.
+    await flushEvents();
   }
 }

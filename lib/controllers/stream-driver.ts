@@ -11,6 +11,7 @@
  */
 import type { KObject } from '../api/object.js';
 import { decodeLogImage, type StreamImage } from '../store/dynamodb-table.js';
+import { flushEvents } from './events.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
 
 /** The parts of a Lambda DynamoDBStreamEvent record this driver reads. */
@@ -111,6 +112,8 @@ export async function handleStreamBatch(reconcilers: Reconciler[], records: Stre
       for (const r of w.records) failed.add(r);
     }
   });
+  // Events recorded in the background must be written before the invocation ends (a frozen container writes nothing).
+  await flushEvents();
   // Lambda retries from the earliest failed record; everything after it comes again too, which level-triggered reconcilers absorb.
   const first = records.find((r) => failed.has(r));
   const id = first?.dynamodb?.SequenceNumber;
@@ -135,5 +138,6 @@ export async function handleResync(reconcilers: Reconciler[], opts: DriverOption
       }
     });
   }
+  await flushEvents();
   return { keys, failed };
 }

@@ -35,6 +35,12 @@ export class Scheduler implements Reconciler {
   readonly watches: Watch[];
   /** Pods that fit nowhere, retried when the cluster changes. */
   private readonly unschedulable = new Set<string>();
+  /**
+   * Pods waiting to be scheduled as last seen on the feed (or in the prime
+   * list), so a decision needs no read of its own. A copy that is stale can
+   * only lose: binding refuses a pod that is already bound or being deleted.
+   */
+  private readonly pending = new Map<string, P>();
   private readonly attempts = new Map<string, number>();
   private nextStart = 0;
 
@@ -65,14 +71,20 @@ export class Scheduler implements Reconciler {
       if (e.type === 'DELETED') this.cache.deleteNode(e.object.metadata.name!);
       else this.cache.upsertNode(e.object as N);
     } else if (e.resource === 'pods') {
-      if (e.type === 'DELETED') this.cache.deletePod(e.object as P);
-      else this.cache.upsertPod(e.object as P);
+      const pod = e.object as P;
+      if (e.type === 'DELETED') this.cache.deletePod(pod);
+      else this.cache.upsertPod(pod);
+      const key = objectKey(pod);
+      if (e.type !== 'DELETED' && wantsScheduling(pod)) this.pending.set(key, pod);
+      else this.pending.delete(key);
     }
   }
 
   async prime(): Promise<void> {
     const [nodes, pods] = await Promise.all([this.client.listAll<N>(NODES, undefined), this.client.listAll<P>(PODS, undefined)]);
     this.cache.load(nodes.items, pods.items.filter((p) => !!p.spec?.nodeName));
+    this.pending.clear();
+    for (const p of pods.items) if (wantsScheduling(p)) this.pending.set(objectKey(p), p);
   }
 
   async listKeys(): Promise<string[]> {
@@ -82,10 +94,11 @@ export class Scheduler implements Reconciler {
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
-    const pod = await this.client.find<P>(PODS, namespace, name);
+    const pod = this.pending.get(key) ?? (await this.client.find<P>(PODS, namespace, name));
     if (!pod || !wantsScheduling(pod)) {
       this.unschedulable.delete(key);
       this.attempts.delete(key);
+      this.pending.delete(key);
       return;
     }
     const nodes = [...this.cache.nodes.values()];
@@ -108,6 +121,7 @@ export class Scheduler implements Reconciler {
     }
     this.unschedulable.delete(key);
     this.attempts.delete(key);
+    this.pending.delete(key);
     await this.recorder.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${result.node}`);
   }
 
