@@ -1,5 +1,6 @@
 /** The control plane's reconcilers, assembled the same way for `kumo up` and for the cloud functions. */
 import type { KubeClient } from '../client/client.js';
+import { cloudProviderReconcilers, type CloudProviderOptions } from '../cloudprovider/index.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { DeploymentController } from './deployment.js';
@@ -24,6 +25,8 @@ export interface ControlPlaneOptions {
   eventTtlMs?: number;
   /** The persistent volume controller (kumo up gives it a local-path root to provision under). */
   volumes?: VolumeControllerOptions;
+  /** The cloud provider's reconcilers over an ECS/EC2/Auto Scaling fleet (the cloud functions; none locally). */
+  cloudProvider?: CloudProviderOptions;
 }
 
 /** The controller-manager's reconcilers (everything but the scheduler). */
@@ -44,6 +47,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new EventGarbageCollector(client, clock, opts.eventTtlMs),
     new EndpointsController(client),
     new VolumeController(client, recorder('persistentvolume-controller'), opts.volumes),
+    ...(opts.cloudProvider ? cloudProviderReconcilers(client, recorder, opts.cloudProvider, clock) : []),
   ];
 }
 

@@ -31,6 +31,10 @@ export interface FakeNodeOptions {
   names: string[];
   /** Extra labels per node (e.g. zones). */
   labels?: (name: string, index: number) => Record<string, string>;
+  /** Extra annotations per node (e.g. the ECS container instance). */
+  annotations?: (name: string, index: number) => Record<string, string>;
+  /** spec.providerID per node (e.g. `aws:///<zone>/<instance-id>` for a simulated EC2 instance). */
+  providerID?: (name: string, index: number) => string | undefined;
   capacity?: { cpu?: string; memory?: string; pods?: string };
   /** Delay from binding to Running/Ready. @default 200 ms */
   startDelayMs?: number;
@@ -112,6 +116,7 @@ export class FakeNodes {
 
   private nodeObject(name: string, index: number): KObject {
     const now = rfc3339(this.clock.now());
+    const providerID = this.opts.providerID?.(name, index);
     const cap = { cpu: this.opts.capacity?.cpu ?? '4', memory: this.opts.capacity?.memory ?? '16Gi', pods: this.opts.capacity?.pods ?? '110' };
     const node: Node = {
       apiVersion: 'v1',
@@ -126,9 +131,9 @@ export class FakeNodes {
           'kumo.io/runtime': 'fake',
           ...(this.opts.labels?.(name, index) ?? {}),
         },
-        annotations: { 'kumo.io/simulated-by': hostname() },
+        annotations: { 'kumo.io/simulated-by': hostname(), ...(this.opts.annotations?.(name, index) ?? {}) },
       },
-      spec: {},
+      spec: providerID ? { providerID } : {},
       status: {
         capacity: cap,
         allocatable: cap,

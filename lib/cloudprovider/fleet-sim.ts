@@ -1,0 +1,144 @@
+/**
+ * A simulated node pool on an AWS API emulator (tests and benchmarks): the
+ * machines are the emulator's EC2 instances (the Auto Scaling group's, and
+ * any adopted by hand), and each running one gets what an ECS host would
+ * have: a container instance registered in the cluster, and an agent (a
+ * simulated node, lib/sim/fake-nodes.ts) named after the instance and
+ * labelled from its container instance exactly as the real agent labels its
+ * node (node-facts.ts). An instance that terminates takes its agent with
+ * it: the simulated node goes silent, like a dead host.
+ */
+import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand, type ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import type { KubeClient } from '../client/client.js';
+import { type FakeNodeOptions, FakeNodes } from '../sim/fake-nodes.js';
+import { factsOfContainerInstance, type NodeFacts } from './node-facts.js';
+
+export interface FleetSimOptions {
+  /** The API the simulated agents use. */
+  client: KubeClient;
+  ec2: EC2Client;
+  ecs: ECSClient;
+  cluster: string;
+  /** Run agents on this group's instances as they come. */
+  autoScaling?: AutoScalingClient;
+  groupName?: string;
+  /** How often the emulator is polled for instances that started or ended. @default 200 ms */
+  pollMs?: number;
+  /** Settings of the simulated agents (lease renewal, pod start delay, capacity). */
+  agents?: Omit<FakeNodeOptions, 'names' | 'labels' | 'annotations' | 'providerID' | 'log'>;
+  log?: (line: string) => void;
+}
+
+interface Host {
+  agent: FakeNodes;
+  facts: NodeFacts;
+  dead: boolean;
+}
+
+export class FleetSim {
+  private readonly adopted = new Set<string>();
+  private readonly hosts = new Map<string, Host>();
+  private readonly starting = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: FleetSimOptions) {}
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  async start(): Promise<void> {
+    await this.poll();
+    this.timer = setInterval(() => {
+      this.polling ??= this.poll()
+        .catch((err: Error) => this.log(`kumo fleet-sim: ${err.message}`))
+        .finally(() => (this.polling = undefined));
+    }, this.opts.pollMs ?? 200);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.polling;
+    await Promise.all([...this.hosts.values()].map((h) => h.agent.stop()));
+  }
+
+  /** Runs an agent on an instance outside the group too. */
+  async adopt(instanceId: string): Promise<void> {
+    this.adopted.add(instanceId);
+    await this.poll();
+  }
+
+  /** The instances that have (or had) agents, with the facts their nodes carry. */
+  nodes(): Map<string, NodeFacts> {
+    return new Map([...this.hosts].map(([id, h]) => [id, h.facts]));
+  }
+
+  /** Whether the instance's agent is running (false once the instance ended). */
+  alive(instanceId: string): boolean {
+    const h = this.hosts.get(instanceId);
+    return !!h && !h.dead;
+  }
+
+  /** One look at the emulator: agents for new running instances, silence for ended ones. */
+  async poll(): Promise<void> {
+    if (this.stopped) return;
+    const ids = new Set(this.adopted);
+    if (this.opts.autoScaling && this.opts.groupName) {
+      const res = await this.opts.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.opts.groupName] }));
+      for (const i of res.AutoScalingGroups?.[0]?.Instances ?? []) if (i.InstanceId) ids.add(i.InstanceId);
+    }
+    for (const id of this.hosts.keys()) ids.add(id);
+    if (ids.size === 0) return;
+    const res = await this.opts.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [...ids] }] }));
+    const state = new Map<string, { state: string; zone?: string; type?: string }>();
+    for (const r of res.Reservations ?? []) {
+      for (const i of r.Instances ?? []) if (i.InstanceId) state.set(i.InstanceId, { state: i.State?.Name ?? 'pending', ...(i.Placement?.AvailabilityZone ? { zone: i.Placement.AvailabilityZone } : {}), ...(i.InstanceType ? { type: i.InstanceType } : {}) });
+    }
+    for (const id of ids) {
+      const s = state.get(id);
+      const host = this.hosts.get(id);
+      const running = s?.state === 'running' || s?.state === 'pending';
+      if (running && !host && !this.starting.has(id)) {
+        this.starting.add(id);
+        try {
+          await this.boot(id, s!.zone, s!.type);
+        } finally {
+          this.starting.delete(id);
+        }
+      } else if (!running && host && !host.dead) {
+        host.dead = true;
+        host.agent.stopNode(id);
+        this.log(`kumo fleet-sim: instance ${id} is ${s?.state ?? 'gone'}: its agent stopped`);
+      }
+    }
+  }
+
+  /** What an ECS host does when it boots: the ECS agent registers the container instance, then the kumo agent starts. */
+  private async boot(instanceId: string, zone: string | undefined, instanceType: string | undefined): Promise<void> {
+    const { ecs, cluster } = this.opts;
+    const region = (await ecs.config.region()) ?? 'us-east-1';
+    const doc = JSON.stringify({ instanceId, region, ...(zone ? { availabilityZone: zone } : {}), ...(instanceType ? { instanceType } : {}) });
+    const registered = await ecs.send(new RegisterContainerInstanceCommand({ cluster, instanceIdentityDocument: doc }));
+    const arn = registered.containerInstance?.containerInstanceArn;
+    const described = arn ? await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [arn] })) : undefined;
+    const facts = factsOfContainerInstance(described?.containerInstances?.[0] ?? registered.containerInstance ?? { ec2InstanceId: instanceId }, zone);
+    if (this.stopped) return;
+    const agent = new FakeNodes(this.opts.client, {
+      ...(this.opts.agents ?? {}),
+      names: [instanceId],
+      labels: () => facts.labels,
+      annotations: () => facts.annotations,
+      providerID: () => facts.providerID,
+      log: (l) => this.log(l),
+    });
+    this.hosts.set(instanceId, { agent, facts, dead: false });
+    await agent.start();
+    this.log(`kumo fleet-sim: instance ${instanceId} (${zone ?? '?'}) joined as node ${instanceId}`);
+  }
+}
