@@ -53,6 +53,10 @@ export interface AgentOptions {
   /** Port of the logs/exec endpoint, advertised in the Node. @default 0 (none) */
   port?: number;
   labels?: Record<string, string>;
+  /** Node annotations (merged into an existing Node's). */
+  annotations?: Record<string, string>;
+  /** spec.providerID, e.g. `aws:///<zone>/<instance-id>` on an EC2 host (set once, as the kubelet's --provider-id). */
+  providerID?: string;
   taints?: Taint[];
   /** Subtracted from capacity for allocatable. */
   reserved?: { cpu?: string; memory?: string };
@@ -114,6 +118,8 @@ export class Agent {
       nodeIP: this.nodeIP,
       port: opts.port ?? 0,
       labels: opts.labels ?? {},
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+      ...(opts.providerID ? { providerID: opts.providerID } : {}),
       taints: opts.taints ?? [],
       reserved: opts.reserved ?? {},
       maxPods: opts.maxPods ?? 110,

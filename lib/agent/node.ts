@@ -28,6 +28,10 @@ export interface NodeOptions {
   /** Port of the agent's logs/exec endpoint (daemonEndpoints.kubeletEndpoint.Port). */
   port: number;
   labels: Record<string, string>;
+  /** Merged into the Node's annotations at registration. */
+  annotations?: Record<string, string>;
+  /** spec.providerID: set at registration, or on a Node that has none (Kubernetes allows setting it once). */
+  providerID?: string;
   taints: Taint[];
   reserved: { cpu?: string; memory?: string };
   maxPods: number;
@@ -182,13 +186,14 @@ export class NodeManager {
     };
   }
 
-  /** Creates the Node, or takes over an existing one (labels merged, status replaced; taints only at creation, as the kubelet). */
+  /** Creates the Node, or takes over an existing one (labels and annotations merged, status replaced; taints only at creation, as the kubelet). */
   async register(): Promise<void> {
+    const annotations = this.opts.annotations ?? {};
     const node: KObject = {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: this.opts.name, labels: this.labels() },
-      spec: this.opts.taints.length > 0 ? { taints: this.opts.taints } : {},
+      metadata: { name: this.opts.name, labels: this.labels(), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+      spec: { ...(this.opts.taints.length > 0 ? { taints: this.opts.taints } : {}), ...(this.opts.providerID ? { providerID: this.opts.providerID } : {}) },
     };
     let current: N;
     try {
@@ -197,7 +202,15 @@ export class NodeManager {
       if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
       current = await this.client.get<N>(NODES, undefined, this.opts.name);
       const labels = { ...(current.metadata.labels ?? {}), ...this.labels() };
-      if (!deepEqual(labels, current.metadata.labels)) current = await this.client.update<N>(NODES, { ...current, metadata: { ...current.metadata, labels } });
+      const merged = { ...(current.metadata.annotations ?? {}), ...annotations };
+      const providerID = current.spec?.providerID || this.opts.providerID;
+      if (!deepEqual(labels, current.metadata.labels) || !deepEqual(merged, current.metadata.annotations ?? {}) || providerID !== current.spec?.providerID) {
+        current = await this.client.update<N>(NODES, {
+          ...current,
+          metadata: { ...current.metadata, labels, ...(Object.keys(merged).length > 0 ? { annotations: merged } : {}) },
+          spec: { ...(current.spec ?? {}), ...(providerID ? { providerID } : {}) },
+        });
+      }
     }
     await this.writeStatus(current);
   }

@@ -1,17 +1,23 @@
 /**
  * What the node agent learns about its host on the ECS node pool: its node
- * name (the EC2 instance id) and the labels Kubernetes puts on cloud nodes
- * (instance type, zone, region). It asks the ECS task metadata endpoint for
- * its task, then the ECS API for the container instance the task runs on.
+ * name (the EC2 instance id), its providerID (`aws:///<zone>/<instance-id>`),
+ * the labels Kubernetes puts on cloud nodes (instance type, zone, region,
+ * arch, os) and the container instance ARN as an annotation
+ * (lib/cloudprovider/node-facts.ts). It asks the ECS task metadata endpoint
+ * for its task, then the ECS API for the container instance the task runs on.
  * Outside ECS (no metadata endpoint) the name comes from KUMO_NODE_NAME, else
  * the host name.
  */
 import { hostname } from 'node:os';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import { factsOfContainerInstance } from '../cloudprovider/node-facts.js';
 
 export interface HostFacts {
   nodeName: string;
   labels: Record<string, string>;
+  /** On an EC2 host: `aws:///<zone>/<instance-id>`. */
+  providerID?: string;
+  annotations?: Record<string, string>;
 }
 
 export interface DiscoverOptions {
@@ -30,12 +36,6 @@ interface TaskMetadata {
   Cluster?: string;
   TaskARN?: string;
   AvailabilityZone?: string;
-}
-
-/** `arn:aws:ecs:<region>:...` → region. */
-function regionOfArn(arn: string | undefined): string | undefined {
-  const parts = (arn ?? '').split(':');
-  return parts[0] === 'arn' && parts[3] ? parts[3] : undefined;
 }
 
 export async function discoverHost(opts: DiscoverOptions): Promise<HostFacts> {
@@ -58,17 +58,13 @@ export async function discoverHost(opts: DiscoverOptions): Promise<HostFacts> {
     const described = await ecs.send(new DescribeContainerInstancesCommand({ cluster: task.Cluster, containerInstances: [instanceArn] }));
     const instance = described.containerInstances?.[0];
     if (!instance?.ec2InstanceId) throw new HostDiscoveryError(`container instance ${instanceArn} has no EC2 instance id`);
-    const attr = (name: string) => instance.attributes?.find((a) => a.name === name)?.value;
-    const zone = attr('ecs.availability-zone') ?? task.AvailabilityZone;
-    const region = regionOfArn(instanceArn);
+    const facts = factsOfContainerInstance(instance, task.AvailabilityZone);
     const clusterName = task.Cluster.split('/').pop()!;
     const labels: Record<string, string> = {
-      ...(attr('ecs.instance-type') ? { 'node.kubernetes.io/instance-type': attr('ecs.instance-type')! } : {}),
-      ...(zone ? { 'topology.kubernetes.io/zone': zone } : {}),
-      ...(region ? { 'topology.kubernetes.io/region': region } : {}),
+      ...facts.labels,
       ...(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(clusterName) ? { 'kumo.io/ecs-cluster': clusterName } : {}),
     };
-    return { nodeName: instance.ec2InstanceId.toLowerCase(), labels };
+    return { nodeName: instance.ec2InstanceId.toLowerCase(), labels, ...(facts.providerID ? { providerID: facts.providerID } : {}), annotations: facts.annotations };
   } finally {
     if (!opts.ecs) ecs.destroy();
   }

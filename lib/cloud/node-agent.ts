@@ -48,6 +48,7 @@ export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
   if (enrolled !== 0) return enrolled;
   const nodeToken = readFileSync(tokenFile, 'utf8').trim();
   const labels = Object.entries(host.labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const annotations = Object.entries(host.annotations ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
   return main(
     [
       'agent',
@@ -58,6 +59,8 @@ export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
       '--data-dir', dataDir,
       '--port', env.KUMO_AGENT_PORT || '10250',
       ...(labels ? ['--labels', labels] : []),
+      ...(annotations ? ['--annotations', annotations] : []),
+      ...(host.providerID ? ['--provider-id', host.providerID] : []),
     ],
     childIO,
   );

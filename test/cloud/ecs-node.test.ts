@@ -48,6 +48,7 @@ describe.runIf(account)('a node agent on an ECS container instance', () => {
   let metadata: http.Server;
   let metadataUri = '';
   let instanceId = '';
+  let containerInstanceArn = '';
   let server: FunctionUrlServer;
   let agentProcess: AgentProcess | undefined;
 
@@ -61,6 +62,7 @@ describe.runIf(account)('a node agent on an ECS container instance', () => {
     const cluster = (await ecs.send(new CreateClusterCommand({ clusterName: 'kumo-nodes' }))).cluster!.clusterArn!;
     const doc = JSON.stringify({ instanceId, region: 'us-east-1', availabilityZone: 'us-east-1b', instanceType: 't4g.small' });
     const instance = (await ecs.send(new RegisterContainerInstanceCommand({ cluster, instanceIdentityDocument: doc }))).containerInstance!.containerInstanceArn!;
+    containerInstanceArn = instance;
     await ecs.send(new RegisterTaskDefinitionCommand({ family: 'kumo-agent', containerDefinitions: [{ name: 'agent', image: 'kumo-agent', memory: 256 }] }));
     const task = (await ecs.send(new StartTaskCommand({ cluster, taskDefinition: 'kumo-agent', containerInstances: [instance] }))).tasks![0]!.taskArn!;
     ecs.destroy();
@@ -91,12 +93,16 @@ describe.runIf(account)('a node agent on an ECS container instance', () => {
     const host = await discoverHost({ env: { ECS_CONTAINER_METADATA_URI_V4: metadataUri } });
     expect(host).toEqual({
       nodeName: instanceId,
+      providerID: `aws:///us-east-1b/${instanceId}`,
       labels: {
         'node.kubernetes.io/instance-type': 't4g.small',
         'topology.kubernetes.io/zone': 'us-east-1b',
         'topology.kubernetes.io/region': 'us-east-1',
+        // The emulator's ecs.os-type follows the image's platform.
+        'kubernetes.io/os': expect.stringMatching(/^(linux|windows)$/),
         'kumo.io/ecs-cluster': 'kumo-nodes',
       },
+      annotations: { 'ecs.kumo.io/container-instance-arn': containerInstanceArn },
     });
   });
 
@@ -123,6 +129,8 @@ describe.runIf(account)('a node agent on an ECS container instance', () => {
       { timeoutMs: 30_000, intervalMs: 250, what: `node ${instanceId} Ready` },
     );
     expect(node.metadata.labels).toMatchObject({ 'topology.kubernetes.io/zone': 'us-east-1b', 'node.kubernetes.io/instance-type': 't4g.small', 'kubernetes.io/hostname': instanceId });
+    expect(node.spec?.providerID).toBe(`aws:///us-east-1b/${instanceId}`);
+    expect(node.metadata.annotations?.['ecs.kumo.io/container-instance-arn']).toBe(containerInstanceArn);
     expect(agentProcess.output()).toContain(`kumo node agent: node ${instanceId}`);
     expect(agentProcess.output()).toContain(`node ${instanceId} enrolled`);
   });

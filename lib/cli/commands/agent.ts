@@ -40,6 +40,8 @@ interface AgentFlags {
   tlsCert?: string;
   tlsKey?: string;
   labels?: string;
+  annotations?: string;
+  providerId?: string;
   taints?: string;
   reservedCpu?: string;
   reservedMemory?: string;
@@ -51,11 +53,11 @@ interface AgentFlags {
 }
 
 /** `k=v,k2=v2` */
-export function parseLabels(text: string | undefined): Record<string, string> {
+export function parseLabels(text: string | undefined, what = 'label'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (text ?? '').split(',').filter((p) => p.trim() !== '')) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new CliError(`invalid label "${part}": expected key=value`);
+    if (eq <= 0) throw new CliError(`invalid ${what} "${part}": expected key=value`);
     out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return out;
@@ -88,6 +90,8 @@ export function agentCommand(cli: Cli): Command {
     .option('--tls-cert <file>', 'serve the endpoint over TLS with this certificate')
     .option('--tls-key <file>', 'the key of --tls-cert')
     .option('--labels <k=v,...>', 'node labels')
+    .option('--annotations <k=v,...>', 'node annotations')
+    .option('--provider-id <id>', "the node's spec.providerID (e.g. aws:///<zone>/<instance-id>)")
     .option('--taints <k=v:Effect,...>', 'node taints, set when the node registers')
     .option('--reserved-cpu <cpu>', 'CPU kept back from pods (capacity - reserved = allocatable)')
     .option('--reserved-memory <memory>', 'memory kept back from pods')
@@ -108,6 +112,8 @@ export function agentCommand(cli: Cli): Command {
       if (f.reservedMemory && parseQuantity(f.reservedMemory) === undefined) throw new CliError(`invalid --reserved-memory: ${f.reservedMemory}`);
       if (f.runtime !== undefined && !['docker', 'process', 'fake'].includes(f.runtime)) throw new CliError(`invalid --runtime: ${f.runtime} (docker, process or fake)`);
       const labels = parseLabels(f.labels);
+      const annotations = parseLabels(f.annotations, 'annotation');
+      const providerID = f.providerId || undefined;
       const taints = parseTaints(f.taints);
       let client: KubeClient;
       if (f.server) {
@@ -127,7 +133,7 @@ export function agentCommand(cli: Cli): Command {
 
       if (runtimeName === 'fake') {
         engine.close();
-        const fake = new FakeNodes(client, { names: [nodeName], labels: () => labels, log: out });
+        const fake = new FakeNodes(client, { names: [nodeName], labels: () => labels, annotations: () => annotations, providerID: () => providerID, log: out });
         await fake.start();
         out(`kumo agent: simulating node ${nodeName}`);
         out(`kumo agent: ${await stopped} received, stopping`);
@@ -145,6 +151,8 @@ export function agentCommand(cli: Cli): Command {
         nodeIP,
         dataDir: join(f.dataDir, nodeName),
         labels,
+        annotations,
+        ...(providerID ? { providerID } : {}),
         taints,
         reserved: { ...(f.reservedCpu ? { cpu: f.reservedCpu } : {}), ...(f.reservedMemory ? { memory: f.reservedMemory } : {}) },
         maxPods,
