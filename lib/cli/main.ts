@@ -22,6 +22,7 @@ import { tokenCommand } from './commands/token.js';
 import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { rolloutCommand } from './commands/rollout.js';
 import { scaleCommand } from './commands/scale.js';
+import { cordonCommand, drainCommand, uncordonCommand } from './commands/drain.js';
 import { ExitCodeError, formatError } from './errors.js';
 import { type CliIO, processIO } from './io.js';
 import { Cli } from './session.js';
@@ -29,7 +30,7 @@ import { Cli } from './session.js';
 export { CliError } from './errors.js';
 
 /** The verbs, in the order `kumo --help` lists them. */
-const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand, scaleCommand, rolloutCommand, tokenCommand, kubeconfigCommand];
+const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand, scaleCommand, rolloutCommand, cordonCommand, uncordonCommand, drainCommand, tokenCommand, kubeconfigCommand];
 
 export function buildProgram(cli: Cli): Command {
   const program = new Command('kumo')
