@@ -196,7 +196,12 @@ export class AwsFleet implements CloudFleet {
   async completeLifecycleAction(instanceId: string): Promise<void> {
     const { autoScaling, name } = this.requireGroup();
     if (!this.lifecycleHook) throw new Error('no lifecycle hook is configured');
-    await autoScaling.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: name, LifecycleHookName: this.lifecycleHook, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE' }));
+    try {
+      await autoScaling.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: name, LifecycleHookName: this.lifecycleHook, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE' }));
+    } catch (err) {
+      // Completed already (by an earlier reconcile whose answer was lost, or another process): the instance goes on anyway.
+      if (!((err as Error).name === 'ValidationError' && /No active Lifecycle Action/i.test((err as Error).message))) throw err;
+    }
     this.groupCache = undefined;
   }
 }

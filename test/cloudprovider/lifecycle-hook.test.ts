@@ -1,0 +1,95 @@
+/**
+ * A node whose instance the Auto Scaling group is terminating (held in
+ * Terminating:Wait by the stack's lifecycle hook) is drained, and the hook
+ * is completed only once its last pod is gone. The emulator has no
+ * lifecycle hook states (moto 5.2.1 never holds an instance in
+ * Terminating:Wait and does not serve CompleteLifecycleAction), so the
+ * fleet here is an in-memory stand-in; the API server, controllers and
+ * simulated nodes are the real ones.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Event } from '#lib/api/core/v1/event';
+import type { Node } from '#lib/api/core/v1/node';
+import type { Pod } from '#lib/api/core/v1/pod';
+import type { KObject } from '#lib/api/object';
+import { resourceByName } from '#lib/api/registry';
+import type { CloudFleet, ContainerInstanceInfo, GroupInfo, InstanceInfo } from '#lib/cloudprovider/fleet';
+import { startCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
+
+const NODES = resourceByName('nodes')!;
+const PODS = resourceByName('pods')!;
+const DEPLOYMENTS = resourceByName('deployments')!;
+const EVENTS = resourceByName('events')!;
+
+const IDS = ['i-0a', 'i-0b'];
+
+class MemoryFleet implements CloudFleet {
+  readonly groupName = 'pool';
+  readonly lifecycleHook = 'kumo-drain';
+  readonly completed: { instanceId: string; podsLeft: number }[] = [];
+  group_: GroupInfo = { name: 'pool', min: 1, max: 3, desired: 2, instances: IDS.map((id) => ({ instanceId: id, lifecycleState: 'InService' })) };
+  podsLeft: () => Promise<number> = async () => 0;
+  async instances(ids: readonly string[]): Promise<Map<string, InstanceInfo>> {
+    return new Map(ids.filter((id) => IDS.includes(id)).map((id) => [id, { instanceId: id, state: 'running' }]));
+  }
+  async containerInstances(): Promise<Map<string, ContainerInstanceInfo>> {
+    return new Map(IDS.map((id) => [id, { arn: `arn:aws:ecs:us-east-1:1:container-instance/pool/${id}`, instanceId: id, status: 'ACTIVE', agentConnected: true }]));
+  }
+  async group(): Promise<GroupInfo> {
+    return this.group_;
+  }
+  async setDesiredCapacity(desired: number): Promise<void> {
+    this.group_ = { ...this.group_, desired };
+  }
+  async terminateInGroup(): Promise<void> {
+    throw new Error('not expected');
+  }
+  async completeLifecycleAction(instanceId: string): Promise<void> {
+    this.completed.push({ instanceId, podsLeft: await this.podsLeft() });
+    // As the group does: the instance goes on to terminate.
+    this.group_ = { ...this.group_, instances: this.group_.instances.map((i) => (i.instanceId === instanceId ? { ...i, lifecycleState: 'Terminating:Proceed' } : i)) };
+  }
+  invalidate(): void {}
+}
+
+describe('a node whose instance is terminating behind a lifecycle hook', () => {
+  const fleet = new MemoryFleet();
+  let cluster: Awaited<ReturnType<typeof startCluster>>;
+
+  beforeAll(async () => {
+    cluster = await startCluster({
+      resyncIntervalMs: 1_000,
+      // Pods take a second to stop: the hook must wait for that.
+      fakeNodes: { names: IDS, startDelayMs: 50, stopDelayMs: 1_000, leaseRenewMs: 500, providerID: (name) => `aws:///us-east-1a/${name}` },
+      controlPlane: { cloudProvider: { fleet, drain: { pollMs: 200, drainPollMs: 100 }, autoscaler: false } },
+    });
+    fleet.podsLeft = async () => (await cluster.client.listAll<Pod & KObject>(PODS, undefined, { fieldSelector: 'spec.nodeName=i-0a' })).items.length;
+  });
+  afterAll(async () => {
+    await cluster.dispose();
+  });
+
+  it('is drained, and the hook completed once the node is empty', async () => {
+    await cluster.client.create(DEPLOYMENTS, 'default', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { replicas: 4, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
+    } as KObject);
+    await waitFor(async () => {
+      const pods = (await cluster.client.listAll<Pod & KObject>(PODS, 'default')).items;
+      return pods.filter((p) => p.status?.phase === 'Running').length === 4 && pods.some((p) => p.spec?.nodeName === 'i-0a');
+    }, { what: 'pods Running on both nodes' });
+
+    fleet.group_ = { ...fleet.group_, instances: fleet.group_.instances.map((i) => (i.instanceId === 'i-0a' ? { ...i, lifecycleState: 'Terminating:Wait' } : i)) };
+    await waitFor(async () => (fleet.completed.length > 0 ? true : undefined), { what: 'the lifecycle action completed' });
+    expect(fleet.completed).toEqual([{ instanceId: 'i-0a', podsLeft: 0 }]);
+    const node = await cluster.client.get<Node & KObject>(NODES, undefined, 'i-0a');
+    expect(node.spec?.unschedulable).toBe(true);
+    const pods = (await cluster.client.listAll<Pod & KObject>(PODS, 'default')).items;
+    expect(pods.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp).map((p) => p.spec?.nodeName)).toEqual(['i-0b', 'i-0b', 'i-0b', 'i-0b']);
+    const events = (await cluster.client.listAll<Event & KObject>(EVENTS, undefined)).items;
+    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['NodeNotSchedulable', 'Evicted', 'LifecycleActionCompleted']));
+  });
+});
