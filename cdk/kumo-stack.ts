@@ -18,6 +18,7 @@ import { STACK_OUTPUTS } from '../lib/cloud/stack-outputs.js';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '../lib/cloud/stream-filters.js';
 import { ApiEndpoint } from './constructs/api-endpoint.js';
 import { NodePool } from './constructs/node-pool.js';
+import { NodePoolController } from './constructs/node-pool-controller.js';
 import { StoreTable } from './constructs/store-table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { TokenSecret } from './constructs/token-secret.js';
@@ -42,6 +43,14 @@ export interface KumoStackProps extends StackProps {
   readonly maxNodes?: number;
   /** @default minNodes on creation, untouched afterwards */
   readonly desiredNodes?: number;
+  /**
+   * Let the controllers grow the node pool for pods that fit nowhere and
+   * shrink it when nodes sit idle (between minNodes and maxNodes;
+   * docs/cloudprovider.md). Draining and terminated-instance cleanup run
+   * either way.
+   * @default true
+   */
+  readonly nodeAutoscaling?: boolean;
   /**
    * Put the API function in the nodes' VPC so `kubectl logs` reaches the
    * agents. Costs a Secrets Manager interface endpoint (about $7 a month per
@@ -74,6 +83,7 @@ export class KumoStack extends Stack {
   readonly resync: events.Rule;
   readonly vpc: ec2.Vpc | undefined;
   readonly nodes: NodePool | undefined;
+  readonly nodePoolController: NodePoolController | undefined;
   readonly secretsKey: kms.Key | undefined;
 
   constructor(scope: Construct, id: string, props: KumoStackProps = {}) {
@@ -180,6 +190,8 @@ export class KumoStack extends Stack {
         ...(props.maxNodes !== undefined ? { maxNodes: props.maxNodes } : {}),
         ...(props.desiredNodes !== undefined ? { desiredNodes: props.desiredNodes } : {}),
       });
+      // The cloud provider's reconcilers run in the controller function: the fleet, its permissions and its events.
+      this.nodePoolController = new NodePoolController(this, 'NodePoolController', { fn: this.controllers.fn, nodePool: this.nodes, autoscaling: props.nodeAutoscaling ?? true });
     }
 
     const out = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });

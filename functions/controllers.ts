@@ -3,11 +3,15 @@
  * (change-log records → keys → reconciles) and by an EventBridge schedule
  * (a full resync, then compaction of the store's change log: the one place
  * the cloud compacts). Returns batchItemFailures for the stream's
- * ReportBatchItemFailures.
+ * ReportBatchItemFailures. With the node pool configured, the cloud
+ * provider's reconcilers run too, and ECS container instance and Auto
+ * Scaling lifecycle events resync them at once (docs/cloudprovider.md).
  */
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { CONTROLLER_USER, inProcessApi } from '#lib/cloud/control-plane';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
+import { CLOUD_PROVIDER_RECONCILERS } from '#lib/cloudprovider/index';
+import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
 import { controllerReconcilers } from '#lib/controllers/index';
 import type { Reconciler } from '#lib/controllers/runtime';
 import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controllers/stream-driver';
@@ -22,7 +26,10 @@ let manager: Promise<ControllerManager> | undefined;
 
 function start(): Promise<ControllerManager> {
   manager ??= inProcessApi(CONTROLLER_USER)
-    .then(({ client, store }) => ({ reconcilers: controllerReconcilers(client, controlPlaneFromEnv()), store }))
+    .then(({ client, store }) => {
+      const cloudProvider = cloudProviderFromEnv();
+      return { reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}) }), store };
+    })
     .catch((err: unknown) => {
       manager = undefined;
       throw err;
@@ -41,6 +48,10 @@ export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, conte
   const { reconcilers, store } = await start();
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
   if ('Records' in event) return handleStreamBatch(reconcilers, event.Records as StreamRecord[], { ...(remainingMs ? { remainingMs } : {}) });
+  // A fleet event (a container instance DRAINING, an instance held for termination): only the cloud provider's loops need to look.
+  if (event.source === 'aws.ecs' || event.source === 'aws.autoscaling') {
+    return { ...(await handleResync(reconcilers.filter((r) => CLOUD_PROVIDER_RECONCILERS.includes(r.name)), { ...(remainingMs ? { remainingMs } : {}) })), compacted: false };
+  }
   const result = await handleResync(reconcilers, { ...(remainingMs ? { remainingMs } : {}) });
   let compacted = false;
   try {

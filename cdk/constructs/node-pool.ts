@@ -8,6 +8,11 @@
  * id>` (lib/cloud/node-agent.ts). Pods are not ECS tasks: ECS only keeps one
  * agent running per instance; scaling the group adds or removes nodes.
  *
+ * Scale-in waits for the node to drain: the group's termination lifecycle
+ * hook (`kumo-drain`) holds an instance until the controllers have evicted
+ * its pods and completed the hook (lib/cloudprovider/drain.ts), or until its
+ * heartbeat timeout, after which the instance goes on anyway.
+ *
  * Instances sit in public subnets with public IPs, so the pool needs no NAT
  * gateway (nothing listens on them from outside: the security group admits
  * only the API function, and only when it is in the VPC).
@@ -44,6 +49,8 @@ export interface NodePoolProps {
   readonly desiredNodes?: number;
   /** The agents' logs/exec port. @default 10250 */
   readonly agentPort?: number;
+  /** How long a terminating instance waits for its node to drain before it goes anyway. @default 10 minutes */
+  readonly drainTimeout?: Duration;
 }
 
 /** The agent image's build context: the repository, narrowed by the Dockerfile's own ignore file. */
@@ -62,6 +69,8 @@ export class NodePool extends Construct {
   readonly service: ecs.Ec2Service;
   readonly securityGroup: ec2.SecurityGroup;
   readonly taskDefinition: ecs.Ec2TaskDefinition;
+  /** The group's termination lifecycle hook the controllers complete once a node is drained. */
+  readonly drainHookName = 'kumo-drain';
 
   constructor(scope: Construct, id: string, props: NodePoolProps) {
     super(scope, id);
@@ -93,6 +102,14 @@ export class NodePool extends Construct {
       minCapacity: props.minNodes ?? 1,
       maxCapacity: props.maxNodes ?? 3,
       ...(props.desiredNodes !== undefined ? { desiredCapacity: props.desiredNodes } : {}),
+    });
+
+    this.autoScalingGroup.addLifecycleHook('DrainHook', {
+      lifecycleHookName: this.drainHookName,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      heartbeatTimeout: props.drainTimeout ?? Duration.minutes(10),
+      // A controller that never answers must not keep the pool from shrinking.
+      defaultResult: autoscaling.DefaultResult.CONTINUE,
     });
 
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc });

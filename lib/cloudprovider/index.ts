@@ -14,6 +14,9 @@ import { CloudNodeDrainController, type CloudNodeDrainOptions } from './drain.js
 import type { CloudFleet } from './fleet.js';
 import { CloudNodeLifecycleController, type CloudNodeLifecycleOptions } from './lifecycle.js';
 
+/** The names of the cloud provider's reconcilers. */
+export const CLOUD_PROVIDER_RECONCILERS: readonly string[] = ['cloud-node-lifecycle', 'cloud-node-drain', 'nodepool-autoscaler'];
+
 export interface CloudProviderOptions {
   fleet: CloudFleet;
   lifecycle?: CloudNodeLifecycleOptions;

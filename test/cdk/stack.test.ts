@@ -132,7 +132,8 @@ describe('the functions', () => {
   });
 
   it('runs the resync (and compaction) every minute through both control-loop functions', () => {
-    const rules = ofType('AWS::Events::Rule');
+    // (The node pool's event rules are the cloud provider's: test/cloudprovider/stack.test.ts.)
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
     expect(rules).toHaveLength(1);
     const rule = rules[0]![1].Properties;
     expect(rule.ScheduleExpression).toBe('rate(1 minute)');
@@ -159,7 +160,25 @@ describe('least privilege', () => {
   it('gives the controllers compaction and their stream and dead-letter queue; the scheduler no compaction', () => {
     const c = policyOf(roleOfFunction(controllersFnId));
     expect(c.actions).toEqual(
-      [...storeActions, 'dynamodb:BatchWriteItem', 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+      [
+        ...storeActions,
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+        // The cloud provider's, scoped in test/cloudprovider/stack.test.ts.
+        'autoscaling:CompleteLifecycleAction',
+        'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:SetDesiredCapacity',
+        'autoscaling:TerminateInstanceInAutoScalingGroup',
+        'ec2:DescribeInstances',
+        'ecs:DescribeContainerInstances',
+        'ecs:ListContainerInstances',
+      ].sort(),
     );
     expect(c.statements.find((s) => JSON.stringify(s.Action).includes('GetRecords'))!.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
     expect(c.statements.find((s) => JSON.stringify(s.Action).includes('sqs:SendMessage'))!.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.controllers.deadLetterQueue), 'Arn'] });
@@ -260,8 +279,9 @@ describe('the node pool', () => {
     expect(task.statements[0]!.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [logicalId(pool.cluster), 'Arn'] } } });
   });
 
-  it('leaves draining to ECS: no lifecycle-hook function besides the three of kumo', () => {
-    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+  it("drains through ECS and kumo's own lifecycle hook: no lifecycle-hook function besides the three of kumo", () => {
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: 'kumo-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', DefaultResult: 'CONTINUE' });
     template.resourceCountIs('AWS::Lambda::Function', 3);
     template.hasResourceProperties('AWS::ECS::CapacityProvider', { AutoScalingGroupProvider: { ManagedDraining: 'ENABLED', ManagedTerminationProtection: 'DISABLED' } });
   });
