@@ -6,14 +6,16 @@
  * simulated node, lib/sim/fake-nodes.ts) named after the instance and
  * labelled from its container instance exactly as the real agent labels its
  * node (node-facts.ts). An instance that terminates takes its agent with
- * it: the simulated node goes silent, like a dead host.
+ * it: the simulated node goes silent, like a dead host, and (with
+ * `deregisterEnded`, as ECS does for a terminated instance) its container
+ * instance is deregistered.
  */
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeContainerInstancesCommand, type ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, type ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import type { KubeClient } from '../client/client.js';
 import { type FakeNodeOptions, FakeNodes } from '../sim/fake-nodes.js';
-import { factsOfContainerInstance, type NodeFacts } from './node-facts.js';
+import { ANNOTATION_CONTAINER_INSTANCE, factsOfContainerInstance, type NodeFacts } from './node-facts.js';
 
 export interface FleetSimOptions {
   /** The API the simulated agents use. */
@@ -26,6 +28,8 @@ export interface FleetSimOptions {
   groupName?: string;
   /** How often the emulator is polled for instances that started or ended. @default 200 ms */
   pollMs?: number;
+  /** Deregister the container instance of an instance that ended, as ECS does. @default true */
+  deregisterEnded?: boolean;
   /** Settings of the simulated agents (lease renewal, pod start delay, capacity). */
   agents?: Omit<FakeNodeOptions, 'names' | 'labels' | 'annotations' | 'providerID' | 'log'>;
   log?: (line: string) => void;
@@ -115,6 +119,10 @@ export class FleetSim {
         host.dead = true;
         host.agent.stopNode(id);
         this.log(`kumo fleet-sim: instance ${id} is ${s?.state ?? 'gone'}: its agent stopped`);
+        const arn = host.facts.annotations[ANNOTATION_CONTAINER_INSTANCE];
+        if (arn && this.opts.deregisterEnded !== false) {
+          await this.opts.ecs.send(new DeregisterContainerInstanceCommand({ cluster: this.opts.cluster, containerInstance: arn, force: true })).catch((err: Error) => this.log(`kumo fleet-sim: deregister ${arn}: ${err.message}`));
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 /**
  * Cloud node lifecycle (Kubernetes' cloud-node-lifecycle controller, for
- * nodes on EC2): when a node's heartbeats stop, the cloud is asked before
+ * nodes on EC2): when a node's heartbeats stop, or ECS loses its container
+ * instance (deregistered, agent disconnected), the cloud is asked before
  * anyone waits. An instance that is terminated (or gone from EC2) will never
  * come back, so its Node is deleted at once and the pod garbage collector
  * lets its pods be recreated elsewhere, instead of the node lifecycle
@@ -22,7 +23,7 @@ import type { Reconciler, ReconcileResult, Watch } from '../controllers/runtime.
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { type CloudFleet, instanceGone, instanceStopped } from './fleet.js';
 import { lastHeartbeat } from './node-drain.js';
-import { parseProviderId } from './node-facts.js';
+import { ANNOTATION_CONTAINER_INSTANCE, parseProviderId } from './node-facts.js';
 
 export const TAINT_SHUTDOWN = 'node.cloudprovider.kubernetes.io/shutdown';
 
@@ -69,7 +70,7 @@ export class CloudNodeLifecycleController implements Reconciler {
     const now = this.clock.now();
     const silentFor = now - lastHeartbeat(node, lease, now);
     const shutdownTainted = (node.spec?.taints ?? []).some((t) => t.key === TAINT_SHUTDOWN);
-    if (silentFor < this.askAfterMs && !shutdownTainted) return { requeueAfterMs: this.askAfterMs - silentFor + 10 };
+    if (silentFor < this.askAfterMs && !shutdownTainted && !(await this.ecsLostIt(node, ref.instanceId))) return { requeueAfterMs: this.askAfterMs - silentFor + 10 };
 
     const instance = (await this.fleet.instances([ref.instanceId])).get(ref.instanceId);
     if (instanceGone(instance)) {
@@ -78,6 +79,19 @@ export class CloudNodeLifecycleController implements Reconciler {
     }
     await this.syncShutdownTaint(node, instanceStopped(instance));
     return { requeueAfterMs: silentFor < this.askAfterMs ? this.askAfterMs - silentFor + 10 : this.pollMs };
+  }
+
+  /**
+   * Whether ECS has lost the node's container instance (deregistered, or its
+   * ECS agent disconnected): the first sign of a terminated host, often
+   * before the lease is even due, and what the stack's container instance
+   * events wake this controller for.
+   */
+  private async ecsLostIt(node: N, instanceId: string): Promise<boolean> {
+    const arn = node.metadata.annotations?.[ANNOTATION_CONTAINER_INSTANCE];
+    if (!arn) return false;
+    const ci = (await this.fleet.containerInstances()).get(instanceId);
+    return !ci || ci.arn !== arn || !ci.agentConnected || ci.status === 'INACTIVE' || ci.status === 'DEREGISTERING';
   }
 
   private async deleteNode(node: N, why: string): Promise<void> {

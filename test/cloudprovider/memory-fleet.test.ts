@@ -1,11 +1,15 @@
 /**
- * A node whose instance the Auto Scaling group is terminating (held in
- * Terminating:Wait by the stack's lifecycle hook) is drained, and the hook
- * is completed only once its last pod is gone. The emulator has no
- * lifecycle hook states (moto 5.2.1 never holds an instance in
- * Terminating:Wait and does not serve CompleteLifecycleAction), so the
- * fleet here is an in-memory stand-in; the API server, controllers and
- * simulated nodes are the real ones.
+ * Fleet states the emulator cannot produce, on an in-memory stand-in for
+ * the fleet (the API server, controllers and simulated nodes are the real
+ * ones):
+ * - a node whose instance the Auto Scaling group is terminating (held in
+ *   Terminating:Wait by the stack's lifecycle hook) is drained, and the hook
+ *   completed only once its last pod is gone (moto 5.2.1 never holds an
+ *   instance in Terminating:Wait and does not serve CompleteLifecycleAction);
+ * - a node whose container instance ECS has deregistered is deleted as soon
+ *   as the controllers look (the stack wakes them on container instance
+ *   events), its lease still fresh (moto keeps a terminated instance's
+ *   container instance connected).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '#lib/api/core/v1/event';
@@ -23,18 +27,21 @@ const DEPLOYMENTS = resourceByName('deployments')!;
 const EVENTS = resourceByName('events')!;
 
 const IDS = ['i-0a', 'i-0b'];
+const arnOf = (id: string) => `arn:aws:ecs:us-east-1:1:container-instance/pool/${id}`;
 
 class MemoryFleet implements CloudFleet {
   readonly groupName = 'pool';
+  readonly states = new Map(IDS.map((id) => [id, 'running']));
+  readonly registered = new Set(IDS);
   readonly lifecycleHook = 'kumo-drain';
   readonly completed: { instanceId: string; podsLeft: number }[] = [];
   group_: GroupInfo = { name: 'pool', min: 1, max: 3, desired: 2, instances: IDS.map((id) => ({ instanceId: id, lifecycleState: 'InService' })) };
   podsLeft: () => Promise<number> = async () => 0;
   async instances(ids: readonly string[]): Promise<Map<string, InstanceInfo>> {
-    return new Map(ids.filter((id) => IDS.includes(id)).map((id) => [id, { instanceId: id, state: 'running' }]));
+    return new Map(ids.filter((id) => this.states.has(id)).map((id) => [id, { instanceId: id, state: this.states.get(id)! }]));
   }
   async containerInstances(): Promise<Map<string, ContainerInstanceInfo>> {
-    return new Map(IDS.map((id) => [id, { arn: `arn:aws:ecs:us-east-1:1:container-instance/pool/${id}`, instanceId: id, status: 'ACTIVE', agentConnected: true }]));
+    return new Map([...this.registered].map((id) => [id, { arn: arnOf(id), instanceId: id, status: 'ACTIVE', agentConnected: true }]));
   }
   async group(): Promise<GroupInfo> {
     return this.group_;
@@ -53,7 +60,7 @@ class MemoryFleet implements CloudFleet {
   invalidate(): void {}
 }
 
-describe('a node whose instance is terminating behind a lifecycle hook', () => {
+describe('nodes on fleet states the emulator does not produce', () => {
   const fleet = new MemoryFleet();
   let cluster: Awaited<ReturnType<typeof startCluster>>;
 
@@ -61,8 +68,9 @@ describe('a node whose instance is terminating behind a lifecycle hook', () => {
     cluster = await startCluster({
       resyncIntervalMs: 1_000,
       // Pods take a second to stop: the hook must wait for that.
-      fakeNodes: { names: IDS, startDelayMs: 50, stopDelayMs: 1_000, leaseRenewMs: 500, providerID: (name) => `aws:///us-east-1a/${name}` },
-      controlPlane: { cloudProvider: { fleet, drain: { pollMs: 200, drainPollMs: 100 }, autoscaler: false } },
+      fakeNodes: { names: IDS, startDelayMs: 50, stopDelayMs: 1_000, leaseRenewMs: 500, providerID: (name) => `aws:///us-east-1a/${name}`, annotations: (name) => ({ 'ecs.kumo.io/container-instance-arn': arnOf(name) }) },
+      // Silence alone would take a minute to act on here: only ECS's word can be quick.
+      controlPlane: { cloudProvider: { fleet, lifecycle: { askAfterMs: 60_000 }, drain: { pollMs: 200, drainPollMs: 100 }, autoscaler: false } },
     });
     fleet.podsLeft = async () => (await cluster.client.listAll<Pod & KObject>(PODS, undefined, { fieldSelector: 'spec.nodeName=i-0a' })).items.length;
   });
@@ -70,7 +78,7 @@ describe('a node whose instance is terminating behind a lifecycle hook', () => {
     await cluster.dispose();
   });
 
-  it('is drained, and the hook completed once the node is empty', async () => {
+  it('drains a node whose instance is terminating behind the lifecycle hook, and completes the hook once it is empty', async () => {
     await cluster.client.create(DEPLOYMENTS, 'default', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -91,5 +99,15 @@ describe('a node whose instance is terminating behind a lifecycle hook', () => {
     expect(pods.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp).map((p) => p.spec?.nodeName)).toEqual(['i-0b', 'i-0b', 'i-0b', 'i-0b']);
     const events = (await cluster.client.listAll<Event & KObject>(EVENTS, undefined)).items;
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['NodeNotSchedulable', 'Evicted', 'LifecycleActionCompleted']));
+  });
+
+  it('deletes the node of a deregistered container instance whose instance is terminated when the controllers look, lease or not', async () => {
+    fleet.states.set('i-0b', 'terminated');
+    fleet.registered.delete('i-0b');
+    // What the stack's container instance event does in the cloud: the cloud provider's loops look at every node.
+    await cluster.driver!.resync();
+    await waitFor(async () => !(await cluster.client.find(NODES, undefined, 'i-0b')), { timeoutMs: 5_000, what: 'node i-0b deleted' });
+    const events = (await cluster.client.listAll<Event & KObject>(EVENTS, undefined)).items.filter((e) => e.reason === 'DeletingNode');
+    expect(events.map((e) => e.message)).toEqual(['Deleting node i-0b because its instance i-0b is terminated']);
   });
 });
