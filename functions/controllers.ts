@@ -10,6 +10,7 @@
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { CONTROLLER_USER, inProcessApi } from '#lib/cloud/control-plane';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
+import type { CloudFleet } from '#lib/cloudprovider/fleet';
 import { CLOUD_PROVIDER_RECONCILERS } from '#lib/cloudprovider/index';
 import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
 import { controllerReconcilers } from '#lib/controllers/index';
@@ -20,6 +21,7 @@ import type { Store } from '#lib/store/types';
 interface ControllerManager {
   reconcilers: Reconciler[];
   store: Store;
+  fleet?: CloudFleet;
 }
 
 let manager: Promise<ControllerManager> | undefined;
@@ -28,7 +30,7 @@ function start(): Promise<ControllerManager> {
   manager ??= inProcessApi(CONTROLLER_USER)
     .then(({ client, store }) => {
       const cloudProvider = cloudProviderFromEnv();
-      return { reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}) }), store };
+      return { reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}) }), store, ...(cloudProvider ? { fleet: cloudProvider.fleet } : {}) };
     })
     .catch((err: unknown) => {
       manager = undefined;
@@ -45,11 +47,13 @@ export interface ResyncResult {
 }
 
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | ResyncResult> {
-  const { reconcilers, store } = await start();
+  const { reconcilers, store, fleet } = await start();
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
   if ('Records' in event) return handleStreamBatch(reconcilers, event.Records as StreamRecord[], { ...(remainingMs ? { remainingMs } : {}) });
   // A fleet event (a container instance DRAINING, an instance held for termination): only the cloud provider's loops need to look.
   if (event.source === 'aws.ecs' || event.source === 'aws.autoscaling') {
+    // What this container cached about the fleet is older than the event.
+    fleet?.invalidate();
     return { ...(await handleResync(reconcilers.filter((r) => CLOUD_PROVIDER_RECONCILERS.includes(r.name)), { ...(remainingMs ? { remainingMs } : {}) })), compacted: false };
   }
   const result = await handleResync(reconcilers, { ...(remainingMs ? { remainingMs } : {}) });

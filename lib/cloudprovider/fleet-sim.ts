@@ -12,7 +12,7 @@
  */
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, type ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, type ECSClient, ListContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import type { KubeClient } from '../client/client.js';
 import { type FakeNodeOptions, FakeNodes } from '../sim/fake-nodes.js';
 import { ANNOTATION_CONTAINER_INSTANCE, factsOfContainerInstance, type NodeFacts } from './node-facts.js';
@@ -87,6 +87,14 @@ export class FleetSim {
   alive(instanceId: string): boolean {
     const h = this.hosts.get(instanceId);
     return !!h && !h.dead;
+  }
+
+  /** Whether the instance's container instance is registered in the cluster (ACTIVE or DRAINING). */
+  async registered(instanceId: string): Promise<boolean> {
+    const arn = this.hosts.get(instanceId)?.facts.annotations[ANNOTATION_CONTAINER_INSTANCE];
+    if (!arn) return false;
+    const res = await this.opts.ecs.send(new ListContainerInstancesCommand({ cluster: this.opts.cluster }));
+    return (res.containerInstanceArns ?? []).includes(arn);
   }
 
   /** One look at the emulator: agents for new running instances, silence for ended ones. */
