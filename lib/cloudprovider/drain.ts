@@ -38,7 +38,11 @@ export const DRAIN_CORDONER = 'cloud-node-drain';
 export interface CloudNodeDrainOptions {
   /** How often a node's cloud state is checked for DRAINING. @default 10 s */
   pollMs?: number;
-  /** How often a draining node is checked for its last pods leaving. @default 2 s */
+  /**
+   * How often a draining node is checked for its last pods leaving (besides
+   * their deletions on the feed). Above the stream driver's 2 s inline
+   * requeue, so a drain never holds a Lambda invocation. @default 5 s
+   */
   drainPollMs?: number;
 }
 
@@ -92,7 +96,7 @@ export class CloudNodeDrainController implements Reconciler {
     opts: CloudNodeDrainOptions = {},
   ) {
     this.pollMs = opts.pollMs ?? 10_000;
-    this.drainPollMs = opts.drainPollMs ?? 2_000;
+    this.drainPollMs = opts.drainPollMs ?? 5_000;
   }
 
   async listKeys(): Promise<string[]> {
@@ -111,6 +115,7 @@ export class CloudNodeDrainController implements Reconciler {
     const why = container?.status === 'DRAINING' ? `container instance ${container.arn} is DRAINING` : terminating ? `instance ${ref.instanceId} is terminating (${inGroup!.lifecycleState})` : scaleDown ? 'the node pool is scaling in' : undefined;
 
     if (!why) {
+      this.draining.delete(name);
       if (drainedByUs(node)) {
         const { result } = await setUnschedulable(this.client, name, false, { by: DRAIN_CORDONER });
         if (result === 'changed') await this.recorder.record(node, 'Normal', 'NodeSchedulable', `Node ${name} status is now: NodeSchedulable (its container instance is ACTIVE again)`);
@@ -118,6 +123,7 @@ export class CloudNodeDrainController implements Reconciler {
       return { requeueAfterMs: this.pollMs };
     }
 
+    this.draining.add(name);
     if (!isCordoned(node)) {
       const res = await setUnschedulable(this.client, name, true, { by: DRAIN_CORDONER, now: this.clock.now() });
       node = res.node;
@@ -144,7 +150,6 @@ export class CloudNodeDrainController implements Reconciler {
 
   /** Removes an empty node the autoscaler chose, unless the group is at its minimum by now. */
   private async terminateForScaleDown(node: N, instanceId: string): Promise<void> {
-    const name = node.metadata.name!;
     const group = await this.fleet.group();
     if (!group || group.desired <= group.min) {
       await this.cancelScaleDown(node, `the group is at its minimum size (${group?.min ?? 0})`);
@@ -153,7 +158,8 @@ export class CloudNodeDrainController implements Reconciler {
     try {
       await this.fleet.terminateInGroup(instanceId, true);
     } catch (err) {
-      // The group refuses (e.g. its minimum moved): keep the node.
+      // The group refuses (e.g. its minimum moved): keep the node. Anything else is retried.
+      if ((err as Error).name !== 'ValidationError') throw err;
       await this.cancelScaleDown(node, (err as Error).message);
       return;
     }
