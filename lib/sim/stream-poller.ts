@@ -121,6 +121,8 @@ export class StreamPoller {
 
   private async run(arn: string): Promise<void> {
     const iterators = new Map<string, string | undefined>();
+    /** The sequence number of the last record read per shard. */
+    const lastSeen = new Map<string, string>();
     /** Records returned by a failed batch, to deliver again before reading on (per consumer). */
     const pending = new Map<string, DynamoDBStreamEvent['Records']>();
     let described = 0;
@@ -142,6 +144,19 @@ export class StreamPoller {
           const out = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
           iterators.set(shard, out.NextShardIterator);
           const records = (out.Records ?? []).map((r) => toLambdaRecord(r, arn));
+          const lastSeq = records[records.length - 1]?.dynamodb?.SequenceNumber;
+          if (lastSeq) lastSeen.set(shard, lastSeq);
+          else if (out.NextShardIterator) {
+            // moto restores a copy of the whole table (its stream shard included) when a transaction is
+            // cancelled, so an open iterator keeps reading the old shard object and never sees another
+            // record. A fresh iterator after the last record read follows the current one (on DynamoDB
+            // this is merely redundant).
+            const seq = lastSeen.get(shard);
+            const it = await this.streams.send(
+              new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard, ...(seq ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: seq } : { ShardIteratorType: 'TRIM_HORIZON' }) }),
+            );
+            iterators.set(shard, it.ShardIterator);
+          }
           this.getRecordsCalls++;
           this.recordsRead += records.length;
           got += records.length;
