@@ -298,10 +298,15 @@ export class DeploymentController implements Reconciler {
     return rs;
   }
 
-  /** Kubernetes' NewRSNewReplicas for RollingUpdate: grow the new ReplicaSet within the surge budget. */
+  /**
+   * Kubernetes' NewRSNewReplicas for RollingUpdate: grow the new ReplicaSet within the surge budget.
+   * Unlike Kubernetes, an old ReplicaSet counts its pods as well as its spec: right after it is
+   * scaled down its controller (another invocation in the cloud) may not have deleted the pods
+   * yet, and counting only specs would let live pods exceed replicas + maxSurge for that moment.
+   */
   private newReplicas(d: D, newRS: RS | undefined, old: RS[], replicas: number, surge: number): number {
     const current = newRS ? specReplicas(newRS) : 0;
-    const total = sum(old, specReplicas) + current;
+    const total = sum(old, (rs) => Math.max(specReplicas(rs), rs.status?.replicas ?? 0)) + current;
     const maxTotal = replicas + surge;
     if (total >= maxTotal) return current;
     return current + Math.max(0, Math.min(maxTotal - total, replicas - current));

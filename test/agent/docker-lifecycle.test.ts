@@ -227,7 +227,9 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
     const message = (x: P) => containerStatus(x, 'app')?.state?.waiting?.message ?? '';
     const p = await waitPod(c.client, 'crasher', (x) => message(x).startsWith('back-off 4s'), 'a 4s back-off', 40_000);
     const backoffs = [...new Set(history.of('crasher').map(message).filter((m) => m.startsWith('back-off')).map((m) => m.split(' ')[1]))];
-    expect(backoffs).toEqual(['1s', '2s', '4s']);
+    // Each back-off doubles the last; a short one may pass before the agent writes it (a slow engine).
+    expect(backoffs.at(-1)).toBe('4s');
+    expect(['1s', '2s', '4s'].filter((b) => backoffs.includes(b))).toEqual(backoffs);
     expect(message(p)).toBe(`back-off 4s restarting failed container=app pod=crasher_default(${p.metadata.uid})`);
     const s = containerStatus(p, 'app')!;
     expect(s.state?.waiting?.reason).toBe('CrashLoopBackOff');
