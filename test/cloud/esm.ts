@@ -15,9 +15,10 @@
  * LocalStack).
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record as SdkRecord } from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { passesFilters, type FilterPattern } from '#lib/cloud/stream-filters';
+import { toLambdaRecord } from '#lib/sim/stream-poller';
 import { invocationContext } from '../functions/events.js';
 
 type LambdaRecord = DynamoDBStreamEvent['Records'][number];
@@ -43,39 +44,6 @@ export interface Misbehaviour {
   duplicate?: number;
   /** Probability a batch goes to every instance at once. */
   parallel?: number;
-}
-
-/** Binary attributes as Lambda sends them: base64 strings. */
-function lambdaImage(image: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  const convert = (v: unknown): unknown => {
-    if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-    if (Array.isArray(v)) return v.map(convert);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, convert(x)]));
-    return v;
-  };
-  return image ? (convert(image) as Record<string, unknown>) : undefined;
-}
-
-/** A GetRecords record as Lambda's event source mapping hands it to the function. */
-export function toLambdaRecord(r: SdkRecord, streamArn: string): LambdaRecord {
-  const d = r.dynamodb ?? {};
-  return {
-    eventID: r.eventID,
-    eventName: r.eventName as 'INSERT' | 'MODIFY' | 'REMOVE',
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: process.env.AWS_REGION ?? 'us-east-1',
-    eventSourceARN: streamArn,
-    dynamodb: {
-      ApproximateCreationDateTime: d.ApproximateCreationDateTime ? Math.floor(new Date(d.ApproximateCreationDateTime).getTime() / 1000) : undefined,
-      Keys: lambdaImage(d.Keys as Record<string, unknown>) as never,
-      NewImage: lambdaImage(d.NewImage as Record<string, unknown>) as never,
-      OldImage: lambdaImage(d.OldImage as Record<string, unknown>) as never,
-      SequenceNumber: d.SequenceNumber,
-      SizeBytes: d.SizeBytes,
-      StreamViewType: d.StreamViewType as 'NEW_AND_OLD_IMAGES',
-    },
-  };
 }
 
 function resourceOf(record: LambdaRecord): string | undefined {
