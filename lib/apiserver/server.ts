@@ -507,6 +507,14 @@ export class ApiServer {
           return this.opts.podConnector.logs(pod, query, req.signal);
         }
         break;
+      case 'exec':
+        // Upgraded exec requests never get here (execTarget serves them); this is one whose front door
+        // dropped the upgrade (a Lambda Function URL does) or a client that never asked for it.
+        if (r.verb === 'get' || r.verb === 'create') {
+          await this.rest.get(rt, ns, name);
+          throw StatusError.badRequest('Upgrade request required: exec needs a WebSocket or SPDY connection upgrade, which this endpoint does not carry (a Lambda Function URL cannot; see docs/agent.md)');
+        }
+        break;
     }
     throw StatusError.methodNotAllowed(`the server does not allow this method on the requested resource`);
   }

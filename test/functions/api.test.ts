@@ -253,3 +253,13 @@ describe('streaming handler (RESPONSE_STREAM)', () => {
     expect(out.chunks.at(-1)!.at - eventChunk!.at).toBeGreaterThan(300);
   });
 });
+
+describe('exec through the Function URL', () => {
+  it('answers a Status saying exec needs a connection upgrade the Function URL cannot carry', async () => {
+    await call('POST', PODS, { body: pod('exec-target') });
+    const r = await call('POST', `${PODS}/exec-target/exec?command=true&stdout=true`);
+    expect(r.body.kind).toBe('Status');
+    expect(r.body.message).toMatch(/upgrade/i);
+    expect(r.status).toBe(r.body.code);
+  });
+});
