@@ -169,6 +169,20 @@ export class CloudPlane {
     this.resyncing = undefined;
   }
 
+  /**
+   * Run the scheduled resync every `ms` from now on (the stack: every minute) until the returned function is called.
+   * Without it, a reconcile that asks to be requeued later than the stream driver retries inline waits forever.
+   */
+  resyncEvery(ms: number): () => void {
+    const timer = setInterval(() => void this.resync(), ms);
+    return () => clearInterval(timer);
+  }
+
+  /** Scheduled resyncs run so far (each: one invocation of both stream consumers). */
+  get resyncs(): number {
+    return this.usage.get('controllers (resync)')?.invocations ?? 0;
+  }
+
   /** Stream records read so far. */
   get streamRecords(): number {
     return this.poller?.recordsRead ?? 0;

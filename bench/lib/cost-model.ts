@@ -71,6 +71,15 @@ export function addCost(...cs: OpCost[]): OpCost {
   return out;
 }
 
+/**
+ * A difference of measurements (an operation net of the background measured beside it) floored at zero per component:
+ * the background is a rate, and a short window may hold fewer of its periodic requests than the rate says.
+ */
+export function floorAtZero(c: OpCost): OpCost {
+  const pos = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([f, v]) => [f, Math.max(0, v)]));
+  return { wru: Math.max(0, c.wru), rru: Math.max(0, c.rru), streamRecords: Math.max(0, c.streamRecords), invocations: pos(c.invocations), durationMs: pos(c.durationMs) };
+}
+
 /** An OpCost from a meter difference and the functions' invocation counters over the same window. */
 export function opCost(usage: Usage, functions: Record<string, { invocations: number; ms: number }>): OpCost {
   const invocations: Record<string, number> = {};

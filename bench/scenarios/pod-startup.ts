@@ -135,7 +135,8 @@ function dockerFloor(pods: number, concurrency: number): number[] {
   } catch {
     sandboxImage = DOCKER_IMAGE;
   }
-  const sandboxCmd = sandboxImage === DOCKER_IMAGE ? ['sleep', '3600'] : [];
+  // kumo's pause image has no default command: the runtime starts its /pause binary (lib/agent/docker/runtime.ts).
+  const sandboxCmd = sandboxImage === DOCKER_IMAGE ? ['sleep', '3600'] : ['/pause'];
   try {
     // execFileSync is synchronous: run `concurrency` pods per wave through a shell so they overlap.
     for (let i = 0; i < pods; i += concurrency) {
@@ -200,7 +201,8 @@ export const podStartup: Scenario = {
     }
 
     // 2. Local, docker runtime.
-    const dockerPods = 50;
+    // The issue's 50 pods in full runs; --quick starts 30 (one agent, one engine: the engine's own start rate dominates).
+    const dockerPods = ctx.quick ? 30 : 50;
     let dockerSkip: string | undefined;
     if (!(await dockerAnswers())) dockerSkip = 'no Docker engine answers on this machine';
     else {
@@ -226,6 +228,12 @@ export const podStartup: Scenario = {
         const f = summarize(floor);
         measured.push({ setup: 'docker CLI alone (engine floor)', pods: dockerPods, fromCommit: floor, fromCreation: floor, fromSeen: floor, seconds: f.max });
         const p99 = figures.find((x) => x.id === 'pod-startup.docker.p99');
+        if (floor.length < dockerPods) notes.push(`Docker CLI floor: only ${floor.length} of ${dockerPods} sandbox + container pairs started.`);
+        if (p99?.value != null && p99.value > SLO_P99_S) {
+          notes.push(
+            `Why the docker p99 (${p99.value.toFixed(1)} s) misses ${SLO_P99_S} s: all ${dockerPods} pods land on one agent and one engine at once, and each needs a sandbox and a container created and started there. The engine alone, driven by the docker CLI 8 pairs at a time with nothing of kumo in the way, had ${floor.length > 0 ? `its p99 pair running ${f.p99.toFixed(1)} s after the burst began (kumo's p99 is ${(f.p99 > 0 ? p99.value / f.p99 : Number.NaN).toFixed(1)}× that)` : 'no pair started (see above)'}; the SLO assumes pods spread over many nodes, each starting a few.`,
+          );
+        }
         if (p99) {
           figures.push(
             figure('pod-startup.docker.p99-vs-engine', `${dockerPods} pods, docker runtime: p99 beside the engine alone`, p99.value, 's', {
@@ -249,7 +257,7 @@ export const podStartup: Scenario = {
     }
 
     // 3. Cloud on the emulator.
-    const cloudPods = ctx.quick ? 30 : 100;
+    const cloudPods = ctx.quick ? 20 : 100;
     const cloudNodes = 10;
     {
       const plane = await CloudPlane.start({ fakeNodes: { names: Array.from({ length: cloudNodes }, (_, i) => `node-${i + 1}`), startDelayMs: 0 }, resyncMs: 60_000 });
@@ -272,6 +280,20 @@ export const podStartup: Scenario = {
         rows: measured.map(row),
       },
     ];
+    {
+      // Why the simulated-node p99 misses its 1 s target, when it does: the spread of one burst through a serial pipeline.
+      const sim = measured.find((m) => m.setup === 'local sim');
+      if (sim && sim.fromCommit.length > 0) {
+        const c = summarize(sim.fromCommit);
+        const seen = summarize(sim.fromSeen);
+        if (c.p99 > SIM_TARGET_P99_S) {
+          notes.push(
+            `Why the simulated-node p99 (${c.p99.toFixed(2)} s) misses ${SIM_TARGET_P99_S} s: the Deployment's ${sim.pods} pods are created in one burst by one ReplicaSet and then pass one at a time through the change feed, the scheduler and their nodes, so the last of the burst wait behind the first: the first pod ran ${Math.min(...sim.fromCommit).toFixed(2)} s after its commit, the whole set ${sim.seconds.toFixed(1)} s after the Deployment was created (${(sim.pods / sim.seconds).toFixed(0)} pods/s end to end). Measured from the moment the benchmark's watch first delivered each pod, running followed in ${seen.p50.toFixed(2)} s (p50) / ${seen.p99.toFixed(2)} s (p99): the rest of the tail is the burst's creations queueing for delivery (the watch, the scheduler's feed). ClusterLoader2 creates pods at a steady rate, where no such queue forms; one burst is the worst case for this figure.`,
+
+          );
+        }
+      }
+    }
     notes.push(
       'Simulated nodes start containers the moment they see the binding (startDelayMs 0: the image is present and the fake runtime has nothing to do), so the local figure is the control plane alone: create → ReplicaSet controller → scheduler → node.',
       "A pod's creation time is when the store committed it (its change log keeps commit times in ms); the end is when the benchmark's watch saw all containers running, so delivery delay counts against the figure. creationTimestamp has one-second precision (as in Kubernetes): figures from it are up to 1 s longer.",

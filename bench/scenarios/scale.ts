@@ -39,7 +39,7 @@ export const scale: Scenario = {
   async run(ctx) {
     const nodes = ctx.quick ? 100 : 1000;
     const perDeployment = 1000;
-    const deployments = ctx.quick ? 3 : 30;
+    const deployments = ctx.quick ? 2 : 30;
     const pods = perDeployment * deployments;
     const timeoutMs = ctx.quick ? 180_000 : 1_800_000;
     const dataDir = join(ctx.workDir, 'cluster');
