@@ -3,11 +3,12 @@
  * Settings come from context (`-c key=value`): stackName (default Kumo),
  * nodeInstanceType, minNodes, maxNodes, desiredNodes, nodePool=false,
  * podLogs=true, deletionProtection=false, alarmEmail, apiMemorySize,
- * secretsEncryption=true. Synthesis needs no AWS
+ * secretsEncryption=true, cadence=economy|kubernetes. Synthesis needs no AWS
  * credentials and no network: the account and region are resolved at deploy
  * time.
  */
 import { App } from 'aws-cdk-lib';
+import { type Cadence, CADENCES } from './cadence.js';
 import { KumoStack, type KumoStackProps } from './kumo-stack.js';
 
 const app = new App();
@@ -32,6 +33,13 @@ function count(key: string): number | undefined {
   return n;
 }
 
+function cadence(): Cadence | undefined {
+  const v = context('cadence');
+  if (v === undefined) return undefined;
+  if (!(CADENCES as readonly string[]).includes(v)) throw new Error(`context cadence must be one of ${CADENCES.join(', ')}, got "${v}"`);
+  return v as Cadence;
+}
+
 const props: KumoStackProps = {
   description: 'kumo: a Kubernetes-compatible orchestrator with a serverless control plane',
 };
@@ -46,6 +54,7 @@ const settings: Partial<Record<keyof KumoStackProps, unknown>> = {
   alarmEmail: context('alarmEmail'),
   apiMemorySize: count('apiMemorySize'),
   secretsEncryption: flag('secretsEncryption'),
+  cadence: cadence(),
 };
 for (const [k, v] of Object.entries(settings)) if (v !== undefined) Object.assign(props, { [k]: v });
 

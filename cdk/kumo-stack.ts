@@ -16,6 +16,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUTS } from '../lib/cloud/stack-outputs.js';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '../lib/cloud/stream-filters.js';
+import { type Cadence, cadenceSettings } from './cadence.js';
 import { ApiEndpoint } from './constructs/api-endpoint.js';
 import { NodePool } from './constructs/node-pool.js';
 import { NodePoolController } from './constructs/node-pool-controller.js';
@@ -69,6 +70,13 @@ export interface KumoStackProps extends StackProps {
    * @default false
    */
   readonly secretsEncryption?: boolean;
+  /**
+   * How often agents talk to the control plane at rest: `economy` (polls,
+   * 60 s leases: cents a month) or `kubernetes` (watches, 10 s leases: about
+   * $90 a month per agent in API function time). cdk/cadence.ts.
+   * @default economy
+   */
+  readonly cadence?: Cadence;
 }
 
 export class KumoStack extends Stack {
@@ -89,6 +97,7 @@ export class KumoStack extends Stack {
   constructor(scope: Construct, id: string, props: KumoStackProps = {}) {
     super(scope, id, props);
     const withNodes = props.nodePool ?? true;
+    const cadence = cadenceSettings(props.cadence ?? 'economy');
     const podLogs = (props.podLogs ?? false) && withNodes;
 
     this.table = new StoreTable(this, 'Store', { deletionProtection: props.deletionProtection ?? true });
@@ -145,7 +154,7 @@ export class KumoStack extends Stack {
       description: 'kumo controller manager (stream-driven reconciles, scheduled resync and compaction)',
       table,
       filters: CONTROLLER_FILTERS,
-      environment: common,
+      environment: { ...common, ...cadence.controllers },
       alarmTopic: this.alarmTopic,
       compaction: true,
     });
@@ -189,6 +198,7 @@ export class KumoStack extends Stack {
         ...(props.minNodes !== undefined ? { minNodes: props.minNodes } : {}),
         ...(props.maxNodes !== undefined ? { maxNodes: props.maxNodes } : {}),
         ...(props.desiredNodes !== undefined ? { desiredNodes: props.desiredNodes } : {}),
+        agentEnvironment: cadence.agent,
       });
       // The cloud provider's reconcilers run in the controller function: the fleet, its permissions and its events.
       this.nodePoolController = new NodePoolController(this, 'NodePoolController', { fn: this.controllers.fn, nodePool: this.nodes, autoscaling: props.nodeAutoscaling ?? true });

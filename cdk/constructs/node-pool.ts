@@ -51,6 +51,8 @@ export interface NodePoolProps {
   readonly agentPort?: number;
   /** How long a terminating instance waits for its node to drain before it goes anyway. @default 10 minutes */
   readonly drainTimeout?: Duration;
+  /** More environment for the agent container (the stack's cadence, cdk/cadence.ts). @default none */
+  readonly agentEnvironment?: Record<string, string>;
 }
 
 /** The agent image's build context: the repository, narrowed by the Dockerfile's own ignore file. */
@@ -150,6 +152,7 @@ export class NodePool extends Construct {
         KUMO_DATA_DIR: AGENT_DATA_DIR,
         KUMO_RUNTIME: 'docker',
         KUMO_AGENT_PORT: String(agentPort),
+        ...props.agentEnvironment,
       },
       secrets: {
         KUMO_BOOTSTRAP_TOKEN_SECRET: ecs.Secret.fromSecretsManager(props.bootstrapToken.secret),

@@ -66,8 +66,16 @@ export interface AgentOptions {
   leaseRenewMs?: number;
   /** @default 40 */
   leaseDurationSeconds?: number;
-  /** How often node conditions are checked (written on change, or every minute). @default 10 s */
+  /** How often node conditions are checked (written on change, or every nodeStatusReportMs). @default 10 s */
   nodeStatusIntervalMs?: number;
+  /** Longest the node status goes unwritten when nothing changed (kubelet's nodeStatusReportFrequency). @default 60 s */
+  nodeStatusReportMs?: number;
+  /**
+   * Relist this node's pods at this interval (and Services at 4×) instead of watching them. For the
+   * cloud API, where a held watch keeps a Lambda invocation open (billed by the second); pods bound to
+   * the node start up to this much later. @default undefined (watch)
+   */
+  pollIntervalMs?: number;
   /** How often the runtime is relisted. @default 1 s */
   relistMs?: number;
   /** Longest a pod worker sleeps with nothing to do. @default 60 s */
@@ -127,6 +135,7 @@ export class Agent {
       runtimeName: opts.runtime.name,
       runtimeVersion: () => opts.runtime.version(),
       leaseDurationSeconds: opts.leaseDurationSeconds ?? 40,
+      ...(opts.nodeStatusReportMs ? { statusReportMs: opts.nodeStatusReportMs } : {}),
     });
     const client = opts.client;
     const envSources: EnvSources = {
@@ -219,13 +228,16 @@ export class Agent {
     every(this.opts.leaseRenewMs ?? 10_000, () => this.node.renewLease(), 'lease renewal');
     every(this.opts.nodeStatusIntervalMs ?? 10_000, () => this.node.heartbeat(), 'node status');
     // Services, for the containers' service env vars and hosts entries (kept current in running pods' /etc/hosts).
+    const poll = this.opts.pollIntervalMs;
     this.serviceInformer = new Informer(this.opts.client, SERVICES, {
+      ...(poll ? { pollIntervalMs: poll * 4 } : {}),
       onChange: () => this.servicesChanged(),
       log: (l) => this.log(l),
     });
     await this.serviceInformer.start();
     this.informer = new Informer(this.opts.client, PODS, {
       fieldSelector: `spec.nodeName=${this.nodeName}`,
+      ...(poll ? { pollIntervalMs: poll } : {}),
       onChange: (type, obj) => this.onPod(type, obj as P),
       log: (l) => this.log(l),
     });

@@ -41,6 +41,8 @@ export interface NodeOptions {
   /** Checks the runtime; Ready is False while it fails. */
   runtimeVersion: () => Promise<string>;
   leaseDurationSeconds: number;
+  /** Longest the status goes unwritten when nothing changed. @default 60 s */
+  statusReportMs?: number;
 }
 
 /** The first non-internal IPv4 address of the host. */
@@ -229,7 +231,7 @@ export class NodeManager {
     }
   }
 
-  /** Writes the status when a condition changed, or when the last write is a minute old. */
+  /** Writes the status when a condition changed, or when the last write is statusReportMs (a minute) old. */
   async heartbeat(): Promise<void> {
     const current = await this.client.find<N>(NODES, undefined, this.opts.name);
     if (!current) {
@@ -239,7 +241,7 @@ export class NodeManager {
     const next = await this.status(current.status);
     const strip = (cs: Condition[] | null | undefined) => (cs ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason }));
     const changed = !deepEqual(strip(next.conditions), strip(current.status?.conditions)) || !deepEqual(next.allocatable, current.status?.allocatable) || !deepEqual(next.addresses, current.status?.addresses);
-    if (changed || !this.lastWritten || this.clock.now() - this.lastWritten.at >= 60_000) await this.writeStatus(current);
+    if (changed || !this.lastWritten || this.clock.now() - this.lastWritten.at >= (this.opts.statusReportMs ?? 60_000)) await this.writeStatus(current);
   }
 
   async renewLease(): Promise<void> {

@@ -3,6 +3,11 @@
  * of the objects a selector picks, re-watches from the last resourceVersion
  * when a watch ends, and re-lists when that version has expired (410). Each
  * change is handed to `onChange` in order.
+ *
+ * With `pollIntervalMs` it holds no watch and re-lists at that interval
+ * instead, handing over the differences the same way: for clients of the
+ * cloud API, where a held watch keeps a Lambda invocation (billed by the
+ * second) open for its whole length and a list costs milliseconds.
  */
 import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
@@ -21,6 +26,8 @@ export interface InformerOptions {
   onSync?: (items: KObject[]) => void | Promise<void>;
   /** Seconds each watch request asks for. @default 300 */
   watchTimeoutSeconds?: number;
+  /** Re-list at this interval instead of watching (changes arrive up to this late). */
+  pollIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -95,6 +102,19 @@ export class Informer {
     await this.opts.onSync?.(list.items);
   }
 
+  /** Resolves after `ms`, or at once when the informer stops. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.abort.signal.addEventListener('abort', done);
+    });
+  }
+
   private async run(): Promise<void> {
     let needList = true;
     let backoff = 100;
@@ -104,6 +124,11 @@ export class Informer {
           await this.list();
           this.markSynced();
           needList = false;
+        }
+        if (this.opts.pollIntervalMs) {
+          await this.sleep(this.opts.pollIntervalMs);
+          needList = true;
+          continue;
         }
         const events = await this.client.watch(
           this.rt,

@@ -13,6 +13,9 @@
  *   (optional), or KUMO_AGENT_TOKEN.
  * - KUMO_DATA_DIR (/var/lib/kumo), KUMO_RUNTIME (docker), KUMO_AGENT_PORT
  *   (10250), KUMO_NODE_NAME (overrides discovery).
+ * - KUMO_AGENT_POLL_INTERVAL, KUMO_LEASE_RENEW_INTERVAL, KUMO_LEASE_DURATION,
+ *   KUMO_NODE_STATUS_REPORT_INTERVAL: `kumo agent`'s flags of those names
+ *   (the stack's cadence, docs/cloud.md).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,7 +64,20 @@ export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
       ...(labels ? ['--labels', labels] : []),
       ...(annotations ? ['--annotations', annotations] : []),
       ...(host.providerID ? ['--provider-id', host.providerID] : []),
+      ...cadenceFlags(env),
     ],
     childIO,
   );
+}
+
+const CADENCE_FLAGS: Record<string, string> = {
+  KUMO_AGENT_POLL_INTERVAL: '--poll-interval',
+  KUMO_LEASE_RENEW_INTERVAL: '--lease-renew-interval',
+  KUMO_LEASE_DURATION: '--lease-duration',
+  KUMO_NODE_STATUS_REPORT_INTERVAL: '--node-status-report-interval',
+};
+
+/** The agent's timing flags from the environment the stack sets (`kumo agent` validates them). */
+export function cadenceFlags(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(CADENCE_FLAGS).flatMap(([name, flag]) => (env[name] ? [flag, env[name]] : []));
 }

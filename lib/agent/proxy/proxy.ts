@@ -40,6 +40,12 @@ export interface NodeProxyOptions {
   device?: string;
   /** How long a connection to an endpoint may take before the next one is tried. @default 3 s */
   connectTimeoutMs?: number;
+  /**
+   * Relist Services and EndpointSlices at this interval instead of watching them (see the agent's
+   * pollIntervalMs): endpoint changes, readiness included, reach this node's proxy up to this late.
+   * @default undefined (watch)
+   */
+  pollIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -73,8 +79,9 @@ export class NodeProxy {
 
   constructor(private readonly opts: NodeProxyOptions) {
     const changed = () => this.requestSync();
-    this.services = new Informer(opts.client, SERVICES, { onChange: changed, log: (l) => this.log(l) });
-    this.slices = new Informer(opts.client, ENDPOINT_SLICES, { log: (l) => this.log(l) });
+    const poll = opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {};
+    this.services = new Informer(opts.client, SERVICES, { ...poll, onChange: changed, log: (l) => this.log(l) });
+    this.slices = new Informer(opts.client, ENDPOINT_SLICES, { ...poll, log: (l) => this.log(l) });
     this.addresses = new LocalAddresses(opts.device ?? 'lo', (l) => this.log(l));
   }
 

@@ -24,6 +24,7 @@ import { HttpTransport } from '../../client/transport.js';
 import { NodeProxy } from '../../agent/proxy/proxy.js';
 import { FakeNodes } from '../../sim/fake-nodes.js';
 import { CliError } from '../errors.js';
+import { parseDuration } from '../options.js';
 import type { Cli } from '../session.js';
 
 interface AgentFlags {
@@ -50,6 +51,22 @@ interface AgentFlags {
   dockerSocket?: string;
   proxy: boolean;
   nodeportAddresses: string;
+  pollInterval: string;
+  leaseRenewInterval: string;
+  leaseDuration: string;
+  nodeStatusReportInterval: string;
+}
+
+/** A duration flag in milliseconds, or a one-line error naming the flag. */
+function durationFlag(flag: string, text: string, min: number): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    throw new CliError(`invalid ${flag}: ${text} (a duration such as 10s or 5m)`);
+  }
+  if (ms < min) throw new CliError(`invalid ${flag}: ${text} (at least ${min / 1000}s)`);
+  return ms;
 }
 
 /** `k=v,k2=v2` */
@@ -100,6 +117,10 @@ export function agentCommand(cli: Cli): Command {
     .option('--docker-socket <path>', 'the Docker engine socket (default: DOCKER_HOST or /var/run/docker.sock)')
     .option('--no-proxy', 'do not run the node proxy for Services (docs/services.md)')
     .option('--nodeport-addresses <ips>', 'addresses node ports listen on, comma-separated', '0.0.0.0')
+    .option('--poll-interval <duration>', "relist pods (Services and EndpointSlices at 4x) at this interval instead of holding watches; 0: watch (for the cloud API, where a held watch is billed by the second)", '0')
+    .option('--lease-renew-interval <duration>', "how often the node's Lease is renewed (and its conditions checked)", '10s')
+    .option('--lease-duration <duration>', "the Lease's leaseDurationSeconds (the control plane's node grace should match)", '40s')
+    .option('--node-status-report-interval <duration>', 'longest the node status goes unwritten when nothing changed', '1m')
     .action(async function (this: Command) {
       const f = this.opts<AgentFlags>();
       const out = (line: string) => cli.io.out(`${line}\n`);
@@ -111,6 +132,11 @@ export function agentCommand(cli: Cli): Command {
       if (f.reservedCpu && parseQuantity(f.reservedCpu) === undefined) throw new CliError(`invalid --reserved-cpu: ${f.reservedCpu}`);
       if (f.reservedMemory && parseQuantity(f.reservedMemory) === undefined) throw new CliError(`invalid --reserved-memory: ${f.reservedMemory}`);
       if (f.runtime !== undefined && !['docker', 'process', 'fake'].includes(f.runtime)) throw new CliError(`invalid --runtime: ${f.runtime} (docker, process or fake)`);
+      const pollIntervalMs = f.pollInterval === '0' ? 0 : durationFlag('--poll-interval', f.pollInterval, 1000);
+      const leaseRenewMs = durationFlag('--lease-renew-interval', f.leaseRenewInterval, 1000);
+      const leaseDurationMs = durationFlag('--lease-duration', f.leaseDuration, 1000);
+      if (leaseDurationMs <= leaseRenewMs) throw new CliError(`invalid --lease-duration: ${f.leaseDuration} (longer than --lease-renew-interval ${f.leaseRenewInterval})`);
+      const nodeStatusReportMs = durationFlag('--node-status-report-interval', f.nodeStatusReportInterval, 1000);
       const labels = parseLabels(f.labels);
       const annotations = parseLabels(f.annotations, 'annotation');
       const providerID = f.providerId || undefined;
@@ -156,6 +182,11 @@ export function agentCommand(cli: Cli): Command {
         taints,
         reserved: { ...(f.reservedCpu ? { cpu: f.reservedCpu } : {}), ...(f.reservedMemory ? { memory: f.reservedMemory } : {}) },
         maxPods,
+        leaseRenewMs,
+        nodeStatusIntervalMs: leaseRenewMs,
+        leaseDurationSeconds: Math.round(leaseDurationMs / 1000),
+        nodeStatusReportMs,
+        ...(pollIntervalMs ? { pollIntervalMs } : {}),
         log: out,
       });
       const token = f.agentToken ?? (f.agentTokenFile ? readFileSync(f.agentTokenFile, 'utf8').trim() : undefined) ?? cli.io.env.KUMO_AGENT_TOKEN;
@@ -177,7 +208,7 @@ export function agentCommand(cli: Cli): Command {
       // The node proxy: Service ClusterIPs and node ports on this host, to ready endpoints anywhere.
       let proxy: NodeProxy | undefined;
       if (f.proxy) {
-        proxy = new NodeProxy({ client, nodePortAddresses: f.nodeportAddresses.split(',').map((a) => a.trim()).filter(Boolean), log: out });
+        proxy = new NodeProxy({ client, nodePortAddresses: f.nodeportAddresses.split(',').map((a) => a.trim()).filter(Boolean), ...(pollIntervalMs ? { pollIntervalMs } : {}), log: out });
         await Promise.race([proxy.start(), stopped]);
       }
       out(`kumo agent: ${await stopped} received, stopping (containers keep running)`);
