@@ -92,8 +92,24 @@ export class LambdaTransport implements Transport {
   }
 
   async stream(req: TransportRequest) {
-    if (req.signal?.aborted) return { status: 499, body: 'aborted' };
-    const res = await this.call(req);
+    const signal = req.signal;
+    if (signal?.aborted) return { status: 499, body: 'aborted' };
+    // A watch is a long-poll invocation (up to KUMO_WATCH_POLL_SECONDS): a client that stops watching gives up on it at
+    // once, as one that closes its connection to a Function URL does, and the invocation ends on its own in the background.
+    const call = this.call(req);
+    let onAbort: (() => void) | undefined;
+    const aborted = signal
+      ? new Promise<undefined>((resolve) => {
+          onAbort = () => resolve(undefined);
+          signal.addEventListener('abort', onAbort, { once: true });
+        })
+      : undefined;
+    const res = aborted ? await Promise.race([call, aborted]) : await call;
+    if (onAbort) signal!.removeEventListener('abort', onAbort);
+    if (res === undefined) {
+      call.catch(() => undefined);
+      return { status: 499, body: 'aborted' };
+    }
     const status = res.statusCode ?? 0;
     if (status !== 200) return { status, body: parse(res) };
     const lines = bodyText(res)

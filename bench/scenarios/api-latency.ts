@@ -32,6 +32,8 @@ const VERBS = ['create', 'get', 'list', 'update', 'patch', 'delete'] as const;
 type Verb = (typeof VERBS)[number];
 const PAYLOAD = 'x'.repeat(1000);
 const LIST_SIZE = 100;
+/** ConfigMaps in the listed namespace: locally always LIST_SIZE; on the emulator fewer with --quick (moto copies its whole state on every transaction). */
+const listSize = { local: LIST_SIZE, cloud: LIST_SIZE };
 const TARGET_RATIO = 3;
 
 function configMap(name: string): KObject {
@@ -105,10 +107,10 @@ async function apiPhase(client: KubeClient, ns: string, clients: number, total: 
   return out;
 }
 
-async function prepare(client: KubeClient): Promise<void> {
+async function prepare(client: KubeClient, size: number): Promise<void> {
   await client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-list' } });
   await client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-api' } });
-  await parallel(LIST_SIZE, 8, (i) => client.create(CONFIGMAPS, 'bench-list', configMap(`cm-${i}`)).then(() => undefined));
+  await parallel(size, 8, (i) => client.create(CONFIGMAPS, 'bench-list', configMap(`cm-${i}`)).then(() => undefined));
 }
 
 /** The raw side locally: the SQLite statement each verb wraps, on a database of the store's own schema. */
@@ -124,7 +126,7 @@ async function sqliteRaw(dir: string, clients: number, total: number, tag: strin
   const list = db.prepare('SELECT namespace, name, data FROM objects WHERE resource = ? AND namespace = ? ORDER BY namespace, name');
   const update = db.prepare('UPDATE objects SET rev = ?, data = ? WHERE resource = ? AND namespace = ? AND name = ? AND rev = ?');
   const del = db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ? AND rev = ?');
-  for (let i = 0; i < LIST_SIZE; i++) insert.run('configmaps', 'bench-list', `cm-${i}`, 1, data);
+  for (let i = 0; i < listSize.local; i++) insert.run('configmaps', 'bench-list', `cm-${i}`, 1, data);
   const name = (c: number, k: number) => `${tag}-${c}-${k}`;
   const out = {} as Record<Verb, number[]>;
   try {
@@ -148,7 +150,7 @@ async function dynamoRaw(clients: number, total: number, tag: string): Promise<R
   const data = { B: new Uint8Array(Buffer.from(JSON.stringify(configMap('x')))) };
   const key = (sk: string) => ({ pk: { S: 'o#configmaps' }, sk: { S: sk } });
   const name = (c: number, k: number) => `bench-api#${tag}-${c}-${k}`;
-  for (let i = 0; i < LIST_SIZE; i++) await ddb.send(new PutItemCommand({ TableName: table, Item: { ...key(`bench-list#cm-${i}`), rev: { N: '1' }, data } }));
+  for (let i = 0; i < listSize.cloud; i++) await ddb.send(new PutItemCommand({ TableName: table, Item: { ...key(`bench-list#cm-${i}`), rev: { N: '1' }, data } }));
   const out = {} as Record<Verb, number[]>;
   try {
     out.create = await timed(clients, total, (c, k) =>
@@ -189,11 +191,12 @@ function summarizeAll(api: Record<Verb, number[]>, raw: Record<Verb, number[]>):
   return Object.fromEntries(VERBS.map((v) => [v, { api: summarize(api[v]), raw: summarize(raw[v]) }])) as Results;
 }
 
-const RAW_LABEL: Record<'local' | 'cloud', Record<Verb, string>> = {
+const rawLabel = (mode: 'local' | 'cloud', verb: Verb): string => RAW_LABELS()[mode][verb];
+const RAW_LABELS = (): Record<'local' | 'cloud', Record<Verb, string>> => ({
   local: {
     create: 'SQLite INSERT',
     get: 'SQLite SELECT by key (+ JSON.parse)',
-    list: `SQLite SELECT of ${LIST_SIZE} rows (+ JSON.parse)`,
+    list: `SQLite SELECT of ${listSize.local} rows (+ JSON.parse)`,
     update: 'SQLite UPDATE … WHERE rev = ?',
     patch: 'SQLite UPDATE … WHERE rev = ?',
     delete: 'SQLite DELETE … WHERE rev = ?',
@@ -201,12 +204,12 @@ const RAW_LABEL: Record<'local' | 'cloud', Record<Verb, string>> = {
   cloud: {
     create: 'SDK PutItem (conditional)',
     get: 'SDK GetItem (consistent)',
-    list: `SDK Query of ${LIST_SIZE} items (consistent)`,
+    list: `SDK Query of ${listSize.cloud} items (consistent)`,
     update: 'SDK PutItem (conditional)',
     patch: 'SDK PutItem (conditional)',
     delete: 'SDK DeleteItem (conditional)',
   },
-};
+});
 
 export const apiLatency: Scenario = {
   name: 'api-latency',
@@ -214,9 +217,11 @@ export const apiLatency: Scenario = {
   estimate: { quick: '1.5 min', full: '6 min' },
   async run(ctx: Ctx) {
     const concurrencies = [1, 10, 50];
+    listSize.cloud = ctx.quick ? 20 : LIST_SIZE;
     const localTotal = ctx.quick ? 200 : 1000;
-    // On the emulator every write queues behind moto's one-at-a-time proxy: --quick runs 20 calls per verb (one per client at 50).
-    const cloudTotal = (c: number) => (ctx.quick ? Math.max(c, 20) : 200);
+    // On the emulator every write queues behind moto's one-at-a-time proxy: --quick runs 10 calls per verb at 1 and 10
+    // clients, and 50 (one per client) at 50.
+    const cloudTotal = (c: number) => (ctx.quick ? Math.max(c, 10) : 200);
     const local: Record<number, Results> = {};
     const cloud: Record<number, Results> = {};
     const cloudStoreWrite: Record<number, Summary> = {};
@@ -225,7 +230,7 @@ export const apiLatency: Scenario = {
 
     const cluster = await ClusterProcess.start({ dataDir: join(ctx.workDir, 'local') });
     try {
-      await prepare(cluster.client);
+      await prepare(cluster.client, listSize.local);
       for (const c of concurrencies) {
         const api = await apiPhase(cluster.client, 'bench-api', c, localTotal, `c${c}`);
         const raw = await sqliteRaw(ctx.workDir, c, localTotal, `c${c}`);
@@ -243,7 +248,7 @@ export const apiLatency: Scenario = {
       const plane = await CloudPlane.start({ controlLoops: false });
       try {
         const client = plane.client();
-        await prepare(client);
+        await prepare(client, listSize.cloud);
         const api = await apiPhase(client, 'bench-api', c, cloudTotal(c), `c${c}`);
         const raw = await dynamoRaw(c, cloudTotal(c), `c${c}`);
         cloudStoreWrite[c] = summarize(await dynamoStoreWrite(c, cloudTotal(c), `c${c}`));
@@ -261,11 +266,11 @@ export const apiLatency: Scenario = {
           const r = res[c]![v];
           figures.push(
             figure(`api.${mode}.${v}.c${c}.p50`, `${mode} ${v}, ${c} client(s): p50`, r.api.p50, 'ms', {
-              peer: { label: RAW_LABEL[mode][v], value: r.raw.p50, kind: 'peer' },
+              peer: { label: rawLabel(mode, v), value: r.raw.p50, kind: 'peer' },
               target: { on: 'ratio', op: '<=', value: TARGET_RATIO, label: 'issue: overhead ≤ 3× the raw call' },
             }),
             figure(`api.${mode}.${v}.c${c}.p99`, `${mode} ${v}, ${c} client(s): p99`, r.api.p99, 'ms', {
-              peer: { label: `${RAW_LABEL[mode][v]}, p99`, value: r.raw.p99, kind: 'peer' },
+              peer: { label: `${rawLabel(mode, v)}, p99`, value: r.raw.p99, kind: 'peer' },
             }),
           );
         }
@@ -281,7 +286,7 @@ export const apiLatency: Scenario = {
     for (const c of concurrencies) {
       figures.push(
         figure(`api.local.http-floor.c${c}`, `HTTP round trip alone (GET /version), ${c} client(s): p50, beside the SQLite SELECT a get wraps`, httpFloor[c]!.p50, 'ms', {
-          peer: { label: RAW_LABEL.local.get, value: local[c]!.get.raw.p50, kind: 'peer' },
+          peer: { label: rawLabel('local', 'get'), value: local[c]!.get.raw.p50, kind: 'peer' },
         }),
       );
     }
@@ -304,7 +309,7 @@ export const apiLatency: Scenario = {
       ]),
     });
     notes.push(
-      `Operations per verb and concurrency: ${localTotal} locally, ${concurrencies.map((c) => `${cloudTotal(c)} at ${c}`).join(', ')} on the emulator (split evenly over the clients; a fresh emulator per concurrency). Each client works on its own objects; list reads a namespace of ${LIST_SIZE} ConfigMaps.`,
+      `Operations per verb and concurrency: ${localTotal} locally, ${concurrencies.map((c) => `${cloudTotal(c)} at ${c}`).join(', ')} on the emulator (split evenly over the clients; a fresh emulator per concurrency). Each client works on its own objects; list reads a namespace of ${listSize.local} ConfigMaps locally, ${listSize.cloud} on the emulator${ctx.quick ? ' (100 in full runs)' : ''}.`,
       'Local: the raw SQLite call runs in the benchmark process (microseconds, no I/O wait), while the API call crosses HTTP, decodes and validates the object, records managedFields and runs a three-statement transaction (revision counter, object, change log). The HTTP round trip alone (GET /version) is the second peer: the floor any HTTP API pays.',
       'Cloud: every API write is an UpdateItem on the revision counter plus a TransactWriteItems of the object and its change-log entry (docs/store.md), update/patch/delete first read the object and create reads the namespace; the raw call is one request. moto serves one request at a time behind the serializing proxy, so at 10 and 50 clients both sides queue there, and moto copies its whole state on every TransactWriteItems, so its transactions cost several times a PutItem: the third peer issues exactly the SDK calls of one kumo write. The controller and scheduler functions are not fed during this scenario, so only the request path is measured.',
     );
@@ -315,7 +320,7 @@ export const apiLatency: Scenario = {
       const localMiss = VERBS.filter((v) => concurrencies.some((c) => local[c]![v].api.p50 / local[c]![v].raw.p50 > TARGET_RATIO));
       if (localMiss.length > 0) {
         notes.push(
-          `Why local misses ≤ ${TARGET_RATIO}×: the raw peer is an in-process SQLite statement of ${(local[1]!.create.raw.p50 * 1000).toFixed(0)} µs (INSERT) / ${(local[1]!.get.raw.p50 * 1000).toFixed(0)} µs (SELECT), while an HTTP round trip that does nothing (GET /version on the same server) already takes ${floor1.toFixed(2)} ms at 1 client: ${ratio(floor1, local[1]!.get.raw.p50)} the SELECT and ${ratio(floor1, local[1]!.create.raw.p50)} the INSERT. No HTTP API can come within ${TARGET_RATIO}× of a statement that runs in the caller's process. Beside that floor, kumo's get costs ${concurrencies.map((c) => `${ratio(local[c]!.get.api.p50, httpFloor[c]!.p50)} at ${c}`).join(', ')} client(s), and a write (create) ${concurrencies.map((c) => `${ratio(local[c]!.create.api.p50, httpFloor[c]!.p50)} at ${c}`).join(', ')} (validation, managedFields, a three-statement transaction and the change feed). List, whose raw peer reads and parses 100 rows, comes closest (${concurrencies.map((c) => ratio(local[c]!.list.api.p50, local[c]!.list.raw.p50)).join(' / ')}).`,
+          `Why local misses ≤ ${TARGET_RATIO}×: the raw peer is an in-process SQLite statement of ${(local[1]!.create.raw.p50 * 1000).toFixed(0)} µs (INSERT) / ${(local[1]!.get.raw.p50 * 1000).toFixed(0)} µs (SELECT), while an HTTP round trip that does nothing (GET /version on the same server) already takes ${floor1.toFixed(2)} ms at 1 client: ${ratio(floor1, local[1]!.get.raw.p50)} the SELECT and ${ratio(floor1, local[1]!.create.raw.p50)} the INSERT. No HTTP API can come within ${TARGET_RATIO}× of a statement that runs in the caller's process. Beside that floor, kumo's get costs ${concurrencies.map((c) => `${ratio(local[c]!.get.api.p50, httpFloor[c]!.p50)} at ${c}`).join(', ')} client(s), and a write (create) ${concurrencies.map((c) => `${ratio(local[c]!.create.api.p50, httpFloor[c]!.p50)} at ${c}`).join(', ')} (validation, managedFields, a three-statement transaction and the change feed). List, whose raw peer reads and parses ${listSize.local} rows, comes closest (${concurrencies.map((c) => ratio(local[c]!.list.api.p50, local[c]!.list.raw.p50)).join(' / ')}).`,
         );
       }
       const cloudWrites = (['create', 'update', 'patch', 'delete'] as const).filter((v) => concurrencies.some((c) => cloud[c]![v].api.p50 / cloud[c]![v].raw.p50 > TARGET_RATIO));
