@@ -225,7 +225,7 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
   it('restarts a crashing container with a growing back-off (CrashLoopBackOff)', async () => {
     await c.client.create(PODS, 'default', podObject('crasher', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sh', '-c', 'echo crashing; exit 3'] }] }));
     const message = (x: P) => containerStatus(x, 'app')?.state?.waiting?.message ?? '';
-    const p = await waitPod(c.client, 'crasher', (x) => message(x).startsWith('back-off 4s'), 'a 4s back-off', 40_000);
+    const p = await waitPod(c.client, 'crasher', (x) => message(x).startsWith('back-off 4s'), 'a 4s back-off', 70_000);
     const backoffs = [...new Set(history.of('crasher').map(message).filter((m) => m.startsWith('back-off')).map((m) => m.split(' ')[1]))];
     // Each back-off doubles the last; a short one may pass before the agent writes it (a slow engine).
     expect(backoffs.at(-1)).toBe('4s');
@@ -243,7 +243,7 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
     for await (const chunk of await c.agents.get(node)!.openLogs('default', 'crasher', 'app', { follow: false, previous: true, timestamps: false })) prev += Buffer.from(chunk).toString();
     expect(prev).toBe('crashing\n');
     await c.client.delete(PODS, 'default', 'crasher');
-  });
+  }, 90_000);
 
   it('leaves alone the containers of another cluster whose agent has the same node name', async () => {
     await c.client.create(PODS, 'default', podObject('mine', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sleep', '100000'] }] }));

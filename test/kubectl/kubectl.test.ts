@@ -382,7 +382,8 @@ describe('drain (policy/v1 evictions)', () => {
     const node = (pods[0]!.spec as { nodeName: string }).nodeName;
     const onNode = pods.filter((p) => (p.spec as { nodeName: string }).nodeName === node).map((p) => p.metadata.name!);
 
-    const out = await ok(['drain', node, '--ignore-daemonsets', '--timeout=30s']);
+    // Only this Deployment's pods: other tests' bare pods may share the node, and drain refuses those.
+    const out = await ok(['drain', node, '--ignore-daemonsets', '--pod-selector=app=web', '--timeout=30s']);
     expect(out).toMatch(new RegExp(`^node/${node} cordoned\n`));
     for (const name of onNode) expect(out).toContain(`pod/${name} evicted\n`);
     expect(out).toMatch(new RegExp(`node/${node} drained\n$`));
