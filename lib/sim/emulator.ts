@@ -74,7 +74,8 @@ export function onPath(command: string): string | undefined {
   return undefined;
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on at the moment (on 127.0.0.1). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

@@ -14,6 +14,7 @@ import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
 import { PODS } from '#lib/controllers/podset';
 import { podSummary } from '#lib/printers/pod-status';
+import { freePort } from '#lib/sim/emulator';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, eventsOf, type P, PodHistory, podObject, ready, waitGone, waitPod } from './harness.js';
@@ -144,7 +145,8 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
   });
 
   it('runs a hostNetwork pod on the node\'s network, its pod IP the node IP', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // A port free on the host now: a taken one would crash-loop httpd and never get Ready.
+    const port = await freePort();
     await c.client.create(
       PODS,
       'default',
@@ -154,14 +156,14 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
         containers: [{ name: 'web', ...image, command: ['sh', '-c', `mkdir -p /www && echo host > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`], readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 } }],
       }),
     );
-    const p = await waitPod(c.client, 'host-net', ready, 'Ready');
+    const p = await waitPod(c.client, 'host-net', ready, 'Ready', 50_000);
     expect(p.status?.podIP).toBe('127.0.0.1');
     // The probe reached it on the host's loopback: the container shares the host's network.
     const res = await fetch(`http://127.0.0.1:${port}/`);
     expect(await res.text()).toBe('host\n');
     await c.client.delete(PODS, 'default', 'host-net');
     await waitGone(c.client, 'host-net');
-  });
+  }, 90_000);
 
   it('stops a container that handles SIGTERM at once, and SIGKILLs one that ignores it when the grace period is over', async () => {
     const grace = 3;
