@@ -12,6 +12,7 @@
 import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
 import { StatusError } from '../apiserver/errors.js';
+import { sleep } from '../util/sleep.js';
 import type { KubeClient } from './client.js';
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -102,19 +103,6 @@ export class Informer {
     await this.opts.onSync?.(list.items);
   }
 
-  /** Resolves after `ms`, or at once when the informer stops. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.abort.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.abort.signal.addEventListener('abort', done);
-    });
-  }
-
   private async run(): Promise<void> {
     let needList = true;
     let backoff = 100;
@@ -126,7 +114,7 @@ export class Informer {
           needList = false;
         }
         if (this.opts.pollIntervalMs) {
-          await this.sleep(this.opts.pollIntervalMs);
+          await sleep(this.opts.pollIntervalMs, this.abort.signal);
           needList = true;
           continue;
         }

@@ -31,6 +31,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { KObject, ObjectKey } from '../api/object.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { sleep } from '../util/sleep.js';
 import { isDefiniteRejection, mapCancellation, mapError } from './dynamodb-errors.js';
 import {
   BY_NODE_INDEX,
@@ -760,16 +761,7 @@ export class DynamoDbStore implements Store {
 
   /** Sleeps, waking early when the store closes or `signal` aborts. */
   private pause(ms: number, signal: AbortSignal = this.closing.signal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return sleep(ms, signal);
   }
 }
 
