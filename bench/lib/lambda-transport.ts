@@ -9,7 +9,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { gunzipSync } from 'node:zlib';
-import type { Transport, TransportRequest, TransportResponse } from '#lib/client/transport';
+import { decodeBody, type Transport, type TransportRequest, type TransportResponse } from '#lib/client/transport';
 
 export type Invoke = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -62,16 +62,7 @@ function bodyText(res: APIGatewayProxyStructuredResultV2): string {
 }
 
 function parse(res: APIGatewayProxyStructuredResultV2): unknown {
-  const text = bodyText(res);
-  const type = String(res.headers?.['content-type'] ?? '');
-  if (type.includes('json') && text.length > 0) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
+  return decodeBody(bodyText(res), String(res.headers?.['content-type'] ?? ''));
 }
 
 export class LambdaTransport implements Transport {

@@ -166,16 +166,7 @@ export class HttpTransport implements Transport {
   private async readAll(res: import('node:http').IncomingMessage): Promise<unknown> {
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const type = String(res.headers['content-type'] ?? '');
-    if (type.includes('json') && text.length > 0) {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return text;
-      }
-    }
-    return text;
+    return decodeBody(Buffer.concat(chunks).toString('utf8'), String(res.headers['content-type'] ?? ''));
   }
 
   private headersOf(res: import('node:http').IncomingMessage): Record<string, string> {
@@ -230,4 +221,16 @@ export class HttpTransport implements Transport {
       })(),
     };
   }
+}
+
+/** A response body as the client hands it on: parsed JSON when it says it is JSON (and parses), else the text. */
+export function decodeBody(text: string, contentType: string): unknown {
+  if (contentType.includes('json') && text.length > 0) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
 }
