@@ -369,8 +369,14 @@ export class ProcessRuntime implements Runtime {
     const from = existsSync(file) ? statSync(file).size : 0;
     let input: Socket | undefined;
     if (opts.stdin && io.stdin && s.stdinPath) {
-      // Non-blocking: fails (ENXIO) instead of waiting when no process reads the FIFO any more.
-      const sink = new Socket({ fd: openSync(s.stdinPath, constants.O_WRONLY | constants.O_NONBLOCK), readable: false, writable: true });
+      let fd: number;
+      try {
+        // Non-blocking: fails (ENXIO) instead of waiting when no process reads the FIFO any more.
+        fd = openSync(s.stdinPath, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (err) {
+        throw new Error(`container ${id} is not running`, { cause: err });
+      }
+      const sink = new Socket({ fd, readable: false, writable: true });
       sink.on('error', () => undefined);
       input = sink;
       const source = io.stdin;
