@@ -4,7 +4,8 @@
  * the ephemeral container is added through pods/ephemeralcontainers, started
  * once by the agent, reported in status.ephemeralContainerStatuses, its
  * output served by `kubectl logs -c`, and `kubectl debug -i` attaches to it
- * (pods/attach) with piped input. The pod's own containers are untouched.
+ * (pods/attach) with piped input; an invalid one gets kube's message. The
+ * pod's own containers are untouched.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,17 @@ function sharedCases(d: () => Awaited<ReturnType<typeof debugCluster>>, image: s
     // Never restarted, whatever the pod's restartPolicy (Always).
     expect(ephemeralStatus(p, 'dbg-i')?.restartCount).toBe(0);
     expect(appFingerprint(p)).toEqual(appFingerprint(before()));
+  });
+
+  it('refuses an invalid debug container with kube-apiserver’s message, and adds nothing', async () => {
+    const stored = await d().c.client.get<P>(PODS, 'default', 'web');
+    const taken = await d().kubectl(['debug', 'web', `--image=${image}`, '-c', 'app', '--', 'true']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^The Pod "web" is invalid: spec\.ephemeralContainers\[\d+\]\.name: Duplicate value: "app"$/m);
+    const target = await d().kubectl(['debug', 'web', `--image=${image}`, '-c', 'dbg-x', '--target=nope', '--', 'true']);
+    expect(target.code).toBe(1);
+    expect(target.stderr).toMatch(/^The Pod "web" is invalid: spec\.ephemeralContainers\[\d+\]\.targetContainerName: Not found: "nope"$/m);
+    expect((await d().c.client.get<P>(PODS, 'default', 'web')).spec?.ephemeralContainers).toEqual(stored.spec?.ephemeralContainers);
   });
 }
 
