@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
 import { ROOT, startCliCluster, type CliCluster, sideBySide } from './harness.js';
@@ -151,7 +152,7 @@ describe('kumo describe', () => {
 
     // A debug container in webap1 (kubectl debug's patch), and the status an agent would report for it.
     await client.patch(rt('pods'), 'default', 'webap1', { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36', command: ['sh'], stdin: true, targetContainerName: 'webap1' }] } }, 'strategic', { subresource: 'ephemeralcontainers' });
-    const webap1 = await client.get(rt('pods'), 'default', 'webap1');
+    const webap1 = await client.get<Pod & KObject>(rt('pods'), 'default', 'webap1');
     const ended = { exitCode: 0, reason: 'Completed', startedAt: ago(120_000), finishedAt: ago(60_000), containerID: 'docker://d1' };
     await client.updateStatus(rt('pods'), { ...webap1, status: { ...webap1.status, ephemeralContainerStatuses: [{ name: 'dbg', state: { terminated: ended }, lastState: {}, ready: false, restartCount: 0, image: 'busybox:1.36', imageID: 'sha256:1', containerID: 'docker://d1' }] } });
 
