@@ -38,14 +38,16 @@ import {
 
 /**
  * The wrapper script: runs the command, forwards SIGTERM to it, waits for
- * it, and records its exit code in $0. With stdin, $1 is a FIFO the command
- * reads; the wrapper holds it open for writing too, so the input never ends
- * between attaches (a container's stdin stays open, as with `stdinOnce:
- * false`), and an attach writes into it.
+ * it, and records its exit code in $0. With stdin, the wrapper's own input
+ * is a FIFO opened read-write, passed on to the command (a background
+ * command's input would be /dev/null): it exists from the spawn on, so an
+ * attach never finds it without a reader, and, holding a writer itself, it
+ * never ends between attaches (a container's stdin stays open, as with
+ * `stdinOnce: false`).
  */
 function wrapper(stdin: boolean): string {
   return [
-    ...(stdin ? ['fifo=$1; shift', 'exec 3<>"$fifo"', '"$@" <&3 3<&- &'] : ['"$@" &']),
+    ...(stdin ? ['exec 3<&0', '"$@" <&3 3<&- &'] : ['"$@" &']),
     'child=$!',
     "trap 'kill -TERM $child 2>/dev/null' TERM",
     'wait $child; code=$?',
@@ -182,15 +184,18 @@ export class ProcessRuntime implements Runtime {
     if (cfg.workingDir) s.workingDir = rewrite(cfg.workingDir);
     this.containers.set(s.id, s);
     const out = openSync(join(s.dir, 'output.log'), 'a');
+    let input: number | undefined;
     try {
       if (cfg.stdin) {
         s.stdinPath = join(s.dir, 'stdin');
         execFileSync('mkfifo', ['-m', '600', s.stdinPath]);
+        // Read-write: opening does not wait for a writer, and the wrapper keeps one.
+        input = openSync(s.stdinPath, constants.O_RDWR);
       }
-      const child = spawn('/bin/sh', ['-c', wrapper(!!s.stdinPath), join(s.dir, 'exitcode'), ...(s.stdinPath ? [s.stdinPath] : []), ...argv], {
+      const child = spawn('/bin/sh', ['-c', wrapper(input !== undefined), join(s.dir, 'exitcode'), ...argv], {
         cwd: s.workingDir ?? this.volumeRoot(cfg.pod.uid),
         env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...Object.fromEntries(env) },
-        stdio: ['ignore', out, out],
+        stdio: [input ?? 'ignore', out, out],
         detached: true,
       });
       await new Promise<void>((resolve, reject) => {
@@ -215,6 +220,7 @@ export class ProcessRuntime implements Runtime {
       throw new ContainerStartError('RunContainerError', (err as Error).message);
     } finally {
       closeSync(out);
+      if (input !== undefined) closeSync(input);
       this.save(s);
     }
     return { ...s };
