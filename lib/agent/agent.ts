@@ -98,6 +98,13 @@ export interface LogRequest extends LogOptions {
   previous: boolean;
 }
 
+/** Refuses a container name that is none of the pod's (app, init or ephemeral), as the kubelet does. */
+function checkContainer(pod: P, container: string): void {
+  const spec = pod.spec ?? {};
+  const names = [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])].map((c) => c.name);
+  if (!names.includes(container)) throw StatusError.badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
+}
+
 export class Agent {
   readonly nodeName: string;
   readonly nodeIP: string;
@@ -359,11 +366,11 @@ export class Agent {
   /** The instance a log or exec request means, judged on the reported status as the kubelet does. */
   private async instanceFor(pod: P, container: string, previous: boolean): Promise<ContainerInfo> {
     const name = pod.metadata.name!;
-    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === container);
-    if (!spec) throw StatusError.badRequest(`container ${container} is not valid for pod ${name}`);
+    checkContainer(pod, container);
     const instances = instancesOf(await this.runtime.list(pod.metadata.uid!), container);
     const byId = (cid: string | null | undefined) => (cid ? instances.find((i) => cid.endsWith(`://${i.id}`)) : undefined);
-    const statuses: ContainerStatus[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    const status = pod.status;
+    const statuses: ContainerStatus[] = [...(status?.containerStatuses ?? []), ...(status?.initContainerStatuses ?? []), ...(status?.ephemeralContainerStatuses ?? [])];
     const s = statuses.find((x) => x.name === container);
     const last = s?.lastState?.terminated;
     if (previous) {
@@ -393,14 +400,23 @@ export class Agent {
 
   /** Runs a command in a running container of a pod; resolves with its exit code. */
   async exec(namespace: string, name: string, container: string, command: string[], opts: { stdin: boolean; tty: boolean }, io: ExecIO): Promise<number> {
-    const pod = this.podByName(namespace, name);
-    if (!pod.spec?.containers?.some((c) => c.name === container) && !pod.spec?.initContainers?.some((c) => c.name === container)) {
-      throw StatusError.badRequest(`container ${container} is not valid for pod ${name}`);
-    }
     if (command.length === 0) throw StatusError.badRequest('you must specify at least one command for the container');
+    const inst = await this.runningInstance(namespace, name, container);
+    return this.runtime.exec(inst.id, command, { stdin: opts.stdin, tty: opts.tty }, io);
+  }
+
+  /** Joins a running container's own stdio (`kubectl attach`, `kubectl debug -i`); resolves when it ends or the caller leaves. */
+  async attach(namespace: string, name: string, container: string, opts: { stdin: boolean }, io: ExecIO): Promise<void> {
+    const inst = await this.runningInstance(namespace, name, container);
+    await this.runtime.attach(inst.id, { stdin: opts.stdin }, io);
+  }
+
+  private async runningInstance(namespace: string, name: string, container: string): Promise<ContainerInfo> {
+    const pod = this.podByName(namespace, name);
+    checkContainer(pod, container);
     const inst = instancesOf(await this.runtime.list(pod.metadata.uid!), container)[0];
     if (!inst || inst.state !== 'running') throw StatusError.badRequest(`container ${container} is not running in pod ${name}`);
-    return this.runtime.exec(inst.id, command, { stdin: opts.stdin, tty: opts.tty }, io);
+    return inst;
   }
 
   /** The pods this agent runs, by uid (for tests and the agent's /pods endpoint). */

@@ -1,9 +1,10 @@
 /**
- * How the API server reaches the agent that runs a pod, for `pods/log` and
- * `pods/exec` (kube-apiserver → kubelet :10250): agents in the same process
- * (`kumo up`) are called directly; others through their endpoint, found from
- * the Node (InternalIP, status.daemonEndpoints.kubeletEndpoint.Port) and
- * called with the shared bearer token.
+ * How the API server reaches the agent that runs a pod, for `pods/log`,
+ * `pods/exec` and `pods/attach` (kube-apiserver → kubelet :10250): agents in
+ * the same process (`kumo up`) are called directly; others through their
+ * endpoint, found from the Node (InternalIP,
+ * status.daemonEndpoints.kubeletEndpoint.Port) and called with the shared
+ * bearer token.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -11,7 +12,7 @@ import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { StatusError } from '../apiserver/errors.js';
-import type { PodConnector, PodExecIO, PodExecRequest } from '../apiserver/server.js';
+import type { PodAttachRequest, PodConnector, PodExecIO, PodExecRequest } from '../apiserver/server.js';
 import type { ApiResponse } from '../apiserver/types.js';
 import type { Agent } from './agent.js';
 import { execOverWebSocket, execQuery } from './exec-channel.js';
@@ -103,12 +104,22 @@ export class AgentConnector implements PodConnector {
   }
 
   async exec(pod: KObject, req: PodExecRequest, io: PodExecIO): Promise<number> {
-    const nodeName = this.nodeOf(pod);
-    const local = this.opts.local?.get(nodeName);
+    const local = this.opts.local?.get(this.nodeOf(pod));
+    if (local) return local.exec(pod.metadata.namespace ?? 'default', pod.metadata.name!, req.container, req.command, { stdin: req.stdin, tty: req.tty }, io);
+    return this.stream('exec', pod, req, io);
+  }
+
+  async attach(pod: KObject, req: PodAttachRequest, io: PodExecIO): Promise<void> {
+    const local = this.opts.local?.get(this.nodeOf(pod));
+    if (local) return local.attach(pod.metadata.namespace ?? 'default', pod.metadata.name!, req.container, { stdin: req.stdin }, io);
+    await this.stream('attach', pod, req, io);
+  }
+
+  /** An exec or attach on a remote agent's endpoint, over the same WebSocket protocol. */
+  private async stream(kind: 'exec' | 'attach', pod: KObject, req: PodAttachRequest & { command?: string[] }, io: PodExecIO): Promise<number> {
     const ns = pod.metadata.namespace ?? 'default';
-    if (local) return local.exec(ns, pod.metadata.name!, req.container, req.command, { stdin: req.stdin, tty: req.tty }, io);
-    const base = (await this.endpoint(nodeName)).replace(/^http/, 'ws');
-    const url = `${base}/exec/${encodeURIComponent(ns)}/${encodeURIComponent(pod.metadata.name!)}/${encodeURIComponent(req.container)}?${execQuery(req)}`;
+    const base = (await this.endpoint(this.nodeOf(pod))).replace(/^http/, 'ws');
+    const url = `${base}/${kind}/${encodeURIComponent(ns)}/${encodeURIComponent(pod.metadata.name!)}/${encodeURIComponent(req.container)}?${execQuery(req)}`;
     return execOverWebSocket(
       url,
       {

@@ -6,7 +6,8 @@
  * 255 close (`[255, 0]`: stdin is done).
  *
  * The same protocol runs on every hop: kubectl or `kumo exec` → API server →
- * agent. `serveExec` is the server end (API server, agent), `execOverWebSocket`
+ * agent, for exec and for attach (which joins the container's own stdio and
+ * always ends with a Success status, as the kubelet's). `serveExec` is the server end (API server, agent), `execOverWebSocket`
  * the client end (API server toward an agent, `kumo exec`).
  */
 import type { IncomingMessage } from 'node:http';
@@ -28,27 +29,37 @@ export interface ExecParams {
   tty: boolean;
 }
 
-/** The exec options of a query string, validated as the API server does. */
-export function execParams(query: URLSearchParams, defaultContainer?: string): ExecParams {
+/** The stream options of an exec or attach query string, validated as the kubelet does. */
+function streamOptions(query: URLSearchParams, defaultContainer: string | undefined): Omit<ExecParams, 'command'> {
   const flag = (name: string) => ['true', '1'].includes(query.get(name) ?? '');
-  const p: ExecParams = {
-    command: query.getAll('command'),
+  const p = {
     container: query.get('container') ?? defaultContainer ?? '',
     stdin: flag('stdin'),
     stdout: flag('stdout'),
     stderr: flag('stderr'),
     tty: flag('tty'),
   };
-  if (p.command.length === 0) throw StatusError.badRequest('you must specify at least one command for the container');
   if (!p.stdin && !p.stdout && !p.stderr) throw StatusError.badRequest('you must specify at least 1 of stdin, stdout, stderr');
   if (p.tty && p.stderr) p.stderr = false;
   return p;
 }
 
-/** The query string that asks for these exec options. */
-export function execQuery(p: ExecParams): URLSearchParams {
+/** The exec options of a query string, validated as the API server does. */
+export function execParams(query: URLSearchParams, defaultContainer?: string): ExecParams {
+  const command = query.getAll('command');
+  if (command.length === 0) throw StatusError.badRequest('you must specify at least one command for the container');
+  return { command, ...streamOptions(query, defaultContainer) };
+}
+
+/** The attach options of a query string (exec's, without a command). */
+export function attachParams(query: URLSearchParams, defaultContainer?: string): Omit<ExecParams, 'command'> {
+  return streamOptions(query, defaultContainer);
+}
+
+/** The query string that asks for these exec (or, without a command, attach) options. */
+export function execQuery(p: Omit<ExecParams, 'command'> & { command?: string[] }): URLSearchParams {
   const q = new URLSearchParams();
-  for (const c of p.command) q.append('command', c);
+  for (const c of p.command ?? []) q.append('command', c);
   if (p.container) q.set('container', p.container);
   for (const k of ['stdin', 'stdout', 'stderr', 'tty'] as const) if (p[k]) q.set(k, 'true');
   return q;

@@ -3,10 +3,12 @@
  * holds up another. Each sync is level-triggered: it re-reads the pod's
  * containers from the runtime and moves them one step toward the spec:
  *
- *   sandbox → init containers one by one (native sidecars, `restartPolicy:
- *   Always`, stay running) → app containers → probes → restarts with
- *   back-off per restartPolicy → terminal phase → on deletion: preStop,
- *   SIGTERM, grace, SIGKILL, then the pod object is deleted for good.
+ *   sandbox → ephemeral containers (`kubectl debug`: started once, never
+ *   restarted) → init containers one by one (native sidecars,
+ *   `restartPolicy: Always`, stay running) → app containers → probes →
+ *   restarts with back-off per restartPolicy → terminal phase → on
+ *   deletion: preStop, SIGTERM, grace, SIGKILL, then the pod object is
+ *   deleted for good.
  *
  * Then it computes the status (lib/agent/status.ts) and writes it only when
  * it changed, with the pod's resourceVersion as precondition (a 409 re-reads
@@ -15,7 +17,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Container, LifecycleHandler, Pod } from '../api/core/v1/pod.js';
+import type { Container, EphemeralContainer, LifecycleHandler, Pod } from '../api/core/v1/pod.js';
 import type { Service } from '../api/core/v1/service.js';
 import type { KObject } from '../api/object.js';
 import { StatusError } from '../apiserver/errors.js';
@@ -275,6 +277,12 @@ export class PodWorker {
       ...(this.hostsIP !== undefined ? { hostsFile: this.host.volumes.hostsFile(this.uid) } : {}),
     };
 
+    // Ephemeral containers first, as the kubelet: a pod whose init containers fail can still be debugged.
+    for (const ec of spec.ephemeralContainers ?? []) {
+      if (instancesOf(all, ec.name).length > 0) continue;
+      changed = (await this.startEphemeral(ec, all, ctx, sandbox.info)) || changed;
+    }
+
     // Init containers, in order, until one is not done; sidecars keep running once started.
     const probes = this.probeStates();
     const initialized = isInitialized(this.pod, all, probes);
@@ -475,7 +483,27 @@ export class PodWorker {
     return this.startContainer(spec, kind, cur ? cur.restartCount + 1 : 0, ctx, sandbox);
   }
 
-  private async startContainer(spec: Container, kind: 'init' | 'sidecar' | 'app', restartCount: number, ctx: PodContext, sandbox: ContainerInfo): Promise<boolean> {
+  /**
+   * Starts an ephemeral container, once: it is never restarted, so any
+   * instance of it (running or ended) means there is nothing to do. A target
+   * container must be running for the new one to join its processes.
+   */
+  private async startEphemeral(spec: EphemeralContainer, all: ContainerInfo[], ctx: PodContext, sandbox: ContainerInfo): Promise<boolean> {
+    let target: string | undefined;
+    if (spec.targetContainerName) {
+      target = instancesOf(all, spec.targetContainerName).find((c) => c.state === 'running')?.id;
+      if (!target) {
+        const message = `unable to find target container ${spec.targetContainerName}`;
+        if (this.waiting.get(spec.name)?.message !== message) this.event('Warning', 'Failed', `Error: ${message}`);
+        this.waiting.set(spec.name, { reason: 'CreateContainerConfigError', message });
+        this.due(this.host.clock.now() + this.host.restartBackoff.initialMs);
+        return false;
+      }
+    }
+    return this.startContainer(spec, 'ephemeral', 0, ctx, sandbox, target);
+  }
+
+  private async startContainer(spec: Container, kind: 'init' | 'sidecar' | 'app' | 'ephemeral', restartCount: number, ctx: PodContext, sandbox: ContainerInfo, targetContainerId?: string): Promise<boolean> {
     const rt = this.host.runtime;
     const image = spec.image ?? '';
     const imageKey = `${this.uid}/${spec.name}/image`;
@@ -521,7 +549,7 @@ export class PodWorker {
     let info: ContainerInfo;
     try {
       const cfg = await containerConfig(this.pod, spec, kind, restartCount, ctx, this.host.envSources);
-      info = await rt.startContainer(cfg, sandbox);
+      info = await rt.startContainer(targetContainerId ? { ...cfg, targetContainerId } : cfg, sandbox);
     } catch (err) {
       if (!(err instanceof ContainerStartError)) throw err;
       this.event('Warning', 'Failed', `Error: ${err.message}`);
@@ -538,6 +566,7 @@ export class PodWorker {
     this.event('Normal', 'Created', `Created container: ${spec.name}`);
     this.event('Normal', 'Started', `Started container ${spec.name}`);
     await this.pruneDead(spec.name, info);
+    if (kind === 'ephemeral') return true;
     this.watchProbes(spec, info, ctx.podIP);
     if (spec.lifecycle?.postStart) {
       const result = await this.runHook(spec.lifecycle.postStart, info, spec, ctx.podIP, (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
@@ -618,7 +647,7 @@ export class PodWorker {
     const start = this.terminatingSince ?? this.host.clock.now();
     const left = () => Math.max(0, graceSeconds - (this.host.clock.now() - start) / 1000);
     const running = all.filter((c) => c.state === 'running');
-    const apps = running.filter((c) => c.kind === 'app' || c.kind === 'init');
+    const apps = running.filter((c) => c.kind === 'app' || c.kind === 'init' || c.kind === 'ephemeral');
     if (announce) for (const c of [...apps, ...running.filter((c) => c.kind === 'sidecar')]) this.event('Normal', 'Killing', `Stopping container ${c.name}`);
     await Promise.all(apps.map((c) => this.kill(c, this.containerSpec(c.name), left())));
     const order = (this.pod.spec?.initContainers ?? []).map((c) => c.name);

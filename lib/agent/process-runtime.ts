@@ -11,14 +11,20 @@
  * Each process runs under a small sh wrapper in its own process group; the
  * wrapper forwards SIGTERM and records the exit code in a file, and output
  * goes straight to a file, so processes outlive an agent restart and the
- * restarted agent adopts them from the state files.
+ * restarted agent adopts them from the state files. A container with `stdin`
+ * reads a FIFO that attaches write into (there is no terminal: `tty` is not
+ * honoured), and an ephemeral container's target needs nothing: every
+ * process already shares the host's process namespace.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import {
+  type AttachOptions,
   type ContainerConfig,
   type ContainerInfo,
   ContainerStartError,
@@ -30,16 +36,26 @@ import {
   type SandboxConfig,
 } from './runtime.js';
 
-/** Forwards SIGTERM to the command, waits for it, and records its exit code in $0. */
-const WRAPPER = [
-  '"$@" &',
-  'child=$!',
-  "trap 'kill -TERM $child 2>/dev/null' TERM",
-  'wait $child; code=$?',
-  'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done',
-  'echo $code > "$0"',
-  'exit $code',
-].join('\n');
+/**
+ * The wrapper script: runs the command, forwards SIGTERM to it, waits for
+ * it, and records its exit code in $0. With stdin, the wrapper's own input
+ * is a FIFO opened read-write, passed on to the command (a background
+ * command's input would be /dev/null): it exists from the spawn on, so an
+ * attach never finds it without a reader, and, holding a writer itself, it
+ * never ends between attaches (a container's stdin stays open, as with
+ * `stdinOnce: false`).
+ */
+function wrapper(stdin: boolean): string {
+  return [
+    ...(stdin ? ['exec 3<&0', '"$@" <&3 3<&- &'] : ['"$@" &']),
+    'child=$!',
+    "trap 'kill -TERM $child 2>/dev/null' TERM",
+    'wait $child; code=$?',
+    'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done',
+    'echo $code > "$0"',
+    'exit $code',
+  ].join('\n');
+}
 
 interface ProcState extends ContainerInfo {
   pid?: number;
@@ -48,6 +64,8 @@ interface ProcState extends ContainerInfo {
   workingDir?: string;
   /** mountPath → host directory, longest first (exec commands get the same rewriting). */
   rewrites: [string, string][];
+  /** The FIFO the process reads as stdin (containers with `stdin: true`). */
+  stdinPath?: string;
 }
 
 /** Replaces a mountPath with its host directory wherever it starts a word. */
@@ -166,11 +184,18 @@ export class ProcessRuntime implements Runtime {
     if (cfg.workingDir) s.workingDir = rewrite(cfg.workingDir);
     this.containers.set(s.id, s);
     const out = openSync(join(s.dir, 'output.log'), 'a');
+    let input: number | undefined;
     try {
-      const child = spawn('/bin/sh', ['-c', WRAPPER, join(s.dir, 'exitcode'), ...argv], {
+      if (cfg.stdin) {
+        s.stdinPath = join(s.dir, 'stdin');
+        execFileSync('mkfifo', ['-m', '600', s.stdinPath]);
+        // Read-write: opening does not wait for a writer, and the wrapper keeps one.
+        input = openSync(s.stdinPath, constants.O_RDWR);
+      }
+      const child = spawn('/bin/sh', ['-c', wrapper(input !== undefined), join(s.dir, 'exitcode'), ...argv], {
         cwd: s.workingDir ?? this.volumeRoot(cfg.pod.uid),
         env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...Object.fromEntries(env) },
-        stdio: ['ignore', out, out],
+        stdio: [input ?? 'ignore', out, out],
         detached: true,
       });
       await new Promise<void>((resolve, reject) => {
@@ -195,6 +220,7 @@ export class ProcessRuntime implements Runtime {
       throw new ContainerStartError('RunContainerError', (err as Error).message);
     } finally {
       closeSync(out);
+      if (input !== undefined) closeSync(input);
       this.save(s);
     }
     return { ...s };
@@ -229,7 +255,7 @@ export class ProcessRuntime implements Runtime {
       if (podUid && s.pod.uid !== podUid) continue;
       // An adopted process (not our child) that went away.
       if (s.state === 'running' && s.kind !== 'sandbox' && !this.children.has(s.id) && !alive(s.pid)) this.finish(s, 137);
-      const { pid: _pid, dir: _dir, env: _env, workingDir: _wd, rewrites: _rw, ...info } = s;
+      const { pid: _pid, dir: _dir, env: _env, workingDir: _wd, rewrites: _rw, stdinPath: _in, ...info } = s;
       out.push(info);
     }
     return out.sort((a, b) => a.createdAt - b.createdAt);
@@ -338,16 +364,53 @@ export class ProcessRuntime implements Runtime {
     return code;
   }
 
+  /**
+   * The process's output from now on, and its stdin when it has one (a
+   * FIFO). There is no terminal: a TTY request gets the plain streams.
+   */
+  async attach(id: string, opts: AttachOptions, io: ExecIO): Promise<void> {
+    const s = this.containers.get(id);
+    if (!s || s.state !== 'running') throw new Error(`container ${id} is not running`);
+    const file = join(s.dir, 'output.log');
+    const from = existsSync(file) ? statSync(file).size : 0;
+    let input: Socket | undefined;
+    if (opts.stdin && io.stdin && s.stdinPath) {
+      let fd: number;
+      try {
+        // Non-blocking: fails (ENXIO) instead of waiting when no process reads the FIFO any more.
+        fd = openSync(s.stdinPath, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (err) {
+        throw new Error(`container ${id} is not running`, { cause: err });
+      }
+      const sink = new Socket({ fd, readable: false, writable: true });
+      sink.on('error', () => undefined);
+      input = sink;
+      const source = io.stdin;
+      void (async () => {
+        try {
+          for await (const chunk of source) if (!sink.write(chunk)) await once(sink, 'drain');
+        } catch {
+          // the caller went away
+        }
+        // Only this writer closes: the wrapper keeps the process's input open.
+        sink.end();
+      })();
+    }
+    try {
+      for await (const chunk of this.follow(id, file, from, Infinity, true, io.signal)) io.stdout?.(chunk);
+    } finally {
+      input?.destroy();
+    }
+  }
+
   async *logs(id: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<Uint8Array> {
     const s = this.containers.get(id);
     if (!s) return;
     const file = join(s.dir, 'output.log');
     if (!existsSync(file)) return;
-    let left = opts.limitBytes ?? Infinity;
     let pos = 0;
     if (opts.tailLines !== undefined) {
       const text = readFileSync(file);
-      let cut = text.length;
       let lines = 0;
       // Skip a trailing newline, then walk back over tailLines line ends.
       let i = text.length - 1;
@@ -355,9 +418,14 @@ export class ProcessRuntime implements Runtime {
       for (; i >= 0; i--) {
         if (text[i] === 0x0a && ++lines === opts.tailLines) break;
       }
-      cut = opts.tailLines === 0 ? text.length : i + 1;
-      pos = Math.max(0, cut);
+      pos = Math.max(0, opts.tailLines === 0 ? text.length : i + 1);
     }
+    yield* this.follow(id, file, pos, opts.limitBytes ?? Infinity, opts.follow, signal);
+  }
+
+  /** A container's output file from `pos`: what is there, then (with `follow`) what comes until the container ends. */
+  private async *follow(id: string, file: string, pos: number, limitBytes: number, follow: boolean, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    let left = limitBytes;
     const fh = await open(file, 'r');
     try {
       for (;;) {
@@ -370,7 +438,7 @@ export class ProcessRuntime implements Runtime {
           left -= bytesRead;
           yield buf.subarray(0, bytesRead);
         }
-        if (!opts.follow || left <= 0 || signal?.aborted) return;
+        if (!follow || left <= 0 || signal?.aborted) return;
         const current = this.containers.get(id);
         if (!current || current.state === 'exited') {
           if (statSync(file).size <= pos) return;

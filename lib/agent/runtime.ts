@@ -29,7 +29,8 @@ export const LABELS = {
 /** The sandbox's container name in listings (docker's `POD` in k8s_POD_... names). */
 export const SANDBOX_NAME = 'POD';
 
-export type ContainerKind = 'sandbox' | 'init' | 'sidecar' | 'app';
+/** `ephemeral`: a debug container added to a running pod (`kubectl debug`), started once and never restarted. */
+export type ContainerKind = 'sandbox' | 'init' | 'sidecar' | 'app' | 'ephemeral';
 
 export interface PodRef {
   uid: string;
@@ -90,6 +91,8 @@ export interface ContainerConfig {
   /** CPU limit in millicores, memory limit in bytes, CPU request in millicores. */
   resources: { cpuLimitMilli?: number; memoryLimitBytes?: number; cpuRequestMilli?: number };
   graceSeconds: number;
+  /** An ephemeral container's target (a running instance): it joins that container's process namespace where the runtime can. */
+  targetContainerId?: string;
 }
 
 export type ContainerRunState = 'created' | 'running' | 'exited';
@@ -134,6 +137,11 @@ export interface ExecOptions {
   stdin: boolean;
   /** Kill the command after this long (probes and hooks). */
   timeoutMs?: number;
+}
+
+export interface AttachOptions {
+  /** Feed the caller's input to the container's stdin (which it must have opened: `stdin: true`). */
+  stdin: boolean;
 }
 
 /** The two ends of an exec: what the caller feeds in and where output goes. */
@@ -191,6 +199,12 @@ export interface Runtime {
   list(podUid?: string): Promise<ContainerInfo[]>;
   /** Runs a command in a running container; resolves with its exit code. */
   exec(id: string, command: string[], opts: ExecOptions, io: ExecIO): Promise<number>;
+  /**
+   * Joins a running container's own stdio (its output from now on, and its
+   * stdin): resolves when the container ends or the caller aborts. A TTY is
+   * the container's own (`tty: true`), where the runtime has one.
+   */
+  attach(id: string, opts: AttachOptions, io: ExecIO): Promise<void>;
   /** A container's output, as the kubelet serves it (with `timestamps`, each line prefixed by its RFC 3339 time). */
   logs(id: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<Uint8Array>;
   close(): Promise<void>;

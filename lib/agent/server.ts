@@ -1,12 +1,13 @@
 /**
  * The agent's own endpoint, as the kubelet's :10250: what the API server
- * calls for `pods/log` and `pods/exec`. Every request but /healthz must carry
+ * calls for `pods/log`, `pods/exec` and `pods/attach`. Every request but /healthz must carry
  * the bearer token shared with the API server.
  *
  *   GET /healthz
  *   GET /pods                                              the pods this agent runs
  *   GET /containerLogs/{ns}/{pod}/{container}?follow&previous&tailLines&sinceSeconds&sinceTime&timestamps&limitBytes
  *   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   (WebSocket, v5.channel.k8s.io)
+ *   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty            (WebSocket, the same protocol)
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,7 +15,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { StatusError } from '../apiserver/errors.js';
 import type { Agent, LogRequest } from './agent.js';
-import { execParams, execSocketServer, offersExecProtocol, serveExec } from './exec-channel.js';
+import { attachParams, execParams, execSocketServer, offersExecProtocol, serveExec } from './exec-channel.js';
+import type { ExecIO } from './runtime.js';
 
 export interface AgentServerOptions {
   /** The bearer token callers must present. */
@@ -122,19 +124,30 @@ export function createAgentServer(agent: Agent, opts: AgentServerOptions): Serve
   const server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, listener) : createHttpServer(listener);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://agent');
-    const t = target(url.pathname, 'exec');
+    const exec = target(url.pathname, 'exec');
+    const t = exec ?? target(url.pathname, 'attach');
     if (!t) return refuseUpgrade(socket, new StatusError(404, 'NotFound', `the agent does not serve ${url.pathname}`));
     if (!tokenMatches(req.headers.authorization, opts.token)) return refuseUpgrade(socket, StatusError.unauthorized());
-    if (!offersExecProtocol(req)) return refuseUpgrade(socket, StatusError.badRequest('exec needs the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol'));
-    let params: ReturnType<typeof execParams>;
+    if (!offersExecProtocol(req)) return refuseUpgrade(socket, StatusError.badRequest('exec and attach need the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol'));
+    let run: (io: ExecIO) => Promise<number>;
+    let params: ReturnType<typeof attachParams>;
     try {
-      params = execParams(url.searchParams, t.container);
+      if (exec) {
+        const e = execParams(url.searchParams, t.container);
+        params = e;
+        run = (io) => agent.exec(t.namespace, t.pod, t.container, e.command, { stdin: e.stdin, tty: e.tty }, io);
+      } else {
+        const a = attachParams(url.searchParams, t.container);
+        params = a;
+        run = async (io) => {
+          await agent.attach(t.namespace, t.pod, t.container, { stdin: a.stdin }, io);
+          return 0;
+        };
+      }
     } catch (err) {
       return refuseUpgrade(socket, err as StatusError);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      void serveExec(ws, params, (io) => agent.exec(t.namespace, t.pod, t.container, params.command, { stdin: params.stdin, tty: params.tty }, io));
-    });
+    wss.handleUpgrade(req, socket, head, (ws) => void serveExec(ws, params, run));
   });
   return server;
 }

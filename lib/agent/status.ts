@@ -94,6 +94,15 @@ function containerStatus(spec: Container, instances: ContainerInfo[], obs: Obser
   return status;
 }
 
+/**
+ * An ephemeral container's status, as the kubelet reports it: never ready
+ * and without `started` (no probes judge it), never restarted.
+ */
+function ephemeralStatus(spec: Container, instances: ContainerInfo[], obs: Observation, defaultWaiting: string): ContainerStatus {
+  const { started: _started, ...status } = containerStatus(spec, instances, obs, defaultWaiting);
+  return { ...status, ready: false };
+}
+
 /** Whether every regular init container succeeded and every sidecar started (or app containers already exist). */
 export function isInitialized(pod: P, containers: readonly ContainerInfo[], probes: Observation['probes']): boolean {
   if ((pod.spec?.containers ?? []).some((c) => instancesOf(containers, c.name, 'app').length > 0)) return true;
@@ -173,6 +182,7 @@ export function computePodStatus(obs: Observation): PodStatus {
   const initSpecs = spec.initContainers ?? [];
   const initStatuses = initSpecs.map((c) => containerStatus(c, instancesOf(containers, c.name), obs, sandboxUp ? 'PodInitializing' : 'PodInitializing'));
   const statuses = (spec.containers ?? []).map((c) => containerStatus(c, instancesOf(containers, c.name, 'app'), obs, initialized && sandboxUp ? 'ContainerCreating' : initSpecs.length > 0 ? 'PodInitializing' : 'ContainerCreating'));
+  const ephemeralStatuses = (spec.ephemeralContainers ?? []).map((c) => ephemeralStatus(c, instancesOf(containers, c.name, 'ephemeral'), obs, initSpecs.length > 0 ? 'PodInitializing' : 'ContainerCreating'));
 
   const terminal = obs.terminal ?? (current.phase === 'Succeeded' || current.phase === 'Failed' ? { phase: current.phase } : undefined);
   const phase = terminal?.phase ?? podPhase(pod, initStatuses, statuses, initialized);
@@ -213,6 +223,7 @@ export function computePodStatus(obs: Observation): PodStatus {
     startTime: current.startTime ?? rfc3339(now),
     ...(initSpecs.length > 0 ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
+    ...(ephemeralStatuses.length > 0 ? { ephemeralContainerStatuses: ephemeralStatuses } : {}),
   };
   if (terminal?.reason) status.reason = terminal.reason;
   if (terminal?.message) status.message = terminal.message;

@@ -20,7 +20,7 @@ import { SecretSchema } from './core/v1/secret.js';
 import { ServiceSchema } from './core/v1/service.js';
 import { EndpointSliceSchema } from './discovery/v1/endpointslice.js';
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'proxy';
+export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'proxy' | 'ephemeralcontainers';
 
 export interface ResourceType {
   group: string;
@@ -65,7 +65,7 @@ export const resourceTypes: readonly ResourceType[] = [
   rt('', 'v1', 'Pod', 'pods', true, PodSchema, {
     shortNames: ['po'],
     categories: ['all'],
-    subresources: ['status', 'binding', 'log', 'exec', 'eviction'],
+    subresources: ['status', 'binding', 'log', 'exec', 'attach', 'eviction', 'ephemeralcontainers'],
   }),
   rt('', 'v1', 'Node', 'nodes', false, NodeSchema, { shortNames: ['no'], subresources: ['status'] }),
   rt('', 'v1', 'Namespace', 'namespaces', false, NamespaceSchema, { shortNames: ['ns'], subresources: ['status'] }),

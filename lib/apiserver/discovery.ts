@@ -16,6 +16,8 @@ const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: 
   eviction: { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
   log: { group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
   exec: { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  // The whole Pod in and out, as kube's EphemeralContainersREST.
+  ephemeralcontainers: { group: '', version: '', kind: '', verbs: ['get', 'patch', 'update'] },
   attach: { group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
   portforward: { group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   proxy: { group: '', version: 'v1', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },

@@ -206,7 +206,7 @@ export class RestStorage {
     try {
       for (let attempt = 0; ; attempt++) {
         if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
-        this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? [])]);
+        this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? []), ...(strategy.validateCreate?.(obj) ?? [])]);
         if (opts.dryRun) return obj;
         try {
           return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
@@ -274,7 +274,11 @@ export class RestStorage {
     }
     let obj: KObject;
     let errors: FieldError[];
-    if (opts.subresource === 'status') {
+    const part = opts.subresource ? strategy.subresources?.[opts.subresource] : undefined;
+    if (part) {
+      obj = part.prepareForUpdate(clone(input), old, ctx);
+      errors = part.validateUpdate(obj, old);
+    } else if (opts.subresource === 'status') {
       const candidate = clone(input);
       obj = strategy.prepareForStatusUpdate?.(candidate, old, ctx) ?? { ...clone(old), status: candidate.status };
       errors = strategy.validateStatusUpdate?.(obj, old) ?? [];

@@ -53,6 +53,9 @@ export interface PodExecRequest {
   tty: boolean;
 }
 
+/** What `pods/attach` asks for (lib/agent/exec-channel.ts attachParams): exec's options without a command. */
+export type PodAttachRequest = Omit<PodExecRequest, 'command'>;
+
 /** The two ends of an exec: input from the client, output back to it. */
 export interface PodExecIO {
   stdin?: AsyncIterable<Uint8Array>;
@@ -62,30 +65,33 @@ export interface PodExecIO {
   signal?: AbortSignal;
 }
 
-/** Serves pods' logs and exec from the agent that runs them (lib/agent/connector.ts). */
+/** Serves pods' logs, exec and attach from the agent that runs them (lib/agent/connector.ts). */
 export interface PodConnector {
   /** `query` carries the resolved `container` and the log options. */
   logs(pod: KObject, query: URLSearchParams, signal: AbortSignal | undefined): Promise<ApiResponse>;
   /** Runs the command; resolves with its exit code. */
   exec?(pod: KObject, req: PodExecRequest, io: PodExecIO): Promise<number>;
+  /** Joins the container's own stdio; resolves when the container ends or the client leaves. */
+  attach?(pod: KObject, req: PodAttachRequest, io: PodExecIO): Promise<void>;
 }
 
 /**
- * The container a log or exec request means: the named one, which must be in
- * the pod, else the only one (as kube-apiserver's pod strategy picks it).
+ * The container a log, exec or attach request means: the named one, which
+ * must be one of the pod's (init and ephemeral containers included), else
+ * the only app container, as kube-apiserver's validateContainer picks it.
  */
 export function podContainer(pod: KObject, name: string | null | undefined): string {
   const spec = (pod.spec ?? {}) as { containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name?: string }[] };
   const containers = (spec.containers ?? []).map((c) => c.name);
-  const inits = (spec.initContainers ?? []).map((c) => c.name);
+  const all = [...(spec.initContainers ?? []).map((c) => c.name), ...containers, ...(spec.ephemeralContainers ?? []).map((c) => c.name ?? '')];
   const podName = pod.metadata.name ?? '';
   if (name) {
-    if (!containers.includes(name) && !inits.includes(name)) throw StatusError.badRequest(`container ${name} is not valid for pod ${podName}`);
+    if (!all.includes(name)) throw StatusError.badRequest(`container ${name} is not valid for pod ${podName}`);
     return name;
   }
   if (containers.length === 1) return containers[0]!;
-  const initPart = inits.length > 0 ? ` or one of the init containers: [${inits.join(' ')}]` : '';
-  throw StatusError.badRequest(`a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]${initPart}`);
+  if (containers.length === 0) throw StatusError.badRequest(`a container name must be specified for pod ${podName}`);
+  throw StatusError.badRequest(`a container name must be specified for pod ${podName}, choose one of: [${all.join(' ')}]`);
 }
 
 export interface ApiServerOptions {
@@ -229,7 +235,8 @@ export class ApiServer {
     }
     user ??= this.opts.authenticator ? ANONYMOUS : ADMIN;
     if (this.opts.authorizer) {
-      const verb = r.subresource === 'log' || r.subresource === 'exec' ? (r.subresource === 'exec' ? 'create' : 'get') : r.verb;
+      // Connect subresources are authorized by what they do whatever the method (a WebSocket upgrade is a GET): reading logs, creating a session.
+      const verb = r.subresource === 'log' ? 'get' : r.subresource === 'exec' || r.subresource === 'attach' ? 'create' : r.verb;
       const reason = await this.opts.authorizer.authorize(user, {
         verb,
         resource: r.resourceType,
@@ -459,7 +466,8 @@ export class ApiServer {
     const q = req.query;
     switch (sub) {
       case 'status':
-      case 'finalize': {
+      case 'finalize':
+      case 'ephemeralcontainers': {
         if (r.verb === 'get') return this.respondObject(req, rt, 200, await this.rest.get(rt, ns, name));
         if (r.verb === 'update') {
           const { object } = this.decodeObject(req, rt);
@@ -508,11 +516,12 @@ export class ApiServer {
         }
         break;
       case 'exec':
-        // Upgraded exec requests never get here (execTarget serves them); this is one whose front door
+      case 'attach':
+        // Upgraded requests never get here (streamTarget serves them); this is one whose front door
         // dropped the upgrade (a Lambda Function URL does) or a client that never asked for it.
         if (r.verb === 'get' || r.verb === 'create') {
           await this.rest.get(rt, ns, name);
-          throw StatusError.badRequest('Upgrade request required: exec needs a WebSocket or SPDY connection upgrade, which this endpoint does not carry (a Lambda Function URL cannot; see docs/agent.md)');
+          throw StatusError.badRequest(`Upgrade request required: ${sub} needs a WebSocket or SPDY connection upgrade, which this endpoint does not carry (a Lambda Function URL cannot; see docs/agent.md)`);
         }
         break;
     }
@@ -520,21 +529,21 @@ export class ApiServer {
   }
 
   /**
-   * Checks a `pods/{name}/exec` request before its WebSocket is accepted:
-   * authentication, authorization (create on pods/exec), the pod, the
-   * container and the exec options. Failures are StatusErrors to answer
-   * instead of upgrading.
+   * Checks a `pods/{name}/exec` or `pods/{name}/attach` request before its
+   * WebSocket is accepted: authentication, authorization (create on the
+   * subresource), the pod and the container; the caller checks the stream
+   * options. Failures are StatusErrors to answer instead of upgrading.
    */
-  async execTarget(req: ApiRequest, parse: (query: URLSearchParams, container: string) => PodExecRequest): Promise<{ pod: KObject; exec: PodExecRequest; connector: PodConnector }> {
+  async streamTarget(req: ApiRequest): Promise<{ pod: KObject; subresource: 'exec' | 'attach'; container: string; connector: PodConnector }> {
     const r = route('POST', req.path, req.query);
-    if (r.type !== 'resource' || r.subresource !== 'exec' || r.resourceType.resource !== 'pods' || !r.name) {
+    if (r.type !== 'resource' || (r.subresource !== 'exec' && r.subresource !== 'attach') || r.resourceType.resource !== 'pods' || !r.name) {
       throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     }
     await this.authorize(req, r);
     const pod = await this.rest.get(r.resourceType, r.namespace, r.name);
     const connector = this.opts.podConnector;
-    if (!connector?.exec) throw StatusError.badRequest(`no agent serves exec for pod "${r.name}"`);
-    return { pod, exec: parse(req.query, podContainer(pod, req.query.get('container'))), connector };
+    if (!connector?.[r.subresource]) throw StatusError.badRequest(`no agent serves ${r.subresource} for pod "${r.name}"`);
+    return { pod, subresource: r.subresource, container: podContainer(pod, req.query.get('container')), connector };
   }
 
   /** autoscaling/v1 Scale view of a workload's replicas. */

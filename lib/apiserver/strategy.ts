@@ -40,6 +40,8 @@ export interface Strategy {
   /** After a successful write (`stored` undefined: deleted): frees what `prev` reserved and `stored` no longer uses. */
   afterWrite?(stored: KObject | undefined, prev: KObject | undefined, ctx: AllocationContext): Promise<void>;
   validate?(obj: KObject): FieldError[];
+  /** What only a create may not do (a pod's ephemeral containers come later, through their subresource). */
+  validateCreate?(obj: KObject): FieldError[];
   validateUpdate?(obj: KObject, old: KObject): FieldError[];
   validateStatusUpdate?(obj: KObject, old: KObject): FieldError[];
   /**
@@ -48,6 +50,8 @@ export interface Strategy {
    * at once.
    */
   gracePeriodSeconds?(obj: KObject, requested: number | undefined): number | undefined;
+  /** Writes through a subresource that changes one part of the object (pods/ephemeralcontainers), by subresource name. */
+  subresources?: Readonly<Record<string, SubresourceStrategy>>;
   /** Whether something besides metadata.finalizers keeps a deleted object (namespaces: spec.finalizers). */
   holdsDeletion?(obj: KObject): boolean;
   /** Marks an object whose deletion is held (e.g. a namespace's phase Terminating). Mutates `obj`. */
@@ -58,4 +62,15 @@ export interface Strategy {
   nameIsLabel?: boolean;
   /** The kind has no metadata.generation: Kubernetes keeps one only for kinds with a spec it tracks (pods, workloads). */
   noGeneration?: boolean;
+}
+
+/**
+ * An update through a subresource that owns one part of the object, after
+ * Kubernetes' per-subresource strategies (podEphemeralContainersStrategy).
+ */
+export interface SubresourceStrategy {
+  /** The object to store: the stored one with the part this subresource owns taken from the request (defaulted). Must not mutate `old`. */
+  prepareForUpdate(obj: KObject, old: KObject, ctx: StrategyContext): KObject;
+  /** Every error of the result, the whole object's included. */
+  validateUpdate(obj: KObject, old: KObject): FieldError[];
 }

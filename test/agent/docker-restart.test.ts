@@ -1,11 +1,11 @@
 /**
  * `kumo agent` as a separate process (the built binary) against a local API
- * server, reached for logs and exec through its own authenticated endpoint:
- * `kumo logs` (with -f) and `kumo exec` work through it; killing the agent
- * (SIGKILL) and starting it again adopts the running containers, with their
- * restart counts, and starts no duplicates; while the API server is away the
- * containers keep running, a crashed one is restarted, and the agent reports
- * once the API server is back.
+ * server, reached for logs, exec and attach through its own authenticated
+ * endpoint: `kumo logs` (with -f), `kumo exec` and `kubectl debug -i` work
+ * through it; killing the agent (SIGKILL) and starting it again adopts the
+ * running containers, with their restart counts, and starts no duplicates;
+ * while the API server is away the containers keep running, a crashed one
+ * is restarted, and the agent reports once the API server is back.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -118,7 +118,7 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     expect(lease.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
-  it('serves kumo logs (-f) and kumo exec through the agent endpoint', async () => {
+  it('serves kumo logs (-f), kumo exec and kubectl debug -i through the agent endpoint', async () => {
     await cluster.client.create(PODS, 'default', podObject('steady', { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', ...image, command: ['sh', '-c', 'echo started; exec sleep 100000'] }] }));
     await cluster.client.create(
       PODS,
@@ -151,6 +151,11 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     expect(await run(kubectl, ['logs', 'steady'], { env })).toEqual({ code: 0, stdout: 'started\n', stderr: '' });
     expect(await run(kubectl, ['exec', 'steady', '--', 'cat', '/etc/hostname'], { env })).toEqual({ code: 0, stdout: 'steady\n', stderr: '' });
     expect(await run(kubectl, ['exec', '-i', 'steady', '--', 'sh', '-c', 'cat; exit 3'], { env, stdin: 'echoed\n' })).toEqual({ code: 3, stdout: 'echoed\n', stderr: 'command terminated with exit code 3\n' });
+    // kubectl debug -i: the ephemeral container through pods/ephemeralcontainers, the session through the agent's attach endpoint.
+    const debug = await run(kubectl, ['debug', '-i', 'steady', `--image=${TEST_IMAGE}`, '-c', 'dbg', '--', 'sh'], { env, stdin: 'echo through-the-agent; exit\n' });
+    expect(debug).toMatchObject({ code: 0, stdout: 'through-the-agent\n' });
+    await waitPod(cluster.client, 'steady', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.terminated?.exitCode === 0, 'dbg terminated');
+    expect(await run(kubectl, ['logs', 'steady', '-c', 'dbg'], { env })).toEqual({ code: 0, stdout: 'through-the-agent\n', stderr: '' });
     await waitPod(cluster.client, 'counter', (p) => p.status?.phase === 'Succeeded', 'Succeeded');
     expect(await kumo(['exec', 'counter', '--', 'true'])).toMatchObject({ code: 1, stderr: 'error: cannot exec into a container in a completed pod; current phase is Succeeded\n' });
   });
@@ -187,6 +192,8 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     expect(await running('steady')).toHaveLength(1);
     expect(await running('probed')).toHaveLength(1);
     expect(after.filter((c) => c.Labels[LABELS.kind] === 'sandbox' && c.State === 'running').length).toBe(2);
+    // The ephemeral container that ended before is never started again.
+    expect(after.filter((c) => c.Labels[LABELS.containerName] === 'dbg').map((c) => c.State)).toEqual(['exited']);
   });
 
   it('keeps containers running while the API server is away, and reports once it is back', async () => {

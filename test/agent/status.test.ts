@@ -1,12 +1,13 @@
 /**
  * The agent's pure logic: the pod status computed from what the runtime
- * shows, the restart back-off, `$(VAR)` expansion and the exec parameters.
+ * shows, the restart back-off, `$(VAR)` expansion and the exec and attach
+ * parameters.
  */
 import { describe, expect, it } from 'vitest';
 import { Backoff, goDuration } from '#lib/agent/backoff';
 import { expand } from '#lib/agent/container-config';
 import { pauseBinary } from '#lib/agent/docker/pause-image';
-import { execParams } from '#lib/agent/exec-channel';
+import { attachParams, execParams } from '#lib/agent/exec-channel';
 import type { ContainerInfo } from '#lib/agent/runtime';
 import { computePodStatus, type Observation } from '#lib/agent/status';
 import { podSummary } from '#lib/printers/pod-status';
@@ -66,6 +67,33 @@ describe('computePodStatus', () => {
     });
   });
 
+  it('reports ephemeral containers apart, as the kubelet does: never ready, no `started`, no effect on phase or readiness', () => {
+    const p = pod({ containers: [{ name: 'app' }], ephemeralContainers: [{ name: 'dbg', image: 'busybox' }, { name: 'ended', image: 'busybox' }, { name: 'new', image: 'busybox' }] });
+    const s = observe(p, [
+      sandbox,
+      inst('app', 'app', 0, 'running'),
+      inst('dbg', 'ephemeral', 0, 'running'),
+      inst('ended', 'ephemeral', 0, 'exited', { exitCode: 3, reason: 'Error', finishedAt: '2026-01-01T00:00:05Z' }),
+    ]);
+    expect(s.phase).toBe('Running');
+    expect(s.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(s.containerStatuses?.map((c) => c.name)).toEqual(['app']);
+    expect(s.ephemeralContainerStatuses).toEqual([
+      { name: 'dbg', state: { running: { startedAt: '2026-01-01T00:00:01Z' } }, lastState: {}, ready: false, restartCount: 0, image: 'busybox', imageID: 'sha256:1', containerID: 'docker://dbg-0' },
+      {
+        name: 'ended',
+        state: { terminated: { exitCode: 3, reason: 'Error', startedAt: '2026-01-01T00:00:01Z', finishedAt: '2026-01-01T00:00:05Z', containerID: 'docker://ended-0' } },
+        lastState: {},
+        ready: false,
+        restartCount: 0,
+        image: 'busybox',
+        imageID: 'sha256:1',
+        containerID: 'docker://ended-0',
+      },
+      { name: 'new', state: { waiting: { reason: 'ContainerCreating' } }, lastState: {}, ready: false, restartCount: 0, image: 'busybox', imageID: '' },
+    ]);
+  });
+
   it('keeps transition times of conditions that did not change, and other writers’ conditions', () => {
     const p = pod({ containers: [{ name: 'app' }] });
     const first = observe(p, [sandbox, inst('app', 'app', 0, 'running')]);
@@ -112,11 +140,16 @@ describe('expand', () => {
   });
 });
 
-describe('execParams', () => {
+describe('execParams and attachParams', () => {
   it('validates the exec query', () => {
     expect(execParams(new URLSearchParams('command=ls&command=-l&stdout=true&tty=true&stderr=true'), 'c')).toEqual({ command: ['ls', '-l'], container: 'c', stdin: false, stdout: true, stderr: false, tty: true });
     expect(() => execParams(new URLSearchParams('stdout=true'))).toThrow('you must specify at least one command for the container');
     expect(() => execParams(new URLSearchParams('command=ls'))).toThrow('you must specify at least 1 of stdin, stdout, stderr');
+  });
+
+  it('validates the attach query: the same streams, no command', () => {
+    expect(attachParams(new URLSearchParams('stdin=true&stdout=true&stderr=true&tty=true'), 'dbg')).toEqual({ container: 'dbg', stdin: true, stdout: true, stderr: false, tty: true });
+    expect(() => attachParams(new URLSearchParams('tty=true'), 'dbg')).toThrow('you must specify at least 1 of stdin, stdout, stderr');
   });
 });
 

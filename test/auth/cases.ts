@@ -170,6 +170,35 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expect((await t().send('GET', `/api/v1/nodes/${b}`, { token: tokenA })).status).toBe(200);
     });
 
+    it('authorizes pods/ephemeralcontainers and pods/attach as subresources of their own: only an admin of the namespace may debug its pods', async () => {
+      const ns = unique('debug');
+      await namespace(ns);
+      const host = unique('node-d');
+      await boundPod(ns, 'target', host);
+      const admin = await token({ role: 'admin', namespace: ns });
+      const view = await token({ role: 'view', namespace: ns });
+      const elsewhere = await token({ role: 'admin', namespace: 'default' });
+      const ofTheNode = await token({ role: 'node', node: host });
+      const path = `${PODS(ns)}/target/ephemeralcontainers`;
+      const debug = { token: '', body: { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36' }] } }, contentType: 'application/strategic-merge-patch+json' };
+      const viewed = await t().send('PATCH', path, { ...debug, token: view });
+      expectForbidden(viewed, /viewers may only get, list and watch/);
+      expect(viewed.body.message).toMatch(/cannot patch resource "pods\/ephemeralcontainers"/);
+      expectForbidden(await t().send('PATCH', path, { ...debug, token: elsewhere }), /confined to namespace/);
+      expectForbidden(await t().send('PATCH', path, { ...debug, token: ofTheNode }), /status of pods/);
+      for (const who of [view, elsewhere, ofTheNode]) {
+        const attach = await t().send('POST', `${PODS(ns)}/target/attach?container=c&stdout=true`, { token: who });
+        expectForbidden(attach);
+        expect(attach.body.message).toMatch(/cannot create resource "pods\/attach"/);
+      }
+      // Nothing was added; reading the subresource is reading the pod; the namespace's admin may add one.
+      expect((await ok('GET', `${PODS(ns)}/target`, t().adminToken)).spec.ephemeralContainers).toBeUndefined();
+      expect((await t().send('GET', path, { token: view })).status).toBe(200);
+      const added = await t().send('PATCH', path, { ...debug, token: admin });
+      expect(added.status, JSON.stringify(added.body)).toBe(200);
+      expect(added.body.spec.ephemeralContainers.map((c: Wire) => c.name)).toEqual(['dbg']);
+    });
+
     it('lets a node get only the secrets its own pods refer to', async () => {
       const a = unique('node-s');
       const tokenA = await token({ role: 'node', node: a });

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
 import { ROOT, startCliCluster, type CliCluster, sideBySide } from './harness.js';
@@ -149,6 +150,12 @@ describe('kumo describe', () => {
     await client.create(rt('events'), 'default', event('nginx.1', { involvedObject: involved, reason: 'Scheduled', message: 'Successfully assigned default/nginx to node-1', type: 'Normal', source: { component: 'default-scheduler' }, firstTimestamp: ago(300_000), lastTimestamp: ago(300_000), count: 1 }));
     await client.create(rt('events'), 'default', event('nginx.2', { involvedObject: { ...involved, fieldPath: 'spec.containers{nginx}' }, reason: 'Pulling', message: 'Pulling image "nginx:latest"', type: 'Normal', source: { component: 'kubelet', host: 'node-1' }, firstTimestamp: ago(240_000), lastTimestamp: ago(60_000), count: 3 }));
 
+    // A debug container in webap1 (kubectl debug's patch), and the status an agent would report for it.
+    await client.patch(rt('pods'), 'default', 'webap1', { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36', command: ['sh'], stdin: true, targetContainerName: 'webap1' }] } }, 'strategic', { subresource: 'ephemeralcontainers' });
+    const webap1 = await client.get<Pod & KObject>(rt('pods'), 'default', 'webap1');
+    const ended = { exitCode: 0, reason: 'Completed', startedAt: ago(120_000), finishedAt: ago(60_000), containerID: 'docker://d1' };
+    await client.updateStatus(rt('pods'), { ...webap1, status: { ...webap1.status, ephemeralContainerStatuses: [{ name: 'dbg', state: { terminated: ended }, lastState: {}, ready: false, restartCount: 0, image: 'busybox:1.36', imageID: 'sha256:1', containerID: 'docker://d1' }] } });
+
     // A ReplicaSet the deployment owns, as its controller would have made it.
     const d = await client.get(rt('deployments'), 'default', 'web-deploy');
     const template = structuredClone((d.spec as { template: { metadata: { labels: Record<string, string> } } }).template);
@@ -185,6 +192,12 @@ describe('kumo describe', () => {
     expect(res.stdout).toMatch(/\nEvents:\n {2}Type {4}Reason {5}Age +From +Message\n {2}---- {4}------ {5}---- +---- +-------\n/);
     expect(res.stdout).toMatch(/\n {2}Normal {2}Scheduled {2}5m(?:\d+s)? +default-scheduler {2}Successfully assigned default\/nginx to node-1\n/);
     expect(res.stdout).toMatch(/\n {2}Normal {2}Pulling {4}6\ds \(x3 over 4m(?:\d+s)?\) +kubelet +spec\.containers\{nginx\}: Pulling image "nginx:latest"\n$/);
+  });
+
+  it('lists ephemeral containers after the others, with their status', async () => {
+    const res = await c.kumo(['describe', 'pod', 'webap1']);
+    expect(res.stdout).toMatch(/\nEphemeral Containers:\n {2}dbg:\n {4}Container ID: {2}docker:\/\/d1\n {4}Image: {9}busybox:1\.36\n/);
+    expect(res.stdout).toMatch(/\n {4}State: {10}Terminated\n {6}Reason: {7}Completed\n/);
   });
 
   const sameAsKubectl: string[][] = [

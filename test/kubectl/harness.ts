@@ -34,7 +34,8 @@ export interface KubectlCluster {
   dispose(): Promise<void>;
 }
 
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin: string, timeoutMs: number): Promise<RunResult> {
+/** Runs a program to completion, feeding `stdin`; killed after `timeoutMs` (its stderr says so). */
+export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin: string, timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

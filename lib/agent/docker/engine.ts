@@ -1,8 +1,9 @@
 /**
  * A small Docker Engine API client over the unix socket with plain
  * node:http: JSON calls, streamed responses (logs, pulls, waits) and the
- * hijacked connection `exec start` uses. Only the calls the docker runtime
- * needs; paths are unversioned, so the engine answers in its own API version.
+ * hijacked connections of `exec start` and `attach`. Only the calls the
+ * docker runtime needs; paths are unversioned, so the engine answers in its
+ * own API version.
  */
 import { Agent, type IncomingMessage, request } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -121,17 +122,25 @@ export class DockerEngine {
   }
 
   /**
-   * A hijacked connection (exec start): after the engine answers 101 (or
-   * 200), the socket carries the process's raw streams both ways.
+   * A hijacked connection (exec start, container attach): after the engine
+   * answers 101 (or 200), the socket carries the process's raw streams both
+   * ways. Without `body` none is sent: the engine would read unconsumed body
+   * bytes as the container's input.
    */
-  hijack(path: string, body: unknown): Promise<Duplex> {
-    const payload = Buffer.from(JSON.stringify(body));
+  hijack(path: string, body?: unknown): Promise<Duplex> {
+    const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = request({
         socketPath: this.socketPath,
         method: 'POST',
         path,
-        headers: { host: 'docker', 'content-type': 'application/json', 'content-length': String(payload.length), connection: 'Upgrade', upgrade: 'tcp' },
+        headers: {
+          host: 'docker',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          'content-length': String(payload.length),
+          connection: 'Upgrade',
+          upgrade: 'tcp',
+        },
       });
       req.on('upgrade', (_res, socket, head) => {
         if (head.length > 0) socket.unshift(head);

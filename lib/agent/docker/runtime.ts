@@ -8,7 +8,9 @@
  * bind mounts.
  */
 import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
 import {
+  type AttachOptions,
   type ContainerConfig,
   type ContainerInfo,
   type ContainerKind,
@@ -39,7 +41,7 @@ interface DockerInspect {
   Id: string;
   Created: string;
   Image: string;
-  Config: { Image: string; Labels: Record<string, string>; Tty: boolean };
+  Config: { Image: string; Labels: Record<string, string>; Tty: boolean; StdinOnce: boolean };
   State: { Status: string; Running: boolean; ExitCode: number; Error: string; OOMKilled: boolean; StartedAt: string; FinishedAt: string };
   NetworkSettings: { IPAddress: string; Networks?: Record<string, { IPAddress: string }> };
   HostConfig: { NetworkMode: string };
@@ -231,6 +233,8 @@ export class DockerRuntime implements Runtime {
       HostConfig: {
         NetworkMode: hostNetwork ? 'host' : `container:${sandbox.id}`,
         IpcMode: hostNetwork ? '' : `container:${sandbox.id}`,
+        // An ephemeral container with a target sees (and may trace) the target's processes.
+        ...(cfg.targetContainerId ? { PidMode: `container:${cfg.targetContainerId}` } : {}),
         Mounts: mounts,
         RestartPolicy: { Name: 'no' },
         ...(r.cpuLimitMilli ? { NanoCpus: r.cpuLimitMilli * 1_000_000 } : {}),
@@ -383,41 +387,79 @@ export class DockerRuntime implements Runtime {
       body: { AttachStdin: opts.stdin, AttachStdout: true, AttachStderr: true, Tty: opts.tty, Cmd: command },
     });
     const socket = await this.engine.hijack(`/exec/${created.Id}/start`, { Detach: false, Tty: opts.tty });
+    await this.pump(socket, io, {
+      tty: opts.tty,
+      stdin: opts.stdin,
+      closeStdin: true,
+      resize: (s) => this.engine.json('POST', `/exec/${created.Id}/resize`, { query: { h: s.height, w: s.width } }),
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    // The exit code is set once the process has gone; the stream can end a moment before.
+    for (let i = 0; i < 50; i++) {
+      const state = await this.engine.json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${created.Id}/json`);
+      if (!state.Running && state.ExitCode !== null) return state.ExitCode;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return 1;
+  }
+
+  async attach(id: string, opts: AttachOptions, io: ExecIO): Promise<void> {
+    const i = await this.inspect(id);
+    if (!i?.State.Running) throw new Error(`container ${id} is not running`);
+    const query = new URLSearchParams({ stream: '1', stdout: '1', stderr: '1', ...(opts.stdin ? { stdin: '1' } : {}) });
+    const socket = await this.engine.hijack(`/containers/${id}/attach?${query}`);
+    await this.pump(socket, io, {
+      tty: i.Config.Tty,
+      stdin: opts.stdin,
+      // The engine ends the whole attach when the caller's input ends, unless the container closes its stdin then
+      // (StdinOnce): otherwise the input is left open, so the output keeps flowing, as with the kubelet.
+      closeStdin: i.Config.StdinOnce,
+      resize: (s) => this.engine.json('POST', `/containers/${id}/resize`, { query: { h: s.height, w: s.width } }),
+    });
+  }
+
+  /**
+   * Bridges a hijacked Engine connection (exec, attach) and the caller's
+   * streams: input in (half-closed at its end when `closeStdin`), output out
+   * (raw with a TTY, else demultiplexed), window sizes to `resize`. Resolves
+   * when the engine ends the stream or the caller aborts; rejects once
+   * `timeoutMs` has passed.
+   */
+  private async pump(
+    socket: Duplex,
+    io: ExecIO,
+    o: { tty: boolean; stdin: boolean; closeStdin: boolean; timeoutMs?: number; resize: (s: { width: number; height: number }) => Promise<unknown> },
+  ): Promise<void> {
     const abort = () => socket.destroy();
     io.signal?.addEventListener('abort', abort, { once: true });
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
-    if (opts.timeoutMs) {
+    if (o.timeoutMs) {
       timer = setTimeout(() => {
         timedOut = true;
         socket.destroy();
-      }, opts.timeoutMs);
+      }, o.timeoutMs);
     }
-    const pumps: Promise<void>[] = [];
-    if (opts.stdin && io.stdin) {
+    if (o.stdin && io.stdin) {
       const source = io.stdin;
-      pumps.push(
-        (async () => {
-          try {
-            for await (const chunk of source) if (!socket.write(chunk)) await once(socket, 'drain');
-          } catch {
-            // the reader went away
-          }
-          // Half-close: the command sees end of input, the output keeps flowing.
-          if (!socket.destroyed) socket.end();
-        })(),
-      );
+      void (async () => {
+        try {
+          for await (const chunk of source) if (!socket.write(chunk)) await once(socket, 'drain');
+        } catch {
+          // the reader went away
+        }
+        // Half-close: the process sees end of input, the output keeps flowing.
+        if (o.closeStdin && !socket.destroyed) socket.end();
+      })();
     }
     if (io.resize) {
       const sizes = io.resize;
       void (async () => {
-        for await (const s of sizes) {
-          await this.engine.json('POST', `/exec/${created.Id}/resize`, { query: { h: s.height, w: s.width } }).catch(() => undefined);
-        }
+        for await (const s of sizes) await o.resize(s).catch(() => undefined);
       })();
     }
     try {
-      if (opts.tty) {
+      if (o.tty) {
         for await (const chunk of socket) io.stdout?.(chunk as Buffer);
       } else {
         for await (const frame of demux(socket as AsyncIterable<Uint8Array>)) (frame.stream === 2 ? io.stderr : io.stdout)?.(frame.data);
@@ -429,14 +471,7 @@ export class DockerRuntime implements Runtime {
       io.signal?.removeEventListener('abort', abort);
       socket.destroy();
     }
-    if (timedOut) throw new Error(`command timed out after ${opts.timeoutMs} ms`);
-    // The exit code is set once the process has gone; the stream can end a moment before.
-    for (let i = 0; i < 50; i++) {
-      const state = await this.engine.json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${created.Id}/json`);
-      if (!state.Running && state.ExitCode !== null) return state.ExitCode;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return 1;
+    if (timedOut) throw new Error(`command timed out after ${o.timeoutMs} ms`);
   }
 
   async *logs(id: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<Uint8Array> {

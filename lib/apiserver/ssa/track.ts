@@ -26,26 +26,30 @@ export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 /** Kubernetes' manager name for fields set before the first apply of an object without managedFields. */
 const BEFORE_FIRST_APPLY = 'before-first-apply';
 
-/** Subresources whose writes are recorded, and what they can own. */
-const TRACKED_SUBRESOURCES = new Set(['status', 'scale']);
+/** Subresources whose writes are recorded; those that own one spec field name it (the rest of a write is not theirs). */
+const TRACKED_SUBRESOURCES: ReadonlyMap<string, string | undefined> = new Map([
+  ['status', undefined],
+  ['scale', 'f:replicas'],
+  ['ephemeralcontainers', 'f:ephemeralContainers'],
+]);
 
 export function tracksSubresource(subresource: string | undefined): boolean {
   return subresource === undefined || TRACKED_SUBRESOURCES.has(subresource);
 }
 
 function context(rt: ResourceType, subresource: string | undefined, now: number): FieldManagerContext {
-  const base = ignoredFields(subresource === 'scale' ? undefined : subresource, rt.subresources.includes('status'));
-  const ignore =
-    subresource === 'scale'
-      ? (set: FieldSet) => {
-          // A scale write owns spec.replicas and nothing else.
-          const s = base(set);
-          for (const pe of [...s.children.keys()]) if (pe !== 'f:spec') s.children.delete(pe);
-          const spec = s.get('f:spec');
-          if (spec) for (const pe of [...spec.children.keys()]) if (pe !== 'f:replicas') spec.children.delete(pe);
-          return s;
-        }
-      : base;
+  const owned = subresource ? TRACKED_SUBRESOURCES.get(subresource) : undefined;
+  const base = ignoredFields(owned ? undefined : subresource, rt.subresources.includes('status'));
+  const ignore = owned
+    ? (set: FieldSet) => {
+        // A scale write owns spec.replicas, an ephemeralcontainers write spec.ephemeralContainers, and nothing else.
+        const s = base(set);
+        for (const pe of [...s.children.keys()]) if (pe !== 'f:spec') s.children.delete(pe);
+        const spec = s.get('f:spec');
+        if (spec) for (const pe of [...spec.children.keys()]) if (pe !== owned) spec.children.delete(pe);
+        return s;
+      }
+    : base;
   return {
     shape: rootShape(apiVersionOf(rt), rt.kind),
     apiVersion: apiVersionOf(rt),

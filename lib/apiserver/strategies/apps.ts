@@ -42,6 +42,8 @@ function validateTemplate(template: PodTemplateSpec | null | undefined, path: st
     return;
   }
   errs.push(...validatePodSpec(template.spec, `${path}.spec`));
+  // Ephemeral containers are added to a running pod, never templated (kube's ValidatePodTemplateSpec).
+  if ((template.spec?.ephemeralContainers ?? []).length > 0) errs.push(fieldErrors.forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
   const rp = template.spec?.restartPolicy;
   if (rp && !restartPolicies.includes(rp)) errs.push(fieldErrors.notSupported(`${path}.spec.restartPolicy`, rp, restartPolicies));
   if (template.spec?.activeDeadlineSeconds !== undefined && template.spec.activeDeadlineSeconds !== null && restartPolicies.includes('Always')) {

@@ -4,7 +4,7 @@ import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/object.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { deepEqual } from '../../util/json.js';
-import type { Strategy } from '../strategy.js';
+import type { Strategy, SubresourceStrategy } from '../strategy.js';
 import { validatePodSpec } from '../validation/pod-spec.js';
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
@@ -48,6 +48,43 @@ function mutableView(spec: PodSpec | undefined): unknown {
   return s;
 }
 
+/**
+ * kube's ValidatePodEphemeralContainersUpdate, part 2: ephemeral containers
+ * are only ever added; patches need not keep their order, so each is
+ * matched by name.
+ */
+function ephemeralContainerChanges(pod: Pod, old: Pod): FieldError[] {
+  const errs: FieldError[] = [];
+  const now = new Map((pod.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const prev of old.spec?.ephemeralContainers ?? []) {
+    const cur = now.get(prev.name);
+    // The trailing newline is kube's (it precedes a diff there).
+    if (!cur) errs.push(fieldErrors.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be removed\n`));
+    else if (!deepEqual(cur, prev)) errs.push(fieldErrors.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be changed\n`));
+  }
+  return errs;
+}
+
+/**
+ * pods/ephemeralcontainers (kube's podEphemeralContainersStrategy): the
+ * request may change spec.ephemeralContainers and nothing else; every other
+ * field, metadata included, is the stored pod's.
+ */
+const ephemeralContainersStrategy: SubresourceStrategy = {
+  prepareForUpdate(obj, old) {
+    const pod = structuredClone(old) as Pod;
+    const spec = (pod.spec ??= {});
+    const requested = (obj as Pod).spec?.ephemeralContainers;
+    if (requested === undefined || requested === null) delete spec.ephemeralContainers;
+    else spec.ephemeralContainers = structuredClone(requested);
+    defaultPodSpec(spec);
+    return pod as KObject;
+  },
+  validateUpdate(obj, old) {
+    return [...validatePodSpec((obj as Pod).spec, 'spec'), ...ephemeralContainerChanges(obj as Pod, old as Pod)];
+  },
+};
+
 export const podStrategy: Strategy = {
   defaults(obj) {
     const pod = obj as Pod;
@@ -66,6 +103,10 @@ export const podStrategy: Strategy = {
   validate(obj) {
     return validatePodSpec((obj as Pod).spec, 'spec');
   },
+  validateCreate(obj) {
+    if (((obj as Pod).spec?.ephemeralContainers ?? []).length === 0) return [];
+    return [fieldErrors.forbidden('spec.ephemeralContainers', 'cannot be set on create')];
+  },
   validateUpdate(obj, old) {
     const errs: FieldError[] = [];
     const pod = obj as Pod;
@@ -83,6 +124,7 @@ export const podStrategy: Strategy = {
     }
     return errs;
   },
+  subresources: { ephemeralcontainers: ephemeralContainersStrategy },
   prepareForStatusUpdate(obj, old) {
     // Status writes change status only; spec and ownership come from the stored pod.
     return { ...structuredClone(old), status: structuredClone(obj.status) } as KObject;

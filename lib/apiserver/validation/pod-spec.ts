@@ -4,7 +4,7 @@
  * Paths name the field as the user wrote it, e.g.
  * `spec.template.spec.containers[0].image`.
  */
-import type { Container, PodSpec, Probe } from '../../api/core/v1/pod.js';
+import type { Container, EphemeralContainer, PodSpec, Probe } from '../../api/core/v1/pod.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { dns1123Label, ianaServiceName } from '../../api/validation.js';
@@ -40,7 +40,8 @@ function validatePortRef(port: number | string, path: string, errs: FieldError[]
   }
 }
 
-function validateContainer(c: Container, path: string, volumes: Set<string>, isInit: boolean, errs: FieldError[]): void {
+/** What every kind of container (app, init, ephemeral) is checked for, as kube's validateContainerCommon. */
+function validateContainerCommon(c: Container, path: string, volumes: Set<string>, errs: FieldError[]): void {
   if (!c.name) errs.push(fieldErrors.required(`${path}.name`));
   else for (const msg of dns1123Label(c.name)) errs.push(fieldErrors.invalid(`${path}.name`, c.name, msg));
   if (!c.image || c.image.trim() === '') errs.push(fieldErrors.required(`${path}.image`));
@@ -83,7 +84,7 @@ function validateContainer(c: Container, path: string, volumes: Set<string>, isI
   }
   for (const [i, m] of (c.volumeMounts ?? []).entries()) {
     if (!m.name) errs.push(fieldErrors.required(`${path}.volumeMounts[${i}].name`));
-    else if (!volumes.has(m.name)) errs.push({ type: 'FieldValueInvalid', field: `${path}.volumeMounts[${i}].name`, message: `Not found: "${m.name}"` });
+    else if (!volumes.has(m.name)) errs.push(fieldErrors.notFound(`${path}.volumeMounts[${i}].name`, m.name));
     if (!m.mountPath) errs.push(fieldErrors.required(`${path}.volumeMounts[${i}].mountPath`));
   }
   const limits = c.resources?.limits ?? {};
@@ -107,6 +108,10 @@ function validateContainer(c: Container, path: string, volumes: Set<string>, isI
       errs.push(fieldErrors.invalid(`${path}.resources.requests`, String(q), `must be less than or equal to ${name} limit of ${String(l)}`));
     }
   }
+}
+
+function validateContainer(c: Container, path: string, volumes: Set<string>, isInit: boolean, errs: FieldError[]): void {
+  validateContainerCommon(c, path, volumes, errs);
   if (isInit) {
     if (c.restartPolicy && c.restartPolicy !== 'Always') errs.push(fieldErrors.notSupported(`${path}.restartPolicy`, c.restartPolicy, ['Always']));
     const sidecar = c.restartPolicy === 'Always';
@@ -123,6 +128,43 @@ function validateContainer(c: Container, path: string, volumes: Set<string>, isI
   validateProbe(c.startupProbe, `${path}.startupProbe`, errs);
   if (c.livenessProbe?.successThreshold !== undefined && c.livenessProbe.successThreshold !== null && c.livenessProbe.successThreshold !== 1) {
     errs.push(fieldErrors.invalid(`${path}.livenessProbe.successThreshold`, c.livenessProbe.successThreshold, 'must be 1'));
+  }
+}
+
+/**
+ * Fields of Container an ephemeral container may not set, in kube's field
+ * order: it must not be relied on for the pod's service (no ports, probes,
+ * lifecycle hooks or resources), and it is never restarted.
+ */
+const EPHEMERAL_FORBIDDEN = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'restartPolicyRules', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const;
+
+/** Whether a field is set, as Go sees it: a nil pointer or slice is unset; `resources` is a struct, unset while all its parts are. */
+function isSet(field: string, value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (field === 'resources' && typeof value === 'object') return Object.values(value).some((v) => v !== undefined && v !== null);
+  return true;
+}
+
+/** kube's validateEphemeralContainers: `others` are the pod's app and init container names. */
+function validateEphemeralContainers(list: readonly EphemeralContainer[], path: string, volumes: Set<string>, others: ReadonlySet<string>, errs: FieldError[]): void {
+  const names = new Set(others);
+  for (const [i, ec] of list.entries()) {
+    const p = `${path}[${i}]`;
+    validateContainerCommon(ec, p, volumes, errs);
+    if (ec.image && ec.image.trim() !== ec.image) errs.push(fieldErrors.invalid(`${p}.image`, ec.image, 'must not have leading or trailing whitespace'));
+    if (ec.name) {
+      if (names.has(ec.name)) errs.push(fieldErrors.duplicate(`${p}.name`, ec.name));
+      names.add(ec.name);
+    }
+    // The target must be one of the pod's own containers, never another ephemeral one.
+    if (ec.targetContainerName && !others.has(ec.targetContainerName)) errs.push(fieldErrors.notFound(`${p}.targetContainerName`, ec.targetContainerName));
+    const fields = ec as Record<string, unknown>;
+    for (const f of EPHEMERAL_FORBIDDEN) if (isSet(f, fields[f])) errs.push(fieldErrors.forbidden(`${p}.${f}`, 'cannot be set for an Ephemeral Container'));
+    // subPath mounts are bind mounts that outlive the container: they would tie it to the workload.
+    for (const [j, m] of (ec.volumeMounts ?? []).entries()) {
+      if (m.subPath) errs.push(fieldErrors.forbidden(`${p}.volumeMounts[${j}].subPath`, 'cannot be set for an Ephemeral Container'));
+      if (m.subPathExpr) errs.push(fieldErrors.forbidden(`${p}.volumeMounts[${j}].subPathExpr`, 'cannot be set for an Ephemeral Container'));
+    }
   }
 }
 
@@ -160,6 +202,7 @@ export function validatePodSpec(spec: PodSpec | null | undefined, path: string):
       names.add(c.name);
     }
   }
+  validateEphemeralContainers(spec.ephemeralContainers ?? [], `${path}.ephemeralContainers`, volumes, names, errs);
   if (spec.restartPolicy && !(RESTART_POLICIES as readonly string[]).includes(spec.restartPolicy)) {
     errs.push(fieldErrors.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   }

@@ -392,6 +392,7 @@ export function describePod(pod: Pod, events: readonly Event[] | undefined, now:
     const resolve = envResolver(pod);
     if ((spec.initContainers ?? []).length > 0) describeContainers('Init Containers', spec.initContainers ?? [], status.initContainerStatuses, resolve, w, '');
     describeContainers('Containers', spec.containers ?? [], status.containerStatuses, resolve, w, '');
+    if ((spec.ephemeralContainers ?? []).length > 0) describeContainers('Ephemeral Containers', spec.ephemeralContainers ?? [], status.ephemeralContainerStatuses, resolve, w, '');
     const gates = spec.readinessGates ?? [];
     if (gates.length > 0) {
       w.write(LEVEL_0, 'Readiness Gates:\n  Type\tStatus\n');

@@ -25,10 +25,15 @@ function defaultProbe(p: Probe | null | undefined): void {
   }
 }
 
-function defaultContainer(c: Container): void {
+/** SetDefaults_Container: what every container gets, ephemeral ones included (SetDefaults_EphemeralContainer). */
+function defaultContainerCommon(c: Container): void {
   c.imagePullPolicy ??= defaultImagePullPolicy(c.image);
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
+}
+
+function defaultContainer(c: Container): void {
+  defaultContainerCommon(c);
   c.resources ??= {};
   // Requests default to limits where only limits are set.
   const limits = c.resources.limits;
@@ -57,6 +62,7 @@ export function defaultPodSpec(spec: PodSpec): void {
   spec.enableServiceLinks ??= true;
   for (const c of spec.containers ?? []) defaultContainer(c);
   for (const c of spec.initContainers ?? []) defaultContainer(c);
+  for (const c of spec.ephemeralContainers ?? []) defaultContainerCommon(c);
   for (const v of spec.volumes ?? []) {
     if (v.configMap) v.configMap.defaultMode ??= 0o644;
     if (v.secret) v.secret.defaultMode ??= 0o644;

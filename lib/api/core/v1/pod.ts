@@ -107,6 +107,16 @@ export const ContainerSchema = z.looseObject({
   tty: opt(z.boolean()),
 });
 
+/**
+ * A container added to a running pod for debugging (`kubectl debug`), through
+ * the pods/ephemeralcontainers subresource only: every Container field (the
+ * API refuses those an ephemeral container may not set) plus the container
+ * whose process namespace it joins.
+ */
+export const EphemeralContainerSchema = ContainerSchema.extend({
+  targetContainerName: opt(z.string()),
+});
+
 const KeyToPathSchema = z.looseObject({ key: z.string(), path: z.string(), mode: opt(Int32) });
 
 export const VolumeSchema = z.looseObject({
@@ -171,7 +181,7 @@ export const PodSpecSchema = z.looseObject({
   volumes: opt(z.array(VolumeSchema)),
   initContainers: opt(z.array(ContainerSchema)),
   containers: z.array(ContainerSchema).nullable().optional(),
-  ephemeralContainers: opt(z.array(z.looseObject({}))),
+  ephemeralContainers: opt(z.array(EphemeralContainerSchema)),
   restartPolicy: opt(z.string()),
   terminationGracePeriodSeconds: opt(Int64),
   activeDeadlineSeconds: opt(Int64),
@@ -243,6 +253,7 @@ export const PodStatusSchema = z.looseObject({
   startTime: opt(z.string()),
   initContainerStatuses: opt(z.array(ContainerStatusSchema)),
   containerStatuses: opt(z.array(ContainerStatusSchema)),
+  ephemeralContainerStatuses: opt(z.array(ContainerStatusSchema)),
   qosClass: opt(z.string()),
   observedGeneration: opt(Int64),
 });
@@ -262,6 +273,7 @@ export type PodSpec = z.infer<typeof PodSpecSchema>;
 export type PodStatus = z.infer<typeof PodStatusSchema>;
 export type PodTemplateSpec = z.infer<typeof PodTemplateSpecSchema>;
 export type Container = z.infer<typeof ContainerSchema>;
+export type EphemeralContainer = z.infer<typeof EphemeralContainerSchema>;
 export type ContainerStatus = z.infer<typeof ContainerStatusSchema>;
 export type ContainerState = z.infer<typeof ContainerStateSchema>;
 export type Probe = z.infer<typeof ProbeSchema>;
