@@ -19,17 +19,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { KObject, ObjectKey } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
 import { KUBE_LATENCY_BUCKETS, type Stopwatch, systemStopwatch } from '../util/stopwatch.js';
-import {
-  AlreadyExistsError,
-  type CasResult,
-  CompactedError,
-  InvalidContinueError,
-  type ListOptions,
-  type ListResult,
-  type Store,
-  type StoreEvent,
-  type WatchOptions,
-} from './types.js';
+import { AlreadyExistsError, type CasResult, CompactedError, InvalidContinueError, type ListOptions, type ListResult, type Store, type StoreEvent, type WatchOptions } from './types.js';
 
 type Labels = 'operation' | 'group' | 'resource';
 
