@@ -39,20 +39,31 @@ export interface RequestLabels {
 
 /**
  * The path a non-resource request is counted under (kube-apiserver puts it
- * in the subresource label), one per route so a client cannot mint series:
- * health checks count under their endpoint whatever check they name.
+ * in the subresource label), rebuilt from the route so that no spelling of
+ * a path (escapes, doubled slashes) mints a series of its own: health checks
+ * count under their endpoint whatever check they name, and discovery and
+ * OpenAPI paths only when found (see observe), so only served ones count.
  */
-function nonResourcePath(r: Exclude<Route, { type: 'resource' }>, path: string): string | undefined {
+function nonResourcePath(r: Exclude<Route, { type: 'resource' }>): string | undefined {
   switch (r.type) {
+    case 'version':
+      return '/version';
     case 'health':
       return `/${r.check}`;
     case 'metrics':
       return '/metrics';
+    case 'core-versions':
+      return '/api';
+    case 'group-list':
+      return '/apis';
+    case 'group':
+      return `/apis/${r.group}`;
+    case 'resource-list':
+      return r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+    case 'openapi':
+      return ['/openapi', ...r.rest].join('/');
     case 'not-found':
       return undefined;
-    default:
-      // Discovery, /version and OpenAPI: the path itself, counted only when it was found (see observe).
-      return `/${path.split('/').filter((p) => p !== '').join('/')}`;
   }
 }
 
@@ -87,7 +98,7 @@ export function requestLabels(req: ApiRequest): RequestLabels | undefined {
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const dry_run = dryRunLabel(req.query);
   if (r.type !== 'resource') {
-    const path = nonResourcePath(r, req.path);
+    const path = nonResourcePath(r);
     if (path === undefined) return undefined;
     return { verb: method, dry_run, group: '', version: '', resource: '', subresource: path, scope: '', component: COMPONENT };
   }

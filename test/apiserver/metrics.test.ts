@@ -4,7 +4,7 @@
  * kube-apiserver's labels and buckets, an open watch as a long-running
  * request, the store's operations, the controllers' reconciles and queues,
  * process metrics; 401 without a token; and the same text through
- * `kubectl get --raw /metrics`.
+ * `kubectl get --raw /metrics`. Then the labels a request gets, as a table.
  */
 import { request } from 'node:https';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestLabels } from '#lib/apiserver/metrics';
 import type { LocalCluster } from '#lib/local/cluster';
 import { KUBE_LATENCY_BUCKETS } from '#lib/util/stopwatch';
 import { startCluster } from '../helpers/cluster.js';
@@ -202,5 +203,39 @@ describe('GET /metrics on kumo up', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('requestLabels', () => {
+  const labelsOf = (method: string, target: string, headers: Record<string, string> = {}) => {
+    const url = new URL(target, 'http://x');
+    return requestLabels({ method, path: url.pathname, query: url.searchParams, headers });
+  };
+
+  it('names verbs and scopes as kube-apiserver does', () => {
+    const pods = '/api/v1/namespaces/ns/pods';
+    const cases: [string, string, Record<string, string>, Partial<Record<string, string>>][] = [
+      ['HEAD', `${pods}/p`, {}, { verb: 'GET', scope: 'resource' }],
+      ['GET', '/api/v1/pods', {}, { verb: 'LIST', scope: 'cluster' }],
+      ['GET', `${pods}?watch=1`, {}, { verb: 'WATCH', scope: 'namespace' }],
+      ['POST', pods, {}, { verb: 'POST', scope: 'resource' }],
+      ['PUT', `${pods}/p/status`, {}, { verb: 'PUT', subresource: 'status', scope: 'resource' }],
+      ['PATCH', `${pods}/p`, { 'content-type': 'application/apply-patch+yaml' }, { verb: 'APPLY' }],
+      ['PATCH', `${pods}/p`, { 'content-type': 'application/merge-patch+json' }, { verb: 'PATCH' }],
+      ['DELETE', pods, {}, { verb: 'DELETE', scope: 'namespace' }],
+      ['GET', `${pods}/p/log`, {}, { verb: 'CONNECT', subresource: 'log' }],
+      ['POST', `${pods}?dryRun=All`, {}, { dry_run: 'All' }],
+      ['POST', `${pods}?dryRun=Some`, {}, { dry_run: 'invalid' }],
+      ['GET', '/apis/apps/v1/namespaces/ns/deployments/d', {}, { group: 'apps', version: 'v1', resource: 'deployments', scope: 'resource' }],
+    ];
+    for (const [method, target, headers, expected] of cases) expect(labelsOf(method, target, headers), `${method} ${target}`).toMatchObject({ component: 'apiserver', ...expected });
+  });
+
+  it('counts a non-resource path under one label however it is spelled, and a path nothing serves not at all', () => {
+    expect(labelsOf('GET', '/apis/%61pps//v1')).toEqual(labelsOf('GET', '/apis/apps/v1'));
+    expect(labelsOf('GET', '/apis/apps/v1')).toMatchObject({ verb: 'GET', group: '', resource: '', subresource: '/apis/apps/v1', scope: '' });
+    expect(labelsOf('GET', '/healthz/anything')).toMatchObject({ subresource: '/healthz' });
+    expect(labelsOf('GET', '/no/such/path')).toBeUndefined();
+    expect(labelsOf('GET', '/api/v1/namespaces/ns/nosuchresource')).toBeUndefined();
   });
 });
