@@ -3,9 +3,9 @@
  * Settings come from context (`-c key=value`): stackName (default Kumo),
  * nodeInstanceType, minNodes, maxNodes, desiredNodes, nodePool=false,
  * podLogs=true, deletionProtection=false, alarmEmail, apiMemorySize,
- * secretsEncryption=true, cadence=economy|kubernetes. Synthesis needs no AWS
- * credentials and no network: the account and region are resolved at deploy
- * time.
+ * secretsEncryption=true, cadence=economy|kubernetes, controlLoopMetrics=false.
+ * Synthesis needs no AWS credentials and no network: the account and region
+ * are resolved at deploy time.
  */
 import { App } from 'aws-cdk-lib';
 import { type Cadence, CADENCES } from './cadence.js';
@@ -55,6 +55,7 @@ const settings: Partial<Record<keyof KumoStackProps, unknown>> = {
   apiMemorySize: count('apiMemorySize'),
   secretsEncryption: flag('secretsEncryption'),
   cadence: cadence(),
+  controlLoopMetrics: flag('controlLoopMetrics'),
 };
 for (const [k, v] of Object.entries(settings)) if (v !== undefined) Object.assign(props, { [k]: v });
 

@@ -7,15 +7,18 @@
  * Environment: KUMO_TABLE (the DynamoDB table), KUMO_WATCH_POLL_SECONDS (how
  * long a buffered watch is held open, default 10), and the authentication,
  * admission and agent settings of lib/cloud/api-from-env.ts (token auth is
- * on whenever the store is DynamoDB).
+ * on whenever the store is DynamoDB). `GET /metrics` shows this container's
+ * figures since it started (docs/cloud.md, "Metrics").
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { lambdaFrontDoor, lambdaRuntime, type RequestHandler } from '#lib/apiserver/lambda';
+import { ApiMetrics } from '#lib/apiserver/metrics';
 import { ApiServer } from '#lib/apiserver/server';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
 import { apiOptionsFromEnv } from '#lib/cloud/api-from-env';
 import { storeFromEnv } from '#lib/cloud/store-from-env';
+import { InstrumentedStore } from '#lib/store/instrumented';
 
 /**
  * A buffered watch ends with a bookmark at its last position; progress
@@ -33,12 +36,14 @@ let servers: Promise<Servers> | undefined;
 
 function start(): Promise<Servers> {
   servers ??= (async () => {
-    const store = await storeFromEnv();
+    // Both servers count into one registry: the container's.
+    const metrics = new ApiMetrics();
+    const store = new InstrumentedStore(await storeFromEnv(), metrics.registry);
     const { auth, ...opts } = await apiOptionsFromEnv(store);
-    const streaming = new ApiServer({ store, ...opts });
+    const streaming = new ApiServer({ store, metrics, ...opts });
     await bootstrap(streaming.rest);
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
-    return { streaming, buffered: new ApiServer({ store, ...opts, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS }) };
+    return { streaming, buffered: new ApiServer({ store, metrics, ...opts, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS }) };
   })().catch((err: unknown) => {
     servers = undefined;
     throw err;

@@ -6,14 +6,18 @@
  * ReportBatchItemFailures. With the node pool configured, the cloud
  * provider's reconcilers run too, and ECS container instance and Auto
  * Scaling lifecycle events resync them at once (docs/cloudprovider.md).
+ * Each invocation's reconciles are published as CloudWatch metrics when
+ * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics").
  */
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { CONTROLLER_USER, inProcessApi } from '#lib/cloud/control-plane';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
+import { publishingReconciles, reconcileMetricsFromEnv } from '#lib/cloud/reconcile-metrics';
 import type { CloudFleet } from '#lib/cloudprovider/fleet';
 import { CLOUD_PROVIDER_RECONCILERS } from '#lib/cloudprovider/index';
 import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
 import { controllerReconcilers } from '#lib/controllers/index';
+import type { ReconcileObserver } from '#lib/controllers/metrics';
 import type { Reconciler } from '#lib/controllers/runtime';
 import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controllers/stream-driver';
 import type { Store } from '#lib/store/types';
@@ -25,6 +29,7 @@ interface ControllerManager {
 }
 
 let manager: Promise<ControllerManager> | undefined;
+const metrics = reconcileMetricsFromEnv();
 
 function start(): Promise<ControllerManager> {
   manager ??= inProcessApi(CONTROLLER_USER)
@@ -47,16 +52,21 @@ export interface ResyncResult {
 }
 
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | ResyncResult> {
+  return publishingReconciles(metrics, (observer) => handle(event, observer, context));
+}
+
+async function handle(event: DynamoDBStreamEvent | ScheduledEvent, observer: ReconcileObserver, context?: Context): Promise<BatchResult | ResyncResult> {
   const { reconcilers, store, fleet } = await start();
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
-  if ('Records' in event) return handleStreamBatch(reconcilers, event.Records as StreamRecord[], { ...(remainingMs ? { remainingMs } : {}) });
+  const opts = { metrics: observer, ...(remainingMs ? { remainingMs } : {}) };
+  if ('Records' in event) return handleStreamBatch(reconcilers, event.Records as StreamRecord[], opts);
   // A fleet event (a container instance DRAINING, an instance held for termination): only the cloud provider's loops need to look.
   if (event.source === 'aws.ecs' || event.source === 'aws.autoscaling') {
     // What this container cached about the fleet is older than the event.
     fleet?.invalidate();
-    return { ...(await handleResync(reconcilers.filter((r) => CLOUD_PROVIDER_RECONCILERS.includes(r.name)), { ...(remainingMs ? { remainingMs } : {}) })), compacted: false };
+    return { ...(await handleResync(reconcilers.filter((r) => CLOUD_PROVIDER_RECONCILERS.includes(r.name)), opts)), compacted: false };
   }
-  const result = await handleResync(reconcilers, { ...(remainingMs ? { remainingMs } : {}) });
+  const result = await handleResync(reconcilers, opts);
   let compacted = false;
   try {
     await store.compact();

@@ -1,16 +1,20 @@
 /**
  * The scheduler in the cloud: invoked by the table's DynamoDB Stream (pods
  * and nodes changing) and by the resync schedule. Its cache is rebuilt at the
- * start of each invocation, since other invocations bind pods too.
+ * start of each invocation, since other invocations bind pods too. Each
+ * invocation's reconciles are published as CloudWatch metrics when
+ * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics").
  */
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { SCHEDULER_USER, inProcessClient } from '#lib/cloud/control-plane';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
+import { publishingReconciles, reconcileMetricsFromEnv } from '#lib/cloud/reconcile-metrics';
 import { schedulerReconciler } from '#lib/controllers/index';
 import type { Reconciler } from '#lib/controllers/runtime';
 import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controllers/stream-driver';
 
 let scheduler: Promise<Reconciler[]> | undefined;
+const metrics = reconcileMetricsFromEnv();
 
 function start(): Promise<Reconciler[]> {
   scheduler ??= inProcessClient(SCHEDULER_USER)
@@ -23,8 +27,11 @@ function start(): Promise<Reconciler[]> {
 }
 
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | { keys: number; failed: number }> {
-  const rs = await start();
-  const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
-  if ('Records' in event) return handleStreamBatch(rs, event.Records as StreamRecord[], { ...(remainingMs ? { remainingMs } : {}) });
-  return handleResync(rs, { ...(remainingMs ? { remainingMs } : {}) });
+  return publishingReconciles(metrics, async (observer) => {
+    const rs = await start();
+    const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
+    const opts = { metrics: observer, ...(remainingMs ? { remainingMs } : {}) };
+    if ('Records' in event) return handleStreamBatch(rs, event.Records as StreamRecord[], opts);
+    return handleResync(rs, opts);
+  });
 }

@@ -160,6 +160,11 @@ export class StatusError extends Error {
     );
   }
 
+  /** 403 for a non-resource URL, worded as kube-apiserver's (an empty group-resource: "forbidden: User ... cannot get path ..."). */
+  static forbiddenPath(user: string, verb: string, path: string, why = ''): StatusError {
+    return new StatusError(403, 'Forbidden', `forbidden: User "${user}" cannot ${verb} path "${path}"${why ? `: ${why}` : ''}`, {});
+  }
+
   static tooManyRequests(message: string, retryAfterSeconds = 1): StatusError {
     return new StatusError(429, 'TooManyRequests', message, { retryAfterSeconds });
   }

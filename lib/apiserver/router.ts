@@ -27,6 +27,7 @@ export type Route =
   | { type: 'version' }
   | { type: 'health'; check: string }
   | { type: 'openapi'; rest: string[] }
+  | { type: 'metrics' }
   | { type: 'not-found' };
 
 function isWatch(query: URLSearchParams): boolean {
@@ -63,6 +64,7 @@ export function route(method: string, path: string, query: URLSearchParams): Rou
   if (head === 'version' && parts.length === 1) return { type: 'version' };
   if ((head === 'healthz' || head === 'livez' || head === 'readyz') && parts.length <= 2) return { type: 'health', check: head };
   if (head === 'openapi') return { type: 'openapi', rest: parts.slice(1) };
+  if (head === 'metrics' && parts.length === 1) return { type: 'metrics' };
 
   let group: string;
   let version: string;

@@ -32,10 +32,18 @@ import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_DOCUMENT, openApiDocument, openApiI
 import { tableFor, wantsTable } from './table.js';
 import { decodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { parseApplyBody, serverSideApply, validateFieldManager } from './apply.js';
+import { ApiMetrics } from './metrics.js';
+import { VERSION_INFO } from './version.js';
 
 export interface Authorizer {
   /** Returns undefined to allow, or a reason to refuse with 403. */
   authorize(user: UserInfo, attrs: { verb: string; resource: ResourceType; namespace?: string; name?: string; subresource?: string; object?: KObject }): Promise<string | undefined>;
+  /**
+   * For a non-resource URL (`/metrics`), with the verb as kube-apiserver
+   * names it there (the method in lower case). An authorizer without it
+   * refuses every such URL it guards.
+   */
+  authorizeNonResource?(user: UserInfo, attrs: { verb: string; path: string }): Promise<string | undefined>;
 }
 
 export interface Authenticator {
@@ -106,22 +114,12 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Admission defaults (configurable for tests). */
   admission?: Partial<AdmissionConfig>;
+  /** Counts requests and serves `GET /metrics`; share one between servers of a process. @default this server's own */
+  metrics?: ApiMetrics;
 }
 
 const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 export const ADMIN: UserInfo = { name: 'kumo-admin', groups: ['system:masters', 'system:authenticated'] };
-
-export const VERSION_INFO = {
-  major: '1',
-  minor: '35',
-  gitVersion: 'v1.35.0-kumo',
-  gitCommit: 'kumo',
-  gitTreeState: 'clean',
-  buildDate: '2026-01-01T00:00:00Z',
-  goVersion: 'n/a',
-  compiler: 'kumo',
-  platform: `${process.platform}/${process.arch}`,
-};
 
 /** Warnings Kubernetes attaches to every response about a core/v1 resource (KEP-4974 deprecates v1 Endpoints). */
 const RESOURCE_WARNINGS: Readonly<Record<string, string>> = {
@@ -163,6 +161,7 @@ function isDryRun(query: URLSearchParams): boolean {
 export class ApiServer {
   readonly rest: RestStorage;
   readonly store: Store;
+  readonly metrics: ApiMetrics;
   private readonly clock: Clock;
   private readonly opts: ApiServerOptions;
 
@@ -170,11 +169,16 @@ export class ApiServer {
     this.opts = opts;
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
+    this.metrics = opts.metrics ?? new ApiMetrics();
     this.rest = new RestStorage(opts.store, this.clock, strategies, { ...opts.admission, defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300 });
   }
 
   /** Handles one request. Never throws: failures become Status responses. */
-  async handle(req: ApiRequest): Promise<ApiResponse> {
+  handle(req: ApiRequest): Promise<ApiResponse> {
+    return this.metrics.observe(req, () => this.serve(req));
+  }
+
+  private async serve(req: ApiRequest): Promise<ApiResponse> {
     try {
       return await this.dispatch(req);
     } catch (err) {
@@ -213,6 +217,8 @@ export class ApiServer {
         if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
         return json(200, doc);
       }
+      case 'metrics':
+        return this.serveMetrics(req);
       case 'not-found':
         throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       case 'resource': {
@@ -227,13 +233,18 @@ export class ApiServer {
     }
   }
 
-  private async authorize(req: ApiRequest, r: ResourceRoute): Promise<UserInfo> {
+  /** The caller: set by the front door, else authenticated (401 without a valid credential); everyone is admin without an authenticator. */
+  private async caller(req: ApiRequest): Promise<UserInfo> {
     let user = req.user;
     if (!user && this.opts.authenticator) {
       user = await this.opts.authenticator.authenticate(req);
       if (!user) throw StatusError.unauthorized();
     }
-    user ??= this.opts.authenticator ? ANONYMOUS : ADMIN;
+    return user ?? (this.opts.authenticator ? ANONYMOUS : ADMIN);
+  }
+
+  private async authorize(req: ApiRequest, r: ResourceRoute): Promise<UserInfo> {
+    const user = await this.caller(req);
     if (this.opts.authorizer) {
       // Connect subresources are authorized by what they do whatever the method (a WebSocket upgrade is a GET): reading logs, creating a session.
       const verb = r.subresource === 'log' ? 'get' : r.subresource === 'exec' || r.subresource === 'attach' ? 'create' : r.verb;
@@ -251,6 +262,23 @@ export class ApiServer {
       }
     }
     return user;
+  }
+
+  /**
+   * `/metrics`, a non-resource URL: authorized as kube-apiserver authorizes
+   * one (the method in lower case as the verb, on the path); GET and HEAD only.
+   */
+  private async serveMetrics(req: ApiRequest): Promise<ApiResponse> {
+    const user = await this.caller(req);
+    const verb = req.method.toLowerCase();
+    const authorizer = this.opts.authorizer;
+    if (authorizer) {
+      const reason = authorizer.authorizeNonResource ? await authorizer.authorizeNonResource(user, { verb, path: '/metrics' }) : 'no non-resource URL is authorized';
+      if (reason !== undefined) throw StatusError.forbiddenPath(user.name, verb, '/metrics', reason);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
+    const { contentType, text } = await this.metrics.exposition();
+    return { status: 200, headers: { 'content-type': contentType }, text };
   }
 
   /** The body of a create, for the authorizer; a body that does not parse is left to the create path to report. */

@@ -16,6 +16,9 @@
  *   record of a new node (lib/auth/tokens.ts: one per node, never replaced).
  * - The token records' namespace (kumo-system) is for cluster admins alone,
  *   so no namespaced token can mint itself a wider one.
+ * - Non-resource URLs (`/metrics`): cluster admins, and cluster-wide viewers
+ *   by `get` (Kubernetes grants them only through a ClusterRoleBinding, so a
+ *   namespaced token never reaches them).
  *
  * Returns undefined to allow, else the reason the API server puts in its 403.
  * Checks that need an object read it from the store, outside the write's own
@@ -54,6 +57,8 @@ export interface AuthorizerReader {
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 const READ = new Set(['get', 'list', 'watch']);
+/** Non-resource URLs a cluster-wide viewer may get. */
+const VIEWABLE_PATHS = new Set(['/metrics']);
 const WRITE = new Set(['update', 'patch']);
 /** What an agent reads besides its own objects (the node proxy reads Services and their slices; volumes read claims). */
 const NODE_READABLE = new Set(['pods', 'nodes', 'services', 'namespaces', 'endpoints', 'endpointslices', 'persistentvolumeclaims', 'persistentvolumes']);
@@ -124,6 +129,25 @@ export class KumoAuthorizer implements Authorizer {
       }
       case 'node':
         return this.node(p.node, a);
+      case 'bootstrap':
+        return 'a node bootstrap token may only enroll a node';
+      case 'none':
+        return 'the user has no role';
+    }
+  }
+
+  async authorizeNonResource(user: UserInfo, a: { verb: string; path: string }): Promise<string | undefined> {
+    const p = principalOf(user);
+    switch (p.kind) {
+      case 'cluster-admin':
+        return undefined;
+      case 'view':
+        if (p.namespace) return `the token is confined to namespace "${p.namespace}"`;
+        return a.verb === 'get' && VIEWABLE_PATHS.has(a.path) ? undefined : `viewers may only get ${[...VIEWABLE_PATHS].join(', ')}`;
+      case 'admin':
+        return `the token is confined to namespace "${p.namespace}"`;
+      case 'node':
+        return `node "${p.node}" may not ${a.verb} path "${a.path}"`;
       case 'bootstrap':
         return 'a node bootstrap token may only enroll a node';
       case 'none':

@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { CompactedError, type Store } from '../store/types.js';
 import { flushEvents } from './events.js';
 import type { SharedCache } from './owner-index.js';
+import { type ControllerMetrics, observedReconcile } from './metrics.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
 import { WorkQueue } from './workqueue.js';
 
@@ -17,6 +18,8 @@ export interface LocalDriverOptions {
   /** How often every key is re-queued. @default 30 s */
   resyncIntervalMs?: number;
   log?: (line: string) => void;
+  /** Where reconciles and queues are counted. @default nowhere */
+  metrics?: ControllerMetrics;
 }
 
 export class LocalControllerDriver {
@@ -43,10 +46,12 @@ export class LocalControllerDriver {
   async start(): Promise<void> {
     for (const r of this.reconcilers) {
       const workers = this.opts.workers?.[r.name] ?? (r.name === 'scheduler' ? 1 : 4);
-      const queue = new WorkQueue((key) => r.reconcile(key), {
+      const metrics = this.opts.metrics;
+      const queue: WorkQueue = new WorkQueue((key) => observedReconcile(r, key, metrics), {
         workers,
         ...(r.coalesceMs ? { minIntervalMs: r.coalesceMs } : {}),
         onError: (key, err) => this.log(`kumo ${r.name}: reconcile ${key} failed: ${err instanceof Error ? err.message : String(err)}`),
+        ...(metrics ? { metrics: metrics.controller(r.name, () => queue.length) } : {}),
       });
       this.queues.set(r, queue);
     }

@@ -12,6 +12,7 @@
 import type { KObject } from '../api/object.js';
 import { decodeLogImage, type StreamImage } from '../store/dynamodb-table.js';
 import { flushEvents } from './events.js';
+import { observedReconcile, type ReconcileObserver } from './metrics.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
 
 /** The parts of a Lambda DynamoDBStreamEvent record this driver reads. */
@@ -39,6 +40,8 @@ export interface DriverOptions {
   /** Keys reconciled at once. @default 8 */
   concurrency?: number;
   log?: (line: string) => void;
+  /** Told of every reconcile (the function publishes the invocation's figures). @default nobody */
+  metrics?: ReconcileObserver;
 }
 
 /** The change event a stream record carries, if it is a change-log entry of the store. */
@@ -71,7 +74,7 @@ async function reconcileKey(reconciler: Reconciler, key: string, opts: DriverOpt
   const maxInline = opts.inlineRequeueMaxMs ?? 2_000;
   const reserve = opts.reserveMs ?? 5_000;
   for (let round = 0; round < 50; round++) {
-    const result = await reconciler.reconcile(key);
+    const result = await observedReconcile(reconciler, key, opts.metrics);
     const after = result?.requeueAfterMs;
     if (after === undefined || after > maxInline) return;
     if (opts.remainingMs && opts.remainingMs() - after < reserve) return;

@@ -6,6 +6,14 @@
  * with exponential backoff per key.
  */
 
+/** What a queue reports (client-go's workqueue adds and retries). */
+export interface WorkQueueMetrics {
+  /** A key became pending: queued, or marked to run again after the run in progress. */
+  added(): void;
+  /** A key failed and was queued again after a backoff. */
+  retried(): void;
+}
+
 export interface WorkQueueOptions {
   /** Parallel workers. @default 4 */
   workers?: number;
@@ -21,6 +29,7 @@ export interface WorkQueueOptions {
   /** Longest retry delay. @default 30 s */
   maxBackoffMs?: number;
   onError?: (key: string, err: unknown) => void;
+  metrics?: WorkQueueMetrics;
 }
 
 export class WorkQueue {
@@ -62,6 +71,7 @@ export class WorkQueue {
   add(key: string): void {
     if (this.stopped) return;
     if (this.processing.has(key)) {
+      if (!this.dirty.has(key)) this.opts.metrics?.added();
       this.dirty.add(key);
       return;
     }
@@ -78,6 +88,7 @@ export class WorkQueue {
     }
     this.queued.add(key);
     this.queue.push(key);
+    this.opts.metrics?.added();
     this.waiting.shift()?.();
   }
 
@@ -106,6 +117,11 @@ export class WorkQueue {
   /** Number of keys waiting, held back by minIntervalMs, or in progress (requeues and backoffs excluded). */
   get depth(): number {
     return this.queue.length + this.processing.size + this.deferred.size;
+  }
+
+  /** Keys queued and not yet handed to a worker (client-go's Len, reported as workqueue_depth). */
+  get length(): number {
+    return this.queue.length;
   }
 
   /** Resolves when no key is queued or being processed. */
@@ -155,6 +171,7 @@ export class WorkQueue {
         const n = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, n);
         this.opts.onError?.(key, err);
+        this.opts.metrics?.retried();
         const delay = Math.min((this.opts.baseBackoffMs ?? 50) * 2 ** (n - 1), this.opts.maxBackoffMs ?? 30_000);
         this.addAfter(key, delay);
       } finally {

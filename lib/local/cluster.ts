@@ -21,16 +21,19 @@ import { StatusError } from '../apiserver/errors.js';
 import { execUpgradeHandler } from '../apiserver/exec.js';
 import { bootstrap } from '../apiserver/bootstrap.js';
 import { createApiHttpServer } from '../apiserver/http.js';
+import { ApiMetrics } from '../apiserver/metrics.js';
 import { ADMIN, ApiServer } from '../apiserver/server.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
 import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../controllers/index.js';
 import { LocalControllerDriver } from '../controllers/local-driver.js';
+import { ControllerMetrics } from '../controllers/metrics.js';
 import { NODES } from '../controllers/nodelifecycle.js';
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
+import { InstrumentedStore } from '../store/instrumented.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { localAdminToken, localTls } from './tls.js';
 import type { Store } from '../store/types.js';
@@ -125,6 +128,7 @@ export class LocalCluster {
   readonly agentToken: string;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private readonly metrics: ApiMetrics;
   url = '';
   /** With `tls`: the CA certificate (PEM, base64) clients trust, for kubeconfig's certificate-authority-data. */
   caData: string | undefined;
@@ -132,10 +136,16 @@ export class LocalCluster {
   readonly adminToken: string | undefined;
 
   constructor(private readonly opts: LocalClusterOptions) {
+    // One registry for the process: the API server's requests, the store's operations and the control loops (GET /metrics).
+    const metrics = new ApiMetrics();
+    this.metrics = metrics;
     // Secrets are sealed before they reach state.db, with a key kept next to it (lib/store/encryption.ts).
-    this.store = new EncryptingStore(
-      new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }),
-      localKeyEncryptor(join(opts.dataDir, 'secrets-encryption-key')),
+    this.store = new InstrumentedStore(
+      new EncryptingStore(
+        new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }),
+        localKeyEncryptor(join(opts.dataDir, 'secrets-encryption-key')),
+      ),
+      metrics.registry,
     );
     this.agentToken = opts.agentToken ?? agentToken(opts.dataDir);
     const connector = new AgentConnector({
@@ -153,6 +163,7 @@ export class LocalCluster {
     this.adminToken = opts.tls ? localAdminToken(opts.dataDir) : undefined;
     this.api = new ApiServer({
       store: this.store,
+      metrics,
       podConnector: connector,
       ...(this.adminToken ? { authenticator: new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) } : {}),
       ...(opts.watchTimeoutMs !== undefined ? { watchTimeoutMs: opts.watchTimeoutMs } : {}),
@@ -202,6 +213,7 @@ export class LocalCluster {
       const reconcilers = [...controllerReconcilers(this.client, controlPlane), schedulerReconciler(this.client, this.opts.controlPlane)];
       this.driver = new LocalControllerDriver(this.store, reconcilers, {
         log: (l) => this.log(l),
+        metrics: new ControllerMetrics(this.metrics.registry),
         ...(this.opts.resyncIntervalMs ? { resyncIntervalMs: this.opts.resyncIntervalMs } : {}),
       });
       await this.driver.start();

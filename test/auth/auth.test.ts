@@ -4,26 +4,32 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '#lib/apiserver/bootstrap';
+import { ApiMetrics } from '#lib/apiserver/metrics';
 import { ApiServer } from '#lib/apiserver/server';
 import { storeTokenLookup, TokenAuthenticator } from '#lib/auth/authenticator';
 import { KumoAuthorizer, podReferences, storeReader } from '#lib/auth/authorizer';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
 import { mintToken, parseToken, recordOfSecret, staticRecord, TOKEN_NAMESPACE } from '#lib/auth/tokens';
+import { InstrumentedStore } from '#lib/store/instrumented';
 import { SqliteStore } from '#lib/store/sqlite';
+import type { Store } from '#lib/store/types';
 import { ManualClock } from '#lib/util/clock';
 import { type AuthTarget, authCases, type Wire } from './cases.js';
+import { metricsCases } from './metrics-cases.js';
 
 const ADMIN_TOKEN = `admin.${'a'.repeat(48)}`;
 const BOOTSTRAP_TOKEN = `bootstrap.${'b'.repeat(48)}`;
 
-async function server(clock?: ManualClock): Promise<{ api: ApiServer; store: SqliteStore; authn: TokenAuthenticator }> {
-  const store = new SqliteStore({ path: ':memory:' });
+async function server(clock?: ManualClock): Promise<{ api: ApiServer; store: Store; authn: TokenAuthenticator }> {
+  // Wired as the API function wires it: the store's operations count into the server's metrics.
+  const metrics = new ApiMetrics();
+  const store = new InstrumentedStore(new SqliteStore({ path: ':memory:' }), metrics.registry);
   const authn = new TokenAuthenticator({
     staticTokens: [staticRecord(ADMIN_TOKEN, { role: 'admin' }), staticRecord(BOOTSTRAP_TOKEN, { role: 'node-bootstrap' })],
     lookup: storeTokenLookup(store),
     ...(clock ? { clock } : {}),
   });
-  const api = new ApiServer({ store, authenticator: authn, authorizer: new KumoAuthorizer(storeReader(store)) });
+  const api = new ApiServer({ store, metrics, authenticator: authn, authorizer: new KumoAuthorizer(storeReader(store)) });
   await bootstrap(api.rest);
   await ensureTokenNamespace(api.rest);
   return { api, store, authn };
@@ -41,7 +47,7 @@ function sender(api: ApiServer): AuthTarget['send'] {
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
     const res = await api.handle({ method, path: p!, query: new URLSearchParams(q ?? ''), headers, ...(body ? { body } : {}) });
-    return { status: res.status, body: 'body' in res ? (res.body as Wire) : undefined };
+    return { status: res.status, body: 'body' in res ? (res.body as Wire) : 'text' in res ? res.text : undefined };
   };
 }
 
@@ -54,6 +60,7 @@ afterAll(async () => {
 });
 
 authCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
+metricsCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
 
 describe('token records', () => {
   it('stores only the hash of the secret', () => {

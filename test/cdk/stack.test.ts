@@ -336,6 +336,16 @@ describe('options', () => {
     expect(Object.values(r).filter((x) => x.Type === 'AWS::EC2::VPCEndpoint' && JSON.stringify(x.Properties.ServiceName).includes('kms'))).toHaveLength(1);
   });
 
+  it('publishes the control loops\' metrics in a namespace per stack, one service per function (none for the API, served by GET /metrics), unless told not to', () => {
+    const variables = (r: Resources, id: string) => (r[id]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables(resources, controllersFnId)).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: 'kumo/Kumo', POWERTOOLS_SERVICE_NAME: 'controllers' });
+    expect(variables(resources, schedulerFnId)).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: 'kumo/Kumo', POWERTOOLS_SERVICE_NAME: 'scheduler' });
+    expect(variables(resources, apiFnId)).not.toHaveProperty('POWERTOOLS_METRICS_NAMESPACE');
+    const { template: t, stack: s } = synth({ controlLoopMetrics: false, nodePool: false });
+    const r = t.toJSON().Resources as Resources;
+    for (const fn of [s.controllers.fn, s.scheduler.fn]) expect(variables(r, s.getLogicalId(fn.node.defaultChild as never))).not.toHaveProperty('POWERTOOLS_METRICS_NAMESPACE');
+  });
+
   it('without a node pool, is the control plane alone: no VPC, no ECS', () => {
     const { template: t } = synth({ nodePool: false });
     t.resourceCountIs('AWS::EC2::VPC', 0);

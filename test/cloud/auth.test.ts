@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, inject } from 'vitest';
 import { authCases } from '../auth/cases.js';
+import { metricsCases } from '../auth/metrics-cases.js';
 import { type ApiModule, type CloudAccount, deployToEmulator, invoke, loadBundle } from './harness.js';
 
 const bundles = inject('cloudBundles');
@@ -25,4 +26,5 @@ function send(method: string, path: string, opts: { token?: string; body?: unkno
 
 if (account) {
   authCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
+  metricsCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
 }
