@@ -24,14 +24,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Returns dotted paths (`spec.containers[0].foo`) of fields not in the schema. */
-export function unknownFields(schema: z.ZodType, value: unknown, path = ''): string[] {
+/** Returns dotted paths (`spec.containers[0].foo`) of fields not in the schema; with `drop`, also removes them from `value`. */
+export function unknownFields(schema: z.ZodType, value: unknown, path = '', drop = false): string[] {
   const out: string[] = [];
-  walk(schema, value, path, out);
+  walk(schema, value, path, out, drop);
   return out;
 }
 
-function walk(schema: z.ZodType, value: unknown, path: string, out: string[]): void {
+function walk(schema: z.ZodType, value: unknown, path: string, out: string[], drop: boolean): void {
   const def = defOf(schema);
   switch (def.type) {
     case 'optional':
@@ -41,30 +41,33 @@ function walk(schema: z.ZodType, value: unknown, path: string, out: string[]): v
     case 'readonly':
     case 'nonoptional':
     case 'catch':
-      if (def.innerType) walk(def.innerType, value, path, out);
+      if (def.innerType) walk(def.innerType, value, path, out, drop);
       return;
     case 'pipe':
-      if (def.in) walk(def.in, value, path, out);
+      if (def.in) walk(def.in, value, path, out, drop);
       return;
     case 'lazy':
-      if (def.getter) walk(def.getter(), value, path, out);
+      if (def.getter) walk(def.getter(), value, path, out, drop);
       return;
     case 'object': {
       if (!isPlainObject(value) || !def.shape) return;
       for (const [key, v] of Object.entries(value)) {
         const child = def.shape[key];
         const childPath = path ? `${path}.${key}` : key;
-        if (child) walk(child, v, childPath, out);
-        else out.push(childPath);
+        if (child) walk(child, v, childPath, out, drop);
+        else {
+          out.push(childPath);
+          if (drop) delete value[key];
+        }
       }
       return;
     }
     case 'array':
-      if (Array.isArray(value) && def.element) value.forEach((item, i) => walk(def.element!, item, `${path}[${i}]`, out));
+      if (Array.isArray(value) && def.element) value.forEach((item, i) => walk(def.element!, item, `${path}[${i}]`, out, drop));
       return;
     case 'union': {
       const match = def.options?.find((o) => o.safeParse(value).success);
-      if (match) walk(match, value, path, out);
+      if (match) walk(match, value, path, out, drop);
       return;
     }
     default:

@@ -6,7 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { MAX_BODY_BYTES } from './decode.js';
+import { MAX_BODY_BYTES } from './limits.js';
 import { StatusError } from './errors.js';
 import type { ApiRequest, ApiResponse } from './types.js';
 

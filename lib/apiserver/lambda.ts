@@ -20,7 +20,7 @@ import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiVersionOf } from '../api/registry.js';
 import { isPlainObject } from '../util/json.js';
-import { MAX_BODY_BYTES } from './decode.js';
+import { MAX_BODY_BYTES } from './limits.js';
 import { StatusError } from './errors.js';
 import { route } from './router.js';
 import type { ApiRequest, ApiResponse } from './types.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { MAX_BODY_BYTES } from '#lib/apiserver/decode';
+import { MAX_BODY_BYTES } from '#lib/apiserver/limits';
 import type { Wire } from '../apiserver/harness.js';
 import { functionUrlEvent, invocationContext, ndjson, parseStreamed, RecordingStream, type EventOptions } from './events.js';
 

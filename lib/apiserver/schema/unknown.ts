@@ -15,21 +15,35 @@ const TYPE_META = new Set(['apiVersion', 'kind']);
 
 /** Dotted paths (`spec.containers[0].foo`) of fields the kind's schema does not declare. */
 export function unknownFieldsOf(rt: ResourceType, value: unknown): string[] {
+  return find(rt, value, false);
+}
+
+/**
+ * Removes the fields the kind's schema does not declare from `value` (in
+ * place), as Kubernetes' decoder drops them, and returns their paths.
+ */
+export function dropUnknownFields(rt: ResourceType, value: unknown): string[] {
+  return find(rt, value, true);
+}
+
+function find(rt: ResourceType, value: unknown, drop: boolean): string[] {
   const root = structForKind(apiVersionOf(rt), rt.kind);
-  if (!root) return zodUnknownFields(rt.schema as z.ZodType, value);
+  if (!root) return zodUnknownFields(rt.schema as z.ZodType, value, '', drop);
   const out: string[] = [];
   if (!isPlainObject(value)) return out;
   const fields = jsonFields(root);
   for (const [k, v] of Object.entries(value)) {
     if (TYPE_META.has(k)) continue;
     const f = fields.get(k);
-    if (!f) out.push(k);
-    else walk(parseType(f.type), v, k, out);
+    if (!f) {
+      out.push(k);
+      if (drop) delete value[k];
+    } else walk(parseType(f.type), v, k, out, drop);
   }
   return out;
 }
 
-function walk(ref: TypeRef, value: unknown, path: string, out: string[]): void {
+function walk(ref: TypeRef, value: unknown, path: string, out: string[], drop: boolean): void {
   switch (ref.kind) {
     case 'struct': {
       if (!isPlainObject(value)) return;
@@ -37,16 +51,18 @@ function walk(ref: TypeRef, value: unknown, path: string, out: string[]): void {
       for (const [k, v] of Object.entries(value)) {
         const f = fields.get(k);
         const p = `${path}.${k}`;
-        if (!f) out.push(p);
-        else walk(parseType(f.type), v, p, out);
+        if (!f) {
+          out.push(p);
+          if (drop) delete value[k];
+        } else walk(parseType(f.type), v, p, out, drop);
       }
       return;
     }
     case 'list':
-      if (Array.isArray(value)) value.forEach((item, i) => walk(ref.elem, item, `${path}[${i}]`, out));
+      if (Array.isArray(value)) value.forEach((item, i) => walk(ref.elem, item, `${path}[${i}]`, out, drop));
       return;
     case 'map':
-      if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walk(ref.elem, v, `${path}.${k}`, out);
+      if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walk(ref.elem, v, `${path}.${k}`, out, drop);
       return;
     default:
       return;
