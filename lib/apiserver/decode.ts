@@ -15,7 +15,7 @@ import { isPlainObject } from '../util/json.js';
 import { StatusError } from './errors.js';
 import { goTypeError, goTypeMismatch } from './go-type-error.js';
 import { scanJson } from './json-syntax.js';
-import { DEPTH_ERROR, MAX_BODY_BYTES, MAX_NESTING_DEPTH, MAX_YAML_ALIAS_COUNT, nestsDeeperThan } from './limits.js';
+import { DEPTH_ERROR, MAX_BODY_BYTES, MAX_NESTING_DEPTH, MAX_YAML_ALIAS_COUNT, nestsDeeperThan, yamlNestingBound } from './limits.js';
 import { decodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { dropUnknownFields } from './schema/unknown.js';
 
@@ -80,6 +80,7 @@ export function parseJsonText(text: string): Decoded | { error: string } {
  * nesting bounded. Errors are go-yaml-shaped: `yaml: line N: ...`.
  */
 export function parseYamlText(text: string): Decoded | { error: string } {
+  if (yamlNestingBound(text) > MAX_NESTING_DEPTH) return { error: DEPTH_ERROR };
   const docs = parseAllDocuments(text, { uniqueKeys: false });
   if (!Array.isArray(docs)) return { error: 'yaml: empty document' };
   const real = docs.filter((d) => d.contents !== null);
@@ -94,6 +95,8 @@ export function parseYamlText(text: string): Decoded | { error: string } {
     value = real[0]!.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
   } catch (err) {
     if (err instanceof ReferenceError) return { error: /alias/i.test(err.message) ? 'yaml: document contains excessive aliasing' : `yaml: ${err.message}` };
+    // Aliases can stack nesting the text does not show; the expansion budget bounds them, this catches the rest.
+    if (err instanceof RangeError) return { error: DEPTH_ERROR };
     throw err;
   }
   if (nestsDeeperThan(value, MAX_NESTING_DEPTH)) return { error: DEPTH_ERROR };

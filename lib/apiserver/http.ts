@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { MAX_BODY_BYTES } from './limits.js';
+import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
 import { StatusError } from './errors.js';
 import type { ApiRequest, ApiResponse } from './types.js';
 
@@ -35,10 +36,15 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks);
 }
 
-export function toApiRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): ApiRequest {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+function lowerCased(req: IncomingMessage): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return headers;
+}
+
+export function toApiRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): ApiRequest {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers = lowerCased(req);
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
@@ -90,14 +96,17 @@ export function createApiHttpServer(handler: Handler, opts: HttpServerOptions = 
         const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
         if (body === 'too-large') {
           const err = StatusError.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
-          await writeResponse(res, { status: err.code, body: err.toStatus() }, abort.signal);
+          await writeResponse(res, { status: err.code, headers: { [AUDIT_ID_HEADER]: auditIdOf(lowerCased(req)) }, body: err.toStatus() }, abort.signal);
           return;
         }
         const out = await handler.handle(toApiRequest(req, body, abort.signal));
         await writeResponse(res, out, abort.signal);
       } catch (err) {
+        // The handler never throws; this is the transport failing (a socket error mid-body). Logged with an id like any 500.
+        const id = auditIdOf(lowerCased(req));
+        console.error(`kumo apiserver: ${id} ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
         const status = StatusError.internal((err as Error).message).toStatus();
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', [AUDIT_ID_HEADER]: id });
         res.end(JSON.stringify(status));
       }
     })();

@@ -12,12 +12,13 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 /**
  * How deep a decoded value may nest. Go's decoder stops at 10,000; kumo's
- * recursive code (clone and deepEqual, merge and strategic patches, the
- * stores' JSON encoding) overflows Node's default stack near 3,000 levels,
- * so the bound is a third of that: far beyond any real object (a Deployment
- * nests about 12 deep), and every value that passes it is safe everywhere.
+ * recursive code runs out of Node's default stack well before that (the
+ * `yaml` parser near 900 levels when called inside a request, deepEqual and
+ * the strategic merge near 2,000), so the bound is 500: about half of the
+ * weakest, and far beyond any real object (a Deployment nests about 12
+ * deep). Every value that passes it is safe everywhere.
  */
-export const MAX_NESTING_DEPTH = 1000;
+export const MAX_NESTING_DEPTH = 500;
 
 /** handlers/patch.go maxJSONPatchOperations. */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
@@ -51,6 +52,37 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
     for (const c of children) if (typeof c === 'object' && c !== null) stack.push({ v: c, depth: depth + 1 });
   }
   return false;
+}
+
+/**
+ * An upper bound on how deep a YAML text nests, from its text alone, so the
+ * parser (recursive) never sees a text deeper than MAX_NESTING_DEPTH. Each
+ * indentation level and each leading `- ` counts twice (a block sequence may
+ * sit at its parent key's indentation, and each entry may open a mapping),
+ * every `[`/`{` once, quoted or not: never less than the real depth, and
+ * still a small number for any real manifest.
+ */
+export function yamlNestingBound(text: string): number {
+  const indents: number[] = [];
+  let flow = 0;
+  let max = 0;
+  for (const line of text.split('\n')) {
+    const trimmed = line.trimStart();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const indent = line.length - trimmed.length;
+    if (flow === 0) {
+      while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
+      indents.push(indent);
+    }
+    const dashes = (/^(?:-(?:\s+|$))+/.exec(trimmed)?.[0].match(/-/g) ?? []).length;
+    const block = 2 * (indents.length + dashes);
+    max = Math.max(max, block + flow);
+    for (const c of trimmed) {
+      if (c === '[' || c === '{') max = Math.max(max, block + ++flow);
+      else if ((c === ']' || c === '}') && flow > 0) flow--;
+    }
+  }
+  return max;
 }
 
 /** Go's scanner wording for a value nested too deep. */
