@@ -81,7 +81,8 @@ export function parseJsonText(text: string): Decoded | { error: string } {
  */
 export function parseYamlText(text: string): Decoded | { error: string } {
   if (yamlNestingBound(text) > MAX_NESTING_DEPTH) return { error: DEPTH_ERROR };
-  const docs = parseAllDocuments(text, { uniqueKeys: false });
+  // logLevel 'error': the parser's warnings (unresolved tags, collection keys) would go to the process's stderr.
+  const docs = parseAllDocuments(text, { uniqueKeys: false, logLevel: 'error' });
   if (!Array.isArray(docs)) return { error: 'yaml: empty document' };
   const real = docs.filter((d) => d.contents !== null);
   for (const doc of real) {
@@ -100,12 +101,37 @@ export function parseYamlText(text: string): Decoded | { error: string } {
     throw err;
   }
   if (nestsDeeperThan(value, MAX_NESTING_DEPTH)) return { error: DEPTH_ERROR };
+  const unsupported = nonJsonValue(value);
+  if (unsupported !== undefined) return { error: `json: unsupported value: ${unsupported}` };
   return { value, duplicates: yamlDuplicates(text) };
+}
+
+/**
+ * The first value in `value` that JSON cannot hold (what YAML's tags make:
+ * NaN and infinities, !!binary buffers, !!set and !!omap collections,
+ * !!timestamp dates), as text, or undefined when it is all JSON. YAML is
+ * read as the JSON it converts to, as kube's YAMLToJSON reads it. Iterative.
+ */
+function nonJsonValue(value: unknown): string | undefined {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return String(v);
+      continue;
+    }
+    // Element by element: spreading a large array into push() would overflow the call stack.
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) stack.push(x);
+    else return typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v;
+  }
+  return undefined;
 }
 
 /** Repeated mapping keys as go-yaml's strict mode (YAMLToJSONStrict) reports them: one error listing each. */
 function yamlDuplicates(text: string): string[] {
-  const strict = parseAllDocuments(text, { uniqueKeys: true });
+  const strict = parseAllDocuments(text, { uniqueKeys: true, logLevel: 'error' });
   if (!Array.isArray(strict)) return [];
   const lines: string[] = [];
   for (const doc of strict) {
