@@ -447,8 +447,9 @@ export class ApiServer {
         warnings = result.warnings;
         const obj = result.object;
         // As Kubernetes' patch handler (checkName): a patch may not move the object to another name or namespace.
-        const patchedName = obj.metadata?.name;
-        if (patchedName !== undefined && patchedName !== name) {
+        // A patch that removed the name is refused too (kube's namer finds no name to match).
+        const patchedName = obj.metadata.name ?? '';
+        if (patchedName !== name) {
           throw StatusError.badRequest(`the name of the object (${patchedName}) does not match the name on the URL (${name})`);
         }
         const patchedNs = obj.metadata?.namespace;
@@ -472,7 +473,8 @@ export class ApiServer {
     if (patched.apiVersion !== apiVersionOf(rt) || patched.kind !== rt.kind) {
       throw patchInvalid(patched, `the object's kind (${String(patched.kind)}) and version (${String(patched.apiVersion)}) cannot change from ${rt.kind} and ${apiVersionOf(rt)}`);
     }
-    if (!isPlainObject(patched.metadata)) throw patchInvalid(patched, `json: cannot unmarshal ${patched.metadata === undefined ? 'nothing' : 'value'} into Go struct field ${rt.kind}.metadata of type v1.ObjectMeta`);
+    // A patch that removed metadata leaves Go's zero value, whose empty name checkName then refuses.
+    if (patched.metadata === undefined || patched.metadata === null) patched.metadata = {};
     const mismatch = typeMismatch(rt, patched);
     if (mismatch) throw patchInvalid(patched, mismatch);
     const shown = validation === 'Strict' ? JSON.parse(JSON.stringify(patched)) as unknown : undefined;

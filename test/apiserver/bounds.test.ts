@@ -188,6 +188,14 @@ describe('media types', () => {
     }
   });
 
+  it('refuses a raw body without a media type from an in-process caller too', async () => {
+    const before = await revisions();
+    const res = await t.api.handle({ method: 'POST', path: PODS, query: new URLSearchParams(), headers: {}, body: Buffer.from(JSON.stringify(pod('raw'))) });
+    expect(res.status).toBe(415);
+    expect('body' in res && res.body).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType' });
+    expect(await revisions()).toEqual(before);
+  });
+
   it('accepts a media type with parameters (charset) and in any case', async () => {
     const r = await t.post(CONFIGMAPS, configMap('charset'), { contentType: 'Application/JSON; charset=utf-8' });
     expect(r.status).toBe(201);
