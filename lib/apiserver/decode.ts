@@ -19,8 +19,8 @@ import { DEPTH_ERROR, MAX_BODY_BYTES, MAX_NESTING_DEPTH, MAX_YAML_ALIAS_COUNT, n
 import { decodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { dropUnknownFields } from './schema/unknown.js';
 
-export const JSON_CONTENT_TYPE = 'application/json';
-export const YAML_CONTENT_TYPE = 'application/yaml';
+const JSON_CONTENT_TYPE = 'application/json';
+const YAML_CONTENT_TYPE = 'application/yaml';
 
 /** What an object body may be sent as (kube's serializer's SupportedMediaTypes, in its order). */
 export const OBJECT_MEDIA_TYPES = [JSON_CONTENT_TYPE, YAML_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE] as const;
@@ -177,16 +177,6 @@ export function fieldValidationOf(query: URLSearchParams): FieldValidation {
   if (v === null || v === '') return 'Warn';
   if (v === 'Ignore' || v === 'Warn' || v === 'Strict') return v;
   throw StatusError.badRequest(`fieldValidation parameter unsupported: ${v}, must be one of Ignore, Warn, Strict`);
-}
-
-/** zod issue path → Kubernetes field path (`spec.containers[0].image`). */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out;
 }
 
 /** What strict decoding found: duplicate fields, then unknown ones, in kube's words. */

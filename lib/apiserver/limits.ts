@@ -89,7 +89,7 @@ export function yamlNestingBound(text: string): number {
 export const DEPTH_ERROR = "invalid character '{' exceeded max depth";
 
 /** 413 for an object a patch or apply would make larger than MAX_OBJECT_BYTES (`size` in bytes of its JSON). */
-export function objectTooLarge(size: number): StatusError {
+function objectTooLarge(size: number): StatusError {
   return StatusError.tooLarge(`Request entity too large: the resulting object is ${size} bytes, limit is ${MAX_OBJECT_BYTES}`);
 }
 

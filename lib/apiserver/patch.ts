@@ -26,7 +26,7 @@ export type PatchType = (typeof PATCH_TYPES)[keyof typeof PATCH_TYPES];
 export const PATCH_MEDIA_TYPES: readonly string[] = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic, PATCH_TYPES.apply];
 
 /** kube's 422 for a patch that could not be applied (NewGenericServerResponse), with the reason after it. */
-export function patchRejected(why: string): StatusError {
+function patchRejected(why: string): StatusError {
   return new StatusError(422, 'Invalid', `the server rejected our request due to an error in our request: ${why}`, {});
 }
 

@@ -1,8 +1,10 @@
 /**
- * Unknown-field detection for `fieldValidation=Strict|Warn` against the
- * Kubernetes Go types (every field Kubernetes declares is known, whether or
- * not kumo acts on it), so manifests valid for Kubernetes pass. Kinds
- * without Go types fall back to their zod schema.
+ * Unknown fields, found against the Kubernetes Go types (every field
+ * Kubernetes declares is known, whether or not kumo acts on it, so
+ * manifests valid for Kubernetes pass) and dropped, as Kubernetes' decoder
+ * drops them; the caller warns about them or, under
+ * `fieldValidation=Strict`, refuses them. Kinds without Go types fall back
+ * to their zod schema.
  */
 import type { z } from 'zod';
 import { apiVersionOf, type ResourceType } from '../../api/registry.js';
@@ -13,22 +15,13 @@ import { jsonFields, parseType, structForKind, type TypeRef } from './types.js';
 /** The envelope fields every object has besides its struct's (TypeMeta is not in the generated structs). */
 const TYPE_META = new Set(['apiVersion', 'kind']);
 
-/** Dotted paths (`spec.containers[0].foo`) of fields the kind's schema does not declare. */
-export function unknownFieldsOf(rt: ResourceType, value: unknown): string[] {
-  return find(rt, value, false);
-}
-
 /**
  * Removes the fields the kind's schema does not declare from `value` (in
  * place), as Kubernetes' decoder drops them, and returns their paths.
  */
 export function dropUnknownFields(rt: ResourceType, value: unknown): string[] {
-  return find(rt, value, true);
-}
-
-function find(rt: ResourceType, value: unknown, drop: boolean): string[] {
   const root = structForKind(apiVersionOf(rt), rt.kind);
-  if (!root) return zodUnknownFields(rt.schema as z.ZodType, value, '', drop);
+  if (!root) return zodUnknownFields(rt.schema as z.ZodType, value);
   const out: string[] = [];
   if (!isPlainObject(value)) return out;
   const fields = jsonFields(root);
@@ -37,13 +30,13 @@ function find(rt: ResourceType, value: unknown, drop: boolean): string[] {
     const f = fields.get(k);
     if (!f) {
       out.push(k);
-      if (drop) delete value[k];
-    } else walk(parseType(f.type), v, k, out, drop);
+      delete value[k];
+    } else walk(parseType(f.type), v, k, out);
   }
   return out;
 }
 
-function walk(ref: TypeRef, value: unknown, path: string, out: string[], drop: boolean): void {
+function walk(ref: TypeRef, value: unknown, path: string, out: string[]): void {
   switch (ref.kind) {
     case 'struct': {
       if (!isPlainObject(value)) return;
@@ -53,16 +46,16 @@ function walk(ref: TypeRef, value: unknown, path: string, out: string[], drop: b
         const p = `${path}.${k}`;
         if (!f) {
           out.push(p);
-          if (drop) delete value[k];
-        } else walk(parseType(f.type), v, p, out, drop);
+          delete value[k];
+        } else walk(parseType(f.type), v, p, out);
       }
       return;
     }
     case 'list':
-      if (Array.isArray(value)) value.forEach((item, i) => walk(ref.elem, item, `${path}[${i}]`, out, drop));
+      if (Array.isArray(value)) value.forEach((item, i) => walk(ref.elem, item, `${path}[${i}]`, out));
       return;
     case 'map':
-      if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walk(ref.elem, v, `${path}.${k}`, out, drop);
+      if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) walk(ref.elem, v, `${path}.${k}`, out);
       return;
     default:
       return;
