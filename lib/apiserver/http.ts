@@ -23,17 +23,30 @@ export interface HttpServerOptions {
   onUpgrade?: UpgradeHandler;
 }
 
-/** The request body, or 'too-large' past Kubernetes' limit (judged on the full size, not on what was kept). */
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    // Keep reading to drain the socket, but stop buffering past the limit.
-    if (size <= MAX_BODY_BYTES) chunks.push(b);
-  }
-  return size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks);
+/**
+ * The request body, or 'too-large' as soon as it passes Kubernetes' limit:
+ * the 413 goes out at once while the rest of the upload is read and
+ * discarded (destroying the request would reset the connection before the
+ * client reads the answer).
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData).off('end', onEnd).off('error', reject);
+      // An upload the client abandons now errors with no one to tell; unhandled, that would end the process.
+      req.on('error', () => undefined).resume();
+      resolve('too-large');
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }
 
 function lowerCased(req: IncomingMessage): Record<string, string | undefined> {

@@ -4,12 +4,12 @@
  * everyone else. Media types, 404 details, request ids and the request
  * deadline, over real HTTP on SQLite.
  */
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { createApiHttpServer } from '#lib/apiserver/http';
-import { JSON_PATCH_MAX_COPY_BYTES, MAX_JSON_PATCH_OPERATIONS, MAX_NESTING_DEPTH, MAX_OBJECT_BYTES } from '#lib/apiserver/limits';
+import { JSON_PATCH_MAX_COPY_BYTES, MAX_BODY_BYTES, MAX_JSON_PATCH_OPERATIONS, MAX_NESTING_DEPTH, MAX_OBJECT_BYTES } from '#lib/apiserver/limits';
 import { ApiServer } from '#lib/apiserver/server';
 import { SqliteStore } from '#lib/store/sqlite';
 import type { Store } from '#lib/store/types';
@@ -49,6 +49,22 @@ function expectStatus(reply: Reply, code: number, reason: string): Wire {
 function nested(depth: number): string {
   return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 }
+
+describe('body size', () => {
+  it('answers 413 while an oversized upload is still coming, without waiting for its end', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${t.url}${CONFIGMAPS}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        resolve(res.statusCode ?? 0);
+        res.resume();
+        req.destroy();
+      });
+      req.on('error', () => undefined);
+      // More than the limit, and the request is never ended: only an answer given before the end can arrive.
+      req.write(`{"data":{"a":"${'x'.repeat(MAX_BODY_BYTES)}`, (err) => err && reject(err));
+    });
+    expect(status).toBe(413);
+  });
+});
 
 describe('JSON patch bounds', () => {
   it('refuses the 26-copy patch that doubles an object 26 times (422), stores nothing, and keeps answering others meanwhile', async () => {
