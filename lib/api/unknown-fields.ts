@@ -1,5 +1,6 @@
 /**
- * Finds fields a schema does not declare, for `fieldValidation=Strict|Warn`.
+ * Finds and drops fields a schema does not declare (the API server warns
+ * about them, or refuses them under `fieldValidation=Strict`).
  * Objects modelled as records (free-form maps) are opaque: their keys are
  * data, not fields.
  */
@@ -24,7 +25,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Returns dotted paths (`spec.containers[0].foo`) of fields not in the schema. */
+/** Removes the fields the schema does not declare from `value` (in place); returns their dotted paths (`spec.containers[0].foo`). */
 export function unknownFields(schema: z.ZodType, value: unknown, path = ''): string[] {
   const out: string[] = [];
   walk(schema, value, path, out);
@@ -55,7 +56,10 @@ function walk(schema: z.ZodType, value: unknown, path: string, out: string[]): v
         const child = def.shape[key];
         const childPath = path ? `${path}.${key}` : key;
         if (child) walk(child, v, childPath, out);
-        else out.push(childPath);
+        else {
+          out.push(childPath);
+          delete value[key];
+        }
       }
       return;
     }

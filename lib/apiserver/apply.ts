@@ -9,10 +9,11 @@ import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
 import type { Clock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
-import { checkObject, type FieldValidation, parseBody } from './decode.js';
+import { checkObject, type FieldValidation, strictErrors, typeMismatch } from './decode.js';
 import { StatusError } from './errors.js';
 import type { RestStorage } from './rest.js';
-import { unknownFieldsOf } from './schema/unknown.js';
+import { checkResultBounds } from './limits.js';
+import { dropUnknownFields } from './schema/unknown.js';
 import { applyObject } from './ssa/track.js';
 
 export interface ApplyRequest {
@@ -21,6 +22,8 @@ export interface ApplyRequest {
   name: string;
   subresource?: string;
   body: unknown;
+  /** Fields the body repeats, as decodePatch reports them. */
+  duplicates: readonly string[];
   fieldManager: string | null;
   force: string | null;
   fieldValidation: FieldValidation;
@@ -56,19 +59,14 @@ function checkConfig(req: ApplyRequest): { config: Record<string, unknown>; warn
     throw StatusError.badRequest(`the namespace of the object (${String(m.namespace)}) does not match the namespace on the request (${req.namespace})`);
   }
   if (m.managedFields !== undefined && m.managedFields !== null) throw StatusError.badRequest('metadata.managedFields must be nil');
-  const warnings: string[] = [];
-  if (req.fieldValidation !== 'Ignore') {
-    const unknown = unknownFieldsOf(rt, config);
-    if (unknown.length > 0) {
-      if (req.fieldValidation === 'Strict') {
-        throw new StatusError(400, 'BadRequest', `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`, {
-          causes: unknown.map((f) => ({ reason: 'FieldValueInvalid', message: `unknown field "${f}"`, field: f })),
-        });
-      }
-      warnings.push(...unknown.map((f) => `unknown field "${f}"`));
-    }
+  const mismatch = typeMismatch(rt, config, true);
+  if (mismatch) throw StatusError.badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ${mismatch}`);
+  // Unknown fields leave the configuration before the merge, so no manager ever owns them; as for every other verb.
+  const found = strictErrors(req.fieldValidation === 'Ignore' ? [] : req.duplicates, dropUnknownFields(rt, config));
+  if (req.fieldValidation === 'Strict' && found.length > 0) {
+    throw StatusError.badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${found.join(', ')}`);
   }
-  return { config, warnings };
+  return { config, warnings: req.fieldValidation === 'Warn' ? found : [] };
 }
 
 /** Runs one server-side apply; `created` tells the caller to answer 201. */
@@ -81,7 +79,10 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
   const force = req.force === 'true';
   const { config, warnings } = checkConfig(req);
   const opts = { dryRun: req.dryRun, fieldManager: manager, managedFieldsSet: true, ...(subresource ? { subresource } : {}) };
-  const typed = (obj: KObject) => checkObject(rt, obj, 'Ignore').object;
+  const typed = (obj: KObject) => {
+    checkResultBounds(obj, (why) => StatusError.badRequest(`the applied configuration ${why}`));
+    return checkObject(rt, obj, 'Ignore').object;
+  };
 
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -115,9 +116,4 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
     }
   }
   throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
-}
-
-/** Parses an apply body (YAML or JSON). */
-export function parseApplyBody(body: Uint8Array | undefined): unknown {
-  return parseBody(body, 'application/yaml');
 }

@@ -134,11 +134,26 @@ export class StatusError extends Error {
   }
 
   static methodNotAllowed(message: string): StatusError {
-    return new StatusError(405, 'MethodNotAllowed', message);
+    return new StatusError(405, 'MethodNotAllowed', message, {});
   }
 
-  static unsupportedMediaType(contentType: string): StatusError {
-    return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json, application/apply-patch+yaml (got ${contentType})`);
+  /**
+   * The 404 for a path the server does not serve, as kube-apiserver's
+   * go-restful service error handler shapes it (NewGenericServerResponse):
+   * `details` present and empty, which clients such as `kubectl debug` read.
+   */
+  static pathNotFound(): StatusError {
+    return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+  }
+
+  /** 415 with the media types the endpoint takes, as kube's negotiation.NewUnsupportedMediaTypeError words it. */
+  static unsupportedMediaType(accepted: readonly string[]): StatusError {
+    return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+  }
+
+  /** 504 for a request that outlived its deadline, as kube's finisher words it (NewTimeoutError). */
+  static timeout(message: string): StatusError {
+    return new StatusError(504, 'Timeout', `Timeout: ${message}`, {});
   }
 
   static tooLarge(message: string): StatusError {

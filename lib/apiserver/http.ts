@@ -6,7 +6,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { MAX_BODY_BYTES } from './decode.js';
+import { MAX_BODY_BYTES } from './limits.js';
+import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
 import { StatusError } from './errors.js';
 import type { ApiRequest, ApiResponse } from './types.js';
 
@@ -22,23 +23,41 @@ export interface HttpServerOptions {
   onUpgrade?: UpgradeHandler;
 }
 
-/** The request body, or 'too-large' past Kubernetes' limit (judged on the full size, not on what was kept). */
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    // Keep reading to drain the socket, but stop buffering past the limit.
-    if (size <= MAX_BODY_BYTES) chunks.push(b);
-  }
-  return size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks);
+/**
+ * The request body, or 'too-large' as soon as it passes Kubernetes' limit:
+ * the 413 goes out at once while the rest of the upload is read and
+ * discarded (destroying the request would reset the connection before the
+ * client reads the answer).
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData).off('end', onEnd).off('error', reject);
+      // An upload the client abandons now errors with no one to tell; unhandled, that would end the process.
+      req.on('error', () => undefined).resume();
+      resolve('too-large');
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
+function lowerCased(req: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return headers;
 }
 
 export function toApiRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): ApiRequest {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const headers: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const headers = lowerCased(req);
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
@@ -90,14 +109,17 @@ export function createApiHttpServer(handler: Handler, opts: HttpServerOptions = 
         const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
         if (body === 'too-large') {
           const err = StatusError.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
-          await writeResponse(res, { status: err.code, body: err.toStatus() }, abort.signal);
+          await writeResponse(res, { status: err.code, headers: { [AUDIT_ID_HEADER]: auditIdOf(lowerCased(req)) }, body: err.toStatus() }, abort.signal);
           return;
         }
         const out = await handler.handle(toApiRequest(req, body, abort.signal));
         await writeResponse(res, out, abort.signal);
       } catch (err) {
+        // The handler never throws; this is the transport failing (a socket error mid-body). Logged with an id like any 500.
+        const id = auditIdOf(lowerCased(req));
+        console.error(`kumo apiserver: ${id} ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
         const status = StatusError.internal((err as Error).message).toStatus();
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', [AUDIT_ID_HEADER]: id });
         res.end(JSON.stringify(status));
       }
     })();

@@ -20,7 +20,8 @@ import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiVersionOf } from '../api/registry.js';
 import { isPlainObject } from '../util/json.js';
-import { MAX_BODY_BYTES } from './decode.js';
+import { MAX_BODY_BYTES } from './limits.js';
+import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
 import { StatusError } from './errors.js';
 import { route } from './router.js';
 import type { ApiRequest, ApiResponse } from './types.js';
@@ -87,9 +88,17 @@ function asStatusError(err: unknown): StatusError {
   return err instanceof StatusError ? err : StatusError.internal(err instanceof Error ? err.message : String(err));
 }
 
-function statusResponse(err: unknown): ApiResponse {
+/** A failure as a Status response, carrying the request's id as every response does. */
+function statusResponse(err: unknown, auditId: string): ApiResponse {
   const status = asStatusError(err);
-  return { status: status.code, headers: { 'content-type': 'application/json' }, body: status.toStatus() };
+  return { status: status.code, headers: { 'content-type': 'application/json', [AUDIT_ID_HEADER]: auditId }, body: status.toStatus() };
+}
+
+/** The id of a request the ApiServer never saw (the event itself was refused). */
+function eventAuditId(event: FunctionUrlEvent): string {
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
+  return auditIdOf(headers);
 }
 
 /** Response headers as Lambda takes them: no hop-by-hop or length headers (the service sets those). */
@@ -353,7 +362,7 @@ async function shapeBuffered(
   if (failure !== undefined) {
     logStreamFailure(req, failure);
     // Nothing sent yet: answer with the error itself rather than an empty watch.
-    if (lines.length === 0) return shapeBuffered(req, statusResponse(failure), abort, opts);
+    if (lines.length === 0) return shapeBuffered(req, statusResponse(failure, out.headers?.[AUDIT_ID_HEADER] ?? auditIdOf(req.headers)), abort, opts);
     lines.push(errorEvent(failure));
   } else if (shape.allowBookmarks && position.current !== undefined && lineOf(lines.at(-1)).type !== 'ERROR') {
     lines.push(bookmarkAt(shape, position.current));
@@ -489,7 +498,7 @@ export function lambdaFrontDoor(server: (mode: 'buffered' | 'streaming') => Prom
       return await bufferedResult(req, out, abort, { deadline, quietMs });
     } catch (err) {
       logFailure(event, err);
-      return bufferedResult(req ?? requestFromEventSafe(event), statusResponse(err), abort, { deadline: Date.now(), quietMs });
+      return bufferedResult(req ?? requestFromEventSafe(event), statusResponse(err, eventAuditId(event)), abort, { deadline: Date.now(), quietMs });
     } finally {
       abort.abort();
     }
@@ -504,7 +513,7 @@ export function lambdaFrontDoor(server: (mode: 'buffered' | 'streaming') => Prom
       out = await (await server('streaming')).handle(req);
     } catch (err) {
       logFailure(event, err);
-      out = statusResponse(err);
+      out = statusResponse(err, eventAuditId(event));
     }
     await streamResult(req ?? requestFromEventSafe(event), out, abort, stream, Date.now() + budget(context, marginMs));
   }

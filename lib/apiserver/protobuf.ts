@@ -318,11 +318,11 @@ export function decodeProtobuf(body: Uint8Array | undefined): Record<string, unk
           else if (tm.field === 2) kind = text(tm.raw);
         }
       } else if (field === 2) raw = messageBytes(r);
-      else if (field === 3 && text(r) !== '') throw StatusError.unsupportedMediaType(`${PROTOBUF_CONTENT_TYPE} with contentEncoding ${text(r)}`);
+      else if (field === 3 && text(r) !== '') throw StatusError.badRequest(`unsupported protobuf content encoding ${JSON.stringify(text(r))}`);
     }
     if (!kind) throw StatusError.badRequest("Object 'Kind' is missing in protobuf envelope");
     const struct = structForKind(apiVersion, kind);
-    if (!struct) throw StatusError.unsupportedMediaType(`${PROTOBUF_CONTENT_TYPE} for ${kind} in ${apiVersion || 'an unknown version'}`);
+    if (!struct) throw StatusError.badRequest(`no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(apiVersion)}`);
     return { apiVersion, kind, ...message(raw ?? new Uint8Array(), struct) };
   } catch (err) {
     if (err instanceof WireError) throw StatusError.badRequest(`error decoding protobuf body: ${err.message}`);

@@ -57,8 +57,24 @@ function verbFor(method: string, hasName: boolean, query: URLSearchParams, subre
   }
 }
 
+/**
+ * One path segment, percent-decoded as Go's url package decodes it: a
+ * malformed escape is a 400 (Go's `invalid URL escape "%zz"`); escapes of
+ * bytes that are not UTF-8 decode to replacement characters, which name
+ * nothing, so the request finds nothing rather than failing.
+ */
+function decodeSegment(segment: string): string {
+  const bad = /%(?![0-9a-fA-F]{2})/.exec(segment);
+  if (bad) throw StatusError.badRequest(`invalid URL escape ${JSON.stringify(segment.slice(bad.index, bad.index + 3))}`);
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return Buffer.from(segment.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+  }
+}
+
 export function route(method: string, path: string, query: URLSearchParams): Route {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = path.split('/').filter((p) => p !== '').map(decodeSegment);
   if (parts.length === 0) return { type: 'not-found' };
   const [head] = parts;
   if (head === 'version' && parts.length === 1) return { type: 'version' };

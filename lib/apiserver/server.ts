@@ -10,7 +10,7 @@ import { formatSelector, fromLabelSelector } from '../api/labels.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import type { Store } from '../store/types.js';
-import { checkObject, fieldValidationOf, mediaType, parseBody } from './decode.js';
+import { checkObject, decodeObjectBody, fieldValidationOf, type FieldValidation, mediaType, requireMediaType, strictErrors, typeMismatch } from './decode.js';
 import {
   AGGREGATED_CONTENT_TYPE,
   aggregatedDiscovery,
@@ -21,7 +21,7 @@ import {
   wantsAggregated,
 } from './discovery.js';
 import { StatusError } from './errors.js';
-import { applyPatch, PATCH_TYPES } from './patch.js';
+import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
 import { type DeleteOptions, RestStorage } from './rest.js';
 import { route, type ResourceRoute } from './router.js';
 import { strategies } from './strategies/index.js';
@@ -30,10 +30,12 @@ import type { ApiRequest, ApiResponse, UserInfo } from './types.js';
 import { openWatch } from './watch.js';
 import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_DOCUMENT, openApiDocument, openApiIndex } from './openapi.js';
 import { tableFor, wantsTable } from './table.js';
-import { decodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
-import { parseApplyBody, serverSideApply, validateFieldManager } from './apply.js';
+import { serverSideApply, validateFieldManager } from './apply.js';
 import { ApiMetrics } from './metrics.js';
 import { VERSION_INFO } from './version.js';
+import { dropUnknownFields } from './schema/unknown.js';
+import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
+import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
 
 export interface Authorizer {
   /** Returns undefined to allow, or a reason to refuse with 403. */
@@ -116,6 +118,31 @@ export interface ApiServerOptions {
   admission?: Partial<AdmissionConfig>;
   /** Counts requests and serves `GET /metrics`; share one between servers of a process. @default this server's own */
   metrics?: ApiMetrics;
+  /** Deadline of a request that is not a watch or a stream (writes: at most WRITE_TIMEOUT_MS). @default REQUEST_TIMEOUT_MS (60 s) */
+  requestTimeoutMs?: number;
+}
+
+/** Subresources that stream, exempt from the request deadline as kube's long-running check exempts them. */
+const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+/**
+ * The deadline of a request in ms, or undefined for a long-running one
+ * (a watch, a log or exec stream). Writes are capped as kube caps them
+ * (requestTimeoutUpperBound); a `timeout` parameter (`30s`, `1m`) may
+ * shorten it, and one that does not parse is ignored, as kube ignores it.
+ */
+function requestDeadlineMs(req: ApiRequest, defaultMs: number): number | undefined {
+  const watch = req.query.get('watch');
+  if ((req.method === 'GET' && (watch === 'true' || watch === '1')) || req.path.includes('/watch/')) return undefined;
+  const last = req.path.split('/').filter((p) => p !== '').pop() ?? '';
+  if (LONG_RUNNING_SUBRESOURCES.has(last)) return undefined;
+  let ms = req.method === 'GET' || req.method === 'HEAD' ? defaultMs : Math.min(defaultMs, WRITE_TIMEOUT_MS);
+  const asked = /^(\d+)(ms|s|m|h)$/.exec(req.query.get('timeout') ?? '');
+  if (asked) {
+    const n = Number(asked[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[asked[2] as 'ms' | 's' | 'm' | 'h'];
+    if (n > 0) ms = Math.min(ms, n);
+  }
+  return ms;
 }
 
 const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -130,11 +157,24 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body };
 }
 
+/** An integer query parameter, refused as kube's parameter codec refuses it (Go's strconv.ParseInt). */
 function intParam(query: URLSearchParams, name: string): number | undefined {
   const v = query.get(name);
   if (v === null || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw StatusError.badRequest(`invalid ${name}: ${v}`);
-  return Number(v);
+  if (!/^[+-]?\d+$/.test(v)) throw StatusError.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  const n = BigInt(v);
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) throw StatusError.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+  return Number(n);
+}
+
+/**
+ * A patch whose result is not an object of the kind, as kube's patchers
+ * refuse it: 422 on the field `patch`, its value the patched object
+ * (NewInvalid with an empty kind and name).
+ */
+function patchInvalid(patched: unknown, why: string): StatusError {
+  const message = `Invalid value: ${JSON.stringify(JSON.stringify(patched) ?? 'null')}: ${why}`;
+  return new StatusError(422, 'Invalid', ` "" is invalid: patch: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }] });
 }
 
 /**
@@ -178,14 +218,44 @@ export class ApiServer {
     return this.metrics.observe(req, () => this.serve(req));
   }
 
+  /**
+   * Serves one request; failures become Status responses, a 500 (a fault of
+   * ours, never bad input) logged with the request's id. Every response
+   * carries that id in `Audit-Id`. A request that is not a watch or a stream
+   * gets kube's deadline: past it the client is answered 504 Timeout while
+   * the work, which cannot be preempted, finishes unseen (as in kube, a
+   * timed-out write may still land).
+   */
   private async serve(req: ApiRequest): Promise<ApiResponse> {
+    const auditId = auditIdOf(req.headers);
+    let res: ApiResponse;
     try {
-      return await this.dispatch(req);
+      res = await this.withDeadline(req, this.dispatch(req));
     } catch (err) {
-      if (err instanceof StatusError) return json(err.code, err.toStatus());
-      const message = err instanceof Error ? err.message : String(err);
-      console.error(`kumo apiserver: ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? message) : message}`);
-      return json(500, StatusError.internal(message).toStatus());
+      if (err instanceof StatusError) res = json(err.code, err.toStatus());
+      else {
+        const message = err instanceof Error ? err.message : String(err);
+        console.error(`kumo apiserver: ${auditId} ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? message) : message}`);
+        res = json(500, StatusError.internal(message).toStatus());
+      }
+    }
+    res.headers = { ...res.headers, [AUDIT_ID_HEADER]: auditId };
+    return res;
+  }
+
+  private async withDeadline(req: ApiRequest, work: Promise<ApiResponse>): Promise<ApiResponse> {
+    const ms = requestDeadlineMs(req, this.opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+    if (ms === undefined) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(StatusError.timeout('request did not complete within requested timeout - context deadline exceeded')), ms);
+    });
+    // The work goes on after a timeout; its late failure has no one to tell.
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -203,24 +273,24 @@ export class ApiServer {
         return wantsAggregated(accept) ? json(200, aggregatedDiscovery(false), { 'content-type': AGGREGATED_CONTENT_TYPE }) : json(200, apiGroupList());
       case 'group': {
         const doc = apiGroupDocument(r.group);
-        if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        if (!doc) throw StatusError.pathNotFound();
         return json(200, doc);
       }
       case 'resource-list': {
         const doc = apiResourceList(r.group, r.version);
-        if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        if (!doc) throw StatusError.pathNotFound();
         return json(200, doc);
       }
       case 'openapi': {
         if (r.rest.length === 1 && r.rest[0] === 'v2') return { status: 200, headers: { 'content-type': OPENAPI_V2_CONTENT_TYPE }, text: OPENAPI_V2_DOCUMENT };
         const doc = r.rest.length === 1 && r.rest[0] === 'v3' ? openApiIndex() : r.rest[0] === 'v3' ? openApiDocument(r.rest.slice(1).join('/')) : undefined;
-        if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        if (!doc) throw StatusError.pathNotFound();
         return json(200, doc);
       }
       case 'metrics':
         return this.serveMetrics(req);
       case 'not-found':
-        throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+        throw StatusError.pathNotFound();
       case 'resource': {
         const res = await this.resource(req, r);
         const warning = r.resourceType.group === '' ? RESOURCE_WARNINGS[r.resourceType.resource] : undefined;
@@ -255,7 +325,7 @@ export class ApiServer {
         ...(r.name !== undefined ? { name: r.name } : {}),
         ...(r.subresource !== undefined ? { subresource: r.subresource } : {}),
         // A create names its object in the body, not the URL: the authorizer sees it (as NodeRestriction admission does).
-        ...(r.verb === 'create' && !r.subresource ? this.peekObject(req) : {}),
+        ...(r.verb === 'create' && !r.subresource ? this.peekObject(req, r.resourceType) : {}),
       });
       if (reason !== undefined) {
         throw StatusError.forbidden(user.name, verb, { group: r.resourceType.group, resource: r.subresource ? `${r.resourceType.resource}/${r.subresource}` : r.resourceType.resource }, r.name, r.resourceType.namespaced ? r.namespace : undefined, reason);
@@ -282,9 +352,9 @@ export class ApiServer {
   }
 
   /** The body of a create, for the authorizer; a body that does not parse is left to the create path to report. */
-  private peekObject(req: ApiRequest): { object?: KObject } {
+  private peekObject(req: ApiRequest, rt: ResourceType): { object?: KObject } {
     try {
-      const value = req.object ?? this.decodeBody(req);
+      const value = req.object ?? this.decodeBody(req, rt.kind);
       return isPlainObject(value) && isPlainObject(value.metadata) ? { object: value as unknown as KObject } : {};
     } catch {
       return {};
@@ -294,17 +364,14 @@ export class ApiServer {
   /** The request body as an object of the route's kind. */
   private decodeObject(req: ApiRequest, rt: ResourceType): { object: KObject; warnings: string[] } {
     const validation = fieldValidationOf(req.query);
-    let value = req.object;
-    if (value === undefined) {
-      const type = mediaType(req.headers['content-type']);
-      value = type === PROTOBUF_CONTENT_TYPE ? decodeProtobuf(req.body) : parseBody(req.body, req.headers['content-type']);
-    }
-    return checkObject(rt, value, validation);
+    if (req.object !== undefined) return checkObject(rt, req.object, validation);
+    const { value, duplicates } = decodeObjectBody(req.body, req.headers['content-type'], rt.kind);
+    return checkObject(rt, value, validation, duplicates);
   }
 
-  /** A request body in any content type clients send (JSON, YAML, protobuf). */
-  private decodeBody(req: ApiRequest): unknown {
-    return mediaType(req.headers['content-type']) === PROTOBUF_CONTENT_TYPE ? decodeProtobuf(req.body) : parseBody(req.body, req.headers['content-type']);
+  /** A request body of kind `into` in any media type clients send (JSON, YAML, protobuf). */
+  private decodeBody(req: ApiRequest, into: string): unknown {
+    return req.object ?? decodeObjectBody(req.body, req.headers['content-type'], into).value;
   }
 
   private respondObject(req: ApiRequest, rt: ResourceType, status: number, obj: unknown, warnings: string[] = []): ApiResponse {
@@ -351,8 +418,8 @@ export class ApiServer {
       }
       case 'patch': {
         if (mediaType(req.headers['content-type']) === PATCH_TYPES.apply) return this.apply(req, rt, ns, r.name!, undefined);
-        const updated = await this.patch(req, rt, ns, r.name!, undefined);
-        return this.respondObject(req, rt, 200, updated);
+        const { object, warnings } = await this.patch(req, rt, ns, r.name!, undefined);
+        return this.respondObject(req, rt, 200, object, warnings);
       }
       case 'delete': {
         const opts = this.deleteOptions(req);
@@ -377,52 +444,84 @@ export class ApiServer {
 
   /** Server-side apply: 201 when the apply created the object. */
   private async apply(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined): Promise<ApiResponse> {
+    const validation = fieldValidationOf(req.query);
+    const { value, duplicates } = req.object !== undefined ? { value: req.object, duplicates: [] } : decodePatch(PATCH_TYPES.apply, req.body, validation);
     const res = await serverSideApply(this.rest, this.clock, {
       rt,
       namespace: ns,
       name,
       ...(subresource ? { subresource } : {}),
-      body: req.object ?? parseApplyBody(req.body),
+      body: value,
+      duplicates,
       fieldManager: req.query.get('fieldManager'),
       force: req.query.get('force'),
-      fieldValidation: fieldValidationOf(req.query),
+      fieldValidation: validation,
       dryRun: isDryRun(req.query),
     });
     return this.respondObject(req, rt, res.created ? 201 : 200, res.object, res.warnings);
   }
 
-  private async patch(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined): Promise<KObject> {
-    const type = mediaType(req.headers['content-type']);
-    if (!(Object.values(PATCH_TYPES) as string[]).includes(type) || type === PATCH_TYPES.apply) throw StatusError.unsupportedMediaType(type);
-    const patchBody = req.object ?? parseBody(req.body, 'application/json');
-    return this.rest.guaranteedUpdate(
+  /**
+   * A JSON, merge or strategic merge patch, as kube's patch handler applies
+   * it: decoded and bounded (patch.ts), then the result checked as a decoded
+   * object would be, its unknown fields dropped (Warn: with warnings, which
+   * a retried attempt recomputes) or, under Strict, refused with 422 as
+   * kube's patchers refuse them.
+   */
+  private async patch(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined): Promise<{ object: KObject; warnings: string[] }> {
+    const type = requireMediaType(req.headers['content-type'], PATCH_MEDIA_TYPES) as PatchType;
+    const validation = fieldValidationOf(req.query);
+    const { value: patchBody, duplicates } = req.object !== undefined ? { value: req.object, duplicates: [] } : decodePatch(type, req.body, validation);
+    let warnings: string[] = [];
+    const object = await this.rest.guaranteedUpdate(
       rt,
       ns,
       name,
       (current) => {
         const patched = applyPatch(current, patchBody, type);
+        const result = this.checkPatched(rt, patched, validation, duplicates);
+        warnings = result.warnings;
+        const obj = result.object;
         // As Kubernetes' patch handler (checkName): a patch may not move the object to another name or namespace.
-        const patchedName = patched.metadata?.name;
-        if (patchedName !== undefined && patchedName !== name) {
+        // A patch that removed the name is refused too (kube's namer finds no name to match).
+        const patchedName = obj.metadata.name ?? '';
+        if (patchedName !== name) {
           throw StatusError.badRequest(`the name of the object (${patchedName}) does not match the name on the URL (${name})`);
         }
-        const patchedNs = patched.metadata?.namespace;
+        const patchedNs = obj.metadata?.namespace;
         if (rt.namespaced && patchedNs !== undefined && ns !== undefined && patchedNs !== ns) {
           throw StatusError.badRequest(`the namespace of the object (${patchedNs}) does not match the namespace on the request (${ns})`);
         }
-        const rv = patched.metadata?.resourceVersion;
+        const rv = obj.metadata?.resourceVersion;
         if (rv && rv !== current.metadata.resourceVersion) {
           throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
-        return checkObject(rt, patched, 'Ignore').object;
+        return obj;
       },
       { dryRun: isDryRun(req.query), fieldManager: fieldManagerOf(req), ...(subresource ? { subresource } : {}) },
     );
+    return { object, warnings };
+  }
+
+  /** What a patch produced, checked as kube's patchers decode it (patch.go applyPatchToCurrentObject). */
+  private checkPatched(rt: ResourceType, patched: unknown, validation: FieldValidation, duplicates: readonly string[]): { object: KObject; warnings: string[] } {
+    if (!isPlainObject(patched)) throw patchInvalid(patched, `Object 'Kind' is missing in '${JSON.stringify(patched) ?? 'null'}'`);
+    if (patched.apiVersion !== apiVersionOf(rt) || patched.kind !== rt.kind) {
+      throw patchInvalid(patched, `the object's kind (${String(patched.kind)}) and version (${String(patched.apiVersion)}) cannot change from ${rt.kind} and ${apiVersionOf(rt)}`);
+    }
+    // A patch that removed metadata leaves Go's zero value, whose empty name checkName then refuses.
+    if (patched.metadata === undefined || patched.metadata === null) patched.metadata = {};
+    const mismatch = typeMismatch(rt, patched);
+    if (mismatch) throw patchInvalid(patched, mismatch);
+    const shown = validation === 'Strict' ? JSON.parse(JSON.stringify(patched)) as unknown : undefined;
+    const found = strictErrors(validation === 'Ignore' ? [] : duplicates, dropUnknownFields(rt, patched));
+    if (validation === 'Strict' && found.length > 0) throw patchInvalid(shown, `strict decoding error: ${found.join(', ')}`);
+    return { object: patched as unknown as KObject, warnings: validation === 'Warn' ? found : [] };
   }
 
   private deleteOptions(req: ApiRequest): DeleteOptions {
     let body: Record<string, unknown> = {};
-    const raw = req.object ?? (req.body && req.body.length > 0 ? this.decodeBody(req) : undefined);
+    const raw = req.object ?? (req.body && req.body.length > 0 ? this.decodeBody(req, 'DeleteOptions') : undefined);
     if (raw !== undefined) {
       if (!isPlainObject(raw)) throw StatusError.badRequest('DeleteOptions must be an object');
       body = raw;
@@ -465,7 +564,8 @@ export class ApiServer {
       ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion')! } : {}),
       ...(sendInitial !== null ? { sendInitialEvents: sendInitial === 'true' } : {}),
       allowBookmarks: q.get('allowWatchBookmarks') === 'true',
-      timeoutMs: timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (this.opts.watchTimeoutMs ?? 30 * 60_000),
+      // As kube's watch handler: a negative timeout has already passed (the watch ends at once), zero or none means the server's.
+      timeoutMs: timeoutSeconds !== undefined && timeoutSeconds !== 0 ? Math.max(0, timeoutSeconds * 1000) : (this.opts.watchTimeoutMs ?? 30 * 60_000),
       bookmarkIntervalMs: this.opts.bookmarkIntervalMs ?? 60_000,
       labelSelector: q.get('labelSelector') ?? '',
       fieldSelector: q.get('fieldSelector') ?? '',
@@ -518,7 +618,10 @@ export class ApiServer {
           return this.respondObject(req, rt, 200, updated);
         }
         if (r.verb === 'patch' && mediaType(req.headers['content-type']) === PATCH_TYPES.apply && sub === 'status') return this.apply(req, rt, ns, name, sub);
-        if (r.verb === 'patch') return this.respondObject(req, rt, 200, await this.patch(req, rt, ns, name, sub));
+        if (r.verb === 'patch') {
+          const { object, warnings } = await this.patch(req, rt, ns, name, sub);
+          return this.respondObject(req, rt, 200, object, warnings);
+        }
         break;
       }
       case 'scale':
@@ -528,7 +631,7 @@ export class ApiServer {
         break;
       case 'eviction':
         if (r.verb === 'create') {
-          const body = (req.object ?? this.decodeBody(req)) as { deleteOptions?: Record<string, unknown> };
+          const body = this.decodeBody(req, 'Eviction') as { deleteOptions?: Record<string, unknown> };
           const opts = this.deleteOptions({ ...req, object: body?.deleteOptions ?? {} });
           await this.rest.delete(rt, ns, name, opts);
           return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
@@ -565,7 +668,7 @@ export class ApiServer {
   async streamTarget(req: ApiRequest): Promise<{ pod: KObject; subresource: 'exec' | 'attach'; container: string; connector: PodConnector }> {
     const r = route('POST', req.path, req.query);
     if (r.type !== 'resource' || (r.subresource !== 'exec' && r.subresource !== 'attach') || r.resourceType.resource !== 'pods' || !r.name) {
-      throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+      throw StatusError.pathNotFound();
     }
     await this.authorize(req, r);
     const pod = await this.rest.get(r.resourceType, r.namespace, r.name);
@@ -598,14 +701,15 @@ export class ApiServer {
     };
     if (r.verb === 'get') return json(200, toScale(await this.rest.get(rt, ns, name)));
     if (r.verb !== 'update' && r.verb !== 'patch') throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
-    const type = mediaType(req.headers['content-type']);
-    const body = req.object ?? (type === PROTOBUF_CONTENT_TYPE ? decodeProtobuf(req.body) : parseBody(req.body, type === PATCH_TYPES.apply ? 'application/yaml' : 'application/json'));
+    const type = r.verb === 'update' ? undefined : (requireMediaType(req.headers['content-type'], PATCH_MEDIA_TYPES) as PatchType);
+    const body = r.verb === 'update' ? this.decodeBody(req, 'Scale') : (req.object ?? decodePatch(type!, req.body, 'Ignore').value);
     const updated = await this.rest.guaranteedUpdate(
       rt,
       ns,
       name,
       (current) => {
-        const scale = r.verb === 'update' ? body : applyPatch(toScale(current) as unknown as KObject, body, type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type);
+        const scale = type === undefined ? body : applyPatch(toScale(current) as unknown as KObject, body, type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type);
+        if (!isPlainObject(scale)) throw patchInvalid(scale, `Object 'Kind' is missing in '${JSON.stringify(scale) ?? 'null'}'`);
         const s = scale as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
         if (s.metadata?.resourceVersion && s.metadata.resourceVersion !== current.metadata.resourceVersion) {
           throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -627,7 +731,7 @@ export class ApiServer {
   private async bind(req: ApiRequest, r: ResourceRoute): Promise<ApiResponse> {
     const rt = r.resourceType;
     const name = r.name!;
-    const body = req.object ?? this.decodeBody(req);
+    const body = this.decodeBody(req, 'Binding');
     const binding = body as { target?: { name?: string; kind?: string }; metadata?: { name?: string } };
     const node = binding?.target?.name;
     if (!node) throw StatusError.invalid('Binding', '', name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);

@@ -4,7 +4,7 @@
  * the collection and its resourceVersion read the same afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '#lib/apiserver/decode';
+import { MAX_BODY_BYTES } from '#lib/apiserver/limits';
 import { configMap, CONFIGMAPS, deployment, DEPLOYMENTS, pod, PODS, startApi, type Reply, type TestApi, type Wire } from './harness.js';
 
 let t: TestApi;
@@ -123,7 +123,7 @@ describe('unknown fields', () => {
     bad.spec.containers[0].imageName = 'x';
     const r = await unchanged(PODS, () => t.post(`${PODS}?fieldValidation=Strict`, bad));
     const s = expectStatus(r, 400, 'BadRequest');
-    expect(s.message).toBe('strict decoding error: unknown field "spec.containers[0].imageName", unknown field "spec.bogus"');
+    expect(s.message).toBe('Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imageName", unknown field "spec.bogus"');
   });
 
   it('accepts them by default, with a Warning header naming each', async () => {

@@ -81,7 +81,7 @@ describe('decodeProtobuf', () => {
     };
     expect(bad(Buffer.from('{"kind":"Pod"}')).message).toMatch(/does not appear to be a protobuf message, expected prefix \[107 56 115 0\]/);
     expect(bad(Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x7f])).code).toBe(400);
-    expect(bad(envelope('v1', 'Gadget', [])).code).toBe(415);
+    expect(bad(envelope('v1', 'Gadget', []))).toMatchObject({ code: 400, message: 'no kind "Gadget" is registered for version "v1"' });
   });
 });
 

@@ -148,7 +148,7 @@ describe('kumo apply', () => {
       ['no containers', pod('  name: empty\n', '  containers: []\n'), /^The Pod "empty" is invalid: spec\.containers: Required value\n$/],
       ['a selector not matching the template labels', deployment(1, 'other'), /^The Deployment "bad-deploy" is invalid: spec\.template\.metadata\.labels: Invalid value: .*`selector` does not match template `labels`\n$/],
       ['negative replicas', deployment(-1, 'web'), /^The Deployment "bad-deploy" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0\n$/],
-      ['an unknown field', pod('  name: x\n', '  containers:\n  - name: a\n    image: nginx\n    bogus: 1\n'), /^Error from server \(BadRequest\): error when creating ".*": strict decoding error: unknown field "spec\.containers\[0\]\.bogus"\n$/],
+      ['an unknown field', pod('  name: x\n', '  containers:\n  - name: a\n    image: nginx\n    bogus: 1\n'), /^Error from server \(BadRequest\): error when creating ".*": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec\.containers\[0\]\.bogus"\n$/],
     ];
     for (const [what, text, expected] of cases) {
       it(`refuses ${what}`, async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { MAX_BODY_BYTES } from '#lib/apiserver/decode';
+import { MAX_BODY_BYTES } from '#lib/apiserver/limits';
 import type { Wire } from '../apiserver/harness.js';
 import { functionUrlEvent, invocationContext, ndjson, parseStreamed, RecordingStream, type EventOptions } from './events.js';
 
@@ -120,6 +120,28 @@ describe('buffered handler: requests and responses', () => {
     expect(garbage.body.kind).toBe('Status');
   });
 
+  it('refuses a body in a media type the API does not speak with 415, as the HTTP front door does', async () => {
+    const before = await listRv(PODS);
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const r = await call('POST', PODS, { body: JSON.stringify(pod('simple')), contentType });
+      expect(r.status).toBe(415);
+      expect(r.body).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
+    }
+    const event = functionUrlEvent('POST', PODS, { body: pod('untyped') });
+    delete event.headers['content-type'];
+    const untyped = await handler(event, invocationContext());
+    expect(untyped.statusCode).toBe(415);
+    expect(await listRv(PODS)).toBe(before);
+  });
+
+  it('answers every response with an Audit-Id, the client\'s when it sent one, a refused oversized body too', async () => {
+    expect((await call('GET', PODS, { headers: { 'audit-id': 'from-client' } })).headers['audit-id']).toBe('from-client');
+    expect((await call('GET', '/nope')).headers['audit-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const big = await call('POST', CONFIGMAPS, { body: configMap('too-big', { blob: 'x'.repeat(MAX_BODY_BYTES) }), base64: true });
+    expect(big.status).toBe(413);
+    expect(big.headers['audit-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('strips hop-by-hop headers from the result', async () => {
     const r = await call('GET', `${PODS}?watch=true&timeoutSeconds=1&resourceVersion=${await listRv(PODS)}`);
     expect(r.headers['transfer-encoding']).toBeUndefined();
@@ -213,7 +235,7 @@ describe('streaming handler (RESPONSE_STREAM)', () => {
 
   it('writes the HTTP integration prelude (status and headers as JSON, 8 NUL bytes), then the body', async () => {
     const { prelude, body, out } = await stream('GET', '/api/v1/namespaces/default');
-    expect(prelude).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' } });
+    expect(prelude).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json', 'audit-id': expect.stringMatching(/^[0-9a-f-]{36}$/) as string } });
     expect(JSON.parse(body.toString('utf8')).metadata.name).toBe('default');
     expect(out.bytes.indexOf(Buffer.alloc(8))).toBe(Buffer.byteLength(JSON.stringify(prelude)));
   });
@@ -242,7 +264,7 @@ describe('streaming handler (RESPONSE_STREAM)', () => {
     await out.finished();
     expect(Date.now() - started).toBeLessThan(2500);
     const { prelude, body } = parseStreamed(out.bytes);
-    expect(prelude).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' } });
+    expect(prelude).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json', 'audit-id': expect.stringMatching(/^[0-9a-f-]{36}$/) as string } });
     const events = ndjson(body.toString('utf8')) as Wire[];
     expect(events[0].type).toBe('ADDED');
     expect(events[0].object.metadata.name).toBe('streamed');

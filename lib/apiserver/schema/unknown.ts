@@ -1,8 +1,10 @@
 /**
- * Unknown-field detection for `fieldValidation=Strict|Warn` against the
- * Kubernetes Go types (every field Kubernetes declares is known, whether or
- * not kumo acts on it), so manifests valid for Kubernetes pass. Kinds
- * without Go types fall back to their zod schema.
+ * Unknown fields, found against the Kubernetes Go types (every field
+ * Kubernetes declares is known, whether or not kumo acts on it, so
+ * manifests valid for Kubernetes pass) and dropped, as Kubernetes' decoder
+ * drops them; the caller warns about them or, under
+ * `fieldValidation=Strict`, refuses them. Kinds without Go types fall back
+ * to their zod schema.
  */
 import type { z } from 'zod';
 import { apiVersionOf, type ResourceType } from '../../api/registry.js';
@@ -13,8 +15,11 @@ import { jsonFields, parseType, structForKind, type TypeRef } from './types.js';
 /** The envelope fields every object has besides its struct's (TypeMeta is not in the generated structs). */
 const TYPE_META = new Set(['apiVersion', 'kind']);
 
-/** Dotted paths (`spec.containers[0].foo`) of fields the kind's schema does not declare. */
-export function unknownFieldsOf(rt: ResourceType, value: unknown): string[] {
+/**
+ * Removes the fields the kind's schema does not declare from `value` (in
+ * place), as Kubernetes' decoder drops them, and returns their paths.
+ */
+export function dropUnknownFields(rt: ResourceType, value: unknown): string[] {
   const root = structForKind(apiVersionOf(rt), rt.kind);
   if (!root) return zodUnknownFields(rt.schema as z.ZodType, value);
   const out: string[] = [];
@@ -23,8 +28,10 @@ export function unknownFieldsOf(rt: ResourceType, value: unknown): string[] {
   for (const [k, v] of Object.entries(value)) {
     if (TYPE_META.has(k)) continue;
     const f = fields.get(k);
-    if (!f) out.push(k);
-    else walk(parseType(f.type), v, k, out);
+    if (!f) {
+      out.push(k);
+      delete value[k];
+    } else walk(parseType(f.type), v, k, out);
   }
   return out;
 }
@@ -37,8 +44,10 @@ function walk(ref: TypeRef, value: unknown, path: string, out: string[]): void {
       for (const [k, v] of Object.entries(value)) {
         const f = fields.get(k);
         const p = `${path}.${k}`;
-        if (!f) out.push(p);
-        else walk(parseType(f.type), v, p, out);
+        if (!f) {
+          out.push(p);
+          delete value[k];
+        } else walk(parseType(f.type), v, p, out);
       }
       return;
     }
