@@ -1,8 +1,8 @@
 /**
  * `kumo up`: the whole control plane in one process on the embedded store.
  * The same lib code the cloud functions run, wired in-process: the API
- * server behind a loopback HTTP server, and the controllers fed by the
- * store's change feed.
+ * server behind an HTTPS server (or, asked for, plain HTTP on loopback), and
+ * the controllers fed by the store's change feed.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,7 @@ import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { isLoopbackAddress, loopbackRefusal } from './loopback-guard.js';
 import { localAdminToken, localTls } from './tls.js';
 import type { Store } from '../store/types.js';
 
@@ -40,7 +41,7 @@ export interface LocalClusterOptions {
   dataDir: string;
   /** @default 6443 */
   port?: number;
-  /** @default 127.0.0.1 */
+  /** The address to listen on; with `insecureHttp` a loopback one only. @default 127.0.0.1 */
   host?: string;
   /** Log lines go here. @default console.log */
   log?: (line: string) => void;
@@ -72,11 +73,15 @@ export interface LocalClusterOptions {
   /** The token agents accept from this API server. @default read from, or created in, dataDir/agent-token */
   agentToken?: string;
   /**
-   * Serve HTTPS with a self-signed CA (dataDir/tls/) and require a bearer
-   * token (dataDir/admin-token); `caData` and `adminToken` go into the
-   * kubeconfig. kubectl sends tokens only over TLS. @default false
+   * Serve plain HTTP without authentication instead of HTTPS with a token.
+   * Then `host` must be a loopback address, and requests must name a
+   * loopback Host and come from no web page (lib/local/loopback-guard.ts).
+   * The default is the same front door as `kumo up`'s, so no embedding of
+   * LocalCluster is open by accident: HTTPS with a self-signed CA
+   * (dataDir/tls/) and the admin bearer token (dataDir/admin-token); `caData`
+   * and `adminToken` go into the kubeconfig. @default false
    */
-  tls?: boolean;
+  insecureHttp?: boolean;
   /** Longest life of a watch whose client names no timeoutSeconds. @default 30 minutes */
   watchTimeoutMs?: number;
   /**
@@ -126,12 +131,16 @@ export class LocalCluster {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   url = '';
-  /** With `tls`: the CA certificate (PEM, base64) clients trust, for kubeconfig's certificate-authority-data. */
+  /** Over HTTPS (unless `insecureHttp`): the CA certificate (PEM, base64) clients trust, for kubeconfig's certificate-authority-data. */
   caData: string | undefined;
-  /** With `tls`: the admin bearer token the API server accepts. */
+  /** Unless `insecureHttp`: the admin bearer token the API server accepts. */
   readonly adminToken: string | undefined;
 
   constructor(private readonly opts: LocalClusterOptions) {
+    const host = opts.host ?? '127.0.0.1';
+    if (opts.insecureHttp && !isLoopbackAddress(host)) {
+      throw new Error(`plain HTTP has no authentication, so it listens on a loopback address only, not ${host}`);
+    }
     // Secrets are sealed before they reach state.db, with a key kept next to it (lib/store/encryption.ts).
     this.store = new EncryptingStore(
       new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }),
@@ -150,7 +159,7 @@ export class LocalCluster {
         }
       },
     });
-    this.adminToken = opts.tls ? localAdminToken(opts.dataDir) : undefined;
+    this.adminToken = opts.insecureHttp ? undefined : localAdminToken(opts.dataDir);
     this.api = new ApiServer({
       store: this.store,
       podConnector: connector,
@@ -178,23 +187,28 @@ export class LocalCluster {
     await bootstrap(this.api.rest);
     const host = this.opts.host ?? '127.0.0.1';
     let tls: { key: string; cert: string } | undefined;
-    if (this.opts.tls) {
+    if (!this.opts.insecureHttp) {
       const hosts = [...new Set(['localhost', '127.0.0.1', '::1', hostname(), ...(host === '0.0.0.0' || host === '::' ? [] : [host])])];
       const t = localTls(this.opts.dataDir, hosts);
       tls = { key: t.keyPem, cert: t.certPem };
       this.caData = Buffer.from(t.caPem).toString('base64');
     }
-    this.http = createApiHttpServer(this.api, { onUpgrade: execUpgradeHandler(this.api), ...(tls ? { tls } : {}) });
+    this.http = createApiHttpServer(this.api, {
+      onUpgrade: execUpgradeHandler(this.api),
+      ...(tls ? { tls } : { filter: (req) => loopbackRefusal(req, host) }),
+    });
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);
       this.http!.listen(this.opts.port ?? 6443, host, () => resolve());
     });
     const { port } = this.http.address() as AddressInfo;
-    this.url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    // Clients dial a wildcard address's loopback (which the certificate names).
+    const dial = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+    this.url = `${tls ? 'https' : 'http'}://${dial.includes(':') ? `[${dial}]` : dial}:${port}`;
     const compact = setInterval(() => void this.store.compact().catch((err: Error) => this.log(`compaction failed: ${err.message}`)), this.opts.compactIntervalMs ?? 60_000);
     compact.unref();
     this.timers.push(compact);
-    this.log(`kumo: API server listening on ${this.url}`);
+    this.log(`kumo: API server listening on ${this.url}${tls ? '' : ' (plain HTTP without authentication: loopback only, no requests from web pages)'}`);
     this.log(`kumo: state in ${join(this.opts.dataDir, 'state.db')}`);
     if (this.opts.controllers !== false) {
       // Claims of the local-path class get a directory under the data dir (one host: every node can mount it).

@@ -1,23 +1,43 @@
-/** `kumo up`: the whole control plane in this process, on the embedded store, until SIGINT or SIGTERM. */
-import { Command } from 'commander';
+/**
+ * `kumo up`: the whole control plane in this process, on the embedded store,
+ * until SIGINT or SIGTERM. It serves HTTPS with its own CA and a bearer
+ * token, both written into the kubeconfig; `--insecure-http` serves plain
+ * HTTP on loopback instead (lib/local/loopback-guard.ts).
+ */
+import { Command, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { upsertContext } from '../../client/kubeconfig.js';
 import { dockerAnswers, LocalCluster, type LocalClusterOptions } from '../../local/cluster.js';
+import { isLoopbackAddress } from '../../local/loopback-guard.js';
 import { CliError } from '../errors.js';
 import type { Cli } from '../session.js';
+
+interface UpFlags {
+  port: string;
+  address: string;
+  dataDir: string;
+  kubeconfig: boolean;
+  runtime?: string;
+  nodes: string;
+  insecureHttp?: boolean;
+  tls?: boolean;
+}
 
 export function upCommand(cli: Cli): Command {
   return new Command('up')
     .description('Run a local cluster (API server, store, controllers) in this process')
     .option('--port <port>', 'API server port (0 picks a free one)', '6443')
+    .option('--address <ip>', 'the address the API server listens on (a loopback one with --insecure-http)', '127.0.0.1')
     .option('--data-dir <dir>', 'where state is kept', join(homedir(), '.kumo'))
     .option('--no-kubeconfig', 'do not write a kubeconfig context')
     .option('--runtime <runtime>', 'how pods run: docker, process or fake (default: docker when a Docker engine answers, else process)')
     .option('--nodes <n>', 'number of simulated nodes (--runtime fake)', '3')
-    .option('--tls', 'serve HTTPS with a self-signed CA and require the bearer token written to the kubeconfig')
+    .option('--insecure-http', 'serve plain HTTP without authentication, on loopback only, refusing requests from web pages (default: HTTPS with a bearer token)')
+    // HTTPS was opt-in once: the flag is still accepted and changes nothing.
+    .addOption(new Option('--tls', 'serve HTTPS (the default)').hideHelp())
     .action(async function (this: Command) {
-      const opts = this.opts<{ port: string; dataDir: string; kubeconfig: boolean; runtime?: string; nodes: string; tls?: boolean }>();
+      const opts = this.opts<UpFlags>();
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${opts.port}`);
       if (opts.runtime !== undefined && !['docker', 'process', 'fake'].includes(opts.runtime)) {
@@ -25,6 +45,10 @@ export function upCommand(cli: Cli): Command {
       }
       const nodes = Number(opts.nodes);
       if (!Number.isInteger(nodes) || nodes < 1) throw new CliError(`invalid --nodes: ${opts.nodes}`);
+      if (opts.tls && opts.insecureHttp) throw new CliError('--tls and --insecure-http contradict each other (HTTPS is the default)');
+      if (opts.insecureHttp && !isLoopbackAddress(opts.address)) {
+        throw new CliError(`--insecure-http serves without authentication, so only on a loopback address: ${opts.address} is not one (use 127.0.0.1, ::1 or localhost)`);
+      }
       const out = (line: string) => cli.io.out(`${line}\n`);
       let runtime = opts.runtime;
       if (runtime === undefined) {
@@ -35,7 +59,7 @@ export function upCommand(cli: Cli): Command {
         runtime === 'fake'
           ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } }
           : { runtime: runtime as 'docker' | 'process' };
-      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, log: out, ...nodeOpts, ...(opts.tls ? { tls: true } : {}) });
+      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, host: opts.address, log: out, ...nodeOpts, ...(opts.insecureHttp ? { insecureHttp: true } : {}) });
       await cluster.start();
       if (opts.kubeconfig) {
         const file = upsertContext(
