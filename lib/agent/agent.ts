@@ -11,7 +11,6 @@
  * them running, and a new agent rebuilds every pod's state from the runtime's
  * labels, so it adopts them instead of starting duplicates.
  */
-import { mkdirSync } from 'node:fs';
 import type { PersistentVolume } from '../api/core/v1/persistentvolume.js';
 import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
@@ -25,6 +24,7 @@ import { EventRecorder, type Recorder } from '../controllers/events.js';
 import { PODS } from '../controllers/podset.js';
 import { resourceByName } from '../api/registry.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { privateDir } from '../util/private-files.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { EnvSources } from './container-config.js';
 import { defaultNodeIP, hostResources, NodeManager } from './node.js';
@@ -46,7 +46,7 @@ export interface AgentOptions {
   client: KubeClient;
   nodeName: string;
   runtime: Runtime;
-  /** Where the agent keeps data (process runtime state, the disk-pressure check). */
+  /** Where the agent keeps data (process runtime state, the disk-pressure check); made 0700. */
   dataDir: string;
   /** The node's InternalIP. @default the host's first non-internal IPv4 */
   nodeIP?: string;
@@ -119,7 +119,7 @@ export class Agent {
     this.nodeIP = opts.nodeIP ?? defaultNodeIP();
     this.runtime = opts.runtime;
     this.clock = opts.clock ?? systemClock;
-    mkdirSync(opts.dataDir, { recursive: true });
+    privateDir(opts.dataDir);
     const res = hostResources({ reserved: opts.reserved ?? {}, maxPods: opts.maxPods ?? 110, dataDir: opts.dataDir });
     this.node = new NodeManager(opts.client, this.clock, {
       name: opts.nodeName,

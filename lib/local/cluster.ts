@@ -3,9 +3,10 @@
  * The same lib code the cloud functions run, wired in-process: the API
  * server behind an HTTPS server (or, asked for, plain HTTP on loopback), and
  * the controllers fed by the store's change feed.
+ *
+ * The data directory is the user's alone (0700, its state files 0600):
+ * state.db, the keys, the tokens and the agents' state.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -30,10 +31,11 @@ import { LocalControllerDriver } from '../controllers/local-driver.js';
 import { NODES } from '../controllers/nodelifecycle.js';
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
-import { EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
+import { type Encryptor, EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { privateDir, privateFile, tightenFile } from '../util/private-files.js';
 import { isLoopbackAddress, loopbackRefusal } from './loopback-guard.js';
-import { localAdminToken, localTls } from './tls.js';
+import { localAdminToken, localTls, localToken } from './tls.js';
 import type { Store } from '../store/types.js';
 
 export interface LocalClusterOptions {
@@ -105,14 +107,6 @@ export async function dockerAnswers(): Promise<boolean> {
   }
 }
 
-function agentToken(dataDir: string): string {
-  const file = join(dataDir, 'agent-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
-}
 
 export class LocalCluster {
   readonly store: Store;
@@ -128,6 +122,8 @@ export class LocalCluster {
   proxy: NodeProxy | undefined;
   /** The bearer token agents accept from this API server (for `kumo agent --agent-token`). */
   readonly agentToken: string;
+  /** The data directory's key: Secrets in state.db and the process runtime's container env are sealed with it. */
+  private readonly sealer: Encryptor;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   url = '';
@@ -141,12 +137,15 @@ export class LocalCluster {
     if (opts.insecureHttp && !isLoopbackAddress(host)) {
       throw new Error(`plain HTTP has no authentication, so it listens on a loopback address only, not ${host}`);
     }
+    privateDir(opts.dataDir);
+    // SQLite gives state.db-wal and -shm the mode of state.db; older data directories may hold them already.
+    const db = join(opts.dataDir, 'state.db');
+    privateFile(db);
+    for (const f of [`${db}-wal`, `${db}-shm`]) tightenFile(f);
     // Secrets are sealed before they reach state.db, with a key kept next to it (lib/store/encryption.ts).
-    this.store = new EncryptingStore(
-      new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }),
-      localKeyEncryptor(join(opts.dataDir, 'secrets-encryption-key')),
-    );
-    this.agentToken = opts.agentToken ?? agentToken(opts.dataDir);
+    this.sealer = localKeyEncryptor(join(opts.dataDir, 'secrets-encryption-key'));
+    this.store = new EncryptingStore(new SqliteStore({ path: db, ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }), this.sealer);
+    this.agentToken = opts.agentToken ?? localToken(opts.dataDir, 'agent-token', 24);
     const connector = new AgentConnector({
       local: this.agents,
       token: this.agentToken,
@@ -241,7 +240,7 @@ export class LocalCluster {
     const opts = { ...this.opts.agent, ...extra };
     const nodeIP = opts.nodeIP ?? '127.0.0.1';
     const dataDir = join(this.opts.dataDir, 'agent', nodeName);
-    const runtime = runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: dataDir });
+    const runtime = runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: dataDir, sealer: this.sealer });
     const agent = new Agent({ ...opts, client: this.client, nodeName, runtime, dataDir, nodeIP, log: (l) => this.log(l) });
     this.agents.set(nodeName, agent);
     await agent.start();

@@ -5,8 +5,9 @@
  * HTTP on loopback instead (lib/local/loopback-guard.ts).
  */
 import { Command, Option } from 'commander';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { processRuntimeWarning } from '../../agent/process-runtime.js';
 import { upsertContext } from '../../client/kubeconfig.js';
 import { dockerAnswers, LocalCluster, type LocalClusterOptions } from '../../local/cluster.js';
 import { isLoopbackAddress } from '../../local/loopback-guard.js';
@@ -55,6 +56,7 @@ export function upCommand(cli: Cli): Command {
         runtime = (await dockerAnswers()) ? 'docker' : 'process';
         out(`kumo: runtime ${runtime}${runtime === 'docker' ? ' (a Docker engine answers)' : ' (no Docker engine answers: pods run as host processes and need a command)'}`);
       } else out(`kumo: runtime ${runtime}`);
+      if (runtime === 'process') for (const line of processRuntimeWarning(userInfo().username)) out(`kumo: ${line}`);
       const nodeOpts: Partial<LocalClusterOptions> =
         runtime === 'fake'
           ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } }
