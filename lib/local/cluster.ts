@@ -5,8 +5,10 @@
  * the controllers fed by the store's change feed.
  *
  * The data directory is the user's alone (0700, its state files 0600):
- * state.db, the keys, the tokens and the agents' state.
+ * state.db, the keys, the tokens and the agents' state. `kumo.pid` in it
+ * names the process serving it, for `kumo down` (lib/local/down.ts).
  */
+import { readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -33,7 +35,8 @@ import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { type Encryptor, EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
 import { SqliteStore } from '../store/sqlite.js';
-import { privateDir, privateFile, tightenFile } from '../util/private-files.js';
+import { commandLine } from '../util/processes.js';
+import { privateDir, privateFile, tightenFile, writePrivateFile } from '../util/private-files.js';
 import { isLoopbackAddress, loopbackRefusal } from './loopback-guard.js';
 import { localAdminToken, localTls, localToken } from './tls.js';
 import type { Store } from '../store/types.js';
@@ -107,6 +110,23 @@ export async function dockerAnswers(): Promise<boolean> {
   }
 }
 
+/** The file in a data directory naming the process that serves it. */
+export const PID_FILE = 'kumo.pid';
+
+/** What `kumo.pid` records: the pid, and its command line to tell it from a later process given the same pid. */
+export interface PidRecord {
+  pid: number;
+  command: string;
+}
+
+/** The record in a `kumo.pid` file, or undefined when there is none (a clean stop removes it) or it is unreadable. */
+export function readPidRecord(file: string): PidRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PidRecord;
+  } catch {
+    return undefined;
+  }
+}
 
 export class LocalCluster {
   readonly store: Store;
@@ -207,6 +227,8 @@ export class LocalCluster {
     const compact = setInterval(() => void this.store.compact().catch((err: Error) => this.log(`compaction failed: ${err.message}`)), this.opts.compactIntervalMs ?? 60_000);
     compact.unref();
     this.timers.push(compact);
+    const me: PidRecord = { pid: process.pid, command: commandLine(process.pid) ?? '' };
+    writePrivateFile(join(this.opts.dataDir, PID_FILE), `${JSON.stringify(me)}\n`);
     this.log(`kumo: API server listening on ${this.url}${tls ? '' : ' (plain HTTP without authentication: loopback only, no requests from web pages)'}`);
     this.log(`kumo: state in ${join(this.opts.dataDir, 'state.db')}`);
     if (this.opts.controllers !== false) {
@@ -254,13 +276,22 @@ export class LocalCluster {
     await agent?.stop();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the cluster. The pods of the in-process agents are stopped too,
+   * each within its termination grace period (the next start on this data
+   * directory restarts them per restartPolicy); `keepPods` leaves them
+   * running for the next start to adopt.
+   */
+  async stop(opts: { keepPods?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.fake?.stop();
     await this.proxy?.stop();
-    await Promise.all([...this.agents.keys()].map((n) => this.stopAgent(n)));
+    if (this.agents.size > 0 && !opts.keepPods) this.log('kumo: stopping pods, each within its termination grace period');
+    const agents = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.all(agents.map((a) => a.stop({ stopPods: !opts.keepPods })));
     await this.driver?.stop();
     if (this.http) {
       const server = this.http;
@@ -270,5 +301,8 @@ export class LocalCluster {
       });
     }
     await this.store.close();
+    // Unless another process has started on this data directory since (it wrote its own).
+    const pidFile = join(this.opts.dataDir, PID_FILE);
+    if (readPidRecord(pidFile)?.pid === process.pid) rmSync(pidFile, { force: true });
   }
 }

@@ -42,7 +42,7 @@ describe('kumo up', () => {
     } finally {
       expect(await up.stop()).toBe(0);
     }
-    expect(up.output()).toMatch(/kumo: SIGTERM received, shutting down\nkumo: stopped\n$/);
+    expect(up.output()).toMatch(/kumo: SIGTERM received, shutting down.*\n(kumo: stopping pods, each within its termination grace period\n)?kumo: stopped\n$/);
   });
 
   it('serves plain HTTP on loopback with --insecure-http, and refuses what a web page sends', async () => {

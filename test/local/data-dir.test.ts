@@ -72,7 +72,7 @@ describe('the data directory', () => {
       expect(leaks).toEqual([]);
 
       expect(mode(dataDir)).toBe('700');
-      const secretFiles = ['state.db', 'state.db-wal', 'state.db-shm', 'admin-token', 'agent-token', 'secrets-encryption-key', 'tls/ca.key', 'tls/server.key', ...stateFiles];
+      const secretFiles = ['state.db', 'state.db-wal', 'state.db-shm', 'admin-token', 'agent-token', 'secrets-encryption-key', 'tls/ca.key', 'tls/server.key', 'kumo.pid', ...stateFiles];
       expect(Object.fromEntries(secretFiles.map((f) => [f, mode(join(dataDir, f))]))).toEqual(Object.fromEntries(secretFiles.map((f) => [f, '600'])));
       expect(readFileSync(join(dataDir, 'agent-token'), 'utf8')).toBe('an-older-token\n');
     } finally {

@@ -2,7 +2,8 @@
  * `kumo up`: the whole control plane in this process, on the embedded store,
  * until SIGINT or SIGTERM. It serves HTTPS with its own CA and a bearer
  * token, both written into the kubeconfig; `--insecure-http` serves plain
- * HTTP on loopback instead (lib/local/loopback-guard.ts).
+ * HTTP on loopback instead (lib/local/loopback-guard.ts). Stopping it stops
+ * the pods it runs, each within its grace period, unless `--keep-pods`.
  */
 import { Command, Option } from 'commander';
 import { homedir, userInfo } from 'node:os';
@@ -23,6 +24,7 @@ interface UpFlags {
   nodes: string;
   insecureHttp?: boolean;
   tls?: boolean;
+  keepPods?: boolean;
 }
 
 export function upCommand(cli: Cli): Command {
@@ -35,6 +37,7 @@ export function upCommand(cli: Cli): Command {
     .option('--runtime <runtime>', 'how pods run: docker, process or fake (default: docker when a Docker engine answers, else process)')
     .option('--nodes <n>', 'number of simulated nodes (--runtime fake)', '3')
     .option('--insecure-http', 'serve plain HTTP without authentication, on loopback only, refusing requests from web pages (default: HTTPS with a bearer token)')
+    .option('--keep-pods', 'leave the pods running when stopped (the next kumo up on this data dir adopts them; kumo down stops them)')
     // HTTPS was opt-in once: the flag is still accepted and changes nothing.
     .addOption(new Option('--tls', 'serve HTTPS (the default)').hideHelp())
     .action(async function (this: Command) {
@@ -71,15 +74,26 @@ export function upCommand(cli: Cli): Command {
         out(`kumo: kubeconfig context "kumo-local" written to ${file} (current context)`);
       }
       out('kumo: ready. Press Ctrl-C to stop.');
+      const stopsPods = runtime !== 'fake' && !opts.keepPods;
+      let received: NodeJS.Signals | undefined;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (received) {
+          // A second signal does not wait for grace periods: what still runs is left for `kumo down`.
+          out(`kumo: ${sig} received again, exiting now; kumo down --data-dir ${opts.dataDir} stops what is left`);
+          process.exit(sig === 'SIGINT' ? 130 : 143);
+        }
+        received = sig;
+        out(`kumo: ${sig} received, shutting down${stopsPods ? ' (a second Ctrl-C exits at once, leaving the pods running)' : ''}`);
+      };
       await new Promise<void>((resolve) => {
-        const stop = (sig: string) => {
-          out(`kumo: ${sig} received, shutting down`);
+        const handler = (sig: NodeJS.Signals) => {
+          onSignal(sig);
           resolve();
         };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', handler);
+        process.on('SIGTERM', handler);
       });
-      await cluster.stop();
-      out('kumo: stopped');
+      await cluster.stop({ keepPods: !!opts.keepPods });
+      out(opts.keepPods && runtime !== 'fake' ? `kumo: stopped; the pods keep running (kumo down --data-dir ${opts.dataDir} stops them)` : 'kumo: stopped');
     });
 }
