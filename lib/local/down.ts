@@ -99,8 +99,9 @@ async function dockerNodes(engine: DockerEngine, cluster: string): Promise<strin
 
 /** Stops and removes what the cluster of `dataDir` left running on this machine. */
 export async function downCluster(dataDir: string, opts: DownOptions): Promise<DownReport> {
-  const cluster = await clusterId(dataDir);
+  // Before opening its state.db: a running kumo up's is left alone.
   checkNotServed(dataDir);
+  const cluster = await clusterId(dataDir);
   const report: DownReport = { stopped: 0, removed: 0 };
   const add = (r: DownReport) => {
     report.stopped += r.stopped;
