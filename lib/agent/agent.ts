@@ -11,7 +11,6 @@
  * them running, and a new agent rebuilds every pod's state from the runtime's
  * labels, so it adopts them instead of starting duplicates.
  */
-import { mkdirSync } from 'node:fs';
 import type { PersistentVolume } from '../api/core/v1/persistentvolume.js';
 import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
@@ -25,6 +24,7 @@ import { EventRecorder, type Recorder } from '../controllers/events.js';
 import { PODS } from '../controllers/podset.js';
 import { resourceByName } from '../api/registry.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { privateDir } from '../util/private-files.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { EnvSources } from './container-config.js';
 import { defaultNodeIP, hostResources, NodeManager } from './node.js';
@@ -46,7 +46,7 @@ export interface AgentOptions {
   client: KubeClient;
   nodeName: string;
   runtime: Runtime;
-  /** Where the agent keeps data (process runtime state, the disk-pressure check). */
+  /** Where the agent keeps data (process runtime state, the disk-pressure check); made 0700. */
   dataDir: string;
   /** The node's InternalIP. @default the host's first non-internal IPv4 */
   nodeIP?: string;
@@ -94,6 +94,18 @@ export interface AgentOptions {
   log?: (line: string) => void;
 }
 
+/** A pod object standing in for one known only from its containers' labels (its grace period among them). */
+function stubPod(cs: ContainerInfo[]): P {
+  const c = cs[0]!;
+  const grace = c.graceSeconds ?? 30;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { uid: c.pod.uid, name: c.pod.name, namespace: c.pod.namespace, deletionGracePeriodSeconds: grace },
+    spec: { terminationGracePeriodSeconds: grace, containers: [] },
+  } as unknown as P;
+}
+
 export interface LogRequest extends LogOptions {
   previous: boolean;
 }
@@ -126,7 +138,7 @@ export class Agent {
     this.nodeIP = opts.nodeIP ?? defaultNodeIP();
     this.runtime = opts.runtime;
     this.clock = opts.clock ?? systemClock;
-    mkdirSync(opts.dataDir, { recursive: true });
+    privateDir(opts.dataDir);
     const res = hostResources({ reserved: opts.reserved ?? {}, maxPods: opts.maxPods ?? 110, dataDir: opts.dataDir });
     this.node = new NodeManager(opts.client, this.clock, {
       name: opts.nodeName,
@@ -258,10 +270,12 @@ export class Agent {
   }
 
   /**
-   * Stops syncing; containers keep running (a new agent adopts them). Waits
-   * for in-flight pod syncs to end.
+   * Stops syncing, waiting for in-flight pod syncs to end. Containers keep
+   * running (a new agent adopts them) unless `stopPods`: then every pod on
+   * the node is stopped within its own grace period, all at once, as on a
+   * node shutdown (PodWorker.shutDown).
    */
-  async stop(): Promise<void> {
+  async stop(opts: { stopPods?: boolean } = {}): Promise<void> {
     if (this.host.closed) return;
     this.host.closed = true;
     for (const t of this.timers) clearInterval(t);
@@ -269,7 +283,24 @@ export class Agent {
     await this.informer?.stop();
     await this.serviceInformer?.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    if (opts.stopPods) await this.stopPods();
     await this.runtime.close();
+  }
+
+  private async stopPods(): Promise<void> {
+    const byPod = new Map<string, ContainerInfo[]>();
+    for (const c of await this.runtime.list()) byPod.set(c.pod.uid, [...(byPod.get(c.pod.uid) ?? []), c]);
+    await Promise.all(
+      [...byPod].map(async ([uid, cs]) => {
+        // A pod the agent had not picked up yet is stopped with the grace period its containers carry.
+        const w = this.workers.get(uid) ?? new PodWorker(this.host, stubPod(cs));
+        try {
+          if (await w.shutDown()) this.log(`kumo agent: stopped pod ${cs[0]!.pod.namespace}/${cs[0]!.pod.name}`);
+        } catch (err) {
+          this.log(`kumo agent: cannot stop pod ${cs[0]!.pod.namespace}/${cs[0]!.pod.name}: ${(err as Error).message}`);
+        }
+      }),
+    );
   }
 
   /** Services changed: rewrite the pods' managed /etc/hosts (batched, at most every 100 ms). */
@@ -342,15 +373,8 @@ export class Agent {
   /** Containers whose pod is not bound here any more: stop them within the pod's grace period, then remove them. */
   private adoptOrphan(cs: ContainerInfo[]): void {
     const c = cs[0]!;
-    const grace = c.graceSeconds ?? 30;
-    const stub = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { uid: c.pod.uid, name: c.pod.name, namespace: c.pod.namespace, deletionGracePeriodSeconds: grace },
-      spec: { terminationGracePeriodSeconds: grace, containers: [] },
-    } as unknown as P;
     this.log(`kumo agent: removing containers of pod ${c.pod.namespace}/${c.pod.name} (${c.pod.uid}), which is not bound to this node`);
-    const w = new PodWorker(this.host, stub);
+    const w = new PodWorker(this.host, stubPod(cs));
     w.markGone();
     this.workers.set(c.pod.uid, w);
     w.start();

@@ -167,6 +167,23 @@ export class PodWorker {
     await this.loop;
   }
 
+  /**
+   * The node is shutting down (after stop()): stops what the pod runs as a
+   * deletion would, preStop hooks and grace period included, but leaves the
+   * pod object and the exited containers, so the next agent on this node
+   * restarts them per restartPolicy, as the kubelet does after a reboot.
+   * The configMap and secret volumes go (the next agent writes them again),
+   * so no copy of a Secret stays on the host while nothing runs. Returns
+   * whether anything was running.
+   */
+  async shutDown(): Promise<boolean> {
+    const all = await this.host.runtime.list(this.uid);
+    const running = all.some((c) => c.state === 'running');
+    if (running) await this.stopAll(all, this.pod.spec?.terminationGracePeriodSeconds ?? 30, false);
+    this.host.volumes.tearDown(this.uid);
+    return running;
+  }
+
   /** Probe state for the status, by container instance id. */
   private probeStates(): Map<string, { started: boolean; ready: boolean }> {
     return new Map([...this.probers].map(([id, p]) => [id, { started: p.started, ready: p.ready }]));

@@ -14,15 +14,26 @@
  * restarted agent adopts them from the state files. A container with `stdin`
  * reads a FIFO that attaches write into (there is no terminal: `tty` is not
  * honoured), and an ephemeral container's target needs nothing: every
- * process already shares the host's process namespace.
+ * process already shares the host's process namespace. A recorded pid is
+ * only taken for ours while its command line names the container's
+ * directory (after a reboot the pid may belong to anything).
+ *
+ * Pods run with the rights of the user running the agent: a pod can read
+ * and change whatever that user can. State lives in 0700 directories and
+ * 0600 files; a container's env (which holds resolved Secret values) is kept
+ * in its state file only sealed with the data directory's key, because exec
+ * into an adopted process needs it again.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Encryptor } from '../store/encryption.js';
+import { alive, commandLine } from '../util/processes.js';
+import { privateDir, writePrivateFile } from '../util/private-files.js';
 import {
   type AttachOptions,
   type ContainerConfig,
@@ -38,7 +49,8 @@ import {
 
 /**
  * The wrapper script: runs the command, forwards SIGTERM to it, waits for
- * it, and records its exit code in $0. With stdin, the wrapper's own input
+ * it, and records its exit code in $0 (a 0600 file; the command keeps the
+ * user's umask). With stdin, the wrapper's own input
  * is a FIFO opened read-write, passed on to the command (a background
  * command's input would be /dev/null): it exists from the spawn on, so an
  * attach never finds it without a reader, and, holding a writer itself, it
@@ -52,7 +64,7 @@ function wrapper(stdin: boolean): string {
     "trap 'kill -TERM $child 2>/dev/null' TERM",
     'wait $child; code=$?',
     'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done',
-    'echo $code > "$0"',
+    '(umask 077; echo $code > "$0")',
     'exit $code',
   ].join('\n');
 }
@@ -60,7 +72,10 @@ function wrapper(stdin: boolean): string {
 interface ProcState extends ContainerInfo {
   pid?: number;
   dir: string;
+  /** The container's env, in memory only: state.json holds it as `sealedEnv`. */
   env: [string, string][];
+  /** `env` sealed with the runtime's key (bound to the container id). */
+  sealedEnv?: string;
   workingDir?: string;
   /** mountPath → host directory, longest first (exec commands get the same rewriting). */
   rewrites: [string, string][];
@@ -81,14 +96,21 @@ function nowSeconds(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * What `kumo up` and `kumo agent` print when they start the process runtime,
+ * one line each: it runs pods without any isolation.
+ */
+export function processRuntimeWarning(user: string): string[] {
+  return [
+    `WARNING: the process runtime runs every pod as a host process with your rights (user ${user}):`,
+    'WARNING: a pod can read, change and delete whatever you can, and nothing isolates it from this machine.',
+    'WARNING: run only pods you trust here, or start a Docker engine and use --runtime docker.',
+  ];
+}
+
+/** The authenticated data a container's sealed env is bound to. */
+function envAad(id: string): Buffer {
+  return Buffer.from(`kumo process container ${id}`);
 }
 
 export interface ProcessRuntimeOptions {
@@ -96,6 +118,8 @@ export interface ProcessRuntimeOptions {
   /** Where state, output and volumes are kept. */
   rootDir: string;
   nodeIP: string;
+  /** Seals the containers' env in their state files (the data directory's key, lib/store/encryption.ts). */
+  sealer: Encryptor;
 }
 
 export class ProcessRuntime implements Runtime {
@@ -110,16 +134,40 @@ export class ProcessRuntime implements Runtime {
 
   async init(clusterId: string): Promise<void> {
     this.dir = join(this.opts.rootDir, 'process', clusterId ? `${this.opts.nodeName}-${clusterId.slice(0, 8)}` : this.opts.nodeName);
-    mkdirSync(join(this.dir, 'containers'), { recursive: true });
+    privateDir(this.opts.rootDir);
+    privateDir(this.dir);
+    privateDir(join(this.dir, 'containers'));
     for (const id of readdirSync(join(this.dir, 'containers'))) {
       const file = join(this.dir, 'containers', id, 'state.json');
       if (!existsSync(file)) continue;
+      let s: ProcState;
       try {
-        this.containers.set(id, JSON.parse(readFileSync(file, 'utf8')) as ProcState);
+        s = JSON.parse(readFileSync(file, 'utf8')) as ProcState;
       } catch {
-        // a state file cut short by a crash: the instance is lost
+        continue; // a state file cut short by a crash: the instance is lost
       }
+      privateDir(s.dir);
+      if (s.sealedEnv) {
+        try {
+          s.env = JSON.parse((await this.opts.sealer.decrypt(s.sealedEnv, envAad(s.id))).toString('utf8')) as [string, string][];
+        } catch {
+          s.env = []; // sealed with a key this data directory no longer has: exec runs without the env
+        }
+      } else {
+        // Written by a kumo that kept env in the clear: seal it now.
+        s.env ??= [];
+        s.sealedEnv = await this.opts.sealer.encrypt(Buffer.from(JSON.stringify(s.env)), envAad(s.id));
+      }
+      this.containers.set(id, s);
+      // A pid whose command line does not name this container's directory is not ours any more.
+      if (s.state === 'running' && s.kind !== 'sandbox' && !this.ours(s)) this.finish(s, 137);
+      else this.save(s);
     }
+  }
+
+  /** Whether the recorded pid is still the wrapper this runtime started for `s`. */
+  private ours(s: ProcState): boolean {
+    return s.pid !== undefined && (commandLine(s.pid)?.includes(join(s.dir, 'exitcode')) ?? false);
   }
 
   async version(): Promise<string> {
@@ -130,8 +178,10 @@ export class ProcessRuntime implements Runtime {
     for (const c of this.children.values()) c.unref();
   }
 
+  /** Writes the state file, 0600 and without the clear-text env. */
   private save(s: ProcState): void {
-    writeFileSync(join(s.dir, 'state.json'), JSON.stringify(s));
+    const { env: _env, ...persisted } = s;
+    writePrivateFile(join(s.dir, 'state.json'), JSON.stringify(persisted));
   }
 
   async ensureImage(): Promise<{ pulled: boolean }> {
@@ -141,7 +191,7 @@ export class ProcessRuntime implements Runtime {
   private newState(kind: ContainerInfo['kind'], pod: ContainerInfo['pod'], name: string, restartCount: number, image: string, graceSeconds: number): ProcState {
     const id = `${pod.uid.slice(0, 8)}-${name.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${restartCount}-${randomBytes(3).toString('hex')}`;
     const dir = join(this.dir, 'containers', id);
-    mkdirSync(dir, { recursive: true });
+    privateDir(dir);
     return { id, pod, name, kind, restartCount, state: 'created', createdAt: Date.now(), image, imageID: '', dir, env: [], rewrites: [], graceSeconds };
   }
 
@@ -180,10 +230,11 @@ export class ProcessRuntime implements Runtime {
     const env = cfg.env.map(([k, v]) => [k, rewrite(v)] as [string, string]);
     const s = this.newState(cfg.kind, cfg.pod, cfg.name, cfg.restartCount, cfg.image, cfg.graceSeconds);
     s.env = env;
+    s.sealedEnv = await this.opts.sealer.encrypt(Buffer.from(JSON.stringify(env)), envAad(s.id));
     s.rewrites = rewrites;
     if (cfg.workingDir) s.workingDir = rewrite(cfg.workingDir);
     this.containers.set(s.id, s);
-    const out = openSync(join(s.dir, 'output.log'), 'a');
+    const out = openSync(join(s.dir, 'output.log'), 'a', 0o600);
     let input: number | undefined;
     try {
       if (cfg.stdin) {
@@ -255,7 +306,7 @@ export class ProcessRuntime implements Runtime {
       if (podUid && s.pod.uid !== podUid) continue;
       // An adopted process (not our child) that went away.
       if (s.state === 'running' && s.kind !== 'sandbox' && !this.children.has(s.id) && !alive(s.pid)) this.finish(s, 137);
-      const { pid: _pid, dir: _dir, env: _env, workingDir: _wd, rewrites: _rw, stdinPath: _in, ...info } = s;
+      const { pid: _pid, dir: _dir, env: _env, sealedEnv: _sealed, workingDir: _wd, rewrites: _rw, stdinPath: _in, ...info } = s;
       out.push(info);
     }
     return out.sort((a, b) => a.createdAt - b.createdAt);

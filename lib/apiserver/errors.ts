@@ -180,6 +180,11 @@ export class StatusError extends Error {
     return new StatusError(403, 'Forbidden', `forbidden: User "${user}" cannot ${verb} path "${path}"${why ? `: ${why}` : ''}`, {});
   }
 
+  /** A request refused before it reaches any resource: kube-apiserver's NewForbidden with no resource (`forbidden: why`, empty details). */
+  static forbiddenRequest(why: string): StatusError {
+    return new StatusError(403, 'Forbidden', `forbidden: ${why}`, {});
+  }
+
   static tooManyRequests(message: string, retryAfterSeconds = 1): StatusError {
     return new StatusError(429, 'TooManyRequests', message, { retryAfterSeconds });
   }

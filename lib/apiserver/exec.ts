@@ -9,13 +9,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { attachParams, execParams, execSocketServer, offersExecProtocol, serveExec } from '../agent/exec-channel.js';
 import { StatusError } from './errors.js';
-import { toApiRequest, type UpgradeHandler } from './http.js';
+import { refuseUpgrade, toApiRequest, type UpgradeHandler } from './http.js';
 import type { ApiServer, PodExecIO } from './server.js';
 
 function refuse(socket: Duplex, err: unknown): void {
-  const se = err instanceof StatusError ? err : StatusError.internal((err as Error).message);
-  const body = JSON.stringify(se.toStatus());
-  socket.end(`HTTP/1.1 ${se.code} ${se.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  refuseUpgrade(socket, err instanceof StatusError ? err : StatusError.internal((err as Error).message));
 }
 
 /** The upgrade hook for createApiHttpServer: takes exec and attach requests, leaves every other upgrade alone. */

@@ -21,6 +21,19 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 export interface HttpServerOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   onUpgrade?: UpgradeHandler;
+  /**
+   * Judges every request, upgrades included, before anything else is done
+   * (its body is not read): a StatusError is the answer, undefined lets it
+   * through. `kumo up --insecure-http` refuses non-loopback hosts and web
+   * pages with it (lib/local/loopback-guard.ts).
+   */
+  filter?: (req: IncomingMessage) => StatusError | undefined;
+}
+
+/** Answers a connection upgrade with a Status instead of switching protocols. */
+export function refuseUpgrade(socket: Duplex, err: StatusError): void {
+  const body = JSON.stringify(err.toStatus());
+  socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /**
@@ -106,6 +119,11 @@ export function createApiHttpServer(handler: Handler, opts: HttpServerOptions = 
     res.on('close', () => abort.abort());
     void (async () => {
       try {
+        const refused = opts.filter?.(req);
+        if (refused) {
+          await writeResponse(res, { status: refused.code, body: refused.toStatus() }, abort.signal);
+          return;
+        }
         const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
         if (body === 'too-large') {
           const err = StatusError.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
@@ -128,7 +146,9 @@ export function createApiHttpServer(handler: Handler, opts: HttpServerOptions = 
   server.keepAliveTimeout = 65_000;
   if (opts.onUpgrade) {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!opts.onUpgrade!(req, socket, head)) socket.destroy();
+      const refused = opts.filter?.(req);
+      if (refused) refuseUpgrade(socket, refused);
+      else if (!opts.onUpgrade!(req, socket, head)) socket.destroy();
     });
   }
   return server;

@@ -15,6 +15,7 @@ import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
 import { upCommand } from './commands/up.js';
+import { downCommand } from './commands/down.js';
 import { agentCommand } from './commands/agent.js';
 import { execCommand } from './commands/exec.js';
 import { logsCommand } from './commands/logs.js';
@@ -30,7 +31,7 @@ import { Cli } from './session.js';
 export { CliError } from './errors.js';
 
 /** The verbs, in the order `kumo --help` lists them. */
-const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand, scaleCommand, rolloutCommand, cordonCommand, uncordonCommand, drainCommand, tokenCommand, kubeconfigCommand];
+const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, downCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand, scaleCommand, rolloutCommand, cordonCommand, uncordonCommand, drainCommand, tokenCommand, kubeconfigCommand];
 
 export function buildProgram(cli: Cli): Command {
   const program = new Command('kumo')

@@ -1,11 +1,14 @@
 /**
  * `kumo up`: the whole control plane in one process on the embedded store.
  * The same lib code the cloud functions run, wired in-process: the API
- * server behind a loopback HTTP server, and the controllers fed by the
- * store's change feed.
+ * server behind an HTTPS server (or, asked for, plain HTTP on loopback), and
+ * the controllers fed by the store's change feed.
+ *
+ * The data directory is the user's alone (0700, its state files 0600):
+ * state.db, the keys, the tokens and the agents' state. `kumo.pid` in it
+ * names the process serving it, for `kumo down` (lib/local/down.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -32,10 +35,13 @@ import { ControllerMetrics } from '../controllers/metrics.js';
 import { NODES } from '../controllers/nodelifecycle.js';
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
-import { EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
+import { type Encryptor, EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
 import { InstrumentedStore } from '../store/instrumented.js';
 import { SqliteStore } from '../store/sqlite.js';
-import { localAdminToken, localTls } from './tls.js';
+import { commandLine } from '../util/processes.js';
+import { privateDir, privateFile, tightenFile, writePrivateFile } from '../util/private-files.js';
+import { isLoopbackAddress, loopbackRefusal } from './loopback-guard.js';
+import { localAdminToken, localTls, localToken } from './tls.js';
 import type { Store } from '../store/types.js';
 
 export interface LocalClusterOptions {
@@ -43,7 +49,7 @@ export interface LocalClusterOptions {
   dataDir: string;
   /** @default 6443 */
   port?: number;
-  /** @default 127.0.0.1 */
+  /** The address to listen on; with `insecureHttp` a loopback one only. @default 127.0.0.1 */
   host?: string;
   /** Log lines go here. @default console.log */
   log?: (line: string) => void;
@@ -75,11 +81,15 @@ export interface LocalClusterOptions {
   /** The token agents accept from this API server. @default read from, or created in, dataDir/agent-token */
   agentToken?: string;
   /**
-   * Serve HTTPS with a self-signed CA (dataDir/tls/) and require a bearer
-   * token (dataDir/admin-token); `caData` and `adminToken` go into the
-   * kubeconfig. kubectl sends tokens only over TLS. @default false
+   * Serve plain HTTP without authentication instead of HTTPS with a token.
+   * Then `host` must be a loopback address, and requests must name a
+   * loopback Host and come from no web page (lib/local/loopback-guard.ts).
+   * The default is the same front door as `kumo up`'s, so no embedding of
+   * LocalCluster is open by accident: HTTPS with a self-signed CA
+   * (dataDir/tls/) and the admin bearer token (dataDir/admin-token); `caData`
+   * and `adminToken` go into the kubeconfig. @default false
    */
-  tls?: boolean;
+  insecureHttp?: boolean;
   /** Longest life of a watch whose client names no timeoutSeconds. @default 30 minutes */
   watchTimeoutMs?: number;
   /**
@@ -103,13 +113,22 @@ export async function dockerAnswers(): Promise<boolean> {
   }
 }
 
-function agentToken(dataDir: string): string {
-  const file = join(dataDir, 'agent-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+/** The file in a data directory naming the process that serves it. */
+export const PID_FILE = 'kumo.pid';
+
+/** What `kumo.pid` records: the pid, and its command line to tell it from a later process given the same pid. */
+export interface PidRecord {
+  pid: number;
+  command: string;
+}
+
+/** The record in a `kumo.pid` file, or undefined when there is none (a clean stop removes it) or it is unreadable. */
+export function readPidRecord(file: string): PidRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PidRecord;
+  } catch {
+    return undefined;
+  }
 }
 
 export class LocalCluster {
@@ -126,28 +145,37 @@ export class LocalCluster {
   proxy: NodeProxy | undefined;
   /** The bearer token agents accept from this API server (for `kumo agent --agent-token`). */
   readonly agentToken: string;
+  /** The data directory's key: Secrets in state.db and the process runtime's container env are sealed with it. */
+  private readonly sealer: Encryptor;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private readonly metrics: ApiMetrics;
   url = '';
-  /** With `tls`: the CA certificate (PEM, base64) clients trust, for kubeconfig's certificate-authority-data. */
+  /** Over HTTPS (unless `insecureHttp`): the CA certificate (PEM, base64) clients trust, for kubeconfig's certificate-authority-data. */
   caData: string | undefined;
-  /** With `tls`: the admin bearer token the API server accepts. */
+  /** Unless `insecureHttp`: the admin bearer token the API server accepts. */
   readonly adminToken: string | undefined;
 
   constructor(private readonly opts: LocalClusterOptions) {
+    const host = opts.host ?? '127.0.0.1';
+    if (opts.insecureHttp && !isLoopbackAddress(host)) {
+      throw new Error(`plain HTTP has no authentication, so it listens on a loopback address only, not ${host}`);
+    }
+    privateDir(opts.dataDir);
+    // SQLite gives state.db-wal and -shm the mode of state.db; older data directories may hold them already.
+    const db = join(opts.dataDir, 'state.db');
+    privateFile(db);
+    for (const f of [`${db}-wal`, `${db}-shm`]) tightenFile(f);
+    // Secrets are sealed before they reach state.db, with a key kept next to it (lib/store/encryption.ts).
+    this.sealer = localKeyEncryptor(join(opts.dataDir, 'secrets-encryption-key'));
     // One registry for the process: the API server's requests, the store's operations and the control loops (GET /metrics).
     const metrics = new ApiMetrics();
     this.metrics = metrics;
-    // Secrets are sealed before they reach state.db, with a key kept next to it (lib/store/encryption.ts).
     this.store = new InstrumentedStore(
-      new EncryptingStore(
-        new SqliteStore({ path: join(opts.dataDir, 'state.db'), ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }),
-        localKeyEncryptor(join(opts.dataDir, 'secrets-encryption-key')),
-      ),
+      new EncryptingStore(new SqliteStore({ path: db, ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }), this.sealer),
       metrics.registry,
     );
-    this.agentToken = opts.agentToken ?? agentToken(opts.dataDir);
+    this.agentToken = opts.agentToken ?? localToken(opts.dataDir, 'agent-token', 24);
     const connector = new AgentConnector({
       local: this.agents,
       token: this.agentToken,
@@ -160,7 +188,7 @@ export class LocalCluster {
         }
       },
     });
-    this.adminToken = opts.tls ? localAdminToken(opts.dataDir) : undefined;
+    this.adminToken = opts.insecureHttp ? undefined : localAdminToken(opts.dataDir);
     this.api = new ApiServer({
       store: this.store,
       metrics,
@@ -189,23 +217,30 @@ export class LocalCluster {
     await bootstrap(this.api.rest);
     const host = this.opts.host ?? '127.0.0.1';
     let tls: { key: string; cert: string } | undefined;
-    if (this.opts.tls) {
+    if (!this.opts.insecureHttp) {
       const hosts = [...new Set(['localhost', '127.0.0.1', '::1', hostname(), ...(host === '0.0.0.0' || host === '::' ? [] : [host])])];
       const t = localTls(this.opts.dataDir, hosts);
       tls = { key: t.keyPem, cert: t.certPem };
       this.caData = Buffer.from(t.caPem).toString('base64');
     }
-    this.http = createApiHttpServer(this.api, { onUpgrade: execUpgradeHandler(this.api), ...(tls ? { tls } : {}) });
+    this.http = createApiHttpServer(this.api, {
+      onUpgrade: execUpgradeHandler(this.api),
+      ...(tls ? { tls } : { filter: (req) => loopbackRefusal(req, host) }),
+    });
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);
       this.http!.listen(this.opts.port ?? 6443, host, () => resolve());
     });
     const { port } = this.http.address() as AddressInfo;
-    this.url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    // Clients dial a wildcard address's loopback (which the certificate names).
+    const dial = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+    this.url = `${tls ? 'https' : 'http'}://${dial.includes(':') ? `[${dial}]` : dial}:${port}`;
     const compact = setInterval(() => void this.store.compact().catch((err: Error) => this.log(`compaction failed: ${err.message}`)), this.opts.compactIntervalMs ?? 60_000);
     compact.unref();
     this.timers.push(compact);
-    this.log(`kumo: API server listening on ${this.url}`);
+    const me: PidRecord = { pid: process.pid, command: commandLine(process.pid) ?? '' };
+    writePrivateFile(join(this.opts.dataDir, PID_FILE), `${JSON.stringify(me)}\n`);
+    this.log(`kumo: API server listening on ${this.url}${tls ? '' : ' (plain HTTP without authentication: loopback only, no requests from web pages)'}`);
     this.log(`kumo: state in ${join(this.opts.dataDir, 'state.db')}`);
     if (this.opts.controllers !== false) {
       // Claims of the local-path class get a directory under the data dir (one host: every node can mount it).
@@ -239,7 +274,7 @@ export class LocalCluster {
     const opts = { ...this.opts.agent, ...extra };
     const nodeIP = opts.nodeIP ?? '127.0.0.1';
     const dataDir = join(this.opts.dataDir, 'agent', nodeName);
-    const runtime = runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: dataDir });
+    const runtime = runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: dataDir, sealer: this.sealer });
     const agent = new Agent({ ...opts, client: this.client, nodeName, runtime, dataDir, nodeIP, log: (l) => this.log(l) });
     this.agents.set(nodeName, agent);
     await agent.start();
@@ -253,13 +288,22 @@ export class LocalCluster {
     await agent?.stop();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the cluster. The pods of the in-process agents are stopped too,
+   * each within its termination grace period (the next start on this data
+   * directory restarts them per restartPolicy); `keepPods` leaves them
+   * running for the next start to adopt.
+   */
+  async stop(opts: { keepPods?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.fake?.stop();
     await this.proxy?.stop();
-    await Promise.all([...this.agents.keys()].map((n) => this.stopAgent(n)));
+    if (this.agents.size > 0 && !opts.keepPods) this.log('kumo: stopping pods, each within its termination grace period');
+    const agents = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.all(agents.map((a) => a.stop({ stopPods: !opts.keepPods })));
     await this.driver?.stop();
     if (this.http) {
       const server = this.http;
@@ -269,5 +313,8 @@ export class LocalCluster {
       });
     }
     await this.store.close();
+    // Unless another process has started on this data directory since (it wrote its own).
+    const pidFile = join(this.opts.dataDir, PID_FILE);
+    if (readPidRecord(pidFile)?.pid === process.pid) rmSync(pidFile, { force: true });
   }
 }

@@ -6,12 +6,14 @@
  * CA marked as one (basicConstraints, keyCertSign), the server certificate
  * for serverAuth with the names and IPs clients dial in its
  * subjectAltName (Go's TLS stack, kubectl's, ignores the common name).
- * Files live in `<dataDir>/tls/` and are reused while they fit the host.
+ * Files live in `<dataDir>/tls/` (0700, the keys 0600) and are reused
+ * while they fit the host.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { privateDir, tightenFile, writePrivateFile } from '../util/private-files.js';
 
 // --- DER (ITU-T X.690) for the few types a certificate uses ---
 
@@ -178,8 +180,9 @@ export interface LocalTls {
  */
 export function localTls(dataDir: string, hosts: readonly string[]): LocalTls {
   const dir = join(dataDir, 'tls');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
   const file = (n: string) => join(dir, n);
+  for (const key of ['ca.key', 'server.key']) tightenFile(file(key));
   let caPem: string;
   let caKey: { publicKey: KeyObject; privateKey: KeyObject };
   if (existsSync(file('ca.crt')) && existsSync(file('ca.key'))) {
@@ -190,7 +193,7 @@ export function localTls(dataDir: string, hosts: readonly string[]): LocalTls {
     caKey = ecKeys();
     const ca = certificate({ subject: 'kumo-ca', issuer: 'kumo-ca', subjectKey: caKey, issuerKey: caKey, ca: true, days: 3650 });
     caPem = ca.certPem;
-    writeFileSync(file('ca.key'), ca.keyPem, { mode: 0o600 });
+    writePrivateFile(file('ca.key'), ca.keyPem);
     writeFileSync(file('ca.crt'), caPem);
   }
   if (existsSync(file('server.crt')) && existsSync(file('server.key'))) {
@@ -201,17 +204,28 @@ export function localTls(dataDir: string, hosts: readonly string[]): LocalTls {
     if (fits && fresh && cert.verify(caKey.publicKey)) return { caPem, certPem, keyPem: readFileSync(file('server.key'), 'utf8') };
   }
   const server = certificate({ subject: 'kumo-apiserver', issuer: 'kumo-ca', subjectKey: ecKeys(), issuerKey: caKey, ca: false, hosts, days: 825 });
-  writeFileSync(file('server.key'), server.keyPem, { mode: 0o600 });
+  writePrivateFile(file('server.key'), server.keyPem);
   writeFileSync(file('server.crt'), server.certPem);
   return { caPem, certPem: server.certPem, keyPem: server.keyPem };
 }
 
-/** The admin bearer token of a local cluster, read from `<dataDir>/admin-token` or made there. */
-export function localAdminToken(dataDir: string): string {
-  const file = join(dataDir, 'admin-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+/**
+ * A bearer token of a local cluster, read from `<dataDir>/<name>` (made 0600
+ * if it was not) or made there with `bytes` random bytes.
+ */
+export function localToken(dataDir: string, name: string, bytes: number): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) {
+    tightenFile(file);
+    return readFileSync(file, 'utf8').trim();
+  }
+  privateDir(dataDir);
+  const token = randomBytes(bytes).toString('base64url');
+  writePrivateFile(file, `${token}\n`);
   return token;
+}
+
+/** The admin bearer token of a local cluster (`<dataDir>/admin-token`). */
+export function localAdminToken(dataDir: string): string {
+  return localToken(dataDir, 'admin-token', 32);
 }

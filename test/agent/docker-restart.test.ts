@@ -84,8 +84,9 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
       stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 't', cluster: { server: cluster.url } }],
-        users: [{ name: 't', user: {} }],
+        // LocalCluster's default front door: HTTPS with its CA and the admin token, as kumo up writes them.
+        clusters: [{ name: 't', cluster: { server: cluster.url, 'certificate-authority-data': cluster.caData } }],
+        users: [{ name: 't', user: { token: cluster.adminToken } }],
         contexts: [{ name: 't', context: { cluster: 't', user: 't' } }],
         'current-context': 't',
       }),

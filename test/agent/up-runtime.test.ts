@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, KUMO_BIN, run } from '../cli/harness.js';
@@ -57,6 +57,8 @@ describe('kumo up --runtime', () => {
       expect(nodes.items[0]!.metadata.labels['kumo.io/runtime']).toBe('process');
     });
     expect(out).toContain('kumo: runtime process\n');
+    // Said loudly, before anything runs: pods are host processes with the user's rights.
+    expect(out).toContain(`kumo: WARNING: the process runtime runs every pod as a host process with your rights (user ${userInfo().username}):\n`);
     expect(out).toContain('running pods with the process runtime');
   });
 

@@ -28,7 +28,7 @@ let cluster: LocalCluster & { dispose(): Promise<void> };
 let ca: Buffer;
 
 beforeAll(async () => {
-  cluster = await startCluster({ tls: true });
+  cluster = await startCluster({ insecureHttp: false });
   ca = Buffer.from(cluster.caData!, 'base64');
 });
 

@@ -165,3 +165,40 @@ export async function sideBySide(c: CliCluster, args: readonly string[], tries =
   }
   return last!;
 }
+
+/** A `kumo up` child process, as users run it. */
+export interface KumoUp {
+  pid: number;
+  /** What it printed on stdout so far. */
+  output(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the built `kumo up` with these arguments and resolves once it says it is ready. */
+export async function startKumoUp(args: readonly string[], env: NodeJS.ProcessEnv): Promise<KumoUp> {
+  const child = spawn(process.execPath, [KUMO_BIN, 'up', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kumo up did not get ready: ${out}${err}`)), 30_000);
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (out.includes('kumo: ready.')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`kumo up exited: ${out}${err}`)));
+  });
+  return {
+    pid: child.pid!,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

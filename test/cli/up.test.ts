@@ -1,39 +1,20 @@
 /**
- * `kumo up` as users run it: the binary serves on a free port, writes its
- * context into the kubeconfig KUBECONFIG names, answers the other verbs,
- * and stops cleanly on SIGTERM.
+ * `kumo up` as users run it: the binary serves HTTPS on a free port, writes
+ * its context (server, CA, token) into the kubeconfig KUBECONFIG names,
+ * answers the other verbs, and stops cleanly on SIGTERM; `--insecure-http`
+ * serves plain HTTP on loopback only, refusing web pages.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { KUMO_BIN, ensureBuilt, run } from './harness.js';
+import { KUMO_BIN, ensureBuilt, run, startKumoUp } from './harness.js';
 
-/** Starts `kumo up` with these arguments and resolves once it says it is ready. */
-async function startUp(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [KUMO_BIN, 'up', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kumo up did not get ready: ${out}`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      if (out.includes('kumo: ready.')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', () => reject(new Error(`kumo up exited: ${out}`)));
-  });
-  return {
-    output: () => out,
-    async stop(): Promise<number | null> {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+interface Kubeconfig {
+  'current-context': string;
+  clusters: { cluster: { server: string; 'certificate-authority-data'?: string } }[];
+  users: { user: { token?: string } }[];
 }
 
 describe('kumo up', () => {
@@ -46,18 +27,63 @@ describe('kumo up', () => {
 
   it('serves a cluster the other verbs reach through the kubeconfig it writes', async () => {
     const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir };
-    const up = await startUp(['--port', '0', '--data-dir', join(dir, 'data')], env);
+    const up = await startKumoUp(['--port', '0', '--data-dir', join(dir, 'data')], env);
     try {
-      const config = parse(readFileSync(join(dir, 'kubeconfig'), 'utf8')) as { 'current-context': string; clusters: { cluster: { server: string } }[] };
+      const config = parse(readFileSync(join(dir, 'kubeconfig'), 'utf8')) as Kubeconfig;
       expect(config['current-context']).toBe('kumo-local');
-      expect(up.output()).toContain(`kumo: API server listening on ${config.clusters[0]!.cluster.server}\n`);
+      const server = config.clusters[0]!.cluster.server;
+      expect(server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(config.clusters[0]!.cluster['certificate-authority-data']).toBeTruthy();
+      expect(config.users[0]!.user.token).toBeTruthy();
+      expect(up.output()).toContain(`kumo: API server listening on ${server}\n`);
 
       const ns = await run(process.execPath, [KUMO_BIN, 'get', 'ns', '-o', 'name'], { env });
       expect(ns).toEqual({ code: 0, stdout: 'namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\n', stderr: '' });
     } finally {
       expect(await up.stop()).toBe(0);
     }
-    expect(up.output()).toMatch(/kumo: SIGTERM received, shutting down\nkumo: stopped\n$/);
+    expect(up.output()).toMatch(/kumo: SIGTERM received, shutting down.*\n(kumo: stopping pods, each within its termination grace period\n)?kumo: stopped\n$/);
+  });
+
+  it('serves plain HTTP on loopback with --insecure-http, and refuses what a web page sends', async () => {
+    const env = { ...process.env, KUBECONFIG: join(dir, 'insecure-kubeconfig'), HOME: dir };
+    const up = await startKumoUp(['--insecure-http', '--port', '0', '--data-dir', join(dir, 'insecure'), '--runtime', 'fake', '--nodes', '1'], env);
+    try {
+      const config = parse(readFileSync(join(dir, 'insecure-kubeconfig'), 'utf8')) as Kubeconfig;
+      const server = config.clusters[0]!.cluster.server;
+      expect(server).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(config.clusters[0]!.cluster['certificate-authority-data']).toBeUndefined();
+      expect(config.users[0]!.user).toEqual({});
+      expect(up.output()).toContain(`kumo: API server listening on ${server} (plain HTTP without authentication: loopback only, no requests from web pages)\n`);
+      expect(await run(process.execPath, [KUMO_BIN, 'get', 'ns', 'default', '-o', 'name'], { env })).toEqual({ code: 0, stdout: 'namespace/default\n', stderr: '' });
+
+      // What a page on another site can send without a CORS preflight: a text/plain POST.
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pwned' }, spec: { containers: [{ name: 'c', image: 'x', command: ['true'] }] } };
+      const res = await fetch(`${server}/api/v1/namespaces/default/pods`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'text/plain' }, body: JSON.stringify(pod) });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+      const get = await run(process.execPath, [KUMO_BIN, 'get', 'pod', 'pwned'], { env });
+      expect(get).toEqual({ code: 1, stdout: '', stderr: 'Error from server (NotFound): pods "pwned" not found\n' });
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
+  });
+
+  it('refuses plain HTTP on an address other machines reach, in one line, creating nothing', async () => {
+    const data = join(dir, 'refused');
+    const env = { ...process.env, KUBECONFIG: join(dir, 'refused-kubeconfig'), HOME: dir };
+    expect(await run(process.execPath, [KUMO_BIN, 'up', '--insecure-http', '--address', '0.0.0.0', '--data-dir', data], { env })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: --insecure-http serves without authentication, so only on a loopback address: 0.0.0.0 is not one (use 127.0.0.1, ::1 or localhost)\n',
+    });
+    expect(await run(process.execPath, [KUMO_BIN, 'up', '--insecure-http', '--tls', '--data-dir', data], { env })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: --tls and --insecure-http contradict each other (HTTPS is the default)\n',
+    });
+    expect(existsSync(data)).toBe(false);
+    expect(existsSync(join(dir, 'refused-kubeconfig'))).toBe(false);
   });
 
   it('keeps everything written across a restart', async () => {
@@ -65,7 +91,7 @@ describe('kumo up', () => {
     const env = { ...process.env, KUBECONFIG: join(home, 'kubeconfig'), HOME: home };
     const args = ['--port', '0', '--data-dir', join(home, 'data'), '--runtime', 'fake', '--nodes', '2'];
     try {
-      const first = await startUp(args, env);
+      const first = await startKumoUp(args, env);
       let before: { uid: string; rv: number; pods: string[] };
       try {
         expect((await run(process.execPath, [KUMO_BIN, 'apply', '-f', 'examples/deployment.yaml'], { env })).stdout).toBe('deployment.apps/web-deploy created\n');
@@ -83,7 +109,8 @@ describe('kumo up', () => {
       } finally {
         expect(await first.stop()).toBe(0);
       }
-      const second = await startUp(args, env);
+      // --tls, once needed for HTTPS, is still accepted and changes nothing: the kubeconfig written first still works.
+      const second = await startKumoUp([...args, '--tls'], env);
       try {
         const d = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as { metadata: { uid: string; resourceVersion: string } };
         expect(d.metadata.uid).toBe(before.uid);

@@ -17,9 +17,9 @@ let cluster: LocalCluster & { dispose(): Promise<void> };
 let kc: k8s.KubeConfig;
 
 beforeAll(async () => {
-  // client-node speaks only HTTPS: `kumo up --tls` (self-signed CA, bearer token). Short server-side watch
-  // lifetimes make the informer re-watch several times during the run.
-  cluster = await startCluster({ controllers: false, tls: true, watchTimeoutMs: 700 });
+  // client-node speaks only HTTPS: kumo up's default front door (self-signed CA, bearer token). Short
+  // server-side watch lifetimes make the informer re-watch several times during the run.
+  cluster = await startCluster({ controllers: false, insecureHttp: false, watchTimeoutMs: 700 });
   kc = new k8s.KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'kumo', server: cluster.url, caData: cluster.caData, skipTLSVerify: false }],

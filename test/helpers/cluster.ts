@@ -6,7 +6,9 @@ import { LocalCluster, type LocalClusterOptions } from '#lib/local/cluster';
 
 export async function startCluster(opts: Partial<LocalClusterOptions> = {}): Promise<LocalCluster & { dispose(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kumo-test-'));
-  const cluster = new LocalCluster({ dataDir, port: 0, log: () => {}, ...opts });
+  // Plain HTTP (loopback only, its Host and Origin checks on), so tests reach the API with fetch and
+  // token-less kubeconfigs; HTTPS, LocalCluster's default, is tested where it matters (tls, up, client-node).
+  const cluster = new LocalCluster({ dataDir, port: 0, log: () => {}, insecureHttp: true, ...opts });
   await cluster.start();
   return Object.assign(cluster, {
     async dispose() {

@@ -1,18 +1,20 @@
 /**
- * `kumo up --tls`: HTTPS with a self-signed CA written into the kubeconfig
- * and a bearer token, so kubectl authenticates as it does against the
- * cloud (kubectl sends tokens only over TLS).
+ * `kumo up`'s default front door: HTTPS with a self-signed CA written into
+ * the kubeconfig and a bearer token, so kubectl, helm, the kumo CLI and
+ * @kubernetes/client-node authenticate as they do against the cloud
+ * (kubectl sends tokens only over TLS; client-node refuses plain HTTP).
  */
 import { spawn } from 'node:child_process';
 import { get } from 'node:https';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LocalCluster } from '#lib/local/cluster';
-import { kubectlPath } from '../helpers/kubectl.js';
-import { ensureBuilt, KUMO_BIN } from '../cli/harness.js';
+import { helmPath, kubectlPath } from '../helpers/kubectl.js';
+import { ensureBuilt, KUMO_BIN, run } from '../cli/harness.js';
 import { kubeconfigFor, type RunResult } from './harness.js';
 
 let dir: string;
@@ -43,7 +45,7 @@ async function kubectl(kubeconfig: string, args: string[]): Promise<RunResult> {
 describe('TLS and tokens in local mode', () => {
   it('serves kubectl over HTTPS with the CA and token, and refuses requests without them', async () => {
     const dataDir = join(dir, 'data');
-    const cluster = new LocalCluster({ dataDir, port: 0, log: () => {}, tls: true, fakeNodes: { names: ['node-1'], startDelayMs: 50 } });
+    const cluster = new LocalCluster({ dataDir, port: 0, log: () => {}, fakeNodes: { names: ['node-1'], startDelayMs: 50 } });
     await cluster.start();
     try {
       expect(cluster.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -85,7 +87,7 @@ describe('TLS and tokens in local mode', () => {
     }
 
     // A restart on the same data directory keeps the CA and the token: the kubeconfig still works.
-    const again = new LocalCluster({ dataDir, port: 0, log: () => {}, tls: true, controllers: false });
+    const again = new LocalCluster({ dataDir, port: 0, log: () => {}, controllers: false });
     await again.start();
     try {
       const cfg = join(dir, 'again');
@@ -97,12 +99,11 @@ describe('TLS and tokens in local mode', () => {
     }
   });
 
-  it('kumo up --tls writes a kubeconfig kubectl can use as is', async () => {
+  it('kumo up serves HTTPS by default, with a kubeconfig kubectl, helm, the kumo CLI and client-node use as is', async () => {
     await ensureBuilt();
     const kubeconfig = join(dir, 'up-kubeconfig');
-    const child = spawn(process.execPath, [KUMO_BIN, 'up', '--tls', '--port', '0', '--data-dir', join(dir, 'up-data'), '--runtime', 'fake', '--nodes', '2'], {
-      env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig },
-    });
+    const env = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig };
+    const child = spawn(process.execPath, [KUMO_BIN, 'up', '--port', '0', '--data-dir', join(dir, 'up-data'), '--runtime', 'fake', '--nodes', '2'], { env });
     try {
       await new Promise<void>((resolve, reject) => {
         let out = '';
@@ -117,11 +118,23 @@ describe('TLS and tokens in local mode', () => {
         child.on('exit', (code) => reject(new Error(`kumo up exited ${code}:\n${out}`)));
       });
       const cfg = parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
-      expect(cfg.clusters[0]!.cluster.server).toMatch(/^https:\/\//);
+      expect(cfg.clusters[0]!.cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(cfg.clusters[0]!.cluster['certificate-authority-data']).toMatch(/^[A-Za-z0-9+/]+=*$/);
       expect(cfg.users[0]!.user.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
-      const nodes = await kubectl(kubeconfig, ['get', 'nodes', '-o', 'name']);
-      expect(nodes).toMatchObject({ code: 0, stdout: 'node/node-1\nnode/node-2\n' });
+      // The kubeconfig holds a token: only its owner may read it.
+      expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+
+      expect(await kubectl(kubeconfig, ['get', 'nodes', '-o', 'name'])).toMatchObject({ code: 0, stdout: 'node/node-1\nnode/node-2\n' });
+      expect(await run(process.execPath, [KUMO_BIN, 'get', 'nodes', '-o', 'name'], { env })).toEqual({ code: 0, stdout: 'node/node-1\nnode/node-2\n', stderr: '' });
+      const helm = await run(await helmPath(), ['list', '-n', 'default', '--short'], { env: { ...env, HELM_CACHE_HOME: join(dir, 'helm-cache'), HELM_CONFIG_HOME: join(dir, 'helm-config') } });
+      expect(helm).toEqual({ code: 0, stdout: '', stderr: '' });
+
+      // @kubernetes/client-node refuses plain HTTP without skipTLSVerify; it takes this kubeconfig as written.
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(kubeconfig);
+      expect(kc.getCurrentContext()).toBe('kumo-local');
+      const namespaces = await kc.makeApiClient(k8s.CoreV1Api).listNamespace();
+      expect(namespaces.items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

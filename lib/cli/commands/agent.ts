@@ -8,20 +8,21 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { homedir, hostname } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Agent } from '../../agent/agent.js';
 import { DockerEngine } from '../../agent/docker/engine.js';
 import { DockerRuntime } from '../../agent/docker/runtime.js';
 import { defaultNodeIP } from '../../agent/node.js';
-import { ProcessRuntime } from '../../agent/process-runtime.js';
+import { ProcessRuntime, processRuntimeWarning } from '../../agent/process-runtime.js';
 import { createAgentServer } from '../../agent/server.js';
 import type { Taint } from '../../api/core/v1/node.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { KubeClient } from '../../client/client.js';
 import { HttpTransport } from '../../client/transport.js';
 import { NodeProxy } from '../../agent/proxy/proxy.js';
+import { localKeyEncryptor } from '../../store/encryption.js';
 import { FakeNodes } from '../../sim/fake-nodes.js';
 import { CliError } from '../errors.js';
 import { parseDuration } from '../options.js';
@@ -168,8 +169,13 @@ export function agentCommand(cli: Cli): Command {
       }
 
       const nodeIP = f.nodeIp ?? defaultNodeIP();
-      const runtime = runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP, engine }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: f.dataDir });
-      if (runtimeName !== 'docker') engine.close();
+      let runtime: DockerRuntime | ProcessRuntime;
+      if (runtimeName === 'docker') runtime = new DockerRuntime({ nodeName, nodeIP, engine });
+      else {
+        engine.close();
+        for (const line of processRuntimeWarning(userInfo().username)) out(`kumo agent: ${line}`);
+        runtime = new ProcessRuntime({ nodeName, nodeIP, rootDir: f.dataDir, sealer: localKeyEncryptor(join(f.dataDir, 'secrets-encryption-key')) });
+      }
       const agent = new Agent({
         client,
         nodeName,
