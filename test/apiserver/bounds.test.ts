@@ -229,7 +229,7 @@ describe('paths and parameters', () => {
     expect(s.details).toMatchObject({ kind: 'pods' });
   });
 
-  it.each(['/nope', '/api/v1/namespaces/default/widgets', '/api/v1/namespaces/default/pods/existing/ephemeralcontainers', '/apis/nosuch.example.com/v1'])(
+  it.each(['/nope', '/api/v1/namespaces/default/widgets', '/api/v1/namespaces/default/pods/existing/nosuchsubresource', '/apis/nosuch.example.com/v1'])(
     'gives the generic 404 for %s the details kube gives it (present, empty)',
     async (path) => {
       const r = await t.get(path);
