@@ -16,10 +16,12 @@ import type { KObject, ObjectKey } from '../api/object.js';
 import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
 import { dns1123Label, dns1123Subdomain, validateAnnotations, validateLabels } from '../api/validation.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
-import { AlreadyExistsError, CompactedError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
+import { decodeContinue, encodeContinue } from '../store/indexes.js';
+import { AlreadyExistsError, CompactedError, FutureRevisionError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import { StatusError } from './errors.js';
+import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import type { AllocationContext } from './strategies/service-alloc.js';
 import type { AdmissionConfig, PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
@@ -31,7 +33,7 @@ export interface KList {
   items: KObject[];
 }
 
-export interface ListParams {
+export interface ListParams extends Omit<ListVersionParams, 'limit' | 'continue'> {
   labelSelector?: string;
   fieldSelector?: string;
   limit?: number;
@@ -142,17 +144,34 @@ export class RestStorage {
     return obj;
   }
 
+  /** LIST, with Kubernetes' resourceVersion semantics (list-options.ts). */
   async list(rt: ResourceType, namespace: string | undefined, params: ListParams = {}): Promise<KList> {
+    const consistency = listConsistency(params);
     const { predicate, nodeName } = compileSelectors(rt, params);
+    const exact = consistency.kind === 'exact';
     const result = await this.guard(() =>
-      this.store.list(rt.resource, {
-        ...(rt.namespaced && namespace !== undefined ? { namespace } : {}),
-        ...(nodeName ? { index: { nodeName } } : {}),
-        ...(predicate ? { predicate } : {}),
-        ...(params.limit ? { limit: params.limit } : {}),
-        ...(params.continue ? { continue: params.continue } : {}),
-      }),
+      this.store
+        .list(rt.resource, {
+          ...(rt.namespaced && namespace !== undefined ? { namespace } : {}),
+          // A list at a revision filters the objects as they were: the node index holds them as they are.
+          ...(nodeName && !exact ? { index: { nodeName } } : {}),
+          ...(predicate ? { predicate } : {}),
+          ...(params.limit ? { limit: params.limit } : {}),
+          ...(params.continue ? { continue: params.continue } : {}),
+          ...(exact ? { revision: consistency.revision } : {}),
+        })
+        .catch((err: unknown) => {
+          if (err instanceof FutureRevisionError) throw tooLargeResourceVersion(String(err.requested), err.current);
+          if (err instanceof CompactedError) {
+            const token = params.continue ? decodeContinue(params.continue) : undefined;
+            throw token ? expiredContinue(encodeContinue({ namespace: token.namespace, name: token.name })) : expiredList();
+          }
+          throw err;
+        }),
     );
+    if (consistency.kind === 'notOlderThan' && Number(result.resourceVersion) < consistency.revision) {
+      throw tooLargeResourceVersion(consistency.resourceVersion, Number(result.resourceVersion));
+    }
     return {
       apiVersion: apiVersionOf(rt),
       kind: rt.listKind,
@@ -490,9 +509,6 @@ export class RestStorage {
       if (err instanceof AlreadyExistsError) {
         const rt = resourceByName(err.key.resource);
         throw StatusError.alreadyExists(rt ? refOf(rt) : { group: '', resource: err.key.resource }, err.key.name);
-      }
-      if (err instanceof CompactedError) {
-        throw StatusError.gone(`The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.`);
       }
       if (err instanceof InvalidContinueError) throw StatusError.badRequest(`continue key is not valid: ${err.message}`);
       if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);

@@ -299,6 +299,9 @@ export class ApiServer {
           fieldSelector: q.get('fieldSelector') ?? '',
           ...(limit && limit > 0 ? { limit } : {}),
           ...(q.get('continue') ? { continue: q.get('continue')! } : {}),
+          ...(q.get('resourceVersion') ? { resourceVersion: q.get('resourceVersion')! } : {}),
+          ...(q.get('resourceVersionMatch') ? { resourceVersionMatch: q.get('resourceVersionMatch')! } : {}),
+          ...(q.get('sendInitialEvents') ? { sendInitialEvents: q.get('sendInitialEvents')! } : {}),
         });
         return this.respondObject(req, rt, 200, list);
       }
