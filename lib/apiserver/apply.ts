@@ -11,7 +11,7 @@ import type { Clock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import { checkObject, type FieldValidation, parseBody } from './decode.js';
 import { StatusError } from './errors.js';
-import type { RestStorage } from './rest.js';
+import { requiredResourceVersion, type RestStorage } from './rest.js';
 import { unknownFieldsOf } from './schema/unknown.js';
 import { applyObject } from './ssa/track.js';
 
@@ -85,7 +85,7 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
 
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const expected = (config.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
+      const expected = requiredResourceVersion((config.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion);
       const object = await rest.guaranteedUpdate(
         rt,
         namespace,

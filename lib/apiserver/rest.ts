@@ -64,6 +64,15 @@ const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 /** Attempts for read-modify-write loops (patch, unconditional update) before giving up with 409. */
 const MAX_RETRIES = 8;
 
+/**
+ * The resourceVersion a write's body demands, if any: unset and "0" ask for
+ * an unconditional write, as the Kubernetes registry reads them
+ * (Store.Update: a zero resourceVersion skips the optimistic-lock check).
+ */
+export function requiredResourceVersion(rv: unknown): string | undefined {
+  return typeof rv === 'string' && rv !== '' && rv !== '0' ? rv : undefined;
+}
+
 export function randomSuffix(n = 5): string {
   let s = '';
   for (let i = 0; i < n; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
@@ -249,7 +258,7 @@ export class RestStorage {
     if (rt.namespaced && input.metadata.namespace && namespace && input.metadata.namespace !== namespace) {
       throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    const expected = input.metadata.resourceVersion;
+    const expected = requiredResourceVersion(input.metadata.resourceVersion);
     return this.guaranteedUpdate(rt, namespace, name, (current) => {
       if (expected && expected !== current.metadata.resourceVersion) {
         throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');

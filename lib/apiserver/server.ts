@@ -22,7 +22,7 @@ import {
 } from './discovery.js';
 import { StatusError } from './errors.js';
 import { applyPatch, PATCH_TYPES } from './patch.js';
-import { type DeleteOptions, RestStorage } from './rest.js';
+import { type DeleteOptions, requiredResourceVersion, RestStorage } from './rest.js';
 import { route, type ResourceRoute } from './router.js';
 import { strategies } from './strategies/index.js';
 import type { AdmissionConfig } from './strategy.js';
@@ -378,7 +378,7 @@ export class ApiServer {
         if (rt.namespaced && patchedNs !== undefined && ns !== undefined && patchedNs !== ns) {
           throw StatusError.badRequest(`the namespace of the object (${patchedNs}) does not match the namespace on the request (${ns})`);
         }
-        const rv = patched.metadata?.resourceVersion;
+        const rv = requiredResourceVersion(patched.metadata?.resourceVersion);
         if (rv && rv !== current.metadata.resourceVersion) {
           throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
@@ -469,7 +469,7 @@ export class ApiServer {
           if (object.metadata.name && object.metadata.name !== name) {
             throw StatusError.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
           }
-          const expected = object.metadata.resourceVersion;
+          const expected = requiredResourceVersion(object.metadata.resourceVersion);
           const updated = await this.rest.guaranteedUpdate(
             rt,
             ns,
@@ -573,7 +573,8 @@ export class ApiServer {
       (current) => {
         const scale = r.verb === 'update' ? body : applyPatch(toScale(current) as unknown as KObject, body, type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type);
         const s = scale as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
-        if (s.metadata?.resourceVersion && s.metadata.resourceVersion !== current.metadata.resourceVersion) {
+        const rv = requiredResourceVersion(s.metadata?.resourceVersion);
+        if (rv && rv !== current.metadata.resourceVersion) {
           throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
         const replicas = s.spec?.replicas;
