@@ -162,6 +162,15 @@ export class StatusError extends Error {
     );
   }
 
+  /** 403 from admission (Kubernetes' NewForbidden): `<resource> "<name>" is forbidden: <why>`. */
+  static forbiddenObject(ref: ResourceRef, name: string, why: string): StatusError {
+    return new StatusError(403, 'Forbidden', `${qualified(ref)}${name ? ` "${name}"` : ''} is forbidden: ${why}`, {
+      name,
+      ...(ref.group ? { group: ref.group } : {}),
+      kind: ref.resource,
+    });
+  }
+
   static tooManyRequests(message: string, retryAfterSeconds = 1): StatusError {
     return new StatusError(429, 'TooManyRequests', message, { retryAfterSeconds });
   }

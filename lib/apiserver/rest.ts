@@ -409,6 +409,8 @@ export class RestStorage {
     }
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await this.get(rt, namespace, name);
+      const forbidden = strategy.forbidDelete?.(current);
+      if (forbidden) throw StatusError.forbiddenObject(refOf(rt), name, forbidden);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== current.metadata.uid) {
         throw StatusError.conflict(refOf(rt), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);

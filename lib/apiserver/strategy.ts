@@ -48,6 +48,8 @@ export interface Strategy {
    * at once.
    */
   gracePeriodSeconds?(obj: KObject, requested: number | undefined): number | undefined;
+  /** Admission on delete: a reason to refuse it with 403 (NamespaceLifecycle keeps the system namespaces), else undefined. */
+  forbidDelete?(obj: KObject): string | undefined;
   /** Whether something besides metadata.finalizers keeps a deleted object (namespaces: spec.finalizers). */
   holdsDeletion?(obj: KObject): boolean;
   /** Marks an object whose deletion is held (e.g. a namespace's phase Terminating). Mutates `obj`. */

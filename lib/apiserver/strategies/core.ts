@@ -8,6 +8,7 @@ import type { Service } from '../../api/core/v1/service.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/object.js';
 import { ianaServiceName } from '../../api/validation.js';
+import { SYSTEM_NAMESPACES } from '../bootstrap.js';
 import type { Strategy } from '../strategy.js';
 import { allocateServiceAddresses, keepServiceAddresses, releaseServiceAddresses } from './service-alloc.js';
 
@@ -17,6 +18,11 @@ export const NAMESPACE_FINALIZER = 'kubernetes';
 export const namespaceStrategy: Strategy = {
   noGeneration: true,
   nameIsLabel: true,
+  // Kubernetes' NamespaceLifecycle admission keeps default, kube-system and kube-public; kumo keeps
+  // kube-node-lease too, where its nodes' leases live (kube re-creates it from a controller instead).
+  forbidDelete(obj) {
+    return (SYSTEM_NAMESPACES as readonly string[]).includes(obj.metadata.name ?? '') ? 'this namespace may not be deleted' : undefined;
+  },
   prepareForCreate(obj) {
     const ns = obj as Namespace;
     ns.spec = { finalizers: [NAMESPACE_FINALIZER] };
