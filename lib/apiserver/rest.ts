@@ -14,7 +14,7 @@ import { compileFieldSelector, FieldSelectorError, parseFieldSelector, pinnedNod
 import { matches, parseLabelSelector, SelectorParseError } from '../api/labels.js';
 import type { KObject, ObjectKey } from '../api/object.js';
 import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
-import { dns1123Label, dns1123Subdomain, validateAnnotations, validateLabels } from '../api/validation.js';
+import { dns1123Label, dns1123Subdomain, validateAnnotations, validateFinalizerName, validateFinalizers, validateLabels } from '../api/validation.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { decodeContinue, encodeContinue } from '../store/indexes.js';
 import { AlreadyExistsError, CompactedError, FutureRevisionError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
@@ -228,13 +228,13 @@ export class RestStorage {
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
-    if (strategy.allocate) this.validateOrThrow(rt, obj, strategy.validate?.(obj) ?? []);
+    if (strategy.allocate) this.validateOrThrow(rt, obj, strategy.validate?.(obj, ctx) ?? []);
     const undo = opts.dryRun || !strategy.allocate ? undefined : await strategy.allocate(obj, undefined, this.allocationCtx(rt));
 
     try {
       for (let attempt = 0; ; attempt++) {
         if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
-        this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? [])]);
+        this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? [])]);
         if (opts.dryRun) return obj;
         try {
           return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
@@ -311,9 +311,10 @@ export class RestStorage {
       obj = clone(input);
       errors = [];
     } else if (opts.subresource === 'finalize') {
-      // namespaces/{name}/finalize changes spec.finalizers and nothing else.
-      obj = { ...clone(old), spec: { ...(old.spec as object), finalizers: (input.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
-      errors = [];
+      // namespaces/{name}/finalize changes spec.finalizers and nothing else (ValidateNamespaceFinalizeUpdate checks their names).
+      const finalizers = (input.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
+      obj = { ...clone(old), spec: { ...(old.spec as object), finalizers } };
+      errors = finalizers.flatMap((f, i) => validateFinalizerName(f, `spec.finalizers[${i}]`));
     } else {
       obj = clone(input);
       obj.apiVersion = old.apiVersion;
@@ -327,7 +328,7 @@ export class RestStorage {
       }
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
-      errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
+      errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
       if (strategy.allocate && errors.length === 0 && !opts.dryRun) {
         const undo = await strategy.allocate(obj, old, this.allocationCtx(rt));
         try {
@@ -368,8 +369,12 @@ export class RestStorage {
       else delete meta.managedFields;
     }
     if (old.metadata.deletionTimestamp) {
-      const added = (meta.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
-      if (added.length > 0) errors.push(fieldErrors.forbidden('metadata.finalizers', 'no new finalizers can be added if the object is being deleted'));
+      const added = [...new Set((meta.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f)))].sort();
+      if (added.length > 0) {
+        // As ValidateNoNewFinalizers, which prints the list with Go's %#v.
+        const list = `[]string{${added.map((f) => JSON.stringify(f)).join(', ')}}`;
+        errors.push(fieldErrors.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${list}`));
+      }
     }
     this.validateOrThrow(rt, obj, errors);
 
@@ -489,7 +494,7 @@ export class RestStorage {
     const errs: FieldError[] = [];
     const meta = obj.metadata;
     const name = meta.name ?? '';
-    const check = strategy.nameIsLabel ? dns1123Label : dns1123Subdomain;
+    const check = strategy.nameRule ?? dns1123Subdomain;
     for (const msg of check(name)) errs.push(fieldErrors.invalid('metadata.name', name, msg));
     if (meta.generateName) {
       // The generated name adds 5 characters; the prefix alone must be a valid name start.
@@ -498,6 +503,7 @@ export class RestStorage {
     if (rt.namespaced) for (const msg of dns1123Label(meta.namespace ?? '')) errs.push(fieldErrors.invalid('metadata.namespace', meta.namespace, msg));
     errs.push(...validateLabels(meta.labels, 'metadata.labels'));
     errs.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
+    errs.push(...validateFinalizers(meta.finalizers, 'metadata.finalizers'));
     for (const [i, ref] of (meta.ownerReferences ?? []).entries()) {
       if (!ref.uid) errs.push(fieldErrors.required(`metadata.ownerReferences[${i}].uid`));
       if (!ref.name) errs.push(fieldErrors.required(`metadata.ownerReferences[${i}].name`));

@@ -18,6 +18,13 @@ export interface StrategyContext {
 export interface AdmissionConfig extends ServiceNetworkConfig {
   /** DefaultTolerationSeconds for the not-ready/unreachable NoExecute tolerations added to pods. @default 300 */
   defaultTolerationSeconds: number;
+  /**
+   * Accept loopback addresses in Endpoints and EndpointSlices, which
+   * Kubernetes refuses: `kumo up`'s nodes have the address 127.0.0.1, so its
+   * process-runtime and hostNetwork pods do too, and their Services need
+   * them. Unspecified and link-local addresses stay refused. @default false
+   */
+  loopbackEndpoints?: boolean;
 }
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
@@ -39,7 +46,7 @@ export interface Strategy {
   allocate?(obj: KObject, old: KObject | undefined, ctx: AllocationContext): Promise<() => Promise<void>>;
   /** After a successful write (`stored` undefined: deleted): frees what `prev` reserved and `stored` no longer uses. */
   afterWrite?(stored: KObject | undefined, prev: KObject | undefined, ctx: AllocationContext): Promise<void>;
-  validate?(obj: KObject): FieldError[];
+  validate?(obj: KObject, ctx: StrategyContext): FieldError[];
   validateUpdate?(obj: KObject, old: KObject): FieldError[];
   validateStatusUpdate?(obj: KObject, old: KObject): FieldError[];
   /**
@@ -56,8 +63,8 @@ export interface Strategy {
   prepareForDelete?(obj: KObject): void;
   /** Deletion propagation when the request names none. @default 'Background' */
   defaultPropagation?: PropagationPolicy;
-  /** Whether metadata.name follows DNS-1123 label rules (stricter than the default subdomain). */
-  nameIsLabel?: boolean;
+  /** The rule metadata.name follows (Kubernetes' Validate<Kind>Name), as messages for a bad name. @default DNS-1123 subdomain */
+  nameRule?(name: string): string[];
   /** The kind has no metadata.generation: Kubernetes keeps one only for kinds with a spec it tracks (pods, workloads). */
   noGeneration?: boolean;
 }
