@@ -14,6 +14,7 @@ import { StatusError } from './errors.js';
 import { requiredResourceVersion, type RestStorage } from './rest.js';
 import { unknownFieldsOf } from './schema/unknown.js';
 import { applyObject } from './ssa/track.js';
+import type { UserInfo } from './types.js';
 
 export interface ApplyRequest {
   rt: ResourceType;
@@ -25,6 +26,8 @@ export interface ApplyRequest {
   force: string | null;
   fieldValidation: FieldValidation;
   dryRun: boolean;
+  /** Who applies, for admission. */
+  user?: UserInfo;
 }
 
 /** Kubernetes' limit on fieldManager (ValidateFieldManager). */
@@ -80,7 +83,8 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
   if (req.force !== null && req.force !== 'true' && req.force !== 'false') throw StatusError.badRequest(`invalid force: ${req.force}`);
   const force = req.force === 'true';
   const { config, warnings } = checkConfig(req);
-  const opts = { dryRun: req.dryRun, fieldManager: manager, managedFieldsSet: true, ...(subresource ? { subresource } : {}) };
+  // Admission's warnings join the unknown-field ones.
+  const opts = { dryRun: req.dryRun, fieldManager: manager, managedFieldsSet: true, warnings, ...(req.user ? { user: req.user } : {}), ...(subresource ? { subresource } : {}) };
   const typed = (obj: KObject) => checkObject(rt, obj, 'Ignore').object;
 
   for (let attempt = 0; attempt < 2; attempt++) {

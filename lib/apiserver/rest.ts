@@ -23,7 +23,11 @@ import { clone, deepEqual } from '../util/json.js';
 import { StatusError } from './errors.js';
 import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
+import { PodSecurityAdmission } from './podsecurity/admission.js';
+import { PRIVILEGED } from './podsecurity/config.js';
+import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
 import type { AllocationContext } from './strategies/service-alloc.js';
+import type { UserInfo } from './types.js';
 import type { AdmissionConfig, PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
 
 export interface KList {
@@ -48,6 +52,10 @@ export interface WriteOptions {
   fieldManager?: string;
   /** The object's managedFields are already computed (server-side apply): keep them as given. */
   managedFieldsSet?: boolean;
+  /** Who writes: admission checks (and exempts) by user. Unset: a server-internal write. */
+  user?: UserInfo;
+  /** Admission's warnings for the response are appended here (a retried write may append one twice). */
+  warnings?: string[];
 }
 
 export interface DeleteOptions {
@@ -112,12 +120,39 @@ export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'lab
 }
 
 export class RestStorage {
+  private readonly podSecurity: PodSecurityAdmission;
+
   constructor(
     readonly store: Store,
     private readonly clock: Clock,
     private readonly strategies: Readonly<Record<string, Strategy>>,
     private readonly admission: AdmissionConfig = { defaultTolerationSeconds: 300 },
-  ) {}
+  ) {
+    this.podSecurity = new PodSecurityAdmission(admission.podSecurity ?? PRIVILEGED, {
+      namespace: (name) => this.guard(() => store.get({ resource: 'namespaces', namespace: '', name })),
+      pods: async (namespace) => (await this.guard(() => store.list('pods', { namespace }))).items,
+    });
+  }
+
+  /**
+   * Validating admission, after the strategy's validation and before the
+   * write (as kube-apiserver orders them): Pod Security. Throws to refuse;
+   * records audit violations on `obj` (mutated) and warnings in `opts`.
+   */
+  private async admit(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
+    if (!this.podSecurity.applies(rt)) return;
+    const outcome = await this.podSecurity.admit({ operation: old ? 'UPDATE' : 'CREATE', rt, subresource: opts.subresource, object: obj, old, user: opts.user });
+    opts.warnings?.push(...outcome.warnings);
+    const meta = obj.metadata;
+    // Checked: the annotation says what the audit level found. Not checked: an update keeps what admission recorded before.
+    const recorded = outcome.auditViolations === undefined ? (meta.annotations?.[AUDIT_VIOLATIONS_ANNOTATION] ?? old?.metadata.annotations?.[AUDIT_VIOLATIONS_ANNOTATION]) : outcome.auditViolations;
+    if (recorded) meta.annotations = { ...meta.annotations, [AUDIT_VIOLATIONS_ANNOTATION]: recorded };
+    else if (meta.annotations && AUDIT_VIOLATIONS_ANNOTATION in meta.annotations) {
+      const { [AUDIT_VIOLATIONS_ANNOTATION]: _gone, ...rest } = meta.annotations;
+      if (Object.keys(rest).length > 0) meta.annotations = rest;
+      else delete meta.annotations;
+    }
+  }
 
   private strategyOf(rt: ResourceType): Strategy {
     return this.strategies[rt.resource] ?? {};
@@ -235,6 +270,7 @@ export class RestStorage {
       for (let attempt = 0; ; attempt++) {
         if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
         this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? [])]);
+        await this.admit(rt, obj, undefined, opts);
         if (opts.dryRun) return obj;
         try {
           return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
@@ -377,6 +413,7 @@ export class RestStorage {
       }
     }
     this.validateOrThrow(rt, obj, errors);
+    await this.admit(rt, obj, old, opts);
 
     if (deepEqual(comparable(obj), comparable(old))) return old;
     if (opts.dryRun) return obj;

@@ -148,6 +148,11 @@ function fieldManagerOf(req: ApiRequest): string {
   return (agent || req.user?.name || 'unknown').slice(0, 128);
 }
 
+/** Who writes, for admission, and where its warnings go. */
+function writer(req: ApiRequest, warnings?: string[]): { user?: UserInfo; warnings?: string[] } {
+  return { ...(req.user ? { user: req.user } : {}), ...(warnings ? { warnings } : {}) };
+}
+
 function isDryRun(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun');
   for (const v of values) if (v !== 'All' && v !== '') throw StatusError.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
@@ -274,7 +279,8 @@ export class ApiServer {
 
   private respondObject(req: ApiRequest, rt: ResourceType, status: number, obj: unknown, warnings: string[] = []): ApiResponse {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (warnings.length > 0) headers.warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    // A write retried after a conflict is admitted again: each warning once.
+    if (warnings.length > 0) headers.warning = [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
     if (wantsTable(req.headers.accept) && isPlainObject(obj) && obj.kind !== 'Status') {
       const table = tableFor(rt, obj as unknown as KObject, req.query.get('includeObject'), this.clock.now());
       if (table) return { status, headers, body: table };
@@ -309,18 +315,19 @@ export class ApiServer {
         return this.watch(req, r);
       case 'create': {
         const { object, warnings } = this.decodeObject(req, rt);
-        const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req) });
+        const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req), ...writer(req, warnings) });
         return this.respondObject(req, rt, 201, created, warnings);
       }
       case 'update': {
         const { object, warnings } = this.decodeObject(req, rt);
-        const updated = await this.rest.update(rt, ns, r.name!, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req) });
+        const updated = await this.rest.update(rt, ns, r.name!, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req), ...writer(req, warnings) });
         return this.respondObject(req, rt, 200, updated, warnings);
       }
       case 'patch': {
         if (mediaType(req.headers['content-type']) === PATCH_TYPES.apply) return this.apply(req, rt, ns, r.name!, undefined);
-        const updated = await this.patch(req, rt, ns, r.name!, undefined);
-        return this.respondObject(req, rt, 200, updated);
+        const warnings: string[] = [];
+        const updated = await this.patch(req, rt, ns, r.name!, undefined, warnings);
+        return this.respondObject(req, rt, 200, updated, warnings);
       }
       case 'delete': {
         const opts = this.deleteOptions(req);
@@ -355,11 +362,12 @@ export class ApiServer {
       force: req.query.get('force'),
       fieldValidation: fieldValidationOf(req.query),
       dryRun: isDryRun(req.query),
+      ...(req.user ? { user: req.user } : {}),
     });
     return this.respondObject(req, rt, res.created ? 201 : 200, res.object, res.warnings);
   }
 
-  private async patch(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined): Promise<KObject> {
+  private async patch(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined, warnings: string[] = []): Promise<KObject> {
     const type = mediaType(req.headers['content-type']);
     if (!(Object.values(PATCH_TYPES) as string[]).includes(type) || type === PATCH_TYPES.apply) throw StatusError.unsupportedMediaType(type);
     const patchBody = req.object ?? parseBody(req.body, 'application/json');
@@ -384,7 +392,7 @@ export class ApiServer {
         }
         return checkObject(rt, patched, 'Ignore').object;
       },
-      { dryRun: isDryRun(req.query), fieldManager: fieldManagerOf(req), ...(subresource ? { subresource } : {}) },
+      { dryRun: isDryRun(req.query), fieldManager: fieldManagerOf(req), ...writer(req, warnings), ...(subresource ? { subresource } : {}) },
     );
   }
 
@@ -480,7 +488,7 @@ export class ApiServer {
               }
               return object;
             },
-            { dryRun: isDryRun(q), subresource: sub, fieldManager: fieldManagerOf(req) },
+            { dryRun: isDryRun(q), subresource: sub, fieldManager: fieldManagerOf(req), ...writer(req) },
           );
           return this.respondObject(req, rt, 200, updated);
         }

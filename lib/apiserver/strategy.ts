@@ -6,6 +6,7 @@
  */
 import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
+import type { PodSecurityConfig } from './podsecurity/config.js';
 import type { AllocationContext, ServiceNetworkConfig } from './strategies/service-alloc.js';
 
 export interface StrategyContext {
@@ -25,6 +26,8 @@ export interface AdmissionConfig extends ServiceNetworkConfig {
    * them. Unspecified and link-local addresses stay refused. @default false
    */
   loopbackEndpoints?: boolean;
+  /** Pod Security Admission's defaults and exemptions. @default everything privileged, nothing exempt (upstream's default) */
+  podSecurity?: PodSecurityConfig;
 }
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
