@@ -8,6 +8,7 @@ import type { PodSpec } from '#lib/api/core/v1/pod';
 import { parsePodSecurityConfig, PodSecurityConfigError, PRIVILEGED } from '#lib/apiserver/podsecurity/config';
 import { evaluatePod, NEWEST_MINOR, verdictOf } from '#lib/apiserver/podsecurity/evaluator';
 import { LATEST, type LevelVersion, policyToEvaluate, versionOf } from '#lib/apiserver/podsecurity/levels';
+import { admissionFromEnv, stackPodSecurity } from '#lib/cloud/config';
 
 const baseline: LevelVersion = { level: 'baseline', version: LATEST };
 const restricted: LevelVersion = { level: 'restricted', version: LATEST };
@@ -178,5 +179,14 @@ describe('the cluster configuration', () => {
       ),
     );
     expect(() => parsePodSecurityConfig({ defaults: { enforced: 'baseline' } })).toThrow(PodSecurityConfigError);
+  });
+
+  it('comes to the cloud functions as JSON in KUMO_POD_SECURITY, and a bad one stops them', () => {
+    expect(admissionFromEnv({}).podSecurity).toBeUndefined();
+    const stack = admissionFromEnv({ KUMO_POD_SECURITY: JSON.stringify(stackPodSecurity('admin')) }).podSecurity!;
+    expect(stack.defaults.enforce.level).toBe('baseline');
+    expect(stack.exemptions.usernames).toEqual(['kumo:token:admin']);
+    expect(() => admissionFromEnv({ KUMO_POD_SECURITY: '{enforce' })).toThrow(/^KUMO_POD_SECURITY must be a PodSecurityConfiguration in JSON: /);
+    expect(() => admissionFromEnv({ KUMO_POD_SECURITY: '{"defaults":{"enforce":"strict"}}' })).toThrow(PodSecurityConfigError);
   });
 });
