@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { waitFor } from '../helpers/wait.js';
 import { type KubectlCluster, rows, startKubectlCluster } from './harness.js';
 
 let k: KubectlCluster;
@@ -70,6 +71,35 @@ describe('Pod Security', () => {
     expect(warningLines(admitted.stderr)).toEqual([RESTRICTED_WARNING]);
     const audit = await ok(['get', 'pod', 'plain', '-n', 'psa', '-o', 'jsonpath={.metadata.annotations.pod-security\\.kubernetes\\.io/audit-violations}']);
     expect(audit.stdout).toBe(RESTRICTED_WARNING);
+  });
+
+  it("warns about a Deployment's template, and its controller's pods are refused: no way around enforce", async () => {
+    const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: root}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: root}}
+  template:
+    metadata: {labels: {app: root}}
+    spec:
+      hostPID: true
+      containers: [{name: c, image: busybox:1}]
+`;
+    const applied = await ok(['apply', '-n', 'psa', '-f', k.file('psa/deployment.yaml', deployment)]);
+    expect(applied.stdout.trim()).toBe('deployment.apps/root created');
+    expect(warningLines(applied.stderr)).toEqual([
+      'would violate PodSecurity "restricted:latest": host namespaces (hostPID=true), allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+    ]);
+    const failure = await waitFor(
+      async () => {
+        const list = parse((await ok(['get', 'replicasets', '-n', 'psa', '-l', 'app=root', '-o', 'yaml'])).stdout) as { items: { status?: { conditions?: { type: string; message: string }[] } }[] };
+        return list.items[0]?.status?.conditions?.find((c) => c.type === 'ReplicaFailure')?.message;
+      },
+      { what: 'the ReplicaSet to report its refused pod' },
+    );
+    expect(failure).toMatch(/^pods "root-[a-z0-9]+-[a-z0-9]+" is forbidden: violates PodSecurity "baseline:latest": host namespaces \(hostPID=true\)$/);
+    expect((await ok(['get', 'pods', '-n', 'psa', '-l', 'app=root', '-o', 'name'])).stdout).toBe('');
   });
 
   it('refuses a bad label value, and warns when a tighter enforce label meets running pods', async () => {
