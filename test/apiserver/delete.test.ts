@@ -191,16 +191,7 @@ describe('namespace deletion', () => {
     for (const q of ['', '?dryRun=All']) {
       const r = await t.del(`/api/v1/namespaces/${name}${q}`);
       expect(r.status).toBe(403);
-      expect(r.body).toEqual({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: `namespaces "${name}" is forbidden: this namespace may not be deleted`,
-        reason: 'Forbidden',
-        details: { name, kind: 'namespaces' },
-        code: 403,
-      });
+      expect(r.body).toMatchObject({ reason: 'Forbidden', message: `namespaces "${name}" is forbidden: this namespace may not be deleted`, details: { name, kind: 'namespaces' } });
     }
     const ns = (await t.get(`/api/v1/namespaces/${name}`)).body;
     expect(ns.status.phase).toBe('Active');

@@ -74,19 +74,9 @@ describe('Pod Security', () => {
   });
 
   it("warns about a Deployment's template, and its controller's pods are refused: no way around enforce", async () => {
-    const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: root}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: root}}
-  template:
-    metadata: {labels: {app: root}}
-    spec:
-      hostPID: true
-      containers: [{name: c, image: busybox:1}]
-`;
-    const applied = await ok(['apply', '-n', 'psa', '-f', k.file('psa/deployment.yaml', deployment)]);
+    const template = { metadata: { labels: { app: 'root' } }, spec: { hostPID: true, containers: [{ name: 'c', image: 'busybox:1' }] } };
+    const deployment = JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'root' }, spec: { replicas: 1, selector: { matchLabels: { app: 'root' } }, template } });
+    const applied = await ok(['apply', '-n', 'psa', '-f', k.file('psa/deployment.json', deployment)]);
     expect(applied.stdout.trim()).toBe('deployment.apps/root created');
     expect(warningLines(applied.stderr)).toEqual([
       'would violate PodSecurity "restricted:latest": host namespaces (hostPID=true), allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',

@@ -4,7 +4,7 @@
  * because it would escape its container onto the node.
  */
 import type { LifecycleHandler, Probe } from '../../api/core/v1/pod.js';
-import { ALLOWED, type Check, type CheckPod, containersOf, containersPhrase, inUserNamespace, isSet, joinQuote, pluralize, sortedSet } from './check.js';
+import { ALLOWED, type Check, type CheckPod, containersOf, containersPhrase, forbiddenProfiles, inUserNamespace, isSet, joinQuote, pluralize, sortedSet } from './check.js';
 
 const hostNamespaces: CheckPod = ({ spec }) => {
   const used = [spec.hostNetwork && 'hostNetwork=true', spec.hostPID && 'hostPID=true', spec.hostIPC && 'hostIPC=true'].filter((s): s is string => !!s);
@@ -63,32 +63,13 @@ const hostPorts: CheckPod = ({ spec }) => {
 const APPARMOR_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
 
 const appArmorProfile: CheckPod = ({ annotations, spec }) => {
-  const allowedType = (t: string) => t === 'RuntimeDefault' || t === 'Localhost';
-  const setters: string[] = [];
-  const values: string[] = [];
-  const podProfile = spec.securityContext?.appArmorProfile;
-  if (isSet(podProfile) && !allowedType(podProfile.type)) {
-    setters.push('pod');
-    values.push(podProfile.type);
-  }
-  const bad: string[] = [];
-  for (const c of containersOf(spec)) {
-    const profile = c.securityContext?.appArmorProfile;
-    if (isSet(profile) && !allowedType(profile.type)) {
-      bad.push(c.name);
-      values.push(profile.type);
-    }
-  }
-  if (bad.length > 0) setters.push(containersPhrase(bad));
-  const list = sortedSet(values);
+  const { setters, types } = forbiddenProfiles(spec, 'appArmorProfile', (t) => t === 'RuntimeDefault' || t === 'Localhost');
   const forbidden = Object.entries(annotations)
     .filter(([k, v]) => k.startsWith(APPARMOR_ANNOTATION_PREFIX) && !(v === '' || v === 'runtime/default' || v.startsWith('localhost/')))
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .sort();
-  if (forbidden.length > 0) {
-    list.push(...forbidden);
-    setters.push(pluralize('annotation', 'annotations', forbidden.length));
-  }
+  if (forbidden.length > 0) setters.push(pluralize('annotation', 'annotations', forbidden.length));
+  const list = [...types, ...forbidden];
   return setters.length > 0
     ? {
         allowed: false,
@@ -175,25 +156,8 @@ const seccompBaseline1_0: CheckPod = ({ annotations, spec }) => {
 
 /** seccomp 1.19: the fields, which may name only RuntimeDefault or Localhost (or nothing). */
 const seccompBaseline1_19: CheckPod = ({ spec }) => {
-  const setters: string[] = [];
-  const values: string[] = [];
-  const podProfile = spec.securityContext?.seccompProfile;
-  if (isSet(podProfile) && !validSeccompType(podProfile.type)) {
-    setters.push('pod');
-    values.push(podProfile.type);
-  }
-  const bad: string[] = [];
-  for (const c of containersOf(spec)) {
-    const profile = c.securityContext?.seccompProfile;
-    if (isSet(profile) && !validSeccompType(profile.type)) {
-      bad.push(c.name);
-      values.push(profile.type);
-    }
-  }
-  if (bad.length > 0) setters.push(containersPhrase(bad));
-  return setters.length > 0
-    ? { allowed: false, reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(sortedSet(values))}` }
-    : ALLOWED;
+  const { setters, types } = forbiddenProfiles(spec, 'seccompProfile', validSeccompType);
+  return setters.length > 0 ? { allowed: false, reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(types)}` } : ALLOWED;
 };
 
 const SYSCTLS_1_0 = ['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_unprivileged_port_start'];
@@ -247,47 +211,22 @@ const hostProbesAndHostLifecycle: CheckPod = ({ spec }) => {
     : ALLOWED;
 };
 
+/** A check with its versions: [first v1.<minor>, check]. */
+function baseline(id: string, ...versions: [number, CheckPod][]): Check {
+  return { id, level: 'baseline', versions: versions.map(([minimumVersion, check]) => ({ minimumVersion, check })) };
+}
+
 export const BASELINE_CHECKS: readonly Check[] = [
-  { id: 'appArmorProfile', level: 'baseline', versions: [{ minimumVersion: 0, check: appArmorProfile }] },
-  { id: CAPABILITIES_BASELINE, level: 'baseline', versions: [{ minimumVersion: 0, check: capabilitiesBaseline }] },
-  { id: 'hostNamespaces', level: 'baseline', versions: [{ minimumVersion: 0, check: hostNamespaces }] },
-  { id: HOST_PATH_VOLUMES, level: 'baseline', versions: [{ minimumVersion: 0, check: hostPathVolumes }] },
-  { id: 'hostPorts', level: 'baseline', versions: [{ minimumVersion: 0, check: hostPorts }] },
-  { id: 'hostProbesAndHostLifecycle', level: 'baseline', versions: [{ minimumVersion: 34, check: hostProbesAndHostLifecycle }] },
-  { id: 'privileged', level: 'baseline', versions: [{ minimumVersion: 0, check: privileged }] },
-  {
-    id: PROC_MOUNT,
-    level: 'baseline',
-    versions: [
-      { minimumVersion: 0, check: procMountDefaultOnly },
-      { minimumVersion: 35, check: procMount1_35 },
-    ],
-  },
-  {
-    id: 'seLinuxOptions',
-    level: 'baseline',
-    versions: [
-      { minimumVersion: 0, check: seLinuxOptions(SELINUX_TYPES_1_0) },
-      { minimumVersion: 31, check: seLinuxOptions(SELINUX_TYPES_1_31) },
-    ],
-  },
-  {
-    id: SECCOMP_BASELINE,
-    level: 'baseline',
-    versions: [
-      { minimumVersion: 0, check: seccompBaseline1_0 },
-      { minimumVersion: 19, check: seccompBaseline1_19 },
-    ],
-  },
-  {
-    id: 'sysctls',
-    level: 'baseline',
-    versions: [
-      { minimumVersion: 0, check: sysctls(SYSCTLS_1_0) },
-      { minimumVersion: 27, check: sysctls(SYSCTLS_1_27) },
-      { minimumVersion: 29, check: sysctls(SYSCTLS_1_29) },
-      { minimumVersion: 32, check: sysctls(SYSCTLS_1_32) },
-    ],
-  },
-  { id: 'windowsHostProcess', level: 'baseline', versions: [{ minimumVersion: 0, check: windowsHostProcess }] },
+  baseline('appArmorProfile', [0, appArmorProfile]),
+  baseline(CAPABILITIES_BASELINE, [0, capabilitiesBaseline]),
+  baseline('hostNamespaces', [0, hostNamespaces]),
+  baseline(HOST_PATH_VOLUMES, [0, hostPathVolumes]),
+  baseline('hostPorts', [0, hostPorts]),
+  baseline('hostProbesAndHostLifecycle', [34, hostProbesAndHostLifecycle]),
+  baseline('privileged', [0, privileged]),
+  baseline(PROC_MOUNT, [0, procMountDefaultOnly], [35, procMount1_35]),
+  baseline('seLinuxOptions', [0, seLinuxOptions(SELINUX_TYPES_1_0)], [31, seLinuxOptions(SELINUX_TYPES_1_31)]),
+  baseline(SECCOMP_BASELINE, [0, seccompBaseline1_0], [19, seccompBaseline1_19]),
+  baseline('sysctls', [0, sysctls(SYSCTLS_1_0)], [27, sysctls(SYSCTLS_1_27)], [29, sysctls(SYSCTLS_1_29)], [32, sysctls(SYSCTLS_1_32)]),
+  baseline('windowsHostProcess', [0, windowsHostProcess]),
 ];

@@ -75,3 +75,35 @@ export function isWindows(spec: PodSpec): boolean {
 export function isSet<T>(v: T | null | undefined): v is T {
   return v !== undefined && v !== null;
 }
+
+/**
+ * Who sets a pod's or its containers' seccomp or AppArmor profile to a type
+ * `allowed` refuses: `pod` and `container(s) "a", ...`, with the refused
+ * types (sorted); whether the pod sets an allowed one; the containers that
+ * set none.
+ */
+export function forbiddenProfiles(
+  spec: PodSpec,
+  field: 'seccompProfile' | 'appArmorProfile',
+  allowed: (type: string) => boolean,
+): { setters: string[]; types: string[]; podAllowed: boolean; unset: string[] } {
+  const setters: string[] = [];
+  const types: string[] = [];
+  const pod = spec.securityContext?.[field];
+  if (isSet(pod) && !allowed(pod.type)) {
+    setters.push('pod');
+    types.push(pod.type);
+  }
+  const bad: string[] = [];
+  const unset: string[] = [];
+  for (const c of containersOf(spec)) {
+    const profile = c.securityContext?.[field];
+    if (!isSet(profile)) unset.push(c.name);
+    else if (!allowed(profile.type)) {
+      bad.push(c.name);
+      types.push(profile.type);
+    }
+  }
+  if (bad.length > 0) setters.push(containersPhrase(bad));
+  return { setters, types: sortedSet(types), podAllowed: isSet(pod) && allowed(pod.type), unset };
+}

@@ -111,41 +111,29 @@ export function policyToEvaluate(labels: Readonly<Record<string, string>> | null
     if (error) errors.push(fieldErrors.invalid(`metadata.labels[${label}]`, value, error));
     return error !== undefined;
   };
-  let hasEnforceLevel = false;
-  const enforce = labels[LABELS.enforce];
-  if (enforce !== undefined) {
-    const r = parseLevel(enforce);
-    p.enforce.level = r.level;
-    hasEnforceLevel = !fail(LABELS.enforce, enforce, r.error);
-  }
-  const enforceVersion = labels[LABELS.enforceVersion];
-  if (enforceVersion !== undefined) {
-    const r = parseVersion(enforceVersion);
-    p.enforce.version = r.version;
-    fail(LABELS.enforceVersion, enforceVersion, r.error);
-  }
-  const audit = labels[LABELS.audit];
-  if (audit !== undefined) {
-    const r = parseLevel(audit);
-    p.audit.level = fail(LABELS.audit, audit, r.error) ? 'privileged' : r.level;
-  }
-  const auditVersion = labels[LABELS.auditVersion];
-  if (auditVersion !== undefined) {
-    const r = parseVersion(auditVersion);
-    p.audit.version = r.version;
-    fail(LABELS.auditVersion, auditVersion, r.error);
-  }
+  // In upstream's order: each mode's level, then its version. A bad level reads as restricted for enforce
+  // (ParseLevel's answer), privileged for audit and warn; a bad version as latest. Returns whether the level label is valid.
+  const read = (mode: 'enforce' | 'audit' | 'warn', levelLabel: string, versionLabel: string): boolean => {
+    const level = labels[levelLabel];
+    let valid = false;
+    if (level !== undefined) {
+      const r = parseLevel(level);
+      valid = !fail(levelLabel, level, r.error);
+      p[mode].level = valid || mode === 'enforce' ? r.level : 'privileged';
+    }
+    const version = labels[versionLabel];
+    if (version !== undefined) {
+      const r = parseVersion(version);
+      p[mode].version = r.version;
+      fail(versionLabel, version, r.error);
+    }
+    return valid;
+  };
+  const hasEnforceLevel = read('enforce', LABELS.enforce, LABELS.enforceVersion);
+  read('audit', LABELS.audit, LABELS.auditVersion);
+  read('warn', LABELS.warn, LABELS.warnVersion);
   const warn = labels[LABELS.warn];
-  if (warn !== undefined) {
-    const r = parseLevel(warn);
-    p.warn.level = fail(LABELS.warn, warn, r.error) ? 'privileged' : r.level;
-  }
   const warnVersion = labels[LABELS.warnVersion];
-  if (warnVersion !== undefined) {
-    const r = parseVersion(warnVersion);
-    p.warn.version = r.version;
-    fail(LABELS.warnVersion, warnVersion, r.error);
-  }
   if (warn === undefined && hasEnforceLevel && compareLevels(p.enforce.level, p.warn.level) > 0) {
     p.warn.level = p.enforce.level;
     if (warnVersion === undefined) p.warn.version = p.enforce.version;

@@ -6,7 +6,7 @@
  */
 import type { Volume } from '../../api/core/v1/pod.js';
 import { CAPABILITIES_BASELINE, HOST_PATH_VOLUMES, PROC_MOUNT, procMountDefaultOnly, SECCOMP_BASELINE, validSeccompType } from './baseline.js';
-import { ALLOWED, type Check, type CheckPod, containersOf, containersPhrase, inUserNamespace, isSet, isWindows, joinQuote, pluralize, sortedSet } from './check.js';
+import { ALLOWED, type Check, type CheckPod, containersOf, containersPhrase, forbiddenProfiles, inUserNamespace, isSet, isWindows, joinQuote, pluralize, sortedSet } from './check.js';
 
 /** The same check, skipped for Windows pods (whose API validation forbids these Linux fields). */
 function exceptWindows(check: CheckPod): CheckPod {
@@ -128,79 +128,27 @@ const runAsUser: CheckPod = ({ spec }) => {
 };
 
 const seccompRestricted: CheckPod = ({ spec }) => {
-  const setters: string[] = [];
-  const values: string[] = [];
-  let podSet = false;
-  const podProfile = spec.securityContext?.seccompProfile;
-  if (isSet(podProfile)) {
-    if (!validSeccompType(podProfile.type)) {
-      setters.push('pod');
-      values.push(podProfile.type);
-    } else podSet = true;
-  }
-  const explicit: string[] = [];
-  const implicit: string[] = [];
-  for (const c of containersOf(spec)) {
-    const profile = c.securityContext?.seccompProfile;
-    if (isSet(profile)) {
-      if (!validSeccompType(profile.type)) {
-        explicit.push(c.name);
-        values.push(profile.type);
-      }
-    } else if (!podSet) implicit.push(c.name);
-  }
-  if (explicit.length > 0) setters.push(containersPhrase(explicit));
-  if (setters.length > 0) {
-    return { allowed: false, reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(sortedSet(values))}` };
-  }
-  if (implicit.length > 0) {
-    return { allowed: false, reason: 'seccompProfile', detail: `pod or ${containersPhrase(implicit)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"` };
+  const { setters, types, podAllowed, unset } = forbiddenProfiles(spec, 'seccompProfile', validSeccompType);
+  if (setters.length > 0) return { allowed: false, reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(types)}` };
+  // Containers that set none inherit the pod's, if it sets an allowed one.
+  if (!podAllowed && unset.length > 0) {
+    return { allowed: false, reason: 'seccompProfile', detail: `pod or ${containersPhrase(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"` };
   }
   return ALLOWED;
 };
 
+/** A check with its versions: [first v1.<minor>, check, baseline checks it overrides]. */
+function restricted(id: string, ...versions: [number, CheckPod, string?][]): Check {
+  return { id, level: 'restricted', versions: versions.map(([minimumVersion, check, overrides]) => ({ minimumVersion, check, ...(overrides ? { overrides: [overrides] } : {}) })) };
+}
+
 export const RESTRICTED_CHECKS: readonly Check[] = [
-  {
-    id: 'allowPrivilegeEscalation',
-    level: 'restricted',
-    versions: [
-      { minimumVersion: 8, check: allowPrivilegeEscalation },
-      { minimumVersion: 25, check: exceptWindows(allowPrivilegeEscalation) },
-    ],
-  },
-  {
-    id: 'capabilities_restricted',
-    level: 'restricted',
-    versions: [
-      { minimumVersion: 22, check: capabilitiesRestricted, overrides: [CAPABILITIES_BASELINE] },
-      { minimumVersion: 25, check: exceptWindows(capabilitiesRestricted), overrides: [CAPABILITIES_BASELINE] },
-    ],
-  },
+  restricted('allowPrivilegeEscalation', [8, allowPrivilegeEscalation], [25, exceptWindows(allowPrivilegeEscalation)]),
+  restricted('capabilities_restricted', [22, capabilitiesRestricted, CAPABILITIES_BASELINE], [25, exceptWindows(capabilitiesRestricted), CAPABILITIES_BASELINE]),
   // From 1.35 the baseline procMount check spares user-namespace pods; restricted keeps the strict one.
-  { id: 'procMount_restricted', level: 'restricted', versions: [{ minimumVersion: 35, check: procMountDefaultOnly, overrides: [PROC_MOUNT] }] },
-  { id: 'restrictedVolumes', level: 'restricted', versions: [{ minimumVersion: 0, check: restrictedVolumes, overrides: [HOST_PATH_VOLUMES] }] },
-  {
-    id: 'runAsNonRoot',
-    level: 'restricted',
-    versions: [
-      { minimumVersion: 0, check: runAsNonRoot },
-      { minimumVersion: 35, check: exceptUserNamespace(runAsNonRoot) },
-    ],
-  },
-  {
-    id: 'runAsUser',
-    level: 'restricted',
-    versions: [
-      { minimumVersion: 23, check: runAsUser },
-      { minimumVersion: 35, check: exceptUserNamespace(runAsUser) },
-    ],
-  },
-  {
-    id: 'seccompProfile_restricted',
-    level: 'restricted',
-    versions: [
-      { minimumVersion: 19, check: seccompRestricted, overrides: [SECCOMP_BASELINE] },
-      { minimumVersion: 25, check: exceptWindows(seccompRestricted), overrides: [SECCOMP_BASELINE] },
-    ],
-  },
+  restricted('procMount_restricted', [35, procMountDefaultOnly, PROC_MOUNT]),
+  restricted('restrictedVolumes', [0, restrictedVolumes, HOST_PATH_VOLUMES]),
+  restricted('runAsNonRoot', [0, runAsNonRoot], [35, exceptUserNamespace(runAsNonRoot)]),
+  restricted('runAsUser', [23, runAsUser], [35, exceptUserNamespace(runAsUser)]),
+  restricted('seccompProfile_restricted', [19, seccompRestricted, SECCOMP_BASELINE], [25, exceptWindows(seccompRestricted), SECCOMP_BASELINE]),
 ];
