@@ -3,13 +3,17 @@
  * Settings come from context (`-c key=value`): stackName (default Kumo),
  * nodeInstanceType, minNodes, maxNodes, desiredNodes, nodePool=false,
  * podLogs=true, deletionProtection=false, alarmEmail, apiMemorySize,
- * secretsEncryption=true, cadence=economy|kubernetes, controlLoopMetrics=false.
- * Synthesis needs no AWS credentials and no network: the account and region
- * are resolved at deploy time.
+ * secretsEncryption=true, cadence=economy|kubernetes, controlLoopMetrics=false,
+ * podSecurityEnforce=privileged|baseline|restricted (the default enforced
+ * level; warn stays restricted, the admin token exempt). Synthesis needs no AWS
+ * credentials and no network: the account and region are resolved at deploy
+ * time.
  */
 import { App } from 'aws-cdk-lib';
 import { type Cadence, CADENCES } from './cadence.js';
-import { KumoStack, type KumoStackProps } from './kumo-stack.js';
+import { ADMIN_TOKEN_ID, KumoStack, type KumoStackProps } from './kumo-stack.js';
+import { LEVELS } from '../lib/apiserver/podsecurity/levels.js';
+import { stackPodSecurity } from '../lib/cloud/config.js';
 
 const app = new App();
 
@@ -40,6 +44,15 @@ function cadence(): Cadence | undefined {
   return v as Cadence;
 }
 
+/** The stack's Pod Security defaults with another enforced level. */
+function podSecurity(): KumoStackProps['podSecurity'] {
+  const v = context('podSecurityEnforce');
+  if (v === undefined) return undefined;
+  if (!(LEVELS as readonly string[]).includes(v)) throw new Error(`context podSecurityEnforce must be one of ${LEVELS.join(', ')}, got "${v}"`);
+  const base = stackPodSecurity(ADMIN_TOKEN_ID);
+  return { ...base, defaults: { ...base.defaults, enforce: v } };
+}
+
 const props: KumoStackProps = {
   description: 'kumo: a Kubernetes-compatible orchestrator with a serverless control plane',
 };
@@ -56,6 +69,7 @@ const settings: Partial<Record<keyof KumoStackProps, unknown>> = {
   secretsEncryption: flag('secretsEncryption'),
   cadence: cadence(),
   controlLoopMetrics: flag('controlLoopMetrics'),
+  podSecurity: podSecurity(),
 };
 for (const [k, v] of Object.entries(settings)) if (v !== undefined) Object.assign(props, { [k]: v });
 

@@ -14,6 +14,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import type { PodSecurityConfiguration } from '../lib/apiserver/podsecurity/config.js';
+import { stackPodSecurity } from '../lib/cloud/config.js';
 import { STACK_OUTPUTS } from '../lib/cloud/stack-outputs.js';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '../lib/cloud/stream-filters.js';
 import { type Cadence, cadenceSettings } from './cadence.js';
@@ -23,6 +25,9 @@ import { NodePoolController } from './constructs/node-pool-controller.js';
 import { StoreTable } from './constructs/store-table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { TokenSecret } from './constructs/token-secret.js';
+
+/** The deploy-time admin token's id: its holder is `kumo:token:admin`, whom Pod Security exempts by default. */
+export const ADMIN_TOKEN_ID = 'admin';
 
 export interface KumoStackProps extends StackProps {
   /**
@@ -85,6 +90,12 @@ export interface KumoStackProps extends StackProps {
    * @default true
    */
   readonly controlLoopMetrics?: boolean;
+  /**
+   * Pod Security Admission's cluster defaults and exemptions, for the API and
+   * the control loops (whose pod creates are admitted like anyone's).
+   * @default enforce baseline, warn restricted, the admin token's user exempt (stackPodSecurity)
+   */
+  readonly podSecurity?: PodSecurityConfiguration;
 }
 
 export class KumoStack extends Stack {
@@ -113,7 +124,7 @@ export class KumoStack extends Stack {
     this.alarmTopic = new sns.Topic(this, 'Alarms', { displayName: `kumo ${id} alarms` });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
-    this.adminToken = new TokenSecret(this, 'AdminToken', { tokenId: 'admin', description: `kumo ${id}: the cluster admin bearer token` });
+    this.adminToken = new TokenSecret(this, 'AdminToken', { tokenId: ADMIN_TOKEN_ID, description: `kumo ${id}: the cluster admin bearer token` });
     this.bootstrapToken = new TokenSecret(this, 'BootstrapToken', { tokenId: 'bootstrap', description: `kumo ${id}: the node pool's bootstrap token (enrolls new nodes only)` });
     this.agentToken = podLogs ? new TokenSecret(this, 'AgentToken', { tokenId: 'agent', description: `kumo ${id}: what agents require from the API server for logs` }) : undefined;
 
@@ -144,7 +155,11 @@ export class KumoStack extends Stack {
       });
       if (podLogs && this.vpc) this.vpc.addInterfaceEndpoint('Kms', { service: ec2.InterfaceVpcEndpointAwsService.KMS, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
     }
-    const common: Record<string, string> = { KUMO_TABLE: table.tableName, ...(this.secretsKey ? { KUMO_SECRETS_KMS_KEY: this.secretsKey.keyArn } : {}) };
+    const common: Record<string, string> = {
+      KUMO_TABLE: table.tableName,
+      KUMO_POD_SECURITY: JSON.stringify(props.podSecurity ?? stackPodSecurity(ADMIN_TOKEN_ID)),
+      ...(this.secretsKey ? { KUMO_SECRETS_KMS_KEY: this.secretsKey.keyArn } : {}),
+    };
     this.api = new ApiEndpoint(this, 'Api', {
       table,
       adminToken: this.adminToken,

@@ -9,16 +9,29 @@ const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 export const dns1123LabelMessage =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 export const dns1123SubdomainMessage =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
+export const dns1035LabelMessage =
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+
 export function dns1123Label(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 63) errs.push('must be no more than 63 characters');
-  if (!LABEL.test(value)) errs.push(dns1123LabelMessage);
+  // A valid subdomain that is no label can only be one with dots.
+  if (!LABEL.test(value)) errs.push(SUBDOMAIN.test(value) ? 'must not contain dots' : dns1123LabelMessage);
+  return errs;
+}
+
+/** IsDNS1035Label: a DNS-1123 label that starts with a letter (Service names). */
+export function dns1035Label(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 63) errs.push('must be no more than 63 characters');
+  if (!DNS1035_LABEL.test(value)) errs.push(dns1035LabelMessage);
   return errs;
 }
 
@@ -29,7 +42,10 @@ export function dns1123Subdomain(value: string): string[] {
   return errs;
 }
 
-/** Label and annotation keys: an optional DNS subdomain prefix and a name. */
+const LABEL_KEY_RULE =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+/** Label and annotation keys, finalizer names (IsQualifiedName, i.e. IsLabelKey): an optional DNS subdomain prefix and a name. */
 export function qualifiedName(value: string): string[] {
   const parts = value.split('/');
   let name = value;
@@ -40,17 +56,11 @@ export function qualifiedName(value: string): string[] {
     if (prefix.length === 0) errs.push('prefix part must be non-empty');
     else errs.push(...dns1123Subdomain(prefix).map((e) => `prefix part ${e}`));
   } else if (parts.length > 2) {
-    return [
-      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-    ];
+    return [`a valid label key ${LABEL_KEY_RULE} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
   }
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push('name part must be no more than 63 characters');
-  if (name.length > 0 && !QUALIFIED_NAME.test(name)) {
-    errs.push(
-      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
-    );
-  }
+  if (!QUALIFIED_NAME.test(name)) errs.push(`name part ${LABEL_KEY_RULE}`);
   return errs;
 }
 
@@ -92,5 +102,31 @@ export function validateAnnotations(annotations: Record<string, string> | null |
     total += k.length + (typeof v === 'string' ? v.length : 0);
   }
   if (total > 256 * 1024) out.push({ type: 'FieldValueTooLong', field, message: `Too long: may not be more than 262144 bytes` });
+  return out;
+}
+
+/** Finalizers every object may carry without a domain prefix (core's IsStandardFinalizerName). */
+const STANDARD_FINALIZERS = ['kubernetes', 'orphan', 'foregroundDeletion'];
+
+/**
+ * metadata.finalizers (apimachinery's ValidateFinalizers): qualified names,
+ * and not both `orphan` and `foregroundDeletion`.
+ */
+export function validateFinalizers(finalizers: readonly string[] | null | undefined, field: string): FieldError[] {
+  const out: FieldError[] = [];
+  const list = finalizers ?? [];
+  for (const f of list) for (const msg of qualifiedName(f)) out.push(fieldErrors.invalid(field, f, msg));
+  if (list.includes('orphan') && list.includes('foregroundDeletion')) {
+    out.push(fieldErrors.invalid(field, list, 'finalizer orphan and foregroundDeletion cannot be both set'));
+  }
+  return out;
+}
+
+/** A namespace's spec.finalizers (core's validateFinalizerName): qualified, and without a prefix only a standard name. */
+export function validateFinalizerName(name: string, field: string): FieldError[] {
+  const out = qualifiedName(name).map((msg) => fieldErrors.invalid(field, name, msg));
+  if (!name.includes('/') && !STANDARD_FINALIZERS.includes(name)) {
+    out.push(fieldErrors.invalid(field, name, 'name is neither a standard finalizer name nor is it fully qualified'));
+  }
   return out;
 }

@@ -11,10 +11,11 @@ import type { Clock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import { checkObject, type FieldValidation, strictErrors, typeMismatch } from './decode.js';
 import { StatusError } from './errors.js';
-import type { RestStorage } from './rest.js';
+import { requiredResourceVersion, type RestStorage } from './rest.js';
 import { checkResultBounds } from './limits.js';
 import { dropUnknownFields } from './schema/unknown.js';
 import { applyObject } from './ssa/track.js';
+import type { UserInfo } from './types.js';
 
 export interface ApplyRequest {
   rt: ResourceType;
@@ -28,6 +29,8 @@ export interface ApplyRequest {
   force: string | null;
   fieldValidation: FieldValidation;
   dryRun: boolean;
+  /** Who applies, for admission. */
+  user?: UserInfo;
 }
 
 /** Kubernetes' limit on fieldManager (ValidateFieldManager). */
@@ -78,7 +81,8 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
   if (req.force !== null && req.force !== 'true' && req.force !== 'false') throw StatusError.badRequest(`invalid force: ${req.force}`);
   const force = req.force === 'true';
   const { config, warnings } = checkConfig(req);
-  const opts = { dryRun: req.dryRun, fieldManager: manager, managedFieldsSet: true, ...(subresource ? { subresource } : {}) };
+  // Admission's warnings join the unknown-field ones.
+  const opts = { dryRun: req.dryRun, fieldManager: manager, managedFieldsSet: true, warnings, ...(req.user ? { user: req.user } : {}), ...(subresource ? { subresource } : {}) };
   const typed = (obj: KObject) => {
     checkResultBounds(obj, (why) => StatusError.badRequest(`the applied configuration ${why}`));
     return checkObject(rt, obj, 'Ignore').object;
@@ -86,7 +90,7 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
 
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const expected = (config.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
+      const expected = requiredResourceVersion((config.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion);
       const object = await rest.guaranteedUpdate(
         rt,
         namespace,

@@ -45,7 +45,7 @@ export interface StatusDetails {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never> | { resourceVersion?: string };
+  metadata: Record<string, never> | { resourceVersion?: string; continue?: string };
   status: 'Success' | 'Failure';
   message?: string;
   reason?: StatusReason;
@@ -65,6 +65,8 @@ function qualified(ref: ResourceRef): string {
 
 export class StatusError extends Error {
   override name = 'StatusError';
+  /** The Status's list metadata: a 410 for an expired continue token offers a token to go on with. */
+  listMeta?: { continue?: string };
   constructor(
     readonly code: number,
     readonly reason: StatusReason,
@@ -79,7 +81,7 @@ export class StatusError extends Error {
     return {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: this.listMeta ?? {},
       status: 'Failure',
       message: this.message,
       reason: this.reason,
@@ -183,6 +185,15 @@ export class StatusError extends Error {
   /** A request refused before it reaches any resource: kube-apiserver's NewForbidden with no resource (`forbidden: why`, empty details). */
   static forbiddenRequest(why: string): StatusError {
     return new StatusError(403, 'Forbidden', `forbidden: ${why}`, {});
+  }
+
+  /** 403 from admission (Kubernetes' NewForbidden): `<resource> "<name>" is forbidden: <why>`. */
+  static forbiddenObject(ref: ResourceRef, name: string, why: string): StatusError {
+    return new StatusError(403, 'Forbidden', `${qualified(ref)}${name ? ` "${name}"` : ''} is forbidden: ${why}`, {
+      name,
+      ...(ref.group ? { group: ref.group } : {}),
+      kind: ref.resource,
+    });
   }
 
   static tooManyRequests(message: string, retryAfterSeconds = 1): StatusError {

@@ -14,14 +14,20 @@ import { compileFieldSelector, FieldSelectorError, parseFieldSelector, pinnedNod
 import { matches, parseLabelSelector, SelectorParseError } from '../api/labels.js';
 import type { KObject, ObjectKey } from '../api/object.js';
 import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
-import { dns1123Label, dns1123Subdomain, validateAnnotations, validateLabels } from '../api/validation.js';
+import { dns1123Label, dns1123Subdomain, validateAnnotations, validateFinalizerName, validateFinalizers, validateLabels } from '../api/validation.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
-import { AlreadyExistsError, CompactedError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
+import { decodeContinue, encodeContinue } from '../store/indexes.js';
+import { AlreadyExistsError, CompactedError, FutureRevisionError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import { StatusError } from './errors.js';
+import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
+import { PodSecurityAdmission } from './podsecurity/admission.js';
+import { PRIVILEGED } from './podsecurity/config.js';
+import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
 import type { AllocationContext } from './strategies/service-alloc.js';
+import type { UserInfo } from './types.js';
 import type { AdmissionConfig, PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
 
 export interface KList {
@@ -31,7 +37,7 @@ export interface KList {
   items: KObject[];
 }
 
-export interface ListParams {
+export interface ListParams extends Omit<ListVersionParams, 'limit' | 'continue'> {
   labelSelector?: string;
   fieldSelector?: string;
   limit?: number;
@@ -46,6 +52,10 @@ export interface WriteOptions {
   fieldManager?: string;
   /** The object's managedFields are already computed (server-side apply): keep them as given. */
   managedFieldsSet?: boolean;
+  /** Who writes: admission checks (and exempts) by user. Unset: a server-internal write. */
+  user?: UserInfo;
+  /** Admission's warnings for the response are appended here (a retried write may append one twice). */
+  warnings?: string[];
 }
 
 export interface DeleteOptions {
@@ -61,6 +71,15 @@ export const FINALIZER_FOREGROUND = 'foregroundDeletion';
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 /** Attempts for read-modify-write loops (patch, unconditional update) before giving up with 409. */
 const MAX_RETRIES = 8;
+
+/**
+ * The resourceVersion a write's body demands, if any: unset and "0" ask for
+ * an unconditional write, as the Kubernetes registry reads them
+ * (Store.Update: a zero resourceVersion skips the optimistic-lock check).
+ */
+export function requiredResourceVersion(rv: unknown): string | undefined {
+  return typeof rv === 'string' && rv !== '' && rv !== '0' ? rv : undefined;
+}
 
 export function randomSuffix(n = 5): string {
   let s = '';
@@ -101,12 +120,39 @@ export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'lab
 }
 
 export class RestStorage {
+  private readonly podSecurity: PodSecurityAdmission;
+
   constructor(
     readonly store: Store,
     private readonly clock: Clock,
     private readonly strategies: Readonly<Record<string, Strategy>>,
     private readonly admission: AdmissionConfig = { defaultTolerationSeconds: 300 },
-  ) {}
+  ) {
+    this.podSecurity = new PodSecurityAdmission(admission.podSecurity ?? PRIVILEGED, {
+      namespace: (name) => this.guard(() => store.get({ resource: 'namespaces', namespace: '', name })),
+      pods: async (namespace) => (await this.guard(() => store.list('pods', { namespace }))).items,
+    });
+  }
+
+  /**
+   * Validating admission, after the strategy's validation and before the
+   * write (as kube-apiserver orders them): Pod Security. Throws to refuse;
+   * records audit violations on `obj` (mutated) and warnings in `opts`.
+   */
+  private async admit(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
+    if (!this.podSecurity.applies(rt)) return;
+    const outcome = await this.podSecurity.admit({ operation: old ? 'UPDATE' : 'CREATE', rt, subresource: opts.subresource, object: obj, old, user: opts.user });
+    opts.warnings?.push(...outcome.warnings);
+    const meta = obj.metadata;
+    // Checked: the annotation says what the audit level found. Not checked: an update keeps what admission recorded before.
+    const recorded = outcome.auditViolations === undefined ? (meta.annotations?.[AUDIT_VIOLATIONS_ANNOTATION] ?? old?.metadata.annotations?.[AUDIT_VIOLATIONS_ANNOTATION]) : outcome.auditViolations;
+    if (recorded) meta.annotations = { ...meta.annotations, [AUDIT_VIOLATIONS_ANNOTATION]: recorded };
+    else if (meta.annotations && AUDIT_VIOLATIONS_ANNOTATION in meta.annotations) {
+      const { [AUDIT_VIOLATIONS_ANNOTATION]: _gone, ...rest } = meta.annotations;
+      if (Object.keys(rest).length > 0) meta.annotations = rest;
+      else delete meta.annotations;
+    }
+  }
 
   private strategyOf(rt: ResourceType): Strategy {
     return this.strategies[rt.resource] ?? {};
@@ -142,17 +188,34 @@ export class RestStorage {
     return obj;
   }
 
+  /** LIST, with Kubernetes' resourceVersion semantics (list-options.ts). */
   async list(rt: ResourceType, namespace: string | undefined, params: ListParams = {}): Promise<KList> {
+    const consistency = listConsistency(params);
     const { predicate, nodeName } = compileSelectors(rt, params);
+    const exact = consistency.kind === 'exact';
     const result = await this.guard(() =>
-      this.store.list(rt.resource, {
-        ...(rt.namespaced && namespace !== undefined ? { namespace } : {}),
-        ...(nodeName ? { index: { nodeName } } : {}),
-        ...(predicate ? { predicate } : {}),
-        ...(params.limit ? { limit: params.limit } : {}),
-        ...(params.continue ? { continue: params.continue } : {}),
-      }),
+      this.store
+        .list(rt.resource, {
+          ...(rt.namespaced && namespace !== undefined ? { namespace } : {}),
+          // A list at a revision filters the objects as they were: the node index holds them as they are.
+          ...(nodeName && !exact ? { index: { nodeName } } : {}),
+          ...(predicate ? { predicate } : {}),
+          ...(params.limit ? { limit: params.limit } : {}),
+          ...(params.continue ? { continue: params.continue } : {}),
+          ...(exact ? { revision: consistency.revision } : {}),
+        })
+        .catch((err: unknown) => {
+          if (err instanceof FutureRevisionError) throw tooLargeResourceVersion(String(err.requested), err.current);
+          if (err instanceof CompactedError) {
+            const token = params.continue ? decodeContinue(params.continue) : undefined;
+            throw token ? expiredContinue(encodeContinue({ namespace: token.namespace, name: token.name })) : expiredList();
+          }
+          throw err;
+        }),
     );
+    if (consistency.kind === 'notOlderThan' && Number(result.resourceVersion) < consistency.revision) {
+      throw tooLargeResourceVersion(consistency.resourceVersion, Number(result.resourceVersion));
+    }
     return {
       apiVersion: apiVersionOf(rt),
       kind: rt.listKind,
@@ -200,13 +263,14 @@ export class RestStorage {
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
-    if (strategy.allocate) this.validateOrThrow(rt, obj, strategy.validate?.(obj) ?? []);
+    if (strategy.allocate) this.validateOrThrow(rt, obj, strategy.validate?.(obj, ctx) ?? []);
     const undo = opts.dryRun || !strategy.allocate ? undefined : await strategy.allocate(obj, undefined, this.allocationCtx(rt));
 
     try {
       for (let attempt = 0; ; attempt++) {
         if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
-        this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? []), ...(strategy.validateCreate?.(obj) ?? [])]);
+        this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateCreate?.(obj) ?? [])]);
+        await this.admit(rt, obj, undefined, opts);
         if (opts.dryRun) return obj;
         try {
           return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
@@ -230,7 +294,7 @@ export class RestStorage {
     if (rt.namespaced && input.metadata.namespace && namespace && input.metadata.namespace !== namespace) {
       throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    const expected = input.metadata.resourceVersion;
+    const expected = requiredResourceVersion(input.metadata.resourceVersion);
     return this.guaranteedUpdate(rt, namespace, name, (current) => {
       if (expected && expected !== current.metadata.resourceVersion) {
         throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -287,9 +351,10 @@ export class RestStorage {
       obj = clone(input);
       errors = [];
     } else if (opts.subresource === 'finalize') {
-      // namespaces/{name}/finalize changes spec.finalizers and nothing else.
-      obj = { ...clone(old), spec: { ...(old.spec as object), finalizers: (input.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
-      errors = [];
+      // namespaces/{name}/finalize changes spec.finalizers and nothing else (ValidateNamespaceFinalizeUpdate checks their names).
+      const finalizers = (input.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
+      obj = { ...clone(old), spec: { ...(old.spec as object), finalizers } };
+      errors = finalizers.flatMap((f, i) => validateFinalizerName(f, `spec.finalizers[${i}]`));
     } else {
       obj = clone(input);
       obj.apiVersion = old.apiVersion;
@@ -303,7 +368,7 @@ export class RestStorage {
       }
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
-      errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
+      errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
       if (strategy.allocate && errors.length === 0 && !opts.dryRun) {
         const undo = await strategy.allocate(obj, old, this.allocationCtx(rt));
         try {
@@ -344,10 +409,15 @@ export class RestStorage {
       else delete meta.managedFields;
     }
     if (old.metadata.deletionTimestamp) {
-      const added = (meta.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
-      if (added.length > 0) errors.push(fieldErrors.forbidden('metadata.finalizers', 'no new finalizers can be added if the object is being deleted'));
+      const added = [...new Set((meta.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f)))].sort();
+      if (added.length > 0) {
+        // As ValidateNoNewFinalizers, which prints the list with Go's %#v.
+        const list = `[]string{${added.map((f) => JSON.stringify(f)).join(', ')}}`;
+        errors.push(fieldErrors.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${list}`));
+      }
     }
     this.validateOrThrow(rt, obj, errors);
+    await this.admit(rt, obj, old, opts);
 
     if (deepEqual(comparable(obj), comparable(old))) return old;
     if (opts.dryRun) return obj;
@@ -385,6 +455,8 @@ export class RestStorage {
     }
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await this.get(rt, namespace, name);
+      const forbidden = strategy.forbidDelete?.(current);
+      if (forbidden) throw StatusError.forbiddenObject(refOf(rt), name, forbidden);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== current.metadata.uid) {
         throw StatusError.conflict(refOf(rt), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
@@ -463,7 +535,7 @@ export class RestStorage {
     const errs: FieldError[] = [];
     const meta = obj.metadata;
     const name = meta.name ?? '';
-    const check = strategy.nameIsLabel ? dns1123Label : dns1123Subdomain;
+    const check = strategy.nameRule ?? dns1123Subdomain;
     for (const msg of check(name)) errs.push(fieldErrors.invalid('metadata.name', name, msg));
     if (meta.generateName) {
       // The generated name adds 5 characters; the prefix alone must be a valid name start.
@@ -472,6 +544,7 @@ export class RestStorage {
     if (rt.namespaced) for (const msg of dns1123Label(meta.namespace ?? '')) errs.push(fieldErrors.invalid('metadata.namespace', meta.namespace, msg));
     errs.push(...validateLabels(meta.labels, 'metadata.labels'));
     errs.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
+    errs.push(...validateFinalizers(meta.finalizers, 'metadata.finalizers'));
     for (const [i, ref] of (meta.ownerReferences ?? []).entries()) {
       if (!ref.uid) errs.push(fieldErrors.required(`metadata.ownerReferences[${i}].uid`));
       if (!ref.name) errs.push(fieldErrors.required(`metadata.ownerReferences[${i}].name`));
@@ -494,9 +567,6 @@ export class RestStorage {
       if (err instanceof AlreadyExistsError) {
         const rt = resourceByName(err.key.resource);
         throw StatusError.alreadyExists(rt ? refOf(rt) : { group: '', resource: err.key.resource }, err.key.name);
-      }
-      if (err instanceof CompactedError) {
-        throw StatusError.gone(`The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.`);
       }
       if (err instanceof InvalidContinueError) throw StatusError.badRequest(`continue key is not valid: ${err.message}`);
       if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);

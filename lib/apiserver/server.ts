@@ -22,7 +22,7 @@ import {
 } from './discovery.js';
 import { StatusError } from './errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
-import { type DeleteOptions, RestStorage } from './rest.js';
+import { type DeleteOptions, requiredResourceVersion, RestStorage } from './rest.js';
 import { route, type ResourceRoute } from './router.js';
 import { strategies } from './strategies/index.js';
 import type { AdmissionConfig } from './strategy.js';
@@ -190,6 +190,11 @@ function fieldManagerOf(req: ApiRequest): string {
   }
   const agent = req.headers['user-agent']?.split('/')[0]?.trim();
   return (agent || req.user?.name || 'unknown').slice(0, 128);
+}
+
+/** Who writes, for admission, and where its warnings go. */
+function writer(req: ApiRequest, warnings?: string[]): { user?: UserInfo; warnings?: string[] } {
+  return { ...(req.user ? { user: req.user } : {}), ...(warnings ? { warnings } : {}) };
 }
 
 function isDryRun(query: URLSearchParams): boolean {
@@ -376,7 +381,8 @@ export class ApiServer {
 
   private respondObject(req: ApiRequest, rt: ResourceType, status: number, obj: unknown, warnings: string[] = []): ApiResponse {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (warnings.length > 0) headers.warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    // A write retried after a conflict is admitted again: each warning once.
+    if (warnings.length > 0) headers.warning = [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
     if (wantsTable(req.headers.accept) && isPlainObject(obj) && obj.kind !== 'Status') {
       const table = tableFor(rt, obj as unknown as KObject, req.query.get('includeObject'), this.clock.now());
       if (table) return { status, headers, body: table };
@@ -401,6 +407,9 @@ export class ApiServer {
           fieldSelector: q.get('fieldSelector') ?? '',
           ...(limit && limit > 0 ? { limit } : {}),
           ...(q.get('continue') ? { continue: q.get('continue')! } : {}),
+          ...(q.get('resourceVersion') ? { resourceVersion: q.get('resourceVersion')! } : {}),
+          ...(q.get('resourceVersionMatch') ? { resourceVersionMatch: q.get('resourceVersionMatch')! } : {}),
+          ...(q.get('sendInitialEvents') ? { sendInitialEvents: q.get('sendInitialEvents')! } : {}),
         });
         return this.respondObject(req, rt, 200, list);
       }
@@ -408,12 +417,12 @@ export class ApiServer {
         return this.watch(req, r);
       case 'create': {
         const { object, warnings } = this.decodeObject(req, rt);
-        const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req) });
+        const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req), ...writer(req, warnings) });
         return this.respondObject(req, rt, 201, created, warnings);
       }
       case 'update': {
         const { object, warnings } = this.decodeObject(req, rt);
-        const updated = await this.rest.update(rt, ns, r.name!, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req) });
+        const updated = await this.rest.update(rt, ns, r.name!, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req), ...writer(req, warnings) });
         return this.respondObject(req, rt, 200, updated, warnings);
       }
       case 'patch': {
@@ -457,6 +466,7 @@ export class ApiServer {
       force: req.query.get('force'),
       fieldValidation: validation,
       dryRun: isDryRun(req.query),
+      ...(req.user ? { user: req.user } : {}),
     });
     return this.respondObject(req, rt, res.created ? 201 : 200, res.object, res.warnings);
   }
@@ -472,7 +482,9 @@ export class ApiServer {
     const type = requireMediaType(req.headers['content-type'], PATCH_MEDIA_TYPES) as PatchType;
     const validation = fieldValidationOf(req.query);
     const { value: patchBody, duplicates } = req.object !== undefined ? { value: req.object, duplicates: [] } : decodePatch(type, req.body, validation);
-    let warnings: string[] = [];
+    // Unknown-field warnings of the attempt that wrote; admission's (PodSecurity) are added by the write itself.
+    let fieldWarnings: string[] = [];
+    const admissionWarnings: string[] = [];
     const object = await this.rest.guaranteedUpdate(
       rt,
       ns,
@@ -480,7 +492,7 @@ export class ApiServer {
       (current) => {
         const patched = applyPatch(current, patchBody, type);
         const result = this.checkPatched(rt, patched, validation, duplicates);
-        warnings = result.warnings;
+        fieldWarnings = result.warnings;
         const obj = result.object;
         // As Kubernetes' patch handler (checkName): a patch may not move the object to another name or namespace.
         // A patch that removed the name is refused too (kube's namer finds no name to match).
@@ -492,15 +504,15 @@ export class ApiServer {
         if (rt.namespaced && patchedNs !== undefined && ns !== undefined && patchedNs !== ns) {
           throw StatusError.badRequest(`the namespace of the object (${patchedNs}) does not match the namespace on the request (${ns})`);
         }
-        const rv = obj.metadata?.resourceVersion;
+        const rv = requiredResourceVersion(obj.metadata?.resourceVersion);
         if (rv && rv !== current.metadata.resourceVersion) {
           throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
         return obj;
       },
-      { dryRun: isDryRun(req.query), fieldManager: fieldManagerOf(req), ...(subresource ? { subresource } : {}) },
+      { dryRun: isDryRun(req.query), fieldManager: fieldManagerOf(req), ...writer(req, admissionWarnings), ...(subresource ? { subresource } : {}) },
     );
-    return { object, warnings };
+    return { object, warnings: [...fieldWarnings, ...admissionWarnings] };
   }
 
   /** What a patch produced, checked as kube's patchers decode it (patch.go applyPatchToCurrentObject). */
@@ -602,7 +614,7 @@ export class ApiServer {
           if (object.metadata.name && object.metadata.name !== name) {
             throw StatusError.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
           }
-          const expected = object.metadata.resourceVersion;
+          const expected = requiredResourceVersion(object.metadata.resourceVersion);
           const updated = await this.rest.guaranteedUpdate(
             rt,
             ns,
@@ -613,7 +625,7 @@ export class ApiServer {
               }
               return object;
             },
-            { dryRun: isDryRun(q), subresource: sub, fieldManager: fieldManagerOf(req) },
+            { dryRun: isDryRun(q), subresource: sub, fieldManager: fieldManagerOf(req), ...writer(req) },
           );
           return this.respondObject(req, rt, 200, updated);
         }
@@ -711,7 +723,8 @@ export class ApiServer {
         const scale = type === undefined ? body : applyPatch(toScale(current) as unknown as KObject, body, type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type);
         if (!isPlainObject(scale)) throw patchInvalid(scale, `Object 'Kind' is missing in '${JSON.stringify(scale) ?? 'null'}'`);
         const s = scale as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
-        if (s.metadata?.resourceVersion && s.metadata.resourceVersion !== current.metadata.resourceVersion) {
+        const rv = requiredResourceVersion(s.metadata?.resourceVersion);
+        if (rv && rv !== current.metadata.resourceVersion) {
           throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
         const replicas = s.spec?.replicas;

@@ -6,6 +6,7 @@
  */
 import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
+import type { PodSecurityConfig } from './podsecurity/config.js';
 import type { AllocationContext, ServiceNetworkConfig } from './strategies/service-alloc.js';
 
 export interface StrategyContext {
@@ -18,6 +19,15 @@ export interface StrategyContext {
 export interface AdmissionConfig extends ServiceNetworkConfig {
   /** DefaultTolerationSeconds for the not-ready/unreachable NoExecute tolerations added to pods. @default 300 */
   defaultTolerationSeconds: number;
+  /**
+   * Accept loopback addresses in Endpoints and EndpointSlices, which
+   * Kubernetes refuses: `kumo up`'s nodes have the address 127.0.0.1, so its
+   * process-runtime and hostNetwork pods do too, and their Services need
+   * them. Unspecified and link-local addresses stay refused. @default false
+   */
+  loopbackEndpoints?: boolean;
+  /** Pod Security Admission's defaults and exemptions. @default everything privileged, nothing exempt (upstream's default) */
+  podSecurity?: PodSecurityConfig;
 }
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
@@ -39,7 +49,7 @@ export interface Strategy {
   allocate?(obj: KObject, old: KObject | undefined, ctx: AllocationContext): Promise<() => Promise<void>>;
   /** After a successful write (`stored` undefined: deleted): frees what `prev` reserved and `stored` no longer uses. */
   afterWrite?(stored: KObject | undefined, prev: KObject | undefined, ctx: AllocationContext): Promise<void>;
-  validate?(obj: KObject): FieldError[];
+  validate?(obj: KObject, ctx: StrategyContext): FieldError[];
   /** What only a create may not do (a pod's ephemeral containers come later, through their subresource). */
   validateCreate?(obj: KObject): FieldError[];
   validateUpdate?(obj: KObject, old: KObject): FieldError[];
@@ -52,14 +62,16 @@ export interface Strategy {
   gracePeriodSeconds?(obj: KObject, requested: number | undefined): number | undefined;
   /** Writes through a subresource that changes one part of the object (pods/ephemeralcontainers), by subresource name. */
   subresources?: Readonly<Record<string, SubresourceStrategy>>;
+  /** Admission on delete: a reason to refuse it with 403 (NamespaceLifecycle keeps the system namespaces), else undefined. */
+  forbidDelete?(obj: KObject): string | undefined;
   /** Whether something besides metadata.finalizers keeps a deleted object (namespaces: spec.finalizers). */
   holdsDeletion?(obj: KObject): boolean;
   /** Marks an object whose deletion is held (e.g. a namespace's phase Terminating). Mutates `obj`. */
   prepareForDelete?(obj: KObject): void;
   /** Deletion propagation when the request names none. @default 'Background' */
   defaultPropagation?: PropagationPolicy;
-  /** Whether metadata.name follows DNS-1123 label rules (stricter than the default subdomain). */
-  nameIsLabel?: boolean;
+  /** The rule metadata.name follows (Kubernetes' Validate<Kind>Name), as messages for a bad name. @default DNS-1123 subdomain */
+  nameRule?(name: string): string[];
   /** The kind has no metadata.generation: Kubernetes keeps one only for kinds with a spec it tracks (pods, workloads). */
   noGeneration?: boolean;
 }

@@ -98,9 +98,11 @@ export class KubeClient {
   /** Every page of a list. */
   async listAll<T extends KObject = KObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<Omit<KList, 'items'> & { items: T[] }> {
     const first = await this.list<T>(rt, namespace, opts);
+    // Later pages name only the token, which carries what the first page read at (a resourceVersion beside it is refused).
+    const { resourceVersion: _rv, ...rest } = opts;
     let cont = first.metadata.continue;
     while (cont) {
-      const page = await this.list<T>(rt, namespace, { ...opts, continue: cont });
+      const page = await this.list<T>(rt, namespace, { ...rest, continue: cont });
       first.items.push(...page.items);
       cont = page.metadata.continue;
     }

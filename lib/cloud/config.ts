@@ -4,9 +4,16 @@
  * defaults) and tests can shorten timings the same way a deployment would.
  *
  * - KUMO_DEFAULT_TOLERATION_SECONDS: DefaultTolerationSeconds admission (300)
+ * - KUMO_POD_SECURITY: Pod Security Admission's defaults and exemptions, a
+ *   PodSecurityConfiguration (or AdmissionConfiguration) in JSON; unset:
+ *   upstream's default, everything privileged. The stack sets
+ *   stackPodSecurity() for the API and the control loops alike (the
+ *   controllers' pod creates are admitted like anyone's).
  * - KUMO_NODE_GRACE_SECONDS: lease age before a node is unreachable (40)
  * - KUMO_JOB_BACKOFF_MS: first delay before re-creating failed Job pods (10000)
  */
+import { parsePodSecurityConfig, type PodSecurityConfig, type PodSecurityConfiguration } from '../apiserver/podsecurity/config.js';
+import { userOf } from '../auth/users.js';
 import type { ControlPlaneOptions } from '../controllers/index.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -19,9 +26,36 @@ function numberFrom(env: Env, name: string): number | undefined {
   return v;
 }
 
-export function admissionFromEnv(env: Env = process.env): { defaultTolerationSeconds?: number } {
+/**
+ * The cloud stack's Pod Security defaults: enforce baseline (no privileged,
+ * host-namespace or hostPath pods, which would make a namespace admin root
+ * on a node), warn at restricted, and the deploy-time admin token's user
+ * exempt (exemptions name users, as upstream's do: the controllers' own pod
+ * creates stay checked). Namespaces loosen or tighten it with labels.
+ */
+export function stackPodSecurity(adminTokenId: string): PodSecurityConfiguration {
+  return {
+    apiVersion: 'pod-security.admission.config.k8s.io/v1',
+    kind: 'PodSecurityConfiguration',
+    defaults: { enforce: 'baseline', 'enforce-version': 'latest', warn: 'restricted', 'warn-version': 'latest', audit: 'privileged', 'audit-version': 'latest' },
+    exemptions: { usernames: [userOf(adminTokenId, { role: 'admin' }).name], namespaces: [], runtimeClasses: [] },
+  };
+}
+
+export function admissionFromEnv(env: Env = process.env): { defaultTolerationSeconds?: number; podSecurity?: PodSecurityConfig } {
   const seconds = numberFrom(env, 'KUMO_DEFAULT_TOLERATION_SECONDS');
-  return seconds !== undefined ? { defaultTolerationSeconds: seconds } : {};
+  const raw = env.KUMO_POD_SECURITY;
+  let podSecurity: PodSecurityConfig | undefined;
+  if (raw !== undefined && raw !== '') {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      throw new Error(`KUMO_POD_SECURITY must be a PodSecurityConfiguration in JSON: ${(err as Error).message}`, { cause: err });
+    }
+    podSecurity = parsePodSecurityConfig(value);
+  }
+  return { ...(seconds !== undefined ? { defaultTolerationSeconds: seconds } : {}), ...(podSecurity ? { podSecurity } : {}) };
 }
 
 export function controlPlaneFromEnv(env: Env = process.env): ControlPlaneOptions {

@@ -25,7 +25,9 @@ import { execUpgradeHandler } from '../apiserver/exec.js';
 import { bootstrap } from '../apiserver/bootstrap.js';
 import { createApiHttpServer } from '../apiserver/http.js';
 import { ApiMetrics } from '../apiserver/metrics.js';
+import type { PodSecurityConfig } from '../apiserver/podsecurity/config.js';
 import { ADMIN, ApiServer } from '../apiserver/server.js';
+import type { UserInfo } from '../apiserver/types.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
@@ -101,6 +103,12 @@ export interface LocalClusterOptions {
   serviceClusterIPRange?: string;
   /** NodePort range. @default 30000-32767 */
   serviceNodePortRange?: string;
+  /**
+   * Pod Security Admission's defaults and exemptions (`kumo up
+   * --admission-config`). @default upstream's: everything privileged, so
+   * only namespaces that ask (with labels) are checked
+   */
+  podSecurity?: PodSecurityConfig;
 }
 
 /** Whether a Docker engine answers on the local socket. */
@@ -112,6 +120,10 @@ export async function dockerAnswers(): Promise<boolean> {
     engine.close();
   }
 }
+
+/** Who the in-process control loops are. */
+const CONTROL_PLANE_USER: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
+
 
 /** The file in a data directory naming the process that serves it. */
 export const PID_FILE = 'kumo.pid';
@@ -136,6 +148,8 @@ export class LocalCluster {
   readonly api: ApiServer;
   /** An admin client that calls the API server in-process. */
   readonly client: KubeClient;
+  /** The controllers' and the scheduler's client. */
+  private readonly controlPlaneClient: KubeClient;
   private http: Server | undefined;
   driver: LocalControllerDriver | undefined;
   fake: FakeNodes | undefined;
@@ -196,12 +210,18 @@ export class LocalCluster {
       ...(this.adminToken ? { authenticator: new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) } : {}),
       ...(opts.watchTimeoutMs !== undefined ? { watchTimeoutMs: opts.watchTimeoutMs } : {}),
       admission: {
+        // Its in-process agents' nodes are 127.0.0.1, so host-process and hostNetwork pods' Endpoints are too.
+        loopbackEndpoints: true,
         ...(opts.defaultTolerationSeconds !== undefined ? { defaultTolerationSeconds: opts.defaultTolerationSeconds } : {}),
         ...(opts.serviceClusterIPRange ? { serviceClusterIPRange: opts.serviceClusterIPRange } : {}),
         ...(opts.serviceNodePortRange ? { serviceNodePortRange: opts.serviceNodePortRange } : {}),
+        ...(opts.podSecurity ? { podSecurity: opts.podSecurity } : {}),
       },
     });
     this.client = new KubeClient(new InProcessTransport(this.api, ADMIN));
+    // The control loops act as themselves, as kube-controller-manager does: admission exemptions that name the
+    // admin (kubectl's user here) do not carry over to the pods a Deployment's controller creates.
+    this.controlPlaneClient = new KubeClient(new InProcessTransport(this.api, CONTROL_PLANE_USER));
   }
 
   private log(line: string): void {
@@ -245,7 +265,7 @@ export class LocalCluster {
     if (this.opts.controllers !== false) {
       // Claims of the local-path class get a directory under the data dir (one host: every node can mount it).
       const controlPlane = { ...this.opts.controlPlane, volumes: { localPathRoot: join(this.opts.dataDir, 'volumes'), ...this.opts.controlPlane?.volumes } };
-      const reconcilers = [...controllerReconcilers(this.client, controlPlane), schedulerReconciler(this.client, this.opts.controlPlane)];
+      const reconcilers = [...controllerReconcilers(this.controlPlaneClient, controlPlane), schedulerReconciler(this.controlPlaneClient, this.opts.controlPlane)];
       this.driver = new LocalControllerDriver(this.store, reconcilers, {
         log: (l) => this.log(l),
         metrics: new ControllerMetrics(this.metrics.registry),

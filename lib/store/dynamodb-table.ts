@@ -10,7 +10,8 @@
  *              (no separate namespace/name attributes: the sort key has them,
  *              and a typical pod's item sits right at the 1 KB write unit)
  * - log:       `l#<resource>` / 20-digit zero-padded revision
- *              type, ns, name, data (B: see encodeChange), ts (N, ms), ttl (N, s)
+ *              type, ns, name, data (B: see encodeChange), prevRev (N, DELETED only),
+ *              ts (N, ms), ttl (N, s)
  * - counters:  `c#<resource>` / `c`  rev, compacted, head (N)
  * - directory: `r` / `<resource>`  (which resources have counters; read by compact)
  *
@@ -140,6 +141,29 @@ export function decodeChange(bytes: Uint8Array | string): { object: KObject; pre
   return { object: JSON.parse(text.slice(0, cut)) as KObject, prev: JSON.parse(text.slice(cut + 1)) as KObject };
 }
 
+/**
+ * A log entry's change attributes: `data` (encodeChange; the previous object
+ * only for MODIFIED) and, for DELETED, `prevRev`: the deleted object's
+ * revision before the deletion. A deletion changes nothing else, so that is
+ * all the previous object needs, and a deletion's entry is never larger than
+ * its object's (a near-limit object stays deletable).
+ */
+export function encodeLogChange(event: { type: string; object: KObject; prev?: KObject | undefined }): Item {
+  const prevRev = event.type === 'DELETED' ? event.prev?.metadata.resourceVersion : undefined;
+  return {
+    data: { B: encodeChange(event.object, event.type === 'MODIFIED' ? event.prev : undefined) },
+    ...(prevRev ? { prevRev: { N: prevRev } } : {}),
+  };
+}
+
+/** The object and previous object of a log item (or a stream image of one); DELETED entries written before prevRev have no previous object. */
+export function decodeLogChange(type: string, item: { data?: { B?: Uint8Array | string | undefined }; prevRev?: { N?: string | undefined } }): { object: KObject; prev?: KObject } {
+  const change = decodeChange(item.data!.B!);
+  const prevRev = item.prevRev?.N;
+  if (type !== 'DELETED' || prevRev === undefined) return change;
+  return { object: change.object, prev: { ...change.object, metadata: { ...change.object.metadata, resourceVersion: prevRev } } };
+}
+
 /** The namespace and name in an object item's sort key. */
 export function splitObjectSk(sk: string): { namespace: string; name: string } {
   const cut = sk.indexOf(SEP);
@@ -198,7 +222,7 @@ export function decodeLogImage(image: StreamImage): DecodedLogImage | undefined 
   const type = image.type?.S;
   const data = image.data?.B;
   if (!pk?.startsWith('l#') || !data || (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED')) return undefined;
-  return { resource: pk.slice(2), type, revision: Number(image.sk?.S), ...decodeChange(data) };
+  return { resource: pk.slice(2), type, revision: Number(image.sk?.S), ...decodeLogChange(type, image) };
 }
 
 /** The resource, key and object of an object item's image; undefined for other items. */

@@ -39,8 +39,8 @@ import {
   type Item,
   type LogEntry,
   counterKey,
-  decodeChange,
-  encodeChange,
+  decodeLogChange,
+  encodeLogChange,
   encodeObject,
   logPk,
   logSk,
@@ -52,11 +52,13 @@ import {
   parseLogEntry,
   splitObjectSk,
 } from './dynamodb-table.js';
+import { type LoggedChange, objectsAt, pageAt } from './history.js';
 import { type ContinueToken, decodeContinue, encodeContinue, nodeIndexValue, withResourceVersion } from './indexes.js';
 import {
   AlreadyExistsError,
   type CasResult,
   CompactedError,
+  FutureRevisionError,
   InvalidContinueError,
   type ListOptions,
   type ListResult,
@@ -174,6 +176,8 @@ export class DynamoDbStore implements Store {
       after = decodeContinue(opts.continue);
       if (!after) throw new InvalidContinueError('continue token is not valid');
     }
+    const revision = after?.revision ?? opts.revision;
+    if (revision !== undefined) return this.listAt(resource, revision, opts, after);
     // The revision first, then the objects: every change at or below it is
     // committed before the objects are read, so the items reflect it.
     const resourceVersion = await this.settledRevision(resource);
@@ -181,26 +185,49 @@ export class DynamoDbStore implements Store {
     const items: KObject[] = [];
     let last: ContinueToken | undefined;
     let more = false;
+    // Each item is a candidate: a predicate drops some, so pages are read larger than what is left to fill.
+    const pageSize = () => (limit === Infinity ? MAX_PAGE : (limit + 1 - items.length) * (opts.predicate ? 4 : 1));
+    for await (const { obj, key } of this.objectsInRange(resource, opts.namespace, opts.index, after, pageSize)) {
+      if (opts.predicate && !opts.predicate(obj)) continue;
+      if (items.length >= limit) {
+        more = true;
+        break;
+      }
+      items.push(obj);
+      last = key;
+    }
+    const result: ListResult = { items, resourceVersion: String(resourceVersion) };
+    if (more && last) result.continue = encodeContinue(last);
+    return result;
+  }
 
-    const prefix = opts.namespace !== undefined ? objectSk(opts.namespace, '') : undefined;
+  /** The objects of a key range in key order: a namespace (or all), through the node index or not, after a continue key. */
+  private async *objectsInRange(
+    resource: string,
+    namespace: string | undefined,
+    index: ListOptions['index'],
+    after: ContinueToken | undefined,
+    pageSize: () => number,
+  ): AsyncGenerator<{ obj: KObject; key: ContinueToken }> {
+    const prefix = namespace !== undefined ? objectSk(namespace, '') : undefined;
     let startKey: Item | undefined;
     if (after) {
       const afterSk = objectSk(after.namespace, after.name);
       if (prefix !== undefined && !afterSk.startsWith(prefix)) {
         // A token from outside the namespace: resume at the namespace's start, or nothing is left.
-        if (afterSk > prefix) return { items, resourceVersion: String(resourceVersion) };
+        if (afterSk > prefix) return;
       } else {
         startKey = { pk: { S: objectPk(resource) }, sk: { S: afterSk } };
-        if (opts.index) startKey = { ...startKey, gsi1pk: { S: nodePk(opts.index.nodeName) }, gsi1sk: { S: afterSk } };
+        if (index) startKey = { ...startKey, gsi1pk: { S: nodePk(index.nodeName) }, gsi1sk: { S: afterSk } };
       }
     }
 
-    const names: Record<string, string> = { '#pk': opts.index ? 'gsi1pk' : 'pk' };
-    const values: Item = { ':pk': { S: opts.index ? nodePk(opts.index.nodeName) : objectPk(resource) } };
+    const names: Record<string, string> = { '#pk': index ? 'gsi1pk' : 'pk' };
+    const values: Item = { ':pk': { S: index ? nodePk(index.nodeName) : objectPk(resource) } };
     let condition = '#pk = :pk';
     if (prefix !== undefined) {
       condition += ' AND begins_with(#sk, :prefix)';
-      names['#sk'] = opts.index ? 'gsi1sk' : 'sk';
+      names['#sk'] = index ? 'gsi1sk' : 'sk';
       values[':prefix'] = { S: prefix };
     }
     const base: QueryCommandInput = {
@@ -210,31 +237,54 @@ export class DynamoDbStore implements Store {
       ExpressionAttributeValues: values,
       // The node index is eventually consistent (GSIs cannot be read
       // consistently): its users (the agent) relist periodically.
-      ...(opts.index ? { IndexName: BY_NODE_INDEX } : { ConsistentRead: true }),
+      ...(index ? { IndexName: BY_NODE_INDEX } : { ConsistentRead: true }),
     };
 
-    pages: do {
-      const want = limit === Infinity ? MAX_PAGE : (limit + 1 - items.length) * (opts.predicate ? 4 : 1);
+    do {
       const out = await this.call(() =>
-        this.client.send(new QueryCommand({ ...base, Limit: Math.min(MAX_PAGE, Math.max(want, 1)), ...(startKey ? { ExclusiveStartKey: startKey } : {}) })),
+        this.client.send(new QueryCommand({ ...base, Limit: Math.min(MAX_PAGE, Math.max(pageSize(), 1)), ...(startKey ? { ExclusiveStartKey: startKey } : {}) })),
       );
       for (const item of out.Items ?? []) {
         const obj = objectOfItem(item);
-        if (!obj || (opts.index && item.pk?.S !== objectPk(resource))) continue;
-        if (opts.predicate && !opts.predicate(obj)) continue;
-        if (items.length >= limit) {
-          more = true;
-          break pages;
-        }
-        items.push(obj);
-        last = splitObjectSk(item.sk!.S!);
+        if (!obj || (index && item.pk?.S !== objectPk(resource))) continue;
+        yield { obj, key: splitObjectSk(item.sk!.S!) };
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
+  }
 
-    const result: ListResult = { items, resourceVersion: String(resourceVersion) };
-    if (more && last) result.continue = encodeContinue(last);
-    return result;
+  /**
+   * A list at an earlier revision (history.ts): the revision must be settled
+   * (every slot up to it final) and not compacted; the objects are read,
+   * then the log after the revision, whose first slot must still be there
+   * (compaction or TTL may have taken it).
+   */
+  private async listAt(resource: string, revision: number, opts: ListOptions, after: ContinueToken | undefined): Promise<ListResult> {
+    const settled = await this.settledRevision(resource);
+    if (revision > settled) throw new FutureRevisionError(revision, settled);
+    const current: KObject[] = [];
+    for await (const { obj } of this.objectsInRange(resource, opts.namespace, undefined, after, () => MAX_PAGE)) current.push(obj);
+    const inRange = (namespace: string, name: string) =>
+      (opts.namespace === undefined || namespace === opts.namespace) && (!after || namespace > after.namespace || (namespace === after.namespace && name > after.name));
+    const changes: LoggedChange[] = [];
+    let first = true;
+    for (let position = revision; ; ) {
+      const entries = await this.readLog(resource, position, MAX_PAGE, false);
+      if (first && revision < settled && entries[0]?.revision !== revision + 1) throw new CompactedError(revision, (entries[0]?.revision ?? revision + 1) - 1);
+      first = false;
+      for (const entry of entries) {
+        if (entry.type === 'GAP') continue;
+        const ns = entry.item.ns?.S ?? '';
+        const name = entry.item.name?.S ?? '';
+        if (!inRange(ns, name)) continue;
+        changes.push({ revision: entry.revision, type: entry.type, namespace: ns, name, prev: eventOf(entry).prev });
+      }
+      if (entries.length < MAX_PAGE) break;
+      position = entries[entries.length - 1]!.revision;
+    }
+    const counter = await this.readCounter(resource);
+    if (revision < counter.compacted) throw new CompactedError(revision, counter.compacted);
+    return pageAt(revision, objectsAt(revision, current, changes), opts);
   }
 
   async currentRevision(resource: string): Promise<number> {
@@ -420,7 +470,7 @@ export class DynamoDbStore implements Store {
       type: { S: event.type },
       ns: { S: key.namespace },
       name: { S: key.name },
-      data: { B: encodeChange(event.object, event.prev) },
+      ...encodeLogChange(event),
       ts: { N: String(now) },
       ttl: { N: String(this.expiry(now)) },
     };
@@ -778,12 +828,12 @@ function eventFor(change: Change, rev: number): StoreEvent {
     case 'update':
       return { type: 'MODIFIED', object: withResourceVersion(change.obj, rev), prev: change.prev, revision: rev };
     case 'delete':
-      return { type: 'DELETED', object: withResourceVersion(change.prev, rev), revision: rev };
+      return { type: 'DELETED', object: withResourceVersion(change.prev, rev), prev: change.prev, revision: rev };
   }
 }
 
 function eventOf(entry: LogEntry): StoreEvent {
-  return { type: entry.type as WatchEventType, revision: entry.revision, ...decodeChange(entry.item.data!.B!) };
+  return { type: entry.type as WatchEventType, revision: entry.revision, ...decodeLogChange(entry.type, entry.item) };
 }
 
 /** Runs a watcher's request; a failure after the watch was stopped (or the store closed under it) just ends the watch. */

@@ -11,21 +11,30 @@ export function nodeIndexValue(resource: string, obj: KObject): string | undefin
   return typeof spec?.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : undefined;
 }
 
-/** Continue tokens name the last key returned; pages resume strictly after it. */
+/**
+ * Continue tokens name the last key returned; pages resume strictly after it.
+ * A page of a list at a revision also names that revision, so the next pages
+ * are read at it too (as Kubernetes' tokens carry theirs).
+ */
 export interface ContinueToken {
   namespace: string;
   name: string;
+  revision?: number;
 }
 
 export function encodeContinue(token: ContinueToken): string {
-  return Buffer.from(JSON.stringify([token.namespace, token.name])).toString('base64url');
+  const parts = token.revision !== undefined ? [token.namespace, token.name, token.revision] : [token.namespace, token.name];
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
 export function decodeContinue(raw: string): ContinueToken | undefined {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      return { namespace: parsed[0], name: parsed[1] };
+    if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') return undefined;
+    if (parsed.length === 2) return { namespace: parsed[0], name: parsed[1] };
+    const revision: unknown = parsed[2];
+    if (parsed.length === 3 && typeof revision === 'number' && Number.isSafeInteger(revision) && revision >= 0) {
+      return { namespace: parsed[0], name: parsed[1], revision };
     }
   } catch {
     // fall through: not a token of ours

@@ -12,11 +12,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KObject, ObjectKey } from '../api/object.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { decodeContinue, encodeContinue, nodeIndexValue, withResourceVersion } from './indexes.js';
+import { objectsAt, pageAt } from './history.js';
+import { type ContinueToken, decodeContinue, encodeContinue, nodeIndexValue, withResourceVersion } from './indexes.js';
 import {
   AlreadyExistsError,
   type CasResult,
   CompactedError,
+  FutureRevisionError,
   InvalidContinueError,
   type ListOptions,
   type ListResult,
@@ -95,6 +97,9 @@ export class SqliteStore implements Store {
       logAfter: this.db.prepare<[string, number, number], LogRow>(
         'SELECT rev, type, namespace, data, prev FROM log WHERE resource = ? AND rev > ? ORDER BY rev LIMIT ?',
       ),
+      changesAfter: this.db.prepare<[string, number], { rev: number; type: WatchEventType; namespace: string; name: string; prev: string | null }>(
+        'SELECT rev, type, namespace, name, prev FROM log WHERE resource = ? AND rev > ? ORDER BY rev',
+      ),
       compactable: this.db.prepare<[number], { resource: string; maxRev: number }>(
         'SELECT resource, MAX(rev) AS maxRev FROM log WHERE ts < ? GROUP BY resource',
       ),
@@ -136,34 +141,19 @@ export class SqliteStore implements Store {
     return this.casWrite(key, expected, (rev) => {
       this.stmts.deleteObj.run(key.resource, key.namespace, key.name, expected);
       const last = withResourceVersion(prev, rev);
-      return this.log(key, 'DELETED', last, JSON.stringify(last), undefined);
+      return this.log(key, 'DELETED', last, JSON.stringify(last), prev);
     });
   }
 
   async list(resource: string, opts: ListOptions = {}): Promise<ListResult> {
-    let after = { namespace: '', name: '' };
-    let first = true;
+    let after: ContinueToken | undefined;
     if (opts.continue) {
-      const token = decodeContinue(opts.continue);
-      if (!token) throw new InvalidContinueError('continue token is not valid');
-      after = token;
-      first = false;
+      after = decodeContinue(opts.continue);
+      if (!after) throw new InvalidContinueError('continue token is not valid');
     }
-    const clauses = ['resource = ?'];
-    const params: (string | number)[] = [resource];
-    if (opts.index) {
-      clauses.push('node = ?');
-      params.push(opts.index.nodeName);
-    }
-    if (opts.namespace !== undefined) {
-      clauses.push('namespace = ?');
-      params.push(opts.namespace);
-    }
-    if (!first) {
-      clauses.push('(namespace, name) > (?, ?)');
-      params.push(after.namespace, after.name);
-    }
-    const sql = `SELECT namespace, name, data FROM objects WHERE ${clauses.join(' AND ')} ORDER BY namespace, name`;
+    const revision = after?.revision ?? opts.revision;
+    if (revision !== undefined) return this.listAt(resource, revision, opts, after);
+    const { sql, params } = this.rangeQuery(resource, opts.namespace, opts.index, after);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
     const items: KObject[] = [];
     let last: { namespace: string; name: string } | undefined;
@@ -186,6 +176,47 @@ export class SqliteStore implements Store {
     const result: ListResult = { items, resourceVersion: String(rev) };
     if (more && last) result.continue = encodeContinue(last);
     return result;
+  }
+
+  /** The objects of a key range: a namespace (or all), through the node index or not, after a continue key. */
+  private rangeQuery(resource: string, namespace: string | undefined, index: ListOptions['index'], after: ContinueToken | undefined) {
+    const clauses = ['resource = ?'];
+    const params: (string | number)[] = [resource];
+    if (index) {
+      clauses.push('node = ?');
+      params.push(index.nodeName);
+    }
+    if (namespace !== undefined) {
+      clauses.push('namespace = ?');
+      params.push(namespace);
+    }
+    if (after) {
+      clauses.push('(namespace, name) > (?, ?)');
+      params.push(after.namespace, after.name);
+    }
+    return { sql: `SELECT namespace, name, data FROM objects WHERE ${clauses.join(' AND ')} ORDER BY namespace, name`, params };
+  }
+
+  /** A list at an earlier revision (history.ts), read in one transaction. */
+  private listAt(resource: string, revision: number, opts: ListOptions, after: ContinueToken | undefined): ListResult {
+    const { sql, params } = this.rangeQuery(resource, opts.namespace, undefined, after);
+    const inRange = (namespace: string, name: string) =>
+      (opts.namespace === undefined || namespace === opts.namespace) && (!after || namespace > after.namespace || (namespace === after.namespace && name > after.name));
+    const objects = this.db.transaction(() => {
+      const counter = this.stmts.getRev.get(resource) ?? { rev: 0, compacted: 0 };
+      if (revision > counter.rev) throw new FutureRevisionError(revision, counter.rev);
+      if (revision < counter.compacted) throw new CompactedError(revision, counter.compacted);
+      const current = this.db
+        .prepare<(string | number)[], { data: string }>(sql)
+        .all(...params)
+        .map((row) => JSON.parse(row.data) as KObject);
+      const changes = this.stmts.changesAfter
+        .all(resource, revision)
+        .filter((row) => inRange(row.namespace, row.name))
+        .map((row) => ({ revision: row.rev, type: row.type, namespace: row.namespace, name: row.name, prev: row.prev ? (JSON.parse(row.prev) as KObject) : undefined }));
+      return objectsAt(revision, current, changes);
+    })();
+    return pageAt(revision, objects, opts);
   }
 
   async currentRevision(resource: string): Promise<number> {

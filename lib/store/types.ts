@@ -18,7 +18,11 @@ export interface StoreEvent {
   type: WatchEventType;
   /** The object after the change; for DELETED, its last state, stamped with the deletion's revision. */
   object: KObject;
-  /** The object before the change (absent for ADDED). Lets filtered watches see objects leave their selection. */
+  /**
+   * The object before the change, with its own resourceVersion (absent for
+   * ADDED). Lets filtered watches see objects leave their selection, and lets
+   * a list rewind to an earlier revision (ListOptions.revision).
+   */
   prev?: KObject;
   /** The change's revision, equal to object.metadata.resourceVersion. */
   revision: number;
@@ -47,8 +51,19 @@ export interface ListOptions {
   predicate?: (obj: KObject) => boolean;
   /** Maximum number of items to return; 0 or undefined means all. */
   limit?: number;
-  /** Opaque token from a previous page's `continue`. */
+  /**
+   * Opaque token from a previous page's `continue`. A token from a list at a
+   * `revision` carries that revision: its pages are read at it too.
+   */
   continue?: string;
+  /**
+   * Read the objects as they were at this revision (Kubernetes' Exact list):
+   * the objects now, rewound through the log. `index` is not used (the
+   * predicate must select). Throws CompactedError when the log no longer
+   * reaches back to it, FutureRevisionError when it is above the current
+   * revision.
+   */
+  revision?: number;
 }
 
 export interface ListResult {
@@ -76,7 +91,7 @@ export class AlreadyExistsError extends Error {
   }
 }
 
-/** Thrown by watch (or list with a continue token) when the revision asked for was compacted away. */
+/** Thrown by watch (or a list at a revision, or its continue token) when the revision asked for was compacted away. */
 export class CompactedError extends Error {
   override name = 'CompactedError';
   constructor(
@@ -84,6 +99,17 @@ export class CompactedError extends Error {
     readonly compacted: number,
   ) {
     super(`too old resource version: ${requested} (${compacted})`);
+  }
+}
+
+/** Thrown by list for a revision the store has not reached yet. */
+export class FutureRevisionError extends Error {
+  override name = 'FutureRevisionError';
+  constructor(
+    readonly requested: number,
+    readonly current: number,
+  ) {
+    super(`revision ${requested} is above the current revision ${current}`);
   }
 }
 

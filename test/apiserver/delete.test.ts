@@ -187,6 +187,17 @@ describe('namespace deletion', () => {
     expect((await t.patch('/api/v1/namespaces/doomed/configmaps/inside', { data: { a: 'b' } }, 'application/merge-patch+json')).status).toBe(200);
   });
 
+  it.each(['default', 'kube-system', 'kube-public', 'kube-node-lease'])('refuses to delete the system namespace %s with 403, as NamespaceLifecycle does', async (name) => {
+    for (const q of ['', '?dryRun=All']) {
+      const r = await t.del(`/api/v1/namespaces/${name}${q}`);
+      expect(r.status).toBe(403);
+      expect(r.body).toMatchObject({ reason: 'Forbidden', message: `namespaces "${name}" is forbidden: this namespace may not be deleted`, details: { name, kind: 'namespaces' } });
+    }
+    const ns = (await t.get(`/api/v1/namespaces/${name}`)).body;
+    expect(ns.status.phase).toBe('Active');
+    expect(ns.metadata.deletionTimestamp).toBeUndefined();
+  });
+
   it('goes once its finalizers are cleared through /finalize', async () => {
     await t.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'finalized' } });
     await t.del('/api/v1/namespaces/finalized');

@@ -106,6 +106,21 @@ describe('update (PUT)', () => {
     expect(Number(r.body.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
   });
 
+  it('treats resourceVersion "0" as no precondition, on PUT, status PUT and patches', async () => {
+    const created = (await t.post(CONFIGMAPS, configMap('put-zero', { a: '1' }))).body;
+    const r = await t.put(`${CONFIGMAPS}/put-zero`, { ...configMap('put-zero', { a: '2' }), metadata: { name: 'put-zero', resourceVersion: '0' } });
+    expect(r.status).toBe(200);
+    expect(r.body.data).toEqual({ a: '2' });
+    expect(Number(r.body.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
+    const merge = await t.patch(`${CONFIGMAPS}/put-zero`, { metadata: { resourceVersion: '0' }, data: { a: '3' } }, 'application/merge-patch+json');
+    expect(merge.status).toBe(200);
+    expect(merge.body.data).toEqual({ a: '3' });
+    const d = (await t.post(DEPLOYMENTS, deployment('put-zero-status', 1))).body;
+    const status = await t.put(`${DEPLOYMENTS}/put-zero-status/status`, { ...d, metadata: { ...d.metadata, resourceVersion: '0' }, status: { observedGeneration: 1 } });
+    expect(status.status).toBe(200);
+    expect(status.body.status.observedGeneration).toBe(1);
+  });
+
   it('applies an update carrying the current resourceVersion', async () => {
     const created = (await t.post(CONFIGMAPS, configMap('put-cas', { a: '1' }))).body;
     const r = await t.put(`${CONFIGMAPS}/put-cas`, { ...created, data: { a: '2' } });

@@ -14,8 +14,10 @@ import { InstrumentedStore } from '#lib/store/instrumented';
 import { SqliteStore } from '#lib/store/sqlite';
 import type { Store } from '#lib/store/types';
 import { ManualClock } from '#lib/util/clock';
+import { admissionFromEnv, stackPodSecurity } from '#lib/cloud/config';
 import { type AuthTarget, authCases, type Wire } from './cases.js';
 import { metricsCases } from './metrics-cases.js';
+import { podSecurityCases } from './pod-security-cases.js';
 
 const ADMIN_TOKEN = `admin.${'a'.repeat(48)}`;
 const BOOTSTRAP_TOKEN = `bootstrap.${'b'.repeat(48)}`;
@@ -29,7 +31,9 @@ async function server(clock?: ManualClock): Promise<{ api: ApiServer; store: Sto
     lookup: storeTokenLookup(store),
     ...(clock ? { clock } : {}),
   });
-  const api = new ApiServer({ store, metrics, authenticator: authn, authorizer: new KumoAuthorizer(storeReader(store)) });
+  // The cloud stack's admission settings, as its API function reads them.
+  const admission = admissionFromEnv({ KUMO_POD_SECURITY: JSON.stringify(stackPodSecurity('admin')) });
+  const api = new ApiServer({ store, metrics, authenticator: authn, authorizer: new KumoAuthorizer(storeReader(store)), admission });
   await bootstrap(api.rest);
   await ensureTokenNamespace(api.rest);
   return { api, store, authn };
@@ -61,6 +65,7 @@ afterAll(async () => {
 
 authCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
 metricsCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
+podSecurityCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
 
 describe('token records', () => {
   it('stores only the hash of the secret', () => {

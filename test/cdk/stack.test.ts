@@ -9,6 +9,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { KumoStack, type KumoStackProps } from '../../cdk/kumo-stack.js';
+import { parsePodSecurityConfig } from '#lib/apiserver/podsecurity/config';
 import { STACK_OUTPUTS } from '#lib/cloud/stack-outputs';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '#lib/cloud/stream-filters';
 import { STORE_TABLE_SCHEMA } from '#lib/store/dynamodb-table';
@@ -97,6 +98,18 @@ describe('the functions', () => {
     expect(resources[apiFnId]!.Properties.Handler).toBe('index.streamingHandler');
     expect(resources[controllersFnId]!.Properties.Handler).toBe('index.handler');
     expect(resources[schedulerFnId]!.Properties.Handler).toBe('index.handler');
+  });
+
+  it('give the API and the control loops one Pod Security configuration: enforce baseline, warn restricted, the admin token exempt', () => {
+    const configs = [apiFnId, controllersFnId, schedulerFnId].map((id) => (resources[id]!.Properties.Environment as { Variables: Record<string, string> }).Variables.KUMO_POD_SECURITY);
+    expect(new Set(configs).size).toBe(1);
+    const config = parsePodSecurityConfig(JSON.parse(configs[0]!));
+    expect(config.defaults.enforce.level).toBe('baseline');
+    expect(config.defaults.warn.level).toBe('restricted');
+    expect(config.exemptions.usernames).toEqual(['kumo:token:admin']);
+    const open = synth({ podSecurity: { defaults: { enforce: 'privileged' } } }).template.toJSON().Resources as Resources;
+    const apis = Object.values(open).filter((r) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables?.KUMO_AUTH === 'tokens');
+    expect(apis.map((r) => JSON.parse((r.Properties.Environment as { Variables: Record<string, string> }).Variables.KUMO_POD_SECURITY!))).toEqual([{ defaults: { enforce: 'privileged' } }]);
   });
 
   it('serves the API through a Function URL with response streaming and kumo tokens (no AWS signature)', () => {

@@ -4,7 +4,7 @@
  * answers the other verbs, and stops cleanly on SIGTERM; `--insecure-http`
  * serves plain HTTP on loopback only, refusing web pages.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,4 +130,32 @@ describe('kumo up', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('refuses a bad --admission-config in one line, starting nothing', async () => {
+    const file = join(dir, 'bad-admission.yaml');
+    writeFileSync(file, 'apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults:\n  enforce: strict\n');
+    const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig-bad'), HOME: dir };
+    const r = await run(process.execPath, [KUMO_BIN, 'up', '--port', '0', '--data-dir', join(dir, 'bad-data'), '--runtime', 'fake', '--admission-config', file], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: --admission-config ${file}: invalid PodSecurityConfiguration: defaults.enforce: Invalid value: "strict": must be one of privileged, baseline, restricted\n`);
+    expect(r.stdout).not.toContain('API server listening');
+  });
+
+  it("enforces --admission-config's default Pod Security level (kube-apiserver's AdmissionConfiguration file) on every namespace", async () => {
+    const file = join(dir, 'admission.yaml');
+    writeFileSync(
+      file,
+      ['apiVersion: apiserver.config.k8s.io/v1', 'kind: AdmissionConfiguration', 'plugins:', '- name: PodSecurity', '  configuration:', '    defaults: {enforce: baseline}', ''].join('\n'),
+    );
+    const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig-psa'), HOME: dir };
+    const up = await startKumoUp(['--port', '0', '--data-dir', join(dir, 'psa-data'), '--runtime', 'fake', '--nodes', '1', '--admission-config', file], env);
+    try {
+      const pod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'root' }, spec: { hostPID: true, containers: [{ name: 'c', image: 'busybox:1' }] } });
+      const r = await run(process.execPath, [KUMO_BIN, 'apply', '-f', '-'], { env, stdin: pod });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('pods "root" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostPID=true)');
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
+  });
 });

@@ -5,12 +5,15 @@
  * from Secrets Manager as the deployed function reads them.
  */
 import { afterAll, beforeAll, inject } from 'vitest';
+import { stackPodSecurity } from '#lib/cloud/config';
 import { authCases } from '../auth/cases.js';
 import { metricsCases } from '../auth/metrics-cases.js';
+import { podSecurityCases } from '../auth/pod-security-cases.js';
 import { type ApiModule, type CloudAccount, deployToEmulator, invoke, loadBundle } from './harness.js';
 
 const bundles = inject('cloudBundles');
-const account: CloudAccount | undefined = await deployToEmulator();
+// The stack's Pod Security defaults, as it sets them for the API function (test/cdk asserts it does).
+const account: CloudAccount | undefined = await deployToEmulator({ KUMO_POD_SECURITY: JSON.stringify(stackPodSecurity('admin')) });
 let api: ApiModule;
 
 beforeAll(async () => {
@@ -27,4 +30,5 @@ function send(method: string, path: string, opts: { token?: string; body?: unkno
 if (account) {
   authCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
   metricsCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
+  podSecurityCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
 }

@@ -234,6 +234,61 @@ export function storeContract(name: string, factory: StoreFactory, newClock: () 
         expect(got[0]!.prev?.metadata.resourceVersion).toBe('1');
         expect(got[2]!.object.metadata.resourceVersion).toBe('4');
         expect(got[2]!.object.metadata.labels).toEqual({ v: '2' });
+        expect(got[2]!.prev).toEqual(a2.object);
+        expect(got[1]!.prev).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('lists the objects as they were at a revision, paging at that revision', async () => {
+      const { store } = await open();
+      try {
+        const a = await store.create(key('a'), pod('a', 'default', undefined, { app: 'x' }));
+        const b = await store.create(key('b'), pod('b', 'default', undefined, { app: 'x' }));
+        const c = await store.create(key('c', 'other'), pod('c', 'other', undefined, { app: 'x' }));
+        const at = 3;
+        const a2 = await store.update(key('a'), { ...a, metadata: { ...a.metadata, labels: { app: 'y' } } }, a);
+        await store.delete(key('b'), b);
+        await store.create(key('d'), pod('d', 'default', undefined, { app: 'x' }));
+        if (!a2.ok) throw new Error('update failed');
+        await store.update(key('a'), { ...a2.object, spec: { ...(a2.object.spec as object), nodeName: 'n1' } }, a2.object);
+
+        const then = await store.list('pods', { revision: at });
+        expect(then.resourceVersion).toBe('3');
+        expect(then.items).toEqual([a, b, c]);
+        expect((await store.list('pods', { revision: at, namespace: 'default' })).items).toEqual([a, b]);
+        // The predicate sees the objects as they were.
+        expect((await store.list('pods', { revision: at, predicate: (o) => o.metadata.labels?.app === 'x' })).items.map((o) => o.metadata.name)).toEqual(['a', 'b', 'c']);
+        expect((await store.list('pods', { revision: 0 })).items).toEqual([]);
+        expect((await store.list('pods', { revision: await store.currentRevision('pods') })).items).toEqual((await store.list('pods')).items);
+
+        const p1 = await store.list('pods', { revision: at, limit: 2 });
+        expect(p1.items.map((o) => o.metadata.name)).toEqual(['a', 'b']);
+        await store.delete(key('c', 'other'), c);
+        // Later pages are read at the first page's revision, whatever changed since.
+        const p2 = await store.list('pods', { limit: 2, continue: p1.continue! });
+        expect(p2.resourceVersion).toBe('3');
+        expect(p2.items).toEqual([c]);
+        expect(p2.continue).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('refuses a list at a revision above the current one or compacted away', async () => {
+      const { store, clock } = await open(1000);
+      try {
+        for (let i = 0; i < 3; i++) await store.create(key(`p${i}`), pod(`p${i}`));
+        await expect(store.list('pods', { revision: 4 })).rejects.toMatchObject({ name: 'FutureRevisionError', requested: 4, current: 3 });
+        const page = await store.list('pods', { revision: 2, limit: 1 });
+        expect(page.continue).toBeTruthy();
+        clock.advance(5000);
+        await store.create(key('late'), pod('late'));
+        await store.compact();
+        await expect(store.list('pods', { revision: 1 })).rejects.toBeInstanceOf(CompactedError);
+        await expect(store.list('pods', { continue: page.continue! })).rejects.toBeInstanceOf(CompactedError);
+        expect((await store.list('pods', { revision: 3 })).items.map((o) => o.metadata.name)).toEqual(['p0', 'p1', 'p2']);
       } finally {
         await store.close();
       }

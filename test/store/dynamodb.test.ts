@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KObject, ObjectKey } from '#lib/api/object';
 import { DynamoDbStore, type DynamoDbStoreOptions } from '#lib/store/dynamodb';
-import { counterKey, createStoreTable, decodeLogImage, decodeObjectImage, encodeChange, encodeObject, logPk, logSk } from '#lib/store/dynamodb-table';
+import { counterKey, createStoreTable, decodeLogImage, decodeObjectImage, encodeChange, encodeLogChange, encodeObject, logPk, logSk } from '#lib/store/dynamodb-table';
 import { CompactedError, type Store, type StoreEvent, TooLargeError } from '#lib/store/types';
 import { ManualClock } from '#lib/util/clock';
 import { ensureEmulator } from '../helpers/moto.js';
@@ -418,6 +418,17 @@ describe('DynamoDB item images', () => {
     });
     expect(log).toEqual({ resource: 'pods', type: 'MODIFIED', revision: 7, object: after, prev: before });
     expect(decodeLogImage({ pk: { S: 'l#pods' }, sk: { S: logSk(8) }, type: { S: 'GAP' } })).toBeUndefined();
+    // A deletion's entry holds the object once; its previous revision rebuilds the previous object.
+    const gone = { ...after, metadata: { ...after.metadata, resourceVersion: '9' } };
+    const deletion = encodeLogChange({ type: 'DELETED', object: gone, prev: after });
+    expect(deletion.prevRev).toEqual({ N: '7' });
+    expect(decodeLogImage({ pk: { S: 'l#pods' }, sk: { S: logSk(9) }, type: { S: 'DELETED' }, data: { B: b64(deletion.data!.B!) }, prevRev: deletion.prevRev! })).toEqual({
+      resource: 'pods',
+      type: 'DELETED',
+      revision: 9,
+      object: gone,
+      prev: after,
+    });
     expect(decodeObjectImage({ pk: { S: 'o#pods' }, sk: { S: 'default#a' }, data: { B: encodeObject(after) } })).toEqual({
       resource: 'pods',
       namespace: 'default',

@@ -7,7 +7,10 @@ import type { Secret } from '../../api/core/v1/secret.js';
 import type { Service } from '../../api/core/v1/service.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/object.js';
-import { ianaServiceName } from '../../api/validation.js';
+import { validateLegacyIP, validateNonSpecialIP } from '../../api/ip.js';
+import { dns1035Label, dns1123Label, ianaServiceName } from '../../api/validation.js';
+import { deepEqual } from '../../util/json.js';
+import { SYSTEM_NAMESPACES } from '../bootstrap.js';
 import type { Strategy } from '../strategy.js';
 import { allocateServiceAddresses, keepServiceAddresses, releaseServiceAddresses } from './service-alloc.js';
 
@@ -16,7 +19,12 @@ export const NAMESPACE_FINALIZER = 'kubernetes';
 
 export const namespaceStrategy: Strategy = {
   noGeneration: true,
-  nameIsLabel: true,
+  nameRule: dns1123Label,
+  // Kubernetes' NamespaceLifecycle admission keeps default, kube-system and kube-public; kumo keeps
+  // kube-node-lease too, where its nodes' leases live (kube re-creates it from a controller instead).
+  forbidDelete(obj) {
+    return (SYSTEM_NAMESPACES as readonly string[]).includes(obj.metadata.name ?? '') ? 'this namespace may not be deleted' : undefined;
+  },
   prepareForCreate(obj) {
     const ns = obj as Namespace;
     ns.spec = { finalizers: [NAMESPACE_FINALIZER] };
@@ -57,22 +65,44 @@ function validateKeys(data: Record<string, unknown> | null | undefined, field: s
   return errs;
 }
 
+/** core.MaxSecretSize: the most data a ConfigMap or Secret holds, in bytes (both are kept whole in memory by every reader). */
+const MAX_DATA_BYTES = 1024 * 1024;
+
+/** Bytes a base64 value decodes to. */
+function decodedBytes(v: unknown): number {
+  return typeof v === 'string' ? Buffer.from(v, 'base64').length : 0;
+}
+
+function tooLong(field: string): FieldError {
+  return { type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${MAX_DATA_BYTES} bytes` };
+}
+
+/** What `immutable: true` freezes (ValidateConfigMapUpdate / ValidateSecretUpdate): the flag itself and the data fields. */
+function validateImmutable(obj: Record<string, unknown>, old: Record<string, unknown>, fields: readonly string[]): FieldError[] {
+  if (old.immutable !== true) return [];
+  const errs: FieldError[] = [];
+  if (obj.immutable !== true) errs.push(fieldErrors.forbidden('immutable', 'field is immutable when `immutable` is set'));
+  for (const f of fields) if (!deepEqual(obj[f] ?? null, old[f] ?? null)) errs.push(fieldErrors.forbidden(f, 'field is immutable when `immutable` is set'));
+  return errs;
+}
+
 export const configMapStrategy: Strategy = {
   noGeneration: true,
   validate(obj) {
     const cm = obj as ConfigMap;
     const errs = [...validateKeys(cm.data, 'data'), ...validateKeys(cm.binaryData, 'binaryData')];
     for (const key of Object.keys(cm.data ?? {})) {
-      if (cm.binaryData && key in cm.binaryData) errs.push(fieldErrors.invalid('data', key, 'duplicate of key present in binaryData'));
+      if (cm.binaryData && key in cm.binaryData) errs.push(fieldErrors.invalid(`data[${key}]`, key, 'duplicate of key present in binaryData'));
     }
+    let size = 0;
+    for (const v of Object.values(cm.data ?? {})) size += typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 0;
+    for (const v of Object.values(cm.binaryData ?? {})) size += decodedBytes(v);
+    // The whole object is at fault: an empty field path, as Kubernetes reports it.
+    if (size > MAX_DATA_BYTES) errs.push(tooLong(''));
     return errs;
   },
   validateUpdate(obj, old) {
-    const prev = old as ConfigMap;
-    if (prev.immutable && (JSON.stringify((obj as ConfigMap).data) !== JSON.stringify(prev.data) || !(obj as ConfigMap).immutable)) {
-      return [fieldErrors.forbidden('data', 'field is immutable when `immutable` is set')];
-    }
-    return [];
+    return validateImmutable(obj as Record<string, unknown>, old as Record<string, unknown>, ['data', 'binaryData']);
   },
 };
 
@@ -93,21 +123,26 @@ export const secretStrategy: Strategy = {
   validate(obj) {
     const s = obj as Secret;
     const errs = validateKeys(s.data, 'data');
+    let size = 0;
     for (const [k, v] of Object.entries(s.data ?? {})) {
       if (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v)) errs.push(fieldErrors.invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
+      size += decodedBytes(v);
     }
+    if (size > MAX_DATA_BYTES) errs.push(tooLong('data'));
     return errs;
   },
   validateUpdate(obj, old) {
     const errs: FieldError[] = [];
     if ((obj as Secret).type !== (old as Secret).type) errs.push(fieldErrors.invalid('type', (obj as Secret).type, 'field is immutable'));
+    errs.push(...validateImmutable(obj as Record<string, unknown>, old as Record<string, unknown>, ['data']));
     return errs;
   },
 };
 
 export const serviceStrategy: Strategy = {
   noGeneration: true,
-  nameIsLabel: true,
+  // ValidateServiceName: a DNS-1035 label (a Service's name becomes a DNS name and environment variables).
+  nameRule: dns1035Label,
   defaults(obj) {
     const svc = obj as Service;
     const spec = (svc.spec ??= {});
@@ -147,6 +182,11 @@ export const serviceStrategy: Strategy = {
     if (spec.type !== 'ExternalName' && (spec.ports ?? []).length === 0 && spec.clusterIP !== 'None') errs.push(fieldErrors.required('spec.ports'));
     if (spec.sessionAffinity && !['None', 'ClientIP'].includes(spec.sessionAffinity)) {
       errs.push(fieldErrors.notSupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']));
+    }
+    for (const [i, ip] of (spec.externalIPs ?? []).entries()) {
+      const f = `spec.externalIPs[${i}]`;
+      const bad = validateLegacyIP(f, ip);
+      errs.push(...(bad.length > 0 ? bad : validateNonSpecialIP(f, ip)));
     }
     const ports = spec.ports ?? [];
     const names = new Set<string>();

@@ -28,11 +28,15 @@ function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
-/** Adds the not-ready/unreachable NoExecute tolerations a pod does not already have. */
+/**
+ * Kubernetes' DefaultTolerationSeconds admission, on create and update: adds
+ * the not-ready/unreachable NoExecute tolerations a pod does not already
+ * have (one with that key or no key, for NoExecute or every effect).
+ */
 function addDefaultTolerations(spec: PodSpec, seconds: number): void {
   const tolerations = (spec.tolerations ??= []);
   for (const key of [NOT_READY, UNREACHABLE]) {
-    const has = tolerations.some((t) => (t.key === key || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'));
+    const has = tolerations.some((t) => (t.key === key || !t.key) && (!t.effect || t.effect === 'NoExecute'));
     if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds });
   }
 }
@@ -97,8 +101,20 @@ export const podStrategy: Strategy = {
     defaultPodSpec(pod.spec);
     // Kubernetes' DefaultTolerationSeconds admission: how long pods stay on a node that stops answering.
     addDefaultTolerations(pod.spec, ctx.admission.defaultTolerationSeconds);
+    // Priority admission without PriorityClasses: the priority and preemption of no default class.
     pod.spec.priority ??= 0;
+    pod.spec.preemptionPolicy ??= 'PreemptLowerPriority';
     pod.status = { phase: 'Pending', qosClass: qosClass(pod.spec) };
+  },
+  prepareForUpdate(obj, old, ctx) {
+    const pod = obj as Pod;
+    const prev = old as Pod;
+    pod.spec ??= {};
+    // Priority admission on update keeps what it set at creation (the fields are immutable, and a
+    // client replacing the pod from its manifest leaves them out).
+    if ((pod.spec.priority === undefined || pod.spec.priority === null) && prev.spec?.priority !== undefined) pod.spec.priority = prev.spec.priority;
+    if (!pod.spec.preemptionPolicy && prev.spec?.preemptionPolicy) pod.spec.preemptionPolicy = prev.spec.preemptionPolicy;
+    addDefaultTolerations(pod.spec, ctx.admission.defaultTolerationSeconds);
   },
   validate(obj) {
     return validatePodSpec((obj as Pod).spec, 'spec');
@@ -119,6 +135,10 @@ export const podStrategy: Strategy = {
         ),
       );
     }
+    // validateOnlyAddedTolerations: each existing toleration stays, its tolerationSeconds aside.
+    const added = pod.spec?.tolerations ?? [];
+    const kept = (prev.spec?.tolerations ?? []).every((t) => added.some((n) => deepEqual({ ...t, tolerationSeconds: n.tolerationSeconds }, n)));
+    if (!kept) errs.push(fieldErrors.forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
     if ((prev.spec?.nodeName ?? '') !== '' && pod.spec?.nodeName !== prev.spec?.nodeName) {
       errs.push(fieldErrors.forbidden('spec.nodeName', 'field is immutable'));
     }

@@ -6,8 +6,11 @@
  * the pods it runs, each within its grace period, unless `--keep-pods`.
  */
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parsePodSecurityConfig, type PodSecurityConfig } from '../../apiserver/podsecurity/config.js';
 import { processRuntimeWarning } from '../../agent/process-runtime.js';
 import { upsertContext } from '../../client/kubeconfig.js';
 import { dockerAnswers, LocalCluster, type LocalClusterOptions } from '../../local/cluster.js';
@@ -25,6 +28,22 @@ interface UpFlags {
   insecureHttp?: boolean;
   tls?: boolean;
   keepPods?: boolean;
+  admissionConfig?: string;
+}
+
+/** Reads --admission-config (YAML or JSON); any problem is one line, before anything starts. */
+function readAdmissionConfig(file: string): PodSecurityConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`--admission-config: cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return parsePodSecurityConfig(parseYaml(text));
+  } catch (err) {
+    throw new CliError(`--admission-config ${file}: ${(err as Error).message}`);
+  }
 }
 
 export function upCommand(cli: Cli): Command {
@@ -40,6 +59,7 @@ export function upCommand(cli: Cli): Command {
     .option('--keep-pods', 'leave the pods running when stopped (the next kumo up on this data dir adopts them; kumo down stops them)')
     // HTTPS was opt-in once: the flag is still accepted and changes nothing.
     .addOption(new Option('--tls', 'serve HTTPS (the default)').hideHelp())
+    .option('--admission-config <file>', "Pod Security defaults and exemptions: a PodSecurityConfiguration, or kube-apiserver's AdmissionConfiguration file (default: everything privileged)")
     .action(async function (this: Command) {
       const opts = this.opts<UpFlags>();
       const port = Number(opts.port);
@@ -53,6 +73,7 @@ export function upCommand(cli: Cli): Command {
       if (opts.insecureHttp && !isLoopbackAddress(opts.address)) {
         throw new CliError(`--insecure-http serves without authentication, so only on a loopback address: ${opts.address} is not one (use 127.0.0.1, ::1 or localhost)`);
       }
+      const podSecurity = opts.admissionConfig !== undefined ? readAdmissionConfig(opts.admissionConfig) : undefined;
       const out = (line: string) => cli.io.out(`${line}\n`);
       let runtime = opts.runtime;
       if (runtime === undefined) {
@@ -64,7 +85,7 @@ export function upCommand(cli: Cli): Command {
         runtime === 'fake'
           ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } }
           : { runtime: runtime as 'docker' | 'process' };
-      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, host: opts.address, log: out, ...nodeOpts, ...(opts.insecureHttp ? { insecureHttp: true } : {}) });
+      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, host: opts.address, log: out, ...nodeOpts, ...(opts.insecureHttp ? { insecureHttp: true } : {}), ...(podSecurity ? { podSecurity } : {}) });
       await cluster.start();
       if (opts.kubeconfig) {
         const file = upsertContext(

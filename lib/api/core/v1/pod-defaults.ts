@@ -64,6 +64,8 @@ export function defaultPodSpec(spec: PodSpec): void {
   for (const c of spec.initContainers ?? []) defaultContainer(c);
   for (const c of spec.ephemeralContainers ?? []) defaultContainerCommon(c);
   for (const v of spec.volumes ?? []) {
+    // SetDefaults_Volume: a volume that names no source is an emptyDir.
+    if (!Object.entries(v).some(([k, source]) => k !== 'name' && source !== undefined && source !== null)) v.emptyDir = {};
     if (v.configMap) v.configMap.defaultMode ??= 0o644;
     if (v.secret) v.secret.defaultMode ??= 0o644;
     if (v.hostPath) v.hostPath.type ??= '';

@@ -3,6 +3,7 @@ import { ConditionSchema } from '../../meta/v1/condition.js';
 import { Int32, Int64, IntOrStringSchema, ResourceListSchema } from '../../meta/v1/common.js';
 import { LabelSelectorSchema } from '../../meta/v1/label-selector.js';
 import { ObjectMetaSchema, TypeMetaSchema } from '../../meta/v1/object-meta.js';
+import { PodSecurityContextSchema, SecurityContextSchema } from './security-context.js';
 
 const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
@@ -101,7 +102,7 @@ export const ContainerSchema = z.looseObject({
   terminationMessagePath: opt(z.string()),
   terminationMessagePolicy: opt(z.string()),
   imagePullPolicy: opt(z.string()),
-  securityContext: opt(z.looseObject({})),
+  securityContext: opt(SecurityContextSchema),
   stdin: opt(z.boolean()),
   stdinOnce: opt(z.boolean()),
   tty: opt(z.boolean()),
@@ -195,7 +196,9 @@ export const PodSpecSchema = z.looseObject({
   hostPID: opt(z.boolean()),
   hostIPC: opt(z.boolean()),
   shareProcessNamespace: opt(z.boolean()),
-  securityContext: opt(z.looseObject({})),
+  hostUsers: opt(z.boolean()),
+  os: opt(z.looseObject({ name: z.string() })),
+  securityContext: opt(PodSecurityContextSchema),
   imagePullSecrets: opt(z.array(z.looseObject({ name: z.string().optional() }))),
   hostname: opt(z.string()),
   subdomain: opt(z.string()),
