@@ -1,0 +1,173 @@
+/**
+ * Flow control as one API server instance keeps it (pure logic, with a
+ * clock moved by hand), and the gate in front of the server: 401 for
+ * credentials that do not authenticate, 429 with Retry-After and
+ * Kubernetes' Status for a caller over its share.
+ */
+import { describe, expect, it } from 'vitest';
+import { FlowControl, priorityLevelOf } from '#lib/apiserver/flow-control';
+import { FlowGate } from '#lib/apiserver/flow-gate';
+import type { ApiRequest, ApiResponse, UserInfo } from '#lib/apiserver/types';
+import { ManualClock } from '#lib/util/clock';
+
+const user = (name: string, groups = ['kumo:viewers', 'system:authenticated']): UserInfo => ({ name, groups });
+const ADMIN = user('kumo:token:admin', ['system:masters', 'system:authenticated']);
+const NODE = user('system:node:n1', ['system:nodes', 'system:authenticated']);
+
+/** Serves requests of `ms` each, back to back, until one is refused; returns how much work was served. */
+function serveUntilRefused(flows: FlowControl, clock: ManualClock, who: UserInfo, ms: number): { served: number; retryAfterSeconds: number } {
+  let served = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const a = flows.admit(who);
+    if (!a.admitted) return { served, retryAfterSeconds: a.retryAfterSeconds };
+    clock.advance(ms);
+    a.done();
+    served += ms;
+  }
+  throw new Error('never refused');
+}
+
+describe('flow control', () => {
+  it('puts masters, nodes and everyone else in the levels Kubernetes bootstraps', () => {
+    expect(priorityLevelOf(ADMIN)).toBe('exempt');
+    expect(priorityLevelOf(NODE)).toBe('system');
+    expect(priorityLevelOf(user('system:bootstrap:bootstrap', ['system:bootstrappers']))).toBe('system');
+    expect(priorityLevelOf(user('kumo:token:team', ['kumo:admins', 'system:authenticated']))).toBe('global-default');
+  });
+
+  it('never refuses system:masters', () => {
+    const clock = new ManualClock();
+    const flows = new FlowControl({ clock, burstMs: 100 });
+    for (let i = 0; i < 1000; i++) {
+      const a = flows.admit(ADMIN);
+      expect(a.admitted).toBe(true);
+      clock.advance(50);
+      if (a.admitted) a.done();
+    }
+  });
+
+  it("lets a user burst, then holds it to a quarter of the instance's time, and says when to come back", () => {
+    const clock = new ManualClock();
+    const flows = new FlowControl({ clock, burstMs: 1_000 });
+    const flooder = user('kumo:token:flooder');
+    // Back to back, 100 ms each: the burst plus the quarter earned meanwhile, within a request.
+    const first = serveUntilRefused(flows, clock, flooder, 100);
+    expect(first.served).toBeGreaterThanOrEqual(1_300);
+    expect(first.served).toBeLessThanOrEqual(1_500);
+    expect(first.retryAfterSeconds).toBe(1);
+    // Over a long run it gets a quarter of the time: 4 s of wall time buy 1 s of work.
+    let served = 0;
+    const start = clock.now();
+    while (clock.now() - start < 60_000) {
+      const a = flows.admit(flooder);
+      if (a.admitted) {
+        clock.advance(100);
+        a.done();
+        served += 100;
+      } else clock.advance(a.retryAfterSeconds * 1000);
+    }
+    expect(served / 60_000).toBeGreaterThan(0.2);
+    expect(served / 60_000).toBeLessThanOrEqual(0.25 + 1_500 / 60_000);
+    // Another user, meanwhile, is served from its own burst.
+    expect(flows.admit(user('kumo:token:other')).admitted).toBe(true);
+  });
+
+  it('tells a flow that overdrew with one expensive request to come back when it has earned it back', () => {
+    const clock = new ManualClock();
+    const flows = new FlowControl({ clock, burstMs: 1_000 });
+    const heavy = user('kumo:token:heavy');
+    const a = flows.admit(heavy);
+    clock.advance(6_000);
+    if (a.admitted) a.done();
+    // 5 s overdrawn, less what 6 s earned at a quarter (1.5 s): 3.5 s to earn back at 0.25 → 14 s.
+    const refused = flows.admit(heavy);
+    expect(refused).toMatchObject({ admitted: false, retryAfterSeconds: 14 });
+    clock.advance(14_000);
+    expect(flows.admit(heavy).admitted).toBe(true);
+  });
+
+  it('shares half the time among the users active here, so they never take the nodes\u2019 half', () => {
+    const clock = new ManualClock();
+    const flows = new FlowControl({ clock, burstMs: 0 });
+    const users = [user('kumo:token:a'), user('kumo:token:b'), user('kumo:token:c'), user('kumo:token:d')];
+    let work = 0;
+    const start = clock.now();
+    for (let round = 0; clock.now() - start < 60_000; round++) {
+      let anyone = false;
+      for (const u of users) {
+        const a = flows.admit(u);
+        if (!a.admitted) continue;
+        anyone = true;
+        clock.advance(10);
+        a.done();
+        work += 10;
+      }
+      if (!anyone) clock.advance(10);
+    }
+    expect(work / 60_000).toBeGreaterThan(0.4);
+    expect(work / 60_000).toBeLessThanOrEqual(0.51);
+  });
+
+  it('gives a node half of the instance', () => {
+    const clock = new ManualClock();
+    const flows = new FlowControl({ clock, burstMs: 0 });
+    let served = 0;
+    const start = clock.now();
+    while (clock.now() - start < 60_000) {
+      const a = flows.admit(NODE);
+      if (a.admitted) {
+        clock.advance(10);
+        a.done();
+        served += 10;
+      } else clock.advance(10);
+    }
+    expect(served / 60_000).toBeGreaterThan(0.45);
+    expect(served / 60_000).toBeLessThanOrEqual(0.51);
+  });
+});
+
+describe('the flow gate', () => {
+  const TOKENS: Record<string, UserInfo> = { 'good-viewer': user('kumo:token:viewer'), 'good-admin': ADMIN };
+
+  function gate(clock: ManualClock, workMs = 100) {
+    const seen: (UserInfo | undefined)[] = [];
+    const inner = {
+      async handle(req: ApiRequest): Promise<ApiResponse> {
+        seen.push(req.user);
+        clock.advance(workMs);
+        return { status: 200, body: { kind: 'Ok' } };
+      },
+    };
+    const authenticator = { authenticate: async (req: ApiRequest) => TOKENS[(req.headers.authorization ?? '').replace(/^Bearer /, '')] };
+    return { seen, gate: new FlowGate(inner, authenticator, new FlowControl({ clock, burstMs: 300 })) };
+  }
+
+  const req = (path: string, token?: string): ApiRequest => ({ method: 'GET', path, query: new URLSearchParams(), headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('refuses credentials that do not authenticate with a 401 Status on every path, and passes requests without any', async () => {
+    const { gate: g, seen } = gate(new ManualClock());
+    for (const path of ['/version', '/api/v1/pods']) {
+      expect(await g.handle(req(path, 'junk'))).toMatchObject({ status: 401, body: { kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 } });
+    }
+    expect(seen).toEqual([]);
+    expect((await g.handle(req('/version'))).status).toBe(200);
+    expect(seen).toEqual([undefined]);
+  });
+
+  it('hands the server the authenticated user, and answers a flood with 429, Retry-After and the Status kube-apiserver words', async () => {
+    const clock = new ManualClock();
+    const { gate: g, seen } = gate(clock);
+    const answers: ApiResponse[] = [];
+    for (let i = 0; i < 10; i++) answers.push(await g.handle(req('/api/v1/pods', 'good-viewer')));
+    expect(seen[0]).toEqual(TOKENS['good-viewer']);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]).toEqual({
+      status: 429,
+      headers: { 'content-type': 'application/json', 'retry-after': '1' },
+      body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Too many requests, please try again later.', reason: 'TooManyRequests', details: { retryAfterSeconds: 1 }, code: 429 },
+    });
+    // The administrator is exempt.
+    for (let i = 0; i < 10; i++) expect((await g.handle(req('/api/v1/pods', 'good-admin'))).status).toBe(200);
+  });
+});
