@@ -6,8 +6,8 @@
  *
  * Environment: KUMO_TABLE (the DynamoDB table), KUMO_WATCH_POLL_SECONDS (how
  * long a buffered watch is held open, default 10), and the authentication,
- * admission and agent settings of lib/cloud/api-from-env.ts (token auth is
- * on whenever the store is DynamoDB).
+ * flow control, admission and agent settings of lib/cloud/api-from-env.ts
+ * (token auth is on whenever the store is DynamoDB).
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { bootstrap } from '#lib/apiserver/bootstrap';
@@ -33,12 +33,11 @@ let servers: Promise<Servers> | undefined;
 
 function start(): Promise<Servers> {
   servers ??= (async () => {
-    const store = await storeFromEnv();
-    const { auth, ...opts } = await apiOptionsFromEnv(store);
-    const streaming = new ApiServer({ store, ...opts });
+    const { auth, front, ...opts } = await apiOptionsFromEnv(await storeFromEnv());
+    const streaming = new ApiServer(opts);
     await bootstrap(streaming.rest);
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
-    return { streaming, buffered: new ApiServer({ store, ...opts, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS }) };
+    return { streaming: front(streaming), buffered: front(new ApiServer({ ...opts, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS })) };
   })().catch((err: unknown) => {
     servers = undefined;
     throw err;

@@ -50,6 +50,7 @@ const controllersFnId = logicalId(stack.controllers.fn);
 const schedulerFnId = logicalId(stack.scheduler.fn);
 const adminSecretId = logicalId(stack.adminToken.secret);
 const bootstrapSecretId = logicalId(stack.bootstrapToken.secret);
+const tokenKeyId = logicalId(stack.api.tokenKey);
 
 describe('the store table', () => {
   it('is built from STORE_TABLE_SCHEMA: keys, on-demand, stream with both images, TTL, the byNode index', () => {
@@ -103,7 +104,12 @@ describe('the functions', () => {
     template.resourceCountIs('AWS::Lambda::Url', 1);
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM', TargetFunctionArn: { 'Fn::GetAtt': [apiFnId, 'Arn'] } });
     const env = (resources[apiFnId]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env).toMatchObject({ KUMO_AUTH: 'tokens', KUMO_ADMIN_TOKEN_SECRET_ARN: { Ref: adminSecretId }, KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: { Ref: bootstrapSecretId } });
+    expect(env).toMatchObject({
+      KUMO_AUTH: 'tokens',
+      KUMO_ADMIN_TOKEN_SECRET_ARN: { Ref: adminSecretId },
+      KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: { Ref: bootstrapSecretId },
+      KUMO_TOKEN_KEY_SECRET_ARN: { Ref: tokenKeyId },
+    });
     // Watches end before the invocation does: the longest Lambda allows.
     expect(resources[apiFnId]!.Properties.Timeout).toBe(900);
   });
@@ -150,11 +156,11 @@ describe('least privilege', () => {
   const storeActions = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
   const tableResources = [{ 'Fn::GetAtt': [tableId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] }];
 
-  it('gives the API the store actions on the table and its indexes, and the admin and bootstrap tokens, nothing else', () => {
+  it('gives the API the store actions on the table and its indexes, the admin and bootstrap tokens and the token MAC key, nothing else', () => {
     const p = policyOf(roleOfFunction(apiFnId));
     expect(p.actions).toEqual([...storeActions, 'secretsmanager:GetSecretValue'].sort());
     expect(p.statements.find((s) => JSON.stringify(s.Action).includes('dynamodb'))!.Resource).toEqual(tableResources);
-    expect(p.statements.find((s) => s.Action === 'secretsmanager:GetSecretValue')!.Resource).toEqual([{ Ref: adminSecretId }, { Ref: bootstrapSecretId }]);
+    expect(p.statements.find((s) => s.Action === 'secretsmanager:GetSecretValue')!.Resource).toEqual([{ Ref: adminSecretId }, { Ref: bootstrapSecretId }, { Ref: tokenKeyId }]);
   });
 
   it('gives the controllers compaction and their stream and dead-letter queue; the scheduler no compaction', () => {
@@ -194,9 +200,13 @@ describe('least privilege', () => {
     expect(all.filter((a) => /^dynamodb:(Create|Delete|Update)Table/.test(a))).toEqual([]);
   });
 
-  it('lets only the API read the admin token', () => {
-    const readers = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"Ref":"${adminSecretId}"`));
-    expect(readers.map(([, p]) => p.Properties.Roles)).toEqual([[roleOfFunction(apiFnId)]]);
+  it('lets only the API read the admin token and the token MAC key', () => {
+    for (const secret of [adminSecretId, tokenKeyId]) {
+      const readers = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"Ref":"${secret}"`));
+      expect(readers.map(([, p]) => p.Properties.Roles)).toEqual([[roleOfFunction(apiFnId)]]);
+    }
+    // Nor does ECS hand the key to the agents.
+    expect(JSON.stringify(ofType('AWS::ECS::TaskDefinition'))).not.toContain(tokenKeyId);
   });
 });
 
@@ -233,6 +243,10 @@ describe('tokens', () => {
         PasswordLength: 48,
       });
     }
+  });
+
+  it("keep the key of stored tokens' MACs beside them: 64 letters and digits generated at deploy time", () => {
+    expect(resources[tokenKeyId]!.Properties.GenerateSecretString).toEqual({ ExcludePunctuation: true, IncludeSpace: false, PasswordLength: 64 });
   });
 });
 

@@ -108,9 +108,9 @@ export interface CloudAccount {
 }
 
 /**
- * What `cdk deploy` leaves in an account, on the emulator: the store table
- * and the two token secrets, and the functions' environment pointing at
- * them (set in process.env, which the bundles read on their cold start).
+ * What `cdk deploy` leaves in an account, on the emulator: the store table,
+ * the two token secrets and the key of the tokens' MACs, and the functions'
+ * environment pointing at them (set in process.env, which the bundles read on their cold start).
  * Undefined when there is no emulator (the suite then skips, never in CI).
  */
 export async function deployToEmulator(env: Record<string, string> = {}): Promise<CloudAccount | undefined> {
@@ -125,6 +125,7 @@ export async function deployToEmulator(env: Record<string, string> = {}): Promis
   const bootstrap = tokenSecret('bootstrap');
   const adminSecret = await sm.send(new CreateSecretCommand({ Name: `${tableName}-admin`, SecretString: admin.json }));
   const bootstrapSecret = await sm.send(new CreateSecretCommand({ Name: `${tableName}-bootstrap`, SecretString: bootstrap.json }));
+  const tokenKey = await sm.send(new CreateSecretCommand({ Name: `${tableName}-token-key`, SecretString: randomBytes(48).toString('base64url') }));
   sm.destroy();
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -132,6 +133,7 @@ export async function deployToEmulator(env: Record<string, string> = {}): Promis
     KUMO_AUTH: 'tokens',
     KUMO_ADMIN_TOKEN_SECRET_ARN: adminSecret.ARN!,
     KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: bootstrapSecret.ARN!,
+    KUMO_TOKEN_KEY_SECRET_ARN: tokenKey.ARN!,
     ...env,
   });
   return {
