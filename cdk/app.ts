@@ -3,7 +3,8 @@
  * Settings come from context (`-c key=value`): stackName (default Kumo),
  * nodeInstanceType, minNodes, maxNodes, desiredNodes, nodePool=false,
  * podLogs=true, deletionProtection=false, alarmEmail, apiMemorySize,
- * secretsEncryption=true, cadence=economy|kubernetes. Synthesis needs no AWS
+ * secretsEncryption=true, cadence=economy|kubernetes, reservedConcurrency=false,
+ * apiConcurrency, controllersConcurrency, schedulerConcurrency. Synthesis needs no AWS
  * credentials and no network: the account and region are resolved at deploy
  * time.
  */
@@ -55,6 +56,10 @@ const settings: Partial<Record<keyof KumoStackProps, unknown>> = {
   apiMemorySize: count('apiMemorySize'),
   secretsEncryption: flag('secretsEncryption'),
   cadence: cadence(),
+  reservedConcurrency: flag('reservedConcurrency'),
+  apiConcurrency: count('apiConcurrency'),
+  controllersConcurrency: count('controllersConcurrency'),
+  schedulerConcurrency: count('schedulerConcurrency'),
 };
 for (const [k, v] of Object.entries(settings)) if (v !== undefined) Object.assign(props, { [k]: v });
 

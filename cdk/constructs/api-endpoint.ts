@@ -4,7 +4,8 @@
  * API Gateway). The URL takes no AWS signature (AuthType NONE): every
  * request is authenticated by kumo's bearer tokens instead, as kubectl sends
  * them, and the key of their MACs (lib/auth/token-mac.ts) is generated at
- * deploy time in Secrets Manager, readable by this function alone.
+ * deploy time in Secrets Manager, readable by this function alone. The
+ * function's concurrency cap bounds what a flood can use and cost.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -38,6 +39,13 @@ export interface ApiEndpointProps {
    * @default 15 minutes (Lambda's maximum)
    */
   readonly maxStreamDuration?: Duration;
+  /**
+   * Most execution environments at once (the function's reserved
+   * concurrency): what a flood can occupy, and with Lambda's 10 requests a
+   * second per environment, what it can cost (cdk/concurrency.ts).
+   * @default no cap: the account's unreserved pool
+   */
+  readonly maxConcurrency?: number;
 }
 
 export class ApiEndpoint extends Construct {
@@ -69,6 +77,7 @@ export class ApiEndpoint extends Construct {
         ...(props.agentToken ? { KUMO_AGENT_TOKEN_SECRET_ARN: props.agentToken.secret.secretArn } : {}),
       },
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {}),
+      ...(props.maxConcurrency !== undefined ? { reservedConcurrentExecutions: props.maxConcurrency } : {}),
     });
     this.fn = f.fn;
     grantStore(f.fn, props.table);

@@ -47,6 +47,8 @@ export interface KumoFunctionProps {
   readonly vpc?: lambda.FunctionProps['vpc'];
   readonly vpcSubnets?: lambda.FunctionProps['vpcSubnets'];
   readonly securityGroups?: lambda.FunctionProps['securityGroups'];
+  /** Concurrency held for this function alone, which is also its ceiling (cdk/concurrency.ts). @default none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export class KumoFunction extends Construct {
@@ -72,6 +74,7 @@ export class KumoFunction extends Construct {
       bundling: BUNDLING,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
     });
   }
 }

@@ -6,7 +6,7 @@
  * Bundling is skipped here (test/cdk/synth.test.ts runs the real `cdk synth`).
  */
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { KumoStack, type KumoStackProps } from '../../cdk/kumo-stack.js';
 import { STACK_OUTPUTS } from '#lib/cloud/stack-outputs';
@@ -135,6 +135,13 @@ describe('the functions', () => {
       expect(patterns).toEqual(filters);
       for (const f of (m.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters) expect(f.Pattern.length).toBeLessThanOrEqual(4096);
     }
+  });
+
+  it('reserves concurrency for the controllers and the scheduler, so no flood can starve them, and caps the API (cdk/concurrency.ts)', () => {
+    expect(resources[controllersFnId]!.Properties.ReservedConcurrentExecutions).toBe(10);
+    expect(resources[schedulerFnId]!.Properties.ReservedConcurrentExecutions).toBe(5);
+    expect(resources[apiFnId]!.Properties.ReservedConcurrentExecutions).toBe(50);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('concurrent executions'))).toEqual([]);
   });
 
   it('runs the resync (and compaction) every minute through both control-loop functions', () => {
@@ -348,6 +355,18 @@ describe('options', () => {
     }
     // The API in the VPC reaches KMS through an endpoint.
     expect(Object.values(r).filter((x) => x.Type === 'AWS::EC2::VPCEndpoint' && JSON.stringify(x.Properties.ServiceName).includes('kms'))).toHaveLength(1);
+  });
+
+  it('takes other concurrency numbers, warning when they exceed what an account with the default quota may reserve, or none', () => {
+    const reservedOf = (s: KumoStack) => {
+      const r = Template.fromStack(s).toJSON().Resources as Resources;
+      return [s.api.fn, s.controllers.fn, s.scheduler.fn].map((fn) => r[s.getLogicalId(fn.node.defaultChild as never)]!.Properties.ReservedConcurrentExecutions);
+    };
+    const big = synth({ nodePool: false, apiConcurrency: 900, controllersConcurrency: 4, schedulerConcurrency: 2 }).stack;
+    expect(reservedOf(big)).toEqual([900, 4, 2]);
+    Annotations.fromStack(big).hasWarning('*', Match.stringLikeRegexp('reserve 906 concurrent executions: more than an account with the default quota of 1,000 may reserve \\(900\\)'));
+    expect(reservedOf(synth({ nodePool: false, reservedConcurrency: false }).stack)).toEqual([undefined, undefined, undefined]);
+    expect(reservedOf(synth({ cadence: 'kubernetes', maxNodes: 10 }).stack)[0]).toBe(50 + 4 * 10);
   });
 
   it('without a node pool, is the control plane alone: no VPC, no ECS', () => {
