@@ -4,9 +4,12 @@
  * credentials that do not authenticate, 429 with Retry-After and
  * Kubernetes' Status for a caller over its share.
  */
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FlowControl, priorityLevelOf } from '#lib/apiserver/flow-control';
 import { FlowGate } from '#lib/apiserver/flow-gate';
+import { createApiHttpServer } from '#lib/apiserver/http';
+import { HttpTransport } from '#lib/client/transport';
 import type { ApiRequest, ApiResponse, UserInfo } from '#lib/apiserver/types';
 import { ManualClock } from '#lib/util/clock';
 
@@ -169,5 +172,32 @@ describe('the flow gate', () => {
     });
     // The administrator is exempt.
     for (let i = 0; i < 10; i++) expect((await g.handle(req('/api/v1/pods', 'good-admin'))).status).toBe(200);
+  });
+});
+
+describe("kumo's own client", () => {
+  it('waits as long as a 429 says and sends the request again, as client-go does; a 429 without Retry-After is the answer', async () => {
+    const seen: string[] = [];
+    const http = createApiHttpServer({
+      async handle(req: ApiRequest): Promise<ApiResponse> {
+        seen.push(`${req.method} ${req.path}`);
+        const first = seen.filter((s) => s === seen.at(-1)).length === 1;
+        if (req.path === '/busy' && first) return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: { kind: 'Status', code: 429 } };
+        if (req.path === '/refused') return { status: 429, headers: { 'content-type': 'application/json' }, body: { kind: 'Status', code: 429 } };
+        return { status: 200, body: { kind: 'Ok' } };
+      },
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const transport = new HttpTransport({ server: `http://127.0.0.1:${(http.address() as AddressInfo).port}` });
+    try {
+      expect(await transport.request({ method: 'POST', path: '/busy', body: { a: 1 } })).toMatchObject({ status: 200, body: { kind: 'Ok' } });
+      expect(seen).toEqual(['POST /busy', 'POST /busy']);
+      expect((await transport.request({ method: 'GET', path: '/refused' })).status).toBe(429);
+      expect(seen.filter((s) => s === 'GET /refused')).toHaveLength(1);
+    } finally {
+      transport.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 });
