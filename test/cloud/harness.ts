@@ -236,10 +236,47 @@ class ResponseStream extends Writable {
 }
 
 /**
+ * Lambda's concurrency model for one function: an execution environment
+ * serves one invocation at a time; a request goes to an idle one (any),
+ * else a new one starts (a fresh module instance: a cold start), up to the
+ * function's reserved concurrency; past it, Lambda refuses the request
+ * itself (429) without invoking anything.
+ */
+export class ExecutionEnvironments {
+  private readonly idle: StreamingHandler[] = [];
+  /** Environments started so far. */
+  started = 0;
+  /** Requests refused because every environment was busy at the cap. */
+  throttled = 0;
+
+  constructor(
+    private readonly coldStart: () => Promise<StreamingHandler>,
+    readonly cap: number,
+  ) {}
+
+  /** An environment to invoke, or undefined at the cap (the request is throttled). */
+  async acquire(): Promise<StreamingHandler | undefined> {
+    if (this.idle.length > 0) return this.idle.splice(Math.floor(Math.random() * this.idle.length), 1)[0];
+    if (this.started >= this.cap) {
+      this.throttled++;
+      return undefined;
+    }
+    this.started++;
+    return this.coldStart();
+  }
+
+  release(env: StreamingHandler): void {
+    this.idle.push(env);
+  }
+}
+
+/**
  * A local stand-in for the Function URL: every request becomes one
  * invocation of the API bundle's streaming handler, with a context whose
  * time runs out after `timeoutMs` (the function's timeout; watches end
- * before it and clients re-watch).
+ * before it and clients re-watch). Given one handler, that one module
+ * instance serves every request, concurrently; given execution
+ * environments, each request takes one of its own, as Lambda does.
  */
 export class FunctionUrlServer {
   private server: http.Server | undefined;
@@ -247,7 +284,7 @@ export class FunctionUrlServer {
   invocations = 0;
 
   constructor(
-    private readonly handler: StreamingHandler,
+    private readonly target: StreamingHandler | ExecutionEnvironments,
     private readonly timeoutMs = 30_000,
   ) {}
 
@@ -255,19 +292,33 @@ export class FunctionUrlServer {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.invocations++;
-        const stream = new ResponseStream(res);
-        this.handler(eventFromHttp(req, Buffer.concat(chunks)), stream, invocationContext(this.timeoutMs)).catch((err: Error) => {
-          console.error(`function url: invocation failed: ${err.stack ?? err.message}`);
-          if (!res.headersSent) res.writeHead(502);
-          res.end();
-        });
-      });
+      req.on('end', () => void this.invoke(req, Buffer.concat(chunks), res));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
+  }
+
+  private async invoke(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    const pool = this.target instanceof ExecutionEnvironments ? this.target : undefined;
+    const handler = pool ? await pool.acquire() : (this.target as StreamingHandler);
+    if (!handler) {
+      // What a Function URL answers when the function is at its concurrency limit.
+      res.writeHead(429, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ Message: 'Rate Exceeded.' }));
+      return;
+    }
+    this.invocations++;
+    const stream = new ResponseStream(res);
+    try {
+      await handler(eventFromHttp(req, body), stream, invocationContext(this.timeoutMs));
+    } catch (err) {
+      console.error(`function url: invocation failed: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    } finally {
+      pool?.release(handler);
+    }
   }
 
   async stop(): Promise<void> {
