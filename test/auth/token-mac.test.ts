@@ -10,6 +10,7 @@ import { storeTokenLookup, TokenAuthenticator } from '#lib/auth/authenticator';
 import { TokenKeyError, TokenMac } from '#lib/auth/token-mac';
 import { TokenStampingStore } from '#lib/auth/token-stamp';
 import { hashSecret, issuedToken, mintToken, parseToken, TOKEN_NAMESPACE } from '#lib/auth/tokens';
+import { apiOptionsFromEnv, AuthConfigError } from '#lib/cloud/api-from-env';
 import { SqliteStore } from '#lib/store/sqlite';
 import { ManualClock } from '#lib/util/clock';
 
@@ -65,8 +66,12 @@ describe('the token MAC', () => {
     expect(mac.verify('abc12345', secret, 'short')).toBe(false);
   });
 
-  it('refuses a key too short to be secret', () => {
+  it('refuses a key too short to be secret, and token auth without a key', async () => {
     expect(() => new TokenMac('tooshort')).toThrow(TokenKeyError);
+    const store = new SqliteStore({ path: ':memory:' });
+    await expect(apiOptionsFromEnv(store, { KUMO_AUTH: 'tokens' })).rejects.toThrow(AuthConfigError);
+    await expect(apiOptionsFromEnv(store, { KUMO_AUTH: 'tokens' })).rejects.toThrow(/KUMO_TOKEN_KEY_SECRET_ARN/);
+    await store.close();
   });
 
   it('reads both token forms, node ids with dots included, and nothing else', () => {
