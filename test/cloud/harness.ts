@@ -244,10 +244,7 @@ class ResponseStream extends Writable {
  */
 export class ExecutionEnvironments {
   private readonly idle: StreamingHandler[] = [];
-  /** Environments started so far. */
-  started = 0;
-  /** Requests refused because every environment was busy at the cap. */
-  throttled = 0;
+  private started = 0;
 
   constructor(
     private readonly coldStart: () => Promise<StreamingHandler>,
@@ -257,10 +254,7 @@ export class ExecutionEnvironments {
   /** An environment to invoke, or undefined at the cap (the request is throttled). */
   async acquire(): Promise<StreamingHandler | undefined> {
     if (this.idle.length > 0) return this.idle.splice(Math.floor(Math.random() * this.idle.length), 1)[0];
-    if (this.started >= this.cap) {
-      this.throttled++;
-      return undefined;
-    }
+    if (this.started >= this.cap) return undefined;
     this.started++;
     return this.coldStart();
   }
@@ -350,6 +344,48 @@ export function resyncSchedule(handlers: EventHandler[], everyMs: number, log: (
       .finally(() => (busy = undefined));
   }, everyMs);
   return state;
+}
+
+export interface ApiProcess {
+  url: string;
+  /** What it printed on stderr so far (the API's logs). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The API bundle's execution environments, up to `cap`, in a child process
+ * (api-process.ts) that inherits this process's environment: the cloud's
+ * settings as deployToEmulator set them, and AWS_ENDPOINT_URL.
+ */
+export async function startApiProcess(bundle: string, cap: number): Promise<ApiProcess> {
+  const script = new URL('./api-process.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, bundle, String(cap)], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-1_000_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    void exited.then(() => reject(new Error(`the API process exited before it listened: ${err.slice(-2_000)}`)));
+  });
+  return {
+    url,
+    output: () => err,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 export interface AgentProcess {
