@@ -5,7 +5,8 @@
  * podLogs=true, deletionProtection=false, alarmEmail, apiMemorySize,
  * secretsEncryption=true, cadence=economy|kubernetes, controlLoopMetrics=false,
  * podSecurityEnforce=privileged|baseline|restricted (the default enforced
- * level; warn stays restricted, the admin token exempt). Synthesis needs no AWS
+ * level; warn stays restricted, the admin token exempt), reservedConcurrency=false,
+ * apiConcurrency, controllersConcurrency, schedulerConcurrency. Synthesis needs no AWS
  * credentials and no network: the account and region are resolved at deploy
  * time.
  */
@@ -70,6 +71,10 @@ const settings: Partial<Record<keyof KumoStackProps, unknown>> = {
   cadence: cadence(),
   controlLoopMetrics: flag('controlLoopMetrics'),
   podSecurity: podSecurity(),
+  reservedConcurrency: flag('reservedConcurrency'),
+  apiConcurrency: count('apiConcurrency'),
+  controllersConcurrency: count('controllersConcurrency'),
+  schedulerConcurrency: count('schedulerConcurrency'),
 };
 for (const [k, v] of Object.entries(settings)) if (v !== undefined) Object.assign(props, { [k]: v });
 

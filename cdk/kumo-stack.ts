@@ -5,7 +5,7 @@
  * and a node pool of ECS instances running the agent. docs/cloud.md explains
  * the choices; README.md's "Deploying to AWS" how to use it.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -19,8 +19,9 @@ import { stackPodSecurity } from '../lib/cloud/config.js';
 import { STACK_OUTPUTS } from '../lib/cloud/stack-outputs.js';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '../lib/cloud/stream-filters.js';
 import { type Cadence, cadenceSettings } from './cadence.js';
+import { concurrencySettings, DEFAULT_RESERVABLE, reservedTotal } from './concurrency.js';
 import { ApiEndpoint } from './constructs/api-endpoint.js';
-import { NodePool } from './constructs/node-pool.js';
+import { DEFAULT_MAX_NODES, NodePool } from './constructs/node-pool.js';
 import { NodePoolController } from './constructs/node-pool-controller.js';
 import { StoreTable } from './constructs/store-table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
@@ -96,6 +97,31 @@ export interface KumoStackProps extends StackProps {
    * @default enforce baseline, warn restricted, the admin token's user exempt (stackPodSecurity)
    */
   readonly podSecurity?: PodSecurityConfiguration;
+  /**
+   * Reserve concurrency for the controllers and the scheduler and cap the
+   * API function's (cdk/concurrency.ts). Turn off only in an account whose
+   * concurrency quota is too small to reserve anything (Lambda keeps 100
+   * unreserved): the control loops then share the account's pool with
+   * everything else, floods at the API included.
+   * @default true
+   */
+  readonly reservedConcurrency?: boolean;
+  /**
+   * Most API function environments at once: what a flood can occupy and,
+   * at Lambda's 10 requests a second per environment, what it can cost.
+   * Each watch held open (kubectl get -w, agents with cadence=kubernetes)
+   * occupies one for as long as it lasts.
+   * @default 50, plus 4 per node (maxNodes) with cadence=kubernetes
+   */
+  readonly apiConcurrency?: number;
+  /**
+   * Concurrency reserved for the controllers function: its stream batches
+   * (one per shard at a time), the resync and the node pool's events.
+   * @default 10
+   */
+  readonly controllersConcurrency?: number;
+  /** Concurrency reserved for the scheduler function (its stream batches and the resync). @default 5 */
+  readonly schedulerConcurrency?: number;
 }
 
 export class KumoStack extends Stack {
@@ -118,6 +144,20 @@ export class KumoStack extends Stack {
     const withNodes = props.nodePool ?? true;
     const cadence = cadenceSettings(props.cadence ?? 'economy');
     const podLogs = (props.podLogs ?? false) && withNodes;
+    const concurrency = concurrencySettings({
+      reserved: props.reservedConcurrency ?? true,
+      watchingAgents: (props.cadence ?? 'economy') === 'kubernetes',
+      ...(withNodes ? { maxNodes: props.maxNodes ?? DEFAULT_MAX_NODES } : {}),
+      ...(props.apiConcurrency !== undefined ? { api: props.apiConcurrency } : {}),
+      ...(props.controllersConcurrency !== undefined ? { controllers: props.controllersConcurrency } : {}),
+      ...(props.schedulerConcurrency !== undefined ? { scheduler: props.schedulerConcurrency } : {}),
+    });
+    const reserved = reservedTotal(concurrency);
+    if (!reserved.fitsDefaultQuota) {
+      Annotations.of(this).addWarning(
+        `the functions reserve ${reserved.total} concurrent executions: more than an account with the default quota of 1,000 may reserve (${DEFAULT_RESERVABLE}); raise the account's quota or lower apiConcurrency`,
+      );
+    }
 
     this.table = new StoreTable(this, 'Store', { deletionProtection: props.deletionProtection ?? true });
     const table = this.table.table;
@@ -167,6 +207,7 @@ export class KumoStack extends Stack {
       ...(this.agentToken ? { agentToken: this.agentToken } : {}),
       alarmTopic: this.alarmTopic,
       environment: common,
+      ...(concurrency.api !== undefined ? { maxConcurrency: concurrency.api } : {}),
       ...(props.apiMemorySize ? { memorySize: props.apiMemorySize } : {}),
       ...(podLogs && this.vpc && apiSecurityGroup ? { vpc: this.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, securityGroups: [apiSecurityGroup] } : {}),
     });
@@ -183,6 +224,7 @@ export class KumoStack extends Stack {
       environment: { ...common, ...cadence.controllers, ...loopMetrics('controllers') },
       alarmTopic: this.alarmTopic,
       compaction: true,
+      ...(concurrency.controllers !== undefined ? { reservedConcurrency: concurrency.controllers } : {}),
     });
     this.scheduler = new StreamConsumer(this, 'Scheduler', {
       entry: 'scheduler',
@@ -191,6 +233,7 @@ export class KumoStack extends Stack {
       filters: SCHEDULER_FILTERS,
       environment: { ...common, ...loopMetrics('scheduler') },
       alarmTopic: this.alarmTopic,
+      ...(concurrency.scheduler !== undefined ? { reservedConcurrency: concurrency.scheduler } : {}),
     });
 
     // Every function reads Secrets (the API, the agents' volumes through it, the controllers' in-process API):

@@ -6,9 +6,9 @@
  *
  * Environment: KUMO_TABLE (the DynamoDB table), KUMO_WATCH_POLL_SECONDS (how
  * long a buffered watch is held open, default 10), and the authentication,
- * admission and agent settings of lib/cloud/api-from-env.ts (token auth is
- * on whenever the store is DynamoDB). `GET /metrics` shows this container's
- * figures since it started (docs/cloud.md, "Metrics").
+ * flow control, admission and agent settings of lib/cloud/api-from-env.ts
+ * (token auth is on whenever the store is DynamoDB). `GET /metrics` shows this
+ * container's figures since it started (docs/cloud.md, "Metrics").
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { bootstrap } from '#lib/apiserver/bootstrap';
@@ -39,11 +39,11 @@ function start(): Promise<Servers> {
     // Both servers count into one registry: the container's.
     const metrics = new ApiMetrics();
     const store = new InstrumentedStore(await storeFromEnv(), metrics.registry);
-    const { auth, ...opts } = await apiOptionsFromEnv(store);
-    const streaming = new ApiServer({ store, metrics, ...opts });
+    const { auth, front, ...opts } = await apiOptionsFromEnv(store);
+    const streaming = new ApiServer({ ...opts, metrics });
     await bootstrap(streaming.rest);
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
-    return { streaming, buffered: new ApiServer({ store, metrics, ...opts, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS }) };
+    return { streaming: front(streaming), buffered: front(new ApiServer({ ...opts, metrics, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS })) };
   })().catch((err: unknown) => {
     servers = undefined;
     throw err;

@@ -3,13 +3,16 @@
  * Lambda Function URL with response streaming (docs/cloud.md says why not
  * API Gateway). The URL takes no AWS signature (AuthType NONE): every
  * request is authenticated by kumo's bearer tokens instead, as kubectl sends
- * them.
+ * them, and the key of their MACs (lib/auth/token-mac.ts) is generated at
+ * deploy time in Secrets Manager, readable by this function alone. The
+ * function's concurrency cap bounds what a flood can use and cost.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionAlarms } from './alarms.js';
@@ -36,14 +39,29 @@ export interface ApiEndpointProps {
    * @default 15 minutes (Lambda's maximum)
    */
   readonly maxStreamDuration?: Duration;
+  /**
+   * Most execution environments at once (the function's reserved
+   * concurrency): what a flood can occupy, and with Lambda's 10 requests a
+   * second per environment, what it can cost (cdk/concurrency.ts).
+   * @default no cap: the account's unreserved pool
+   */
+  readonly maxConcurrency?: number;
 }
 
 export class ApiEndpoint extends Construct {
   readonly fn: lambda.IFunction;
   readonly url: lambda.FunctionUrl;
+  /** The key of stored tokens' MACs: 64 letters and digits, never leaving Secrets Manager but for this function. */
+  readonly tokenKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ApiEndpointProps) {
     super(scope, id);
+    this.tokenKey = new secretsmanager.Secret(this, 'TokenKey', {
+      description: 'kumo: the key of the MACs that make stored tokens self-verifying (read by the API function alone)',
+      generateSecretString: { excludePunctuation: true, includeSpace: false, passwordLength: 64 },
+      // Replacing the key invalidates every token issued under it: it lives and dies with the stack, as the tokens do.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const f = new KumoFunction(this, 'Handler', {
       entry: 'api',
       handler: 'streamingHandler',
@@ -55,14 +73,16 @@ export class ApiEndpoint extends Construct {
         KUMO_AUTH: 'tokens',
         KUMO_ADMIN_TOKEN_SECRET_ARN: props.adminToken.secret.secretArn,
         KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: props.bootstrapToken.secret.secretArn,
+        KUMO_TOKEN_KEY_SECRET_ARN: this.tokenKey.secretArn,
         ...(props.agentToken ? { KUMO_AGENT_TOKEN_SECRET_ARN: props.agentToken.secret.secretArn } : {}),
       },
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {}),
+      ...(props.maxConcurrency !== undefined ? { reservedConcurrentExecutions: props.maxConcurrency } : {}),
     });
     this.fn = f.fn;
     grantStore(f.fn, props.table);
-    const tokens = [props.adminToken, props.bootstrapToken, ...(props.agentToken ? [props.agentToken] : [])];
-    f.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: tokens.map((t) => t.secret.secretArn) }));
+    const secrets = [props.adminToken.secret, props.bootstrapToken.secret, this.tokenKey, ...(props.agentToken ? [props.agentToken.secret] : [])];
+    f.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((s) => s.secretArn) }));
     this.url = f.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
     functionAlarms(this, f.fn, props.alarmTopic, 'api');
   }

@@ -3,8 +3,10 @@
  * (no Docker), arm64, Node.js 22, ESM. The bundles are self-contained (the
  * AWS SDK included, so the deployed code runs the SDK version the tests
  * ran), and `#lib/*` imports resolve to the TypeScript sources through the
- * `source` condition, as in the tests. The native SQLite module is left out:
- * a function reaches it only when run locally with KUMO_SQLITE_PATH.
+ * `source` condition, as in the tests. The native SQLite module is left out
+ * (a deployed function never opens SQLite) and replaced by the agent image's
+ * stand-in: an external import would be a static import of the bundle, which
+ * Lambda, with no node_modules, fails to load.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -25,10 +27,10 @@ export const BUNDLING: BundlingOptions = {
   sourceMap: true,
   sourcesContent: false,
   bundleAwsSDK: true,
-  externalModules: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+  externalModules: ['bufferutil', 'utf-8-validate'],
   // CommonJS dependencies call require(); an ESM bundle has none of its own.
   banner: "import { createRequire as __kumoCreateRequire } from 'node:module'; const require = __kumoCreateRequire(import.meta.url);",
-  esbuildArgs: { '--conditions': 'source' },
+  esbuildArgs: { '--conditions': 'source', '--alias:better-sqlite3': repoPath('docker', 'agent', 'no-sqlite.mjs') },
   logLevel: 'warning' as BundlingOptions['logLevel'],
 };
 
@@ -47,6 +49,8 @@ export interface KumoFunctionProps {
   readonly vpc?: lambda.FunctionProps['vpc'];
   readonly vpcSubnets?: lambda.FunctionProps['vpcSubnets'];
   readonly securityGroups?: lambda.FunctionProps['securityGroups'];
+  /** Concurrency held for this function alone, which is also its ceiling (cdk/concurrency.ts). @default none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export class KumoFunction extends Construct {
@@ -72,6 +76,7 @@ export class KumoFunction extends Construct {
       bundling: BUNDLING,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
     });
   }
 }

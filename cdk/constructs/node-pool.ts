@@ -64,6 +64,8 @@ function agentImageExcludes(): string[] {
 }
 
 export const AGENT_DATA_DIR = '/var/lib/kumo';
+/** The group's size limit when the stack names none (the API's concurrency cap is sized from it too). */
+export const DEFAULT_MAX_NODES = 3;
 
 export class NodePool extends Construct {
   readonly cluster: ecs.Cluster;
@@ -102,7 +104,7 @@ export class NodePool extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       launchTemplate,
       minCapacity: props.minNodes ?? 1,
-      maxCapacity: props.maxNodes ?? 3,
+      maxCapacity: props.maxNodes ?? DEFAULT_MAX_NODES,
       ...(props.desiredNodes !== undefined ? { desiredCapacity: props.desiredNodes } : {}),
     });
 

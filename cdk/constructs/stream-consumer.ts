@@ -40,6 +40,8 @@ export interface StreamConsumerProps {
   readonly memorySize?: number;
   /** @default 5 minutes */
   readonly timeout?: Duration;
+  /** Concurrency held for the function alone (cdk/concurrency.ts). @default none: the account's unreserved pool */
+  readonly reservedConcurrency?: number;
 }
 
 export class StreamConsumer extends Construct {
@@ -54,6 +56,7 @@ export class StreamConsumer extends Construct {
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(5),
       environment: props.environment,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
     });
     this.fn = f.fn;
     grantStore(f.fn, props.table, { compaction: props.compaction ?? false });

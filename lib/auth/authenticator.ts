@@ -1,30 +1,44 @@
 /**
  * Bearer-token authentication for the API server: `Authorization: Bearer
- * <id>.<secret>` → the token's record (a static one held in memory, or the
- * Secret `kumo-system/kumo-token-<id>` from the store) → a user. Unknown,
- * malformed, wrong and expired tokens all authenticate nobody, which the API
- * server answers with 401; the reason is logged, never told.
+ * <id>.<secret>.<mac>` → the token's record (a static one held in memory, or
+ * the Secret `kumo-system/kumo-token-<id>` from the store) → a user. Unknown,
+ * malformed, forged, wrong and expired tokens all authenticate nobody, which
+ * the API server answers with 401; the reason is logged, never told.
  *
- * Records are cached for `cacheMs` (positive and negative), so a revoked
- * token keeps working for at most that long in a warm Lambda container, and
- * a flood of made-up tokens costs one store read per id and interval.
+ * Nothing reaches the store for a token this server did not issue: a stored
+ * token's MAC (token-mac.ts) is checked in memory first, and a token without
+ * one is looked up only if its id belongs to a record stored before MACs
+ * existed (those ids are read once per process, when the first such token
+ * comes). Records are cached for `cacheMs` (positive and negative), so a
+ * revoked token keeps working for at most that long in a warm Lambda
+ * container, and a revoked token costs one store read per interval.
  */
 import type { Authenticator } from '../apiserver/server.js';
 import { StatusError } from '../apiserver/errors.js';
 import type { ApiRequest, UserInfo } from '../apiserver/types.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import type { TokenMac } from './token-mac.js';
 import { expired, parseToken, recordOfSecret, secretMatches, TOKEN_NAMESPACE, type TokenRecord, tokenSecretName } from './tokens.js';
 import { userOf } from './users.js';
 
 /** Finds the record of a token id; undefined when there is none. */
 export type TokenLookup = (id: string) => Promise<TokenRecord | undefined>;
 
+/** Tokens whose records are kept in the store, and what vouches for an id before its record is read. */
+export interface StoredTokens {
+  lookup: TokenLookup;
+  /** Checks the MAC of `<id>.<secret>.<mac>` tokens in memory. */
+  mac: TokenMac;
+  /** Ids of records stored before MACs existed, whose `<id>.<secret>` tokens still work. Called at most once at a time. */
+  legacyIds: () => Promise<ReadonlySet<string>>;
+}
+
 export interface TokenAuthenticatorOptions {
-  /** Tokens held in memory (from Secrets Manager), checked before the lookup. */
+  /** Tokens held in memory (from Secrets Manager), checked before the stored ones. */
   staticTokens?: readonly TokenRecord[];
   /** Records kept in the store. @default none */
-  lookup?: TokenLookup;
+  stored?: StoredTokens;
   clock?: Clock;
   /** How long a looked-up record (or its absence) is trusted. @default 10 s */
   cacheMs?: number;
@@ -34,24 +48,54 @@ export interface TokenAuthenticatorOptions {
   log?: (line: string) => void;
 }
 
+/** The store refusing for load is the client's cue to retry (429), as on every other read. */
+async function busyAsTooMany<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Reads token records from the store the API server runs on. */
 export function storeTokenLookup(store: Store): TokenLookup {
-  return async (id) => {
-    try {
+  return (id) =>
+    busyAsTooMany(async () => {
       const obj = await store.get({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name: tokenSecretName(id) });
       return obj ? recordOfSecret(obj) : undefined;
-    } catch (err) {
-      // The store refusing for load is the client's cue to retry (429), as on every other read.
-      if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);
-      throw err;
-    }
-  };
+    });
+}
+
+/** The ids of the token records in the store that carry no MAC (every page of kumo-system's Secrets). */
+export function storeLegacyTokenIds(store: Store): () => Promise<ReadonlySet<string>> {
+  return () =>
+    busyAsTooMany(async () => {
+      const ids = new Set<string>();
+      let page: string | undefined;
+      do {
+        const res = await store.list('secrets', { namespace: TOKEN_NAMESPACE, limit: 500, ...(page ? { continue: page } : {}) });
+        for (const obj of res.items) {
+          const record = recordOfSecret(obj);
+          if (record && record.mac === undefined) ids.add(record.id);
+        }
+        page = res.continue;
+      } while (page);
+      return ids;
+    });
+}
+
+/** What the authenticator needs to check tokens recorded in `store` under `mac`'s key. */
+export function storedTokens(store: Store, mac: TokenMac): StoredTokens {
+  return { lookup: storeTokenLookup(store), mac, legacyIds: storeLegacyTokenIds(store) };
 }
 
 export class TokenAuthenticator implements Authenticator {
   private readonly statics: ReadonlyMap<string, TokenRecord>;
   private readonly cache = new Map<string, { record: TokenRecord | undefined; at: number }>();
   private readonly clock: Clock;
+  /** Read once and kept: no record without a MAC is ever stored again, so the set only shrinks (by revocation, which the lookup sees). */
+  private legacy: Promise<ReadonlySet<string>> | undefined;
 
   constructor(private readonly opts: TokenAuthenticatorOptions) {
     this.statics = new Map((opts.staticTokens ?? []).map((r) => [r.id, r]));
@@ -63,8 +107,10 @@ export class TokenAuthenticator implements Authenticator {
     if (!m) return undefined;
     const parsed = parseToken(m[1]!);
     if (!parsed) return this.refuse('malformed token');
-    const record = await this.record(parsed.id);
-    if (!record) return this.refuse(`unknown token id ${parsed.id}`);
+    const fixed = this.statics.get(parsed.id);
+    if (fixed && parsed.mac !== undefined) return this.refuse(`token id ${parsed.id} is held outside the store and has no MAC`);
+    const record = fixed ?? (await this.stored(parsed));
+    if (!record) return undefined;
     if (!secretMatches(parsed.secret, record.hash)) return this.refuse(`wrong secret for token id ${parsed.id}`);
     if (expired(record.grant, this.clock.now())) return this.refuse(`token ${parsed.id} expired at ${record.grant.expiresAt}`);
     return userOf(record.id, record.grant);
@@ -81,14 +127,31 @@ export class TokenAuthenticator implements Authenticator {
     return undefined;
   }
 
-  private async record(id: string): Promise<TokenRecord | undefined> {
-    const fixed = this.statics.get(id);
-    if (fixed) return fixed;
-    if (!this.opts.lookup) return undefined;
+  /** The record of a stored token, or undefined (refusal logged): the store is read only for an id this server vouched for. */
+  private async stored(token: { id: string; secret: string; mac?: string }): Promise<TokenRecord | undefined> {
+    const stored = this.opts.stored;
+    if (!stored) return this.refuse(`unknown token id ${token.id}`);
+    if (token.mac !== undefined) {
+      if (!stored.mac.verify(token.id, token.secret, token.mac)) return this.refuse(`token for id ${token.id} has a MAC this server did not make`);
+    } else if (!(await this.legacyIds(stored)).has(token.id)) {
+      return this.refuse(`token id ${token.id} has no MAC and no record from before MACs`);
+    }
+    return (await this.record(stored, token.id)) ?? this.refuse(`unknown token id ${token.id}`);
+  }
+
+  private legacyIds(stored: StoredTokens): Promise<ReadonlySet<string>> {
+    this.legacy ??= stored.legacyIds().catch((err: unknown) => {
+      this.legacy = undefined;
+      throw err;
+    });
+    return this.legacy;
+  }
+
+  private async record(stored: StoredTokens, id: string): Promise<TokenRecord | undefined> {
     const now = this.clock.now();
     const hit = this.cache.get(id);
     if (hit && now - hit.at < (this.opts.cacheMs ?? 10_000)) return hit.record;
-    const record = await this.opts.lookup(id);
+    const record = await stored.lookup(id);
     this.cache.delete(id);
     this.cache.set(id, { record, at: now });
     // Map iteration is insertion order: the first key is the oldest entry.

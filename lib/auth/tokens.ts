@@ -1,9 +1,12 @@
 /**
  * Bearer tokens: their format, how they are stored, and what they grant.
  *
- * A token is `<id>.<secret>`. The id names its record; the secret is only
- * ever stored as its SHA-256 hash (the secret has 256 bits of entropy, so a
- * fast hash is enough: there is nothing to brute-force). Records are
+ * A token is `<id>.<secret>.<mac>` (tokens issued before the MAC existed,
+ * and the Secrets Manager tokens, are `<id>.<secret>`). The id names its
+ * record; the secret is only ever stored as its SHA-256 hash (the secret has
+ * 256 bits of entropy, so a fast hash is enough: there is nothing to
+ * brute-force); the MAC (token-mac.ts) lets the API server refuse tokens it
+ * never issued without reading the store. Records are
  * Kubernetes Secrets of type `kumo.dev/token` named `kumo-token-<id>` in the
  * `kumo-system` namespace (the shape of Kubernetes' bootstrap tokens, which
  * are Secrets in kube-system), so they live in whatever store the API server
@@ -56,7 +59,12 @@ export interface TokenRecord {
   /** SHA-256 of the secret, hex. */
   hash: string;
   grant: Grant;
+  /** The MAC the server stamped into the record (absent on records stored before MACs existed). */
+  mac?: string;
 }
+
+/** The data key of a token record that holds its MAC (written by the server, never by clients). */
+export const TOKEN_MAC_FIELD = 'tokenMac';
 
 export class TokenFormatError extends Error {
   override name = 'TokenFormatError';
@@ -64,14 +72,24 @@ export class TokenFormatError extends Error {
 
 const ID = /^[a-z0-9]([-a-z0-9.]{0,200}[a-z0-9])?$/;
 const SECRET = /^[A-Za-z0-9_-]{32,128}$/;
+/** 22 base64url characters (token-mac.ts MAC_LENGTH): shorter than any secret, so the two forms never read alike. */
+const MAC = /^[A-Za-z0-9_-]{22}$/;
 
-/** Splits `<id>.<secret>` at the last dot (node ids may contain dots; secrets never do). */
-export function parseToken(token: string): { id: string; secret: string } | undefined {
+/**
+ * Splits `<id>.<secret>.<mac>` or `<id>.<secret>` from the right (node ids
+ * may contain dots; secrets and MACs never do). A last part of exactly 22
+ * characters is a MAC: a secret has at least 32.
+ */
+export function parseToken(token: string): { id: string; secret: string; mac?: string } | undefined {
   const cut = token.lastIndexOf('.');
   if (cut <= 0) return undefined;
+  const last = token.slice(cut + 1);
+  if (MAC.test(last)) {
+    const inner = parseToken(token.slice(0, cut));
+    return inner && inner.mac === undefined ? { ...inner, mac: last } : undefined;
+  }
   const id = token.slice(0, cut);
-  const secret = token.slice(cut + 1);
-  return ID.test(id) && SECRET.test(secret) ? { id, secret } : undefined;
+  return ID.test(id) && SECRET.test(last) ? { id, secret: last } : undefined;
 }
 
 export function hashSecret(secret: string): string {
@@ -129,8 +147,19 @@ export function mintToken(grant: Grant, id: string = grant.role === 'node' ? nod
   return { token: `${id}.${secret}`, id, secret: tokenSecret(id, hashSecret(secret), grant) };
 }
 
+/**
+ * The token to hand out for a record the server stored: with the MAC the
+ * server stamped into it, or as minted when the server stamps none (no MAC
+ * key, e.g. an older API server).
+ */
+export function issuedToken(minted: { token: string }, stored: KObject): string {
+  const mac = recordOfSecret(stored)?.mac;
+  return mac ? `${minted.token}.${mac}` : minted.token;
+}
+
 const RecordDataSchema = z.object({
   tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+  [TOKEN_MAC_FIELD]: z.string().regex(MAC).optional(),
   role: z.string(),
   namespace: z.string().optional(),
   node: z.string().optional(),
@@ -149,10 +178,10 @@ export function recordOfSecret(obj: KObject): TokenRecord | undefined {
   const decoded = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
   const data = RecordDataSchema.safeParse(decoded);
   if (!data.success) return undefined;
-  const { tokenHash, ...rest } = data.data;
+  const { tokenHash, [TOKEN_MAC_FIELD]: mac, ...rest } = data.data;
   const grant = GrantSchema.safeParse(rest);
   if (!grant.success) return undefined;
-  return { id: name.slice(TOKEN_SECRET_PREFIX.length), hash: tokenHash, grant: grant.data };
+  return { id: name.slice(TOKEN_SECRET_PREFIX.length), hash: tokenHash, grant: grant.data, ...(mac ? { mac } : {}) };
 }
 
 /** Whether the grant has run out at `now` (ms). */
@@ -166,6 +195,6 @@ export function expired(grant: Grant, now: number): boolean {
  */
 export function staticRecord(token: string, grant: Grant): TokenRecord {
   const parsed = parseToken(token);
-  if (!parsed) throw new TokenFormatError('a static token must look like <id>.<secret> (secret: 32+ characters of [A-Za-z0-9_-])');
+  if (!parsed || parsed.mac !== undefined) throw new TokenFormatError('a static token must look like <id>.<secret> (secret: 32+ characters of [A-Za-z0-9_-])');
   return { id: parsed.id, hash: hashSecret(parsed.secret), grant: GrantSchema.parse(grant) };
 }

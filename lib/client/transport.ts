@@ -8,6 +8,7 @@ import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { ApiRequest, ApiResponse, UserInfo } from '../apiserver/types.js';
 import { clone } from '../util/json.js';
+import { sleep } from '../util/sleep.js';
 
 export interface TransportRequest {
   method: string;
@@ -110,6 +111,16 @@ export function warningTexts(header: string): string[] {
   return out;
 }
 
+/** As client-go: a 429 or 5xx answer with Retry-After is sent again after that many seconds, at most this many times. */
+const MAX_RETRIES = 10;
+
+/** The wait a response asks for before the request is sent again, as client-go's checkWait reads it; undefined: none. */
+function retryAfterSeconds(status: number, header: string | undefined): number | undefined {
+  if (status !== 429 && status < 500) return undefined;
+  const text = header?.trim() ?? '';
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
 /** Talks to an API server over HTTP(S) with keep-alive connections. */
 export class HttpTransport implements Transport {
   private readonly base: URL;
@@ -175,9 +186,15 @@ export class HttpTransport implements Transport {
     return out;
   }
 
+  /** One request; a refusal that says when to come back (flow control's 429) is retried then, as client-go does. */
   async request(req: TransportRequest): Promise<TransportResponse> {
-    const res = await this.send(req, false);
-    return { status: res.statusCode ?? 0, headers: this.headersOf(res), body: await this.readAll(res) };
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.send(req, false);
+      const out = { status: res.statusCode ?? 0, headers: this.headersOf(res), body: await this.readAll(res) };
+      const wait = attempt < MAX_RETRIES ? retryAfterSeconds(out.status, out.headers['retry-after']) : undefined;
+      if (wait === undefined || req.signal?.aborted) return out;
+      await sleep(wait * 1000, req.signal ?? new AbortController().signal);
+    }
   }
 
   async stream(req: TransportRequest) {

@@ -8,6 +8,9 @@
  *   open by omission; `none` only for running the function code locally.
  * - KUMO_ADMIN_TOKEN_SECRET_ARN: the deploy-time admin token (Secrets Manager).
  * - KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: the node pool's bootstrap token.
+ * - KUMO_TOKEN_KEY_SECRET_ARN: the key of the stored tokens' MACs (required
+ *   with token auth: lib/auth/token-mac.ts).
+ * - KUMO_FLOW_BURST_MS: flow control's burst (config.ts).
  * - KUMO_AGENT_TOKEN_SECRET_ARN: the token agents accept for logs and exec;
  *   set when the API function can reach the agents (it runs in their VPC).
  * - the admission settings of config.ts.
@@ -15,12 +18,15 @@
 import { AgentConnector } from '../agent/connector.js';
 import type { Node } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
+import { FlowControl } from '../apiserver/flow-control.js';
+import { FlowGate } from '../apiserver/flow-gate.js';
+import type { RequestHandler } from '../apiserver/lambda.js';
 import type { ApiServerOptions } from '../apiserver/server.js';
-import { storeTokenLookup, TokenAuthenticator } from '../auth/authenticator.js';
-import { KumoAuthorizer, storeReader } from '../auth/authorizer.js';
+import { tokenAuth } from '../auth/assembly.js';
+import { TokenMac } from '../auth/token-mac.js';
 import { type Grant, staticRecord, type TokenRecord } from '../auth/tokens.js';
 import type { Store } from '../store/types.js';
-import { admissionFromEnv } from './config.js';
+import { admissionFromEnv, flowControlFromEnv } from './config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,6 +46,11 @@ async function secretToken(arn: string): Promise<string> {
   return readToken(arn);
 }
 
+async function secretString(arn: string): Promise<string> {
+  const { readSecretString } = await import('./secrets.js');
+  return readSecretString(arn);
+}
+
 async function staticTokens(env: Env): Promise<TokenRecord[]> {
   const out: TokenRecord[] = [];
   const sources: [string | undefined, Grant][] = [
@@ -50,27 +61,38 @@ async function staticTokens(env: Env): Promise<TokenRecord[]> {
   return out;
 }
 
+export interface CloudApiOptions extends ApiServerOptions {
+  auth: 'tokens' | 'none';
+  /**
+   * The front of the handler chain for a server built from these options:
+   * with token auth, authentication and flow control (one FlowControl per
+   * process, shared by every server it wraps); without, the server itself.
+   */
+  front(server: RequestHandler): RequestHandler;
+}
+
 /**
- * Everything an ApiServer needs besides the store: admission, and with token
- * auth the authenticator and authorizer; with an agent token the connector
- * that reaches agents for logs and exec.
+ * Everything an ApiServer needs: the store (with token auth, one that stamps
+ * token records with their MAC), admission, and with token auth the
+ * authenticator, the authorizer and the flow gate in front; with an agent
+ * token the connector that reaches agents for logs and exec.
  */
-export async function apiOptionsFromEnv(store: Store, env: Env = process.env): Promise<Omit<ApiServerOptions, 'store'> & { auth: 'tokens' | 'none' }> {
+export async function apiOptionsFromEnv(backend: Store, env: Env = process.env): Promise<CloudApiOptions> {
   const auth = authModeFromEnv(env);
-  const opts: Omit<ApiServerOptions, 'store'> & { auth: 'tokens' | 'none' } = { auth, admission: admissionFromEnv(env) };
+  const opts: CloudApiOptions = { auth, store: backend, admission: admissionFromEnv(env), front: (server) => server };
   if (auth === 'tokens') {
-    opts.authenticator = new TokenAuthenticator({
-      staticTokens: await staticTokens(env),
-      lookup: storeTokenLookup(store),
-      log: (line) => console.warn(line),
-    });
-    opts.authorizer = new KumoAuthorizer(storeReader(store));
+    if (!env.KUMO_TOKEN_KEY_SECRET_ARN) throw new AuthConfigError('token auth needs KUMO_TOKEN_KEY_SECRET_ARN (the secret holding the key of the tokens\' MACs)');
+    const mac = new TokenMac(await secretString(env.KUMO_TOKEN_KEY_SECRET_ARN));
+    const { store, authenticator, authorizer } = tokenAuth(backend, mac, { staticTokens: await staticTokens(env), log: (line) => console.warn(line) });
+    Object.assign(opts, { store, authenticator, authorizer });
+    const flows = new FlowControl(flowControlFromEnv(env));
+    opts.front = (server) => new FlowGate(server, authenticator, flows);
   }
   if (env.KUMO_AGENT_TOKEN_SECRET_ARN) {
     const token = await secretToken(env.KUMO_AGENT_TOKEN_SECRET_ARN);
     opts.podConnector = new AgentConnector({
       token,
-      getNode: async (name) => (await store.get({ resource: 'nodes', namespace: '', name })) as (Node & KObject) | undefined,
+      getNode: async (name) => (await backend.get({ resource: 'nodes', namespace: '', name })) as (Node & KObject) | undefined,
     });
   }
   return opts;

@@ -11,9 +11,12 @@
  *   controllers' pod creates are admitted like anyone's).
  * - KUMO_NODE_GRACE_SECONDS: lease age before a node is unreachable (40)
  * - KUMO_JOB_BACKOFF_MS: first delay before re-creating failed Job pods (10000)
+ * - KUMO_FLOW_BURST_MS: API time a caller may use at once before flow
+ *   control holds it to its share (5000; lib/apiserver/flow-control.ts)
  */
 import { parsePodSecurityConfig, type PodSecurityConfig, type PodSecurityConfiguration } from '../apiserver/podsecurity/config.js';
 import { userOf } from '../auth/users.js';
+import type { FlowControlOptions } from '../apiserver/flow-control.js';
 import type { ControlPlaneOptions } from '../controllers/index.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -65,4 +68,9 @@ export function controlPlaneFromEnv(env: Env = process.env): ControlPlaneOptions
     ...(grace !== undefined ? { nodeLifecycle: { gracePeriodMs: grace * 1000 } } : {}),
     ...(backoff !== undefined ? { job: { backoffBaseMs: backoff } } : {}),
   };
+}
+
+export function flowControlFromEnv(env: Env = process.env): FlowControlOptions {
+  const burst = numberFrom(env, 'KUMO_FLOW_BURST_MS');
+  return burst !== undefined ? { burstMs: burst } : {};
 }

@@ -1,15 +1,21 @@
 /**
  * Token authentication and the authorizer on the API server in-process
- * (SQLite store), plus what needs a clock: record caching and revocation.
+ * (SQLite store), behind the same front (authentication, flow control) as
+ * in the cloud, plus what needs a clock: record caching and revocation.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { ApiMetrics } from '#lib/apiserver/metrics';
+import { FlowControl } from '#lib/apiserver/flow-control';
+import { FlowGate } from '#lib/apiserver/flow-gate';
+import type { RequestHandler } from '#lib/apiserver/lambda';
 import { ApiServer } from '#lib/apiserver/server';
-import { storeTokenLookup, TokenAuthenticator } from '#lib/auth/authenticator';
-import { KumoAuthorizer, podReferences, storeReader } from '#lib/auth/authorizer';
+import { tokenAuth } from '#lib/auth/assembly';
+import { podReferences } from '#lib/auth/authorizer';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
-import { mintToken, parseToken, recordOfSecret, staticRecord, TOKEN_NAMESPACE } from '#lib/auth/tokens';
+import { TokenMac } from '#lib/auth/token-mac';
+import { type Grant, issuedToken, mintToken, parseToken, recordOfSecret, staticRecord, TOKEN_NAMESPACE } from '#lib/auth/tokens';
 import { InstrumentedStore } from '#lib/store/instrumented';
 import { SqliteStore } from '#lib/store/sqlite';
 import type { Store } from '#lib/store/types';
@@ -22,24 +28,23 @@ import { podSecurityCases } from './pod-security-cases.js';
 const ADMIN_TOKEN = `admin.${'a'.repeat(48)}`;
 const BOOTSTRAP_TOKEN = `bootstrap.${'b'.repeat(48)}`;
 
-async function server(clock?: ManualClock): Promise<{ api: ApiServer; store: Store; authn: TokenAuthenticator }> {
+async function server(clock?: ManualClock): Promise<{ api: RequestHandler; store: Store }> {
   // Wired as the API function wires it: the store's operations count into the server's metrics.
   const metrics = new ApiMetrics();
   const store = new InstrumentedStore(new SqliteStore({ path: ':memory:' }), metrics.registry);
-  const authn = new TokenAuthenticator({
+  const auth = tokenAuth(store, new TokenMac(randomBytes(32).toString('base64url')), {
     staticTokens: [staticRecord(ADMIN_TOKEN, { role: 'admin' }), staticRecord(BOOTSTRAP_TOKEN, { role: 'node-bootstrap' })],
-    lookup: storeTokenLookup(store),
     ...(clock ? { clock } : {}),
   });
   // The cloud stack's admission settings, as its API function reads them.
   const admission = admissionFromEnv({ KUMO_POD_SECURITY: JSON.stringify(stackPodSecurity('admin')) });
-  const api = new ApiServer({ store, metrics, authenticator: authn, authorizer: new KumoAuthorizer(storeReader(store)), admission });
+  const api = new ApiServer({ ...auth, metrics, admission });
   await bootstrap(api.rest);
   await ensureTokenNamespace(api.rest);
-  return { api, store, authn };
+  return { api: new FlowGate(api, auth.authenticator, new FlowControl(clock ? { clock } : {})), store };
 }
 
-function sender(api: ApiServer): AuthTarget['send'] {
+function sender(api: RequestHandler): AuthTarget['send'] {
   return async (method, path, opts = {}) => {
     const [p, q] = path.split('?');
     const headers: Record<string, string> = { 'user-agent': 'auth-test/1' };
@@ -105,19 +110,26 @@ describe('token records', () => {
   });
 });
 
+/** Stores a token record through the admin token; returns the token as `kumo token create` prints it. */
+async function issue(send: AuthTarget['send'], grant: Grant): Promise<{ token: string; name: string }> {
+  const minted = mintToken(grant);
+  const created = await send('POST', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets`, { token: ADMIN_TOKEN, body: minted.secret });
+  expect(created.status).toBe(201);
+  return { token: issuedToken(minted, created.body), name: minted.secret.metadata.name! };
+}
+
 describe('token lookups over time', () => {
   it('stops accepting a revoked token once its cached record is older than the cache interval', async () => {
     const clock = new ManualClock(Date.now());
     const { api, store } = await server(clock);
     const send = sender(api);
-    const minted = mintToken({ role: 'view' });
-    expect((await send('POST', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets`, { token: ADMIN_TOKEN, body: minted.secret })).status).toBe(201);
-    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(200);
-    expect((await send('DELETE', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets/${minted.secret.metadata.name}`, { token: ADMIN_TOKEN })).status).toBe(200);
+    const { token, name } = await issue(send, { role: 'view' });
+    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(200);
+    expect((await send('DELETE', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets/${name}`, { token: ADMIN_TOKEN })).status).toBe(200);
     // Within the cache interval a warm server still knows the record; after it, the token is gone.
-    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(200);
+    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(200);
     clock.advance(10_001);
-    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(401);
+    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(401);
     await store.close();
   });
 
@@ -125,11 +137,10 @@ describe('token lookups over time', () => {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
     const { api, store } = await server(clock);
     const send = sender(api);
-    const minted = mintToken({ role: 'view', expiresAt: '2026-01-01T01:00:00Z' });
-    await send('POST', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets`, { token: ADMIN_TOKEN, body: minted.secret });
-    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(200);
+    const { token } = await issue(send, { role: 'view', expiresAt: '2026-01-01T01:00:00Z' });
+    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(200);
     clock.advance(3_600_000);
-    expect((await send('GET', '/api/v1/nodes', { token: minted.token })).status).toBe(401);
+    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(401);
     await store.close();
   });
 });

@@ -6,7 +6,7 @@
  * narrower one.
  */
 import { describe, expect, it } from 'vitest';
-import { mintToken, type Grant } from '#lib/auth/tokens';
+import { issuedToken, mintToken, type Grant } from '#lib/auth/tokens';
 
 /** JSON off the wire; the assertions are the type check. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
@@ -37,11 +37,10 @@ export function authCases(label: string, target: () => AuthTarget): void {
     return r.body;
   }
 
-  /** Stores a token record through the admin token; returns the bearer token. */
+  /** Stores a token record through the admin token; returns the bearer token, with the MAC the server stamped into the record. */
   async function token(grant: Grant): Promise<string> {
     const minted = mintToken(grant);
-    await ok('POST', TOKENS, t().adminToken, minted.secret);
-    return minted.token;
+    return issuedToken(minted, await ok('POST', TOKENS, t().adminToken, minted.secret));
   }
 
   async function namespace(name: string): Promise<void> {
@@ -80,7 +79,32 @@ export function authCases(label: string, target: () => AuthTarget): void {
       const [id] = t().adminToken.split('.');
       expectUnauthorized(await t().send('GET', PODS('default'), { token: `${id}.${'x'.repeat(43)}` }));
       expectUnauthorized(await t().send('GET', PODS('default'), { token: `nosuchid0.${'y'.repeat(43)}` }));
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: `nosuchid0.${'y'.repeat(43)}.${'z'.repeat(22)}` }));
       expect((await t().send('GET', PODS('default'), { token: t().adminToken })).status).toBe(200);
+    });
+
+    it('accepts a stored token only with the MAC the server stamped into its record', async () => {
+      const view = await token({ role: 'view' });
+      expect(view).toMatch(/^[a-z0-9]{8}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
+      expect((await t().send('GET', PODS('default'), { token: view })).status).toBe(200);
+      const [id, secret, mac] = view.split('.') as [string, string, string];
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: `${id}.${secret}` }));
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: `${id}.${secret}.${mac.startsWith('A') ? 'B' : 'A'}${mac.slice(1)}` }));
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: `${id}.${secret.startsWith('A') ? 'B' : 'A'}${secret.slice(1)}.${mac}` }));
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: `${id}x.${secret}.${mac}` }));
+      // A MAC a client sends in the record is replaced by the server's.
+      const minted = mintToken({ role: 'view' });
+      const chosen = { ...minted.secret, data: { ...(minted.secret as Wire).data, tokenMac: Buffer.from('A'.repeat(22)).toString('base64') } };
+      const stored = await ok('POST', TOKENS, t().adminToken, chosen);
+      expectUnauthorized(await t().send('GET', PODS('default'), { token: `${minted.token}.${'A'.repeat(22)}` }));
+      expect((await t().send('GET', PODS('default'), { token: issuedToken(minted, stored) })).status).toBe(200);
+    });
+
+    it('refuses a request whose token does not authenticate on every path, public ones included', async () => {
+      expect((await t().send('GET', '/version')).status).toBe(200);
+      expectUnauthorized(await t().send('GET', '/version', { token: 'not-a-token' }));
+      expectUnauthorized(await t().send('GET', '/apis', { token: `nosuchid0.${'y'.repeat(43)}.${'z'.repeat(22)}` }));
+      expect((await t().send('GET', '/version', { token: t().adminToken })).status).toBe(200);
     });
 
     it('refuses an expired token and accepts one that has not expired', async () => {
@@ -214,8 +238,9 @@ export function authCases(label: string, target: () => AuthTarget): void {
     it('lets the bootstrap token enroll a new node once, and do nothing else', async () => {
       const name = unique('fresh');
       const first = mintToken({ role: 'node', node: name });
-      expect((await t().send('POST', TOKENS, { token: t().bootstrapToken, body: first.secret })).status).toBe(201);
-      expect((await t().send('POST', '/api/v1/nodes', { token: first.token, body: node(name) })).status).toBe(201);
+      const enrolled = await t().send('POST', TOKENS, { token: t().bootstrapToken, body: first.secret });
+      expect(enrolled.status).toBe(201);
+      expect((await t().send('POST', '/api/v1/nodes', { token: issuedToken(first, enrolled.body), body: node(name) })).status).toBe(201);
       // A second enrollment of the same node cannot take its identity.
       const second = mintToken({ role: 'node', node: name });
       const again = await t().send('POST', TOKENS, { token: t().bootstrapToken, body: second.secret });

@@ -7,7 +7,7 @@
  * RoleBinding cannot grant a non-resource URL.
  */
 import { describe, expect, it } from 'vitest';
-import { mintToken, type Grant } from '#lib/auth/tokens';
+import { issuedToken, mintToken, type Grant } from '#lib/auth/tokens';
 import { parseExposition, valueOf } from '../helpers/prometheus.js';
 import type { AuthTarget, Wire } from './cases.js';
 
@@ -17,7 +17,7 @@ export function metricsCases(label: string, target: () => AuthTarget): void {
     const minted = mintToken(grant);
     const stored = await target().send('POST', '/api/v1/namespaces/kumo-system/secrets', { token: target().adminToken, body: minted.secret });
     expect(stored.status, JSON.stringify(stored.body)).toBe(201);
-    return { token: minted.token, user: grant.role === 'node' ? `system:node:${grant.node}` : `kumo:token:${minted.id}` };
+    return { token: issuedToken(minted, stored.body), user: grant.role === 'node' ? `system:node:${grant.node}` : `kumo:token:${minted.id}` };
   }
 
   function expectForbiddenPath(r: { status: number; body: Wire }, message: string): void {

@@ -5,7 +5,7 @@
  * Lambda artifact on the emulator (test/cloud).
  */
 import { describe, expect, it } from 'vitest';
-import { mintToken } from '#lib/auth/tokens';
+import { issuedToken, mintToken } from '#lib/auth/tokens';
 import type { AuthTarget, Wire } from './cases.js';
 
 /** A pod that would own its node: privileged, in the host's network and PID namespaces, with the host's root mounted, pinned to a node. */
@@ -40,8 +40,8 @@ export function podSecurityCases(label: string, target: () => AuthTarget): void 
       const ns = unique('tenant');
       await ok('POST', '/api/v1/namespaces', t().adminToken, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
       const minted = mintToken({ role: 'admin', namespace: ns });
-      await ok('POST', '/api/v1/namespaces/kumo-system/secrets', t().adminToken, minted.secret);
-      const r = await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token: minted.token, body: rootOnNode('escape') });
+      const token = issuedToken(minted, await ok('POST', '/api/v1/namespaces/kumo-system/secrets', t().adminToken, minted.secret));
+      const r = await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token, body: rootOnNode('escape') });
       expect(r.status, JSON.stringify(r.body)).toBe(403);
       expect(r.body).toMatchObject({
         kind: 'Status',
@@ -54,13 +54,13 @@ export function podSecurityCases(label: string, target: () => AuthTarget): void 
       expect((await t().send('GET', `/api/v1/namespaces/${ns}/pods/escape`, { token: t().adminToken })).status).toBe(404);
       // Nor can it lift the level: its namespace is not its to relabel.
       const relabel = await t().send('PATCH', `/api/v1/namespaces/${ns}`, {
-        token: minted.token,
+        token,
         body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } },
         contentType: 'application/merge-patch+json',
       });
       expect(relabel.status).toBe(403);
       // An ordinary pod is admitted.
-      expect((await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token: minted.token, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fine' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } } })).status).toBe(201);
+      expect((await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fine' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } } })).status).toBe(201);
     });
 
     it('exempts the deploy-time admin, who may also label a namespace privileged for others', async () => {
@@ -68,16 +68,16 @@ export function podSecurityCases(label: string, target: () => AuthTarget): void 
       await ok('POST', '/api/v1/namespaces', t().adminToken, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
       expect((await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token: t().adminToken, body: rootOnNode('agent') })).status).toBe(201);
       const other = mintToken({ role: 'admin' });
-      await ok('POST', '/api/v1/namespaces/kumo-system/secrets', t().adminToken, other.secret);
+      const otherToken = issuedToken(other, await ok('POST', '/api/v1/namespaces/kumo-system/secrets', t().adminToken, other.secret));
       // Another cluster admin is not exempt (exemptions name users), until the namespace says privileged.
-      expect((await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token: other.token, body: rootOnNode('agent-2') })).status).toBe(403);
+      expect((await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token: otherToken, body: rootOnNode('agent-2') })).status).toBe(403);
       const labelled = await t().send('PATCH', `/api/v1/namespaces/${ns}`, {
         token: t().adminToken,
         body: { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } },
         contentType: 'application/merge-patch+json',
       });
       expect(labelled.status).toBe(200);
-      expect((await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token: other.token, body: rootOnNode('agent-2') })).status).toBe(201);
+      expect((await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token: otherToken, body: rootOnNode('agent-2') })).status).toBe(201);
     });
   });
 }

@@ -3,6 +3,7 @@
  * requires tokens (over HTTP, on the SQLite store): what the commands print,
  * what the tokens they make can do, and one plain error line for bad input.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,10 +14,10 @@ import { parse } from 'yaml';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { createApiHttpServer } from '#lib/apiserver/http';
 import { ApiServer } from '#lib/apiserver/server';
-import { storeTokenLookup, TokenAuthenticator } from '#lib/auth/authenticator';
-import { KumoAuthorizer, storeReader } from '#lib/auth/authorizer';
+import { tokenAuth } from '#lib/auth/assembly';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
-import { staticRecord } from '#lib/auth/tokens';
+import { TokenMac } from '#lib/auth/token-mac';
+import { mintToken, staticRecord, TOKEN_NAMESPACE } from '#lib/auth/tokens';
 import { memoryIO } from '#lib/cli/io';
 import { main } from '#lib/cli/main';
 import { SqliteStore } from '#lib/store/sqlite';
@@ -42,11 +43,12 @@ async function get(path: string, token: string): Promise<number> {
 
 beforeAll(async () => {
   store = new SqliteStore({ path: ':memory:' });
-  const api = new ApiServer({
-    store,
-    authenticator: new TokenAuthenticator({ staticTokens: [staticRecord(ADMIN, { role: 'admin' }), staticRecord(BOOTSTRAP, { role: 'node-bootstrap' })], lookup: storeTokenLookup(store), cacheMs: 0 }),
-    authorizer: new KumoAuthorizer(storeReader(store)),
-  });
+  const api = new ApiServer(
+    tokenAuth(store, new TokenMac(randomBytes(32).toString('base64url')), {
+      staticTokens: [staticRecord(ADMIN, { role: 'admin' }), staticRecord(BOOTSTRAP, { role: 'node-bootstrap' })],
+      cacheMs: 0,
+    }),
+  );
   await bootstrap(api.rest);
   await ensureTokenNamespace(api.rest);
   http = createApiHttpServer(api);
@@ -83,7 +85,7 @@ describe('kumo token', () => {
     const r = await kumo('token', 'create', '--role', 'view', '--description', 'dashboards');
     expect(r.code).toBe(0);
     const token = r.stdout.trim();
-    expect(token).toMatch(/^[a-z0-9]{8}\.[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^[a-z0-9]{8}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
     expect(r.stderr).toBe(`token ${token.split('.')[0]} created (role view)\n`);
     expect(await get('/api/v1/namespaces/default/pods', token)).toBe(200);
     const write = await fetch(`${url}/api/v1/namespaces/default/configmaps`, {
@@ -113,7 +115,7 @@ describe('kumo token', () => {
 
   it('gives a node one token', async () => {
     const first = await kumo('token', 'create', '--role', 'node', '--node', 'worker-1');
-    expect(first.stdout).toMatch(/^node-worker-1\.[A-Za-z0-9_-]{43}\n$/);
+    expect(first.stdout).toMatch(/^node-worker-1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}\n$/);
     expect(await kumo('token', 'create', '--role', 'node', '--node', 'worker-1')).toEqual({ code: 1, stdout: '', stderr: 'error: node worker-1 already has a token: revoke node-worker-1 first\n' });
   });
 
@@ -138,6 +140,7 @@ describe('kumo token', () => {
     const first = await kumo(...args, '--bootstrap-token', BOOTSTRAP);
     expect(first).toEqual({ code: 0, stdout: `node edge-1 enrolled: token written to ${file}\n`, stderr: '' });
     const token = readFileSync(file, 'utf8').trim();
+    expect(token).toMatch(/^node-edge-1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
     expect(await get('/api/v1/nodes', token)).toBe(200);
     expect(await kumo(...args)).toEqual({ code: 0, stdout: `node edge-1: using the token in ${file}\n`, stderr: '' });
     // Another host claiming the same node name gets nothing.
@@ -151,5 +154,28 @@ describe('kumo token', () => {
     const stale = await kumo(...args);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/^error: the token in .* is no longer accepted \(revoked\?\)/);
+  });
+
+  it('keeps a token recorded before MACs existed working, and lists and revokes it like any other', async () => {
+    // A record as an older kumo stored it: straight into the store, with no MAC; its holder has `<id>.<secret>`.
+    // (The server reads which records have no MAC when the first MAC-less token comes: this one.)
+    const old = mintToken({ role: 'view', description: 'from before MACs' });
+    const name = old.secret.metadata.name!;
+    await store.create({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name }, { ...old.secret, metadata: { ...old.secret.metadata, uid: 'u-old', creationTimestamp: '2025-01-01T00:00:00Z' } });
+    expect(await get('/api/v1/nodes', old.token)).toBe(200);
+    // Relabelling the record (an update that keeps the hash) leaves it without a MAC: the token still works.
+    const relabel = await fetch(`${url}/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets/${name}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ metadata: { labels: { team: 'a' } } }),
+    });
+    expect(relabel.status).toBe(200);
+    expect(((await relabel.json()) as { data: Record<string, string> }).data.tokenMac).toBeUndefined();
+    expect(await get('/api/v1/nodes', old.token)).toBe(200);
+    // A made-up id in the same form is refused.
+    expect(await get('/api/v1/nodes', `${old.id}x.${old.token.split('.')[1]}`)).toBe(401);
+    expect((await kumo('token', 'list')).stdout).toMatch(new RegExp(`^${old.id}\\s+view\\s+<all>\\s+<never>\\s+from before MACs$`, 'm'));
+    expect(await kumo('token', 'revoke', old.id)).toEqual({ code: 0, stdout: `token ${old.id} revoked\n`, stderr: '' });
+    expect(await get('/api/v1/nodes', old.token)).toBe(401);
   });
 });

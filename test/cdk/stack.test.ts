@@ -6,7 +6,7 @@
  * Bundling is skipped here (test/cdk/synth.test.ts runs the real `cdk synth`).
  */
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { KumoStack, type KumoStackProps } from '../../cdk/kumo-stack.js';
 import { parsePodSecurityConfig } from '#lib/apiserver/podsecurity/config';
@@ -51,6 +51,7 @@ const controllersFnId = logicalId(stack.controllers.fn);
 const schedulerFnId = logicalId(stack.scheduler.fn);
 const adminSecretId = logicalId(stack.adminToken.secret);
 const bootstrapSecretId = logicalId(stack.bootstrapToken.secret);
+const tokenKeyId = logicalId(stack.api.tokenKey);
 
 describe('the store table', () => {
   it('is built from STORE_TABLE_SCHEMA: keys, on-demand, stream with both images, TTL, the byNode index', () => {
@@ -116,7 +117,12 @@ describe('the functions', () => {
     template.resourceCountIs('AWS::Lambda::Url', 1);
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM', TargetFunctionArn: { 'Fn::GetAtt': [apiFnId, 'Arn'] } });
     const env = (resources[apiFnId]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env).toMatchObject({ KUMO_AUTH: 'tokens', KUMO_ADMIN_TOKEN_SECRET_ARN: { Ref: adminSecretId }, KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: { Ref: bootstrapSecretId } });
+    expect(env).toMatchObject({
+      KUMO_AUTH: 'tokens',
+      KUMO_ADMIN_TOKEN_SECRET_ARN: { Ref: adminSecretId },
+      KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: { Ref: bootstrapSecretId },
+      KUMO_TOKEN_KEY_SECRET_ARN: { Ref: tokenKeyId },
+    });
     // Watches end before the invocation does: the longest Lambda allows.
     expect(resources[apiFnId]!.Properties.Timeout).toBe(900);
   });
@@ -144,6 +150,13 @@ describe('the functions', () => {
     }
   });
 
+  it('reserves concurrency for the controllers and the scheduler, so no flood can starve them, and caps the API (cdk/concurrency.ts)', () => {
+    expect(resources[controllersFnId]!.Properties.ReservedConcurrentExecutions).toBe(10);
+    expect(resources[schedulerFnId]!.Properties.ReservedConcurrentExecutions).toBe(5);
+    expect(resources[apiFnId]!.Properties.ReservedConcurrentExecutions).toBe(50);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('concurrent executions'))).toEqual([]);
+  });
+
   it('runs the resync (and compaction) every minute through both control-loop functions', () => {
     // (The node pool's event rules are the cloud provider's: test/cloudprovider/stack.test.ts.)
     const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
@@ -163,11 +176,11 @@ describe('least privilege', () => {
   const storeActions = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
   const tableResources = [{ 'Fn::GetAtt': [tableId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] }];
 
-  it('gives the API the store actions on the table and its indexes, and the admin and bootstrap tokens, nothing else', () => {
+  it('gives the API the store actions on the table and its indexes, the admin and bootstrap tokens and the token MAC key, nothing else', () => {
     const p = policyOf(roleOfFunction(apiFnId));
     expect(p.actions).toEqual([...storeActions, 'secretsmanager:GetSecretValue'].sort());
     expect(p.statements.find((s) => JSON.stringify(s.Action).includes('dynamodb'))!.Resource).toEqual(tableResources);
-    expect(p.statements.find((s) => s.Action === 'secretsmanager:GetSecretValue')!.Resource).toEqual([{ Ref: adminSecretId }, { Ref: bootstrapSecretId }]);
+    expect(p.statements.find((s) => s.Action === 'secretsmanager:GetSecretValue')!.Resource).toEqual([{ Ref: adminSecretId }, { Ref: bootstrapSecretId }, { Ref: tokenKeyId }]);
   });
 
   it('gives the controllers compaction and their stream and dead-letter queue; the scheduler no compaction', () => {
@@ -207,9 +220,13 @@ describe('least privilege', () => {
     expect(all.filter((a) => /^dynamodb:(Create|Delete|Update)Table/.test(a))).toEqual([]);
   });
 
-  it('lets only the API read the admin token', () => {
-    const readers = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"Ref":"${adminSecretId}"`));
-    expect(readers.map(([, p]) => p.Properties.Roles)).toEqual([[roleOfFunction(apiFnId)]]);
+  it('lets only the API read the admin token and the token MAC key', () => {
+    for (const secret of [adminSecretId, tokenKeyId]) {
+      const readers = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"Ref":"${secret}"`));
+      expect(readers.map(([, p]) => p.Properties.Roles)).toEqual([[roleOfFunction(apiFnId)]]);
+    }
+    // Nor does ECS hand the key to the agents.
+    expect(JSON.stringify(ofType('AWS::ECS::TaskDefinition'))).not.toContain(tokenKeyId);
   });
 });
 
@@ -246,6 +263,10 @@ describe('tokens', () => {
         PasswordLength: 48,
       });
     }
+  });
+
+  it("keep the key of stored tokens' MACs beside them: 64 letters and digits generated at deploy time", () => {
+    expect(resources[tokenKeyId]!.Properties.GenerateSecretString).toEqual({ ExcludePunctuation: true, IncludeSpace: false, PasswordLength: 64 });
   });
 });
 
@@ -357,6 +378,18 @@ describe('options', () => {
     const { template: t, stack: s } = synth({ controlLoopMetrics: false, nodePool: false });
     const r = t.toJSON().Resources as Resources;
     for (const fn of [s.controllers.fn, s.scheduler.fn]) expect(variables(r, s.getLogicalId(fn.node.defaultChild as never))).not.toHaveProperty('POWERTOOLS_METRICS_NAMESPACE');
+  });
+
+  it('takes other concurrency numbers, warning when they exceed what an account with the default quota may reserve, or none', () => {
+    const reservedOf = (s: KumoStack) => {
+      const r = Template.fromStack(s).toJSON().Resources as Resources;
+      return [s.api.fn, s.controllers.fn, s.scheduler.fn].map((fn) => r[s.getLogicalId(fn.node.defaultChild as never)]!.Properties.ReservedConcurrentExecutions);
+    };
+    const big = synth({ nodePool: false, apiConcurrency: 900, controllersConcurrency: 4, schedulerConcurrency: 2 }).stack;
+    expect(reservedOf(big)).toEqual([900, 4, 2]);
+    Annotations.fromStack(big).hasWarning('*', Match.stringLikeRegexp('reserve 906 concurrent executions: more than an account with the default quota of 1,000 may reserve \\(900\\)'));
+    expect(reservedOf(synth({ nodePool: false, reservedConcurrency: false }).stack)).toEqual([undefined, undefined, undefined]);
+    expect(reservedOf(synth({ cadence: 'kubernetes', maxNodes: 10 }).stack)[0]).toBe(50 + 4 * 10);
   });
 
   it('without a node pool, is the control plane alone: no VPC, no ECS', () => {

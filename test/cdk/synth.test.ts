@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const out = mkdtempSync(join(tmpdir(), 'kumo-synth-'));
@@ -26,11 +27,15 @@ describe('npx cdk synth', () => {
     for (const fn of functions) {
       const asset = fn.Metadata?.['aws:asset:path'];
       expect(asset).toBeDefined();
-      const bundle = readFileSync(join(cdkOut, asset!, 'index.mjs'), 'utf8');
+      const file = join(cdkOut, asset!, 'index.mjs');
+      const bundle = readFileSync(file, 'utf8');
       // Self-contained ESM: the SDK is inside, SQLite is not.
       expect(bundle).toContain('import.meta.url');
       expect(bundle).toMatch(/DynamoDBClient/);
-      expect(bundle).not.toMatch(/better_sqlite3\.node/);
+      expect(/better_sqlite3\.node|from"better-sqlite3"/.test(bundle), `${asset} imports SQLite`).toBe(false);
+      // It loads in Node as Lambda loads it, with nothing beside it (no node_modules up its tree).
+      const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(file).href)});`], { env, encoding: 'utf8', cwd: out, timeout: 60_000 });
+      expect(loaded.status, loaded.stderr).toBe(0);
     }
     const image = readdirSync(cdkOut).map((d) => join(cdkOut, d)).find((d) => existsSync(join(d, 'docker', 'agent', 'Dockerfile')));
     expect(image).toBeDefined();

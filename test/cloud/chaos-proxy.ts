@@ -5,7 +5,8 @@
  * ThrottlingException, HTTP 400, before anything is applied), and write
  * transactions that are applied but whose response is lost (an HTTP 500
  * InternalServerError after the emulator committed), so the SDK retries a
- * transaction that already happened. Other services pass untouched.
+ * transaction that already happened. Other services pass untouched. With no
+ * faults it is a window on what reaches the emulator (`observe`).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,8 @@ export class ChaosProxy {
   /** Faults for the next requests of given operations, in order; the first entry naming a request's operation is used up by it. */
   script: { op: string; fault: 'throttle' | 'lose' }[] = [];
   readonly counts = { forwarded: 0, throttled: 0, lost: 0 };
+  /** Sees every DynamoDB request before it is answered: its operation and body. */
+  observe: ((op: string, body: Buffer) => void) | undefined;
   private server: http.Server | undefined;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -43,6 +46,7 @@ export class ChaosProxy {
         const op = target.startsWith(PREFIX) ? target.slice(PREFIX.length) : undefined;
         const at = op ? this.script.findIndex((f) => f.op === op) : -1;
         const scripted = at >= 0 ? this.script.splice(at, 1)[0]!.fault : undefined;
+        if (op) this.observe?.(op, body);
         if (op && (scripted === 'throttle' || (scripted === undefined && this.random() < this.faults.throttle))) {
           this.counts.throttled++;
           const type = this.random() < 0.5 ? 'ProvisionedThroughputExceededException' : 'ThrottlingException';

@@ -151,7 +151,7 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
     for (const n of NODE_NAMES) {
       const record = await client.get(SECRETS, TOKEN_NAMESPACE, tokenSecretName(`node-${n}`));
       expect((record as { type?: string }).type).toBe('kumo.dev/token');
-      expect(readFileSync(join(scratch.path, n, 'node-token'), 'utf8')).toMatch(new RegExp(`^node-${n}\\.[A-Za-z0-9_-]{43}\\n$`));
+      expect(readFileSync(join(scratch.path, n, 'node-token'), 'utf8')).toMatch(new RegExp(`^node-${n}\\.[A-Za-z0-9_-]{43}\\.[A-Za-z0-9_-]{22}\\n$`));
       expect(agents.get(n)!.output()).toContain(`node ${n} enrolled`);
     }
   });

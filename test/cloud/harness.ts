@@ -108,9 +108,9 @@ export interface CloudAccount {
 }
 
 /**
- * What `cdk deploy` leaves in an account, on the emulator: the store table
- * and the two token secrets, and the functions' environment pointing at
- * them (set in process.env, which the bundles read on their cold start).
+ * What `cdk deploy` leaves in an account, on the emulator: the store table,
+ * the two token secrets and the key of the tokens' MACs, and the functions'
+ * environment pointing at them (set in process.env, which the bundles read on their cold start).
  * Undefined when there is no emulator (the suite then skips, never in CI).
  */
 export async function deployToEmulator(env: Record<string, string> = {}): Promise<CloudAccount | undefined> {
@@ -125,6 +125,7 @@ export async function deployToEmulator(env: Record<string, string> = {}): Promis
   const bootstrap = tokenSecret('bootstrap');
   const adminSecret = await sm.send(new CreateSecretCommand({ Name: `${tableName}-admin`, SecretString: admin.json }));
   const bootstrapSecret = await sm.send(new CreateSecretCommand({ Name: `${tableName}-bootstrap`, SecretString: bootstrap.json }));
+  const tokenKey = await sm.send(new CreateSecretCommand({ Name: `${tableName}-token-key`, SecretString: randomBytes(48).toString('base64url') }));
   sm.destroy();
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -132,6 +133,7 @@ export async function deployToEmulator(env: Record<string, string> = {}): Promis
     KUMO_AUTH: 'tokens',
     KUMO_ADMIN_TOKEN_SECRET_ARN: adminSecret.ARN!,
     KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: bootstrapSecret.ARN!,
+    KUMO_TOKEN_KEY_SECRET_ARN: tokenKey.ARN!,
     ...env,
   });
   return {
@@ -234,10 +236,41 @@ class ResponseStream extends Writable {
 }
 
 /**
+ * Lambda's concurrency model for one function: an execution environment
+ * serves one invocation at a time; a request goes to an idle one (any),
+ * else a new one starts (a fresh module instance: a cold start), up to the
+ * function's reserved concurrency; past it, Lambda refuses the request
+ * itself (429) without invoking anything.
+ */
+export class ExecutionEnvironments {
+  private readonly idle: StreamingHandler[] = [];
+  private started = 0;
+
+  constructor(
+    private readonly coldStart: () => Promise<StreamingHandler>,
+    readonly cap: number,
+  ) {}
+
+  /** An environment to invoke, or undefined at the cap (the request is throttled). */
+  async acquire(): Promise<StreamingHandler | undefined> {
+    if (this.idle.length > 0) return this.idle.splice(Math.floor(Math.random() * this.idle.length), 1)[0];
+    if (this.started >= this.cap) return undefined;
+    this.started++;
+    return this.coldStart();
+  }
+
+  release(env: StreamingHandler): void {
+    this.idle.push(env);
+  }
+}
+
+/**
  * A local stand-in for the Function URL: every request becomes one
  * invocation of the API bundle's streaming handler, with a context whose
  * time runs out after `timeoutMs` (the function's timeout; watches end
- * before it and clients re-watch).
+ * before it and clients re-watch). Given one handler, that one module
+ * instance serves every request, concurrently; given execution
+ * environments, each request takes one of its own, as Lambda does.
  */
 export class FunctionUrlServer {
   private server: http.Server | undefined;
@@ -245,7 +278,7 @@ export class FunctionUrlServer {
   invocations = 0;
 
   constructor(
-    private readonly handler: StreamingHandler,
+    private readonly target: StreamingHandler | ExecutionEnvironments,
     private readonly timeoutMs = 30_000,
   ) {}
 
@@ -253,19 +286,33 @@ export class FunctionUrlServer {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.invocations++;
-        const stream = new ResponseStream(res);
-        this.handler(eventFromHttp(req, Buffer.concat(chunks)), stream, invocationContext(this.timeoutMs)).catch((err: Error) => {
-          console.error(`function url: invocation failed: ${err.stack ?? err.message}`);
-          if (!res.headersSent) res.writeHead(502);
-          res.end();
-        });
-      });
+      req.on('end', () => void this.invoke(req, Buffer.concat(chunks), res));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
+  }
+
+  private async invoke(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    const pool = this.target instanceof ExecutionEnvironments ? this.target : undefined;
+    const handler = pool ? await pool.acquire() : (this.target as StreamingHandler);
+    if (!handler) {
+      // What a Function URL answers when the function is at its concurrency limit.
+      res.writeHead(429, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ Message: 'Rate Exceeded.' }));
+      return;
+    }
+    this.invocations++;
+    const stream = new ResponseStream(res);
+    try {
+      await handler(eventFromHttp(req, body), stream, invocationContext(this.timeoutMs));
+    } catch (err) {
+      console.error(`function url: invocation failed: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    } finally {
+      pool?.release(handler);
+    }
   }
 
   async stop(): Promise<void> {
@@ -297,6 +344,48 @@ export function resyncSchedule(handlers: EventHandler[], everyMs: number, log: (
       .finally(() => (busy = undefined));
   }, everyMs);
   return state;
+}
+
+export interface ApiProcess {
+  url: string;
+  /** What it printed on stderr so far (the API's logs). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The API bundle's execution environments, up to `cap`, in a child process
+ * (api-process.ts) that inherits this process's environment: the cloud's
+ * settings as deployToEmulator set them, and AWS_ENDPOINT_URL.
+ */
+export async function startApiProcess(bundle: string, cap: number): Promise<ApiProcess> {
+  const script = new URL('./api-process.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, bundle, String(cap)], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-1_000_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    void exited.then(() => reject(new Error(`the API process exited before it listened: ${err.slice(-2_000)}`)));
+  });
+  return {
+    url,
+    output: () => err,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 export interface AgentProcess {

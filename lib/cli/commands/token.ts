@@ -3,8 +3,9 @@
  *
  * - `create --role admin|view|node [-n NS] [--node NAME] [--ttl 24h]`
  *   makes a token here, stores only its hash through the API (a Secret in
- *   kumo-system; needs a cluster admin's credentials) and prints the token
- *   once: it cannot be read back.
+ *   kumo-system; needs a cluster admin's credentials) and prints the token,
+ *   with the MAC the server stamped into the record, once: it cannot be read
+ *   back.
  * - `list` and `revoke ID...` show and delete token records.
  * - `enroll` is what a new node runs with the node pool's bootstrap token:
  *   it creates the node's own token and keeps it in a file, reusing the file
@@ -16,7 +17,7 @@ import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import { resourceByName } from '../../api/registry.js';
 import { StatusError } from '../../apiserver/errors.js';
-import { type Grant, mintToken, nodeTokenId, recordOfSecret, ROLE_LABEL, ROLES, TOKEN_NAMESPACE, TOKEN_SECRET_PREFIX, tokenSecretName } from '../../auth/tokens.js';
+import { type Grant, issuedToken, mintToken, nodeTokenId, recordOfSecret, ROLE_LABEL, ROLES, TOKEN_NAMESPACE, TOKEN_SECRET_PREFIX, tokenSecretName } from '../../auth/tokens.js';
 import { KubeClient } from '../../client/client.js';
 import { HttpTransport } from '../../client/transport.js';
 import { rfc3339 } from '../../util/clock.js';
@@ -94,15 +95,16 @@ export async function enrollNode(f: EnrollFlags, bootstrapToken: string | undefi
   }
   if (!bootstrapToken) throw new CliError(`no token in ${f.tokenFile} and no bootstrap token (--bootstrap-token or KUMO_BOOTSTRAP_TOKEN) to enroll with`);
   const minted = mintToken({ role: 'node', node: f.nodeName, description: `enrolled ${rfc3339(Date.now())}` });
+  let stored: KObject;
   try {
-    await transport(bootstrapToken).create(SECRETS, TOKEN_NAMESPACE, minted.secret);
+    stored = await transport(bootstrapToken).create(SECRETS, TOKEN_NAMESPACE, minted.secret);
   } catch (err) {
     if (err instanceof StatusError && err.reason === 'AlreadyExists') {
       throw new CliError(`node ${f.nodeName} is already enrolled and its token is not in ${f.tokenFile}: an admin can run \`kumo token revoke ${minted.id}\` to let it enroll again`);
     }
     throw err;
   }
-  writeTokenFile(f.tokenFile, minted.token);
+  writeTokenFile(f.tokenFile, issuedToken(minted, stored));
   return 'enrolled';
 }
 
@@ -122,8 +124,9 @@ export function tokenCommand(cli: Cli): Command {
       const grant = grantOf(f, Date.now());
       const minted = mintToken(grant);
       const client = cli.session(this).client();
+      let stored: KObject;
       try {
-        await client.create(SECRETS, TOKEN_NAMESPACE, minted.secret);
+        stored = await client.create(SECRETS, TOKEN_NAMESPACE, minted.secret);
       } catch (err) {
         if (err instanceof StatusError && err.reason === 'AlreadyExists' && grant.role === 'node') {
           throw new CliError(`node ${grant.node} already has a token: revoke ${minted.id} first`);
@@ -131,7 +134,7 @@ export function tokenCommand(cli: Cli): Command {
         throw err;
       }
       cli.io.err(`token ${minted.id} created (role ${grant.role}${grant.namespace ? `, namespace ${grant.namespace}` : ''}${grant.node ? `, node ${grant.node}` : ''}${grant.expiresAt ? `, expires ${grant.expiresAt}` : ''})\n`);
-      cli.io.out(`${minted.token}\n`);
+      cli.io.out(`${issuedToken(minted, stored)}\n`);
     });
 
   token
