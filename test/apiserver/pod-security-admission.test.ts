@@ -68,6 +68,20 @@ describe('a namespace that enforces baseline', () => {
     expect((await t.post('/api/v1/namespaces/base/pods', pod('plain'))).status).toBe(201);
   });
 
+  it('checks an ephemeral container added through pods/ephemeralcontainers (kubectl debug --profile=general adds SYS_PTRACE)', async () => {
+    expect((await t.post('/api/v1/namespaces/base/pods', pod('debugged'))).status).toBe(201);
+    const debug = (name: string, securityContext: Wire) => ({
+      spec: { ephemeralContainers: [{ name, image: 'busybox:1', stdin: true, tty: true, securityContext }] },
+    });
+    const path = '/api/v1/namespaces/base/pods/debugged/ephemeralcontainers';
+    const r = await t.patch(path, debug('dbg', { capabilities: { add: ['SYS_PTRACE'] } }), 'application/strategic-merge-patch+json');
+    expect(r.status).toBe(403);
+    expect(r.body.message).toBe('pods "debugged" is forbidden: violates PodSecurity "baseline:latest": non-default capabilities (container "dbg" must not include "SYS_PTRACE" in securityContext.capabilities.add)');
+    expect((await t.get('/api/v1/namespaces/base/pods/debugged')).body.spec.ephemeralContainers).toBeUndefined();
+    // --profile=baseline adds nothing baseline forbids.
+    expect((await t.patch(path, debug('dbg', {}), 'application/strategic-merge-patch+json')).status).toBe(200);
+  });
+
   it('only warns about a workload\'s template: its pods are checked when created', async () => {
     const d = {
       apiVersion: 'apps/v1',
