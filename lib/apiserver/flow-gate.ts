@@ -18,6 +18,7 @@
 import { StatusError } from './errors.js';
 import { type FlowControl, TOO_MANY_REQUESTS_MESSAGE } from './flow-control.js';
 import type { RequestHandler } from './lambda.js';
+import type { ApiMetrics } from './metrics.js';
 import type { Authenticator } from './server.js';
 import type { ApiRequest, ApiResponse } from './types.js';
 
@@ -30,6 +31,8 @@ export class FlowGate implements RequestHandler {
     private readonly inner: RequestHandler,
     private readonly authenticator: Authenticator,
     private readonly flows: FlowControl,
+    /** Where the gate's own refusals are counted (apiserver_request_total), as kube-apiserver counts its filters'. */
+    private readonly metrics?: ApiMetrics,
   ) {}
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
@@ -39,18 +42,23 @@ export class FlowGate implements RequestHandler {
       user = await this.authenticator.authenticate(req);
     } catch (err) {
       // The token store refusing for load (429) or failing: a Status either way, never an exception.
-      return statusResponse(err instanceof StatusError ? err : StatusError.internal(err instanceof Error ? err.message : String(err)));
+      return this.refuse(req, err instanceof StatusError ? err : StatusError.internal(err instanceof Error ? err.message : String(err)));
     }
-    if (!user) return statusResponse(StatusError.unauthorized());
+    if (!user) return this.refuse(req, StatusError.unauthorized());
     const admission = this.flows.admit(user);
     if (!admission.admitted) {
       const seconds = admission.retryAfterSeconds;
-      return statusResponse(StatusError.tooManyRequests(TOO_MANY_REQUESTS_MESSAGE, seconds), { 'retry-after': String(seconds) });
+      return this.refuse(req, StatusError.tooManyRequests(TOO_MANY_REQUESTS_MESSAGE, seconds), { 'retry-after': String(seconds) });
     }
     try {
       return await this.inner.handle({ ...req, user });
     } finally {
       admission.done();
     }
+  }
+
+  private async refuse(req: ApiRequest, err: StatusError, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    const res = statusResponse(err, headers);
+    return this.metrics ? this.metrics.observe(req, async () => res) : res;
   }
 }

@@ -237,7 +237,11 @@ export class ApiServer {
     try {
       res = await this.withDeadline(req, this.dispatch(req));
     } catch (err) {
-      if (err instanceof StatusError) res = json(err.code, err.toStatus());
+      if (err instanceof StatusError) {
+        const retryAfter = err.details?.retryAfterSeconds;
+        // As kube's responsewriters: a Status that asks for a retry says when in Retry-After too (clients read the header).
+        res = json(err.code, err.toStatus(), retryAfter ? { 'retry-after': String(retryAfter) } : {});
+      }
       else {
         const message = err instanceof Error ? err.message : String(err);
         console.error(`kumo apiserver: ${auditId} ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? message) : message}`);

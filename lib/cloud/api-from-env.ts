@@ -21,7 +21,7 @@ import type { KObject } from '../api/object.js';
 import { FlowControl } from '../apiserver/flow-control.js';
 import { FlowGate } from '../apiserver/flow-gate.js';
 import type { RequestHandler } from '../apiserver/lambda.js';
-import type { ApiServerOptions } from '../apiserver/server.js';
+import { ApiServer, type ApiServerOptions } from '../apiserver/server.js';
 import { tokenAuth } from '../auth/assembly.js';
 import { TokenMac } from '../auth/token-mac.js';
 import { type Grant, staticRecord, type TokenRecord } from '../auth/tokens.js';
@@ -86,7 +86,7 @@ export async function apiOptionsFromEnv(backend: Store, env: Env = process.env):
     const { store, authenticator, authorizer } = tokenAuth(backend, mac, { staticTokens: await staticTokens(env), log: (line) => console.warn(line) });
     Object.assign(opts, { store, authenticator, authorizer });
     const flows = new FlowControl(flowControlFromEnv(env));
-    opts.front = (server) => new FlowGate(server, authenticator, flows);
+    opts.front = (server) => new FlowGate(server, authenticator, flows, server instanceof ApiServer ? server.metrics : undefined);
   }
   if (env.KUMO_AGENT_TOKEN_SECRET_ARN) {
     const token = await secretToken(env.KUMO_AGENT_TOKEN_SECRET_ARN);

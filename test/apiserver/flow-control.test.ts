@@ -8,10 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FlowControl, priorityLevelOf } from '#lib/apiserver/flow-control';
 import { FlowGate } from '#lib/apiserver/flow-gate';
+import { ApiMetrics } from '#lib/apiserver/metrics';
 import { createApiHttpServer } from '#lib/apiserver/http';
 import { HttpTransport } from '#lib/client/transport';
 import type { ApiRequest, ApiResponse, UserInfo } from '#lib/apiserver/types';
 import { ManualClock } from '#lib/util/clock';
+import { parseExposition, valueOf } from '../helpers/prometheus.js';
 
 const user = (name: string, groups = ['kumo:viewers', 'system:authenticated']): UserInfo => ({ name, groups });
 const ADMIN = user('kumo:token:admin', ['system:masters', 'system:authenticated']);
@@ -129,7 +131,7 @@ describe('flow control', () => {
 describe('the flow gate', () => {
   const TOKENS: Record<string, UserInfo> = { 'good-viewer': user('kumo:token:viewer'), 'good-admin': ADMIN };
 
-  function gate(clock: ManualClock, workMs = 100) {
+  function gate(clock: ManualClock, workMs = 100, metrics?: ApiMetrics) {
     const seen: (UserInfo | undefined)[] = [];
     const inner = {
       async handle(req: ApiRequest): Promise<ApiResponse> {
@@ -139,7 +141,7 @@ describe('the flow gate', () => {
       },
     };
     const authenticator = { authenticate: async (req: ApiRequest) => TOKENS[(req.headers.authorization ?? '').replace(/^Bearer /, '')] };
-    return { seen, gate: new FlowGate(inner, authenticator, new FlowControl({ clock, burstMs: 300 })) };
+    return { seen, gate: new FlowGate(inner, authenticator, new FlowControl({ clock, burstMs: 300 }), metrics) };
   }
 
   const req = (path: string, token?: string): ApiRequest => ({ method: 'GET', path, query: new URLSearchParams(), headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -169,6 +171,20 @@ describe('the flow gate', () => {
     });
     // The administrator is exempt.
     for (let i = 0; i < 10; i++) expect((await g.handle(req('/api/v1/pods', 'good-admin'))).status).toBe(200);
+  });
+
+  it("counts its own refusals in the server's apiserver_request_total, as kube-apiserver counts its filters' answers", async () => {
+    const metrics = new ApiMetrics();
+    const clock = new ManualClock();
+    const { gate: g } = gate(clock, 100, metrics);
+    await g.handle(req('/api/v1/pods', 'junk'));
+    let refused = 0;
+    for (let i = 0; i < 10; i++) if ((await g.handle(req('/api/v1/pods', 'good-viewer'))).status === 429) refused++;
+    expect(refused).toBeGreaterThan(0);
+    const samples = parseExposition((await metrics.exposition()).text);
+    const count = (code: string) => valueOf(samples, 'apiserver_request_total', { verb: 'LIST', resource: 'pods', code });
+    expect(count('401')).toBe(1);
+    expect(count('429')).toBe(refused);
   });
 });
 

@@ -75,6 +75,8 @@ describe('list resourceVersion semantics', () => {
         message: `Timeout: Too large resource version: ${current + 5}, current: ${current}`,
         details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
       });
+      // As kube's response writer, the retry also goes in the header clients read.
+      expect(r.headers.get('retry-after'), q).toBe('1');
     }
   });
 
