@@ -79,7 +79,17 @@ async function main(): Promise<void> {
       result = { name, title: scenario.title, durationMs: Date.now() - t0, ...out };
     } catch (err) {
       log(`FAILED: ${(err as Error).stack ?? String(err)}`);
-      result = { name, title: scenario.title, durationMs: Date.now() - t0, method: '', figures: [], tables: [], charts: [], notes: [], skipped: `the scenario failed: ${(err as Error).message}` };
+      result = {
+        name,
+        title: scenario.title,
+        durationMs: Date.now() - t0,
+        method: '',
+        figures: [],
+        tables: [],
+        charts: [],
+        notes: [],
+        skipped: `the scenario failed: ${(err as Error).message}`,
+      };
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }

@@ -64,7 +64,9 @@ export function concurrencySettings(input: ConcurrencyInput): ConcurrencySetting
   };
   for (const [name, n] of Object.entries(out)) {
     if (!Number.isInteger(n) || n < 1) {
-      throw new ConcurrencyConfigError(`${name} concurrency must be a whole number of at least 1, got ${n} (0 would stop the function; reservedConcurrency=false reserves nothing)`);
+      throw new ConcurrencyConfigError(
+        `${name} concurrency must be a whole number of at least 1, got ${n} (0 would stop the function; reservedConcurrency=false reserves nothing)`,
+      );
     }
   }
   return out;

@@ -165,8 +165,13 @@ export class KumoStack extends Stack {
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     this.adminToken = new TokenSecret(this, 'AdminToken', { tokenId: ADMIN_TOKEN_ID, description: `kumo ${id}: the cluster admin bearer token` });
-    this.bootstrapToken = new TokenSecret(this, 'BootstrapToken', { tokenId: 'bootstrap', description: `kumo ${id}: the node pool's bootstrap token (enrolls new nodes only)` });
-    this.agentToken = podLogs ? new TokenSecret(this, 'AgentToken', { tokenId: 'agent', description: `kumo ${id}: what agents require from the API server for logs` }) : undefined;
+    this.bootstrapToken = new TokenSecret(this, 'BootstrapToken', {
+      tokenId: 'bootstrap',
+      description: `kumo ${id}: the node pool's bootstrap token (enrolls new nodes only)`,
+    });
+    this.agentToken = podLogs
+      ? new TokenSecret(this, 'AgentToken', { tokenId: 'agent', description: `kumo ${id}: what agents require from the API server for logs` })
+      : undefined;
 
     let apiSecurityGroup: ec2.SecurityGroup | undefined;
     if (withNodes) {
@@ -180,8 +185,14 @@ export class KumoStack extends Stack {
       });
       if (podLogs) {
         // The API function in isolated subnets reaches DynamoDB and Secrets Manager through endpoints, not the internet.
-        this.vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: [{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-        this.vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+        this.vpc.addGatewayEndpoint('DynamoDb', {
+          service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+          subnets: [{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+        });
+        this.vpc.addInterfaceEndpoint('SecretsManager', {
+          service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+          subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        });
         apiSecurityGroup = new ec2.SecurityGroup(this, 'ApiSecurityGroup', { vpc: this.vpc, description: 'kumo API function', allowAllOutbound: true });
       }
     }
@@ -193,7 +204,8 @@ export class KumoStack extends Stack {
         // The table outlives the stack when protected; so must the key that opens its Secrets.
         removalPolicy: (props.deletionProtection ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
-      if (podLogs && this.vpc) this.vpc.addInterfaceEndpoint('Kms', { service: ec2.InterfaceVpcEndpointAwsService.KMS, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+      if (podLogs && this.vpc)
+        this.vpc.addInterfaceEndpoint('Kms', { service: ec2.InterfaceVpcEndpointAwsService.KMS, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
     }
     const common: Record<string, string> = {
       KUMO_TABLE: table.tableName,
@@ -209,7 +221,9 @@ export class KumoStack extends Stack {
       environment: common,
       ...(concurrency.api !== undefined ? { maxConcurrency: concurrency.api } : {}),
       ...(props.apiMemorySize ? { memorySize: props.apiMemorySize } : {}),
-      ...(podLogs && this.vpc && apiSecurityGroup ? { vpc: this.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, securityGroups: [apiSecurityGroup] } : {}),
+      ...(podLogs && this.vpc && apiSecurityGroup
+        ? { vpc: this.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, securityGroups: [apiSecurityGroup] }
+        : {}),
     });
 
     // Powertools Metrics' settings: the functions publish only where a namespace is set (lib/cloud/reconcile-metrics.ts).
@@ -270,7 +284,11 @@ export class KumoStack extends Stack {
         agentEnvironment: cadence.agent,
       });
       // The cloud provider's reconcilers run in the controller function: the fleet, its permissions and its events.
-      this.nodePoolController = new NodePoolController(this, 'NodePoolController', { fn: this.controllers.fn, nodePool: this.nodes, autoscaling: props.nodeAutoscaling ?? true });
+      this.nodePoolController = new NodePoolController(this, 'NodePoolController', {
+        fn: this.controllers.fn,
+        nodePool: this.nodes,
+        autoscaling: props.nodeAutoscaling ?? true,
+      });
     }
 
     const out = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
@@ -280,7 +298,11 @@ export class KumoStack extends Stack {
     out(STACK_OUTPUTS.alarmTopicArn, this.alarmTopic.topicArn, 'SNS topic of the alarms');
     if (this.nodes) {
       out(STACK_OUTPUTS.clusterName, this.nodes.cluster.clusterName, 'ECS cluster of the node pool');
-      out(STACK_OUTPUTS.nodeGroupName, this.nodes.autoScalingGroup.autoScalingGroupName, 'Auto Scaling group of the node pool (scale it to add or remove nodes)');
+      out(
+        STACK_OUTPUTS.nodeGroupName,
+        this.nodes.autoScalingGroup.autoScalingGroupName,
+        'Auto Scaling group of the node pool (scale it to add or remove nodes)',
+      );
     }
   }
 }

@@ -35,7 +35,11 @@ function start(): Promise<ControllerManager> {
   manager ??= inProcessApi(CONTROLLER_USER)
     .then(({ client, store }) => {
       const cloudProvider = cloudProviderFromEnv();
-      return { reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}) }), store, ...(cloudProvider ? { fleet: cloudProvider.fleet } : {}) };
+      return {
+        reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}) }),
+        store,
+        ...(cloudProvider ? { fleet: cloudProvider.fleet } : {}),
+      };
     })
     .catch((err: unknown) => {
       manager = undefined;
@@ -64,7 +68,13 @@ async function handle(event: DynamoDBStreamEvent | ScheduledEvent, observer: Rec
   if (event.source === 'aws.ecs' || event.source === 'aws.autoscaling') {
     // What this container cached about the fleet is older than the event.
     fleet?.invalidate();
-    return { ...(await handleResync(reconcilers.filter((r) => CLOUD_PROVIDER_RECONCILERS.includes(r.name)), opts)), compacted: false };
+    return {
+      ...(await handleResync(
+        reconcilers.filter((r) => CLOUD_PROVIDER_RECONCILERS.includes(r.name)),
+        opts,
+      )),
+      compacted: false,
+    };
   }
   const result = await handleResync(reconcilers, opts);
   let compacted = false;

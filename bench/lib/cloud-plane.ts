@@ -103,7 +103,10 @@ export class CloudPlane {
       plane.api = await freshHandler('api');
       plane.controllers = await freshHandler('controllers');
       plane.scheduler = await freshHandler('scheduler');
-      const timed = (name: string, h: Handler): StreamHandler => (event: DynamoDBStreamEvent) => h(event);
+      const timed =
+        (name: string, h: Handler): StreamHandler =>
+        (event: DynamoDBStreamEvent) =>
+          h(event);
       plane.poller = new StreamPoller(
         tableName,
         [

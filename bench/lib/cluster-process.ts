@@ -23,10 +23,7 @@ export interface ChildOptions {
 }
 
 export type ChildRequest = { cmd: 'memory' } | { cmd: 'stop' };
-export type ChildReply =
-  | { type: 'ready'; url: string; pid: number }
-  | { type: 'memory'; memory: NodeJS.MemoryUsage }
-  | { type: 'error'; message: string };
+export type ChildReply = { type: 'ready'; url: string; pid: number } | { type: 'memory'; memory: NodeJS.MemoryUsage } | { type: 'error'; message: string };
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -77,7 +77,13 @@ export function addCost(...cs: OpCost[]): OpCost {
  */
 export function floorAtZero(c: OpCost): OpCost {
   const pos = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([f, v]) => [f, Math.max(0, v)]));
-  return { wru: Math.max(0, c.wru), rru: Math.max(0, c.rru), streamRecords: Math.max(0, c.streamRecords), invocations: pos(c.invocations), durationMs: pos(c.durationMs) };
+  return {
+    wru: Math.max(0, c.wru),
+    rru: Math.max(0, c.rru),
+    streamRecords: Math.max(0, c.streamRecords),
+    invocations: pos(c.invocations),
+    durationMs: pos(c.durationMs),
+  };
 }
 
 /** An OpCost from a meter difference and the functions' invocation counters over the same window. */

@@ -120,6 +120,11 @@ export class LambdaTransport implements Transport {
     const status = res.statusCode ?? 0;
     if (status !== 200) return { status, body: parse(res) };
     const text = bodyText(res);
-    return { status, chunks: (async function* () { yield Buffer.from(text); })() };
+    return {
+      status,
+      chunks: (async function* () {
+        yield Buffer.from(text);
+      })(),
+    };
   }
 }

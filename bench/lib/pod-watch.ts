@@ -48,7 +48,12 @@ export class PodStartupWatch {
     this.loop = (async () => {
       while (!this.abort.signal.aborted) {
         try {
-          const events = await this.client.watch(PODS, this.namespace, { labelSelector: this.labelSelector, resourceVersion: rv, allowBookmarks: true, timeoutSeconds: 600 }, this.abort.signal);
+          const events = await this.client.watch(
+            PODS,
+            this.namespace,
+            { labelSelector: this.labelSelector, resourceVersion: rv, allowBookmarks: true, timeoutSeconds: 600 },
+            this.abort.signal,
+          );
           for await (const ev of events) {
             const now = Date.now();
             const pod = ev.object as Pod & KObject;

@@ -67,7 +67,10 @@ export function writeReport(path: string, info: RunInfo, scenarios: ScenarioResu
       `load average when the run started ${info.machine.loadAverage.map((l) => l.toFixed(2)).join(' / ')} (the machine is shared with other work, so absolute times are noisy: every figure stands beside a peer measured in the same run, or a published limit).`,
     '',
   );
-  out.push(`Mode: **${info.mode}**. Scenario durations: ${info.runs.map((r) => `${r.scenario} ${(r.durationMs / 1000).toFixed(0)} s (${r.startedAt})`).join(', ')}; total ${(total / 60_000).toFixed(1)} min.`, '');
+  out.push(
+    `Mode: **${info.mode}**. Scenario durations: ${info.runs.map((r) => `${r.scenario} ${(r.durationMs / 1000).toFixed(0)} s (${r.startedAt})`).join(', ')}; total ${(total / 60_000).toFixed(1)} min.`,
+    '',
+  );
 
   const targeted = scenarios.flatMap((s) => s.figures.filter((f) => f.target).map((f) => ({ s, f })));
   out.push('## Summary: the targets', '');

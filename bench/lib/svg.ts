@@ -97,7 +97,14 @@ function refLines(scale: Scale, refs: RefLine[] | undefined): string {
 }
 
 /** Grouped bars: one group per category, one bar per series. Missing values (null) leave a gap. */
-export function barChart(opts: { title: string; unit: string; groups: string[]; series: { name: string; values: (number | null)[] }[]; log?: boolean; refs?: RefLine[] }): string {
+export function barChart(opts: {
+  title: string;
+  unit: string;
+  groups: string[];
+  series: { name: string; values: (number | null)[] }[];
+  log?: boolean;
+  refs?: RefLine[];
+}): string {
   const all = opts.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v))).concat((opts.refs ?? []).map((r) => r.value));
   const max = Math.max(...all, 0);
   const min = Math.min(...all.filter((v) => v > 0), max);
@@ -121,28 +128,55 @@ export function barChart(opts: { title: string; unit: string; groups: string[]; 
 }
 
 /** Lines through points (x ascending); optional log x. */
-export function lineChart(opts: { title: string; xLabel: string; yLabel: string; series: { name: string; points: [number, number][]; dash?: boolean }[]; logX?: boolean; logY?: boolean; refs?: RefLine[] }): string {
+export function lineChart(opts: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: { name: string; points: [number, number][]; dash?: boolean }[];
+  logX?: boolean;
+  logY?: boolean;
+  refs?: RefLine[];
+}): string {
   const xs = opts.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = opts.series.flatMap((s) => s.points.map((p) => p[1])).concat((opts.refs ?? []).map((r) => r.value));
   const xScale = opts.logX ? logScale(Math.min(...xs), Math.max(...xs), M.left, W - M.right) : linear(Math.min(0, ...xs), Math.max(...xs), M.left, W - M.right);
-  const yScale = opts.logY ? logScale(Math.min(...ys.filter((v) => v > 0)), Math.max(...ys), H - M.bottom, M.top) : linear(0, Math.max(...ys, 0), H - M.bottom, M.top);
-  const xTicks = xScale.ticks
-    .map((t) => `<text x="${xScale.map(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${fmt(t)}</text>`)
-    .join('');
+  const yScale = opts.logY
+    ? logScale(Math.min(...ys.filter((v) => v > 0)), Math.max(...ys), H - M.bottom, M.top)
+    : linear(0, Math.max(...ys, 0), H - M.bottom, M.top);
+  const xTicks = xScale.ticks.map((t) => `<text x="${xScale.map(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${fmt(t)}</text>`).join('');
   const lines = opts.series
     .map((s, i) => {
       const c = COLORS[i % COLORS.length]!;
       const d = s.points.map((p, j) => `${j ? 'L' : 'M'}${xScale.map(p[0]).toFixed(1)},${yScale.map(p[1]).toFixed(1)}`).join('');
-      const dots = s.points.length <= 40 ? s.points.map((p) => `<circle cx="${xScale.map(p[0])}" cy="${yScale.map(p[1])}" r="3" fill="${c}"><title>${esc(`${s.name}: ${fmt(p[0])} → ${fmt(p[1])}`)}</title></circle>`).join('') : '';
+      const dots =
+        s.points.length <= 40
+          ? s.points
+              .map(
+                (p) =>
+                  `<circle cx="${xScale.map(p[0])}" cy="${yScale.map(p[1])}" r="3" fill="${c}"><title>${esc(`${s.name}: ${fmt(p[0])} → ${fmt(p[1])}`)}</title></circle>`,
+              )
+              .join('')
+          : '';
       return `<path d="${d}" fill="none" stroke="${c}" stroke-width="2"${s.dash ? ' stroke-dasharray="5,3"' : ''}/>${dots}`;
     })
     .join('');
   const legend = opts.series.map((s, i) => ({ name: s.name, color: COLORS[i % COLORS.length]!, dash: true }));
-  return frame(opts.title, yAxis(yScale) + xTicks + lines + refLines(yScale, opts.refs), legend, `${opts.yLabel}${opts.logY ? ' (log scale)' : ''}`, `${opts.xLabel}${opts.logX ? ' (log scale)' : ''}`);
+  return frame(
+    opts.title,
+    yAxis(yScale) + xTicks + lines + refLines(yScale, opts.refs),
+    legend,
+    `${opts.yLabel}${opts.logY ? ' (log scale)' : ''}`,
+    `${opts.xLabel}${opts.logX ? ' (log scale)' : ''}`,
+  );
 }
 
 /** Latency distributions as CDFs: x = latency, y = fraction of samples at or below it. */
-export function cdfChart(opts: { title: string; unit: string; series: { name: string; samples: number[] }[]; refs?: { value: number; label: string }[] }): string {
+export function cdfChart(opts: {
+  title: string;
+  unit: string;
+  series: { name: string; samples: number[] }[];
+  refs?: { value: number; label: string }[];
+}): string {
   const W2 = W - M.left - M.right;
   const all = opts.series.flatMap((s) => s.samples);
   const max = Math.max(...all, ...(opts.refs ?? []).map((r) => r.value), 1e-9);
@@ -159,7 +193,10 @@ export function cdfChart(opts: { title: string; unit: string; series: { name: st
     })
     .join('');
   const verticals = (opts.refs ?? [])
-    .map((r) => `<line x1="${x.map(r.value)}" y1="${M.top}" x2="${x.map(r.value)}" y2="${H - M.bottom}" stroke="#d62728" stroke-dasharray="6,4"/><text x="${x.map(r.value) - 4}" y="${M.top + 12}" text-anchor="end" font-size="10" fill="#d62728">${esc(r.label)}</text>`)
+    .map(
+      (r) =>
+        `<line x1="${x.map(r.value)}" y1="${M.top}" x2="${x.map(r.value)}" y2="${H - M.bottom}" stroke="#d62728" stroke-dasharray="6,4"/><text x="${x.map(r.value) - 4}" y="${M.top + 12}" text-anchor="end" font-size="10" fill="#d62728">${esc(r.label)}</text>`,
+    )
     .join('');
   const xTicks = x.ticks.map((t) => `<text x="${x.map(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${fmt(t)}</text>`).join('');
   const legend = opts.series.map((s, i) => ({ name: `${s.name} (n=${s.samples.length})`, color: COLORS[i % COLORS.length]!, dash: true }));

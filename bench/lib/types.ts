@@ -75,13 +75,7 @@ export interface Scenario {
 }
 
 /** A figure with its ratio and verdict computed. */
-export function figure(
-  id: string,
-  label: string,
-  value: number | null,
-  unit: string,
-  extra: { peer?: Peer; target?: Target; note?: string } = {},
-): Figure {
+export function figure(id: string, label: string, value: number | null, unit: string, extra: { peer?: Peer; target?: Target; note?: string } = {}): Figure {
   const f: Figure = { id, label, value, unit, ...extra };
   if (value !== null && extra.peer && extra.peer.value !== 0 && Number.isFinite(extra.peer.value)) f.ratio = value / extra.peer.value;
   if (value !== null && extra.target) {

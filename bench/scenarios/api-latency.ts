@@ -11,7 +11,15 @@
  * Objects are ConfigMaps of about 1 KB, which no controller acts on, so the
  * figures are the request path alone.
  */
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { resourceByName } from '#lib/api/registry';
@@ -73,14 +81,32 @@ async function dynamoStoreWrite(clients: number, total: number, tag: string): Pr
   try {
     return await timed(clients, total, async (c, k) => {
       await ddb.send(
-        new UpdateItemCommand({ TableName: table, Key: { pk: { S: 'c#configmaps' }, sk: { S: 'c' } }, UpdateExpression: 'ADD rev :one', ExpressionAttributeValues: { ':one': { N: '1' } }, ReturnValues: 'UPDATED_NEW' }),
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: { S: 'c#configmaps' }, sk: { S: 'c' } },
+          UpdateExpression: 'ADD rev :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+          ReturnValues: 'UPDATED_NEW',
+        }),
       );
       const r = ++rev;
       await ddb.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            { Put: { TableName: table, Item: { pk: { S: 'o#configmaps' }, sk: { S: `bench-api#${tag}-${c}-${k}` }, rev: { N: String(r) }, data }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            { Put: { TableName: table, Item: { pk: { S: 'l#configmaps' }, sk: { S: String(r).padStart(20, '0') }, type: { S: 'ADDED' }, data }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: table,
+                Item: { pk: { S: 'o#configmaps' }, sk: { S: `bench-api#${tag}-${c}-${k}` }, rev: { N: String(r) }, data },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: table,
+                Item: { pk: { S: 'l#configmaps' }, sk: { S: String(r).padStart(20, '0') }, type: { S: 'ADDED' }, data },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
           ],
         }),
       );
@@ -150,7 +176,8 @@ async function dynamoRaw(clients: number, total: number, tag: string): Promise<R
   const data = { B: new Uint8Array(Buffer.from(JSON.stringify(configMap('x')))) };
   const key = (sk: string) => ({ pk: { S: 'o#configmaps' }, sk: { S: sk } });
   const name = (c: number, k: number) => `bench-api#${tag}-${c}-${k}`;
-  for (let i = 0; i < listSize.cloud; i++) await ddb.send(new PutItemCommand({ TableName: table, Item: { ...key(`bench-list#cm-${i}`), rev: { N: '1' }, data } }));
+  for (let i = 0; i < listSize.cloud; i++)
+    await ddb.send(new PutItemCommand({ TableName: table, Item: { ...key(`bench-list#cm-${i}`), rev: { N: '1' }, data } }));
   const out = {} as Record<Verb, number[]>;
   try {
     out.create = await timed(clients, total, (c, k) =>
@@ -179,7 +206,9 @@ async function dynamoRaw(clients: number, total: number, tag: string): Promise<R
     out.update = await timed(clients, total, (c, k) => cas(c, k, 1));
     out.patch = await timed(clients, total, (c, k) => cas(c, k, 2));
     out.delete = await timed(clients, total, (c, k) =>
-      ddb.send(new DeleteItemCommand({ TableName: table, Key: key(name(c, k)), ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': { N: '3' } } })),
+      ddb.send(
+        new DeleteItemCommand({ TableName: table, Key: key(name(c, k)), ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': { N: '3' } } }),
+      ),
     );
   } finally {
     ddb.destroy();
@@ -260,7 +289,10 @@ export const apiLatency: Scenario = {
     }
 
     const figures: Figure[] = [];
-    for (const [mode, res] of [['local', local], ['cloud', cloud]] as const) {
+    for (const [mode, res] of [
+      ['local', local],
+      ['cloud', cloud],
+    ] as const) {
       for (const c of concurrencies) {
         for (const v of VERBS) {
           const r = res[c]![v];
@@ -285,16 +317,28 @@ export const apiLatency: Scenario = {
     }
     for (const c of concurrencies) {
       figures.push(
-        figure(`api.local.http-floor.c${c}`, `HTTP round trip alone (GET /version), ${c} client(s): p50, beside the SQLite SELECT a get wraps`, httpFloor[c]!.p50, 'ms', {
-          peer: { label: rawLabel('local', 'get'), value: local[c]!.get.raw.p50, kind: 'peer' },
-        }),
+        figure(
+          `api.local.http-floor.c${c}`,
+          `HTTP round trip alone (GET /version), ${c} client(s): p50, beside the SQLite SELECT a get wraps`,
+          httpFloor[c]!.p50,
+          'ms',
+          {
+            peer: { label: rawLabel('local', 'get'), value: local[c]!.get.raw.p50, kind: 'peer' },
+          },
+        ),
       );
     }
     for (const c of concurrencies) {
       figures.push(
-        figure(`api.cloud.create.c${c}.vs-store-write`, `cloud create, ${c} client(s): p50 beside the SDK calls one kumo write makes`, cloud[c]!.create.api.p50, 'ms', {
-          peer: { label: 'UpdateItem (counter) + TransactWriteItems (object + log entry), raw, p50', value: cloudStoreWrite[c]!.p50, kind: 'peer' },
-        }),
+        figure(
+          `api.cloud.create.c${c}.vs-store-write`,
+          `cloud create, ${c} client(s): p50 beside the SDK calls one kumo write makes`,
+          cloud[c]!.create.api.p50,
+          'ms',
+          {
+            peer: { label: 'UpdateItem (counter) + TransactWriteItems (object + log entry), raw, p50', value: cloudStoreWrite[c]!.p50, kind: 'peer' },
+          },
+        ),
       );
     }
     const table = (mode: 'local' | 'cloud', res: Record<number, Results>): Table => ({
@@ -304,7 +348,11 @@ export const apiLatency: Scenario = {
         v,
         ...concurrencies.flatMap((c) => {
           const r = res[c]![v];
-          return [`${r.api.p50.toFixed(2)} / ${r.api.p99.toFixed(2)}`, `${r.raw.p50.toFixed(3)} / ${r.raw.p99.toFixed(3)}`, `${(r.api.p50 / r.raw.p50).toFixed(1)}×`];
+          return [
+            `${r.api.p50.toFixed(2)} / ${r.api.p99.toFixed(2)}`,
+            `${r.raw.p50.toFixed(3)} / ${r.raw.p99.toFixed(3)}`,
+            `${(r.api.p50 / r.raw.p50).toFixed(1)}×`,
+          ];
         }),
       ]),
     });
@@ -323,7 +371,9 @@ export const apiLatency: Scenario = {
           `Why local misses ≤ ${TARGET_RATIO}×: the raw peer is an in-process SQLite statement of ${(local[1]!.create.raw.p50 * 1000).toFixed(0)} µs (INSERT) / ${(local[1]!.get.raw.p50 * 1000).toFixed(0)} µs (SELECT), while an HTTP round trip that does nothing (GET /version on the same server) already takes ${floor1.toFixed(2)} ms at 1 client: ${ratio(floor1, local[1]!.get.raw.p50)} the SELECT and ${ratio(floor1, local[1]!.create.raw.p50)} the INSERT. No HTTP API can come within ${TARGET_RATIO}× of a statement that runs in the caller's process. Beside that floor, kumo's get costs ${concurrencies.map((c) => `${ratio(local[c]!.get.api.p50, httpFloor[c]!.p50)} at ${c}`).join(', ')} client(s), and a write (create) ${concurrencies.map((c) => `${ratio(local[c]!.create.api.p50, httpFloor[c]!.p50)} at ${c}`).join(', ')} (validation, managedFields, a three-statement transaction and the change feed). List, whose raw peer reads and parses ${listSize.local} rows, comes closest (${concurrencies.map((c) => ratio(local[c]!.list.api.p50, local[c]!.list.raw.p50)).join(' / ')}).`,
         );
       }
-      const cloudWrites = (['create', 'update', 'patch', 'delete'] as const).filter((v) => concurrencies.some((c) => cloud[c]![v].api.p50 / cloud[c]![v].raw.p50 > TARGET_RATIO));
+      const cloudWrites = (['create', 'update', 'patch', 'delete'] as const).filter((v) =>
+        concurrencies.some((c) => cloud[c]![v].api.p50 / cloud[c]![v].raw.p50 > TARGET_RATIO),
+      );
       if (cloudWrites.length > 0) {
         notes.push(
           `Why cloud writes miss ≤ ${TARGET_RATIO}× while reads meet it: the raw peer of a write is one conditional PutItem/DeleteItem, but one kumo write is a read of the object (or namespace) + an UpdateItem on the revision counter + a TransactWriteItems of the object and its change-log entry, and moto copies its whole state on every transaction. The exact SDK calls of one kumo write, issued raw, already cost ${concurrencies.map((c) => `${ratio(cloudStoreWrite[c]!.p50, cloud[c]!.create.raw.p50)} a PutItem at ${c}`).join(', ')} client(s); beside those, create is ${concurrencies.map((c) => ratio(cloud[c]!.create.api.p50, cloudStoreWrite[c]!.p50)).join(' / ')}.`,

@@ -114,23 +114,45 @@ async function primitives(plane: CloudPlane, n: number, longPolls: number): Prom
   const nm = nodeManager(client, 'agent-p', '/tmp');
   await nm.register();
   await nm.renewLease();
-  const avg = async (fn: () => Promise<unknown>, times = n) => scaleCost((await measured(plane, async () => { for (let i = 0; i < times; i++) await fn(); })).cost, 1 / times);
+  const avg = async (fn: () => Promise<unknown>, times = n) =>
+    scaleCost(
+      (
+        await measured(plane, async () => {
+          for (let i = 0; i < times; i++) await fn();
+        })
+      ).cost,
+      1 / times,
+    );
   const leaseGetPut = await avg(() => nm.renewLease());
   let lease = await client.get<Lease & KObject>(LEASES, 'kube-node-lease', 'agent-p');
   const leasePut = await avg(async () => {
-    lease = await client.update<Lease & KObject>(LEASES, { ...lease, spec: { ...(lease.spec ?? {}), renewTime: new Date().toISOString().replace('Z', '000Z') } });
+    lease = await client.update<Lease & KObject>(LEASES, {
+      ...lease,
+      spec: { ...(lease.spec ?? {}), renewTime: new Date().toISOString().replace('Z', '000Z') },
+    });
   });
   const nodeGet = await avg(() => client.get(NODES, undefined, 'agent-p'));
   const statusWrite = await avg(async () => {
     const node = await client.get(NODES, undefined, 'agent-p');
-    await client.updateStatus(NODES, { ...node, status: { ...((node.status as object) ?? {}), conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }] } } as KObject);
+    await client.updateStatus(NODES, {
+      ...node,
+      status: {
+        ...((node.status as object) ?? {}),
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }],
+      },
+    } as KObject);
   });
   const relist = await avg(() => client.list(PODS, undefined, { fieldSelector: 'spec.nodeName=agent-p' }));
   const serviceList = await avg(() => client.list(SERVICES, undefined));
   const endpointSliceList = await avg(() => client.list(ENDPOINTSLICES, undefined));
   const rv = (await client.list(PODS, undefined, { fieldSelector: 'spec.nodeName=agent-p' })).metadata.resourceVersion;
   const poll = async (timeoutSeconds?: number) => {
-    const events = await client.watch(PODS, undefined, { fieldSelector: 'spec.nodeName=agent-p', resourceVersion: rv, allowBookmarks: true, ...(timeoutSeconds ? { timeoutSeconds } : {}) });
+    const events = await client.watch(PODS, undefined, {
+      fieldSelector: 'spec.nodeName=agent-p',
+      resourceVersion: rv,
+      allowBookmarks: true,
+      ...(timeoutSeconds ? { timeoutSeconds } : {}),
+    });
     for await (const _ of events) void _;
   };
   const longPoll = longPolls > 0 ? await avg(() => poll(), longPolls) : undefined;
@@ -146,7 +168,9 @@ async function primitives(plane: CloudPlane, n: number, longPolls: number): Prom
  */
 async function resyncCost(plane: CloudPlane, n: number, background?: OpCost, warm = true): Promise<OpCost> {
   if (warm) await plane.resync(); // the first builds the functions' caches
-  const m = await measured(plane, async () => { for (let i = 0; i < n; i++) await plane.resync(); });
+  const m = await measured(plane, async () => {
+    for (let i = 0; i < n; i++) await plane.resync();
+  });
   const net = background ? floorAtZero(addCost(m.cost, scaleCost(background, -m.seconds))) : m.cost;
   const withoutApi = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).filter(([fn]) => fn !== 'api'));
   return scaleCost({ ...net, invocations: withoutApi(net.invocations), durationMs: withoutApi(net.durationMs) }, 1 / n);
@@ -200,7 +224,10 @@ export const cost: Scenario = {
     {
       // The simulated nodes' watches are 2 s long-polls (the stack streams watches; a 10 s buffered long-poll would hold
       // every step of the rollout for up to 10 s); their idle cost, whatever the poll length, is measured and subtracted.
-      const plane = await CloudPlane.start({ watchPollSeconds: 2, fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`), startDelayMs: 0 } });
+      const plane = await CloudPlane.start({
+        watchPollSeconds: 2,
+        fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`), startDelayMs: 0 },
+      });
       try {
         const c = plane.client();
         await sleep(1000);
@@ -214,9 +241,21 @@ export const cost: Scenario = {
         const lifecyclePods = 5;
         const life = await measured(plane, async () => {
           await parallel(lifecyclePods, 5, (i) =>
-            c.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `life-${i}` }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'pause' }] } }).then(() => undefined),
+            c
+              .create(PODS, 'default', {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                metadata: { name: `life-${i}` },
+                spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'pause' }] },
+              })
+              .then(() => undefined),
           );
-          await waitFor('pods running', async () => (await c.list(PODS, 'default')).items.filter((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running').length >= lifecyclePods, 120_000);
+          await waitFor(
+            'pods running',
+            async () =>
+              (await c.list(PODS, 'default')).items.filter((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running').length >= lifecyclePods,
+            120_000,
+          );
           await parallel(lifecyclePods, 5, (i) => c.delete(PODS, 'default', `life-${i}`).then(() => undefined));
           await waitFor('pods gone', async () => (await c.list(PODS, 'default')).items.length === 0, 120_000);
         });
@@ -227,7 +266,9 @@ export const cost: Scenario = {
         await parallel(deployments, 2, (i) => c.create(DEPLOYMENTS, 'default', deployment(`app-${i}`, 10)).then(() => undefined));
         const ready = async () => {
           const list = await c.list<Deployment & KObject>(DEPLOYMENTS, 'default');
-          return list.items.every((d) => (d.status?.updatedReplicas ?? 0) === 10 && (d.status?.availableReplicas ?? 0) === 10 && (d.status?.replicas ?? 0) === 10);
+          return list.items.every(
+            (d) => (d.status?.updatedReplicas ?? 0) === 10 && (d.status?.availableReplicas ?? 0) === 10 && (d.status?.replicas ?? 0) === 10,
+          );
         };
         {
           // The stack resyncs every minute; a reconcile that asks to come back later than the stream driver retries inline waits for it.
@@ -244,7 +285,14 @@ export const cost: Scenario = {
         ctx.log('resync (loaded) measured');
 
         // The rollout, polled once a second; what the polls and the resyncs during it cost is subtracted (resyncs are priced on their own).
-        const getDeployment = scaleCost((await measured(plane, async () => { for (let i = 0; i < 3; i++) await c.get(DEPLOYMENTS, 'default', 'app-0'); })).cost, 1 / 3);
+        const getDeployment = scaleCost(
+          (
+            await measured(plane, async () => {
+              for (let i = 0; i < 3; i++) await c.get(DEPLOYMENTS, 'default', 'app-0');
+            })
+          ).cost,
+          1 / 3,
+        );
         const resyncsBefore = plane.resyncs;
         let polls = 0;
         const stop = plane.resyncEvery(resyncMs);
@@ -253,7 +301,13 @@ export const cost: Scenario = {
           r = await measured(plane, async () => {
             const d = await c.get<Deployment & KObject>(DEPLOYMENTS, 'default', 'app-0');
             const template = d.spec!.template!;
-            await c.update(DEPLOYMENTS, { ...d, spec: { ...d.spec!, template: { ...template, metadata: { ...template.metadata, annotations: { 'kumo.io/restartedAt': new Date().toISOString() } } } } } as KObject);
+            await c.update(DEPLOYMENTS, {
+              ...d,
+              spec: {
+                ...d.spec!,
+                template: { ...template, metadata: { ...template.metadata, annotations: { 'kumo.io/restartedAt': new Date().toISOString() } } },
+              },
+            } as KObject);
             const t0 = Date.now();
             let lastLog = t0;
             await waitFor(
@@ -262,10 +316,16 @@ export const cost: Scenario = {
                 polls++;
                 const cur = await c.get<Deployment & KObject>(DEPLOYMENTS, 'default', 'app-0');
                 const s = cur.status;
-                const done = (s?.observedGeneration ?? 0) >= (cur.metadata.generation ?? 0) && s?.updatedReplicas === 10 && s?.replicas === 10 && s?.availableReplicas === 10;
+                const done =
+                  (s?.observedGeneration ?? 0) >= (cur.metadata.generation ?? 0) &&
+                  s?.updatedReplicas === 10 &&
+                  s?.replicas === 10 &&
+                  s?.availableReplicas === 10;
                 if (!done && Date.now() - lastLog > 10_000) {
                   lastLog = Date.now();
-                  ctx.log(`rollout after ${((lastLog - t0) / 1000).toFixed(0)} s: generation ${cur.metadata.generation}, status ${JSON.stringify({ observedGeneration: s?.observedGeneration, replicas: s?.replicas, updated: s?.updatedReplicas, available: s?.availableReplicas })}`);
+                  ctx.log(
+                    `rollout after ${((lastLog - t0) / 1000).toFixed(0)} s: generation ${cur.metadata.generation}, status ${JSON.stringify({ observedGeneration: s?.observedGeneration, replicas: s?.replicas, updated: s?.updatedReplicas, available: s?.availableReplicas })}`,
+                  );
                 }
                 return done;
               },
@@ -296,7 +356,17 @@ export const cost: Scenario = {
       const k = pods / podsSmall;
       return addCost(resyncIdle, scaleCost(addCost(resyncLoaded, scaleCost(resyncIdle, -1)), k));
     };
-    const econ = { leaseEverySec: 60, pollEverySec: 15, servicesEverySec: 60, endpointSlicesEverySec: 60, statusEverySec: 300, resyncEveryMin: 1, proposedResyncEveryMin: 15, apiMb: 256, consumerMb: 512 };
+    const econ = {
+      leaseEverySec: 60,
+      pollEverySec: 15,
+      servicesEverySec: 60,
+      endpointSlicesEverySec: 60,
+      statusEverySec: 300,
+      resyncEveryMin: 1,
+      proposedResyncEveryMin: 15,
+      apiMb: 256,
+      consumerMb: 512,
+    };
     const economyAgentHour = addCost(
       scaleCost(prim.leasePut, 3600 / econ.leaseEverySec),
       scaleCost(prim.relist, 3600 / econ.pollEverySec),
@@ -309,7 +379,12 @@ export const cost: Scenario = {
       addCost(scaleCost(perMonth(agent), nodeCount), resyncMonth(pods, resyncEveryMin), scaleCost(rollout, rollouts * HOURS_PER_MONTH));
     const profiles = [
       { id: 'idle-3', label: 'idle 3-node cluster', cost: shape(economyAgentHour, 3, 0, econ.resyncEveryMin), storageGb: 0.001 },
-      { id: '10-100', label: '10 nodes / 100 pods, 1 rollout (10 pods) an hour', cost: shape(economyAgentHour, 10, 100, econ.resyncEveryMin, 1), storageGb: 0.001 },
+      {
+        id: '10-100',
+        label: '10 nodes / 100 pods, 1 rollout (10 pods) an hour',
+        cost: shape(economyAgentHour, 10, 100, econ.resyncEveryMin, 1),
+        storageGb: 0.001,
+      },
       { id: '100-3000', label: '100 nodes / 3,000 pods, steady', cost: shape(economyAgentHour, 100, 3000, econ.resyncEveryMin), storageGb: 0.01 },
     ];
     const kubernetesIdle = shape(agentHour, 3, 0, econ.resyncEveryMin);
@@ -320,27 +395,57 @@ export const cost: Scenario = {
 
     const figures: Figure[] = [];
     const breakdown: Table = {
-      title: "$/month by component (the stack's default: cadence=economy, API, controllers and scheduler functions at 1,024 MB, resync every minute; then two variants of the idle cluster)",
+      title:
+        "$/month by component (the stack's default: cadence=economy, API, controllers and scheduler functions at 1,024 MB, resync every minute; then two variants of the idle cluster)",
       columns: ['cluster', 'DynamoDB writes', 'DynamoDB reads', 'Lambda requests', 'Lambda duration', 'storage', 'total', 'vs EKS $73'],
       rows: [],
     };
-    const row = (label: string, d: ReturnType<typeof price>) => [label, cents(d.dynamoWrites), cents(d.dynamoReads), cents(d.lambdaRequests), cents(d.lambdaDuration), cents(d.storage), cents(d.total), `${(d.total / EKS_MONTH).toFixed(2)}×`];
+    const row = (label: string, d: ReturnType<typeof price>) => [
+      label,
+      cents(d.dynamoWrites),
+      cents(d.dynamoReads),
+      cents(d.lambdaRequests),
+      cents(d.lambdaDuration),
+      cents(d.storage),
+      cents(d.total),
+      `${(d.total / EKS_MONTH).toFixed(2)}×`,
+    ];
     const eks = { label: "EKS's control plane fee ($0.10/h)", value: EKS_MONTH, unit: '$/month', kind: 'limit' as const };
     const idleTarget = { on: 'value' as const, op: '<=' as const, value: IDLE_TARGET, label: 'issue: idle 3-node under $1/month' };
     for (const p of profiles) {
       const d = price(p.cost, { storageGb: p.storageGb });
       breakdown.rows.push(row(p.label, d));
-      figures.push(figure(`cost.${p.id}.monthly`, `${p.label}, the stack's default: control plane $/month`, d.total, '$/month', { peer: eks, ...(p.id === 'idle-3' ? { target: idleTarget } : {}) }));
+      figures.push(
+        figure(`cost.${p.id}.monthly`, `${p.label}, the stack's default: control plane $/month`, d.total, '$/month', {
+          peer: eks,
+          ...(p.id === 'idle-3' ? { target: idleTarget } : {}),
+        }),
+      );
     }
     figures.push(
       figure('cost.idle-3.kubernetes', 'idle 3-node cluster, cadence=kubernetes (watches, 10 s leases): $/month', kubeDollars.total, '$/month', { peer: eks }),
-      figure('cost.idle-3.economy', `idle 3-node cluster, proposed (default + resync every ${econ.proposedResyncEveryMin} min, smaller functions): $/month`, econDollars.total, '$/month', { peer: eks, target: idleTarget }),
+      figure(
+        'cost.idle-3.economy',
+        `idle 3-node cluster, proposed (default + resync every ${econ.proposedResyncEveryMin} min, smaller functions): $/month`,
+        econDollars.total,
+        '$/month',
+        { peer: eks, target: idleTarget },
+      ),
     );
-    breakdown.rows.push(row('idle 3-node, cadence=kubernetes', kubeDollars), row(`idle 3-node, proposed (resync every ${econ.proposedResyncEveryMin} min, ${econ.apiMb}/${econ.consumerMb} MB)`, econDollars));
+    breakdown.rows.push(
+      row('idle 3-node, cadence=kubernetes', kubeDollars),
+      row(`idle 3-node, proposed (resync every ${econ.proposedResyncEveryMin} min, ${econ.apiMb}/${econ.consumerMb} MB)`, econDollars),
+    );
 
     const opRow = (label: string, c: OpCost, per: string): (string | number)[] => {
-      const inv = Object.entries(c.invocations).filter(([, v]) => Math.abs(v) >= 0.01).map(([f, v]) => `${f} ${v.toFixed(1)}`).join(', ');
-      const dur = Object.entries(c.durationMs).filter(([, v]) => Math.abs(v) >= 1).map(([f, v]) => `${f} ${(v / 1000).toFixed(2)} s`).join(', ');
+      const inv = Object.entries(c.invocations)
+        .filter(([, v]) => Math.abs(v) >= 0.01)
+        .map(([f, v]) => `${f} ${v.toFixed(1)}`)
+        .join(', ');
+      const dur = Object.entries(c.durationMs)
+        .filter(([, v]) => Math.abs(v) >= 1)
+        .map(([f, v]) => `${f} ${(v / 1000).toFixed(2)} s`)
+        .join(', ');
       return [label, per, c.wru, c.rru, c.streamRecords, inv, dur, cents(price(c).total * (per === 'per hour' ? HOURS_PER_MONTH : 1))];
     };
     const ops: Table = {
@@ -378,7 +483,12 @@ export const cost: Scenario = {
       ] as const;
       const verdict = d.total <= IDLE_TARGET ? 'meets' : 'misses';
       notes.push(
-        `**Why the idle 3-node cluster ${verdict} $${IDLE_TARGET}/month with the stack's default (${cents(d.total)}):** ${[...parts].sort((a, b) => b[1] - a[1]).map(([what, v]) => `${what} ${cents(v)}`).join('; ')}. The resync's part is Lambda duration (${cents(resync.lambdaDuration)}) and reads (${cents(resync.dynamoReads)}): every minute each consumer lists every key it owns and reconciles it; the agents' part is mostly writes (${cents(agents.dynamoWrites)}: a Lease PUT is ${prim.leasePut.wru.toFixed(0)} WRU, the revision counter plus the object and its change-log entry in one transaction) and requests (${cents(agents.lambdaRequests)}). The fix lies in cdk/ (the Resync rule's rate, cdk/kumo-stack.ts, and the functions' memory), not in the bench: priced here as "proposed", resync every ${econ.proposedResyncEveryMin} min and ${econ.apiMb} MB / ${econ.consumerMb} MB functions give ${cents(econDollars.total)}/month. Before cadence=economy became the stack's default, agents held watches and renewed their Lease every 10 s (cadence=kubernetes, still available): ${cents(kubeDollars.total)}/month, ${((kubeDollars.lambdaDuration / kubeDollars.total) * 100).toFixed(0)}% of it API function duration held open by the watches.`,
+        `**Why the idle 3-node cluster ${verdict} $${IDLE_TARGET}/month with the stack's default (${cents(d.total)}):** ${[...parts]
+          .sort((a, b) => b[1] - a[1])
+          .map(([what, v]) => `${what} ${cents(v)}`)
+          .join(
+            '; ',
+          )}. The resync's part is Lambda duration (${cents(resync.lambdaDuration)}) and reads (${cents(resync.dynamoReads)}): every minute each consumer lists every key it owns and reconciles it; the agents' part is mostly writes (${cents(agents.dynamoWrites)}: a Lease PUT is ${prim.leasePut.wru.toFixed(0)} WRU, the revision counter plus the object and its change-log entry in one transaction) and requests (${cents(agents.lambdaRequests)}). The fix lies in cdk/ (the Resync rule's rate, cdk/kumo-stack.ts, and the functions' memory), not in the bench: priced here as "proposed", resync every ${econ.proposedResyncEveryMin} min and ${econ.apiMb} MB / ${econ.consumerMb} MB functions give ${cents(econDollars.total)}/month. Before cadence=economy became the stack's default, agents held watches and renewed their Lease every 10 s (cadence=kubernetes, still available): ${cents(kubeDollars.total)}/month, ${((kubeDollars.lambdaDuration / kubeDollars.total) * 100).toFixed(0)}% of it API function duration held open by the watches.`,
       );
     }
     notes.push(
@@ -386,8 +496,12 @@ export const cost: Scenario = {
       `cadence=kubernetes, measured end to end with lib/agent's NodeManager and informers: its Lease renewed every 10 s (a GET then a PUT), its Node read every 10 s and its status written at least every minute, and its pods and the cluster's Services watched continuously. Through a Function URL every watch holds an API function invocation open the whole time (buffered: 10 s long-polls back to back; streaming: up to the watch's timeoutSeconds), so the API function is billed for every second an agent exists: ${cents(price(perMonth(agentHour)).total)} per agent-month at 1,024 MB (the agent also watches EndpointSlices, not measured here: one more held invocation).`,
       `cadence=economy (cdk/cadence.ts, the stack's default), priced from the per-request measurements: a Lease PUT every ${econ.leaseEverySec} s, the node's pods relisted through the node index every ${econ.pollEverySec} s, the Services and the EndpointSlices every ${econ.servicesEverySec} s, an unchanged node status written every ${econ.statusEverySec / 60} min: ${cents(price(perMonth(economyAgentHour)).total)} per agent-month. The agent window is not measured end to end in this cadence (its Lease alone comes once a minute).`,
       `Every write costs about 5 WRU: the counter UpdateItem (1) plus a two-item TransactWriteItems (2 × 2 for items under 1 KB), so a Lease renewal alone is ${prim.leasePut.wru.toFixed(1)} WRU (${cents(((prim.leasePut.wru * 60 * HOURS_PER_MONTH) / 1e6) * PRICES.wru)} per node-month at one a minute).`,
-      'Resync cost is measured at two sizes and extrapolated linearly in pods; the 100-node / 3,000-pod figure rests on that extrapolation. Stream reads by Lambda event source mappings are free; lease renewals and Events are dropped by the mappings\' filters before any invocation.',
-      `Lambda durations are wall times on the emulator (moto answers a request in a few ms, a TransactWriteItems in more): an upper bound for the short invocations; long-polls are billed for their full hold time wherever they run. Memory: ${Object.entries(FUNCTION_MEMORY_MB).map(([f, m]) => `${f} ${m} MB`).join(', ')} (the stack's defaults).`,
+      "Resync cost is measured at two sizes and extrapolated linearly in pods; the 100-node / 3,000-pod figure rests on that extrapolation. Stream reads by Lambda event source mappings are free; lease renewals and Events are dropped by the mappings' filters before any invocation.",
+      `Lambda durations are wall times on the emulator (moto answers a request in a few ms, a TransactWriteItems in more): an upper bound for the short invocations; long-polls are billed for their full hold time wherever they run. Memory: ${Object.entries(
+        FUNCTION_MEMORY_MB,
+      )
+        .map(([f, m]) => `${f} ${m} MB`)
+        .join(', ')} (the stack's defaults).`,
     );
 
     return {
@@ -410,7 +524,9 @@ $${PRICES.lambdaRequests}/M requests, $${PRICES.lambdaGbSecond}/GB-s; EKS $${PRI
             unit: '$/month',
             log: true,
             groups: [...profiles.map((p) => p.id), 'idle-3 kubernetes cadence', 'idle-3 proposed'],
-            series: [{ name: 'kumo (model)', values: [...profiles.map((p) => price(p.cost, { storageGb: p.storageGb }).total), kubeDollars.total, econDollars.total] }],
+            series: [
+              { name: 'kumo (model)', values: [...profiles.map((p) => price(p.cost, { storageGb: p.storageGb }).total), kubeDollars.total, econDollars.total] },
+            ],
             refs: [
               { value: EKS_MONTH, label: 'EKS $73/month' },
               { value: IDLE_TARGET, label: 'target: idle 3-node < $1' },
@@ -419,7 +535,18 @@ $${PRICES.lambdaRequests}/M requests, $${PRICES.lambdaGbSecond}/GB-s; EKS $${PRI
         },
       ],
       notes,
-      data: { agentHour, primitives: prim, resyncIdle, resyncLoaded, podLifecycle, rollout, rolloutRun: rolloutInfo, background, economy: econ, profiles: profiles.map((p) => ({ ...p, dollars: price(p.cost, { storageGb: p.storageGb }) })) },
+      data: {
+        agentHour,
+        primitives: prim,
+        resyncIdle,
+        resyncLoaded,
+        podLifecycle,
+        rollout,
+        rolloutRun: rolloutInfo,
+        background,
+        economy: econ,
+        profiles: profiles.map((p) => ({ ...p, dollars: price(p.cost, { storageGb: p.storageGb }) })),
+      },
     };
   },
 };

@@ -81,10 +81,21 @@ async function measure(ctx: Ctx, path: Path, runs: number, tolerationSeconds: nu
     await ecs.send(new CreateClusterCommand({ clusterName: GROUP }));
     const ami = (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images!.find((i) => !i.Platform)!.ImageId!;
     await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: GROUP, LaunchTemplateData: { ImageId: ami, InstanceType: 't3.xlarge' } }));
-    await asg.send(new CreateAutoScalingGroupCommand({ AutoScalingGroupName: GROUP, LaunchTemplate: { LaunchTemplateName: GROUP }, MinSize: 0, MaxSize: 10, DesiredCapacity: 0, AvailabilityZones: ['us-east-1a', 'us-east-1b'] }));
+    await asg.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: GROUP,
+        LaunchTemplate: { LaunchTemplateName: GROUP },
+        MinSize: 0,
+        MaxSize: 10,
+        DesiredCapacity: 0,
+        AvailabilityZones: ['us-east-1a', 'us-east-1b'],
+      }),
+    );
     const ids: string[] = [];
     for (const zone of ['us-east-1a', 'us-east-1a', 'us-east-1b']) {
-      const run = await ec2.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 't3.xlarge', Placement: { AvailabilityZone: zone } }));
+      const run = await ec2.send(
+        new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 't3.xlarge', Placement: { AvailabilityZone: zone } }),
+      );
       ids.push(run.Instances![0]!.InstanceId!);
     }
     await asg.send(new AttachInstancesCommand({ AutoScalingGroupName: GROUP, InstanceIds: ids }));
@@ -102,11 +113,24 @@ async function measure(ctx: Ctx, path: Path, runs: number, tolerationSeconds: nu
     });
     await cluster.start();
     // On the lease path ECS does not notice the loss in time: only the silence of the node tells.
-    sim = new FleetSim({ client: cluster.client, ec2, ecs, cluster: GROUP, autoScaling: asg, groupName: GROUP, deregisterEnded: path !== 'lease', log: (l) => ctx.log(l) });
+    sim = new FleetSim({
+      client: cluster.client,
+      ec2,
+      ecs,
+      cluster: GROUP,
+      autoScaling: asg,
+      groupName: GROUP,
+      deregisterEnded: path !== 'lease',
+      log: (l) => ctx.log(l),
+    });
     await sim.start();
     const client = cluster.client;
-    const ready = async () => (await client.listAll<N>(NODES, undefined)).items.filter((n) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
-    const running = async () => (await client.listAll<P>(PODS, 'default', { labelSelector: 'app=web' })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+    const ready = async () =>
+      (await client.listAll<N>(NODES, undefined)).items.filter((n) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+    const running = async () =>
+      (await client.listAll<P>(PODS, 'default', { labelSelector: 'app=web' })).items.filter(
+        (p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp,
+      );
     const until = async <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -121,10 +145,14 @@ async function measure(ctx: Ctx, path: Path, runs: number, tolerationSeconds: nu
 
     const samples: Sample[] = [];
     for (let run = 0; run < runs; run++) {
-      const placed = await until(`${REPLICAS} pods Running`, async () => {
-        const r = await running();
-        return r.length === REPLICAS ? r : undefined;
-      }, 120_000);
+      const placed = await until(
+        `${REPLICAS} pods Running`,
+        async () => {
+          const r = await running();
+          return r.length === REPLICAS ? r : undefined;
+        },
+        120_000,
+      );
       const live = new Set((await ready()).map((n) => n.metadata.name!));
       const victim = placed.map((p) => p.spec!.nodeName!).find((n) => live.has(n))!;
       // Terminated right after a lease renewal would be the worst case for the lease path; any moment is as likely.
@@ -139,16 +167,22 @@ async function measure(ctx: Ctx, path: Path, runs: number, tolerationSeconds: nu
         await cluster.driver!.resync();
       }
       let nodeAt: number | undefined;
-      const replacedAt = await until('replacements Running', async () => {
-        if (nodeAt === undefined) {
-          const node = await client.find<N>(NODES, undefined, victim);
-          if (!node || (node.spec?.taints ?? []).some((t) => t.key === TAINT_UNREACHABLE)) nodeAt = performance.now();
-        }
-        const r = await running();
-        return r.length === REPLICAS && r.every((p) => p.spec?.nodeName !== victim) ? performance.now() : undefined;
-      }, (tolerationSeconds + 120) * 1000);
+      const replacedAt = await until(
+        'replacements Running',
+        async () => {
+          if (nodeAt === undefined) {
+            const node = await client.find<N>(NODES, undefined, victim);
+            if (!node || (node.spec?.taints ?? []).some((t) => t.key === TAINT_UNREACHABLE)) nodeAt = performance.now();
+          }
+          const r = await running();
+          return r.length === REPLICAS && r.every((p) => p.spec?.nodeName !== victim) ? performance.now() : undefined;
+        },
+        (tolerationSeconds + 120) * 1000,
+      );
       const sample = { path, run, nodeSeconds: ((nodeAt ?? replacedAt) - t0) / 1000, replacedSeconds: (replacedAt - t0) / 1000 };
-      ctx.log(`${LABELS[path]} #${run + 1}: node gone after ${sample.nodeSeconds.toFixed(1)} s, replacements Running after ${sample.replacedSeconds.toFixed(1)} s`);
+      ctx.log(
+        `${LABELS[path]} #${run + 1}: node gone after ${sample.nodeSeconds.toFixed(1)} s, replacements Running after ${sample.replacedSeconds.toFixed(1)} s`,
+      );
       samples.push(sample);
       if (run + 1 < runs) {
         // The group replaced the instance (the emulator does at once what a health check does): the next run starts from three nodes again.
@@ -183,7 +217,11 @@ export const ecsReplacement: Scenario = {
       const keys = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'];
       const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
       try {
-        [event, lease, grace] = await Promise.all([measure(ctx, 'event', cloudRuns, 300), measure(ctx, 'lease', cloudRuns, 300), measure(ctx, 'grace', 1, toleration)]);
+        [event, lease, grace] = await Promise.all([
+          measure(ctx, 'event', cloudRuns, 300),
+          measure(ctx, 'lease', cloudRuns, 300),
+          measure(ctx, 'grace', 1, toleration),
+        ]);
       } finally {
         for (const [k, v] of Object.entries(saved)) {
           if (v === undefined) delete process.env[k];
@@ -250,7 +288,11 @@ also land on the new node.
       notes: [
         'In the cloud, requeues longer than 2 s wait for the one-minute resync: the lease-silence path there takes up to a minute more than here, which is why the stack also routes ECS container instance events to the controllers.',
         "How fast ECS itself notices a terminated instance is not emulated: the ECS-event figure starts at the termination but the simulator's deregistration follows within 200 ms.",
-        ...(ctx.quick ? ['--quick runs the three paths at the same time (each on its own emulator and control plane, sharing the 2 cores) and each path once (5 times for the cloud paths in full runs) and shortens the pods\' unreachable toleration to 0 s on the default grace path (full runs: the default 300 s): the pods are evicted as soon as the node is tainted, so its grace figure is the 40 s grace + the eviction, not the 5-minute default.'] : []),
+        ...(ctx.quick
+          ? [
+              "--quick runs the three paths at the same time (each on its own emulator and control plane, sharing the 2 cores) and each path once (5 times for the cloud paths in full runs) and shortens the pods' unreachable toleration to 0 s on the default grace path (full runs: the default 300 s): the pods are evicted as soon as the node is tainted, so its grace figure is the 40 s grace + the eviction, not the 5-minute default.",
+            ]
+          : []),
       ],
       data: { samples: all },
     };
@@ -267,7 +309,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     .run({ quick, workDir, log })
     .finally(() => rmSync(workDir, { recursive: true, force: true }))
     .then((r) => {
-      for (const f of r.figures) console.log(`${f.label}: ${f.value === null ? 'n/a' : f.value.toFixed(1)} ${f.unit}${f.peer ? ` (beside ${f.peer.label}: ${f.peer.value.toFixed(1)} ${f.unit})` : ''}`);
+      for (const f of r.figures)
+        console.log(
+          `${f.label}: ${f.value === null ? 'n/a' : f.value.toFixed(1)} ${f.unit}${f.peer ? ` (beside ${f.peer.label}: ${f.peer.value.toFixed(1)} ${f.unit})` : ''}`,
+        );
       process.exit(0);
     })
     .catch((err: unknown) => {

@@ -141,7 +141,11 @@ function dockerFloor(pods: number, concurrency: number): number[] {
     // execFileSync is synchronous: run `concurrency` pods per wave through a shell so they overlap.
     for (let i = 0; i < pods; i += concurrency) {
       const wave = Math.min(concurrency, pods - i);
-      const script = Array.from({ length: wave }, () => `(s=$(docker run -d --network none --label ${label} ${sandboxImage} ${sandboxCmd.join(' ')}) && docker run -d --network container:$s --label ${label} ${DOCKER_IMAGE} sleep 3600 >/dev/null && date +%s%3N) &`).join('\n');
+      const script = Array.from(
+        { length: wave },
+        () =>
+          `(s=$(docker run -d --network none --label ${label} ${sandboxImage} ${sandboxCmd.join(' ')}) && docker run -d --network container:$s --label ${label} ${DOCKER_IMAGE} sleep 3600 >/dev/null && date +%s%3N) &`,
+      ).join('\n');
       const out = run(['--version']) && execFileSync('sh', ['-c', `${script}\nwait`], { encoding: 'utf8' });
       for (const line of out.split('\n').filter(Boolean)) latencies.push((Number(line) - t0) / 1000);
     }
@@ -157,11 +161,23 @@ function figuresFor(m: Measured, id: string, label: string, target?: number): Fi
   const c = summarize(m.fromCreation);
   const incomplete = m.fromCommit.length < m.pods ? `only ${m.fromSeen.length} of ${m.pods} pods ran` : undefined;
   return [
-    figure(`pod-startup.${id}.p50`, `${label}: p50`, s.n ? s.p50 : null, 's', { peer: { label: 'SLO p99', value: SLO_P99_S, kind: 'limit' }, ...(incomplete ? { note: incomplete } : {}) }),
+    figure(`pod-startup.${id}.p50`, `${label}: p50`, s.n ? s.p50 : null, 's', {
+      peer: { label: 'SLO p99', value: SLO_P99_S, kind: 'limit' },
+      ...(incomplete ? { note: incomplete } : {}),
+    }),
     figure(`pod-startup.${id}.p90`, `${label}: p90`, s.n ? s.p90 : null, 's', { peer: { label: 'SLO p99', value: SLO_P99_S, kind: 'limit' } }),
     figure(`pod-startup.${id}.p99`, `${label}: p99`, s.n ? s.p99 : null, 's', {
       peer: { label: 'SLO p99', value: SLO_P99_S, kind: 'limit' },
-      ...(target !== undefined ? { target: { on: 'value' as const, op: '<=' as const, value: target, label: target === SLO_P99_S ? "Kubernetes' SLO" : 'issue target, simulated nodes' } } : {}),
+      ...(target !== undefined
+        ? {
+            target: {
+              on: 'value' as const,
+              op: '<=' as const,
+              value: target,
+              label: target === SLO_P99_S ? "Kubernetes' SLO" : 'issue target, simulated nodes',
+            },
+          }
+        : {}),
       ...(incomplete ? { note: incomplete } : {}),
     }),
     figure(`pod-startup.${id}.p99-cl2`, `${label}: p99 from creationTimestamp (1 s precision, ClusterLoader2's reference)`, c.n ? c.p99 : null, 's', {
@@ -189,7 +205,11 @@ export const podStartup: Scenario = {
     // 1. Local, simulated nodes.
     const simPods = ctx.quick ? 500 : 1000;
     {
-      const cluster = await ClusterProcess.start({ dataDir: join(ctx.workDir, 'sim'), fakeNodes: 100, fakeNodeOptions: { startDelayMs: 0, capacity: { cpu: '64', memory: '256Gi', pods: '110' } } });
+      const cluster = await ClusterProcess.start({
+        dataDir: join(ctx.workDir, 'sim'),
+        fakeNodes: 100,
+        fakeNodeOptions: { startDelayMs: 0, capacity: { cpu: '64', memory: '256Gi', pods: '110' } },
+      });
       try {
         await sleep(1000);
         const m = await measure(ctx, 'local sim', cluster.client, simPods, 120_000, {}, () => sqliteCommits(join(ctx.workDir, 'sim')));
@@ -214,13 +234,20 @@ export const podStartup: Scenario = {
     }
     if (dockerSkip) {
       notes.push(`Docker runtime: skipped, ${dockerSkip}.`);
-      figures.push(figure('pod-startup.docker.p99', `${dockerPods} pods, docker runtime, local: p99`, null, 's', { target: { on: 'value', op: '<=', value: SLO_P99_S, label: "Kubernetes' SLO" }, note: dockerSkip }));
+      figures.push(
+        figure('pod-startup.docker.p99', `${dockerPods} pods, docker runtime, local: p99`, null, 's', {
+          target: { on: 'value', op: '<=', value: SLO_P99_S, label: "Kubernetes' SLO" },
+          note: dockerSkip,
+        }),
+      );
     } else {
       const node = `bench-docker-${process.pid}`;
       const cluster = await ClusterProcess.start({ dataDir: join(ctx.workDir, 'docker'), runtime: 'docker', nodeNames: [node] });
       try {
         await sleep(2000);
-        const m = await measure(ctx, 'docker', cluster.client, dockerPods, 300_000, { image: DOCKER_IMAGE, command: ['sleep', '3600'], requests: false }, () => sqliteCommits(join(ctx.workDir, 'docker')));
+        const m = await measure(ctx, 'docker', cluster.client, dockerPods, 300_000, { image: DOCKER_IMAGE, command: ['sleep', '3600'], requests: false }, () =>
+          sqliteCommits(join(ctx.workDir, 'docker')),
+        );
         measured.push(m);
         figures.push(...figuresFor(m, 'docker', `${dockerPods} pods, docker runtime (one agent), local`, SLO_P99_S));
         await cleanup(cluster.client, 'docker', 120_000);
@@ -262,7 +289,10 @@ export const podStartup: Scenario = {
     if (ctx.quick) {
       notes.push('Cloud functions on the emulator: not run with --quick (no target rests on it); full runs start 100 pods on 10 simulated nodes there.');
     } else {
-      const plane = await CloudPlane.start({ fakeNodes: { names: Array.from({ length: cloudNodes }, (_, i) => `node-${i + 1}`), startDelayMs: 0 }, resyncMs: 60_000 });
+      const plane = await CloudPlane.start({
+        fakeNodes: { names: Array.from({ length: cloudNodes }, (_, i) => `node-${i + 1}`), startDelayMs: 0 },
+        resyncMs: 60_000,
+      });
       try {
         const m = await measure(ctx, 'cloud emulator', plane.client(), cloudPods, 300_000, {}, () => dynamoCommits(plane.tableName));
         measured.push(m);
@@ -277,7 +307,8 @@ export const podStartup: Scenario = {
 
     const tables: Table[] = [
       {
-        title: 'Startup latency per setup (seconds; creation committed → all containers running seen by the watch; then from creationTimestamp as ClusterLoader2, and from the watch delivering the pod)',
+        title:
+          'Startup latency per setup (seconds; creation committed → all containers running seen by the watch; then from creationTimestamp as ClusterLoader2, and from the watch delivering the pod)',
         columns: ['setup', 'pods running', 'total s', 'p50', 'p90', 'p99', 'max', 'p50 (creationTimestamp)', 'p99 (creationTimestamp)', 'p99 (watch ADDED)'],
         rows: measured.map(row),
       },
@@ -291,7 +322,6 @@ export const podStartup: Scenario = {
         if (c.p99 > SIM_TARGET_P99_S) {
           notes.push(
             `Why the simulated-node p99 (${c.p99.toFixed(2)} s) misses ${SIM_TARGET_P99_S} s: the Deployment's ${sim.pods} pods are created in one burst by one ReplicaSet and then pass one at a time through the change feed, the scheduler and their nodes, so the last of the burst wait behind the first: the first pod ran ${Math.min(...sim.fromCommit).toFixed(2)} s after its commit, the whole set ${sim.seconds.toFixed(1)} s after the Deployment was created (${(sim.pods / sim.seconds).toFixed(0)} pods/s end to end). Measured from the moment the benchmark's watch first delivered each pod, running followed in ${seen.p50.toFixed(2)} s (p50) / ${seen.p99.toFixed(2)} s (p99): the rest of the tail is the burst's creations queueing for delivery (the watch, the scheduler's feed). ClusterLoader2 creates pods at a steady rate, where no such queue forms; one burst is the worst case for this figure.`,
-
           );
         }
       }

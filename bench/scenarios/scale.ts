@@ -83,7 +83,9 @@ export const scale: Scenario = {
       for (let i = 0; i < reps * 2; i++) bySelector.push(await time(() => c.list(PODS, 'default', { labelSelector: 'app=scale-0' })));
       const db = new Database(join(dataDir, 'state.db'), { readonly: true, fileMustExist: true });
       const rawAllStmt = db.prepare("SELECT namespace, name, data FROM objects WHERE resource = 'pods' ORDER BY namespace, name");
-      const rawPageStmt = db.prepare("SELECT namespace, name, data FROM objects WHERE resource = 'pods' AND namespace = 'default' ORDER BY namespace, name LIMIT 501");
+      const rawPageStmt = db.prepare(
+        "SELECT namespace, name, data FROM objects WHERE resource = 'pods' AND namespace = 'default' ORDER BY namespace, name LIMIT 501",
+      );
       const rawAll: number[] = [];
       const rawPage: number[] = [];
       for (let i = 0; i < reps; i++) rawAll.push(await time(() => rawAllStmt.all()));

@@ -53,9 +53,11 @@ function podObject(name: string): KObject {
 /** Runs `fn` over 0..n-1 with `concurrency` at a time. */
 export async function parallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 interface Run {
@@ -143,7 +145,9 @@ export const schedulerThroughput: Scenario = {
     const figures: Figure[] = runs.map((r) =>
       figure(`scheduler.${r.nodes}.throughput`, `pods/s at ${r.nodes} nodes, ${r.pods} pods`, r.throughput, 'pods/s', {
         peer: { label: "scheduler_perf's floor at 5,000 nodes / 10k pods", value: SCHEDULER_PERF_FLOOR, kind: 'limit' },
-        ...(r.nodes === 5000 ? { target: { on: 'value' as const, op: '>=' as const, value: SCHEDULER_PERF_FLOOR, label: "scheduler_perf's 5,000-node floor" } } : {}),
+        ...(r.nodes === 5000
+          ? { target: { on: 'value' as const, op: '>=' as const, value: SCHEDULER_PERF_FLOOR, label: "scheduler_perf's 5,000-node floor" } }
+          : {}),
       }),
     );
     for (const r of runs) {

@@ -39,7 +39,14 @@ export function functionAlarms(scope: Construct, fn: lambda.IFunction, topic: sn
   ];
 }
 
-export function streamAlarms(scope: Construct, fn: lambda.IFunction, dlq: sqs.IQueue, topic: sns.ITopic, what: string, maxIteratorAge: Duration): cloudwatch.Alarm[] {
+export function streamAlarms(
+  scope: Construct,
+  fn: lambda.IFunction,
+  dlq: sqs.IQueue,
+  topic: sns.ITopic,
+  what: string,
+  maxIteratorAge: Duration,
+): cloudwatch.Alarm[] {
   return [
     alarm(scope, 'IteratorAgeAlarm', topic, {
       alarmDescription: `kumo ${what}: stream records wait longer than ${maxIteratorAge.toHumanString()} before they are processed`,

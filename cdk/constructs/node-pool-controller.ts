@@ -43,11 +43,20 @@ export class NodePoolController extends Construct {
     // Describe* calls have no resource-level permissions (EC2, Auto Scaling); ECS's are scoped to the cluster.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:ListContainerInstances'], resources: [cluster.clusterArn] }));
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeContainerInstances'], resources: ['*'], conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } } }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeContainerInstances'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+      }),
+    );
     const groupArn = `arn:${group.stack.partition}:autoscaling:${group.stack.region}:${group.stack.account}:autoScalingGroup:*:autoScalingGroupName/${group.autoScalingGroupName}`;
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['autoscaling:CompleteLifecycleAction', ...(props.autoscaling === false ? [] : ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'])],
+        actions: [
+          'autoscaling:CompleteLifecycleAction',
+          ...(props.autoscaling === false ? [] : ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup']),
+        ],
         resources: [groupArn],
       }),
     );
@@ -61,7 +70,11 @@ export class NodePoolController extends Construct {
       }),
       new events.Rule(this, 'TerminatingInstances', {
         description: 'kumo: a node pool instance is held for termination (its node is drained, then the hook completed)',
-        eventPattern: { source: ['aws.autoscaling'], detailType: ['EC2 Instance-terminate Lifecycle Action'], detail: { AutoScalingGroupName: [group.autoScalingGroupName] } },
+        eventPattern: {
+          source: ['aws.autoscaling'],
+          detailType: ['EC2 Instance-terminate Lifecycle Action'],
+          detail: { AutoScalingGroupName: [group.autoScalingGroupName] },
+        },
         targets: [target],
       }),
     ];

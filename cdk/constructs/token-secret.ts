@@ -31,5 +31,4 @@ export class TokenSecret extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
   }
-
 }

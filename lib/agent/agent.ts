@@ -356,7 +356,10 @@ export class Agent {
       }
       const next = new Map<string, string>();
       for (const [uid, cs] of byPod) {
-        const sig = cs.map((c) => `${c.id}:${c.state}:${c.exitCode ?? ''}`).sort().join(',');
+        const sig = cs
+          .map((c) => `${c.id}:${c.state}:${c.exitCode ?? ''}`)
+          .sort()
+          .join(',');
         next.set(uid, sig);
         if (this.relistSignatures.get(uid) === sig) continue;
         const w = this.workers.get(uid);
@@ -394,7 +397,11 @@ export class Agent {
     const instances = instancesOf(await this.runtime.list(pod.metadata.uid!), container);
     const byId = (cid: string | null | undefined) => (cid ? instances.find((i) => cid.endsWith(`://${i.id}`)) : undefined);
     const status = pod.status;
-    const statuses: ContainerStatus[] = [...(status?.containerStatuses ?? []), ...(status?.initContainerStatuses ?? []), ...(status?.ephemeralContainerStatuses ?? [])];
+    const statuses: ContainerStatus[] = [
+      ...(status?.containerStatuses ?? []),
+      ...(status?.initContainerStatuses ?? []),
+      ...(status?.ephemeralContainerStatuses ?? []),
+    ];
     const s = statuses.find((x) => x.name === container);
     const last = s?.lastState?.terminated;
     if (previous) {
@@ -408,7 +415,8 @@ export class Agent {
     if (inst) return inst;
     const reason = s?.state?.waiting?.reason ?? 'ContainerCreating';
     if (reason === 'ErrImagePull') throw StatusError.badRequest(`container "${container}" in pod "${name}" is waiting to start: image can't be pulled`);
-    if (reason === 'ImagePullBackOff') throw StatusError.badRequest(`container "${container}" in pod "${name}" is waiting to start: trying and failing to pull image`);
+    if (reason === 'ImagePullBackOff')
+      throw StatusError.badRequest(`container "${container}" in pod "${name}" is waiting to start: trying and failing to pull image`);
     throw StatusError.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
   }
 

@@ -48,7 +48,8 @@ export class AgentConnector implements PodConnector {
     if (!node) throw StatusError.badRequest(`node "${nodeName}" not found`);
     const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
     const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-    if (!ip || !port) throw StatusError.badRequest(`the agent of node "${nodeName}" serves no logs or exec endpoint (a simulated node, or an agent without --port)`);
+    if (!ip || !port)
+      throw StatusError.badRequest(`the agent of node "${nodeName}" serves no logs or exec endpoint (a simulated node, or an agent without --port)`);
     const host = ip.includes(':') ? `[${ip}]` : ip;
     return `${this.opts.https ? 'https' : 'http'}://${host}:${port}`;
   }

@@ -151,7 +151,9 @@ export async function resolveEnv(pod: P, container: Container, ctx: PodContext, 
         value = fieldValue(pod, vf.fieldRef.fieldPath, ctx);
         if (value === undefined) fail(`unsupported fieldRef ${vf.fieldRef.fieldPath} in env ${e.name}`);
       } else if (vf.resourceFieldRef) {
-        const c = vf.resourceFieldRef.containerName ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === vf.resourceFieldRef!.containerName) : container;
+        const c = vf.resourceFieldRef.containerName
+          ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === vf.resourceFieldRef!.containerName)
+          : container;
         value = c ? resourceValue(c, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor, ctx) : undefined;
         if (value === undefined) fail(`unsupported resourceFieldRef ${vf.resourceFieldRef.resource} in env ${e.name}`);
       } else if (vf.configMapKeyRef) {
@@ -207,9 +209,19 @@ export function volumeMounts(pod: P, container: Container, volumePaths: Readonly
     const readOnly = m.readOnly ?? false;
     if (v!.emptyDir) {
       if (sub) fail(`volume mount "${m.name}": subPath on an emptyDir volume is not supported by kumo`);
-      out.push({ volume: v!.name, source: { type: 'emptyDir', medium: v!.emptyDir.medium === 'Memory' ? 'Memory' : '' }, containerPath: m.mountPath, readOnly });
+      out.push({
+        volume: v!.name,
+        source: { type: 'emptyDir', medium: v!.emptyDir.medium === 'Memory' ? 'Memory' : '' },
+        containerPath: m.mountPath,
+        readOnly,
+      });
     } else if (v!.hostPath) {
-      out.push({ volume: v!.name, source: { type: 'hostPath', path: within(v!.hostPath.path), hostPathType: sub ? '' : (v!.hostPath.type ?? '') }, containerPath: m.mountPath, readOnly });
+      out.push({
+        volume: v!.name,
+        source: { type: 'hostPath', path: within(v!.hostPath.path), hostPathType: sub ? '' : (v!.hostPath.type ?? '') },
+        containerPath: m.mountPath,
+        readOnly,
+      });
     } else if (v!.configMap || v!.secret || v!.persistentVolumeClaim) {
       const path = volumePaths.get(v!.name);
       if (!path) fail(`volume "${m.name}" is not set up`);

@@ -93,7 +93,9 @@ export function execSocketServer(): WebSocketServer {
 
 /** Whether an upgrade request offers an exec protocol we speak. */
 export function offersExecProtocol(req: IncomingMessage): boolean {
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((s) => s.trim());
   return EXEC_PROTOCOLS.some((p) => offered.includes(p));
 }
 
@@ -102,7 +104,11 @@ export function offersExecProtocol(req: IncomingMessage): boolean {
  * `io.resize`, output goes out on channels 1 and 2, and when `run` ends its
  * exit code (or error) goes out on channel 3 before the socket closes.
  */
-export async function serveExec(ws: WebSocket, params: Pick<ExecParams, 'stdin' | 'stdout' | 'stderr' | 'tty'>, run: (io: ExecIO) => Promise<number>): Promise<void> {
+export async function serveExec(
+  ws: WebSocket,
+  params: Pick<ExecParams, 'stdin' | 'stdout' | 'stderr' | 'tty'>,
+  run: (io: ExecIO) => Promise<number>,
+): Promise<void> {
   const stdin = new AsyncQueue<Uint8Array>();
   const resize = new AsyncQueue<{ width: number; height: number }>();
   const abort = new AbortController();
@@ -166,7 +172,13 @@ export interface ExecClientOptions {
 }
 
 /** The exit code a status frame carries; a failure without one is an error. */
-function codeOf(status: { status?: string; reason?: string; message?: string; code?: number; details?: { causes?: { reason?: string; message?: string }[] } }): number {
+function codeOf(status: {
+  status?: string;
+  reason?: string;
+  message?: string;
+  code?: number;
+  details?: { causes?: { reason?: string; message?: string }[] };
+}): number {
   if (status.status === 'Success') return 0;
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
   if (status.reason === 'NonZeroExitCode' && cause) return Number(cause.message) || 1;

@@ -71,7 +71,12 @@ function goArch(): string {
 }
 
 /** Capacity and allocatable from the host, as the kubelet reports them. */
-export function hostResources(opts: Pick<NodeOptions, 'reserved' | 'maxPods' | 'dataDir'>): { capacity: Record<string, string>; allocatable: Record<string, string>; allocatableMilliCpu: number; allocatableBytes: number } {
+export function hostResources(opts: Pick<NodeOptions, 'reserved' | 'maxPods' | 'dataDir'>): {
+  capacity: Record<string, string>;
+  allocatable: Record<string, string>;
+  allocatableMilliCpu: number;
+  allocatableBytes: number;
+} {
   const cpuMilli = cpus().length * 1000;
   const memBytes = totalmem();
   let storage = 0;
@@ -137,8 +142,18 @@ export class NodeManager {
       lastTransitionTime: now,
     });
     return [
-      c('MemoryPressure', memLow, memLow ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory', memLow ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available'),
-      c('DiskPressure', diskLow, diskLow ? 'KubeletHasDiskPressure' : 'KubeletHasNoDiskPressure', diskLow ? 'kubelet has disk pressure' : 'kubelet has no disk pressure'),
+      c(
+        'MemoryPressure',
+        memLow,
+        memLow ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory',
+        memLow ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available',
+      ),
+      c(
+        'DiskPressure',
+        diskLow,
+        diskLow ? 'KubeletHasDiskPressure' : 'KubeletHasNoDiskPressure',
+        diskLow ? 'kubelet has disk pressure' : 'kubelet has no disk pressure',
+      ),
       c('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
       runtimeOk ? c('Ready', true, 'KubeletReady', 'kubelet is posting ready status') : c('Ready', false, 'KubeletNotReady', runtimeMessage),
     ];
@@ -240,7 +255,10 @@ export class NodeManager {
     }
     const next = await this.status(current.status);
     const strip = (cs: Condition[] | null | undefined) => (cs ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason }));
-    const changed = !deepEqual(strip(next.conditions), strip(current.status?.conditions)) || !deepEqual(next.allocatable, current.status?.allocatable) || !deepEqual(next.addresses, current.status?.addresses);
+    const changed =
+      !deepEqual(strip(next.conditions), strip(current.status?.conditions)) ||
+      !deepEqual(next.allocatable, current.status?.allocatable) ||
+      !deepEqual(next.addresses, current.status?.addresses);
     if (changed || !this.lastWritten || this.clock.now() - this.lastWritten.at >= (this.opts.statusReportMs ?? 60_000)) await this.writeStatus(current);
   }
 
@@ -266,7 +284,10 @@ export class NodeManager {
       return;
     }
     await this.client
-      .update(LEASES, { ...existing, spec: { ...(existing.spec ?? {}), holderIdentity: name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: now } })
+      .update(LEASES, {
+        ...existing,
+        spec: { ...(existing.spec ?? {}), holderIdentity: name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: now },
+      })
       .catch((err) => {
         if (!(err instanceof StatusError && err.code === 409)) throw err;
       });

@@ -453,7 +453,8 @@ export class PodWorker {
     const ports: PortMapping[] = [];
     for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
       for (const p of c.ports ?? []) {
-        if (p.hostPort) ports.push({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? 'TCP', ...(p.hostIP ? { hostIP: p.hostIP } : {}) });
+        if (p.hostPort)
+          ports.push({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? 'TCP', ...(p.hostIP ? { hostIP: p.hostIP } : {}) });
       }
     }
     try {
@@ -477,7 +478,13 @@ export class PodWorker {
   }
 
   /** Starts a container now, or reports CrashLoopBackOff while its back-off runs. Returns whether anything changed. */
-  private async startOrBackoff(spec: Container, kind: 'init' | 'sidecar' | 'app', cur: ContainerInfo | undefined, ctx: PodContext, sandbox: ContainerInfo): Promise<boolean> {
+  private async startOrBackoff(
+    spec: Container,
+    kind: 'init' | 'sidecar' | 'app',
+    cur: ContainerInfo | undefined,
+    ctx: PodContext,
+    sandbox: ContainerInfo,
+  ): Promise<boolean> {
     const key = `${this.uid}/${spec.name}`;
     if (cur) {
       const finished = cur.finishedAtMs ?? (Date.parse(cur.finishedAt ?? '') || this.host.clock.now());
@@ -490,7 +497,11 @@ export class PodWorker {
         });
         if (!this.backoffNoted.has(cur.id)) {
           this.backoffNoted.add(cur.id);
-          this.event('Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`);
+          this.event(
+            'Warning',
+            'BackOff',
+            `Back-off restarting failed container ${spec.name} in pod ${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`,
+          );
         }
         this.due(this.host.clock.now() + left);
         return false;
@@ -520,7 +531,14 @@ export class PodWorker {
     return this.startContainer(spec, 'ephemeral', 0, ctx, sandbox, target);
   }
 
-  private async startContainer(spec: Container, kind: 'init' | 'sidecar' | 'app' | 'ephemeral', restartCount: number, ctx: PodContext, sandbox: ContainerInfo, targetContainerId?: string): Promise<boolean> {
+  private async startContainer(
+    spec: Container,
+    kind: 'init' | 'sidecar' | 'app' | 'ephemeral',
+    restartCount: number,
+    ctx: PodContext,
+    sandbox: ContainerInfo,
+    targetContainerId?: string,
+  ): Promise<boolean> {
     const rt = this.host.runtime;
     const image = spec.image ?? '';
     const imageKey = `${this.uid}/${spec.name}/image`;

@@ -69,11 +69,15 @@ export async function runHandler(
       const req = fn(url, { method: 'GET', headers, timeout: timeoutMs, ...(scheme === 'https' ? { rejectUnauthorized: false } : {}) }, (res) => {
         res.resume();
         const code = res.statusCode ?? 0;
-        res.on('end', () => resolve(code >= 200 && code < 400 ? { ok: true, message: '' } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` }));
+        res.on('end', () =>
+          resolve(code >= 200 && code < 400 ? { ok: true, message: '' } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` }),
+        );
         res.on('error', () => resolve({ ok: false, message: `HTTP probe failed with statuscode: ${code}` }));
       });
       req.on('timeout', () => req.destroy(new Error(`context deadline exceeded (Client.Timeout exceeded while awaiting headers)`)));
-      req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, message: `Get "${url}": ${err.code === 'ECONNREFUSED' ? `dial tcp ${host}:${port}: connect: connection refused` : err.message}` }));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        resolve({ ok: false, message: `Get "${url}": ${err.code === 'ECONNREFUSED' ? `dial tcp ${host}:${port}: connect: connection refused` : err.message}` }),
+      );
       req.end();
     });
   }
@@ -92,7 +96,9 @@ export async function runHandler(
         socket.destroy();
         resolve({ ok: false, message: `dial tcp ${host}:${port}: i/o timeout` });
       });
-      socket.once('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, message: `dial tcp ${host}:${port}: ${err.code === 'ECONNREFUSED' ? 'connect: connection refused' : err.message}` }));
+      socket.once('error', (err: NodeJS.ErrnoException) =>
+        resolve({ ok: false, message: `dial tcp ${host}:${port}: ${err.code === 'ECONNREFUSED' ? 'connect: connection refused' : err.message}` }),
+      );
     });
   }
   return { ok: false, message: 'probe has no handler' };
@@ -152,10 +158,13 @@ export class ContainerProber {
 
   private after(ms: number, fn: () => void): void {
     if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.stopped) fn();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        if (!this.stopped) fn();
+      },
+      Math.max(0, ms),
+    );
     t.unref();
     this.timers.add(t);
   }
@@ -169,7 +178,11 @@ export class ContainerProber {
     let failures = 0;
     const firstAt = this.opts.startedAtMs + (probe.initialDelaySeconds ?? 0) * 1000;
     const tick = async () => {
-      const result = await runHandler(probe, { podIP: this.opts.podIP, containerId: this.opts.containerId, container: this.opts.container, runtime: this.opts.runtime }, timeout);
+      const result = await runHandler(
+        probe,
+        { podIP: this.opts.podIP, containerId: this.opts.containerId, container: this.opts.container, runtime: this.opts.runtime },
+        timeout,
+      );
       if (this.stopped) return;
       if (result.ok) {
         failures = 0;

@@ -71,12 +71,17 @@ function sendStatus(res: ServerResponse, err: unknown): void {
 
 function refuseUpgrade(socket: Duplex, err: StatusError): void {
   const body = JSON.stringify(err.toStatus());
-  socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${err.code} ${err.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Splits /prefix/{ns}/{pod}/{container}. */
 function target(path: string, prefix: string): { namespace: string; pod: string; container: string } | undefined {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   if (parts[0] !== prefix || parts.length !== 4) return undefined;
   return { namespace: parts[1]!, pod: parts[2]!, container: parts[3]! };
 }
@@ -128,7 +133,8 @@ export function createAgentServer(agent: Agent, opts: AgentServerOptions): Serve
     const t = exec ?? target(url.pathname, 'attach');
     if (!t) return refuseUpgrade(socket, new StatusError(404, 'NotFound', `the agent does not serve ${url.pathname}`));
     if (!tokenMatches(req.headers.authorization, opts.token)) return refuseUpgrade(socket, StatusError.unauthorized());
-    if (!offersExecProtocol(req)) return refuseUpgrade(socket, StatusError.badRequest('exec and attach need the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol'));
+    if (!offersExecProtocol(req))
+      return refuseUpgrade(socket, StatusError.badRequest('exec and attach need the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol'));
     let run: (io: ExecIO) => Promise<number>;
     let params: ReturnType<typeof attachParams>;
     try {

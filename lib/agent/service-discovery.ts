@@ -32,7 +32,9 @@ function envName(s: string): string {
 /** The kubelet's service environment variables for the Services of `namespace`. */
 export function serviceEnv(services: readonly S[], namespace: string): Map<string, string> {
   const out = new Map<string, string>();
-  const inNs = services.filter((s) => s.metadata.namespace === namespace && hasClusterIP(s)).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  const inNs = services
+    .filter((s) => s.metadata.namespace === namespace && hasClusterIP(s))
+    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   for (const svc of inNs) {
     const name = envName(svc.metadata.name ?? '');
     const ip = svc.spec!.clusterIP!;
@@ -75,7 +77,9 @@ export function hostsFile(pod: Pod & KObject, podIP: string, services: readonly 
     lines.push('', '# Entries added by HostAliases.');
     for (const a of aliases) lines.push(`${a.ip}\t${(a.hostnames ?? []).join('\t')}`);
   }
-  const named = services.filter(hasClusterIP).sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const named = services
+    .filter(hasClusterIP)
+    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
   if (named.length > 0) {
     lines.push('', '# Services (kumo: no cluster DNS; the agent keeps these current).');
     for (const svc of named) {

@@ -115,7 +115,12 @@ export function isInitialized(pod: P, containers: readonly ContainerInfo[], prob
 }
 
 /** The pod's phase from its container statuses (the kubelet's getPhase). */
-export function podPhase(pod: P, initStatuses: ContainerStatus[], statuses: ContainerStatus[], initialized: boolean): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
+export function podPhase(
+  pod: P,
+  initStatuses: ContainerStatus[],
+  statuses: ContainerStatus[],
+  initialized: boolean,
+): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
   const policy = pod.spec?.restartPolicy ?? 'Always';
   const inits = pod.spec?.initContainers ?? [];
   if (!initialized) {
@@ -163,7 +168,8 @@ function mergeConditions(existing: Condition[], ours: Condition[]): Condition[] 
   const merged: Condition[] = [];
   for (const c of ours) {
     const old = byType.get(c.type);
-    const same = old && old.status === c.status && (old.reason ?? undefined) === (c.reason ?? undefined) && (old.message ?? undefined) === (c.message ?? undefined);
+    const same =
+      old && old.status === c.status && (old.reason ?? undefined) === (c.reason ?? undefined) && (old.message ?? undefined) === (c.message ?? undefined);
     merged.push(same ? { ...c, lastTransitionTime: old.lastTransitionTime ?? c.lastTransitionTime } : c);
   }
   const oursTypes = new Set(ours.map((c) => c.type));
@@ -181,8 +187,17 @@ export function computePodStatus(obs: Observation): PodStatus {
   const initialized = isInitialized(pod, containers, obs.probes);
   const initSpecs = spec.initContainers ?? [];
   const initStatuses = initSpecs.map((c) => containerStatus(c, instancesOf(containers, c.name), obs, sandboxUp ? 'PodInitializing' : 'PodInitializing'));
-  const statuses = (spec.containers ?? []).map((c) => containerStatus(c, instancesOf(containers, c.name, 'app'), obs, initialized && sandboxUp ? 'ContainerCreating' : initSpecs.length > 0 ? 'PodInitializing' : 'ContainerCreating'));
-  const ephemeralStatuses = (spec.ephemeralContainers ?? []).map((c) => ephemeralStatus(c, instancesOf(containers, c.name, 'ephemeral'), obs, initSpecs.length > 0 ? 'PodInitializing' : 'ContainerCreating'));
+  const statuses = (spec.containers ?? []).map((c) =>
+    containerStatus(
+      c,
+      instancesOf(containers, c.name, 'app'),
+      obs,
+      initialized && sandboxUp ? 'ContainerCreating' : initSpecs.length > 0 ? 'PodInitializing' : 'ContainerCreating',
+    ),
+  );
+  const ephemeralStatuses = (spec.ephemeralContainers ?? []).map((c) =>
+    ephemeralStatus(c, instancesOf(containers, c.name, 'ephemeral'), obs, initSpecs.length > 0 ? 'PodInitializing' : 'ContainerCreating'),
+  );
 
   const terminal = obs.terminal ?? (current.phase === 'Succeeded' || current.phase === 'Failed' ? { phase: current.phase } : undefined);
   const phase = terminal?.phase ?? podPhase(pod, initStatuses, statuses, initialized);
@@ -202,7 +217,13 @@ export function computePodStatus(obs: Observation): PodStatus {
   const unreadyMessage = `containers with unready status: [${unready.join(' ')}]`;
   const ours: Condition[] = [
     condition('PodReadyToStartContainers', sandboxUp, now),
-    condition('Initialized', initialized || done, now, 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.map((c) => c.name).join(' ')}]`),
+    condition(
+      'Initialized',
+      initialized || done,
+      now,
+      'ContainersNotInitialized',
+      `containers with incomplete status: [${incompleteInit.map((c) => c.name).join(' ')}]`,
+    ),
     done
       ? condition('Ready', false, now, 'PodCompleted')
       : containersReady && gatesMissing.length > 0

@@ -2,14 +2,26 @@
 
 /** One field's validation failure; `type` is Kubernetes' field.ErrorType reason (FieldValueRequired, FieldValueInvalid, ...). */
 export interface FieldError {
-  type: 'FieldValueRequired' | 'FieldValueNotFound' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid';
+  type:
+    | 'FieldValueRequired'
+    | 'FieldValueNotFound'
+    | 'FieldValueInvalid'
+    | 'FieldValueNotSupported'
+    | 'FieldValueDuplicate'
+    | 'FieldValueForbidden'
+    | 'FieldValueTooLong'
+    | 'FieldValueTypeInvalid';
   field: string;
   message: string;
 }
 
 /** Kubernetes' field error message forms. */
 export const fieldErrors = {
-  required: (field: string, detail = ''): FieldError => ({ type: 'FieldValueRequired', field, message: detail ? `Required value: ${detail}` : 'Required value' }),
+  required: (field: string, detail = ''): FieldError => ({
+    type: 'FieldValueRequired',
+    field,
+    message: detail ? `Required value: ${detail}` : 'Required value',
+  }),
   invalid: (field: string, value: unknown, detail: string): FieldError => ({
     type: 'FieldValueInvalid',
     field,

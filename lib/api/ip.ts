@@ -83,7 +83,7 @@ export function formatIP(ip: ParsedIP): string {
   // The longest run of two or more zero groups (the first of equals) becomes "::".
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && words[j] === 0) j++;
     if (j - i > bestLen) [best, bestLen] = [i, j - i];

@@ -117,8 +117,6 @@ export function resolveResourceName(input: string): ResourceType | undefined {
   const [name, ...groupParts] = lower.split('.');
   const group = groupParts.join('.');
   return resourceTypes.find(
-    (t) =>
-      (group === '' || t.group === group) &&
-      (t.resource === name || t.singular === name || t.shortNames.includes(name!) || t.kind.toLowerCase() === name),
+    (t) => (group === '' || t.group === group) && (t.resource === name || t.singular === name || t.shortNames.includes(name!) || t.kind.toLowerCase() === name),
   );
 }

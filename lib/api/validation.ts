@@ -78,7 +78,7 @@ export function labelValue(value: string): string[] {
 export function ianaServiceName(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 15) errs.push('must be no more than 15 characters');
-  if (!IANA_SVC_NAME.test(value)) errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  if (!IANA_SVC_NAME.test(value)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
   else if (!/[a-z]/.test(value)) errs.push('must contain at least one letter (a-z)');
   else if (value.includes('--')) errs.push('must not contain consecutive hyphens');
   return errs;

@@ -50,7 +50,9 @@ function checkConfig(req: ApplyRequest): { config: Record<string, unknown>; warn
     throw StatusError.badRequest(`invalid object type: ${String(config.apiVersion ?? '')}, Kind=${String(config.kind ?? '')}`);
   }
   if (config.apiVersion !== apiVersionOf(rt) || config.kind !== rt.kind) {
-    throw StatusError.badRequest(`the API version in the data (${String(config.apiVersion)}) does not match the expected API version (${apiVersionOf(rt)}) or kind ${String(config.kind)} is not ${rt.kind}`);
+    throw StatusError.badRequest(
+      `the API version in the data (${String(config.apiVersion)}) does not match the expected API version (${apiVersionOf(rt)}) or kind ${String(config.kind)} is not ${rt.kind}`,
+    );
   }
   const meta = config.metadata;
   if (meta !== undefined && meta !== null && !isPlainObject(meta)) throw StatusError.badRequest('metadata must be an object');
@@ -82,7 +84,14 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
   const force = req.force === 'true';
   const { config, warnings } = checkConfig(req);
   // Admission's warnings join the unknown-field ones.
-  const opts = { dryRun: req.dryRun, fieldManager: manager, managedFieldsSet: true, warnings, ...(req.user ? { user: req.user } : {}), ...(subresource ? { subresource } : {}) };
+  const opts = {
+    dryRun: req.dryRun,
+    fieldManager: manager,
+    managedFieldsSet: true,
+    warnings,
+    ...(req.user ? { user: req.user } : {}),
+    ...(subresource ? { subresource } : {}),
+  };
   const typed = (obj: KObject) => {
     checkResultBounds(obj, (why) => StatusError.badRequest(`the applied configuration ${why}`));
     return checkObject(rt, obj, 'Ignore').object;
@@ -98,7 +107,11 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
         (current) => {
           // A resourceVersion in the configuration is a precondition, as for any write.
           if (expected && expected !== current.metadata.resourceVersion) {
-            throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+            throw StatusError.conflict(
+              { group: rt.group, resource: rt.resource },
+              name,
+              'the object has been modified; please apply your changes to the latest version and try again',
+            );
           }
           return typed(applyObject(rt, current, config, manager, force, subresource, clock.now()));
         },
@@ -119,5 +132,9 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
       if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
     }
   }
-  throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  throw StatusError.conflict(
+    { group: rt.group, resource: rt.resource },
+    name,
+    'the object has been modified; please apply your changes to the latest version and try again',
+  );
 }

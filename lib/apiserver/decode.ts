@@ -137,7 +137,10 @@ function yamlDuplicates(text: string): string[] {
   for (const doc of strict) {
     for (const e of doc.errors) {
       if (e.code !== 'DUPLICATE_KEY') continue;
-      const key = text.slice(e.pos[0], e.pos[1]).trim().replace(/^["']|["']$/g, '');
+      const key = text
+        .slice(e.pos[0], e.pos[1])
+        .trim()
+        .replace(/^["']|["']$/g, '');
       lines.push(`  line ${e.linePos?.[0].line ?? 1}: key ${JSON.stringify(key)} already set in map`);
     }
   }
@@ -206,22 +209,29 @@ export function typeMismatch(rt: ResourceType, value: Record<string, unknown>, p
  * under Strict they, and duplicate fields, refuse the request (400, as
  * kube's create and update handlers answer). Mutates and returns `value`.
  */
-export function checkObject(rt: ResourceType, value: unknown, validation: FieldValidation, duplicates: readonly string[] = []): { object: KObject; warnings: string[] } {
+export function checkObject(
+  rt: ResourceType,
+  value: unknown,
+  validation: FieldValidation,
+  duplicates: readonly string[] = [],
+): { object: KObject; warnings: string[] } {
   const expectedVersion = apiVersionOf(rt);
   if (!isPlainObject(value)) {
-    throw StatusError.badRequest(`the object provided is unrecognized (must be of type ${rt.kind}): couldn't get version/kind; json parse error: json: cannot unmarshal ${goKind(value)} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`);
+    throw StatusError.badRequest(
+      `the object provided is unrecognized (must be of type ${rt.kind}): couldn't get version/kind; json parse error: json: cannot unmarshal ${goKind(value)} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`,
+    );
   }
   const obj = value;
   // As Kubernetes' decoder (gvkWithDefaults): a body without kind or apiVersion takes the endpoint's.
   if (obj.kind === undefined || obj.kind === null || obj.kind === '') obj.kind = rt.kind;
   if (obj.apiVersion === undefined || obj.apiVersion === null || obj.apiVersion === '') obj.apiVersion = expectedVersion;
   if (obj.apiVersion !== expectedVersion) {
-    throw StatusError.badRequest(
-      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedVersion})`,
-    );
+    throw StatusError.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedVersion})`);
   }
   if (obj.kind !== rt.kind) {
-    throw StatusError.badRequest(`${String(obj.kind)} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind in the data does not match the expected kind (${rt.kind})`);
+    throw StatusError.badRequest(
+      `${String(obj.kind)} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind in the data does not match the expected kind (${rt.kind})`,
+    );
   }
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
   const mismatch = typeMismatch(rt, obj);

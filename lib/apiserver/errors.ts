@@ -117,7 +117,7 @@ export class StatusError extends Error {
   /** 422 with one cause per field error, message formatted as Kubernetes' NewInvalid. */
   static invalid(kind: string, group: string, name: string, causes: FieldError[]): StatusError {
     const gk = group ? `${kind}.${group}` : kind;
-    const list = causes.map((c) => c.message ? `${c.field}: ${c.message}` : c.field);
+    const list = causes.map((c) => (c.message ? `${c.field}: ${c.message}` : c.field));
     const joined = list.length === 1 ? list[0] : `[${list.join(', ')}]`;
     return new StatusError(422, 'Invalid', `${gk} "${name}" is invalid: ${joined}`, {
       name,
@@ -150,7 +150,11 @@ export class StatusError extends Error {
 
   /** 415 with the media types the endpoint takes, as kube's negotiation.NewUnsupportedMediaTypeError words it. */
   static unsupportedMediaType(accepted: readonly string[]): StatusError {
-    return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+    return new StatusError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+    );
   }
 
   /** 504 for a request that outlived its deadline, as kube's finisher words it (NewTimeoutError). */
@@ -208,4 +212,3 @@ export class StatusError extends Error {
     return new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, undefined, options);
   }
 }
-

@@ -68,8 +68,7 @@ export interface FlowControlOptions {
 
 export type Admission =
   /** Serve the request, then call `done` once (it charges the time since admission). */
-  | { admitted: true; level: PriorityLevelName; done(): void }
-  | { admitted: false; level: PriorityLevelName; retryAfterSeconds: number };
+  { admitted: true; level: PriorityLevelName; done(): void } | { admitted: false; level: PriorityLevelName; retryAfterSeconds: number };
 
 interface Flow {
   level: Exclude<PriorityLevelName, 'exempt'>;

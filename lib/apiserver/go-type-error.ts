@@ -22,7 +22,9 @@ function goTypeName(ref: TypeRef): string {
     case 'scalar':
       return ref.scalar === 'double' ? 'float64' : ref.scalar === 'bytes' ? '[]uint8' : ref.scalar;
     case 'special':
-      return { Quantity: 'resource.Quantity', IntOrString: 'intstr.IntOrString', RawExtension: 'runtime.RawExtension' }[ref.special as string] ?? `v1.${ref.special}`;
+      return (
+        { Quantity: 'resource.Quantity', IntOrString: 'intstr.IntOrString', RawExtension: 'runtime.RawExtension' }[ref.special as string] ?? `v1.${ref.special}`
+      );
   }
 }
 

@@ -238,7 +238,13 @@ async function* bounded<T>(source: AsyncIterable<T>, abort: AbortController, unt
   } finally {
     abort.abort();
     // Closing a generator that is still running would wait for it; only close one that is idle.
-    if (!finished) void pending.then(() => it.return?.(), () => undefined).catch(() => undefined);
+    if (!finished)
+      void pending
+        .then(
+          () => it.return?.(),
+          () => undefined,
+        )
+        .catch(() => undefined);
   }
 }
 
@@ -335,12 +341,7 @@ function fitPayload(req: ApiRequest, result: BufferedResult): BufferedResult {
   return { statusCode: err.code, headers: { 'content-type': 'application/json' }, body: JSON.stringify(err.toStatus()), isBase64Encoded: false };
 }
 
-async function shapeBuffered(
-  req: ApiRequest,
-  out: ApiResponse,
-  abort: AbortController,
-  opts: { deadline: number; quietMs: number },
-): Promise<BufferedResult> {
+async function shapeBuffered(req: ApiRequest, out: ApiResponse, abort: AbortController, opts: { deadline: number; quietMs: number }): Promise<BufferedResult> {
   if ('body' in out) {
     return { statusCode: out.status, headers: outgoingHeaders(out, 'application/json'), body: JSON.stringify(out.body), isBase64Encoded: false };
   }

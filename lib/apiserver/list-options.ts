@@ -18,10 +18,7 @@
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { StatusError } from './errors.js';
 
-export type ListConsistency =
-  | { kind: 'latest' }
-  | { kind: 'notOlderThan'; revision: number; resourceVersion: string }
-  | { kind: 'exact'; revision: number };
+export type ListConsistency = { kind: 'latest' } | { kind: 'notOlderThan'; revision: number; resourceVersion: string } | { kind: 'exact'; revision: number };
 
 export interface ListVersionParams {
   resourceVersion?: string | undefined;
@@ -51,7 +48,8 @@ export function listConsistency(p: ListVersionParams): ListConsistency {
     if (rv === '') errs.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
     if (p.continue) errs.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
     if (match !== 'Exact' && match !== 'NotOlderThan') errs.push(fieldErrors.notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']));
-    if (match === 'Exact' && rv === '0') errs.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+    if (match === 'Exact' && rv === '0')
+      errs.push(fieldErrors.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
   }
   if (p.sendInitialEvents !== undefined) errs.push(fieldErrors.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
   if (errs.length > 0) throw StatusError.invalid('ListOptions', 'meta.k8s.io', '', errs);

@@ -109,7 +109,16 @@ export function requestLabels(req: ApiRequest): RequestLabels | undefined {
   else if (r.verb === 'list') verb = 'LIST';
   else if (r.verb === 'patch' && mediaType(req.headers['content-type']) === PATCH_TYPES.apply) verb = 'APPLY';
   else verb = method;
-  return { verb, dry_run, group: r.group, version: r.version, resource: r.resourceType.resource, subresource: r.subresource ?? '', scope, component: COMPONENT };
+  return {
+    verb,
+    dry_run,
+    group: r.group,
+    version: r.version,
+    resource: r.resourceType.resource,
+    subresource: r.subresource ?? '',
+    scope,
+    component: COMPONENT,
+  };
 }
 
 /** Watches and CONNECTs are long-running: kube-apiserver's BasicLongRunningRequestCheck. */
@@ -131,7 +140,20 @@ function processMetrics(): Registry {
     registers: [registry],
   });
   const v = VERSION_INFO;
-  info.set({ major: v.major, minor: v.minor, git_version: v.gitVersion, git_commit: v.gitCommit, git_tree_state: v.gitTreeState, build_date: v.buildDate, go_version: v.goVersion, compiler: v.compiler, platform: v.platform }, 1);
+  info.set(
+    {
+      major: v.major,
+      minor: v.minor,
+      git_version: v.gitVersion,
+      git_commit: v.gitCommit,
+      git_tree_state: v.gitTreeState,
+      build_date: v.buildDate,
+      go_version: v.goVersion,
+      compiler: v.compiler,
+      platform: v.platform,
+    },
+    1,
+  );
   processRegistry = registry;
   return registry;
 }

@@ -45,14 +45,20 @@ const SPECIAL: Record<string, { name: string; schema: Schema }> = {
   IntOrString: {
     name: 'io.k8s.apimachinery.pkg.util.intstr.IntOrString',
     schema: {
-      description: 'IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.',
+      description:
+        'IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.',
       format: 'int-or-string',
       oneOf: [{ type: 'integer' }, { type: 'string' }],
     },
   },
   Time: {
     name: 'io.k8s.apimachinery.pkg.apis.meta.v1.Time',
-    schema: { description: 'Time is a wrapper around time.Time which supports correct marshaling to YAML and JSON.  Wrappers are provided for many of the factory methods that the time package offers.', format: 'date-time', type: 'string' },
+    schema: {
+      description:
+        'Time is a wrapper around time.Time which supports correct marshaling to YAML and JSON.  Wrappers are provided for many of the factory methods that the time package offers.',
+      format: 'date-time',
+      type: 'string',
+    },
   },
   MicroTime: {
     name: 'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime',
@@ -203,19 +209,35 @@ class Components {
 }
 
 /** The patch types a `patch` operation accepts; kubectl computes client-side apply patches from the schema when strategic merge is listed. */
-const PATCH_CONTENT_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const PATCH_CONTENT_TYPES = [
+  'application/apply-patch+yaml',
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+];
 
 function operation(t: ResourceType, action: string, opts: { body?: boolean; list?: boolean } = {}): Schema {
   const gvk = { group: t.group, version: t.version, kind: t.kind };
   const root = structForKind(apiVersionOf(t), t.kind);
   const schema = root ? { $ref: `#/components/schemas/${componentName(root)}` } : { type: 'object' };
   const parameters: Schema[] = [
-    { name: 'dryRun', in: 'query', description: 'When present, indicates that modifications should not be persisted.', schema: { type: 'string', uniqueItems: true } },
-    { name: 'fieldManager', in: 'query', description: 'fieldManager is a name associated with the actor or entity that is making these changes.', schema: { type: 'string', uniqueItems: true } },
+    {
+      name: 'dryRun',
+      in: 'query',
+      description: 'When present, indicates that modifications should not be persisted.',
+      schema: { type: 'string', uniqueItems: true },
+    },
+    {
+      name: 'fieldManager',
+      in: 'query',
+      description: 'fieldManager is a name associated with the actor or entity that is making these changes.',
+      schema: { type: 'string', uniqueItems: true },
+    },
     {
       name: 'fieldValidation',
       in: 'query',
-      description: 'fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), Strict.',
+      description:
+        'fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), Strict.',
       schema: { type: 'string', uniqueItems: true },
     },
   ];
@@ -225,7 +247,9 @@ function operation(t: ResourceType, action: string, opts: { body?: boolean; list
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': gvk,
     ...(opts.body ? { parameters } : {}),
-    ...(opts.body ? { requestBody: { content: Object.fromEntries((action === 'patch' ? PATCH_CONTENT_TYPES : ['*/*']).map((c) => [c, { schema }])), required: true } } : {}),
+    ...(opts.body
+      ? { requestBody: { content: Object.fromEntries((action === 'patch' ? PATCH_CONTENT_TYPES : ['*/*']).map((c) => [c, { schema }])), required: true } }
+      : {}),
     responses: { '200': { description: 'OK', content: { 'application/json': { schema: opts.list ? { type: 'object' } : schema } } } },
   };
 }

@@ -51,15 +51,20 @@ export function decodePatch(type: PatchType, body: Uint8Array | undefined, valid
   if ('error' in out) throw StatusError.badRequest(`${prefix}${out.error}`);
   if (type === PATCH_TYPES.json) {
     if (!Array.isArray(out.value)) {
-      throw StatusError.badRequest(`${prefix}json: cannot unmarshal ${goKind(out.value)} into Go value of type ${strict ? '[]handlers.jsonPatchOp' : 'jsonpatch.Patch'}`);
+      throw StatusError.badRequest(
+        `${prefix}json: cannot unmarshal ${goKind(out.value)} into Go value of type ${strict ? '[]handlers.jsonPatchOp' : 'jsonpatch.Patch'}`,
+      );
     }
     if (out.value.length > MAX_JSON_PATCH_OPERATIONS) {
-      throw StatusError.tooLarge(`Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${out.value.length}`);
+      throw StatusError.tooLarge(
+        `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${out.value.length}`,
+      );
     }
     // kube's strict pass names duplicates inside operations as `json patch duplicate field "[0].path"`.
     return { value: out.value, duplicates: out.duplicates.map((d) => `json patch ${d}`) };
   }
-  if (!isPlainObject(out.value)) throw StatusError.badRequest(`${prefix}json: cannot unmarshal ${goKind(out.value)} into Go value of type map[string]interface {}`);
+  if (!isPlainObject(out.value))
+    throw StatusError.badRequest(`${prefix}json: cannot unmarshal ${goKind(out.value)} into Go value of type map[string]interface {}`);
   return out;
 }
 
@@ -91,7 +96,9 @@ export function jsonPatch(target: KObject, ops: unknown[]): unknown {
       if (op.op === 'copy') {
         copied += Buffer.byteLength(JSON.stringify(fastJsonPatch.getValueByPointer(doc, op.from)) ?? '');
         if (copied > JSON_PATCH_MAX_COPY_BYTES) {
-          throw patchRejected(`Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${JSON_PATCH_MAX_COPY_BYTES}`);
+          throw patchRejected(
+            `Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${JSON_PATCH_MAX_COPY_BYTES}`,
+          );
         }
       }
       doc = fastJsonPatch.applyOperation(doc, op, true, true, true).newDocument;

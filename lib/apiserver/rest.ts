@@ -141,11 +141,21 @@ export class RestStorage {
    */
   private async admit(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
     if (!this.podSecurity.applies(rt)) return;
-    const outcome = await this.podSecurity.admit({ operation: old ? 'UPDATE' : 'CREATE', rt, subresource: opts.subresource, object: obj, old, user: opts.user });
+    const outcome = await this.podSecurity.admit({
+      operation: old ? 'UPDATE' : 'CREATE',
+      rt,
+      subresource: opts.subresource,
+      object: obj,
+      old,
+      user: opts.user,
+    });
     opts.warnings?.push(...outcome.warnings);
     const meta = obj.metadata;
     // Checked: the annotation says what the audit level found. Not checked: an update keeps what admission recorded before.
-    const recorded = outcome.auditViolations === undefined ? (meta.annotations?.[AUDIT_VIOLATIONS_ANNOTATION] ?? old?.metadata.annotations?.[AUDIT_VIOLATIONS_ANNOTATION]) : outcome.auditViolations;
+    const recorded =
+      outcome.auditViolations === undefined
+        ? (meta.annotations?.[AUDIT_VIOLATIONS_ANNOTATION] ?? old?.metadata.annotations?.[AUDIT_VIOLATIONS_ANNOTATION])
+        : outcome.auditViolations;
     if (recorded) meta.annotations = { ...meta.annotations, [AUDIT_VIOLATIONS_ANNOTATION]: recorded };
     else if (meta.annotations && AUDIT_VIOLATIONS_ANNOTATION in meta.annotations) {
       const { [AUDIT_VIOLATIONS_ANNOTATION]: _gone, ...rest } = meta.annotations;
@@ -295,12 +305,18 @@ export class RestStorage {
       throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const expected = requiredResourceVersion(input.metadata.resourceVersion);
-    return this.guaranteedUpdate(rt, namespace, name, (current) => {
-      if (expected && expected !== current.metadata.resourceVersion) {
-        throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
-      }
-      return input;
-    }, opts);
+    return this.guaranteedUpdate(
+      rt,
+      namespace,
+      name,
+      (current) => {
+        if (expected && expected !== current.metadata.resourceVersion) {
+          throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
+        return input;
+      },
+      opts,
+    );
   }
 
   /**
@@ -385,7 +401,14 @@ export class RestStorage {
   }
 
   /** The shared tail of an update: server-owned metadata, generation, field tracking, no-op detection, write. */
-  private async writeUpdate(rt: ResourceType, key: ObjectKey, old: KObject, obj: KObject, opts: WriteOptions, errors: FieldError[]): Promise<KObject | undefined> {
+  private async writeUpdate(
+    rt: ResourceType,
+    key: ObjectKey,
+    old: KObject,
+    obj: KObject,
+    opts: WriteOptions,
+    errors: FieldError[],
+  ): Promise<KObject | undefined> {
     const strategy = this.strategyOf(rt);
     const ctx = this.ctx();
     // Server-owned metadata always comes from the stored object.
@@ -413,7 +436,9 @@ export class RestStorage {
       if (added.length > 0) {
         // As ValidateNoNewFinalizers, which prints the list with Go's %#v.
         const list = `[]string{${added.map((f) => JSON.stringify(f)).join(', ')}}`;
-        errors.push(fieldErrors.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${list}`));
+        errors.push(
+          fieldErrors.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${list}`),
+        );
       }
     }
     this.validateOrThrow(rt, obj, errors);
@@ -437,18 +462,15 @@ export class RestStorage {
    * DELETE: removes the object now, or marks it for deletion when a grace
    * period or finalizers hold it. Returns the object and whether it is gone.
    */
-  async delete(
-    rt: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    opts: DeleteOptions = {},
-  ): Promise<{ object: KObject; deleted: boolean }> {
+  async delete(rt: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KObject; deleted: boolean }> {
     const strategy = this.strategyOf(rt);
     const key = this.key(rt, namespace, name);
     const policy = opts.propagationPolicy ?? strategy.defaultPropagation ?? 'Background';
     if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
       // As the delete handler's ValidateDeleteOptions: 422 against meta.k8s.io DeleteOptions.
-      throw StatusError.invalid('DeleteOptions', 'meta.k8s.io', '', [fieldErrors.notSupported('propagationPolicy', policy, ['Foreground', 'Background', 'Orphan'])]);
+      throw StatusError.invalid('DeleteOptions', 'meta.k8s.io', '', [
+        fieldErrors.notSupported('propagationPolicy', policy, ['Foreground', 'Background', 'Orphan']),
+      ]);
     }
     if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
       throw StatusError.badRequest(`gracePeriodSeconds: Invalid value: ${opts.gracePeriodSeconds}: must be greater than or equal to 0`);

@@ -69,12 +69,18 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    return Buffer.from(segment.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    return Buffer.from(
+      segment.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
   }
 }
 
 export function route(method: string, path: string, query: URLSearchParams): Route {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeSegment);
+  const parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeSegment);
   if (parts.length === 0) return { type: 'not-found' };
   const [head] = parts;
   if (head === 'version' && parts.length === 1) return { type: 'version' };
@@ -116,7 +122,11 @@ export function route(method: string, path: string, query: URLSearchParams): Rou
   if (!resourceType) return { type: 'not-found' };
   if (namespace !== undefined && !resourceType.namespaced) return { type: 'not-found' };
   if (resourceType.namespaced && namespace === undefined && name !== undefined) return { type: 'not-found' };
-  if (subresource !== undefined && !(resourceType.subresources as readonly string[]).includes(subresource) && !(resource === 'namespaces' && subresource === 'finalize')) {
+  if (
+    subresource !== undefined &&
+    !(resourceType.subresources as readonly string[]).includes(subresource) &&
+    !(resource === 'namespaces' && subresource === 'finalize')
+  ) {
     return { type: 'not-found' };
   }
   return {

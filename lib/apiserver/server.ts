@@ -11,15 +11,7 @@ import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import type { Store } from '../store/types.js';
 import { checkObject, decodeObjectBody, fieldValidationOf, type FieldValidation, mediaType, requireMediaType, strictErrors, typeMismatch } from './decode.js';
-import {
-  AGGREGATED_CONTENT_TYPE,
-  aggregatedDiscovery,
-  apiGroupDocument,
-  apiGroupList,
-  apiResourceList,
-  apiVersions,
-  wantsAggregated,
-} from './discovery.js';
+import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { StatusError } from './errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
 import { type DeleteOptions, requiredResourceVersion, RestStorage } from './rest.js';
@@ -39,7 +31,10 @@ import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
 
 export interface Authorizer {
   /** Returns undefined to allow, or a reason to refuse with 403. */
-  authorize(user: UserInfo, attrs: { verb: string; resource: ResourceType; namespace?: string; name?: string; subresource?: string; object?: KObject }): Promise<string | undefined>;
+  authorize(
+    user: UserInfo,
+    attrs: { verb: string; resource: ResourceType; namespace?: string; name?: string; subresource?: string; object?: KObject },
+  ): Promise<string | undefined>;
   /**
    * For a non-resource URL (`/metrics`), with the verb as kube-apiserver
    * names it there (the method in lower case). An authorizer without it
@@ -134,7 +129,11 @@ const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward
 function requestDeadlineMs(req: ApiRequest, defaultMs: number): number | undefined {
   const watch = req.query.get('watch');
   if ((req.method === 'GET' && (watch === 'true' || watch === '1')) || req.path.includes('/watch/')) return undefined;
-  const last = req.path.split('/').filter((p) => p !== '').pop() ?? '';
+  const last =
+    req.path
+      .split('/')
+      .filter((p) => p !== '')
+      .pop() ?? '';
   if (LONG_RUNNING_SUBRESOURCES.has(last)) return undefined;
   let ms = req.method === 'GET' || req.method === 'HEAD' ? defaultMs : Math.min(defaultMs, WRITE_TIMEOUT_MS);
   const asked = /^(\d+)(ms|s|m|h)$/.exec(req.query.get('timeout') ?? '');
@@ -215,7 +214,10 @@ export class ApiServer {
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
     this.metrics = opts.metrics ?? new ApiMetrics();
-    this.rest = new RestStorage(opts.store, this.clock, strategies, { ...opts.admission, defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300 });
+    this.rest = new RestStorage(opts.store, this.clock, strategies, {
+      ...opts.admission,
+      defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
+    });
   }
 
   /** Handles one request. Never throws: failures become Status responses. */
@@ -241,8 +243,7 @@ export class ApiServer {
         const retryAfter = err.details?.retryAfterSeconds;
         // As kube's responsewriters: a Status that asks for a retry says when in Retry-After too (clients read the header).
         res = json(err.code, err.toStatus(), retryAfter ? { 'retry-after': String(retryAfter) } : {});
-      }
-      else {
+      } else {
         const message = err instanceof Error ? err.message : String(err);
         console.error(`kumo apiserver: ${auditId} ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? message) : message}`);
         res = json(500, StatusError.internal(message).toStatus());
@@ -337,7 +338,14 @@ export class ApiServer {
         ...(r.verb === 'create' && !r.subresource ? this.peekObject(req, r.resourceType) : {}),
       });
       if (reason !== undefined) {
-        throw StatusError.forbidden(user.name, verb, { group: r.resourceType.group, resource: r.subresource ? `${r.resourceType.resource}/${r.subresource}` : r.resourceType.resource }, r.name, r.resourceType.namespaced ? r.namespace : undefined, reason);
+        throw StatusError.forbidden(
+          user.name,
+          verb,
+          { group: r.resourceType.group, resource: r.subresource ? `${r.resourceType.resource}/${r.subresource}` : r.resourceType.resource },
+          r.name,
+          r.resourceType.namespaced ? r.namespace : undefined,
+          reason,
+        );
       }
     }
     return user;
@@ -352,7 +360,9 @@ export class ApiServer {
     const verb = req.method.toLowerCase();
     const authorizer = this.opts.authorizer;
     if (authorizer) {
-      const reason = authorizer.authorizeNonResource ? await authorizer.authorizeNonResource(user, { verb, path: '/metrics' }) : 'no non-resource URL is authorized';
+      const reason = authorizer.authorizeNonResource
+        ? await authorizer.authorizeNonResource(user, { verb, path: '/metrics' })
+        : 'no non-resource URL is authorized';
       if (reason !== undefined) throw StatusError.forbiddenPath(user.name, verb, '/metrics', reason);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
@@ -482,7 +492,13 @@ export class ApiServer {
    * a retried attempt recomputes) or, under Strict, refused with 422 as
    * kube's patchers refuse them.
    */
-  private async patch(req: ApiRequest, rt: ResourceType, ns: string | undefined, name: string, subresource: string | undefined): Promise<{ object: KObject; warnings: string[] }> {
+  private async patch(
+    req: ApiRequest,
+    rt: ResourceType,
+    ns: string | undefined,
+    name: string,
+    subresource: string | undefined,
+  ): Promise<{ object: KObject; warnings: string[] }> {
     const type = requireMediaType(req.headers['content-type'], PATCH_MEDIA_TYPES) as PatchType;
     const validation = fieldValidationOf(req.query);
     const { value: patchBody, duplicates } = req.object !== undefined ? { value: req.object, duplicates: [] } : decodePatch(type, req.body, validation);
@@ -510,7 +526,11 @@ export class ApiServer {
         }
         const rv = requiredResourceVersion(obj.metadata?.resourceVersion);
         if (rv && rv !== current.metadata.resourceVersion) {
-          throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+          throw StatusError.conflict(
+            { group: rt.group, resource: rt.resource },
+            name,
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
         }
         return obj;
       },
@@ -520,16 +540,24 @@ export class ApiServer {
   }
 
   /** What a patch produced, checked as kube's patchers decode it (patch.go applyPatchToCurrentObject). */
-  private checkPatched(rt: ResourceType, patched: unknown, validation: FieldValidation, duplicates: readonly string[]): { object: KObject; warnings: string[] } {
+  private checkPatched(
+    rt: ResourceType,
+    patched: unknown,
+    validation: FieldValidation,
+    duplicates: readonly string[],
+  ): { object: KObject; warnings: string[] } {
     if (!isPlainObject(patched)) throw patchInvalid(patched, `Object 'Kind' is missing in '${JSON.stringify(patched) ?? 'null'}'`);
     if (patched.apiVersion !== apiVersionOf(rt) || patched.kind !== rt.kind) {
-      throw patchInvalid(patched, `the object's kind (${String(patched.kind)}) and version (${String(patched.apiVersion)}) cannot change from ${rt.kind} and ${apiVersionOf(rt)}`);
+      throw patchInvalid(
+        patched,
+        `the object's kind (${String(patched.kind)}) and version (${String(patched.apiVersion)}) cannot change from ${rt.kind} and ${apiVersionOf(rt)}`,
+      );
     }
     // A patch that removed metadata leaves Go's zero value, whose empty name checkName then refuses.
     if (patched.metadata === undefined || patched.metadata === null) patched.metadata = {};
     const mismatch = typeMismatch(rt, patched);
     if (mismatch) throw patchInvalid(patched, mismatch);
-    const shown = validation === 'Strict' ? JSON.parse(JSON.stringify(patched)) as unknown : undefined;
+    const shown = validation === 'Strict' ? (JSON.parse(JSON.stringify(patched)) as unknown) : undefined;
     const found = strictErrors(validation === 'Ignore' ? [] : duplicates, dropUnknownFields(rt, patched));
     if (validation === 'Strict' && found.length > 0) throw patchInvalid(shown, `strict decoding error: ${found.join(', ')}`);
     return { object: patched as unknown as KObject, warnings: validation === 'Warn' ? found : [] };
@@ -571,7 +599,11 @@ export class ApiServer {
     const sendInitial = q.get('sendInitialEvents');
     if (sendInitial === 'true' && q.get('resourceVersionMatch') !== 'NotOlderThan') {
       throw StatusError.invalid('ListOptions', 'meta.k8s.io', '', [
-        { type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan" },
+        {
+          type: 'FieldValueForbidden',
+          field: 'resourceVersionMatch',
+          message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+        },
       ]);
     }
     const events = openWatch(this.rest, this.store, {
@@ -625,7 +657,11 @@ export class ApiServer {
             name,
             (current) => {
               if (expected && expected !== current.metadata.resourceVersion) {
-                throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+                throw StatusError.conflict(
+                  { group: rt.group, resource: rt.resource },
+                  name,
+                  'the object has been modified; please apply your changes to the latest version and try again',
+                );
               }
               return object;
             },
@@ -668,7 +704,9 @@ export class ApiServer {
         // dropped the upgrade (a Lambda Function URL does) or a client that never asked for it.
         if (r.verb === 'get' || r.verb === 'create') {
           await this.rest.get(rt, ns, name);
-          throw StatusError.badRequest(`Upgrade request required: ${sub} needs a WebSocket or SPDY connection upgrade, which this endpoint does not carry (a Lambda Function URL cannot; see docs/agent.md)`);
+          throw StatusError.badRequest(
+            `Upgrade request required: ${sub} needs a WebSocket or SPDY connection upgrade, which this endpoint does not carry (a Lambda Function URL cannot; see docs/agent.md)`,
+          );
         }
         break;
     }
@@ -724,12 +762,17 @@ export class ApiServer {
       ns,
       name,
       (current) => {
-        const scale = type === undefined ? body : applyPatch(toScale(current) as unknown as KObject, body, type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type);
+        const scale =
+          type === undefined ? body : applyPatch(toScale(current) as unknown as KObject, body, type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type);
         if (!isPlainObject(scale)) throw patchInvalid(scale, `Object 'Kind' is missing in '${JSON.stringify(scale) ?? 'null'}'`);
         const s = scale as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
         const rv = requiredResourceVersion(s.metadata?.resourceVersion);
         if (rv && rv !== current.metadata.resourceVersion) {
-          throw StatusError.conflict({ group: rt.group, resource: rt.resource }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+          throw StatusError.conflict(
+            { group: rt.group, resource: rt.resource },
+            name,
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
         }
         const replicas = s.spec?.replicas;
         if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
@@ -757,23 +800,29 @@ export class ApiServer {
     }
     // Kubernetes reports binding conflicts against "pods/binding" (BindingREST.assignPod).
     const bindingRef = { group: '', resource: 'pods/binding' };
-    await this.rest.guaranteedUpdate(rt, r.namespace, name, (current) => {
-      const spec = (current.spec ?? {}) as { nodeName?: string };
-      if (current.metadata.deletionTimestamp) {
-        throw StatusError.conflict(bindingRef, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      }
-      if (spec.nodeName) {
-        throw StatusError.conflict(bindingRef, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
-      }
-      // As setPodScheduled: binding also marks the pod PodScheduled=True.
-      const status = (current.status ?? {}) as { conditions?: { type: string; status: string }[] };
-      const scheduled = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) };
-      const existing = status.conditions ?? [];
-      const conditions = existing.some((c) => c.type === 'PodScheduled')
-        ? existing.map((c) => (c.type !== 'PodScheduled' || c.status === 'True' ? c : scheduled))
-        : [...existing, scheduled];
-      return { ...current, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
-    }, { dryRun: isDryRun(req.query), subresource: 'binding' });
+    await this.rest.guaranteedUpdate(
+      rt,
+      r.namespace,
+      name,
+      (current) => {
+        const spec = (current.spec ?? {}) as { nodeName?: string };
+        if (current.metadata.deletionTimestamp) {
+          throw StatusError.conflict(bindingRef, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+        }
+        if (spec.nodeName) {
+          throw StatusError.conflict(bindingRef, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+        }
+        // As setPodScheduled: binding also marks the pod PodScheduled=True.
+        const status = (current.status ?? {}) as { conditions?: { type: string; status: string }[] };
+        const scheduled = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) };
+        const existing = status.conditions ?? [];
+        const conditions = existing.some((c) => c.type === 'PodScheduled')
+          ? existing.map((c) => (c.type !== 'PodScheduled' || c.status === 'True' ? c : scheduled))
+          : [...existing, scheduled];
+        return { ...current, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
+      },
+      { dryRun: isDryRun(req.query), subresource: 'binding' },
+    );
     return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 }

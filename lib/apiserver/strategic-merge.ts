@@ -62,7 +62,14 @@ function fieldSchema(f: GoField): FieldSchema {
   if (ref.kind === 'map') return inner ? { items: structSchema(inner) } : {};
   if (inner) {
     const s = structSchema(inner);
-    return retainKeys ? { get fields() { return s.fields; }, retainKeys } : s;
+    return retainKeys
+      ? {
+          get fields() {
+            return s.fields;
+          },
+          retainKeys,
+        }
+      : s;
   }
   return {};
 }

@@ -85,7 +85,8 @@ export function podReferences(pod: KObject): { secrets: Set<string>; configMaps:
     if (typeof v === 'string' && v !== '') set.add(v);
   };
   type Named = { name?: unknown } | null | undefined;
-  for (const v of (spec.volumes as Record<string, { secretName?: unknown; name?: unknown; sources?: { secret?: Named; configMap?: Named }[] } | undefined>[] | undefined) ?? []) {
+  for (const v of (spec.volumes as
+    Record<string, { secretName?: unknown; name?: unknown; sources?: { secret?: Named; configMap?: Named }[] } | undefined>[] | undefined) ?? []) {
     add(secrets, v.secret?.secretName);
     add(configMaps, v.configMap?.name);
     for (const s of v.projected?.sources ?? []) {

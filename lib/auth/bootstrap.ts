@@ -15,7 +15,11 @@ export async function ensureTokenNamespace(rest: RestStorage): Promise<void> {
     if (!(err instanceof StatusError && err.code === 404)) throw err;
   }
   try {
-    await rest.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TOKEN_NAMESPACE, labels: { 'kumo.dev/purpose': 'tokens' } } });
+    await rest.create(NAMESPACES, undefined, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: TOKEN_NAMESPACE, labels: { 'kumo.dev/purpose': 'tokens' } },
+    });
   } catch (err) {
     if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
   }

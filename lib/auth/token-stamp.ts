@@ -41,7 +41,8 @@ export class TokenStampingStore implements Store {
     const before = prev ? dataOf(prev) : undefined;
     const legacy = before !== undefined && before[TOKEN_MAC_FIELD] === undefined && before.tokenHash === data.tokenHash;
     const hash = Buffer.from(data.tokenHash ?? '', 'base64').toString('utf8');
-    if (!legacy && HASH.test(hash)) data[TOKEN_MAC_FIELD] = Buffer.from(this.mac.sign(key.name.slice(TOKEN_SECRET_PREFIX.length), hash), 'utf8').toString('base64');
+    if (!legacy && HASH.test(hash))
+      data[TOKEN_MAC_FIELD] = Buffer.from(this.mac.sign(key.name.slice(TOKEN_SECRET_PREFIX.length), hash), 'utf8').toString('base64');
     return { ...obj, data } as KObject;
   }
 

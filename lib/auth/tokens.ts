@@ -142,7 +142,10 @@ export function tokenSecret(id: string, hash: string, grant: Grant): KObject {
 }
 
 /** Makes a new token for `grant`: the token to hand out once, and the Secret to store. */
-export function mintToken(grant: Grant, id: string = grant.role === 'node' ? nodeTokenId(grant.node!) : newTokenId()): { token: string; id: string; secret: KObject } {
+export function mintToken(
+  grant: Grant,
+  id: string = grant.role === 'node' ? nodeTokenId(grant.node!) : newTokenId(),
+): { token: string; id: string; secret: KObject } {
   const secret = newSecret();
   return { token: `${id}.${secret}`, id, secret: tokenSecret(id, hashSecret(secret), grant) };
 }

@@ -26,10 +26,15 @@ export function userOf(id: string, grant: Grant): UserInfo {
   const extra: Record<string, string> = { [EXTRA.tokenId]: id };
   switch (grant.role) {
     case 'admin':
-      if (grant.namespace) return { name: `kumo:token:${id}`, groups: [GROUPS.admins, GROUPS.authenticated], extra: { ...extra, [EXTRA.namespace]: grant.namespace } };
+      if (grant.namespace)
+        return { name: `kumo:token:${id}`, groups: [GROUPS.admins, GROUPS.authenticated], extra: { ...extra, [EXTRA.namespace]: grant.namespace } };
       return { name: `kumo:token:${id}`, groups: [GROUPS.masters, GROUPS.authenticated], extra };
     case 'view':
-      return { name: `kumo:token:${id}`, groups: [GROUPS.viewers, GROUPS.authenticated], extra: { ...extra, ...(grant.namespace ? { [EXTRA.namespace]: grant.namespace } : {}) } };
+      return {
+        name: `kumo:token:${id}`,
+        groups: [GROUPS.viewers, GROUPS.authenticated],
+        extra: { ...extra, ...(grant.namespace ? { [EXTRA.namespace]: grant.namespace } : {}) },
+      };
     case 'node':
       return { name: `system:node:${grant.node}`, groups: [GROUPS.nodes, GROUPS.authenticated], extra: { ...extra, [EXTRA.node]: grant.node! } };
     case 'node-bootstrap':

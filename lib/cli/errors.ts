@@ -61,7 +61,19 @@ function standardMessage(err: unknown, server: string | undefined): string | und
       // keep the raw server string
     }
     if (sys.code === 'ECONNREFUSED') return `The connection to the server ${host} was refused - did you specify the right host or port?`;
-    if (['ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN'].includes(sys.code)) {
+    if (
+      [
+        'ENOTFOUND',
+        'ECONNRESET',
+        'ETIMEDOUT',
+        'EHOSTUNREACH',
+        'EAI_AGAIN',
+        'CERT_HAS_EXPIRED',
+        'DEPTH_ZERO_SELF_SIGNED_CERT',
+        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        'SELF_SIGNED_CERT_IN_CHAIN',
+      ].includes(sys.code)
+    ) {
       return `Unable to connect to the server: ${sys.message}`;
     }
   }

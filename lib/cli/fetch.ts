@@ -34,7 +34,14 @@ function enhanceListError(err: unknown, rt: ResourceType, q: ListQuery): unknown
   return new StatusError(err.code, err.reason, message, err.details);
 }
 
-async function pages(client: KubeClient, rt: ResourceType, namespace: string | undefined, q: ListQuery, accept: string, onPage: (body: unknown) => string | undefined): Promise<void> {
+async function pages(
+  client: KubeClient,
+  rt: ResourceType,
+  namespace: string | undefined,
+  q: ListQuery,
+  accept: string,
+  onPage: (body: unknown) => string | undefined,
+): Promise<void> {
   let cont: string | undefined;
   do {
     const query = new URLSearchParams();
@@ -92,7 +99,12 @@ export interface ObjectList {
 }
 
 /** Every page of a list; items carry apiVersion and kind (list items may omit them). */
-export async function listObjects<T extends { apiVersion: string; kind: string } = KObject>(client: KubeClient, rt: ResourceType, namespace: string | undefined, q: ListQuery = {}): Promise<{ resourceVersion: string; items: T[] }> {
+export async function listObjects<T extends { apiVersion: string; kind: string } = KObject>(
+  client: KubeClient,
+  rt: ResourceType,
+  namespace: string | undefined,
+  q: ListQuery = {},
+): Promise<{ resourceVersion: string; items: T[] }> {
   const items: T[] = [];
   let resourceVersion = '';
   await pages(client, rt, namespace, q, 'application/json', (body) => {

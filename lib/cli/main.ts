@@ -31,7 +31,25 @@ import { Cli } from './session.js';
 export { CliError } from './errors.js';
 
 /** The verbs, in the order `kumo --help` lists them. */
-const COMMANDS: readonly ((cli: Cli) => Command)[] = [upCommand, downCommand, getCommand, describeCommand, applyCommand, deleteCommand, configCommand, logsCommand, execCommand, agentCommand, scaleCommand, rolloutCommand, cordonCommand, uncordonCommand, drainCommand, tokenCommand, kubeconfigCommand];
+const COMMANDS: readonly ((cli: Cli) => Command)[] = [
+  upCommand,
+  downCommand,
+  getCommand,
+  describeCommand,
+  applyCommand,
+  deleteCommand,
+  configCommand,
+  logsCommand,
+  execCommand,
+  agentCommand,
+  scaleCommand,
+  rolloutCommand,
+  cordonCommand,
+  uncordonCommand,
+  drainCommand,
+  tokenCommand,
+  kubeconfigCommand,
+];
 
 export function buildProgram(cli: Cli): Command {
   const program = new Command('kumo')

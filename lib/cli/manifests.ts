@@ -46,7 +46,10 @@ function filesOf(path: string, recursive: boolean, top: boolean): string[] {
 export function parseManifestText(text: string, source: string): Manifest[] {
   const out: Manifest[] = [];
   // YAML 1.1 as go-yaml reads manifests (`on`/`yes` are booleans), but timestamps stay strings as kubectl keeps them.
-  const docs = parseAllDocuments(text, { version: '1.1', customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp') });
+  const docs = parseAllDocuments(text, {
+    version: '1.1',
+    customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+  });
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     if (doc.errors.length > 0) {
@@ -64,7 +67,9 @@ export function parseManifestText(text: string, source: string): Manifest[] {
 
 function objectsOf(value: unknown, source: string): Manifest[] {
   if (!isPlainObject(value)) {
-    throw new CliError(`unable to decode "${source}": json: cannot unmarshal ${Array.isArray(value) ? 'array' : typeof value} into Go value of type map[string]interface {}`);
+    throw new CliError(
+      `unable to decode "${source}": json: cannot unmarshal ${Array.isArray(value) ? 'array' : typeof value} into Go value of type map[string]interface {}`,
+    );
   }
   const kind = value.kind;
   if (typeof kind !== 'string' || kind === '') {

@@ -96,7 +96,11 @@ export class KubeClient {
   }
 
   /** Every page of a list. */
-  async listAll<T extends KObject = KObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<Omit<KList, 'items'> & { items: T[] }> {
+  async listAll<T extends KObject = KObject>(
+    rt: ResourceType,
+    namespace: string | undefined,
+    opts: ListOptions = {},
+  ): Promise<Omit<KList, 'items'> & { items: T[] }> {
     const first = await this.list<T>(rt, namespace, opts);
     // Later pages name only the token, which carries what the first page read at (a resourceVersion beside it is refused).
     const { resourceVersion: _rv, ...rest } = opts;
@@ -131,7 +135,9 @@ export class KubeClient {
     type: 'merge' | 'json' | 'strategic' = 'merge',
     opts: WriteOptions & { subresource?: string } = {},
   ): Promise<T> {
-    const contentType = { merge: 'application/merge-patch+json', json: 'application/json-patch+json', strategic: 'application/strategic-merge-patch+json' }[type];
+    const contentType = { merge: 'application/merge-patch+json', json: 'application/json-patch+json', strategic: 'application/strategic-merge-patch+json' }[
+      type
+    ];
     return this.call<T>({ method: 'PATCH', path: resourcePath(rt, namespace, name, opts.subresource), query: writeQuery(opts), body: patch, contentType });
   }
 

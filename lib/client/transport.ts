@@ -83,7 +83,12 @@ export class InProcessTransport implements Transport {
     if ('bytes' in res) return { status: res.status, chunks: res.bytes };
     if ('text' in res) {
       const text = res.text;
-      return { status: res.status, chunks: (async function* () { yield Buffer.from(text); })() };
+      return {
+        status: res.status,
+        chunks: (async function* () {
+          yield Buffer.from(text);
+        })(),
+      };
     }
     return { status: res.status, body: 'body' in res ? clone(res.body) : undefined };
   }

@@ -81,7 +81,8 @@ export async function apiOptionsFromEnv(backend: Store, env: Env = process.env):
   const auth = authModeFromEnv(env);
   const opts: CloudApiOptions = { auth, store: backend, admission: admissionFromEnv(env), front: (server) => server };
   if (auth === 'tokens') {
-    if (!env.KUMO_TOKEN_KEY_SECRET_ARN) throw new AuthConfigError('token auth needs KUMO_TOKEN_KEY_SECRET_ARN (the secret holding the key of the tokens\' MACs)');
+    if (!env.KUMO_TOKEN_KEY_SECRET_ARN)
+      throw new AuthConfigError("token auth needs KUMO_TOKEN_KEY_SECRET_ARN (the secret holding the key of the tokens' MACs)");
     const mac = new TokenMac(await secretString(env.KUMO_TOKEN_KEY_SECRET_ARN));
     const { store, authenticator, authorizer } = tokenAuth(backend, mac, { staticTokens: await staticTokens(env), log: (line) => console.warn(line) });
     Object.assign(opts, { store, authenticator, authorizer });

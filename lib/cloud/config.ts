@@ -40,7 +40,14 @@ export function stackPodSecurity(adminTokenId: string): PodSecurityConfiguration
   return {
     apiVersion: 'pod-security.admission.config.k8s.io/v1',
     kind: 'PodSecurityConfiguration',
-    defaults: { enforce: 'baseline', 'enforce-version': 'latest', warn: 'restricted', 'warn-version': 'latest', audit: 'privileged', 'audit-version': 'latest' },
+    defaults: {
+      enforce: 'baseline',
+      'enforce-version': 'latest',
+      warn: 'restricted',
+      'warn-version': 'latest',
+      audit: 'privileged',
+      'audit-version': 'latest',
+    },
     exemptions: { usernames: [userOf(adminTokenId, { role: 'admin' }).name], namespaces: [], runtimeClasses: [] },
   };
 }

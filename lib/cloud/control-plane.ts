@@ -20,7 +20,10 @@ export async function inProcessClient(user: UserInfo, env: Readonly<Record<strin
 }
 
 /** The client and the store under it (the scheduled resync also compacts the store's change log). */
-export async function inProcessApi(user: UserInfo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ client: KubeClient; store: Store }> {
+export async function inProcessApi(
+  user: UserInfo,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<{ client: KubeClient; store: Store }> {
   const store = await storeFromEnv(env);
   const api = new ApiServer({ store, admission: admissionFromEnv(env) });
   return { client: new KubeClient(new InProcessTransport(api, user)), store };

@@ -64,7 +64,12 @@ export async function discoverHost(opts: DiscoverOptions): Promise<HostFacts> {
       ...facts.labels,
       ...(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(clusterName) ? { 'kumo.io/ecs-cluster': clusterName } : {}),
     };
-    return { nodeName: instance.ec2InstanceId.toLowerCase(), labels, ...(facts.providerID ? { providerID: facts.providerID } : {}), annotations: facts.annotations };
+    return {
+      nodeName: instance.ec2InstanceId.toLowerCase(),
+      labels,
+      ...(facts.providerID ? { providerID: facts.providerID } : {}),
+      annotations: facts.annotations,
+    };
   } finally {
     if (!opts.ecs) ecs.destroy();
   }

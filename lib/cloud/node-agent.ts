@@ -50,17 +50,27 @@ export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
   const enrolled = await main(['token', 'enroll', '--server', server, '--node-name', host.nodeName, '--token-file', tokenFile], childIO);
   if (enrolled !== 0) return enrolled;
   const nodeToken = readFileSync(tokenFile, 'utf8').trim();
-  const labels = Object.entries(host.labels).map(([k, v]) => `${k}=${v}`).join(',');
-  const annotations = Object.entries(host.annotations ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const labels = Object.entries(host.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const annotations = Object.entries(host.annotations ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return main(
     [
       'agent',
-      '--server', server,
-      '--token', nodeToken,
-      '--node-name', host.nodeName,
-      '--runtime', env.KUMO_RUNTIME || 'docker',
-      '--data-dir', dataDir,
-      '--port', env.KUMO_AGENT_PORT || '10250',
+      '--server',
+      server,
+      '--token',
+      nodeToken,
+      '--node-name',
+      host.nodeName,
+      '--runtime',
+      env.KUMO_RUNTIME || 'docker',
+      '--data-dir',
+      dataDir,
+      '--port',
+      env.KUMO_AGENT_PORT || '10250',
       ...(labels ? ['--labels', labels] : []),
       ...(annotations ? ['--annotations', annotations] : []),
       ...(host.providerID ? ['--provider-id', host.providerID] : []),

@@ -183,16 +183,35 @@ export class NodePoolAutoscaler implements Reconciler {
     const target = Math.min(group.max, group.desired + plan.newNodes);
     if (target <= group.desired) {
       for (const pod of this.untold(plan.helped, now)) {
-        await this.recorder.record(pod, 'Normal', 'NotTriggerScaleUp', `pod didn't trigger scale-up: max node group size reached (group ${group.name} at ${group.desired}, max ${group.max})`);
+        await this.recorder.record(
+          pod,
+          'Normal',
+          'NotTriggerScaleUp',
+          `pod didn't trigger scale-up: max node group size reached (group ${group.name} at ${group.desired}, max ${group.max})`,
+        );
       }
       return { helped };
     }
-    const claimed = await this.claim('lastScaleUpTime', now, `scale-up: group ${group.name} ${group.desired} -> ${target} (max: ${group.max}) for ${helped} pending pod(s)`);
+    const claimed = await this.claim(
+      'lastScaleUpTime',
+      now,
+      `scale-up: group ${group.name} ${group.desired} -> ${target} (max: ${group.max}) for ${helped} pending pod(s)`,
+    );
     if (claimed.wait !== undefined) return { helped, after: claimed.wait };
     await this.fleet.setDesiredCapacity(target);
-    await this.recorder.record(claimed.status!, 'Normal', 'ScaledUpGroup', `Scale-up: setting group ${group.name} size to ${target} instead of ${group.desired} (max: ${group.max})`);
+    await this.recorder.record(
+      claimed.status!,
+      'Normal',
+      'ScaledUpGroup',
+      `Scale-up: setting group ${group.name} size to ${target} instead of ${group.desired} (max: ${group.max})`,
+    );
     for (const pod of plan.helped.slice(0, MAX_POD_EVENTS)) {
-      await this.recorder.record(pod, 'Normal', 'TriggeredScaleUp', `pod triggered scale-up: [{${group.name} ${group.desired}->${target} (max: ${group.max})}]`);
+      await this.recorder.record(
+        pod,
+        'Normal',
+        'TriggeredScaleUp',
+        `pod triggered scale-up: [{${group.name} ${group.desired}->${target} (max: ${group.max})}]`,
+      );
     }
     return { helped };
   }
@@ -208,7 +227,9 @@ export class NodePoolAutoscaler implements Reconciler {
   /** Instances launched (or about to be) whose nodes are not Ready yet, within the provision timeout. */
   private async upcoming(group: GroupInfo, groupNodes: N[], now: number): Promise<number> {
     const ready = new Set(groupNodes.filter(isReady).map((n) => parseProviderId(n.spec?.providerID)!.instanceId));
-    const live = group.instances.filter((i) => !i.lifecycleState.startsWith('Terminating') && !i.lifecycleState.startsWith('Detach') && i.lifecycleState !== 'Standby');
+    const live = group.instances.filter(
+      (i) => !i.lifecycleState.startsWith('Terminating') && !i.lifecycleState.startsWith('Detach') && i.lifecycleState !== 'Standby',
+    );
     const waitingFor = live.filter((i) => !ready.has(i.instanceId)).map((i) => i.instanceId);
     let coming = 0;
     if (waitingFor.length > 0) {

@@ -95,7 +95,9 @@ export class AwsFleet implements CloudFleet {
             let token: string | undefined;
             do {
               // A filter (unlike InstanceIds) answers for the ids that exist and ignores the rest.
-              const res = await this.opts.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: part }], ...(token ? { NextToken: token } : {}) }));
+              const res = await this.opts.ec2.send(
+                new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: part }], ...(token ? { NextToken: token } : {}) }),
+              );
               for (const r of res.Reservations ?? []) {
                 for (const i of r.Instances ?? []) {
                   if (!i.InstanceId) continue;
@@ -137,7 +139,12 @@ export class AwsFleet implements CloudFleet {
         const res = await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: part }));
         for (const ci of res.containerInstances ?? []) {
           if (!ci.ec2InstanceId || !ci.containerInstanceArn) continue;
-          out.set(ci.ec2InstanceId, { arn: ci.containerInstanceArn, instanceId: ci.ec2InstanceId, status: ci.status ?? 'ACTIVE', agentConnected: ci.agentConnected ?? false });
+          out.set(ci.ec2InstanceId, {
+            arn: ci.containerInstanceArn,
+            instanceId: ci.ec2InstanceId,
+            status: ci.status ?? 'ACTIVE',
+            agentConnected: ci.agentConnected ?? false,
+          });
         }
       }
       return out;
@@ -165,7 +172,9 @@ export class AwsFleet implements CloudFleet {
         max: g.MaxSize ?? 0,
         desired: g.DesiredCapacity ?? 0,
         instances: (g.Instances ?? []).flatMap((i) =>
-          i.InstanceId ? [{ instanceId: i.InstanceId, lifecycleState: i.LifecycleState ?? 'InService', ...(i.AvailabilityZone ? { zone: i.AvailabilityZone } : {}) }] : [],
+          i.InstanceId
+            ? [{ instanceId: i.InstanceId, lifecycleState: i.LifecycleState ?? 'InService', ...(i.AvailabilityZone ? { zone: i.AvailabilityZone } : {}) }]
+            : [],
         ),
       };
     })();
@@ -197,7 +206,14 @@ export class AwsFleet implements CloudFleet {
     const { autoScaling, name } = this.requireGroup();
     if (!this.lifecycleHook) throw new Error('no lifecycle hook is configured');
     try {
-      await autoScaling.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: name, LifecycleHookName: this.lifecycleHook, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE' }));
+      await autoScaling.send(
+        new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: name,
+          LifecycleHookName: this.lifecycleHook,
+          InstanceId: instanceId,
+          LifecycleActionResult: 'CONTINUE',
+        }),
+      );
     } catch (err) {
       // Completed already (by an earlier reconcile whose answer was lost, or another process): the instance goes on anyway.
       if (!((err as Error).name === 'ValidationError' && /No active Lifecycle Action/i.test((err as Error).message))) throw err;

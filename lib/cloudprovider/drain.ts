@@ -112,13 +112,21 @@ export class CloudNodeDrainController implements Reconciler {
     const inGroup = group?.instances.find((i) => i.instanceId === ref.instanceId);
     const scaleDown = node.metadata.annotations?.[ANNOTATION_SCALE_DOWN] !== undefined;
     const terminating = inGroup?.lifecycleState.startsWith('Terminating') ?? false;
-    const why = container?.status === 'DRAINING' ? `container instance ${container.arn} is DRAINING` : terminating ? `instance ${ref.instanceId} is terminating (${inGroup!.lifecycleState})` : scaleDown ? 'the node pool is scaling in' : undefined;
+    const why =
+      container?.status === 'DRAINING'
+        ? `container instance ${container.arn} is DRAINING`
+        : terminating
+          ? `instance ${ref.instanceId} is terminating (${inGroup!.lifecycleState})`
+          : scaleDown
+            ? 'the node pool is scaling in'
+            : undefined;
 
     if (!why) {
       this.draining.delete(name);
       if (drainedByUs(node)) {
         const { result } = await setUnschedulable(this.client, name, false, { by: DRAIN_CORDONER });
-        if (result === 'changed') await this.recorder.record(node, 'Normal', 'NodeSchedulable', `Node ${name} status is now: NodeSchedulable (its container instance is ACTIVE again)`);
+        if (result === 'changed')
+          await this.recorder.record(node, 'Normal', 'NodeSchedulable', `Node ${name} status is now: NodeSchedulable (its container instance is ACTIVE again)`);
       }
       return { requeueAfterMs: this.pollMs };
     }
@@ -141,7 +149,12 @@ export class CloudNodeDrainController implements Reconciler {
     // Empty: let the instance go.
     if (inGroup?.lifecycleState === 'Terminating:Wait' && this.fleet.lifecycleHook) {
       await this.fleet.completeLifecycleAction(ref.instanceId);
-      await this.recorder.record(node, 'Normal', 'LifecycleActionCompleted', `Node ${name} is drained: lifecycle hook ${this.fleet.lifecycleHook} completed for instance ${ref.instanceId}`);
+      await this.recorder.record(
+        node,
+        'Normal',
+        'LifecycleActionCompleted',
+        `Node ${name} is drained: lifecycle hook ${this.fleet.lifecycleHook} completed for instance ${ref.instanceId}`,
+      );
     } else if (scaleDown && inGroup && !terminating) {
       await this.terminateForScaleDown(node, ref.instanceId);
     }
@@ -163,7 +176,12 @@ export class CloudNodeDrainController implements Reconciler {
       await this.cancelScaleDown(node, (err as Error).message);
       return;
     }
-    await this.recorder.record(node, 'Normal', 'ScaleDown', `node removed by the node pool autoscaler: instance ${instanceId} terminated, group ${group.name} size ${group.desired} -> ${group.desired - 1}`);
+    await this.recorder.record(
+      node,
+      'Normal',
+      'ScaleDown',
+      `node removed by the node pool autoscaler: instance ${instanceId} terminated, group ${group.name} size ${group.desired} -> ${group.desired - 1}`,
+    );
   }
 
   private async cancelScaleDown(node: N, why: string): Promise<void> {

@@ -12,7 +12,13 @@
  */
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, type ECSClient, ListContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import {
+  DeregisterContainerInstanceCommand,
+  DescribeContainerInstancesCommand,
+  type ECSClient,
+  ListContainerInstancesCommand,
+  RegisterContainerInstanceCommand,
+} from '@aws-sdk/client-ecs';
 import type { KubeClient } from '../client/client.js';
 import { type FakeNodeOptions, FakeNodes } from '../sim/fake-nodes.js';
 import { ANNOTATION_CONTAINER_INSTANCE, factsOfContainerInstance, type NodeFacts } from './node-facts.js';
@@ -110,7 +116,13 @@ export class FleetSim {
     const res = await this.opts.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [...ids] }] }));
     const state = new Map<string, { state: string; zone?: string; type?: string }>();
     for (const r of res.Reservations ?? []) {
-      for (const i of r.Instances ?? []) if (i.InstanceId) state.set(i.InstanceId, { state: i.State?.Name ?? 'pending', ...(i.Placement?.AvailabilityZone ? { zone: i.Placement.AvailabilityZone } : {}), ...(i.InstanceType ? { type: i.InstanceType } : {}) });
+      for (const i of r.Instances ?? [])
+        if (i.InstanceId)
+          state.set(i.InstanceId, {
+            state: i.State?.Name ?? 'pending',
+            ...(i.Placement?.AvailabilityZone ? { zone: i.Placement.AvailabilityZone } : {}),
+            ...(i.InstanceType ? { type: i.InstanceType } : {}),
+          });
     }
     for (const id of ids) {
       const s = state.get(id);
@@ -129,7 +141,9 @@ export class FleetSim {
         this.log(`kumo fleet-sim: instance ${id} is ${s?.state ?? 'gone'}: its agent stopped`);
         const arn = host.facts.annotations[ANNOTATION_CONTAINER_INSTANCE];
         if (arn && this.opts.deregisterEnded !== false) {
-          await this.opts.ecs.send(new DeregisterContainerInstanceCommand({ cluster: this.opts.cluster, containerInstance: arn, force: true })).catch((err: Error) => this.log(`kumo fleet-sim: deregister ${arn}: ${err.message}`));
+          await this.opts.ecs
+            .send(new DeregisterContainerInstanceCommand({ cluster: this.opts.cluster, containerInstance: arn, force: true }))
+            .catch((err: Error) => this.log(`kumo fleet-sim: deregister ${arn}: ${err.message}`));
         }
       }
     }

@@ -25,11 +25,17 @@ export interface CloudProviderOptions {
   autoscaler?: NodePoolAutoscalerOptions | false;
 }
 
-export function cloudProviderReconcilers(client: KubeClient, recorder: (component: string) => Recorder, opts: CloudProviderOptions, clock: Clock = systemClock): Reconciler[] {
+export function cloudProviderReconcilers(
+  client: KubeClient,
+  recorder: (component: string) => Recorder,
+  opts: CloudProviderOptions,
+  clock: Clock = systemClock,
+): Reconciler[] {
   const out: Reconciler[] = [
     new CloudNodeLifecycleController(client, opts.fleet, recorder('cloud-node-lifecycle-controller'), clock, opts.lifecycle),
     new CloudNodeDrainController(client, opts.fleet, recorder('cloud-node-drain-controller'), clock, opts.drain),
   ];
-  if (opts.fleet.groupName && opts.autoscaler !== false) out.push(new NodePoolAutoscaler(client, opts.fleet, recorder('cluster-autoscaler'), clock, opts.autoscaler || {}));
+  if (opts.fleet.groupName && opts.autoscaler !== false)
+    out.push(new NodePoolAutoscaler(client, opts.fleet, recorder('cluster-autoscaler'), clock, opts.autoscaler || {}));
   return out;
 }

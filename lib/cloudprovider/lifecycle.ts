@@ -70,7 +70,8 @@ export class CloudNodeLifecycleController implements Reconciler {
     const now = this.clock.now();
     const silentFor = now - lastHeartbeat(node, lease, now);
     const shutdownTainted = (node.spec?.taints ?? []).some((t) => t.key === TAINT_SHUTDOWN);
-    if (silentFor < this.askAfterMs && !shutdownTainted && !(await this.ecsLostIt(node, ref.instanceId))) return { requeueAfterMs: this.askAfterMs - silentFor + 10 };
+    if (silentFor < this.askAfterMs && !shutdownTainted && !(await this.ecsLostIt(node, ref.instanceId)))
+      return { requeueAfterMs: this.askAfterMs - silentFor + 10 };
 
     const instance = (await this.fleet.instances([ref.instanceId])).get(ref.instanceId);
     if (instanceGone(instance)) {
@@ -109,7 +110,9 @@ export class CloudNodeLifecycleController implements Reconciler {
     const taints: Taint[] = node.spec?.taints ?? [];
     const has = taints.some((t) => t.key === TAINT_SHUTDOWN);
     if (has === stopped) return;
-    const next = stopped ? [...taints, { key: TAINT_SHUTDOWN, effect: 'NoSchedule', timeAdded: rfc3339(this.clock.now()) }] : taints.filter((t) => t.key !== TAINT_SHUTDOWN);
+    const next = stopped
+      ? [...taints, { key: TAINT_SHUTDOWN, effect: 'NoSchedule', timeAdded: rfc3339(this.clock.now()) }]
+      : taints.filter((t) => t.key !== TAINT_SHUTDOWN);
     try {
       await this.client.update(NODES, { ...node, spec: { ...(node.spec ?? {}), taints: next } });
     } catch (err) {

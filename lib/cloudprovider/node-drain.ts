@@ -67,7 +67,12 @@ export type CordonResult = 'changed' | 'unchanged';
  * leaves a node alone that someone else cordoned. Retries lost
  * compare-and-swaps from a fresh read.
  */
-export async function setUnschedulable(client: KubeClient, name: string, unschedulable: boolean, opts: { by?: string; now?: number; dryRun?: boolean } = {}): Promise<{ result: CordonResult; node: N }> {
+export async function setUnschedulable(
+  client: KubeClient,
+  name: string,
+  unschedulable: boolean,
+  opts: { by?: string; now?: number; dryRun?: boolean } = {},
+): Promise<{ result: CordonResult; node: N }> {
   for (let attempt = 0; ; attempt++) {
     const node = await client.get<N>(NODES, undefined, name);
     const annotations = { ...(node.metadata.annotations ?? {}) };
@@ -105,7 +110,11 @@ export type EvictionResult = 'evicted' | 'gone' | 'blocked';
  * means a disruption budget said not now: try again later. With
  * `uid`, a pod recreated under the same name is left alone.
  */
-export async function evictPod(client: KubeClient, pod: P, opts: { gracePeriodSeconds?: number; uid?: boolean; dryRun?: boolean } = {}): Promise<EvictionResult> {
+export async function evictPod(
+  client: KubeClient,
+  pod: P,
+  opts: { gracePeriodSeconds?: number; uid?: boolean; dryRun?: boolean } = {},
+): Promise<EvictionResult> {
   const deleteOptions: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
   if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds >= 0) deleteOptions.gracePeriodSeconds = opts.gracePeriodSeconds;
   if (opts.uid) deleteOptions.preconditions = { uid: pod.metadata.uid };

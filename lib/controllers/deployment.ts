@@ -208,7 +208,10 @@ export class DeploymentController implements Reconciler {
   /** Whether some active ReplicaSet was sized for a different replica count than the Deployment asks now. */
   private isScalingEvent(d: D, sets: RS[]): boolean {
     const replicas = d.spec?.replicas ?? 1;
-    return sets.some((rs) => specReplicas(rs) > 0 && rs.metadata.annotations?.[DESIRED_REPLICAS] !== undefined && Number(rs.metadata.annotations[DESIRED_REPLICAS]) !== replicas);
+    return sets.some(
+      (rs) =>
+        specReplicas(rs) > 0 && rs.metadata.annotations?.[DESIRED_REPLICAS] !== undefined && Number(rs.metadata.annotations[DESIRED_REPLICAS]) !== replicas,
+    );
   }
 
   private rsAnnotations(d: D, revision: number, replicas: number, surge: number, base: Record<string, string> = {}): Record<string, string> {
@@ -270,7 +273,10 @@ export class DeploymentController implements Reconciler {
   /** Records the revision on the Deployment as read (a conflict restarts the reconcile); keeps `d` current for later writes. */
   private async setRevisionAnnotation(d: D, revision: number): Promise<void> {
     if (d.metadata.annotations?.[REVISION] === String(revision)) return;
-    const updated = await this.client.update<D>(DEPLOYMENTS, { ...d, metadata: { ...d.metadata, annotations: { ...(d.metadata.annotations ?? {}), [REVISION]: String(revision) } } });
+    const updated = await this.client.update<D>(DEPLOYMENTS, {
+      ...d,
+      metadata: { ...d.metadata, annotations: { ...(d.metadata.annotations ?? {}), [REVISION]: String(revision) } },
+    });
     d.metadata = updated.metadata;
   }
 
@@ -472,7 +478,11 @@ export class DeploymentController implements Reconciler {
       nowText,
     );
     const complete =
-      !!newRS && status.updatedReplicas === replicas && status.replicas === replicas && available === replicas && (newRS.status?.observedGeneration ?? 0) >= (newRS.metadata.generation ?? 1);
+      !!newRS &&
+      status.updatedReplicas === replicas &&
+      status.replicas === replicas &&
+      available === replicas &&
+      (newRS.status?.observedGeneration ?? 0) >= (newRS.metadata.generation ?? 1);
     const progressing = conditions.find((c) => c.type === 'Progressing');
     const deadline = d.spec?.progressDeadlineSeconds;
     let requeueAfterMs: number | undefined;
@@ -489,17 +499,32 @@ export class DeploymentController implements Reconciler {
         (status.replicas ?? 0) < (prev.replicas ?? 0) ||
         progressing?.reason === 'DeploymentPaused';
       if (complete) {
-        conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }, nowText);
+        conditions = setCondition(
+          conditions,
+          { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` },
+          nowText,
+        );
       } else if (flags.createdNew) {
-        conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` }, nowText);
+        conditions = setCondition(
+          conditions,
+          { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` },
+          nowText,
+        );
       } else if (moved || !progressing) {
         const next: Condition = { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` };
-        conditions = [...conditions.filter((c) => c.type !== 'Progressing'), { ...next, lastUpdateTime: nowText, lastTransitionTime: progressing?.status === 'True' ? (progressing.lastTransitionTime ?? nowText) : nowText }];
+        conditions = [
+          ...conditions.filter((c) => c.type !== 'Progressing'),
+          { ...next, lastUpdateTime: nowText, lastTransitionTime: progressing?.status === 'True' ? (progressing.lastTransitionTime ?? nowText) : nowText },
+        ];
       } else if (progressing.reason !== 'ProgressDeadlineExceeded') {
         const since = Date.parse(progressing.lastUpdateTime ?? nowText);
         const left = since + deadline * 1000 - now;
         if (left <= 0) {
-          conditions = setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` }, nowText);
+          conditions = setCondition(
+            conditions,
+            { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` },
+            nowText,
+          );
           await this.recorder.record(d, 'Warning', 'ProgressDeadlineExceeded', `Deployment "${d.metadata.name}" has timed out progressing.`);
         } else requeueAfterMs = left + 10;
       }

@@ -100,7 +100,9 @@ function hostnameFor(pod: P, svc: S): string | undefined {
 /** Deterministic slice name: the Service's name and a short hash of the port set and chunk. */
 function sliceName(svc: S, portsKey: string, chunk: number): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  const digest = createHash('sha256').update(`${svc.metadata.uid ?? ''}/${portsKey}/${chunk}`).digest();
+  const digest = createHash('sha256')
+    .update(`${svc.metadata.uid ?? ''}/${portsKey}/${chunk}`)
+    .digest();
   let suffix = '';
   for (let i = 0; i < 5; i++) suffix += alphabet[digest[i]! % alphabet.length];
   return `${svc.metadata.name}-${suffix}`;
@@ -147,7 +149,9 @@ export function desiredSlices(svc: S, pods: P[]): Map<string, EndpointSlice & KO
       name,
       namespace: svc.metadata.namespace ?? 'default',
       labels: { ...serviceLabels(svc), [LABEL_SERVICE_NAME]: svc.metadata.name ?? '', [LABEL_MANAGED_BY]: CONTROLLER_NAME },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name ?? '', uid: svc.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        { apiVersion: 'v1', kind: 'Service', name: svc.metadata.name ?? '', uid: svc.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
+      ],
     },
     addressType: 'IPv4',
     ...(endpoints.length > 0 ? { endpoints } : {}),
@@ -188,12 +192,18 @@ export function desiredEndpoints(svc: S, pods: P[]): Endpoints & KObject {
     const key = JSON.stringify(ports);
     const subset = bySet.get(key) ?? { addresses: [] as EndpointAddress[], notReadyAddresses: [] as EndpointAddress[], ports };
     const hostname = hostnameFor(pod, svc);
-    const addr: EndpointAddress = { ip: pod.status!.podIP!, ...(hostname ? { hostname } : {}), ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}), targetRef: podRef(pod) };
+    const addr: EndpointAddress = {
+      ip: pod.status!.podIP!,
+      ...(hostname ? { hostname } : {}),
+      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+      targetRef: podRef(pod),
+    };
     if (publishNotReady || isPodReady(pod)) subset.addresses.push(addr);
     else subset.notReadyAddresses.push(addr);
     bySet.set(key, subset);
   }
-  const byIp = (a: EndpointAddress, b: EndpointAddress) => a.ip.localeCompare(b.ip, undefined, { numeric: true }) || (a.targetRef?.uid ?? '').localeCompare(b.targetRef?.uid ?? '');
+  const byIp = (a: EndpointAddress, b: EndpointAddress) =>
+    a.ip.localeCompare(b.ip, undefined, { numeric: true }) || (a.targetRef?.uid ?? '').localeCompare(b.targetRef?.uid ?? '');
   const subsets = [...bySet.values()]
     .map((s) => ({
       ...(s.addresses.length ? { addresses: s.addresses.sort(byIp) } : {}),
@@ -296,7 +306,11 @@ export class EndpointsController implements Reconciler {
     const { namespace, name } = splitKey(key);
     if (!namespace) return;
     const svc = await this.client.find<S>(SERVICES, namespace, name);
-    const managed = (await this.client.listAll<EndpointSlice & KObject>(ENDPOINT_SLICES, namespace, { labelSelector: `${LABEL_SERVICE_NAME}=${name},${LABEL_MANAGED_BY}=${CONTROLLER_NAME}` })).items;
+    const managed = (
+      await this.client.listAll<EndpointSlice & KObject>(ENDPOINT_SLICES, namespace, {
+        labelSelector: `${LABEL_SERVICE_NAME}=${name},${LABEL_MANAGED_BY}=${CONTROLLER_NAME}`,
+      })
+    ).items;
     const sel = svc ? selectorOf(svc) : undefined;
     if (!svc || !sel || svc.spec?.type === 'ExternalName') {
       // No Service (or no selector): nothing of ours should list it. A selector-less Service's Endpoints belong to its user.
@@ -307,7 +321,13 @@ export class EndpointsController implements Reconciler {
       }
       return;
     }
-    const pods = (await this.client.listAll<P>(PODS, namespace, { labelSelector: Object.entries(svc.spec!.selector!).map(([k, v]) => `${k}=${v}`).join(',') })).items;
+    const pods = (
+      await this.client.listAll<P>(PODS, namespace, {
+        labelSelector: Object.entries(svc.spec!.selector!)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      })
+    ).items;
 
     let conflicted = false;
     const want = desiredSlices(svc, pods);
@@ -330,7 +350,14 @@ export class EndpointsController implements Reconciler {
     try {
       if (!current) await this.client.create(rt, desired.metadata.namespace, desired);
       else {
-        const next = { ...desired, metadata: { ...current.metadata, labels: desired.metadata.labels, ownerReferences: desired.metadata.ownerReferences ?? current.metadata.ownerReferences } } as KObject;
+        const next = {
+          ...desired,
+          metadata: {
+            ...current.metadata,
+            labels: desired.metadata.labels,
+            ownerReferences: desired.metadata.ownerReferences ?? current.metadata.ownerReferences,
+          },
+        } as KObject;
         if (!desired.metadata.ownerReferences) delete next.metadata.ownerReferences;
         await this.client.update(rt, next);
       }

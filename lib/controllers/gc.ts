@@ -58,7 +58,10 @@ export class GarbageCollector implements Reconciler {
     private readonly index?: OwnerIndex,
   ) {
     this.caches = index ? [index] : [];
-    const watched = new Set([...DEPENDENT_RESOURCES, ...resourceTypes.filter((t) => t.resource !== 'events' && t.resource !== 'leases').map((t) => t.resource)]);
+    const watched = new Set([
+      ...DEPENDENT_RESOURCES,
+      ...resourceTypes.filter((t) => t.resource !== 'events' && t.resource !== 'leases').map((t) => t.resource),
+    ]);
     this.watches = [...watched].map((resource) => ({ resource, keys: (e: ChangeEvent) => this.keysFor(resource, e) }));
   }
 
@@ -71,8 +74,7 @@ export class GarbageCollector implements Reconciler {
         const ort = lookupKind(ref.apiVersion, ref.kind);
         if (ort) keys.push(`owner/${ort.resource}/${ort.namespaced ? (e.object.metadata.namespace ?? '') : ''}/${ref.name}`);
       }
-    }
-    else if (e.object.metadata.deletionTimestamp && hasGcFinalizer(e.object)) keys.push(keyOf('owner', resource, e.object));
+    } else if (e.object.metadata.deletionTimestamp && hasGcFinalizer(e.object)) keys.push(keyOf('owner', resource, e.object));
     const refs = e.object.metadata.ownerReferences ?? [];
     if (e.type !== 'DELETED' && refs.length > 0 && (e.type === 'ADDED' || !deepEqual(refs, e.prev?.metadata.ownerReferences ?? []))) {
       keys.push(keyOf('dep', resource, e.object));
@@ -214,7 +216,12 @@ export class GarbageCollector implements Reconciler {
         const ref = (obj.metadata.ownerReferences ?? []).find((r) => r.uid === uid);
         if (ref?.blockOwnerDeletion) waiting = true;
         if (!obj.metadata.deletionTimestamp) {
-          await this.client.delete(drt, drt.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name!, { propagationPolicy: 'Foreground', preconditions: { uid: obj.metadata.uid! } }).catch(ignoreGone);
+          await this.client
+            .delete(drt, drt.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name!, {
+              propagationPolicy: 'Foreground',
+              preconditions: { uid: obj.metadata.uid! },
+            })
+            .catch(ignoreGone);
         }
       }
       // Dependents going away re-queue this owner through their deletion events; the resync backs that up.

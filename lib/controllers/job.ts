@@ -118,7 +118,16 @@ export class JobController implements Reconciler {
     let current: J = job;
     if (condition || active.length !== wantActive || mayCreate) {
       const outcome = await scalePodSet(
-        { client: this.client, recorder: this.recorder, owner: job, ownerType: JOBS, template: job.spec?.template ?? {}, pods, podsRevision: view.revision, creates: this.creates },
+        {
+          client: this.client,
+          recorder: this.recorder,
+          owner: job,
+          ownerType: JOBS,
+          template: job.spec?.template ?? {},
+          pods,
+          podsRevision: view.revision,
+          creates: this.creates,
+        },
         wantActive,
         mayCreate,
       );
@@ -143,7 +152,12 @@ export class JobController implements Reconciler {
           : { type: 'FailureTarget', status: 'True', reason: condition.reason!, message: condition.message!, lastProbeTime: t, lastTransitionTime: t };
       status.conditions = [...(job.status?.conditions ?? []), interim, { ...condition, lastProbeTime: t, lastTransitionTime: t }];
       if (condition.type === 'Complete') status.completionTime = t;
-      await this.recorder.record(job, condition.type === 'Complete' ? 'Normal' : 'Warning', condition.type === 'Complete' ? 'Completed' : condition.reason!, condition.type === 'Complete' ? 'Job completed' : condition.message!);
+      await this.recorder.record(
+        job,
+        condition.type === 'Complete' ? 'Normal' : 'Warning',
+        condition.type === 'Complete' ? 'Completed' : condition.reason!,
+        condition.type === 'Complete' ? 'Job completed' : condition.message!,
+      );
     }
     if (!deepEqual(status, job.status)) {
       try {
@@ -169,7 +183,10 @@ export class JobController implements Reconciler {
     const left = finishedAt + ttl * 1000 - now;
     if (left > 0) return { requeueAfterMs: left + 10 };
     try {
-      await this.client.delete(JOBS, job.metadata.namespace, job.metadata.name!, { propagationPolicy: 'Background', preconditions: { uid: job.metadata.uid! } });
+      await this.client.delete(JOBS, job.metadata.namespace, job.metadata.name!, {
+        propagationPolicy: 'Background',
+        preconditions: { uid: job.metadata.uid! },
+      });
     } catch (err) {
       if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
     }

@@ -29,7 +29,12 @@ function outcomeOf(result: ReconcileResult | void): ReconcileOutcome {
 }
 
 /** Runs one reconcile and reports how it ended to `observer`; returns or rethrows what the reconcile did. */
-export async function observedReconcile(r: Reconciler, key: string, observer: ReconcileObserver | undefined, stopwatch: Stopwatch = systemStopwatch): Promise<ReconcileResult | void> {
+export async function observedReconcile(
+  r: Reconciler,
+  key: string,
+  observer: ReconcileObserver | undefined,
+  stopwatch: Stopwatch = systemStopwatch,
+): Promise<ReconcileResult | void> {
   if (!observer) return r.reconcile(key);
   const started = stopwatch();
   const seconds = () => (stopwatch() - started) / 1000;
@@ -45,8 +50,8 @@ export async function observedReconcile(r: Reconciler, key: string, observer: Re
 
 /** controller_runtime_reconcile_time_seconds' buckets (controller-runtime's). */
 const RECONCILE_TIME_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20,
-  25, 30, 40, 50, 60,
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8,
+  9, 10, 15, 20, 25, 30, 40, 50, 60,
 ];
 
 /**
@@ -65,11 +70,32 @@ export class ControllerMetrics implements ReconcileObserver {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.total = new Counter({ name: 'controller_runtime_reconcile_total', help: 'Total number of reconciliations per controller', labelNames: ['controller', 'result'], registers });
-    this.errors = new Counter({ name: 'controller_runtime_reconcile_errors_total', help: 'Total number of reconciliation errors per controller', labelNames: ['controller'], registers });
-    this.time = new Histogram({ name: 'controller_runtime_reconcile_time_seconds', help: 'Length of time per reconciliation per controller', labelNames: ['controller'], buckets: RECONCILE_TIME_BUCKETS, registers });
+    this.total = new Counter({
+      name: 'controller_runtime_reconcile_total',
+      help: 'Total number of reconciliations per controller',
+      labelNames: ['controller', 'result'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'controller_runtime_reconcile_errors_total',
+      help: 'Total number of reconciliation errors per controller',
+      labelNames: ['controller'],
+      registers,
+    });
+    this.time = new Histogram({
+      name: 'controller_runtime_reconcile_time_seconds',
+      help: 'Length of time per reconciliation per controller',
+      labelNames: ['controller'],
+      buckets: RECONCILE_TIME_BUCKETS,
+      registers,
+    });
     this.adds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name', 'controller'], registers });
-    this.retries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name', 'controller'], registers });
+    this.retries = new Counter({
+      name: 'workqueue_retries_total',
+      help: 'Total number of retries handled by workqueue',
+      labelNames: ['name', 'controller'],
+      registers,
+    });
     const depths = this.depths;
     new Gauge({
       name: 'workqueue_depth',

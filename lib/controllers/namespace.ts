@@ -21,7 +21,9 @@ export class NamespaceController implements Reconciler {
     this.watches = [
       { resource: 'namespaces', keys: (e) => (e.type !== 'DELETED' && e.object.metadata.deletionTimestamp ? [e.object.metadata.name!] : []) },
       // Content leaving a terminating namespace moves it forward.
-      ...resourceTypes.filter((t) => t.namespaced).map((t): Watch => ({ resource: t.resource, keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.namespace ?? ''] : []) })),
+      ...resourceTypes
+        .filter((t) => t.namespaced)
+        .map((t): Watch => ({ resource: t.resource, keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.namespace ?? ''] : []) })),
     ];
   }
 

@@ -103,8 +103,10 @@ export class NodeLifecycleController implements Reconciler {
     const readyNow = (current.status?.conditions ?? []).find((c) => c.type === 'Ready');
     const wanted: Taint[] = [];
     const t = rfc3339(now);
-    if (stale || readyNow?.status === 'Unknown') wanted.push({ key: TAINT_UNREACHABLE, effect: 'NoExecute', timeAdded: t }, { key: TAINT_UNREACHABLE, effect: 'NoSchedule', timeAdded: t });
-    else if (readyNow?.status === 'False') wanted.push({ key: TAINT_NOT_READY, effect: 'NoExecute', timeAdded: t }, { key: TAINT_NOT_READY, effect: 'NoSchedule', timeAdded: t });
+    if (stale || readyNow?.status === 'Unknown')
+      wanted.push({ key: TAINT_UNREACHABLE, effect: 'NoExecute', timeAdded: t }, { key: TAINT_UNREACHABLE, effect: 'NoSchedule', timeAdded: t });
+    else if (readyNow?.status === 'False')
+      wanted.push({ key: TAINT_NOT_READY, effect: 'NoExecute', timeAdded: t }, { key: TAINT_NOT_READY, effect: 'NoSchedule', timeAdded: t });
     current = await this.syncTaints(current, wanted);
 
     const noExecute = (current.spec?.taints ?? []).filter((x) => x.effect === 'NoExecute');
@@ -188,7 +190,14 @@ export class NodeLifecycleController implements Reconciler {
     const conditions = [...(pod.status?.conditions ?? [])];
     const i = conditions.findIndex((c) => c.type === 'Ready');
     if (i >= 0 && conditions[i]!.status === 'False') return;
-    const next: Condition = { type: 'Ready', status: 'False', lastProbeTime: null, lastTransitionTime: rfc3339(now), reason: 'NodeNotReady', message: 'Node is not ready' };
+    const next: Condition = {
+      type: 'Ready',
+      status: 'False',
+      lastProbeTime: null,
+      lastTransitionTime: rfc3339(now),
+      reason: 'NodeNotReady',
+      message: 'Node is not ready',
+    };
     if (i >= 0) conditions[i] = next;
     else conditions.push(next);
     try {

@@ -26,7 +26,9 @@ export class PodGarbageCollector implements Reconciler {
   }
 
   async listKeys(): Promise<string[]> {
-    const pods = this.index?.following ? ([...this.index.objects(PODS.resource)] as (Pod & KObject)[]) : (await this.client.listAll<Pod & KObject>(PODS, undefined)).items;
+    const pods = this.index?.following
+      ? ([...this.index.objects(PODS.resource)] as (Pod & KObject)[])
+      : (await this.client.listAll<Pod & KObject>(PODS, undefined)).items;
     return [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))];
   }
 

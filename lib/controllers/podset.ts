@@ -152,7 +152,10 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
     }
   } else if (diff < 0) {
     const pendingDel = new Set(next.del);
-    const victims = active.filter((p) => !pendingDel.has(p.metadata.name!)).sort(deletionOrder).slice(0, -diff);
+    const victims = active
+      .filter((p) => !pendingDel.has(p.metadata.name!))
+      .sort(deletionOrder)
+      .slice(0, -diff);
     next.del.push(...victims.map((p) => p.metadata.name!));
   }
 

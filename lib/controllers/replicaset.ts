@@ -108,7 +108,14 @@ export class ReplicaSetController implements Reconciler {
   readonly name = 'replicaset';
   /** Each of its pods' changes queues it: one reconcile per 100 ms at most, which reads them all. */
   readonly coalesceMs = OWNER_COALESCE_MS;
-  readonly watches: Watch[] = [selfWatch('replicasets'), ownerWatch('pods', 'ReplicaSet'), orphanWatch(() => this.client, () => this.index)];
+  readonly watches: Watch[] = [
+    selfWatch('replicasets'),
+    ownerWatch('pods', 'ReplicaSet'),
+    orphanWatch(
+      () => this.client,
+      () => this.index,
+    ),
+  ];
   readonly caches: SharedCache[];
   private readonly creates = new CreatesInFlight();
 
@@ -138,7 +145,16 @@ export class ReplicaSetController implements Reconciler {
     let failure: StatusError | undefined;
     if (!rs.metadata.deletionTimestamp) {
       const outcome = await scalePodSet(
-        { client: this.client, recorder: this.recorder, owner: rs, ownerType: REPLICASETS, template: rs.spec?.template ?? {}, pods, podsRevision: view.revision, creates: this.creates },
+        {
+          client: this.client,
+          recorder: this.recorder,
+          owner: rs,
+          ownerType: REPLICASETS,
+          template: rs.spec?.template ?? {},
+          pods,
+          podsRevision: view.revision,
+          creates: this.creates,
+        },
         rs.spec?.replicas ?? 1,
       );
       if (outcome === 'conflict') return { requeueAfterMs: CONFLICT_RETRY_MS };

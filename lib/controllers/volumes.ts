@@ -166,7 +166,14 @@ export class VolumeController implements Reconciler {
   }
 
   private claimRef(claim: PVC) {
-    return { kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace ?? '', name: claim.metadata.name ?? '', uid: claim.metadata.uid ?? '', apiVersion: 'v1', resourceVersion: claim.metadata.resourceVersion ?? '' };
+    return {
+      kind: 'PersistentVolumeClaim',
+      namespace: claim.metadata.namespace ?? '',
+      name: claim.metadata.name ?? '',
+      uid: claim.metadata.uid ?? '',
+      apiVersion: 'v1',
+      resourceVersion: claim.metadata.resourceVersion ?? '',
+    };
   }
 
   /** PV first (its claimRef is the reservation), then the claim, then statuses. */
@@ -183,7 +190,11 @@ export class VolumeController implements Reconciler {
     const updated = await this.client.update<PVC>(CLAIMS, {
       ...claim,
       metadata: { ...claim.metadata, annotations: { ...(claim.metadata.annotations ?? {}), [ANN_BIND_COMPLETED]: 'yes', [ANN_BOUND_BY_CONTROLLER]: 'yes' } },
-      spec: { ...claim.spec, volumeName: pv.metadata.name!, ...(claim.spec?.storageClassName === undefined && classOf(pv) ? { storageClassName: classOf(pv) } : {}) },
+      spec: {
+        ...claim.spec,
+        volumeName: pv.metadata.name!,
+        ...(claim.spec?.storageClassName === undefined && classOf(pv) ? { storageClassName: classOf(pv) } : {}),
+      },
     });
     await this.setClaimStatus(updated, { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: { ...(pv.spec?.capacity ?? {}) } });
   }
@@ -205,7 +216,12 @@ export class VolumeController implements Reconciler {
         claimRef: this.claimRef(claim),
       },
     };
-    await this.recorder.record(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`);
+    await this.recorder.record(
+      claim,
+      'Normal',
+      'Provisioning',
+      `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`,
+    );
     try {
       await this.client.create(VOLUMES, undefined, pv);
     } catch (err) {
@@ -227,7 +243,10 @@ export class VolumeController implements Reconciler {
     if (!(claim.metadata.finalizers ?? []).includes(PVC_PROTECTION)) return;
     const pods = (await this.client.listAll<P>(PODS, claim.metadata.namespace)).items;
     if (pods.some((p) => !isTerminal(p) && claimsOf(p).includes(claim.metadata.name ?? ''))) return;
-    await this.client.update(CLAIMS, { ...claim, metadata: { ...claim.metadata, finalizers: (claim.metadata.finalizers ?? []).filter((f) => f !== PVC_PROTECTION) } });
+    await this.client.update(CLAIMS, {
+      ...claim,
+      metadata: { ...claim.metadata, finalizers: (claim.metadata.finalizers ?? []).filter((f) => f !== PVC_PROTECTION) },
+    });
   }
 
   private async volume(name: string): Promise<ReconcileResult | void> {
@@ -241,7 +260,10 @@ export class VolumeController implements Reconciler {
     }
     if (pv.metadata.deletionTimestamp) {
       if ((pv.metadata.finalizers ?? []).includes(PV_PROTECTION) && !(claim && claim.spec?.volumeName === name)) {
-        await this.client.update(VOLUMES, { ...pv, metadata: { ...pv.metadata, finalizers: (pv.metadata.finalizers ?? []).filter((f) => f !== PV_PROTECTION) } });
+        await this.client.update(VOLUMES, {
+          ...pv,
+          metadata: { ...pv.metadata, finalizers: (pv.metadata.finalizers ?? []).filter((f) => f !== PV_PROTECTION) },
+        });
       }
       return;
     }

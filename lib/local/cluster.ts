@@ -124,7 +124,6 @@ export async function dockerAnswers(): Promise<boolean> {
 /** Who the in-process control loops are. */
 const CONTROL_PLANE_USER: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
 
-
 /** The file in a data directory naming the process that serves it. */
 export const PID_FILE = 'kumo.pid';
 
@@ -255,7 +254,10 @@ export class LocalCluster {
     // Clients dial a wildcard address's loopback (which the certificate names).
     const dial = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
     this.url = `${tls ? 'https' : 'http'}://${dial.includes(':') ? `[${dial}]` : dial}:${port}`;
-    const compact = setInterval(() => void this.store.compact().catch((err: Error) => this.log(`compaction failed: ${err.message}`)), this.opts.compactIntervalMs ?? 60_000);
+    const compact = setInterval(
+      () => void this.store.compact().catch((err: Error) => this.log(`compaction failed: ${err.message}`)),
+      this.opts.compactIntervalMs ?? 60_000,
+    );
     compact.unref();
     this.timers.push(compact);
     const me: PidRecord = { pid: process.pid, command: commandLine(process.pid) ?? '' };
@@ -265,7 +267,10 @@ export class LocalCluster {
     if (this.opts.controllers !== false) {
       // Claims of the local-path class get a directory under the data dir (one host: every node can mount it).
       const controlPlane = { ...this.opts.controlPlane, volumes: { localPathRoot: join(this.opts.dataDir, 'volumes'), ...this.opts.controlPlane?.volumes } };
-      const reconcilers = [...controllerReconcilers(this.controlPlaneClient, controlPlane), schedulerReconciler(this.controlPlaneClient, this.opts.controlPlane)];
+      const reconcilers = [
+        ...controllerReconcilers(this.controlPlaneClient, controlPlane),
+        schedulerReconciler(this.controlPlaneClient, this.opts.controlPlane),
+      ];
       this.driver = new LocalControllerDriver(this.store, reconcilers, {
         log: (l) => this.log(l),
         metrics: new ControllerMetrics(this.metrics.registry),
@@ -277,7 +282,9 @@ export class LocalCluster {
     if (this.opts.fakeNodes && this.opts.fakeNodes.names.length > 0) {
       this.fake = new FakeNodes(this.client, { ...this.opts.fakeNodes, log: (l) => this.log(l) });
       await this.fake.start();
-      this.log(`kumo: ${this.opts.fakeNodes.names.length} simulated node(s): ${this.opts.fakeNodes.names.slice(0, 5).join(', ')}${this.opts.fakeNodes.names.length > 5 ? ', ...' : ''}`);
+      this.log(
+        `kumo: ${this.opts.fakeNodes.names.length} simulated node(s): ${this.opts.fakeNodes.names.slice(0, 5).join(', ')}${this.opts.fakeNodes.names.length > 5 ? ', ...' : ''}`,
+      );
     }
     if (this.opts.runtime) {
       for (const name of this.opts.nodeNames ?? [hostname()]) await this.startAgent(name, this.opts.runtime);
@@ -294,7 +301,8 @@ export class LocalCluster {
     const opts = { ...this.opts.agent, ...extra };
     const nodeIP = opts.nodeIP ?? '127.0.0.1';
     const dataDir = join(this.opts.dataDir, 'agent', nodeName);
-    const runtime = runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: dataDir, sealer: this.sealer });
+    const runtime =
+      runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: dataDir, sealer: this.sealer });
     const agent = new Agent({ ...opts, client: this.client, nodeName, runtime, dataDir, nodeIP, log: (l) => this.log(l) });
     this.agents.set(nodeName, agent);
     await agent.start();

@@ -70,7 +70,8 @@ function checkNotServed(dataDir: string): void {
  */
 async function drain(runtime: Runtime, log: (line: string) => void): Promise<DownReport> {
   const all = await runtime.list();
-  const line = (c: (typeof all)[number]) => `pod ${c.pod.namespace}/${c.pod.name} ${c.kind === 'sandbox' ? 'sandbox' : `container ${c.name}`} (${runtime.name}://${c.id})`;
+  const line = (c: (typeof all)[number]) =>
+    `pod ${c.pod.namespace}/${c.pod.name} ${c.kind === 'sandbox' ? 'sandbox' : `container ${c.name}`} (${runtime.name}://${c.id})`;
   let stopped = 0;
   const stop = async (c: (typeof all)[number], graceMs: number) => {
     await runtime.stopContainer(c.id, graceMs);
@@ -108,7 +109,11 @@ export async function downCluster(dataDir: string, opts: DownOptions): Promise<D
     report.removed += r.removed;
   };
   const agents = join(dataDir, 'agent');
-  const nodes = existsSync(agents) ? readdirSync(agents, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
+  const nodes = existsSync(agents)
+    ? readdirSync(agents, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : [];
   const sealer = localKeyEncryptor(join(dataDir, 'secrets-encryption-key'));
   for (const node of nodes) {
     const rootDir = join(agents, node);

@@ -92,7 +92,16 @@ const podPrinter: Printer = {
 };
 
 const deploymentPrinter: Printer = {
-  columns: [NAME, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+  columns: [
+    NAME,
+    col('Ready'),
+    col('Up-to-date', 'integer'),
+    col('Available', 'integer'),
+    AGE,
+    col('Containers', 'string', 1),
+    col('Images', 'string', 1),
+    col('Selector', 'string', 1),
+  ],
   row(obj, now) {
     const d = obj as Deployment;
     const st = d.status ?? {};
@@ -111,7 +120,16 @@ const deploymentPrinter: Printer = {
 };
 
 const replicaSetPrinter: Printer = {
-  columns: [NAME, col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+  columns: [
+    NAME,
+    col('Desired', 'integer'),
+    col('Current', 'integer'),
+    col('Ready', 'integer'),
+    AGE,
+    col('Containers', 'string', 1),
+    col('Images', 'string', 1),
+    col('Selector', 'string', 1),
+  ],
   row(obj, now) {
     const rs = obj as ReplicaSet;
     const [containers, images] = templateInfo(rs.spec?.template);
@@ -141,7 +159,16 @@ function jobStatus(job: Job): string {
 }
 
 const jobPrinter: Printer = {
-  columns: [NAME, col('Status'), col('Completions'), col('Duration'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+  columns: [
+    NAME,
+    col('Status'),
+    col('Completions'),
+    col('Duration'),
+    AGE,
+    col('Containers', 'string', 1),
+    col('Images', 'string', 1),
+    col('Selector', 'string', 1),
+  ],
   row(obj, now) {
     const job = obj as Job;
     const completions = job.spec?.completions;
@@ -244,7 +271,10 @@ const servicePrinter: Printer = {
   columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 'string', 1)],
   row(obj, now) {
     const svc = obj as Service;
-    const sel = Object.entries(svc.spec?.selector ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join(',');
+    const sel = Object.entries(svc.spec?.selector ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     return [
       svc.metadata.name ?? '',
       svc.spec?.type ?? 'ClusterIP',
@@ -413,7 +443,19 @@ export function storageClassOf(obj: PersistentVolume | PersistentVolumeClaim): s
 }
 
 const persistentVolumePrinter: Printer = {
-  columns: [NAME, col('Capacity'), col('Access Modes'), col('Reclaim Policy'), col('Status'), col('Claim'), col('StorageClass'), col('VolumeAttributesClass'), col('Reason'), AGE, col('VolumeMode', 'string', 1)],
+  columns: [
+    NAME,
+    col('Capacity'),
+    col('Access Modes'),
+    col('Reclaim Policy'),
+    col('Status'),
+    col('Claim'),
+    col('StorageClass'),
+    col('VolumeAttributesClass'),
+    col('Reason'),
+    AGE,
+    col('VolumeMode', 'string', 1),
+  ],
   row(obj, now) {
     const pv = obj as PersistentVolume;
     const spec = pv.spec ?? {};
@@ -435,7 +477,17 @@ const persistentVolumePrinter: Printer = {
 };
 
 const persistentVolumeClaimPrinter: Printer = {
-  columns: [NAME, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), col('VolumeAttributesClass'), AGE, col('VolumeMode', 'string', 1)],
+  columns: [
+    NAME,
+    col('Status'),
+    col('Volume'),
+    col('Capacity'),
+    col('Access Modes'),
+    col('StorageClass'),
+    col('VolumeAttributesClass'),
+    AGE,
+    col('VolumeMode', 'string', 1),
+  ],
   row(obj, now) {
     const pvc = obj as PersistentVolumeClaim;
     const spec = pvc.spec ?? {};

@@ -83,7 +83,12 @@ export class TabWriter {
     const complete = text.endsWith('\n');
     const rows = text.split('\n');
     if (complete) rows.pop();
-    this.done += layoutCells(rows.map((r) => r.split('\t')), this.opts, this.remembered).join('\n') + (complete ? '\n' : '');
+    this.done +=
+      layoutCells(
+        rows.map((r) => r.split('\t')),
+        this.opts,
+        this.remembered,
+      ).join('\n') + (complete ? '\n' : '');
   }
 
   /** Flushes and hands over what was written since the last take (for streaming output). */

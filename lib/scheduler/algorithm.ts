@@ -73,7 +73,9 @@ export function filter(pod: Pod, info: NodeInfo, requests: Resources): string[] 
     return ['node(s) were unschedulable'];
   }
   const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
-  const untolerated = (node.spec?.taints ?? []).find((taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !tolerations.some((t) => tolerates(t, taint)));
+  const untolerated = (node.spec?.taints ?? []).find(
+    (taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !tolerations.some((t) => tolerates(t, taint)),
+  );
   if (untolerated) return [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`];
   if (ready?.status !== 'True') return ['node(s) were not ready'];
   if (!matchesNodeSelector(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
@@ -124,7 +126,7 @@ export function score(pod: Pod & KObject, feasible: NodeInfo[], requests: Resour
   for (const info of feasible) {
     const cpuF = fraction(info.requested.cpu + requests.cpu, info.allocatable.cpu);
     const memF = fraction(info.requested.memory + requests.memory, info.allocatable.memory);
-    const least = ((1 - cpuF) + (1 - memF)) * 50;
+    const least = (1 - cpuF + (1 - memF)) * 50;
     const balanced = 100 - Math.abs(cpuF - memF) * 100;
     let spread = 100;
     if (owner) {

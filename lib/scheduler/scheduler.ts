@@ -26,7 +26,13 @@ type P = Pod & KObject;
 type N = Node & KObject;
 
 function wantsScheduling(pod: P): boolean {
-  return !pod.spec?.nodeName && !pod.metadata.deletionTimestamp && (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+  return (
+    !pod.spec?.nodeName &&
+    !pod.metadata.deletionTimestamp &&
+    (pod.spec?.schedulerName ?? SCHEDULER_NAME) === SCHEDULER_NAME &&
+    pod.status?.phase !== 'Succeeded' &&
+    pod.status?.phase !== 'Failed'
+  );
 }
 
 export class Scheduler implements Reconciler {
@@ -57,7 +63,9 @@ export class Scheduler implements Reconciler {
           const keys: string[] = [];
           if (e.type !== 'DELETED' && wantsScheduling(pod)) keys.push(objectKey(pod));
           // Capacity freed (a pod gone or finished) may let waiting pods fit.
-          const freed = e.type === 'DELETED' || ((pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') && (e.prev as P | undefined)?.status?.phase !== pod.status?.phase);
+          const freed =
+            e.type === 'DELETED' ||
+            ((pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') && (e.prev as P | undefined)?.status?.phase !== pod.status?.phase);
           if (freed) keys.push(...this.unschedulable);
           return keys;
         },
@@ -82,7 +90,10 @@ export class Scheduler implements Reconciler {
 
   async prime(): Promise<void> {
     const [nodes, pods] = await Promise.all([this.client.listAll<N>(NODES, undefined), this.client.listAll<P>(PODS, undefined)]);
-    this.cache.load(nodes.items, pods.items.filter((p) => !!p.spec?.nodeName));
+    this.cache.load(
+      nodes.items,
+      pods.items.filter((p) => !!p.spec?.nodeName),
+    );
     this.pending.clear();
     for (const p of pods.items) if (wantsScheduling(p)) this.pending.set(objectKey(p), p);
   }
@@ -133,7 +144,14 @@ export class Scheduler implements Reconciler {
     const i = conditions.findIndex((c) => c.type === 'PodScheduled');
     const prev = conditions[i];
     if (!prev || prev.status !== 'False' || prev.reason !== 'Unschedulable' || prev.message !== message) {
-      const next: Condition = { type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()), reason: 'Unschedulable', message };
+      const next: Condition = {
+        type: 'PodScheduled',
+        status: 'False',
+        lastProbeTime: null,
+        lastTransitionTime: rfc3339(this.clock.now()),
+        reason: 'Unschedulable',
+        message,
+      };
       if (i >= 0) conditions[i] = next;
       else conditions.push(next);
       try {

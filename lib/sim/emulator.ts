@@ -142,7 +142,13 @@ async function serialProxy(targetPort: number, calls: Map<string, number>, obser
           const response = Buffer.concat(chunks);
           if (observe) {
             try {
-              observe({ target: String(headers['x-amz-target'] ?? method), request: body, status: up.statusCode ?? 0, response, ms: performance.now() - started });
+              observe({
+                target: String(headers['x-amz-target'] ?? method),
+                request: body,
+                status: up.statusCode ?? 0,
+                response,
+                ms: performance.now() - started,
+              });
             } catch {
               // an observer must not break the emulator
             }
@@ -165,7 +171,9 @@ async function serialProxy(targetPort: number, calls: Map<string, number>, obser
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const op = String(req.headers['x-amz-target'] ?? req.method).split('.').pop()!;
+      const op = String(req.headers['x-amz-target'] ?? req.method)
+        .split('.')
+        .pop()!;
       calls.set(op, (calls.get(op) ?? 0) + 1);
       queue = queue.then(() => forward(req.method ?? 'GET', req.url ?? '/', req.headers, body, res));
     });

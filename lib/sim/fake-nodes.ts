@@ -161,7 +161,14 @@ export class FakeNodes {
   }
 
   private readyConditions(now: string): Condition[] {
-    const pressure = (type: string, reason: string, message: string): Condition => ({ type, status: 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+    const pressure = (type: string, reason: string, message: string): Condition => ({
+      type,
+      status: 'False',
+      reason,
+      message,
+      lastHeartbeatTime: now,
+      lastTransitionTime: now,
+    });
     return [
       pressure('MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
       pressure('DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
@@ -335,10 +342,17 @@ export class FakeNodes {
       return;
     }
     const phase = code === 0 ? 'Succeeded' : 'Failed';
-    const conditions = (cur.status?.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: now } : c));
+    const conditions = (cur.status?.conditions ?? []).map((c) =>
+      c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: now } : c,
+    );
     await this.client.updateStatus(PODS, {
       ...cur,
-      status: { ...(cur.status ?? {}), phase, conditions, containerStatuses: this.containerStatuses(cur, terminated, false, cur.status?.containerStatuses?.[0]?.restartCount ?? 0) },
+      status: {
+        ...(cur.status ?? {}),
+        phase,
+        conditions,
+        containerStatuses: this.containerStatuses(cur, terminated, false, cur.status?.containerStatuses?.[0]?.restartCount ?? 0),
+      },
     } as KObject);
   }
 

@@ -153,7 +153,11 @@ export class StreamPoller {
             // this is merely redundant).
             const seq = lastSeen.get(shard);
             const it = await this.streams.send(
-              new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard, ...(seq ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: seq } : { ShardIteratorType: 'TRIM_HORIZON' }) }),
+              new GetShardIteratorCommand({
+                StreamArn: arn,
+                ShardId: shard,
+                ...(seq ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: seq } : { ShardIteratorType: 'TRIM_HORIZON' }),
+              }),
             );
             iterators.set(shard, it.ShardIterator);
           }

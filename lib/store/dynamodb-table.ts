@@ -157,7 +157,10 @@ export function encodeLogChange(event: { type: string; object: KObject; prev?: K
 }
 
 /** The object and previous object of a log item (or a stream image of one); DELETED entries written before prevRev have no previous object. */
-export function decodeLogChange(type: string, item: { data?: { B?: Uint8Array | string | undefined }; prevRev?: { N?: string | undefined } }): { object: KObject; prev?: KObject } {
+export function decodeLogChange(
+  type: string,
+  item: { data?: { B?: Uint8Array | string | undefined }; prevRev?: { N?: string | undefined } },
+): { object: KObject; prev?: KObject } {
   const change = decodeChange(item.data!.B!);
   const prevRev = item.prevRev?.N;
   if (type !== 'DELETED' || prevRev === undefined) return change;

@@ -102,9 +102,7 @@ interface Counter {
 }
 
 type Change =
-  | { kind: 'create'; obj: KObject }
-  | { kind: 'update'; obj: KObject; prev: KObject; expected: number }
-  | { kind: 'delete'; prev: KObject; expected: number };
+  { kind: 'create'; obj: KObject } | { kind: 'update'; obj: KObject; prev: KObject; expected: number } | { kind: 'delete'; prev: KObject; expected: number };
 
 type Outcome = { ok: true; event: StoreEvent } | { ok: false; current: KObject | undefined };
 
@@ -242,7 +240,9 @@ export class DynamoDbStore implements Store {
 
     do {
       const out = await this.call(() =>
-        this.client.send(new QueryCommand({ ...base, Limit: Math.min(MAX_PAGE, Math.max(pageSize(), 1)), ...(startKey ? { ExclusiveStartKey: startKey } : {}) })),
+        this.client.send(
+          new QueryCommand({ ...base, Limit: Math.min(MAX_PAGE, Math.max(pageSize(), 1)), ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+        ),
       );
       for (const item of out.Items ?? []) {
         const obj = objectOfItem(item);
@@ -265,10 +265,11 @@ export class DynamoDbStore implements Store {
     const current: KObject[] = [];
     for await (const { obj } of this.objectsInRange(resource, opts.namespace, undefined, after, () => MAX_PAGE)) current.push(obj);
     const inRange = (namespace: string, name: string) =>
-      (opts.namespace === undefined || namespace === opts.namespace) && (!after || namespace > after.namespace || (namespace === after.namespace && name > after.name));
+      (opts.namespace === undefined || namespace === opts.namespace) &&
+      (!after || namespace > after.namespace || (namespace === after.namespace && name > after.name));
     const changes: LoggedChange[] = [];
     let first = true;
-    for (let position = revision; ; ) {
+    for (let position = revision; ;) {
       const entries = await this.readLog(resource, position, MAX_PAGE, false);
       if (first && revision < settled && entries[0]?.revision !== revision + 1) throw new CompactedError(revision, (entries[0]?.revision ?? revision + 1) - 1);
       first = false;
@@ -321,9 +322,7 @@ export class DynamoDbStore implements Store {
     if (!this.registered.has(resource)) {
       // Written before the first allocation so compaction always finds every
       // resource that has a log.
-      await this.call(() =>
-        this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { pk: { S: DIRECTORY_PK }, sk: { S: resource } } })),
-      );
+      await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { pk: { S: DIRECTORY_PK }, sk: { S: resource } } })));
       this.registered.add(resource);
     }
     const out = await this.call(() =>
@@ -555,9 +554,7 @@ export class DynamoDbStore implements Store {
   // ---- the log ----
 
   private async readCounter(resource: string): Promise<Counter> {
-    const out = await this.call(() =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: counterKey(resource), ConsistentRead: true })),
-    );
+    const out = await this.call(() => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: counterKey(resource), ConsistentRead: true })));
     return { rev: num(out.Item?.rev) ?? 0, compacted: num(out.Item?.compacted) ?? 0, head: num(out.Item?.head) ?? 0 };
   }
 
@@ -725,7 +722,7 @@ export class DynamoDbStore implements Store {
       const counter = await this.readCounter(resource);
       let mark = counter.compacted;
       const doomed: string[] = [];
-      scan: for (let after = counter.compacted; ; ) {
+      scan: for (let after = counter.compacted; ;) {
         const entries = await this.readLog(resource, after, SETTLE_PAGE, true);
         for (const e of entries) {
           if (e.ts >= cutoff) break scan;
@@ -783,12 +780,16 @@ export class DynamoDbStore implements Store {
 
   private async deleteLogEntries(resource: string, sks: string[]): Promise<void> {
     for (let i = 0; i < sks.length; i += 25) {
-      let requests: { DeleteRequest: { Key: Item } }[] = sks.slice(i, i + 25).map((sk) => ({ DeleteRequest: { Key: { pk: { S: logPk(resource) }, sk: { S: sk } } } }));
+      let requests: { DeleteRequest: { Key: Item } }[] = sks
+        .slice(i, i + 25)
+        .map((sk) => ({ DeleteRequest: { Key: { pk: { S: logPk(resource) }, sk: { S: sk } } } }));
       for (let round = 0; requests.length > 0; round++) {
         if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
         if (round > 8) throw new StoreBusyError('compaction could not delete log entries: DynamoDB kept them unprocessed');
         const out = await this.call(() => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } })));
-        requests = (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
+        requests = (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) =>
+          r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : [],
+        );
       }
     }
   }

@@ -19,7 +19,17 @@ import { Counter, Histogram } from 'prom-client';
 import type { KObject, ObjectKey } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
 import { KUBE_LATENCY_BUCKETS, type Stopwatch, systemStopwatch } from '../util/stopwatch.js';
-import { AlreadyExistsError, type CasResult, CompactedError, InvalidContinueError, type ListOptions, type ListResult, type Store, type StoreEvent, type WatchOptions } from './types.js';
+import {
+  AlreadyExistsError,
+  type CasResult,
+  CompactedError,
+  InvalidContinueError,
+  type ListOptions,
+  type ListResult,
+  type Store,
+  type StoreEvent,
+  type WatchOptions,
+} from './types.js';
 
 type Labels = 'operation' | 'group' | 'resource';
 
@@ -40,9 +50,20 @@ export class InstrumentedStore implements Store {
   ) {
     const registers = [registry];
     const labelNames = ['operation', 'group', 'resource'] as const;
-    this.durations = new Histogram({ name: 'etcd_request_duration_seconds', help: 'Etcd request latency in seconds for each operation and object type.', labelNames, buckets: [...KUBE_LATENCY_BUCKETS], registers });
+    this.durations = new Histogram({
+      name: 'etcd_request_duration_seconds',
+      help: 'Etcd request latency in seconds for each operation and object type.',
+      labelNames,
+      buckets: [...KUBE_LATENCY_BUCKETS],
+      registers,
+    });
     this.requests = new Counter({ name: 'etcd_requests_total', help: 'Etcd request counts for each operation and object type.', labelNames, registers });
-    this.errors = new Counter({ name: 'etcd_request_errors_total', help: 'Etcd failed request counts for each operation and object type.', labelNames, registers });
+    this.errors = new Counter({
+      name: 'etcd_request_errors_total',
+      help: 'Etcd failed request counts for each operation and object type.',
+      labelNames,
+      registers,
+    });
   }
 
   private async timed<T>(operation: string, resource: string, call: () => Promise<T>): Promise<T> {

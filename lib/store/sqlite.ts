@@ -87,13 +87,9 @@ export class SqliteStore implements Store {
         'SELECT rev, data FROM objects WHERE resource = ? AND namespace = ? AND name = ?',
       ),
       insertObj: this.db.prepare('INSERT INTO objects (resource, namespace, name, rev, node, data) VALUES (?, ?, ?, ?, ?, ?)'),
-      updateObj: this.db.prepare(
-        'UPDATE objects SET rev = ?, node = ?, data = ? WHERE resource = ? AND namespace = ? AND name = ? AND rev = ?',
-      ),
+      updateObj: this.db.prepare('UPDATE objects SET rev = ?, node = ?, data = ? WHERE resource = ? AND namespace = ? AND name = ? AND rev = ?'),
       deleteObj: this.db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ? AND rev = ?'),
-      insertLog: this.db.prepare(
-        'INSERT INTO log (resource, rev, type, namespace, name, data, prev, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insertLog: this.db.prepare('INSERT INTO log (resource, rev, type, namespace, name, data, prev, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       logAfter: this.db.prepare<[string, number, number], LogRow>(
         'SELECT rev, type, namespace, data, prev FROM log WHERE resource = ? AND rev > ? ORDER BY rev LIMIT ?',
       ),
@@ -114,7 +110,14 @@ export class SqliteStore implements Store {
       if (existing) throw new AlreadyExistsError(key, JSON.parse(existing.data) as KObject);
       const stored = withResourceVersion(obj, this.nextRevision(key.resource));
       const data = JSON.stringify(stored);
-      this.stmts.insertObj.run(key.resource, key.namespace, key.name, Number(stored.metadata.resourceVersion), nodeIndexValue(key.resource, stored) ?? null, data);
+      this.stmts.insertObj.run(
+        key.resource,
+        key.namespace,
+        key.name,
+        Number(stored.metadata.resourceVersion),
+        nodeIndexValue(key.resource, stored) ?? null,
+        data,
+      );
       return this.log(key, 'ADDED', stored, data, undefined);
     })();
     this.publish(key.resource, event);
@@ -201,7 +204,8 @@ export class SqliteStore implements Store {
   private listAt(resource: string, revision: number, opts: ListOptions, after: ContinueToken | undefined): ListResult {
     const { sql, params } = this.rangeQuery(resource, opts.namespace, undefined, after);
     const inRange = (namespace: string, name: string) =>
-      (opts.namespace === undefined || namespace === opts.namespace) && (!after || namespace > after.namespace || (namespace === after.namespace && name > after.name));
+      (opts.namespace === undefined || namespace === opts.namespace) &&
+      (!after || namespace > after.namespace || (namespace === after.namespace && name > after.name));
     const objects = this.db.transaction(() => {
       const counter = this.stmts.getRev.get(resource) ?? { rev: 0, compacted: 0 };
       if (revision > counter.rev) throw new FutureRevisionError(revision, counter.rev);
@@ -213,7 +217,13 @@ export class SqliteStore implements Store {
       const changes = this.stmts.changesAfter
         .all(resource, revision)
         .filter((row) => inRange(row.namespace, row.name))
-        .map((row) => ({ revision: row.rev, type: row.type, namespace: row.namespace, name: row.name, prev: row.prev ? (JSON.parse(row.prev) as KObject) : undefined }));
+        .map((row) => ({
+          revision: row.rev,
+          type: row.type,
+          namespace: row.namespace,
+          name: row.name,
+          prev: row.prev ? (JSON.parse(row.prev) as KObject) : undefined,
+        }));
       return objectsAt(revision, current, changes);
     })();
     return pageAt(revision, objects, opts);
@@ -252,7 +262,11 @@ export class SqliteStore implements Store {
         this.stmts.deleteLog.run(resource, maxRev);
         this.stmts.setCompacted.run(maxRev, resource);
         const buffer = this.buffers.get(resource);
-        if (buffer) this.buffers.set(resource, buffer.filter((e) => e.revision > maxRev));
+        if (buffer)
+          this.buffers.set(
+            resource,
+            buffer.filter((e) => e.revision > maxRev),
+          );
       }
     });
     run();

@@ -30,8 +30,7 @@ export interface StoreEvent {
 
 /** Result of a conditional write: a version mismatch is a value, not an exception. */
 export type CasResult =
-  | { ok: true; object: KObject }
-  | { ok: false; /** The current object, or undefined if it no longer exists. */ current: KObject | undefined };
+  { ok: true; object: KObject } | { ok: false; /** The current object, or undefined if it no longer exists. */ current: KObject | undefined };
 
 /**
  * Which secondary index a list may use instead of a full list of the

@@ -43,16 +43,24 @@ describe.skipIf(!docker)("the seed's Deployment on three docker agents", () => {
   /** Pods of the Deployment that are not being deleted. */
   const activePods = async () => (await c.client.list<P>(PODS, 'default', { labelSelector: 'app=web' })).items.filter((p) => !p.metadata.deletionTimestamp);
   /** Running app containers of the Deployment, per node. */
-  const runningContainers = async (node: string) => (await nodeContainers(node)).filter((x) => x.State === 'running' && x.Labels[LABELS.kind] === 'app' && x.Labels[LABELS.podName]?.startsWith('web-deploy-'));
+  const runningContainers = async (node: string) =>
+    (await nodeContainers(node)).filter((x) => x.State === 'running' && x.Labels[LABELS.kind] === 'app' && x.Labels[LABELS.podName]?.startsWith('web-deploy-'));
   const threeReady = async () => {
     const pods = await activePods();
     return pods.length === 3 && pods.every((p) => p.status?.phase === 'Running' && ready(p)) ? pods : undefined;
   };
 
   it('runs 3 pods as containers and keeps 3 running when one agent’s containers are killed or its node dies', async () => {
-    const seed = parse(readFileSync(join(ROOT, 'examples', 'deployment.yaml'), 'utf8')) as KObject & { spec: { template: { spec: { containers: Record<string, unknown>[]; terminationGracePeriodSeconds?: number } } } };
+    const seed = parse(readFileSync(join(ROOT, 'examples', 'deployment.yaml'), 'utf8')) as KObject & {
+      spec: { template: { spec: { containers: Record<string, unknown>[]; terminationGracePeriodSeconds?: number } } };
+    };
     // nginx:1.16 cannot be pulled here: the same pod template on a local image, serving HTTP on port 80 as nginx would.
-    Object.assign(seed.spec.template.spec.containers[0]!, { image: TEST_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'mkdir -p /www && echo web > /www/index.html && exec httpd -f -p 80 -h /www'], readinessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 1 } });
+    Object.assign(seed.spec.template.spec.containers[0]!, {
+      image: TEST_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['sh', '-c', 'mkdir -p /www && echo web > /www/index.html && exec httpd -f -p 80 -h /www'],
+      readinessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 1 },
+    });
     seed.spec.template.spec.terminationGracePeriodSeconds = 1;
     await c.client.create(DEPLOYMENTS, 'default', seed);
 
@@ -68,7 +76,9 @@ describe.skipIf(!docker)("the seed's Deployment on three docker agents", () => {
     await waitFor(
       async () => {
         const now = await threeReady();
-        return now && victimPods.every((name) => (now.find((p) => p.metadata.name === name)?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1) ? now : undefined;
+        return now && victimPods.every((name) => (now.find((p) => p.metadata.name === name)?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1)
+          ? now
+          : undefined;
       },
       { timeoutMs: 60_000, what: `the pods on ${victim} to be restarted and Ready` },
     );

@@ -45,12 +45,22 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
 
   const exec = async (pod: string, container: string, command: string[]) => {
     let out = '';
-    const code = await c.agents.get(node)!.exec('default', pod, container, command, { stdin: false, tty: false }, { stdout: (b) => (out += Buffer.from(b).toString()), stderr: (b) => (out += Buffer.from(b).toString()) });
+    const code = await c.agents
+      .get(node)!
+      .exec(
+        'default',
+        pod,
+        container,
+        command,
+        { stdin: false, tty: false },
+        { stdout: (b) => (out += Buffer.from(b).toString()), stderr: (b) => (out += Buffer.from(b).toString()) },
+      );
     return { code, out };
   };
   const logs = async (pod: string, container: string) => {
     let out = '';
-    for await (const chunk of await c.agents.get(node)!.openLogs('default', pod, container, { follow: false, previous: false, timestamps: false })) out += Buffer.from(chunk).toString();
+    for await (const chunk of await c.agents.get(node)!.openLogs('default', pod, container, { follow: false, previous: false, timestamps: false }))
+      out += Buffer.from(chunk).toString();
     return out;
   };
 
@@ -65,14 +75,29 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
           { name: 'logs', emptyDir: { medium: 'Memory' } },
         ],
         initContainers: [
-          { name: 'prepare', ...image, command: ['sh', '-c', 'sleep 1; echo prepared-by-init > /data/msg'], volumeMounts: [{ name: 'data', mountPath: '/data' }] },
-          { name: 'log-reader', ...image, restartPolicy: 'Always', command: ['sh', '-c', 'touch /logs/app.log; exec tail -n +1 -f /logs/app.log'], volumeMounts: [{ name: 'logs', mountPath: '/logs' }] },
+          {
+            name: 'prepare',
+            ...image,
+            command: ['sh', '-c', 'sleep 1; echo prepared-by-init > /data/msg'],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          },
+          {
+            name: 'log-reader',
+            ...image,
+            restartPolicy: 'Always',
+            command: ['sh', '-c', 'touch /logs/app.log; exec tail -n +1 -f /logs/app.log'],
+            volumeMounts: [{ name: 'logs', mountPath: '/logs' }],
+          },
         ],
         containers: [
           {
             name: 'app',
             ...image,
-            command: ['sh', '-c', 'cat /data/msg; mkdir -p /www; cp /data/msg /www/msg; httpd -p 8080 -h /www; i=0; while true; do i=$((i+1)); echo "app line $i" >> /logs/app.log; sleep 0.3; done'],
+            command: [
+              'sh',
+              '-c',
+              'cat /data/msg; mkdir -p /www; cp /data/msg /www/msg; httpd -p 8080 -h /www; i=0; while true; do i=$((i+1)); echo "app line $i" >> /logs/app.log; sleep 0.3; done',
+            ],
             volumeMounts: [
               { name: 'data', mountPath: '/data' },
               { name: 'logs', mountPath: '/logs' },
@@ -137,14 +162,25 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
     // 500m is half of each 100 ms period (cgroup v2 prints "quota period", v1 the quota alone).
     expect(['50000 100000', '50000']).toContain(quota.out.trim());
 
-    await c.client.create(PODS, 'default', podObject('missing-config', { containers: [{ name: 'app', ...image, command: ['true'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] }] }));
-    const bad = await waitPod(c.client, 'missing-config', (x) => containerStatus(x, 'app')?.state?.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError');
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('missing-config', {
+        containers: [{ name: 'app', ...image, command: ['true'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] }],
+      }),
+    );
+    const bad = await waitPod(
+      c.client,
+      'missing-config',
+      (x) => containerStatus(x, 'app')?.state?.waiting?.reason === 'CreateContainerConfigError',
+      'CreateContainerConfigError',
+    );
     expect(containerStatus(bad, 'app')?.state?.waiting?.message).toBe('configmap "nope" not found');
     await c.client.delete(PODS, 'default', 'env-pod');
     await c.client.delete(PODS, 'default', 'missing-config');
   });
 
-  it('runs a hostNetwork pod on the node\'s network, its pod IP the node IP', async () => {
+  it("runs a hostNetwork pod on the node's network, its pod IP the node IP", async () => {
     // A port free on the host now: a taken one would crash-loop httpd and never get Ready.
     const port = await freePort();
     await c.client.create(
@@ -153,7 +189,14 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
       podObject('host-net', {
         hostNetwork: true,
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'web', ...image, command: ['sh', '-c', `mkdir -p /www && echo host > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`], readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 } }],
+        containers: [
+          {
+            name: 'web',
+            ...image,
+            command: ['sh', '-c', `mkdir -p /www && echo host > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`],
+            readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1 },
+          },
+        ],
       }),
     );
     const p = await waitPod(c.client, 'host-net', ready, 'Ready', 50_000);
@@ -167,8 +210,22 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
 
   it('stops a container that handles SIGTERM at once, and SIGKILLs one that ignores it when the grace period is over', async () => {
     const grace = 3;
-    await c.client.create(PODS, 'default', podObject('polite', { terminationGracePeriodSeconds: 20, containers: [{ name: 'app', ...image, command: ['sh', '-c', 'trap "echo bye; exit 0" TERM; while true; do sleep 0.2; done'] }] }));
-    await c.client.create(PODS, 'default', podObject('stubborn', { terminationGracePeriodSeconds: grace, containers: [{ name: 'app', ...image, command: ['sh', '-c', 'trap "echo ignored" TERM; while true; do sleep 0.2; done'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('polite', {
+        terminationGracePeriodSeconds: 20,
+        containers: [{ name: 'app', ...image, command: ['sh', '-c', 'trap "echo bye; exit 0" TERM; while true; do sleep 0.2; done'] }],
+      }),
+    );
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('stubborn', {
+        terminationGracePeriodSeconds: grace,
+        containers: [{ name: 'app', ...image, command: ['sh', '-c', 'trap "echo ignored" TERM; while true; do sleep 0.2; done'] }],
+      }),
+    );
     await waitPod(c.client, 'polite', (x) => x.status?.phase === 'Running', 'Running');
     await waitPod(c.client, 'stubborn', (x) => x.status?.phase === 'Running', 'Running');
 
@@ -179,7 +236,9 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
       return Date.now() - deleted;
     };
     const [politeMs, stubbornMs] = await Promise.all([goneAfter('polite'), goneAfter('stubborn')]);
-    console.log(`graceful termination: SIGTERM-handling pod gone after ${politeMs} ms (grace 20 s); SIGTERM-ignoring pod gone after ${stubbornMs} ms (grace ${grace} s)`);
+    console.log(
+      `graceful termination: SIGTERM-handling pod gone after ${politeMs} ms (grace 20 s); SIGTERM-ignoring pod gone after ${stubbornMs} ms (grace ${grace} s)`,
+    );
 
     // The last status before the pod went away shows how each container ended.
     const lastOf = (name: string) => containerStatus(history.of(name).at(-1)!, 'app')!.state!.terminated!;
@@ -225,10 +284,22 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
   });
 
   it('restarts a crashing container with a growing back-off (CrashLoopBackOff)', async () => {
-    await c.client.create(PODS, 'default', podObject('crasher', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sh', '-c', 'echo crashing; exit 3'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('crasher', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sh', '-c', 'echo crashing; exit 3'] }] }),
+    );
     const message = (x: P) => containerStatus(x, 'app')?.state?.waiting?.message ?? '';
     const p = await waitPod(c.client, 'crasher', (x) => message(x).startsWith('back-off 4s'), 'a 4s back-off', 70_000);
-    const backoffs = [...new Set(history.of('crasher').map(message).filter((m) => m.startsWith('back-off')).map((m) => m.split(' ')[1]))];
+    const backoffs = [
+      ...new Set(
+        history
+          .of('crasher')
+          .map(message)
+          .filter((m) => m.startsWith('back-off'))
+          .map((m) => m.split(' ')[1]),
+      ),
+    ];
     // Each back-off doubles the last; a short one may pass before the agent writes it (a slow engine).
     expect(backoffs.at(-1)).toBe('4s');
     expect(['1s', '2s', '4s'].filter((b) => backoffs.includes(b))).toEqual(backoffs);
@@ -242,17 +313,26 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
     expect(await eventsOf(c.client, 'crasher')).toContain(`BackOff: Back-off restarting failed container app in pod crasher_default(${p.metadata.uid})`);
     // logs --previous: the last run's output.
     let prev = '';
-    for await (const chunk of await c.agents.get(node)!.openLogs('default', 'crasher', 'app', { follow: false, previous: true, timestamps: false })) prev += Buffer.from(chunk).toString();
+    for await (const chunk of await c.agents.get(node)!.openLogs('default', 'crasher', 'app', { follow: false, previous: true, timestamps: false }))
+      prev += Buffer.from(chunk).toString();
     expect(prev).toBe('crashing\n');
     await c.client.delete(PODS, 'default', 'crasher');
   }, 90_000);
 
   it('leaves alone the containers of another cluster whose agent has the same node name', async () => {
-    await c.client.create(PODS, 'default', podObject('mine', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sleep', '100000'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('mine', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sleep', '100000'] }] }),
+    );
     const mine = containerStatus(await waitPod(c.client, 'mine', (x) => x.status?.phase === 'Running', 'Running'), 'app')!;
     const other = await agentCluster({ runtime: 'docker', nodeNames: [node] });
     try {
-      await other.client.create(PODS, 'default', podObject('theirs', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sleep', '100000'] }] }));
+      await other.client.create(
+        PODS,
+        'default',
+        podObject('theirs', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', ...image, command: ['sleep', '100000'] }] }),
+      );
       await waitPod(other.client, 'theirs', (x) => x.status?.phase === 'Running', 'Running in the other cluster');
       await waitPod(c.client, 'mine', (x) => x.status?.phase === 'Running', 'Running');
       const after = containerStatus(await c.client.get<P>(PODS, 'default', 'mine'), 'app')!;
@@ -266,8 +346,16 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
   });
 
   it('runs pods to completion: Succeeded on exit 0, Failed on an error with restartPolicy Never, and a Job completes', async () => {
-    await c.client.create(PODS, 'default', podObject('once-ok', { restartPolicy: 'Never', containers: [{ name: 'app', ...image, command: ['sh', '-c', 'echo done'] }] }));
-    await c.client.create(PODS, 'default', podObject('once-bad', { restartPolicy: 'Never', containers: [{ name: 'app', ...image, command: ['sh', '-c', 'exit 2'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('once-ok', { restartPolicy: 'Never', containers: [{ name: 'app', ...image, command: ['sh', '-c', 'echo done'] }] }),
+    );
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('once-bad', { restartPolicy: 'Never', containers: [{ name: 'app', ...image, command: ['sh', '-c', 'exit 2'] }] }),
+    );
     const ok = await waitPod(c.client, 'once-ok', (x) => x.status?.phase === 'Succeeded', 'Succeeded');
     expect(containerStatus(ok, 'app')?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(ok.status?.conditions?.find((x) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
@@ -283,7 +371,11 @@ describe.skipIf(!docker)('docker runtime: pod lifecycle', () => {
     } as KObject);
     const job = await waitFor(
       async () => {
-        const j = await c.client.get<KObject & { status?: { succeeded?: number; conditions?: { type: string; status: string }[] } }>(JOBS, 'default', 'one-shot');
+        const j = await c.client.get<KObject & { status?: { succeeded?: number; conditions?: { type: string; status: string }[] } }>(
+          JOBS,
+          'default',
+          'one-shot',
+        );
         return j.status?.conditions?.some((x) => x.type === 'Complete' && x.status === 'True') ? j : undefined;
       },
       { timeoutMs: 30_000, what: 'the Job to complete' },

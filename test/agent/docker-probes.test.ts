@@ -38,7 +38,8 @@ describe.skipIf(!docker)('docker runtime: probes and images', () => {
     await removeNodeContainers(node);
   });
 
-  const exec = (pod: string, container: string, command: string[]) => c.agents.get(node)!.exec('default', pod, container, command, { stdin: false, tty: false }, {});
+  const exec = (pod: string, container: string, command: string[]) =>
+    c.agents.get(node)!.exec('default', pod, container, command, { stdin: false, tty: false }, {});
 
   it("runs the seed's probe pod: Ready, then not Ready without a restart, then restarted by its liveness probe", async () => {
     // The seed's manifest as written, on a local image whose httpd serves the two paths, with shorter timings.
@@ -108,7 +109,11 @@ describe.skipIf(!docker)('docker runtime: probes and images', () => {
   });
 
   it('reports ErrImagePull, then ImagePullBackOff, for an image no registry has', async () => {
-    await c.client.create(PODS, 'default', podObject('no-image', { containers: [{ name: 'app', image: 'kumo-test/not-there:1', imagePullPolicy: 'IfNotPresent', command: ['true'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('no-image', { containers: [{ name: 'app', image: 'kumo-test/not-there:1', imagePullPolicy: 'IfNotPresent', command: ['true'] }] }),
+    );
     const backoff = await waitPod(c.client, 'no-image', (p) => containerStatus(p, 'app')?.state?.waiting?.reason === 'ImagePullBackOff', 'ImagePullBackOff');
     const reasons = history.of('no-image').map((p) => containerStatus(p, 'app')?.state?.waiting?.reason);
     expect(reasons.indexOf('ErrImagePull')).toBeGreaterThanOrEqual(0);
@@ -119,15 +124,27 @@ describe.skipIf(!docker)('docker runtime: probes and images', () => {
     expect(events).toContain('Failed: Error: ErrImagePull');
     expect(events).toContain('BackOff: Back-off pulling image "kumo-test/not-there:1"');
 
-    await c.client.create(PODS, 'default', podObject('never-pull', { containers: [{ name: 'app', image: 'kumo-test/not-there:1', imagePullPolicy: 'Never', command: ['true'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('never-pull', { containers: [{ name: 'app', image: 'kumo-test/not-there:1', imagePullPolicy: 'Never', command: ['true'] }] }),
+    );
     const never = await waitPod(c.client, 'never-pull', (p) => containerStatus(p, 'app')?.state?.waiting?.reason === 'ErrImageNeverPull', 'ErrImageNeverPull');
     expect(containerStatus(never, 'app')?.state?.waiting?.message).toBe('Container image "kumo-test/not-there:1" is not present with pull policy of Never');
     // It is tried again after a back-off, and stays ErrImageNeverPull (no ImagePullBackOff: nothing is pulled).
-    await waitFor(async () => {
-      const events = (await c.client.list<KObject & { reason?: string; count?: number; involvedObject?: { name?: string } }>(EVENTS, 'default')).items;
-      return events.some((e) => e.involvedObject?.name === 'never-pull' && e.reason === 'ErrImageNeverPull' && (e.count ?? 1) >= 2);
-    }, { what: 'a second attempt' });
-    expect(history.of('never-pull').map((p) => containerStatus(p, 'app')?.state?.waiting?.reason).filter((r) => r && r !== 'ContainerCreating')).toEqual(expect.arrayContaining(['ErrImageNeverPull']));
+    await waitFor(
+      async () => {
+        const events = (await c.client.list<KObject & { reason?: string; count?: number; involvedObject?: { name?: string } }>(EVENTS, 'default')).items;
+        return events.some((e) => e.involvedObject?.name === 'never-pull' && e.reason === 'ErrImageNeverPull' && (e.count ?? 1) >= 2);
+      },
+      { what: 'a second attempt' },
+    );
+    expect(
+      history
+        .of('never-pull')
+        .map((p) => containerStatus(p, 'app')?.state?.waiting?.reason)
+        .filter((r) => r && r !== 'ContainerCreating'),
+    ).toEqual(expect.arrayContaining(['ErrImageNeverPull']));
     expect(history.of('never-pull').some((p) => containerStatus(p, 'app')?.state?.waiting?.reason === 'ImagePullBackOff')).toBe(false);
   });
 });

@@ -51,7 +51,32 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
   const startAgent = async () => {
     const child = spawn(
       process.execPath,
-      [KUMO_BIN, 'agent', '--node-name', node, '--runtime', 'docker', '--node-ip', '127.0.0.1', '--address', '127.0.0.1', '--port', '0', '--agent-token', cluster.agentToken, '--data-dir', join(dir, 'agent'), '--labels', 'zone=lab,tier=test', '--taints', 'lab=yes:PreferNoSchedule', '--reserved-cpu', '100m', '--reserved-memory', '64Mi'],
+      [
+        KUMO_BIN,
+        'agent',
+        '--node-name',
+        node,
+        '--runtime',
+        'docker',
+        '--node-ip',
+        '127.0.0.1',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--agent-token',
+        cluster.agentToken,
+        '--data-dir',
+        join(dir, 'agent'),
+        '--labels',
+        'zone=lab,tier=test',
+        '--taints',
+        'lab=yes:PreferNoSchedule',
+        '--reserved-cpu',
+        '100m',
+        '--reserved-memory',
+        '64Mi',
+      ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (c: Buffer) => (agentOut += c.toString()));
@@ -73,7 +98,8 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     return { code, stdout: io.stdout, stderr: io.stderr };
   };
 
-  const running = async (pod: string) => (await nodeContainers(node)).filter((c) => c.Labels[LABELS.podName] === pod && c.State === 'running' && c.Labels[LABELS.kind] === 'app');
+  const running = async (pod: string) =>
+    (await nodeContainers(node)).filter((c) => c.Labels[LABELS.podName] === pod && c.State === 'running' && c.Labels[LABELS.kind] === 'app');
 
   beforeAll(async () => {
     await ensureTestImage();
@@ -114,17 +140,31 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     // allocatable = capacity - reserved
     expect(milliCpu(n.status?.capacity?.cpu) - milliCpu(n.status?.allocatable?.cpu)).toBe(100);
     expect(parseQuantity(n.status?.capacity?.memory)! - parseQuantity(n.status?.allocatable?.memory)!).toBe(64 * 2 ** 20);
-    const lease = await cluster.client.get<KObject & { spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string } }>(LEASES, NODE_LEASE_NAMESPACE, node);
+    const lease = await cluster.client.get<KObject & { spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string } }>(
+      LEASES,
+      NODE_LEASE_NAMESPACE,
+      node,
+    );
     expect(lease.spec).toMatchObject({ holderIdentity: node, leaseDurationSeconds: 40 });
     expect(lease.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
   it('serves kumo logs (-f), kumo exec and kubectl debug -i through the agent endpoint', async () => {
-    await cluster.client.create(PODS, 'default', podObject('steady', { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', ...image, command: ['sh', '-c', 'echo started; exec sleep 100000'] }] }));
     await cluster.client.create(
       PODS,
       'default',
-      podObject('counter', { restartPolicy: 'Never', containers: [{ name: 'main', ...image, command: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do echo tick $i; sleep 0.4; done'] }] }),
+      podObject('steady', {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'main', ...image, command: ['sh', '-c', 'echo started; exec sleep 100000'] }],
+      }),
+    );
+    await cluster.client.create(
+      PODS,
+      'default',
+      podObject('counter', {
+        restartPolicy: 'Never',
+        containers: [{ name: 'main', ...image, command: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do echo tick $i; sleep 0.4; done'] }],
+      }),
     );
     await waitPod(cluster.client, 'steady', (p) => p.status?.phase === 'Running', 'Running');
     await waitPod(cluster.client, 'counter', (p) => p.status?.phase === 'Running', 'Running');
@@ -142,23 +182,41 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     expect(await kumo(['logs', 'steady'])).toEqual({ code: 0, stdout: 'started\n', stderr: '' });
     expect(await kumo(['logs', 'counter', '--tail', '2'])).toEqual({ code: 0, stdout: 'tick 7\ntick 8\n', stderr: '' });
     expect(await kumo(['exec', 'steady', '--', 'cat', '/etc/hostname'])).toEqual({ code: 0, stdout: 'steady\n', stderr: '' });
-    expect(await kumo(['exec', 'steady', '--', 'sh', '-c', 'echo to-stderr >&2; exit 7'])).toEqual({ code: 7, stdout: '', stderr: 'to-stderr\ncommand terminated with exit code 7\n' });
+    expect(await kumo(['exec', 'steady', '--', 'sh', '-c', 'echo to-stderr >&2; exit 7'])).toEqual({
+      code: 7,
+      stdout: '',
+      stderr: 'to-stderr\ncommand terminated with exit code 7\n',
+    });
     const stdin = memoryIO('piped through\n', env);
     expect(await main(['exec', '-i', 'steady', '--', 'cat'], stdin)).toBe(0);
     expect(stdin.stdout).toBe('piped through\n');
-    expect(await kumo(['logs', 'steady', '-c', 'nope'])).toEqual({ code: 1, stdout: '', stderr: 'Error from server (BadRequest): container nope is not valid for pod steady\n' });
+    expect(await kumo(['logs', 'steady', '-c', 'nope'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error from server (BadRequest): container nope is not valid for pod steady\n',
+    });
     // The real kubectl, through the same path (its WebSocket v5 exec and chunked logs).
     const kubectl = await kubectlPath();
     expect(await run(kubectl, ['logs', 'steady'], { env })).toEqual({ code: 0, stdout: 'started\n', stderr: '' });
     expect(await run(kubectl, ['exec', 'steady', '--', 'cat', '/etc/hostname'], { env })).toEqual({ code: 0, stdout: 'steady\n', stderr: '' });
-    expect(await run(kubectl, ['exec', '-i', 'steady', '--', 'sh', '-c', 'cat; exit 3'], { env, stdin: 'echoed\n' })).toEqual({ code: 3, stdout: 'echoed\n', stderr: 'command terminated with exit code 3\n' });
+    expect(await run(kubectl, ['exec', '-i', 'steady', '--', 'sh', '-c', 'cat; exit 3'], { env, stdin: 'echoed\n' })).toEqual({
+      code: 3,
+      stdout: 'echoed\n',
+      stderr: 'command terminated with exit code 3\n',
+    });
     // kubectl debug -i: the ephemeral container through pods/ephemeralcontainers, the session through the agent's attach endpoint.
-    const debug = await run(kubectl, ['debug', '-i', 'steady', `--image=${TEST_IMAGE}`, '-c', 'dbg', '--', 'sh'], { env, stdin: 'echo through-the-agent; exit\n' });
+    const debug = await run(kubectl, ['debug', '-i', 'steady', `--image=${TEST_IMAGE}`, '-c', 'dbg', '--', 'sh'], {
+      env,
+      stdin: 'echo through-the-agent; exit\n',
+    });
     expect(debug).toMatchObject({ code: 0, stdout: 'through-the-agent\n' });
     await waitPod(cluster.client, 'steady', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.terminated?.exitCode === 0, 'dbg terminated');
     expect(await run(kubectl, ['logs', 'steady', '-c', 'dbg'], { env })).toEqual({ code: 0, stdout: 'through-the-agent\n', stderr: '' });
     await waitPod(cluster.client, 'counter', (p) => p.status?.phase === 'Succeeded', 'Succeeded');
-    expect(await kumo(['exec', 'counter', '--', 'true'])).toMatchObject({ code: 1, stderr: 'error: cannot exec into a container in a completed pod; current phase is Succeeded\n' });
+    expect(await kumo(['exec', 'counter', '--', 'true'])).toMatchObject({
+      code: 1,
+      stderr: 'error: cannot exec into a container in a completed pod; current phase is Succeeded\n',
+    });
   });
 
   it('adopts running containers after a SIGKILL and restart of the agent, starting no duplicates', async () => {
@@ -167,7 +225,14 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
       'default',
       podObject('probed', {
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'web', ...image, command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/ready && exec httpd -f -p 3000 -h /www'], readinessProbe: { httpGet: { path: '/ready', port: 3000 }, periodSeconds: 1 } }],
+        containers: [
+          {
+            name: 'web',
+            ...image,
+            command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/ready && exec httpd -f -p 3000 -h /www'],
+            readinessProbe: { httpGet: { path: '/ready', port: 3000 }, periodSeconds: 1 },
+          },
+        ],
       }),
     );
     await waitPod(cluster.client, 'probed', ready, 'Ready');
@@ -181,7 +246,12 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     await killContainer(steadyBefore[0]!.Id);
     await startAgent();
 
-    const steady = await waitPod(cluster.client, 'steady', (p) => containerStatus(p, 'main')?.restartCount === 1 && p.status?.phase === 'Running', 'restarted once');
+    const steady = await waitPod(
+      cluster.client,
+      'steady',
+      (p) => containerStatus(p, 'main')?.restartCount === 1 && p.status?.phase === 'Running',
+      'restarted once',
+    );
     expect(containerStatus(steady, 'main')?.lastState?.terminated?.exitCode).toBe(137);
     const probed = await cluster.client.get<P>(PODS, 'default', 'probed');
     expect(ready(probed)).toBe(true);
@@ -203,11 +273,20 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     await cluster.stop();
     // During the outage, a container crashes: the agent restarts it on its own.
     await killContainer(steadyBefore.Id);
-    await waitFor(async () => (await running('steady')).length === 1 && (await running('steady'))[0]!.Id !== steadyBefore.Id, { timeoutMs: 20_000, what: 'the agent to restart the container without the API' });
+    await waitFor(async () => (await running('steady')).length === 1 && (await running('steady'))[0]!.Id !== steadyBefore.Id, {
+      timeoutMs: 20_000,
+      what: 'the agent to restart the container without the API',
+    });
     expect((await running('probed'))[0]!.Id).toBe(webBefore.Id);
 
     await startApi();
-    const steady = await waitPod(cluster.client, 'steady', (p) => containerStatus(p, 'main')?.restartCount === 2 && p.status?.phase === 'Running', 'the restart reported', 30_000);
+    const steady = await waitPod(
+      cluster.client,
+      'steady',
+      (p) => containerStatus(p, 'main')?.restartCount === 2 && p.status?.phase === 'Running',
+      'the restart reported',
+      30_000,
+    );
     expect(containerStatus(steady, 'main')?.containerID).toBe(`docker://${(await running('steady'))[0]!.Id}`);
     expect(ready(await cluster.client.get<P>(PODS, 'default', 'probed'))).toBe(true);
     expect(agentOut).toContain('kumo agent');
@@ -221,6 +300,9 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
     await cluster.client.delete(PODS, 'default', 'probed', { gracePeriodSeconds: 0 });
     await startAgent();
     await waitFor(async () => !(await cluster.client.find(PODS, 'default', 'steady')), { timeoutMs: 20_000, what: 'steady to be deleted' });
-    await waitFor(async () => (await nodeContainers(node)).every((c) => !['steady', 'probed'].includes(c.Labels[LABELS.podName]!)), { timeoutMs: 20_000, what: 'the containers of deleted pods to be removed' });
+    await waitFor(async () => (await nodeContainers(node)).every((c) => !['steady', 'probed'].includes(c.Labels[LABELS.podName]!)), {
+      timeoutMs: 20_000,
+      what: 'the containers of deleted pods to be removed',
+    });
   });
 });

@@ -121,7 +121,9 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
   const exec = async (pod: P, container: string, command: string[]) => {
     let out = '';
     const collect = (b: Uint8Array) => (out += Buffer.from(b).toString());
-    const code = await c.agents.get(pod.spec!.nodeName!)!.exec('default', pod.metadata.name!, container, command, { stdin: false, tty: false }, { stdout: collect, stderr: collect });
+    const code = await c.agents
+      .get(pod.spec!.nodeName!)!
+      .exec('default', pod.metadata.name!, container, command, { stdin: false, tty: false }, { stdout: collect, stderr: collect });
     return { code, out };
   };
   const threeReady = async () => {
@@ -163,12 +165,18 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
 
     // Ready again: traffic comes back.
     expect((await exec(victim, 'httpd', ['sh', '-c', 'echo ok > /www/ready'])).code).toBe(0);
-    await waitFor(async () => (await get('127.0.0.1', nodePort)) === victim.metadata.name, { timeoutMs: 10_000, intervalMs: 10, what: 'traffic back on the pod' });
+    await waitFor(async () => (await get('127.0.0.1', nodePort)) === victim.metadata.name, {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+      what: 'traffic back on the pod',
+    });
   });
 
   it('rolls the Deployment behind the Service without failing a request', async () => {
     const before = (await waitFor(threeReady, { timeoutMs: 30_000, what: '3 ready pods' })).map((p) => p.metadata.name!);
-    await c.client.patch(rt('deployments'), 'default', 'echo', { spec: { template: { metadata: { annotations: { 'kumo.io/restartedAt': new Date().toISOString() } } } } });
+    await c.client.patch(rt('deployments'), 'default', 'echo', {
+      spec: { template: { metadata: { annotations: { 'kumo.io/restartedAt': new Date().toISOString() } } } },
+    });
     const deadline = Date.now() + 90_000;
     const names = new Set<string>();
     let requests = 0;
@@ -193,16 +201,29 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
   });
 
   it('lets containers find the Service by env vars and by name, also for Services created later', async () => {
-    await c.client.create(PODS, 'default', podObject('client', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', ...image, command: ['sleep', '3600'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('client', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', ...image, command: ['sleep', '3600'] }] }),
+    );
     const pod = await waitPod(c.client, 'client', (p) => p.status?.phase === 'Running', 'Running');
-    const env = (await exec(pod, 'c', ['sh', '-c', 'echo $ECHO_SERVICE_HOST $ECHO_SERVICE_PORT $ECHO_SERVICE_PORT_WEB $ECHO_PORT $ECHO_PORT_80_TCP_ADDR'])).out.trim();
+    const env = (
+      await exec(pod, 'c', ['sh', '-c', 'echo $ECHO_SERVICE_HOST $ECHO_SERVICE_PORT $ECHO_SERVICE_PORT_WEB $ECHO_PORT $ECHO_PORT_80_TCP_ADDR'])
+    ).out.trim();
     expect(env).toBe(`${clusterIP} 80 80 tcp://${clusterIP}:80 ${clusterIP}`);
     const hosts = (await exec(pod, 'c', ['cat', '/etc/hosts'])).out;
     expect(hosts).toContain(`${clusterIP}\techo.default.svc.cluster.local echo.default.svc echo.default echo\n`);
 
-    await c.client.create(rt('services'), 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'late' }, spec: { selector: { app: 'echo' }, ports: [{ port: 8081, targetPort: 8080 }] } });
+    await c.client.create(rt('services'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'late' },
+      spec: { selector: { app: 'echo' }, ports: [{ port: 8081, targetPort: 8080 }] },
+    });
     const late = await c.client.get<S>(rt('services'), 'default', 'late');
-    await waitFor(async () => (await exec(pod, 'c', ['cat', '/etc/hosts'])).out.includes(`${late.spec!.clusterIP}\tlate.default.svc.cluster.local`), { what: 'the new Service in /etc/hosts' });
+    await waitFor(async () => (await exec(pod, 'c', ['cat', '/etc/hosts'])).out.includes(`${late.spec!.clusterIP}\tlate.default.svc.cluster.local`), {
+      what: 'the new Service in /etc/hosts',
+    });
 
     // Through the ClusterIP, by name, from inside a container: needs the ClusterIPs bound on this host (root / CAP_NET_ADMIN).
     await waitFor(() => c.proxy!.listening().includes(`${clusterIP}:80`) || !!c.proxy!.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
@@ -219,8 +240,18 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
   });
 
   it('mounts ConfigMap and Secret volumes (items, modes, optional) and propagates a ConfigMap change to the file within seconds', async () => {
-    await c.client.create(rt('configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { 'app.conf': 'color=blue\n', 'other.txt': 'x' } });
-    await c.client.create(rt('secrets'), 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls' }, stringData: { 'tls.key': 'KEY', 'tls.crt': 'CRT' } });
+    await c.client.create(rt('configmaps'), 'default', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'app-config' },
+      data: { 'app.conf': 'color=blue\n', 'other.txt': 'x' },
+    });
+    await c.client.create(rt('secrets'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'tls' },
+      stringData: { 'tls.key': 'KEY', 'tls.crt': 'CRT' },
+    });
     await c.client.create(
       PODS,
       'default',
@@ -250,13 +281,25 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
     expect((await exec(pod, 'c', ['cat', '/etc/app/conf/app.conf'])).out).toBe('color=blue\n');
     expect((await exec(pod, 'c', ['ls', '/etc/app'])).out).toBe('conf\n');
     expect((await exec(pod, 'c', ['stat', '-L', '-c', '%a', '/etc/app/conf/app.conf', '/etc/tls/tls.key'])).out).toBe('600\n400\n');
-    expect((await exec(pod, 'c', ['sh', '-c', "cat /etc/tls/tls.key /etc/tls/tls.crt; echo; tr '\\0' '\\n' < /proc/1/environ | grep ^CFG_ | sort; ls /etc/maybe | wc -l"])).out).toBe('KEYCRT\nCFG_app.conf=color=blue\nCFG_other.txt=x\n0\n');
+    expect(
+      (
+        await exec(pod, 'c', [
+          'sh',
+          '-c',
+          "cat /etc/tls/tls.key /etc/tls/tls.crt; echo; tr '\\0' '\\n' < /proc/1/environ | grep ^CFG_ | sort; ls /etc/maybe | wc -l",
+        ])
+      ).out,
+    ).toBe('KEYCRT\nCFG_app.conf=color=blue\nCFG_other.txt=x\n0\n');
     // Mounted read-only, as in Kubernetes.
     expect((await exec(pod, 'c', ['sh', '-c', 'echo y > /etc/app/new 2>/dev/null'])).code).not.toBe(0);
 
     await c.client.patch(rt('configmaps'), 'default', 'app-config', { data: { 'app.conf': 'color=green\n' } });
     const changedAt = Date.now();
-    await waitFor(async () => (await exec(pod, 'c', ['cat', '/etc/app/conf/app.conf'])).out === 'color=green\n', { timeoutMs: 60_000, intervalMs: 200, what: 'the new value in the mounted file' });
+    await waitFor(async () => (await exec(pod, 'c', ['cat', '/etc/app/conf/app.conf'])).out === 'color=green\n', {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      what: 'the new value in the mounted file',
+    });
     // Well within the minute Kubernetes promises (the sync period here is 1 s).
     expect(Date.now() - changedAt).toBeLessThan(15_000);
   });
@@ -265,17 +308,34 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
     await c.client.create(
       PODS,
       'default',
-      podObject('needs-cm', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', ...image, command: ['sleep', '3600'], volumeMounts: [{ name: 'v', mountPath: '/v' }] }], volumes: [{ name: 'v', configMap: { name: 'later' } }] }),
+      podObject('needs-cm', {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', ...image, command: ['sleep', '3600'], volumeMounts: [{ name: 'v', mountPath: '/v' }] }],
+        volumes: [{ name: 'v', configMap: { name: 'later' } }],
+      }),
     );
     await c.client.create(rt('secrets'), 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'half' }, stringData: { present: 'p' } });
     await c.client.create(
       PODS,
       'default',
-      podObject('needs-key', { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', ...image, command: ['sleep', '3600'], env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'half', key: 'absent' } } }] }] }),
+      podObject('needs-key', {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', ...image, command: ['sleep', '3600'], env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'half', key: 'absent' } } }] }],
+      }),
     );
-    await waitFor(async () => (await eventsOf(c.client, 'needs-cm')).includes('FailedMount: MountVolume.SetUp failed for volume "v" : configmap "later" not found'), { what: 'a FailedMount event' });
-    expect((await c.client.get<P>(PODS, 'default', 'needs-cm')).status?.containerStatuses?.[0]?.state?.waiting?.reason ?? 'ContainerCreating').toBe('ContainerCreating');
-    const keyPod = await waitPod(c.client, 'needs-key', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError');
+    await waitFor(
+      async () => (await eventsOf(c.client, 'needs-cm')).includes('FailedMount: MountVolume.SetUp failed for volume "v" : configmap "later" not found'),
+      { what: 'a FailedMount event' },
+    );
+    expect((await c.client.get<P>(PODS, 'default', 'needs-cm')).status?.containerStatuses?.[0]?.state?.waiting?.reason ?? 'ContainerCreating').toBe(
+      'ContainerCreating',
+    );
+    const keyPod = await waitPod(
+      c.client,
+      'needs-key',
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError',
+      'CreateContainerConfigError',
+    );
     expect(keyPod.status?.containerStatuses?.[0]?.state?.waiting?.message).toBe("couldn't find key absent in Secret default/half");
 
     await c.client.create(rt('configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' }, data: { a: '1' } });
@@ -296,7 +356,10 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
             name: 'c',
             ...image,
             command: ['sleep', '3600'],
-            env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }, { name: 'MISSING', valueFrom: { secretKeyRef: { name: 'db', key: 'nope', optional: true } } }],
+            env: [
+              { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+              { name: 'MISSING', valueFrom: { secretKeyRef: { name: 'db', key: 'nope', optional: true } } },
+            ],
             envFrom: [{ secretRef: { name: 'db' }, prefix: 'S_' }],
             volumeMounts: [{ name: 's', mountPath: '/s' }],
           },
@@ -306,7 +369,9 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
     );
     const pod = await waitPod(c.client, 'db-user', (p) => p.status?.phase === 'Running', 'Running', 30_000);
     // The container gets it...
-    expect((await exec(pod, 'c', ['sh', '-c', 'echo "$DB_PASSWORD $S_password ${MISSING-unset}"; cat /s/password'])).out).toBe(`${value} ${value} unset\n${value}`);
+    expect((await exec(pod, 'c', ['sh', '-c', 'echo "$DB_PASSWORD $S_password ${MISSING-unset}"; cat /s/password'])).out).toBe(
+      `${value} ${value} unset\n${value}`,
+    );
     // ...and nothing else shows it.
     const everything = [
       logLines.join('\n'),
@@ -324,7 +389,12 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
   });
 
   it("keeps a claim's data when its pod is deleted and created again", async () => {
-    await c.client.create(rt('persistentvolumeclaims'), 'default', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    await c.client.create(rt('persistentvolumeclaims'), 'default', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
     const writer = (cmd: string) =>
       podObject('stateful', {
         terminationGracePeriodSeconds: 1,

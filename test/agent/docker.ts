@@ -48,7 +48,11 @@ export async function ensureTestImage(): Promise<void> {
     ...['etc', 'tmp', 'proc', 'sys', 'dev', 'var', 'www'].map((d): TarEntry => ({ type: 'dir', path: d, mode: d === 'tmp' ? 0o1777 : 0o755 })),
   ];
   const [repo, tag] = TEST_IMAGE.split(':');
-  await engine.json('POST', '/images/create', { query: { fromSrc: '-', repo, tag, changes: 'ENV PATH=/bin' }, raw: tar(entries), contentType: 'application/x-tar' });
+  await engine.json('POST', '/images/create', {
+    query: { fromSrc: '-', repo, tag, changes: 'ENV PATH=/bin' },
+    raw: tar(entries),
+    contentType: 'application/x-tar',
+  });
 }
 
 /** Removes every container and volume a test node left behind. */

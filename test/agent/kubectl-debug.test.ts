@@ -61,7 +61,13 @@ function sharedCases(d: () => Awaited<ReturnType<typeof debugCluster>>, image: s
     const r = await d().kubectl(['debug', 'web', `--image=${image}`, '-c', 'dbg', '--', 'sh', '-c', 'echo hi']);
     expect(r, r.stderr).toMatchObject({ code: 0 });
     const p = await waitPod(d().c.client, 'web', (x) => ephemeralStatus(x, 'dbg')?.state?.terminated !== undefined, 'dbg terminated');
-    expect(ephemeralStatus(p, 'dbg')).toMatchObject({ name: 'dbg', ready: false, restartCount: 0, image, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(ephemeralStatus(p, 'dbg')).toMatchObject({
+      name: 'dbg',
+      ready: false,
+      restartCount: 0,
+      image,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+    });
     expect(ephemeralStatus(p, 'dbg')?.started).toBeUndefined();
     expect(await d().kubectl(['logs', 'web', '-c', 'dbg'])).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
     expect(appFingerprint(p)).toEqual(appFingerprint(before()));
@@ -106,7 +112,11 @@ describe.skipIf(!docker)('kubectl debug on the docker runtime', () => {
     await removeNodeContainers(node);
   });
 
-  sharedCases(() => d, TEST_IMAGE, () => before);
+  sharedCases(
+    () => d,
+    TEST_IMAGE,
+    () => before,
+  );
 
   it('shares the target container’s processes with --target, and gives -it a terminal', async () => {
     const targeted = await d.kubectl(['debug', '-i', 'web', `--image=${TEST_IMAGE}`, '-c', 'dbg-target', '--target=app', '--', 'sh'], 'ps -o pid,args; exit\n');
@@ -133,7 +143,11 @@ describe('kubectl debug on the process runtime', () => {
     await d?.dispose();
   });
 
-  sharedCases(() => d, 'none', () => before);
+  sharedCases(
+    () => d,
+    'none',
+    () => before,
+  );
 
   it('reports a debug container it cannot run (no command: there are no images) as waiting, with the reason', async () => {
     const r = await d.kubectl(['debug', 'web', '--image=busybox:1.36', '-c', 'no-cmd']);

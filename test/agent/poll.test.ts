@@ -53,7 +53,9 @@ describe('informer poll mode', () => {
       const live = await c.client.get(CONFIGMAPS, 'default', 'before');
       await c.client.update(CONFIGMAPS, { ...live, data: { k: '2' } } as KObject);
       await c.client.delete(CONFIGMAPS, 'default', 'after');
-      await waitFor(() => !informer.get('default', 'after') && (informer.get('default', 'before') as KObject & { data?: { k?: string } })?.data?.k === '2', { what: 'the change and the deletion' });
+      await waitFor(() => !informer.get('default', 'after') && (informer.get('default', 'before') as KObject & { data?: { k?: string } })?.data?.k === '2', {
+        what: 'the change and the deletion',
+      });
     } finally {
       await informer.stop();
     }
@@ -78,7 +80,15 @@ describe('agent poll mode', () => {
   });
 
   it('starts a pod bound to its node and finishes its deletion from relists', async () => {
-    await c.client.create(PODS, 'default', podObject('polled', { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'none', command: ['sh', '-c', 'exec sleep 100000'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('polled', {
+        nodeName: node,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'app', image: 'none', command: ['sh', '-c', 'exec sleep 100000'] }],
+      }),
+    );
     const p = await waitPod(c.client, 'polled', (x) => x.status?.phase === 'Running' && !!containerStatus(x, 'app')?.state?.running, 'Running');
     expect(containerStatus(p, 'app')?.ready).toBe(true);
     await c.client.delete(PODS, 'default', 'polled');

@@ -29,7 +29,8 @@ describe('process runtime', () => {
   const agent = () => c.agents.get(node)!;
   const logs = async (pod: string, container: string) => {
     let out = '';
-    for await (const chunk of await agent().openLogs('default', pod, container, { follow: false, previous: false, timestamps: false })) out += Buffer.from(chunk).toString();
+    for await (const chunk of await agent().openLogs('default', pod, container, { follow: false, previous: false, timestamps: false }))
+      out += Buffer.from(chunk).toString();
     return out;
   };
 
@@ -40,7 +41,9 @@ describe('process runtime', () => {
       podObject('proc-app', {
         terminationGracePeriodSeconds: 2,
         volumes: [{ name: 'data', emptyDir: {} }],
-        initContainers: [{ name: 'init', image: 'none', command: ['sh', '-c', 'echo from-init > /data/msg'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        initContainers: [
+          { name: 'init', image: 'none', command: ['sh', '-c', 'echo from-init > /data/msg'], volumeMounts: [{ name: 'data', mountPath: '/data' }] },
+        ],
         containers: [
           {
             name: 'app',
@@ -58,19 +61,35 @@ describe('process runtime', () => {
     expect(containerStatus(p, 'app')?.containerID).toMatch(/^process:\/\//);
     await waitFor(async () => (await logs('proc-app', 'app')) === 'from-init\nhi there\n', { what: 'the app output' });
     let out = '';
-    const code = await agent().exec('default', 'proc-app', 'app', ['sh', '-c', 'echo $GREETING; exit 5'], { stdin: false, tty: false }, { stdout: (b) => (out += Buffer.from(b).toString()) });
+    const code = await agent().exec(
+      'default',
+      'proc-app',
+      'app',
+      ['sh', '-c', 'echo $GREETING; exit 5'],
+      { stdin: false, tty: false },
+      { stdout: (b) => (out += Buffer.from(b).toString()) },
+    );
     expect({ code, out }).toEqual({ code: 5, out: 'hi there\n' });
   });
 
   it('says a container without a command cannot run here', async () => {
     await c.client.create(PODS, 'default', podObject('no-command', { containers: [{ name: 'web', image: 'nginx:1.27' }] }));
-    const p = await waitPod(c.client, 'no-command', (x) => containerStatus(x, 'web')?.state?.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError');
+    const p = await waitPod(
+      c.client,
+      'no-command',
+      (x) => containerStatus(x, 'web')?.state?.waiting?.reason === 'CreateContainerConfigError',
+      'CreateContainerConfigError',
+    );
     expect(containerStatus(p, 'web')?.state?.waiting?.message).toContain('the process runtime cannot run image "nginx:1.27" without a command');
     expect(p.status?.phase).toBe('Pending');
   });
 
   it('restarts a failing process and counts the restarts', async () => {
-    await c.client.create(PODS, 'default', podObject('proc-crash', { containers: [{ name: 'app', image: 'none', command: ['sh', '-c', 'echo boom; exit 4'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('proc-crash', { containers: [{ name: 'app', image: 'none', command: ['sh', '-c', 'echo boom; exit 4'] }] }),
+    );
     const p = await waitPod(c.client, 'proc-crash', (x) => (containerStatus(x, 'app')?.restartCount ?? 0) >= 2, 'two restarts', 30_000);
     expect(containerStatus(p, 'app')?.lastState?.terminated).toMatchObject({ exitCode: 4, reason: 'Error' });
   });
@@ -86,7 +105,14 @@ describe('process runtime', () => {
   });
 
   it('stops processes and deletes the pod on graceful deletion', async () => {
-    await c.client.create(PODS, 'default', podObject('proc-stop', { terminationGracePeriodSeconds: 5, containers: [{ name: 'app', image: 'none', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('proc-stop', {
+        terminationGracePeriodSeconds: 5,
+        containers: [{ name: 'app', image: 'none', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] }],
+      }),
+    );
     await waitPod(c.client, 'proc-stop', (x) => x.status?.phase === 'Running', 'Running');
     const started = Date.now();
     await c.client.delete(PODS, 'default', 'proc-stop');

@@ -44,7 +44,10 @@ describe('node proxy (loopback backends)', () => {
     metadata: { name: 'echo-manual', labels: { 'kubernetes.io/service-name': 'echo' } },
     addressType: 'IPv4',
     ports: [{ name: 'tcp', port, protocol: 'TCP' }],
-    endpoints: endpoints.map((e) => ({ addresses: [e.ip], conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false } })),
+    endpoints: endpoints.map((e) => ({
+      addresses: [e.ip],
+      conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false },
+    })),
   });
   const setSlice = async (endpoints: Parameters<typeof slice>[0]) => {
     const cur = await c.client.find(rt('endpointslices'), 'default', 'echo-manual');
@@ -100,25 +103,44 @@ describe('node proxy (loopback backends)', () => {
 
   it('never sends a connection to a not-ready endpoint, and uses terminating-but-serving ones only when nothing is ready', async () => {
     await setSlice([{ ip: '127.0.0.2' }, { ip: '127.0.0.3', ready: false }, { ip: '127.0.0.4', ready: false, serving: true, terminating: true }]);
-    await waitFor(async () => {
-      const answers = await Promise.all(Array.from({ length: 6 }, () => ask(nodePort)));
-      return answers.every((a) => a === '127.0.0.2');
-    }, { what: 'only the ready endpoint to answer' });
-    await setSlice([{ ip: '127.0.0.3', ready: false }, { ip: '127.0.0.4', ready: false, serving: true, terminating: true }]);
+    await waitFor(
+      async () => {
+        const answers = await Promise.all(Array.from({ length: 6 }, () => ask(nodePort)));
+        return answers.every((a) => a === '127.0.0.2');
+      },
+      { what: 'only the ready endpoint to answer' },
+    );
+    await setSlice([
+      { ip: '127.0.0.3', ready: false },
+      { ip: '127.0.0.4', ready: false, serving: true, terminating: true },
+    ]);
     await waitFor(async () => (await ask(nodePort)) === '127.0.0.4', { what: 'the terminating endpoint to take over' });
     for (let i = 0; i < 10; i++) expect(await ask(nodePort)).toBe('127.0.0.4');
-    await setSlice([{ ip: '127.0.0.3', ready: false }, { ip: '127.0.0.4', ready: false, serving: false, terminating: true }]);
-    await waitFor(async () => (await ask(nodePort).then(() => false, () => true)), { what: 'connections to be refused' });
+    await setSlice([
+      { ip: '127.0.0.3', ready: false },
+      { ip: '127.0.0.4', ready: false, serving: false, terminating: true },
+    ]);
+    await waitFor(
+      async () =>
+        await ask(nodePort).then(
+          () => false,
+          () => true,
+        ),
+      { what: 'connections to be refused' },
+    );
   });
 
   it('keeps a client on one endpoint with sessionAffinity ClientIP', async () => {
     await setSlice(backends.map((ip) => ({ ip })));
     const svc = await c.client.get(rt('services'), 'default', 'echo');
     await c.client.update(rt('services'), { ...svc, spec: { ...(svc.spec as object), sessionAffinity: 'ClientIP' } });
-    await waitFor(async () => {
-      const answers = await Promise.all(Array.from({ length: 12 }, () => ask(nodePort)));
-      return new Set(answers).size === 1;
-    }, { what: 'one endpoint for this client' });
+    await waitFor(
+      async () => {
+        const answers = await Promise.all(Array.from({ length: 12 }, () => ask(nodePort)));
+        return new Set(answers).size === 1;
+      },
+      { what: 'one endpoint for this client' },
+    );
   });
 });
 
@@ -145,6 +167,13 @@ describe('Balancer', () => {
     const sticky = { timeoutMs: 1_000 };
     const first = bal.pick(list, '10.0.0.9', sticky, 0)[0]!.ip;
     for (let t = 100; t < 900; t += 100) expect(bal.pick(list, '10.0.0.9', sticky, t)[0]!.ip).toBe(first);
-    expect(bal.pick(list.filter((e) => e.ip !== first), '10.0.0.9', sticky, 950)[0]!.ip).not.toBe(first);
+    expect(
+      bal.pick(
+        list.filter((e) => e.ip !== first),
+        '10.0.0.9',
+        sticky,
+        950,
+      )[0]!.ip,
+    ).not.toBe(first);
   });
 });

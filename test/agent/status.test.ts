@@ -18,11 +18,29 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 const ref = { uid: 'u1', name: 'web', namespace: 'default' };
 
 function pod(spec: P['spec'], status: P['status'] = { phase: 'Pending', qosClass: 'BestEffort' }): P {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', uid: 'u1', resourceVersion: '5' }, spec: { restartPolicy: 'Always', ...spec }, status } as P;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'default', uid: 'u1', resourceVersion: '5' },
+    spec: { restartPolicy: 'Always', ...spec },
+    status,
+  } as P;
 }
 
 function inst(name: string, kind: ContainerInfo['kind'], n: number, state: ContainerInfo['state'], extra: Partial<ContainerInfo> = {}): ContainerInfo {
-  return { id: `${name}-${n}`, pod: ref, name, kind, restartCount: n, state, createdAt: T0 + n, image: 'img', imageID: 'sha256:1', startedAt: '2026-01-01T00:00:01Z', ...extra };
+  return {
+    id: `${name}-${n}`,
+    pod: ref,
+    name,
+    kind,
+    restartCount: n,
+    state,
+    createdAt: T0 + n,
+    image: 'img',
+    imageID: 'sha256:1',
+    startedAt: '2026-01-01T00:00:01Z',
+    ...extra,
+  };
 }
 
 const sandbox = inst('POD', 'sandbox', 0, 'running', { ip: '172.17.0.9' });
@@ -36,13 +54,20 @@ describe('computePodStatus', () => {
     const p = pod({ initContainers: [{ name: 'a' }, { name: 'b' }], containers: [{ name: 'app' }] });
     const s = observe(p, [sandbox, inst('a', 'init', 0, 'running')]);
     expect(s.phase).toBe('Pending');
-    expect(s.conditions?.find((c) => c.type === 'Initialized')).toMatchObject({ status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [a b]' });
+    expect(s.conditions?.find((c) => c.type === 'Initialized')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotInitialized',
+      message: 'containers with incomplete status: [a b]',
+    });
     expect(s.containerStatuses?.[0]?.state).toEqual({ waiting: { reason: 'PodInitializing' } });
     expect(podSummary({ ...p, status: s }, T0).status).toBe('Init:0/2');
   });
 
   it('counts a started sidecar as initialized and its readiness in ContainersReady', () => {
-    const p = pod({ initContainers: [{ name: 'side', restartPolicy: 'Always', readinessProbe: { exec: { command: ['true'] } } }], containers: [{ name: 'app' }] });
+    const p = pod({
+      initContainers: [{ name: 'side', restartPolicy: 'Always', readinessProbe: { exec: { command: ['true'] } } }],
+      containers: [{ name: 'app' }],
+    });
     const side = inst('side', 'sidecar', 0, 'running');
     const app = inst('app', 'app', 0, 'running');
     const s = observe(p, [sandbox, side, app], { probes: new Map([[side.id, { started: true, ready: false }]]) });
@@ -68,7 +93,14 @@ describe('computePodStatus', () => {
   });
 
   it('reports ephemeral containers apart, as the kubelet does: never ready, no `started`, no effect on phase or readiness', () => {
-    const p = pod({ containers: [{ name: 'app' }], ephemeralContainers: [{ name: 'dbg', image: 'busybox' }, { name: 'ended', image: 'busybox' }, { name: 'new', image: 'busybox' }] });
+    const p = pod({
+      containers: [{ name: 'app' }],
+      ephemeralContainers: [
+        { name: 'dbg', image: 'busybox' },
+        { name: 'ended', image: 'busybox' },
+        { name: 'new', image: 'busybox' },
+      ],
+    });
     const s = observe(p, [
       sandbox,
       inst('app', 'app', 0, 'running'),
@@ -79,10 +111,21 @@ describe('computePodStatus', () => {
     expect(s.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(s.containerStatuses?.map((c) => c.name)).toEqual(['app']);
     expect(s.ephemeralContainerStatuses).toEqual([
-      { name: 'dbg', state: { running: { startedAt: '2026-01-01T00:00:01Z' } }, lastState: {}, ready: false, restartCount: 0, image: 'busybox', imageID: 'sha256:1', containerID: 'docker://dbg-0' },
+      {
+        name: 'dbg',
+        state: { running: { startedAt: '2026-01-01T00:00:01Z' } },
+        lastState: {},
+        ready: false,
+        restartCount: 0,
+        image: 'busybox',
+        imageID: 'sha256:1',
+        containerID: 'docker://dbg-0',
+      },
       {
         name: 'ended',
-        state: { terminated: { exitCode: 3, reason: 'Error', startedAt: '2026-01-01T00:00:01Z', finishedAt: '2026-01-01T00:00:05Z', containerID: 'docker://ended-0' } },
+        state: {
+          terminated: { exitCode: 3, reason: 'Error', startedAt: '2026-01-01T00:00:01Z', finishedAt: '2026-01-01T00:00:05Z', containerID: 'docker://ended-0' },
+        },
         lastState: {},
         ready: false,
         restartCount: 0,
@@ -98,7 +141,15 @@ describe('computePodStatus', () => {
     const p = pod({ containers: [{ name: 'app' }] });
     const first = observe(p, [sandbox, inst('app', 'app', 0, 'running')]);
     first.conditions!.push({ type: 'DisruptionTarget', status: 'True' });
-    const again = computePodStatus({ pod: { ...p, status: first }, containers: [sandbox, inst('app', 'app', 0, 'running')], waiting: new Map(), probes: new Map(), hostIP: '10.0.0.1', runtime: 'docker', now: T0 + 99_000 });
+    const again = computePodStatus({
+      pod: { ...p, status: first },
+      containers: [sandbox, inst('app', 'app', 0, 'running')],
+      waiting: new Map(),
+      probes: new Map(),
+      hostIP: '10.0.0.1',
+      runtime: 'docker',
+      now: T0 + 99_000,
+    });
     expect(again).toEqual(first);
   });
 
@@ -142,13 +193,26 @@ describe('expand', () => {
 
 describe('execParams and attachParams', () => {
   it('validates the exec query', () => {
-    expect(execParams(new URLSearchParams('command=ls&command=-l&stdout=true&tty=true&stderr=true'), 'c')).toEqual({ command: ['ls', '-l'], container: 'c', stdin: false, stdout: true, stderr: false, tty: true });
+    expect(execParams(new URLSearchParams('command=ls&command=-l&stdout=true&tty=true&stderr=true'), 'c')).toEqual({
+      command: ['ls', '-l'],
+      container: 'c',
+      stdin: false,
+      stdout: true,
+      stderr: false,
+      tty: true,
+    });
     expect(() => execParams(new URLSearchParams('stdout=true'))).toThrow('you must specify at least one command for the container');
     expect(() => execParams(new URLSearchParams('command=ls'))).toThrow('you must specify at least 1 of stdin, stdout, stderr');
   });
 
   it('validates the attach query: the same streams, no command', () => {
-    expect(attachParams(new URLSearchParams('stdin=true&stdout=true&stderr=true&tty=true'), 'dbg')).toEqual({ container: 'dbg', stdin: true, stdout: true, stderr: false, tty: true });
+    expect(attachParams(new URLSearchParams('stdin=true&stdout=true&stderr=true&tty=true'), 'dbg')).toEqual({
+      container: 'dbg',
+      stdin: true,
+      stdout: true,
+      stderr: false,
+      tty: true,
+    });
     expect(() => attachParams(new URLSearchParams('tty=true'), 'dbg')).toThrow('you must specify at least 1 of stdin, stdout, stderr');
   });
 });

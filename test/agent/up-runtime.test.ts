@@ -51,7 +51,9 @@ describe('kumo up --runtime', () => {
     const out = await up('process', ['--runtime', 'process'], async (env) => {
       const nodes = await waitFor(async () => {
         const r = await run(process.execPath, [KUMO_BIN, 'get', 'nodes', '-o', 'json'], { env });
-        const list = JSON.parse(r.stdout) as { items: { metadata: { labels: Record<string, string> }; status: { conditions: { type: string; status: string }[] } }[] };
+        const list = JSON.parse(r.stdout) as {
+          items: { metadata: { labels: Record<string, string> }; status: { conditions: { type: string; status: string }[] } }[];
+        };
         return list.items.length === 1 && list.items[0]!.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? list : undefined;
       });
       expect(nodes.items[0]!.metadata.labels['kumo.io/runtime']).toBe('process');
@@ -63,7 +65,9 @@ describe('kumo up --runtime', () => {
   });
 
   it('refuses a runtime it does not know', async () => {
-    const r = await run(process.execPath, [KUMO_BIN, 'up', '--port', '0', '--data-dir', join(dir, 'bad'), '--runtime', 'podman'], { env: { ...process.env, HOME: dir } });
+    const r = await run(process.execPath, [KUMO_BIN, 'up', '--port', '0', '--data-dir', join(dir, 'bad'), '--runtime', 'podman'], {
+      env: { ...process.env, HOME: dir },
+    });
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'error: invalid --runtime: podman (docker, process or fake)\n' });
   });
 });

@@ -43,14 +43,30 @@ describe('writeAtomically', () => {
   it('swaps versions through ..data, links top-level names, and removes what went away', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kumo-vol-'));
     const file = (s: string, mode = 0o644) => ({ data: Buffer.from(s), mode });
-    expect(writeAtomically(dir, new Map([['a', file('1')], ['sub/b', file('2', 0o600)]]))).toBe(true);
+    expect(
+      writeAtomically(
+        dir,
+        new Map([
+          ['a', file('1')],
+          ['sub/b', file('2', 0o600)],
+        ]),
+      ),
+    ).toBe(true);
     const v1 = readlinkSync(join(dir, '..data'));
     expect(v1).toMatch(/^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d+$/);
     expect(readlinkSync(join(dir, 'a'))).toBe('..data/a');
     expect(readFileSync(join(dir, 'sub', 'b'), 'utf8')).toBe('2');
     expect(statSync(join(dir, 'sub', 'b')).mode & 0o777).toBe(0o600);
     // The same content writes nothing.
-    expect(writeAtomically(dir, new Map([['a', file('1')], ['sub/b', file('2', 0o600)]]))).toBe(false);
+    expect(
+      writeAtomically(
+        dir,
+        new Map([
+          ['a', file('1')],
+          ['sub/b', file('2', 0o600)],
+        ]),
+      ),
+    ).toBe(false);
     expect(readlinkSync(join(dir, '..data'))).toBe(v1);
 
     expect(writeAtomically(dir, new Map([['a', file('changed')]]))).toBe(true);

@@ -89,7 +89,7 @@ describe('bad request bodies', () => {
     expect(s.message).toContain('Pod');
   });
 
-  it('takes a missing kind and apiVersion from the URL, as Kubernetes\' decoder does', async () => {
+  it("takes a missing kind and apiVersion from the URL, as Kubernetes' decoder does", async () => {
     const { kind: _kind, apiVersion: _v, ...bare } = pod('no-kind');
     const r = await t.post(PODS, bare);
     expect(r.status).toBe(201);
@@ -123,7 +123,9 @@ describe('unknown fields', () => {
     bad.spec.containers[0].imageName = 'x';
     const r = await unchanged(PODS, () => t.post(`${PODS}?fieldValidation=Strict`, bad));
     const s = expectStatus(r, 400, 'BadRequest');
-    expect(s.message).toBe('Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imageName", unknown field "spec.bogus"');
+    expect(s.message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imageName", unknown field "spec.bogus"',
+    );
   });
 
   it('accepts them by default, with a Warning header naming each', async () => {
@@ -281,7 +283,9 @@ describe('conflicts and missing things', () => {
     const stale = { ...before, data: { a: '2' } };
     const r = await unchanged(CONFIGMAPS, () => t.put(`${CONFIGMAPS}/existing`, stale));
     const s = expectStatus(r, 409, 'Conflict');
-    expect(s.message).toBe('Operation cannot be fulfilled on configmaps "existing": the object has been modified; please apply your changes to the latest version and try again');
+    expect(s.message).toBe(
+      'Operation cannot be fulfilled on configmaps "existing": the object has been modified; please apply your changes to the latest version and try again',
+    );
     expect(s.details).toEqual({ name: 'existing', kind: 'configmaps' });
   });
 
@@ -389,7 +393,13 @@ describe('bad list options', () => {
   it('rejects a bad propagationPolicy with 422 against DeleteOptions and deletes nothing', async () => {
     const r = await unchanged(PODS, () => t.del(`${PODS}/existing`, { propagationPolicy: 'Sideways' }));
     const s = expectStatus(r, 422, 'Invalid');
-    expect(s.message).toBe('DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"');
-    expect(s.details).toMatchObject({ group: 'meta.k8s.io', kind: 'DeleteOptions', causes: [{ reason: 'FieldValueNotSupported', field: 'propagationPolicy' }] });
+    expect(s.message).toBe(
+      'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"',
+    );
+    expect(s.details).toMatchObject({
+      group: 'meta.k8s.io',
+      kind: 'DeleteOptions',
+      causes: [{ reason: 'FieldValueNotSupported', field: 'propagationPolicy' }],
+    });
   });
 });

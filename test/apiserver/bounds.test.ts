@@ -77,7 +77,9 @@ describe('JSON patch bounds', () => {
     ]);
     const s = expectStatus(patch!, 422, 'Invalid');
     expect(s.message).toMatch(
-      new RegExp(`^the server rejected our request due to an error in our request: Unable to complete the copy, the accumulated size increase of copy is \\d+, exceeding the limit ${JSON_PATCH_MAX_COPY_BYTES}$`),
+      new RegExp(
+        `^the server rejected our request due to an error in our request: Unable to complete the copy, the accumulated size increase of copy is \\d+, exceeding the limit ${JSON_PATCH_MAX_COPY_BYTES}$`,
+      ),
     );
     for (const r of others) expect(r.status).toBe(200);
     expect((await t.get(`${CONFIGMAPS}/base`)).body).toEqual(before);
@@ -86,11 +88,16 @@ describe('JSON patch bounds', () => {
   it(`refuses more than ${MAX_JSON_PATCH_OPERATIONS} operations with 413, as kube words it`, async () => {
     const ops = Array.from({ length: MAX_JSON_PATCH_OPERATIONS + 1 }, () => ({ op: 'test', path: '/kind', value: 'ConfigMap' }));
     const s = expectStatus(await unchanged(() => t.patch(`${CONFIGMAPS}/base`, ops, 'application/json-patch+json')), 413, 'RequestEntityTooLarge');
-    expect(s.message).toBe(`Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${MAX_JSON_PATCH_OPERATIONS + 1}`);
+    expect(s.message).toBe(
+      `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${MAX_JSON_PATCH_OPERATIONS + 1}`,
+    );
   });
 
   it('refuses a patch that replaces or removes the whole document with 422 on the field "patch"', async () => {
-    for (const op of [{ op: 'remove', path: '' }, { op: 'replace', path: '', value: 1 }]) {
+    for (const op of [
+      { op: 'remove', path: '' },
+      { op: 'replace', path: '', value: 1 },
+    ]) {
       const s = expectStatus(await unchanged(() => t.patch(`${CONFIGMAPS}/base`, [op], 'application/json-patch+json')), 422, 'Invalid');
       expect(s.message).toMatch(/^ "" is invalid: patch: Invalid value: ".*": Object 'Kind' is missing in '.*'$/);
       expect(s.details.causes).toEqual([expect.objectContaining({ field: 'patch', reason: 'FieldValueInvalid' })]);
@@ -110,12 +117,18 @@ describe('nesting depth', () => {
   it(`refuses a JSON body nested deeper than ${MAX_NESTING_DEPTH} with kube's decoder wording`, async () => {
     const body = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":${nested(MAX_NESTING_DEPTH)}}`;
     const s = expectStatus(await unchanged(() => t.post(CONFIGMAPS, body)), 400, 'BadRequest');
-    expect(s.message).toBe(`the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: invalid character '{' exceeded max depth ({"apiVersion":"v1","kind":"Con ...)`);
+    expect(s.message).toBe(
+      `the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: invalid character '{' exceeded max depth ({"apiVersion":"v1","kind":"Con ...)`,
+    );
   });
 
   it('refuses one a hundred times deeper in the same way (the check runs before anything recursive)', async () => {
     expectStatus(await unchanged(() => t.post(CONFIGMAPS, `{"x":${nested(MAX_NESTING_DEPTH * 100)}}`)), 400, 'BadRequest');
-    expectStatus(await unchanged(() => t.patch(`${CONFIGMAPS}/base`, `{"x":${nested(MAX_NESTING_DEPTH * 100)}}`, 'application/merge-patch+json')), 400, 'BadRequest');
+    expectStatus(
+      await unchanged(() => t.patch(`${CONFIGMAPS}/base`, `{"x":${nested(MAX_NESTING_DEPTH * 100)}}`, 'application/merge-patch+json')),
+      400,
+      'BadRequest',
+    );
   });
 
   it('refuses a deep YAML body, flow or block style', async () => {
@@ -126,7 +139,9 @@ describe('nesting depth', () => {
     for (let i = 0; i < MAX_NESTING_DEPTH; i++) seq += `${' '.repeat(2 * i)}-\n`;
     for (const yaml of [flow, block, seq]) {
       const s = expectStatus(await unchanged(() => t.post(CONFIGMAPS, yaml, { contentType: 'application/yaml' })), 400, 'BadRequest');
-      expect(s.message).toMatch(/^the object provided is unrecognized \(must be of type ConfigMap\): error converting YAML to JSON: invalid character '\{' exceeded max depth/);
+      expect(s.message).toMatch(
+        /^the object provided is unrecognized \(must be of type ConfigMap\): error converting YAML to JSON: invalid character '\{' exceeded max depth/,
+      );
     }
   });
 
@@ -149,12 +164,21 @@ describe('nesting depth', () => {
 describe('YAML aliases', () => {
   it('refuses a "billion laughs" body with 400 before expanding it', async () => {
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) {
+    for (const [name, prev] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+      ['f', 'e'],
+      ['g', 'f'],
+    ]) {
       lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
     }
     const yaml = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: laughs}\n${lines.join('\n')}\n`;
     const s = expectStatus(await unchanged(() => t.post(CONFIGMAPS, yaml, { contentType: 'application/yaml' })), 400, 'BadRequest');
-    expect(s.message).toMatch(/^the object provided is unrecognized \(must be of type ConfigMap\): error converting YAML to JSON: yaml: document contains excessive aliasing \(/);
+    expect(s.message).toMatch(
+      /^the object provided is unrecognized \(must be of type ConfigMap\): error converting YAML to JSON: yaml: document contains excessive aliasing \(/,
+    );
     const apply = expectStatus(await unchanged(() => t.patch(`${CONFIGMAPS}/laughs?fieldManager=x`, yaml, 'application/apply-patch+yaml')), 400, 'BadRequest');
     expect(apply.message).toBe('error decoding YAML: yaml: document contains excessive aliasing');
   });
@@ -185,7 +209,9 @@ describe('media types', () => {
 
   it.each(simple)('refuses a create sent as %s (%s) with 415, naming the types it takes', async (type) => {
     const s = expectStatus(await unchanged(() => t.post(PODS, JSON.stringify(pod('simple')), { contentType: type })), 415, 'UnsupportedMediaType');
-    expect(s.message).toBe('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+    expect(s.message).toBe(
+      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+    );
   });
 
   it('refuses a body without a Content-Type with 415', async () => {
@@ -234,13 +260,26 @@ describe('paths and parameters', () => {
     'gives the generic 404 for %s the details kube gives it (present, empty)',
     async (path) => {
       const r = await t.get(path);
-      expect(r.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 });
+      expect(r.body).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'the server could not find the requested resource',
+        reason: 'NotFound',
+        details: {},
+        code: 404,
+      });
     },
   );
 
-  it('refuses a timeoutSeconds or limit that is not an integer as kube\'s parameter codec does', async () => {
-    expect(expectStatus(await t.get(`${PODS}?watch=true&timeoutSeconds=soon`), 400, 'BadRequest').message).toBe('strconv.ParseInt: parsing "soon": invalid syntax');
-    expect(expectStatus(await t.get(`${PODS}?limit=99999999999999999999`), 400, 'BadRequest').message).toBe('strconv.ParseInt: parsing "99999999999999999999": value out of range');
+  it("refuses a timeoutSeconds or limit that is not an integer as kube's parameter codec does", async () => {
+    expect(expectStatus(await t.get(`${PODS}?watch=true&timeoutSeconds=soon`), 400, 'BadRequest').message).toBe(
+      'strconv.ParseInt: parsing "soon": invalid syntax',
+    );
+    expect(expectStatus(await t.get(`${PODS}?limit=99999999999999999999`), 400, 'BadRequest').message).toBe(
+      'strconv.ParseInt: parsing "99999999999999999999": value out of range',
+    );
   });
 
   it('ends a watch whose timeoutSeconds is negative at once, as kube does (its timeout has already passed)', async () => {
@@ -292,7 +331,7 @@ async function faultyServer(fault: { mode: 'ok' | 'hang' | 'throw' }): Promise<{
 }
 
 describe('faults of ours', () => {
-  it('answers a request that outlives its deadline with kube\'s 504 Timeout, and others still get answers', async () => {
+  it("answers a request that outlives its deadline with kube's 504 Timeout, and others still get answers", async () => {
     const fault = { mode: 'hang' as 'ok' | 'hang' | 'throw' };
     const s = await faultyServer(fault);
     try {

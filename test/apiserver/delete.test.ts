@@ -33,7 +33,7 @@ describe('graceful pod deletion', () => {
     expect(stored.body.metadata.deletionTimestamp).toBe(r.body.metadata.deletionTimestamp);
   });
 
-  it('uses the pod\'s terminationGracePeriodSeconds, and a later delete may shorten the grace but not extend it', async () => {
+  it("uses the pod's terminationGracePeriodSeconds, and a later delete may shorten the grace but not extend it", async () => {
     const p = pod('short-grace', { nodeName: 'n1' });
     p.spec.terminationGracePeriodSeconds = 10;
     await t.post(PODS, p);
@@ -104,7 +104,11 @@ describe('finalizers', () => {
     cm.metadata.finalizers = ['example.com/hold'];
     await t.post(CONFIGMAPS, cm);
     await t.del(`${CONFIGMAPS}/no-new-finalizers`);
-    const r = await t.patch(`${CONFIGMAPS}/no-new-finalizers`, { metadata: { finalizers: ['example.com/hold', 'example.com/late'] } }, 'application/merge-patch+json');
+    const r = await t.patch(
+      `${CONFIGMAPS}/no-new-finalizers`,
+      { metadata: { finalizers: ['example.com/hold', 'example.com/late'] } },
+      'application/merge-patch+json',
+    );
     expect(r.status).toBe(422);
     expect(r.body.details.causes[0].field).toBe('metadata.finalizers');
   });
@@ -147,7 +151,9 @@ describe('preconditions', () => {
     const r = await t.del(`${CONFIGMAPS}/pre-uid`, { preconditions: { uid: 'not-the-uid' } });
     expect(r.status).toBe(409);
     expect(r.body.reason).toBe('Conflict');
-    expect(r.body.message).toBe(`Operation cannot be fulfilled on configmaps "pre-uid": Precondition failed: UID in precondition: not-the-uid, UID in object meta: ${created.metadata.uid}`);
+    expect(r.body.message).toBe(
+      `Operation cannot be fulfilled on configmaps "pre-uid": Precondition failed: UID in precondition: not-the-uid, UID in object meta: ${created.metadata.uid}`,
+    );
     expect((await t.get(`${CONFIGMAPS}/pre-uid`)).status).toBe(200);
     expect((await t.del(`${CONFIGMAPS}/pre-uid`, { preconditions: { uid: created.metadata.uid } })).status).toBe(200);
   });
@@ -187,16 +193,23 @@ describe('namespace deletion', () => {
     expect((await t.patch('/api/v1/namespaces/doomed/configmaps/inside', { data: { a: 'b' } }, 'application/merge-patch+json')).status).toBe(200);
   });
 
-  it.each(['default', 'kube-system', 'kube-public', 'kube-node-lease'])('refuses to delete the system namespace %s with 403, as NamespaceLifecycle does', async (name) => {
-    for (const q of ['', '?dryRun=All']) {
-      const r = await t.del(`/api/v1/namespaces/${name}${q}`);
-      expect(r.status).toBe(403);
-      expect(r.body).toMatchObject({ reason: 'Forbidden', message: `namespaces "${name}" is forbidden: this namespace may not be deleted`, details: { name, kind: 'namespaces' } });
-    }
-    const ns = (await t.get(`/api/v1/namespaces/${name}`)).body;
-    expect(ns.status.phase).toBe('Active');
-    expect(ns.metadata.deletionTimestamp).toBeUndefined();
-  });
+  it.each(['default', 'kube-system', 'kube-public', 'kube-node-lease'])(
+    'refuses to delete the system namespace %s with 403, as NamespaceLifecycle does',
+    async (name) => {
+      for (const q of ['', '?dryRun=All']) {
+        const r = await t.del(`/api/v1/namespaces/${name}${q}`);
+        expect(r.status).toBe(403);
+        expect(r.body).toMatchObject({
+          reason: 'Forbidden',
+          message: `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+          details: { name, kind: 'namespaces' },
+        });
+      }
+      const ns = (await t.get(`/api/v1/namespaces/${name}`)).body;
+      expect(ns.status.phase).toBe('Active');
+      expect(ns.metadata.deletionTimestamp).toBeUndefined();
+    },
+  );
 
   it('goes once its finalizers are cleared through /finalize', async () => {
     await t.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'finalized' } });

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type TestApi, type Wire } from './harness.js';
 
-const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+const AGGREGATED =
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
 let t: TestApi;
 
 beforeAll(async () => {
@@ -24,12 +25,22 @@ describe('discovery', () => {
     expect(core.body.kind).toBe('APIGroupDiscoveryList');
     const v1 = core.body.items[0].versions[0];
     const pods = v1.resources.find((r: Wire) => r.resource === 'pods');
-    expect(pods).toMatchObject({ responseKind: { group: '', version: 'v1', kind: 'Pod' }, scope: 'Namespaced', singularResource: 'pod', shortNames: ['po'], categories: ['all'] });
+    expect(pods).toMatchObject({
+      responseKind: { group: '', version: 'v1', kind: 'Pod' },
+      scope: 'Namespaced',
+      singularResource: 'pod',
+      shortNames: ['po'],
+      categories: ['all'],
+    });
     expect(pods.subresources.map((s: Wire) => s.subresource)).toEqual(expect.arrayContaining(['status', 'binding', 'log', 'exec', 'eviction']));
     const apis = await t.get('/apis', { accept: AGGREGATED });
     const apps = apis.body.items.find((g: Wire) => g.metadata.name === 'apps');
     const deployments = apps.versions[0].resources.find((r: Wire) => r.resource === 'deployments');
-    expect(deployments.subresources.find((s: Wire) => s.subresource === 'scale')).toEqual({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
+    expect(deployments.subresources.find((s: Wire) => s.subresource === 'scale')).toEqual({
+      subresource: 'scale',
+      responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+      verbs: ['get', 'patch', 'update'],
+    });
   });
 
   it('answers the legacy forms to plain JSON clients', async () => {
@@ -39,8 +50,14 @@ describe('discovery', () => {
     expect(groups.groups.map((g: Wire) => g.name)).toEqual(expect.arrayContaining(['apps', 'batch', 'coordination.k8s.io']));
     const v1 = (await t.get('/api/v1')).body;
     expect(v1).toMatchObject({ kind: 'APIResourceList', groupVersion: 'v1' });
-    expect(v1.resources.map((r: Wire) => r.name)).toEqual(expect.arrayContaining(['pods', 'pods/log', 'pods/exec', 'pods/binding', 'pods/eviction', 'pods/status', 'services', 'nodes']));
-    expect((await t.get('/apis/apps/v1')).body.resources.find((r: Wire) => r.name === 'deployments/scale')).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    expect(v1.resources.map((r: Wire) => r.name)).toEqual(
+      expect.arrayContaining(['pods', 'pods/log', 'pods/exec', 'pods/binding', 'pods/eviction', 'pods/status', 'services', 'nodes']),
+    );
+    expect((await t.get('/apis/apps/v1')).body.resources.find((r: Wire) => r.name === 'deployments/scale')).toMatchObject({
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
+    });
     expect((await t.get('/apis/nope/v1')).status).toBe(404);
     expect((await t.get('/version')).body).toMatchObject({ major: '1', minor: '35' });
   });
@@ -67,7 +84,10 @@ describe('OpenAPI v3', () => {
     const doc = (await t.get('/openapi/v3/api/v1')).body;
     const pod = doc.components.schemas['io.k8s.api.core.v1.Pod'];
     expect(pod['x-kubernetes-group-version-kind']).toEqual([{ group: '', version: 'v1', kind: 'Pod' }]);
-    expect(pod.properties.spec).toEqual({ allOf: [{ $ref: '#/components/schemas/io.k8s.api.core.v1.PodSpec' }], description: expect.stringContaining('Specification of the desired behavior of the pod.') });
+    expect(pod.properties.spec).toEqual({
+      allOf: [{ $ref: '#/components/schemas/io.k8s.api.core.v1.PodSpec' }],
+      description: expect.stringContaining('Specification of the desired behavior of the pod.'),
+    });
     const containers = doc.components.schemas['io.k8s.api.core.v1.PodSpec'].properties.containers;
     expect(containers).toMatchObject({
       type: 'array',
@@ -80,7 +100,10 @@ describe('OpenAPI v3', () => {
     const container = doc.components.schemas['io.k8s.api.core.v1.Container'];
     expect(container.required).toEqual(['name']);
     expect(container.properties.image).toMatchObject({ type: 'string', description: expect.stringContaining('Container image name.') });
-    expect(doc.components.schemas['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'].properties.labels).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
+    expect(doc.components.schemas['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'].properties.labels).toMatchObject({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+    });
     // Every $ref resolves inside the document.
     const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[\w.-]+/g) ?? [];
     for (const ref of new Set(refs)) expect(doc.components.schemas[ref.slice('#/components/schemas/'.length)], ref).toBeDefined();

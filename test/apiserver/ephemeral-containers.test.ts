@@ -28,7 +28,17 @@ function debugPatch(name = 'dbg', extra: Record<string, unknown> = {}): Wire {
   return {
     spec: {
       ephemeralContainers: [
-        { name, image: 'busybox:1.36', command: ['sh'], resources: {}, terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent', stdin: true, targetContainerName: 'nginx', ...extra },
+        {
+          name,
+          image: 'busybox:1.36',
+          command: ['sh'],
+          resources: {},
+          terminationMessagePolicy: 'File',
+          imagePullPolicy: 'IfNotPresent',
+          stdin: true,
+          targetContainerName: 'nginx',
+          ...extra,
+        },
       ],
     },
   };
@@ -60,7 +70,13 @@ function invalid(r: { status: number; body: Wire }, name: string, causes: { fiel
 describe('pods/ephemeralcontainers', () => {
   it('is listed in discovery as kube lists it: the Pod kind, get, patch and update', async () => {
     const v1 = (await t.get('/api/v1')).body;
-    expect(v1.resources.find((r: Wire) => r.name === 'pods/ephemeralcontainers')).toEqual({ name: 'pods/ephemeralcontainers', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] });
+    expect(v1.resources.find((r: Wire) => r.name === 'pods/ephemeralcontainers')).toEqual({
+      name: 'pods/ephemeralcontainers',
+      singularName: '',
+      namespaced: true,
+      kind: 'Pod',
+      verbs: ['get', 'patch', 'update'],
+    });
     expect(v1.resources.find((r: Wire) => r.name === 'pods/attach')).toMatchObject({ kind: 'PodAttachOptions', verbs: ['create', 'get'] });
     const aggregated = (await t.get('/api', { accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' })).body;
     const pods = aggregated.items[0].versions[0].resources.find((r: Wire) => r.resource === 'pods');
@@ -104,7 +120,9 @@ describe('pods/ephemeralcontainers', () => {
     // A second one merges by name, as kubectl sends it (with $setElementOrder), keeping the first.
     const second = await t.patch(
       `${PODS}/smp/ephemeralcontainers`,
-      { spec: { '$setElementOrder/ephemeralContainers': [{ name: 'dbg' }, { name: 'dbg2' }], ephemeralContainers: [{ name: 'dbg2', image: 'busybox:latest' }] } },
+      {
+        spec: { '$setElementOrder/ephemeralContainers': [{ name: 'dbg' }, { name: 'dbg2' }], ephemeralContainers: [{ name: 'dbg2', image: 'busybox:latest' }] },
+      },
       SMP,
     );
     expect(second.status, JSON.stringify(second.body)).toBe(200);
@@ -126,9 +144,16 @@ describe('pods/ephemeralcontainers', () => {
     expect(r.body.spec.ephemeralContainers.map((c: Wire) => c.name)).toEqual(['dbg']);
     expect(rest(r.body)).toEqual(rest(before));
     // A stale resourceVersion is a conflict, as for any update.
-    const stale = await t.put(`${PODS}/put/ephemeralcontainers`, { ...body, spec: { ...body.spec, ephemeralContainers: [...body.spec.ephemeralContainers, { name: 'late', image: 'busybox:1.36' }] } });
+    const stale = await t.put(`${PODS}/put/ephemeralcontainers`, {
+      ...body,
+      spec: { ...body.spec, ephemeralContainers: [...body.spec.ephemeralContainers, { name: 'late', image: 'busybox:1.36' }] },
+    });
     expect(stale.status).toBe(409);
-    const merged = await t.patch(`${PODS}/put/ephemeralcontainers`, { metadata: { labels: { app: 'x' } }, spec: { ephemeralContainers: [...r.body.spec.ephemeralContainers, { name: 'dbg2', image: 'busybox:1.36' }] } }, MERGE);
+    const merged = await t.patch(
+      `${PODS}/put/ephemeralcontainers`,
+      { metadata: { labels: { app: 'x' } }, spec: { ephemeralContainers: [...r.body.spec.ephemeralContainers, { name: 'dbg2', image: 'busybox:1.36' }] } },
+      MERGE,
+    );
     expect(merged.status, JSON.stringify(merged.body)).toBe(200);
     expect(merged.body.metadata.labels).toEqual({ app: 'web' });
     expect(merged.body.spec.ephemeralContainers.map((c: Wire) => c.name)).toEqual(['dbg', 'dbg2']);
@@ -169,7 +194,8 @@ describe('pods/ephemeralcontainers', () => {
       {
         reason: 'FieldValueInvalid',
         field: `${ec}[1].name`,
-        message: "Invalid value: \"Bad_Name\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+        message:
+          "Invalid value: \"Bad_Name\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
       },
       { reason: 'FieldValueRequired', field: `${ec}[1].image`, message: 'Required value' },
     ]);
@@ -184,9 +210,17 @@ describe('pods/ephemeralcontainers', () => {
     const added = await t.patch(`${PODS}/keep/ephemeralcontainers`, debugPatch(), SMP);
     expect(added.status).toBe(200);
     const removed = await t.patch(`${PODS}/keep/ephemeralcontainers`, [{ op: 'remove', path: '/spec/ephemeralContainers/0' }], JSON_PATCH);
-    invalid(removed, 'keep', [{ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: existing ephemeral containers "dbg" may not be removed\n' }]);
-    const changed = await t.patch(`${PODS}/keep/ephemeralcontainers`, [{ op: 'replace', path: '/spec/ephemeralContainers/0/image', value: 'busybox:2' }], JSON_PATCH);
-    invalid(changed, 'keep', [{ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: existing ephemeral containers "dbg" may not be changed\n' }]);
+    invalid(removed, 'keep', [
+      { reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: existing ephemeral containers "dbg" may not be removed\n' },
+    ]);
+    const changed = await t.patch(
+      `${PODS}/keep/ephemeralcontainers`,
+      [{ op: 'replace', path: '/spec/ephemeralContainers/0/image', value: 'busybox:2' }],
+      JSON_PATCH,
+    );
+    invalid(changed, 'keep', [
+      { reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: existing ephemeral containers "dbg" may not be changed\n' },
+    ]);
     const after = (await t.get(`${PODS}/keep`)).body;
     expect(after.spec.ephemeralContainers).toEqual(added.body.spec.ephemeralContainers);
     expect(after.metadata.resourceVersion).toBe(added.body.metadata.resourceVersion);
@@ -202,7 +236,13 @@ describe('pods/ephemeralcontainers', () => {
     const stored = await createPod('plain');
     const patched = await t.patch(`${PODS}/plain`, debugPatch(), SMP);
     expect(patched.status).toBe(422);
-    expect(patched.body.details.causes).toEqual([expect.objectContaining({ reason: 'FieldValueForbidden', field: 'spec', message: expect.stringMatching(/^Forbidden: pod updates may not change fields other than/) })]);
+    expect(patched.body.details.causes).toEqual([
+      expect.objectContaining({
+        reason: 'FieldValueForbidden',
+        field: 'spec',
+        message: expect.stringMatching(/^Forbidden: pod updates may not change fields other than/),
+      }),
+    ]);
     const put = await t.put(`${PODS}/plain`, { ...stored, spec: { ...stored.spec, ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36' }] } });
     expect(put.status).toBe(422);
     expect((await t.get(`${PODS}/plain`)).body.metadata.resourceVersion).toBe(stored.metadata.resourceVersion);
@@ -211,7 +251,13 @@ describe('pods/ephemeralcontainers', () => {
     d.spec.template.spec.ephemeralContainers = [{ name: 'dbg', image: 'busybox:1.36' }];
     const r = await t.post(DEPLOYMENTS, d);
     expect(r.status).toBe(422);
-    expect(r.body.details.causes).toEqual([{ reason: 'FieldValueForbidden', field: 'spec.template.spec.ephemeralContainers', message: 'Forbidden: ephemeral containers not allowed in pod template' }]);
+    expect(r.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueForbidden',
+        field: 'spec.template.spec.ephemeralContainers',
+        message: 'Forbidden: ephemeral containers not allowed in pod template',
+      },
+    ]);
   });
 
   it("answers a missing pod's subresource with the pod's NotFound (details name it), and refuses apply", async () => {
@@ -219,7 +265,11 @@ describe('pods/ephemeralcontainers', () => {
     expect(r.status).toBe(404);
     expect(r.body).toMatchObject({ reason: 'NotFound', message: 'pods "ghost" not found', details: { name: 'ghost', kind: 'pods' } });
     await createPod('applied');
-    const applied = await t.patch(`${PODS}/applied/ephemeralcontainers?fieldManager=me`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'applied' }, ...debugPatch() }, 'application/apply-patch+yaml');
+    const applied = await t.patch(
+      `${PODS}/applied/ephemeralcontainers?fieldManager=me`,
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'applied' }, ...debugPatch() },
+      'application/apply-patch+yaml',
+    );
     expect(applied.status).toBe(415);
   });
 

@@ -38,7 +38,12 @@ function serveUntilRefused(flows: FlowControl, clock: ManualClock, who: UserInfo
  * (or as long as the refusal says, when `honourRetryAfter`). Returns the
  * share of the minute spent serving them.
  */
-function shareServed(flows: FlowControl, clock: ManualClock, callers: UserInfo[], opts: { workMs: number; idleMs: number; honourRetryAfter?: boolean }): number {
+function shareServed(
+  flows: FlowControl,
+  clock: ManualClock,
+  callers: UserInfo[],
+  opts: { workMs: number; idleMs: number; honourRetryAfter?: boolean },
+): number {
   let served = 0;
   const start = clock.now();
   while (clock.now() - start < 60_000) {
@@ -144,7 +149,12 @@ describe('the flow gate', () => {
     return { seen, gate: new FlowGate(inner, authenticator, new FlowControl({ clock, burstMs: 300 }), metrics) };
   }
 
-  const req = (path: string, token?: string): ApiRequest => ({ method: 'GET', path, query: new URLSearchParams(), headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const req = (path: string, token?: string): ApiRequest => ({
+    method: 'GET',
+    path,
+    query: new URLSearchParams(),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
 
   it('refuses credentials that do not authenticate with a 401 Status on every path, and passes requests without any', async () => {
     const { gate: g, seen } = gate(new ManualClock());
@@ -167,7 +177,16 @@ describe('the flow gate', () => {
     expect(refused[0]).toEqual({
       status: 429,
       headers: { 'content-type': 'application/json', 'retry-after': '1' },
-      body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Too many requests, please try again later.', reason: 'TooManyRequests', details: { retryAfterSeconds: 1 }, code: 429 },
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Too many requests, please try again later.',
+        reason: 'TooManyRequests',
+        details: { retryAfterSeconds: 1 },
+        code: 429,
+      },
     });
     // The administrator is exempt.
     for (let i = 0; i < 10; i++) expect((await g.handle(req('/api/v1/pods', 'good-admin'))).status).toBe(200);
@@ -195,7 +214,8 @@ describe("kumo's own client", () => {
       async handle(req: ApiRequest): Promise<ApiResponse> {
         seen.push(`${req.method} ${req.path}`);
         const first = seen.filter((s) => s === seen.at(-1)).length === 1;
-        if (req.path === '/busy' && first) return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: { kind: 'Status', code: 429 } };
+        if (req.path === '/busy' && first)
+          return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: { kind: 'Status', code: 429 } };
         if (req.path === '/refused') return { status: 429, headers: { 'content-type': 'application/json' }, body: { kind: 'Status', code: 429 } };
         return { status: 200, body: { kind: 'Ok' } };
       },

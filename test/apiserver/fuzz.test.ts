@@ -58,20 +58,55 @@ const COLLECTIONS = [
 ];
 const NAMES = ['p', 'c', 'd', 'default', 'nope', '', '..', '%', '%zz', '%E0%A4', '%E0%A4%A', '%2F', 'ünï', 'a'.repeat(300), 'UPPER', '-x', 'x%00y'];
 const SUBRESOURCES = ['', 'status', 'scale', 'binding', 'eviction', 'log', 'exec', 'finalize', 'ephemeralcontainers', 'nope', 'status/extra'];
-const ODD_PATHS = ['/', '/api', '/apis', '/apis/apps', '/apis/apps/v1', '/version', '/healthz', '/openapi/v2', '/openapi/v3/api/v1', '/api/v2/pods', '/apis/x.y/v1/z', '//api//v1', '/api/v1/namespaces/default/pods/p/status/x/y', '/%'];
+const ODD_PATHS = [
+  '/',
+  '/api',
+  '/apis',
+  '/apis/apps',
+  '/apis/apps/v1',
+  '/version',
+  '/healthz',
+  '/openapi/v2',
+  '/openapi/v3/api/v1',
+  '/api/v2/pods',
+  '/apis/x.y/v1/z',
+  '//api//v1',
+  '/api/v1/namespaces/default/pods/p/status/x/y',
+  '/%',
+];
 
 const path = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...ODD_PATHS) },
   { weight: 2, arbitrary: fc.constantFrom(...COLLECTIONS) },
   {
     weight: 5,
-    arbitrary: fc.tuple(fc.constantFrom(...COLLECTIONS), fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 12 }).map(encodeURIComponent)), fc.constantFrom(...SUBRESOURCES)).map(
-      ([c, n, s]) => `${c}/${n}${s ? `/${s}` : ''}`,
-    ),
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(...COLLECTIONS),
+        fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 12 }).map(encodeURIComponent)),
+        fc.constantFrom(...SUBRESOURCES),
+      )
+      .map(([c, n, s]) => `${c}/${n}${s ? `/${s}` : ''}`),
   },
 );
 
-const SELECTORS = ['app=web', 'app in (a', 'a=b=c', '!', 'Bad Key=x', 'app notin (a,b)', 'x,y', '=', 'a==b', 'a!=b', 'metadata.name=p', 'spec.nodeName=', 'status.phase!=Running', 'metadata.name', 'spec.image=x'];
+const SELECTORS = [
+  'app=web',
+  'app in (a',
+  'a=b=c',
+  '!',
+  'Bad Key=x',
+  'app notin (a,b)',
+  'x,y',
+  '=',
+  'a==b',
+  'a!=b',
+  'metadata.name=p',
+  'spec.nodeName=',
+  'status.phase!=Running',
+  'metadata.name',
+  'spec.image=x',
+];
 const param = fc.oneof(
   fc.tuple(fc.constant('labelSelector'), fc.oneof(fc.constantFrom(...SELECTORS), fc.string({ maxLength: 20 }))),
   fc.tuple(fc.constant('fieldSelector'), fc.oneof(fc.constantFrom(...SELECTORS), fc.string({ maxLength: 20 }))),
@@ -113,8 +148,27 @@ const CONTENT_TYPES = [
 const BASE_OBJECTS = [pod('p'), configMap('c', { a: 'b' }), deployment('d'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fz' } }];
 
 /** Keys an edit may add: plain ones, strategic merge directives, and names that are special to JavaScript objects. */
-const EDIT_KEYS = ['f0', 'f1', 'metadata', 'spec', 'status', 'kind', 'apiVersion', 'name', 'resourceVersion', '$patch', '$retainKeys', '$setElementOrder/containers', '$deleteFromPrimitiveList/finalizers', '__proto__', 'constructor'];
-const EDIT_VALUES = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('replace', 'delete', 'merge', [], {}, null, ['nginx'], [{ name: 'nginx' }], [{ $patch: 'delete', name: 'nginx' }], { $patch: 'replace' }));
+const EDIT_KEYS = [
+  'f0',
+  'f1',
+  'metadata',
+  'spec',
+  'status',
+  'kind',
+  'apiVersion',
+  'name',
+  'resourceVersion',
+  '$patch',
+  '$retainKeys',
+  '$setElementOrder/containers',
+  '$deleteFromPrimitiveList/finalizers',
+  '__proto__',
+  'constructor',
+];
+const EDIT_VALUES = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constantFrom('replace', 'delete', 'merge', [], {}, null, ['nginx'], [{ name: 'nginx' }], [{ $patch: 'delete', name: 'nginx' }], { $patch: 'replace' }),
+);
 
 /** Edits of a JSON value: at a random place, a field replaced, added or removed. */
 const edits = fc.array(fc.tuple(fc.nat(), fc.constantFrom('replace', 'add', 'remove'), fc.constantFrom(...EDIT_KEYS), EDIT_VALUES), { maxLength: 3 });
@@ -138,7 +192,13 @@ function mutate(base: unknown, changes: [number, string, string, unknown][]): Re
     const keys = Object.keys(target);
     const key = kind === 'add' || keys.length === 0 ? addKey : keys[pick % keys.length]!;
     if (kind === 'remove') delete target[key];
-    else Object.defineProperty(target, key, { value: JSON.parse(JSON.stringify(value) ?? "null") as unknown, enumerable: true, writable: true, configurable: true });
+    else
+      Object.defineProperty(target, key, {
+        value: JSON.parse(JSON.stringify(value) ?? 'null') as unknown,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   return obj;
 }
@@ -146,16 +206,40 @@ function mutate(base: unknown, changes: [number, string, string, unknown][]): Re
 const mutatedObject = fc.tuple(fc.constantFrom(...BASE_OBJECTS), edits).map(([base, changes]) => JSON.stringify(mutate(base, changes)));
 
 /** Valid JSON text with characters deleted, inserted or replaced. */
-const mangledText = fc.tuple(mutatedObject, fc.array(fc.tuple(fc.nat(), fc.constantFrom('del', 'ins', 'rep'), fc.string({ minLength: 1, maxLength: 2 })), { minLength: 1, maxLength: 4 })).map(([text, edits]) => {
-  let s = text;
-  for (const [at, kind, chars] of edits) {
-    const i = at % (s.length + 1);
-    s = kind === 'del' ? s.slice(0, i) + s.slice(i + 1) : kind === 'ins' ? s.slice(0, i) + chars + s.slice(i) : s.slice(0, i) + chars + s.slice(i + chars.length);
-  }
-  return s;
-});
+const mangledText = fc
+  .tuple(
+    mutatedObject,
+    fc.array(fc.tuple(fc.nat(), fc.constantFrom('del', 'ins', 'rep'), fc.string({ minLength: 1, maxLength: 2 })), { minLength: 1, maxLength: 4 }),
+  )
+  .map(([text, edits]) => {
+    let s = text;
+    for (const [at, kind, chars] of edits) {
+      const i = at % (s.length + 1);
+      s =
+        kind === 'del'
+          ? s.slice(0, i) + s.slice(i + 1)
+          : kind === 'ins'
+            ? s.slice(0, i) + chars + s.slice(i)
+            : s.slice(0, i) + chars + s.slice(i + chars.length);
+    }
+    return s;
+  });
 
-const POINTERS = ['', '/', '/metadata', '/metadata/labels/a', '/data', '/data/a', '/spec/containers/0', '/spec/containers/-', '/spec/replicas', '/~1', '/x/y/z', '/metadata/name', '/kind'];
+const POINTERS = [
+  '',
+  '/',
+  '/metadata',
+  '/metadata/labels/a',
+  '/data',
+  '/data/a',
+  '/spec/containers/0',
+  '/spec/containers/-',
+  '/spec/replicas',
+  '/~1',
+  '/x/y/z',
+  '/metadata/name',
+  '/kind',
+];
 const jsonPatch = fc
   .array(
     fc.record(
@@ -191,7 +275,20 @@ const body = fc.oneof(
   { weight: 2, arbitrary: yamlBodies },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.constantFrom('{"a":'.repeat(MAX_NESTING_DEPTH + 5) + '1' + '}'.repeat(MAX_NESTING_DEPTH + 5), '', 'null', '[]', '{}', '"x"', '1e999', '{"metadata":null}', '{"metadata":[]}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{"a":'.repeat(MAX_NESTING_DEPTH + 5) + '1' + '}'.repeat(MAX_NESTING_DEPTH + 5),
+      '',
+      'null',
+      '[]',
+      '{}',
+      '"x"',
+      '1e999',
+      '{"metadata":null}',
+      '{"metadata":[]}',
+    ),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from([0x6b, 0x38, 0x73, 0x00, ...b])) },
 );
 
@@ -236,12 +333,27 @@ const coherent: fc.Arbitrary<FuzzRequest> = fc
       strategic: ['PATCH', at, 'application/strategic-merge-patch+json', JSON.stringify(mutate({ spec: {} }, changes))],
       json: ['PATCH', at, 'application/json-patch+json', ops],
       apply: ['PATCH', at, 'application/apply-patch+yaml', JSON.stringify(object)],
-      'apply-yaml': ['PATCH', at, 'application/apply-patch+yaml', `apiVersion: ${String(object.apiVersion)}\nkind: ${String(object.kind)}\nmetadata:\n  name: ${name}\n  labels: {a: b}\n`],
+      'apply-yaml': [
+        'PATCH',
+        at,
+        'application/apply-patch+yaml',
+        `apiVersion: ${String(object.apiVersion)}\nkind: ${String(object.kind)}\nmetadata:\n  name: ${name}\n  labels: {a: b}\n`,
+      ],
       delete: ['DELETE', at, 'application/json', JSON.stringify(mutate({ kind: 'DeleteOptions', apiVersion: 'v1' }, changes))],
       status: ['PATCH', `${at}/status`, 'application/merge-patch+json', JSON.stringify(mutate({ status: {} }, changes))],
       scale: ['PATCH', `${at}/scale`, 'application/merge-patch+json', JSON.stringify(mutate({ spec: { replicas: 2 } }, changes))],
-      eviction: ['POST', `${at}/eviction`, 'application/json', JSON.stringify(mutate({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name } }, changes))],
-      binding: ['POST', `${at}/binding`, 'application/json', JSON.stringify(mutate({ apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { name: 'n1' } }, changes))],
+      eviction: [
+        'POST',
+        `${at}/eviction`,
+        'application/json',
+        JSON.stringify(mutate({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name } }, changes)),
+      ],
+      binding: [
+        'POST',
+        `${at}/binding`,
+        'application/json',
+        JSON.stringify(mutate({ apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { name: 'n1' } }, changes)),
+      ],
     };
     const [method, path, type, body] = shapes[verb]!;
     const q: [string, string][] = verb.startsWith('apply') ? [['fieldManager', 'fuzz'], ...query] : query;

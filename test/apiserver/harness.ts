@@ -120,7 +120,10 @@ export async function startApi(opts: Omit<ApiServerOptions, 'store'> = {}, store
         if (done) return 'done';
         inflight ??= pull().finally(() => (inflight = undefined));
         let timer: NodeJS.Timeout | undefined;
-        const r = await Promise.race([inflight.then(() => 'ok' as const), new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))))]);
+        const r = await Promise.race([
+          inflight.then(() => 'ok' as const),
+          new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())))),
+        ]);
         clearTimeout(timer);
         if (r === 'timeout') return 'timeout';
       }

@@ -56,7 +56,13 @@ describe('requestFromEvent', () => {
 
   it('decodes base64 bodies byte for byte', () => {
     const bytes = Uint8Array.from([0x6b, 0x38, 0x73, 0x00, 0xff, 0x10]);
-    const req = requestFromEvent(functionUrlEvent('POST', '/apis/apps/v1/namespaces/default/deployments', { body: bytes, base64: true, contentType: 'application/vnd.kubernetes.protobuf' }));
+    const req = requestFromEvent(
+      functionUrlEvent('POST', '/apis/apps/v1/namespaces/default/deployments', {
+        body: bytes,
+        base64: true,
+        contentType: 'application/vnd.kubernetes.protobuf',
+      }),
+    );
     expect(Buffer.from(req.body!)).toEqual(Buffer.from(bytes));
   });
 
@@ -74,7 +80,15 @@ describe('failures never leak a stack trace', () => {
     const r = await frontDoor(boom).buffered(functionUrlEvent('GET', '/api/v1/pods'), invocationContext());
     expect(r.statusCode).toBe(500);
     const body = JSON.parse(r.body!);
-    expect(body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Internal error occurred: boom', reason: 'InternalError', code: 500 });
+    expect(body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Internal error occurred: boom',
+      reason: 'InternalError',
+      code: 500,
+    });
     expect(r.body).not.toMatch(/\bat .*\.(ts|js):\d+/);
   });
 
@@ -190,7 +204,12 @@ describe('bytes (logs)', () => {
 });
 
 describe('buffered payload size', () => {
-  const bigList = { kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '9' }, items: Array.from({ length: 400 }, (_, i) => ({ ...cm(`cm-${i}`, String(i)), data: { v: 'x'.repeat(1000) } })) };
+  const bigList = {
+    kind: 'ConfigMapList',
+    apiVersion: 'v1',
+    metadata: { resourceVersion: '9' },
+    items: Array.from({ length: 400 }, (_, i) => ({ ...cm(`cm-${i}`, String(i)), data: { v: 'x'.repeat(1000) } })),
+  };
 
   it('gzips a large body for a client that accepts gzip, as the Kubernetes apiserver does', async () => {
     const door = frontDoor(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: bigList }));

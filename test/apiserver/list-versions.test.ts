@@ -34,7 +34,13 @@ afterAll(async () => {
 
 describe('list resourceVersion semantics', () => {
   it('serves the newest data without a resourceVersion, with "0", and not older than a revision it has reached', async () => {
-    for (const q of ['', '?resourceVersion=0', `?resourceVersion=${early}`, `?resourceVersion=${early}&resourceVersionMatch=NotOlderThan`, '?resourceVersion=0&resourceVersionMatch=NotOlderThan']) {
+    for (const q of [
+      '',
+      '?resourceVersion=0',
+      `?resourceVersion=${early}`,
+      `?resourceVersion=${early}&resourceVersionMatch=NotOlderThan`,
+      '?resourceVersion=0&resourceVersionMatch=NotOlderThan',
+    ]) {
       const r = await t.get(`${NS}${q}`);
       expect(r.status, q).toBe(200);
       expect(names(r.body), q).toEqual(['a', 'c', 'd']);
@@ -50,7 +56,10 @@ describe('list resourceVersion semantics', () => {
   });
 
   it('pages an Exact list (and a legacy one: a resourceVersion with a limit) at its revision, whatever changes in between', async () => {
-    for (const [kind, q] of [['exact', `resourceVersion=${early}&resourceVersionMatch=Exact`], ['legacy', `resourceVersion=${early}`]] as const) {
+    for (const [kind, q] of [
+      ['exact', `resourceVersion=${early}&resourceVersionMatch=Exact`],
+      ['legacy', `resourceVersion=${early}`],
+    ] as const) {
       const p1 = await t.get(`${NS}?limit=2&${q}`);
       expect(p1.status).toBe(200);
       expect(names(p1.body)).toEqual(['a', 'b']);
@@ -65,7 +74,11 @@ describe('list resourceVersion semantics', () => {
 
   it('answers 504 Timeout for a revision the store has not reached', async () => {
     const current = Number((await t.get(NS)).body.metadata.resourceVersion);
-    for (const q of [`resourceVersion=${current + 5}`, `resourceVersion=${current + 5}&resourceVersionMatch=NotOlderThan`, `resourceVersion=${current + 5}&resourceVersionMatch=Exact`]) {
+    for (const q of [
+      `resourceVersion=${current + 5}`,
+      `resourceVersion=${current + 5}&resourceVersionMatch=NotOlderThan`,
+      `resourceVersion=${current + 5}&resourceVersionMatch=Exact`,
+    ]) {
       const r = await t.get(`${NS}?${q}`);
       expect(r.status, q).toBe(504);
       expect(r.body, q).toMatchObject({
@@ -83,14 +96,34 @@ describe('list resourceVersion semantics', () => {
   it.each([
     ['resourceVersion=abc', 400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'],
     ['resourceVersion=-1', 400, 'invalid resource version: resourceVersion: Invalid value: "-1": strconv.ParseUint: parsing "-1": invalid syntax'],
-    ['resourceVersion=99999999999999999999', 400, 'invalid resource version: resourceVersion: Invalid value: "99999999999999999999": strconv.ParseUint: parsing "99999999999999999999": value out of range'],
-    ['resourceVersionMatch=Exact', 422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided'],
-    ['resourceVersion=0&resourceVersionMatch=Exact', 422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'],
-    ['resourceVersion=1&resourceVersionMatch=Newest', 422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""'],
-    ['resourceVersion=1&resourceVersionMatch=Exact&continue=x', 422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided'],
+    [
+      'resourceVersion=99999999999999999999',
+      400,
+      'invalid resource version: resourceVersion: Invalid value: "99999999999999999999": strconv.ParseUint: parsing "99999999999999999999": value out of range',
+    ],
+    [
+      'resourceVersionMatch=Exact',
+      422,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+    ],
+    [
+      'resourceVersion=0&resourceVersionMatch=Exact',
+      422,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+    ],
+    [
+      'resourceVersion=1&resourceVersionMatch=Newest',
+      422,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""',
+    ],
+    [
+      'resourceVersion=1&resourceVersionMatch=Exact&continue=x',
+      422,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided',
+    ],
     ['resourceVersion=1&continue=x', 400, 'specifying resource version is not allowed when using continue'],
     ['sendInitialEvents=true', 422, 'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list'],
-  ])('refuses %s with kube-apiserver\'s answer', async (q, code, message) => {
+  ])("refuses %s with kube-apiserver's answer", async (q, code, message) => {
     const r = await t.get(`${NS}?${q}`);
     expect(r.status).toBe(code);
     expect(r.body).toMatchObject({ kind: 'Status', status: 'Failure', code, message });

@@ -43,25 +43,33 @@ interface Reply {
 }
 
 /** One HTTPS request; `token` null sends none. Resolves once the body has ended. */
-function send(method: string, path: string, opts: { token?: string | null; body?: unknown; contentType?: string; signal?: AbortSignal; onResponse?: () => void } = {}): Promise<Reply> {
+function send(
+  method: string,
+  path: string,
+  opts: { token?: string | null; body?: unknown; contentType?: string; signal?: AbortSignal; onResponse?: () => void } = {},
+): Promise<Reply> {
   const token = opts.token === undefined ? cluster.adminToken! : opts.token;
   const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
-    const req = request(`${cluster.url}${path}`, {
-      method,
-      ca,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': opts.contentType ?? 'application/json' } : {}),
+    const req = request(
+      `${cluster.url}${path}`,
+      {
+        method,
+        ca,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': opts.contentType ?? 'application/json' } : {}),
+        },
+        ...(opts.signal ? { signal: opts.signal } : {}),
       },
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    }, (res) => {
-      opts.onResponse?.();
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-      res.on('error', reject);
-    });
+      (res) => {
+        opts.onResponse?.();
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -82,7 +90,7 @@ const configMapRequests = (e: Exposition, labels: Record<string, string>) =>
   valueOf(e, 'apiserver_request_total', { group: '', version: 'v1', resource: 'configmaps', component: 'apiserver', ...labels });
 
 describe('GET /metrics on kumo up', () => {
-  it('counts requests by verb, scope, dry run and code, times them in kube-apiserver\'s buckets, and counts store operations', async () => {
+  it("counts requests by verb, scope, dry run and code, times them in kube-apiserver's buckets, and counts store operations", async () => {
     const before = await scrape();
     expect((await send('POST', CONFIGMAPS, { body: configMap('m-1') })).status).toBe(201);
     expect((await send('POST', `${CONFIGMAPS}?dryRun=All`, { body: configMap('m-dry') })).status).toBe(201);
@@ -90,7 +98,9 @@ describe('GET /metrics on kumo up', () => {
     expect((await send('GET', `${CONFIGMAPS}/missing`)).status).toBe(404);
     expect((await send('GET', CONFIGMAPS)).status).toBe(200);
     const apply = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m-1\ndata:\n  k: w\n';
-    expect((await send('PATCH', `${CONFIGMAPS}/m-1?fieldManager=test&force=true`, { body: apply, contentType: 'application/apply-patch+yaml' })).status).toBe(200);
+    expect((await send('PATCH', `${CONFIGMAPS}/m-1?fieldManager=test&force=true`, { body: apply, contentType: 'application/apply-patch+yaml' })).status).toBe(
+      200,
+    );
     const after = await scrape();
 
     const moved = (labels: Record<string, string>) => configMapRequests(after, labels) - configMapRequests(before, labels);
@@ -105,7 +115,9 @@ describe('GET /metrics on kumo up', () => {
     expect(after.types.get('apiserver_request_duration_seconds')).toBe('histogram');
     const buckets = samplesOf(after, 'apiserver_request_duration_seconds_bucket', { verb: 'POST', dry_run: '', resource: 'configmaps', scope: 'resource' });
     expect(buckets.map((b) => b.labels.le)).toEqual([...KUBE_LATENCY_BUCKETS.map(String), '+Inf']);
-    expect(buckets.at(-1)!.value).toBe(valueOf(after, 'apiserver_request_duration_seconds_count', { verb: 'POST', dry_run: '', resource: 'configmaps', scope: 'resource' }));
+    expect(buckets.at(-1)!.value).toBe(
+      valueOf(after, 'apiserver_request_duration_seconds_count', { verb: 'POST', dry_run: '', resource: 'configmaps', scope: 'resource' }),
+    );
 
     // The scrape before this one was counted too, as a non-resource request.
     expect(valueOf(after, 'apiserver_request_total', { verb: 'GET', resource: '', subresource: '/metrics', scope: '', code: '200' })).toBeGreaterThan(0);
@@ -133,20 +145,29 @@ describe('GET /metrics on kumo up', () => {
     let answered = false;
     const watch = send('GET', `${CONFIGMAPS}?watch=true`, { signal: abort.signal, onResponse: () => (answered = true) }).catch(() => undefined);
     await waitFor(() => answered, { what: 'the watch to be answered' });
-    const open = await waitFor(async () => {
-      const e = await scrape();
-      return valueOf(e, 'apiserver_longrunning_requests', watching) === 1 && e;
-    }, { what: 'the watch to show as long-running' });
+    const open = await waitFor(
+      async () => {
+        const e = await scrape();
+        return valueOf(e, 'apiserver_longrunning_requests', watching) === 1 && e;
+      },
+      { what: 'the watch to show as long-running' },
+    );
     // Counted when it ends, as kube-apiserver counts a watch.
     expect(configMapRequests(open, { verb: 'WATCH' })).toBe(configMapRequests(before, { verb: 'WATCH' }));
 
     abort.abort();
     await watch;
-    const closed = await waitFor(async () => {
-      const e = await scrape();
-      return valueOf(e, 'apiserver_longrunning_requests', watching) === 0 && e;
-    }, { what: 'the watch to end' });
-    expect(configMapRequests(closed, { verb: 'WATCH', scope: 'namespace', code: '200' }) - configMapRequests(before, { verb: 'WATCH', scope: 'namespace', code: '200' })).toBe(1);
+    const closed = await waitFor(
+      async () => {
+        const e = await scrape();
+        return valueOf(e, 'apiserver_longrunning_requests', watching) === 0 && e;
+      },
+      { what: 'the watch to end' },
+    );
+    expect(
+      configMapRequests(closed, { verb: 'WATCH', scope: 'namespace', code: '200' }) -
+        configMapRequests(before, { verb: 'WATCH', scope: 'namespace', code: '200' }),
+    ).toBe(1);
   });
 
   it('counts controller reconciles, work queue adds and depth, and the requests controllers make', async () => {
@@ -154,17 +175,28 @@ describe('GET /metrics on kumo up', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+      },
     };
     expect((await send('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, { body: deployment })).status).toBe(201);
-    await waitFor(async () => {
-      const r = await send('GET', `/apis/apps/v1/namespaces/${NS}/replicasets`);
-      return (JSON.parse(r.text) as { items: unknown[] }).items.length === 1;
-    }, { what: 'the Deployment controller to create a ReplicaSet' });
+    await waitFor(
+      async () => {
+        const r = await send('GET', `/apis/apps/v1/namespaces/${NS}/replicasets`);
+        return (JSON.parse(r.text) as { items: unknown[] }).items.length === 1;
+      },
+      { what: 'the Deployment controller to create a ReplicaSet' },
+    );
 
     const e = await scrape();
     // Every result is a series from the start, as controller-runtime's; a Deployment's reconcile often ends in requeue_after.
-    expect(samplesOf(e, 'controller_runtime_reconcile_total', { controller: 'deployment' }).map((s) => s.labels.result).sort()).toEqual(['error', 'requeue', 'requeue_after', 'success']);
+    expect(
+      samplesOf(e, 'controller_runtime_reconcile_total', { controller: 'deployment' })
+        .map((s) => s.labels.result)
+        .sort(),
+    ).toEqual(['error', 'requeue', 'requeue_after', 'success']);
     expect(valueOf(e, 'controller_runtime_reconcile_total', { controller: 'deployment' })).toBeGreaterThanOrEqual(1);
     expect(samplesOf(e, 'controller_runtime_reconcile_errors_total', { controller: 'deployment' })).toHaveLength(1);
     expect(valueOf(e, 'controller_runtime_reconcile_time_seconds_count', { controller: 'deployment' })).toBeGreaterThanOrEqual(1);
@@ -172,7 +204,9 @@ describe('GET /metrics on kumo up', () => {
     expect(samplesOf(e, 'workqueue_depth', { name: 'deployment', controller: 'deployment' })).toHaveLength(1);
     expect(samplesOf(e, 'workqueue_depth', { name: 'scheduler' })).toHaveLength(1);
     // The controller's own create went through the API server, as kube-controller-manager's requests do.
-    expect(valueOf(e, 'apiserver_request_total', { verb: 'POST', group: 'apps', version: 'v1', resource: 'replicasets', scope: 'resource', code: '201' })).toBe(1);
+    expect(valueOf(e, 'apiserver_request_total', { verb: 'POST', group: 'apps', version: 'v1', resource: 'replicasets', scope: 'resource', code: '201' })).toBe(
+      1,
+    );
   });
 
   it('refuses a request without a token, or with a wrong one (401)', async () => {
@@ -190,7 +224,9 @@ describe('GET /metrics on kumo up', () => {
       writeFileSync(kubeconfig, kubeconfigFor(cluster.url, { caData: cluster.caData!, token: cluster.adminToken! }));
       const bin = await kubectlPath();
       const out = await new Promise<{ code: number; stdout: string }>((resolve, reject) => {
-        const child = spawn(bin, ['--cache-dir', join(dir, 'cache'), 'get', '--raw', '/metrics'], { env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig } });
+        const child = spawn(bin, ['--cache-dir', join(dir, 'cache'), 'get', '--raw', '/metrics'], {
+          env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig },
+        });
         let stdout = '';
         child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
         child.on('error', reject);
@@ -228,7 +264,8 @@ describe('requestLabels', () => {
       ['POST', `${pods}?dryRun=Some`, {}, { dry_run: 'invalid' }],
       ['GET', '/apis/apps/v1/namespaces/ns/deployments/d', {}, { group: 'apps', version: 'v1', resource: 'deployments', scope: 'resource' }],
     ];
-    for (const [method, target, headers, expected] of cases) expect(labelsOf(method, target, headers), `${method} ${target}`).toMatchObject({ component: 'apiserver', ...expected });
+    for (const [method, target, headers, expected] of cases)
+      expect(labelsOf(method, target, headers), `${method} ${target}`).toMatchObject({ component: 'apiserver', ...expected });
   });
 
   it('counts a non-resource path under one label however it is spelled, and a path nothing serves not at all', () => {

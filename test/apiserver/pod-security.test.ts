@@ -27,28 +27,78 @@ const hardened: PodSpec = {
 
 describe('Baseline checks', () => {
   it.each<[string, PodSpec, Record<string, string>, string]>([
-    ['host namespaces', { hostNetwork: true, hostPID: true, hostIPC: true, containers: [c('a')] }, {}, 'host namespaces (hostNetwork=true, hostPID=true, hostIPC=true)'],
-    ['privileged', { containers: [c('a', { securityContext: { privileged: true } }), c('b', { securityContext: { privileged: false } })] }, {}, 'privileged (container "a" must not set securityContext.privileged=true)'],
+    [
+      'host namespaces',
+      { hostNetwork: true, hostPID: true, hostIPC: true, containers: [c('a')] },
+      {},
+      'host namespaces (hostNetwork=true, hostPID=true, hostIPC=true)',
+    ],
+    [
+      'privileged',
+      { containers: [c('a', { securityContext: { privileged: true } }), c('b', { securityContext: { privileged: false } })] },
+      {},
+      'privileged (container "a" must not set securityContext.privileged=true)',
+    ],
     [
       'capabilities',
-      { containers: [c('a', { securityContext: { capabilities: { add: ['FOO', 'CHOWN'] } } }), c('b', { securityContext: { capabilities: { add: ['BAZ', 'BAR'] } } })] },
+      {
+        containers: [
+          c('a', { securityContext: { capabilities: { add: ['FOO', 'CHOWN'] } } }),
+          c('b', { securityContext: { capabilities: { add: ['BAZ', 'BAR'] } } }),
+        ],
+      },
       {},
       'non-default capabilities (containers "a", "b" must not include "BAR", "BAZ", "FOO" in securityContext.capabilities.add)',
     ],
-    ['hostPath', { volumes: [{ name: 'a', hostPath: { path: '/' } }, { name: 'b', hostPath: { path: '/etc' } }], containers: [c('x')] }, {}, 'hostPath volumes (volumes "a", "b")'],
+    [
+      'hostPath',
+      {
+        volumes: [
+          { name: 'a', hostPath: { path: '/' } },
+          { name: 'b', hostPath: { path: '/etc' } },
+        ],
+        containers: [c('x')],
+      },
+      {},
+      'hostPath volumes (volumes "a", "b")',
+    ],
     [
       'hostPort',
-      { containers: [c('a'), c('b', { ports: [{ containerPort: 1, hostPort: 10 }, { containerPort: 2, hostPort: 20 }] }), c('c', { ports: [{ containerPort: 3, hostPort: 30 }] })] },
+      {
+        containers: [
+          c('a'),
+          c('b', {
+            ports: [
+              { containerPort: 1, hostPort: 10 },
+              { containerPort: 2, hostPort: 20 },
+            ],
+          }),
+          c('c', { ports: [{ containerPort: 3, hostPort: 30 }] }),
+        ],
+      },
       {},
       'hostPort (containers "b", "c" use hostPorts 10, 20, 30)',
     ],
     [
       'probe host',
-      { containers: [c('a', { livenessProbe: { httpGet: { port: 80, host: 'localhost' } }, readinessProbe: { tcpSocket: { port: 80, host: '127.0.0.1' } }, lifecycle: { preStop: { httpGet: { port: 80, host: '::1' } } } })] },
+      {
+        containers: [
+          c('a', {
+            livenessProbe: { httpGet: { port: 80, host: 'localhost' } },
+            readinessProbe: { tcpSocket: { port: 80, host: '127.0.0.1' } },
+            lifecycle: { preStop: { httpGet: { port: 80, host: '::1' } } },
+          }),
+        ],
+      },
       {},
       'probe or lifecycle host (container "a" uses probe or lifecycle hosts "127.0.0.1", "::1", "localhost")',
     ],
-    ['AppArmor', { securityContext: { appArmorProfile: { type: 'Unconfined' } }, containers: [c('a')] }, {}, 'forbidden AppArmor profile (pod must not set AppArmor profile type to "Unconfined")'],
+    [
+      'AppArmor',
+      { securityContext: { appArmorProfile: { type: 'Unconfined' } }, containers: [c('a')] },
+      {},
+      'forbidden AppArmor profile (pod must not set AppArmor profile type to "Unconfined")',
+    ],
     [
       'AppArmor annotations',
       { containers: [c('a'), c('b')] },
@@ -62,10 +112,39 @@ describe('Baseline checks', () => {
       {},
       'seLinuxOptions (pod and container "a" set forbidden securityContext.seLinuxOptions: type "spc_t"; user may not be set; role may not be set)',
     ],
-    ['procMount', { containers: [c('a', { securityContext: { procMount: 'Unmasked' } })] }, {}, 'procMount (container "a" must not set securityContext.procMount to "Unmasked")'],
-    ['seccomp', { securityContext: { seccompProfile: { type: 'Unconfined' } }, containers: [c('a')] }, {}, 'seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")'],
-    ['sysctls', { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '1' }, { name: 'net.ipv4.tcp_rmem', value: '1' }, { name: 'a.b', value: '2' }] }, containers: [c('a')] }, {}, 'forbidden sysctls (kernel.msgmax, a.b)'],
-    ['hostProcess', { securityContext: { windowsOptions: { hostProcess: true } }, containers: [c('a')] }, {}, 'hostProcess (pod must not set securityContext.windowsOptions.hostProcess=true)'],
+    [
+      'procMount',
+      { containers: [c('a', { securityContext: { procMount: 'Unmasked' } })] },
+      {},
+      'procMount (container "a" must not set securityContext.procMount to "Unmasked")',
+    ],
+    [
+      'seccomp',
+      { securityContext: { seccompProfile: { type: 'Unconfined' } }, containers: [c('a')] },
+      {},
+      'seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")',
+    ],
+    [
+      'sysctls',
+      {
+        securityContext: {
+          sysctls: [
+            { name: 'kernel.msgmax', value: '1' },
+            { name: 'net.ipv4.tcp_rmem', value: '1' },
+            { name: 'a.b', value: '2' },
+          ],
+        },
+        containers: [c('a')],
+      },
+      {},
+      'forbidden sysctls (kernel.msgmax, a.b)',
+    ],
+    [
+      'hostProcess',
+      { securityContext: { windowsOptions: { hostProcess: true } }, containers: [c('a')] },
+      {},
+      'hostProcess (pod must not set securityContext.windowsOptions.hostProcess=true)',
+    ],
   ])('%s', (_name, spec, annotations, detail) => {
     const v = verdict(baseline, spec, annotations);
     expect(v.allowed).toBe(false);
@@ -112,14 +191,22 @@ describe('Restricted checks', () => {
   });
 
   it('replaces the baseline checks it overrides, and runs the others', () => {
-    const spec: PodSpec = { ...hardened, volumes: [{ name: 'v', hostPath: { path: '/' } }, { name: 'n', nfs: { server: 's', path: '/' } } as never], hostPID: true };
-    expect(verdict(restricted, spec).detail).toBe('host namespaces (hostPID=true), restricted volume types (volumes "v", "n" use restricted volume types "hostPath", "nfs")');
+    const spec: PodSpec = {
+      ...hardened,
+      volumes: [{ name: 'v', hostPath: { path: '/' } }, { name: 'n', nfs: { server: 's', path: '/' } } as never],
+      hostPID: true,
+    };
+    expect(verdict(restricted, spec).detail).toBe(
+      'host namespaces (hostPID=true), restricted volume types (volumes "v", "n" use restricted volume types "hostPath", "nfs")',
+    );
   });
 
   it('refuses root and explicit opt-outs', () => {
     const spec: PodSpec = {
       securityContext: { runAsNonRoot: false, runAsUser: 0, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [c('a', { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE', 'NET_ADMIN'] }, runAsUser: 0 } })],
+      containers: [
+        c('a', { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE', 'NET_ADMIN'] }, runAsUser: 0 } }),
+      ],
     };
     expect(verdict(restricted, spec).detail).toBe(
       'unrestricted capabilities (container "a" must not include "NET_ADMIN" in securityContext.capabilities.add), runAsNonRoot != true (pod must not set securityContext.runAsNonRoot=false), runAsUser=0 (pod and container "a" must not set runAsUser=0)',
@@ -133,7 +220,10 @@ describe('namespace labels', () => {
   const defaults = PRIVILEGED.defaults;
 
   it('reads levels and versions, and warns at a stricter enforce level without a warn label', () => {
-    const { policy, errors } = policyToEvaluate({ 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/enforce-version': 'v1.30' }, defaults);
+    const { policy, errors } = policyToEvaluate(
+      { 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/enforce-version': 'v1.30' },
+      defaults,
+    );
     expect(errors).toEqual([]);
     expect(policy.enforce).toEqual({ level: 'baseline', version: versionOf(30) });
     expect(policy.warn).toEqual({ level: 'baseline', version: versionOf(30) });
@@ -148,9 +238,21 @@ describe('namespace labels', () => {
     expect(policy.enforce.level).toBe('restricted');
     expect(policy.warn.level).toBe('privileged');
     expect(errors).toEqual([
-      { type: 'FieldValueInvalid', field: 'metadata.labels[pod-security.kubernetes.io/enforce]', message: 'Invalid value: "strict": must be one of privileged, baseline, restricted' },
-      { type: 'FieldValueInvalid', field: 'metadata.labels[pod-security.kubernetes.io/audit-version]', message: 'Invalid value: "1.30": must be "latest" or "v1.x"' },
-      { type: 'FieldValueInvalid', field: 'metadata.labels[pod-security.kubernetes.io/warn]', message: 'Invalid value: "loud": must be one of privileged, baseline, restricted' },
+      {
+        type: 'FieldValueInvalid',
+        field: 'metadata.labels[pod-security.kubernetes.io/enforce]',
+        message: 'Invalid value: "strict": must be one of privileged, baseline, restricted',
+      },
+      {
+        type: 'FieldValueInvalid',
+        field: 'metadata.labels[pod-security.kubernetes.io/audit-version]',
+        message: 'Invalid value: "1.30": must be "latest" or "v1.x"',
+      },
+      {
+        type: 'FieldValueInvalid',
+        field: 'metadata.labels[pod-security.kubernetes.io/warn]',
+        message: 'Invalid value: "loud": must be one of privileged, baseline, restricted',
+      },
     ]);
   });
 });
@@ -164,11 +266,21 @@ describe('the cluster configuration', () => {
       exemptions: { usernames: ['kumo:token:admin'] },
     };
     const expected = {
-      defaults: { enforce: { level: 'baseline', version: LATEST }, warn: { level: 'restricted', version: versionOf(34) }, audit: { level: 'privileged', version: LATEST } },
+      defaults: {
+        enforce: { level: 'baseline', version: LATEST },
+        warn: { level: 'restricted', version: versionOf(34) },
+        audit: { level: 'privileged', version: LATEST },
+      },
       exemptions: { usernames: ['kumo:token:admin'], namespaces: [], runtimeClasses: [] },
     };
     expect(parsePodSecurityConfig(config)).toEqual(expected);
-    expect(parsePodSecurityConfig({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'AdmissionConfiguration', plugins: [{ name: 'PodSecurity', configuration: config }] })).toEqual(expected);
+    expect(
+      parsePodSecurityConfig({
+        apiVersion: 'apiserver.config.k8s.io/v1',
+        kind: 'AdmissionConfiguration',
+        plugins: [{ name: 'PodSecurity', configuration: config }],
+      }),
+    ).toEqual(expected);
     expect(parsePodSecurityConfig({ kind: 'AdmissionConfiguration', plugins: [] })).toEqual(PRIVILEGED);
   });
 

@@ -36,55 +36,96 @@ const running = { running: { startedAt: ago(60) } };
 describe('pod Table cells', () => {
   it('Pending before the kubelet reports, ContainerCreating while it starts', async () => {
     expect(await cells('pending', { phase: 'Pending' })).toEqual(['0/1', 'Pending', '0']);
-    expect(await cells('creating', { phase: 'Pending', containerStatuses: [{ name: 'nginx', ready: false, restartCount: 0, image: 'nginx', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } }] })).toEqual([
-      '0/1',
-      'ContainerCreating',
-      '0',
-    ]);
+    expect(
+      await cells('creating', {
+        phase: 'Pending',
+        containerStatuses: [{ name: 'nginx', ready: false, restartCount: 0, image: 'nginx', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } }],
+      }),
+    ).toEqual(['0/1', 'ContainerCreating', '0']);
   });
 
   it('Running and ready', async () => {
-    expect(await cells('running', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'nginx', ready: true, restartCount: 0, image: 'nginx', imageID: '', state: running }] })).toEqual(['1/1', 'Running', '0']);
+    expect(
+      await cells('running', {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containerStatuses: [{ name: 'nginx', ready: true, restartCount: 0, image: 'nginx', imageID: '', state: running }],
+      }),
+    ).toEqual(['1/1', 'Running', '0']);
   });
 
   it('CrashLoopBackOff with restarts and the time of the last one, ErrImagePull', async () => {
     expect(
       await cells('crashing', {
         phase: 'Running',
-        containerStatuses: [{ name: 'nginx', ready: false, restartCount: 4, image: 'nginx', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: ago(42) } } }],
+        containerStatuses: [
+          {
+            name: 'nginx',
+            ready: false,
+            restartCount: 4,
+            image: 'nginx',
+            imageID: '',
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: ago(42) } },
+          },
+        ],
       }),
     ).toEqual(['0/1', 'CrashLoopBackOff', '4 (42s ago)']);
-    expect(await cells('pull', { phase: 'Pending', containerStatuses: [{ name: 'nginx', ready: false, restartCount: 0, image: 'nope', imageID: '', state: { waiting: { reason: 'ErrImagePull' } } }] })).toEqual([
-      '0/1',
-      'ErrImagePull',
-      '0',
-    ]);
+    expect(
+      await cells('pull', {
+        phase: 'Pending',
+        containerStatuses: [{ name: 'nginx', ready: false, restartCount: 0, image: 'nope', imageID: '', state: { waiting: { reason: 'ErrImagePull' } } }],
+      }),
+    ).toEqual(['0/1', 'ErrImagePull', '0']);
   });
 
   it('Init:0/1 while an init container runs, Init:Error when it failed', async () => {
     const waitingMain = [{ name: 'nginx', ready: false, restartCount: 0, image: 'nginx', imageID: '', state: { waiting: { reason: 'PodInitializing' } } }];
-    expect(await cells('init-running', { phase: 'Pending', initContainerStatuses: [{ name: 'setup', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: running }], containerStatuses: waitingMain }, { init: true })).toEqual([
-      '0/1',
-      'Init:0/1',
-      '0',
-    ]);
+    expect(
+      await cells(
+        'init-running',
+        {
+          phase: 'Pending',
+          initContainerStatuses: [{ name: 'setup', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: running }],
+          containerStatuses: waitingMain,
+        },
+        { init: true },
+      ),
+    ).toEqual(['0/1', 'Init:0/1', '0']);
     expect(
       await cells(
         'init-failed',
-        { phase: 'Pending', initContainerStatuses: [{ name: 'setup', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: 1, reason: 'Error' } } }], containerStatuses: waitingMain },
+        {
+          phase: 'Pending',
+          initContainerStatuses: [
+            { name: 'setup', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: 1, reason: 'Error' } } },
+          ],
+          containerStatuses: waitingMain,
+        },
         { init: true },
       ),
     ).toEqual(['0/1', 'Init:Error', '0']);
   });
 
   it('Completed when it ran to success, Terminating while it is deleted', async () => {
-    expect(await cells('done', { phase: 'Succeeded', containerStatuses: [{ name: 'nginx', ready: false, restartCount: 0, image: 'nginx', imageID: '', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] })).toEqual([
-      '0/1',
-      'Completed',
-      '0',
-    ]);
     expect(
-      await cells('leaving', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'nginx', ready: true, restartCount: 0, image: 'nginx', imageID: '', state: running }] }, { delete: true }),
+      await cells('done', {
+        phase: 'Succeeded',
+        containerStatuses: [
+          { name: 'nginx', ready: false, restartCount: 0, image: 'nginx', imageID: '', state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+        ],
+      }),
+    ).toEqual(['0/1', 'Completed', '0']);
+    expect(
+      await cells(
+        'leaving',
+        {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'True' }],
+          containerStatuses: [{ name: 'nginx', ready: true, restartCount: 0, image: 'nginx', imageID: '', state: running }],
+        },
+        { delete: true },
+      ),
     ).toEqual(['1/1', 'Terminating', '0']);
   });
 });

@@ -56,9 +56,18 @@ describe('decodeProtobuf', () => {
 
   it('decodes maps, bytes (base64), int-or-string and string lists', () => {
     expect(decodeProtobuf(fixture('create-configmap.pb'))).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1' }, data: { a: 'b' } });
-    expect(decodeProtobuf(fixture('create-secret.pb'))).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1' }, data: { a: Buffer.from('b').toString('base64') } });
-    expect(decodeProtobuf(fixture('create-service.pb'))).toMatchObject({ spec: { type: 'ClusterIP', ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }], selector: { app: 's1' } } });
-    expect(decodeProtobuf(fixture('create-job.pb'))).toMatchObject({ spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'j1', image: 'busybox', command: ['echo', 'hi'] }] } } } });
+    expect(decodeProtobuf(fixture('create-secret.pb'))).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's1' },
+      data: { a: Buffer.from('b').toString('base64') },
+    });
+    expect(decodeProtobuf(fixture('create-service.pb'))).toMatchObject({
+      spec: { type: 'ClusterIP', ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }], selector: { app: 's1' } },
+    });
+    expect(decodeProtobuf(fixture('create-job.pb'))).toMatchObject({
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'j1', image: 'busybox', command: ['echo', 'hi'] }] } } },
+    });
   });
 
   it('decodes inline structs (a volume source) into their parent, and keeps empty pointer structs (emptyDir: {})', () => {
@@ -101,6 +110,10 @@ describe('protobuf over HTTP', () => {
     });
     expect(r.status).toBe(201);
     expect(r.headers.get('content-type')).toBe('application/json');
-    expect(r.body).toMatchObject({ kind: 'Deployment', metadata: { name: 'web', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] }, spec: { replicas: 3 } });
+    expect(r.body).toMatchObject({
+      kind: 'Deployment',
+      metadata: { name: 'web', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] },
+      spec: { replicas: 3 },
+    });
   });
 });

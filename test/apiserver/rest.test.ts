@@ -116,7 +116,11 @@ describe('update (PUT)', () => {
     expect(merge.status).toBe(200);
     expect(merge.body.data).toEqual({ a: '3' });
     const d = (await t.post(DEPLOYMENTS, deployment('put-zero-status', 1))).body;
-    const status = await t.put(`${DEPLOYMENTS}/put-zero-status/status`, { ...d, metadata: { ...d.metadata, resourceVersion: '0' }, status: { observedGeneration: 1 } });
+    const status = await t.put(`${DEPLOYMENTS}/put-zero-status/status`, {
+      ...d,
+      metadata: { ...d.metadata, resourceVersion: '0' },
+      status: { observedGeneration: 1 },
+    });
     expect(status.status).toBe(200);
     expect(status.body.status.observedGeneration).toBe(1);
   });
@@ -175,7 +179,11 @@ describe('generation', () => {
     const scaled = await t.patch(path, { spec: { replicas: 5 } }, 'application/merge-patch+json');
     expect(scaled.body.metadata.generation).toBe(2);
 
-    const image = await t.patch(path, { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.28' }] } } } }, 'application/strategic-merge-patch+json');
+    const image = await t.patch(
+      path,
+      { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.28' }] } } } },
+      'application/strategic-merge-patch+json',
+    );
     expect(image.body.metadata.generation).toBe(3);
   });
 });
@@ -235,10 +243,24 @@ describe('patch', () => {
   it('applies a JSON patch (RFC 6902) and refuses a failed test operation with 422', async () => {
     await t.post(CONFIGMAPS, configMap('jsonpatch', { a: '1' }));
     const path = `${CONFIGMAPS}/jsonpatch`;
-    const r = await t.patch(path, [{ op: 'add', path: '/data/b', value: '2' }, { op: 'remove', path: '/data/a' }], 'application/json-patch+json');
+    const r = await t.patch(
+      path,
+      [
+        { op: 'add', path: '/data/b', value: '2' },
+        { op: 'remove', path: '/data/a' },
+      ],
+      'application/json-patch+json',
+    );
     expect(r.status).toBe(200);
     expect(r.body.data).toEqual({ b: '2' });
-    const failed = await t.patch(path, [{ op: 'test', path: '/data/b', value: 'nope' }, { op: 'replace', path: '/data/b', value: '3' }], 'application/json-patch+json');
+    const failed = await t.patch(
+      path,
+      [
+        { op: 'test', path: '/data/b', value: 'nope' },
+        { op: 'replace', path: '/data/b', value: '3' },
+      ],
+      'application/json-patch+json',
+    );
     expect(failed.status).toBe(422);
     expect(failed.body.kind).toBe('Status');
     expect((await t.get(path)).body.data).toEqual({ b: '2' });
@@ -274,7 +296,11 @@ describe('patch', () => {
     const d = deployment('strategic-delete');
     d.spec.template.spec.containers.push({ name: 'sidecar', image: 'busybox' });
     await t.post(DEPLOYMENTS, d);
-    const r = await t.patch(`${DEPLOYMENTS}/strategic-delete`, { spec: { template: { spec: { containers: [{ name: 'sidecar', $patch: 'delete' }] } } } }, 'application/strategic-merge-patch+json');
+    const r = await t.patch(
+      `${DEPLOYMENTS}/strategic-delete`,
+      { spec: { template: { spec: { containers: [{ name: 'sidecar', $patch: 'delete' }] } } } },
+      'application/strategic-merge-patch+json',
+    );
     expect(r.status).toBe(200);
     expect(r.body.spec.template.spec.containers.map((c: Wire) => c.name)).toEqual(['nginx']);
   });
@@ -385,7 +411,15 @@ describe('field selectors', () => {
     await t.post(`${NS}/pods`, pod('unbound'));
     const running = (await t.get(`${NS}/pods/on-n1`)).body;
     expect((await t.put(`${NS}/pods/on-n1/status`, { ...running, status: { ...running.status, phase: 'Running' } })).status).toBe(200);
-    const event = (name: string, involved: Wire) => ({ apiVersion: 'v1', kind: 'Event', metadata: { name }, involvedObject: involved, reason: 'Test', message: name, type: 'Normal' });
+    const event = (name: string, involved: Wire) => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name },
+      involvedObject: involved,
+      reason: 'Test',
+      message: name,
+      type: 'Normal',
+    });
     await t.post(`${NS}/events`, event('ev-pod', { kind: 'Pod', name: 'on-n1', namespace: 'fields', uid: 'u-1' }));
     await t.post(`${NS}/events`, event('ev-deploy', { kind: 'Deployment', name: 'web', namespace: 'fields', uid: 'u-2' }));
   });

@@ -24,17 +24,33 @@ function apply(path: string, body: unknown, manager: string, extra = '') {
 }
 
 function owners(obj: Wire): Record<string, unknown> {
-  return Object.fromEntries((obj.metadata.managedFields ?? []).map((m: Wire) => [`${m.manager}/${m.operation}${m.subresource ? `/${m.subresource}` : ''}`, m.fieldsV1]));
+  return Object.fromEntries(
+    (obj.metadata.managedFields ?? []).map((m: Wire) => [`${m.manager}/${m.operation}${m.subresource ? `/${m.subresource}` : ''}`, m.fieldsV1]),
+  );
 }
 
-const cm = (name: string, data: Record<string, string>, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data });
+const cm = (name: string, data: Record<string, string>, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, ...extra },
+  data,
+});
 
 describe('field sets', () => {
   it('round-trips fieldsV1 and prints paths as Kubernetes does', () => {
-    const v1 = { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:image': {} } }, 'f:finalizers': { 'v:"a"': {} } } };
+    const v1 = {
+      'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+      'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:image': {} } }, 'f:finalizers': { 'v:"a"': {} } },
+    };
     const set = FieldSet.fromFieldsV1(v1);
     expect(set.toFieldsV1()).toEqual(v1);
-    expect(set.paths().map(pathString)).toEqual(['.metadata.labels', '.metadata.labels.app', '.spec.containers[name="web"]', '.spec.containers[name="web"].image', '.spec.finalizers[="a"]']);
+    expect(set.paths().map(pathString)).toEqual([
+      '.metadata.labels',
+      '.metadata.labels.app',
+      '.spec.containers[name="web"]',
+      '.spec.containers[name="web"].image',
+      '.spec.finalizers[="a"]',
+    ]);
     const other = FieldSet.fromFieldsV1({ 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { 'f:image': {} } } } });
     expect(set.intersection(other).paths().map(pathString)).toEqual(['.spec.containers[name="web"].image']);
     expect(set.difference(other).paths().map(pathString)).not.toContain('.spec.containers[name="web"].image');
@@ -43,7 +59,9 @@ describe('field sets', () => {
 
 describe('server-side apply', () => {
   it('creates with 201 and records exactly what the configuration names', async () => {
-    const r = await apply(`${DEPLOYMENTS}/web`, `apiVersion: apps/v1
+    const r = await apply(
+      `${DEPLOYMENTS}/web`,
+      `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, labels: {app: web}}
 spec:
@@ -56,7 +74,9 @@ spec:
       - name: web
         image: nginx:1.25
         ports: [{containerPort: 80}]
-`, 'deployer');
+`,
+      'deployer',
+    );
     expect(r.status).toBe(201);
     expect(r.body.spec.progressDeadlineSeconds).toBe(600);
     expect(r.body.metadata.managedFields).toEqual([
@@ -90,7 +110,11 @@ spec:
       },
     ]);
     // Dropping spec from the configuration prunes what the applier owned there: the result has no selector, so it is refused.
-    const pruned = await apply(`${DEPLOYMENTS}/web`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { app: 'web' } } }, 'deployer');
+    const pruned = await apply(
+      `${DEPLOYMENTS}/web`,
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { app: 'web' } } },
+      'deployer',
+    );
     expect(pruned.status).toBe(422);
     expect((await t.get(`${DEPLOYMENTS}/web`)).body.spec.replicas).toBe(2);
   });
@@ -135,7 +159,14 @@ spec:
       spec: { selector: { matchLabels: { app: 'm' } }, template: { metadata: { labels: { app: 'm' } }, spec: { containers } } },
     });
     await apply(`${DEPLOYMENTS}/multi`, base([{ name: 'app', image: 'app:1' }], ['example.com/a']), 'app-team');
-    const r = await apply(`${DEPLOYMENTS}/multi`, { ...base([{ name: 'proxy', image: 'envoy:1' }], ['example.com/b']), spec: { template: { spec: { containers: [{ name: 'proxy', image: 'envoy:1' }] } } } }, 'mesh');
+    const r = await apply(
+      `${DEPLOYMENTS}/multi`,
+      {
+        ...base([{ name: 'proxy', image: 'envoy:1' }], ['example.com/b']),
+        spec: { template: { spec: { containers: [{ name: 'proxy', image: 'envoy:1' }] } } },
+      },
+      'mesh',
+    );
     expect(r.status).toBe(200);
     expect(r.body.spec.template.spec.containers.map((c: Wire) => c.name)).toEqual(['app', 'proxy']);
     expect(r.body.metadata.finalizers).toEqual(['example.com/a', 'example.com/b']);
@@ -144,9 +175,20 @@ spec:
     expect(dropped.body.metadata.finalizers).toEqual(['example.com/a']);
     // An atomic list (command) is one value: another applier changing it conflicts.
     await apply(`${DEPLOYMENTS}/multi`, base([{ name: 'app', image: 'app:1', command: ['run'] }], ['example.com/a']), 'app-team');
-    const atomic = await apply(`${DEPLOYMENTS}/multi`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'multi' }, spec: { template: { spec: { containers: [{ name: 'app', command: ['serve'] }] } } } }, 'ops');
+    const atomic = await apply(
+      `${DEPLOYMENTS}/multi`,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'multi' },
+        spec: { template: { spec: { containers: [{ name: 'app', command: ['serve'] }] } } },
+      },
+      'ops',
+    );
     expect(atomic.status).toBe(409);
-    expect(atomic.body.details.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "app-team"', field: '.spec.template.spec.containers[name="app"].command' }]);
+    expect(atomic.body.details.causes).toEqual([
+      { reason: 'FieldManagerConflict', message: 'conflict with "app-team"', field: '.spec.template.spec.containers[name="app"].command' },
+    ]);
   });
 
   it('treats fields set before any apply as owned by before-first-apply', async () => {
@@ -170,16 +212,37 @@ spec:
   it('refuses bad apply requests with 400 and writes nothing', async () => {
     const noManager = await t.patch(`${CONFIGMAPS}/bad`, JSON.stringify(cm('bad', {})), APPLY);
     expect(noManager).toMatchObject({ status: 400, body: { message: 'fieldManager is required for apply requests' } });
-    expect((await apply(`${CONFIGMAPS}/bad`, cm('bad', {}, { managedFields: [{ manager: 'x' }] }), 'm')).body.message).toBe('metadata.managedFields must be nil');
-    expect((await apply(`${CONFIGMAPS}/bad`, cm('other', {}), 'm')).body.message).toBe('the name of the object (other) does not match the name on the URL (bad)');
+    expect((await apply(`${CONFIGMAPS}/bad`, cm('bad', {}, { managedFields: [{ manager: 'x' }] }), 'm')).body.message).toBe(
+      'metadata.managedFields must be nil',
+    );
+    expect((await apply(`${CONFIGMAPS}/bad`, cm('other', {}), 'm')).body.message).toBe(
+      'the name of the object (other) does not match the name on the URL (bad)',
+    );
     expect((await apply(`${CONFIGMAPS}/bad`, 'data: [unclosed', 'm')).status).toBe(400);
-    expect((await apply(`${CONFIGMAPS}/bad`, { ...cm('bad', {}), extra: 1 }, 'm', '&fieldValidation=Strict')).body.message).toContain('strict decoding error: unknown field "extra"');
+    expect((await apply(`${CONFIGMAPS}/bad`, { ...cm('bad', {}), extra: 1 }, 'm', '&fieldValidation=Strict')).body.message).toContain(
+      'strict decoding error: unknown field "extra"',
+    );
     expect((await t.get(`${CONFIGMAPS}/bad`)).status).toBe(404);
   });
 
   it('keeps the scale subresource as the owner of spec.replicas', async () => {
-    await apply(`${DEPLOYMENTS}/scaled`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scaled' }, spec: { replicas: 1, selector: { matchLabels: { app: 's' } }, template: { metadata: { labels: { app: 's' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }, 'deployer');
-    const scaled = await t.patch(`${DEPLOYMENTS}/scaled/scale`, { spec: { replicas: 4 } }, 'application/merge-patch+json', { headers: { 'user-agent': 'kubectl/v1.35.2 (linux/amd64) kubernetes/x' } });
+    await apply(
+      `${DEPLOYMENTS}/scaled`,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'scaled' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 's' } },
+          template: { metadata: { labels: { app: 's' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+        },
+      },
+      'deployer',
+    );
+    const scaled = await t.patch(`${DEPLOYMENTS}/scaled/scale`, { spec: { replicas: 4 } }, 'application/merge-patch+json', {
+      headers: { 'user-agent': 'kubectl/v1.35.2 (linux/amd64) kubernetes/x' },
+    });
     expect(scaled.status).toBe(200);
     const d = (await t.get(`${DEPLOYMENTS}/scaled`)).body;
     expect(owners(d)['kubectl/Update/scale']).toEqual({ 'f:spec': { 'f:replicas': {} } });

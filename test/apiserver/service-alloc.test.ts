@@ -62,7 +62,9 @@ describe('Service address allocation', () => {
     expect(a.body.spec.clusterIPs).toEqual(['10.202.0.50']);
     const taken = await t.post(SVC, svc('b', { clusterIP: '10.202.0.50' }));
     expect(taken.status).toBe(422);
-    expect(taken.body.message).toBe('Service "b" is invalid: spec.clusterIPs: Invalid value: ["10.202.0.50"]: failed to allocate IP 10.202.0.50: provided IP is already allocated');
+    expect(taken.body.message).toBe(
+      'Service "b" is invalid: spec.clusterIPs: Invalid value: ["10.202.0.50"]: failed to allocate IP 10.202.0.50: provided IP is already allocated',
+    );
     const outside = await t.post(SVC, svc('c', { clusterIP: '10.9.9.9' }));
     expect(outside.status).toBe(422);
     expect(outside.body.message).toContain('the provided IP (10.9.9.9) is not in the valid range. The range of valid IPs is 10.202.0.0/24');
@@ -88,7 +90,10 @@ describe('Service address allocation', () => {
     expect(updated.body.spec.ports[0].nodePort).toBe(ports[0]);
 
     // Back to ClusterIP: the node port is free for another Service.
-    const back = await t.put(`${SVC}/np0`, { ...updated.body, spec: { ...updated.body.spec, type: 'ClusterIP', ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] } });
+    const back = await t.put(`${SVC}/np0`, {
+      ...updated.body,
+      spec: { ...updated.body.spec, type: 'ClusterIP', ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] },
+    });
     expect(back.status).toBe(200);
     const reuse = await t.post(SVC, svc('np6', { type: 'NodePort' }));
     expect(reuse.status).toBe(201);
@@ -99,13 +104,20 @@ describe('Service address allocation', () => {
     expect(taken.body.message).toBe(`Service "np7" is invalid: spec.ports[0].nodePort: Invalid value: ${ports[1]}: provided port is already allocated`);
     const outside = await t.post(SVC, svc('np8', { type: 'NodePort', ports: [{ port: 80, nodePort: 80 }] }));
     expect(outside.status).toBe(422);
-    expect(outside.body.message).toContain('spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 31000-31004');
+    expect(outside.body.message).toContain(
+      'spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 31000-31004',
+    );
   });
 
   it('reclaims an address whose record outlived its Service (a write that failed after allocating)', async () => {
     t = await startApi({ admission: { serviceClusterIPRange: '10.203.0.0/29' } });
     // A record left behind by a Service that never got stored.
-    await t.store.create({ resource: 'kumo-serviceips', namespace: '', name: '10.203.0.2' }, { apiVersion: 'kumo.io/v1', kind: 'Allocation', metadata: { name: '10.203.0.2' }, owner: { namespace: 'default', name: 'ghost', uid: 'gone' } } as never);
+    await t.store.create({ resource: 'kumo-serviceips', namespace: '', name: '10.203.0.2' }, {
+      apiVersion: 'kumo.io/v1',
+      kind: 'Allocation',
+      metadata: { name: '10.203.0.2' },
+      owner: { namespace: 'default', name: 'ghost', uid: 'gone' },
+    } as never);
     const a = await t.post(SVC, svc('a', { clusterIP: '10.203.0.2' }));
     expect(a.status).toBe(201);
   });

@@ -19,7 +19,16 @@ function deployment(): Wire {
         metadata: { labels: { app: 'web' } },
         spec: {
           containers: [
-            { name: 'web', image: 'nginx:1.25', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], ports: [{ containerPort: 80 }, { containerPort: 443 }], args: ['--x'] },
+            {
+              name: 'web',
+              image: 'nginx:1.25',
+              env: [
+                { name: 'A', value: '1' },
+                { name: 'B', value: '2' },
+              ],
+              ports: [{ containerPort: 80 }, { containerPort: 443 }],
+              args: ['--x'],
+            },
             { name: 'sidecar', image: 'envoy' },
           ],
           volumes: [{ name: 'data', emptyDir: {} }],
@@ -33,24 +42,49 @@ const merge = (patch: Wire) => strategicMerge(deployment(), patch, 'Deployment',
 
 describe('strategic merge patch', () => {
   it('merges containers by name, env by name and ports by containerPort; replaces atomic lists', () => {
-    const out = merge({ spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.26', env: [{ name: 'B', value: '3' }], ports: [{ containerPort: 8080 }], args: ['--y'] }] } } } });
+    const out = merge({
+      spec: {
+        template: {
+          spec: { containers: [{ name: 'web', image: 'nginx:1.26', env: [{ name: 'B', value: '3' }], ports: [{ containerPort: 8080 }], args: ['--y'] }] },
+        },
+      },
+    });
     const web = out.spec.template.spec.containers[0];
     expect(web.image).toBe('nginx:1.26');
-    expect(web.env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '3' }]);
+    expect(web.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '3' },
+    ]);
     expect(web.ports.map((p: Wire) => p.containerPort)).toEqual([80, 443, 8080]);
     expect(web.args).toEqual(['--y']);
     expect(out.spec.template.spec.containers[1].name).toBe('sidecar');
   });
 
   it('deletes list items with $patch: delete and map keys with null', () => {
-    const out = merge({ metadata: { labels: { tier: null } }, spec: { template: { spec: { containers: [{ name: 'sidecar', $patch: 'delete' }, { name: 'web', env: [{ name: 'A', $patch: 'delete' }] }] } } } });
+    const out = merge({
+      metadata: { labels: { tier: null } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'sidecar', $patch: 'delete' },
+              { name: 'web', env: [{ name: 'A', $patch: 'delete' }] },
+            ],
+          },
+        },
+      },
+    });
     expect(out.metadata.labels).toEqual({ app: 'web' });
     expect(out.spec.template.spec.containers.map((c: Wire) => c.name)).toEqual(['web']);
     expect(out.spec.template.spec.containers[0].env).toEqual([{ name: 'B', value: '2' }]);
   });
 
   it('orders lists by $setElementOrder, as kubectl apply sends it', () => {
-    const out = merge({ spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'sidecar' }, { name: 'web' }], containers: [{ name: 'web', image: 'nginx:1.27' }] } } } });
+    const out = merge({
+      spec: {
+        template: { spec: { '$setElementOrder/containers': [{ name: 'sidecar' }, { name: 'web' }], containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+      },
+    });
     expect(out.spec.template.spec.containers.map((c: Wire) => `${c.name}=${c.image}`)).toEqual(['sidecar=envoy', 'web=nginx:1.27']);
   });
 

@@ -62,7 +62,9 @@ describe('pods/binding', () => {
     await t.del(`${PODS}/bind-deleted`);
     const r = await t.post(`${PODS}/bind-deleted/binding`, binding('bind-deleted', 'n1'));
     expect(r.status).toBe(409);
-    expect(r.body.message).toBe('Operation cannot be fulfilled on pods/binding "bind-deleted": pod bind-deleted is being deleted, cannot be assigned to a host');
+    expect(r.body.message).toBe(
+      'Operation cannot be fulfilled on pods/binding "bind-deleted": pod bind-deleted is being deleted, cannot be assigned to a host',
+    );
   });
 
   it('refuses a binding without a target with 422, and one for a missing pod with 404', async () => {
@@ -91,7 +93,13 @@ describe('scale', () => {
     expect(r.body).toEqual({
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
-      metadata: { name: 'web', namespace: 'default', uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion, creationTimestamp: d.metadata.creationTimestamp },
+      metadata: {
+        name: 'web',
+        namespace: 'default',
+        uid: d.metadata.uid,
+        resourceVersion: d.metadata.resourceVersion,
+        creationTimestamp: d.metadata.creationTimestamp,
+      },
       spec: { replicas: 3 },
       status: { replicas: 0, selector: 'app=web' },
     });

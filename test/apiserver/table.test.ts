@@ -21,7 +21,17 @@ beforeAll(async () => {
       ...b.status,
       phase: 'Running',
       podIP: '10.0.0.7',
-      containerStatuses: [{ name: 'nginx', ready: true, restartCount: 2, image: 'nginx:1.27', imageID: '', started: true, state: { running: { startedAt: b.metadata.creationTimestamp } } }],
+      containerStatuses: [
+        {
+          name: 'nginx',
+          ready: true,
+          restartCount: 2,
+          image: 'nginx:1.27',
+          imageID: '',
+          started: true,
+          state: { running: { startedAt: b.metadata.creationTimestamp } },
+        },
+      ],
     },
   });
 });
@@ -31,7 +41,7 @@ afterAll(async () => {
 });
 
 describe('Table output', () => {
-  it('lists pods with kubectl\'s columns and PartialObjectMetadata rows', async () => {
+  it("lists pods with kubectl's columns and PartialObjectMetadata rows", async () => {
     const r = await t.get(PODS, { accept: TABLE });
     expect(r.status).toBe(200);
     const table = r.body;

@@ -33,7 +33,14 @@ async function send(verb: Verb, name: string, validation: string): Promise<Reply
     case 'merge':
       return t.patch(path, { data: { k: verb }, bogus: 1 }, 'application/merge-patch+json');
     case 'json':
-      return t.patch(path, [{ op: 'add', path: '/data', value: { k: verb } }, { op: 'add', path: '/bogus', value: 1 }], 'application/json-patch+json');
+      return t.patch(
+        path,
+        [
+          { op: 'add', path: '/data', value: { k: verb } },
+          { op: 'add', path: '/bogus', value: 1 },
+        ],
+        'application/json-patch+json',
+      );
     case 'strategic':
       return t.patch(path, { data: { k: verb }, bogus: 1 }, 'application/strategic-merge-patch+json');
     case 'apply':
@@ -69,7 +76,7 @@ describe.each(VERBS)('%s', (verb) => {
     expect(stored.data).toEqual({ k: verb });
   });
 
-  it('Strict: refuses the request with kube\'s strict decoding error, and stores nothing', async () => {
+  it("Strict: refuses the request with kube's strict decoding error, and stores nothing", async () => {
     const name = await target(verb, 'Strict');
     const before = await t.store.currentRevision('configmaps');
     const r = await send(verb, name, 'Strict');
@@ -122,24 +129,35 @@ describe('duplicate fields', () => {
 });
 
 describe('wrong field types', () => {
-  it('words a type error as Go\'s decoder does, without validator wording', async () => {
+  it("words a type error as Go's decoder does, without validator wording", async () => {
     const r = await t.post(CONFIGMAPS, { ...configMap('typed'), data: 'x' });
     expect(r.status).toBe(400);
-    expect(r.body.message).toBe('ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal string into Go struct field ConfigMap.data of type map[string]string');
+    expect(r.body.message).toBe(
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal string into Go struct field ConfigMap.data of type map[string]string',
+    );
   });
 
   it('names the innermost struct and the JSON path, as Go does', async () => {
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'typed' }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 'eighty' }] }] } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'typed' },
+      spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 'eighty' }] }] },
+    };
     const r = await t.post('/api/v1/namespaces/default/pods', pod);
     expect(r.status).toBe(400);
-    expect(r.body.message).toBe('Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32');
+    expect(r.body.message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32',
+    );
   });
 
   it('refuses a patch that gives a field the wrong type with 422 on "patch", without validator wording', async () => {
     expect((await t.post(CONFIGMAPS, configMap('typed-patch'))).status).toBe(201);
     const r = await t.patch(`${CONFIGMAPS}/typed-patch`, { metadata: { labels: 'x' } }, 'application/merge-patch+json');
     expect(r.status).toBe(422);
-    expect(r.body.message).toMatch(/^ "" is invalid: patch: Invalid value: ".*": json: cannot unmarshal string into Go struct field ObjectMeta\.metadata\.labels of type map\[string\]string$/);
+    expect(r.body.message).toMatch(
+      /^ "" is invalid: patch: Invalid value: ".*": json: cannot unmarshal string into Go struct field ObjectMeta\.metadata\.labels of type map\[string\]string$/,
+    );
     expect(r.body.message).not.toMatch(/expected record|received string/);
   });
 });

@@ -167,7 +167,13 @@ describe('clients that leave', () => {
     const gone = new AbortController();
     gone.abort();
     const rv = await listRv(CONFIGMAPS);
-    const out = await t.api.handle({ method: 'GET', path: CONFIGMAPS, query: new URLSearchParams(`watch=true&resourceVersion=${rv}`), headers: {}, signal: gone.signal });
+    const out = await t.api.handle({
+      method: 'GET',
+      path: CONFIGMAPS,
+      query: new URLSearchParams(`watch=true&resourceVersion=${rv}`),
+      headers: {},
+      signal: gone.signal,
+    });
     expect('events' in out).toBe(true);
     const events: unknown[] = [];
     const read = (async () => {
@@ -246,7 +252,17 @@ describe('Table watches', () => {
     expect(first.type).toBe('ADDED');
     expect(first.object.kind).toBe('Table');
     expect(first.object.apiVersion).toBe('meta.k8s.io/v1');
-    expect(first.object.columnDefinitions.map((c: Wire) => c.name)).toEqual(['Name', 'Ready', 'Status', 'Restarts', 'Age', 'IP', 'Node', 'Nominated Node', 'Readiness Gates']);
+    expect(first.object.columnDefinitions.map((c: Wire) => c.name)).toEqual([
+      'Name',
+      'Ready',
+      'Status',
+      'Restarts',
+      'Age',
+      'IP',
+      'Node',
+      'Nominated Node',
+      'Readiness Gates',
+    ]);
     expect(first.object.rows).toHaveLength(1);
     expect(first.object.rows[0].cells.slice(0, 4)).toEqual(['table-1', '0/1', 'Pending', '0']);
     const second = await w.next();

@@ -99,7 +99,11 @@ describe('token records', () => {
       kind: 'Pod',
       metadata: { name: 'p' },
       spec: {
-        volumes: [{ name: 'a', secret: { secretName: 's1' } }, { name: 'b', configMap: { name: 'c1' } }, { name: 'c', projected: { sources: [{ secret: { name: 's2' } }, { configMap: { name: 'c2' } }] } }],
+        volumes: [
+          { name: 'a', secret: { secretName: 's1' } },
+          { name: 'b', configMap: { name: 'c1' } },
+          { name: 'c', projected: { sources: [{ secret: { name: 's2' } }, { configMap: { name: 'c2' } }] } },
+        ],
         containers: [{ name: 'x', env: [{ name: 'E', valueFrom: { secretKeyRef: { name: 's3', key: 'k' } } }], envFrom: [{ configMapRef: { name: 'c3' } }] }],
         initContainers: [{ name: 'i', envFrom: [{ secretRef: { name: 's4' } }] }],
         imagePullSecrets: [{ name: 's5' }],

@@ -48,8 +48,18 @@ export function authCases(label: string, target: () => AuthTarget): void {
   }
 
   async function boundPod(ns: string, name: string, node: string, spec: Record<string, unknown> = {}): Promise<void> {
-    await ok('POST', PODS(ns), t().adminToken, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...spec } });
-    await ok('POST', `${PODS(ns)}/${name}/binding`, t().adminToken, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: node } });
+    await ok('POST', PODS(ns), t().adminToken, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...spec },
+    });
+    await ok('POST', `${PODS(ns)}/${name}/binding`, t().adminToken, {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name },
+      target: { kind: 'Node', name: node },
+    });
   }
 
   function expectUnauthorized(r: { status: number; body: Wire }): void {
@@ -68,7 +78,12 @@ export function authCases(label: string, target: () => AuthTarget): void {
   }
 
   function lease(name: string): Wire {
-    return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40 } };
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: 'kube-node-lease' },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40 },
+    };
   }
 
   describe(`authentication and authorization (${label})`, () => {
@@ -165,7 +180,10 @@ export function authCases(label: string, target: () => AuthTarget): void {
       const merge = 'application/merge-patch+json';
       expect((await t().send('PATCH', `/api/v1/nodes/${a}/status`, { token: tokenA, body: status, contentType: merge })).status).toBe(200);
       expectForbidden(await t().send('PATCH', `/api/v1/nodes/${b}/status`, { token: tokenA, body: status, contentType: merge }), /its own Node/);
-      expectForbidden(await t().send('PATCH', `/api/v1/nodes/${b}`, { token: tokenA, body: { metadata: { labels: { x: 'y' } } }, contentType: merge }), /its own Node/);
+      expectForbidden(
+        await t().send('PATCH', `/api/v1/nodes/${b}`, { token: tokenA, body: { metadata: { labels: { x: 'y' } } }, contentType: merge }),
+        /its own Node/,
+      );
       expectForbidden(await t().send('DELETE', `/api/v1/nodes/${b}`, { token: tokenA }), /its own Node/);
       // Leases: its own yes, another's no (create, renew, delete).
       expect((await t().send('POST', LEASES, { token: tokenA, body: lease(a) })).status).toBe(201);
@@ -182,8 +200,16 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expect((await t().send('PATCH', `${PODS('default')}/${a}-pod/status`, { token: tokenA, body: running, contentType: merge })).status).toBe(200);
       expectForbidden(await t().send('PATCH', `${PODS('default')}/${b}-pod/status`, { token: tokenA, body: running, contentType: merge }), /pods bound to it/);
       expectForbidden(await t().send('DELETE', `${PODS('default')}/${b}-pod`, { token: tokenA }), /pods bound to it/);
-      expectForbidden(await t().send('PATCH', `${PODS('default')}/${a}-pod`, { token: tokenA, body: { metadata: { labels: { x: 'y' } } }, contentType: merge }), /status of pods/);
-      expectForbidden(await t().send('POST', PODS('default'), { token: tokenA, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: unique('p') }, spec: { containers: [{ name: 'c', image: 'x' }] } } }));
+      expectForbidden(
+        await t().send('PATCH', `${PODS('default')}/${a}-pod`, { token: tokenA, body: { metadata: { labels: { x: 'y' } } }, contentType: merge }),
+        /status of pods/,
+      );
+      expectForbidden(
+        await t().send('POST', PODS('default'), {
+          token: tokenA,
+          body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: unique('p') }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+        }),
+      );
       // Another node's pod is untouched; its own is deleted.
       const theirs = await ok('GET', `${PODS('default')}/${b}-pod`, t().adminToken);
       expect(theirs.status?.phase).not.toBe('Running');
@@ -204,7 +230,11 @@ export function authCases(label: string, target: () => AuthTarget): void {
       const elsewhere = await token({ role: 'admin', namespace: 'default' });
       const ofTheNode = await token({ role: 'node', node: host });
       const path = `${PODS(ns)}/target/ephemeralcontainers`;
-      const debug = { token: '', body: { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36' }] } }, contentType: 'application/strategic-merge-patch+json' };
+      const debug = {
+        token: '',
+        body: { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36' }] } },
+        contentType: 'application/strategic-merge-patch+json',
+      };
       const viewed = await t().send('PATCH', path, { ...debug, token: view });
       expectForbidden(viewed, /viewers may only get, list and watch/);
       expect(viewed.body.message).toMatch(/cannot patch resource "pods\/ephemeralcontainers"/);

@@ -34,27 +34,43 @@ export function metricsCases(label: string, target: () => AuthTarget): void {
         const r = await send('GET', '/metrics', { token });
         expect(r.status).toBe(200);
         const e = parseExposition(r.body as string);
-        expect(valueOf(e, 'apiserver_request_total', { verb: 'GET', group: '', version: 'v1', resource: 'namespaces', scope: 'resource', code: '200' })).toBeGreaterThanOrEqual(1);
+        expect(
+          valueOf(e, 'apiserver_request_total', { verb: 'GET', group: '', version: 'v1', resource: 'namespaces', scope: 'resource', code: '200' }),
+        ).toBeGreaterThanOrEqual(1);
         expect(valueOf(e, 'apiserver_request_total', { verb: 'POST', resource: 'secrets', scope: 'resource', code: '201' })).toBeGreaterThanOrEqual(1);
         // The viewer's token record was read from the store: a get of a Secret.
         expect(valueOf(e, 'etcd_requests_total', { operation: 'get', group: '', resource: 'secrets' })).toBeGreaterThanOrEqual(1);
       }
     });
 
-    it('refuses namespaced tokens, nodes, the bootstrap token and any verb but get, with kube-apiserver\'s wording (403)', async () => {
+    it("refuses namespaced tokens, nodes, the bootstrap token and any verb but get, with kube-apiserver's wording (403)", async () => {
       const { send, bootstrapToken } = target();
       const ns = 'metrics-team';
-      for (const grant of [{ role: 'view', namespace: ns }, { role: 'admin', namespace: ns }] as const) {
+      for (const grant of [
+        { role: 'view', namespace: ns },
+        { role: 'admin', namespace: ns },
+      ] as const) {
         const { token, user } = await tokenFor(grant);
-        expectForbiddenPath(await send('GET', '/metrics', { token }), `forbidden: User "${user}" cannot get path "/metrics": the token is confined to namespace "${ns}"`);
+        expectForbiddenPath(
+          await send('GET', '/metrics', { token }),
+          `forbidden: User "${user}" cannot get path "/metrics": the token is confined to namespace "${ns}"`,
+        );
       }
       const node = await tokenFor({ role: 'node', node: 'metrics-node' });
-      expectForbiddenPath(await send('GET', '/metrics', { token: node.token }), `forbidden: User "${node.user}" cannot get path "/metrics": node "metrics-node" may not get path "/metrics"`);
+      expectForbiddenPath(
+        await send('GET', '/metrics', { token: node.token }),
+        `forbidden: User "${node.user}" cannot get path "/metrics": node "metrics-node" may not get path "/metrics"`,
+      );
       const bootstrap = await send('GET', '/metrics', { token: bootstrapToken });
       expect(bootstrap.status).toBe(403);
-      expect(bootstrap.body.message).toMatch(/^forbidden: User "system:bootstrap:[^"]+" cannot get path "\/metrics": a node bootstrap token may only enroll a node$/);
+      expect(bootstrap.body.message).toMatch(
+        /^forbidden: User "system:bootstrap:[^"]+" cannot get path "\/metrics": a node bootstrap token may only enroll a node$/,
+      );
       const viewer = await tokenFor({ role: 'view' });
-      expectForbiddenPath(await send('POST', '/metrics', { token: viewer.token, body: {} }), `forbidden: User "${viewer.user}" cannot post path "/metrics": viewers may only get /metrics`);
+      expectForbiddenPath(
+        await send('POST', '/metrics', { token: viewer.token, body: {} }),
+        `forbidden: User "${viewer.user}" cannot post path "/metrics": viewers may only get /metrics`,
+      );
     });
 
     it('refuses a request without a valid token (401)', async () => {

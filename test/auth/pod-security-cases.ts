@@ -60,7 +60,14 @@ export function podSecurityCases(label: string, target: () => AuthTarget): void 
       });
       expect(relabel.status).toBe(403);
       // An ordinary pod is admitted.
-      expect((await t().send('POST', `/api/v1/namespaces/${ns}/pods`, { token, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fine' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } } })).status).toBe(201);
+      expect(
+        (
+          await t().send('POST', `/api/v1/namespaces/${ns}/pods`, {
+            token,
+            body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fine' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } },
+          })
+        ).status,
+      ).toBe(201);
     });
 
     it('exempts the deploy-time admin, who may also label a namespace privileged for others', async () => {

@@ -74,7 +74,11 @@ describe('kumo kubeconfig --url', () => {
   });
 
   it('refuses incomplete flags with one line', async () => {
-    expect(await kumo('kubeconfig', '--url', url)).toEqual({ code: 1, stdout: '', stderr: 'error: --url needs --token (create one with `kumo token create`)\n' });
+    expect(await kumo('kubeconfig', '--url', url)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: --url needs --token (create one with `kumo token create`)\n',
+    });
     expect(await kumo('kubeconfig')).toEqual({ code: 1, stdout: '', stderr: 'error: give one of --stack NAME or --url URL\n' });
     expect((await kumo('kubeconfig', '--url', 'ftp://x', '--token', 't')).stderr).toBe('error: invalid --url "ftp://x": must be http(s)\n');
   });
@@ -116,7 +120,11 @@ describe('kumo token', () => {
   it('gives a node one token', async () => {
     const first = await kumo('token', 'create', '--role', 'node', '--node', 'worker-1');
     expect(first.stdout).toMatch(/^node-worker-1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}\n$/);
-    expect(await kumo('token', 'create', '--role', 'node', '--node', 'worker-1')).toEqual({ code: 1, stdout: '', stderr: 'error: node worker-1 already has a token: revoke node-worker-1 first\n' });
+    expect(await kumo('token', 'create', '--role', 'node', '--node', 'worker-1')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: node worker-1 already has a token: revoke node-worker-1 first\n',
+    });
   });
 
   it('refuses bad flags with one line and creates nothing', async () => {
@@ -161,7 +169,10 @@ describe('kumo token', () => {
     // (The server reads which records have no MAC when the first MAC-less token comes: this one.)
     const old = mintToken({ role: 'view', description: 'from before MACs' });
     const name = old.secret.metadata.name!;
-    await store.create({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name }, { ...old.secret, metadata: { ...old.secret.metadata, uid: 'u-old', creationTimestamp: '2025-01-01T00:00:00Z' } });
+    await store.create(
+      { resource: 'secrets', namespace: TOKEN_NAMESPACE, name },
+      { ...old.secret, metadata: { ...old.secret.metadata, uid: 'u-old', creationTimestamp: '2025-01-01T00:00:00Z' } },
+    );
     expect(await get('/api/v1/nodes', old.token)).toBe(200);
     // Relabelling the record (an update that keeps the hash) leaves it without a MAC: the token still works.
     const relabel = await fetch(`${url}/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets/${name}`, {

@@ -47,7 +47,10 @@ async function setup() {
   /** Stores a record the way the API server does (through the stamping store); returns the token to hand out. */
   const issue = async (role: 'view' | 'admin' = 'view') => {
     const minted = mintToken({ role });
-    const stored = await store.create({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name: minted.secret.metadata.name! }, { ...minted.secret, metadata: { ...minted.secret.metadata, uid: minted.id } });
+    const stored = await store.create(
+      { resource: 'secrets', namespace: TOKEN_NAMESPACE, name: minted.secret.metadata.name! },
+      { ...minted.secret, metadata: { ...minted.secret.metadata, uid: minted.id } },
+    );
     return { ...minted, issued: issuedToken(minted, stored) };
   };
   return { clock, backend, mac, authn, reads, refusals, issue };
@@ -80,7 +83,15 @@ describe('the token MAC', () => {
     expect(parseToken(`node-ip-10-0-1-5.ec2.internal.${secret}.${mac}`)).toEqual({ id: 'node-ip-10-0-1-5.ec2.internal', secret, mac });
     expect(parseToken(`node-ip-10-0-1-5.ec2.internal.${secret}`)).toEqual({ id: 'node-ip-10-0-1-5.ec2.internal', secret });
     expect(parseToken(`admin.${'a'.repeat(48)}`)).toEqual({ id: 'admin', secret: 'a'.repeat(48) });
-    for (const bad of [`id.${mac}`, `id.${secret}.${mac}.${mac}`, `id.${'y'.repeat(31)}`, `Id.${secret}`, `.${secret}`, secret, `id.${secret}.${'m'.repeat(21)}`]) {
+    for (const bad of [
+      `id.${mac}`,
+      `id.${secret}.${mac}.${mac}`,
+      `id.${'y'.repeat(31)}`,
+      `Id.${secret}`,
+      `.${secret}`,
+      secret,
+      `id.${secret}.${'m'.repeat(21)}`,
+    ]) {
       expect(parseToken(bad), bad).toBeUndefined();
     }
   });
@@ -112,7 +123,10 @@ describe('what the authenticator reads for a token', () => {
     const real = await issue('admin');
     for (let i = 0; i < 20; i++) expect((await authn.authenticate(request(real.issued)))?.groups).toContain('system:masters');
     expect(reads.lookups).toEqual([real.id]);
-    await backend.delete({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name: real.secret.metadata.name! }, (await backend.get({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name: real.secret.metadata.name! }))!);
+    await backend.delete(
+      { resource: 'secrets', namespace: TOKEN_NAMESPACE, name: real.secret.metadata.name! },
+      (await backend.get({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name: real.secret.metadata.name! }))!,
+    );
     clock.advance(10_001);
     for (let i = 0; i < 20; i++) expect(await authn.authenticate(request(real.issued))).toBeUndefined();
     expect(reads.lookups).toEqual([real.id, real.id]);
@@ -133,7 +147,11 @@ describe('stamping token records', () => {
     const chosen = Buffer.from('A'.repeat(22)).toString('base64');
     const name = minted.secret.metadata.name!;
     const data = (minted.secret as unknown as { data: Record<string, string> }).data;
-    const stored = await store.create({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name }, { ...minted.secret, metadata: { ...minted.secret.metadata, uid: 'u' }, data: { ...data, tokenMac: chosen } } as never);
+    const stored = await store.create({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name }, {
+      ...minted.secret,
+      metadata: { ...minted.secret.metadata, uid: 'u' },
+      data: { ...data, tokenMac: chosen },
+    } as never);
     const stamped = Buffer.from((stored as unknown as { data: Record<string, string> }).data.tokenMac!, 'base64').toString();
     expect(stamped).not.toBe('A'.repeat(22));
     expect(mac.verify(minted.id, parseToken(minted.token)!.secret, stamped)).toBe(true);

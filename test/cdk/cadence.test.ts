@@ -31,10 +31,26 @@ function environments(props: KumoStackProps) {
 describe('the cadence of a deployed cluster', () => {
   it('is economy by default: agents poll and renew their lease every minute, and the node grace matches', () => {
     const { controllers, agent } = environments({});
-    expect(agent).toMatchObject({ KUMO_AGENT_POLL_INTERVAL: '15s', KUMO_LEASE_RENEW_INTERVAL: '60s', KUMO_LEASE_DURATION: '240s', KUMO_NODE_STATUS_REPORT_INTERVAL: '5m' });
+    expect(agent).toMatchObject({
+      KUMO_AGENT_POLL_INTERVAL: '15s',
+      KUMO_LEASE_RENEW_INTERVAL: '60s',
+      KUMO_LEASE_DURATION: '240s',
+      KUMO_NODE_STATUS_REPORT_INTERVAL: '5m',
+    });
     expect(controlPlaneFromEnv(controllers as Record<string, string>).nodeLifecycle).toEqual({ gracePeriodMs: 240_000 });
-    expect(cloudProviderFromEnv({ KUMO_ECS_CLUSTER: 'c', KUMO_NODE_GROUP: 'g', ...(controllers as Record<string, string>) })!.lifecycle).toEqual({ askAfterMs: 90_000 });
-    expect(cadenceFlags(agent as Record<string, string>)).toEqual(['--poll-interval', '15s', '--lease-renew-interval', '60s', '--lease-duration', '240s', '--node-status-report-interval', '5m']);
+    expect(cloudProviderFromEnv({ KUMO_ECS_CLUSTER: 'c', KUMO_NODE_GROUP: 'g', ...(controllers as Record<string, string>) })!.lifecycle).toEqual({
+      askAfterMs: 90_000,
+    });
+    expect(cadenceFlags(agent as Record<string, string>)).toEqual([
+      '--poll-interval',
+      '15s',
+      '--lease-renew-interval',
+      '60s',
+      '--lease-duration',
+      '240s',
+      '--node-status-report-interval',
+      '5m',
+    ]);
   });
 
   it("is Kubernetes' own with cadence kubernetes: watches, 10 s leases, 40 s grace", () => {

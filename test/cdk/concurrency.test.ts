@@ -22,7 +22,9 @@ describe('reserved concurrency', () => {
 
   it('refuses a reservation of 0, which would stop the function, with a message that says so', () => {
     expect(() => concurrencySettings({ controllers: 0 })).toThrow(ConcurrencyConfigError);
-    expect(() => concurrencySettings({ api: 0 })).toThrow('api concurrency must be a whole number of at least 1, got 0 (0 would stop the function; reservedConcurrency=false reserves nothing)');
+    expect(() => concurrencySettings({ api: 0 })).toThrow(
+      'api concurrency must be a whole number of at least 1, got 0 (0 would stop the function; reservedConcurrency=false reserves nothing)',
+    );
     expect(() => concurrencySettings({ scheduler: 2.5 })).toThrow(ConcurrencyConfigError);
   });
 

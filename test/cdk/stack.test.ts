@@ -42,7 +42,7 @@ function policyOf(roleRef: unknown): { actions: string[]; statements: { Action: 
 }
 
 function roleOfFunction(fnLogicalId: string): unknown {
-  return { Ref: ((resources[fnLogicalId]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]) };
+  return { Ref: (resources[fnLogicalId]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0] };
 }
 
 const tableId = logicalId(stack.table.table);
@@ -102,20 +102,32 @@ describe('the functions', () => {
   });
 
   it('give the API and the control loops one Pod Security configuration: enforce baseline, warn restricted, the admin token exempt', () => {
-    const configs = [apiFnId, controllersFnId, schedulerFnId].map((id) => (resources[id]!.Properties.Environment as { Variables: Record<string, string> }).Variables.KUMO_POD_SECURITY);
+    const configs = [apiFnId, controllersFnId, schedulerFnId].map(
+      (id) => (resources[id]!.Properties.Environment as { Variables: Record<string, string> }).Variables.KUMO_POD_SECURITY,
+    );
     expect(new Set(configs).size).toBe(1);
     const config = parsePodSecurityConfig(JSON.parse(configs[0]!));
     expect(config.defaults.enforce.level).toBe('baseline');
     expect(config.defaults.warn.level).toBe('restricted');
     expect(config.exemptions.usernames).toEqual(['kumo:token:admin']);
     const open = synth({ podSecurity: { defaults: { enforce: 'privileged' } } }).template.toJSON().Resources as Resources;
-    const apis = Object.values(open).filter((r) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables?.KUMO_AUTH === 'tokens');
-    expect(apis.map((r) => JSON.parse((r.Properties.Environment as { Variables: Record<string, string> }).Variables.KUMO_POD_SECURITY!))).toEqual([{ defaults: { enforce: 'privileged' } }]);
+    const apis = Object.values(open).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        (r.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables?.KUMO_AUTH === 'tokens',
+    );
+    expect(apis.map((r) => JSON.parse((r.Properties.Environment as { Variables: Record<string, string> }).Variables.KUMO_POD_SECURITY!))).toEqual([
+      { defaults: { enforce: 'privileged' } },
+    ]);
   });
 
   it('serves the API through a Function URL with response streaming and kumo tokens (no AWS signature)', () => {
     template.resourceCountIs('AWS::Lambda::Url', 1);
-    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', InvokeMode: 'RESPONSE_STREAM', TargetFunctionArn: { 'Fn::GetAtt': [apiFnId, 'Arn'] } });
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      InvokeMode: 'RESPONSE_STREAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [apiFnId, 'Arn'] },
+    });
     const env = (resources[apiFnId]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toMatchObject({
       KUMO_AUTH: 'tokens',
@@ -180,7 +192,11 @@ describe('least privilege', () => {
     const p = policyOf(roleOfFunction(apiFnId));
     expect(p.actions).toEqual([...storeActions, 'secretsmanager:GetSecretValue'].sort());
     expect(p.statements.find((s) => JSON.stringify(s.Action).includes('dynamodb'))!.Resource).toEqual(tableResources);
-    expect(p.statements.find((s) => s.Action === 'secretsmanager:GetSecretValue')!.Resource).toEqual([{ Ref: adminSecretId }, { Ref: bootstrapSecretId }, { Ref: tokenKeyId }]);
+    expect(p.statements.find((s) => s.Action === 'secretsmanager:GetSecretValue')!.Resource).toEqual([
+      { Ref: adminSecretId },
+      { Ref: bootstrapSecretId },
+      { Ref: tokenKeyId },
+    ]);
   });
 
   it('gives the controllers compaction and their stream and dead-letter queue; the scheduler no compaction', () => {
@@ -207,14 +223,20 @@ describe('least privilege', () => {
       ].sort(),
     );
     expect(c.statements.find((s) => JSON.stringify(s.Action).includes('GetRecords'))!.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
-    expect(c.statements.find((s) => JSON.stringify(s.Action).includes('sqs:SendMessage'))!.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.controllers.deadLetterQueue), 'Arn'] });
+    expect(c.statements.find((s) => JSON.stringify(s.Action).includes('sqs:SendMessage'))!.Resource).toEqual({
+      'Fn::GetAtt': [logicalId(stack.controllers.deadLetterQueue), 'Arn'],
+    });
     const s = policyOf(roleOfFunction(schedulerFnId));
     expect(s.actions).not.toContain('dynamodb:BatchWriteItem');
     expect(s.actions).not.toContain('secretsmanager:GetSecretValue');
   });
 
   it('grants no wildcard actions, no Scan and no table management to anyone', () => {
-    const all = ofType('AWS::IAM::Policy').flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+    const all = ofType('AWS::IAM::Policy').flatMap(([, p]) =>
+      (p.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap((s) =>
+        Array.isArray(s.Action) ? s.Action : [s.Action],
+      ),
+    );
     expect(all.filter((a) => a.endsWith(':*') || a === '*')).toEqual([]);
     expect(all).not.toContain('dynamodb:Scan');
     expect(all.filter((a) => /^dynamodb:(Create|Delete|Update)Table/.test(a))).toEqual([]);
@@ -242,7 +264,9 @@ describe('alarms', () => {
     }
     for (const fnId of [controllersFnId, schedulerFnId]) expect(on('IteratorAge', fnId)).toMatchObject([{ Statistic: 'Maximum', Threshold: 120_000 }]);
     for (const c of [stack.controllers, stack.scheduler]) {
-      const dlq = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes(logicalId(c.deadLetterQueue)));
+      const dlq = alarms.filter(
+        (a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes(logicalId(c.deadLetterQueue)),
+      );
       expect(dlq).toMatchObject([{ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }]);
     }
     expect(alarms).toHaveLength(10);
@@ -315,9 +339,15 @@ describe('the node pool', () => {
 
   it("drains through ECS and kumo's own lifecycle hook: no lifecycle-hook function besides the three of kumo", () => {
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
-    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: 'kumo-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', DefaultResult: 'CONTINUE' });
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+      LifecycleHookName: 'kumo-drain',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      DefaultResult: 'CONTINUE',
+    });
     template.resourceCountIs('AWS::Lambda::Function', 3);
-    template.hasResourceProperties('AWS::ECS::CapacityProvider', { AutoScalingGroupProvider: { ManagedDraining: 'ENABLED', ManagedTerminationProtection: 'DISABLED' } });
+    template.hasResourceProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: { ManagedDraining: 'ENABLED', ManagedTerminationProtection: 'DISABLED' },
+    });
   });
 
   it('opens no port to the world', () => {
@@ -334,8 +364,12 @@ describe('options', () => {
     const r = t.toJSON().Resources as Resources;
     const fn = r[s.getLogicalId(s.api.fn.node.defaultChild as never)]!.Properties;
     expect(fn.VpcConfig).toBeDefined();
-    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables.KUMO_AGENT_TOKEN_SECRET_ARN).toEqual({ Ref: s.getLogicalId(s.agentToken!.secret.node.defaultChild as never) });
-    const endpoints = Object.values(r).filter((x) => x.Type === 'AWS::EC2::VPCEndpoint').map((x) => `${x.Properties.VpcEndpointType} ${JSON.stringify(x.Properties.ServiceName)}`);
+    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables.KUMO_AGENT_TOKEN_SECRET_ARN).toEqual({
+      Ref: s.getLogicalId(s.agentToken!.secret.node.defaultChild as never),
+    });
+    const endpoints = Object.values(r)
+      .filter((x) => x.Type === 'AWS::EC2::VPCEndpoint')
+      .map((x) => `${x.Properties.VpcEndpointType} ${JSON.stringify(x.Properties.ServiceName)}`);
     expect(endpoints).toHaveLength(2);
     expect(endpoints.find((e) => e.startsWith('Gateway'))).toMatch(/dynamodb/);
     expect(endpoints.find((e) => e.startsWith('Interface'))).toMatch(/secretsmanager/);
@@ -358,36 +392,45 @@ describe('options', () => {
     for (const fn of [s.api.fn, s.controllers.fn, s.scheduler.fn]) {
       const props = r[s.getLogicalId(fn.node.defaultChild as never)]!.Properties;
       expect((props.Environment as { Variables: Record<string, unknown> }).Variables.KUMO_SECRETS_KMS_KEY).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
-      const role = { Ref: ((props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]) };
+      const role = { Ref: (props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0] };
       const statements = Object.values(r)
         .filter((x) => x.Type === 'AWS::IAM::Policy' && JSON.stringify(x.Properties.Roles) === JSON.stringify([role]))
         .flatMap((x) => (x.Properties.PolicyDocument as { Statement: { Action: unknown; Condition?: unknown }[] }).Statement);
       expect(statements).toContainEqual(
-        expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Condition: { StringEquals: { 'kms:EncryptionContext:kumo.io/store': { Ref: table } } } }),
+        expect.objectContaining({
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Condition: { StringEquals: { 'kms:EncryptionContext:kumo.io/store': { Ref: table } } },
+        }),
       );
     }
     // The API in the VPC reaches KMS through an endpoint.
     expect(Object.values(r).filter((x) => x.Type === 'AWS::EC2::VPCEndpoint' && JSON.stringify(x.Properties.ServiceName).includes('kms'))).toHaveLength(1);
   });
 
-  it('publishes the control loops\' metrics in a namespace per stack, one service per function (none for the API, served by GET /metrics), unless told not to', () => {
+  it("publishes the control loops' metrics in a namespace per stack, one service per function (none for the API, served by GET /metrics), unless told not to", () => {
     const variables = (r: Resources, id: string) => (r[id]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables(resources, controllersFnId)).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: 'kumo/Kumo', POWERTOOLS_SERVICE_NAME: 'controllers' });
     expect(variables(resources, schedulerFnId)).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: 'kumo/Kumo', POWERTOOLS_SERVICE_NAME: 'scheduler' });
     expect(variables(resources, apiFnId)).not.toHaveProperty('POWERTOOLS_METRICS_NAMESPACE');
     const { template: t, stack: s } = synth({ controlLoopMetrics: false, nodePool: false });
     const r = t.toJSON().Resources as Resources;
-    for (const fn of [s.controllers.fn, s.scheduler.fn]) expect(variables(r, s.getLogicalId(fn.node.defaultChild as never))).not.toHaveProperty('POWERTOOLS_METRICS_NAMESPACE');
+    for (const fn of [s.controllers.fn, s.scheduler.fn])
+      expect(variables(r, s.getLogicalId(fn.node.defaultChild as never))).not.toHaveProperty('POWERTOOLS_METRICS_NAMESPACE');
   });
 
   it('takes other concurrency numbers, warning when they exceed what an account with the default quota may reserve, or none', () => {
     const reservedOf = (s: KumoStack) => {
       const r = Template.fromStack(s).toJSON().Resources as Resources;
-      return [s.api.fn, s.controllers.fn, s.scheduler.fn].map((fn) => r[s.getLogicalId(fn.node.defaultChild as never)]!.Properties.ReservedConcurrentExecutions);
+      return [s.api.fn, s.controllers.fn, s.scheduler.fn].map(
+        (fn) => r[s.getLogicalId(fn.node.defaultChild as never)]!.Properties.ReservedConcurrentExecutions,
+      );
     };
     const big = synth({ nodePool: false, apiConcurrency: 900, controllersConcurrency: 4, schedulerConcurrency: 2 }).stack;
     expect(reservedOf(big)).toEqual([900, 4, 2]);
-    Annotations.fromStack(big).hasWarning('*', Match.stringLikeRegexp('reserve 906 concurrent executions: more than an account with the default quota of 1,000 may reserve \\(900\\)'));
+    Annotations.fromStack(big).hasWarning(
+      '*',
+      Match.stringLikeRegexp('reserve 906 concurrent executions: more than an account with the default quota of 1,000 may reserve \\(900\\)'),
+    );
     expect(reservedOf(synth({ nodePool: false, reservedConcurrency: false }).stack)).toEqual([undefined, undefined, undefined]);
     expect(reservedOf(synth({ cadence: 'kubernetes', maxNodes: 10 }).stack)[0]).toBe(50 + 4 * 10);
   });

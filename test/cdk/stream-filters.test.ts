@@ -69,7 +69,10 @@ function variants(rt: (typeof resourceTypes)[number]): { object: KObject; prev: 
     base({}, { nodeName: 'node-a' }, { phase: 'Failed' }),
   ];
   // prev: the same object before the change (unbound, running, no deletion).
-  return out.map((object) => ({ object, prev: { ...object, metadata: { ...object.metadata, deletionTimestamp: undefined }, spec: {}, status: { phase: 'Running' } } as KObject }));
+  return out.map((object) => ({
+    object,
+    prev: { ...object, metadata: { ...object.metadata, deletionTimestamp: undefined }, spec: {}, status: { phase: 'Running' } } as KObject,
+  }));
 }
 
 describe('event filters of the stream mappings', () => {
@@ -83,7 +86,8 @@ describe('event filters of the stream mappings', () => {
             const event = changeOf(record)!;
             expect(event.resource).toBe(rt.resource);
             const keys = await keysFor(c.reconcilers, event);
-            if (keys.length > 0 && !passesFilters(c.filters, record)) missed.push(`${rt.resource} ${type} → ${keys.map((k) => `${k.reconciler.name}:${k.key}`).join(', ')}`);
+            if (keys.length > 0 && !passesFilters(c.filters, record))
+              missed.push(`${rt.resource} ${type} → ${keys.map((k) => `${k.reconciler.name}:${k.key}`).join(', ')}`);
           }
         }
       }
@@ -94,7 +98,10 @@ describe('event filters of the stream mappings', () => {
       const watched = new Set(c.reconcilers.flatMap((r) => r.watches.map((w) => w.resource)));
       for (const resource of watched) {
         const obj = variants(resourceTypes.find((t) => t.resource === resource)!)[0]!.object;
-        expect(TYPES.some((type) => passesFilters(c.filters, logRecord(resource, type, obj))), resource).toBe(true);
+        expect(
+          TYPES.some((type) => passesFilters(c.filters, logRecord(resource, type, obj))),
+          resource,
+        ).toBe(true);
       }
     });
   }
@@ -113,7 +120,9 @@ describe('event filters of the stream mappings', () => {
       // Their deletions do reach the controllers (the namespace controller waits for a terminating namespace to empty).
       expect(passesFilters(controllers.filters, logRecord(resource, 'DELETED', variants(rt)[0]!.object))).toBe(true);
     }
-    expect(passesFilters(consumers[1]!.filters, logRecord('leases', 'MODIFIED', variants(resourceTypes.find((t) => t.resource === 'leases')!)[0]!.object))).toBe(false);
+    expect(
+      passesFilters(consumers[1]!.filters, logRecord('leases', 'MODIFIED', variants(resourceTypes.find((t) => t.resource === 'leases')!)[0]!.object)),
+    ).toBe(false);
   });
 
   it('drop object, counter and directory items, GAP entries and compaction', () => {

@@ -21,7 +21,9 @@ describe('npx cdk synth', () => {
     const r = spawnSync('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', join(out, 'cdk.out')], { env, encoding: 'utf8', timeout: 120_000 });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     const cdkOut = join(out, 'cdk.out');
-    const template = JSON.parse(readFileSync(join(cdkOut, 'Kumo.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, string> }> };
+    const template = JSON.parse(readFileSync(join(cdkOut, 'Kumo.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+    };
     const functions = Object.values(template.Resources).filter((res) => res.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(3);
     for (const fn of functions) {
@@ -34,10 +36,17 @@ describe('npx cdk synth', () => {
       expect(bundle).toMatch(/DynamoDBClient/);
       expect(/better_sqlite3\.node|from"better-sqlite3"/.test(bundle), `${asset} imports SQLite`).toBe(false);
       // It loads in Node as Lambda loads it, with nothing beside it (no node_modules up its tree).
-      const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(file).href)});`], { env, encoding: 'utf8', cwd: out, timeout: 60_000 });
+      const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(file).href)});`], {
+        env,
+        encoding: 'utf8',
+        cwd: out,
+        timeout: 60_000,
+      });
       expect(loaded.status, loaded.stderr).toBe(0);
     }
-    const image = readdirSync(cdkOut).map((d) => join(cdkOut, d)).find((d) => existsSync(join(d, 'docker', 'agent', 'Dockerfile')));
+    const image = readdirSync(cdkOut)
+      .map((d) => join(cdkOut, d))
+      .find((d) => existsSync(join(d, 'docker', 'agent', 'Dockerfile')));
     expect(image).toBeDefined();
     expect(readdirSync(image!).sort()).toEqual(['bin', 'docker', 'lib', 'package-lock.json', 'package.json', 'tsconfig.json']);
   }, 120_000);

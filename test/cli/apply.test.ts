@@ -70,7 +70,10 @@ describe('kumo apply', () => {
     const base = readFileSync(join(EXAMPLES, 'deployment.yaml'), 'utf8');
     const rich = base
       .replace('name: web-deploy\n', 'name: web-deploy\n  labels:\n    tier: front\n')
-      .replace('image: nginx:1.16', 'image: nginx:1.16\n          env:\n            - name: A\n              value: "1"\n        - name: side\n          image: busybox');
+      .replace(
+        'image: nginx:1.16',
+        'image: nginx:1.16\n          env:\n            - name: A\n              value: "1"\n        - name: side\n          image: busybox',
+      );
     expect((await c.kumo(['apply', '-f', c.file('rich.yaml', rich)])).stdout).toBe('deployment.apps/web-deploy configured\n');
     let d = await c.cluster.client.get(DEPLOYMENTS, 'default', 'web-deploy');
     type Spec = { template: { spec: { containers: { name: string; env?: unknown[]; imagePullPolicy?: string }[] } } };
@@ -90,7 +93,10 @@ describe('kumo apply', () => {
     const k = await c.kubectl(['apply', '-f', EXAMPLES]);
     expect(k).toMatchObject({ code: 0, stdout: 'deployment.apps/web-deploy unchanged\npod/nginx unchanged\npod/webap1 unchanged\n' });
 
-    const edited = c.file('nginx-edit.yaml', readFileSync(join(EXAMPLES, 'pod.yaml'), 'utf8').replace('name: nginx\nspec', 'name: nginx\n  labels:\n    app: edge\nspec'));
+    const edited = c.file(
+      'nginx-edit.yaml',
+      readFileSync(join(EXAMPLES, 'pod.yaml'), 'utf8').replace('name: nginx\nspec', 'name: nginx\n  labels:\n    app: edge\nspec'),
+    );
     expect((await c.kubectl(['apply', '-f', edited])).stdout).toBe('pod/nginx configured\n');
     expect((await c.kumo(['apply', '-f', edited])).stdout).toBe('pod/nginx unchanged\n');
     // kumo removes the label kubectl added, using kubectl's last-applied annotation.
@@ -131,7 +137,8 @@ describe('kumo apply', () => {
     expect(await c.kumo(['apply', '-n', 'kube-public', '-f', pinned])).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'error: the namespace from the provided object "kube-system" does not match the namespace "kube-public". You must pass \'--namespace=kube-system\' to perform this operation.\n',
+      stderr:
+        'error: the namespace from the provided object "kube-system" does not match the namespace "kube-public". You must pass \'--namespace=kube-system\' to perform this operation.\n',
     });
     expect(await c.cluster.client.find(PODS, 'kube-system', 'ns-pinned')).toBeUndefined();
   });
@@ -141,19 +148,53 @@ describe('kumo apply', () => {
     const deployment = (replicas: number, templateApp: string) =>
       `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad-deploy\nspec:\n  replicas: ${replicas}\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: ${templateApp}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx\n`;
     const cases: [string, string, RegExp][] = [
-      ['invalid YAML', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: [\n', /^error: error parsing .*bad-invalid-yaml\.yaml: error converting YAML to JSON: yaml: line \d+: .+\n$/],
-      ['a wrong apiVersion', pod('  name: x\n').replace('apiVersion: v1', 'apiVersion: v2'), /^error: resource mapping not found for name: "x" namespace: "" from ".*": no matches for kind "Pod" in version "v2"\n$/],
-      ['an unknown kind', pod('  name: x\n').replace('kind: Pod', 'kind: Pud'), /^error: resource mapping not found for name: "x" namespace: "" from ".*": no matches for kind "Pud" in version "v1"\n$/],
-      ['an invalid name', pod('  name: Bad_Name\n'), /^The Pod "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of .*\n$/],
+      [
+        'invalid YAML',
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: [\n',
+        /^error: error parsing .*bad-invalid-yaml\.yaml: error converting YAML to JSON: yaml: line \d+: .+\n$/,
+      ],
+      [
+        'a wrong apiVersion',
+        pod('  name: x\n').replace('apiVersion: v1', 'apiVersion: v2'),
+        /^error: resource mapping not found for name: "x" namespace: "" from ".*": no matches for kind "Pod" in version "v2"\n$/,
+      ],
+      [
+        'an unknown kind',
+        pod('  name: x\n').replace('kind: Pod', 'kind: Pud'),
+        /^error: resource mapping not found for name: "x" namespace: "" from ".*": no matches for kind "Pud" in version "v1"\n$/,
+      ],
+      [
+        'an invalid name',
+        pod('  name: Bad_Name\n'),
+        /^The Pod "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of .*\n$/,
+      ],
       ['no containers', pod('  name: empty\n', '  containers: []\n'), /^The Pod "empty" is invalid: spec\.containers: Required value\n$/],
-      ['a selector not matching the template labels', deployment(1, 'other'), /^The Deployment "bad-deploy" is invalid: spec\.template\.metadata\.labels: Invalid value: .*`selector` does not match template `labels`\n$/],
-      ['negative replicas', deployment(-1, 'web'), /^The Deployment "bad-deploy" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0\n$/],
-      ['an unknown field', pod('  name: x\n', '  containers:\n  - name: a\n    image: nginx\n    bogus: 1\n'), /^Error from server \(BadRequest\): error when creating ".*": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec\.containers\[0\]\.bogus"\n$/],
+      [
+        'a selector not matching the template labels',
+        deployment(1, 'other'),
+        /^The Deployment "bad-deploy" is invalid: spec\.template\.metadata\.labels: Invalid value: .*`selector` does not match template `labels`\n$/,
+      ],
+      [
+        'negative replicas',
+        deployment(-1, 'web'),
+        /^The Deployment "bad-deploy" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0\n$/,
+      ],
+      [
+        'an unknown field',
+        pod('  name: x\n', '  containers:\n  - name: a\n    image: nginx\n    bogus: 1\n'),
+        /^Error from server \(BadRequest\): error when creating ".*": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec\.containers\[0\]\.bogus"\n$/,
+      ],
     ];
     for (const [what, text, expected] of cases) {
       it(`refuses ${what}`, async () => {
         const before = await snapshot(c);
-        const file = c.file(`bad-${what.toLowerCase().replace(/\W+/g, '-').replace(/^an?-|-$/g, '')}.yaml`, text);
+        const file = c.file(
+          `bad-${what
+            .toLowerCase()
+            .replace(/\W+/g, '-')
+            .replace(/^an?-|-$/g, '')}.yaml`,
+          text,
+        );
         const res = await c.kumo(['apply', '-f', file]);
         expect(res.code).toBe(1);
         expect(res.stdout).toBe('');

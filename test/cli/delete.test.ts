@@ -108,12 +108,13 @@ describe('kumo delete', () => {
       expect(await terminating('stuck')).toBe(true);
     });
 
-    it('removes it immediately with --force, with kubectl\'s warning', async () => {
+    it("removes it immediately with --force, with kubectl's warning", async () => {
       const res = await c.kumo(['delete', 'pod', 'stuck', '--force']);
       expect(res).toEqual({
         code: 0,
         stdout: 'pod "stuck" force deleted from default namespace\n',
-        stderr: 'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n',
+        stderr:
+          'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n',
       });
       expect(await exists('stuck')).toBe(false);
     });

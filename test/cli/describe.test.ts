@@ -146,15 +146,70 @@ describe('kumo describe', () => {
     // What a scheduler and a kubelet would have recorded about nginx.
     const nginx = await client.get(rt('pods'), 'default', 'nginx');
     const involved = { kind: 'Pod', name: 'nginx', namespace: 'default', uid: nginx.metadata.uid, apiVersion: 'v1' };
-    const event = (name: string, extra: Record<string, unknown>): KObject => ({ apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' }, ...extra });
-    await client.create(rt('events'), 'default', event('nginx.1', { involvedObject: involved, reason: 'Scheduled', message: 'Successfully assigned default/nginx to node-1', type: 'Normal', source: { component: 'default-scheduler' }, firstTimestamp: ago(300_000), lastTimestamp: ago(300_000), count: 1 }));
-    await client.create(rt('events'), 'default', event('nginx.2', { involvedObject: { ...involved, fieldPath: 'spec.containers{nginx}' }, reason: 'Pulling', message: 'Pulling image "nginx:latest"', type: 'Normal', source: { component: 'kubelet', host: 'node-1' }, firstTimestamp: ago(240_000), lastTimestamp: ago(60_000), count: 3 }));
+    const event = (name: string, extra: Record<string, unknown>): KObject => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: 'default' },
+      ...extra,
+    });
+    await client.create(
+      rt('events'),
+      'default',
+      event('nginx.1', {
+        involvedObject: involved,
+        reason: 'Scheduled',
+        message: 'Successfully assigned default/nginx to node-1',
+        type: 'Normal',
+        source: { component: 'default-scheduler' },
+        firstTimestamp: ago(300_000),
+        lastTimestamp: ago(300_000),
+        count: 1,
+      }),
+    );
+    await client.create(
+      rt('events'),
+      'default',
+      event('nginx.2', {
+        involvedObject: { ...involved, fieldPath: 'spec.containers{nginx}' },
+        reason: 'Pulling',
+        message: 'Pulling image "nginx:latest"',
+        type: 'Normal',
+        source: { component: 'kubelet', host: 'node-1' },
+        firstTimestamp: ago(240_000),
+        lastTimestamp: ago(60_000),
+        count: 3,
+      }),
+    );
 
     // A debug container in webap1 (kubectl debug's patch), and the status an agent would report for it.
-    await client.patch(rt('pods'), 'default', 'webap1', { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36', command: ['sh'], stdin: true, targetContainerName: 'webap1' }] } }, 'strategic', { subresource: 'ephemeralcontainers' });
+    await client.patch(
+      rt('pods'),
+      'default',
+      'webap1',
+      { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36', command: ['sh'], stdin: true, targetContainerName: 'webap1' }] } },
+      'strategic',
+      { subresource: 'ephemeralcontainers' },
+    );
     const webap1 = await client.get<Pod & KObject>(rt('pods'), 'default', 'webap1');
     const ended = { exitCode: 0, reason: 'Completed', startedAt: ago(120_000), finishedAt: ago(60_000), containerID: 'docker://d1' };
-    await client.updateStatus(rt('pods'), { ...webap1, status: { ...webap1.status, ephemeralContainerStatuses: [{ name: 'dbg', state: { terminated: ended }, lastState: {}, ready: false, restartCount: 0, image: 'busybox:1.36', imageID: 'sha256:1', containerID: 'docker://d1' }] } });
+    await client.updateStatus(rt('pods'), {
+      ...webap1,
+      status: {
+        ...webap1.status,
+        ephemeralContainerStatuses: [
+          {
+            name: 'dbg',
+            state: { terminated: ended },
+            lastState: {},
+            ready: false,
+            restartCount: 0,
+            image: 'busybox:1.36',
+            imageID: 'sha256:1',
+            containerID: 'docker://d1',
+          },
+        ],
+      },
+    });
 
     // A ReplicaSet the deployment owns, as its controller would have made it.
     const d = await client.get(rt('deployments'), 'default', 'web-deploy');
@@ -163,7 +218,12 @@ describe('kumo describe', () => {
     await client.create(rt('replicasets'), 'default', {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: { name: 'web-deploy-abc123', namespace: 'default', labels: { app: 'web', 'pod-template-hash': 'abc123' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-deploy', uid: d.metadata.uid!, controller: true }] },
+      metadata: {
+        name: 'web-deploy-abc123',
+        namespace: 'default',
+        labels: { app: 'web', 'pod-template-hash': 'abc123' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-deploy', uid: d.metadata.uid!, controller: true }],
+      },
       spec: { replicas: 3, selector: { matchLabels: { app: 'web', 'pod-template-hash': 'abc123' } }, template },
     });
 
@@ -175,12 +235,40 @@ describe('kumo describe', () => {
       status: {
         capacity: { cpu: '2', memory: '4Gi', pods: '110' },
         allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
-        addresses: [{ type: 'InternalIP', address: '10.1.2.3' }, { type: 'Hostname', address: 'node-1' }],
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
-        nodeInfo: { kubeletVersion: 'v1.35.0-kumo', osImage: 'Linux', kernelVersion: '6.1', containerRuntimeVersion: 'docker://27', operatingSystem: 'linux', architecture: 'amd64', machineID: 'm', systemUUID: 's', bootID: 'b', kubeProxyVersion: '' },
+        addresses: [
+          { type: 'InternalIP', address: '10.1.2.3' },
+          { type: 'Hostname', address: 'node-1' },
+        ],
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+            lastHeartbeatTime: now,
+            lastTransitionTime: now,
+          },
+        ],
+        nodeInfo: {
+          kubeletVersion: 'v1.35.0-kumo',
+          osImage: 'Linux',
+          kernelVersion: '6.1',
+          containerRuntimeVersion: 'docker://27',
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+          machineID: 'm',
+          systemUUID: 's',
+          bootID: 'b',
+          kubeProxyVersion: '',
+        },
       },
     });
-    await client.create(rt('leases'), 'kube-node-lease', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'node-1', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'node-1', leaseDurationSeconds: 40, renewTime: '2026-01-01T00:00:00.000000Z' } });
+    await client.create(rt('leases'), 'kube-node-lease', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'node-1', namespace: 'kube-node-lease' },
+      spec: { holderIdentity: 'node-1', leaseDurationSeconds: 40, renewTime: '2026-01-01T00:00:00.000000Z' },
+    });
   });
   afterAll(async () => c?.dispose());
 

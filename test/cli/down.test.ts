@@ -48,7 +48,12 @@ const down = (s: Site, args = ['--data-dir', s.dataDir]) => run(process.execPath
 
 /** Creates a pod running `command` and resolves with its container's id once it runs. */
 async function runPod(s: Site, image: string, command: string[]): Promise<string> {
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sleeper' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', command }] } };
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'sleeper' },
+    spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', command }] },
+  };
   expect(await kumo(s, ['apply', '-f', '-'], JSON.stringify(pod))).toMatchObject({ code: 0, stdout: 'pod/sleeper created\n' });
   return waitFor(
     async () => {
@@ -93,7 +98,11 @@ describe('kumo up stops its pods; kumo down stops what was left', () => {
       expect([groupAlive(pidA), groupAlive(pidB)]).toEqual([true, true]);
 
       // While a kumo up serves the directory, kumo down leaves it alone.
-      expect(await down(a)).toEqual({ code: 1, stdout: '', stderr: `error: kumo up (pid ${upA.pid}) is still serving ${a.dataDir}: stop it with Ctrl-C, which stops its pods\n` });
+      expect(await down(a)).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `error: kumo up (pid ${upA.pid}) is still serving ${a.dataDir}: stop it with Ctrl-C, which stops its pods\n`,
+      });
 
       expect(await upB.stop('SIGINT')).toBe(0);
       expect(upB.output()).toContain(`kumo: stopped; the pods keep running (kumo down --data-dir ${b.dataDir} stops them)\n`);
@@ -142,10 +151,16 @@ describe.skipIf(!docker)('kumo down with the docker runtime', () => {
       const cluster = (JSON.parse((await kumo(s, ['get', 'ns', 'kube-system', '-o', 'json'])).stdout) as { metadata: { uid: string } }).metadata.uid;
       const node = (await engine.json<{ Config: { Labels: Record<string, string> } }>('GET', `/containers/${id}/json`)).Config.Labels[LABELS.node]!;
       // Another cluster's container on the same node name.
-      other = (await engine.json<{ Id: string }>('POST', '/containers/create', { body: { Image: TEST_IMAGE, Cmd: ['sleep', '100000'], Labels: { [LABELS.cluster]: 'another-cluster', [LABELS.node]: node } } })).Id;
+      other = (
+        await engine.json<{ Id: string }>('POST', '/containers/create', {
+          body: { Image: TEST_IMAGE, Cmd: ['sleep', '100000'], Labels: { [LABELS.cluster]: 'another-cluster', [LABELS.node]: node } },
+        })
+      ).Id;
       await engine.json('POST', `/containers/${other}/start`);
       const ours = async () =>
-        engine.json<{ Id: string; State: string }[]>('GET', '/containers/json', { query: { all: true, filters: JSON.stringify({ label: [`${LABELS.cluster}=${cluster}`] }) } });
+        engine.json<{ Id: string; State: string }[]>('GET', '/containers/json', {
+          query: { all: true, filters: JSON.stringify({ label: [`${LABELS.cluster}=${cluster}`] }) },
+        });
 
       expect(await up.stop('SIGINT')).toBe(0);
       expect((await ours()).map((c) => c.State)).toEqual(['running', 'running']);

@@ -25,7 +25,9 @@ describe('TabWriter', () => {
 
   it('aligns only runs of lines that have the column (column blocks), as describe relies on', () => {
     const text = 'Name:\tnginx\nContainers:\n  nginx:\n    Image:\tnginx\n    Environment:\t<none>\nVolumes:\t<none>\n';
-    expect(layout(text, DESCRIBE_TABWRITER)).toBe('Name:  nginx\nContainers:\n  nginx:\n    Image:        nginx\n    Environment:  <none>\nVolumes:          <none>\n');
+    expect(layout(text, DESCRIBE_TABWRITER)).toBe(
+      'Name:  nginx\nContainers:\n  nginx:\n    Image:        nginx\n    Environment:  <none>\nVolumes:          <none>\n',
+    );
   });
 
   it('starts new blocks after a flush and keeps a trailing empty cell padded', () => {
@@ -66,7 +68,13 @@ describe('threeWayMergePatch', () => {
 
   it('adds fields and list items by merge key with $setElementOrder, as kubectl does', () => {
     const original = deployment([{ name: 'nginx', image: 'nginx:1.16' }]);
-    const modified = deployment([{ name: 'nginx', image: 'nginx:1.16', env: [{ name: 'A', value: '1' }] }, { name: 'side', image: 'busybox' }], { tier: 'front' });
+    const modified = deployment(
+      [
+        { name: 'nginx', image: 'nginx:1.16', env: [{ name: 'A', value: '1' }] },
+        { name: 'side', image: 'busybox' },
+      ],
+      { tier: 'front' },
+    );
     // kubectl v1.35 sent this patch for the same three objects.
     expect(threeWayMergePatch(original, modified, original, schema)).toEqual({
       metadata: { labels: { tier: 'front' } },
@@ -74,7 +82,10 @@ describe('threeWayMergePatch', () => {
         template: {
           spec: {
             '$setElementOrder/containers': [{ name: 'nginx' }, { name: 'side' }],
-            containers: [{ env: [{ name: 'A', value: '1' }], name: 'nginx' }, { image: 'busybox', name: 'side' }],
+            containers: [
+              { env: [{ name: 'A', value: '1' }], name: 'nginx' },
+              { image: 'busybox', name: 'side' },
+            ],
           },
         },
       },
@@ -82,13 +93,29 @@ describe('threeWayMergePatch', () => {
   });
 
   it('deletes what the last applied manifest had and the new one lacks', () => {
-    const original = deployment([{ name: 'nginx', image: 'nginx:1.16', env: [{ name: 'A', value: '1' }] }, { name: 'side', image: 'busybox' }], { tier: 'front' });
+    const original = deployment(
+      [
+        { name: 'nginx', image: 'nginx:1.16', env: [{ name: 'A', value: '1' }] },
+        { name: 'side', image: 'busybox' },
+      ],
+      { tier: 'front' },
+    );
     const modified = deployment([{ name: 'nginx', image: 'nginx:1.16' }]);
     const patch = threeWayMergePatch(original, modified, original, schema);
     // kubectl v1.35's patch for the same inputs.
     expect(patch).toEqual({
       metadata: { labels: null },
-      spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'nginx' }], containers: [{ env: null, name: 'nginx' }, { $patch: 'delete', name: 'side' }] } } },
+      spec: {
+        template: {
+          spec: {
+            '$setElementOrder/containers': [{ name: 'nginx' }],
+            containers: [
+              { env: null, name: 'nginx' },
+              { $patch: 'delete', name: 'side' },
+            ],
+          },
+        },
+      },
     });
     const result = strategicMerge(original, patch, 'Deployment') as ReturnType<typeof deployment>;
     expect(result.metadata.labels).toBeUndefined();

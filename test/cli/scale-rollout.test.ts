@@ -61,7 +61,8 @@ async function rolledOut(target: string): Promise<void> {
   expect(res.code).toBe(0);
   const lines = res.stdout.trimEnd().split('\n');
   expect(lines.at(-1)).toBe(`deployment "${target.split('/')[1]}" successfully rolled out`);
-  for (const l of lines.slice(0, -1)) expect(l).toMatch(/^Waiting for deployment ".+" rollout to finish: |^Waiting for deployment spec update to be observed\.\.\.$/);
+  for (const l of lines.slice(0, -1))
+    expect(l).toMatch(/^Waiting for deployment ".+" rollout to finish: |^Waiting for deployment spec update to be observed\.\.\.$/);
 }
 
 beforeAll(async () => {
@@ -86,18 +87,25 @@ describe('kumo rollout status', () => {
 
   it('times out with --timeout while replicas are unavailable, printing the state it saw', async () => {
     await c.kumo(['apply', '-f', c.file('never.yaml', unschedulable('never'))]);
-    await waitFor(async () => {
-      const d = await c.cluster.client.get<D>(DEPLOYMENTS, 'default', 'never');
-      return d.status?.observedGeneration === d.metadata.generation && d.status?.updatedReplicas === 2;
-    }, { what: 'the never Deployment to be observed' });
+    await waitFor(
+      async () => {
+        const d = await c.cluster.client.get<D>(DEPLOYMENTS, 'default', 'never');
+        return d.status?.observedGeneration === d.metadata.generation && d.status?.updatedReplicas === 2;
+      },
+      { what: 'the never Deployment to be observed' },
+    );
     const res = await c.kumo(['rollout', 'status', 'deploy/never', '--timeout=1s']);
-    expect(res).toEqual({ code: 1, stdout: 'Waiting for deployment "never" rollout to finish: 0 of 2 updated replicas are available...\n', stderr: 'error: timed out waiting for the condition\n' });
+    expect(res).toEqual({
+      code: 1,
+      stdout: 'Waiting for deployment "never" rollout to finish: 0 of 2 updated replicas are available...\n',
+      stderr: 'error: timed out waiting for the condition\n',
+    });
     same(await sideBySide(c, ['rollout', 'status', 'deploy/never', '--timeout=1s']));
     // --watch=false reports once and succeeds, rolled out or not.
     same(await sideBySide(c, ['rollout', 'status', 'deploy/never', '--watch=false']));
   });
 
-  it('fails with kubectl\'s message once the progress deadline passed', async () => {
+  it("fails with kubectl's message once the progress deadline passed", async () => {
     await c.kumo(['apply', '-f', c.file('stuck.yaml', unschedulable('stuck', '\n  progressDeadlineSeconds: 1'))]);
     const res = await c.kumo(['rollout', 'status', 'deployment/stuck', '--timeout=15s']);
     expect(res.code).toBe(1);
@@ -109,7 +117,13 @@ describe('kumo rollout status', () => {
 
   it('reports missing objects, kinds without a status viewer and missing arguments as kubectl does', async () => {
     const rs = (await ownedSets())[0]!.metadata.name!;
-    for (const args of [['rollout', 'status', 'deployment/nope'], ['rollout', 'status', `rs/${rs}`], ['rollout', 'status'], ['rollout', 'status', 'deploy/nope', `replicaset/${rs}`], ['rollout', 'status', 'deploy', '-n', 'kube-system']]) {
+    for (const args of [
+      ['rollout', 'status', 'deployment/nope'],
+      ['rollout', 'status', `rs/${rs}`],
+      ['rollout', 'status'],
+      ['rollout', 'status', 'deploy/nope', `replicaset/${rs}`],
+      ['rollout', 'status', 'deploy', '-n', 'kube-system'],
+    ]) {
       const pair = await sideBySide(c, args);
       same(pair);
     }
@@ -159,12 +173,13 @@ describe('kumo scale', () => {
     for (const args of [
       ['scale', 'rs/lonely', '--replicas=1', '--dry-run=client'],
       ['scale', 'rs/lonely', '--replicas=1', '--dry-run=server'],
-    ]) same(await sideBySide(c, args));
+    ])
+      same(await sideBySide(c, args));
     expect((await c.cluster.client.get<RS>(rs, 'default', 'lonely')).spec?.replicas).toBe(0);
     expect((await c.kumo(['scale', 'rs/lonely', '--replicas=0', '-o', 'name'])).stdout).toBe('replicaset.apps/lonely\n');
   });
 
-  it('rejects bad input with kubectl\'s messages and writes nothing', async () => {
+  it("rejects bad input with kubectl's messages and writes nothing", async () => {
     const before = await web();
     for (const args of [
       ['scale', WEB],
@@ -186,16 +201,22 @@ describe('kumo scale', () => {
 });
 
 describe('kumo rollout history, undo, restart, pause and resume', () => {
-  it('prints the revision table and one revision\'s template as kubectl does', async () => {
+  it("prints the revision table and one revision's template as kubectl does", async () => {
     same(await sideBySide(c, ['rollout', 'history', WEB]));
     expect((await c.kumo(['rollout', 'history', WEB])).stdout).toBe('deployment.apps/web-deploy \nREVISION  CHANGE-CAUSE\n1         <none>\n\n');
 
     // A second revision: a new image with a change cause.
     const d = await web();
-    await c.cluster.client.patch(DEPLOYMENTS, 'default', 'web-deploy', {
-      metadata: { annotations: { 'kubernetes.io/change-cause': 'nginx 1.17' } },
-      spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.17' }] } } },
-    }, 'strategic');
+    await c.cluster.client.patch(
+      DEPLOYMENTS,
+      'default',
+      'web-deploy',
+      {
+        metadata: { annotations: { 'kubernetes.io/change-cause': 'nginx 1.17' } },
+        spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.17' }] } } },
+      },
+      'strategic',
+    );
     expect((await web()).metadata.generation).toBe((d.metadata.generation ?? 0) + 1);
     await rolledOut(WEB);
 
@@ -210,11 +231,12 @@ describe('kumo rollout history, undo, restart, pause and resume', () => {
       ['rollout', 'history', 'deploy/nope'],
       ['rollout', 'history', 'rs/lonely'],
       ['rollout', 'history'],
-    ]) same(await sideBySide(c, args));
+    ])
+      same(await sideBySide(c, args));
     expect((await c.kumo(['rollout', 'history', WEB, '--revision=2'])).stdout).toContain('Annotations:\tkubernetes.io/change-cause: nginx 1.17\n');
   });
 
-  it('undo puts the previous template back with one JSON patch; kubectl undoes kumo\'s undo', async () => {
+  it("undo puts the previous template back with one JSON patch; kubectl undoes kumo's undo", async () => {
     const res = await c.kumo(['rollout', 'undo', WEB]);
     expect(res).toEqual({ code: 0, stdout: 'deployment.apps/web-deploy rolled back\n', stderr: '' });
     let d = await web();
@@ -226,7 +248,9 @@ describe('kumo rollout history, undo, restart, pause and resume', () => {
     expect(d.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
     // Revision 1 became revision 3: the old ReplicaSet was reused, not copied.
     expect((await ownedSets()).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === d.metadata.uid))).toHaveLength(2);
-    expect((await c.kumo(['rollout', 'history', WEB])).stdout).toBe('deployment.apps/web-deploy \nREVISION  CHANGE-CAUSE\n2         nginx 1.17\n3         <none>\n\n');
+    expect((await c.kumo(['rollout', 'history', WEB])).stdout).toBe(
+      'deployment.apps/web-deploy \nREVISION  CHANGE-CAUSE\n2         nginx 1.17\n3         <none>\n\n',
+    );
 
     const k = await c.kubectl(['rollout', 'undo', WEB]);
     expect(k).toEqual({ code: 0, stdout: 'deployment.apps/web-deploy rolled back\n', stderr: '' });
@@ -246,8 +270,11 @@ describe('kumo rollout history, undo, restart, pause and resume', () => {
       ['rollout', 'undo', 'rs/lonely'],
       ['rollout', 'undo', 'deploy/nope'],
       ['rollout', 'undo'],
-    ]) same(await sideBySide(c, args));
-    expect((await c.kumo(['rollout', 'undo', WEB, '--to-revision=4'])).stdout).toBe('deployment.apps/web-deploy skipped rollback (current template already matches revision 4)\n');
+    ])
+      same(await sideBySide(c, args));
+    expect((await c.kumo(['rollout', 'undo', WEB, '--to-revision=4'])).stdout).toBe(
+      'deployment.apps/web-deploy skipped rollback (current template already matches revision 4)\n',
+    );
     expect((await web()).metadata.resourceVersion).toBe(rv);
   });
 
@@ -266,18 +293,32 @@ describe('kumo rollout history, undo, restart, pause and resume', () => {
     // kubectl restarts what kumo restarted (a later second, else it refuses as kumo would).
     await waitFor(() => new Date().toISOString().slice(0, 19) !== new Date(Date.parse(stamp!)).toISOString().slice(0, 19), { what: 'the next second' });
     expect(await c.kubectl(['rollout', 'restart', WEB])).toEqual({ code: 0, stdout: 'deployment.apps/web-deploy restarted\n', stderr: '' });
-    for (const args of [['rollout', 'restart', 'rs/lonely'], ['rollout', 'restart', 'deploy/nope'], ['rollout', 'restart', 'deploy', '-l', 'app=nomatch']]) same(await sideBySide(c, args));
+    for (const args of [
+      ['rollout', 'restart', 'rs/lonely'],
+      ['rollout', 'restart', 'deploy/nope'],
+      ['rollout', 'restart', 'deploy', '-l', 'app=nomatch'],
+    ])
+      same(await sideBySide(c, args));
     await rolledOut(WEB);
   });
 
   it('pause and resume set spec.paused; a paused Deployment refuses restart and undo', async () => {
     expect(await c.kumo(['rollout', 'pause', WEB])).toEqual({ code: 0, stdout: 'deployment.apps/web-deploy paused\n', stderr: '' });
     expect((await web()).spec?.paused).toBe(true);
-    for (const args of [['rollout', 'pause', WEB], ['rollout', 'restart', WEB], ['rollout', 'pause', 'rs/lonely'], ['rollout', 'pause', 'deploy/nope', 'rs/lonely', 'deploy/nope2']]) {
+    for (const args of [
+      ['rollout', 'pause', WEB],
+      ['rollout', 'restart', WEB],
+      ['rollout', 'pause', 'rs/lonely'],
+      ['rollout', 'pause', 'deploy/nope', 'rs/lonely', 'deploy/nope2'],
+    ]) {
       same(await sideBySide(c, args));
     }
     const undo = await sideBySide(c, ['rollout', 'undo', WEB]);
-    expect(undo.kumo).toEqual({ code: 1, stdout: '', stderr: "error: you cannot rollback a paused deployment; resume it first with 'kumo rollout resume' and try again\n" });
+    expect(undo.kumo).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "error: you cannot rollback a paused deployment; resume it first with 'kumo rollout resume' and try again\n",
+    });
     expect(undo.kubectl.stderr).toBe(undo.kumo.stderr.replace("'kumo rollout resume'", "'kubectl rollout resume'"));
 
     expect(await c.kubectl(['rollout', 'resume', WEB])).toEqual({ code: 0, stdout: 'deployment.apps/web-deploy resumed\n', stderr: '' });
@@ -292,7 +333,18 @@ describe('kumo rollout history, undo, restart, pause and resume', () => {
 
 describe('deployment rollout helpers', () => {
   const deployment = (status: Deployment['status'], generation = 2, replicas = 3): D =>
-    ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', generation, uid: 'u1', annotations: { 'deployment.kubernetes.io/revision': '4', 'kubectl.kubernetes.io/last-applied-configuration': '{}' } }, spec: { replicas, selector: {}, template: {} }, status }) as D;
+    ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'web',
+        generation,
+        uid: 'u1',
+        annotations: { 'deployment.kubernetes.io/revision': '4', 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      },
+      spec: { replicas, selector: {}, template: {} },
+      status,
+    }) as D;
   const rs = (name: string, revision: string, image: string, annotations: Record<string, string> = {}): RS =>
     ({
       apiVersion: 'apps/v1',
@@ -301,12 +353,24 @@ describe('deployment rollout helpers', () => {
       spec: { selector: {}, template: { metadata: { labels: { app: 'web', 'pod-template-hash': name } }, spec: { containers: [{ name: 'c', image }] } } },
     }) as RS;
 
-  it('words each rollout state as kubectl\'s DeploymentStatusViewer', () => {
+  it("words each rollout state as kubectl's DeploymentStatusViewer", () => {
     const cases: [Deployment['status'], string, boolean][] = [
       [{ observedGeneration: 1 }, 'Waiting for deployment spec update to be observed...\n', false],
-      [{ observedGeneration: 2, updatedReplicas: 1, replicas: 3 }, 'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...\n', false],
-      [{ observedGeneration: 2, updatedReplicas: 3, replicas: 4 }, 'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...\n', false],
-      [{ observedGeneration: 2, updatedReplicas: 3, replicas: 3, availableReplicas: 2 }, 'Waiting for deployment "web" rollout to finish: 2 of 3 updated replicas are available...\n', false],
+      [
+        { observedGeneration: 2, updatedReplicas: 1, replicas: 3 },
+        'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...\n',
+        false,
+      ],
+      [
+        { observedGeneration: 2, updatedReplicas: 3, replicas: 4 },
+        'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...\n',
+        false,
+      ],
+      [
+        { observedGeneration: 2, updatedReplicas: 3, replicas: 3, availableReplicas: 2 },
+        'Waiting for deployment "web" rollout to finish: 2 of 3 updated replicas are available...\n',
+        false,
+      ],
       [{ observedGeneration: 2, updatedReplicas: 3, replicas: 3, availableReplicas: 3 }, 'deployment "web" successfully rolled out\n', true],
     ];
     for (const [status, message, done] of cases) expect(deploymentStatus(deployment(status), 0)).toEqual({ message, done });
@@ -315,7 +379,7 @@ describe('deployment rollout helpers', () => {
     expect(() => deploymentStatus(deployment({ observedGeneration: 2 }), 3)).toThrow('desired revision (3) is different from the running revision (4)');
   });
 
-  it('rolls back to the second-highest revision by default and keeps the Deployment\'s bookkeeping annotations', () => {
+  it("rolls back to the second-highest revision by default and keeps the Deployment's bookkeeping annotations", () => {
     const d = deployment({});
     const sets = [rs('a', '1', 'v1'), rs('c', '4', 'v4'), rs('b', '3', 'v3', { 'kubernetes.io/change-cause': 'three' })];
     expect(rollbackTarget(d, sets, 0).metadata.name).toBe('b');
@@ -324,12 +388,16 @@ describe('deployment rollout helpers', () => {
     expect(() => rollbackTarget(d, [sets[1]!], 0)).toThrow('no rollout history found for deployment "web"');
     expect(rollbackPatch(d, sets[2]!)).toEqual([
       { op: 'replace', path: '/spec/template', value: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'v3' }] } } },
-      { op: 'replace', path: '/metadata/annotations', value: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'deployment.kubernetes.io/revision': '4', 'kubernetes.io/change-cause': 'three' } },
+      {
+        op: 'replace',
+        path: '/metadata/annotations',
+        value: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'deployment.kubernetes.io/revision': '4', 'kubernetes.io/change-cause': 'three' },
+      },
     ]);
     expect(sets[2]!.spec?.template?.metadata?.labels?.['pod-template-hash']).toBe('b');
   });
 
-  it('stamps restarts with Go\'s RFC 3339 layout', () => {
+  it("stamps restarts with Go's RFC 3339 layout", () => {
     expect(rfc3339Local(new Date())).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
   });
 });

@@ -78,12 +78,21 @@ describe('kumo get/describe for Services, Endpoints, EndpointSlices and volumes'
   beforeAll(async () => {
     c = await startCliCluster({ controllers: true, fakeNodes: { names: ['node-1', 'node-2'] } });
     expect((await c.kumo(['apply', '-f', c.file('svc.yaml', MANIFESTS)])).code).toBe(0);
-    const slice = await waitFor(async () => {
-      const list = await c.cluster.client.list<KObject & { endpoints?: unknown[] }>(rt('endpointslices'), 'default', { labelSelector: 'kubernetes.io/service-name=web' });
-      return list.items.length === 1 && (list.items[0]!.endpoints ?? []).length === 4 ? list.items[0] : undefined;
-    }, { what: '4 endpoints for web' });
+    const slice = await waitFor(
+      async () => {
+        const list = await c.cluster.client.list<KObject & { endpoints?: unknown[] }>(rt('endpointslices'), 'default', {
+          labelSelector: 'kubernetes.io/service-name=web',
+        });
+        return list.items.length === 1 && (list.items[0]!.endpoints ?? []).length === 4 ? list.items[0] : undefined;
+      },
+      { what: '4 endpoints for web' },
+    );
     sliceName = slice.metadata.name!;
-    await waitFor(async () => (await c.cluster.client.get<KObject & { status?: { phase?: string } }>(rt('persistentvolumeclaims'), 'default', 'data')).status?.phase === 'Bound', { what: 'the claim to bind' });
+    await waitFor(
+      async () =>
+        (await c.cluster.client.get<KObject & { status?: { phase?: string } }>(rt('persistentvolumeclaims'), 'default', 'data')).status?.phase === 'Bound',
+      { what: 'the claim to bind' },
+    );
   });
   afterAll(async () => c?.dispose());
 
@@ -113,7 +122,10 @@ describe('kumo get/describe for Services, Endpoints, EndpointSlices and volumes'
   ];
   for (const args of sameAsKubectl) {
     it(`prints what kubectl prints for \`${args.join(' ')}\``, async () => {
-      const { kumo, kubectl } = await sideBySide(c, args.map((a) => (a === SLICE ? sliceName : a)));
+      const { kumo, kubectl } = await sideBySide(
+        c,
+        args.map((a) => (a === SLICE ? sliceName : a)),
+      );
       expect(kumo).toEqual(kubectl);
     });
   }

@@ -55,11 +55,19 @@ describe('kumo up', () => {
       expect(config.clusters[0]!.cluster['certificate-authority-data']).toBeUndefined();
       expect(config.users[0]!.user).toEqual({});
       expect(up.output()).toContain(`kumo: API server listening on ${server} (plain HTTP without authentication: loopback only, no requests from web pages)\n`);
-      expect(await run(process.execPath, [KUMO_BIN, 'get', 'ns', 'default', '-o', 'name'], { env })).toEqual({ code: 0, stdout: 'namespace/default\n', stderr: '' });
+      expect(await run(process.execPath, [KUMO_BIN, 'get', 'ns', 'default', '-o', 'name'], { env })).toEqual({
+        code: 0,
+        stdout: 'namespace/default\n',
+        stderr: '',
+      });
 
       // What a page on another site can send without a CORS preflight: a text/plain POST.
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pwned' }, spec: { containers: [{ name: 'c', image: 'x', command: ['true'] }] } };
-      const res = await fetch(`${server}/api/v1/namespaces/default/pods`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'text/plain' }, body: JSON.stringify(pod) });
+      const res = await fetch(`${server}/api/v1/namespaces/default/pods`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'content-type': 'text/plain' },
+        body: JSON.stringify(pod),
+      });
       expect(res.status).toBe(403);
       expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
       const get = await run(process.execPath, [KUMO_BIN, 'get', 'pod', 'pwned'], { env });
@@ -94,7 +102,9 @@ describe('kumo up', () => {
       const first = await startKumoUp(args, env);
       let before: { uid: string; rv: number; pods: string[] };
       try {
-        expect((await run(process.execPath, [KUMO_BIN, 'apply', '-f', 'examples/deployment.yaml'], { env })).stdout).toBe('deployment.apps/web-deploy created\n');
+        expect((await run(process.execPath, [KUMO_BIN, 'apply', '-f', 'examples/deployment.yaml'], { env })).stdout).toBe(
+          'deployment.apps/web-deploy created\n',
+        );
         const deadline = Date.now() + 20_000;
         for (;;) {
           const got = await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env });
@@ -102,7 +112,9 @@ describe('kumo up', () => {
           if (Date.now() > deadline) throw new Error(`web-deploy not ready: ${got.stdout} ${got.stderr}`);
           await new Promise((r) => setTimeout(r, 200));
         }
-        const d = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as { metadata: { uid: string; resourceVersion: string } };
+        const d = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as {
+          metadata: { uid: string; resourceVersion: string };
+        };
         const pods = (await run(process.execPath, [KUMO_BIN, 'get', 'pods', '-o', 'name'], { env })).stdout.trim().split('\n').sort();
         before = { uid: d.metadata.uid, rv: Number(d.metadata.resourceVersion), pods };
         expect(pods).toHaveLength(3);
@@ -112,7 +124,9 @@ describe('kumo up', () => {
       // --tls, once needed for HTTPS, is still accepted and changes nothing: the kubeconfig written first still works.
       const second = await startKumoUp([...args, '--tls'], env);
       try {
-        const d = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as { metadata: { uid: string; resourceVersion: string } };
+        const d = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as {
+          metadata: { uid: string; resourceVersion: string };
+        };
         expect(d.metadata.uid).toBe(before.uid);
         expect(Number(d.metadata.resourceVersion)).toBeGreaterThanOrEqual(before.rv);
         const pods = (await run(process.execPath, [KUMO_BIN, 'get', 'pods', '-o', 'name'], { env })).stdout.trim().split('\n').sort();
@@ -120,7 +134,10 @@ describe('kumo up', () => {
         // New writes continue the revision sequence rather than reusing it.
         const manifest = readFileSync('examples/deployment.yaml', 'utf8').replace('replicas: 3', 'replicas: 2');
         expect((await run(process.execPath, [KUMO_BIN, 'apply', '-f', '-'], { env, stdin: manifest })).stdout).toBe('deployment.apps/web-deploy configured\n');
-        const after = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as { metadata: { resourceVersion: string }; spec: { replicas: number } };
+        const after = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as {
+          metadata: { resourceVersion: string };
+          spec: { replicas: number };
+        };
         expect(Number(after.metadata.resourceVersion)).toBeGreaterThan(before.rv);
         expect(after.spec.replicas).toBe(2);
       } finally {
@@ -135,9 +152,15 @@ describe('kumo up', () => {
     const file = join(dir, 'bad-admission.yaml');
     writeFileSync(file, 'apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults:\n  enforce: strict\n');
     const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig-bad'), HOME: dir };
-    const r = await run(process.execPath, [KUMO_BIN, 'up', '--port', '0', '--data-dir', join(dir, 'bad-data'), '--runtime', 'fake', '--admission-config', file], { env });
+    const r = await run(
+      process.execPath,
+      [KUMO_BIN, 'up', '--port', '0', '--data-dir', join(dir, 'bad-data'), '--runtime', 'fake', '--admission-config', file],
+      { env },
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`error: --admission-config ${file}: invalid PodSecurityConfiguration: defaults.enforce: Invalid value: "strict": must be one of privileged, baseline, restricted\n`);
+    expect(r.stderr).toBe(
+      `error: --admission-config ${file}: invalid PodSecurityConfiguration: defaults.enforce: Invalid value: "strict": must be one of privileged, baseline, restricted\n`,
+    );
     expect(r.stdout).not.toContain('API server listening');
   });
 
@@ -145,12 +168,25 @@ describe('kumo up', () => {
     const file = join(dir, 'admission.yaml');
     writeFileSync(
       file,
-      ['apiVersion: apiserver.config.k8s.io/v1', 'kind: AdmissionConfiguration', 'plugins:', '- name: PodSecurity', '  configuration:', '    defaults: {enforce: baseline}', ''].join('\n'),
+      [
+        'apiVersion: apiserver.config.k8s.io/v1',
+        'kind: AdmissionConfiguration',
+        'plugins:',
+        '- name: PodSecurity',
+        '  configuration:',
+        '    defaults: {enforce: baseline}',
+        '',
+      ].join('\n'),
     );
     const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig-psa'), HOME: dir };
     const up = await startKumoUp(['--port', '0', '--data-dir', join(dir, 'psa-data'), '--runtime', 'fake', '--nodes', '1', '--admission-config', file], env);
     try {
-      const pod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'root' }, spec: { hostPID: true, containers: [{ name: 'c', image: 'busybox:1' }] } });
+      const pod = JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'root' },
+        spec: { hostPID: true, containers: [{ name: 'c', image: 'busybox:1' }] },
+      });
       const r = await run(process.execPath, [KUMO_BIN, 'apply', '-f', '-'], { env, stdin: pod });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('pods "root" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostPID=true)');

@@ -53,7 +53,11 @@ describe('@kubernetes/client-node', () => {
       namespace: 'typed',
       body: {
         metadata: { name: 'web' },
-        spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+        },
       },
     });
     expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
@@ -74,7 +78,12 @@ describe('@kubernetes/client-node', () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: ns } } });
     // What makeInformer builds, typed with its cache (list/get).
-    const informer = new k8s.ListWatch<k8s.V1ConfigMap>(`/api/v1/namespaces/${ns}/configmaps`, new k8s.Watch(kc), () => core.listNamespacedConfigMap({ namespace: ns }), false);
+    const informer = new k8s.ListWatch<k8s.V1ConfigMap>(
+      `/api/v1/namespaces/${ns}/configmaps`,
+      new k8s.Watch(kc),
+      () => core.listNamespacedConfigMap({ namespace: ns }),
+      false,
+    );
     const errors: unknown[] = [];
     let connects = 0;
     let stopping = false;

@@ -51,7 +51,11 @@ export class ChaosProxy {
           this.counts.throttled++;
           const type = this.random() < 0.5 ? 'ProvisionedThroughputExceededException' : 'ThrottlingException';
           const payload = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: 'Rate of requests exceeds the allowed throughput.' });
-          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `chaos-${Date.now()}`, 'content-length': Buffer.byteLength(payload) });
+          res.writeHead(400, {
+            'content-type': 'application/x-amz-json-1.0',
+            'x-amzn-requestid': `chaos-${Date.now()}`,
+            'content-length': Buffer.byteLength(payload),
+          });
           res.end(payload);
           return;
         }

@@ -77,7 +77,12 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
   }
 
   function agent(nodeName: string): AgentProcess {
-    const p = startAgent(bundles.agentEntrypoint, { server: server.url, nodeName, bootstrapSecretString: a.bootstrapSecretString, dataDir: join(scratch.path, nodeName) });
+    const p = startAgent(bundles.agentEntrypoint, {
+      server: server.url,
+      nodeName,
+      bootstrapSecretString: a.bootstrapSecretString,
+      dataDir: join(scratch.path, nodeName),
+    });
     agents.set(nodeName, p);
     return p;
   }
@@ -168,16 +173,28 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
     );
     expect(new Set(pods.map((p) => p.spec?.nodeName))).toEqual(new Set(NODE_NAMES));
     const table = await kumo('get', 'pods', '-l', 'app=web');
-    expect(table.stdout.trim().split('\n').slice(1).filter((l) => /\s1\/1\s+Running\s/.test(l))).toHaveLength(3);
+    expect(
+      table.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .filter((l) => /\s1\/1\s+Running\s/.test(l)),
+    ).toHaveLength(3);
 
     // The filters did their job: the controllers saw the workload's changes (once the stream has caught up),
     // never a lease renewal or a new event, though both were on the stream.
     const c = mappings.stats.get('controllers')!;
-    await waitFor(() => ['deployments', 'replicasets', 'pods'].every((r) => (c.records.get(r) ?? 0) > 0) && (c.filtered.get('leases') ?? 0) > 0 && (c.filtered.get('events') ?? 0) > 0, {
-      timeoutMs: 30_000,
-      intervalMs: 250,
-      what: 'the stream to reach the controllers',
-    }).catch((err: Error) => {
+    await waitFor(
+      () =>
+        ['deployments', 'replicasets', 'pods'].every((r) => (c.records.get(r) ?? 0) > 0) &&
+        (c.filtered.get('leases') ?? 0) > 0 &&
+        (c.filtered.get('events') ?? 0) > 0,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        what: 'the stream to reach the controllers',
+      },
+    ).catch((err: Error) => {
       throw new Error(`${err.message}: delivered ${JSON.stringify([...c.records])}, filtered ${JSON.stringify([...c.filtered])}, invocations ${c.invocations}`);
     });
     expect(c.records.get('leases') ?? 0).toBe(0);
@@ -212,7 +229,10 @@ describe.runIf(account)('the control plane from the deployed bundles, on the emu
     await waitFor(
       async () => {
         const n = await client.get<N>(NODES, undefined, victim);
-        return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !(n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable');
+        return (
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
+          !(n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable')
+        );
       },
       { timeoutMs: 60_000, intervalMs: 500, what: `${victim} Ready again` },
     );

@@ -9,13 +9,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import {
-  CreateClusterCommand,
-  ECSClient,
-  RegisterContainerInstanceCommand,
-  RegisterTaskDefinitionCommand,
-  StartTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, ECSClient, RegisterContainerInstanceCommand, RegisterTaskDefinitionCommand, StartTaskCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Node } from '#lib/api/core/v1/node';
 import type { KObject } from '#lib/api/object';
@@ -56,12 +50,20 @@ describe.runIf(account)('a node agent on an ECS container instance', () => {
     const endpoint = a.emulator.endpoint;
     const images = await ec2(endpoint, { Action: 'DescribeImages', 'Owner.1': 'amazon' });
     const ami = /<imageId>(ami-[0-9a-f]+)<\/imageId>/.exec(images)![1]!;
-    const run = await ec2(endpoint, { Action: 'RunInstances', ImageId: ami, MinCount: '1', MaxCount: '1', InstanceType: 't4g.small', 'Placement.AvailabilityZone': 'us-east-1b' });
+    const run = await ec2(endpoint, {
+      Action: 'RunInstances',
+      ImageId: ami,
+      MinCount: '1',
+      MaxCount: '1',
+      InstanceType: 't4g.small',
+      'Placement.AvailabilityZone': 'us-east-1b',
+    });
     instanceId = /<instanceId>(i-[0-9a-f]+)<\/instanceId>/.exec(run)![1]!;
     const ecs = new ECSClient({});
     const cluster = (await ecs.send(new CreateClusterCommand({ clusterName: 'kumo-nodes' }))).cluster!.clusterArn!;
     const doc = JSON.stringify({ instanceId, region: 'us-east-1', availabilityZone: 'us-east-1b', instanceType: 't4g.small' });
-    const instance = (await ecs.send(new RegisterContainerInstanceCommand({ cluster, instanceIdentityDocument: doc }))).containerInstance!.containerInstanceArn!;
+    const instance = (await ecs.send(new RegisterContainerInstanceCommand({ cluster, instanceIdentityDocument: doc }))).containerInstance!
+      .containerInstanceArn!;
     containerInstanceArn = instance;
     await ecs.send(new RegisterTaskDefinitionCommand({ family: 'kumo-agent', containerDefinitions: [{ name: 'agent', image: 'kumo-agent', memory: 256 }] }));
     const task = (await ecs.send(new StartTaskCommand({ cluster, taskDefinition: 'kumo-agent', containerInstances: [instance] }))).tasks![0]!.taskArn!;
@@ -72,7 +74,9 @@ describe.runIf(account)('a node agent on an ECS container instance', () => {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Cluster: cluster, TaskARN: task, Family: 'kumo-agent', Revision: '1', LaunchType: 'EC2' }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ Cluster: cluster, TaskARN: task, Family: 'kumo-agent', Revision: '1', LaunchType: 'EC2' }));
     });
     await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
     metadataUri = `http://127.0.0.1:${(metadata.address() as AddressInfo).port}/v4/agent`;
@@ -128,7 +132,11 @@ describe.runIf(account)('a node agent on an ECS container instance', () => {
       },
       { timeoutMs: 30_000, intervalMs: 250, what: `node ${instanceId} Ready` },
     );
-    expect(node.metadata.labels).toMatchObject({ 'topology.kubernetes.io/zone': 'us-east-1b', 'node.kubernetes.io/instance-type': 't4g.small', 'kubernetes.io/hostname': instanceId });
+    expect(node.metadata.labels).toMatchObject({
+      'topology.kubernetes.io/zone': 'us-east-1b',
+      'node.kubernetes.io/instance-type': 't4g.small',
+      'kubernetes.io/hostname': instanceId,
+    });
     expect(node.spec?.providerID).toBe(`aws:///us-east-1b/${instanceId}`);
     expect(node.metadata.annotations?.['ecs.kumo.io/container-instance-arn']).toBe(containerInstanceArn);
     expect(agentProcess.output()).toContain(`kumo node agent: node ${instanceId}`);

@@ -87,7 +87,11 @@ export class EventSourceMappings {
 
   private async iterator(arn: string, shard: string, after: string | undefined): Promise<string | undefined> {
     const out = await this.streams.send(
-      new GetShardIteratorCommand(after ? { StreamArn: arn, ShardId: shard, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { StreamArn: arn, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }),
+      new GetShardIteratorCommand(
+        after
+          ? { StreamArn: arn, ShardId: shard, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+          : { StreamArn: arn, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' },
+      ),
     );
     return out.ShardIterator;
   }
@@ -103,7 +107,8 @@ export class EventSourceMappings {
           described = Date.now();
           const desc = await this.streams.send(new DescribeStreamCommand({ StreamArn: arn }));
           for (const s of desc.StreamDescription?.Shards ?? []) {
-            if (s.ShardId && !shards.has(s.ShardId)) shards.set(s.ShardId, { iterator: await this.iterator(arn, s.ShardId, undefined), last: undefined, idleSince: Date.now() });
+            if (s.ShardId && !shards.has(s.ShardId))
+              shards.set(s.ShardId, { iterator: await this.iterator(arn, s.ShardId, undefined), last: undefined, idleSince: Date.now() });
           }
         }
         let got = 0;

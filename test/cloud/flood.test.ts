@@ -46,7 +46,12 @@ function checksum(i: number): string {
 }
 
 function configMap(i: number): Wire {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `flood-${i}`, labels: { flood: 'yes' } }, data: { n: String(i), sum: checksum(i), pad: 'x'.repeat(512) } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `flood-${i}`, labels: { flood: 'yes' } },
+    data: { n: String(i), sum: checksum(i), pad: 'x'.repeat(512) },
+  };
 }
 
 function retryMap(name: string): Wire {
@@ -173,7 +178,7 @@ describe.runIf(account)('a flood at the deployed API while DynamoDB throttles', 
     // What is stored now, read without faults.
     const api = containers[0]!;
     const stored = new Map<string, Wire>();
-    for (let cont: string | undefined = ''; cont !== undefined; ) {
+    for (let cont: string | undefined = ''; cont !== undefined;) {
       const page = await call(api, 'GET', `${CM}?limit=200${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
       expect(page.status).toBe(200);
       for (const item of page.body.items) stored.set(item.metadata.name, item);
@@ -195,7 +200,12 @@ describe.runIf(account)('a flood at the deployed API while DynamoDB throttles', 
         expect(obj.data).toEqual(configMap(i).data);
       }
     }
-    for (const name of stored.keys()) if (name.startsWith('flood-')) expect(outcomes.some((o) => o.name === name && o.status !== 429), name).toBe(true);
+    for (const name of stored.keys())
+      if (name.startsWith('flood-'))
+        expect(
+          outcomes.some((o) => o.name === name && o.status !== 429),
+          name,
+        ).toBe(true);
 
     // Counters: every acknowledged increment applied once; unknown outcomes may or may not have applied.
     for (let k = 0; k < COUNTERS; k++) {
@@ -208,7 +218,12 @@ describe.runIf(account)('a flood at the deployed API while DynamoDB throttles', 
     }
 
     // The change log, as a watch from before the flood replays it: each stored object's history, nothing else.
-    const store = new DynamoDbStore({ tableName: a.tableName, client: new DynamoDBClient({ endpoint: a.emulator.endpoint }), pollIntervalMs: 20, maxPollIntervalMs: 50 });
+    const store = new DynamoDbStore({
+      tableName: a.tableName,
+      client: new DynamoDBClient({ endpoint: a.emulator.endpoint }),
+      pollIntervalMs: 20,
+      maxPollIntervalMs: 50,
+    });
     const head = await store.currentRevision('configmaps');
     const abort = new AbortController();
     const events: StoreEvent[] = [];

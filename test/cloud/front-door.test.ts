@@ -155,7 +155,11 @@ describe.runIf(account)('a flood at the front door while the control loops run',
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+      },
     };
     const t0 = Date.now();
     const step = (what: string) => console.log(`front door: ${what} at ${Date.now() - t0} ms`);
@@ -177,10 +181,13 @@ describe.runIf(account)('a flood at the front door while the control loops run',
       return new Map(NODE_NAMES.map((n) => [n, leases.find((l) => l.metadata.name === n)?.spec?.renewTime as string | undefined]));
     };
     // A node's Lease comes shortly after it registers.
-    const before = await waitFor(async () => {
-      const leases = await renewTimes();
-      return NODE_NAMES.every((n) => leases.get(n) !== undefined) ? leases : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 250, what: "both nodes' leases" });
+    const before = await waitFor(
+      async () => {
+        const leases = await renewTimes();
+        return NODE_NAMES.every((n) => leases.get(n) !== undefined) ? leases : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: "both nodes' leases" },
+    );
     const readsBefore = new Map(tokenReads);
 
     // The flood: made-up tokens of every kind, and one identity with a valid token asking as fast as it is answered.
@@ -210,7 +217,9 @@ describe.runIf(account)('a flood at the front door while the control loops run',
       // Meanwhile the user scales the Deployment, and the control loops and the agents make it so.
       await waitFor(async () => flood.some((r) => r.status === 429), { timeoutMs: 60_000, intervalMs: 100, what: 'the flood to reach its share' });
       step('flood reached its share');
-      expect((await asUser('PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/web/scale`, { spec: { replicas: 3 } }, 'application/merge-patch+json')).status).toBe(200);
+      expect(
+        (await asUser('PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/web/scale`, { spec: { replicas: 3 } }, 'application/merge-patch+json')).status,
+      ).toBe(200);
       await waitFor(async () => (await runningPods()) === 3, { timeoutMs: 60_000, intervalMs: 2_000, what: '3 web pods Running during the flood' });
       step('3 pods running');
       await waitFor(
@@ -239,7 +248,10 @@ describe.runIf(account)('a flood at the front door while the control loops run',
     }
     expect([...tokenReads.keys()].filter((k) => k.includes(JUNK))).toEqual([]);
     // Each refusal is logged for the operator (the reason never reaches the client).
-    const refusalsLogged = api.output().split('\n').filter((l) => l.startsWith('kumo auth: refused') && (l.includes(JUNK) || l.endsWith('malformed token')));
+    const refusalsLogged = api
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('kumo auth: refused') && (l.includes(JUNK) || l.endsWith('malformed token')));
     expect(refusalsLogged.length).toBeGreaterThanOrEqual(judged.filter((j) => !j.token.includes(' ')).length);
     // The window sees token reads: the flooder's record was read (once per environment that served it, then cached).
     expect(tokenReads.get(`kumo-token-${flooder.id}`) ?? 0).toBeGreaterThan(readsBefore.get(`kumo-token-${flooder.id}`) ?? 0);
@@ -250,7 +262,14 @@ describe.runIf(account)('a flood at the front door while the control loops run',
     expect(refused.length).toBeGreaterThan(0);
     for (const r of refused) {
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
-      expect(r.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'TooManyRequests', message: 'Too many requests, please try again later.', code: 429, details: { retryAfterSeconds: Number(r.retryAfter) } });
+      expect(r.body).toMatchObject({
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'TooManyRequests',
+        message: 'Too many requests, please try again later.',
+        code: 429,
+        details: { retryAfterSeconds: Number(r.retryAfter) },
+      });
     }
     expect(flood.every((r) => r.status === 200 || r.status === 429)).toBe(true);
 

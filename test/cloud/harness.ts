@@ -36,7 +36,10 @@ export const SCHEDULED_EVENT = {
 } as unknown as ScheduledEvent;
 
 export type StreamingHandler = (event: APIGatewayProxyEventV2, stream: Writable, context: Context) => Promise<void>;
-export type BufferedHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean }>;
+export type BufferedHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<{ statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean }>;
 export type EventHandler = (event: unknown, context?: Context) => Promise<unknown>;
 
 export interface ApiModule {
@@ -181,7 +184,13 @@ export function eventFromHttp(req: IncomingMessage, body: Buffer): APIGatewayPro
       apiId: 'kumotest',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'kumotest',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
@@ -360,7 +369,10 @@ export interface ApiProcess {
  */
 export async function startApiProcess(bundle: string, cap: number): Promise<ApiProcess> {
   const script = new URL('./api-process.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, bundle, String(cap)], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, bundle, String(cap)], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr?.on('data', (c: Buffer) => {
     err = (err + c.toString()).slice(-1_000_000);

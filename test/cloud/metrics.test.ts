@@ -9,7 +9,10 @@ import { afterAll, beforeAll, expect, inject, it, vi } from 'vitest';
 import { type ApiModule, type CloudAccount, deployToEmulator, type EventHandler, invoke, loadBundle, SCHEDULED_EVENT } from './harness.js';
 
 const bundles = inject('cloudBundles');
-const account: CloudAccount | undefined = await deployToEmulator({ POWERTOOLS_METRICS_NAMESPACE: 'kumo/KumoCloudTest', POWERTOOLS_SERVICE_NAME: 'controllers' });
+const account: CloudAccount | undefined = await deployToEmulator({
+  POWERTOOLS_METRICS_NAMESPACE: 'kumo/KumoCloudTest',
+  POWERTOOLS_SERVICE_NAME: 'controllers',
+});
 let api: ApiModule;
 let controllers: { handler: EventHandler };
 
@@ -22,18 +25,26 @@ afterAll(async () => {
   await account?.dispose();
 });
 
-it.runIf(account)('publishes a resync\'s reconciles from the deployed controllers bundle as one EMF record', async () => {
+it.runIf(account)("publishes a resync's reconciles from the deployed controllers bundle as one EMF record", async () => {
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'web' },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+    },
   };
   expect((await invoke(api, 'POST', '/apis/apps/v1/namespaces/default/deployments', { token: account!.adminToken, body: deployment })).status).toBe(201);
 
   const lines: string[] = [];
   const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.startsWith('{')));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.startsWith('{')),
+    );
     return true;
   });
   try {

@@ -29,13 +29,21 @@ function web(replicas: number): KObject {
     spec: {
       replicas,
       selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { terminationGracePeriodSeconds: GRACE_SECONDS, containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { terminationGracePeriodSeconds: GRACE_SECONDS, containers: [{ name: 'app', image: 'nginx:1.27' }] },
+      },
     },
   } as KObject;
 }
 
 function bare(name: string, node: string, extra: Partial<NonNullable<P['spec']>> = {}): KObject {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: node, terminationGracePeriodSeconds: GRACE_SECONDS, containers: [{ name: 'app', image: 'nginx:1.27' }], ...extra } } as KObject;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { nodeName: node, terminationGracePeriodSeconds: GRACE_SECONDS, containers: [{ name: 'app', image: 'nginx:1.27' }], ...extra },
+  } as KObject;
 }
 
 describe('kumo cordon, uncordon and drain', () => {
@@ -95,7 +103,11 @@ describe('kumo cordon, uncordon and drain', () => {
     expect(r.kumo.code).toBe(r.kubectl.code);
     expect(r.kumo.stdout).toBe(r.kubectl.stdout);
     // Go's map order decides which refusal comes first: compare the lines, not their order.
-    const lines = (s: string) => s.split('\n').filter((l) => !l.startsWith('error: unable')).sort();
+    const lines = (s: string) =>
+      s
+        .split('\n')
+        .filter((l) => !l.startsWith('error: unable'))
+        .sort();
     const unable = (s: string) => s.split('\n').find((l) => l.startsWith('error: unable'))!;
     expect(lines(r.kumo.stderr)).toEqual(lines(r.kubectl.stderr));
     expect(unable(r.kumo.stderr).length).toBe(unable(r.kubectl.stderr).length);
@@ -107,10 +119,13 @@ describe('kumo cordon, uncordon and drain', () => {
   it('evicts through the eviction subresource, each pod with its grace period, and waits until they are gone', async () => {
     await c.kumo(['uncordon', 'n1']);
     await c.cluster.client.create(DEPLOYMENTS, 'default', web(6));
-    await waitFor(async () => {
-      const all = (await c.cluster.client.listAll<P>(PODS, 'default', { labelSelector: 'app=web' })).items;
-      return all.length === 6 && all.every((p) => p.status?.phase === 'Running') && all.some((p) => p.spec?.nodeName === 'n1');
-    }, { what: 'web pods Running, some on n1' });
+    await waitFor(
+      async () => {
+        const all = (await c.cluster.client.listAll<P>(PODS, 'default', { labelSelector: 'app=web' })).items;
+        return all.length === 6 && all.every((p) => p.status?.phase === 'Running') && all.some((p) => p.spec?.nodeName === 'n1');
+      },
+      { what: 'web pods Running, some on n1' },
+    );
     const before = (await podsOn('n1')).filter((p) => p.metadata.labels?.app === 'web');
     // Follow the evicted pods: their deletion must carry their own grace period.
     const graces = new Map<string, number>();
@@ -138,10 +153,15 @@ describe('kumo cordon, uncordon and drain', () => {
     // Nothing left on the node; the Deployment's pods run elsewhere, and new ones stay off it.
     expect(await podsOn('n1')).toEqual([]);
     await c.cluster.client.patch(DEPLOYMENTS, 'default', 'web', { spec: { replicas: 9 } });
-    await waitFor(async () => {
-      const all = (await c.cluster.client.listAll<P>(PODS, 'default', { labelSelector: 'app=web' })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
-      return all.length === 9 ? all : undefined;
-    }, { what: '9 web pods Running' });
+    await waitFor(
+      async () => {
+        const all = (await c.cluster.client.listAll<P>(PODS, 'default', { labelSelector: 'app=web' })).items.filter(
+          (p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp,
+        );
+        return all.length === 9 ? all : undefined;
+      },
+      { what: '9 web pods Running' },
+    );
     expect(await podsOn('n1')).toEqual([]);
   });
 

@@ -84,11 +84,20 @@ describe.runIf(emulator)('the cloud node controller on the ECS, EC2 and Auto Sca
     const ami = (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images!.find((i) => !i.Platform)!.ImageId!;
     await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: GROUP, LaunchTemplateData: { ImageId: ami, InstanceType: 't3.xlarge' } }));
     await asg.send(
-      new CreateAutoScalingGroupCommand({ AutoScalingGroupName: GROUP, LaunchTemplate: { LaunchTemplateName: GROUP }, MinSize: 0, MaxSize: 6, DesiredCapacity: 0, AvailabilityZones: ['us-east-1a', 'us-east-1b'] }),
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: GROUP,
+        LaunchTemplate: { LaunchTemplateName: GROUP },
+        MinSize: 0,
+        MaxSize: 6,
+        DesiredCapacity: 0,
+        AvailabilityZones: ['us-east-1a', 'us-east-1b'],
+      }),
     );
     // Two instances in one zone, one in the other, put into the group.
     for (const zone of ['us-east-1a', 'us-east-1a', 'us-east-1b']) {
-      const run = await ec2.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 't3.xlarge', Placement: { AvailabilityZone: zone } }));
+      const run = await ec2.send(
+        new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 't3.xlarge', Placement: { AvailabilityZone: zone } }),
+      );
       instances.push({ id: run.Instances![0]!.InstanceId!, zone });
     }
     await asg.send(new AttachInstancesCommand({ AutoScalingGroupName: GROUP, InstanceIds: instances.map((i) => i.id) }));
@@ -106,7 +115,15 @@ describe.runIf(emulator)('the cloud node controller on the ECS, EC2 and Auto Sca
         },
       },
     });
-    sim = new FleetSim({ client: cluster.client, ec2, ecs, cluster: CLUSTER, autoScaling: asg, groupName: GROUP, agents: { leaseRenewMs: 300, startDelayMs: 50, stopDelayMs: 50 } });
+    sim = new FleetSim({
+      client: cluster.client,
+      ec2,
+      ecs,
+      cluster: CLUSTER,
+      autoScaling: asg,
+      groupName: GROUP,
+      agents: { leaseRenewMs: 300, startDelayMs: 50, stopDelayMs: 50 },
+    });
     await sim.start();
   });
 
@@ -131,10 +148,13 @@ describe.runIf(emulator)('the cloud node controller on the ECS, EC2 and Auto Sca
       expect(node.metadata.annotations?.[ANNOTATION_CONTAINER_INSTANCE]).toMatch(/^arn:aws:ecs:us-east-1:\d+:container-instance\//);
     }
     await client().create(DEPLOYMENTS, 'default', deployment('web', 6));
-    const placed = await waitFor(async () => {
-      const r = running(await pods('web'));
-      return r.length === 6 ? r : undefined;
-    }, { what: '6 web pods Running' });
+    const placed = await waitFor(
+      async () => {
+        const r = running(await pods('web'));
+        return r.length === 6 ? r : undefined;
+      },
+      { what: '6 web pods Running' },
+    );
     const zoneOf = new Map(joined.map((n) => [n.metadata.name!, n.metadata.labels?.[ZONE]]));
     const perZone = new Map<string, number>();
     for (const p of placed) perZone.set(zoneOf.get(p.spec!.nodeName!)!, (perZone.get(zoneOf.get(p.spec!.nodeName!)!) ?? 0) + 1);
@@ -148,15 +168,20 @@ describe.runIf(emulator)('the cloud node controller on the ECS, EC2 and Auto Sca
     const t0 = Date.now();
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [victim] }));
     await waitFor(async () => !(await client().find(NODES, undefined, victim)), { timeoutMs: 20_000, what: `node ${victim} deleted` });
-    await waitFor(async () => {
-      const r = running(await pods('web'));
-      return r.length === 6 && r.every((p) => p.spec?.nodeName !== victim);
-    }, { timeoutMs: 20_000, what: '6 web pods Running on the other nodes' });
+    await waitFor(
+      async () => {
+        const r = running(await pods('web'));
+        return r.length === 6 && r.every((p) => p.spec?.nodeName !== victim);
+      },
+      { timeoutMs: 20_000, what: '6 web pods Running on the other nodes' },
+    );
     // The node lifecycle grace alone would take 40 s, and the pods' unreachable toleration 300 s more.
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect((await events('DeletingNode')).map((e) => e.message)).toContain(`Deleting node ${victim} because its instance ${victim} is terminated`);
     // The group replaced the instance (the emulator does at once what a health check does): a new instance, a new node.
-    await waitFor(async () => ((await nodes()).length === 3 && (await group()).Instances!.every((i) => sim.alive(i.InstanceId!)) ? true : undefined), { what: 'a replacement node' });
+    await waitFor(async () => ((await nodes()).length === 3 && (await group()).Instances!.every((i) => sim.alive(i.InstanceId!)) ? true : undefined), {
+      what: 'a replacement node',
+    });
   });
 
   it('cordons the node of a DRAINING container instance, moves its pods and keeps new pods off it', async () => {
@@ -166,30 +191,42 @@ describe.runIf(emulator)('the cloud node controller on the ECS, EC2 and Auto Sca
     const name = target.metadata.name!;
     const arn = target.metadata.annotations![ANNOTATION_CONTAINER_INSTANCE]!;
     await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: CLUSTER, containerInstances: [arn], status: 'DRAINING' }));
-    const cordoned = await waitFor(async () => {
-      const n = await client().get<N>(NODES, undefined, name);
-      return n.spec?.unschedulable ? n : undefined;
-    }, { what: `node ${name} cordoned` });
+    const cordoned = await waitFor(
+      async () => {
+        const n = await client().get<N>(NODES, undefined, name);
+        return n.spec?.unschedulable ? n : undefined;
+      },
+      { what: `node ${name} cordoned` },
+    );
     expect(cordoned.spec?.taints).toContainEqual(expect.objectContaining({ key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' }));
-    await waitFor(async () => {
-      const r = running(await pods('web'));
-      return r.length === 6 && (await pods('web')).every((p) => p.spec?.nodeName !== name);
-    }, { what: `web pods moved off ${name}` });
+    await waitFor(
+      async () => {
+        const r = running(await pods('web'));
+        return r.length === 6 && (await pods('web')).every((p) => p.spec?.nodeName !== name);
+      },
+      { what: `web pods moved off ${name}` },
+    );
     const evicted = await events('Evicted');
     expect(evicted.some((e) => e.message?.includes(`from node ${name}: container instance ${arn} is DRAINING`))).toBe(true);
     // New pods stay off it.
     await client().patch(DEPLOYMENTS, 'default', 'web', { spec: { replicas: 9 } });
-    const nine = await waitFor(async () => {
-      const r = running(await pods('web'));
-      return r.length === 9 ? r : undefined;
-    }, { what: '9 web pods Running' });
+    const nine = await waitFor(
+      async () => {
+        const r = running(await pods('web'));
+        return r.length === 9 ? r : undefined;
+      },
+      { what: '9 web pods Running' },
+    );
     expect(nine.filter((p) => p.spec?.nodeName === name)).toEqual([]);
     // ACTIVE again: back in service.
     await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: CLUSTER, containerInstances: [arn], status: 'ACTIVE' }));
-    const back = await waitFor(async () => {
-      const n = await client().get<N>(NODES, undefined, name);
-      return n.spec?.unschedulable ? undefined : n;
-    }, { what: `node ${name} uncordoned` });
+    const back = await waitFor(
+      async () => {
+        const n = await client().get<N>(NODES, undefined, name);
+        return n.spec?.unschedulable ? undefined : n;
+      },
+      { what: `node ${name} uncordoned` },
+    );
     expect(back.spec?.taints ?? []).not.toContainEqual(expect.objectContaining({ key: TAINT_UNSCHEDULABLE }));
   });
 
@@ -197,19 +234,25 @@ describe.runIf(emulator)('the cloud node controller on the ECS, EC2 and Auto Sca
     // 2 CPUs each on 4-CPU nodes: two per node, 14 of 20 left over.
     await client().create(DEPLOYMENTS, 'default', deployment('big', 20, '2'));
     await waitFor(async () => ((await group()).DesiredCapacity === 6 ? true : undefined), { timeoutMs: 20_000, what: 'desired capacity 6' });
-    const scaled = await waitFor(async () => {
-      const e = await events('ScaledUpGroup');
-      return e.length > 0 ? e : undefined;
-    }, { what: 'a ScaledUpGroup event' });
+    const scaled = await waitFor(
+      async () => {
+        const e = await events('ScaledUpGroup');
+        return e.length > 0 ? e : undefined;
+      },
+      { what: 'a ScaledUpGroup event' },
+    );
     expect(scaled[0]!.message).toBe(`Scale-up: setting group ${GROUP} size to 6 instead of 3 (max: 6)`);
     expect(scaled[0]!.involvedObject).toMatchObject({ kind: 'ConfigMap', namespace: STATUS_NAMESPACE, name: STATUS_CONFIGMAP });
     expect((await events('TriggeredScaleUp'))[0]!.message).toBe(`pod triggered scale-up: [{${GROUP} 3->6 (max: 6)}]`);
     // The new instances join as nodes and take what fits: 12 of 20.
     await waitFor(async () => (running(await pods('big')).length === 12 ? true : undefined), { timeoutMs: 20_000, what: '12 big pods Running on 6 nodes' });
-    const capped = await waitFor(async () => {
-      const e = await events('NotTriggerScaleUp');
-      return e.length > 0 ? e : undefined;
-    }, { what: 'a NotTriggerScaleUp event' });
+    const capped = await waitFor(
+      async () => {
+        const e = await events('NotTriggerScaleUp');
+        return e.length > 0 ? e : undefined;
+      },
+      { what: 'a NotTriggerScaleUp event' },
+    );
     expect(capped[0]!.message).toBe(`pod didn't trigger scale-up: max node group size reached (group ${GROUP} at 6, max 6)`);
     expect((await group()).DesiredCapacity).toBe(6);
   });
@@ -218,10 +261,13 @@ describe.runIf(emulator)('the cloud node controller on the ECS, EC2 and Auto Sca
     await client().delete(DEPLOYMENTS, 'default', 'big');
     await client().patch(DEPLOYMENTS, 'default', 'web', { spec: { replicas: 3 } });
     await waitFor(async () => ((await group()).DesiredCapacity === 3 ? true : undefined), { timeoutMs: 30_000, what: 'desired capacity back to 3' });
-    const left = await waitFor(async () => {
-      const n = await nodes();
-      return n.length === 3 ? n : undefined;
-    }, { timeoutMs: 20_000, what: 'three nodes left' });
+    const left = await waitFor(
+      async () => {
+        const n = await nodes();
+        return n.length === 3 ? n : undefined;
+      },
+      { timeoutMs: 20_000, what: 'three nodes left' },
+    );
     const inGroup = new Set((await group()).Instances!.map((i) => i.InstanceId));
     expect(left.every((n) => inGroup.has(n.metadata.name))).toBe(true);
     expect(running(await pods('web'))).toHaveLength(3);

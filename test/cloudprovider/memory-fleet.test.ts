@@ -55,7 +55,10 @@ class MemoryFleet implements CloudFleet {
   async completeLifecycleAction(instanceId: string): Promise<void> {
     this.completed.push({ instanceId, podsLeft: await this.podsLeft() });
     // As the group does: the instance goes on to terminate.
-    this.group_ = { ...this.group_, instances: this.group_.instances.map((i) => (i.instanceId === instanceId ? { ...i, lifecycleState: 'Terminating:Proceed' } : i)) };
+    this.group_ = {
+      ...this.group_,
+      instances: this.group_.instances.map((i) => (i.instanceId === instanceId ? { ...i, lifecycleState: 'Terminating:Proceed' } : i)),
+    };
   }
   invalidate(): void {}
 }
@@ -68,7 +71,14 @@ describe('nodes on fleet states the emulator does not produce', () => {
     cluster = await startCluster({
       resyncIntervalMs: 1_000,
       // Pods take a second to stop: the hook must wait for that.
-      fakeNodes: { names: IDS, startDelayMs: 50, stopDelayMs: 1_000, leaseRenewMs: 500, providerID: (name) => `aws:///us-east-1a/${name}`, annotations: (name) => ({ 'ecs.kumo.io/container-instance-arn': arnOf(name) }) },
+      fakeNodes: {
+        names: IDS,
+        startDelayMs: 50,
+        stopDelayMs: 1_000,
+        leaseRenewMs: 500,
+        providerID: (name) => `aws:///us-east-1a/${name}`,
+        annotations: (name) => ({ 'ecs.kumo.io/container-instance-arn': arnOf(name) }),
+      },
       // Silence alone would take a minute to act on here: only ECS's word can be quick.
       controlPlane: { cloudProvider: { fleet, lifecycle: { askAfterMs: 60_000 }, drain: { pollMs: 200, drainPollMs: 100 }, autoscaler: false } },
     });
@@ -83,20 +93,35 @@ describe('nodes on fleet states the emulator does not produce', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web', namespace: 'default' },
-      spec: { replicas: 4, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } },
+      },
     } as KObject);
-    await waitFor(async () => {
-      const pods = (await cluster.client.listAll<Pod & KObject>(PODS, 'default')).items;
-      return pods.filter((p) => p.status?.phase === 'Running').length === 4 && pods.some((p) => p.spec?.nodeName === 'i-0a');
-    }, { what: 'pods Running on both nodes' });
+    await waitFor(
+      async () => {
+        const pods = (await cluster.client.listAll<Pod & KObject>(PODS, 'default')).items;
+        return pods.filter((p) => p.status?.phase === 'Running').length === 4 && pods.some((p) => p.spec?.nodeName === 'i-0a');
+      },
+      { what: 'pods Running on both nodes' },
+    );
 
-    fleet.group_ = { ...fleet.group_, instances: fleet.group_.instances.map((i) => (i.instanceId === 'i-0a' ? { ...i, lifecycleState: 'Terminating:Wait' } : i)) };
+    fleet.group_ = {
+      ...fleet.group_,
+      instances: fleet.group_.instances.map((i) => (i.instanceId === 'i-0a' ? { ...i, lifecycleState: 'Terminating:Wait' } : i)),
+    };
     await waitFor(async () => (fleet.completed.length > 0 ? true : undefined), { what: 'the lifecycle action completed' });
     expect(fleet.completed).toEqual([{ instanceId: 'i-0a', podsLeft: 0 }]);
     const node = await cluster.client.get<Node & KObject>(NODES, undefined, 'i-0a');
     expect(node.spec?.unschedulable).toBe(true);
     const pods = (await cluster.client.listAll<Pod & KObject>(PODS, 'default')).items;
-    expect(pods.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp).map((p) => p.spec?.nodeName)).toEqual(['i-0b', 'i-0b', 'i-0b', 'i-0b']);
+    expect(pods.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp).map((p) => p.spec?.nodeName)).toEqual([
+      'i-0b',
+      'i-0b',
+      'i-0b',
+      'i-0b',
+    ]);
     const events = (await cluster.client.listAll<Event & KObject>(EVENTS, undefined)).items;
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['NodeNotSchedulable', 'Evicted', 'LifecycleActionCompleted']));
   });

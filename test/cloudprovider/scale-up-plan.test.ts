@@ -12,14 +12,25 @@ const node: N = {
   apiVersion: 'v1',
   kind: 'Node',
   metadata: { name: 'i-1', uid: 'n1', labels: { 'kubernetes.io/hostname': 'i-1', pool: 'general' } },
-  spec: { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }, { key: 'dedicated', value: 'web', effect: 'PreferNoSchedule' }] },
+  spec: {
+    unschedulable: true,
+    taints: [
+      { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' },
+      { key: 'dedicated', value: 'web', effect: 'PreferNoSchedule' },
+    ],
+  },
   status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'Unknown' }] },
 } as N;
 
 let n = 0;
 function pod(cpu: string, extra: Partial<NonNullable<P['spec']>> = {}): P {
   n++;
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${n}`, namespace: 'default', uid: `u${n}` }, spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu } } }], ...extra } } as P;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `p${n}`, namespace: 'default', uid: `u${n}` },
+    spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu } } }], ...extra },
+  } as P;
 }
 
 describe('planScaleUp', () => {

@@ -50,7 +50,11 @@ describe('the node pool controller in the stack', () => {
     expect(statementOf('ecs:ListContainerInstances')!.Resource).toEqual({ 'Fn::GetAtt': [clusterId, 'Arn'] });
     expect(statementOf('ecs:DescribeContainerInstances')!.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } });
     const change = statementOf('autoscaling:SetDesiredCapacity')!;
-    expect([...(change.Action as string[])].sort()).toEqual(['autoscaling:CompleteLifecycleAction', 'autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup']);
+    expect([...(change.Action as string[])].sort()).toEqual([
+      'autoscaling:CompleteLifecycleAction',
+      'autoscaling:SetDesiredCapacity',
+      'autoscaling:TerminateInstanceInAutoScalingGroup',
+    ]);
     expect(JSON.stringify(change.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/');
     expect(JSON.stringify(change.Resource)).toContain(`{"Ref":"${groupId}"}`);
   });
@@ -88,11 +92,19 @@ describe('the node pool controller in the stack', () => {
 
   it('is read back from the environment the way the function runs', () => {
     expect(cloudProviderFromEnv({})).toBeUndefined();
-    const opts = cloudProviderFromEnv({ KUMO_ECS_CLUSTER: 'pool', KUMO_NODE_GROUP: 'pool-asg', KUMO_NODE_LIFECYCLE_HOOK: 'kumo-drain', KUMO_SCALE_UP_DELAY_SECONDS: '30', KUMO_CLOUD_NODE_ASK_AFTER_SECONDS: '5' })!;
+    const opts = cloudProviderFromEnv({
+      KUMO_ECS_CLUSTER: 'pool',
+      KUMO_NODE_GROUP: 'pool-asg',
+      KUMO_NODE_LIFECYCLE_HOOK: 'kumo-drain',
+      KUMO_SCALE_UP_DELAY_SECONDS: '30',
+      KUMO_CLOUD_NODE_ASK_AFTER_SECONDS: '5',
+    })!;
     expect(opts.fleet.groupName).toBe('pool-asg');
     expect(opts.fleet.lifecycleHook).toBe('kumo-drain');
     expect(opts.autoscaler).toEqual({ scaleUpDelayMs: 30_000 });
     expect(opts.lifecycle).toEqual({ askAfterMs: 5_000 });
-    expect(() => cloudProviderFromEnv({ KUMO_NODE_GROUP: 'g', KUMO_SCALE_UP_DELAY_SECONDS: 'soon' })).toThrow('KUMO_SCALE_UP_DELAY_SECONDS must be a non-negative number of seconds, got "soon"');
+    expect(() => cloudProviderFromEnv({ KUMO_NODE_GROUP: 'g', KUMO_SCALE_UP_DELAY_SECONDS: 'soon' })).toThrow(
+      'KUMO_SCALE_UP_DELAY_SECONDS must be a non-negative number of seconds, got "soon"',
+    );
   });
 });

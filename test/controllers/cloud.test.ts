@@ -86,7 +86,9 @@ if (probe) {
         fake,
         nodes: opts.nodes,
         async dispose() {
-          console.log(`emulator calls: ${JSON.stringify(Object.fromEntries(emulator.calls))}; batches dropped ${poller.dropped}, duplicated ${poller.duplicated}, parallel ${poller.parallelized}`);
+          console.log(
+            `emulator calls: ${JSON.stringify(Object.fromEntries(emulator.calls))}; batches dropped ${poller.dropped}, duplicated ${poller.duplicated}, parallel ${poller.parallelized}`,
+          );
           emulator.calls.clear();
           clearInterval(resync);
           await fake.stop();

@@ -20,10 +20,36 @@ describe('observedReconcile', () => {
     const observer = { reconciled: (c: string, o: ReconcileOutcome, s: number) => void seen.push([c, o, s]) };
     let now = 0;
     const stopwatch = () => (now += 250);
-    expect(await observedReconcile(reconciler(async () => undefined), 'k', observer, stopwatch)).toBeUndefined();
-    expect(await observedReconcile(reconciler(async () => ({ requeueAfterMs: 1000 })), 'k', observer, stopwatch)).toEqual({ requeueAfterMs: 1000 });
-    await observedReconcile(reconciler(async () => ({ requeueAfterMs: 0 })), 'k', observer, stopwatch);
-    await expect(observedReconcile(reconciler(async () => Promise.reject(new Error('boom'))), 'k', observer, stopwatch)).rejects.toThrow('boom');
+    expect(
+      await observedReconcile(
+        reconciler(async () => undefined),
+        'k',
+        observer,
+        stopwatch,
+      ),
+    ).toBeUndefined();
+    expect(
+      await observedReconcile(
+        reconciler(async () => ({ requeueAfterMs: 1000 })),
+        'k',
+        observer,
+        stopwatch,
+      ),
+    ).toEqual({ requeueAfterMs: 1000 });
+    await observedReconcile(
+      reconciler(async () => ({ requeueAfterMs: 0 })),
+      'k',
+      observer,
+      stopwatch,
+    );
+    await expect(
+      observedReconcile(
+        reconciler(async () => Promise.reject(new Error('boom'))),
+        'k',
+        observer,
+        stopwatch,
+      ),
+    ).rejects.toThrow('boom');
     expect(seen).toEqual([
       ['demo', 'success', 0.25],
       ['demo', 'requeue_after', 0.25],
@@ -38,7 +64,11 @@ describe('ReconcileTally', () => {
   function published(tally: ReconcileTally): Record<string, unknown>[] {
     const lines: string[] = [];
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       return true;
     });
     try {
@@ -55,7 +85,7 @@ describe('ReconcileTally', () => {
     expect(published(new ReconcileTally())).toEqual([]);
   });
 
-  it('writes the totals once, every duration in records of at most 100, and each failing controller\'s errors under its name', () => {
+  it("writes the totals once, every duration in records of at most 100, and each failing controller's errors under its name", () => {
     const tally = new ReconcileTally();
     for (let i = 0; i < 148; i++) tally.reconciled('deployment', 'success', 0.01);
     tally.reconciled('replicaset', 'error', 0.02);

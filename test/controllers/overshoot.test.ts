@@ -33,9 +33,11 @@ describe('parallel reconcilers', () => {
       await tracker.start();
       const controllers = Array.from({ length: 4 }, () => new ReplicaSetController(c, new MemoryRecorder()));
       const storm = async (rounds: number) => {
-        await Promise.all(controllers.map(async (rc) => {
-          for (let i = 0; i < rounds; i++) await rc.reconcile('default/race');
-        }));
+        await Promise.all(
+          controllers.map(async (rc) => {
+            for (let i = 0; i < rounds; i++) await rc.reconcile('default/race');
+          }),
+        );
       };
       await storm(6);
       let pods = (await c.list(PODS, 'default', { labelSelector: 'app=race' })).items;
@@ -77,9 +79,11 @@ describe('parallel reconcilers', () => {
       const tracker = new PodTracker(c, 'default', 'job-name=jrace');
       await tracker.start();
       const controllers = Array.from({ length: 4 }, () => new JobController(c, new MemoryRecorder()));
-      await Promise.all(controllers.map(async (jc) => {
-        for (let i = 0; i < 6; i++) await jc.reconcile('default/jrace');
-      }));
+      await Promise.all(
+        controllers.map(async (jc) => {
+          for (let i = 0; i < 6; i++) await jc.reconcile('default/jrace');
+        }),
+      );
       const pods = (await c.list(PODS, 'default', { labelSelector: 'job-name=jrace' })).items;
       await tracker.stop();
       expect(pods).toHaveLength(3);

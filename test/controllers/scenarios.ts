@@ -96,7 +96,10 @@ export class PodTracker {
   private measure(): void {
     const all = [...this.pods.values()];
     this.minReady = Math.min(this.minReady, all.filter(isReady).length);
-    this.maxActive = Math.max(this.maxActive, all.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length);
+    this.maxActive = Math.max(
+      this.maxActive,
+      all.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length,
+    );
   }
 
   resetMin(): void {
@@ -114,10 +117,14 @@ export class PodTracker {
 export async function describeState(client: KubeClient, ns: string, app: string): Promise<string> {
   const lines: string[] = [];
   for (const d of (await client.list<D>(DEPLOYMENTS, ns)).items.filter((x) => x.metadata.name === app)) {
-    lines.push(`deployment ${d.metadata.name} gen=${d.metadata.generation} spec.replicas=${d.spec?.replicas} status=${JSON.stringify({ ...d.status, conditions: undefined })} ann=${JSON.stringify(d.metadata.annotations)}`);
+    lines.push(
+      `deployment ${d.metadata.name} gen=${d.metadata.generation} spec.replicas=${d.spec?.replicas} status=${JSON.stringify({ ...d.status, conditions: undefined })} ann=${JSON.stringify(d.metadata.annotations)}`,
+    );
   }
   for (const rs of (await client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${app}` })).items) {
-    lines.push(`rs ${rs.metadata.name} rv=${rs.metadata.resourceVersion} gen=${rs.metadata.generation} spec.replicas=${rs.spec?.replicas} status=${JSON.stringify({ ...rs.status, conditions: undefined })} exp=${rs.metadata.annotations?.['kumo.io/expectations'] ?? ''}`);
+    lines.push(
+      `rs ${rs.metadata.name} rv=${rs.metadata.resourceVersion} gen=${rs.metadata.generation} spec.replicas=${rs.spec?.replicas} status=${JSON.stringify({ ...rs.status, conditions: undefined })} exp=${rs.metadata.annotations?.['kumo.io/expectations'] ?? ''}`,
+    );
   }
   for (const p of (await client.list<P>(PODS, ns, { labelSelector: `app=${app}` })).items) {
     lines.push(`pod ${p.metadata.name} node=${p.spec?.nodeName ?? ''} phase=${p.status?.phase} ready=${isReady(p)} deleting=${!!p.metadata.deletionTimestamp}`);
@@ -156,7 +163,12 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
   const big = options.small ? 6 : 10;
   const roll = options.small ? 3 : 4;
   const minRoll = 3; // replicas - maxUnavailable for both sizes: 4 - 1 and 3 - 0
-  const harnessOptions: HarnessOptions = { nodes: ['node-a', 'node-b', 'node-c'], nodeGraceMs: options.nodeGraceMs ?? 1500, leaseRenewMs: options.leaseRenewMs ?? 300, tolerationSeconds: 1 };
+  const harnessOptions: HarnessOptions = {
+    nodes: ['node-a', 'node-b', 'node-c'],
+    nodeGraceMs: options.nodeGraceMs ?? 1500,
+    leaseRenewMs: options.leaseRenewMs ?? 300,
+    tolerationSeconds: 1,
+  };
   describe(`control loops (${label})`, () => {
     let h: Harness;
     if (options.isolated) {
@@ -175,184 +187,267 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       });
     }
 
-    it('runs the seed Deployment as 3 Running pods spread over the nodes', async () => {
-      const ns = 'default';
-      await h.client.create(DEPLOYMENTS, ns, seedDeployment('web'));
-      const pods = await waitFor(async () => {
-        const running = await runningPods(h.client, ns, 'app=web');
-        return running.length === 3 ? running : undefined;
-      }, { timeoutMs, intervalMs, what: '3 running pods' });
-      expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(3);
-      const d = await waitFor(() => rolledOut(h.client, ns, 'web', 3), { timeoutMs, intervalMs, what: 'web rolled out' });
-      expect(d.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
-      expect(d.metadata.annotations?.[REVISION]).toBe('1');
-      const events = (await h.client.list(EVENTS, ns, { fieldSelector: `involvedObject.name=web` })).items;
-      expect(events.map((e) => (e as KObject & { reason?: string }).reason)).toContain('ScalingReplicaSet');
-    }, timeoutMs * 2);
-
-    it(`scales to ${big} and back to 2 through the scale subresource`, async () => {
-      const ns = 'default';
-      await h.client.create(DEPLOYMENTS, ns, seedDeployment('scaler', 3));
-      await waitFor(() => rolledOut(h.client, ns, 'scaler', 3), { timeoutMs, intervalMs, what: 'scaler at 3' });
-      await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: big } }, 'merge', { subresource: 'scale' });
-      await waitFor(async () => (await runningPods(h.client, ns, 'app=scaler')).length === big, { timeoutMs, intervalMs, what: `${big} running` });
-      await waitFor(() => rolledOut(h.client, ns, 'scaler', big), { timeoutMs, intervalMs, what: `scaler at ${big}` });
-      await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: 2 } }, 'merge', { subresource: 'scale' });
-      await waitFor(() => rolledOut(h.client, ns, 'scaler', 2), { timeoutMs, intervalMs, what: 'scaler at 2' });
-      await waitFor(async () => (await h.client.list<P>(PODS, ns, { labelSelector: 'app=scaler' })).items.length === 2, { timeoutMs, intervalMs, what: 'extra pods gone' });
-    }, timeoutMs * 3);
-
-    it('rolls out a template change without dropping below replicas - maxUnavailable ready pods, and rolls back', async () => {
-      const ns = 'default';
-      const name = 'roll';
-      await h.client.create(DEPLOYMENTS, ns, seedDeployment(name, roll));
-      await waitFor(() => rolledOut(h.client, ns, name, roll), { timeoutMs, intervalMs, what: `roll at ${roll}` });
-      const first = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
-      expect(first).toHaveLength(1);
-      const tracker = new PodTracker(h.client, ns, `app=${name}`);
-      await tracker.start();
-      // maxUnavailable 25% rounds down (4 → 1, 3 → 0), maxSurge 25% rounds up (1 either way).
-      await h.client.patch(DEPLOYMENTS, ns, name, { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.17' }] } } } }, 'strategic');
-      const d = await waitFor(async () => {
-        const rolled = await rolledOut(h.client, ns, name, roll);
-        const rs = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
-        return rolled && rs.length === 2 && rs.every((r) => (r.status?.replicas ?? 0) === (r.spec?.replicas ?? 0)) ? rolled : undefined;
-      }, { timeoutMs, intervalMs, what: 'rollout to nginx:1.17' }).catch(async (err: Error) => {
-        throw new Error(`${err.message}\n${await describeState(h.client, ns, name)}`);
-      });
-      expect(d.metadata.annotations?.[REVISION]).toBe('2');
-      expect(tracker.minReady).toBeGreaterThanOrEqual(minRoll);
-      expect(tracker.maxActive).toBeLessThanOrEqual(roll + 1);
-      const pods = await runningPods(h.client, ns, `app=${name}`);
-      expect(pods.map((p) => p.spec?.containers?.[0]?.image)).toEqual(Array(roll).fill('nginx:1.17'));
-
-      // Rollback the way `kubectl rollout undo` does it: put the old ReplicaSet's template back.
-      tracker.resetMin();
-      const old = first[0]!;
-      const template = structuredClone(old.spec!.template!);
-      delete template.metadata!.labels!['pod-template-hash'];
-      const current = await h.client.get<D>(DEPLOYMENTS, ns, name);
-      await h.client.patch(DEPLOYMENTS, ns, name, [
-        { op: 'replace', path: '/spec/template', value: template },
-        { op: 'replace', path: '/metadata/annotations', value: { ...(current.metadata.annotations ?? {}) } },
-      ], 'json');
-      const back = await waitFor(async () => {
-        const rolled = await rolledOut(h.client, ns, name, roll);
-        const rs = await h.client.get<RS>(REPLICASETS, ns, old.metadata.name!);
-        return rolled && rs.spec?.replicas === roll && rs.status?.availableReplicas === roll ? rs : undefined;
-      }, { timeoutMs, intervalMs, what: 'rollback to the first ReplicaSet' }).catch(async (err: Error) => {
-        throw new Error(`${err.message}\n${await describeState(h.client, ns, name)}`);
-      });
-      expect(back.metadata.uid).toBe(old.metadata.uid);
-      expect(back.metadata.annotations?.[REVISION]).toBe('3');
-      await tracker.stop();
-      expect(tracker.minReady).toBeGreaterThanOrEqual(minRoll);
-      const images = (await runningPods(h.client, ns, `app=${name}`)).map((p) => p.spec?.containers?.[0]?.image);
-      expect(images).toEqual(Array(roll).fill('nginx:1.16'));
-    }, timeoutMs * 4);
-
-    it('completes a Job with completions 5 and parallelism 2, never running more than 2 at once', async () => {
-      const ns = 'default';
-      const tracker = new PodTracker(h.client, ns, 'job-name=batch');
-      await tracker.start();
-      await h.client.create(JOBS, ns, {
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        metadata: { name: 'batch' },
-        spec: {
-          completions: 5,
-          parallelism: 2,
-          template: { metadata: { annotations: { 'kumo.io/sim-run-seconds': '0.2' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox', command: ['true'] }] } },
-        },
-      });
-      const job = await waitFor(async () => {
-        const j = await h.client.get<Job & KObject>(JOBS, ns, 'batch');
-        return (j.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
-      }, { timeoutMs, intervalMs, what: 'job complete' });
-      await tracker.stop();
-      expect(job.status?.succeeded).toBe(5);
-      expect(job.status?.completionTime).toBeTruthy();
-      expect(tracker.maxActive).toBeLessThanOrEqual(2);
-      const pods = (await h.client.list<P>(PODS, ns, { labelSelector: 'job-name=batch' })).items;
-      expect(pods.filter((p) => p.status?.phase === 'Succeeded')).toHaveLength(5);
-    }, timeoutMs * 2);
-
-    it('fails a Job past its backoffLimit', async () => {
-      const ns = 'default';
-      await h.client.create(JOBS, ns, {
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        metadata: { name: 'doomed' },
-        spec: {
-          backoffLimit: 1,
-          template: {
-            metadata: { annotations: { 'kumo.io/sim-run-seconds': '0.1', 'kumo.io/sim-exit-code': '3' } },
-            spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox' }] },
+    it(
+      'runs the seed Deployment as 3 Running pods spread over the nodes',
+      async () => {
+        const ns = 'default';
+        await h.client.create(DEPLOYMENTS, ns, seedDeployment('web'));
+        const pods = await waitFor(
+          async () => {
+            const running = await runningPods(h.client, ns, 'app=web');
+            return running.length === 3 ? running : undefined;
           },
-        },
-      });
-      const job = await waitFor(async () => {
-        const j = await h.client.get<Job & KObject>(JOBS, ns, 'doomed');
-        return (j.status?.conditions ?? []).find((c) => c.type === 'Failed' && c.status === 'True') ? j : undefined;
-      }, { timeoutMs, intervalMs, what: 'job failed' });
-      expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
-      expect(job.status?.failed).toBe(2);
-    }, timeoutMs * 2);
+          { timeoutMs, intervalMs, what: '3 running pods' },
+        );
+        expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(3);
+        const d = await waitFor(() => rolledOut(h.client, ns, 'web', 3), { timeoutMs, intervalMs, what: 'web rolled out' });
+        expect(d.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
+        expect(d.metadata.annotations?.[REVISION]).toBe('1');
+        const events = (await h.client.list(EVENTS, ns, { fieldSelector: `involvedObject.name=web` })).items;
+        expect(events.map((e) => (e as KObject & { reason?: string }).reason)).toContain('ScalingReplicaSet');
+      },
+      timeoutMs * 2,
+    );
 
-    it('reports a pod that fits nowhere as Unschedulable with the per-filter counts', async () => {
-      const ns = 'default';
-      await h.client.create(PODS, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '64' } } }] } });
-      const pod = await waitFor(async () => {
-        const p = await h.client.get<P>(PODS, ns, 'huge');
-        return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False') ? p : undefined;
-      }, { timeoutMs, intervalMs, what: 'huge unschedulable' });
-      const cond = pod.status!.conditions!.find((c) => c.type === 'PodScheduled')!;
-      expect(cond.reason).toBe('Unschedulable');
-      expect(cond.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
-      const events = await waitFor(async () => {
-        const list = (await h.client.list(EVENTS, ns, { fieldSelector: 'involvedObject.name=huge,reason=FailedScheduling' })).items;
-        return list.length > 0 ? list : undefined;
-      }, { timeoutMs, intervalMs, what: 'FailedScheduling event' });
-      expect((events[0] as KObject & { message?: string }).message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
-      await h.client.delete(PODS, ns, 'huge');
-    }, timeoutMs * 2);
+    it(
+      `scales to ${big} and back to 2 through the scale subresource`,
+      async () => {
+        const ns = 'default';
+        await h.client.create(DEPLOYMENTS, ns, seedDeployment('scaler', 3));
+        await waitFor(() => rolledOut(h.client, ns, 'scaler', 3), { timeoutMs, intervalMs, what: 'scaler at 3' });
+        await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: big } }, 'merge', { subresource: 'scale' });
+        await waitFor(async () => (await runningPods(h.client, ns, 'app=scaler')).length === big, { timeoutMs, intervalMs, what: `${big} running` });
+        await waitFor(() => rolledOut(h.client, ns, 'scaler', big), { timeoutMs, intervalMs, what: `scaler at ${big}` });
+        await h.client.patch(DEPLOYMENTS, ns, 'scaler', { spec: { replicas: 2 } }, 'merge', { subresource: 'scale' });
+        await waitFor(() => rolledOut(h.client, ns, 'scaler', 2), { timeoutMs, intervalMs, what: 'scaler at 2' });
+        await waitFor(async () => (await h.client.list<P>(PODS, ns, { labelSelector: 'app=scaler' })).items.length === 2, {
+          timeoutMs,
+          intervalMs,
+          what: 'extra pods gone',
+        });
+      },
+      timeoutMs * 3,
+    );
 
-    it('deletes a Deployment with its ReplicaSets and pods', async () => {
-      const ns = 'default';
-      await h.client.create(DEPLOYMENTS, ns, seedDeployment('doomed-web', 2));
-      await waitFor(() => rolledOut(h.client, ns, 'doomed-web', 2), { timeoutMs, intervalMs, what: 'doomed-web up' }).catch(async (err: Error) => {
-        throw new Error(`${err.message}\n${await describeState(h.client, ns, 'doomed-web')}`);
-      });
-      await h.client.delete(DEPLOYMENTS, ns, 'doomed-web', { propagationPolicy: 'Background' });
-      await waitFor(async () => {
-        const rs = (await h.client.list(REPLICASETS, ns, { labelSelector: 'app=doomed-web' })).items;
-        const pods = (await h.client.list(PODS, ns, { labelSelector: 'app=doomed-web' })).items;
-        return rs.length === 0 && pods.length === 0;
-      }, { timeoutMs, intervalMs, what: 'dependents collected' });
-    }, timeoutMs * 2);
+    it(
+      'rolls out a template change without dropping below replicas - maxUnavailable ready pods, and rolls back',
+      async () => {
+        const ns = 'default';
+        const name = 'roll';
+        await h.client.create(DEPLOYMENTS, ns, seedDeployment(name, roll));
+        await waitFor(() => rolledOut(h.client, ns, name, roll), { timeoutMs, intervalMs, what: `roll at ${roll}` });
+        const first = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
+        expect(first).toHaveLength(1);
+        const tracker = new PodTracker(h.client, ns, `app=${name}`);
+        await tracker.start();
+        // maxUnavailable 25% rounds down (4 → 1, 3 → 0), maxSurge 25% rounds up (1 either way).
+        await h.client.patch(DEPLOYMENTS, ns, name, { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.17' }] } } } }, 'strategic');
+        const d = await waitFor(
+          async () => {
+            const rolled = await rolledOut(h.client, ns, name, roll);
+            const rs = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
+            return rolled && rs.length === 2 && rs.every((r) => (r.status?.replicas ?? 0) === (r.spec?.replicas ?? 0)) ? rolled : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'rollout to nginx:1.17' },
+        ).catch(async (err: Error) => {
+          throw new Error(`${err.message}\n${await describeState(h.client, ns, name)}`);
+        });
+        expect(d.metadata.annotations?.[REVISION]).toBe('2');
+        expect(tracker.minReady).toBeGreaterThanOrEqual(minRoll);
+        expect(tracker.maxActive).toBeLessThanOrEqual(roll + 1);
+        const pods = await runningPods(h.client, ns, `app=${name}`);
+        expect(pods.map((p) => p.spec?.containers?.[0]?.image)).toEqual(Array(roll).fill('nginx:1.17'));
 
-    it('recreates the pods of a node that stops renewing its lease on the other nodes', async () => {
-      const ns = 'failover';
-      await h.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-      await h.client.create(DEPLOYMENTS, ns, seedDeployment('ha', 3));
-      const before = await waitFor(async () => {
-        const running = await runningPods(h.client, ns, 'app=ha');
-        return running.length === 3 && new Set(running.map((p) => p.spec?.nodeName)).size === 3 ? running : undefined;
-      }, { timeoutMs, intervalMs, what: 'ha spread' });
-      const victim = before[0]!.spec!.nodeName!;
-      h.fake.stopNode(victim);
-      const after = await waitFor(async () => {
-        const running = await runningPods(h.client, ns, 'app=ha');
-        return running.length === 3 && running.every((p) => p.spec?.nodeName !== victim) ? running : undefined;
-      }, { timeoutMs, intervalMs, what: `pods moved off ${victim}` });
-      expect(after.map((p) => p.metadata.name)).not.toContain(before[0]!.metadata.name);
-      const node = await h.client.get(resourceByName('nodes')!, undefined, victim);
-      expect((node.spec as { taints?: { key: string }[] }).taints?.map((t) => t.key)).toContain('node.kubernetes.io/unreachable');
-      await h.fake.resumeNode(victim);
-      await waitFor(async () => {
-        const n = await h.client.get(resourceByName('nodes')!, undefined, victim);
-        return !((n.spec as { taints?: { key: string }[] }).taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable');
-      }, { timeoutMs, intervalMs, what: `${victim} untainted` });
-    }, timeoutMs * 3);
+        // Rollback the way `kubectl rollout undo` does it: put the old ReplicaSet's template back.
+        tracker.resetMin();
+        const old = first[0]!;
+        const template = structuredClone(old.spec!.template!);
+        delete template.metadata!.labels!['pod-template-hash'];
+        const current = await h.client.get<D>(DEPLOYMENTS, ns, name);
+        await h.client.patch(
+          DEPLOYMENTS,
+          ns,
+          name,
+          [
+            { op: 'replace', path: '/spec/template', value: template },
+            { op: 'replace', path: '/metadata/annotations', value: { ...(current.metadata.annotations ?? {}) } },
+          ],
+          'json',
+        );
+        const back = await waitFor(
+          async () => {
+            const rolled = await rolledOut(h.client, ns, name, roll);
+            const rs = await h.client.get<RS>(REPLICASETS, ns, old.metadata.name!);
+            return rolled && rs.spec?.replicas === roll && rs.status?.availableReplicas === roll ? rs : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'rollback to the first ReplicaSet' },
+        ).catch(async (err: Error) => {
+          throw new Error(`${err.message}\n${await describeState(h.client, ns, name)}`);
+        });
+        expect(back.metadata.uid).toBe(old.metadata.uid);
+        expect(back.metadata.annotations?.[REVISION]).toBe('3');
+        await tracker.stop();
+        expect(tracker.minReady).toBeGreaterThanOrEqual(minRoll);
+        const images = (await runningPods(h.client, ns, `app=${name}`)).map((p) => p.spec?.containers?.[0]?.image);
+        expect(images).toEqual(Array(roll).fill('nginx:1.16'));
+      },
+      timeoutMs * 4,
+    );
+
+    it(
+      'completes a Job with completions 5 and parallelism 2, never running more than 2 at once',
+      async () => {
+        const ns = 'default';
+        const tracker = new PodTracker(h.client, ns, 'job-name=batch');
+        await tracker.start();
+        await h.client.create(JOBS, ns, {
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          metadata: { name: 'batch' },
+          spec: {
+            completions: 5,
+            parallelism: 2,
+            template: {
+              metadata: { annotations: { 'kumo.io/sim-run-seconds': '0.2' } },
+              spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox', command: ['true'] }] },
+            },
+          },
+        });
+        const job = await waitFor(
+          async () => {
+            const j = await h.client.get<Job & KObject>(JOBS, ns, 'batch');
+            return (j.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'job complete' },
+        );
+        await tracker.stop();
+        expect(job.status?.succeeded).toBe(5);
+        expect(job.status?.completionTime).toBeTruthy();
+        expect(tracker.maxActive).toBeLessThanOrEqual(2);
+        const pods = (await h.client.list<P>(PODS, ns, { labelSelector: 'job-name=batch' })).items;
+        expect(pods.filter((p) => p.status?.phase === 'Succeeded')).toHaveLength(5);
+      },
+      timeoutMs * 2,
+    );
+
+    it(
+      'fails a Job past its backoffLimit',
+      async () => {
+        const ns = 'default';
+        await h.client.create(JOBS, ns, {
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          metadata: { name: 'doomed' },
+          spec: {
+            backoffLimit: 1,
+            template: {
+              metadata: { annotations: { 'kumo.io/sim-run-seconds': '0.1', 'kumo.io/sim-exit-code': '3' } },
+              spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox' }] },
+            },
+          },
+        });
+        const job = await waitFor(
+          async () => {
+            const j = await h.client.get<Job & KObject>(JOBS, ns, 'doomed');
+            return (j.status?.conditions ?? []).find((c) => c.type === 'Failed' && c.status === 'True') ? j : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'job failed' },
+        );
+        expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
+        expect(job.status?.failed).toBe(2);
+      },
+      timeoutMs * 2,
+    );
+
+    it(
+      'reports a pod that fits nowhere as Unschedulable with the per-filter counts',
+      async () => {
+        const ns = 'default';
+        await h.client.create(PODS, ns, {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'huge' },
+          spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '64' } } }] },
+        });
+        const pod = await waitFor(
+          async () => {
+            const p = await h.client.get<P>(PODS, ns, 'huge');
+            return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False') ? p : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'huge unschedulable' },
+        );
+        const cond = pod.status!.conditions!.find((c) => c.type === 'PodScheduled')!;
+        expect(cond.reason).toBe('Unschedulable');
+        expect(cond.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+        const events = await waitFor(
+          async () => {
+            const list = (await h.client.list(EVENTS, ns, { fieldSelector: 'involvedObject.name=huge,reason=FailedScheduling' })).items;
+            return list.length > 0 ? list : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'FailedScheduling event' },
+        );
+        expect((events[0] as KObject & { message?: string }).message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+        await h.client.delete(PODS, ns, 'huge');
+      },
+      timeoutMs * 2,
+    );
+
+    it(
+      'deletes a Deployment with its ReplicaSets and pods',
+      async () => {
+        const ns = 'default';
+        await h.client.create(DEPLOYMENTS, ns, seedDeployment('doomed-web', 2));
+        await waitFor(() => rolledOut(h.client, ns, 'doomed-web', 2), { timeoutMs, intervalMs, what: 'doomed-web up' }).catch(async (err: Error) => {
+          throw new Error(`${err.message}\n${await describeState(h.client, ns, 'doomed-web')}`);
+        });
+        await h.client.delete(DEPLOYMENTS, ns, 'doomed-web', { propagationPolicy: 'Background' });
+        await waitFor(
+          async () => {
+            const rs = (await h.client.list(REPLICASETS, ns, { labelSelector: 'app=doomed-web' })).items;
+            const pods = (await h.client.list(PODS, ns, { labelSelector: 'app=doomed-web' })).items;
+            return rs.length === 0 && pods.length === 0;
+          },
+          { timeoutMs, intervalMs, what: 'dependents collected' },
+        );
+      },
+      timeoutMs * 2,
+    );
+
+    it(
+      'recreates the pods of a node that stops renewing its lease on the other nodes',
+      async () => {
+        const ns = 'failover';
+        await h.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+        await h.client.create(DEPLOYMENTS, ns, seedDeployment('ha', 3));
+        const before = await waitFor(
+          async () => {
+            const running = await runningPods(h.client, ns, 'app=ha');
+            return running.length === 3 && new Set(running.map((p) => p.spec?.nodeName)).size === 3 ? running : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'ha spread' },
+        );
+        const victim = before[0]!.spec!.nodeName!;
+        h.fake.stopNode(victim);
+        const after = await waitFor(
+          async () => {
+            const running = await runningPods(h.client, ns, 'app=ha');
+            return running.length === 3 && running.every((p) => p.spec?.nodeName !== victim) ? running : undefined;
+          },
+          { timeoutMs, intervalMs, what: `pods moved off ${victim}` },
+        );
+        expect(after.map((p) => p.metadata.name)).not.toContain(before[0]!.metadata.name);
+        const node = await h.client.get(resourceByName('nodes')!, undefined, victim);
+        expect((node.spec as { taints?: { key: string }[] }).taints?.map((t) => t.key)).toContain('node.kubernetes.io/unreachable');
+        await h.fake.resumeNode(victim);
+        await waitFor(
+          async () => {
+            const n = await h.client.get(resourceByName('nodes')!, undefined, victim);
+            return !((n.spec as { taints?: { key: string }[] }).taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable');
+          },
+          { timeoutMs, intervalMs, what: `${victim} untainted` },
+        );
+      },
+      timeoutMs * 3,
+    );
   });
 }

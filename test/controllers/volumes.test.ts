@@ -40,10 +40,13 @@ describe('persistent volume controller (kumo up, simulated nodes)', () => {
   afterAll(async () => c?.dispose());
 
   const bound = (name: string) =>
-    waitFor(async () => {
-      const pvc = await c.client.find<PVC>(rt('persistentvolumeclaims'), 'default', name);
-      return pvc?.status?.phase === 'Bound' ? pvc : undefined;
-    }, { what: `claim ${name} to be Bound` });
+    waitFor(
+      async () => {
+        const pvc = await c.client.find<PVC>(rt('persistentvolumeclaims'), 'default', name);
+        return pvc?.status?.phase === 'Bound' ? pvc : undefined;
+      },
+      { what: `claim ${name} to be Bound` },
+    );
 
   it('provisions a local-path volume for a claim of no class, and deletes it (and its directory) with the claim', async () => {
     await c.client.create(rt('persistentvolumeclaims'), 'default', claim('data', '1Gi'));
@@ -53,10 +56,13 @@ describe('persistent volume controller (kumo up, simulated nodes)', () => {
     expect(pvc.status?.capacity).toEqual({ storage: '1Gi' });
     expect(pvc.status?.accessModes).toEqual(['ReadWriteOnce']);
     expect(pvc.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
-    const pv = await waitFor(async () => {
-      const v = await c.client.find<PV>(rt('persistentvolumes'), undefined, pvc.spec!.volumeName!);
-      return v?.status?.phase === 'Bound' ? v : undefined;
-    }, { what: 'the PV to be Bound' });
+    const pv = await waitFor(
+      async () => {
+        const v = await c.client.find<PV>(rt('persistentvolumes'), undefined, pvc.spec!.volumeName!);
+        return v?.status?.phase === 'Bound' ? v : undefined;
+      },
+      { what: 'the PV to be Bound' },
+    );
     expect(pv.spec?.persistentVolumeReclaimPolicy).toBe('Delete');
     expect(pv.spec?.claimRef).toMatchObject({ kind: 'PersistentVolumeClaim', namespace: 'default', name: 'data', uid: pvc.metadata.uid });
     const path = pv.spec!.hostPath!.path;
@@ -91,18 +97,25 @@ describe('persistent volume controller (kumo up, simulated nodes)', () => {
     expect(pvc.status?.accessModes).toEqual(['ReadWriteOnce', 'ReadOnlyMany']);
 
     await c.client.create(rt('persistentvolumeclaims'), 'default', claim('no-room', '50Gi', 'manual'));
-    await waitFor(async () => {
-      const events = (await c.client.list<KObject & { reason?: string; involvedObject?: { name?: string } }>(rt('events'), 'default')).items;
-      return events.some((e) => e.involvedObject?.name === 'no-room' && e.reason === 'FailedBinding');
-    }, { what: 'a FailedBinding event' });
+    await waitFor(
+      async () => {
+        const events = (await c.client.list<KObject & { reason?: string; involvedObject?: { name?: string } }>(rt('events'), 'default')).items;
+        return events.some((e) => e.involvedObject?.name === 'no-room' && e.reason === 'FailedBinding');
+      },
+      { what: 'a FailedBinding event' },
+    );
     expect((await c.client.get<PVC>(rt('persistentvolumeclaims'), 'default', 'no-room')).status?.phase).toBe('Pending');
 
     await c.client.delete(rt('persistentvolumeclaims'), 'default', 'manual-claim');
-    await waitFor(async () => (await c.client.get<PV>(rt('persistentvolumes'), undefined, 'small')).status?.phase === 'Released', { what: 'the PV to be Released' });
+    await waitFor(async () => (await c.client.get<PV>(rt('persistentvolumes'), undefined, 'small')).status?.phase === 'Released', {
+      what: 'the PV to be Released',
+    });
   });
 
   it('refuses claims without access modes or size, and spec changes after creation', async () => {
-    await expect(c.client.create(rt('persistentvolumeclaims'), 'default', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'bad' }, spec: {} })).rejects.toThrow(
+    await expect(
+      c.client.create(rt('persistentvolumeclaims'), 'default', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'bad' }, spec: {} }),
+    ).rejects.toThrow(
       'PersistentVolumeClaim "bad" is invalid: [spec.accessModes: Required value: at least 1 access mode is required, spec.resources[storage]: Required value]',
     );
     await c.client.create(rt('persistentvolumeclaims'), 'default', claim('fixed', '1Gi', 'manual'));

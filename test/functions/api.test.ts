@@ -73,7 +73,7 @@ describe('buffered handler: requests and responses', () => {
     expect(r.body.data).toEqual({ k: 'v' });
   });
 
-  it('reads headers case-insensitively (API Gateway keeps the client\'s case)', async () => {
+  it("reads headers case-insensitively (API Gateway keeps the client's case)", async () => {
     const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yaml-upper\ndata:\n  a: b\n';
     const r = await call('POST', CONFIGMAPS, { body: yaml, headers: { 'Content-Type': 'application/yaml' } });
     expect(r.status).toBe(201);
@@ -134,7 +134,7 @@ describe('buffered handler: requests and responses', () => {
     expect(await listRv(PODS)).toBe(before);
   });
 
-  it('answers every response with an Audit-Id, the client\'s when it sent one, a refused oversized body too', async () => {
+  it("answers every response with an Audit-Id, the client's when it sent one, a refused oversized body too", async () => {
     expect((await call('GET', PODS, { headers: { 'audit-id': 'from-client' } })).headers['audit-id']).toBe('from-client');
     expect((await call('GET', '/nope')).headers['audit-id']).toMatch(/^[0-9a-f-]{36}$/);
     const big = await call('POST', CONFIGMAPS, { body: configMap('too-big', { blob: 'x'.repeat(MAX_BODY_BYTES) }), base64: true });
@@ -183,7 +183,9 @@ describe('buffered handler: watches as long-polls', () => {
     expect(first[0].object.metadata.name).toBe('during');
 
     await call('POST', CONFIGMAPS, { body: configMap('between') });
-    const next = ndjson((await call('GET', `${CONFIGMAPS}?watch=true&allowWatchBookmarks=true&resourceVersion=${first[1].object.metadata.resourceVersion}`)).body) as Wire[];
+    const next = ndjson(
+      (await call('GET', `${CONFIGMAPS}?watch=true&allowWatchBookmarks=true&resourceVersion=${first[1].object.metadata.resourceVersion}`)).body,
+    ) as Wire[];
     expect(next.map((e) => `${e.type} ${e.object.metadata.name ?? ''}`.trim())).toEqual(['ADDED between', 'BOOKMARK']);
   });
 
@@ -235,7 +237,10 @@ describe('streaming handler (RESPONSE_STREAM)', () => {
 
   it('writes the HTTP integration prelude (status and headers as JSON, 8 NUL bytes), then the body', async () => {
     const { prelude, body, out } = await stream('GET', '/api/v1/namespaces/default');
-    expect(prelude).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json', 'audit-id': expect.stringMatching(/^[0-9a-f-]{36}$/) as string } });
+    expect(prelude).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json', 'audit-id': expect.stringMatching(/^[0-9a-f-]{36}$/) as string },
+    });
     expect(JSON.parse(body.toString('utf8')).metadata.name).toBe('default');
     expect(out.bytes.indexOf(Buffer.alloc(8))).toBe(Buffer.byteLength(JSON.stringify(prelude)));
   });
@@ -257,18 +262,28 @@ describe('streaming handler (RESPONSE_STREAM)', () => {
     const out = new RecordingStream();
     const started = Date.now();
     // 3 s left minus the 2 s margin: the stream must end after about 1 s.
-    const done = streamingHandler(functionUrlEvent('GET', `${CONFIGMAPS}?watch=true&allowWatchBookmarks=true&resourceVersion=${rv}`), out, invocationContext(3000));
+    const done = streamingHandler(
+      functionUrlEvent('GET', `${CONFIGMAPS}?watch=true&allowWatchBookmarks=true&resourceVersion=${rv}`),
+      out,
+      invocationContext(3000),
+    );
     await call('POST', CONFIGMAPS, { body: configMap('streamed') });
     const createdAt = Date.now();
     await done;
     await out.finished();
     expect(Date.now() - started).toBeLessThan(2500);
     const { prelude, body } = parseStreamed(out.bytes);
-    expect(prelude).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json', 'audit-id': expect.stringMatching(/^[0-9a-f-]{36}$/) as string } });
+    expect(prelude).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json', 'audit-id': expect.stringMatching(/^[0-9a-f-]{36}$/) as string },
+    });
     const events = ndjson(body.toString('utf8')) as Wire[];
     expect(events[0].type).toBe('ADDED');
     expect(events[0].object.metadata.name).toBe('streamed');
-    expect(events.at(-1)).toEqual({ type: 'BOOKMARK', object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: events[0].object.metadata.resourceVersion } } });
+    expect(events.at(-1)).toEqual({
+      type: 'BOOKMARK',
+      object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: events[0].object.metadata.resourceVersion } },
+    });
     // The event went out when it happened, not when the stream ended.
     const eventChunk = out.chunks.find((c) => c.bytes.includes('"streamed"'));
     expect(eventChunk!.at - createdAt).toBeLessThan(500);

@@ -33,7 +33,7 @@ interface EmfRecord {
   [field: string]: unknown;
 }
 
-it('publishes a resync\'s reconciles, errors and durations as one EMF record per invocation', async () => {
+it("publishes a resync's reconciles, errors and durations as one EMF record per invocation", async () => {
   const store = new SqliteStore({ path });
   const api = new ApiServer({ store });
   await bootstrap(api.rest);
@@ -42,7 +42,11 @@ it('publishes a resync\'s reconciles, errors and durations as one EMF record per
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'web', namespace: 'default' },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+    },
   });
 
   const written: string[] = [];
@@ -58,7 +62,10 @@ it('publishes a resync\'s reconciles, errors and durations as one EMF record per
 
   // The resync reconciled the Deployment: its ReplicaSet exists.
   expect((await client.list(resourceByName('replicasets')!, 'default')).items).toHaveLength(1);
-  const records = written.flatMap((w) => w.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as EmfRecord);
+  const records = written
+    .flatMap((w) => w.split('\n'))
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as EmfRecord);
   expect(records).toHaveLength(1);
   const [emf] = records;
   expect(emf!._aws.CloudWatchMetrics).toEqual([

@@ -37,7 +37,12 @@ export function functionUrlEvent(method: string, pathAndQuery: string, opts: Eve
   };
   let body: string | undefined;
   if (opts.body !== undefined) {
-    const raw = typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body instanceof Uint8Array ? Buffer.from(opts.body) : Buffer.from(JSON.stringify(opts.body));
+    const raw =
+      typeof opts.body === 'string'
+        ? Buffer.from(opts.body)
+        : opts.body instanceof Uint8Array
+          ? Buffer.from(opts.body)
+          : Buffer.from(JSON.stringify(opts.body));
     body = opts.base64 ? raw.toString('base64') : raw.toString('utf8');
     headers['content-type'] = opts.contentType ?? 'application/json';
     headers['content-length'] = String(raw.length);

@@ -36,9 +36,15 @@ describe('the Lambda front door with kubectl bodies', () => {
 
   it('applies server-side: 201 on create, 409 on a conflict', async () => {
     const cm = (v: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa' }, data: { k: v } });
-    const created = await call('PATCH', '/api/v1/namespaces/default/configmaps/ssa?fieldManager=a&fieldValidation=Strict&force=false', { body: cm('1'), contentType: 'application/apply-patch+yaml' });
+    const created = await call('PATCH', '/api/v1/namespaces/default/configmaps/ssa?fieldManager=a&fieldValidation=Strict&force=false', {
+      body: cm('1'),
+      contentType: 'application/apply-patch+yaml',
+    });
     expect(created.status).toBe(201);
-    const conflict = await call('PATCH', '/api/v1/namespaces/default/configmaps/ssa?fieldManager=b&fieldValidation=Strict&force=false', { body: cm('2'), contentType: 'application/apply-patch+yaml' });
+    const conflict = await call('PATCH', '/api/v1/namespaces/default/configmaps/ssa?fieldManager=b&fieldValidation=Strict&force=false', {
+      body: cm('2'),
+      contentType: 'application/apply-patch+yaml',
+    });
     expect(conflict.status).toBe(409);
     expect(conflict.body.message).toBe('Apply failed with 1 conflict: conflict with "a": .data.k');
   });
@@ -49,7 +55,9 @@ describe('the Lambda front door with kubectl bodies', () => {
     const doc = await call('GET', `${url}&timeout=32s`);
     expect(doc.status).toBe(200);
     expect(doc.headers['content-encoding']).toBe('gzip');
-    expect(doc.body.components.schemas['io.k8s.api.apps.v1.Deployment']['x-kubernetes-group-version-kind']).toEqual([{ group: 'apps', version: 'v1', kind: 'Deployment' }]);
+    expect(doc.body.components.schemas['io.k8s.api.apps.v1.Deployment']['x-kubernetes-group-version-kind']).toEqual([
+      { group: 'apps', version: 'v1', kind: 'Deployment' },
+    ]);
     const v2 = await call('GET', '/openapi/v2?timeout=32s');
     expect(v2.status).toBe(200);
   });

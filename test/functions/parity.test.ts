@@ -47,7 +47,12 @@ const viaLambda: Send = async (method, path, opts = {}) => {
   const r = await handler(functionUrlEvent(method, path, opts), invocationContext());
   const headers = (r.headers ?? {}) as Record<string, string>;
   const text = r.isBase64Encoded ? Buffer.from(r.body ?? '', 'base64').toString('utf8') : (r.body ?? '');
-  return { status: r.statusCode ?? 0, contentType: headers['content-type'], warning: headers.warning, body: decode(text, headers['content-type'], isWatch(path, r.statusCode ?? 0)) };
+  return {
+    status: r.statusCode ?? 0,
+    contentType: headers['content-type'],
+    warning: headers.warning,
+    body: decode(text, headers['content-type'], isWatch(path, r.statusCode ?? 0)),
+  };
 };
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -99,12 +104,17 @@ async function script(send: Send): Promise<[string, Answer][]> {
 
   await step('get namespace', 'GET', '/api/v1/namespaces/default');
   await step('create pod', 'POST', PODS, { body: pod('web-1', { app: 'web' }) });
-  await step('create pod from YAML', 'POST', PODS, { body: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-2\nspec:\n  containers:\n  - name: c\n    image: busybox\n', contentType: 'application/yaml' });
+  await step('create pod from YAML', 'POST', PODS, {
+    body: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-2\nspec:\n  containers:\n  - name: c\n    image: busybox\n',
+    contentType: 'application/yaml',
+  });
   await step('create existing: 409', 'POST', PODS, { body: pod('web-1') });
   await step('create invalid: 422', 'POST', PODS, { body: { ...pod('Bad_Name'), spec: { containers: [{ name: 'c' }] } } });
   await step('create not JSON: 400', 'POST', PODS, { body: '{"kind": ' });
   await step('create with unknown field: Warning', 'POST', PODS, { body: { ...pod('web-3'), spec: { ...pod('web-3').spec, bogus: 1 } } });
-  await step('create strict unknown field: 400', 'POST', `${PODS}?fieldValidation=Strict`, { body: { ...pod('web-4'), spec: { ...pod('web-4').spec, bogus: 1 } } });
+  await step('create strict unknown field: 400', 'POST', `${PODS}?fieldValidation=Strict`, {
+    body: { ...pod('web-4'), spec: { ...pod('web-4').spec, bogus: 1 } },
+  });
   await step('create in missing namespace: 404', 'POST', '/api/v1/namespaces/nowhere/pods', { body: pod('lost') });
   await step('create dry run', 'POST', `${PODS}?dryRun=All`, { body: pod('dry') });
   await step('get pod', 'GET', `${PODS}/web-1`);
@@ -117,13 +127,19 @@ async function script(send: Send): Promise<[string, Answer][]> {
   await step('page 1', 'GET', `${PODS}?limit=1`);
   await step('unknown resource: 404', 'GET', '/api/v1/namespaces/default/widgets');
 
-  const cm = (await step('create configmap', 'POST', CMS, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { a: '1' } } })).body as Wire;
+  const cm = (await step('create configmap', 'POST', CMS, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { a: '1' } } }))
+    .body as Wire;
   await step('update configmap', 'PUT', `${CMS}/cfg`, { body: { ...cm, data: { a: '2' } } });
   await step('update stale: 409', 'PUT', `${CMS}/cfg`, { body: { ...cm, data: { a: '3' } } });
-  await step('update without resourceVersion', 'PUT', `${CMS}/cfg`, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { b: '1' } } });
+  await step('update without resourceVersion', 'PUT', `${CMS}/cfg`, {
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { b: '1' } },
+  });
   await step('merge patch', 'PATCH', `${CMS}/cfg`, { body: { data: { c: '2', b: null } }, contentType: MERGE });
   await step('json patch', 'PATCH', `${CMS}/cfg`, { body: [{ op: 'add', path: '/data/d', value: '4' }], contentType: 'application/json-patch+json' });
-  await step('json patch failing test: 422', 'PATCH', `${CMS}/cfg`, { body: [{ op: 'test', path: '/data/d', value: 'x' }], contentType: 'application/json-patch+json' });
+  await step('json patch failing test: 422', 'PATCH', `${CMS}/cfg`, {
+    body: [{ op: 'test', path: '/data/d', value: 'x' }],
+    contentType: 'application/json-patch+json',
+  });
 
   await step('create deployment', 'POST', DEPLOYS, { body: deployment('web') });
   await step('strategic merge patch', 'PATCH', `${DEPLOYS}/web`, {
@@ -136,15 +152,21 @@ async function script(send: Send): Promise<[string, Answer][]> {
   await step('status patch', 'PATCH', `${DEPLOYS}/web/status`, { body: { status: { replicas: 5 } }, contentType: MERGE });
   await step('unsupported patch type: 415', 'PATCH', `${DEPLOYS}/web`, { body: {}, contentType: 'text/plain' });
 
-  await step('bind pod', 'POST', `${PODS}/web-2/binding`, { body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web-2' }, target: { kind: 'Node', name: 'n1' } } });
-  await step('bind again: 409', 'POST', `${PODS}/web-2/binding`, { body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web-2' }, target: { kind: 'Node', name: 'n2' } } });
+  await step('bind pod', 'POST', `${PODS}/web-2/binding`, {
+    body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web-2' }, target: { kind: 'Node', name: 'n1' } },
+  });
+  await step('bind again: 409', 'POST', `${PODS}/web-2/binding`, {
+    body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web-2' }, target: { kind: 'Node', name: 'n2' } },
+  });
   await step('delete bound pod: graceful', 'DELETE', `${PODS}/web-2`, { body: { propagationPolicy: 'Background' } });
   await step('delete unbound pod', 'DELETE', `${PODS}/web-1`);
   await step('get deleted: 404', 'GET', `${PODS}/web-1`);
   await step('delete with bad policy: 422', 'DELETE', `${PODS}/web-3`, { body: { propagationPolicy: 'Sideways' } });
   await step('delete foreground', 'DELETE', `${DEPLOYS}/web`, { body: { propagationPolicy: 'Foreground' } });
   await step('deletecollection', 'DELETE', `${PODS}?labelSelector=${encodeURIComponent('!app')}`);
-  await step('too large: 413', 'POST', CMS, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { x: 'x'.repeat(3 * 1024 * 1024) } } });
+  await step('too large: 413', 'POST', CMS, {
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { x: 'x'.repeat(3 * 1024 * 1024) } },
+  });
 
   await step('watch configmaps from the first list', 'GET', `${CMS}?watch=true&timeoutSeconds=1&resourceVersion=${startRv}`);
   await step('watch pods by label as Table', 'GET', `${PODS}?watch=true&timeoutSeconds=1&resourceVersion=0`, { accept: TABLE });
@@ -176,7 +198,12 @@ describe('the HTTP server and the Lambda handler', () => {
   it('answer every step alike', () => {
     for (const [i, [name, h]] of http.entries()) {
       const l = lambda[i]![1];
-      expect({ step: name, status: l.status, contentType: l.contentType, warning: l.warning }, name).toEqual({ step: name, status: h.status, contentType: h.contentType, warning: h.warning });
+      expect({ step: name, status: l.status, contentType: l.contentType, warning: l.warning }, name).toEqual({
+        step: name,
+        status: h.status,
+        contentType: h.contentType,
+        warning: h.warning,
+      });
       expect(mask(l.body), name).toEqual(mask(h.body));
     }
   });

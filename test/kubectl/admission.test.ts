@@ -58,7 +58,14 @@ const RESTRICTED_WARNING =
 describe('Pod Security', () => {
   it('refuses what the namespace enforces against and prints the warnings of its warn level', async () => {
     await ok(['create', 'namespace', 'psa']);
-    await ok(['label', 'namespace', 'psa', 'pod-security.kubernetes.io/enforce=baseline', 'pod-security.kubernetes.io/warn=restricted', 'pod-security.kubernetes.io/audit=restricted']);
+    await ok([
+      'label',
+      'namespace',
+      'psa',
+      'pod-security.kubernetes.io/enforce=baseline',
+      'pod-security.kubernetes.io/warn=restricted',
+      'pod-security.kubernetes.io/audit=restricted',
+    ]);
     const refused = await k.kubectl(['apply', '-n', 'psa', '-f', k.file('psa/root.yaml', PRIVILEGED)]);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toBe(
@@ -75,7 +82,12 @@ describe('Pod Security', () => {
 
   it("warns about a Deployment's template, and its controller's pods are refused: no way around enforce", async () => {
     const template = { metadata: { labels: { app: 'root' } }, spec: { hostPID: true, containers: [{ name: 'c', image: 'busybox:1' }] } };
-    const deployment = JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'root' }, spec: { replicas: 1, selector: { matchLabels: { app: 'root' } }, template } });
+    const deployment = JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'root' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'root' } }, template },
+    });
     const applied = await ok(['apply', '-n', 'psa', '-f', k.file('psa/deployment.json', deployment)]);
     expect(applied.stdout.trim()).toBe('deployment.apps/root created');
     expect(warningLines(applied.stderr)).toEqual([
@@ -83,7 +95,9 @@ describe('Pod Security', () => {
     ]);
     const failure = await waitFor(
       async () => {
-        const list = parse((await ok(['get', 'replicasets', '-n', 'psa', '-l', 'app=root', '-o', 'yaml'])).stdout) as { items: { status?: { conditions?: { type: string; message: string }[] } }[] };
+        const list = parse((await ok(['get', 'replicasets', '-n', 'psa', '-l', 'app=root', '-o', 'yaml'])).stdout) as {
+          items: { status?: { conditions?: { type: string; message: string }[] } }[];
+        };
         return list.items[0]?.status?.conditions?.find((c) => c.type === 'ReplicaFailure')?.message;
       },
       { what: 'the ReplicaSet to report its refused pod' },
@@ -102,7 +116,10 @@ describe('Pod Security', () => {
     await ok(['apply', '-n', 'psa-tighten', '-f', k.file('psa-tighten/root.yaml', PRIVILEGED)]);
     const tightened = await ok(['label', 'namespace', 'psa-tighten', 'pod-security.kubernetes.io/enforce=baseline']);
     expect(tightened.stdout.trim()).toBe('namespace/psa-tighten labeled');
-    expect(warningLines(tightened.stderr)).toEqual(['existing pods in namespace "psa-tighten" violate the new PodSecurity enforce level "baseline:latest"', 'root: host namespaces, privileged']);
+    expect(warningLines(tightened.stderr)).toEqual([
+      'existing pods in namespace "psa-tighten" violate the new PodSecurity enforce level "baseline:latest"',
+      'root: host namespaces, privileged',
+    ]);
   });
 });
 
@@ -145,7 +162,9 @@ describe('namespaces', () => {
     expect(r.stdout).toContain('namespace "doomed" deleted');
     const errors = r.stderr.trim().split('\n').sort();
     expect(errors).toEqual(
-      ['default', 'kube-node-lease', 'kube-public', 'kube-system'].map((ns) => `Error from server (Forbidden): namespaces "${ns}" is forbidden: this namespace may not be deleted`),
+      ['default', 'kube-node-lease', 'kube-public', 'kube-system'].map(
+        (ns) => `Error from server (Forbidden): namespaces "${ns}" is forbidden: this namespace may not be deleted`,
+      ),
     );
     const left = rows((await ok(['get', 'namespaces'])).stdout).slice(1);
     for (const ns of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) expect(left.find((row) => row[0] === ns)?.[1]).toBe('Active');

@@ -85,7 +85,13 @@ export async function startKubectlCluster(opts: Partial<LocalClusterOptions> = {
       return spawn(kubectl, ['--cache-dir', cache, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     },
     helm: (args, o = {}) =>
-      run(helm, args, { ...env, HELM_CACHE_HOME: join(dir, 'helm-cache'), HELM_CONFIG_HOME: join(dir, 'helm-config'), HELM_DATA_HOME: join(dir, 'helm-data') }, '', o.timeoutMs ?? 60_000),
+      run(
+        helm,
+        args,
+        { ...env, HELM_CACHE_HOME: join(dir, 'helm-cache'), HELM_CONFIG_HOME: join(dir, 'helm-config'), HELM_DATA_HOME: join(dir, 'helm-data') },
+        '',
+        o.timeoutMs ?? 60_000,
+      ),
     file(name, text) {
       const p = join(dir, name);
       mkdirSync(dirname(p), { recursive: true });

@@ -41,9 +41,10 @@ spec:
         - containerPort: 80
 `,
   );
-  chart = k.file(
-    'chart/templates/service.yaml',
-    `apiVersion: v1
+  chart = k
+    .file(
+      'chart/templates/service.yaml',
+      `apiVersion: v1
 kind: Service
 metadata:
   name: {{ .Release.Name }}-web
@@ -53,7 +54,8 @@ spec:
   - port: 80
     targetPort: 80
 `,
-  ).replace(/\/templates\/service\.yaml$/, '');
+    )
+    .replace(/\/templates\/service\.yaml$/, '');
 });
 
 afterAll(async () => {
@@ -81,22 +83,31 @@ describe('helm', () => {
     expect(secrets.items.map((s) => [s.metadata.name, (s as { type?: string }).type])).toEqual([['sh.helm.release.v1.demo.v1', 'helm.sh/release.v1']]);
 
     // helm separates columns with tabs.
-    const list = (await helm(['list'])).trim().split('\n').map((l) => l.split('\t').map((c) => c.trim()));
+    const list = (await helm(['list']))
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t').map((c) => c.trim()));
     expect(list[0]).toEqual(['NAME', 'NAMESPACE', 'REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION']);
     expect(list[1]).toEqual(['demo', 'default', '1', expect.any(String), 'deployed', 'demo-0.1.0', '1.0']);
 
     expect(await helm(['upgrade', 'demo', chart, '--set', 'replicas=3', '--set', 'image=nginx:1.26', '--wait', '--timeout', '60s'])).toMatch(/\nREVISION: 2\n/);
-    await waitFor(async () => {
-      const up = await k.cluster.client.get(DEPLOYMENTS, 'default', 'demo-web');
-      return (up.status as { updatedReplicas?: number; readyReplicas?: number }).readyReplicas === 3;
-    }, { what: 'the upgraded release to be ready' });
+    await waitFor(
+      async () => {
+        const up = await k.cluster.client.get(DEPLOYMENTS, 'default', 'demo-web');
+        return (up.status as { updatedReplicas?: number; readyReplicas?: number }).readyReplicas === 3;
+      },
+      { what: 'the upgraded release to be ready' },
+    );
     const up = await k.cluster.client.get(DEPLOYMENTS, 'default', 'demo-web');
     expect(up.spec).toMatchObject({ replicas: 3, template: { spec: { containers: [{ image: 'nginx:1.26' }] } } });
 
     expect(await helm(['rollback', 'demo', '1', '--wait', '--timeout', '60s'])).toContain('Rollback was a success!');
     const back = await k.cluster.client.get(DEPLOYMENTS, 'default', 'demo-web');
     expect(back.spec).toMatchObject({ replicas: 2, template: { spec: { containers: [{ image: 'nginx:1.25' }] } } });
-    const history = (await helm(['history', 'demo'])).trim().split('\n').map((l) => l.split('\t').map((c) => c.trim()));
+    const history = (await helm(['history', 'demo']))
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t').map((c) => c.trim()));
     expect(history.slice(1).map((r) => [r[0], r[2]])).toEqual([
       ['1', 'superseded'],
       ['2', 'superseded'],

@@ -90,11 +90,16 @@ describe('apply -f (client-side)', () => {
     expect(await ok(['apply', '-f', file, '-n', ns])).toBe('deployment.apps/web created\nconfigmap/cfg created\n');
     expect(await ok(['apply', '-f', file, '-n', ns])).toBe('deployment.apps/web unchanged\nconfigmap/cfg unchanged\n');
 
-    k.file('csa/app.yaml', `${deployment('web', 'nginx:1.26').replace('{name: MODE, value: "prod"}', '{name: MODE, value: "debug"}')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: "1"}\n`);
+    k.file(
+      'csa/app.yaml',
+      `${deployment('web', 'nginx:1.26').replace('{name: MODE, value: "prod"}', '{name: MODE, value: "debug"}')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: "1"}\n`,
+    );
     expect(await ok(['apply', '-f', file, '-n', ns])).toBe('deployment.apps/web configured\nconfigmap/cfg unchanged\n');
 
     const d = await k.cluster.client.get(DEPLOYMENTS, ns, 'web');
-    const c = (d.spec as { template: { spec: { containers: { image: string; env: { name: string; value: string }[]; ports: { containerPort: number }[] }[] } } }).template.spec.containers[0]!;
+    const c = (
+      d.spec as { template: { spec: { containers: { image: string; env: { name: string; value: string }[]; ports: { containerPort: number }[] }[] } } }
+    ).template.spec.containers[0]!;
     expect(c.image).toBe('nginx:1.26');
     expect(c.env).toEqual([{ name: 'MODE', value: 'debug' }]);
     expect(c.ports).toEqual([{ containerPort: 80, protocol: 'TCP' }]);
@@ -105,13 +110,19 @@ describe('apply -f (client-side)', () => {
 
   it('rejects an unknown field under its default strict validation, and accepts every Kubernetes field', async () => {
     const ns = await namespace('strict');
-    const bad = k.file('strict/bad.yaml', deployment('bad', 'nginx').replace('    spec:\n      containers:', '    spec:\n      frobnicate: true\n      containers:'));
+    const bad = k.file(
+      'strict/bad.yaml',
+      deployment('bad', 'nginx').replace('    spec:\n      containers:', '    spec:\n      frobnicate: true\n      containers:'),
+    );
     const r = await k.kubectl(['apply', '-f', bad, '-n', ns]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('strict decoding error: unknown field "spec.template.spec.frobnicate"');
     const rich = k.file(
       'strict/rich.yaml',
-      deployment('rich', 'nginx').replace('        ports:', '        securityContext: {runAsNonRoot: true, capabilities: {drop: [ALL]}}\n        resizePolicy: [{resourceName: cpu, restartPolicy: NotRequired}]\n        ports:'),
+      deployment('rich', 'nginx').replace(
+        '        ports:',
+        '        securityContext: {runAsNonRoot: true, capabilities: {drop: [ALL]}}\n        resizePolicy: [{resourceName: cpu, restartPolicy: NotRequired}]\n        ports:',
+      ),
     );
     expect(await ok(['apply', '-f', rich, '-n', ns])).toBe('deployment.apps/rich created\n');
   });
@@ -161,7 +172,9 @@ describe('get', () => {
     const list = JSON.parse(await ok(['get', 'pods', '-n', ns, '-o', 'json'])) as { kind: string; items: KObject[] };
     expect(list.kind).toBe('List');
     expect(list.items).toHaveLength(3);
-    expect(await ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].image} {.status.availableReplicas}'])).toBe('nginx:1.25 3');
+    expect(await ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].image} {.status.availableReplicas}'])).toBe(
+      'nginx:1.25 3',
+    );
     const names = (await ok(['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}'])).trim().split('\n');
     expect(names.every((n) => /^node-[123]$/.test(n))).toBe(true);
   });
@@ -232,7 +245,11 @@ describe('create (protobuf request bodies)', () => {
     expect(await ok(['create', 'deployment', 'hello', '--image=nginx:1.25', '--replicas=2', '--port=80', '-n', ns])).toBe('deployment.apps/hello created\n');
     await rolledOut(ns, 'hello');
     const d = await k.cluster.client.get(DEPLOYMENTS, ns, 'hello');
-    expect(d.spec).toMatchObject({ replicas: 2, selector: { matchLabels: { app: 'hello' } }, template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 80 }] }] } } });
+    expect(d.spec).toMatchObject({
+      replicas: 2,
+      selector: { matchLabels: { app: 'hello' } },
+      template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 80 }] }] } },
+    });
     expect(d.metadata.managedFields?.[0]).toMatchObject({ manager: 'kubectl-create', operation: 'Update' });
     // --replicas=0 is an explicit zero on the wire, not a missing field.
     await ok(['create', 'deployment', 'idle', '--image=nginx', '--replicas=0', '-n', ns]);
@@ -270,7 +287,10 @@ describe('delete', () => {
 
   it('delete -f removes what a manifest names', async () => {
     const ns = await namespace('delete-f');
-    const file = k.file('delete/app.yaml', `${deployment('web', 'nginx', 1)}---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n`);
+    const file = k.file(
+      'delete/app.yaml',
+      `${deployment('web', 'nginx', 1)}---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n`,
+    );
     await ok(['apply', '-f', file, '-n', ns]);
     expect(await ok(['delete', '-f', file, '-n', ns])).toBe(`deployment.apps "web" deleted from ${ns} namespace\nservice "web" deleted from ${ns} namespace\n`);
     expect(await ok(['get', 'deploy,svc', '-n', ns])).toBe('');
@@ -297,12 +317,19 @@ describe('scale and rollout', () => {
     await rolledOut(ns, 'web');
     const history = rows(await ok(['rollout', 'history', 'deployment/web', '-n', ns]));
     expect(history[0]).toEqual(['deployment.apps/web']);
-    expect(history.slice(1)).toEqual([['REVISION', 'CHANGE-CAUSE'], ['1', '<none>'], ['2', '<none>'], ['3', '<none>']]);
+    expect(history.slice(1)).toEqual([
+      ['REVISION', 'CHANGE-CAUSE'],
+      ['1', '<none>'],
+      ['2', '<none>'],
+      ['3', '<none>'],
+    ]);
 
     expect(await ok(['rollout', 'undo', 'deployment/web', '--to-revision=1', '-n', ns])).toBe('deployment.apps/web rolled back\n');
     await rolledOut(ns, 'web');
     expect(await ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).toBe('nginx:1.25');
-    const after = rows(await ok(['rollout', 'history', 'deployment/web', '-n', ns])).slice(2).map((r) => r[0]);
+    const after = rows(await ok(['rollout', 'history', 'deployment/web', '-n', ns]))
+      .slice(2)
+      .map((r) => r[0]);
     expect(after).toEqual(['2', '3', '4']);
   });
 });
@@ -314,7 +341,13 @@ describe('events, wait, explain, config', () => {
     await ok(['wait', '--for=condition=Ready', 'pod/ev', '-n', ns, '--timeout=20s']);
     const table = rows(await ok(['get', 'events', '-n', ns]));
     expect(table[0]).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
-    expect(table.slice(1)).toContainEqual([expect.stringMatching(/^\d+s$/), 'Normal', 'Scheduled', 'pod/ev', expect.stringMatching(new RegExp(`^Successfully assigned ${ns}/ev to node-[123]$`))]);
+    expect(table.slice(1)).toContainEqual([
+      expect.stringMatching(/^\d+s$/),
+      'Normal',
+      'Scheduled',
+      'pod/ev',
+      expect.stringMatching(new RegExp(`^Successfully assigned ${ns}/ev to node-[123]$`)),
+    ]);
     const viaSelector = rows(await ok(['get', 'events', '-A', '--field-selector', `involvedObject.kind=Pod,involvedObject.name=ev`]));
     expect(viaSelector.slice(1).every((r) => r[0] === ns && r[4] === 'pod/ev')).toBe(true);
   });

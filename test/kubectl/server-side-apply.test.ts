@@ -27,7 +27,9 @@ async function ok(args: string[]): Promise<string> {
 }
 
 function manifest(name: string, o: { replicas?: number; image?: string; labels?: Record<string, string> } = {}): string {
-  const labels = Object.entries({ app: name, ...(o.labels ?? {}) }).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const labels = Object.entries({ app: name, ...(o.labels ?? {}) })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
   return `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -60,7 +62,11 @@ describe('kubectl apply --server-side', () => {
     expect(managers(d)).toContain('kubectl/Apply');
     const applied = d.metadata.managedFields!.find((m) => m.operation === 'Apply')!;
     expect(applied.fieldsV1).toMatchObject({
-      'f:spec': { 'f:replicas': {}, 'f:selector': {}, 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:image': {}, 'f:name': {} } } } } },
+      'f:spec': {
+        'f:replicas': {},
+        'f:selector': {},
+        'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:image': {}, 'f:name': {} } } } },
+      },
     });
     // Server-side defaults belong to no one.
     expect(JSON.stringify(applied.fieldsV1)).not.toContain('f:progressDeadlineSeconds');
@@ -81,7 +87,9 @@ describe('kubectl apply --server-side', () => {
     k.file('ssa/conflict.yaml', manifest('contested', { replicas: 2 }));
     const r = await k.kubectl(['apply', '--server-side', '-f', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps\/v1: \.spec\.replicas\nPlease review the fields above--they currently have other managers/);
+    expect(r.stderr).toMatch(
+      /^error: Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps\/v1: \.spec\.replicas\nPlease review the fields above--they currently have other managers/,
+    );
     expect((await k.cluster.client.get(DEPLOYMENTS, 'default', 'contested')).spec).toMatchObject({ replicas: 3 });
 
     // Applying the value the other manager set is no conflict: both own it.
@@ -96,8 +104,20 @@ describe('kubectl apply --server-side', () => {
   });
 
   it('lists several conflicting fields by manager', async () => {
-    await ok(['apply', '--server-side', '--field-manager=team-a', '-f', k.file('ssa/a.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {p: "1", q: "1"}\n')]);
-    const r = await k.kubectl(['apply', '--server-side', '--field-manager=team-b', '-f', k.file('ssa/b.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {p: "2", q: "2", r: "2"}\n')]);
+    await ok([
+      'apply',
+      '--server-side',
+      '--field-manager=team-a',
+      '-f',
+      k.file('ssa/a.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {p: "1", q: "1"}\n'),
+    ]);
+    const r = await k.kubectl([
+      'apply',
+      '--server-side',
+      '--field-manager=team-b',
+      '-f',
+      k.file('ssa/b.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {p: "2", q: "2", r: "2"}\n'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: Apply failed with 2 conflicts: conflicts with "team-a":\n- \.data\.p\n- \.data\.q\n/);
     expect((await k.cluster.client.get(CONFIGMAPS, 'default', 'shared')).data).toEqual({ p: '1', q: '1' });

@@ -91,7 +91,10 @@ describe('TLS and tokens in local mode', () => {
     await again.start();
     try {
       const cfg = join(dir, 'again');
-      const first = parse(readFileSync(join(dir, 'good'), 'utf8')) as { clusters: { cluster: { 'certificate-authority-data': string } }[]; users: { user: { token: string } }[] };
+      const first = parse(readFileSync(join(dir, 'good'), 'utf8')) as {
+        clusters: { cluster: { 'certificate-authority-data': string } }[];
+        users: { user: { token: string } }[];
+      };
       writeFileSync(cfg, kubeconfigFor(again.url, { caData: first.clusters[0]!.cluster['certificate-authority-data'], token: first.users[0]!.user.token }));
       expect(await kubectl(cfg, ['get', 'cm', 'over-tls', '-o', 'name'])).toMatchObject({ code: 0, stdout: 'configmap/over-tls\n' });
     } finally {
@@ -125,8 +128,14 @@ describe('TLS and tokens in local mode', () => {
       expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
 
       expect(await kubectl(kubeconfig, ['get', 'nodes', '-o', 'name'])).toMatchObject({ code: 0, stdout: 'node/node-1\nnode/node-2\n' });
-      expect(await run(process.execPath, [KUMO_BIN, 'get', 'nodes', '-o', 'name'], { env })).toEqual({ code: 0, stdout: 'node/node-1\nnode/node-2\n', stderr: '' });
-      const helm = await run(await helmPath(), ['list', '-n', 'default', '--short'], { env: { ...env, HELM_CACHE_HOME: join(dir, 'helm-cache'), HELM_CONFIG_HOME: join(dir, 'helm-config') } });
+      expect(await run(process.execPath, [KUMO_BIN, 'get', 'nodes', '-o', 'name'], { env })).toEqual({
+        code: 0,
+        stdout: 'node/node-1\nnode/node-2\n',
+        stderr: '',
+      });
+      const helm = await run(await helmPath(), ['list', '-n', 'default', '--short'], {
+        env: { ...env, HELM_CACHE_HOME: join(dir, 'helm-cache'), HELM_CONFIG_HOME: join(dir, 'helm-config') },
+      });
       expect(helm).toEqual({ code: 0, stdout: '', stderr: '' });
 
       // @kubernetes/client-node refuses plain HTTP without skipTLSVerify; it takes this kubeconfig as written.

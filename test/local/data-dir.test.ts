@@ -41,17 +41,37 @@ describe('the data directory', () => {
     chmodSync(dataDir, 0o755);
     writeFileSync(join(dataDir, 'agent-token'), 'an-older-token\n', { mode: 0o644 });
     const node = uniqueNode('private');
-    const cluster = new LocalCluster({ dataDir, port: 0, log: () => {}, runtime: 'process', nodeNames: [node], proxy: false, agent: FAST_AGENT, resyncIntervalMs: 2_000 });
+    const cluster = new LocalCluster({
+      dataDir,
+      port: 0,
+      log: () => {},
+      runtime: 'process',
+      nodeNames: [node],
+      proxy: false,
+      agent: FAST_AGENT,
+      resyncIntervalMs: 2_000,
+    });
     await cluster.start();
     const value = `s3cr3t-${randomBytes(8).toString('hex')}`;
     try {
-      await cluster.client.create(SECRETS, 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, data: { password: Buffer.from(value).toString('base64') } });
+      await cluster.client.create(SECRETS, 'default', {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'db' },
+        data: { password: Buffer.from(value).toString('base64') },
+      });
       const env = [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }];
-      await cluster.client.create(PODS, 'default', podObject('uses-secret', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'none', command: ['sleep', '100000'], env }] }));
+      await cluster.client.create(
+        PODS,
+        'default',
+        podObject('uses-secret', { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'none', command: ['sleep', '100000'], env }] }),
+      );
       await waitPod(cluster.client, 'uses-secret', (p) => p.status?.phase === 'Running', 'Running');
       const printenv = async () => {
         let out = '';
-        const code = await cluster.agents.get(node)!.exec('default', 'uses-secret', 'app', ['printenv', 'PASSWORD'], { stdin: false, tty: false }, { stdout: (b) => (out += Buffer.from(b).toString()) });
+        const code = await cluster.agents
+          .get(node)!
+          .exec('default', 'uses-secret', 'app', ['printenv', 'PASSWORD'], { stdin: false, tty: false }, { stdout: (b) => (out += Buffer.from(b).toString()) });
         return { code, out };
       };
       expect(await printenv()).toEqual({ code: 0, out: `${value}\n` });
@@ -62,7 +82,18 @@ describe('the data directory', () => {
       expect(await printenv()).toEqual({ code: 0, out: `${value}\n` });
 
       const all = files(dataDir);
-      expect(all).toEqual(expect.arrayContaining(['state.db', 'state.db-wal', 'state.db-shm', 'admin-token', 'agent-token', 'secrets-encryption-key', 'tls/ca.key', 'tls/server.key']));
+      expect(all).toEqual(
+        expect.arrayContaining([
+          'state.db',
+          'state.db-wal',
+          'state.db-shm',
+          'admin-token',
+          'agent-token',
+          'secrets-encryption-key',
+          'tls/ca.key',
+          'tls/server.key',
+        ]),
+      );
       const stateFiles = all.filter((f) => f.endsWith('/state.json'));
       expect(stateFiles.length).toBeGreaterThanOrEqual(2); // the sandbox and the app container
       const leaks = all.filter((f) => {
@@ -72,7 +103,18 @@ describe('the data directory', () => {
       expect(leaks).toEqual([]);
 
       expect(mode(dataDir)).toBe('700');
-      const secretFiles = ['state.db', 'state.db-wal', 'state.db-shm', 'admin-token', 'agent-token', 'secrets-encryption-key', 'tls/ca.key', 'tls/server.key', 'kumo.pid', ...stateFiles];
+      const secretFiles = [
+        'state.db',
+        'state.db-wal',
+        'state.db-shm',
+        'admin-token',
+        'agent-token',
+        'secrets-encryption-key',
+        'tls/ca.key',
+        'tls/server.key',
+        'kumo.pid',
+        ...stateFiles,
+      ];
       expect(Object.fromEntries(secretFiles.map((f) => [f, mode(join(dataDir, f))]))).toEqual(Object.fromEntries(secretFiles.map((f) => [f, '600'])));
       expect(readFileSync(join(dataDir, 'agent-token'), 'utf8')).toBe('an-older-token\n');
     } finally {

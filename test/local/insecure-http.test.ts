@@ -36,17 +36,25 @@ interface Reply {
 /** One raw HTTP request to the cluster's port, with whatever headers a browser or an attacker would send. */
 function send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Reply['body']) : {} }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Reply['body']) : {} }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-const POD = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'from-a-web-page' }, spec: { containers: [{ name: 'c', image: 'x', command: ['touch', '/tmp/pwned'] }] } });
+const POD = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'from-a-web-page' },
+  spec: { containers: [{ name: 'c', image: 'x', command: ['touch', '/tmp/pwned'] }] },
+});
 const CREATE = '/api/v1/namespaces/default/pods';
 
 describe('kumo up --insecure-http', () => {
@@ -60,7 +68,8 @@ describe('kumo up --insecure-http', () => {
         apiVersion: 'v1',
         metadata: {},
         status: 'Failure',
-        message: 'forbidden: cross-origin request from "https://evil.example" refused: an API server on plain HTTP (kumo up --insecure-http) takes no requests from web pages',
+        message:
+          'forbidden: cross-origin request from "https://evil.example" refused: an API server on plain HTTP (kumo up --insecure-http) takes no requests from web pages',
         reason: 'Forbidden',
         details: {},
         code: 403,
@@ -68,7 +77,13 @@ describe('kumo up --insecure-http', () => {
     });
     // Other pages are refused alike: another local origin, a sandboxed frame or file: page (`null`), and a
     // cross-site request that carries no Origin but the browser's Sec-Fetch-Site mark.
-    const pages: Record<string, string>[] = [{ origin: 'http://localhost:3000' }, { origin: 'null' }, { origin: `https://${host}` }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+    const pages: Record<string, string>[] = [
+      { origin: 'http://localhost:3000' },
+      { origin: 'null' },
+      { origin: `https://${host}` },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ];
     for (const headers of pages) {
       const r = await send('POST', CREATE, { host, 'content-type': 'application/json', ...headers }, POD);
       expect({ headers, status: r.status, reason: r.body.reason }).toEqual({ headers, status: 403, reason: 'Forbidden' });
@@ -116,7 +131,10 @@ describe('kumo up --insecure-http', () => {
       });
     const fromPage = await open('https://evil.example');
     expect(fromPage.status).toBe(403);
-    expect(JSON.parse(fromPage.body)).toMatchObject({ reason: 'Forbidden', message: expect.stringContaining('cross-origin request from "https://evil.example" refused') });
+    expect(JSON.parse(fromPage.body)).toMatchObject({
+      reason: 'Forbidden',
+      message: expect.stringContaining('cross-origin request from "https://evil.example" refused'),
+    });
     // Without an Origin the same upgrade reaches the API, which looks for the pod.
     const fromTool = await open();
     expect({ status: fromTool.status, reason: (JSON.parse(fromTool.body) as Reply['body']).reason }).toEqual({ status: 404, reason: 'NotFound' });

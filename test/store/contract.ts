@@ -259,7 +259,11 @@ export function storeContract(name: string, factory: StoreFactory, newClock: () 
         expect(then.items).toEqual([a, b, c]);
         expect((await store.list('pods', { revision: at, namespace: 'default' })).items).toEqual([a, b]);
         // The predicate sees the objects as they were.
-        expect((await store.list('pods', { revision: at, predicate: (o) => o.metadata.labels?.app === 'x' })).items.map((o) => o.metadata.name)).toEqual(['a', 'b', 'c']);
+        expect((await store.list('pods', { revision: at, predicate: (o) => o.metadata.labels?.app === 'x' })).items.map((o) => o.metadata.name)).toEqual([
+          'a',
+          'b',
+          'c',
+        ]);
         expect((await store.list('pods', { revision: 0 })).items).toEqual([]);
         expect((await store.list('pods', { revision: await store.currentRevision('pods') })).items).toEqual((await store.list('pods')).items);
 
@@ -341,7 +345,7 @@ export function storeContract(name: string, factory: StoreFactory, newClock: () 
         const perWriter = 3;
         await Promise.all(
           Array.from({ length: writers }, async () => {
-            for (let done = 0; done < perWriter; ) {
+            for (let done = 0; done < perWriter;) {
               const cur = (await store.get(key('counter')))!;
               const n = Number(cur.metadata.annotations!.n) + 1;
               const r = await store.update(key('counter'), { ...cur, metadata: { ...cur.metadata, annotations: { n: String(n) } } }, cur);

@@ -9,7 +9,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KObject, ObjectKey } from '#lib/api/object';
 import { DynamoDbStore, type DynamoDbStoreOptions } from '#lib/store/dynamodb';
-import { counterKey, createStoreTable, decodeLogImage, decodeObjectImage, encodeChange, encodeLogChange, encodeObject, logPk, logSk } from '#lib/store/dynamodb-table';
+import {
+  counterKey,
+  createStoreTable,
+  decodeLogImage,
+  decodeObjectImage,
+  encodeChange,
+  encodeLogChange,
+  encodeObject,
+  logPk,
+  logSk,
+} from '#lib/store/dynamodb-table';
 import { CompactedError, type Store, type StoreEvent, TooLargeError } from '#lib/store/types';
 import { ManualClock } from '#lib/util/clock';
 import { ensureEmulator } from '../helpers/moto.js';
@@ -89,7 +99,12 @@ class StallingStore extends DynamoDbStore {
 }
 
 /** A client that counts the SDK calls made through it, by command. */
-function countingClient(): { client: DynamoDBClient; calls: Record<string, number>; reset(): void; onCall(fn: (command: string, input: unknown) => void): void } {
+function countingClient(): {
+  client: DynamoDBClient;
+  calls: Record<string, number>;
+  reset(): void;
+  onCall(fn: (command: string, input: unknown) => void): void;
+} {
   const client = new DynamoDBClient({});
   const calls: Record<string, number> = {};
   const listeners: ((command: string, input: unknown) => void)[] = [];
@@ -422,7 +437,9 @@ describe('DynamoDB item images', () => {
     const gone = { ...after, metadata: { ...after.metadata, resourceVersion: '9' } };
     const deletion = encodeLogChange({ type: 'DELETED', object: gone, prev: after });
     expect(deletion.prevRev).toEqual({ N: '7' });
-    expect(decodeLogImage({ pk: { S: 'l#pods' }, sk: { S: logSk(9) }, type: { S: 'DELETED' }, data: { B: b64(deletion.data!.B!) }, prevRev: deletion.prevRev! })).toEqual({
+    expect(
+      decodeLogImage({ pk: { S: 'l#pods' }, sk: { S: logSk(9) }, type: { S: 'DELETED' }, data: { B: b64(deletion.data!.B!) }, prevRev: deletion.prevRev! }),
+    ).toEqual({
       resource: 'pods',
       type: 'DELETED',
       revision: 9,
@@ -440,5 +457,7 @@ describe('DynamoDB item images', () => {
 });
 
 function randomText(length: number): string {
-  return randomBytes(Math.ceil((length * 3) / 4)).toString('base64').slice(0, length);
+  return randomBytes(Math.ceil((length * 3) / 4))
+    .toString('base64')
+    .slice(0, length);
 }

@@ -32,7 +32,13 @@ describe.skipIf(!emulator)('Secrets encrypted with KMS data keys (emulator)', ()
     const value = `kms-${randomBytes(8).toString('hex')}`;
     const key = { resource: 'secrets', namespace: 'default', name: 'db' };
     const writer = await storeFromEnv(env);
-    await writer.create(key, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'default' }, type: 'Opaque', data: { password: Buffer.from(value).toString('base64') } } as KObject);
+    await writer.create(key, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db', namespace: 'default' },
+      type: 'Opaque',
+      data: { password: Buffer.from(value).toString('base64') },
+    } as KObject);
     await writer.close();
 
     const reader = await storeFromEnv(env);
@@ -40,7 +46,9 @@ describe.skipIf(!emulator)('Secrets encrypted with KMS data keys (emulator)', ()
     expect(Buffer.from(read.data.password, 'base64').toString()).toBe(value);
     await reader.close();
 
-    const raw = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
+    const raw = readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+      .join('');
     expect(raw).not.toContain(value);
     expect(raw).not.toContain(Buffer.from(value).toString('base64'));
     expect(raw).toContain('k8s:enc:kms:v2:');

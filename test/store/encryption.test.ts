@@ -23,7 +23,10 @@ storeContract(
   {
     async make({ clock, retentionMs }) {
       const path = join(mkdtempSync(join(tmpdir(), 'kumo-enc-')), 'state.db');
-      return new EncryptingStore(new SqliteStore({ path, clock, ...(retentionMs !== undefined ? { retentionMs } : {}) }), new AesGcmEncryptor(key), ['pods', 'secrets']);
+      return new EncryptingStore(new SqliteStore({ path, clock, ...(retentionMs !== undefined ? { retentionMs } : {}) }), new AesGcmEncryptor(key), [
+        'pods',
+        'secrets',
+      ]);
     },
   },
   () => new ManualClock(),
@@ -33,7 +36,12 @@ const secret = (name: string, value: string): KObject =>
   ({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace: 'default', labels: { app: 'db' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `{"data":{"password":"${Buffer.from(value).toString('base64')}"}}` } },
+    metadata: {
+      name,
+      namespace: 'default',
+      labels: { app: 'db' },
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `{"data":{"password":"${Buffer.from(value).toString('base64')}"}}` },
+    },
     type: 'Opaque',
     data: { password: Buffer.from(value).toString('base64') },
   }) as KObject;
@@ -59,7 +67,10 @@ describe('EncryptingStore', () => {
     await store.delete(k, read!);
     await store.close();
     // The database (objects and change log) never saw the value, plain or base64.
-    const raw = readdirSync(dir).filter((f) => f.startsWith('state.db')).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
+    const raw = readdirSync(dir)
+      .filter((f) => f.startsWith('state.db'))
+      .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+      .join('');
     for (const v of [value, `${value}-2`]) {
       expect(raw).not.toContain(v);
       expect(raw).not.toContain(Buffer.from(v).toString('base64'));
@@ -73,7 +84,10 @@ describe('EncryptingStore', () => {
     const store = new EncryptingStore(inner, new AesGcmEncryptor(key));
     await store.create({ resource: 'secrets', namespace: 'default', name: 'a' }, secret('a', 'one'));
     const sealed = await inner.get({ resource: 'secrets', namespace: 'default', name: 'a' });
-    await inner.create({ resource: 'secrets', namespace: 'default', name: 'b' }, { ...sealed!, metadata: { ...sealed!.metadata, name: 'b', resourceVersion: undefined } } as KObject);
+    await inner.create({ resource: 'secrets', namespace: 'default', name: 'b' }, {
+      ...sealed!,
+      metadata: { ...sealed!.metadata, name: 'b', resourceVersion: undefined },
+    } as KObject);
     await expect(store.get({ resource: 'secrets', namespace: 'default', name: 'b' })).rejects.toThrow();
     await store.close();
   });

@@ -67,7 +67,14 @@ export class DockerEngine {
     }
     return new Promise((resolve, reject) => {
       const req = request(
-        { socketPath: this.socketPath, agent: opts.dedicated ? false : this.agent, method, path: this.path(path, opts.query), headers, ...(opts.signal ? { signal: opts.signal } : {}) },
+        {
+          socketPath: this.socketPath,
+          agent: opts.dedicated ? false : this.agent,
+          method,
+          path: this.path(path, opts.query),
+          headers,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
         resolve,
       );
       if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`docker ${method} ${path} timed out`)));

@@ -116,7 +116,8 @@ export class DockerRuntime implements Runtime {
     }
     const at = image.lastIndexOf(':');
     const slash = image.lastIndexOf('/');
-    const [fromImage, tag] = image.includes('@') || at <= slash ? [image, image.includes('@') ? undefined : 'latest'] : [image.slice(0, at), image.slice(at + 1)];
+    const [fromImage, tag] =
+      image.includes('@') || at <= slash ? [image, image.includes('@') ? undefined : 'latest'] : [image.slice(0, at), image.slice(at + 1)];
     try {
       const res = await this.engine.stream('POST', '/images/create', { query: { fromImage, tag } });
       // Progress is a stream of JSON lines; a failure mid-pull is a line with "error".
@@ -284,7 +285,10 @@ export class DockerRuntime implements Runtime {
     const failedStart = status === 'created' && !!i.State.Error;
     const exited = status === 'exited' || status === 'dead' || failedStart;
     const running = status === 'running' || status === 'paused' || status === 'restarting';
-    const ip = i.HostConfig.NetworkMode === 'host' ? this.opts.nodeIP : i.NetworkSettings.IPAddress || Object.values(i.NetworkSettings.Networks ?? {})[0]?.IPAddress || undefined;
+    const ip =
+      i.HostConfig.NetworkMode === 'host'
+        ? this.opts.nodeIP
+        : i.NetworkSettings.IPAddress || Object.values(i.NetworkSettings.Networks ?? {})[0]?.IPAddress || undefined;
     const info: ContainerInfo = {
       id: i.Id,
       pod: { uid: l[LABELS.podUid] ?? '', name: l[LABELS.podName] ?? '', namespace: l[LABELS.podNamespace] ?? '' },
@@ -375,7 +379,9 @@ export class DockerRuntime implements Runtime {
 
   async removePodResources(podUid: string): Promise<void> {
     const res = await this.engine.json<{ Volumes: { Name: string }[] | null }>('GET', '/volumes', {
-      query: { filters: JSON.stringify({ label: [`${LABELS.podUid}=${podUid}`, `${LABELS.node}=${this.opts.nodeName}`, `${LABELS.cluster}=${this.clusterId}`] }) },
+      query: {
+        filters: JSON.stringify({ label: [`${LABELS.podUid}=${podUid}`, `${LABELS.node}=${this.opts.nodeName}`, `${LABELS.cluster}=${this.clusterId}`] }),
+      },
     });
     for (const v of res.Volumes ?? []) {
       await this.engine.json('DELETE', `/volumes/${encodeURIComponent(v.Name)}`, { query: { force: true } }).catch(() => undefined);
@@ -489,7 +495,11 @@ export class DockerRuntime implements Runtime {
       ...(signal ? { signal } : {}),
     });
     let left = opts.limitBytes ?? Infinity;
-    const source = i.Config.Tty ? (async function* () { for await (const c of res) yield { data: c as Buffer }; })() : demux(res as AsyncIterable<Uint8Array>);
+    const source = i.Config.Tty
+      ? (async function* () {
+          for await (const c of res) yield { data: c as Buffer };
+        })()
+      : demux(res as AsyncIterable<Uint8Array>);
     try {
       for await (const frame of source) {
         if (left <= 0) break;

@@ -48,7 +48,9 @@ export class LocalAddresses {
       return true;
     }
     this.unavailable = res.message;
-    this.log(`kumo proxy: cannot add ClusterIP ${ip} to ${this.device} (${res.message}): ClusterIPs are not reachable on this host; NodePorts still work (run as root, or with CAP_NET_ADMIN, for ClusterIPs)`);
+    this.log(
+      `kumo proxy: cannot add ClusterIP ${ip} to ${this.device} (${res.message}): ClusterIPs are not reachable on this host; NodePorts still work (run as root, or with CAP_NET_ADMIN, for ClusterIPs)`,
+    );
     return false;
   }
 

@@ -206,7 +206,9 @@ export class NodeProxy {
       server.once('error', (err: NodeJS.ErrnoException) => {
         if (!this.failed.has(l.key)) {
           this.failed.add(l.key);
-          this.log(`kumo proxy: cannot listen on ${l.key} for ${l.service} (${err.code ?? err.message})${err.code === 'EADDRINUSE' ? ': another proxy on this host may serve it' : ''}`);
+          this.log(
+            `kumo proxy: cannot listen on ${l.key} for ${l.service} (${err.code ?? err.message})${err.code === 'EADDRINUSE' ? ': another proxy on this host may serve it' : ''}`,
+          );
         }
         if (this.listeners.get(l.key) === l) this.listeners.delete(l.key);
         resolve();

@@ -72,7 +72,8 @@ export function makePayload(
       const what = kind === 'configmap' ? 'configmap references non-existent config key' : 'references non-existent secret key';
       throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : ${what}: ${item.key}`);
     }
-    if (!validProjectionPath(item.path)) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : invalid path ${JSON.stringify(item.path)}`);
+    if (!validProjectionPath(item.path))
+      throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : invalid path ${JSON.stringify(item.path)}`);
     out.set(item.path, { data: Buffer.from(v, 'base64'), mode: item.mode ?? mode });
   }
   return out;
@@ -199,14 +200,20 @@ export class PodVolumes {
   private async claimPath(ns: string, volume: string, claimName: string): Promise<string> {
     const claim = await this.sources.claim(ns, claimName);
     if (!claim) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolumeclaim "${claimName}" not found`);
-    if (claim.metadata.deletionTimestamp) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolumeclaim "${claimName}" is being deleted`);
+    if (claim.metadata.deletionTimestamp)
+      throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolumeclaim "${claimName}" is being deleted`);
     const pvName = claim.spec?.volumeName;
-    if (!pvName || claim.status?.phase !== 'Bound') throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolumeclaim "${claimName}" is not bound`);
+    if (!pvName || claim.status?.phase !== 'Bound')
+      throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolumeclaim "${claimName}" is not bound`);
     const pv = await this.sources.persistentVolume(pvName);
     if (!pv) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolume "${pvName}" not found`);
     const path = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
-    if (!path) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : persistentvolume "${pvName}" has no hostPath or local source this node can mount`);
-    if (pv.spec?.local && !existsSync(path)) throw new VolumeSetupError(`MountVolume.NewMounter initialization failed for volume "${pvName}" : path "${path}" does not exist`);
+    if (!path)
+      throw new VolumeSetupError(
+        `MountVolume.SetUp failed for volume "${volume}" : persistentvolume "${pvName}" has no hostPath or local source this node can mount`,
+      );
+    if (pv.spec?.local && !existsSync(path))
+      throw new VolumeSetupError(`MountVolume.NewMounter initialization failed for volume "${pvName}" : path "${path}" does not exist`);
     mkdirSync(path, { recursive: true });
     return path;
   }

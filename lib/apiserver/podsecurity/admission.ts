@@ -124,7 +124,7 @@ export class PodSecurityAdmission {
     const { policy, errors } = await this.namespacePolicy(namespace);
     if (errors.length === 0 && fullyPrivileged(policy)) return { warnings: [], auditViolations: null };
     const spec = (req.object.spec ?? {}) as PodSpec;
-    if (req.operation === 'UPDATE' && !significantPodUpdate(spec, ((req.old?.spec ?? {}) as PodSpec))) return NOT_CHECKED;
+    if (req.operation === 'UPDATE' && !significantPodUpdate(spec, (req.old?.spec ?? {}) as PodSpec)) return NOT_CHECKED;
     return this.evaluate(policy, podView(req.object.metadata, spec), req, true);
   }
 
@@ -153,7 +153,11 @@ export class PodSecurityAdmission {
     if (enforce) {
       const v = verdict(policy.enforce);
       if (!v.allowed) {
-        throw StatusError.forbiddenObject({ group: req.rt.group, resource: req.rt.resource }, req.object.metadata.name ?? '', `violates PodSecurity ${JSON.stringify(formatLevelVersion(policy.enforce))}: ${v.detail}`);
+        throw StatusError.forbiddenObject(
+          { group: req.rt.group, resource: req.rt.resource },
+          req.object.metadata.name ?? '',
+          `violates PodSecurity ${JSON.stringify(formatLevelVersion(policy.enforce))}: ${v.detail}`,
+        );
       }
     }
     const audit = verdict(policy.audit);
@@ -175,7 +179,8 @@ export class PodSecurityAdmission {
     }
     const before = this.policyOf(req.old?.metadata.labels);
     // Bad labels refuse an update only when they are new (a namespace that has them may still be changed otherwise).
-    if (errors.length > 0 && (before.errors.length === 0 || JSON.stringify(errors) !== JSON.stringify(before.errors))) throw StatusError.invalid('Namespace', '', name, errors);
+    if (errors.length > 0 && (before.errors.length === 0 || JSON.stringify(errors) !== JSON.stringify(before.errors)))
+      throw StatusError.invalid('Namespace', '', name, errors);
     const next = policy.enforce;
     const prev = before.policy.enforce;
     if (sameLevelVersion(next, prev) || next.level === 'privileged') return NOT_CHECKED;
@@ -214,7 +219,10 @@ export class PodSecurityAdmission {
     }
     const warnings: string[] = [];
     if (pods.length < all.length) warnings.push(`new PodSecurity enforce level only checked against the first ${pods.length} of ${all.length} existing pods`);
-    if (counts.size > 0) warnings.push(`existing pods in namespace ${JSON.stringify(namespace)} violate the new PodSecurity enforce level ${JSON.stringify(formatLevelVersion(enforce))}`);
+    if (counts.size > 0)
+      warnings.push(
+        `existing pods in namespace ${JSON.stringify(namespace)} violate the new PodSecurity enforce level ${JSON.stringify(formatLevelVersion(enforce))}`,
+      );
     const perReason = [...counts.entries()].map(([reason, c]) => {
       const who = c.count === 1 ? c.pod : c.count === 2 ? `${c.pod} (and 1 other pod)` : `${c.pod} (and ${c.count - 1} other pods)`;
       return `${who}: ${reason}`;

@@ -4,7 +4,19 @@
  * because it would escape its container onto the node.
  */
 import type { LifecycleHandler, Probe } from '../../api/core/v1/pod.js';
-import { ALLOWED, type Check, type CheckPod, containersOf, containersPhrase, forbiddenProfiles, inUserNamespace, isSet, joinQuote, pluralize, sortedSet } from './check.js';
+import {
+  ALLOWED,
+  type Check,
+  type CheckPod,
+  containersOf,
+  containersPhrase,
+  forbiddenProfiles,
+  inUserNamespace,
+  isSet,
+  joinQuote,
+  pluralize,
+  sortedSet,
+} from './check.js';
 
 const hostNamespaces: CheckPod = ({ spec }) => {
   const used = [spec.hostNetwork && 'hostNetwork=true', spec.hostPID && 'hostPID=true', spec.hostIPC && 'hostIPC=true'].filter((s): s is string => !!s);
@@ -18,7 +30,21 @@ const privileged: CheckPod = ({ spec }) => {
   return bad.length > 0 ? { allowed: false, reason: 'privileged', detail: `${containersPhrase(bad)} must not set securityContext.privileged=true` } : ALLOWED;
 };
 
-const DEFAULT_CAPABILITIES = new Set(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
+const DEFAULT_CAPABILITIES = new Set([
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]);
 
 export const CAPABILITIES_BASELINE = 'capabilities_baseline';
 
@@ -33,7 +59,11 @@ const capabilitiesBaseline: CheckPod = ({ spec }) => {
     }
   }
   return bad.length > 0
-    ? { allowed: false, reason: 'non-default capabilities', detail: `${containersPhrase(bad)} must not include ${joinQuote(sortedSet(added))} in securityContext.capabilities.add` }
+    ? {
+        allowed: false,
+        reason: 'non-default capabilities',
+        detail: `${containersPhrase(bad)} must not include ${joinQuote(sortedSet(added))} in securityContext.capabilities.add`,
+      }
     : ALLOWED;
 };
 
@@ -56,7 +86,11 @@ const hostPorts: CheckPod = ({ spec }) => {
   }
   const list = sortedSet(ports);
   return bad.length > 0
-    ? { allowed: false, reason: 'hostPort', detail: `${containersPhrase(bad)} ${pluralize('uses', 'use', bad.length)} ${pluralize('hostPort', 'hostPorts', list.length)} ${list.join(', ')}` }
+    ? {
+        allowed: false,
+        reason: 'hostPort',
+        detail: `${containersPhrase(bad)} ${pluralize('uses', 'use', bad.length)} ${pluralize('hostPort', 'hostPorts', list.length)} ${list.join(', ')}`,
+      }
     : ALLOWED;
 };
 
@@ -108,7 +142,11 @@ function seLinuxOptions(allowedTypes: readonly string[]): CheckPod {
     if (bad.length > 0) setters.push(containersPhrase(bad));
     if (setters.length === 0) return ALLOWED;
     const types = sortedSet(badTypes);
-    const data = [...(types.length > 0 ? [`${pluralize('type', 'types', types.length)} ${joinQuote(types)}`] : []), ...(setUser ? ['user may not be set'] : []), ...(setRole ? ['role may not be set'] : [])];
+    const data = [
+      ...(types.length > 0 ? [`${pluralize('type', 'types', types.length)} ${joinQuote(types)}`] : []),
+      ...(setUser ? ['user may not be set'] : []),
+      ...(setRole ? ['role may not be set'] : []),
+    ];
     return { allowed: false, reason: 'seLinuxOptions', detail: `${setters.join(' and ')} set forbidden securityContext.seLinuxOptions: ${data.join('; ')}` };
   };
 }
@@ -126,7 +164,9 @@ export const procMountDefaultOnly: CheckPod = ({ spec }) => {
       types.push(pm);
     }
   }
-  return bad.length > 0 ? { allowed: false, reason: 'procMount', detail: `${containersPhrase(bad)} must not set securityContext.procMount to ${joinQuote(sortedSet(types))}` } : ALLOWED;
+  return bad.length > 0
+    ? { allowed: false, reason: 'procMount', detail: `${containersPhrase(bad)} must not set securityContext.procMount to ${joinQuote(sortedSet(types))}` }
+    : ALLOWED;
 };
 
 const procMount1_35: CheckPod = (pod) => (inUserNamespace(pod.spec) ? ALLOWED : procMountDefaultOnly(pod));
@@ -151,18 +191,34 @@ const seccompBaseline1_0: CheckPod = ({ annotations, spec }) => {
     if (v !== undefined && !ok(v)) forbidden.push(`${key}=${JSON.stringify(v)}`);
   }
   const list = sortedSet(forbidden);
-  return list.length > 0 ? { allowed: false, reason: 'seccompProfile', detail: `forbidden ${pluralize('annotation', 'annotations', list.length)} ${list.join(', ')}` } : ALLOWED;
+  return list.length > 0
+    ? { allowed: false, reason: 'seccompProfile', detail: `forbidden ${pluralize('annotation', 'annotations', list.length)} ${list.join(', ')}` }
+    : ALLOWED;
 };
 
 /** seccomp 1.19: the fields, which may name only RuntimeDefault or Localhost (or nothing). */
 const seccompBaseline1_19: CheckPod = ({ spec }) => {
   const { setters, types } = forbiddenProfiles(spec, 'seccompProfile', validSeccompType);
-  return setters.length > 0 ? { allowed: false, reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(types)}` } : ALLOWED;
+  return setters.length > 0
+    ? { allowed: false, reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(types)}` }
+    : ALLOWED;
 };
 
-const SYSCTLS_1_0 = ['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_unprivileged_port_start'];
+const SYSCTLS_1_0 = [
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_unprivileged_port_start',
+];
 const SYSCTLS_1_27 = [...SYSCTLS_1_0, 'net.ipv4.ip_local_reserved_ports'];
-const SYSCTLS_1_29 = [...SYSCTLS_1_27, 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes'];
+const SYSCTLS_1_29 = [
+  ...SYSCTLS_1_27,
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+];
 const SYSCTLS_1_32 = [...SYSCTLS_1_29, 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'];
 
 function sysctls(allowed: readonly string[]): CheckPod {
@@ -179,7 +235,9 @@ const windowsHostProcess: CheckPod = ({ spec }) => {
     .filter((c) => c.securityContext?.windowsOptions?.hostProcess === true)
     .map((c) => c.name);
   if (bad.length > 0) setters.push(containersPhrase(bad));
-  return setters.length > 0 ? { allowed: false, reason: 'hostProcess', detail: `${setters.join(' and ')} must not set securityContext.windowsOptions.hostProcess=true` } : ALLOWED;
+  return setters.length > 0
+    ? { allowed: false, reason: 'hostProcess', detail: `${setters.join(' and ')} must not set securityContext.windowsOptions.hostProcess=true` }
+    : ALLOWED;
 };
 
 /** The hosts a probe or lifecycle handler sends to: a pod may only reach itself. */

@@ -31,7 +31,9 @@ export const PRIVILEGED: PodSecurityConfig = {
 };
 
 const PodSecurityConfigurationSchema = z.strictObject({
-  apiVersion: z.enum(['pod-security.admission.config.k8s.io/v1', 'pod-security.admission.config.k8s.io/v1beta1', 'pod-security.admission.config.k8s.io/v1alpha1']).optional(),
+  apiVersion: z
+    .enum(['pod-security.admission.config.k8s.io/v1', 'pod-security.admission.config.k8s.io/v1beta1', 'pod-security.admission.config.k8s.io/v1alpha1'])
+    .optional(),
   kind: z.literal('PodSecurityConfiguration').optional(),
   defaults: z
     .strictObject({
@@ -93,7 +95,9 @@ export function parsePodSecurityConfig(value: unknown): PodSecurityConfig {
   }
   const parsed = PodSecurityConfigurationSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new PodSecurityConfigError(`invalid PodSecurityConfiguration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new PodSecurityConfigError(
+      `invalid PodSecurityConfiguration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   const d = parsed.data.defaults ?? {};
   const e = parsed.data.exemptions ?? {};

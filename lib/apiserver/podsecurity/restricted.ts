@@ -6,7 +6,20 @@
  */
 import type { Volume } from '../../api/core/v1/pod.js';
 import { CAPABILITIES_BASELINE, HOST_PATH_VOLUMES, PROC_MOUNT, procMountDefaultOnly, SECCOMP_BASELINE, validSeccompType } from './baseline.js';
-import { ALLOWED, type Check, type CheckPod, containersOf, containersPhrase, forbiddenProfiles, inUserNamespace, isSet, isWindows, joinQuote, pluralize, sortedSet } from './check.js';
+import {
+  ALLOWED,
+  type Check,
+  type CheckPod,
+  containersOf,
+  containersPhrase,
+  forbiddenProfiles,
+  inUserNamespace,
+  isSet,
+  isWindows,
+  joinQuote,
+  pluralize,
+  sortedSet,
+} from './check.js';
 
 /** The same check, skipped for Windows pods (whose API validation forbids these Linux fields). */
 function exceptWindows(check: CheckPod): CheckPod {
@@ -23,7 +36,11 @@ const allowPrivilegeEscalation: CheckPod = ({ spec }) => {
     .filter((c) => c.securityContext?.allowPrivilegeEscalation !== false)
     .map((c) => c.name);
   return bad.length > 0
-    ? { allowed: false, reason: 'allowPrivilegeEscalation != false', detail: `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false` }
+    ? {
+        allowed: false,
+        reason: 'allowPrivilegeEscalation != false',
+        detail: `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false`,
+      }
     : ALLOWED;
 };
 
@@ -46,7 +63,9 @@ const capabilitiesRestricted: CheckPod = ({ spec }) => {
   }
   const details = [
     ...(missingDropAll.length > 0 ? [`${containersPhrase(missingDropAll)} must set securityContext.capabilities.drop=["ALL"]`] : []),
-    ...(addingForbidden.length > 0 ? [`${containersPhrase(addingForbidden)} must not include ${joinQuote(sortedSet(forbidden))} in securityContext.capabilities.add`] : []),
+    ...(addingForbidden.length > 0
+      ? [`${containersPhrase(addingForbidden)} must not include ${joinQuote(sortedSet(forbidden))} in securityContext.capabilities.add`]
+      : []),
   ];
   return details.length > 0 ? { allowed: false, reason: 'unrestricted capabilities', detail: details.join('; ') } : ALLOWED;
 };
@@ -113,8 +132,10 @@ const runAsNonRoot: CheckPod = ({ spec }) => {
     } else if (!podNonRoot) implicit.push(c.name);
   }
   if (explicit.length > 0) setters.push(containersPhrase(explicit));
-  if (setters.length > 0) return { allowed: false, reason: 'runAsNonRoot != true', detail: `${setters.join(' and ')} must not set securityContext.runAsNonRoot=false` };
-  if (implicit.length > 0) return { allowed: false, reason: 'runAsNonRoot != true', detail: `pod or ${containersPhrase(implicit)} must set securityContext.runAsNonRoot=true` };
+  if (setters.length > 0)
+    return { allowed: false, reason: 'runAsNonRoot != true', detail: `${setters.join(' and ')} must not set securityContext.runAsNonRoot=false` };
+  if (implicit.length > 0)
+    return { allowed: false, reason: 'runAsNonRoot != true', detail: `pod or ${containersPhrase(implicit)} must set securityContext.runAsNonRoot=true` };
   return ALLOWED;
 };
 
@@ -129,22 +150,39 @@ const runAsUser: CheckPod = ({ spec }) => {
 
 const seccompRestricted: CheckPod = ({ spec }) => {
   const { setters, types, podAllowed, unset } = forbiddenProfiles(spec, 'seccompProfile', validSeccompType);
-  if (setters.length > 0) return { allowed: false, reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(types)}` };
+  if (setters.length > 0)
+    return {
+      allowed: false,
+      reason: 'seccompProfile',
+      detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote(types)}`,
+    };
   // Containers that set none inherit the pod's, if it sets an allowed one.
   if (!podAllowed && unset.length > 0) {
-    return { allowed: false, reason: 'seccompProfile', detail: `pod or ${containersPhrase(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"` };
+    return {
+      allowed: false,
+      reason: 'seccompProfile',
+      detail: `pod or ${containersPhrase(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"`,
+    };
   }
   return ALLOWED;
 };
 
 /** A check with its versions: [first v1.<minor>, check, baseline checks it overrides]. */
 function restricted(id: string, ...versions: [number, CheckPod, string?][]): Check {
-  return { id, level: 'restricted', versions: versions.map(([minimumVersion, check, overrides]) => ({ minimumVersion, check, ...(overrides ? { overrides: [overrides] } : {}) })) };
+  return {
+    id,
+    level: 'restricted',
+    versions: versions.map(([minimumVersion, check, overrides]) => ({ minimumVersion, check, ...(overrides ? { overrides: [overrides] } : {}) })),
+  };
 }
 
 export const RESTRICTED_CHECKS: readonly Check[] = [
   restricted('allowPrivilegeEscalation', [8, allowPrivilegeEscalation], [25, exceptWindows(allowPrivilegeEscalation)]),
-  restricted('capabilities_restricted', [22, capabilitiesRestricted, CAPABILITIES_BASELINE], [25, exceptWindows(capabilitiesRestricted), CAPABILITIES_BASELINE]),
+  restricted(
+    'capabilities_restricted',
+    [22, capabilitiesRestricted, CAPABILITIES_BASELINE],
+    [25, exceptWindows(capabilitiesRestricted), CAPABILITIES_BASELINE],
+  ),
   // From 1.35 the baseline procMount check spares user-namespace pods; restricted keeps the strict one.
   restricted('procMount_restricted', [35, procMountDefaultOnly, PROC_MOUNT]),
   restricted('restrictedVolumes', [0, restrictedVolumes, HOST_PATH_VOLUMES]),

@@ -156,7 +156,11 @@ export function fieldElement(name: string): string {
 
 /** A list item's element from its key fields (sorted by name, as SMD does). */
 export function keyElement(keys: Record<string, unknown>): string {
-  const sorted = Object.fromEntries(Object.keys(keys).sort().map((k) => [k, keys[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(keys)
+      .sort()
+      .map((k) => [k, keys[k]]),
+  );
   return `k:${JSON.stringify(sorted)}`;
 }
 
@@ -175,7 +179,9 @@ export function pathString(path: readonly string[]): string {
         break;
       case 'k': {
         const keys = JSON.parse(body) as Record<string, unknown>;
-        out += `[${Object.entries(keys).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+        out += `[${Object.entries(keys)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}]`;
         break;
       }
       case 'v':

@@ -81,7 +81,18 @@ export function ignoredFields(subresource: string | undefined, hasStatus: boolea
     const meta = out.get('f:metadata');
     if (meta) {
       meta.member = false;
-      for (const f of ['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'generation', 'managedFields', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds']) {
+      for (const f of [
+        'name',
+        'namespace',
+        'creationTimestamp',
+        'selfLink',
+        'uid',
+        'generation',
+        'managedFields',
+        'resourceVersion',
+        'deletionTimestamp',
+        'deletionGracePeriodSeconds',
+      ]) {
         meta.children.delete(`f:${f}`);
       }
     }
@@ -201,7 +212,14 @@ export function recordUpdate(live: unknown, next: unknown, managers: Managers, m
  * Updater.Apply): merge, prune what this manager applied before and no
  * longer names, then take over (or conflict on) changed fields.
  */
-export function apply(live: unknown, config: Record<string, unknown>, managers: Managers, manager: string, force: boolean, ctx: FieldManagerContext): { object: unknown; managers: Managers } {
+export function apply(
+  live: unknown,
+  config: Record<string, unknown>,
+  managers: Managers,
+  manager: string,
+  force: boolean,
+  ctx: FieldManagerContext,
+): { object: unknown; managers: Managers } {
   const out: Managers = new Map(managers);
   const id = managerId({ manager, operation: 'Apply', ...(ctx.subresource ? { subresource: ctx.subresource } : {}) });
   let merged = merge(live, config, ctx.shape);

@@ -93,7 +93,15 @@ export function recordWrite(rt: ResourceType, old: KObject | undefined, next: KO
  * names are taken over (upgrading client-side apply), and that annotation
  * follows the applied configuration.
  */
-export function applyObject(rt: ResourceType, live: KObject | undefined, config: Record<string, unknown>, manager: string, force: boolean, subresource: string | undefined, now: number): KObject {
+export function applyObject(
+  rt: ResourceType,
+  live: KObject | undefined,
+  config: Record<string, unknown>,
+  manager: string,
+  force: boolean,
+  subresource: string | undefined,
+  now: number,
+): KObject {
   try {
     const ctx = context(rt, subresource, now);
     const liveValue = live ? withoutManagedFields(live) : undefined;
@@ -101,7 +109,12 @@ export function applyObject(rt: ResourceType, live: KObject | undefined, config:
     if (live && managers.size === 0) {
       const set = ctx.ignore(toFieldSet(liveValue, ctx.shape));
       if (!set.empty()) {
-        managers.set(managerId({ manager: BEFORE_FIRST_APPLY, operation: 'Update' }), { manager: BEFORE_FIRST_APPLY, operation: 'Update', apiVersion: ctx.apiVersion, set });
+        managers.set(managerId({ manager: BEFORE_FIRST_APPLY, operation: 'Update' }), {
+          manager: BEFORE_FIRST_APPLY,
+          operation: 'Update',
+          apiVersion: ctx.apiVersion,
+          set,
+        });
       }
     }
     let result: ReturnType<typeof apply>;

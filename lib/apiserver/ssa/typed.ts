@@ -23,7 +23,12 @@ function resolve(shape: Shape, v: Json): Shape {
 }
 
 function isLeaf(shape: Shape): boolean {
-  return shape.kind === 'scalar' || shape.kind === 'deduced' || ((shape.kind === 'struct' || shape.kind === 'map') && shape.atomic) || (shape.kind === 'list' && shape.listType === 'atomic');
+  return (
+    shape.kind === 'scalar' ||
+    shape.kind === 'deduced' ||
+    ((shape.kind === 'struct' || shape.kind === 'map') && shape.atomic) ||
+    (shape.kind === 'list' && shape.listType === 'atomic')
+  );
 }
 
 export class SchemaError extends Error {
@@ -46,7 +51,9 @@ export function itemElement(list: Shape & { kind: 'list' }, item: Json): string 
     }
   }
   if (list.keys.length > 0 && Object.keys(keys).length === 0) {
-    throw new SchemaError(`associative list with keys has an element that omits all key fields ${JSON.stringify(list.keys)} (and doesn't have default values for any key fields)`);
+    throw new SchemaError(
+      `associative list with keys has an element that omits all key fields ${JSON.stringify(list.keys)} (and doesn't have default values for any key fields)`,
+    );
   }
   return keyElement(keys);
 }
@@ -184,7 +191,7 @@ function mergeList(shape: Shape & { kind: 'list' }, lhs: Json[], rhs: Json[]): J
     const m = merge(l, r, shape.elem);
     if (m !== undefined && m !== null) out.push(m);
   };
-  for (let li = 0, ri = 0; li < lpe.length || ri < rpe.length; ) {
+  for (let li = 0, ri = 0; li < lpe.length || ri < rpe.length;) {
     if (li < lpe.length && ri < rpe.length) {
       const pe = lpe[li]!;
       if (pe === rpe[ri]) {

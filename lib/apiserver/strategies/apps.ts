@@ -28,7 +28,13 @@ function intOrPercent(v: IntOrString | null | undefined, path: string, errs: Fie
   }
   const m = v.match(/^(\d+)%$/);
   if (!m) {
-    errs.push(fieldErrors.invalid(path, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"));
+    errs.push(
+      fieldErrors.invalid(
+        path,
+        v,
+        "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+      ),
+    );
     return undefined;
   }
   const pct = Number(m[1]);
@@ -43,7 +49,8 @@ function validateTemplate(template: PodTemplateSpec | null | undefined, path: st
   }
   errs.push(...validatePodSpec(template.spec, `${path}.spec`));
   // Ephemeral containers are added to a running pod, never templated (kube's ValidatePodTemplateSpec).
-  if ((template.spec?.ephemeralContainers ?? []).length > 0) errs.push(fieldErrors.forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
+  if ((template.spec?.ephemeralContainers ?? []).length > 0)
+    errs.push(fieldErrors.forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
   const rp = template.spec?.restartPolicy;
   if (rp && !restartPolicies.includes(rp)) errs.push(fieldErrors.notSupported(`${path}.spec.restartPolicy`, rp, restartPolicies));
   if (template.spec?.activeDeadlineSeconds !== undefined && template.spec.activeDeadlineSeconds !== null && restartPolicies.includes('Always')) {
@@ -84,7 +91,7 @@ export const deploymentStrategy: Strategy = {
       errs.push(fieldErrors.notSupported('spec.strategy.type', st.type, ['Recreate', 'RollingUpdate']));
     }
     if (st?.type === 'Recreate' && st.rollingUpdate) {
-      errs.push(fieldErrors.forbidden('spec.strategy.rollingUpdate', 'may not be specified when strategy `type` is \'Recreate\''));
+      errs.push(fieldErrors.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"));
     }
     if (st?.rollingUpdate) {
       const surge = intOrPercent(st.rollingUpdate.maxSurge, 'spec.strategy.rollingUpdate.maxSurge', errs);

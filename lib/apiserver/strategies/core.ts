@@ -125,7 +125,8 @@ export const secretStrategy: Strategy = {
     const errs = validateKeys(s.data, 'data');
     let size = 0;
     for (const [k, v] of Object.entries(s.data ?? {})) {
-      if (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v)) errs.push(fieldErrors.invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
+      if (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v))
+        errs.push(fieldErrors.invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
       size += decodedBytes(v);
     }
     if (size > MAX_DATA_BYTES) errs.push(tooLong('data'));
@@ -170,7 +171,8 @@ export const serviceStrategy: Strategy = {
     const errs: FieldError[] = [];
     const ip = (obj as Service).spec?.clusterIP;
     const prev = (old as Service).spec?.clusterIP;
-    if (prev && ip && ip !== prev && (obj as Service).spec?.type !== 'ExternalName') errs.push(fieldErrors.invalid('spec.clusterIPs[0]', ip, 'may not change once set'));
+    if (prev && ip && ip !== prev && (obj as Service).spec?.type !== 'ExternalName')
+      errs.push(fieldErrors.invalid('spec.clusterIPs[0]', ip, 'may not change once set'));
     return errs;
   },
   validate(obj) {
@@ -203,7 +205,7 @@ export const serviceStrategy: Strategy = {
       if (typeof tp === 'number' && (tp < 1 || tp > 65535)) errs.push(fieldErrors.invalid(`${pp}.targetPort`, tp, 'must be between 1 and 65535, inclusive'));
       if (typeof tp === 'string') for (const msg of ianaServiceName(tp)) errs.push(fieldErrors.invalid(`${pp}.targetPort`, tp, msg));
       if (p.nodePort !== undefined && p.nodePort !== null && p.nodePort !== 0 && spec.type === 'ClusterIP') {
-        errs.push(fieldErrors.forbidden(`${pp}.nodePort`, 'may not be used when `type` is \'ClusterIP\''));
+        errs.push(fieldErrors.forbidden(`${pp}.nodePort`, "may not be used when `type` is 'ClusterIP'"));
       }
     }
     return errs;

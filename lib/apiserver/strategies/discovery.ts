@@ -23,10 +23,15 @@ function nonSpecial(field: string, ip: string, admission: AdmissionConfig): Fiel
   return admission.loopbackEndpoints ? errs.filter((e) => !e.message.includes('loopback range')) : errs;
 }
 
-function validateEndpointAddress(a: { ip: string; hostname?: string | null; nodeName?: string | null }, path: string, admission: AdmissionConfig): FieldError[] {
+function validateEndpointAddress(
+  a: { ip: string; hostname?: string | null; nodeName?: string | null },
+  path: string,
+  admission: AdmissionConfig,
+): FieldError[] {
   const errs = validateIP(`${path}.ip`, a.ip);
   if (a.hostname) for (const msg of dns1123Label(a.hostname)) errs.push(fieldErrors.invalid(`${path}.hostname`, a.hostname, msg));
-  if (a.nodeName !== undefined && a.nodeName !== null) for (const msg of dns1123Subdomain(a.nodeName)) errs.push(fieldErrors.invalid(`${path}.nodeName`, a.nodeName, msg));
+  if (a.nodeName !== undefined && a.nodeName !== null)
+    for (const msg of dns1123Subdomain(a.nodeName)) errs.push(fieldErrors.invalid(`${path}.nodeName`, a.nodeName, msg));
   return [...errs, ...nonSpecial(`${path}.ip`, a.ip, admission)];
 }
 
@@ -79,14 +84,17 @@ export const endpointSliceStrategy: Strategy = {
     const errs: FieldError[] = [];
     if (!ADDRESS_TYPES.includes(slice.addressType)) errs.push(fieldErrors.notSupported('addressType', slice.addressType, ADDRESS_TYPES));
     const endpoints = slice.endpoints ?? [];
-    if (endpoints.length > 1000) errs.push({ type: 'FieldValueTooLong', field: 'endpoints', message: `Too many: ${endpoints.length}: must have at most 1000 items` });
+    if (endpoints.length > 1000)
+      errs.push({ type: 'FieldValueTooLong', field: 'endpoints', message: `Too many: ${endpoints.length}: must have at most 1000 items` });
     for (const [i, e] of endpoints.entries()) {
       if (e.addresses.length < 1 || e.addresses.length > 100) errs.push(fieldErrors.required(`endpoints[${i}].addresses`, 'must contain at least 1 address'));
       for (const [j, a] of e.addresses.entries()) {
         const f = `endpoints[${i}].addresses[${j}]`;
-        if (slice.addressType === 'IPv4' || slice.addressType === 'IPv6') errs.push(...validateSliceIP(f, a, slice.addressType === 'IPv4' ? 4 : 6, ctx.admission));
+        if (slice.addressType === 'IPv4' || slice.addressType === 'IPv6')
+          errs.push(...validateSliceIP(f, a, slice.addressType === 'IPv4' ? 4 : 6, ctx.admission));
       }
-      if (e.hostname !== undefined && e.hostname !== null) for (const msg of dns1123Label(e.hostname)) errs.push(fieldErrors.invalid(`endpoints[${i}].hostname`, e.hostname, msg));
+      if (e.hostname !== undefined && e.hostname !== null)
+        for (const msg of dns1123Label(e.hostname)) errs.push(fieldErrors.invalid(`endpoints[${i}].hostname`, e.hostname, msg));
     }
     for (const [i, p] of (slice.ports ?? []).entries()) {
       errs.push(...validPort(p.port, `ports[${i}].port`));
@@ -101,4 +109,3 @@ export const endpointSliceStrategy: Strategy = {
     return now !== before ? [fieldErrors.invalid('addressType', now, 'field is immutable')] : [];
   },
 };
-

@@ -39,7 +39,13 @@ export const jobStrategy: Strategy = {
       const uid = job.metadata.uid!;
       const template = (spec.template ??= {});
       const meta = (template.metadata ??= {});
-      meta.labels = { ...(meta.labels ?? {}), [JOB_CONTROLLER_UID]: uid, [JOB_NAME]: job.metadata.name ?? '', 'controller-uid': uid, 'job-name': job.metadata.name ?? '' };
+      meta.labels = {
+        ...(meta.labels ?? {}),
+        [JOB_CONTROLLER_UID]: uid,
+        [JOB_NAME]: job.metadata.name ?? '',
+        'controller-uid': uid,
+        'job-name': job.metadata.name ?? '',
+      };
       spec.selector = { matchLabels: { [JOB_CONTROLLER_UID]: uid } };
     }
   },

@@ -64,7 +64,8 @@ function ephemeralContainerChanges(pod: Pod, old: Pod): FieldError[] {
     const cur = now.get(prev.name);
     // The trailing newline is kube's (it precedes a diff there).
     if (!cur) errs.push(fieldErrors.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be removed\n`));
-    else if (!deepEqual(cur, prev)) errs.push(fieldErrors.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be changed\n`));
+    else if (!deepEqual(cur, prev))
+      errs.push(fieldErrors.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be changed\n`));
   }
   return errs;
 }

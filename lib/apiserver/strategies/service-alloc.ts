@@ -188,10 +188,15 @@ export async function allocateServiceAddresses(obj: KObject, old: KObject | unde
       } else if (spec.clusterIP !== 'None' && !held.has(spec.clusterIP)) {
         const n = ipToNumber(spec.clusterIP);
         const value = [spec.clusterIP];
-        if (n === undefined) errs.push(fieldErrors.invalid('spec.clusterIPs[0]', spec.clusterIP, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+        if (n === undefined)
+          errs.push(fieldErrors.invalid('spec.clusterIPs[0]', spec.clusterIP, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
         else if (n < range.base || n >= range.base + range.size) {
           errs.push(
-            fieldErrors.invalid('spec.clusterIPs', value, `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${range.cidr}`),
+            fieldErrors.invalid(
+              'spec.clusterIPs',
+              value,
+              `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${range.cidr}`,
+            ),
           );
         } else if (!(await alloc.reserve(IP_RECORDS, spec.clusterIP, (s) => serviceIPs(s).includes(spec.clusterIP!)))) {
           errs.push(fieldErrors.invalid('spec.clusterIPs', value, `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`));
@@ -212,7 +217,9 @@ export async function allocateServiceAddresses(obj: KObject, old: KObject | unde
         }
         const port = p.nodePort;
         if (port < min || port > max) {
-          errs.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, port, `provided port is not in the valid range. The range of valid ports is ${min}-${max}`));
+          errs.push(
+            fieldErrors.invalid(`spec.ports[${i}].nodePort`, port, `provided port is not in the valid range. The range of valid ports is ${min}-${max}`),
+          );
         } else if (!(await alloc.reserve(NODE_PORT_RECORDS, String(port), (s) => serviceNodePorts(s).includes(port)))) {
           errs.push(fieldErrors.invalid(`spec.ports[${i}].nodePort`, port, 'provided port is already allocated'));
         }

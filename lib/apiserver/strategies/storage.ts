@@ -93,7 +93,8 @@ export const persistentVolumeStrategy: Strategy = {
     if (spec.persistentVolumeReclaimPolicy && !RECLAIM_POLICIES.includes(spec.persistentVolumeReclaimPolicy)) {
       errs.push(fieldErrors.notSupported('spec.persistentVolumeReclaimPolicy', spec.persistentVolumeReclaimPolicy, RECLAIM_POLICIES));
     }
-    if (spec.hostPath && !spec.hostPath.path.startsWith('/')) errs.push(fieldErrors.invalid('spec.hostPath.path', spec.hostPath.path, 'must be an absolute path'));
+    if (spec.hostPath && !spec.hostPath.path.startsWith('/'))
+      errs.push(fieldErrors.invalid('spec.hostPath.path', spec.hostPath.path, 'must be an absolute path'));
     return errs;
   },
 };

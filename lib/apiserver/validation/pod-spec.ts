@@ -89,11 +89,20 @@ function validateContainerCommon(c: Container, path: string, volumes: Set<string
   }
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
-  for (const [kind, list] of [['limits', limits], ['requests', requests]] as const) {
+  for (const [kind, list] of [
+    ['limits', limits],
+    ['requests', requests],
+  ] as const) {
     for (const [name, q] of Object.entries(list)) {
       const parsed = parseQuantity(q);
       if (parsed === undefined) {
-        errs.push(fieldErrors.invalid(`${path}.resources.${kind}[${name}]`, q, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+        errs.push(
+          fieldErrors.invalid(
+            `${path}.resources.${kind}[${name}]`,
+            q,
+            "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+          ),
+        );
       } else if (parsed < 0) {
         errs.push(fieldErrors.invalid(`${path}.resources.${kind}[${name}]`, q, 'must be greater than or equal to 0'));
       }
@@ -136,7 +145,17 @@ function validateContainer(c: Container, path: string, volumes: Set<string>, isI
  * order: it must not be relied on for the pod's service (no ports, probes,
  * lifecycle hooks or resources), and it is never restarted.
  */
-const EPHEMERAL_FORBIDDEN = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'restartPolicyRules', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const;
+const EPHEMERAL_FORBIDDEN = [
+  'ports',
+  'resources',
+  'resizePolicy',
+  'restartPolicy',
+  'restartPolicyRules',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'lifecycle',
+] as const;
 
 /** Whether a field is set, as Go sees it: a nil pointer or slice is unset; `resources` is a struct, unset while all its parts are. */
 function isSet(field: string, value: unknown): boolean {
@@ -146,7 +165,13 @@ function isSet(field: string, value: unknown): boolean {
 }
 
 /** kube's validateEphemeralContainers: `others` are the pod's app and init container names. */
-function validateEphemeralContainers(list: readonly EphemeralContainer[], path: string, volumes: Set<string>, others: ReadonlySet<string>, errs: FieldError[]): void {
+function validateEphemeralContainers(
+  list: readonly EphemeralContainer[],
+  path: string,
+  volumes: Set<string>,
+  others: ReadonlySet<string>,
+  errs: FieldError[],
+): void {
   const names = new Set(others);
   for (const [i, ec] of list.entries()) {
     const p = `${path}[${i}]`;
@@ -217,7 +242,7 @@ export function validatePodSpec(spec: PodSpec | null | undefined, path: string):
   for (const [i, t] of (spec.tolerations ?? []).entries()) {
     const tp = `${path}.tolerations[${i}]`;
     if (t.operator && t.operator !== 'Exists' && t.operator !== 'Equal') errs.push(fieldErrors.notSupported(`${tp}.operator`, t.operator, ['Equal', 'Exists']));
-    if (t.operator === 'Exists' && t.value) errs.push(fieldErrors.invalid(`${tp}.operator`, t.operator, 'value must be empty when `operator` is \'Exists\''));
+    if (t.operator === 'Exists' && t.value) errs.push(fieldErrors.invalid(`${tp}.operator`, t.operator, "value must be empty when `operator` is 'Exists'"));
     if (t.effect && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) {
       errs.push(fieldErrors.notSupported(`${tp}.effect`, t.effect, ['NoExecute', 'NoSchedule', 'PreferNoSchedule']));
     }

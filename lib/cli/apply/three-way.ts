@@ -73,7 +73,15 @@ function diffSlice(key: string, original: unknown[], modified: unknown[], patch:
   }
 }
 
-function diffListOfMaps(key: string, original: Obj[], modified: Obj[], mergeKey: string, patch: Obj, itemSchema: FieldSchema | undefined, o: DiffOptions): void {
+function diffListOfMaps(
+  key: string,
+  original: Obj[],
+  modified: Obj[],
+  mergeKey: string,
+  patch: Obj,
+  itemSchema: FieldSchema | undefined,
+  o: DiffOptions,
+): void {
   const byKey = new Map(original.map((item) => [keyString(item[mergeKey]), item]));
   const inModified = new Set(modified.map((item) => keyString(item[mergeKey])));
   const changes: Obj[] = [];
@@ -93,8 +101,7 @@ function diffListOfMaps(key: string, original: Obj[], modified: Obj[], mergeKey:
     for (const item of gone) deletions.push({ $patch: 'delete', [mergeKey]: item[mergeKey] });
   }
   const all = [...changes, ...deletions];
-  const orderSame =
-    original.length === modified.length && original.every((item, i) => deepEqual(item[mergeKey], modified[i]![mergeKey]));
+  const orderSame = original.length === modified.length && original.every((item, i) => deepEqual(item[mergeKey], modified[i]![mergeKey]));
   if (all.length > 0) patch[key] = all;
   if ((!o.ignoreChangesAndAdditions && (all.length > 0 || !orderSame)) || (!o.ignoreDeletions && all.length > 0)) {
     patch[`${ORDER}${key}`] = modified.map((item) => ({ [mergeKey]: item[mergeKey] }));

@@ -118,7 +118,11 @@ export function agentCommand(cli: Cli): Command {
     .option('--docker-socket <path>', 'the Docker engine socket (default: DOCKER_HOST or /var/run/docker.sock)')
     .option('--no-proxy', 'do not run the node proxy for Services (docs/services.md)')
     .option('--nodeport-addresses <ips>', 'addresses node ports listen on, comma-separated', '0.0.0.0')
-    .option('--poll-interval <duration>', "relist pods (Services and EndpointSlices at 4x) at this interval instead of holding watches; 0: watch (for the cloud API, where a held watch is billed by the second)", '0')
+    .option(
+      '--poll-interval <duration>',
+      'relist pods (Services and EndpointSlices at 4x) at this interval instead of holding watches; 0: watch (for the cloud API, where a held watch is billed by the second)',
+      '0',
+    )
     .option('--lease-renew-interval <duration>', "how often the node's Lease is renewed (and its conditions checked)", '10s')
     .option('--lease-duration <duration>', "the Lease's leaseDurationSeconds (the control plane's node grace should match)", '40s')
     .option('--node-status-report-interval <duration>', 'longest the node status goes unwritten when nothing changed', '1m')
@@ -132,11 +136,13 @@ export function agentCommand(cli: Cli): Command {
       if (!Number.isInteger(maxPods) || maxPods < 1) throw new CliError(`invalid --max-pods: ${f.maxPods}`);
       if (f.reservedCpu && parseQuantity(f.reservedCpu) === undefined) throw new CliError(`invalid --reserved-cpu: ${f.reservedCpu}`);
       if (f.reservedMemory && parseQuantity(f.reservedMemory) === undefined) throw new CliError(`invalid --reserved-memory: ${f.reservedMemory}`);
-      if (f.runtime !== undefined && !['docker', 'process', 'fake'].includes(f.runtime)) throw new CliError(`invalid --runtime: ${f.runtime} (docker, process or fake)`);
+      if (f.runtime !== undefined && !['docker', 'process', 'fake'].includes(f.runtime))
+        throw new CliError(`invalid --runtime: ${f.runtime} (docker, process or fake)`);
       const pollIntervalMs = f.pollInterval === '0' ? 0 : durationFlag('--poll-interval', f.pollInterval, 1000);
       const leaseRenewMs = durationFlag('--lease-renew-interval', f.leaseRenewInterval, 1000);
       const leaseDurationMs = durationFlag('--lease-duration', f.leaseDuration, 1000);
-      if (leaseDurationMs <= leaseRenewMs) throw new CliError(`invalid --lease-duration: ${f.leaseDuration} (longer than --lease-renew-interval ${f.leaseRenewInterval})`);
+      if (leaseDurationMs <= leaseRenewMs)
+        throw new CliError(`invalid --lease-duration: ${f.leaseDuration} (longer than --lease-renew-interval ${f.leaseRenewInterval})`);
       const nodeStatusReportMs = durationFlag('--node-status-report-interval', f.nodeStatusReportInterval, 1000);
       const labels = parseLabels(f.labels);
       const annotations = parseLabels(f.annotations, 'annotation');
@@ -144,7 +150,14 @@ export function agentCommand(cli: Cli): Command {
       const taints = parseTaints(f.taints);
       let client: KubeClient;
       if (f.server) {
-        client = new KubeClient(new HttpTransport({ server: f.server, ...(f.token ? { token: f.token } : {}), ...(f.insecureSkipTlsVerify ? { insecureSkipTLSVerify: true } : {}), userAgent: 'kumo-agent/0.1.0' }));
+        client = new KubeClient(
+          new HttpTransport({
+            server: f.server,
+            ...(f.token ? { token: f.token } : {}),
+            ...(f.insecureSkipTlsVerify ? { insecureSkipTLSVerify: true } : {}),
+            userAgent: 'kumo-agent/0.1.0',
+          }),
+        );
       } else {
         client = cli.session(this).client();
       }
@@ -214,7 +227,15 @@ export function agentCommand(cli: Cli): Command {
       // The node proxy: Service ClusterIPs and node ports on this host, to ready endpoints anywhere.
       let proxy: NodeProxy | undefined;
       if (f.proxy) {
-        proxy = new NodeProxy({ client, nodePortAddresses: f.nodeportAddresses.split(',').map((a) => a.trim()).filter(Boolean), ...(pollIntervalMs ? { pollIntervalMs } : {}), log: out });
+        proxy = new NodeProxy({
+          client,
+          nodePortAddresses: f.nodeportAddresses
+            .split(',')
+            .map((a) => a.trim())
+            .filter(Boolean),
+          ...(pollIntervalMs ? { pollIntervalMs } : {}),
+          log: out,
+        });
         await Promise.race([proxy.start(), stopped]);
       }
       out(`kumo agent: ${await stopped} received, stopping (containers keep running)`);

@@ -77,7 +77,13 @@ function lastAppliedOf(obj: KObject): Record<string, unknown> | undefined {
 
 type Outcome = 'created' | 'configured' | 'unchanged';
 
-async function applyOne(s: Session, client: KubeClient, m: MappedManifest & { rt: ResourceType }, dryRun: DryRun, validation: FieldValidation): Promise<Outcome> {
+async function applyOne(
+  s: Session,
+  client: KubeClient,
+  m: MappedManifest & { rt: ResourceType },
+  dryRun: DryRun,
+  validation: FieldValidation,
+): Promise<Outcome> {
   const { rt, source } = m;
   const obj = structuredClone(m.object);
   const name = obj.metadata.name;
@@ -89,7 +95,9 @@ async function applyOne(s: Session, client: KubeClient, m: MappedManifest & { rt
   if (rt.namespaced) {
     const own = obj.metadata.namespace;
     if (own && s.namespaceExplicit && own !== s.namespace) {
-      throw new CliError(`the namespace from the provided object "${own}" does not match the namespace "${s.namespace}". You must pass '--namespace=${own}' to perform this operation.`);
+      throw new CliError(
+        `the namespace from the provided object "${own}" does not match the namespace "${s.namespace}". You must pass '--namespace=${own}' to perform this operation.`,
+      );
     }
     namespace = own || s.namespace;
     obj.metadata.namespace = namespace;
@@ -121,7 +129,12 @@ async function applyOne(s: Session, client: KubeClient, m: MappedManifest & { rt
         `Warning: resource ${rt.resource}/${name} is missing the ${LAST_APPLIED} annotation which is required by apply. apply should only be used on resources created declaratively by apply. The missing annotation will be patched automatically.\n`,
       );
     }
-    const patch = threeWayMergePatch(original, modified as unknown as Record<string, unknown>, current as unknown as Record<string, unknown>, patchSchemaFor(rt.kind));
+    const patch = threeWayMergePatch(
+      original,
+      modified as unknown as Record<string, unknown>,
+      current as unknown as Record<string, unknown>,
+      patchSchemaFor(rt.kind),
+    );
     if (Object.keys(patch).length === 0) return 'unchanged';
     if (dryRun === 'client') return 'configured';
     try {
@@ -149,7 +162,8 @@ async function applyOne(s: Session, client: KubeClient, m: MappedManifest & { rt
 
 async function runApply(s: Session, opts: ApplyOptions): Promise<void> {
   if (!opts.filename?.length) throw new CliError('must specify one of -f and -k');
-  if (opts.output && opts.output !== 'name') throw new CliError(`unable to match a printer suitable for the output format "${opts.output}", allowed formats are: name`);
+  if (opts.output && opts.output !== 'name')
+    throw new CliError(`unable to match a printer suitable for the output format "${opts.output}", allowed formats are: name`);
   const dryRun = parseDryRun(opts.dryRun);
   const validation = fieldValidation(String(opts.validate));
   // Everything is read and parsed before the first write: a file that does not parse changes nothing.

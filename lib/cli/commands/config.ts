@@ -26,8 +26,33 @@ function ordered(obj: Record<string, unknown>, order: readonly string[]): Record
   return out;
 }
 
-const CLUSTER_FIELDS = ['server', 'tls-server-name', 'insecure-skip-tls-verify', 'certificate-authority', 'certificate-authority-data', 'proxy-url', 'disable-compression', 'extensions'];
-const USER_FIELDS = ['client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'token', 'tokenFile', 'as', 'as-uid', 'as-groups', 'as-user-extra', 'username', 'password', 'auth-provider', 'exec', 'extensions'];
+const CLUSTER_FIELDS = [
+  'server',
+  'tls-server-name',
+  'insecure-skip-tls-verify',
+  'certificate-authority',
+  'certificate-authority-data',
+  'proxy-url',
+  'disable-compression',
+  'extensions',
+];
+const USER_FIELDS = [
+  'client-certificate',
+  'client-certificate-data',
+  'client-key',
+  'client-key-data',
+  'token',
+  'tokenFile',
+  'as',
+  'as-uid',
+  'as-groups',
+  'as-user-extra',
+  'username',
+  'password',
+  'auth-provider',
+  'exec',
+  'extensions',
+];
 const CONTEXT_FIELDS = ['cluster', 'user', 'namespace', 'extensions'];
 
 interface ViewOptions {
@@ -79,7 +104,8 @@ function viewConfig(cfg: Kubeconfig, s: Session, opts: ViewOptions): string {
       'current-context': current,
     });
   }
-  if (opts.output && opts.output !== 'yaml') throw new CliError(`unable to match a printer suitable for the output format "${opts.output}", allowed formats are: json,yaml`);
+  if (opts.output && opts.output !== 'yaml')
+    throw new CliError(`unable to match a printer suitable for the output format "${opts.output}", allowed formats are: json,yaml`);
   return toYaml({
     apiVersion: 'v1',
     clusters: list(clusterOut),
@@ -176,7 +202,12 @@ export function configCommand(cli: Cli): Command {
     .description('Display clusters defined in the kubeconfig')
     .action(function (this: Command) {
       const s = cli.session(this);
-      s.io.out(`NAME\n${[...s.kubeconfig().clusters].sort(byName).map((c) => `${c.name}\n`).join('')}`);
+      s.io.out(
+        `NAME\n${[...s.kubeconfig().clusters]
+          .sort(byName)
+          .map((c) => `${c.name}\n`)
+          .join('')}`,
+      );
     });
 
   config

@@ -64,7 +64,14 @@ function propagation(cascade: string): 'Background' | 'Foreground' | 'Orphan' {
  * watch from the object's resourceVersion until DELETED; a watch that ends
  * early is followed by another GET, so a missed event cannot hang the wait.
  */
-export async function waitForDeletion(client: KubeClient, rt: ResourceType, namespace: string | undefined, name: string, uid: string | undefined, deadline: number): Promise<void> {
+export async function waitForDeletion(
+  client: KubeClient,
+  rt: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  uid: string | undefined,
+  deadline: number,
+): Promise<void> {
   for (;;) {
     const obj = await client.find(rt, namespace, name);
     if (!obj || (uid && obj.metadata.uid !== uid)) return;
@@ -107,7 +114,9 @@ async function targetsFor(s: Session, args: string[], opts: DeleteOptions): Prom
       }
       const own = m.object.metadata.namespace;
       if (m.rt.namespaced && own && s.namespaceExplicit && own !== s.namespace) {
-        throw new CliError(`the namespace from the provided object "${own}" does not match the namespace "${s.namespace}". You must pass '--namespace=${own}' to perform this operation.`);
+        throw new CliError(
+          `the namespace from the provided object "${own}" does not match the namespace "${s.namespace}". You must pass '--namespace=${own}' to perform this operation.`,
+        );
       }
       targets.push({ rt: m.rt, namespace: m.rt.namespaced ? own || s.namespace : undefined, name: m.object.metadata.name ?? '', source: m.source });
     }
@@ -140,7 +149,9 @@ async function runDelete(s: Session, args: string[], opts: DeleteOptions): Promi
   if (opts.force && grace < 0) grace = 0;
   if (opts.force && grace > 0) throw new CliError('--force and --grace-period greater than 0 cannot be specified together');
   if (opts.force && grace === 0) {
-    s.io.err('Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n');
+    s.io.err(
+      'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n',
+    );
   }
   const policy = propagation(opts.cascade);
   const dryRun: DryRun = parseDryRun(opts.dryRun);

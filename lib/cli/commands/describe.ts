@@ -113,7 +113,10 @@ export async function describeObject(client: KubeClient, rt: ResourceType, obj: 
     case 'namespaces':
       return describeNamespace(obj as Namespace);
     case 'services': {
-      const slices = await tolerate(listObjects<EndpointSlice>(client, resourceByName('endpointslices')!, ns, { labelSelector: `kubernetes.io/service-name=${obj.metadata.name}` }), { resourceVersion: '', items: [] });
+      const slices = await tolerate(
+        listObjects<EndpointSlice>(client, resourceByName('endpointslices')!, ns, { labelSelector: `kubernetes.io/service-name=${obj.metadata.name}` }),
+        { resourceVersion: '', items: [] },
+      );
       return describeService(obj as Service, slices.items, await events(), now);
     }
     case 'endpoints':
@@ -163,7 +166,8 @@ async function runDescribe(s: Session, args: string[], opts: DescribeOptions): P
       }
     }
   } else {
-    if (args.length === 0) throw new CliError('You must specify the type of resource to describe. Use "kumo api-resources" for a complete list of supported resources.');
+    if (args.length === 0)
+      throw new CliError('You must specify the type of resource to describe. Use "kumo api-resources" for a complete list of supported resources.');
     const targets = parseTypeOrNameArgs(args);
     for (const t of targets) {
       if (t.names.length === 0) {

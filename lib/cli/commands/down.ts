@@ -8,7 +8,7 @@ import type { Cli } from '../session.js';
 
 export function downCommand(cli: Cli): Command {
   return new Command('down')
-    .description("Stop the pods a kumo up left running (its host processes and Docker containers), after a crash or --keep-pods")
+    .description('Stop the pods a kumo up left running (its host processes and Docker containers), after a crash or --keep-pods')
     .option('--data-dir <dir>', 'the data directory of that kumo up', join(homedir(), '.kumo'))
     .action(async function (this: Command) {
       const { dataDir } = this.opts<{ dataDir: string }>();

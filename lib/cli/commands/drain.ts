@@ -183,9 +183,13 @@ export function drainCommand(cli: Cli): Command {
       const err = (l: string) => cli.io.err(`${l}\n`);
       const dryRun = parseDryRun(o.dryRun);
       const grace = Number(o.gracePeriod);
-      if (!Number.isInteger(grace)) throw new CliError(`invalid argument "${o.gracePeriod}" for "--grace-period" flag: strconv.ParseInt: parsing "${o.gracePeriod}": invalid syntax`);
+      if (!Number.isInteger(grace))
+        throw new CliError(`invalid argument "${o.gracePeriod}" for "--grace-period" flag: strconv.ParseInt: parsing "${o.gracePeriod}": invalid syntax`);
       const skipWait = Number(o.skipWaitForDeleteTimeout);
-      if (!Number.isInteger(skipWait)) throw new CliError(`invalid argument "${o.skipWaitForDeleteTimeout}" for "--skip-wait-for-delete-timeout" flag: strconv.ParseInt: parsing "${o.skipWaitForDeleteTimeout}": invalid syntax`);
+      if (!Number.isInteger(skipWait))
+        throw new CliError(
+          `invalid argument "${o.skipWaitForDeleteTimeout}" for "--skip-wait-for-delete-timeout" flag: strconv.ParseInt: parsing "${o.skipWaitForDeleteTimeout}": invalid syntax`,
+        );
       let timeoutMs: number;
       try {
         timeoutMs = parseDuration(o.timeout);
@@ -204,7 +208,8 @@ export function drainCommand(cli: Cli): Command {
           await drainNode(client, name, o, { grace, skipWait, timeoutMs, dryRun, out, err });
           out(`node/${name} drained${dryRunSuffix(dryRun)}`);
         } catch (e) {
-          const messages = e instanceof DrainError ? e.messages : [e instanceof StatusError ? `Error from server (${e.reason}): ${e.message}` : (e as Error).message];
+          const messages =
+            e instanceof DrainError ? e.messages : [e instanceof StatusError ? `Error from server (${e.reason}): ${e.message}` : (e as Error).message];
           err(`error: unable to drain node "${name}" due to error: ${aggregate(messages)}, continuing command...`);
           fatal.push(...messages);
           remaining.push(name);
@@ -227,7 +232,9 @@ interface DrainRun {
 
 /** Evicts (or deletes) the node's pods and waits for them to be gone. Throws DrainError with kubectl's messages. */
 async function drainNode(client: KubeClient, name: string, o: DrainOptions, run: DrainRun): Promise<void> {
-  const listed = (await client.listAll<P>(PODS, undefined, { fieldSelector: `spec.nodeName=${name}`, ...(o.podSelector ? { labelSelector: o.podSelector } : {}) })).items;
+  const listed = (
+    await client.listAll<P>(PODS, undefined, { fieldSelector: `spec.nodeName=${name}`, ...(o.podSelector ? { labelSelector: o.podSelector } : {}) })
+  ).items;
   const filtered = filterPods(listed, o, run.skipWait, Date.now());
   const errors = filterErrors(filtered.errors);
   if (errors.length > 0) throw new DrainError(errors);
@@ -251,7 +258,10 @@ async function drainNode(client: KubeClient, name: string, o: DrainOptions, run:
     try {
       if (!useEviction) {
         try {
-          await client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { ...(run.grace >= 0 ? { gracePeriodSeconds: run.grace } : {}), ...(run.dryRun === 'server' ? { dryRun: true } : {}) });
+          await client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, {
+            ...(run.grace >= 0 ? { gracePeriodSeconds: run.grace } : {}),
+            ...(run.dryRun === 'server' ? { dryRun: true } : {}),
+          });
         } catch (e) {
           if (!(e instanceof StatusError && e.code === 404)) throw e;
         }
@@ -260,7 +270,10 @@ async function drainNode(client: KubeClient, name: string, o: DrainOptions, run:
       }
       // A disruption budget's 429 is retried every 5 s, as kubectl does, until the timeout.
       for (;;) {
-        const result = await evictPod(client, pod, { ...(run.grace >= 0 ? { gracePeriodSeconds: run.grace } : {}), ...(run.dryRun === 'server' ? { dryRun: true } : {}) });
+        const result = await evictPod(client, pod, {
+          ...(run.grace >= 0 ? { gracePeriodSeconds: run.grace } : {}),
+          ...(run.dryRun === 'server' ? { dryRun: true } : {}),
+        });
         if (result !== 'blocked') {
           if (result === 'evicted') started.push(pod);
           break;
@@ -289,13 +302,18 @@ async function drainNode(client: KubeClient, name: string, o: DrainOptions, run:
     waiting = still;
     if (waiting.length === 0) break;
     if (Date.now() + 1_000 > deadline) {
-      for (const pod of waiting) failures.push(`error when waiting for pod ${JSON.stringify(pod.metadata.name)} in namespace ${JSON.stringify(pod.metadata.namespace)} to terminate: global timeout reached: ${o.timeout}`);
+      for (const pod of waiting)
+        failures.push(
+          `error when waiting for pod ${JSON.stringify(pod.metadata.name)} in namespace ${JSON.stringify(pod.metadata.namespace)} to terminate: global timeout reached: ${o.timeout}`,
+        );
       break;
     }
     await sleep(1_000);
   }
   if (failures.length > 0) {
-    const left = (await client.listAll<P>(PODS, undefined, { fieldSelector: `spec.nodeName=${name}` })).items.filter((p) => filterPods([p], { ...o, force: true, ignoreDaemonsets: true, deleteEmptydirData: true }, run.skipWait, Date.now()).pods.length > 0);
+    const left = (await client.listAll<P>(PODS, undefined, { fieldSelector: `spec.nodeName=${name}` })).items.filter(
+      (p) => filterPods([p], { ...o, force: true, ignoreDaemonsets: true, deleteEmptydirData: true }, run.skipWait, Date.now()).pods.length > 0,
+    );
     if (left.length > 0) {
       run.err(`There are pending pods in node ${JSON.stringify(name)} when an error occurred: ${aggregate(failures)}`);
       for (const p of left) run.err(`pod/${p.metadata.name}`);

@@ -247,7 +247,10 @@ function printObjects(s: Session, infos: Info[], format: OutputFormat, singleIte
     for (const { rt, o } of items) s.io.out(`${kindString(rt)}/${o.metadata.name ?? ''}\n`);
     return;
   }
-  const value = singleItem && items.length === 1 ? hideManagedFields(items[0]!.o) : { apiVersion: 'v1', items: items.map((i) => hideManagedFields(i.o)), kind: 'List', metadata: { resourceVersion: '' } };
+  const value =
+    singleItem && items.length === 1
+      ? hideManagedFields(items[0]!.o)
+      : { apiVersion: 'v1', items: items.map((i) => hideManagedFields(i.o)), kind: 'List', metadata: { resourceVersion: '' } };
   s.io.out(format === 'json' ? toJson(value) : toYaml(value));
 }
 

@@ -33,7 +33,8 @@ async function stackOutputs(stack: string, region: string | undefined): Promise<
   } catch (err) {
     if (err instanceof CliError) throw err;
     const e = err as Error;
-    if (e.name === 'ValidationError' && /does not exist/.test(e.message)) throw new CliError(`stack ${stack} does not exist (region ${await cfn.config.region()})`);
+    if (e.name === 'ValidationError' && /does not exist/.test(e.message))
+      throw new CliError(`stack ${stack} does not exist (region ${await cfn.config.region()})`);
     throw new CliError(`cannot read stack ${stack}: ${e.message}`);
   } finally {
     cfn.destroy();

@@ -49,7 +49,14 @@ interface LogsOptions {
   limitBytes?: string;
 }
 
-export async function streamLogs(session: Session, pod: P, container: string, opts: LogsOptions, out: (text: string) => void, signal?: AbortSignal): Promise<void> {
+export async function streamLogs(
+  session: Session,
+  pod: P,
+  container: string,
+  opts: LogsOptions,
+  out: (text: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const q = new URLSearchParams({ container });
   if (opts.follow) q.set('follow', 'true');
   if (opts.previous) q.set('previous', 'true');

@@ -39,7 +39,17 @@ import {
   REPLICASETS,
   viewHistory,
 } from './rollout-deployment.js';
-import { groupKindString, intFlag, isTarget, ObjectPrinter, type ObjectOutput, parseObjectOutput, resolveTargets, resourceString, type Target } from './workload-targets.js';
+import {
+  groupKindString,
+  intFlag,
+  isTarget,
+  ObjectPrinter,
+  type ObjectOutput,
+  parseObjectOutput,
+  resolveTargets,
+  resourceString,
+  type Target,
+} from './workload-targets.js';
 import { watchUntil, WatchTimeoutError } from './watch-until.js';
 
 /** The field manager kubectl's rollout patches name (`--field-manager` default). */
@@ -140,7 +150,16 @@ interface HistoryOptions extends SelectOptions {
 }
 
 /** The kinds kubectl's kind visitor knows: the others fail before a viewer is even looked for. */
-const VISITABLE = new Set(['apps/DaemonSet', 'apps/Deployment', 'batch/Job', '/Pod', 'apps/ReplicaSet', '/ReplicationController', 'apps/StatefulSet', 'batch/CronJob']);
+const VISITABLE = new Set([
+  'apps/DaemonSet',
+  'apps/Deployment',
+  'batch/Job',
+  '/Pod',
+  'apps/ReplicaSet',
+  '/ReplicationController',
+  'apps/StatefulSet',
+  'batch/CronJob',
+]);
 
 /** HistoryViewerFor / RollbackerFor failing for a kind that is not a Deployment. */
 function noHelper(rt: ResourceType, what: 'history' | 'rollbacker'): CliError {

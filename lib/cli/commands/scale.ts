@@ -63,7 +63,15 @@ function checkPrecondition(p: Precondition, scale: Scale): void {
 }
 
 /** ScaleSimple retried on conflicts: returns the size the server reports after the write. */
-async function scaleOne(client: KubeClient, rt: ResourceType, namespace: string | undefined, name: string, replicas: number, precondition: Precondition | undefined, dryRun: boolean): Promise<number> {
+async function scaleOne(
+  client: KubeClient,
+  rt: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  replicas: number,
+  precondition: Precondition | undefined,
+  dryRun: boolean,
+): Promise<number> {
   const path = resourcePath(rt, namespace, name, 'scale');
   const query = new URLSearchParams(dryRun ? { dryRun: 'All' } : {});
   const giveUp = Date.now() + CONFLICT_RETRY_FOR_MS;
@@ -89,7 +97,14 @@ async function scaleOne(client: KubeClient, rt: ResourceType, namespace: string 
  * WaitForScaleHasDesiredReplicas, on a watch instead of a 1 s poll: done when
  * spec and status both say `replicas`, or when someone else changed spec.
  */
-async function waitForReplicas(client: KubeClient, rt: ResourceType, namespace: string | undefined, name: string, replicas: number, timeoutMs: number): Promise<void> {
+async function waitForReplicas(
+  client: KubeClient,
+  rt: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<void> {
   try {
     await watchUntil(client, rt, namespace, name, {
       deadline: Date.now() + timeoutMs,
@@ -127,7 +142,13 @@ async function runScale(s: Session, args: string[], opts: ScaleOptions): Promise
   if (currentReplicas < -1) throw new CliError('The --current-replicas must specify an integer of -1 or greater');
   if (args.length === 0 && !opts.filename?.length) throw new CliError(NO_RESOURCES);
 
-  const resolved = await resolveTargets(s, args, { filename: opts.filename, recursive: opts.recursive, selector: opts.selector, all: opts.all, allowEmptySelector: false });
+  const resolved = await resolveTargets(s, args, {
+    filename: opts.filename,
+    recursive: opts.recursive,
+    selector: opts.selector,
+    all: opts.all,
+    allowEmptySelector: false,
+  });
   const targets = resolved.filter(isTarget);
   const errors = resolved.flatMap((r) => ('error' in r ? [r.error] : []));
   if (opts.resourceVersion && targets.length > 1) throw new CliError('cannot use --resource-version with multiple resources');

@@ -17,7 +17,18 @@ import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import { resourceByName } from '../../api/registry.js';
 import { StatusError } from '../../apiserver/errors.js';
-import { type Grant, issuedToken, mintToken, nodeTokenId, recordOfSecret, ROLE_LABEL, ROLES, TOKEN_NAMESPACE, TOKEN_SECRET_PREFIX, tokenSecretName } from '../../auth/tokens.js';
+import {
+  type Grant,
+  issuedToken,
+  mintToken,
+  nodeTokenId,
+  recordOfSecret,
+  ROLE_LABEL,
+  ROLES,
+  TOKEN_NAMESPACE,
+  TOKEN_SECRET_PREFIX,
+  tokenSecretName,
+} from '../../auth/tokens.js';
 import { KubeClient } from '../../client/client.js';
 import { HttpTransport } from '../../client/transport.js';
 import { rfc3339 } from '../../util/clock.js';
@@ -80,7 +91,9 @@ interface EnrollFlags {
  */
 export async function enrollNode(f: EnrollFlags, bootstrapToken: string | undefined): Promise<'existing' | 'enrolled'> {
   const transport = (token: string) =>
-    new KubeClient(new HttpTransport({ server: f.server, token, userAgent: 'kumo-enroll/0.1.0', ...(f.insecureSkipTlsVerify ? { insecureSkipTLSVerify: true } : {}) }));
+    new KubeClient(
+      new HttpTransport({ server: f.server, token, userAgent: 'kumo-enroll/0.1.0', ...(f.insecureSkipTlsVerify ? { insecureSkipTLSVerify: true } : {}) }),
+    );
   if (existsSync(f.tokenFile)) {
     const token = readFileSync(f.tokenFile, 'utf8').trim();
     try {
@@ -88,7 +101,9 @@ export async function enrollNode(f: EnrollFlags, bootstrapToken: string | undefi
       return 'existing';
     } catch (err) {
       if (err instanceof StatusError && err.code === 401) {
-        throw new CliError(`the token in ${f.tokenFile} is no longer accepted (revoked?): remove the file and revoke ${nodeTokenId(f.nodeName)} to enroll node ${f.nodeName} again`);
+        throw new CliError(
+          `the token in ${f.tokenFile} is no longer accepted (revoked?): remove the file and revoke ${nodeTokenId(f.nodeName)} to enroll node ${f.nodeName} again`,
+        );
       }
       throw err;
     }
@@ -100,7 +115,9 @@ export async function enrollNode(f: EnrollFlags, bootstrapToken: string | undefi
     stored = await transport(bootstrapToken).create(SECRETS, TOKEN_NAMESPACE, minted.secret);
   } catch (err) {
     if (err instanceof StatusError && err.reason === 'AlreadyExists') {
-      throw new CliError(`node ${f.nodeName} is already enrolled and its token is not in ${f.tokenFile}: an admin can run \`kumo token revoke ${minted.id}\` to let it enroll again`);
+      throw new CliError(
+        `node ${f.nodeName} is already enrolled and its token is not in ${f.tokenFile}: an admin can run \`kumo token revoke ${minted.id}\` to let it enroll again`,
+      );
     }
     throw err;
   }
@@ -133,7 +150,9 @@ export function tokenCommand(cli: Cli): Command {
         }
         throw err;
       }
-      cli.io.err(`token ${minted.id} created (role ${grant.role}${grant.namespace ? `, namespace ${grant.namespace}` : ''}${grant.node ? `, node ${grant.node}` : ''}${grant.expiresAt ? `, expires ${grant.expiresAt}` : ''})\n`);
+      cli.io.err(
+        `token ${minted.id} created (role ${grant.role}${grant.namespace ? `, namespace ${grant.namespace}` : ''}${grant.node ? `, node ${grant.node}` : ''}${grant.expiresAt ? `, expires ${grant.expiresAt}` : ''})\n`,
+      );
       cli.io.out(`${issuedToken(minted, stored)}\n`);
     });
 
@@ -150,7 +169,13 @@ export function tokenCommand(cli: Cli): Command {
         rows.push([r.id, r.grant.role, r.grant.namespace ?? '<all>', r.grant.node ?? '', r.grant.expiresAt ?? '<never>', r.grant.description ?? '']);
       }
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-      for (const row of rows) cli.io.out(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()}\n`);
+      for (const row of rows)
+        cli.io.out(
+          `${row
+            .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3)))
+            .join('')
+            .trimEnd()}\n`,
+        );
     });
 
   token
@@ -182,7 +207,9 @@ export function tokenCommand(cli: Cli): Command {
     .action(async function (this: Command) {
       const f = this.opts<EnrollFlags>();
       const outcome = await enrollNode(f, f.bootstrapToken ?? cli.io.env.KUMO_BOOTSTRAP_TOKEN);
-      cli.io.out(outcome === 'enrolled' ? `node ${f.nodeName} enrolled: token written to ${f.tokenFile}\n` : `node ${f.nodeName}: using the token in ${f.tokenFile}\n`);
+      cli.io.out(
+        outcome === 'enrolled' ? `node ${f.nodeName} enrolled: token written to ${f.tokenFile}\n` : `node ${f.nodeName}: using the token in ${f.tokenFile}\n`,
+      );
     });
 
   return token;

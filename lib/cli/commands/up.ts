@@ -47,74 +47,99 @@ function readAdmissionConfig(file: string): PodSecurityConfig {
 }
 
 export function upCommand(cli: Cli): Command {
-  return new Command('up')
-    .description('Run a local cluster (API server, store, controllers) in this process')
-    .option('--port <port>', 'API server port (0 picks a free one)', '6443')
-    .option('--address <ip>', 'the address the API server listens on (a loopback one with --insecure-http)', '127.0.0.1')
-    .option('--data-dir <dir>', 'where state is kept', join(homedir(), '.kumo'))
-    .option('--no-kubeconfig', 'do not write a kubeconfig context')
-    .option('--runtime <runtime>', 'how pods run: docker, process or fake (default: docker when a Docker engine answers, else process)')
-    .option('--nodes <n>', 'number of simulated nodes (--runtime fake)', '3')
-    .option('--insecure-http', 'serve plain HTTP without authentication, on loopback only, refusing requests from web pages (default: HTTPS with a bearer token)')
-    .option('--keep-pods', 'leave the pods running when stopped (the next kumo up on this data dir adopts them; kumo down stops them)')
-    // HTTPS was opt-in once: the flag is still accepted and changes nothing.
-    .addOption(new Option('--tls', 'serve HTTPS (the default)').hideHelp())
-    .option('--admission-config <file>', "Pod Security defaults and exemptions: a PodSecurityConfiguration, or kube-apiserver's AdmissionConfiguration file (default: everything privileged)")
-    .action(async function (this: Command) {
-      const opts = this.opts<UpFlags>();
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${opts.port}`);
-      if (opts.runtime !== undefined && !['docker', 'process', 'fake'].includes(opts.runtime)) {
-        throw new CliError(`invalid --runtime: ${opts.runtime} (docker, process or fake)`);
-      }
-      const nodes = Number(opts.nodes);
-      if (!Number.isInteger(nodes) || nodes < 1) throw new CliError(`invalid --nodes: ${opts.nodes}`);
-      if (opts.tls && opts.insecureHttp) throw new CliError('--tls and --insecure-http contradict each other (HTTPS is the default)');
-      if (opts.insecureHttp && !isLoopbackAddress(opts.address)) {
-        throw new CliError(`--insecure-http serves without authentication, so only on a loopback address: ${opts.address} is not one (use 127.0.0.1, ::1 or localhost)`);
-      }
-      const podSecurity = opts.admissionConfig !== undefined ? readAdmissionConfig(opts.admissionConfig) : undefined;
-      const out = (line: string) => cli.io.out(`${line}\n`);
-      let runtime = opts.runtime;
-      if (runtime === undefined) {
-        runtime = (await dockerAnswers()) ? 'docker' : 'process';
-        out(`kumo: runtime ${runtime}${runtime === 'docker' ? ' (a Docker engine answers)' : ' (no Docker engine answers: pods run as host processes and need a command)'}`);
-      } else out(`kumo: runtime ${runtime}`);
-      if (runtime === 'process') for (const line of processRuntimeWarning(userInfo().username)) out(`kumo: ${line}`);
-      const nodeOpts: Partial<LocalClusterOptions> =
-        runtime === 'fake'
-          ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } }
-          : { runtime: runtime as 'docker' | 'process' };
-      const cluster = new LocalCluster({ dataDir: opts.dataDir, port, host: opts.address, log: out, ...nodeOpts, ...(opts.insecureHttp ? { insecureHttp: true } : {}), ...(podSecurity ? { podSecurity } : {}) });
-      await cluster.start();
-      if (opts.kubeconfig) {
-        const file = upsertContext(
-          { name: 'kumo-local', server: cluster.url, ...(cluster.caData ? { caData: cluster.caData } : {}), ...(cluster.adminToken ? { token: cluster.adminToken } : {}) },
-          { setCurrent: true, env: cli.io.env },
-        );
-        out(`kumo: kubeconfig context "kumo-local" written to ${file} (current context)`);
-      }
-      out('kumo: ready. Press Ctrl-C to stop.');
-      const stopsPods = runtime !== 'fake' && !opts.keepPods;
-      let received: NodeJS.Signals | undefined;
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (received) {
-          // A second signal does not wait for grace periods: what still runs is left for `kumo down`.
-          out(`kumo: ${sig} received again, exiting now; kumo down --data-dir ${opts.dataDir} stops what is left`);
-          process.exit(sig === 'SIGINT' ? 130 : 143);
+  return (
+    new Command('up')
+      .description('Run a local cluster (API server, store, controllers) in this process')
+      .option('--port <port>', 'API server port (0 picks a free one)', '6443')
+      .option('--address <ip>', 'the address the API server listens on (a loopback one with --insecure-http)', '127.0.0.1')
+      .option('--data-dir <dir>', 'where state is kept', join(homedir(), '.kumo'))
+      .option('--no-kubeconfig', 'do not write a kubeconfig context')
+      .option('--runtime <runtime>', 'how pods run: docker, process or fake (default: docker when a Docker engine answers, else process)')
+      .option('--nodes <n>', 'number of simulated nodes (--runtime fake)', '3')
+      .option(
+        '--insecure-http',
+        'serve plain HTTP without authentication, on loopback only, refusing requests from web pages (default: HTTPS with a bearer token)',
+      )
+      .option('--keep-pods', 'leave the pods running when stopped (the next kumo up on this data dir adopts them; kumo down stops them)')
+      // HTTPS was opt-in once: the flag is still accepted and changes nothing.
+      .addOption(new Option('--tls', 'serve HTTPS (the default)').hideHelp())
+      .option(
+        '--admission-config <file>',
+        "Pod Security defaults and exemptions: a PodSecurityConfiguration, or kube-apiserver's AdmissionConfiguration file (default: everything privileged)",
+      )
+      .action(async function (this: Command) {
+        const opts = this.opts<UpFlags>();
+        const port = Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${opts.port}`);
+        if (opts.runtime !== undefined && !['docker', 'process', 'fake'].includes(opts.runtime)) {
+          throw new CliError(`invalid --runtime: ${opts.runtime} (docker, process or fake)`);
         }
-        received = sig;
-        out(`kumo: ${sig} received, shutting down${stopsPods ? ' (a second Ctrl-C exits at once, leaving the pods running)' : ''}`);
-      };
-      await new Promise<void>((resolve) => {
-        const handler = (sig: NodeJS.Signals) => {
-          onSignal(sig);
-          resolve();
+        const nodes = Number(opts.nodes);
+        if (!Number.isInteger(nodes) || nodes < 1) throw new CliError(`invalid --nodes: ${opts.nodes}`);
+        if (opts.tls && opts.insecureHttp) throw new CliError('--tls and --insecure-http contradict each other (HTTPS is the default)');
+        if (opts.insecureHttp && !isLoopbackAddress(opts.address)) {
+          throw new CliError(
+            `--insecure-http serves without authentication, so only on a loopback address: ${opts.address} is not one (use 127.0.0.1, ::1 or localhost)`,
+          );
+        }
+        const podSecurity = opts.admissionConfig !== undefined ? readAdmissionConfig(opts.admissionConfig) : undefined;
+        const out = (line: string) => cli.io.out(`${line}\n`);
+        let runtime = opts.runtime;
+        if (runtime === undefined) {
+          runtime = (await dockerAnswers()) ? 'docker' : 'process';
+          out(
+            `kumo: runtime ${runtime}${runtime === 'docker' ? ' (a Docker engine answers)' : ' (no Docker engine answers: pods run as host processes and need a command)'}`,
+          );
+        } else out(`kumo: runtime ${runtime}`);
+        if (runtime === 'process') for (const line of processRuntimeWarning(userInfo().username)) out(`kumo: ${line}`);
+        const nodeOpts: Partial<LocalClusterOptions> =
+          runtime === 'fake'
+            ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } }
+            : { runtime: runtime as 'docker' | 'process' };
+        const cluster = new LocalCluster({
+          dataDir: opts.dataDir,
+          port,
+          host: opts.address,
+          log: out,
+          ...nodeOpts,
+          ...(opts.insecureHttp ? { insecureHttp: true } : {}),
+          ...(podSecurity ? { podSecurity } : {}),
+        });
+        await cluster.start();
+        if (opts.kubeconfig) {
+          const file = upsertContext(
+            {
+              name: 'kumo-local',
+              server: cluster.url,
+              ...(cluster.caData ? { caData: cluster.caData } : {}),
+              ...(cluster.adminToken ? { token: cluster.adminToken } : {}),
+            },
+            { setCurrent: true, env: cli.io.env },
+          );
+          out(`kumo: kubeconfig context "kumo-local" written to ${file} (current context)`);
+        }
+        out('kumo: ready. Press Ctrl-C to stop.');
+        const stopsPods = runtime !== 'fake' && !opts.keepPods;
+        let received: NodeJS.Signals | undefined;
+        const onSignal = (sig: NodeJS.Signals) => {
+          if (received) {
+            // A second signal does not wait for grace periods: what still runs is left for `kumo down`.
+            out(`kumo: ${sig} received again, exiting now; kumo down --data-dir ${opts.dataDir} stops what is left`);
+            process.exit(sig === 'SIGINT' ? 130 : 143);
+          }
+          received = sig;
+          out(`kumo: ${sig} received, shutting down${stopsPods ? ' (a second Ctrl-C exits at once, leaving the pods running)' : ''}`);
         };
-        process.on('SIGINT', handler);
-        process.on('SIGTERM', handler);
-      });
-      await cluster.stop({ keepPods: !!opts.keepPods });
-      out(opts.keepPods && runtime !== 'fake' ? `kumo: stopped; the pods keep running (kumo down --data-dir ${opts.dataDir} stops them)` : 'kumo: stopped');
-    });
+        await new Promise<void>((resolve) => {
+          const handler = (sig: NodeJS.Signals) => {
+            onSignal(sig);
+            resolve();
+          };
+          process.on('SIGINT', handler);
+          process.on('SIGTERM', handler);
+        });
+        await cluster.stop({ keepPods: !!opts.keepPods });
+        out(opts.keepPods && runtime !== 'fake' ? `kumo: stopped; the pods keep running (kumo down --data-dir ${opts.dataDir} stops them)` : 'kumo: stopped');
+      })
+  );
 }

@@ -45,7 +45,12 @@ export async function watchUntil(client: KubeClient, rt: ResourceType, namespace
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), slice);
       try {
-        const events = await client.watch(rt, namespace, { fieldSelector, resourceVersion: rv, allowBookmarks: true, timeoutSeconds: Math.max(1, Math.ceil(slice / 1000)) }, ac.signal);
+        const events = await client.watch(
+          rt,
+          namespace,
+          { fieldSelector, resourceVersion: rv, allowBookmarks: true, timeoutSeconds: Math.max(1, Math.ceil(slice / 1000)) },
+          ac.signal,
+        );
         for await (const ev of events) {
           if (ev.type === 'BOOKMARK') {
             rv = ev.object.metadata?.resourceVersion ?? rv;

@@ -60,7 +60,9 @@ export async function resolveTargets(s: Session, args: readonly string[], opts: 
       }
       const own = m.object.metadata.namespace;
       if (m.rt.namespaced && own && s.namespaceExplicit && own !== s.namespace) {
-        throw new CliError(`the namespace from the provided object "${own}" does not match the namespace "${s.namespace}". You must pass '--namespace=${own}' to perform this operation.`);
+        throw new CliError(
+          `the namespace from the provided object "${own}" does not match the namespace "${s.namespace}". You must pass '--namespace=${own}' to perform this operation.`,
+        );
       }
       await read(m.rt, nsOf(m.rt, own), m.object.metadata.name ?? '');
     }

@@ -5,14 +5,7 @@ import type { Namespace } from '../../api/core/v1/namespace.js';
 import type { Node } from '../../api/core/v1/node.js';
 import type { Container, Pod } from '../../api/core/v1/pod.js';
 import { formatBytes, formatMilliCpu, milliCpu, parseQuantity } from '../../api/quantity.js';
-import {
-  describeEvents,
-  printAnnotationsMultiline,
-  printLabelsMultiline,
-  printTaintsMultiline,
-  rfc1123z,
-  since,
-} from './common.js';
+import { describeEvents, printAnnotationsMultiline, printLabelsMultiline, printTaintsMultiline, rfc1123z, since } from './common.js';
 import { LEVEL_0, LEVEL_1, type PrefixWriter, tabbed } from './writer.js';
 
 interface Condition {
@@ -104,12 +97,18 @@ function describeNodeResource(pods: readonly Pod[], node: Node, w: PrefixWriter,
   w.write(LEVEL_1, '--------\t--------\t------\n');
   for (const name of ['cpu', 'memory', 'ephemeral-storage']) {
     const a = alloc[name] ?? 0;
-    w.write(LEVEL_1, `${name}\t${formatQuantity(name, reqs[name] ?? 0)} (${pct(reqs[name] ?? 0, a)}%)\t${formatQuantity(name, limits[name] ?? 0)} (${pct(limits[name] ?? 0, a)}%)\n`);
+    w.write(
+      LEVEL_1,
+      `${name}\t${formatQuantity(name, reqs[name] ?? 0)} (${pct(reqs[name] ?? 0, a)}%)\t${formatQuantity(name, limits[name] ?? 0)} (${pct(limits[name] ?? 0, a)}%)\n`,
+    );
   }
   const names = Object.keys(alloc).sort();
   for (const name of names.filter((n) => n.startsWith('hugepages-'))) {
     const a = alloc[name] ?? 0;
-    w.write(LEVEL_1, `${name}\t${formatQuantity(name, reqs[name] ?? 0)} (${pct(reqs[name] ?? 0, a)}%)\t${formatQuantity(name, limits[name] ?? 0)} (${pct(limits[name] ?? 0, a)}%)\n`);
+    w.write(
+      LEVEL_1,
+      `${name}\t${formatQuantity(name, reqs[name] ?? 0)} (${pct(reqs[name] ?? 0, a)}%)\t${formatQuantity(name, limits[name] ?? 0)} (${pct(limits[name] ?? 0, a)}%)\n`,
+    );
   }
   for (const name of names.filter((n) => n.includes('/') && !n.startsWith('kubernetes.io/') && !n.startsWith('requests.'))) {
     w.write(LEVEL_1, `${name}\t${String(reqs[name] ?? 0)}\t${String(limits[name] ?? 0)}\n`);
@@ -147,7 +146,10 @@ export function describeNode(node: Node, pods: readonly Pod[] | 'forbidden', lea
       w.write(LEVEL_0, 'Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n');
       w.write(LEVEL_1, '----\t------\t-----------------\t------------------\t------\t-------\n');
       for (const c of conditions) {
-        w.write(LEVEL_1, `${c.type} \t${c.status} \t${rfc1123z(c.lastHeartbeatTime)} \t${rfc1123z(c.lastTransitionTime)} \t${c.reason ?? ''} \t${c.message ?? ''}\n`);
+        w.write(
+          LEVEL_1,
+          `${c.type} \t${c.status} \t${rfc1123z(c.lastHeartbeatTime)} \t${rfc1123z(c.lastTransitionTime)} \t${c.reason ?? ''} \t${c.message ?? ''}\n`,
+        );
       }
     }
     w.write(LEVEL_0, 'Addresses:\n');

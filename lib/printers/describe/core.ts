@@ -91,7 +91,8 @@ export function describeService(svc: Service, slices: readonly EndpointSlice[], 
     if (spec.externalTrafficPolicy) w.write(LEVEL_0, `External Traffic Policy:\t${spec.externalTrafficPolicy}\n`);
     if (spec.internalTrafficPolicy) w.write(LEVEL_0, `Internal Traffic Policy:\t${spec.internalTrafficPolicy}\n`);
     if (extra.healthCheckNodePort) w.write(LEVEL_0, `HealthCheck NodePort:\t${extra.healthCheckNodePort}\n`);
-    if ((extra.loadBalancerSourceRanges ?? []).length > 0) w.write(LEVEL_0, `LoadBalancer Source Ranges:\t${(extra.loadBalancerSourceRanges ?? []).join(',')}\n`);
+    if ((extra.loadBalancerSourceRanges ?? []).length > 0)
+      w.write(LEVEL_0, `LoadBalancer Source Ranges:\t${(extra.loadBalancerSourceRanges ?? []).join(',')}\n`);
     if (extra.trafficDistribution) w.write(LEVEL_0, `Traffic Distribution:\t${extra.trafficDistribution}\n`);
     if (events) describeEvents(events, w, now);
   });

@@ -4,16 +4,7 @@
  * DescribePodTemplate in k8s.io/kubectl/pkg/describe/describe.go v0.35).
  */
 import type { Event } from '../../api/core/v1/event.js';
-import type {
-  Container,
-  ContainerState,
-  ContainerStatus,
-  EnvVar,
-  Pod,
-  PodTemplateSpec,
-  Probe,
-  Volume,
-} from '../../api/core/v1/pod.js';
+import type { Container, ContainerState, ContainerStatus, EnvVar, Pod, PodTemplateSpec, Probe, Volume } from '../../api/core/v1/pod.js';
 import { formatSelector, fromLabelSelector } from '../../api/labels.js';
 import type { LabelSelector } from '../../api/meta/v1/label-selector.js';
 import {
@@ -221,19 +212,32 @@ export function describeVolumes(volumes: readonly Volume[] | null | undefined, w
     if (v.hostPath) {
       w.write(LEVEL_2, `Type:\tHostPath (bare host directory volume)\n    Path:\t${v.hostPath.path}\n    HostPathType:\t${v.hostPath.type ?? '<none>'}\n`);
     } else if (v.emptyDir) {
-      const limit = v.emptyDir.sizeLimit !== undefined && v.emptyDir.sizeLimit !== null && String(v.emptyDir.sizeLimit) !== '0' ? String(v.emptyDir.sizeLimit) : '<unset>';
-      w.write(LEVEL_2, `Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n    Medium:\t${v.emptyDir.medium ?? ''}\n    SizeLimit:\t${limit}\n`);
+      const limit =
+        v.emptyDir.sizeLimit !== undefined && v.emptyDir.sizeLimit !== null && String(v.emptyDir.sizeLimit) !== '0' ? String(v.emptyDir.sizeLimit) : '<unset>';
+      w.write(
+        LEVEL_2,
+        `Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n    Medium:\t${v.emptyDir.medium ?? ''}\n    SizeLimit:\t${limit}\n`,
+      );
     } else if (v.secret) {
-      w.write(LEVEL_2, `Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t${v.secret.secretName ?? ''}\n    Optional:\t${v.secret.optional ?? false}\n`);
+      w.write(
+        LEVEL_2,
+        `Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t${v.secret.secretName ?? ''}\n    Optional:\t${v.secret.optional ?? false}\n`,
+      );
     } else if (v.configMap) {
-      w.write(LEVEL_2, `Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t${v.configMap.name ?? ''}\n    Optional:\t${v.configMap.optional ?? false}\n`);
+      w.write(
+        LEVEL_2,
+        `Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t${v.configMap.name ?? ''}\n    Optional:\t${v.configMap.optional ?? false}\n`,
+      );
     } else if (v.persistentVolumeClaim) {
       w.write(
         LEVEL_2,
         `Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n    ClaimName:\t${v.persistentVolumeClaim.claimName}\n    ReadOnly:\t${v.persistentVolumeClaim.readOnly ?? false}\n`,
       );
     } else if (loose.nfs) {
-      w.write(LEVEL_2, `Type:\tNFS (an NFS mount that lasts the lifetime of a pod)\n    Server:\t${loose.nfs.server ?? ''}\n    Path:\t${loose.nfs.path ?? ''}\n    ReadOnly:\t${loose.nfs.readOnly ?? false}\n`);
+      w.write(
+        LEVEL_2,
+        `Type:\tNFS (an NFS mount that lasts the lifetime of a pod)\n    Server:\t${loose.nfs.server ?? ''}\n    Path:\t${loose.nfs.path ?? ''}\n    ReadOnly:\t${loose.nfs.readOnly ?? false}\n`,
+      );
     } else if (loose.downwardAPI) {
       w.write(LEVEL_2, 'Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n');
       for (const item of loose.downwardAPI.items ?? []) {
@@ -249,9 +253,15 @@ export function describeVolumes(volumes: readonly Volume[] | null | undefined, w
         else if (source.serviceAccountToken) w.write(LEVEL_2, `TokenExpirationSeconds:\t${source.serviceAccountToken.expirationSeconds ?? 0}\n`);
       }
     } else if (loose.csi) {
-      w.write(LEVEL_2, `Type:\tCSI (a Container Storage Interface (CSI) volume source)\n    Driver:\t${loose.csi.driver ?? ''}\n    FSType:\t${loose.csi.fsType ?? ''}\n    ReadOnly:\t${loose.csi.readOnly ?? false}\n`);
+      w.write(
+        LEVEL_2,
+        `Type:\tCSI (a Container Storage Interface (CSI) volume source)\n    Driver:\t${loose.csi.driver ?? ''}\n    FSType:\t${loose.csi.fsType ?? ''}\n    ReadOnly:\t${loose.csi.readOnly ?? false}\n`,
+      );
     } else if (loose.image) {
-      w.write(LEVEL_2, `Type:\tImage (a container image or OCI artifact)\n    Reference:\t${loose.image.reference ?? ''}\n    PullPolicy:\t${loose.image.pullPolicy ?? ''}\n`);
+      w.write(
+        LEVEL_2,
+        `Type:\tImage (a container image or OCI artifact)\n    Reference:\t${loose.image.reference ?? ''}\n    PullPolicy:\t${loose.image.pullPolicy ?? ''}\n`,
+      );
     } else {
       w.write(LEVEL_1, '<unknown>\n');
     }
@@ -392,7 +402,8 @@ export function describePod(pod: Pod, events: readonly Event[] | undefined, now:
     const resolve = envResolver(pod);
     if ((spec.initContainers ?? []).length > 0) describeContainers('Init Containers', spec.initContainers ?? [], status.initContainerStatuses, resolve, w, '');
     describeContainers('Containers', spec.containers ?? [], status.containerStatuses, resolve, w, '');
-    if ((spec.ephemeralContainers ?? []).length > 0) describeContainers('Ephemeral Containers', spec.ephemeralContainers ?? [], status.ephemeralContainerStatuses, resolve, w, '');
+    if ((spec.ephemeralContainers ?? []).length > 0)
+      describeContainers('Ephemeral Containers', spec.ephemeralContainers ?? [], status.ephemeralContainerStatuses, resolve, w, '');
     const gates = spec.readinessGates ?? [];
     if (gates.length > 0) {
       w.write(LEVEL_0, 'Readiness Gates:\n  Type\tStatus\n');

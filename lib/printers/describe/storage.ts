@@ -63,7 +63,10 @@ export function describePersistentVolume(pv: PersistentVolume, events: readonly 
     w.write(LEVEL_0, `Message:\t${pv.status?.message ?? ''}\n`);
     w.write(LEVEL_0, 'Source:\n');
     if (spec.hostPath) {
-      w.write(LEVEL_2, `Type:\tHostPath (bare host directory volume)\n    Path:\t${spec.hostPath.path}\n    HostPathType:\t${spec.hostPath.type ?? '<none>'}\n`);
+      w.write(
+        LEVEL_2,
+        `Type:\tHostPath (bare host directory volume)\n    Path:\t${spec.hostPath.path}\n    HostPathType:\t${spec.hostPath.type ?? '<none>'}\n`,
+      );
     } else if (spec.local) {
       w.write(LEVEL_2, `Type:\tLocalVolume (a persistent volume backed by local storage on a node)\n    Path:\t${spec.local.path}\n`);
     } else if (spec.awsElasticBlockStore) {
@@ -105,7 +108,11 @@ export function describePersistentVolumeClaim(pvc: PersistentVolumeClaim, pods: 
       w.write(LEVEL_0, 'Conditions:\n');
       w.write(LEVEL_1, 'Type\tStatus\tLastProbeTime\tLastTransitionTime\tReason\tMessage\n');
       w.write(LEVEL_1, '----\t------\t-----------------\t------------------\t------\t-------\n');
-      for (const c of conditions) w.write(LEVEL_1, `${c.type} \t${c.status} \t${rfc1123z(c.lastProbeTime)} \t${rfc1123z(c.lastTransitionTime)} \t${c.reason ?? ''} \t${c.message ?? ''}\n`);
+      for (const c of conditions)
+        w.write(
+          LEVEL_1,
+          `${c.type} \t${c.status} \t${rfc1123z(c.lastProbeTime)} \t${rfc1123z(c.lastTransitionTime)} \t${c.reason ?? ''} \t${c.message ?? ''}\n`,
+        );
     }
     if (events) describeEvents(events, w, now);
   });

@@ -20,7 +20,6 @@ interface Condition {
   reason?: string | null;
 }
 
-
 function describeConditions(conditions: readonly Condition[] | null | undefined, w: PrefixWriter): void {
   if ((conditions ?? []).length === 0) return;
   w.write(LEVEL_0, 'Conditions:\n  Type\tStatus\tReason\n');
@@ -115,12 +114,7 @@ export function podPhaseCounts(pods: readonly Pod[], ownerUid: string | undefine
   return counts;
 }
 
-export function describeReplicaSet(
-  rs: ReplicaSet,
-  pods: readonly Pod[] | Error,
-  events: readonly Event[] | undefined,
-  now: number,
-): string {
+export function describeReplicaSet(rs: ReplicaSet, pods: readonly Pod[] | Error, events: readonly Event[] | undefined, now: number): string {
   return tabbed((w) => {
     w.write(LEVEL_0, `Name:\t${rs.metadata.name ?? ''}\n`);
     w.write(LEVEL_0, `Namespace:\t${rs.metadata.namespace ?? ''}\n`);

@@ -4,9 +4,7 @@ import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
 
 export const NamespaceSchema = TypeMetaSchema.extend({
   spec: z.looseObject({ finalizers: z.array(z.string()).nullable().optional() }).optional(),
-  status: z
-    .looseObject({ phase: z.string().nullable().optional(), conditions: z.array(ConditionSchema).nullable().optional() })
-    .optional(),
+  status: z.looseObject({ phase: z.string().nullable().optional(), conditions: z.array(ConditionSchema).nullable().optional() }).optional(),
 });
 
 export type Namespace = z.infer<typeof NamespaceSchema>;

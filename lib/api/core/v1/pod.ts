@@ -124,12 +124,8 @@ export const VolumeSchema = z.looseObject({
   name: z.string(),
   emptyDir: opt(z.looseObject({ medium: opt(z.string()), sizeLimit: opt(z.union([z.string(), z.number()])) })),
   hostPath: opt(z.looseObject({ path: z.string(), type: opt(z.string()) })),
-  configMap: opt(
-    z.looseObject({ name: opt(z.string()), items: opt(z.array(KeyToPathSchema)), defaultMode: opt(Int32), optional: opt(z.boolean()) }),
-  ),
-  secret: opt(
-    z.looseObject({ secretName: opt(z.string()), items: opt(z.array(KeyToPathSchema)), defaultMode: opt(Int32), optional: opt(z.boolean()) }),
-  ),
+  configMap: opt(z.looseObject({ name: opt(z.string()), items: opt(z.array(KeyToPathSchema)), defaultMode: opt(Int32), optional: opt(z.boolean()) })),
+  secret: opt(z.looseObject({ secretName: opt(z.string()), items: opt(z.array(KeyToPathSchema)), defaultMode: opt(Int32), optional: opt(z.boolean()) })),
   persistentVolumeClaim: opt(z.looseObject({ claimName: z.string(), readOnly: opt(z.boolean()) })),
   downwardAPI: opt(z.looseObject({})),
   projected: opt(z.looseObject({})),
@@ -159,9 +155,7 @@ export const AffinitySchema = z.looseObject({
   nodeAffinity: opt(
     z.looseObject({
       requiredDuringSchedulingIgnoredDuringExecution: opt(z.looseObject({ nodeSelectorTerms: z.array(NodeSelectorTermSchema) })),
-      preferredDuringSchedulingIgnoredDuringExecution: opt(
-        z.array(z.looseObject({ weight: Int32, preference: NodeSelectorTermSchema })),
-      ),
+      preferredDuringSchedulingIgnoredDuringExecution: opt(z.array(z.looseObject({ weight: Int32, preference: NodeSelectorTermSchema }))),
     }),
   ),
   podAffinity: opt(
