@@ -4,37 +4,24 @@
  * (`spec.replicas: Invalid value: "string": spec.replicas in body must be of
  * type integer: "string"`).
  *
- * ajv checks the JSON-schema keywords (type, required, enum, pattern, bounds,
- * lengths, counts, multipleOf, items, properties, additionalProperties,
- * allOf/anyOf/oneOf/not); each ajv error is then worded as kube-openapi's
- * validator and apiextensions' kubeOpenAPIResultToFieldErrors word it. What
- * ajv has no keyword for is translated first: `nullable` becomes a "null"
- * type, `x-kubernetes-int-or-string` the type list integer,string, OpenAPI
- * 3.0's boolean exclusive bounds draft-07's numeric ones, and kube's string
- * formats a `kubeFormat` keyword (formats.ts). The `x-kubernetes-*` list,
- * embedded-resource and CEL rules are checked by their own modules.
+ * This walks the schema as kube-openapi's validate.SchemaValidator does (its
+ * validators in its order: type, allOf/anyOf/oneOf/not, string, format,
+ * number, array, enum, object) and words each failure as apiextensions'
+ * kubeOpenAPIResultToFieldErrors does. It is written by hand rather than on
+ * ajv: ajv compiles a schema to code, and for real CRDs that is slow and
+ * large (the Prometheus operator's Alertmanager schema: 0.4-1.5 s to compile
+ * and 1.7 MB of generated code, paid again on every cold start and every CRD
+ * change), while this walk needs no compilation and follows kube's order and
+ * short-circuits (first string failure only, the closest anyOf branch) that
+ * ajv's error list would have to be rearranged into. docs/crds.md has the
+ * measurements.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
-import { isPlainObject } from '../util/json.js';
+import { deepEqual, isPlainObject } from '../util/json.js';
 import { formatChecker } from './formats.js';
 import { child } from './paths.js';
 import { additionalPropertiesOf, itemsOf } from './structural.js';
 import type { JSONSchemaProps } from './types.js';
-
-type AjvSchema = Record<string, unknown>;
-
-const KUBE_FORMAT = 'kubeFormat';
-
-/** One ajv instance for every schema: it holds no per-schema state once compiled (addUsedSchema: false). */
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, validateSchema: false, addUsedSchema: false, unicodeRegExp: true });
-ajv.addKeyword({
-  keyword: KUBE_FORMAT,
-  type: 'string',
-  schemaType: 'string',
-  errors: true,
-  validate: (format: string, data: string) => formatChecker(format)?.(data) ?? true,
-});
 
 /** The JSON type name kube-openapi reports for a value (`integer` for whole numbers, as Go decodes them to int64). */
 export function jsonTypeName(v: unknown): string {
@@ -45,188 +32,159 @@ export function jsonTypeName(v: unknown): string {
   return typeof v;
 }
 
-/** The ajv (draft-07) form of one JSONSchemaProps node. Only validation keywords are kept. */
-export function toAjvSchema(s: JSONSchemaProps): AjvSchema {
-  const out: AjvSchema = {};
-  const types = s['x-kubernetes-int-or-string'] ? ['integer', 'string'] : s.type ? [s.type] : [];
-  if (types.length > 0) out.type = s.nullable ? [...types, 'null'] : types;
-  if (s.format && (s.type === 'string' || !s.type) && formatChecker(s.format)) out[KUBE_FORMAT] = s.format;
-  if (s.enum) out.enum = s.enum;
-  if (s.pattern) out.pattern = s.pattern;
-  for (const k of ['maxLength', 'minLength', 'maxItems', 'minItems', 'uniqueItems', 'multipleOf', 'maxProperties', 'minProperties', 'required'] as const) {
-    if (s[k] !== undefined) out[k] = s[k];
-  }
-  if (s.maximum !== undefined) out[s.exclusiveMaximum ? 'exclusiveMaximum' : 'maximum'] = s.maximum;
-  if (s.minimum !== undefined) out[s.exclusiveMinimum ? 'exclusiveMinimum' : 'minimum'] = s.minimum;
-  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, toAjvSchema(v)]));
-  const ap = additionalPropertiesOf(s);
-  if (ap) out.additionalProperties = toAjvSchema(ap);
-  else if (s.additionalProperties === false) out.additionalProperties = false;
-  const items = itemsOf(s);
-  if (items) out.items = toAjvSchema(items);
-  for (const k of ['allOf', 'anyOf', 'oneOf'] as const) if (s[k]) out[k] = s[k].map(toAjvSchema);
-  if (s.not) out.not = toAjvSchema(s.not);
-  return out;
-}
-
-/** A compiled schema: validates a value, naming fields under `path` (`status` for the status subresource). */
+/** A schema ready to validate values, naming fields under `path` (`status` for the status subresource). */
 export interface SchemaValidator {
   validate(value: unknown, path?: string): FieldError[];
 }
 
-/** Compiles a version's schema once; the API server keeps the result for as long as the CRD is unchanged. */
+/** Compiled regular expressions by pattern, shared by every schema (patterns come from stored CRDs). */
+const patterns = new Map<string, RegExp>();
+
+function patternOf(p: string): RegExp {
+  let re = patterns.get(p);
+  if (!re) patterns.set(p, (re = new RegExp(p, 'u')));
+  return re;
+}
+
 export function newSchemaValidator(schema: JSONSchemaProps): SchemaValidator {
-  const compiled = toAjvSchema(schema);
-  const fn = ajv.compile(compiled);
-  return { validate: (value, path = '') => runValidator(fn, compiled, value, path) };
+  return {
+    validate(value, path = '') {
+      const errs: FieldError[] = [];
+      walk(schema, value, '', path, errs);
+      return errs;
+    },
+  };
 }
 
-function runValidator(fn: ValidateFunction, schema: AjvSchema, value: unknown, path: string): FieldError[] {
-  if (fn(value)) return [];
-  return combinatorErrors(firstStringFailure(fn.errors ?? []), schema).flatMap((e) => toFieldErrors(e, value, path));
+/** The declared type list: int-or-string is integer,string. */
+function typesOf(s: JSONSchemaProps): string[] {
+  if (s['x-kubernetes-int-or-string']) return ['integer', 'string'];
+  return s.type ? [s.type] : [];
 }
 
-/** kube-openapi's string validator stops at its first failure, checked in the order maxLength, minLength, pattern. */
-const STRING_KEYWORDS = ['maxLength', 'minLength', 'pattern'];
-
-function firstStringFailure(errors: ErrorObject[]): ErrorObject[] {
-  const first = new Map<string, number>();
-  for (const e of errors) {
-    const rank = STRING_KEYWORDS.indexOf(e.keyword);
-    const where = `${e.instancePath}|${e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'))}`;
-    if (rank >= 0 && rank < (first.get(where) ?? Infinity)) first.set(where, rank);
-  }
-  return errors.filter((e) => {
-    const rank = STRING_KEYWORDS.indexOf(e.keyword);
-    return rank < 0 || first.get(`${e.instancePath}|${e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'))}`) === rank;
-  });
-}
-
-/** The schema node at an ajv schemaPath (`#/properties/spec/allOf`). */
-function schemaAt(schema: AjvSchema, schemaPath: string): unknown {
-  return schemaPath
-    .split('/')
-    .slice(1)
-    .reduce<unknown>((s, k) => (isPlainObject(s) ? s[k.replaceAll('~1', '/').replaceAll('~0', '~')] : Array.isArray(s) ? s[Number(k)] : undefined), schema);
+function typeMatches(types: string[], v: unknown): boolean {
+  const t = jsonTypeName(v);
+  return types.includes(t) || (t === 'integer' && types.includes('number'));
 }
 
 /**
- * kube-openapi keeps, for a failed anyOf/oneOf, only the errors of the branch
- * that came closest to matching; ajv reports every branch. Here the closest
- * branch is the one with the fewest errors, and the others are dropped. A
- * failed allOf gets kube's summary error after its branches' errors.
+ * Validates `v` at `name` (kube-openapi's path: `spec.ports[0].name`),
+ * reporting under `base` + name.
  */
-function combinatorErrors(errors: ErrorObject[], schema: AjvSchema): ErrorObject[] {
-  const dropped = new Set<ErrorObject>();
-  const extra: ErrorObject[] = [];
-  for (const e of errors) {
-    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
-    const branches = new Map<string, ErrorObject[]>();
-    for (const x of errors) {
-      const m = x.schemaPath.startsWith(`${e.schemaPath}/`) ? /^\/(\d+)\//.exec(x.schemaPath.slice(e.schemaPath.length)) : null;
-      if (!m) continue;
-      branches.set(m[1]!, [...(branches.get(m[1]!) ?? []), x]);
-    }
-    const best = [...branches.values()].sort((a, b) => a.length - b.length)[0] ?? [];
-    for (const list of branches.values()) if (list !== best) list.forEach((x) => dropped.add(x));
-  }
-  const allOfs = new Map<string, { instancePath: string; schemaPath: string; failed: Set<string> }>();
-  for (const e of errors) {
-    const m = /^(.*\/allOf)\/(\d+)\//.exec(e.schemaPath);
-    if (!m) continue;
-    const groupKey = `${e.instancePath}|${m[1]}`;
-    const g = allOfs.get(groupKey) ?? { instancePath: e.instancePath, schemaPath: m[1]!, failed: new Set<string>() };
-    g.failed.add(m[2]!);
-    allOfs.set(groupKey, g);
-  }
-  for (const g of allOfs.values()) {
-    const branches = schemaAt(schema, g.schemaPath);
-    const none = Array.isArray(branches) && g.failed.size >= branches.length;
-    extra.push({ keyword: 'allOf', instancePath: g.instancePath, schemaPath: g.schemaPath, params: { none } });
-  }
-  return [...errors.filter((e) => !dropped.has(e)), ...extra];
-}
-
-/** The value at a JSON pointer and the kube-style name of that place (`spec.ports[0].name`). */
-function locate(root: unknown, pointer: string): { name: string; value: unknown } {
-  let name = '';
-  let cur: unknown = root;
-  for (const raw of pointer.split('/').slice(1)) {
-    const seg = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (Array.isArray(cur)) {
-      name = `${name}[${seg}]`;
-      cur = cur[Number(seg)];
-    } else {
-      name = name ? `${name}.${seg}` : seg;
-      cur = isPlainObject(cur) ? cur[seg] : undefined;
-    }
-  }
-  return { name, value: cur };
-}
-
-function enumValues(values: unknown[]): string[] {
-  return values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-}
-
-function toFieldErrors(e: ErrorObject, root: unknown, base: string): FieldError[] {
-  const { name, value } = locate(root, e.instancePath);
-  const at = (n: string) => (n ? child(base, n) : base);
-  const errPath = at(name);
-  const p = e.params as Record<string, unknown>;
+function walk(s: JSONSchemaProps, v: unknown, name: string, base: string, errs: FieldError[]): void {
+  const errPath = name ? child(base, name) : base;
   const body = `${name} in body`;
-  switch (e.keyword) {
-    case 'type': {
-      const declared = (Array.isArray(p.type) ? p.type : String(p.type).split(',')).filter((t) => t !== 'null');
-      const actual = jsonTypeName(value);
-      return [fieldErrors.typeInvalid(errPath, actual, `${body} must be of type ${declared.join(',')}: "${actual}"`)];
-    }
-    case 'required':
-      return [fieldErrors.required(at(name ? `${name}.${String(p.missingProperty)}` : String(p.missingProperty)))];
-    case 'enum':
-      return [fieldErrors.notSupported(errPath, value, enumValues(p.allowedValues as unknown[]))];
-    case 'maxLength':
-      return [fieldErrors.tooLong(errPath, Number(p.limit))];
-    case 'minLength':
-      return [fieldErrors.invalid(errPath, value, `${body} should be at least ${String(p.limit)} chars long`)];
-    case 'pattern':
-      return [fieldErrors.invalid(errPath, value, `${body} should match '${String(p.pattern)}'`)];
-    case KUBE_FORMAT:
-      return [fieldErrors.typeInvalid(errPath, value, `${body} must be of type ${String(e.schema)}: ${JSON.stringify(value)}`)];
-    case 'minimum':
-      return [fieldErrors.invalid(errPath, value, `${body} should be greater than or equal to ${String(p.limit)}`)];
-    case 'exclusiveMinimum':
-      return [fieldErrors.invalid(errPath, value, `${body} should be greater than ${String(p.limit)}`)];
-    case 'maximum':
-      return [fieldErrors.invalid(errPath, value, `${body} should be less than or equal to ${String(p.limit)}`)];
-    case 'exclusiveMaximum':
-      return [fieldErrors.invalid(errPath, value, `${body} should be less than ${String(p.limit)}`)];
-    case 'multipleOf':
-      return [fieldErrors.invalid(errPath, value, `${body} should be a multiple of ${String(p.multipleOf)}`)];
-    case 'minItems':
-      return [fieldErrors.invalid(errPath, (value as unknown[]).length, `${body} should have at least ${String(p.limit)} items`)];
-    case 'maxItems':
-      return [fieldErrors.tooMany(errPath, (value as unknown[]).length, Number(p.limit))];
-    case 'uniqueItems':
-      return [fieldErrors.invalid(errPath, '', `${body} shouldn't contain duplicates`)];
-    case 'minProperties':
-      return [fieldErrors.invalid(errPath, Object.keys(value as object).length, `${body} should have at least ${String(p.limit)} properties`)];
-    case 'maxProperties':
-      return [fieldErrors.tooMany(errPath, Object.keys(value as object).length, Number(p.limit))];
-    case 'additionalProperties':
-      return [fieldErrors.invalid(errPath, String(p.additionalProperty), `${name}.${String(p.additionalProperty)} in body is a forbidden property`)];
-    // The combinators' errors are not kube-openapi Validation errors: kube reports them without a field.
-    case 'anyOf':
-      return [fieldErrors.invalid(base, '', `"${name}" must validate at least one schema (anyOf)`)];
-    case 'oneOf': {
-      const passing = p.passingSchemas;
-      const found = Array.isArray(passing) ? `Found ${passing.length} valid alternatives` : 'Found none valid';
-      return [fieldErrors.invalid(base, '', `"${name}" must validate one and only one schema (oneOf). ${found}`)];
-    }
-    case 'allOf':
-      return [fieldErrors.invalid(base, '', `"${name}" must validate all the schemas (allOf)${p.none ? '. None validated' : ''}`)];
-    case 'not':
-      return [fieldErrors.invalid(base, '', `"${name}" must not validate the schema (not)`)];
-    default:
-      return [fieldErrors.invalid(errPath, value ?? '', `${body} ${e.message ?? 'is invalid'}`)];
+  const types = typesOf(s);
+  if (v === null || v === undefined) {
+    if (types.length > 0 && !s.nullable) errs.push(fieldErrors.typeInvalid(errPath, 'null', `${body} must be of type ${types.join(',')}: "null"`));
+    checkEnum(s, null, errPath, errs);
+    return;
   }
+  const actual = jsonTypeName(v);
+  if (types.length > 0 && !typeMatches(types, v)) {
+    errs.push(fieldErrors.typeInvalid(errPath, actual, `${body} must be of type ${types.join(',')}: "${actual}"`));
+  }
+  combinators(s, v, name, base, errs);
+  if (typeof v === 'string') {
+    checkString(s, v, errPath, body, errs);
+    const check = s.format && (s.type === 'string' || !s.type) ? formatChecker(s.format) : undefined;
+    if (check && !check(v)) errs.push(fieldErrors.typeInvalid(errPath, v, `${body} must be of type ${s.format}: ${JSON.stringify(v)}`));
+  }
+  if (typeof v === 'number') checkNumber(s, v, errPath, body, errs);
+  if (Array.isArray(v)) {
+    const items = itemsOf(s);
+    if (items) v.forEach((x, i) => walk(items, x, `${name}[${i}]`, base, errs));
+    if (s.minItems !== undefined && v.length < s.minItems)
+      errs.push(fieldErrors.invalid(errPath, v.length, `${body} should have at least ${s.minItems} items`));
+    if (s.maxItems !== undefined && v.length > s.maxItems) errs.push(fieldErrors.tooMany(errPath, v.length, s.maxItems));
+    if (s.uniqueItems && v.some((x, i) => v.findIndex((y) => deepEqual(x, y)) !== i))
+      errs.push(fieldErrors.invalid(errPath, '', `${body} shouldn't contain duplicates`));
+  }
+  checkEnum(s, v, errPath, errs);
+  if (isPlainObject(v)) checkObject(s, v, name, base, errPath, body, errs);
+}
+
+function checkEnum(s: JSONSchemaProps, v: unknown, errPath: string, errs: FieldError[]): void {
+  if (!s.enum || s.enum.length === 0 || s.enum.some((e) => deepEqual(e, v))) return;
+  errs.push(
+    fieldErrors.notSupported(
+      errPath,
+      v,
+      s.enum.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))),
+    ),
+  );
+}
+
+/** kube-openapi's string validator stops at its first failure: maxLength, then minLength, then pattern. Lengths count code points. */
+function checkString(s: JSONSchemaProps, v: string, errPath: string, body: string, errs: FieldError[]): void {
+  const len = [...v].length;
+  if (s.maxLength !== undefined && len > s.maxLength) errs.push(fieldErrors.tooLong(errPath, s.maxLength));
+  else if (s.minLength !== undefined && len < s.minLength) errs.push(fieldErrors.invalid(errPath, v, `${body} should be at least ${s.minLength} chars long`));
+  else if (s.pattern && !patternOf(s.pattern).test(v)) errs.push(fieldErrors.invalid(errPath, v, `${body} should match '${s.pattern}'`));
+}
+
+function checkNumber(s: JSONSchemaProps, v: number, errPath: string, body: string, errs: FieldError[]): void {
+  if (s.multipleOf !== undefined && s.multipleOf > 0) {
+    const q = s.multipleOf < 1 ? (1 / s.multipleOf) * v : v / s.multipleOf;
+    if (!Number.isInteger(q)) errs.push(fieldErrors.invalid(errPath, v, `${body} should be a multiple of ${s.multipleOf}`));
+  }
+  if (s.minimum !== undefined && (s.exclusiveMinimum ? v <= s.minimum : v < s.minimum)) {
+    errs.push(fieldErrors.invalid(errPath, v, `${body} should be greater than ${s.exclusiveMinimum ? '' : 'or equal to '}${s.minimum}`));
+  }
+  if (s.maximum !== undefined && (s.exclusiveMaximum ? v >= s.maximum : v > s.maximum)) {
+    errs.push(fieldErrors.invalid(errPath, v, `${body} should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${s.maximum}`));
+  }
+}
+
+function checkObject(s: JSONSchemaProps, v: Record<string, unknown>, name: string, base: string, errPath: string, body: string, errs: FieldError[]): void {
+  const n = Object.keys(v).length;
+  if (s.minProperties !== undefined && n < s.minProperties)
+    errs.push(fieldErrors.invalid(errPath, n, `${body} should have at least ${s.minProperties} properties`));
+  if (s.maxProperties !== undefined && n > s.maxProperties) errs.push(fieldErrors.tooMany(errPath, n, s.maxProperties));
+  const props = s.properties ?? {};
+  const ap = additionalPropertiesOf(s);
+  for (const k of Object.keys(v)) {
+    if (k in props) continue;
+    if (s.additionalProperties === false) errs.push(fieldErrors.invalid(errPath, k, `${name}.${k} in body is a forbidden property`));
+    else if (ap) walk(ap, v[k], `${name}.${k}`, base, errs);
+  }
+  for (const [k, p] of Object.entries(props)) if (k in v) walk(p, v[k], name ? `${name}.${k}` : k, base, errs);
+  for (const k of s.required ?? []) if (!(k in v)) errs.push(fieldErrors.required(child(base, name ? `${name}.${k}` : k)));
+}
+
+/**
+ * allOf/anyOf/oneOf/not. For a failed anyOf or oneOf kube keeps the errors of
+ * the closest branch only (here: the one with the fewest errors). The
+ * summary errors are not kube-openapi Validation errors, so kube reports them
+ * without a field.
+ */
+function combinators(s: JSONSchemaProps, v: unknown, name: string, base: string, errs: FieldError[]): void {
+  const run = (b: JSONSchemaProps) => {
+    const out: FieldError[] = [];
+    walk(b, v, name, base, out);
+    return out;
+  };
+  const closest = (results: FieldError[][]) => results.reduce((a, b) => (b.length < a.length ? b : a));
+  if (s.anyOf?.length) {
+    const results = s.anyOf.map(run);
+    if (!results.some((r) => r.length === 0))
+      errs.push(fieldErrors.invalid(base, '', `"${name}" must validate at least one schema (anyOf)`), ...closest(results));
+  }
+  if (s.oneOf?.length) {
+    const results = s.oneOf.map(run);
+    const valid = results.filter((r) => r.length === 0).length;
+    if (valid !== 1) {
+      const found = valid === 0 ? 'Found none valid' : `Found ${valid} valid alternatives`;
+      errs.push(fieldErrors.invalid(base, '', `"${name}" must validate one and only one schema (oneOf). ${found}`));
+      if (valid === 0) errs.push(...closest(results));
+    }
+  }
+  if (s.allOf?.length) {
+    const results = s.allOf.map(run);
+    results.forEach((r) => errs.push(...r));
+    const valid = results.filter((r) => r.length === 0).length;
+    if (valid !== results.length)
+      errs.push(fieldErrors.invalid(base, '', `"${name}" must validate all the schemas (allOf)${valid === 0 ? '. None validated' : ''}`));
+  }
+  if (s.not && run(s.not).length === 0) errs.push(fieldErrors.invalid(base, '', `"${name}" must not validate the schema (not)`));
 }

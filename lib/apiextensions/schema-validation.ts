@@ -88,13 +88,6 @@ export function validateCRDSchema(schema: JSONSchemaProps | undefined | null, st
   const openapi = openAPISchema(schema, root, walk, true);
   errs.push(...openapi.schema, ...openapi.cel);
   if (errs.length === 0 && initError) errs.push(fieldErrors.invalid(root, '', initError));
-  if (errs.length === 0) {
-    try {
-      newSchemaValidator(schema);
-    } catch (e) {
-      errs.push(fieldErrors.invalid(path, '', `error building validator: ${(e as Error).message}`));
-    }
-  }
   return errs;
 }
 

@@ -22,11 +22,6 @@ export function additionalPropertiesOf(s: JSONSchemaProps): JSONSchemaProps | un
   return typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
 }
 
-/** additionalProperties is present and lets unknown keys through (a schema, or `true`). */
-export function allowsAdditionalProperties(s: JSONSchemaProps): boolean {
-  return s.additionalProperties !== undefined && s.additionalProperties !== false;
-}
-
 /**
  * NewStructural's refusals: the OpenAPI fields kube does not support at all.
  * Returns kube's error text, or undefined when the schema can be read.
