@@ -1,0 +1,42 @@
+/** The vendored public CRDs (headers name their source and version), parsed and defaulted as the API server would. */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { CustomResourceDefinitionSchema, defaultCustomResourceDefinition, type CustomResourceDefinition } from '#lib/apiextensions/index';
+
+export function loadCRD(name: string): CustomResourceDefinition {
+  const crd = CustomResourceDefinitionSchema.parse(parse(readFileSync(new URL(`./fixtures/${name}.yaml`, import.meta.url), 'utf8')));
+  defaultCustomResourceDefinition(crd);
+  return crd;
+}
+
+/** A small valid CRD to break one field at a time. */
+export function widgetCRD(): CustomResourceDefinition {
+  const crd = CustomResourceDefinitionSchema.parse({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
+    spec: {
+      group: 'example.com',
+      names: { plural: 'widgets', kind: 'Widget' },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: { type: 'object', properties: { replicas: { type: 'integer', default: 1 }, name: { type: 'string' } } },
+                status: { type: 'object', properties: { replicas: { type: 'integer' } } },
+              },
+            },
+          },
+        },
+      ],
+    },
+  });
+  defaultCustomResourceDefinition(crd);
+  return crd;
+}
