@@ -68,12 +68,16 @@ function quantityOf(s: string): KubeQuantity {
   return new KubeQuantity(s, v);
 }
 
-/** A fresh environment declaring `self` and `oldSelf` (both dynamic: the schema gives the values their shape). */
-export function newRuleEnvironment(): Environment {
+/**
+ * A fresh environment declaring `self` and `oldSelf` (dynamic: the schema
+ * gives the values their shape). For a rule with optionalOldSelf, oldSelf is
+ * an optional value (`oldSelf.hasValue()`, `oldSelf.value()`), as in kube.
+ */
+export function newRuleEnvironment(optionalOldSelf: boolean): Environment {
   return (
     new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, limits: { maxAstNodes: 10_000, maxDepth: 100 } })
       .registerVariable('self', 'dyn')
-      .registerVariable('oldSelf', 'dyn')
+      .registerVariable('oldSelf', optionalOldSelf ? 'optional<dyn>' : 'dyn')
       // strings (cel-go ext.Strings)
       .registerFunction('string.charAt(int): string', (s: string, i: bigint) => {
         if (i < 0n || i > BigInt(s.length)) throw new CelFunctionError(`index out of range: ${i}`);

@@ -39,7 +39,9 @@ export interface RuleCompileResult {
 /** The default wall-clock budget for one object's rules, in milliseconds. */
 export const DEFAULT_CEL_TIME_LIMIT_MS = 250;
 
-const env = newRuleEnvironment();
+const plainEnv = newRuleEnvironment(false);
+const optionalEnv = newRuleEnvironment(true);
+const envFor = (r: ValidationRule) => (r.optionalOldSelf === true ? optionalEnv : plainEnv);
 
 /** Whether the expression names `oldSelf` outside string literals. */
 function mentionsOldSelf(expr: string): boolean {
@@ -54,6 +56,7 @@ function firstLine(e: unknown): string {
 export function compileRules(rules: readonly ValidationRule[]): RuleCompileResult[] {
   return rules.map((r) => {
     const out: RuleCompileResult = { usesOldSelf: mentionsOldSelf(r.rule ?? '') };
+    const env = envFor(r);
     const checked = env.check(r.rule ?? '');
     if (!checked.valid) out.ruleError = `compilation failed: ERROR: <input>: ${firstLine(checked.error)}`;
     else if (checked.type !== 'bool' && checked.type !== 'dyn') out.ruleError = 'cel expression must evaluate to a bool';
@@ -70,8 +73,8 @@ function compile(rules: readonly ValidationRule[]): CompiledRule[] {
   return rules.map((rule) => {
     const c: CompiledRule = { rule, usesOldSelf: mentionsOldSelf(rule.rule ?? '') };
     try {
-      c.program = env.parse(rule.rule ?? '');
-      if (rule.messageExpression) c.message = env.parse(rule.messageExpression);
+      c.program = envFor(rule).parse(rule.rule ?? '');
+      if (rule.messageExpression) c.message = envFor(rule).parse(rule.messageExpression);
     } catch {
       // The CRD's validation refused such a rule; a stored one that no longer compiles fails at evaluation.
     }

@@ -112,6 +112,8 @@ function scaleErrors(obj: Record<string, unknown>, jsonPath: string | undefined)
   let cur: unknown = obj;
   const parts = jsonPath.replace(/^\./, '').split('.');
   for (const [i, p] of parts.entries()) {
+    // A missing field is no error (unstructured.NestedInt64 reports it as not found); a non-object on the way is.
+    if (cur === undefined) return [];
     if (!isPlainObject(cur)) {
       return [
         fieldErrors.invalid(
