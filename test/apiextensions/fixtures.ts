@@ -3,8 +3,12 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CustomResourceDefinitionSchema, defaultCustomResourceDefinition, type CustomResourceDefinition } from '#lib/apiextensions/index';
 
+/** Parsed manifests by name: YAML parsing of the 600 kB Alertmanager CRD dominates these tests, so it happens once. */
+const parsed = new Map<string, unknown>();
+
 export function loadCRD(name: string): CustomResourceDefinition {
-  const crd = CustomResourceDefinitionSchema.parse(parse(readFileSync(new URL(`./fixtures/${name}.yaml`, import.meta.url), 'utf8')));
+  if (!parsed.has(name)) parsed.set(name, parse(readFileSync(new URL(`./fixtures/${name}.yaml`, import.meta.url), 'utf8')));
+  const crd = CustomResourceDefinitionSchema.parse(structuredClone(parsed.get(name)));
   defaultCustomResourceDefinition(crd);
   return crd;
 }
