@@ -14,6 +14,10 @@ function handlerFor(crd: CustomResourceDefinition, opts: { timeLimitMs?: number 
 
 const meta = { name: 'x', namespace: 'default' };
 
+/** A handler for example.com/v1 Widget whose root schema declares these properties. */
+const widgetHandler = (properties: Record<string, JSONSchemaProps>, opts: { timeLimitMs?: number } = {}) =>
+  newCustomResourceHandler({ group: 'example.com', version: 'v1', kind: 'Widget', schema: { type: 'object', properties } }, opts);
+
 describe('a custom object against its schema', () => {
   const schema: JSONSchemaProps = {
     type: 'object',
@@ -99,19 +103,11 @@ describe('pruning and defaulting a public CRD', () => {
   });
 
   it('keeps what x-kubernetes-preserve-unknown-fields preserves', () => {
-    const h = newCustomResourceHandler({
-      group: 'example.com',
-      version: 'v1',
-      kind: 'Widget',
-      schema: {
+    const h = widgetHandler({
+      spec: {
         type: 'object',
-        properties: {
-          spec: {
-            type: 'object',
-            'x-kubernetes-preserve-unknown-fields': true,
-            properties: { known: { type: 'object', properties: { a: { type: 'string' } } } },
-          },
-        },
+        'x-kubernetes-preserve-unknown-fields': true,
+        properties: { known: { type: 'object', properties: { a: { type: 'string' } } } },
       },
     });
     const obj = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: meta, spec: { free: { any: 1 }, known: { a: 'x', b: 'y' } } };
@@ -155,7 +151,7 @@ describe('pruning and defaulting a public CRD', () => {
         status: { type: 'object', properties: { counts: { type: 'object', additionalProperties: { type: 'integer', default: 0 } } } },
       },
     };
-    const h = newCustomResourceHandler({ group: 'example.com', version: 'v1', kind: 'Widget', schema });
+    const h = widgetHandler(schema.properties!);
     const obj = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: meta, spec: { mode: null, note: null }, status: { counts: { a: null, b: 2 } } };
     h.applyDefaults(obj);
     expect(obj.spec).toEqual({ size: 1, mode: 'a' });
@@ -213,24 +209,16 @@ describe('validating a whole custom object', () => {
   });
 
   it('reports duplicates in set and map lists at their second occurrence', () => {
-    const h = newCustomResourceHandler({
-      group: 'example.com',
-      version: 'v1',
-      kind: 'Widget',
-      schema: {
+    const h = widgetHandler({
+      spec: {
         type: 'object',
         properties: {
-          spec: {
-            type: 'object',
-            properties: {
-              tags: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
-              ports: {
-                type: 'array',
-                'x-kubernetes-list-type': 'map',
-                'x-kubernetes-list-map-keys': ['port', 'protocol'],
-                items: { type: 'object', required: ['port', 'protocol'], properties: { port: { type: 'integer' }, protocol: { type: 'string' } } },
-              },
-            },
+          tags: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
+          ports: {
+            type: 'array',
+            'x-kubernetes-list-type': 'map',
+            'x-kubernetes-list-map-keys': ['port', 'protocol'],
+            items: { type: 'object', required: ['port', 'protocol'], properties: { port: { type: 'integer' }, protocol: { type: 'string' } } },
           },
         },
       },
@@ -303,8 +291,7 @@ describe('x-kubernetes-validations', () => {
     },
   });
   const widget = (spec: Record<string, unknown>) => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: meta, spec });
-  const handler = (s: JSONSchemaProps, timeLimitMs?: number) =>
-    newCustomResourceHandler({ group: 'example.com', version: 'v1', kind: 'Widget', schema: s }, { timeLimitMs });
+  const handler = (s: JSONSchemaProps, timeLimitMs?: number) => widgetHandler(s.properties!, { timeLimitMs });
 
   it('uses message, messageExpression, reason and fieldPath', () => {
     const h = handler(
