@@ -135,10 +135,21 @@ function withTimeLimit(fn: () => void, ms: number): void {
   }
 }
 
+/** Whether a schema node or anything under it has rules; remembered per node, as schemas of stored CRDs are not mutated. */
+const rulesBelow = new WeakMap<JSONSchemaProps, boolean>();
+
 function hasRules(s: JSONSchemaProps | undefined): boolean {
   if (!s) return false;
-  if ((s['x-kubernetes-validations'] ?? []).length > 0) return true;
-  return hasRules(itemsOf(s)) || hasRules(additionalPropertiesOf(s)) || Object.values(s.properties ?? {}).some(hasRules);
+  let has = rulesBelow.get(s);
+  if (has === undefined) {
+    has =
+      (s['x-kubernetes-validations'] ?? []).length > 0 ||
+      hasRules(itemsOf(s)) ||
+      hasRules(additionalPropertiesOf(s)) ||
+      Object.values(s.properties ?? {}).some(hasRules);
+    rulesBelow.set(s, has);
+  }
+  return has;
 }
 
 /** A validator for a version's schema, or undefined when it has no rules. `isResourceRoot` for a whole object's schema. */
