@@ -10,7 +10,9 @@ export interface FieldError {
     | 'FieldValueDuplicate'
     | 'FieldValueForbidden'
     | 'FieldValueTooLong'
-    | 'FieldValueTypeInvalid';
+    | 'FieldValueTooMany'
+    | 'FieldValueTypeInvalid'
+    | 'InternalError';
   field: string;
   message: string;
 }
@@ -35,6 +37,20 @@ export const fieldErrors = {
   notFound: (field: string, value: unknown): FieldError => ({ type: 'FieldValueNotFound', field, message: `Not found: ${formatValue(value)}` }),
   duplicate: (field: string, value: unknown): FieldError => ({ type: 'FieldValueDuplicate', field, message: `Duplicate value: ${formatValue(value)}` }),
   forbidden: (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` }),
+  /** field.Invalid with field.OmitValueType: the message names no value (kube omits objects and lists). */
+  invalidOmitted: (field: string, detail: string): FieldError => ({ type: 'FieldValueInvalid', field, message: `Invalid value: ${detail}` }),
+  /** field.TooLong: the value itself is never echoed. */
+  tooLong: (field: string, max: number): FieldError => ({
+    type: 'FieldValueTooLong',
+    field,
+    message: max >= 0 ? `Too long: may not be more than ${max} ${max === 1 ? 'byte' : 'bytes'}` : 'Too long: value is too long',
+  }),
+  tooMany: (field: string, actual: number, max: number): FieldError => ({
+    type: 'FieldValueTooMany',
+    field,
+    message: `Too many: ${actual >= 0 ? `${actual}: ` : ''}${max >= 0 ? `must have at most ${max} items` : 'has too many items'}`,
+  }),
+  internal: (field: string, detail: string): FieldError => ({ type: 'InternalError', field, message: `Internal error: ${detail}` }),
   typeInvalid: (field: string, value: unknown, detail: string): FieldError => ({
     type: 'FieldValueTypeInvalid',
     field,
