@@ -35,6 +35,20 @@ export function dns1035Label(value: string): string[] {
   return errs;
 }
 
+const SUBDOMAIN_WITH_UNDERSCORE = /^_?[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\._?[a-z0-9]([-_a-z0-9]*[a-z0-9])?)*$/;
+
+/** IsDNS1123SubdomainWithUnderscore: a subdomain whose labels may hold '_' (and start with one), e.g. `_sip._tcp.example.com`. */
+export function dns1123SubdomainWithUnderscore(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 253) errs.push('must be no more than 253 characters');
+  if (!SUBDOMAIN_WITH_UNDERSCORE.test(value)) {
+    errs.push(
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '_', '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '_?[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\\._?[a-z0-9]([-_a-z0-9]*[a-z0-9])?)*')",
+    );
+  }
+  return errs;
+}
+
 export function dns1123Subdomain(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 253) errs.push('must be no more than 253 characters');
