@@ -88,7 +88,11 @@ function exchange(timeoutMs: number, how: string, start: (done: (err: Error | un
       else resolve(response!);
     };
     const timer = setTimeout(() => done(new Error(`no answer ${how}within ${timeoutMs} ms`)), timeoutMs);
-    close = start(done);
+    try {
+      close = start(done);
+    } catch (err) {
+      done(err as Error);
+    }
   });
 }
 

@@ -66,6 +66,7 @@ export class DnsServer {
   private readonly maxQueryBytes: number;
   private readonly maxUdp: number;
   private bound: { host: string; port: number } | undefined;
+  private stopped = false;
 
   constructor(private readonly opts: DnsServerOptions) {
     this.maxQueryBytes = opts.maxQueryBytes ?? 4096;
@@ -102,6 +103,7 @@ export class DnsServer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const c of this.connections) c.destroy();
     await Promise.all([
       new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve())),
@@ -116,10 +118,12 @@ export class DnsServer {
       const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
       socket.once('error', reject);
       socket.on('message', (message, from) => {
-        void this.handle(message, 'udp').then(
-          (reply) => reply && socket.send(reply, from.port, from.address, (err) => err && this.log(`kumo dns: udp send: ${err.message}`)),
-          (err: Error) => this.log(`kumo dns: ${err.message}`),
-        );
+        void this.handle(message, 'udp')
+          .then((reply) => {
+            // A reply that finishes after stop() has nowhere to go.
+            if (reply && !this.stopped) socket.send(reply, from.port, from.address, (err) => err && this.log(`kumo dns: udp send: ${err.message}`));
+          })
+          .catch((err: Error) => this.log(`kumo dns: ${err.message}`));
       });
       socket.bind(port, host, () => {
         socket.off('error', reject);
