@@ -15,23 +15,10 @@ import type { Namespace } from '../../api/core/v1/namespace.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { Service } from '../../api/core/v1/service.js';
 import { type EndpointSlice, LABEL_SERVICE_NAME } from '../../api/discovery/v1/endpointslice.js';
-import { formatIP, parseIPSloppy } from '../../api/ip.js';
 import type { KObject } from '../../api/object.js';
 import { type Clock, systemClock } from '../../util/clock.js';
+import { canonicalIP, dashedAddress } from './names.js';
 import type { EndpointRecord, PodRecord, RecordPort, RecordSource, ServiceRecord } from './records.js';
-
-/** The canonical form of an address, or undefined when it is none. */
-export function canonicalIP(value: string): string | undefined {
-  const ip = parseIPSloppy(value);
-  return ip ? formatIP(ip) : undefined;
-}
-
-/** CoreDNS's endpointHostname without a hostname: `10.0.0.1` → `10-0-0-1`, `fd00::1` → `fd00--1`, `fd00::` → `fd00--0`. */
-export function dashedAddress(address: string): string {
-  if (address.includes('.')) return address.replaceAll('.', '-');
-  const dashed = address.replaceAll(':', '-');
-  return dashed.endsWith('-') ? `${dashed}0` : dashed;
-}
 
 /** Values by key, each key holding a set. */
 class MultiIndex<V> {

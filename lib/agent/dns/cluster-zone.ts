@@ -29,8 +29,7 @@
  */
 import type { Answer, Question } from 'dns-packet';
 import { isIPv4, parseIPSloppy } from '../../api/ip.js';
-import { canonicalIP } from './cluster-records.js';
-import { addressFromReverse, type ClusterName, inZone, isReverse, normalizeName, parseClusterName } from './names.js';
+import { addressFromReverse, canonicalIP, type ClusterName, inZone, isReverse, normalizeName, parseClusterName } from './names.js';
 import type { RecordPort, RecordSource } from './records.js';
 
 export interface ClusterZoneOptions {

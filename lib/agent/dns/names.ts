@@ -1,9 +1,23 @@
 /**
- * How the cluster DNS reads a query name, after CoreDNS's kubernetes plugin
- * (plugin/kubernetes/parse.go, plugin/pkg/dnsutil/reverse.go). Names are
- * compared lowercased, as Kubernetes names are.
+ * How the cluster DNS reads a query name and names an address, after
+ * CoreDNS's kubernetes plugin (plugin/kubernetes/parse.go, its
+ * endpointHostname, plugin/pkg/dnsutil/reverse.go). Names are compared
+ * lowercased, as Kubernetes names are.
  */
-import { canonicalIP } from './cluster-records.js';
+import { formatIP, parseIPSloppy } from '../../api/ip.js';
+
+/** The canonical form of an address, or undefined when it is none. */
+export function canonicalIP(value: string): string | undefined {
+  const ip = parseIPSloppy(value);
+  return ip ? formatIP(ip) : undefined;
+}
+
+/** CoreDNS's endpointHostname without a hostname: `10.0.0.1` → `10-0-0-1`, `fd00::1` → `fd00--1`, `fd00::` → `fd00--0`. */
+export function dashedAddress(address: string): string {
+  if (address.includes('.')) return address.replaceAll('.', '-');
+  const dashed = address.replaceAll(':', '-');
+  return dashed.endsWith('-') ? `${dashed}0` : dashed;
+}
 
 /**
  * A name under the cluster zone, read right to left:
