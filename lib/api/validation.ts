@@ -35,11 +35,25 @@ export function dns1035Label(value: string): string[] {
   return errs;
 }
 
-export function dns1123Subdomain(value: string): string[] {
+const SUBDOMAIN_WITH_UNDERSCORE = /^_?[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\._?[a-z0-9]([-_a-z0-9]*[a-z0-9])?)*$/;
+const dns1123SubdomainWithUnderscoreMessage =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '_', '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '_?[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\\._?[a-z0-9]([-_a-z0-9]*[a-z0-9])?)*')";
+
+/** A name of at most 253 characters that `pattern` takes, else kube's messages. */
+function subdomainErrors(value: string, pattern: RegExp, message: string): string[] {
   const errs: string[] = [];
   if (value.length > 253) errs.push('must be no more than 253 characters');
-  if (!SUBDOMAIN.test(value)) errs.push(dns1123SubdomainMessage);
+  if (!pattern.test(value)) errs.push(message);
   return errs;
+}
+
+export function dns1123Subdomain(value: string): string[] {
+  return subdomainErrors(value, SUBDOMAIN, dns1123SubdomainMessage);
+}
+
+/** IsDNS1123SubdomainWithUnderscore: a subdomain whose labels may hold '_' (and start with one), e.g. `_sip._tcp.example.com`. */
+export function dns1123SubdomainWithUnderscore(value: string): string[] {
+  return subdomainErrors(value, SUBDOMAIN_WITH_UNDERSCORE, dns1123SubdomainWithUnderscoreMessage);
 }
 
 const LABEL_KEY_RULE =

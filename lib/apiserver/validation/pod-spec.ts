@@ -5,6 +5,7 @@
  * `spec.template.spec.containers[0].image`.
  */
 import type { Container, EphemeralContainer, PodSpec, Probe } from '../../api/core/v1/pod.js';
+import { DNS_POLICIES, validatePodDNSConfig } from '../../api/core/v1/pod-dns.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { dns1123Label, ianaServiceName } from '../../api/validation.js';
@@ -231,8 +232,15 @@ export function validatePodSpec(spec: PodSpec | null | undefined, path: string):
   if (spec.restartPolicy && !(RESTART_POLICIES as readonly string[]).includes(spec.restartPolicy)) {
     errs.push(fieldErrors.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   }
-  const dnsPolicies = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
-  if (spec.dnsPolicy && !dnsPolicies.includes(spec.dnsPolicy)) errs.push(fieldErrors.notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, dnsPolicies));
+  if (spec.dnsPolicy && !(DNS_POLICIES as readonly string[]).includes(spec.dnsPolicy)) {
+    errs.push(fieldErrors.notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, DNS_POLICIES));
+  }
+  errs.push(...validatePodDNSConfig(spec.dnsConfig, spec.dnsPolicy, `${path}.dnsConfig`));
+  // The names the cluster DNS serves a pod under (hostname.subdomain.ns.svc.cluster.local): DNS labels.
+  for (const f of ['hostname', 'subdomain'] as const) {
+    const v = spec[f];
+    if (v) for (const msg of dns1123Label(v)) errs.push(fieldErrors.invalid(`${path}.${f}`, v, msg));
+  }
   if (spec.terminationGracePeriodSeconds !== undefined && spec.terminationGracePeriodSeconds !== null && spec.terminationGracePeriodSeconds < 0) {
     errs.push(fieldErrors.invalid(`${path}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
   }

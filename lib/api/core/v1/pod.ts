@@ -3,6 +3,7 @@ import { ConditionSchema } from '../../meta/v1/condition.js';
 import { Int32, Int64, IntOrStringSchema, ResourceListSchema } from '../../meta/v1/common.js';
 import { LabelSelectorSchema } from '../../meta/v1/label-selector.js';
 import { ObjectMetaSchema, TypeMetaSchema } from '../../meta/v1/object-meta.js';
+import { PodDNSConfigSchema } from './pod-dns.js';
 import { PodSecurityContextSchema, SecurityContextSchema } from './security-context.js';
 
 const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
@@ -181,6 +182,7 @@ export const PodSpecSchema = z.looseObject({
   terminationGracePeriodSeconds: opt(Int64),
   activeDeadlineSeconds: opt(Int64),
   dnsPolicy: opt(z.string()),
+  dnsConfig: opt(PodDNSConfigSchema),
   nodeSelector: opt(z.record(z.string(), z.string())),
   serviceAccountName: opt(z.string()),
   serviceAccount: opt(z.string()),
