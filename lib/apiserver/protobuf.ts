@@ -12,7 +12,8 @@
  * Responses stay JSON; clients accept it.
  */
 import { StatusError } from './errors.js';
-import { goStruct, isPointer, parseType, protoFields, structForKind, type GoField, type SpecialType, type TypeRef } from './schema/types.js';
+import type { GoField } from './schema/go-struct.js';
+import { goStruct, isPointer, parseType, protoFields, structForKind, type SpecialType, type TypeRef } from './schema/types.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 

@@ -11,7 +11,8 @@
  */
 import { StatusError } from './errors.js';
 import { K8S_TYPES } from './schema/k8s-types.generated.js';
-import { elemStruct, type GoField, jsonFields, parseType, structForKind } from './schema/types.js';
+import type { GoField } from './schema/go-struct.js';
+import { elemStruct, jsonFields, parseType, structForKind } from './schema/types.js';
 import { clone, deepEqual, isPlainObject } from '../util/json.js';
 
 export interface FieldSchema {
