@@ -10,8 +10,8 @@ import { SCHEDULER_USER, inProcessClient } from '#lib/cloud/control-plane';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
 import { publishingReconciles, reconcileMetricsFromEnv } from '#lib/cloud/reconcile-metrics';
 import { schedulerReconciler } from '#lib/controllers/index';
-import type { Reconciler } from '#lib/controllers/runtime';
-import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controllers/stream-driver';
+import type { Reconciler } from '#lib/controller-runtime/reconciler';
+import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
 
 let scheduler: Promise<Reconciler[]> | undefined;
 const metrics = reconcileMetricsFromEnv();

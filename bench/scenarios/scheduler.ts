@@ -17,7 +17,7 @@ import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
 import { schedulerReconciler } from '#lib/controllers/index';
-import { LocalControllerDriver } from '#lib/controllers/local-driver';
+import { LocalControllerDriver } from '#lib/controller-runtime/local-driver';
 import { LocalCluster } from '#lib/local/cluster';
 import { schedule } from '#lib/scheduler/algorithm';
 import { SchedulerCache } from '#lib/scheduler/cache';

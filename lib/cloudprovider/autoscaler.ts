@@ -32,7 +32,7 @@ import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
 import { NODES } from '../controllers/nodelifecycle.js';
 import { PODS } from '../controllers/podset.js';
-import type { Reconciler, ReconcileResult, Watch } from '../controllers/runtime.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { SCHEDULER_NAME } from '../scheduler/scheduler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { ANNOTATION_SCALE_DOWN } from './drain.js';

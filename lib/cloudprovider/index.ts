@@ -7,7 +7,7 @@
  */
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
-import type { Reconciler } from '../controllers/runtime.js';
+import type { Reconciler } from '../controller-runtime/reconciler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { NodePoolAutoscaler, type NodePoolAutoscalerOptions } from './autoscaler.js';
 import { CloudNodeDrainController, type CloudNodeDrainOptions } from './drain.js';

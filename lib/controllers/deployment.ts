@@ -28,7 +28,7 @@ import { controllerRef, newControllerRef } from './owner.js';
 import { isActive } from './pod-util.js';
 import { PODS } from './podset.js';
 import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS, REPLICASETS } from './replicaset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
+import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 
 export const DEPLOYMENTS = resourceByName('deployments')!;
 

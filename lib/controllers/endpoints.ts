@@ -30,7 +30,7 @@ import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
 import { isPodReady } from './pod-util.js';
 import { PODS } from './podset.js';
-import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from './runtime.js';
+import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 
 export const SERVICES = resourceByName('services')!;
 export const ENDPOINTS = resourceByName('endpoints')!;

@@ -5,7 +5,7 @@ import { StatusError } from '../apiserver/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { EVENT_TTL_MS, EVENTS } from './events.js';
-import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 export class EventGarbageCollector implements Reconciler {
   readonly name = 'eventgc';

@@ -19,8 +19,8 @@ import { StatusError } from '../apiserver/errors.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../apiserver/rest.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
-import type { OwnerIndex, SharedCache } from './owner-index.js';
-import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from './runtime.js';
+import type { OwnerIndex } from './owner-index.js';
+import type { ChangeEvent, Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
 /** Kinds whose objects are owned by others and so are scanned for dependents (the owner index covers exactly these). */
 export const DEPENDENT_RESOURCES = ['pods', 'replicasets', 'jobs', 'deployments', 'services', 'configmaps', 'secrets'] as const;

@@ -15,7 +15,7 @@ import { OwnerIndex } from './owner-index.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle.js';
 import { PodGarbageCollector } from './podgc.js';
 import { ReplicaSetController } from './replicaset.js';
-import type { Reconciler } from './runtime.js';
+import type { Reconciler } from '../controller-runtime/reconciler.js';
 
 export interface ControlPlaneOptions {
   clock?: Clock;

@@ -17,10 +17,10 @@ import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
 import { isActive, isPodReady } from './pod-util.js';
-import type { OwnerIndex, SharedCache } from './owner-index.js';
+import type { OwnerIndex } from './owner-index.js';
 import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
 import { claimPods, CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
+import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch, type SharedCache } from '../controller-runtime/reconciler.js';
 
 export const JOBS = resourceByName('jobs')!;
 

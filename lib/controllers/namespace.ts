@@ -9,7 +9,7 @@ import { resourceByName, resourceTypes } from '../api/registry.js';
 import { StatusError } from '../apiserver/errors.js';
 import { NAMESPACE_FINALIZER } from '../apiserver/strategies/core.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
-import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 export const NAMESPACES = resourceByName('namespaces')!;
 

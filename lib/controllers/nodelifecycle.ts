@@ -20,7 +20,7 @@ import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
 import { PODS } from './podset.js';
-import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 export const NODES = resourceByName('nodes')!;
 export const LEASES = resourceByName('leases')!;

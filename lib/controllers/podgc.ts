@@ -8,8 +8,8 @@ import { StatusError } from '../apiserver/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { NODES } from './nodelifecycle.js';
 import { PODS } from './podset.js';
-import type { OwnerIndex, SharedCache } from './owner-index.js';
-import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
+import type { OwnerIndex } from './owner-index.js';
+import type { Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
 export class PodGarbageCollector implements Reconciler {
   readonly name = 'podgc';

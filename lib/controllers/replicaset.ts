@@ -15,9 +15,9 @@ import { deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
 import { controllerRef, newControllerRef } from './owner.js';
 import { isActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-util.js';
-import type { OwnerIndex, SharedCache } from './owner-index.js';
+import type { OwnerIndex } from './owner-index.js';
 import { PODS, podsOf, scalePodSet, CreatesInFlight } from './podset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
+import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch, type SharedCache } from '../controller-runtime/reconciler.js';
 
 export const REPLICASETS = resourceByName('replicasets')!;
 

@@ -31,7 +31,7 @@ import type { KubeClient } from '../client/client.js';
 import type { Recorder } from './events.js';
 import { isTerminal } from './pod-util.js';
 import { PODS } from './podset.js';
-import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from './runtime.js';
+import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 export const CLAIMS = resourceByName('persistentvolumeclaims')!;
 export const VOLUMES = resourceByName('persistentvolumes')!;
