@@ -17,7 +17,7 @@ import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
 import type { Service } from '../api/core/v1/service.js';
 import type { Taint } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { EventRecorder, type Recorder } from '../controllers/events.js';

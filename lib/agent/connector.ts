@@ -11,7 +11,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { PodAttachRequest, PodConnector, PodExecIO, PodExecRequest } from '../apiserver/server.js';
 import type { ApiResponse } from '../apiserver/types.js';
 import type { Agent } from './agent.js';

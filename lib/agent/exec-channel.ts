@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import type { ExecIO } from './runtime.js';
 

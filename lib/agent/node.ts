@@ -12,7 +12,7 @@ import type { Node, Taint } from '../api/core/v1/node.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
 import { formatMilliCpu, milliCpu, parseQuantity } from '../api/quantity.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
 import { type Clock, rfc3339 } from '../util/clock.js';

@@ -20,7 +20,7 @@ import { dirname } from 'node:path';
 import type { Container, EphemeralContainer, LifecycleHandler, Pod } from '../api/core/v1/pod.js';
 import type { Service } from '../api/core/v1/service.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { EventType, Recorder } from '../controllers/events.js';
 import { PODS } from '../controllers/podset.js';

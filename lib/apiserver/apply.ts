@@ -10,7 +10,7 @@ import { apiVersionOf, type ResourceType } from '../api/registry.js';
 import type { Clock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import { checkObject, type FieldValidation, strictErrors, typeMismatch } from './decode.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { requiredResourceVersion, type RestStorage } from './rest.js';
 import { checkResultBounds } from './limits.js';
 import { dropUnknownFields } from './schema/unknown.js';

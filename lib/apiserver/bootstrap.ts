@@ -1,6 +1,6 @@
 /** Objects every cluster starts with, created idempotently at startup. */
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import type { RestStorage } from './rest.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { attachParams, execParams, execSocketServer, offersExecProtocol, serveExec } from '../agent/exec-channel.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { refuseUpgrade, toApiRequest, type UpgradeHandler } from './http.js';
 import type { ApiServer, PodExecIO } from './server.js';
 

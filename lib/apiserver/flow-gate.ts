@@ -15,7 +15,7 @@
  *   serves the public paths (discovery, /version, /healthz, none of which
  *   reads the store) and answers 401 to the rest.
  */
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { type FlowControl, TOO_MANY_REQUESTS_MESSAGE } from './flow-control.js';
 import type { RequestHandler } from './lambda.js';
 import type { ApiMetrics } from './metrics.js';

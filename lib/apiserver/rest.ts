@@ -20,7 +20,7 @@ import { decodeContinue, encodeContinue } from '../store/indexes.js';
 import { AlreadyExistsError, CompactedError, FutureRevisionError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';

@@ -9,7 +9,7 @@
  * (schema/k8s-types.generated.ts); lists without a merge strategy are
  * atomic and replaced whole, as for CRDs.
  */
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { K8S_TYPES } from './schema/k8s-types.generated.js';
 import type { GoField } from './schema/go-struct.js';
 import { elemStruct, jsonFields, parseType, structForKind } from './schema/types.js';

@@ -14,7 +14,7 @@
  * container, and a revoked token costs one store read per interval.
  */
 import type { Authenticator } from '../apiserver/server.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { ApiRequest, UserInfo } from '../apiserver/types.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { type Clock, systemClock } from '../util/clock.js';

@@ -1,6 +1,6 @@
 /** The namespace token records live in, created when the API server starts with token auth. */
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { RestStorage } from '../apiserver/rest.js';
 import { TOKEN_NAMESPACE } from './tokens.js';
 

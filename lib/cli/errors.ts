@@ -2,7 +2,7 @@
  * How the CLI reports failures: one plain line per error on stderr, worded as
  * kubectl words them (cmdutil.CheckErr), never a stack trace.
  */
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { KubeconfigError } from '../client/kubeconfig.js';
 
 /** A usage or client-side error, printed as `error: <message>`. */

@@ -6,7 +6,7 @@
 import type { Event } from '../api/core/v1/event.js';
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
 import { printerFor } from '../printers/columns.js';
 import { isTable, type Table, TABLE_ACCEPT } from '../printers/table-printer.js';

@@ -6,7 +6,7 @@
  */
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
-import { StatusError, type Status } from '../apiserver/errors.js';
+import { StatusError, type Status } from '../api/errors.js';
 import type { DeleteOptions, KList } from '../apiserver/rest.js';
 import type { Transport, TransportRequest } from './transport.js';
 

@@ -11,7 +11,7 @@
  */
 import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { sleep } from '../util/sleep.js';
 import type { KubeClient } from './client.js';
 

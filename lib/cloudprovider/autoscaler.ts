@@ -27,7 +27,7 @@ import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
 import { NODES } from '../controllers/nodelifecycle.js';

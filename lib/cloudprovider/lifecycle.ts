@@ -15,7 +15,7 @@
 import type { Lease } from '../api/coordination/v1/lease.js';
 import type { Node, Taint } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
 import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';

@@ -13,7 +13,7 @@ import type { Node, Taint } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { TAINT_UNSCHEDULABLE } from '../api/taints.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
 import { NODES } from '../controllers/nodelifecycle.js';
 import { controllerRef } from '../controllers/owner.js';

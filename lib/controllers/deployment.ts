@@ -19,7 +19,7 @@ import type { Condition } from '../api/meta/v1/condition.js';
 import type { IntOrString } from '../api/meta/v1/common.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';

@@ -25,7 +25,7 @@ import { type Endpoint, type EndpointSlice, type EndpointSlicePort, LABEL_MANAGE
 import { matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
 import { isPodReady } from './pod-util.js';

@@ -1,7 +1,7 @@
 /** Deletes Events an hour after they were last seen (the API server's --event-ttl). */
 import type { Event } from '../api/core/v1/event.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { EVENT_TTL_MS, EVENTS } from './events.js';

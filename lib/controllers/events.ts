@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { KObject } from '../api/object.js';
 import type { Event } from '../api/core/v1/event.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 

@@ -15,7 +15,7 @@
  */
 import type { KObject, OwnerReference } from '../api/object.js';
 import { lookupKind, resourceByName, resourceTypes, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../apiserver/rest.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';

@@ -6,7 +6,7 @@
 import type { Namespace } from '../api/core/v1/namespace.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName, resourceTypes } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { NAMESPACE_FINALIZER } from '../apiserver/strategies/core.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';

@@ -4,7 +4,7 @@
  */
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { NODES } from './nodelifecycle.js';
 import { PODS } from './podset.js';

@@ -6,7 +6,7 @@
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { randomSuffix } from '../apiserver/rest.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from './events.js';

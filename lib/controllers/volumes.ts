@@ -25,7 +25,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { PV_PROTECTION, PVC_PROTECTION } from '../apiserver/strategies/storage.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from './events.js';

@@ -10,7 +10,7 @@ import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
 import { NODES } from '../controllers/nodelifecycle.js';

@@ -14,7 +14,7 @@ import type { Node } from '../api/core/v1/node.js';
 import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';

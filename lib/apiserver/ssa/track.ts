@@ -6,7 +6,7 @@ import type { KObject } from '../../api/object.js';
 import { apiVersionOf, type ResourceType } from '../../api/registry.js';
 import { rfc3339 } from '../../util/clock.js';
 import { clone, deepEqual, isPlainObject } from '../../util/json.js';
-import { StatusError } from '../errors.js';
+import { StatusError } from '../../api/errors.js';
 import { rootShape } from '../schema/shape.js';
 import { type FieldSet, pathString } from './fieldpath.js';
 import {

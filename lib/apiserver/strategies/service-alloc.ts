@@ -19,7 +19,7 @@ import type { Service } from '../../api/core/v1/service.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/object.js';
 import { AlreadyExistsError, type Store } from '../../store/types.js';
-import { StatusError } from '../errors.js';
+import { StatusError } from '../../api/errors.js';
 
 /** Store resources of the allocation records (not served by the API). */
 export const IP_RECORDS = 'kumo-serviceips';

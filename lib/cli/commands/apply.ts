@@ -9,7 +9,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { StatusError } from '../../api/errors.js';
 import { patchSchemaFor } from '../../apiserver/strategic-merge.js';
 import { type KubeClient, resourcePath } from '../../client/client.js';
 import { goJson } from '../../printers/serialize.js';

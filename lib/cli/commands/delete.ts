@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { StatusError } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { AggregateCliError, CliError, withSource } from '../errors.js';
 import { listObjects } from '../fetch.js';

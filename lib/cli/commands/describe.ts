@@ -23,7 +23,7 @@ import type { Service } from '../../api/core/v1/service.js';
 import type { EndpointSlice } from '../../api/discovery/v1/endpointslice.js';
 import type { KObject } from '../../api/object.js';
 import { resourceByName, type ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { StatusError } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { describeNamespace, describeNode } from '../../printers/describe/cluster.js';
 import { describeConfigMap, describeSecret, describeService } from '../../printers/describe/core.js';

@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { StatusError } from '../../api/errors.js';
 import { toJson, toYaml } from '../../printers/serialize.js';
 import { type Table, TABLE_ACCEPT, TablePrinter } from '../../printers/table-printer.js';
 import { GET_TABWRITER, TabWriter } from '../../printers/tabwriter.js';

@@ -18,7 +18,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { StatusError } from '../../api/errors.js';
 import { AggregateCliError, CliError } from '../errors.js';
 import { collect, type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
 import type { Cli, Session } from '../session.js';

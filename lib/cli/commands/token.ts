@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import { resourceByName } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { StatusError } from '../../api/errors.js';
 import {
   type Grant,
   issuedToken,

@@ -7,7 +7,7 @@
  */
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { StatusError } from '../../api/errors.js';
 import { errorFrom, type KubeClient } from '../../client/client.js';
 
 /** The deadline passed before `onEvent` said done. */
