@@ -1,6 +1,6 @@
 /** Objects every cluster starts with, created idempotently at startup. */
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isAlreadyExists } from '../api/errors.js';
 import type { RestStorage } from './rest.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
@@ -11,7 +11,7 @@ export async function bootstrap(rest: RestStorage): Promise<void> {
     try {
       await rest.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      if (!isAlreadyExists(err)) throw err;
     }
   }
 }

@@ -20,7 +20,7 @@ import { decodeContinue, encodeContinue } from '../store/indexes.js';
 import { AlreadyExistsError, CompactedError, FutureRevisionError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
-import { StatusError } from '../api/errors.js';
+import { StatusError, isAlreadyExists } from '../api/errors.js';
 import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
@@ -286,7 +286,7 @@ export class RestStorage {
           return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
         } catch (err) {
           // A generated name that collides gets another suffix, as Kubernetes' clients would retry.
-          if (err instanceof StatusError && err.reason === 'AlreadyExists' && generated && attempt < 3) continue;
+          if (isAlreadyExists(err) && generated && attempt < 3) continue;
           throw err;
         }
       }

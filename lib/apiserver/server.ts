@@ -12,7 +12,7 @@ import { isPlainObject } from '../util/json.js';
 import type { Store } from '../store/types.js';
 import { checkObject, decodeObjectBody, fieldValidationOf, type FieldValidation, mediaType, requireMediaType, strictErrors, typeMismatch } from './decode.js';
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
-import { StatusError } from '../api/errors.js';
+import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
 import { type DeleteOptions, requiredResourceVersion, RestStorage } from './rest.js';
 import { route, type ResourceRoute } from './router.js';
@@ -457,7 +457,7 @@ export class ApiServer {
           try {
             items.push((await this.rest.delete(rt, item.metadata.namespace, item.metadata.name!, opts)).object);
           } catch (err) {
-            if (!(err instanceof StatusError && err.code === 404)) throw err;
+            if (!isNotFound(err)) throw err;
           }
         }
         return json(200, { ...list, items });

@@ -1,6 +1,6 @@
 /** The namespace token records live in, created when the API server starts with token auth. */
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isAlreadyExists, isNotFound } from '../api/errors.js';
 import type { RestStorage } from '../apiserver/rest.js';
 import { TOKEN_NAMESPACE } from './tokens.js';
 
@@ -12,7 +12,7 @@ export async function ensureTokenNamespace(rest: RestStorage): Promise<void> {
     await rest.get(NAMESPACES, undefined, TOKEN_NAMESPACE);
     return;
   } catch (err) {
-    if (!(err instanceof StatusError && err.code === 404)) throw err;
+    if (!isNotFound(err)) throw err;
   }
   try {
     await rest.create(NAMESPACES, undefined, {
@@ -21,6 +21,6 @@ export async function ensureTokenNamespace(rest: RestStorage): Promise<void> {
       metadata: { name: TOKEN_NAMESPACE, labels: { 'kumo.dev/purpose': 'tokens' } },
     });
   } catch (err) {
-    if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+    if (!isAlreadyExists(err)) throw err;
   }
 }

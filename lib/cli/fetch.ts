@@ -6,7 +6,7 @@
 import type { Event } from '../api/core/v1/event.js';
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { StatusError, isBadRequest, isNotFound } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
 import { printerFor } from '../printers/columns.js';
 import { isTable, type Table, TABLE_ACCEPT } from '../printers/table-printer.js';
@@ -25,7 +25,7 @@ function gvrString(rt: ResourceType): string {
 }
 
 function enhanceListError(err: unknown, rt: ResourceType, q: ListQuery): unknown {
-  if (!(err instanceof StatusError) || (err.code !== 400 && err.code !== 404)) return err;
+  if (!(isBadRequest(err) || isNotFound(err))) return err;
   const subj = gvrString(rt);
   const message =
     !q.labelSelector && !q.fieldSelector

@@ -6,7 +6,7 @@
  */
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
-import { StatusError, type Status } from '../api/errors.js';
+import { StatusError, type Status, isNotFound } from '../api/errors.js';
 import type { DeleteOptions, KList } from '../apiserver/rest.js';
 import type { Transport, TransportRequest } from './transport.js';
 
@@ -80,7 +80,7 @@ export class KubeClient {
     try {
       return await this.get<T>(rt, namespace, name);
     } catch (err) {
-      if (err instanceof StatusError && err.code === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }

@@ -11,7 +11,7 @@
  */
 import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isGone, isResourceExpired } from '../api/errors.js';
 import { sleep } from '../util/sleep.js';
 import type { KubeClient } from './client.js';
 
@@ -148,7 +148,7 @@ export class Informer {
         backoff = 100;
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        if (err instanceof StatusError && (err.code === 410 || err.reason === 'Expired')) needList = true;
+        if (isResourceExpired(err) || isGone(err) || isResourceExpired(err)) needList = true;
         else this.log(`kumo informer ${this.rt.resource}: ${(err as Error).message}; retrying`);
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, 5_000);

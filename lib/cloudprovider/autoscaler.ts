@@ -27,7 +27,7 @@ import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
 import { NODES } from '../controllers/nodelifecycle.js';
@@ -290,7 +290,7 @@ export class NodePoolAutoscaler implements Reconciler {
       await this.client.update(NODES, { ...node, metadata: { ...node.metadata, annotations } });
       return true;
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return false;
+      if (isConflict(err) || isNotFound(err)) return false;
       throw err;
     }
   }
@@ -321,7 +321,7 @@ export class NodePoolAutoscaler implements Reconciler {
       }
       return { status: await this.client.update(CONFIGMAPS, { ...current, data: nextData } as KObject) };
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 409 || err.reason === 'AlreadyExists')) return { wait: 10 };
+      if (isConflict(err) || isAlreadyExists(err)) return { wait: 10 };
       throw err;
     }
   }

@@ -20,7 +20,7 @@
 import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../api/errors.js';
+import { isConflict } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
 import { NODES } from '../controllers/nodelifecycle.js';
@@ -195,7 +195,7 @@ export class CloudNodeDrainController implements Reconciler {
         await this.client.update(NODES, { ...current, metadata: { ...current.metadata, annotations } });
         break;
       } catch (err) {
-        if (!(err instanceof StatusError && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
       }
     }
     await setUnschedulable(this.client, name, false, { by: DRAIN_CORDONER });

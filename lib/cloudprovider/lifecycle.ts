@@ -15,7 +15,7 @@
 import type { Lease } from '../api/coordination/v1/lease.js';
 import type { Node, Taint } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../api/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
 import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
@@ -100,7 +100,7 @@ export class CloudNodeLifecycleController implements Reconciler {
     try {
       await this.client.delete(NODES, undefined, name, { preconditions: { uid: node.metadata.uid! } });
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 404 || err.code === 409)) return;
+      if (isNotFound(err) || isConflict(err)) return;
       throw err;
     }
     await this.recorder.record(node, 'Normal', 'DeletingNode', `Deleting node ${name} because ${why}`);
@@ -116,7 +116,7 @@ export class CloudNodeLifecycleController implements Reconciler {
     try {
       await this.client.update(NODES, { ...node, spec: { ...(node.spec ?? {}), taints: next } });
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
 }

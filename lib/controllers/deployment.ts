@@ -19,7 +19,7 @@ import type { Condition } from '../api/meta/v1/condition.js';
 import type { IntOrString } from '../api/meta/v1/common.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
@@ -146,7 +146,7 @@ export class DeploymentController implements Reconciler {
       return await this.sync(d);
     } catch (err) {
       // A lost compare-and-swap means our reads are stale: start again from fresh state.
-      if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: CONFLICT_RETRY_MS };
+      if (isConflict(err)) return { requeueAfterMs: CONFLICT_RETRY_MS };
       throw err;
     }
   }
@@ -260,7 +260,7 @@ export class DeploymentController implements Reconciler {
       await this.setRevisionAnnotation(d, revision);
       return created;
     } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      if (!isAlreadyExists(err)) throw err;
       const existing = await this.client.find<RS>(REPLICASETS, ns, rs.metadata.name!);
       // Another reconciler made the same ReplicaSet: use it.
       if (existing && controllerRef(existing)?.uid === d.metadata.uid && equalIgnoreHash(existing.spec?.template, d.spec?.template)) return existing;
@@ -446,7 +446,7 @@ export class DeploymentController implements Reconciler {
       try {
         await this.client.delete(REPLICASETS, rs.metadata.namespace, rs.metadata.name!, { preconditions: { uid: rs.metadata.uid! } });
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     }
   }

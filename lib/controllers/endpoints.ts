@@ -25,7 +25,7 @@ import { type Endpoint, type EndpointSlice, type EndpointSlicePort, LABEL_MANAGE
 import { matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
 import { isPodReady } from './pod-util.js';
@@ -363,7 +363,7 @@ export class EndpointsController implements Reconciler {
       }
       return false;
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 409 || err.reason === 'AlreadyExists' || err.code === 404)) return true;
+      if (isConflict(err) || isAlreadyExists(err) || isNotFound(err)) return true;
       throw err;
     }
   }
@@ -372,7 +372,7 @@ export class EndpointsController implements Reconciler {
     try {
       await this.client.delete(rt, obj.metadata.namespace, obj.metadata.name!, { preconditions: { uid: obj.metadata.uid! } });
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
 }

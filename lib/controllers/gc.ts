@@ -15,7 +15,7 @@
  */
 import type { KObject, OwnerReference } from '../api/object.js';
 import { lookupKind, resourceByName, resourceTypes, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../apiserver/rest.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
@@ -39,7 +39,7 @@ function keyOf(prefix: string, resource: string, obj: KObject): string {
 }
 
 function ignoreGone(err: unknown): void {
-  if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+  if (!(isNotFound(err) || isConflict(err))) throw err;
 }
 
 export class GarbageCollector implements Reconciler {
@@ -234,7 +234,7 @@ export class GarbageCollector implements Reconciler {
     try {
       await this.client.update(rt, { ...owner, metadata: { ...owner.metadata, finalizers: (owner.metadata.finalizers ?? []).filter((f) => f !== finalizer) } });
     } catch (err) {
-      if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: 10 };
+      if (isConflict(err)) return { requeueAfterMs: 10 };
       ignoreGone(err);
     }
   }

@@ -11,7 +11,7 @@ import { fromLabelSelector } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
@@ -163,7 +163,7 @@ export class JobController implements Reconciler {
       try {
         await this.client.updateStatus(JOBS, { ...current, status } as KObject);
       } catch (err) {
-        if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: CONFLICT_RETRY_MS };
+        if (isConflict(err)) return { requeueAfterMs: CONFLICT_RETRY_MS };
         throw err;
       }
     }
@@ -188,7 +188,7 @@ export class JobController implements Reconciler {
         preconditions: { uid: job.metadata.uid! },
       });
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
 }

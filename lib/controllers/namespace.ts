@@ -6,7 +6,7 @@
 import type { Namespace } from '../api/core/v1/namespace.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName, resourceTypes } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import { NAMESPACE_FINALIZER } from '../apiserver/strategies/core.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
@@ -45,7 +45,7 @@ export class NamespaceController implements Reconciler {
         try {
           await this.client.delete(rt, name, obj.metadata.name!, { propagationPolicy: 'Background' });
         } catch (err) {
-          if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+          if (!(isNotFound(err) || isConflict(err))) throw err;
         }
       }
     }

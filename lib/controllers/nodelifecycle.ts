@@ -14,7 +14,7 @@ import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
 import { minTolerationSeconds, TAINT_NOT_READY, TAINT_UNREACHABLE } from '../api/taints.js';
-import { StatusError } from '../api/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
@@ -139,7 +139,7 @@ export class NodeLifecycleController implements Reconciler {
       await this.recorder.record(node, 'Normal', 'NodeNotReady', `Node ${node.metadata.name} status is now: NodeNotReady`);
       return updated;
     } catch (err) {
-      if (err instanceof StatusError && err.code === 409) return this.client.get<N>(NODES, undefined, node.metadata.name!);
+      if (isConflict(err)) return this.client.get<N>(NODES, undefined, node.metadata.name!);
       throw err;
     }
   }
@@ -155,7 +155,7 @@ export class NodeLifecycleController implements Reconciler {
     try {
       return await this.client.update<N>(NODES, { ...node, spec: { ...(node.spec ?? {}), taints } });
     } catch (err) {
-      if (err instanceof StatusError && err.code === 409) return this.client.get<N>(NODES, undefined, node.metadata.name!);
+      if (isConflict(err)) return this.client.get<N>(NODES, undefined, node.metadata.name!);
       throw err;
     }
   }
@@ -179,7 +179,7 @@ export class NodeLifecycleController implements Reconciler {
         await this.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } });
         await this.recorder.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}`);
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     }
     return next;
@@ -203,7 +203,7 @@ export class NodeLifecycleController implements Reconciler {
     try {
       await this.client.updateStatus(PODS, { ...pod, status: { ...(pod.status ?? {}), conditions } });
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
 }

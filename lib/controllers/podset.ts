@@ -6,7 +6,7 @@
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { StatusError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import { randomSuffix } from '../apiserver/rest.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from './events.js';
@@ -164,7 +164,7 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
     try {
       stored = await client.update(ownerType, withExpectations(owner, next, set.podsRevision));
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return 'conflict';
+      if (isConflict(err) || isNotFound(err)) return 'conflict';
       throw err;
     }
   }
@@ -184,7 +184,7 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
       revision = Number(created.metadata.resourceVersion) || undefined;
       createdNames.push(name);
     } catch (err) {
-      if (err instanceof StatusError && err.reason === 'AlreadyExists') return;
+      if (isAlreadyExists(err)) return;
       throw err;
     } finally {
       creates?.done(nsKey, name, revision);
@@ -205,7 +205,7 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
         deleted++;
         await set.recorder.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
       } catch (err) {
-        if (err instanceof StatusError && (err.code === 404 || err.code === 409)) return;
+        if (isNotFound(err) || isConflict(err)) return;
         throw err;
       }
     }),

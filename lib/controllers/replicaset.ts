@@ -8,7 +8,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { StatusError, isConflict, isInvalid, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
@@ -60,7 +60,7 @@ export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
         const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
         await client.update(PODS, { ...pod, metadata: { ...pod.metadata, ownerReferences: refs } } as KObject);
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 409 || err.code === 404))) throw err;
+        if (!(isConflict(err) || isNotFound(err))) throw err;
       }
       continue;
     }
@@ -73,7 +73,7 @@ export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
       } as KObject);
       owned.push(adopted);
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 409 || err.code === 404 || err.code === 422))) throw err;
+      if (!(isConflict(err) || isNotFound(err) || isInvalid(err))) throw err;
     }
   }
   return owned;
@@ -167,8 +167,8 @@ export class ReplicaSetController implements Reconciler {
       try {
         await this.client.updateStatus(REPLICASETS, { ...current, status } as KObject);
       } catch (err) {
-        if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: CONFLICT_RETRY_MS };
-        if (!(err instanceof StatusError && err.code === 404)) throw err;
+        if (isConflict(err)) return { requeueAfterMs: CONFLICT_RETRY_MS };
+        if (!isNotFound(err)) throw err;
       }
     }
     const minReady = rs.spec?.minReadySeconds ?? 0;

@@ -25,7 +25,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
 import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../api/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import { PV_PROTECTION, PVC_PROTECTION } from '../apiserver/strategies/storage.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from './events.js';
@@ -126,7 +126,7 @@ export class VolumeController implements Reconciler {
       if (key.startsWith('pv:')) return await this.volume(key.slice(3));
     } catch (err) {
       // A lost compare-and-swap: read again shortly.
-      if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return { requeueAfterMs: 100 };
+      if (isConflict(err) || isNotFound(err)) return { requeueAfterMs: 100 };
       throw err;
     }
   }
@@ -225,7 +225,7 @@ export class VolumeController implements Reconciler {
     try {
       await this.client.create(VOLUMES, undefined, pv);
     } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      if (!isAlreadyExists(err)) throw err;
     }
     await this.recorder.record(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
     // The PV's creation queues this claim again (its claimRef names it); binding happens then.
@@ -286,7 +286,7 @@ export class VolumeController implements Reconciler {
     try {
       await this.client.delete(VOLUMES, undefined, pv.metadata.name!, { preconditions: { uid: pv.metadata.uid! } });
     } catch (err) {
-      if (!(err instanceof StatusError && err.code === 404)) throw err;
+      if (!isNotFound(err)) throw err;
     }
   }
 }

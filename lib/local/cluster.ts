@@ -20,7 +20,7 @@ import { DockerRuntime } from '../agent/docker/runtime.js';
 import { ProcessRuntime } from '../agent/process-runtime.js';
 import type { Node } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../api/errors.js';
+import { isNotFound } from '../api/errors.js';
 import { execUpgradeHandler } from '../apiserver/exec.js';
 import { bootstrap } from '../apiserver/bootstrap.js';
 import { createApiHttpServer } from '../apiserver/http.js';
@@ -196,7 +196,7 @@ export class LocalCluster {
         try {
           return (await this.api.rest.get(NODES, undefined, name)) as Node & KObject;
         } catch (err) {
-          if (err instanceof StatusError && err.code === 404) return undefined;
+          if (isNotFound(err)) return undefined;
           throw err;
         }
       },

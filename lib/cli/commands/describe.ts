@@ -23,7 +23,7 @@ import type { Service } from '../../api/core/v1/service.js';
 import type { EndpointSlice } from '../../api/discovery/v1/endpointslice.js';
 import type { KObject } from '../../api/object.js';
 import { resourceByName, type ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../api/errors.js';
+import { isForbidden, isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { describeNamespace, describeNode } from '../../printers/describe/cluster.js';
 import { describeConfigMap, describeSecret, describeService } from '../../printers/describe/core.js';
@@ -92,7 +92,7 @@ export async function describeObject(client: KubeClient, rt: ResourceType, obj: 
         const fieldSelector = `spec.nodeName=${name},status.phase!=Failed,status.phase!=Succeeded`;
         pods = (await listObjects<Pod>(client, resourceByName('pods')!, undefined, { fieldSelector })).items;
       } catch (err) {
-        if (!(err instanceof StatusError && err.code === 403)) throw err;
+        if (!isForbidden(err)) throw err;
         pods = 'forbidden';
       }
       let lease: Lease | Error;
@@ -185,7 +185,7 @@ async function runDescribe(s: Session, args: string[], opts: DescribeOptions): P
           found.push({ rt: t.rt, obj: withTypeMeta(t.rt, await client.get(t.rt, nsOf(t.rt), name)) });
         } catch (err) {
           // `describe TYPE PREFIX`: every object whose name starts with the prefix.
-          if (err instanceof StatusError && err.code === 404 && args.length === 2 && !args[0]!.includes('/')) {
+          if (isNotFound(err) && args.length === 2 && !args[0]!.includes('/')) {
             const list = await listObjects(client, t.rt, nsOf(t.rt), { chunkSize });
             const matches = list.items.filter((o) => (o.metadata.name ?? '').startsWith(name));
             if (matches.length === 0) throw err;

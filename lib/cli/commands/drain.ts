@@ -15,7 +15,7 @@ import type { Node } from '../../api/core/v1/node.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { resourceByName } from '../../api/registry.js';
-import { StatusError } from '../../api/errors.js';
+import { StatusError, isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { evictPod, isDaemonSetPod, isMirrorPod, isTerminal, setUnschedulable } from '../../cloudprovider/node-drain.js';
 import { controllerRef } from '../../controllers/owner.js';
@@ -263,7 +263,7 @@ async function drainNode(client: KubeClient, name: string, o: DrainOptions, run:
             ...(run.dryRun === 'server' ? { dryRun: true } : {}),
           });
         } catch (e) {
-          if (!(e instanceof StatusError && e.code === 404)) throw e;
+          if (!isNotFound(e)) throw e;
         }
         started.push(pod);
         continue;

@@ -7,7 +7,7 @@
  */
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../api/errors.js';
+import { isGone, isResourceExpired } from '../../api/errors.js';
 import { errorFrom, type KubeClient } from '../../client/client.js';
 
 /** The deadline passed before `onEvent` said done. */
@@ -66,7 +66,7 @@ export async function watchUntil(client: KubeClient, rt: ResourceType, namespace
           if (await opts.onEvent(ev.type, ev.object)) return;
         }
       } catch (err) {
-        if (err instanceof StatusError && err.code === 410) expired = true;
+        if (isResourceExpired(err) || isGone(err)) expired = true;
         else if (!ac.signal.aborted) throw err;
       } finally {
         clearTimeout(timer);
