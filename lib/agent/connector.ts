@@ -13,7 +13,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { StatusError } from '../api/errors.js';
 import type { PodAttachRequest, PodConnector, PodExecIO, PodExecRequest } from '../apiserver/server.js';
-import type { ApiResponse } from '../apiserver/types.js';
+import type { ApiResponse } from '../api/request.js';
 import type { Agent } from './agent.js';
 import { execOverWebSocket, execQuery } from './exec-channel.js';
 import { logRequest } from './server.js';

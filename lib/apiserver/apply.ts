@@ -15,7 +15,7 @@ import { requiredResourceVersion, type RestStorage } from './rest.js';
 import { checkResultBounds } from './limits.js';
 import { dropUnknownFields } from './schema/unknown.js';
 import { applyObject } from './ssa/track.js';
-import type { UserInfo } from './types.js';
+import type { UserInfo } from '../api/request.js';
 
 export interface ApplyRequest {
   rt: ResourceType;

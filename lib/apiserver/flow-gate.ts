@@ -19,8 +19,8 @@ import { StatusError } from '../api/errors.js';
 import { type FlowControl, TOO_MANY_REQUESTS_MESSAGE } from './flow-control.js';
 import type { RequestHandler } from './lambda.js';
 import type { ApiMetrics } from './metrics.js';
-import type { Authenticator } from './server.js';
-import type { ApiRequest, ApiResponse } from './types.js';
+import type { Authenticator } from '../api/request.js';
+import type { ApiRequest, ApiResponse } from '../api/request.js';
 
 function statusResponse(err: StatusError, headers: Record<string, string> = {}): ApiResponse {
   return { status: err.code, headers: { 'content-type': 'application/json', ...headers }, body: err.toStatus() };

@@ -24,7 +24,7 @@ import { MAX_BODY_BYTES } from './limits.js';
 import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
 import { StatusError } from '../api/errors.js';
 import { route } from './router.js';
-import type { ApiRequest, ApiResponse } from './types.js';
+import type { ApiRequest, ApiResponse } from '../api/request.js';
 import { INITIAL_EVENTS_END } from './watch.js';
 
 export type FunctionUrlEvent = APIGatewayProxyEventV2;

@@ -27,15 +27,11 @@ import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
 import type { AllocationContext } from './strategies/service-alloc.js';
-import type { UserInfo } from './types.js';
-import type { AdmissionConfig, PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
-
-export interface KList {
-  apiVersion: string;
-  kind: string;
-  metadata: { resourceVersion: string; continue?: string };
-  items: KObject[];
-}
+import type { UserInfo } from '../api/request.js';
+import type { AdmissionConfig, Strategy, StrategyContext } from './strategy.js';
+import { type DeleteOptions, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
+import type { KList } from '../api/meta/v1/list.js';
+import { randomSuffix } from '../api/names.js';
 
 export interface ListParams extends Omit<ListVersionParams, 'limit' | 'continue'> {
   labelSelector?: string;
@@ -58,17 +54,6 @@ export interface WriteOptions {
   warnings?: string[];
 }
 
-export interface DeleteOptions {
-  gracePeriodSeconds?: number;
-  propagationPolicy?: PropagationPolicy;
-  preconditions?: { uid?: string; resourceVersion?: string };
-  dryRun?: boolean;
-}
-
-export const FINALIZER_ORPHAN = 'orphan';
-export const FINALIZER_FOREGROUND = 'foregroundDeletion';
-
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 /** Attempts for read-modify-write loops (patch, unconditional update) before giving up with 409. */
 const MAX_RETRIES = 8;
 
@@ -79,12 +64,6 @@ const MAX_RETRIES = 8;
  */
 export function requiredResourceVersion(rv: unknown): string | undefined {
   return typeof rv === 'string' && rv !== '' && rv !== '0' ? rv : undefined;
-}
-
-export function randomSuffix(n = 5): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
-  return s;
 }
 
 function refOf(rt: ResourceType) {

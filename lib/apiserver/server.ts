@@ -14,11 +14,12 @@ import { checkObject, decodeObjectBody, fieldValidationOf, type FieldValidation,
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
-import { type DeleteOptions, requiredResourceVersion, RestStorage } from './rest.js';
+import { requiredResourceVersion, RestStorage } from './rest.js';
+import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
 import { route, type ResourceRoute } from './router.js';
 import { strategies } from './strategies/index.js';
 import type { AdmissionConfig } from './strategy.js';
-import type { ApiRequest, ApiResponse, UserInfo } from './types.js';
+import type { ApiRequest, ApiResponse, Authenticator, Authorizer, RequestHandler, UserInfo } from '../api/request.js';
 import { openWatch } from './watch.js';
 import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_DOCUMENT, openApiDocument, openApiIndex } from './openapi.js';
 import { tableFor, wantsTable } from './table.js';
@@ -28,25 +29,6 @@ import { VERSION_INFO } from './version.js';
 import { dropUnknownFields } from './schema/unknown.js';
 import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
 import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
-
-export interface Authorizer {
-  /** Returns undefined to allow, or a reason to refuse with 403. */
-  authorize(
-    user: UserInfo,
-    attrs: { verb: string; resource: ResourceType; namespace?: string; name?: string; subresource?: string; object?: KObject },
-  ): Promise<string | undefined>;
-  /**
-   * For a non-resource URL (`/metrics`), with the verb as kube-apiserver
-   * names it there (the method in lower case). An authorizer without it
-   * refuses every such URL it guards.
-   */
-  authorizeNonResource?(user: UserInfo, attrs: { verb: string; path: string }): Promise<string | undefined>;
-}
-
-export interface Authenticator {
-  /** Returns the caller, or undefined if the request carries no valid credential. */
-  authenticate(req: ApiRequest): Promise<UserInfo | undefined>;
-}
 
 /** What `pods/exec` asks for, validated (lib/agent/exec-channel.ts execParams). */
 export interface PodExecRequest {
@@ -202,7 +184,7 @@ function isDryRun(query: URLSearchParams): boolean {
   return values.includes('All');
 }
 
-export class ApiServer {
+export class ApiServer implements RequestHandler {
   readonly rest: RestStorage;
   readonly store: Store;
   readonly metrics: ApiMetrics;

@@ -4,6 +4,7 @@
  * Every hook is optional; the generic path in rest.ts applies the shared
  * metadata rules itself.
  */
+import type { PropagationPolicy } from '../api/meta/v1/delete-options.js';
 import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
 import type { PodSecurityConfig } from './podsecurity/config.js';
@@ -29,8 +30,6 @@ export interface AdmissionConfig extends ServiceNetworkConfig {
   /** Pod Security Admission's defaults and exemptions. @default everything privileged, nothing exempt (upstream's default) */
   podSecurity?: PodSecurityConfig;
 }
-
-export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
 
 export interface Strategy {
   /** Kubernetes' SetDefaults_<Kind>: fills unset fields in place. Runs on every write of the main resource. */

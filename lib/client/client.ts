@@ -7,7 +7,8 @@
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
 import { StatusError, type Status, isNotFound } from '../api/errors.js';
-import type { DeleteOptions, KList } from '../apiserver/rest.js';
+import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
+import type { KList } from '../api/meta/v1/list.js';
 import type { Transport, TransportRequest } from './transport.js';
 
 export interface ListOptions {

@@ -16,7 +16,7 @@ import { TAINT_UNSCHEDULABLE } from '../api/taints.js';
 import { isConflict, isTooManyRequests, isNotFound } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
 import { NODES } from '../controllers/nodelifecycle.js';
-import { controllerRef } from '../controllers/owner.js';
+import { controllerRef } from '../api/meta/v1/owner-references.js';
 import { PODS } from '../controllers/podset.js';
 import { rfc3339 } from '../util/clock.js';
 

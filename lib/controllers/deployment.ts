@@ -24,7 +24,7 @@ import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
-import { controllerRef, newControllerRef } from './owner.js';
+import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive } from './pod-util.js';
 import { PODS } from './podset.js';
 import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS, REPLICASETS } from './replicaset.js';

@@ -16,7 +16,7 @@
 import type { KObject, OwnerReference } from '../api/object.js';
 import { lookupKind, resourceByName, resourceTypes, type ResourceType } from '../api/registry.js';
 import { isConflict, isNotFound } from '../api/errors.js';
-import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../apiserver/rest.js';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
 import type { OwnerIndex } from './owner-index.js';

@@ -26,7 +26,7 @@
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
 import type { KubeClient } from '../client/client.js';
-import { controllerRef } from './owner.js';
+import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { ChangeEvent, SharedCache } from '../controller-runtime/reconciler.js';
 
 export interface Dependent {

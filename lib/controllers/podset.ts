@@ -7,12 +7,12 @@ import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { resourceByName, type ResourceType } from '../api/registry.js';
 import { StatusError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
-import { randomSuffix } from '../apiserver/rest.js';
+import { randomSuffix } from '../api/names.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from './events.js';
 import { type Expectations, observedPodsRevision, readExpectations, sameExpectations, withExpectations } from './expectations.js';
 import type { OwnerIndex } from './owner-index.js';
-import { newControllerRef } from './owner.js';
+import { newControllerRef } from '../api/meta/v1/owner-references.js';
 import { deletionOrder, isActive } from './pod-util.js';
 
 export const PODS = resourceByName('pods')!;

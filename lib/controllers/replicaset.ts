@@ -13,7 +13,7 @@ import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
-import { controllerRef, newControllerRef } from './owner.js';
+import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-util.js';
 import type { OwnerIndex } from './owner-index.js';
 import { PODS, podsOf, scalePodSet, CreatesInFlight } from './podset.js';

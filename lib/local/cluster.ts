@@ -27,7 +27,7 @@ import { createApiHttpServer } from '../apiserver/http.js';
 import { ApiMetrics } from '../apiserver/metrics.js';
 import type { PodSecurityConfig } from '../apiserver/podsecurity/config.js';
 import { ADMIN, ApiServer } from '../apiserver/server.js';
-import type { UserInfo } from '../apiserver/types.js';
+import type { UserInfo } from '../api/request.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';

@@ -18,7 +18,7 @@ import { resourceByName } from '../../api/registry.js';
 import { StatusError, isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { evictPod, isDaemonSetPod, isMirrorPod, isTerminal, setUnschedulable } from '../../cloudprovider/node-drain.js';
-import { controllerRef } from '../../controllers/owner.js';
+import { controllerRef } from '../../api/meta/v1/owner-references.js';
 import { CliError, ExitCodeError } from '../errors.js';
 import { type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
 import type { Cli } from '../session.js';
