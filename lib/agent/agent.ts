@@ -21,8 +21,7 @@ import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { EventRecorder, type Recorder } from '../controllers/events.js';
-import { PODS } from '../controllers/podset.js';
-import { resourceByName } from '../api/registry.js';
+import { CONFIGMAPS, NAMESPACES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, SERVICES } from '../api/resources.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { privateDir } from '../util/private-files.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
@@ -34,13 +33,6 @@ import { instancesOf } from './status.js';
 import { PodVolumes } from './volumes/manager.js';
 
 type P = Pod & KObject;
-
-const CONFIGMAPS = resourceByName('configmaps')!;
-const SECRETS = resourceByName('secrets')!;
-const NAMESPACES = resourceByName('namespaces')!;
-const SERVICES = resourceByName('services')!;
-const CLAIMS = resourceByName('persistentvolumeclaims')!;
-const PERSISTENT_VOLUMES = resourceByName('persistentvolumes')!;
 
 export interface AgentOptions {
   client: KubeClient;
@@ -178,7 +170,7 @@ export class Agent {
           const sec = await client.find<KObject & { data?: Record<string, string> }>(SECRETS, ns, name);
           return sec ? (sec.data ?? {}) : undefined;
         },
-        claim: (ns, name) => client.find<PersistentVolumeClaim & KObject>(CLAIMS, ns, name),
+        claim: (ns, name) => client.find<PersistentVolumeClaim & KObject>(PERSISTENT_VOLUME_CLAIMS, ns, name),
         persistentVolume: (name) => client.find<PersistentVolume & KObject>(PERSISTENT_VOLUMES, undefined, name),
       },
       { dataDir: opts.dataDir, ...(opts.secretVolumeDir ? { secretDir: opts.secretVolumeDir } : {}) },

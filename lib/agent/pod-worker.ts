@@ -23,7 +23,6 @@ import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { EventType, Recorder } from '../controllers/events.js';
-import { PODS } from '../controllers/podset.js';
 import type { Clock } from '../util/clock.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { containerConfig, type EnvSources, podRef, type PodContext } from './container-config.js';
@@ -32,6 +31,7 @@ import { hostsFile, serviceEnv } from './service-discovery.js';
 import { type PodVolumes, VolumeSetupError } from './volumes/manager.js';
 import { type ContainerInfo, ContainerStartError, ImagePullError, type PortMapping, type Runtime } from './runtime.js';
 import { computePodStatus, instancesOf, isInitialized, isSidecar, statusChanged, type Waiting } from './status.js';
+import { PODS } from '../api/resources.js';
 
 type P = Pod & KObject;
 

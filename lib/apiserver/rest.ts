@@ -14,6 +14,7 @@ import { compileFieldSelector, FieldSelectorError, parseFieldSelector, pinnedNod
 import { matches, parseLabelSelector, SelectorParseError } from '../api/labels.js';
 import type { KObject, ObjectKey } from '../api/object.js';
 import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
+import { NAMESPACES } from '../api/resources.js';
 import { dns1123Label, dns1123Subdomain, validateAnnotations, validateFinalizerName, validateFinalizers, validateLabels } from '../api/validation.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { decodeContinue, encodeContinue } from '../store/indexes.js';
@@ -511,9 +512,8 @@ export class RestStorage {
   }
 
   private async checkNamespaceOpen(rt: ResourceType, namespace: string, name: string): Promise<void> {
-    const nsType = resourceByName('namespaces')!;
     const ns = await this.guard(() => this.store.get({ resource: 'namespaces', namespace: '', name: namespace }));
-    if (!ns) throw StatusError.notFound(refOf(nsType), namespace);
+    if (!ns) throw StatusError.notFound(refOf(NAMESPACES), namespace);
     if (ns.metadata.deletionTimestamp) {
       // Kubernetes' NamespaceLifecycle admission: NewForbidden plus a NamespaceTerminating cause (no user in the message).
       const ref = refOf(rt);

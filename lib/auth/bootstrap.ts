@@ -1,10 +1,9 @@
 /** The namespace token records live in, created when the API server starts with token auth. */
-import { resourceByName, type ResourceType } from '../api/registry.js';
+import { type ResourceType } from '../api/registry.js';
+import { NAMESPACES } from '../api/resources.js';
 import { isAlreadyExists, isNotFound } from '../api/errors.js';
 import type { KObject } from '../api/object.js';
 import { TOKEN_NAMESPACE } from './tokens.js';
-
-const NAMESPACES = resourceByName('namespaces')!;
 
 /** The API server's storage, as far as this needs it (its RestStorage). */
 interface Storage {

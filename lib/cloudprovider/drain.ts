@@ -23,12 +23,12 @@ import type { KObject } from '../api/object.js';
 import { isConflict } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
-import { NODES } from '../controllers/nodelifecycle.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { CloudFleet } from './fleet.js';
 import { ANNOTATION_CORDONED_BY, evictPod, isCordoned, mustMove, podsOnNode, setUnschedulable } from './node-drain.js';
 import { parseProviderId } from './node-facts.js';
+import { NODES } from '../api/resources.js';
 
 /** Set by the node pool autoscaler on a node it removes (RFC 3339 time of the decision). */
 export const ANNOTATION_SCALE_DOWN = 'autoscaling.kumo.io/scale-down';

@@ -18,12 +18,13 @@ import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
-import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
+import { NODE_LEASE_NAMESPACE } from '../controllers/nodelifecycle.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { type CloudFleet, instanceGone, instanceStopped } from './fleet.js';
 import { lastHeartbeat } from './node-drain.js';
 import { ANNOTATION_CONTAINER_INSTANCE, parseProviderId } from './node-facts.js';
+import { LEASES, NODES } from '../api/resources.js';
 
 export const TAINT_SHUTDOWN = 'node.cloudprovider.kubernetes.io/shutdown';
 

@@ -15,10 +15,9 @@ import type { KObject } from '../api/object.js';
 import { TAINT_UNSCHEDULABLE } from '../api/taints.js';
 import { isConflict, isTooManyRequests, isNotFound } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
-import { NODES } from '../controllers/nodelifecycle.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
-import { PODS } from '../controllers/podset.js';
 import { rfc3339 } from '../util/clock.js';
+import { NODES, PODS } from '../api/resources.js';
 
 type N = Node & KObject;
 type P = Pod & KObject;

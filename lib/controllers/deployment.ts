@@ -18,7 +18,7 @@ import { fromLabelSelector, matches } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { IntOrString } from '../api/meta/v1/common.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
+import { DEPLOYMENTS, PODS, REPLICASETS } from '../api/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
@@ -26,11 +26,8 @@ import { clone, deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive } from './pod-util.js';
-import { PODS } from './podset.js';
-import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS, REPLICASETS } from './replicaset.js';
+import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
 import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from '../controller-runtime/reconciler.js';
-
-export const DEPLOYMENTS = resourceByName('deployments')!;
 
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
 export const REVISION = 'deployment.kubernetes.io/revision';

@@ -24,17 +24,12 @@ import type { Service } from '../api/core/v1/service.js';
 import { type Endpoint, type EndpointSlice, type EndpointSlicePort, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../api/discovery/v1/endpointslice.js';
 import { matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
+import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES } from '../api/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
 import { isPodReady } from './pod-util.js';
-import { PODS } from './podset.js';
 import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controller-runtime/reconciler.js';
-
-export const SERVICES = resourceByName('services')!;
-export const ENDPOINTS = resourceByName('endpoints')!;
-export const ENDPOINT_SLICES = resourceByName('endpointslices')!;
 
 /** The value of endpointslice.kubernetes.io/managed-by on the slices this controller owns. */
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';

@@ -4,8 +4,9 @@ import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { EVENT_TTL_MS, EVENTS } from './events.js';
+import { EVENT_TTL_MS } from './events.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
+import { EVENTS } from '../api/resources.js';
 
 export class EventGarbageCollector implements Reconciler {
   readonly name = 'eventgc';

@@ -8,12 +8,10 @@
 import { createHash } from 'node:crypto';
 import type { KObject } from '../api/object.js';
 import type { Event } from '../api/core/v1/event.js';
-import { resourceByName } from '../api/registry.js';
+import { EVENTS } from '../api/resources.js';
 import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
-
-export const EVENTS = resourceByName('events')!;
 
 /** How long Events are kept (the apiserver's --event-ttl default). */
 export const EVENT_TTL_MS = 60 * 60_000;

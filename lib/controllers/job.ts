@@ -10,7 +10,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
+import { JOBS } from '../api/resources.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
@@ -21,8 +21,6 @@ import type { OwnerIndex } from './owner-index.js';
 import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
 import { claimPods, CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
 import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch, type SharedCache } from '../controller-runtime/reconciler.js';
-
-export const JOBS = resourceByName('jobs')!;
 
 type J = Job & KObject;
 

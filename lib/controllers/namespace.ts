@@ -5,13 +5,12 @@
  */
 import type { Namespace } from '../api/core/v1/namespace.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName, resourceTypes } from '../api/registry.js';
+import { resourceTypes } from '../api/registry.js';
+import { NAMESPACES } from '../api/resources.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { NAMESPACE_FINALIZER } from '../apiserver/strategies/core.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
-
-export const NAMESPACES = resourceByName('namespaces')!;
 
 export class NamespaceController implements Reconciler {
   readonly name = 'namespace';

@@ -12,18 +12,15 @@ import type { Node, Taint } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
+import { LEASES, NODES, PODS } from '../api/resources.js';
 import { minTolerationSeconds, TAINT_NOT_READY, TAINT_UNREACHABLE } from '../api/taints.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from './events.js';
-import { PODS } from './podset.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
-export const NODES = resourceByName('nodes')!;
-export const LEASES = resourceByName('leases')!;
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 export interface NodeLifecycleOptions {

@@ -6,10 +6,9 @@ import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import { NODES } from './nodelifecycle.js';
-import { PODS } from './podset.js';
 import type { OwnerIndex } from './owner-index.js';
 import type { Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
+import { NODES, PODS } from '../api/resources.js';
 
 export class PodGarbageCollector implements Reconciler {
   readonly name = 'podgc';

@@ -5,7 +5,8 @@
  */
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName, type ResourceType } from '../api/registry.js';
+import { type ResourceType } from '../api/registry.js';
+import { PODS } from '../api/resources.js';
 import { StatusError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import { randomSuffix } from '../api/names.js';
 import type { KubeClient } from '../client/client.js';
@@ -14,8 +15,6 @@ import { type Expectations, observedPodsRevision, readExpectations, sameExpectat
 import type { OwnerIndex } from './owner-index.js';
 import { newControllerRef } from '../api/meta/v1/owner-references.js';
 import { deletionOrder, isActive } from './pod-util.js';
-
-export const PODS = resourceByName('pods')!;
 
 export interface PodSet {
   client: KubeClient;

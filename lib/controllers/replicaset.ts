@@ -7,7 +7,8 @@ import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName, type ResourceType } from '../api/registry.js';
+import { type ResourceType } from '../api/registry.js';
+import { PODS, REPLICASETS } from '../api/resources.js';
 import { StatusError, isConflict, isInvalid, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
@@ -16,10 +17,8 @@ import type { Recorder } from './events.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-util.js';
 import type { OwnerIndex } from './owner-index.js';
-import { PODS, podsOf, scalePodSet, CreatesInFlight } from './podset.js';
+import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
 import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch, type SharedCache } from '../controller-runtime/reconciler.js';
-
-export const REPLICASETS = resourceByName('replicasets')!;
 
 /** How soon to retry after losing a compare-and-swap: the state is fresh again at once. */
 export const CONFLICT_RETRY_MS = 10;

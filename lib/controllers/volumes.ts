@@ -24,17 +24,13 @@ import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
-import { resourceByName } from '../api/registry.js';
+import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../api/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import { PV_PROTECTION, PVC_PROTECTION } from '../apiserver/strategies/storage.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from './events.js';
 import { isTerminal } from './pod-util.js';
-import { PODS } from './podset.js';
 import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
-
-export const CLAIMS = resourceByName('persistentvolumeclaims')!;
-export const VOLUMES = resourceByName('persistentvolumes')!;
 
 /** The class the local-path provisioner serves (also claims of no class). */
 export const LOCAL_PATH_CLASS = 'local-path';
@@ -112,8 +108,8 @@ export class VolumeController implements Reconciler {
   }
 
   async listKeys(): Promise<string[]> {
-    const claims = await this.client.listAll<PVC>(CLAIMS, undefined);
-    const volumes = await this.client.listAll<PV>(VOLUMES, undefined);
+    const claims = await this.client.listAll<PVC>(PERSISTENT_VOLUME_CLAIMS, undefined);
+    const volumes = await this.client.listAll<PV>(PERSISTENT_VOLUMES, undefined);
     return [...claims.items.map((c) => `pvc:${c.metadata.namespace}/${c.metadata.name}`), ...volumes.items.map((v) => `pv:${v.metadata.name}`)];
   }
 
@@ -132,23 +128,23 @@ export class VolumeController implements Reconciler {
   }
 
   private async claim(ns: string, name: string): Promise<ReconcileResult | void> {
-    const claim = await this.client.find<PVC>(CLAIMS, ns, name);
+    const claim = await this.client.find<PVC>(PERSISTENT_VOLUME_CLAIMS, ns, name);
     if (!claim) return;
     if (claim.metadata.deletionTimestamp) return this.releaseClaimProtection(claim);
     const volumeName = claim.spec?.volumeName;
     if (volumeName) {
-      const pv = await this.client.find<PV>(VOLUMES, undefined, volumeName);
+      const pv = await this.client.find<PV>(PERSISTENT_VOLUMES, undefined, volumeName);
       if (!pv) return this.setClaimStatus(claim, { phase: 'Lost' });
       // Bound from our side: make sure the PV points back, then report.
       const ref = pv.spec?.claimRef;
       if (!ref) {
-        await this.client.update(VOLUMES, { ...pv, spec: { ...pv.spec, claimRef: this.claimRef(claim) } });
+        await this.client.update(PERSISTENT_VOLUMES, { ...pv, spec: { ...pv.spec, claimRef: this.claimRef(claim) } });
         return;
       }
       if (ref.name !== name || ref.namespace !== ns || (ref.uid && ref.uid !== claim.metadata.uid)) return this.setClaimStatus(claim, { phase: 'Lost' });
       return this.setClaimStatus(claim, { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: { ...(pv.spec?.capacity ?? {}) } });
     }
-    const volumes = (await this.client.listAll<PV>(VOLUMES, undefined)).items;
+    const volumes = (await this.client.listAll<PV>(PERSISTENT_VOLUMES, undefined)).items;
     // A PV already reserved for this claim (claimRef set, our crash in between) comes first.
     const mine = volumes.find((v) => fits(v, claim) && v.spec?.claimRef);
     const free = volumes.filter((v) => fits(v, claim)).sort((a, b) => storageOf(a.spec?.capacity?.storage) - storageOf(b.spec?.capacity?.storage));
@@ -180,14 +176,14 @@ export class VolumeController implements Reconciler {
   private async bind(claim: PVC, pv: PV): Promise<ReconcileResult | void> {
     let bound = pv;
     if (!pv.spec?.claimRef) {
-      bound = await this.client.update<PV>(VOLUMES, {
+      bound = await this.client.update<PV>(PERSISTENT_VOLUMES, {
         ...pv,
         metadata: { ...pv.metadata, annotations: { ...(pv.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' } },
         spec: { ...pv.spec, claimRef: this.claimRef(claim) },
       });
     }
-    if (bound.status?.phase !== 'Bound') await this.client.updateStatus(VOLUMES, { ...bound, status: { ...(bound.status ?? {}), phase: 'Bound' } });
-    const updated = await this.client.update<PVC>(CLAIMS, {
+    if (bound.status?.phase !== 'Bound') await this.client.updateStatus(PERSISTENT_VOLUMES, { ...bound, status: { ...(bound.status ?? {}), phase: 'Bound' } });
+    const updated = await this.client.update<PVC>(PERSISTENT_VOLUME_CLAIMS, {
       ...claim,
       metadata: { ...claim.metadata, annotations: { ...(claim.metadata.annotations ?? {}), [ANN_BIND_COMPLETED]: 'yes', [ANN_BOUND_BY_CONTROLLER]: 'yes' } },
       spec: {
@@ -223,7 +219,7 @@ export class VolumeController implements Reconciler {
       `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`,
     );
     try {
-      await this.client.create(VOLUMES, undefined, pv);
+      await this.client.create(PERSISTENT_VOLUMES, undefined, pv);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -235,7 +231,7 @@ export class VolumeController implements Reconciler {
     const cur = claim.status ?? {};
     const next = { ...cur, ...status };
     if (JSON.stringify(next) === JSON.stringify(cur)) return;
-    await this.client.updateStatus(CLAIMS, { ...claim, status: next });
+    await this.client.updateStatus(PERSISTENT_VOLUME_CLAIMS, { ...claim, status: next });
   }
 
   /** A deleted claim keeps its finalizer while a pod that is not finished uses it. */
@@ -243,24 +239,24 @@ export class VolumeController implements Reconciler {
     if (!(claim.metadata.finalizers ?? []).includes(PVC_PROTECTION)) return;
     const pods = (await this.client.listAll<P>(PODS, claim.metadata.namespace)).items;
     if (pods.some((p) => !isTerminal(p) && claimsOf(p).includes(claim.metadata.name ?? ''))) return;
-    await this.client.update(CLAIMS, {
+    await this.client.update(PERSISTENT_VOLUME_CLAIMS, {
       ...claim,
       metadata: { ...claim.metadata, finalizers: (claim.metadata.finalizers ?? []).filter((f) => f !== PVC_PROTECTION) },
     });
   }
 
   private async volume(name: string): Promise<ReconcileResult | void> {
-    const pv = await this.client.find<PV>(VOLUMES, undefined, name);
+    const pv = await this.client.find<PV>(PERSISTENT_VOLUMES, undefined, name);
     if (!pv) return;
     const ref = pv.spec?.claimRef;
     let claim: PVC | undefined;
     if (ref?.name) {
-      claim = await this.client.find<PVC>(CLAIMS, ref.namespace ?? '', ref.name);
+      claim = await this.client.find<PVC>(PERSISTENT_VOLUME_CLAIMS, ref.namespace ?? '', ref.name);
       if (claim && ref.uid && claim.metadata.uid !== ref.uid) claim = undefined;
     }
     if (pv.metadata.deletionTimestamp) {
       if ((pv.metadata.finalizers ?? []).includes(PV_PROTECTION) && !(claim && claim.spec?.volumeName === name)) {
-        await this.client.update(VOLUMES, {
+        await this.client.update(PERSISTENT_VOLUMES, {
           ...pv,
           metadata: { ...pv.metadata, finalizers: (pv.metadata.finalizers ?? []).filter((f) => f !== PV_PROTECTION) },
         });
@@ -273,7 +269,7 @@ export class VolumeController implements Reconciler {
     else if (claim) phase = pv.status?.phase === 'Bound' ? 'Bound' : 'Available';
     else phase = 'Released';
     if (phase === 'Released' && pv.spec?.persistentVolumeReclaimPolicy === 'Delete') return this.reclaim(pv);
-    if (pv.status?.phase !== phase) await this.client.updateStatus(VOLUMES, { ...pv, status: { ...(pv.status ?? {}), phase } });
+    if (pv.status?.phase !== phase) await this.client.updateStatus(PERSISTENT_VOLUMES, { ...pv, status: { ...(pv.status ?? {}), phase } });
   }
 
   /** Reclaim policy Delete: the PV goes, and a local-path volume's directory with it. */
@@ -284,7 +280,7 @@ export class VolumeController implements Reconciler {
       rmSync(path, { recursive: true, force: true });
     }
     try {
-      await this.client.delete(VOLUMES, undefined, pv.metadata.name!, { preconditions: { uid: pv.metadata.uid! } });
+      await this.client.delete(PERSISTENT_VOLUMES, undefined, pv.metadata.name!, { preconditions: { uid: pv.metadata.uid! } });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -34,7 +34,6 @@ import { InProcessTransport } from '../client/transport.js';
 import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../controllers/index.js';
 import { LocalControllerDriver } from '../controller-runtime/local-driver.js';
 import { ControllerMetrics } from '../controller-runtime/metrics.js';
-import { NODES } from '../controllers/nodelifecycle.js';
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { type Encryptor, EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
@@ -45,6 +44,7 @@ import { privateDir, privateFile, tightenFile, writePrivateFile } from '../util/
 import { isLoopbackAddress, loopbackRefusal } from './loopback-guard.js';
 import { localAdminToken, localTls, localToken } from './tls.js';
 import type { Store } from '../store/types.js';
+import { NODES } from '../api/resources.js';
 
 export interface LocalClusterOptions {
   /** Directory for state.db (and, later, keys and volumes). */

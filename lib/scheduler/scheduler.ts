@@ -13,12 +13,11 @@ import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
 import type { Recorder } from '../controllers/events.js';
-import { NODES } from '../controllers/nodelifecycle.js';
-import { PODS } from '../controllers/podset.js';
 import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { schedule, unschedulableMessage } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
+import { NODES, PODS } from '../api/resources.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 

@@ -17,9 +17,9 @@ import type { KObject } from '../api/object.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
-import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
-import { PODS } from '../controllers/podset.js';
+import { NODE_LEASE_NAMESPACE } from '../controllers/nodelifecycle.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
+import { LEASES, NODES, PODS } from '../api/resources.js';
 
 /** Annotation: exit code the simulated containers end with (Job pods; default 0). */
 export const SIM_EXIT_CODE = 'kumo.io/sim-exit-code';

@@ -14,7 +14,7 @@ import { Command } from 'commander';
 import type { Node } from '../../api/core/v1/node.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
-import { resourceByName } from '../../api/registry.js';
+import { NODES, PODS } from '../../api/resources.js';
 import { StatusError, isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { evictPod, isDaemonSetPod, isMirrorPod, isTerminal, setUnschedulable } from '../../cloudprovider/node-drain.js';
@@ -22,9 +22,6 @@ import { controllerRef } from '../../api/meta/v1/owner-references.js';
 import { CliError, ExitCodeError } from '../errors.js';
 import { type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
 import type { Cli } from '../session.js';
-
-const NODES = resourceByName('nodes')!;
-const PODS = resourceByName('pods')!;
 
 type N = Node & KObject;
 type P = Pod & KObject;

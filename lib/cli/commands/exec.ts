@@ -11,12 +11,12 @@ import type { ExecIO } from '../../agent/runtime.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { resourcePath } from '../../client/client.js';
-import { PODS } from '../../controllers/podset.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import { CliError, ExitCodeError } from '../errors.js';
 import { processIO } from '../io.js';
 import type { Cli } from '../session.js';
 import { defaultContainer, podName } from './logs.js';
+import { PODS } from '../../api/resources.js';
 
 type P = Pod & KObject;
 

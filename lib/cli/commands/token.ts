@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
-import { resourceByName } from '../../api/registry.js';
+import { NODES, SECRETS } from '../../api/resources.js';
 import { isAlreadyExists, isNotFound, isUnauthorized } from '../../api/errors.js';
 import {
   type Grant,
@@ -34,9 +34,6 @@ import { HttpTransport } from '../../client/transport.js';
 import { rfc3339 } from '../../util/clock.js';
 import { CliError } from '../errors.js';
 import type { Cli } from '../session.js';
-
-const SECRETS = resourceByName('secrets')!;
-const NODES = resourceByName('nodes')!;
 
 /** `90s`, `30m`, `24h`, `7d` → milliseconds. */
 export function parseDuration(text: string): number {
