@@ -20,7 +20,7 @@ import type { KObject } from '../api/object.js';
 import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
-import { EventRecorder, type Recorder } from '../controllers/events.js';
+import { EventRecorder, type Recorder } from '../client/events.js';
 import { CONFIGMAPS, NAMESPACES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, SERVICES } from '../api/resources.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { privateDir } from '../util/private-files.js';
@@ -28,7 +28,8 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import type { EnvSources } from './container-config.js';
 import { defaultNodeIP, hostResources, NodeManager } from './node.js';
 import { Gate, PodWorker, type WorkerHost } from './pod-worker.js';
-import type { ContainerInfo, ExecIO, LogOptions, Runtime } from './runtime.js';
+import type { ContainerInfo, LogOptions, Runtime } from './runtime.js';
+import type { ExecIO } from '../api/pod-connector.js';
 import { instancesOf } from './status.js';
 import { PodVolumes } from './volumes/manager.js';
 

@@ -22,7 +22,7 @@ import type { Service } from '../api/core/v1/service.js';
 import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { EventType, Recorder } from '../controllers/events.js';
+import type { EventType, Recorder } from '../client/events.js';
 import type { Clock } from '../util/clock.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { containerConfig, type EnvSources, podRef, type PodContext } from './container-config.js';

@@ -19,6 +19,7 @@ import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
 import { route, type ResourceRoute } from './router.js';
 import { strategies } from './strategies/index.js';
 import type { AdmissionConfig } from './strategy.js';
+import type { PodConnector } from '../api/pod-connector.js';
 import type { ApiRequest, ApiResponse, Authenticator, Authorizer, RequestHandler, UserInfo } from '../api/request.js';
 import { openWatch } from './watch.js';
 import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_DOCUMENT, openApiDocument, openApiIndex } from './openapi.js';
@@ -29,38 +30,6 @@ import { VERSION_INFO } from './version.js';
 import { dropUnknownFields } from './schema/unknown.js';
 import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
 import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
-
-/** What `pods/exec` asks for, validated (lib/agent/exec-channel.ts execParams). */
-export interface PodExecRequest {
-  container: string;
-  command: string[];
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  tty: boolean;
-}
-
-/** What `pods/attach` asks for (lib/agent/exec-channel.ts attachParams): exec's options without a command. */
-export type PodAttachRequest = Omit<PodExecRequest, 'command'>;
-
-/** The two ends of an exec: input from the client, output back to it. */
-export interface PodExecIO {
-  stdin?: AsyncIterable<Uint8Array>;
-  stdout?: (chunk: Uint8Array) => void;
-  stderr?: (chunk: Uint8Array) => void;
-  resize?: AsyncIterable<{ width: number; height: number }>;
-  signal?: AbortSignal;
-}
-
-/** Serves pods' logs, exec and attach from the agent that runs them (lib/agent/connector.ts). */
-export interface PodConnector {
-  /** `query` carries the resolved `container` and the log options. */
-  logs(pod: KObject, query: URLSearchParams, signal: AbortSignal | undefined): Promise<ApiResponse>;
-  /** Runs the command; resolves with its exit code. */
-  exec?(pod: KObject, req: PodExecRequest, io: PodExecIO): Promise<number>;
-  /** Joins the container's own stdio; resolves when the container ends or the client leaves. */
-  attach?(pod: KObject, req: PodAttachRequest, io: PodExecIO): Promise<void>;
-}
 
 /**
  * The container a log, exec or attach request means: the named one, which

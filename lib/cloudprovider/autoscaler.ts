@@ -29,7 +29,7 @@ import type { KObject } from '../api/object.js';
 import { CONFIGMAPS, NODES, PODS } from '../api/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
+import type { Recorder } from '../client/events.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { SCHEDULER_NAME } from '../scheduler/scheduler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';

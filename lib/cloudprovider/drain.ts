@@ -22,7 +22,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { isConflict } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
+import type { Recorder } from '../client/events.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { CloudFleet } from './fleet.js';

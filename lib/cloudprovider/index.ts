@@ -6,7 +6,7 @@
  * runs without them.
  */
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
+import type { Recorder } from '../client/events.js';
 import type { Reconciler } from '../controller-runtime/reconciler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { NodePoolAutoscaler, type NodePoolAutoscalerOptions } from './autoscaler.js';

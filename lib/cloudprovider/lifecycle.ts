@@ -17,7 +17,7 @@ import type { Node, Taint } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
+import type { Recorder } from '../client/events.js';
 import { NODE_LEASE_NAMESPACE } from '../controllers/nodelifecycle.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';

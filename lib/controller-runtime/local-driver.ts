@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { CompactedError, type Store } from '../store/types.js';
-import { flushEvents } from '../controllers/events.js';
+import { flushEvents } from '../client/events.js';
 import { type ControllerMetrics, observedReconcile } from './metrics.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler, type SharedCache } from './reconciler.js';
 import { WorkQueue } from './workqueue.js';

@@ -11,7 +11,7 @@
  */
 import type { KObject } from '../api/object.js';
 import { decodeLogImage, type StreamImage } from '../store/dynamodb-table.js';
-import { flushEvents } from '../controllers/events.js';
+import { flushEvents } from '../client/events.js';
 import { observedReconcile, type ReconcileObserver } from './metrics.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './reconciler.js';
 

@@ -23,7 +23,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive } from './pod-util.js';
 import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';

@@ -4,7 +4,7 @@ import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { EVENT_TTL_MS } from './events.js';
+import { EVENT_TTL_MS } from '../client/events.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { EVENTS } from '../api/resources.js';
 

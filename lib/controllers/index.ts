@@ -7,7 +7,7 @@ import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { VolumeController, type VolumeControllerOptions } from './volumes.js';
 import { EventGarbageCollector } from './eventgc.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder } from '../client/events.js';
 import { DEPENDENT_RESOURCES, GarbageCollector } from './gc.js';
 import { JobController, type JobControllerOptions } from './job.js';
 import { NamespaceController } from './namespace.js';

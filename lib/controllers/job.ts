@@ -15,7 +15,7 @@ import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import { isActive, isPodReady } from './pod-util.js';
 import type { OwnerIndex } from './owner-index.js';
 import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';

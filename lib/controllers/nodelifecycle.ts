@@ -18,7 +18,7 @@ import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';

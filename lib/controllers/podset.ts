@@ -10,7 +10,7 @@ import { PODS } from '../api/resources.js';
 import { StatusError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import { randomSuffix } from '../api/names.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import { type Expectations, observedPodsRevision, readExpectations, sameExpectations, withExpectations } from './expectations.js';
 import type { OwnerIndex } from './owner-index.js';
 import { newControllerRef } from '../api/meta/v1/owner-references.js';

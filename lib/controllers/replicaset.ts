@@ -13,7 +13,7 @@ import { StatusError, isConflict, isInvalid, isNotFound } from '../api/errors.js
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-util.js';
 import type { OwnerIndex } from './owner-index.js';

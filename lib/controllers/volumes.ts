@@ -28,7 +28,7 @@ import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../api/resou
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import { PV_PROTECTION, PVC_PROTECTION } from '../apiserver/strategies/storage.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import { isTerminal } from './pod-util.js';
 import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 

@@ -12,7 +12,7 @@ import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
+import type { Recorder } from '../client/events.js';
 import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { schedule, unschedulableMessage } from './algorithm.js';

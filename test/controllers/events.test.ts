@@ -3,7 +3,7 @@ import type { Event } from '#lib/api/core/v1/event';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
 import { EVENTS } from '#lib/api/resources';
-import { EventRecorder } from '#lib/controllers/events';
+import { EventRecorder } from '#lib/client/events';
 import { startCluster } from '../helpers/cluster.js';
 
 describe('EventRecorder', () => {

@@ -6,8 +6,8 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { Command } from 'commander';
-import { execOverWebSocket, execQuery } from '../../agent/exec-channel.js';
-import type { ExecIO } from '../../agent/runtime.js';
+import { execOverWebSocket, execQuery } from '../../client/exec-channel.js';
+import type { ExecIO } from '../../api/pod-connector.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { resourcePath } from '../../client/client.js';

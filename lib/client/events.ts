@@ -10,7 +10,7 @@ import type { KObject } from '../api/object.js';
 import type { Event } from '../api/core/v1/event.js';
 import { EVENTS } from '../api/resources.js';
 import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../api/errors.js';
-import type { KubeClient } from '../client/client.js';
+import type { KubeClient } from './client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 
 /** How long Events are kept (the apiserver's --event-ttl default). */
