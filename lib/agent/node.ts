@@ -14,7 +14,7 @@ import type { KObject } from '../api/object.js';
 import { formatMilliCpu, milliCpu, parseQuantity } from '../api/quantity.js';
 import { isAlreadyExists, isConflict } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import { NODE_LEASE_NAMESPACE } from '../controllers/nodelifecycle.js';
+import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import { LEASES, NODES } from '../api/resources.js';

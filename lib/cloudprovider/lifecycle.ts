@@ -18,7 +18,7 @@ import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../client/events.js';
-import { NODE_LEASE_NAMESPACE } from '../controllers/nodelifecycle.js';
+import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { type CloudFleet, instanceGone, instanceStopped } from './fleet.js';

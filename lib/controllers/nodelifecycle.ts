@@ -7,7 +7,7 @@
  * default, added at admission), so its controller recreates it elsewhere. A
  * node that renews again is untainted.
  */
-import type { Lease } from '../api/coordination/v1/lease.js';
+import { NODE_LEASE_NAMESPACE, type Lease } from '../api/coordination/v1/lease.js';
 import type { Node, Taint } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
@@ -20,8 +20,6 @@ import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from '../client/events.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
-
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 export interface NodeLifecycleOptions {
   /** A node is unreachable after this long without a lease renewal (kube-controller-manager's node-monitor-grace-period). @default 40 s */

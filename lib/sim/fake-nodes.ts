@@ -17,7 +17,7 @@ import type { KObject } from '../api/object.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
-import { NODE_LEASE_NAMESPACE } from '../controllers/nodelifecycle.js';
+import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { LEASES, NODES, PODS } from '../api/resources.js';
 

@@ -18,7 +18,7 @@ import type { Node } from '#lib/api/core/v1/node';
 import type { KObject } from '#lib/api/object';
 import { memoryIO } from '#lib/cli/io';
 import { main } from '#lib/cli/main';
-import { NODE_LEASE_NAMESPACE } from '#lib/controllers/nodelifecycle';
+import { NODE_LEASE_NAMESPACE } from '#lib/api/coordination/v1/lease';
 import { milliCpu, parseQuantity } from '#lib/api/quantity';
 import { LocalCluster } from '#lib/local/cluster';
 import { ensureBuilt, KUMO_BIN, run } from '../cli/harness.js';
