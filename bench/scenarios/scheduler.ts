@@ -16,7 +16,7 @@ import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import { NODES, PODS } from '#lib/api/resources';
-import { schedulerReconciler } from '#lib/controllers/index';
+import { schedulerReconciler } from '#lib/assembly/control-plane';
 import { LocalControllerDriver } from '#lib/controller-runtime/local-driver';
 import { LocalCluster } from '#lib/local/cluster';
 import { schedule } from '#lib/scheduler/algorithm';

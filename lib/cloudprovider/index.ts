@@ -1,7 +1,7 @@
 /**
  * The cloud provider's reconcilers (docs/cloudprovider.md): cloud node
  * lifecycle, draining, and the node pool autoscaler, over an injected
- * CloudFleet. Assembled by lib/controllers/index.ts when the control plane
+ * CloudFleet. Assembled by lib/assembly/control-plane.ts when the control plane
  * is given a fleet (the cloud functions, from their environment); `kumo up`
  * runs without them.
  */

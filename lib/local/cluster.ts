@@ -31,7 +31,7 @@ import type { UserInfo } from '../api/request.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
-import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../controllers/index.js';
+import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../assembly/control-plane.js';
 import { LocalControllerDriver } from '../controller-runtime/local-driver.js';
 import { ControllerMetrics } from '../controller-runtime/metrics.js';
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';

@@ -13,7 +13,7 @@ import { ADMIN, ApiServer } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
 import { InProcessTransport } from '#lib/client/transport';
 import { CONTROLLER_FILTERS, passesFilters, SCHEDULER_FILTERS, type FilterPattern } from '#lib/cloud/stream-filters';
-import { controllerReconcilers, schedulerReconciler } from '#lib/controllers/index';
+import { controllerReconcilers, schedulerReconciler } from '#lib/assembly/control-plane';
 import { keysFor, type Reconciler } from '#lib/controller-runtime/reconciler';
 import { changeOf, type StreamRecord } from '#lib/controller-runtime/stream-driver';
 import { encodeChange, logSk } from '#lib/store/dynamodb-table';
