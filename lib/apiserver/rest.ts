@@ -27,9 +27,8 @@ import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
-import type { AllocationContext } from './strategies/service-alloc.js';
 import type { UserInfo } from '../api/request.js';
-import type { AdmissionConfig, Strategy, StrategyContext } from './strategy.js';
+import type { AdmissionConfig, Strategy, StrategyContext, WriteHookContext } from './strategy.js';
 import { type DeleteOptions, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KList } from '../api/meta/v1/list.js';
 import { randomSuffix } from '../api/names.js';
@@ -153,8 +152,8 @@ export class RestStorage {
   }
 
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */
-  private allocationCtx(rt: ResourceType): AllocationContext {
-    return { store: this.store, existing: async () => (await this.guard(() => this.store.list(rt.resource))).items, network: this.admission };
+  private allocationCtx(rt: ResourceType): WriteHookContext {
+    return { store: this.store, existing: async () => (await this.guard(() => this.store.list(rt.resource))).items, admission: this.admission };
   }
 
   /** Runs a strategy's afterWrite hook; a failure there leaves stale records that allocation reclaims later. */
