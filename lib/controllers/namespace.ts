@@ -8,7 +8,7 @@ import type { KObject } from '../api/object.js';
 import { resourceTypes } from '../api/registry.js';
 import { NAMESPACES } from '../api/resources.js';
 import { isConflict, isNotFound } from '../api/errors.js';
-import { NAMESPACE_FINALIZER } from '../apiserver/strategies/core.js';
+import { NAMESPACE_FINALIZER } from '../api/core/v1/namespace.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 

@@ -19,14 +19,13 @@
  */
 import { rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, type PersistentVolume } from '../api/core/v1/persistentvolume.js';
-import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
+import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, PV_PROTECTION, type PersistentVolume } from '../api/core/v1/persistentvolume.js';
+import { PVC_PROTECTION, type PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../api/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
-import { PV_PROTECTION, PVC_PROTECTION } from '../apiserver/strategies/storage.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../client/events.js';
 import { isTerminal } from './pod-util.js';
