@@ -11,7 +11,7 @@ export type { FieldError } from './field-errors.js';
  */
 
 /** The reasons kube-apiserver gives (metav1.StatusReason): a Status with another reason is classified by its code alone. */
-export const STATUS_REASONS = [
+const STATUS_REASONS = [
   'BadRequest',
   'Unauthorized',
   'Forbidden',

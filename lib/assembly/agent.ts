@@ -56,7 +56,6 @@ export interface AgentConfig {
 export interface RunningAgent {
   /** The agent (none for a simulated node). */
   agent?: Agent;
-  runtime: AgentRuntimeName;
   /** Stops the proxy, the agent and its endpoint. Containers keep running unless `stopPods`. */
   stop(opts?: { stopPods?: boolean }): Promise<void>;
 }
@@ -87,7 +86,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
     });
     await fake.start();
     announce(`simulating node ${config.nodeName}`);
-    return { runtime: runtimeName, stop: () => fake.stop() };
+    return { stop: () => fake.stop() };
   }
 
   const { nodeName } = config;
@@ -136,5 +135,5 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
     proxy = new NodeProxy({ ...config.proxy, client: config.client, log: config.log });
     await started(proxy.start());
   }
-  return { agent, runtime: runtimeName, stop };
+  return { agent, stop };
 }

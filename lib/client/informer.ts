@@ -13,7 +13,7 @@ import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
 import { isGone, isResourceExpired } from '../api/errors.js';
 import { sleep } from '../util/sleep.js';
-import type { KubeClient } from './client.js';
+import { errorFrom, type KubeClient } from './client.js';
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -132,8 +132,9 @@ export class Informer {
         );
         for await (const ev of events) {
           if (ev.type === 'ERROR') {
-            const status = ev.object as unknown as { code?: number };
-            if (status.code === 410) needList = true;
+            // As client-go's reflector: an expired resourceVersion means list again; any other error, watch again.
+            const err = errorFrom(500, ev.object);
+            if (isResourceExpired(err) || isGone(err)) needList = true;
             break;
           }
           const rv = ev.object.metadata?.resourceVersion;

@@ -68,7 +68,7 @@ export interface TimingSettings {
 /** How a user names each timing setting in error messages. */
 export type TimingNames = Readonly<Record<keyof TimingSettings, string>>;
 
-export const TIMING_FLAGS: TimingNames = {
+const TIMING_FLAGS: TimingNames = {
   pollInterval: '--poll-interval',
   leaseRenewInterval: '--lease-renew-interval',
   leaseDuration: '--lease-duration',

@@ -57,8 +57,8 @@ export async function watchUntil(client: KubeClient, rt: ResourceType, namespace
             continue;
           }
           if (ev.type === 'ERROR') {
-            const status = ev.object as unknown as { code?: number };
-            if (status.code !== 410) throw errorFrom(status.code ?? 500, ev.object);
+            const err = errorFrom(500, ev.object);
+            if (!(isResourceExpired(err) || isGone(err))) throw err;
             expired = true;
             break;
           }
