@@ -21,7 +21,7 @@ export type Cadence = 'economy' | 'kubernetes';
 export const CADENCES: readonly Cadence[] = ['economy', 'kubernetes'];
 
 export interface CadenceSettings {
-  /** The node agent container's environment (lib/cloud/node-agent.ts). */
+  /** The node agent container's environment (lib/cli/node-agent.ts). */
   agent: Record<string, string>;
   /** The controllers function's environment (lib/cloud/config.ts, lib/cloudprovider/config.ts). */
   controllers: Record<string, string>;

@@ -16,10 +16,10 @@ import { publishingReconciles, reconcileMetricsFromEnv } from '#lib/cloud/reconc
 import type { CloudFleet } from '#lib/cloudprovider/fleet';
 import { CLOUD_PROVIDER_RECONCILERS } from '#lib/cloudprovider/index';
 import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
-import { controllerReconcilers } from '#lib/controllers/index';
-import type { ReconcileObserver } from '#lib/controllers/metrics';
-import type { Reconciler } from '#lib/controllers/runtime';
-import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controllers/stream-driver';
+import { controllerReconcilers } from '#lib/assembly/control-plane';
+import type { ReconcileObserver } from '#lib/controller-runtime/metrics';
+import type { Reconciler } from '#lib/controller-runtime/reconciler';
+import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
 import type { Store } from '#lib/store/types';
 
 interface ControllerManager {

@@ -9,9 +9,9 @@ import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { SCHEDULER_USER, inProcessClient } from '#lib/cloud/control-plane';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
 import { publishingReconciles, reconcileMetricsFromEnv } from '#lib/cloud/reconcile-metrics';
-import { schedulerReconciler } from '#lib/controllers/index';
-import type { Reconciler } from '#lib/controllers/runtime';
-import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controllers/stream-driver';
+import { schedulerReconciler } from '#lib/assembly/control-plane';
+import type { Reconciler } from '#lib/controller-runtime/reconciler';
+import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
 
 let scheduler: Promise<Reconciler[]> | undefined;
 const metrics = reconcileMetricsFromEnv();

@@ -9,10 +9,8 @@
  */
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { PODS } from '#lib/api/resources';
 import type { KubeClient } from '#lib/client/client';
-
-const PODS = resourceByName('pods')!;
 
 export interface PodTiming {
   name: string;

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { resourceByName } from '#lib/api/registry';
+import { CONFIGMAPS, NAMESPACES } from '#lib/api/resources';
 import type { KObject } from '#lib/api/object';
 import type { KubeClient } from '#lib/client/client';
 import { createStoreTable } from '#lib/store/dynamodb-table';
@@ -34,8 +34,6 @@ import { barChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario, type Table } from '../lib/types.js';
 import { parallel } from './scheduler.js';
 
-const CONFIGMAPS = resourceByName('configmaps')!;
-const NAMESPACES = resourceByName('namespaces')!;
 const VERBS = ['create', 'get', 'list', 'update', 'patch', 'delete'] as const;
 type Verb = (typeof VERBS)[number];
 const PAYLOAD = 'x'.repeat(1000);

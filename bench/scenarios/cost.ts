@@ -19,7 +19,7 @@
 import type { Deployment } from '#lib/api/apps/v1/deployment';
 import type { Lease } from '#lib/api/coordination/v1/lease';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, ENDPOINT_SLICES, LEASES, NODES, PODS, SERVICES } from '#lib/api/resources';
 import { NodeManager } from '#lib/agent/node';
 import type { KubeClient } from '#lib/client/client';
 import { Informer } from '#lib/client/informer';
@@ -32,12 +32,6 @@ import { type Ctx, type Figure, figure, type Scenario, type Table } from '../lib
 import { deployment, sleep } from '../lib/workloads.js';
 import { parallel } from './scheduler.js';
 
-const PODS = resourceByName('pods')!;
-const NODES = resourceByName('nodes')!;
-const LEASES = resourceByName('leases')!;
-const DEPLOYMENTS = resourceByName('deployments')!;
-const SERVICES = resourceByName('services')!;
-const ENDPOINTSLICES = resourceByName('endpointslices')!;
 const IDLE_TARGET = 1;
 const EKS_MONTH = PRICES.eksHour * HOURS_PER_MONTH;
 
@@ -144,7 +138,7 @@ async function primitives(plane: CloudPlane, n: number, longPolls: number): Prom
   });
   const relist = await avg(() => client.list(PODS, undefined, { fieldSelector: 'spec.nodeName=agent-p' }));
   const serviceList = await avg(() => client.list(SERVICES, undefined));
-  const endpointSliceList = await avg(() => client.list(ENDPOINTSLICES, undefined));
+  const endpointSliceList = await avg(() => client.list(ENDPOINT_SLICES, undefined));
   const rv = (await client.list(PODS, undefined, { fieldSelector: 'spec.nodeName=agent-p' })).metadata.resourceVersion;
   const poll = async (timeoutSeconds?: number) => {
     const events = await client.watch(PODS, undefined, {

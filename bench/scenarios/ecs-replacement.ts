@@ -30,7 +30,7 @@ import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, NODES, PODS } from '#lib/api/resources';
 import { TAINT_UNREACHABLE } from '#lib/api/taints';
 import { AwsFleet } from '#lib/cloudprovider/aws-fleet';
 import { FleetSim } from '#lib/cloudprovider/fleet-sim';
@@ -40,10 +40,6 @@ import { summarize } from '../lib/stats.js';
 import { barChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario, type ScenarioResult } from '../lib/types.js';
 import { deployment, sleep } from '../lib/workloads.js';
-
-const NODES = resourceByName('nodes')!;
-const PODS = resourceByName('pods')!;
-const DEPLOYMENTS = resourceByName('deployments')!;
 
 type N = Node & KObject;
 type P = Pod & KObject;

@@ -17,7 +17,7 @@ import { type AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/clie
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, PODS } from '#lib/api/resources';
 import { dockerAnswers } from '#lib/local/cluster';
 import { CloudPlane } from '../lib/cloud-plane.js';
 import { ClusterProcess } from '../lib/cluster-process.js';
@@ -28,7 +28,6 @@ import { type Ctx, type Figure, figure, type Table } from '../lib/types.js';
 import type { Scenario } from '../lib/types.js';
 import { deployment, sleep } from '../lib/workloads.js';
 
-const DEPLOYMENTS = resourceByName('deployments')!;
 const SLO_P99_S = 5;
 const SIM_TARGET_P99_S = 1;
 const DOCKER_IMAGE = 'kumo-test/busybox:1';
@@ -112,7 +111,7 @@ async function cleanup(client: import('#lib/client/client').KubeClient, setup: s
   await client.delete(DEPLOYMENTS, 'default', name, { propagationPolicy: 'Foreground' }).catch(() => undefined);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const pods = await client.list(resourceByName('pods')!, 'default', { labelSelector: `app=${name}` });
+    const pods = await client.list(PODS, 'default', { labelSelector: `app=${name}` });
     if (pods.items.length === 0) return;
     await sleep(500);
   }

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Deployment } from '#lib/api/apps/v1/deployment';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, PODS } from '#lib/api/resources';
 import { ClusterProcess } from '../lib/cluster-process.js';
 import { summarize } from '../lib/stats.js';
 import { lineChart } from '../lib/svg.js';
@@ -18,8 +18,6 @@ import { type Figure, figure, type Scenario } from '../lib/types.js';
 import { deployment, sleep } from '../lib/workloads.js';
 import { parallel } from './scheduler.js';
 
-const DEPLOYMENTS = resourceByName('deployments')!;
-const PODS = resourceByName('pods')!;
 const MiB = 2 ** 20;
 
 /** Kubernetes' API call latency SLO for LIST (p99): cluster-scoped 30 s, namespace-scoped 5 s. */

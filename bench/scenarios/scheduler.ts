@@ -15,18 +15,15 @@ import { join } from 'node:path';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
-import { schedulerReconciler } from '#lib/controllers/index';
-import { LocalControllerDriver } from '#lib/controllers/local-driver';
+import { NODES, PODS } from '#lib/api/resources';
+import { schedulerReconciler } from '#lib/assembly/control-plane';
+import { LocalControllerDriver } from '#lib/controller-runtime/local-driver';
 import { LocalCluster } from '#lib/local/cluster';
 import { schedule } from '#lib/scheduler/algorithm';
 import { SchedulerCache } from '#lib/scheduler/cache';
 import { lineChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario } from '../lib/types.js';
 import { summarize } from '../lib/stats.js';
-
-const NODES = resourceByName('nodes')!;
-const PODS = resourceByName('pods')!;
 
 /** scheduler_perf's CI floor for SchedulingBasic at 5,000 nodes and 10,000 pods (pods/s). */
 export const SCHEDULER_PERF_FLOOR = 680;

@@ -5,7 +5,7 @@
  * socket, like a kubelet. It starts with the node pool's bootstrap token
  * (injected by ECS from Secrets Manager), enrolls once for a token of its
  * own, kept on the instance, and from then on acts as `system:node:<instance
- * id>` (lib/cloud/node-agent.ts). Pods are not ECS tasks: ECS only keeps one
+ * id>` (lib/cli/node-agent.ts). Pods are not ECS tasks: ECS only keeps one
  * agent running per instance; scaling the group adds or removes nodes.
  *
  * Scale-in waits for the node to drain: the group's termination lifecycle

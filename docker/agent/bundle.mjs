@@ -1,5 +1,5 @@
 // Bundles the node agent for its container image: `node docker/agent/bundle.mjs OUTDIR`
-// writes OUTDIR/entrypoint.mjs (lib/cloud/node-agent.ts's runNodeAgent) and OUTDIR/kumo.mjs
+// writes OUTDIR/entrypoint.mjs (lib/cli/node-agent.ts's runNodeAgent) and OUTDIR/kumo.mjs
 // (the CLI). The Dockerfile runs this; test:cloud runs the same bundles as agent processes.
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
@@ -31,7 +31,7 @@ const common = {
 await build({
   ...common,
   stdin: {
-    contents: "import { runNodeAgent } from './lib/cloud/node-agent.ts';\nprocess.exitCode = await runNodeAgent();\n",
+    contents: "import { runNodeAgent } from './lib/cli/node-agent.ts';\nprocess.exitCode = await runNodeAgent();\n",
     resolveDir: root,
     sourcefile: 'entrypoint.ts',
     loader: 'ts',

@@ -17,30 +17,23 @@ import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
 import type { Service } from '../api/core/v1/service.js';
 import type { Taint } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
-import { EventRecorder, type Recorder } from '../controllers/events.js';
-import { PODS } from '../controllers/podset.js';
-import { resourceByName } from '../api/registry.js';
+import { EventRecorder, type Recorder } from '../client/events.js';
+import { CONFIGMAPS, NAMESPACES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, SERVICES } from '../api/resources.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { privateDir } from '../util/private-files.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { EnvSources } from './container-config.js';
 import { defaultNodeIP, hostResources, NodeManager } from './node.js';
 import { Gate, PodWorker, type WorkerHost } from './pod-worker.js';
-import type { ContainerInfo, ExecIO, LogOptions, Runtime } from './runtime.js';
+import type { ContainerInfo, LogOptions, Runtime } from './runtime.js';
+import type { ExecIO } from '../api/pod-connector.js';
 import { instancesOf } from './status.js';
 import { PodVolumes } from './volumes/manager.js';
 
 type P = Pod & KObject;
-
-const CONFIGMAPS = resourceByName('configmaps')!;
-const SECRETS = resourceByName('secrets')!;
-const NAMESPACES = resourceByName('namespaces')!;
-const SERVICES = resourceByName('services')!;
-const CLAIMS = resourceByName('persistentvolumeclaims')!;
-const PERSISTENT_VOLUMES = resourceByName('persistentvolumes')!;
 
 export interface AgentOptions {
   client: KubeClient;
@@ -178,7 +171,7 @@ export class Agent {
           const sec = await client.find<KObject & { data?: Record<string, string> }>(SECRETS, ns, name);
           return sec ? (sec.data ?? {}) : undefined;
         },
-        claim: (ns, name) => client.find<PersistentVolumeClaim & KObject>(CLAIMS, ns, name),
+        claim: (ns, name) => client.find<PersistentVolumeClaim & KObject>(PERSISTENT_VOLUME_CLAIMS, ns, name),
         persistentVolume: (name) => client.find<PersistentVolume & KObject>(PERSISTENT_VOLUMES, undefined, name),
       },
       { dataDir: opts.dataDir, ...(opts.secretVolumeDir ? { secretDir: opts.secretVolumeDir } : {}) },

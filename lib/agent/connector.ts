@@ -11,11 +11,11 @@ import { request as httpsRequest } from 'node:https';
 import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
-import type { PodAttachRequest, PodConnector, PodExecIO, PodExecRequest } from '../apiserver/server.js';
-import type { ApiResponse } from '../apiserver/types.js';
+import { StatusError } from '../api/errors.js';
+import type { ExecIO, PodAttachRequest, PodConnector, PodExecRequest } from '../api/pod-connector.js';
+import type { ApiResponse } from '../api/request.js';
 import type { Agent } from './agent.js';
-import { execOverWebSocket, execQuery } from './exec-channel.js';
+import { execOverWebSocket, execQuery } from '../client/exec-channel.js';
 import { logRequest } from './server.js';
 
 export interface AgentConnectorOptions {
@@ -104,20 +104,20 @@ export class AgentConnector implements PodConnector {
     };
   }
 
-  async exec(pod: KObject, req: PodExecRequest, io: PodExecIO): Promise<number> {
+  async exec(pod: KObject, req: PodExecRequest, io: ExecIO): Promise<number> {
     const local = this.opts.local?.get(this.nodeOf(pod));
     if (local) return local.exec(pod.metadata.namespace ?? 'default', pod.metadata.name!, req.container, req.command, { stdin: req.stdin, tty: req.tty }, io);
     return this.stream('exec', pod, req, io);
   }
 
-  async attach(pod: KObject, req: PodAttachRequest, io: PodExecIO): Promise<void> {
+  async attach(pod: KObject, req: PodAttachRequest, io: ExecIO): Promise<void> {
     const local = this.opts.local?.get(this.nodeOf(pod));
     if (local) return local.attach(pod.metadata.namespace ?? 'default', pod.metadata.name!, req.container, { stdin: req.stdin }, io);
     await this.stream('attach', pod, req, io);
   }
 
   /** An exec or attach on a remote agent's endpoint, over the same WebSocket protocol. */
-  private async stream(kind: 'exec' | 'attach', pod: KObject, req: PodAttachRequest & { command?: string[] }, io: PodExecIO): Promise<number> {
+  private async stream(kind: 'exec' | 'attach', pod: KObject, req: PodAttachRequest & { command?: string[] }, io: ExecIO): Promise<number> {
     const ns = pod.metadata.namespace ?? 'default';
     const base = (await this.endpoint(this.nodeOf(pod))).replace(/^http/, 'ws');
     const url = `${base}/${kind}/${encodeURIComponent(ns)}/${encodeURIComponent(pod.metadata.name!)}/${encodeURIComponent(req.container)}?${execQuery(req)}`;

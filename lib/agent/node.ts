@@ -12,11 +12,12 @@ import type { Node, Taint } from '../api/core/v1/node.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
 import { formatMilliCpu, milliCpu, parseQuantity } from '../api/quantity.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isAlreadyExists, isConflict } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
+import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
+import { LEASES, NODES } from '../api/resources.js';
 
 export const KUBELET_VERSION = 'v1.35.0-kumo';
 
@@ -216,7 +217,7 @@ export class NodeManager {
     try {
       current = await this.client.create<N>(NODES, undefined, node);
     } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      if (!isAlreadyExists(err)) throw err;
       current = await this.client.get<N>(NODES, undefined, this.opts.name);
       const labels = { ...(current.metadata.labels ?? {}), ...this.labels() };
       const merged = { ...(current.metadata.annotations ?? {}), ...annotations };
@@ -240,7 +241,7 @@ export class NodeManager {
         this.lastWritten = { conditions: status.conditions ?? [], at: this.clock.now() };
         return;
       } catch (err) {
-        if (!(err instanceof StatusError && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
         current = await this.client.get<N>(NODES, undefined, this.opts.name);
       }
     }
@@ -279,7 +280,7 @@ export class NodeManager {
         spec: { holderIdentity: name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: now },
       };
       await this.client.create(LEASES, NODE_LEASE_NAMESPACE, lease).catch((err) => {
-        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+        if (!isAlreadyExists(err)) throw err;
       });
       return;
     }
@@ -289,7 +290,7 @@ export class NodeManager {
         spec: { ...(existing.spec ?? {}), holderIdentity: name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: now },
       })
       .catch((err) => {
-        if (!(err instanceof StatusError && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
       });
   }
 }

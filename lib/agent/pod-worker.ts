@@ -20,10 +20,9 @@ import { dirname } from 'node:path';
 import type { Container, EphemeralContainer, LifecycleHandler, Pod } from '../api/core/v1/pod.js';
 import type { Service } from '../api/core/v1/service.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { EventType, Recorder } from '../controllers/events.js';
-import { PODS } from '../controllers/podset.js';
+import type { EventType, Recorder } from '../client/events.js';
 import type { Clock } from '../util/clock.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { containerConfig, type EnvSources, podRef, type PodContext } from './container-config.js';
@@ -32,6 +31,7 @@ import { hostsFile, serviceEnv } from './service-discovery.js';
 import { type PodVolumes, VolumeSetupError } from './volumes/manager.js';
 import { type ContainerInfo, ContainerStartError, ImagePullError, type PortMapping, type Runtime } from './runtime.js';
 import { computePodStatus, instancesOf, isInitialized, isSidecar, statusChanged, type Waiting } from './status.js';
+import { PODS } from '../api/resources.js';
 
 type P = Pod & KObject;
 
@@ -705,7 +705,7 @@ export class PodWorker {
         await this.host.client.delete(PODS, meta.namespace, meta.name!, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
       } catch (err) {
         // 404: already gone; 409: the name now belongs to another pod. Anything else: the API is away, try again.
-        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) {
+        if (!(isNotFound(err) || isConflict(err))) {
           this.host.log(`kumo agent: pod ${this.name}: cannot finish deletion: ${(err as Error).message}`);
           this.due(this.host.clock.now() + 2_000);
           return;
@@ -743,12 +743,12 @@ export class PodWorker {
         this.pending = false;
         return;
       } catch (err) {
-        if (err instanceof StatusError && err.code === 404) {
+        if (isNotFound(err)) {
           this.gone = true;
           this.pending = true;
           return;
         }
-        if (!(err instanceof StatusError && err.code === 409)) {
+        if (!isConflict(err)) {
           this.host.log(`kumo agent: pod ${this.name}: status update failed: ${(err as Error).message}`);
           this.due(this.host.clock.now() + 2_000);
           return;

@@ -39,13 +39,13 @@ import {
   type ContainerConfig,
   type ContainerInfo,
   ContainerStartError,
-  type ExecIO,
   type ExecOptions,
   type LogOptions,
   type Runtime,
   SANDBOX_NAME,
   type SandboxConfig,
 } from './runtime.js';
+import type { ExecIO } from '../api/pod-connector.js';
 
 /**
  * The wrapper script: runs the command, forwards SIGTERM to it, waits for

@@ -10,6 +10,7 @@
  * therefore re-adopts what runs (with its restart counts) instead of starting
  * duplicates, and the agent keeps no state of its own that matters.
  */
+import type { ExecIO } from '../api/pod-connector.js';
 
 /** Labels (docker) or recorded attributes (process) on every container the agent creates. */
 export const LABELS = {
@@ -142,15 +143,6 @@ export interface ExecOptions {
 export interface AttachOptions {
   /** Feed the caller's input to the container's stdin (which it must have opened: `stdin: true`). */
   stdin: boolean;
-}
-
-/** The two ends of an exec: what the caller feeds in and where output goes. */
-export interface ExecIO {
-  stdin?: AsyncIterable<Uint8Array>;
-  stdout?: (chunk: Uint8Array) => void;
-  stderr?: (chunk: Uint8Array) => void;
-  resize?: AsyncIterable<{ width: number; height: number }>;
-  signal?: AbortSignal;
 }
 
 /** A pull that failed (ErrImagePull) or was not allowed (ErrImageNeverPull). */

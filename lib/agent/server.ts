@@ -13,10 +13,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import type { Agent, LogRequest } from './agent.js';
-import { attachParams, execParams, execSocketServer, offersExecProtocol, serveExec } from './exec-channel.js';
-import type { ExecIO } from './runtime.js';
+import { attachParams, execParams, execSocketServer, offersExecProtocol, serveExec } from '../client/exec-channel.js';
+import type { ExecIO } from '../api/pod-connector.js';
 
 export interface AgentServerOptions {
   /** The bearer token callers must present. */

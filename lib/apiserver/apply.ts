@@ -10,12 +10,12 @@ import { apiVersionOf, type ResourceType } from '../api/registry.js';
 import type { Clock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import { checkObject, type FieldValidation, strictErrors, typeMismatch } from './decode.js';
-import { StatusError } from './errors.js';
+import { StatusError, isAlreadyExists, isNotFound } from '../api/errors.js';
 import { requiredResourceVersion, type RestStorage } from './rest.js';
 import { checkResultBounds } from './limits.js';
 import { dropUnknownFields } from './schema/unknown.js';
 import { applyObject } from './ssa/track.js';
-import type { UserInfo } from './types.js';
+import type { UserInfo } from '../api/request.js';
 
 export interface ApplyRequest {
   rt: ResourceType;
@@ -119,7 +119,7 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
       );
       return { object, created: false, warnings };
     } catch (err) {
-      if (!(err instanceof StatusError && err.code === 404 && err.reason === 'NotFound') || subresource) throw err;
+      if (!isNotFound(err) || subresource) throw err;
     }
     const fresh = applyObject(rt, undefined, config, manager, force, undefined, clock.now());
     fresh.metadata.name = name;
@@ -129,7 +129,7 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
       return { object, created: true, warnings };
     } catch (err) {
       // Created by someone else in between: apply over theirs.
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      if (!isAlreadyExists(err)) throw err;
     }
   }
   throw StatusError.conflict(

@@ -12,7 +12,7 @@ import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
 import { apiVersionOf } from '../api/registry.js';
 import { isPlainObject } from '../util/json.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { goTypeError, goTypeMismatch } from './go-type-error.js';
 import { scanJson } from './json-syntax.js';
 import { DEPTH_ERROR, MAX_BODY_BYTES, MAX_NESTING_DEPTH, MAX_YAML_ALIAS_COUNT, nestsDeeperThan, yamlNestingBound } from './limits.js';

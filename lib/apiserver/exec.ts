@@ -7,10 +7,11 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { attachParams, execParams, execSocketServer, offersExecProtocol, serveExec } from '../agent/exec-channel.js';
-import { StatusError } from './errors.js';
+import { attachParams, execParams, execSocketServer, offersExecProtocol, serveExec } from '../client/exec-channel.js';
+import { StatusError } from '../api/errors.js';
 import { refuseUpgrade, toApiRequest, type UpgradeHandler } from './http.js';
-import type { ApiServer, PodExecIO } from './server.js';
+import type { ExecIO } from '../api/pod-connector.js';
+import type { ApiServer } from './server.js';
 
 function refuse(socket: Duplex, err: unknown): void {
   refuseUpgrade(socket, err instanceof StatusError ? err : StatusError.internal((err as Error).message));
@@ -35,7 +36,7 @@ export function execUpgradeHandler(api: ApiServer): UpgradeHandler {
         } else {
           const attach = attachParams(apiReq.query, container);
           // An attach ends when the container does (or the client leaves): a Success status, as the kubelet's.
-          const run = async (io: PodExecIO) => {
+          const run = async (io: ExecIO) => {
             await connector.attach!(pod, attach, io);
             return 0;
           };

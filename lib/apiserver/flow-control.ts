@@ -28,7 +28,7 @@
  * initialization), its life is bounded by the client's timeout and the
  * function's.
  */
-import type { UserInfo } from './types.js';
+import type { UserInfo } from '../api/request.js';
 import { type Clock, systemClock } from '../util/clock.js';
 
 export type PriorityLevelName = 'exempt' | 'system' | 'global-default';

@@ -15,12 +15,12 @@
  *   serves the public paths (discovery, /version, /healthz, none of which
  *   reads the store) and answers 401 to the rest.
  */
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { type FlowControl, TOO_MANY_REQUESTS_MESSAGE } from './flow-control.js';
 import type { RequestHandler } from './lambda.js';
 import type { ApiMetrics } from './metrics.js';
-import type { Authenticator } from './server.js';
-import type { ApiRequest, ApiResponse } from './types.js';
+import type { Authenticator } from '../api/request.js';
+import type { ApiRequest, ApiResponse } from '../api/request.js';
 
 function statusResponse(err: StatusError, headers: Record<string, string> = {}): ApiResponse {
   return { status: err.code, headers: { 'content-type': 'application/json', ...headers }, body: err.toStatus() };

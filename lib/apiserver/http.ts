@@ -8,8 +8,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { MAX_BODY_BYTES } from './limits.js';
 import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
-import { StatusError } from './errors.js';
-import type { ApiRequest, ApiResponse } from './types.js';
+import { StatusError } from '../api/errors.js';
+import type { ApiRequest, ApiResponse } from '../api/request.js';
 
 export interface Handler {
   handle(req: ApiRequest): Promise<ApiResponse>;

@@ -22,9 +22,9 @@ import { apiVersionOf } from '../api/registry.js';
 import { isPlainObject } from '../util/json.js';
 import { MAX_BODY_BYTES } from './limits.js';
 import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { route } from './router.js';
-import type { ApiRequest, ApiResponse } from './types.js';
+import type { ApiRequest, ApiResponse } from '../api/request.js';
 import { INITIAL_EVENTS_END } from './watch.js';
 
 export type FunctionUrlEvent = APIGatewayProxyEventV2;

@@ -5,7 +5,7 @@
  * shares. Each bound is checked before the work it guards.
  */
 import { isPlainObject } from '../util/json.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 
 /** Kubernetes' maxRequestBodyBytes (genericapiserver's MaxRequestBodyBytes default). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;

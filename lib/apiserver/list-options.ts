@@ -16,7 +16,7 @@
  * names no resourceVersion.
  */
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 
 export type ListConsistency = { kind: 'latest' } | { kind: 'notOlderThan'; revision: number; resourceVersion: string } | { kind: 'exact'; revision: number };
 

@@ -15,7 +15,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { PATCH_TYPES } from './patch.js';
 import { mediaType } from './decode.js';
 import { type Route, route } from './router.js';
-import type { ApiRequest, ApiResponse } from './types.js';
+import type { ApiRequest, ApiResponse } from '../api/request.js';
 import { VERSION_INFO } from './version.js';
 import { KUBE_LATENCY_BUCKETS, type Stopwatch, systemStopwatch } from '../util/stopwatch.js';
 

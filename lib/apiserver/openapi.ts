@@ -18,7 +18,8 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { apiVersionOf, type ResourceType, resourceTypes } from '../api/registry.js';
-import { goStruct, jsonFields, parseType, type GoField, structForKind, type TypeRef } from './schema/types.js';
+import type { GoField } from './schema/go-struct.js';
+import { goStruct, jsonFields, parseType, structForKind, type TypeRef } from './schema/types.js';
 
 type Schema = Record<string, unknown>;
 

@@ -9,7 +9,7 @@ import fastJsonPatch from 'fast-json-patch';
 import type { KObject } from '../api/object.js';
 import { clone, isPlainObject } from '../util/json.js';
 import { type Decoded, type FieldValidation, goKind, parseJsonText, parseYamlText } from './decode.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { checkResultBounds, JSON_PATCH_MAX_COPY_BYTES, MAX_BODY_BYTES, MAX_JSON_PATCH_OPERATIONS } from './limits.js';
 import { strategicMerge } from './strategic-merge.js';
 

@@ -11,8 +11,9 @@
  * carries them), pointers kept even when empty (`emptyDir: {}` matters).
  * Responses stay JSON; clients accept it.
  */
-import { StatusError } from './errors.js';
-import { goStruct, isPointer, parseType, protoFields, structForKind, type GoField, type SpecialType, type TypeRef } from './schema/types.js';
+import { StatusError } from '../api/errors.js';
+import type { GoField } from './schema/go-struct.js';
+import { goStruct, isPointer, parseType, protoFields, structForKind, type SpecialType, type TypeRef } from './schema/types.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 

@@ -14,28 +14,24 @@ import { compileFieldSelector, FieldSelectorError, parseFieldSelector, pinnedNod
 import { matches, parseLabelSelector, SelectorParseError } from '../api/labels.js';
 import type { KObject, ObjectKey } from '../api/object.js';
 import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
+import { NAMESPACES } from '../api/resources.js';
 import { dns1123Label, dns1123Subdomain, validateAnnotations, validateFinalizerName, validateFinalizers, validateLabels } from '../api/validation.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { decodeContinue, encodeContinue } from '../store/indexes.js';
 import { AlreadyExistsError, CompactedError, FutureRevisionError, InvalidContinueError, StoreBusyError, TooLargeError, type Store } from '../store/types.js';
 import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
-import { StatusError } from './errors.js';
+import { StatusError, isAlreadyExists } from '../api/errors.js';
 import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
-import type { AllocationContext } from './strategies/service-alloc.js';
-import type { UserInfo } from './types.js';
-import type { AdmissionConfig, PropagationPolicy, Strategy, StrategyContext } from './strategy.js';
-
-export interface KList {
-  apiVersion: string;
-  kind: string;
-  metadata: { resourceVersion: string; continue?: string };
-  items: KObject[];
-}
+import type { UserInfo } from '../api/request.js';
+import type { AdmissionConfig, Strategy, StrategyContext, WriteHookContext } from './strategy.js';
+import { type DeleteOptions, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
+import type { KList } from '../api/meta/v1/list.js';
+import { randomSuffix } from '../api/names.js';
 
 export interface ListParams extends Omit<ListVersionParams, 'limit' | 'continue'> {
   labelSelector?: string;
@@ -58,17 +54,6 @@ export interface WriteOptions {
   warnings?: string[];
 }
 
-export interface DeleteOptions {
-  gracePeriodSeconds?: number;
-  propagationPolicy?: PropagationPolicy;
-  preconditions?: { uid?: string; resourceVersion?: string };
-  dryRun?: boolean;
-}
-
-export const FINALIZER_ORPHAN = 'orphan';
-export const FINALIZER_FOREGROUND = 'foregroundDeletion';
-
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 /** Attempts for read-modify-write loops (patch, unconditional update) before giving up with 409. */
 const MAX_RETRIES = 8;
 
@@ -79,12 +64,6 @@ const MAX_RETRIES = 8;
  */
 export function requiredResourceVersion(rv: unknown): string | undefined {
   return typeof rv === 'string' && rv !== '' && rv !== '0' ? rv : undefined;
-}
-
-export function randomSuffix(n = 5): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
-  return s;
 }
 
 function refOf(rt: ResourceType) {
@@ -173,8 +152,8 @@ export class RestStorage {
   }
 
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */
-  private allocationCtx(rt: ResourceType): AllocationContext {
-    return { store: this.store, existing: async () => (await this.guard(() => this.store.list(rt.resource))).items, network: this.admission };
+  private allocationCtx(rt: ResourceType): WriteHookContext {
+    return { store: this.store, existing: async () => (await this.guard(() => this.store.list(rt.resource))).items, admission: this.admission };
   }
 
   /** Runs a strategy's afterWrite hook; a failure there leaves stale records that allocation reclaims later. */
@@ -286,7 +265,7 @@ export class RestStorage {
           return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
         } catch (err) {
           // A generated name that collides gets another suffix, as Kubernetes' clients would retry.
-          if (err instanceof StatusError && err.reason === 'AlreadyExists' && generated && attempt < 3) continue;
+          if (isAlreadyExists(err) && generated && attempt < 3) continue;
           throw err;
         }
       }
@@ -532,9 +511,8 @@ export class RestStorage {
   }
 
   private async checkNamespaceOpen(rt: ResourceType, namespace: string, name: string): Promise<void> {
-    const nsType = resourceByName('namespaces')!;
     const ns = await this.guard(() => this.store.get({ resource: 'namespaces', namespace: '', name: namespace }));
-    if (!ns) throw StatusError.notFound(refOf(nsType), namespace);
+    if (!ns) throw StatusError.notFound(refOf(NAMESPACES), namespace);
     if (ns.metadata.deletionTimestamp) {
       // Kubernetes' NamespaceLifecycle admission: NewForbidden plus a NamespaceTerminating cause (no user in the message).
       const ref = refOf(rt);

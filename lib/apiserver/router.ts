@@ -2,7 +2,7 @@
  * Maps Kubernetes REST paths to what they address. Pure: no I/O.
  */
 import { lookupResource, type ResourceType } from '../api/registry.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 

@@ -12,13 +12,15 @@ import { isPlainObject } from '../util/json.js';
 import type { Store } from '../store/types.js';
 import { checkObject, decodeObjectBody, fieldValidationOf, type FieldValidation, mediaType, requireMediaType, strictErrors, typeMismatch } from './decode.js';
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
-import { StatusError } from './errors.js';
+import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
-import { type DeleteOptions, requiredResourceVersion, RestStorage } from './rest.js';
+import { requiredResourceVersion, RestStorage } from './rest.js';
+import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
 import { route, type ResourceRoute } from './router.js';
 import { strategies } from './strategies/index.js';
 import type { AdmissionConfig } from './strategy.js';
-import type { ApiRequest, ApiResponse, UserInfo } from './types.js';
+import type { PodConnector } from '../api/pod-connector.js';
+import type { ApiRequest, ApiResponse, Authenticator, Authorizer, RequestHandler, UserInfo } from '../api/request.js';
 import { openWatch } from './watch.js';
 import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_DOCUMENT, openApiDocument, openApiIndex } from './openapi.js';
 import { tableFor, wantsTable } from './table.js';
@@ -28,57 +30,6 @@ import { VERSION_INFO } from './version.js';
 import { dropUnknownFields } from './schema/unknown.js';
 import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
 import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
-
-export interface Authorizer {
-  /** Returns undefined to allow, or a reason to refuse with 403. */
-  authorize(
-    user: UserInfo,
-    attrs: { verb: string; resource: ResourceType; namespace?: string; name?: string; subresource?: string; object?: KObject },
-  ): Promise<string | undefined>;
-  /**
-   * For a non-resource URL (`/metrics`), with the verb as kube-apiserver
-   * names it there (the method in lower case). An authorizer without it
-   * refuses every such URL it guards.
-   */
-  authorizeNonResource?(user: UserInfo, attrs: { verb: string; path: string }): Promise<string | undefined>;
-}
-
-export interface Authenticator {
-  /** Returns the caller, or undefined if the request carries no valid credential. */
-  authenticate(req: ApiRequest): Promise<UserInfo | undefined>;
-}
-
-/** What `pods/exec` asks for, validated (lib/agent/exec-channel.ts execParams). */
-export interface PodExecRequest {
-  container: string;
-  command: string[];
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  tty: boolean;
-}
-
-/** What `pods/attach` asks for (lib/agent/exec-channel.ts attachParams): exec's options without a command. */
-export type PodAttachRequest = Omit<PodExecRequest, 'command'>;
-
-/** The two ends of an exec: input from the client, output back to it. */
-export interface PodExecIO {
-  stdin?: AsyncIterable<Uint8Array>;
-  stdout?: (chunk: Uint8Array) => void;
-  stderr?: (chunk: Uint8Array) => void;
-  resize?: AsyncIterable<{ width: number; height: number }>;
-  signal?: AbortSignal;
-}
-
-/** Serves pods' logs, exec and attach from the agent that runs them (lib/agent/connector.ts). */
-export interface PodConnector {
-  /** `query` carries the resolved `container` and the log options. */
-  logs(pod: KObject, query: URLSearchParams, signal: AbortSignal | undefined): Promise<ApiResponse>;
-  /** Runs the command; resolves with its exit code. */
-  exec?(pod: KObject, req: PodExecRequest, io: PodExecIO): Promise<number>;
-  /** Joins the container's own stdio; resolves when the container ends or the client leaves. */
-  attach?(pod: KObject, req: PodAttachRequest, io: PodExecIO): Promise<void>;
-}
 
 /**
  * The container a log, exec or attach request means: the named one, which
@@ -202,7 +153,7 @@ function isDryRun(query: URLSearchParams): boolean {
   return values.includes('All');
 }
 
-export class ApiServer {
+export class ApiServer implements RequestHandler {
   readonly rest: RestStorage;
   readonly store: Store;
   readonly metrics: ApiMetrics;
@@ -457,7 +408,7 @@ export class ApiServer {
           try {
             items.push((await this.rest.delete(rt, item.metadata.namespace, item.metadata.name!, opts)).object);
           } catch (err) {
-            if (!(err instanceof StatusError && err.code === 404)) throw err;
+            if (!isNotFound(err)) throw err;
           }
         }
         return json(200, { ...list, items });

@@ -9,9 +9,10 @@
  * (schema/k8s-types.generated.ts); lists without a merge strategy are
  * atomic and replaced whole, as for CRDs.
  */
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { K8S_TYPES } from './schema/k8s-types.generated.js';
-import { elemStruct, type GoField, jsonFields, parseType, structForKind } from './schema/types.js';
+import type { GoField } from './schema/go-struct.js';
+import { elemStruct, jsonFields, parseType, structForKind } from './schema/types.js';
 import { clone, deepEqual, isPlainObject } from '../util/json.js';
 
 export interface FieldSchema {

@@ -4,10 +4,11 @@
  * Every hook is optional; the generic path in rest.ts applies the shared
  * metadata rules itself.
  */
+import type { PropagationPolicy } from '../api/meta/v1/delete-options.js';
 import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
 import type { PodSecurityConfig } from './podsecurity/config.js';
-import type { AllocationContext, ServiceNetworkConfig } from './strategies/service-alloc.js';
+import type { Store } from '../store/types.js';
 
 export interface StrategyContext {
   /** Milliseconds since the epoch, from the server's injected clock. */
@@ -16,7 +17,11 @@ export interface StrategyContext {
   admission: AdmissionConfig;
 }
 
-export interface AdmissionConfig extends ServiceNetworkConfig {
+export interface AdmissionConfig {
+  /** Where Services' ClusterIPs come from (kube-apiserver's --service-cluster-ip-range). @default 10.96.0.0/12 */
+  serviceClusterIPRange?: string;
+  /** Where Services' node ports come from (--service-node-port-range). @default 30000-32767 */
+  serviceNodePortRange?: string;
   /** DefaultTolerationSeconds for the not-ready/unreachable NoExecute tolerations added to pods. @default 300 */
   defaultTolerationSeconds: number;
   /**
@@ -30,7 +35,16 @@ export interface AdmissionConfig extends ServiceNetworkConfig {
   podSecurity?: PodSecurityConfig;
 }
 
-export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
+/**
+ * What a strategy's allocate and afterWrite hooks see: the store (where a kind
+ * keeps records of what it reserved, beside its objects), the objects of the
+ * kind that exist now, and the server's configuration.
+ */
+export interface WriteHookContext {
+  store: Store;
+  existing(): Promise<KObject[]>;
+  admission: AdmissionConfig;
+}
 
 export interface Strategy {
   /** Kubernetes' SetDefaults_<Kind>: fills unset fields in place. Runs on every write of the main resource. */
@@ -46,9 +60,9 @@ export interface Strategy {
    * ClusterIP and node ports) on create (`old` undefined) and update.
    * Mutates `obj`. Returns an undo for when the write then fails.
    */
-  allocate?(obj: KObject, old: KObject | undefined, ctx: AllocationContext): Promise<() => Promise<void>>;
+  allocate?(obj: KObject, old: KObject | undefined, ctx: WriteHookContext): Promise<() => Promise<void>>;
   /** After a successful write (`stored` undefined: deleted): frees what `prev` reserved and `stored` no longer uses. */
-  afterWrite?(stored: KObject | undefined, prev: KObject | undefined, ctx: AllocationContext): Promise<void>;
+  afterWrite?(stored: KObject | undefined, prev: KObject | undefined, ctx: WriteHookContext): Promise<void>;
   validate?(obj: KObject, ctx: StrategyContext): FieldError[];
   /** What only a create may not do (a pod's ephemeral containers come later, through their subresource). */
   validateCreate?(obj: KObject): FieldError[];

@@ -5,8 +5,8 @@
  * hook.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { Authenticator } from './server.js';
-import type { ApiRequest, UserInfo } from './types.js';
+import type { Authenticator } from '../api/request.js';
+import type { ApiRequest, UserInfo } from '../api/request.js';
 
 export class StaticTokenAuthenticator implements Authenticator {
   private readonly tokens: readonly { token: Buffer; user: UserInfo }[];

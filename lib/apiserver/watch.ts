@@ -9,7 +9,7 @@ import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
 import { CompactedError, type Store, type StoreEvent } from '../store/types.js';
 import { AsyncQueue } from '../util/async-queue.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../api/errors.js';
 import { compileSelectors, type RestStorage } from './rest.js';
 
 export type WireEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

@@ -13,9 +13,8 @@
  * revoked token keeps working for at most that long in a warm Lambda
  * container, and a revoked token costs one store read per interval.
  */
-import type { Authenticator } from '../apiserver/server.js';
-import { StatusError } from '../apiserver/errors.js';
-import type { ApiRequest, UserInfo } from '../apiserver/types.js';
+import { StatusError } from '../api/errors.js';
+import type { ApiRequest, UserInfo, Authenticator } from '../api/request.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { TokenMac } from './token-mac.js';

@@ -30,9 +30,8 @@
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
-import type { Authorizer } from '../apiserver/server.js';
-import type { UserInfo } from '../apiserver/types.js';
+import { StatusError } from '../api/errors.js';
+import type { UserInfo, Authorizer } from '../api/request.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { nodeTokenId, recordOfSecret, TOKEN_NAMESPACE, tokenSecretName } from './tokens.js';
 import { principalOf } from './users.js';

@@ -3,7 +3,7 @@
  * and back: what the authorizer reads from a user. The authorizer decides on
  * groups and extras, never on user names, so a name can be anything readable.
  */
-import type { UserInfo } from '../apiserver/types.js';
+import type { UserInfo } from '../api/request.js';
 import type { Grant } from './tokens.js';
 
 export const GROUPS = {

@@ -2,7 +2,7 @@
  * How the CLI reports failures: one plain line per error on stderr, worded as
  * kubectl words them (cmdutil.CheckErr), never a stack trace.
  */
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError, isInvalid, isUnauthorized } from '../api/errors.js';
 import { KubeconfigError } from '../client/kubeconfig.js';
 
 /** A usage or client-side error, printed as `error: <message>`. */
@@ -48,10 +48,8 @@ interface NodeSystemError extends Error {
 
 /** StandardErrorMessage: the line for one error, or undefined when kubectl would print `err.Error()` as is. */
 function standardMessage(err: unknown, server: string | undefined): string | undefined {
-  if (err instanceof StatusError) {
-    if (err.reason === 'Unauthorized') return `error: You must be logged in to the server (${err.message})`;
-    return err.reason ? `Error from server (${err.reason}): ${err.message}` : `Error from server: ${err.message}`;
-  }
+  if (isUnauthorized(err)) return `error: You must be logged in to the server (${err.message})`;
+  if (err instanceof StatusError) return err.reason ? `Error from server (${err.reason}): ${err.message}` : `Error from server: ${err.message}`;
   const sys = err as NodeSystemError;
   if (sys instanceof Error && typeof sys.code === 'string') {
     let host = server ?? '';
@@ -90,7 +88,7 @@ export function formatError(err: unknown, server?: string): string {
   if (err instanceof AggregateCliError) {
     return err.errors.map((e) => `${standardMessage(e, server) ?? plainMessage(e)}\n`).join('');
   }
-  if (err instanceof StatusError && err.reason === 'Invalid') {
+  if (isInvalid(err)) {
     const d = err.details;
     let s = 'The request is invalid';
     if (!d) return `${s}${err.message ? `: ${err.message}` : ''}\n`;

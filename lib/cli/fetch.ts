@@ -5,8 +5,9 @@
  */
 import type { Event } from '../api/core/v1/event.js';
 import type { KObject } from '../api/object.js';
-import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { apiVersionOf, type ResourceType } from '../api/registry.js';
+import { EVENTS } from '../api/resources.js';
+import { StatusError, isBadRequest, isNotFound } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
 import { printerFor } from '../printers/columns.js';
 import { isTable, type Table, TABLE_ACCEPT } from '../printers/table-printer.js';
@@ -25,7 +26,7 @@ function gvrString(rt: ResourceType): string {
 }
 
 function enhanceListError(err: unknown, rt: ResourceType, q: ListQuery): unknown {
-  if (!(err instanceof StatusError) || (err.code !== 400 && err.code !== 404)) return err;
+  if (!(isBadRequest(err) || isNotFound(err))) return err;
   const subj = gvrString(rt);
   const message =
     !q.labelSelector && !q.fieldSelector
@@ -131,7 +132,6 @@ export async function getTable(client: KubeClient, rt: ResourceType, namespace: 
  * kind); cluster-scoped objects search every namespace.
  */
 export async function eventsFor(client: KubeClient, obj: KObject, opts: { withKind?: boolean; uid?: string } = {}): Promise<Event[]> {
-  const events = resourceByName('events')!;
   const ns = obj.metadata.namespace ?? '';
   const fields: Record<string, string> = {
     'involvedObject.name': obj.metadata.name ?? '',
@@ -144,6 +144,6 @@ export async function eventsFor(client: KubeClient, obj: KObject, opts: { withKi
     .sort()
     .map((k) => `${k}=${fields[k]}`)
     .join(',');
-  const list = await listObjects<Event>(client, events, ns || undefined, { fieldSelector });
+  const list = await listObjects<Event>(client, EVENTS, ns || undefined, { fieldSelector });
   return list.items;
 }

@@ -6,8 +6,9 @@
  */
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
-import { StatusError, type Status } from '../apiserver/errors.js';
-import type { DeleteOptions, KList } from '../apiserver/rest.js';
+import { StatusError, type Status, isNotFound } from '../api/errors.js';
+import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
+import type { KList } from '../api/meta/v1/list.js';
 import type { Transport, TransportRequest } from './transport.js';
 
 export interface ListOptions {
@@ -80,7 +81,7 @@ export class KubeClient {
     try {
       return await this.get<T>(rt, namespace, name);
     } catch (err) {
-      if (err instanceof StatusError && err.code === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }

@@ -11,9 +11,9 @@
  */
 import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isGone, isResourceExpired } from '../api/errors.js';
 import { sleep } from '../util/sleep.js';
-import type { KubeClient } from './client.js';
+import { errorFrom, type KubeClient } from './client.js';
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -132,8 +132,9 @@ export class Informer {
         );
         for await (const ev of events) {
           if (ev.type === 'ERROR') {
-            const status = ev.object as unknown as { code?: number };
-            if (status.code === 410) needList = true;
+            // As client-go's reflector: an expired resourceVersion means list again; any other error, watch again.
+            const err = errorFrom(500, ev.object);
+            if (isResourceExpired(err) || isGone(err)) needList = true;
             break;
           }
           const rv = ev.object.metadata?.resourceVersion;
@@ -148,7 +149,7 @@ export class Informer {
         backoff = 100;
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        if (err instanceof StatusError && (err.code === 410 || err.reason === 'Expired')) needList = true;
+        if (isResourceExpired(err) || isGone(err) || isResourceExpired(err)) needList = true;
         else this.log(`kumo informer ${this.rt.resource}: ${(err as Error).message}; retrying`);
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, 5_000);

@@ -6,7 +6,7 @@
  */
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import type { ApiRequest, ApiResponse, UserInfo } from '../apiserver/types.js';
+import type { ApiRequest, RequestHandler, UserInfo } from '../api/request.js';
 import { clone } from '../util/json.js';
 import { sleep } from '../util/sleep.js';
 
@@ -38,7 +38,7 @@ export interface Transport {
 /** Calls the API server core in the same process. Results are copied so callers never share objects with the server's caches. */
 export class InProcessTransport implements Transport {
   constructor(
-    private readonly server: { handle(req: ApiRequest): Promise<ApiResponse> },
+    private readonly server: RequestHandler,
     private readonly user: UserInfo,
   ) {}
 

@@ -17,7 +17,7 @@
 import { parsePodSecurityConfig, type PodSecurityConfig, type PodSecurityConfiguration } from '../apiserver/podsecurity/config.js';
 import { userOf } from '../auth/users.js';
 import type { FlowControlOptions } from '../apiserver/flow-control.js';
-import type { ControlPlaneOptions } from '../controllers/index.js';
+import type { ControlPlaneOptions } from '../assembly/control-plane.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

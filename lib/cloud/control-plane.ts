@@ -5,7 +5,7 @@
  * that calls it directly. Built once per Lambda container.
  */
 import { ApiServer } from '../apiserver/server.js';
-import type { UserInfo } from '../apiserver/types.js';
+import type { UserInfo } from '../api/request.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
 import type { Store } from '../store/types.js';

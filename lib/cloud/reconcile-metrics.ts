@@ -11,7 +11,7 @@
  * while a controller fails, its errors under a `controller` dimension.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { ReconcileObserver, ReconcileOutcome } from '../controllers/metrics.js';
+import type { ReconcileObserver, ReconcileOutcome } from '../controller-runtime/metrics.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

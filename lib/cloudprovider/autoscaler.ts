@@ -26,13 +26,11 @@
 import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { CONFIGMAPS, NODES, PODS } from '../api/resources.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
-import { NODES } from '../controllers/nodelifecycle.js';
-import { PODS } from '../controllers/podset.js';
-import type { Reconciler, ReconcileResult, Watch } from '../controllers/runtime.js';
+import type { Recorder } from '../client/events.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { SCHEDULER_NAME } from '../scheduler/scheduler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { ANNOTATION_SCALE_DOWN } from './drain.js';
@@ -40,8 +38,6 @@ import { type CloudFleet, type GroupInfo, instanceGone } from './fleet.js';
 import { isCordoned, isTerminal, mustMove } from './node-drain.js';
 import { parseProviderId } from './node-facts.js';
 import { planScaleUp } from './scale-up-plan.js';
-
-const CONFIGMAPS = resourceByName('configmaps')!;
 
 export const STATUS_NAMESPACE = 'kube-system';
 export const STATUS_CONFIGMAP = 'kumo-nodepool-status';
@@ -290,7 +286,7 @@ export class NodePoolAutoscaler implements Reconciler {
       await this.client.update(NODES, { ...node, metadata: { ...node.metadata, annotations } });
       return true;
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return false;
+      if (isConflict(err) || isNotFound(err)) return false;
       throw err;
     }
   }
@@ -321,7 +317,7 @@ export class NodePoolAutoscaler implements Reconciler {
       }
       return { status: await this.client.update(CONFIGMAPS, { ...current, data: nextData } as KObject) };
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 409 || err.reason === 'AlreadyExists')) return { wait: 10 };
+      if (isConflict(err) || isAlreadyExists(err)) return { wait: 10 };
       throw err;
     }
   }

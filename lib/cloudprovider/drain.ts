@@ -20,15 +20,15 @@
 import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isConflict } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
-import { NODES } from '../controllers/nodelifecycle.js';
-import type { Reconciler, ReconcileResult, Watch } from '../controllers/runtime.js';
+import type { Recorder } from '../client/events.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { CloudFleet } from './fleet.js';
 import { ANNOTATION_CORDONED_BY, evictPod, isCordoned, mustMove, podsOnNode, setUnschedulable } from './node-drain.js';
 import { parseProviderId } from './node-facts.js';
+import { NODES } from '../api/resources.js';
 
 /** Set by the node pool autoscaler on a node it removes (RFC 3339 time of the decision). */
 export const ANNOTATION_SCALE_DOWN = 'autoscaling.kumo.io/scale-down';
@@ -195,7 +195,7 @@ export class CloudNodeDrainController implements Reconciler {
         await this.client.update(NODES, { ...current, metadata: { ...current.metadata, annotations } });
         break;
       } catch (err) {
-        if (!(err instanceof StatusError && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
       }
     }
     await setUnschedulable(this.client, name, false, { by: DRAIN_CORDONER });

@@ -1,13 +1,13 @@
 /**
  * The cloud provider's reconcilers (docs/cloudprovider.md): cloud node
  * lifecycle, draining, and the node pool autoscaler, over an injected
- * CloudFleet. Assembled by lib/controllers/index.ts when the control plane
+ * CloudFleet. Assembled by lib/assembly/control-plane.ts when the control plane
  * is given a fleet (the cloud functions, from their environment); `kumo up`
  * runs without them.
  */
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
-import type { Reconciler } from '../controllers/runtime.js';
+import type { Recorder } from '../client/events.js';
+import type { Reconciler } from '../controller-runtime/reconciler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { NodePoolAutoscaler, type NodePoolAutoscalerOptions } from './autoscaler.js';
 import { CloudNodeDrainController, type CloudNodeDrainOptions } from './drain.js';

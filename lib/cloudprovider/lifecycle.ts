@@ -15,15 +15,16 @@
 import type { Lease } from '../api/coordination/v1/lease.js';
 import type { Node, Taint } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
-import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
-import type { Reconciler, ReconcileResult, Watch } from '../controllers/runtime.js';
+import type { Recorder } from '../client/events.js';
+import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { type CloudFleet, instanceGone, instanceStopped } from './fleet.js';
 import { lastHeartbeat } from './node-drain.js';
 import { ANNOTATION_CONTAINER_INSTANCE, parseProviderId } from './node-facts.js';
+import { LEASES, NODES } from '../api/resources.js';
 
 export const TAINT_SHUTDOWN = 'node.cloudprovider.kubernetes.io/shutdown';
 
@@ -100,7 +101,7 @@ export class CloudNodeLifecycleController implements Reconciler {
     try {
       await this.client.delete(NODES, undefined, name, { preconditions: { uid: node.metadata.uid! } });
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 404 || err.code === 409)) return;
+      if (isNotFound(err) || isConflict(err)) return;
       throw err;
     }
     await this.recorder.record(node, 'Normal', 'DeletingNode', `Deleting node ${name} because ${why}`);
@@ -116,7 +117,7 @@ export class CloudNodeLifecycleController implements Reconciler {
     try {
       await this.client.update(NODES, { ...node, spec: { ...(node.spec ?? {}), taints: next } });
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
 }

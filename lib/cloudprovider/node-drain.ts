@@ -13,12 +13,11 @@ import type { Node, Taint } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { TAINT_UNSCHEDULABLE } from '../api/taints.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isConflict, isTooManyRequests, isNotFound } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
-import { NODES } from '../controllers/nodelifecycle.js';
-import { controllerRef } from '../controllers/owner.js';
-import { PODS } from '../controllers/podset.js';
+import { controllerRef } from '../api/meta/v1/owner-references.js';
 import { rfc3339 } from '../util/clock.js';
+import { NODES, PODS } from '../api/resources.js';
 
 type N = Node & KObject;
 type P = Pod & KObject;
@@ -98,7 +97,7 @@ export async function setUnschedulable(
       const updated = await client.update<N>(NODES, next, opts.dryRun ? { dryRun: true } : undefined);
       return { result: 'changed', node: updated };
     } catch (err) {
-      if (!(err instanceof StatusError && err.code === 409) || attempt >= 5) throw err;
+      if (!isConflict(err) || attempt >= 5) throw err;
     }
   }
 }
@@ -127,8 +126,8 @@ export async function evictPod(
     });
     return 'evicted';
   } catch (err) {
-    if (err instanceof StatusError && (err.code === 404 || (opts.uid && err.code === 409))) return 'gone';
-    if (err instanceof StatusError && err.code === 429) return 'blocked';
+    if (isNotFound(err) || (opts.uid && isConflict(err))) return 'gone';
+    if (isTooManyRequests(err)) return 'blocked';
     throw err;
   }
 }

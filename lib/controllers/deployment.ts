@@ -18,19 +18,16 @@ import { fromLabelSelector, matches } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { IntOrString } from '../api/meta/v1/common.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { DEPLOYMENTS, PODS, REPLICASETS } from '../api/resources.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
-import type { Recorder } from './events.js';
-import { controllerRef, newControllerRef } from './owner.js';
+import type { Recorder } from '../client/events.js';
+import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive } from './pod-util.js';
-import { PODS } from './podset.js';
-import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS, REPLICASETS } from './replicaset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
-
-export const DEPLOYMENTS = resourceByName('deployments')!;
+import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
+import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
 export const REVISION = 'deployment.kubernetes.io/revision';
@@ -146,7 +143,7 @@ export class DeploymentController implements Reconciler {
       return await this.sync(d);
     } catch (err) {
       // A lost compare-and-swap means our reads are stale: start again from fresh state.
-      if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: CONFLICT_RETRY_MS };
+      if (isConflict(err)) return { requeueAfterMs: CONFLICT_RETRY_MS };
       throw err;
     }
   }
@@ -260,7 +257,7 @@ export class DeploymentController implements Reconciler {
       await this.setRevisionAnnotation(d, revision);
       return created;
     } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      if (!isAlreadyExists(err)) throw err;
       const existing = await this.client.find<RS>(REPLICASETS, ns, rs.metadata.name!);
       // Another reconciler made the same ReplicaSet: use it.
       if (existing && controllerRef(existing)?.uid === d.metadata.uid && equalIgnoreHash(existing.spec?.template, d.spec?.template)) return existing;
@@ -446,7 +443,7 @@ export class DeploymentController implements Reconciler {
       try {
         await this.client.delete(REPLICASETS, rs.metadata.namespace, rs.metadata.name!, { preconditions: { uid: rs.metadata.uid! } });
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     }
   }

@@ -24,17 +24,12 @@ import type { Service } from '../api/core/v1/service.js';
 import { type Endpoint, type EndpointSlice, type EndpointSlicePort, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../api/discovery/v1/endpointslice.js';
 import { matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES } from '../api/resources.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
 import { isPodReady } from './pod-util.js';
-import { PODS } from './podset.js';
-import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from './runtime.js';
-
-export const SERVICES = resourceByName('services')!;
-export const ENDPOINTS = resourceByName('endpoints')!;
-export const ENDPOINT_SLICES = resourceByName('endpointslices')!;
+import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 
 /** The value of endpointslice.kubernetes.io/managed-by on the slices this controller owns. */
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
@@ -363,7 +358,7 @@ export class EndpointsController implements Reconciler {
       }
       return false;
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 409 || err.reason === 'AlreadyExists' || err.code === 404)) return true;
+      if (isConflict(err) || isAlreadyExists(err) || isNotFound(err)) return true;
       throw err;
     }
   }
@@ -372,7 +367,7 @@ export class EndpointsController implements Reconciler {
     try {
       await this.client.delete(rt, obj.metadata.namespace, obj.metadata.name!, { preconditions: { uid: obj.metadata.uid! } });
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
 }

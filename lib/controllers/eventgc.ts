@@ -1,11 +1,12 @@
 /** Deletes Events an hour after they were last seen (the API server's --event-ttl). */
 import type { Event } from '../api/core/v1/event.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { EVENT_TTL_MS, EVENTS } from './events.js';
-import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
+import { EVENT_TTL_MS } from '../client/events.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
+import { EVENTS } from '../api/resources.js';
 
 export class EventGarbageCollector implements Reconciler {
   readonly name = 'eventgc';
@@ -42,7 +43,7 @@ export class EventGarbageCollector implements Reconciler {
       try {
         await this.client.delete(EVENTS, ev.metadata.namespace, ev.metadata.name!, { preconditions: { resourceVersion: ev.metadata.resourceVersion! } });
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     }
     this.nextDue = Number.isFinite(next) ? now + next : now + this.ttlMs;

@@ -15,12 +15,12 @@
  */
 import type { KObject, OwnerReference } from '../api/object.js';
 import { lookupKind, resourceByName, resourceTypes, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
-import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../apiserver/rest.js';
+import { isConflict, isNotFound } from '../api/errors.js';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
-import type { OwnerIndex, SharedCache } from './owner-index.js';
-import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from './runtime.js';
+import type { OwnerIndex } from './owner-index.js';
+import type { ChangeEvent, Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
 /** Kinds whose objects are owned by others and so are scanned for dependents (the owner index covers exactly these). */
 export const DEPENDENT_RESOURCES = ['pods', 'replicasets', 'jobs', 'deployments', 'services', 'configmaps', 'secrets'] as const;
@@ -39,7 +39,7 @@ function keyOf(prefix: string, resource: string, obj: KObject): string {
 }
 
 function ignoreGone(err: unknown): void {
-  if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+  if (!(isNotFound(err) || isConflict(err))) throw err;
 }
 
 export class GarbageCollector implements Reconciler {
@@ -234,7 +234,7 @@ export class GarbageCollector implements Reconciler {
     try {
       await this.client.update(rt, { ...owner, metadata: { ...owner.metadata, finalizers: (owner.metadata.finalizers ?? []).filter((f) => f !== finalizer) } });
     } catch (err) {
-      if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: 10 };
+      if (isConflict(err)) return { requeueAfterMs: 10 };
       ignoreGone(err);
     }
   }

@@ -10,19 +10,17 @@ import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { JOBS } from '../api/resources.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import { isActive, isPodReady } from './pod-util.js';
-import type { OwnerIndex, SharedCache } from './owner-index.js';
+import type { OwnerIndex } from './owner-index.js';
 import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
 import { claimPods, CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
-
-export const JOBS = resourceByName('jobs')!;
+import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch, type SharedCache } from '../controller-runtime/reconciler.js';
 
 type J = Job & KObject;
 
@@ -163,7 +161,7 @@ export class JobController implements Reconciler {
       try {
         await this.client.updateStatus(JOBS, { ...current, status } as KObject);
       } catch (err) {
-        if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: CONFLICT_RETRY_MS };
+        if (isConflict(err)) return { requeueAfterMs: CONFLICT_RETRY_MS };
         throw err;
       }
     }
@@ -188,7 +186,7 @@ export class JobController implements Reconciler {
         preconditions: { uid: job.metadata.uid! },
       });
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
 }

@@ -5,13 +5,12 @@
  */
 import type { Namespace } from '../api/core/v1/namespace.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName, resourceTypes } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
-import { NAMESPACE_FINALIZER } from '../apiserver/strategies/core.js';
+import { resourceTypes } from '../api/registry.js';
+import { NAMESPACES } from '../api/resources.js';
+import { isConflict, isNotFound } from '../api/errors.js';
+import { NAMESPACE_FINALIZER } from '../api/core/v1/namespace.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
-import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
-
-export const NAMESPACES = resourceByName('namespaces')!;
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 export class NamespaceController implements Reconciler {
   readonly name = 'namespace';
@@ -45,7 +44,7 @@ export class NamespaceController implements Reconciler {
         try {
           await this.client.delete(rt, name, obj.metadata.name!, { propagationPolicy: 'Background' });
         } catch (err) {
-          if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+          if (!(isNotFound(err) || isConflict(err))) throw err;
         }
       }
     }

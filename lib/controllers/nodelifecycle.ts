@@ -7,24 +7,19 @@
  * default, added at admission), so its controller recreates it elsewhere. A
  * node that renews again is untainted.
  */
-import type { Lease } from '../api/coordination/v1/lease.js';
+import { NODE_LEASE_NAMESPACE, type Lease } from '../api/coordination/v1/lease.js';
 import type { Node, Taint } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
+import { LEASES, NODES, PODS } from '../api/resources.js';
 import { minTolerationSeconds, TAINT_NOT_READY, TAINT_UNREACHABLE } from '../api/taints.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
-import type { Recorder } from './events.js';
-import { PODS } from './podset.js';
-import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
-
-export const NODES = resourceByName('nodes')!;
-export const LEASES = resourceByName('leases')!;
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+import type { Recorder } from '../client/events.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 export interface NodeLifecycleOptions {
   /** A node is unreachable after this long without a lease renewal (kube-controller-manager's node-monitor-grace-period). @default 40 s */
@@ -139,7 +134,7 @@ export class NodeLifecycleController implements Reconciler {
       await this.recorder.record(node, 'Normal', 'NodeNotReady', `Node ${node.metadata.name} status is now: NodeNotReady`);
       return updated;
     } catch (err) {
-      if (err instanceof StatusError && err.code === 409) return this.client.get<N>(NODES, undefined, node.metadata.name!);
+      if (isConflict(err)) return this.client.get<N>(NODES, undefined, node.metadata.name!);
       throw err;
     }
   }
@@ -155,7 +150,7 @@ export class NodeLifecycleController implements Reconciler {
     try {
       return await this.client.update<N>(NODES, { ...node, spec: { ...(node.spec ?? {}), taints } });
     } catch (err) {
-      if (err instanceof StatusError && err.code === 409) return this.client.get<N>(NODES, undefined, node.metadata.name!);
+      if (isConflict(err)) return this.client.get<N>(NODES, undefined, node.metadata.name!);
       throw err;
     }
   }
@@ -179,7 +174,7 @@ export class NodeLifecycleController implements Reconciler {
         await this.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } });
         await this.recorder.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}`);
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     }
     return next;
@@ -203,7 +198,7 @@ export class NodeLifecycleController implements Reconciler {
     try {
       await this.client.updateStatus(PODS, { ...pod, status: { ...(pod.status ?? {}), conditions } });
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
 }

@@ -26,19 +26,8 @@
 import type { KObject } from '../api/object.js';
 import { resourceByName } from '../api/registry.js';
 import type { KubeClient } from '../client/client.js';
-import { controllerRef } from './owner.js';
-import type { ChangeEvent } from './runtime.js';
-
-/** What a driver feeds: changes of `resources`, a load at start, a reset where changes may have been missed. */
-export interface SharedCache {
-  readonly resources: readonly string[];
-  /** Applies a change from the feed. Changes at or below the view's revision are already reflected and ignored. */
-  observe(e: ChangeEvent): void;
-  /** Loads every resource and follows the feed from now on (the local driver calls this at start and after falling behind). */
-  prime(): Promise<void>;
-  /** Forgets every view: the next read of each resource lists it again (stream batches, resyncs). */
-  invalidate(): void;
-}
+import { controllerRef } from '../api/meta/v1/owner-references.js';
+import type { ChangeEvent, SharedCache } from '../controller-runtime/reconciler.js';
 
 export interface Dependent {
   resource: string;

@@ -4,12 +4,11 @@
  */
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import { NODES } from './nodelifecycle.js';
-import { PODS } from './podset.js';
-import type { OwnerIndex, SharedCache } from './owner-index.js';
-import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
+import type { OwnerIndex } from './owner-index.js';
+import type { Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
+import { NODES, PODS } from '../api/resources.js';
 
 export class PodGarbageCollector implements Reconciler {
   readonly name = 'podgc';
@@ -39,7 +38,7 @@ export class PodGarbageCollector implements Reconciler {
       try {
         await this.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid! } });
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     }
   }

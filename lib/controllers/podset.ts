@@ -5,17 +5,16 @@
  */
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
-import { randomSuffix } from '../apiserver/rest.js';
+import { type ResourceType } from '../api/registry.js';
+import { PODS } from '../api/resources.js';
+import { StatusError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
+import { randomSuffix } from '../api/names.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import { type Expectations, observedPodsRevision, readExpectations, sameExpectations, withExpectations } from './expectations.js';
 import type { OwnerIndex } from './owner-index.js';
-import { newControllerRef } from './owner.js';
+import { newControllerRef } from '../api/meta/v1/owner-references.js';
 import { deletionOrder, isActive } from './pod-util.js';
-
-export const PODS = resourceByName('pods')!;
 
 export interface PodSet {
   client: KubeClient;
@@ -164,7 +163,7 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
     try {
       stored = await client.update(ownerType, withExpectations(owner, next, set.podsRevision));
     } catch (err) {
-      if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return 'conflict';
+      if (isConflict(err) || isNotFound(err)) return 'conflict';
       throw err;
     }
   }
@@ -184,7 +183,7 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
       revision = Number(created.metadata.resourceVersion) || undefined;
       createdNames.push(name);
     } catch (err) {
-      if (err instanceof StatusError && err.reason === 'AlreadyExists') return;
+      if (isAlreadyExists(err)) return;
       throw err;
     } finally {
       creates?.done(nsKey, name, revision);
@@ -205,7 +204,7 @@ export async function scalePodSet(set: PodSet, want: number, onlyCreateWhen = tr
         deleted++;
         await set.recorder.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
       } catch (err) {
-        if (err instanceof StatusError && (err.code === 404 || err.code === 409)) return;
+        if (isNotFound(err) || isConflict(err)) return;
         throw err;
       }
     }),

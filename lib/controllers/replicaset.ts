@@ -7,19 +7,18 @@ import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { resourceByName, type ResourceType } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
+import { type ResourceType } from '../api/registry.js';
+import { PODS, REPLICASETS } from '../api/resources.js';
+import { StatusError, isConflict, isInvalid, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
-import type { Recorder } from './events.js';
-import { controllerRef, newControllerRef } from './owner.js';
+import type { Recorder } from '../client/events.js';
+import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-util.js';
-import type { OwnerIndex, SharedCache } from './owner-index.js';
-import { PODS, podsOf, scalePodSet, CreatesInFlight } from './podset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from './runtime.js';
-
-export const REPLICASETS = resourceByName('replicasets')!;
+import type { OwnerIndex } from './owner-index.js';
+import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
+import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch, type SharedCache } from '../controller-runtime/reconciler.js';
 
 /** How soon to retry after losing a compare-and-swap: the state is fresh again at once. */
 export const CONFLICT_RETRY_MS = 10;
@@ -60,7 +59,7 @@ export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
         const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
         await client.update(PODS, { ...pod, metadata: { ...pod.metadata, ownerReferences: refs } } as KObject);
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 409 || err.code === 404))) throw err;
+        if (!(isConflict(err) || isNotFound(err))) throw err;
       }
       continue;
     }
@@ -73,7 +72,7 @@ export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
       } as KObject);
       owned.push(adopted);
     } catch (err) {
-      if (!(err instanceof StatusError && (err.code === 409 || err.code === 404 || err.code === 422))) throw err;
+      if (!(isConflict(err) || isNotFound(err) || isInvalid(err))) throw err;
     }
   }
   return owned;
@@ -167,8 +166,8 @@ export class ReplicaSetController implements Reconciler {
       try {
         await this.client.updateStatus(REPLICASETS, { ...current, status } as KObject);
       } catch (err) {
-        if (err instanceof StatusError && err.code === 409) return { requeueAfterMs: CONFLICT_RETRY_MS };
-        if (!(err instanceof StatusError && err.code === 404)) throw err;
+        if (isConflict(err)) return { requeueAfterMs: CONFLICT_RETRY_MS };
+        if (!isNotFound(err)) throw err;
       }
     }
     const minReady = rs.spec?.minReadySeconds ?? 0;

@@ -19,22 +19,17 @@
  */
 import { rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, type PersistentVolume } from '../api/core/v1/persistentvolume.js';
-import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
+import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, PV_PROTECTION, type PersistentVolume } from '../api/core/v1/persistentvolume.js';
+import { PVC_PROTECTION, type PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
-import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
-import { PV_PROTECTION, PVC_PROTECTION } from '../apiserver/strategies/storage.js';
+import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../api/resources.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
-import type { Recorder } from './events.js';
+import type { Recorder } from '../client/events.js';
 import { isTerminal } from './pod-util.js';
-import { PODS } from './podset.js';
-import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from './runtime.js';
-
-export const CLAIMS = resourceByName('persistentvolumeclaims')!;
-export const VOLUMES = resourceByName('persistentvolumes')!;
+import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 /** The class the local-path provisioner serves (also claims of no class). */
 export const LOCAL_PATH_CLASS = 'local-path';
@@ -112,8 +107,8 @@ export class VolumeController implements Reconciler {
   }
 
   async listKeys(): Promise<string[]> {
-    const claims = await this.client.listAll<PVC>(CLAIMS, undefined);
-    const volumes = await this.client.listAll<PV>(VOLUMES, undefined);
+    const claims = await this.client.listAll<PVC>(PERSISTENT_VOLUME_CLAIMS, undefined);
+    const volumes = await this.client.listAll<PV>(PERSISTENT_VOLUMES, undefined);
     return [...claims.items.map((c) => `pvc:${c.metadata.namespace}/${c.metadata.name}`), ...volumes.items.map((v) => `pv:${v.metadata.name}`)];
   }
 
@@ -126,29 +121,29 @@ export class VolumeController implements Reconciler {
       if (key.startsWith('pv:')) return await this.volume(key.slice(3));
     } catch (err) {
       // A lost compare-and-swap: read again shortly.
-      if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return { requeueAfterMs: 100 };
+      if (isConflict(err) || isNotFound(err)) return { requeueAfterMs: 100 };
       throw err;
     }
   }
 
   private async claim(ns: string, name: string): Promise<ReconcileResult | void> {
-    const claim = await this.client.find<PVC>(CLAIMS, ns, name);
+    const claim = await this.client.find<PVC>(PERSISTENT_VOLUME_CLAIMS, ns, name);
     if (!claim) return;
     if (claim.metadata.deletionTimestamp) return this.releaseClaimProtection(claim);
     const volumeName = claim.spec?.volumeName;
     if (volumeName) {
-      const pv = await this.client.find<PV>(VOLUMES, undefined, volumeName);
+      const pv = await this.client.find<PV>(PERSISTENT_VOLUMES, undefined, volumeName);
       if (!pv) return this.setClaimStatus(claim, { phase: 'Lost' });
       // Bound from our side: make sure the PV points back, then report.
       const ref = pv.spec?.claimRef;
       if (!ref) {
-        await this.client.update(VOLUMES, { ...pv, spec: { ...pv.spec, claimRef: this.claimRef(claim) } });
+        await this.client.update(PERSISTENT_VOLUMES, { ...pv, spec: { ...pv.spec, claimRef: this.claimRef(claim) } });
         return;
       }
       if (ref.name !== name || ref.namespace !== ns || (ref.uid && ref.uid !== claim.metadata.uid)) return this.setClaimStatus(claim, { phase: 'Lost' });
       return this.setClaimStatus(claim, { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: { ...(pv.spec?.capacity ?? {}) } });
     }
-    const volumes = (await this.client.listAll<PV>(VOLUMES, undefined)).items;
+    const volumes = (await this.client.listAll<PV>(PERSISTENT_VOLUMES, undefined)).items;
     // A PV already reserved for this claim (claimRef set, our crash in between) comes first.
     const mine = volumes.find((v) => fits(v, claim) && v.spec?.claimRef);
     const free = volumes.filter((v) => fits(v, claim)).sort((a, b) => storageOf(a.spec?.capacity?.storage) - storageOf(b.spec?.capacity?.storage));
@@ -180,14 +175,14 @@ export class VolumeController implements Reconciler {
   private async bind(claim: PVC, pv: PV): Promise<ReconcileResult | void> {
     let bound = pv;
     if (!pv.spec?.claimRef) {
-      bound = await this.client.update<PV>(VOLUMES, {
+      bound = await this.client.update<PV>(PERSISTENT_VOLUMES, {
         ...pv,
         metadata: { ...pv.metadata, annotations: { ...(pv.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' } },
         spec: { ...pv.spec, claimRef: this.claimRef(claim) },
       });
     }
-    if (bound.status?.phase !== 'Bound') await this.client.updateStatus(VOLUMES, { ...bound, status: { ...(bound.status ?? {}), phase: 'Bound' } });
-    const updated = await this.client.update<PVC>(CLAIMS, {
+    if (bound.status?.phase !== 'Bound') await this.client.updateStatus(PERSISTENT_VOLUMES, { ...bound, status: { ...(bound.status ?? {}), phase: 'Bound' } });
+    const updated = await this.client.update<PVC>(PERSISTENT_VOLUME_CLAIMS, {
       ...claim,
       metadata: { ...claim.metadata, annotations: { ...(claim.metadata.annotations ?? {}), [ANN_BIND_COMPLETED]: 'yes', [ANN_BOUND_BY_CONTROLLER]: 'yes' } },
       spec: {
@@ -223,9 +218,9 @@ export class VolumeController implements Reconciler {
       `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`,
     );
     try {
-      await this.client.create(VOLUMES, undefined, pv);
+      await this.client.create(PERSISTENT_VOLUMES, undefined, pv);
     } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      if (!isAlreadyExists(err)) throw err;
     }
     await this.recorder.record(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
     // The PV's creation queues this claim again (its claimRef names it); binding happens then.
@@ -235,7 +230,7 @@ export class VolumeController implements Reconciler {
     const cur = claim.status ?? {};
     const next = { ...cur, ...status };
     if (JSON.stringify(next) === JSON.stringify(cur)) return;
-    await this.client.updateStatus(CLAIMS, { ...claim, status: next });
+    await this.client.updateStatus(PERSISTENT_VOLUME_CLAIMS, { ...claim, status: next });
   }
 
   /** A deleted claim keeps its finalizer while a pod that is not finished uses it. */
@@ -243,24 +238,24 @@ export class VolumeController implements Reconciler {
     if (!(claim.metadata.finalizers ?? []).includes(PVC_PROTECTION)) return;
     const pods = (await this.client.listAll<P>(PODS, claim.metadata.namespace)).items;
     if (pods.some((p) => !isTerminal(p) && claimsOf(p).includes(claim.metadata.name ?? ''))) return;
-    await this.client.update(CLAIMS, {
+    await this.client.update(PERSISTENT_VOLUME_CLAIMS, {
       ...claim,
       metadata: { ...claim.metadata, finalizers: (claim.metadata.finalizers ?? []).filter((f) => f !== PVC_PROTECTION) },
     });
   }
 
   private async volume(name: string): Promise<ReconcileResult | void> {
-    const pv = await this.client.find<PV>(VOLUMES, undefined, name);
+    const pv = await this.client.find<PV>(PERSISTENT_VOLUMES, undefined, name);
     if (!pv) return;
     const ref = pv.spec?.claimRef;
     let claim: PVC | undefined;
     if (ref?.name) {
-      claim = await this.client.find<PVC>(CLAIMS, ref.namespace ?? '', ref.name);
+      claim = await this.client.find<PVC>(PERSISTENT_VOLUME_CLAIMS, ref.namespace ?? '', ref.name);
       if (claim && ref.uid && claim.metadata.uid !== ref.uid) claim = undefined;
     }
     if (pv.metadata.deletionTimestamp) {
       if ((pv.metadata.finalizers ?? []).includes(PV_PROTECTION) && !(claim && claim.spec?.volumeName === name)) {
-        await this.client.update(VOLUMES, {
+        await this.client.update(PERSISTENT_VOLUMES, {
           ...pv,
           metadata: { ...pv.metadata, finalizers: (pv.metadata.finalizers ?? []).filter((f) => f !== PV_PROTECTION) },
         });
@@ -273,7 +268,7 @@ export class VolumeController implements Reconciler {
     else if (claim) phase = pv.status?.phase === 'Bound' ? 'Bound' : 'Available';
     else phase = 'Released';
     if (phase === 'Released' && pv.spec?.persistentVolumeReclaimPolicy === 'Delete') return this.reclaim(pv);
-    if (pv.status?.phase !== phase) await this.client.updateStatus(VOLUMES, { ...pv, status: { ...(pv.status ?? {}), phase } });
+    if (pv.status?.phase !== phase) await this.client.updateStatus(PERSISTENT_VOLUMES, { ...pv, status: { ...(pv.status ?? {}), phase } });
   }
 
   /** Reclaim policy Delete: the PV goes, and a local-path volume's directory with it. */
@@ -284,9 +279,9 @@ export class VolumeController implements Reconciler {
       rmSync(path, { recursive: true, force: true });
     }
     try {
-      await this.client.delete(VOLUMES, undefined, pv.metadata.name!, { preconditions: { uid: pv.metadata.uid! } });
+      await this.client.delete(PERSISTENT_VOLUMES, undefined, pv.metadata.name!, { preconditions: { uid: pv.metadata.uid! } });
     } catch (err) {
-      if (!(err instanceof StatusError && err.code === 404)) throw err;
+      if (!isNotFound(err)) throw err;
     }
   }
 }

@@ -16,25 +16,23 @@ import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../agent/agent.js';
 import { AgentConnector } from '../agent/connector.js';
 import { DockerEngine } from '../agent/docker/engine.js';
-import { DockerRuntime } from '../agent/docker/runtime.js';
-import { ProcessRuntime } from '../agent/process-runtime.js';
 import type { Node } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isNotFound } from '../api/errors.js';
 import { execUpgradeHandler } from '../apiserver/exec.js';
 import { bootstrap } from '../apiserver/bootstrap.js';
 import { createApiHttpServer } from '../apiserver/http.js';
 import { ApiMetrics } from '../apiserver/metrics.js';
 import type { PodSecurityConfig } from '../apiserver/podsecurity/config.js';
 import { ADMIN, ApiServer } from '../apiserver/server.js';
-import type { UserInfo } from '../apiserver/types.js';
+import type { UserInfo } from '../api/request.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
-import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../controllers/index.js';
-import { LocalControllerDriver } from '../controllers/local-driver.js';
-import { ControllerMetrics } from '../controllers/metrics.js';
-import { NODES } from '../controllers/nodelifecycle.js';
+import { runAgent } from '../assembly/agent.js';
+import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } from '../assembly/control-plane.js';
+import { LocalControllerDriver } from '../controller-runtime/local-driver.js';
+import { ControllerMetrics } from '../controller-runtime/metrics.js';
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { type Encryptor, EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
@@ -45,6 +43,7 @@ import { privateDir, privateFile, tightenFile, writePrivateFile } from '../util/
 import { isLoopbackAddress, loopbackRefusal } from './loopback-guard.js';
 import { localAdminToken, localTls, localToken } from './tls.js';
 import type { Store } from '../store/types.js';
+import { NODES } from '../api/resources.js';
 
 export interface LocalClusterOptions {
   /** Directory for state.db (and, later, keys and volumes). */
@@ -196,7 +195,7 @@ export class LocalCluster {
         try {
           return (await this.api.rest.get(NODES, undefined, name)) as Node & KObject;
         } catch (err) {
-          if (err instanceof StatusError && err.code === 404) return undefined;
+          if (isNotFound(err)) return undefined;
           throw err;
         }
       },
@@ -298,15 +297,21 @@ export class LocalCluster {
 
   /** Starts an in-process agent for a node (tests add several, each with its own node name). */
   async startAgent(nodeName: string, runtimeName: 'docker' | 'process', extra: Partial<AgentOptions> = {}): Promise<Agent> {
-    const opts = { ...this.opts.agent, ...extra };
-    const nodeIP = opts.nodeIP ?? '127.0.0.1';
+    const { nodeIP = '127.0.0.1', ...agent } = { ...this.opts.agent, ...extra };
     const dataDir = join(this.opts.dataDir, 'agent', nodeName);
-    const runtime =
-      runtimeName === 'docker' ? new DockerRuntime({ nodeName, nodeIP }) : new ProcessRuntime({ nodeName, nodeIP, rootDir: dataDir, sealer: this.sealer });
-    const agent = new Agent({ ...opts, client: this.client, nodeName, runtime, dataDir, nodeIP, log: (l) => this.log(l) });
-    this.agents.set(nodeName, agent);
-    await agent.start();
-    return agent;
+    const running = await runAgent({
+      client: this.client,
+      nodeName,
+      runtime: runtimeName,
+      nodeIP,
+      runtimeDir: dataDir,
+      agentDir: dataDir,
+      sealer: () => this.sealer,
+      agent,
+      log: (l) => this.log(l),
+      created: (a) => this.agents.set(nodeName, a),
+    });
+    return running.agent!;
   }
 
   /** Stops an in-process agent; its containers keep running (a new agent for the node adopts them). */

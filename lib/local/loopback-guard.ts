@@ -18,7 +18,7 @@
  * bearer token does this job: a web page cannot attach it.
  */
 import { BlockList, isIP } from 'node:net';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');

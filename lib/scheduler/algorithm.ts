@@ -9,7 +9,7 @@
 import type { NodeSelectorTermSchema, Pod } from '../api/core/v1/pod.js';
 import type { z } from 'zod';
 import { TAINT_UNSCHEDULABLE, tolerates } from '../api/taints.js';
-import { controllerRef } from '../controllers/owner.js';
+import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { KObject } from '../api/object.js';
 import type { NodeInfo } from './cache.js';
 import { hostPortsOf } from './cache.js';

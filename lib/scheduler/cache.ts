@@ -7,7 +7,7 @@
 import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { controllerRef } from '../controllers/owner.js';
+import { controllerRef } from '../api/meta/v1/owner-references.js';
 import { addResources, emptyResources, nodeAllocatable, podRequests, type Resources, subtractResources } from './resources.js';
 
 interface PodEntry {

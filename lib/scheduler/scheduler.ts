@@ -10,15 +10,14 @@ import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
-import type { Recorder } from '../controllers/events.js';
-import { NODES } from '../controllers/nodelifecycle.js';
-import { PODS } from '../controllers/podset.js';
-import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controllers/runtime.js';
+import type { Recorder } from '../client/events.js';
+import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { schedule, unschedulableMessage } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
+import { NODES, PODS } from '../api/resources.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
@@ -127,7 +126,7 @@ export class Scheduler implements Reconciler {
     } catch (err) {
       this.cache.forget(pod);
       // Someone else bound it (or it is gone): nothing left to do for this key.
-      if (err instanceof StatusError && (err.code === 409 || err.code === 404)) return;
+      if (isConflict(err) || isNotFound(err)) return;
       throw err;
     }
     this.unschedulable.delete(key);
@@ -157,7 +156,7 @@ export class Scheduler implements Reconciler {
       try {
         await this.client.updateStatus(PODS, { ...pod, status: { ...(pod.status ?? {}), conditions } });
       } catch (err) {
-        if (!(err instanceof StatusError && (err.code === 409 || err.code === 404))) throw err;
+        if (!(isConflict(err) || isNotFound(err))) throw err;
       }
       await this.recorder.record(pod, 'Warning', 'FailedScheduling', message);
     }

@@ -14,12 +14,12 @@ import type { Node } from '../api/core/v1/node.js';
 import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { StatusError } from '../apiserver/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
-import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
-import { PODS } from '../controllers/podset.js';
+import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
+import { LEASES, NODES, PODS } from '../api/resources.js';
 
 /** Annotation: exit code the simulated containers end with (Job pods; default 0). */
 export const SIM_EXIT_CODE = 'kumo.io/sim-exit-code';
@@ -182,7 +182,7 @@ export class FakeNodes {
     try {
       await this.client.create(NODES, undefined, desired);
     } catch (err) {
-      if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      if (!isAlreadyExists(err)) throw err;
       const current = await this.client.get(NODES, undefined, name);
       await this.client.updateStatus(NODES, { ...current, status: desired.status });
     }
@@ -197,7 +197,7 @@ export class FakeNodes {
         await this.client.updateStatus(NODES, { ...node, status: { ...(node.status ?? {}), conditions: this.readyConditions(rfc3339(this.clock.now())) } });
         return;
       } catch (err) {
-        if (!(err instanceof StatusError && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
       }
     }
   }
@@ -228,7 +228,7 @@ export class FakeNodes {
       try {
         this.leases.set(name, await this.client.create<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, lease));
       } catch (err) {
-        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+        if (!isAlreadyExists(err)) throw err;
       }
       return;
     }
@@ -236,7 +236,7 @@ export class FakeNodes {
       this.leases.set(name, await this.client.update<Lease & KObject>(LEASES, { ...existing, spec: { ...(existing.spec ?? {}), renewTime: now } }));
     } catch (err) {
       this.leases.delete(name);
-      if (!(err instanceof StatusError && (err.code === 409 || err.code === 404))) throw err;
+      if (!(isConflict(err) || isNotFound(err))) throw err;
     }
   }
 
@@ -247,7 +247,7 @@ export class FakeNodes {
       this.timers.delete(uid);
       if (this.closed) return;
       fn().catch((err: Error) => {
-        if (!(err instanceof StatusError && (err.code === 409 || err.code === 404))) this.log(`kumo sim: pod ${pod.metadata.name}: ${err.message}`);
+        if (!(isConflict(err) || isNotFound(err))) this.log(`kumo sim: pod ${pod.metadata.name}: ${err.message}`);
         // A lost race re-reads the pod and tries again.
         const fresh = this.informer?.get(pod.metadata.namespace, pod.metadata.name!) as P | undefined;
         if (fresh && !this.closed) this.onPod('MODIFIED', fresh);

@@ -11,15 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LABELS } from '#lib/agent/runtime';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
-import { PODS } from '#lib/controllers/podset';
+import { DEPLOYMENTS, PODS } from '#lib/api/resources';
 import { ROOT } from '../cli/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, ensureTestImage, killContainer, nodeContainers, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { agentCluster, type P, ready } from './harness.js';
 
 const docker = await dockerForTests();
-const DEPLOYMENTS = resourceByName('deployments')!;
 
 describe.skipIf(!docker)("the seed's Deployment on three docker agents", () => {
   const nodes = [uniqueNode('web-a'), uniqueNode('web-b'), uniqueNode('web-c')];

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
-import { PODS } from '#lib/controllers/podset';
+import { CONFIGMAPS, JOBS, PODS } from '#lib/api/resources';
 import { podSummary } from '#lib/printers/pod-status';
 import { freePort } from '#lib/sim/emulator';
 import { waitFor } from '../helpers/wait.js';
@@ -20,8 +19,6 @@ import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniq
 import { agentCluster, containerStatus, eventsOf, type P, PodHistory, podObject, ready, waitGone, waitPod } from './harness.js';
 
 const docker = await dockerForTests();
-const JOBS = resourceByName('jobs')!;
-const CONFIGMAPS = resourceByName('configmaps')!;
 
 const image = { image: TEST_IMAGE, imagePullPolicy: 'IfNotPresent' };
 

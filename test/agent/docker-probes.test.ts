@@ -11,12 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { EVENTS } from '#lib/controllers/events';
-import { PODS } from '#lib/controllers/podset';
 import { waitFor } from '../helpers/wait.js';
 import { ROOT } from '../cli/harness.js';
 import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, eventsOf, PodHistory, podObject, ready, waitPod } from './harness.js';
+import { EVENTS, PODS } from '#lib/api/resources';
 
 const docker = await dockerForTests();
 

@@ -18,15 +18,15 @@ import type { Node } from '#lib/api/core/v1/node';
 import type { KObject } from '#lib/api/object';
 import { memoryIO } from '#lib/cli/io';
 import { main } from '#lib/cli/main';
-import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '#lib/controllers/nodelifecycle';
+import { NODE_LEASE_NAMESPACE } from '#lib/api/coordination/v1/lease';
 import { milliCpu, parseQuantity } from '#lib/api/quantity';
-import { PODS } from '#lib/controllers/podset';
 import { LocalCluster } from '#lib/local/cluster';
 import { ensureBuilt, KUMO_BIN, run } from '../cli/harness.js';
 import { kubectlPath } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, ensureTestImage, killContainer, nodeContainers, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { containerStatus, type P, podObject, ready, waitPod } from './harness.js';
+import { LEASES, NODES, PODS } from '#lib/api/resources';
 
 const docker = await dockerForTests();
 const image = { image: TEST_IMAGE, imagePullPolicy: 'IfNotPresent' };

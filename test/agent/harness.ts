@@ -8,11 +8,10 @@ import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import type { KubeClient } from '#lib/client/client';
 import { Informer } from '#lib/client/informer';
-import { EVENTS } from '#lib/controllers/events';
-import { PODS } from '#lib/controllers/podset';
 import type { LocalClusterOptions } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { EVENTS, PODS } from '#lib/api/resources';
 
 export type P = Pod & KObject;
 

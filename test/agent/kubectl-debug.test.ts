@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '#lib/api/core/v1/pod';
-import { PODS } from '#lib/controllers/podset';
 import { kubectlPath } from '../helpers/kubectl.js';
 import { kubeconfigFor, run, type RunResult } from '../kubectl/harness.js';
 import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, type P, podObject, waitGone, waitPod } from './harness.js';
+import { PODS } from '#lib/api/resources';
 
 const docker = await dockerForTests();
 

@@ -6,16 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
-import { resourceByName, type ResourceType } from '#lib/api/registry';
+import { type ResourceType } from '#lib/api/registry';
+import { CONFIGMAPS, PODS } from '#lib/api/resources';
 import { KubeClient, type WatchOptions } from '#lib/client/client';
 import { Informer, type InformerEventType } from '#lib/client/informer';
-import { PODS } from '#lib/controllers/podset';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, podObject, waitGone, waitPod } from './harness.js';
-
-const CONFIGMAPS = resourceByName('configmaps')!;
 
 /** A client that refuses to watch: what poll mode must never need. */
 class NoWatchClient extends KubeClient {

@@ -5,10 +5,10 @@
  * restarted agent, and graceful deletion.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PODS } from '#lib/controllers/podset';
 import { waitFor } from '../helpers/wait.js';
 import { uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, type P, podObject, ready, waitGone, waitPod } from './harness.js';
+import { PODS } from '../../lib/api/resources.js';
 
 describe('process runtime', () => {
   const node = uniqueNode('proc');

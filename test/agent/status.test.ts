@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Backoff, goDuration } from '#lib/agent/backoff';
 import { expand } from '#lib/agent/container-config';
 import { pauseBinary } from '#lib/agent/docker/pause-image';
-import { attachParams, execParams } from '#lib/agent/exec-channel';
+import { attachParams, execParams } from '#lib/client/exec-channel';
 import type { ContainerInfo } from '#lib/agent/runtime';
 import { computePodStatus, type Observation } from '#lib/agent/status';
 import { podSummary } from '#lib/printers/pod-status';

@@ -11,7 +11,7 @@ import { FlowGate } from '#lib/apiserver/flow-gate';
 import { ApiMetrics } from '#lib/apiserver/metrics';
 import { createApiHttpServer } from '#lib/apiserver/http';
 import { HttpTransport } from '#lib/client/transport';
-import type { ApiRequest, ApiResponse, UserInfo } from '#lib/apiserver/types';
+import type { ApiRequest, ApiResponse, UserInfo } from '#lib/api/request';
 import { ManualClock } from '#lib/util/clock';
 import { parseExposition, valueOf } from '../helpers/prometheus.js';
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { lambdaFrontDoor, MAX_BUFFERED_RESPONSE_BYTES, requestFromEvent, type RequestHandler } from '#lib/apiserver/lambda';
-import type { ApiRequest, ApiResponse } from '#lib/apiserver/types';
+import type { ApiRequest, ApiResponse } from '#lib/api/request';
 import { functionUrlEvent, invocationContext, ndjson, parseStreamed, RecordingStream } from '../functions/events.js';
 import type { Wire } from './harness.js';
 

@@ -5,7 +5,7 @@
  * a tightened namespace's warnings about running pods, and exemptions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiRequest } from '#lib/apiserver/types';
+import type { ApiRequest } from '#lib/api/request';
 import { parsePodSecurityConfig } from '#lib/apiserver/podsecurity/config';
 import { startApi, type TestApi, type Wire } from './harness.js';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeProtobuf } from '#lib/apiserver/protobuf';
-import { StatusError } from '#lib/apiserver/errors';
+import { StatusError } from '#lib/api/errors';
 import { DEPLOYMENTS, startApi, type TestApi } from './harness.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name));

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ApiRequest } from '#lib/apiserver/types';
+import type { ApiRequest } from '#lib/api/request';
 import { storeTokenLookup, TokenAuthenticator } from '#lib/auth/authenticator';
 import { TokenKeyError, TokenMac } from '#lib/auth/token-mac';
 import { TokenStampingStore } from '#lib/auth/token-stamp';

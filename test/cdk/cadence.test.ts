@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { KumoStack, type KumoStackProps } from '../../cdk/kumo-stack.js';
 import { memoryIO } from '#lib/cli/io';
 import { main } from '#lib/cli/main';
-import { cadenceFlags } from '#lib/cloud/node-agent';
+import { agentCadence, TIMING_VARIABLES } from '#lib/cli/node-agent';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
 import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
 
@@ -41,21 +41,26 @@ describe('the cadence of a deployed cluster', () => {
     expect(cloudProviderFromEnv({ KUMO_ECS_CLUSTER: 'c', KUMO_NODE_GROUP: 'g', ...(controllers as Record<string, string>) })!.lifecycle).toEqual({
       askAfterMs: 90_000,
     });
-    expect(cadenceFlags(agent as Record<string, string>)).toEqual([
-      '--poll-interval',
-      '15s',
-      '--lease-renew-interval',
-      '60s',
-      '--lease-duration',
-      '240s',
-      '--node-status-report-interval',
-      '5m',
-    ]);
+    // The node agent takes them as `kumo agent --poll-interval 15s --lease-renew-interval 60s --lease-duration 240s --node-status-report-interval 5m`.
+    expect(agentCadence(agent as Record<string, string>)).toEqual({
+      pollIntervalMs: 15_000,
+      leaseRenewMs: 60_000,
+      nodeStatusIntervalMs: 60_000,
+      leaseDurationSeconds: 240,
+      nodeStatusReportMs: 300_000,
+    });
   });
 
   it("is Kubernetes' own with cadence kubernetes: watches, 10 s leases, 40 s grace", () => {
     const { controllers, agent } = environments({ cadence: 'kubernetes' });
-    expect(cadenceFlags(agent as Record<string, string>)).toEqual([]);
+    // None of the timing variables is set: the node agent runs with `kumo agent`'s defaults.
+    expect(Object.values(TIMING_VARIABLES).filter((name) => agent[name] !== undefined)).toEqual([]);
+    expect(agentCadence(agent as Record<string, string>)).toEqual({
+      leaseRenewMs: 10_000,
+      nodeStatusIntervalMs: 10_000,
+      leaseDurationSeconds: 40,
+      nodeStatusReportMs: 60_000,
+    });
     expect(controllers.KUMO_NODE_GRACE_SECONDS).toBeUndefined();
     expect(controllers.KUMO_CLOUD_NODE_ASK_AFTER_SECONDS).toBeUndefined();
   });

@@ -13,9 +13,9 @@ import { ADMIN, ApiServer } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
 import { InProcessTransport } from '#lib/client/transport';
 import { CONTROLLER_FILTERS, passesFilters, SCHEDULER_FILTERS, type FilterPattern } from '#lib/cloud/stream-filters';
-import { controllerReconcilers, schedulerReconciler } from '#lib/controllers/index';
-import { keysFor, type Reconciler } from '#lib/controllers/runtime';
-import { changeOf, type StreamRecord } from '#lib/controllers/stream-driver';
+import { controllerReconcilers, schedulerReconciler } from '#lib/assembly/control-plane';
+import { keysFor, type Reconciler } from '#lib/controller-runtime/reconciler';
+import { changeOf, type StreamRecord } from '#lib/controller-runtime/stream-driver';
 import { encodeChange, logSk } from '#lib/store/dynamodb-table';
 import { SqliteStore } from '#lib/store/sqlite';
 

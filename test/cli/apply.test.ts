@@ -7,11 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, PODS } from '#lib/api/resources';
 import { ROOT, ensureBuilt, startCliCluster, type CliCluster } from './harness.js';
 
-const PODS = resourceByName('pods')!;
-const DEPLOYMENTS = resourceByName('deployments')!;
 const EXAMPLES = join(ROOT, 'examples');
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 

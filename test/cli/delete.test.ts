@@ -4,10 +4,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceByName } from '#lib/api/registry';
+import { PODS } from '#lib/api/resources';
 import { ROOT, startCliCluster, type CliCluster } from './harness.js';
-
-const PODS = resourceByName('pods')!;
 
 const podYaml = (name: string, extra = '', labels = '') =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n${labels ? `  labels:\n${labels}` : ''}spec:\n${extra}  containers:\n  - name: a\n    image: busybox\n`;

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { resourceByName } from '#lib/api/registry';
+import { PODS } from '#lib/api/resources';
 import { ADMIN } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
 import { InProcessTransport, type Transport } from '#lib/client/transport';
@@ -104,9 +104,8 @@ describe('kumo get', () => {
       stream: (req) => inner.stream(req),
       bytes: (req) => inner.bytes(req),
     };
-    const pods = resourceByName('pods')!;
-    const fromServer = await listTable(new KubeClient(inner), pods, 'default');
-    const computed = await listTable(new KubeClient(plain), pods, 'default');
+    const fromServer = await listTable(new KubeClient(inner), PODS, 'default');
+    const computed = await listTable(new KubeClient(plain), PODS, 'default');
     expect(computed.columnDefinitions).toEqual(fromServer.columnDefinitions);
     expect(computed.rows!.map((r) => r.cells.slice(0, 4))).toEqual(fromServer.rows!.map((r) => r.cells.slice(0, 4)));
   });
@@ -124,7 +123,7 @@ describe('kumo get', () => {
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     try {
       await waitFor('webap1');
-      await c.cluster.client.create(resourceByName('pods')!, 'default', {
+      await c.cluster.client.create(PODS, 'default', {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: 'new' },

@@ -4,7 +4,7 @@
  * and error wording.
  */
 import { describe, expect, it } from 'vitest';
-import { StatusError } from '#lib/apiserver/errors';
+import { StatusError } from '#lib/api/errors';
 import { patchSchemaFor, strategicMerge } from '#lib/apiserver/strategic-merge';
 import { threeWayMergePatch } from '#lib/cli/apply/three-way';
 import { AggregateCliError, CliError, formatError } from '#lib/cli/errors';

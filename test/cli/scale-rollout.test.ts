@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '#lib/api/apps/v1/deployment';
 import type { ReplicaSet } from '#lib/api/apps/v1/replicaset';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, REPLICASETS } from '#lib/api/resources';
 import { deploymentStatus, rfc3339Local, rollbackPatch, rollbackTarget } from '#lib/cli/commands/rollout-deployment';
 import { waitFor } from '../helpers/wait.js';
 import { type CliCluster, ROOT, type RunResult, sideBySide, startCliCluster } from './harness.js';
@@ -19,8 +19,6 @@ import { type CliCluster, ROOT, type RunResult, sideBySide, startCliCluster } fr
 type D = Deployment & KObject;
 type RS = ReplicaSet & KObject;
 
-const DEPLOYMENTS = resourceByName('deployments')!;
-const REPLICASETS = resourceByName('replicasets')!;
 const SEED = join(ROOT, 'examples', 'deployment.yaml');
 const WEB = 'deployment/web-deploy';
 
@@ -167,16 +165,15 @@ describe('kumo scale', () => {
 
   it('scales replica sets, honours --dry-run and -o name', async () => {
     await c.kumo(['apply', '-f', c.file('lonely.yaml', unschedulable('lonely').replace('kind: Deployment', 'kind: ReplicaSet'))]);
-    const rs = resourceByName('replicasets')!;
-    expect(await c.kumo(['scale', 'rs/lonely', '--replicas=0'])).toEqual({ code: 0, stdout: 'replicaset.apps/lonely scaled\n', stderr: '' });
-    expect((await c.cluster.client.get<RS>(rs, 'default', 'lonely')).spec?.replicas).toBe(0);
+    expect(await c.kumo(['scale', 'REPLICASETS/lonely', '--replicas=0'])).toEqual({ code: 0, stdout: 'replicaset.apps/lonely scaled\n', stderr: '' });
+    expect((await c.cluster.client.get<RS>(REPLICASETS, 'default', 'lonely')).spec?.replicas).toBe(0);
     for (const args of [
-      ['scale', 'rs/lonely', '--replicas=1', '--dry-run=client'],
-      ['scale', 'rs/lonely', '--replicas=1', '--dry-run=server'],
+      ['scale', 'REPLICASETS/lonely', '--replicas=1', '--dry-run=client'],
+      ['scale', 'REPLICASETS/lonely', '--replicas=1', '--dry-run=server'],
     ])
       same(await sideBySide(c, args));
-    expect((await c.cluster.client.get<RS>(rs, 'default', 'lonely')).spec?.replicas).toBe(0);
-    expect((await c.kumo(['scale', 'rs/lonely', '--replicas=0', '-o', 'name'])).stdout).toBe('replicaset.apps/lonely\n');
+    expect((await c.cluster.client.get<RS>(REPLICASETS, 'default', 'lonely')).spec?.replicas).toBe(0);
+    expect((await c.kumo(['scale', 'REPLICASETS/lonely', '--replicas=0', '-o', 'name'])).stdout).toBe('replicaset.apps/lonely\n');
   });
 
   it("rejects bad input with kubectl's messages and writes nothing", async () => {

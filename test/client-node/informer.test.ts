@@ -6,13 +6,12 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceByName } from '#lib/api/registry';
+import { CONFIGMAPS } from '#lib/api/resources';
 import type { KObject } from '#lib/api/object';
 import type { LocalCluster } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const CONFIGMAPS = resourceByName('configmaps')!;
 let cluster: LocalCluster & { dispose(): Promise<void> };
 let kc: k8s.KubeConfig;
 

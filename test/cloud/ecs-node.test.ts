@@ -13,7 +13,7 @@ import { CreateClusterCommand, ECSClient, RegisterContainerInstanceCommand, Regi
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Node } from '#lib/api/core/v1/node';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { NODES } from '#lib/api/resources';
 import { KubeClient } from '#lib/client/client';
 import { HttpTransport } from '#lib/client/transport';
 import { discoverHost } from '#lib/cloud/ecs-host';
@@ -127,7 +127,7 @@ describe.runIf(account)('a node agent on an ECS container instance', () => {
     const client = new KubeClient(new HttpTransport({ server: server.url, token: a.adminToken }));
     const node = await waitFor(
       async () => {
-        const n = await client.find<Node & KObject>(resourceByName('nodes')!, undefined, instanceId);
+        const n = await client.find<Node & KObject>(NODES, undefined, instanceId);
         return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? n : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 250, what: `node ${instanceId} Ready` },

@@ -21,7 +21,7 @@ import type { Event } from '#lib/api/core/v1/event';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, EVENTS, NODES, PODS } from '#lib/api/resources';
 import { TAINT_UNSCHEDULABLE } from '#lib/api/taints';
 import { STATUS_CONFIGMAP, STATUS_NAMESPACE } from '#lib/cloudprovider/autoscaler';
 import { AwsFleet } from '#lib/cloudprovider/aws-fleet';
@@ -30,11 +30,6 @@ import { ANNOTATION_CONTAINER_INSTANCE } from '#lib/cloudprovider/node-facts';
 import { startCluster } from '../helpers/cluster.js';
 import { ensureEmulator } from '../helpers/moto.js';
 import { waitFor } from '../helpers/wait.js';
-
-const NODES = resourceByName('nodes')!;
-const PODS = resourceByName('pods')!;
-const DEPLOYMENTS = resourceByName('deployments')!;
-const EVENTS = resourceByName('events')!;
 
 type N = Node & KObject;
 type P = Pod & KObject;

@@ -16,15 +16,10 @@ import type { Event } from '#lib/api/core/v1/event';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, EVENTS, NODES, PODS } from '#lib/api/resources';
 import type { CloudFleet, ContainerInstanceInfo, GroupInfo, InstanceInfo } from '#lib/cloudprovider/fleet';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
-
-const NODES = resourceByName('nodes')!;
-const PODS = resourceByName('pods')!;
-const DEPLOYMENTS = resourceByName('deployments')!;
-const EVENTS = resourceByName('events')!;
 
 const IDS = ['i-0a', 'i-0b'];
 const arnOf = (id: string) => `arn:aws:ecs:us-east-1:1:container-instance/pool/${id}`;

@@ -10,12 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeManager } from '#lib/agent/node';
 import type { Node } from '#lib/api/core/v1/node';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { NODES } from '#lib/api/resources';
 import { ANNOTATION_CONTAINER_INSTANCE, factsOfContainerInstance, parseProviderId, providerIdOf } from '#lib/cloudprovider/node-facts';
 import { systemClock } from '#lib/util/clock';
 import { startCluster } from '../helpers/cluster.js';
 
-const NODES = resourceByName('nodes')!;
 const ARN = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/kumo-nodes/0f1e2d3c4b5a';
 
 describe('node facts of an ECS container instance', () => {

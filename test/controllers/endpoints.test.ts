@@ -12,7 +12,7 @@ import type { EndpointSlice } from '#lib/api/discovery/v1/endpointslice';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
 import { EndpointsController } from '#lib/controllers/endpoints';
-import { keysFor } from '#lib/controllers/runtime';
+import { keysFor } from '#lib/controller-runtime/reconciler';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Event } from '#lib/api/core/v1/event';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
-import { EventRecorder, EVENTS } from '#lib/controllers/events';
+import { EVENTS } from '#lib/api/resources';
+import { EventRecorder } from '#lib/client/events';
 import { startCluster } from '../helpers/cluster.js';
 
 describe('EventRecorder', () => {

@@ -7,8 +7,8 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it, vi } from 'vitest';
 import { ReconcileTally } from '#lib/cloud/reconcile-metrics';
-import { observedReconcile, type ReconcileOutcome } from '#lib/controllers/metrics';
-import type { ReconcileResult, Reconciler } from '#lib/controllers/runtime';
+import { observedReconcile, type ReconcileOutcome } from '#lib/controller-runtime/metrics';
+import type { ReconcileResult, Reconciler } from '#lib/controller-runtime/reconciler';
 
 function reconciler(run: () => Promise<ReconcileResult | void>): Reconciler {
   return { name: 'demo', watches: [], listKeys: async () => [], reconcile: run };

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
-import { MemoryRecorder } from '#lib/controllers/events';
+import { MemoryRecorder } from '#lib/client/events';
 import { OBSERVED_PODS_ANNOTATION } from '#lib/controllers/expectations';
 import { OwnerIndex } from '#lib/controllers/owner-index';
 import { ReplicaSetController } from '#lib/controllers/replicaset';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
-import { MemoryRecorder } from '#lib/controllers/events';
+import { MemoryRecorder } from '#lib/client/events';
 import { JobController } from '#lib/controllers/job';
 import { ReplicaSetController } from '#lib/controllers/replicaset';
 import { startCluster } from '../helpers/cluster.js';

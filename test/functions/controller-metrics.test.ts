@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScheduledEvent } from 'aws-lambda';
 import { afterAll, expect, it, vi } from 'vitest';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, REPLICASETS } from '#lib/api/resources';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { ADMIN, ApiServer } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
@@ -38,7 +38,7 @@ it("publishes a resync's reconciles, errors and durations as one EMF record per 
   const api = new ApiServer({ store });
   await bootstrap(api.rest);
   const client = new KubeClient(new InProcessTransport(api, ADMIN));
-  await client.create(resourceByName('deployments')!, 'default', {
+  await client.create(DEPLOYMENTS, 'default', {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'web', namespace: 'default' },
@@ -61,7 +61,7 @@ it("publishes a resync's reconciles, errors and durations as one EMF record per 
   }
 
   // The resync reconciled the Deployment: its ReplicaSet exists.
-  expect((await client.list(resourceByName('replicasets')!, 'default')).items).toHaveLength(1);
+  expect((await client.list(REPLICASETS, 'default')).items).toHaveLength(1);
   const records = written
     .flatMap((w) => w.split('\n'))
     .filter((l) => l.startsWith('{'))

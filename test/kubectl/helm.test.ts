@@ -5,15 +5,12 @@
  * server-side apply and keeps releases in Secrets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, SECRETS, SERVICES } from '#lib/api/resources';
 import { waitFor } from '../helpers/wait.js';
 import { type KubectlCluster, startKubectlCluster } from './harness.js';
 
 let k: KubectlCluster;
 let chart: string;
-const DEPLOYMENTS = resourceByName('deployments')!;
-const SERVICES = resourceByName('services')!;
-const SECRETS = resourceByName('secrets')!;
 
 beforeAll(async () => {
   k = await startKubectlCluster();

@@ -6,14 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { resourceByName } from '#lib/api/registry';
+import { DEPLOYMENTS, PODS } from '#lib/api/resources';
 import type { KObject } from '#lib/api/object';
 import { waitFor } from '../helpers/wait.js';
 import { type KubectlCluster, readUntil, rows, startKubectlCluster } from './harness.js';
 
 let k: KubectlCluster;
-const DEPLOYMENTS = resourceByName('deployments')!;
-const PODS = resourceByName('pods')!;
 
 beforeAll(async () => {
   k = await startKubectlCluster();

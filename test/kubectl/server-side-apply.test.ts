@@ -4,13 +4,11 @@
  * applying, and the client-side → server-side apply migration kubectl does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceByName } from '#lib/api/registry';
+import { CONFIGMAPS, DEPLOYMENTS } from '#lib/api/resources';
 import type { KObject } from '#lib/api/object';
 import { type KubectlCluster, startKubectlCluster } from './harness.js';
 
 let k: KubectlCluster;
-const DEPLOYMENTS = resourceByName('deployments')!;
-const CONFIGMAPS = resourceByName('configmaps')!;
 
 beforeAll(async () => {
   k = await startKubectlCluster();

@@ -12,13 +12,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resourceByName } from '#lib/api/registry';
-import { PODS } from '#lib/controllers/podset';
+import { PODS, SECRETS } from '#lib/api/resources';
 import { LocalCluster } from '#lib/local/cluster';
 import { uniqueNode } from '../agent/docker.js';
 import { FAST_AGENT, podObject, waitPod } from '../agent/harness.js';
 
-const SECRETS = resourceByName('secrets')!;
 const root = mkdtempSync(join(tmpdir(), 'kumo-datadir-'));
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '#lib/local/cluster';
-import { PODS } from '#lib/controllers/podset';
 import { startCluster } from '../helpers/cluster.js';
+import { PODS } from '#lib/api/resources';
 
 let cluster: Awaited<ReturnType<typeof startCluster>>;
 let port: number;

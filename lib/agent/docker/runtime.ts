@@ -15,7 +15,6 @@ import {
   type ContainerInfo,
   type ContainerKind,
   ContainerStartError,
-  type ExecIO,
   type ExecOptions,
   ImagePullError,
   LABELS,
@@ -25,6 +24,7 @@ import {
   type SandboxConfig,
   type VolumeMount,
 } from '../runtime.js';
+import type { ExecIO } from '../../api/pod-connector.js';
 import { DockerEngine, DockerError, demux } from './engine.js';
 import { PAUSE_IMAGE, pauseRootfs } from './pause-image.js';
 

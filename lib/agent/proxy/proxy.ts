@@ -18,14 +18,11 @@ import { createServer, type Server, Socket } from 'node:net';
 import type { Service } from '../../api/core/v1/service.js';
 import { type EndpointSlice, LABEL_SERVICE_NAME } from '../../api/discovery/v1/endpointslice.js';
 import type { KObject } from '../../api/object.js';
-import { resourceByName } from '../../api/registry.js';
+import { ENDPOINT_SLICES, SERVICES } from '../../api/resources.js';
 import type { KubeClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
 import { LocalAddresses } from './addresses.js';
 import { type Backend, backendsOf, Balancer } from './balancer.js';
-
-const SERVICES = resourceByName('services')!;
-const ENDPOINT_SLICES = resourceByName('endpointslices')!;
 
 type S = Service & KObject;
 type ES = EndpointSlice & KObject;

@@ -14,8 +14,8 @@
 import type { Container, PodSpec, PodTemplateSpec } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../errors.js';
-import type { UserInfo } from '../types.js';
+import { StatusError } from '../../api/errors.js';
+import type { UserInfo } from '../../api/request.js';
 import type { PodView } from './check.js';
 import type { PodSecurityConfig } from './config.js';
 import { evaluatePod, verdictOf, type Verdict } from './evaluator.js';

@@ -8,7 +8,8 @@
  * Values without a schema (unknown fields, kinds without Go types) are
  * "deduced": objects are granular maps, lists atomic.
  */
-import { goStruct, jsonFields, parseType, structForKind, type GoField, type TypeRef } from './types.js';
+import type { GoField } from './go-struct.js';
+import { goStruct, jsonFields, parseType, structForKind, type TypeRef } from './types.js';
 
 export type ListType = 'atomic' | 'set' | 'map';
 

@@ -5,33 +5,8 @@
  * protobuf number, and parsed field types. Protobuf decoding, strategic merge
  * patch, server-side apply and OpenAPI all read the types through here.
  */
+import type { GoField, GoStruct } from './go-struct.js';
 import { K8S_TYPES } from './k8s-types.generated.js';
-
-/** A struct field as generated. `type` is `*`-prefixed for Go pointers; see TypeRef for the grammar. */
-export interface GoField {
-  /** JSON name; empty for an inline (embedded) struct. */
-  name: string;
-  type: string;
-  proto?: number;
-  omitempty?: boolean;
-  inline?: boolean;
-  patchStrategy?: string;
-  patchMergeKey?: string;
-  listType?: string;
-  listMapKeys?: string[];
-  mapType?: string;
-  structType?: string;
-  required?: boolean;
-  /** The `+default=` marker's value (list map keys use it for items that leave the key out). */
-  default?: unknown;
-  doc?: string;
-}
-
-export interface GoStruct {
-  doc: string;
-  structType?: string;
-  fields: GoField[];
-}
 
 /** Leaf types with their own wire and JSON forms. */
 export const SPECIAL_TYPES = ['Quantity', 'IntOrString', 'Time', 'MicroTime', 'Duration', 'FieldsV1', 'RawExtension'] as const;

@@ -8,7 +8,7 @@
  * structured-merge-diff's merge/update.go and the apiserver's fieldmanager.
  */
 import type { KObject, ManagedFieldsEntry } from '../../api/object.js';
-import { StatusError } from '../errors.js';
+import { StatusError } from '../../api/errors.js';
 import type { Shape } from '../schema/shape.js';
 import { clone, deepEqual, isPlainObject } from '../../util/json.js';
 import { FieldSet, pathString } from './fieldpath.js';

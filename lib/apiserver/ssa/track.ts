@@ -6,7 +6,7 @@ import type { KObject } from '../../api/object.js';
 import { apiVersionOf, type ResourceType } from '../../api/registry.js';
 import { rfc3339 } from '../../util/clock.js';
 import { clone, deepEqual, isPlainObject } from '../../util/json.js';
-import { StatusError } from '../errors.js';
+import { StatusError, isConflict } from '../../api/errors.js';
 import { rootShape } from '../schema/shape.js';
 import { type FieldSet, pathString } from './fieldpath.js';
 import {
@@ -121,7 +121,7 @@ export function applyObject(
     try {
       result = apply(liveValue, config, managers, manager, force, ctx);
     } catch (err) {
-      if (!(err instanceof StatusError) || err.code !== 409 || manager !== 'kubectl' || !live) throw err;
+      if (!isConflict(err) || manager !== 'kubectl' || !live) throw err;
       const allowed = lastAppliedSet(live, ctx);
       const contested = ((err.details?.causes ?? []) as { field?: string }[]).map((c) => c.field ?? '');
       if (!allowed || contested.length === 0) throw err;

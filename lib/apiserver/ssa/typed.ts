@@ -6,7 +6,7 @@
  * from sigs.k8s.io/structured-merge-diff/v4 typed/{tofieldset,compare,
  * merge,remove}.go; none of them modifies its inputs.
  */
-import { StatusError } from '../errors.js';
+import { StatusError } from '../../api/errors.js';
 import { childShape, DEDUCED, fieldOf, isNamedField, keyDefault, SCALAR, type Shape } from '../schema/shape.js';
 import { isPointer } from '../schema/types.js';
 import { clone, deepEqual, isPlainObject } from '../../util/json.js';

@@ -6,6 +6,7 @@ import type { Node } from '../../api/core/v1/node.js';
 import type { Secret } from '../../api/core/v1/secret.js';
 import type { Service } from '../../api/core/v1/service.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
+import { NAMESPACE_FINALIZER } from '../../api/core/v1/namespace.js';
 import type { KObject } from '../../api/object.js';
 import { validateLegacyIP, validateNonSpecialIP } from '../../api/ip.js';
 import { dns1035Label, dns1123Label, ianaServiceName } from '../../api/validation.js';
@@ -13,9 +14,6 @@ import { deepEqual } from '../../util/json.js';
 import { SYSTEM_NAMESPACES } from '../bootstrap.js';
 import type { Strategy } from '../strategy.js';
 import { allocateServiceAddresses, keepServiceAddresses, releaseServiceAddresses } from './service-alloc.js';
-
-/** The finalizer the namespace controller removes once a namespace is empty. */
-export const NAMESPACE_FINALIZER = 'kubernetes';
 
 export const namespaceStrategy: Strategy = {
   noGeneration: true,

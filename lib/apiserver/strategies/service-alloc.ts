@@ -19,7 +19,8 @@ import type { Service } from '../../api/core/v1/service.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/object.js';
 import { AlreadyExistsError, type Store } from '../../store/types.js';
-import { StatusError } from '../errors.js';
+import type { WriteHookContext } from '../strategy.js';
+import { StatusError } from '../../api/errors.js';
 
 /** Store resources of the allocation records (not served by the API). */
 export const IP_RECORDS = 'kumo-serviceips';
@@ -28,20 +29,8 @@ export const NODE_PORT_RECORDS = 'kumo-nodeports';
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
 export const DEFAULT_NODE_PORT_RANGE = '30000-32767';
 
-/** Where Service addresses come from (kube-apiserver's flags of the same meaning). */
-export interface ServiceNetworkConfig {
-  /** @default 10.96.0.0/12 */
-  serviceClusterIPRange?: string;
-  /** @default 30000-32767 */
-  serviceNodePortRange?: string;
-}
-
-export interface AllocationContext {
-  store: Store;
-  /** The Services that exist now. */
-  existing(): Promise<KObject[]>;
-  network: ServiceNetworkConfig;
-}
+/** The Service strategy's allocate and afterWrite hooks: `existing` lists the Services that exist now. */
+type AllocationContext = WriteHookContext;
 
 interface AllocationRecord extends KObject {
   owner: { namespace: string; name: string; uid: string };
@@ -179,7 +168,7 @@ export async function allocateServiceAddresses(obj: KObject, old: KObject | unde
   const errs: FieldError[] = [];
   try {
     if (type !== 'ExternalName') {
-      const range = parseCidr(ctx.network.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR);
+      const range = parseCidr(ctx.admission.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR);
       const held = new Set(serviceIPs(old as Service | undefined));
       if (!spec.clusterIP && spec.clusterIPs?.[0]) spec.clusterIP = spec.clusterIPs[0];
       if (!spec.clusterIP) {
@@ -206,7 +195,7 @@ export async function allocateServiceAddresses(obj: KObject, old: KObject | unde
       else if (spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
     }
     if (type === 'NodePort' || type === 'LoadBalancer') {
-      const { min, max } = parsePortRange(ctx.network.serviceNodePortRange ?? DEFAULT_NODE_PORT_RANGE);
+      const { min, max } = parsePortRange(ctx.admission.serviceNodePortRange ?? DEFAULT_NODE_PORT_RANGE);
       const held = new Set(serviceNodePorts(old as Service | undefined));
       const mine = new Set<number>();
       for (const [i, p] of (spec.ports ?? []).entries()) {

@@ -1,15 +1,11 @@
 /** Strategies for PersistentVolumeClaims and PersistentVolumes. */
-import type { PersistentVolume } from '../../api/core/v1/persistentvolume.js';
-import type { PersistentVolumeClaim } from '../../api/core/v1/persistentvolumeclaim.js';
+import { PV_PROTECTION, type PersistentVolume } from '../../api/core/v1/persistentvolume.js';
+import { PVC_PROTECTION, type PersistentVolumeClaim } from '../../api/core/v1/persistentvolumeclaim.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/object.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { deepEqual } from '../../util/json.js';
 import type { Strategy } from '../strategy.js';
-
-/** Added on create (Kubernetes' StorageObjectInUseProtection admission); the volume controller removes them once unused. */
-export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';
-export const PV_PROTECTION = 'kubernetes.io/pv-protection';
 
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];

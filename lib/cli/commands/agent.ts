@@ -7,28 +7,19 @@
  * containers running; the next agent for the node adopts them.
  */
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { homedir, hostname, userInfo } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { Agent } from '../../agent/agent.js';
-import { DockerEngine } from '../../agent/docker/engine.js';
-import { DockerRuntime } from '../../agent/docker/runtime.js';
-import { defaultNodeIP } from '../../agent/node.js';
-import { ProcessRuntime, processRuntimeWarning } from '../../agent/process-runtime.js';
-import { createAgentServer } from '../../agent/server.js';
 import type { Taint } from '../../api/core/v1/node.js';
 import { parseQuantity } from '../../api/quantity.js';
+import { type AgentRuntimeName, runAgent, standaloneAgentDirs } from '../../assembly/agent.js';
 import { KubeClient } from '../../client/client.js';
 import { HttpTransport } from '../../client/transport.js';
-import { NodeProxy } from '../../agent/proxy/proxy.js';
-import { localKeyEncryptor } from '../../store/encryption.js';
-import { FakeNodes } from '../../sim/fake-nodes.js';
 import { CliError } from '../errors.js';
 import { parseDuration } from '../options.js';
 import type { Cli } from '../session.js';
 
-interface AgentFlags {
+interface AgentFlags extends TimingSettings {
   nodeName?: string;
   runtime?: string;
   server?: string;
@@ -52,22 +43,87 @@ interface AgentFlags {
   dockerSocket?: string;
   proxy: boolean;
   nodeportAddresses: string;
+}
+
+/** A duration setting in milliseconds, or a one-line error naming the setting as the user spelled it. */
+function durationSetting(name: string, text: string, min: number): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    throw new CliError(`invalid ${name}: ${text} (a duration such as 10s or 5m)`);
+  }
+  if (ms < min) throw new CliError(`invalid ${name}: ${text} (at least ${min / 1000}s)`);
+  return ms;
+}
+
+/** The agent's timing settings, as text: `kumo agent`'s flags, or the node agent container's environment. */
+export interface TimingSettings {
   pollInterval: string;
   leaseRenewInterval: string;
   leaseDuration: string;
   nodeStatusReportInterval: string;
 }
 
-/** A duration flag in milliseconds, or a one-line error naming the flag. */
-function durationFlag(flag: string, text: string, min: number): number {
-  let ms: number;
-  try {
-    ms = parseDuration(text);
-  } catch {
-    throw new CliError(`invalid ${flag}: ${text} (a duration such as 10s or 5m)`);
-  }
-  if (ms < min) throw new CliError(`invalid ${flag}: ${text} (at least ${min / 1000}s)`);
-  return ms;
+/** How a user names each timing setting in error messages. */
+export type TimingNames = Readonly<Record<keyof TimingSettings, string>>;
+
+const TIMING_FLAGS: TimingNames = {
+  pollInterval: '--poll-interval',
+  leaseRenewInterval: '--lease-renew-interval',
+  leaseDuration: '--lease-duration',
+  nodeStatusReportInterval: '--node-status-report-interval',
+};
+
+/** `kumo agent`'s defaults (Kubernetes' own cadence: watches, 10 s leases, 40 s grace). */
+export const DEFAULT_TIMINGS: TimingSettings = { pollInterval: '0', leaseRenewInterval: '10s', leaseDuration: '40s', nodeStatusReportInterval: '1m' };
+
+/** The timing settings validated, as the Agent takes them; a bad one is a one-line error naming it. */
+export function agentTimings(t: TimingSettings, names: TimingNames) {
+  const pollIntervalMs = t.pollInterval === '0' ? 0 : durationSetting(names.pollInterval, t.pollInterval, 1000);
+  const leaseRenewMs = durationSetting(names.leaseRenewInterval, t.leaseRenewInterval, 1000);
+  const leaseDurationMs = durationSetting(names.leaseDuration, t.leaseDuration, 1000);
+  if (leaseDurationMs <= leaseRenewMs)
+    throw new CliError(`invalid ${names.leaseDuration}: ${t.leaseDuration} (longer than ${names.leaseRenewInterval} ${t.leaseRenewInterval})`);
+  const nodeStatusReportMs = durationSetting(names.nodeStatusReportInterval, t.nodeStatusReportInterval, 1000);
+  return {
+    leaseRenewMs,
+    nodeStatusIntervalMs: leaseRenewMs,
+    leaseDurationSeconds: Math.round(leaseDurationMs / 1000),
+    nodeStatusReportMs,
+    ...(pollIntervalMs ? { pollIntervalMs } : {}),
+  };
+}
+
+function isRuntimeName(name: string): name is AgentRuntimeName {
+  return ['docker', 'process', 'fake'].includes(name);
+}
+
+function commaList(text: string): string[] {
+  return text
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
+/** A client for an agent given --server (and --token): it talks to that API server, not the kubeconfig's. */
+export function agentClient(server: string, token: string | undefined, insecureSkipTLSVerify = false): KubeClient {
+  return new KubeClient(
+    new HttpTransport({
+      server,
+      ...(token ? { token } : {}),
+      ...(insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
+      userAgent: 'kumo-agent/0.1.0',
+    }),
+  );
+}
+
+/** Resolves with the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
 }
 
 /** `k=v,k2=v2` */
@@ -136,118 +192,42 @@ export function agentCommand(cli: Cli): Command {
       if (!Number.isInteger(maxPods) || maxPods < 1) throw new CliError(`invalid --max-pods: ${f.maxPods}`);
       if (f.reservedCpu && parseQuantity(f.reservedCpu) === undefined) throw new CliError(`invalid --reserved-cpu: ${f.reservedCpu}`);
       if (f.reservedMemory && parseQuantity(f.reservedMemory) === undefined) throw new CliError(`invalid --reserved-memory: ${f.reservedMemory}`);
-      if (f.runtime !== undefined && !['docker', 'process', 'fake'].includes(f.runtime))
-        throw new CliError(`invalid --runtime: ${f.runtime} (docker, process or fake)`);
-      const pollIntervalMs = f.pollInterval === '0' ? 0 : durationFlag('--poll-interval', f.pollInterval, 1000);
-      const leaseRenewMs = durationFlag('--lease-renew-interval', f.leaseRenewInterval, 1000);
-      const leaseDurationMs = durationFlag('--lease-duration', f.leaseDuration, 1000);
-      if (leaseDurationMs <= leaseRenewMs)
-        throw new CliError(`invalid --lease-duration: ${f.leaseDuration} (longer than --lease-renew-interval ${f.leaseRenewInterval})`);
-      const nodeStatusReportMs = durationFlag('--node-status-report-interval', f.nodeStatusReportInterval, 1000);
+      if (f.runtime !== undefined && !isRuntimeName(f.runtime)) throw new CliError(`invalid --runtime: ${f.runtime} (docker, process or fake)`);
+      const timings = agentTimings(f, TIMING_FLAGS);
       const labels = parseLabels(f.labels);
       const annotations = parseLabels(f.annotations, 'annotation');
       const providerID = f.providerId || undefined;
       const taints = parseTaints(f.taints);
-      let client: KubeClient;
-      if (f.server) {
-        client = new KubeClient(
-          new HttpTransport({
-            server: f.server,
-            ...(f.token ? { token: f.token } : {}),
-            ...(f.insecureSkipTlsVerify ? { insecureSkipTLSVerify: true } : {}),
-            userAgent: 'kumo-agent/0.1.0',
-          }),
-        );
-      } else {
-        client = cli.session(this).client();
-      }
-      const engine = new DockerEngine(f.dockerSocket);
-      let runtimeName = f.runtime;
-      if (runtimeName === undefined) runtimeName = (await engine.ping(1_500)) ? 'docker' : 'process';
-      out(`kumo agent: runtime ${runtimeName}`);
-
-      const stopped = new Promise<string>((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-      });
-
-      if (runtimeName === 'fake') {
-        engine.close();
-        const fake = new FakeNodes(client, { names: [nodeName], labels: () => labels, annotations: () => annotations, providerID: () => providerID, log: out });
-        await fake.start();
-        out(`kumo agent: simulating node ${nodeName}`);
-        out(`kumo agent: ${await stopped} received, stopping`);
-        await fake.stop();
-        return;
-      }
-
-      const nodeIP = f.nodeIp ?? defaultNodeIP();
-      let runtime: DockerRuntime | ProcessRuntime;
-      if (runtimeName === 'docker') runtime = new DockerRuntime({ nodeName, nodeIP, engine });
-      else {
-        engine.close();
-        for (const line of processRuntimeWarning(userInfo().username)) out(`kumo agent: ${line}`);
-        runtime = new ProcessRuntime({ nodeName, nodeIP, rootDir: f.dataDir, sealer: localKeyEncryptor(join(f.dataDir, 'secrets-encryption-key')) });
-      }
-      const agent = new Agent({
+      const client = f.server ? agentClient(f.server, f.token, f.insecureSkipTlsVerify) : cli.session(this).client();
+      const token = f.agentToken ?? (f.agentTokenFile ? readFileSync(f.agentTokenFile, 'utf8').trim() : undefined) ?? cli.io.env.KUMO_AGENT_TOKEN;
+      const tls = f.tlsCert && f.tlsKey ? { cert: readFileSync(f.tlsCert), key: readFileSync(f.tlsKey) } : undefined;
+      const stopped = untilSignal();
+      const running = await runAgent({
         client,
         nodeName,
-        runtime,
-        nodeIP,
-        dataDir: join(f.dataDir, nodeName),
-        labels,
-        annotations,
-        ...(providerID ? { providerID } : {}),
-        taints,
-        reserved: { ...(f.reservedCpu ? { cpu: f.reservedCpu } : {}), ...(f.reservedMemory ? { memory: f.reservedMemory } : {}) },
-        maxPods,
-        leaseRenewMs,
-        nodeStatusIntervalMs: leaseRenewMs,
-        leaseDurationSeconds: Math.round(leaseDurationMs / 1000),
-        nodeStatusReportMs,
-        ...(pollIntervalMs ? { pollIntervalMs } : {}),
+        ...(f.runtime ? { runtime: f.runtime } : {}),
+        ...(f.dockerSocket ? { dockerSocket: f.dockerSocket } : {}),
+        ...(f.nodeIp ? { nodeIP: f.nodeIp } : {}),
+        ...standaloneAgentDirs(f.dataDir, nodeName),
+        agent: {
+          labels,
+          annotations,
+          ...(providerID ? { providerID } : {}),
+          taints,
+          reserved: { ...(f.reservedCpu ? { cpu: f.reservedCpu } : {}), ...(f.reservedMemory ? { memory: f.reservedMemory } : {}) },
+          maxPods,
+          ...timings,
+        },
+        ...(token ? { endpoint: { token, address: f.address, port, ...(tls ? { tls } : {}) } } : {}),
+        ...(f.proxy
+          ? { proxy: { nodePortAddresses: commaList(f.nodeportAddresses), ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs } : {}) } }
+          : {}),
         log: out,
+        announce: (line) => out(`kumo agent: ${line}`),
+        until: stopped,
       });
-      const token = f.agentToken ?? (f.agentTokenFile ? readFileSync(f.agentTokenFile, 'utf8').trim() : undefined) ?? cli.io.env.KUMO_AGENT_TOKEN;
-      let server: ReturnType<typeof createAgentServer> | undefined;
-      if (token) {
-        const tls = f.tlsCert && f.tlsKey ? { cert: readFileSync(f.tlsCert), key: readFileSync(f.tlsKey) } : undefined;
-        server = createAgentServer(agent, { token, ...(tls ? { tls } : {}) });
-        await new Promise<void>((resolve, reject) => {
-          server!.once('error', reject);
-          server!.listen(port, f.address, () => resolve());
-        });
-        const bound = (server.address() as AddressInfo).port;
-        agent.setPort(bound);
-        out(`kumo agent: logs and exec served on ${f.address}:${bound}`);
-      } else {
-        out('kumo agent: no --agent-token (or KUMO_AGENT_TOKEN): logs and exec are not served');
-      }
-      await Promise.race([agent.start(), stopped]);
-      // The node proxy: Service ClusterIPs and node ports on this host, to ready endpoints anywhere.
-      let proxy: NodeProxy | undefined;
-      if (f.proxy) {
-        proxy = new NodeProxy({
-          client,
-          nodePortAddresses: f.nodeportAddresses
-            .split(',')
-            .map((a) => a.trim())
-            .filter(Boolean),
-          ...(pollIntervalMs ? { pollIntervalMs } : {}),
-          log: out,
-        });
-        await Promise.race([proxy.start(), stopped]);
-      }
-      out(`kumo agent: ${await stopped} received, stopping (containers keep running)`);
-      await proxy?.stop();
-      await agent.stop();
-      if (server) {
-        const s = server;
-        await new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          s.closeAllConnections();
-        });
-      }
+      out(`kumo agent: ${await stopped} received, stopping${running.agent ? ' (containers keep running)' : ''}`);
+      await running.stop();
       if (!f.server) cli.close();
     });
 }

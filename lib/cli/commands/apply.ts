@@ -9,7 +9,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { isConflict } from '../../api/errors.js';
 import { patchSchemaFor } from '../../apiserver/strategic-merge.js';
 import { type KubeClient, resourcePath } from '../../client/client.js';
 import { goJson } from '../../printers/serialize.js';
@@ -148,7 +148,7 @@ async function applyOne(
       return 'configured';
     } catch (err) {
       // Someone wrote the object between our read and our patch: recompute against the new live object, as kubectl does.
-      if (err instanceof StatusError && err.reason === 'Conflict' && attempt < MAX_PATCH_RETRIES) {
+      if (isConflict(err) && attempt < MAX_PATCH_RETRIES) {
         const again = await client.find(rt, namespace, name);
         if (again) {
           current = again;

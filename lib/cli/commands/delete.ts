@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { isForbidden, isGone, isMethodNotSupported, isNotFound, isResourceExpired, isTimeout } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { AggregateCliError, CliError, withSource } from '../errors.js';
 import { listObjects } from '../fetch.js';
@@ -93,7 +93,7 @@ export async function waitForDeletion(
       }
     } catch (err) {
       // An expired resourceVersion or an aborted stream: look again.
-      if (!ac.signal.aborted && !(err instanceof StatusError && (err.code === 410 || err.code === 504))) throw err;
+      if (!ac.signal.aborted && !(isResourceExpired(err) || isGone(err) || isTimeout(err))) throw err;
     } finally {
       clearTimeout(timer);
     }
@@ -177,7 +177,7 @@ async function runDelete(s: Session, args: string[], opts: DeleteOptions): Promi
         });
         uid = res.kind === 'Status' ? (res as { details?: { uid?: string } }).details?.uid : (res as KObject).metadata?.uid;
       } catch (err) {
-        if (ignoreNotFound && err instanceof StatusError && err.code === 404) continue;
+        if (ignoreNotFound && isNotFound(err)) continue;
         errors.push(withSource('deleting', t.source, err));
         continue;
       }
@@ -201,7 +201,7 @@ async function runDelete(s: Session, args: string[], opts: DeleteOptions): Promi
       try {
         await waitForDeletion(client, d.rt, d.namespace, d.name, d.uid, deadline);
       } catch (err) {
-        if (err instanceof StatusError && (err.code === 403 || err.code === 405)) continue;
+        if (isForbidden(err) || isMethodNotSupported(err)) continue;
         errors.push(err);
       }
     }

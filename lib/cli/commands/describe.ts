@@ -22,8 +22,9 @@ import type { PersistentVolumeClaim } from '../../api/core/v1/persistentvolumecl
 import type { Service } from '../../api/core/v1/service.js';
 import type { EndpointSlice } from '../../api/discovery/v1/endpointslice.js';
 import type { KObject } from '../../api/object.js';
-import { resourceByName, type ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { type ResourceType } from '../../api/registry.js';
+import { ENDPOINT_SLICES, LEASES, PODS, REPLICASETS } from '../../api/resources.js';
+import { isForbidden, isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { describeNamespace, describeNode } from '../../printers/describe/cluster.js';
 import { describeConfigMap, describeSecret, describeService } from '../../printers/describe/core.js';
@@ -68,15 +69,14 @@ export async function describeObject(client: KubeClient, rt: ResourceType, obj: 
     case 'deployments': {
       const d = obj as Deployment;
       const selector = labelSelectorText(d.spec?.selector);
-      const rsType = resourceByName('replicasets')!;
-      const rsList = await tolerate(listObjects<ReplicaSet>(client, rsType, ns, { labelSelector: selector }), { resourceVersion: '', items: [] });
+      const rsList = await tolerate(listObjects<ReplicaSet>(client, REPLICASETS, ns, { labelSelector: selector }), { resourceVersion: '', items: [] });
       return describeDeployment(d, rsList.items, await events(), now);
     }
     case 'replicasets': {
       const rs = obj as ReplicaSet;
       let pods: Pod[] | Error;
       try {
-        pods = (await listObjects<Pod>(client, resourceByName('pods')!, ns, { labelSelector: labelSelectorText(rs.spec?.selector) })).items;
+        pods = (await listObjects<Pod>(client, PODS, ns, { labelSelector: labelSelectorText(rs.spec?.selector) })).items;
       } catch (err) {
         pods = err instanceof Error ? err : new Error(String(err));
       }
@@ -90,14 +90,14 @@ export async function describeObject(client: KubeClient, rt: ResourceType, obj: 
       let pods: Pod[] | 'forbidden';
       try {
         const fieldSelector = `spec.nodeName=${name},status.phase!=Failed,status.phase!=Succeeded`;
-        pods = (await listObjects<Pod>(client, resourceByName('pods')!, undefined, { fieldSelector })).items;
+        pods = (await listObjects<Pod>(client, PODS, undefined, { fieldSelector })).items;
       } catch (err) {
-        if (!(err instanceof StatusError && err.code === 403)) throw err;
+        if (!isForbidden(err)) throw err;
         pods = 'forbidden';
       }
       let lease: Lease | Error;
       try {
-        lease = (await client.get(resourceByName('leases')!, 'kube-node-lease', name)) as unknown as Lease;
+        lease = (await client.get(LEASES, 'kube-node-lease', name)) as unknown as Lease;
       } catch (err) {
         lease = err instanceof Error ? err : new Error(String(err));
       }
@@ -114,7 +114,7 @@ export async function describeObject(client: KubeClient, rt: ResourceType, obj: 
       return describeNamespace(obj as Namespace);
     case 'services': {
       const slices = await tolerate(
-        listObjects<EndpointSlice>(client, resourceByName('endpointslices')!, ns, { labelSelector: `kubernetes.io/service-name=${obj.metadata.name}` }),
+        listObjects<EndpointSlice>(client, ENDPOINT_SLICES, ns, { labelSelector: `kubernetes.io/service-name=${obj.metadata.name}` }),
         { resourceVersion: '', items: [] },
       );
       return describeService(obj as Service, slices.items, await events(), now);
@@ -127,7 +127,7 @@ export async function describeObject(client: KubeClient, rt: ResourceType, obj: 
       return describePersistentVolume(obj as PersistentVolume, await events(), now);
     case 'persistentvolumeclaims': {
       // kubectl's getPodsForPVC: the namespace's pods that mount the claim.
-      const pods = await tolerate(listObjects<Pod>(client, resourceByName('pods')!, ns, {}), { resourceVersion: '', items: [] });
+      const pods = await tolerate(listObjects<Pod>(client, PODS, ns, {}), { resourceVersion: '', items: [] });
       const users = pods.items.filter((p) => (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === obj.metadata.name));
       return describePersistentVolumeClaim(obj as PersistentVolumeClaim, users, await events(), now);
     }
@@ -185,7 +185,7 @@ async function runDescribe(s: Session, args: string[], opts: DescribeOptions): P
           found.push({ rt: t.rt, obj: withTypeMeta(t.rt, await client.get(t.rt, nsOf(t.rt), name)) });
         } catch (err) {
           // `describe TYPE PREFIX`: every object whose name starts with the prefix.
-          if (err instanceof StatusError && err.code === 404 && args.length === 2 && !args[0]!.includes('/')) {
+          if (isNotFound(err) && args.length === 2 && !args[0]!.includes('/')) {
             const list = await listObjects(client, t.rt, nsOf(t.rt), { chunkSize });
             const matches = list.items.filter((o) => (o.metadata.name ?? '').startsWith(name));
             if (matches.length === 0) throw err;

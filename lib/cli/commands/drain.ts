@@ -14,17 +14,14 @@ import { Command } from 'commander';
 import type { Node } from '../../api/core/v1/node.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
-import { resourceByName } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { NODES, PODS } from '../../api/resources.js';
+import { StatusError, isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { evictPod, isDaemonSetPod, isMirrorPod, isTerminal, setUnschedulable } from '../../cloudprovider/node-drain.js';
-import { controllerRef } from '../../controllers/owner.js';
+import { controllerRef } from '../../api/meta/v1/owner-references.js';
 import { CliError, ExitCodeError } from '../errors.js';
 import { type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
 import type { Cli } from '../session.js';
-
-const NODES = resourceByName('nodes')!;
-const PODS = resourceByName('pods')!;
 
 type N = Node & KObject;
 type P = Pod & KObject;
@@ -263,7 +260,7 @@ async function drainNode(client: KubeClient, name: string, o: DrainOptions, run:
             ...(run.dryRun === 'server' ? { dryRun: true } : {}),
           });
         } catch (e) {
-          if (!(e instanceof StatusError && e.code === 404)) throw e;
+          if (!isNotFound(e)) throw e;
         }
         started.push(pod);
         continue;

@@ -6,17 +6,17 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { Command } from 'commander';
-import { execOverWebSocket, execQuery } from '../../agent/exec-channel.js';
-import type { ExecIO } from '../../agent/runtime.js';
+import { execOverWebSocket, execQuery } from '../../client/exec-channel.js';
+import type { ExecIO } from '../../api/pod-connector.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { resourcePath } from '../../client/client.js';
-import { PODS } from '../../controllers/podset.js';
 import { AsyncQueue } from '../../util/async-queue.js';
 import { CliError, ExitCodeError } from '../errors.js';
 import { processIO } from '../io.js';
 import type { Cli } from '../session.js';
 import { defaultContainer, podName } from './logs.js';
+import { PODS } from '../../api/resources.js';
 
 type P = Pod & KObject;
 

@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { isNotFound } from '../../api/errors.js';
 import { toJson, toYaml } from '../../printers/serialize.js';
 import { type Table, TABLE_ACCEPT, TablePrinter } from '../../printers/table-printer.js';
 import { GET_TABWRITER, TabWriter } from '../../printers/tabwriter.js';
@@ -188,7 +188,7 @@ async function runGet(s: Session, args: string[], opts: GetOptions): Promise<voi
         infos.push({ rt: r.rt, objects: [withTypeMeta(r.rt, await client.get(r.rt, r.namespace, r.name))] });
       }
     } catch (err) {
-      if (opts.ignoreNotFound && err instanceof StatusError && err.code === 404) continue;
+      if (opts.ignoreNotFound && isNotFound(err)) continue;
       errors.push(err);
     }
   }

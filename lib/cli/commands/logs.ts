@@ -11,10 +11,10 @@ import { Command } from 'commander';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { errorFrom, resourcePath } from '../../client/client.js';
-import { PODS } from '../../controllers/podset.js';
 import { CliError } from '../errors.js';
 import { parseDuration } from '../options.js';
 import type { Cli, Session } from '../session.js';
+import { PODS } from '../../api/resources.js';
 
 type P = Pod & KObject;
 

@@ -10,7 +10,7 @@ import type { ReplicaSet } from '../../api/apps/v1/replicaset.js';
 import type { PodTemplateSpec } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { formatSelector, fromLabelSelector } from '../../api/labels.js';
-import { resourceByName } from '../../api/registry.js';
+import { REPLICASETS } from '../../api/resources.js';
 import type { KubeClient } from '../../client/client.js';
 import { describePodTemplate } from '../../printers/describe/pod.js';
 import { splitReplicaSets } from '../../printers/describe/workloads.js';
@@ -21,9 +21,6 @@ import { CliError } from '../errors.js';
 
 export type D = Deployment & KObject;
 export type RS = ReplicaSet & KObject;
-
-export const DEPLOYMENTS = resourceByName('deployments')!;
-export const REPLICASETS = resourceByName('replicasets')!;
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';

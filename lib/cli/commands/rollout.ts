@@ -18,14 +18,14 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { DEPLOYMENTS, REPLICASETS } from '../../api/resources.js';
+import { StatusError } from '../../api/errors.js';
 import { AggregateCliError, CliError } from '../errors.js';
 import { collect, type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
 import type { Cli, Session } from '../session.js';
 import {
   byRevision,
   type D,
-  DEPLOYMENTS,
   deploymentReplicaSets,
   deploymentStatus,
   equalIgnoreHash,
@@ -36,7 +36,6 @@ import {
   rollbackPatch,
   rollbackTarget,
   type RS,
-  REPLICASETS,
   viewHistory,
 } from './rollout-deployment.js';
 import {

@@ -12,7 +12,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { StatusError, isConflict } from '../../api/errors.js';
 import { type KubeClient, resourcePath } from '../../client/client.js';
 import { AggregateCliError, CliError } from '../errors.js';
 import { collect, type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
@@ -87,7 +87,7 @@ async function scaleOne(
       }
       return updated.spec?.replicas ?? 0;
     } catch (err) {
-      if (!(err instanceof StatusError && err.code === 409) || Date.now() + CONFLICT_RETRY_MS > giveUp) throw err;
+      if (!isConflict(err) || Date.now() + CONFLICT_RETRY_MS > giveUp) throw err;
       await new Promise((r) => setTimeout(r, CONFLICT_RETRY_MS));
     }
   }

@@ -15,8 +15,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
-import { resourceByName } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { NODES, SECRETS } from '../../api/resources.js';
+import { isAlreadyExists, isNotFound, isUnauthorized } from '../../api/errors.js';
 import {
   type Grant,
   issuedToken,
@@ -34,9 +34,6 @@ import { HttpTransport } from '../../client/transport.js';
 import { rfc3339 } from '../../util/clock.js';
 import { CliError } from '../errors.js';
 import type { Cli } from '../session.js';
-
-const SECRETS = resourceByName('secrets')!;
-const NODES = resourceByName('nodes')!;
 
 /** `90s`, `30m`, `24h`, `7d` → milliseconds. */
 export function parseDuration(text: string): number {
@@ -100,7 +97,7 @@ export async function enrollNode(f: EnrollFlags, bootstrapToken: string | undefi
       await transport(token).find(NODES, undefined, f.nodeName);
       return 'existing';
     } catch (err) {
-      if (err instanceof StatusError && err.code === 401) {
+      if (isUnauthorized(err)) {
         throw new CliError(
           `the token in ${f.tokenFile} is no longer accepted (revoked?): remove the file and revoke ${nodeTokenId(f.nodeName)} to enroll node ${f.nodeName} again`,
         );
@@ -114,7 +111,7 @@ export async function enrollNode(f: EnrollFlags, bootstrapToken: string | undefi
   try {
     stored = await transport(bootstrapToken).create(SECRETS, TOKEN_NAMESPACE, minted.secret);
   } catch (err) {
-    if (err instanceof StatusError && err.reason === 'AlreadyExists') {
+    if (isAlreadyExists(err)) {
       throw new CliError(
         `node ${f.nodeName} is already enrolled and its token is not in ${f.tokenFile}: an admin can run \`kumo token revoke ${minted.id}\` to let it enroll again`,
       );
@@ -145,7 +142,7 @@ export function tokenCommand(cli: Cli): Command {
       try {
         stored = await client.create(SECRETS, TOKEN_NAMESPACE, minted.secret);
       } catch (err) {
-        if (err instanceof StatusError && err.reason === 'AlreadyExists' && grant.role === 'node') {
+        if (isAlreadyExists(err) && grant.role === 'node') {
           throw new CliError(`node ${grant.node} already has a token: revoke ${minted.id} first`);
         }
         throw err;
@@ -189,7 +186,7 @@ export function tokenCommand(cli: Cli): Command {
         try {
           await client.delete(SECRETS, TOKEN_NAMESPACE, tokenSecretName(id));
         } catch (err) {
-          if (err instanceof StatusError && err.code === 404) throw new CliError(`token ${id} not found`);
+          if (isNotFound(err)) throw new CliError(`token ${id} not found`);
           throw err;
         }
         cli.io.out(`token ${id} revoked\n`);

@@ -7,7 +7,7 @@
  */
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { StatusError } from '../../apiserver/errors.js';
+import { isGone, isResourceExpired } from '../../api/errors.js';
 import { errorFrom, type KubeClient } from '../../client/client.js';
 
 /** The deadline passed before `onEvent` said done. */
@@ -57,8 +57,8 @@ export async function watchUntil(client: KubeClient, rt: ResourceType, namespace
             continue;
           }
           if (ev.type === 'ERROR') {
-            const status = ev.object as unknown as { code?: number };
-            if (status.code !== 410) throw errorFrom(status.code ?? 500, ev.object);
+            const err = errorFrom(500, ev.object);
+            if (!(isResourceExpired(err) || isGone(err))) throw err;
             expired = true;
             break;
           }
@@ -66,7 +66,7 @@ export async function watchUntil(client: KubeClient, rt: ResourceType, namespace
           if (await opts.onEvent(ev.type, ev.object)) return;
         }
       } catch (err) {
-        if (err instanceof StatusError && err.code === 410) expired = true;
+        if (isResourceExpired(err) || isGone(err)) expired = true;
         else if (!ac.signal.aborted) throw err;
       } finally {
         clearTimeout(timer);

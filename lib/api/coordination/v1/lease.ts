@@ -19,3 +19,6 @@ export const LeaseSchema = TypeMetaSchema.extend({
 });
 
 export type Lease = z.infer<typeof LeaseSchema>;
+
+/** The namespace of the nodes' heartbeat Leases (corev1.NamespaceNodeLease). */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';

@@ -8,3 +8,6 @@ export const NamespaceSchema = TypeMetaSchema.extend({
 });
 
 export type Namespace = z.infer<typeof NamespaceSchema>;
+
+/** The finalizer the API server puts on every namespace and the namespace controller removes once it is empty (corev1.FinalizerKubernetes). */
+export const NAMESPACE_FINALIZER = 'kubernetes';

@@ -30,3 +30,6 @@ export const PersistentVolumeClaimSchema = TypeMetaSchema.extend({
 });
 
 export type PersistentVolumeClaim = z.infer<typeof PersistentVolumeClaimSchema>;
+
+/** Added on create (Kubernetes' StorageObjectInUseProtection admission); the volume controller removes it once no pod uses the claim. */
+export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';

@@ -12,25 +12,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../api/errors.js';
 import { AsyncQueue } from '../util/async-queue.js';
-import type { ExecIO } from './runtime.js';
+import type { ExecIO, PodAttachRequest, PodExecRequest } from '../api/pod-connector.js';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
 
-export interface ExecParams {
-  command: string[];
-  container: string;
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  tty: boolean;
-}
-
 /** The stream options of an exec or attach query string, validated as the kubelet does. */
-function streamOptions(query: URLSearchParams, defaultContainer: string | undefined): Omit<ExecParams, 'command'> {
+function streamOptions(query: URLSearchParams, defaultContainer: string | undefined): PodAttachRequest {
   const flag = (name: string) => ['true', '1'].includes(query.get(name) ?? '');
   const p = {
     container: query.get('container') ?? defaultContainer ?? '',
@@ -45,19 +36,19 @@ function streamOptions(query: URLSearchParams, defaultContainer: string | undefi
 }
 
 /** The exec options of a query string, validated as the API server does. */
-export function execParams(query: URLSearchParams, defaultContainer?: string): ExecParams {
+export function execParams(query: URLSearchParams, defaultContainer?: string): PodExecRequest {
   const command = query.getAll('command');
   if (command.length === 0) throw StatusError.badRequest('you must specify at least one command for the container');
   return { command, ...streamOptions(query, defaultContainer) };
 }
 
 /** The attach options of a query string (exec's, without a command). */
-export function attachParams(query: URLSearchParams, defaultContainer?: string): Omit<ExecParams, 'command'> {
+export function attachParams(query: URLSearchParams, defaultContainer?: string): PodAttachRequest {
   return streamOptions(query, defaultContainer);
 }
 
 /** The query string that asks for these exec (or, without a command, attach) options. */
-export function execQuery(p: Omit<ExecParams, 'command'> & { command?: string[] }): URLSearchParams {
+export function execQuery(p: PodAttachRequest & { command?: string[] }): URLSearchParams {
   const q = new URLSearchParams();
   for (const c of p.command ?? []) q.append('command', c);
   if (p.container) q.set('container', p.container);
@@ -106,7 +97,7 @@ export function offersExecProtocol(req: IncomingMessage): boolean {
  */
 export async function serveExec(
   ws: WebSocket,
-  params: Pick<ExecParams, 'stdin' | 'stdout' | 'stderr' | 'tty'>,
+  params: Pick<PodExecRequest, 'stdin' | 'stdout' | 'stderr' | 'tty'>,
   run: (io: ExecIO) => Promise<number>,
 ): Promise<void> {
   const stdin = new AsyncQueue<Uint8Array>();

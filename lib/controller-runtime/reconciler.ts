@@ -6,7 +6,6 @@
  * re-queues every key so lost hints are repaired.
  */
 import type { KObject } from '../api/object.js';
-import type { SharedCache } from './owner-index.js';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (e.g. to wait out minReadySeconds or a grace period). */
@@ -19,6 +18,17 @@ export interface ChangeEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: KObject;
   prev?: KObject;
+}
+
+/** What a driver feeds: changes of `resources`, a load at start, a reset where changes may have been missed. */
+export interface SharedCache {
+  readonly resources: readonly string[];
+  /** Applies a change from the feed. Changes at or below the view's revision are already reflected and ignored. */
+  observe(e: ChangeEvent): void;
+  /** Loads every resource and follows the feed from now on (the local driver calls this at start and after falling behind). */
+  prime(): Promise<void>;
+  /** Forgets every view: the next read of each resource lists it again (stream batches, resyncs). */
+  invalidate(): void;
 }
 
 export interface Watch {

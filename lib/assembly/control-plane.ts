@@ -1,21 +1,26 @@
-/** The control plane's reconcilers, assembled the same way for `kumo up` and for the cloud functions. */
+/**
+ * Which control loops run, assembled in one place for `kumo up` (lib/local) and
+ * for the cloud functions: the controller-manager's reconcilers (with the cloud
+ * provider's where a fleet is configured) and the scheduler. It stands above
+ * the controllers, the scheduler and the cloud provider, which never import it.
+ */
 import type { KubeClient } from '../client/client.js';
 import { cloudProviderReconcilers, type CloudProviderOptions } from '../cloudprovider/index.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { DeploymentController } from './deployment.js';
-import { EndpointsController } from './endpoints.js';
-import { VolumeController, type VolumeControllerOptions } from './volumes.js';
-import { EventGarbageCollector } from './eventgc.js';
-import { EventRecorder } from './events.js';
-import { DEPENDENT_RESOURCES, GarbageCollector } from './gc.js';
-import { JobController, type JobControllerOptions } from './job.js';
-import { NamespaceController } from './namespace.js';
-import { OwnerIndex } from './owner-index.js';
-import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle.js';
-import { PodGarbageCollector } from './podgc.js';
-import { ReplicaSetController } from './replicaset.js';
-import type { Reconciler } from './runtime.js';
+import { DeploymentController } from '../controllers/deployment.js';
+import { EndpointsController } from '../controllers/endpoints.js';
+import { VolumeController, type VolumeControllerOptions } from '../controllers/volumes.js';
+import { EventGarbageCollector } from '../controllers/eventgc.js';
+import { EventRecorder } from '../client/events.js';
+import { DEPENDENT_RESOURCES, GarbageCollector } from '../controllers/gc.js';
+import { JobController, type JobControllerOptions } from '../controllers/job.js';
+import { NamespaceController } from '../controllers/namespace.js';
+import { OwnerIndex } from '../controllers/owner-index.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from '../controllers/nodelifecycle.js';
+import { PodGarbageCollector } from '../controllers/podgc.js';
+import { ReplicaSetController } from '../controllers/replicaset.js';
+import type { Reconciler } from '../controller-runtime/reconciler.js';
 
 export interface ControlPlaneOptions {
   clock?: Clock;

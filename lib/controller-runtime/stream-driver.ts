@@ -11,9 +11,9 @@
  */
 import type { KObject } from '../api/object.js';
 import { decodeLogImage, type StreamImage } from '../store/dynamodb-table.js';
-import { flushEvents } from './events.js';
+import { flushEvents } from '../client/events.js';
 import { observedReconcile, type ReconcileObserver } from './metrics.js';
-import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
+import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './reconciler.js';
 
 /** The parts of a Lambda DynamoDBStreamEvent record this driver reads. */
 export interface StreamRecord {

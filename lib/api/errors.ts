@@ -1,31 +1,36 @@
-import type { FieldError } from '../api/field-errors.js';
+import type { FieldError } from './field-errors.js';
 
-export type { FieldError } from '../api/field-errors.js';
+export type { FieldError } from './field-errors.js';
 
 /**
- * The one error type the API server answers with, shaped exactly like
- * Kubernetes' metav1.Status (k8s.io/apimachinery/pkg/api/errors), since
- * kubectl prints `Error from server (<reason>): <message>` from it.
+ * The one error type of the API, shaped exactly like Kubernetes' metav1.Status
+ * (k8s.io/apimachinery/pkg/api/errors), since kubectl prints
+ * `Error from server (<reason>): <message>` from it: the API server answers
+ * with it and the client throws it, so every floor reads it through the
+ * predicates at the end of this module rather than by comparing codes.
  */
 
-export type StatusReason =
-  | 'BadRequest'
-  | 'Unauthorized'
-  | 'Forbidden'
-  | 'NotFound'
-  | 'AlreadyExists'
-  | 'Conflict'
-  | 'Gone'
-  | 'Invalid'
-  | 'RequestEntityTooLarge'
-  | 'UnsupportedMediaType'
-  | 'MethodNotAllowed'
-  | 'NotAcceptable'
-  | 'TooManyRequests'
-  | 'Timeout'
-  | 'ServiceUnavailable'
-  | 'InternalError'
-  | 'Expired';
+/** The reasons kube-apiserver gives (metav1.StatusReason): a Status with another reason is classified by its code alone. */
+const STATUS_REASONS = [
+  'BadRequest',
+  'Unauthorized',
+  'Forbidden',
+  'NotFound',
+  'AlreadyExists',
+  'Conflict',
+  'Gone',
+  'Invalid',
+  'RequestEntityTooLarge',
+  'UnsupportedMediaType',
+  'MethodNotAllowed',
+  'NotAcceptable',
+  'TooManyRequests',
+  'Timeout',
+  'ServiceUnavailable',
+  'InternalError',
+  'Expired',
+] as const;
+export type StatusReason = (typeof STATUS_REASONS)[number];
 
 export interface StatusCause {
   reason?: string;
@@ -212,3 +217,40 @@ export class StatusError extends Error {
     return new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, undefined, options);
   }
 }
+
+const KNOWN_REASONS: ReadonlySet<string> = new Set(STATUS_REASONS);
+
+/** The reason of a StatusError, undefined for any other error (apimachinery's ReasonForError). */
+export function reasonOf(err: unknown): StatusReason | undefined {
+  return err instanceof StatusError ? err.reason : undefined;
+}
+
+/**
+ * Whether `err` is a StatusError with `reason`, or with `code` and a reason
+ * kumo does not know (a Status from elsewhere): apimachinery's rule, so that
+ * a 409 is a conflict only when it is not an AlreadyExists, a 410 gone only
+ * when it is not Expired.
+ */
+function hasReason(err: unknown, reason: StatusReason, code: number): err is StatusError {
+  if (!(err instanceof StatusError)) return false;
+  return err.reason === reason || (!KNOWN_REASONS.has(err.reason) && err.code === code);
+}
+
+/** 404: the object (or the path) does not exist. */
+export const isNotFound = (err: unknown): err is StatusError => hasReason(err, 'NotFound', 404);
+/** 409 AlreadyExists: a create found the name taken. Not a conflict. */
+export const isAlreadyExists = (err: unknown): err is StatusError => reasonOf(err) === 'AlreadyExists';
+/** 409 Conflict: a write lost a compare-and-swap or failed a precondition; read again and retry. */
+export const isConflict = (err: unknown): err is StatusError => hasReason(err, 'Conflict', 409);
+/** 410 Gone. */
+export const isGone = (err: unknown): err is StatusError => hasReason(err, 'Gone', 410);
+/** 410 Expired: a resource version or continue token too old to serve (a list or watch must start again). */
+export const isResourceExpired = (err: unknown): err is StatusError => reasonOf(err) === 'Expired';
+export const isBadRequest = (err: unknown): err is StatusError => hasReason(err, 'BadRequest', 400);
+export const isUnauthorized = (err: unknown): err is StatusError => hasReason(err, 'Unauthorized', 401);
+export const isForbidden = (err: unknown): err is StatusError => hasReason(err, 'Forbidden', 403);
+export const isMethodNotSupported = (err: unknown): err is StatusError => hasReason(err, 'MethodNotAllowed', 405);
+/** 422: the object failed validation; `details.causes` name the fields. */
+export const isInvalid = (err: unknown): err is StatusError => hasReason(err, 'Invalid', 422);
+export const isTooManyRequests = (err: unknown): err is StatusError => hasReason(err, 'TooManyRequests', 429);
+export const isTimeout = (err: unknown): err is StatusError => hasReason(err, 'Timeout', 504);

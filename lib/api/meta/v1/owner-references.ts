@@ -1,5 +1,5 @@
-/** ownerReference helpers shared by the workload controllers and the garbage collector. */
-import type { KObject, OwnerReference } from '../api/object.js';
+/** ownerReference helpers (metav1.GetControllerOf, NewControllerRef): the controllers, the garbage collector, the scheduler and the drain read owners with them. */
+import type { KObject, OwnerReference } from '../../object.js';
 
 export function controllerRef(obj: KObject | undefined): OwnerReference | undefined {
   return obj?.metadata.ownerReferences?.find((r) => r.controller === true);

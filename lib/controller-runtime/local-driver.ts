@@ -6,10 +6,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import { CompactedError, type Store } from '../store/types.js';
-import { flushEvents } from './events.js';
-import type { SharedCache } from './owner-index.js';
+import { flushEvents } from '../client/events.js';
 import { type ControllerMetrics, observedReconcile } from './metrics.js';
-import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './runtime.js';
+import { cachesOf, type ChangeEvent, keysFor, type Reconciler, type SharedCache } from './reconciler.js';
 import { WorkQueue } from './workqueue.js';
 
 export interface LocalDriverOptions {

@@ -8,7 +8,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type Stopwatch, systemStopwatch } from '../util/stopwatch.js';
-import type { ReconcileResult, Reconciler } from './runtime.js';
+import type { ReconcileResult, Reconciler } from './reconciler.js';
 import type { WorkQueueMetrics } from './workqueue.js';
 
 const OUTCOMES = ['success', 'error', 'requeue', 'requeue_after'] as const;

@@ -8,12 +8,10 @@
 import { createHash } from 'node:crypto';
 import type { KObject } from '../api/object.js';
 import type { Event } from '../api/core/v1/event.js';
-import { resourceByName } from '../api/registry.js';
-import { StatusError } from '../apiserver/errors.js';
-import type { KubeClient } from '../client/client.js';
+import { EVENTS } from '../api/resources.js';
+import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../api/errors.js';
+import type { KubeClient } from './client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
-
-export const EVENTS = resourceByName('events')!;
 
 /** How long Events are kept (the apiserver's --event-ttl default). */
 export const EVENT_TTL_MS = 60 * 60_000;
@@ -141,11 +139,11 @@ export class EventRecorder implements Recorder {
       await this.client.create(EVENTS, namespace, event as KObject);
       this.remember(key, 1);
     } catch (err) {
-      if (err instanceof StatusError && err.reason === 'AlreadyExists') {
+      if (isAlreadyExists(err)) {
         await this.bump(namespace, name, now, key).catch((e: Error) => console.error(`kumo events: ${e.message}`));
         return;
       }
-      if (known && err instanceof StatusError && err.code === 404) {
+      if (known && isNotFound(err)) {
         // The Event expired meanwhile: start a new one.
         this.recent.delete(key);
         return this.record(obj, type, reason, message);
@@ -171,7 +169,7 @@ export class EventRecorder implements Recorder {
         current = await this.client.find<Event & KObject>(EVENTS, namespace, name);
       } catch (err) {
         // A credential that may write Events but not read them (a node's): move lastTimestamp on without a count.
-        if (err instanceof StatusError && err.code === 403) {
+        if (isForbidden(err)) {
           await this.client.patch(EVENTS, namespace, name, { lastTimestamp: now }, 'merge');
           return;
         }
@@ -184,7 +182,7 @@ export class EventRecorder implements Recorder {
         this.remember(key, count);
         return;
       } catch (err) {
-        if (!(err instanceof StatusError && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
       }
     }
   }
