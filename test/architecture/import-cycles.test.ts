@@ -83,3 +83,13 @@ describe('the import graph', () => {
     expect(cycles(importGraph())).toEqual([]);
   });
 });
+
+describe('the floors', () => {
+  it('give every room of lib/ a floor in the lint rule (a room without one would be unchecked)', async () => {
+    const { FLOORS } = (await import('../../eslint.config.js')) as unknown as { FLOORS: string[][] };
+    const rooms = readdirSync(join(ROOT, 'lib'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => `lib/${e.name}`);
+    expect(rooms.filter((r) => !FLOORS.flat().includes(r))).toEqual([]);
+  });
+});
