@@ -25,7 +25,7 @@ import { NodeProxy } from '../../agent/proxy/proxy.js';
 import { localKeyEncryptor } from '../../store/encryption.js';
 import { FakeNodes } from '../../sim/fake-nodes.js';
 import { CliError } from '../errors.js';
-import { parseDuration } from '../options.js';
+import { parseDuration } from '../../util/duration.js';
 import type { Cli } from '../session.js';
 
 interface AgentFlags {

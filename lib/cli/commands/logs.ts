@@ -13,7 +13,7 @@ import type { KObject } from '../../api/object.js';
 import { errorFrom, resourcePath } from '../../client/client.js';
 import { PODS } from '../../controllers/podset.js';
 import { CliError } from '../errors.js';
-import { parseDuration } from '../options.js';
+import { parseDuration } from '../../util/duration.js';
 import type { Cli, Session } from '../session.js';
 
 type P = Pod & KObject;

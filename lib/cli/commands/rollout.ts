@@ -20,7 +20,8 @@ import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
 import { StatusError } from '../../apiserver/errors.js';
 import { AggregateCliError, CliError } from '../errors.js';
-import { collect, type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
+import { collect, type DryRun, dryRunSuffix, parseDryRun } from '../options.js';
+import { parseDuration } from '../../util/duration.js';
 import type { Cli, Session } from '../session.js';
 import {
   byRevision,
