@@ -5,7 +5,7 @@
  * kept in the data directory on the instance), then run `kumo agent` as that
  * node until ECS stops the container.
  *
- * Environment (set by the CDK node pool):
+ * Environment (set by the CDK node pool; declared in lib/config/settings.ts):
  * - KUMO_SERVER: the API server URL.
  * - KUMO_BOOTSTRAP_TOKEN_SECRET: the bootstrap token's Secrets Manager value
  *   (injected by ECS), or KUMO_BOOTSTRAP_TOKEN: the token itself.
@@ -21,19 +21,34 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../cli/main.js';
 import { type CliIO, processIO } from '../cli/io.js';
+import { ConfigError, type Env, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
 import { discoverHost } from './ecs-host.js';
 import { tokenOfSecretString } from './secrets.js';
 
 export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
-  const env = io.env;
-  const server = env.KUMO_SERVER;
-  if (!server) {
-    io.err('kumo node agent: KUMO_SERVER (the API server URL) is not set\n');
+  try {
+    return await run(io);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.err(`kumo node agent: ${err.message}\n`);
     return 1;
   }
-  const dataDir = env.KUMO_DATA_DIR || '/var/lib/kumo';
-  const bootstrap = env.KUMO_BOOTSTRAP_TOKEN || (env.KUMO_BOOTSTRAP_TOKEN_SECRET ? tokenOfSecretString(env.KUMO_BOOTSTRAP_TOKEN_SECRET) : undefined);
-  const agentToken = env.KUMO_AGENT_TOKEN || (env.KUMO_AGENT_TOKEN_SECRET ? tokenOfSecretString(env.KUMO_AGENT_TOKEN_SECRET) : undefined);
+}
+
+async function run(io: CliIO): Promise<number> {
+  const env = io.env;
+  const server = readSetting(env, SETTINGS.server);
+  if (!server) {
+    io.err(`kumo node agent: ${SETTINGS.server.env} (the API server URL) is not set\n`);
+    return 1;
+  }
+  const dataDir = readSetting(env, SETTINGS.dataDir);
+  const runtime = readSetting(env, SETTINGS.runtime);
+  const port = readSetting(env, SETTINGS.agentPort);
+  const cadence = cadenceFlags(env);
+  const bootstrap = readSetting(env, SETTINGS.bootstrapToken) ?? secretToken(readSetting(env, SETTINGS.bootstrapTokenSecret));
+  const agentToken = readSetting(env, SETTINGS.agentToken) ?? secretToken(readSetting(env, SETTINGS.agentTokenSecret));
   let host;
   try {
     host = await discoverHost({ env });
@@ -45,7 +60,11 @@ export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
   const tokenFile = join(dataDir, 'node-token');
   // The bootstrap and logs tokens reach the commands through their environment; the node token goes in
   // `kumo agent --token`, the one way the agent takes it (visible only inside this container).
-  const childEnv = { ...env, ...(bootstrap ? { KUMO_BOOTSTRAP_TOKEN: bootstrap } : {}), ...(agentToken ? { KUMO_AGENT_TOKEN: agentToken } : {}) };
+  const childEnv = {
+    ...env,
+    ...(bootstrap ? { [SETTINGS.bootstrapToken.env]: bootstrap } : {}),
+    ...(agentToken ? { [SETTINGS.agentToken.env]: agentToken } : {}),
+  };
   const childIO: CliIO = { ...io, env: childEnv };
   const enrolled = await main(['token', 'enroll', '--server', server, '--node-name', host.nodeName, '--token-file', tokenFile], childIO);
   if (enrolled !== 0) return enrolled;
@@ -66,28 +85,33 @@ export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
       '--node-name',
       host.nodeName,
       '--runtime',
-      env.KUMO_RUNTIME || 'docker',
+      runtime,
       '--data-dir',
       dataDir,
       '--port',
-      env.KUMO_AGENT_PORT || '10250',
+      String(port),
       ...(labels ? ['--labels', labels] : []),
       ...(annotations ? ['--annotations', annotations] : []),
       ...(host.providerID ? ['--provider-id', host.providerID] : []),
-      ...cadenceFlags(env),
+      ...cadence,
     ],
     childIO,
   );
 }
 
-const CADENCE_FLAGS: Record<string, string> = {
-  KUMO_AGENT_POLL_INTERVAL: '--poll-interval',
-  KUMO_LEASE_RENEW_INTERVAL: '--lease-renew-interval',
-  KUMO_LEASE_DURATION: '--lease-duration',
-  KUMO_NODE_STATUS_REPORT_INTERVAL: '--node-status-report-interval',
-};
+/** The token in a Secrets Manager value ECS injected, if one was. */
+function secretToken(value: string | undefined): string | undefined {
+  return value ? tokenOfSecretString(value) : undefined;
+}
 
-/** The agent's timing flags from the environment the stack sets (`kumo agent` validates them). */
-export function cadenceFlags(env: Readonly<Record<string, string | undefined>>): string[] {
-  return Object.entries(CADENCE_FLAGS).flatMap(([name, flag]) => (env[name] ? [flag, env[name]] : []));
+const CADENCE = [SETTINGS.pollInterval, SETTINGS.leaseRenewInterval, SETTINGS.leaseDuration, SETTINGS.nodeStatusReportInterval];
+
+/** The agent's timing flags from the environment the stack sets, each checked under its variable's name first. */
+export function cadenceFlags(env: Env): string[] {
+  return CADENCE.flatMap((setting) => {
+    const raw = env[setting.env];
+    if (!raw) return [];
+    readSetting(env, setting);
+    return [setting.flag, raw];
+  });
 }

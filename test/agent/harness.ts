@@ -13,6 +13,7 @@ import { PODS } from '#lib/controllers/podset';
 import type { LocalClusterOptions } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { silentLogger } from '#lib/log/logger';
 
 export type P = Pod & KObject;
 
@@ -63,7 +64,7 @@ export class PodHistory {
   private readonly informer: Informer;
 
   constructor(client: KubeClient, namespace = 'default') {
-    this.informer = new Informer(client, PODS, { namespace, onChange: (_t, obj) => void this.seen.push(structuredClone(obj) as P), log: () => {} });
+    this.informer = new Informer(client, PODS, { namespace, onChange: (_t, obj) => void this.seen.push(structuredClone(obj) as P), logger: silentLogger });
   }
 
   start(): Promise<void> {

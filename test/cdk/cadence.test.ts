@@ -38,7 +38,8 @@ describe('the cadence of a deployed cluster', () => {
       KUMO_NODE_STATUS_REPORT_INTERVAL: '5m',
     });
     expect(controlPlaneFromEnv(controllers as Record<string, string>).nodeLifecycle).toEqual({ gracePeriodMs: 240_000 });
-    expect(cloudProviderFromEnv({ KUMO_ECS_CLUSTER: 'c', KUMO_NODE_GROUP: 'g', ...(controllers as Record<string, string>) })!.lifecycle).toEqual({
+    // The template names the pool's cluster and group by reference (resolved at deploy time): plain names stand in for them.
+    expect(cloudProviderFromEnv({ ...(controllers as Record<string, string>), KUMO_ECS_CLUSTER: 'c', KUMO_NODE_GROUP: 'g' })!.lifecycle).toEqual({
       askAfterMs: 90_000,
     });
     expect(cadenceFlags(agent as Record<string, string>)).toEqual([

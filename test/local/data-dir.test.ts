@@ -17,6 +17,7 @@ import { PODS } from '#lib/controllers/podset';
 import { LocalCluster } from '#lib/local/cluster';
 import { uniqueNode } from '../agent/docker.js';
 import { FAST_AGENT, podObject, waitPod } from '../agent/harness.js';
+import { silentLogger } from '#lib/log/logger';
 
 const SECRETS = resourceByName('secrets')!;
 const root = mkdtempSync(join(tmpdir(), 'kumo-datadir-'));
@@ -44,7 +45,7 @@ describe('the data directory', () => {
     const cluster = new LocalCluster({
       dataDir,
       port: 0,
-      log: () => {},
+      logger: silentLogger,
       runtime: 'process',
       nodeNames: [node],
       proxy: false,

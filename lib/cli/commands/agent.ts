@@ -25,7 +25,10 @@ import { NodeProxy } from '../../agent/proxy/proxy.js';
 import { localKeyEncryptor } from '../../store/encryption.js';
 import { FakeNodes } from '../../sim/fake-nodes.js';
 import { CliError } from '../errors.js';
-import { parseDuration } from '../../util/duration.js';
+import { flagOf, logLevelOf, parseFlag, readSetting } from '../../config/read.js';
+import { SETTINGS } from '../../config/settings.js';
+import { positiveInteger } from '../../config/values.js';
+import { jsonLogger } from '../../log/logger.js';
 import type { Cli } from '../session.js';
 
 interface AgentFlags {
@@ -56,18 +59,7 @@ interface AgentFlags {
   leaseRenewInterval: string;
   leaseDuration: string;
   nodeStatusReportInterval: string;
-}
-
-/** A duration flag in milliseconds, or a one-line error naming the flag. */
-function durationFlag(flag: string, text: string, min: number): number {
-  let ms: number;
-  try {
-    ms = parseDuration(text);
-  } catch {
-    throw new CliError(`invalid ${flag}: ${text} (a duration such as 10s or 5m)`);
-  }
-  if (ms < min) throw new CliError(`invalid ${flag}: ${text} (at least ${min / 1000}s)`);
-  return ms;
+  logLevel?: string;
 }
 
 /** `k=v,k2=v2` */
@@ -102,7 +94,7 @@ export function agentCommand(cli: Cli): Command {
     .option('--insecure-skip-tls-verify', "do not verify the API server's certificate (with --server)")
     .option('--node-ip <ip>', "the node's InternalIP (default: the first non-loopback IPv4)")
     .option('--address <ip>', 'address the logs/exec endpoint listens on', '0.0.0.0')
-    .option('--port <port>', 'port of the logs/exec endpoint (0: any free port)', '10250')
+    .option('--port <port>', 'port of the logs/exec endpoint (0: any free port)', SETTINGS.agentPort.default)
     .option('--agent-token <token>', 'the token the API server presents to the endpoint (or KUMO_AGENT_TOKEN)')
     .option('--agent-token-file <file>', 'read --agent-token from a file (kumo up writes ~/.kumo/agent-token)')
     .option('--tls-cert <file>', 'serve the endpoint over TLS with this certificate')
@@ -121,29 +113,32 @@ export function agentCommand(cli: Cli): Command {
     .option(
       '--poll-interval <duration>',
       'relist pods (Services and EndpointSlices at 4x) at this interval instead of holding watches; 0: watch (for the cloud API, where a held watch is billed by the second)',
-      '0',
+      SETTINGS.pollInterval.default,
     )
-    .option('--lease-renew-interval <duration>', "how often the node's Lease is renewed (and its conditions checked)", '10s')
-    .option('--lease-duration <duration>', "the Lease's leaseDurationSeconds (the control plane's node grace should match)", '40s')
-    .option('--node-status-report-interval <duration>', 'longest the node status goes unwritten when nothing changed', '1m')
+    .option('--lease-renew-interval <duration>', "how often the node's Lease is renewed (and its conditions checked)", SETTINGS.leaseRenewInterval.default)
+    .option('--lease-duration <duration>', "the Lease's leaseDurationSeconds (the control plane's node grace should match)", SETTINGS.leaseDuration.default)
+    .option(
+      '--node-status-report-interval <duration>',
+      'longest the node status goes unwritten when nothing changed',
+      SETTINGS.nodeStatusReportInterval.default,
+    )
+    .option('--log-level <level>', 'the least severe log records written, as JSON on stderr: debug, info, warn or error (default: LOG_LEVEL, else info)')
     .action(async function (this: Command) {
       const f = this.opts<AgentFlags>();
       const out = (line: string) => cli.io.out(`${line}\n`);
       const nodeName = f.nodeName ?? hostname().toLowerCase();
-      const port = Number(f.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${f.port}`);
-      const maxPods = Number(f.maxPods);
-      if (!Number.isInteger(maxPods) || maxPods < 1) throw new CliError(`invalid --max-pods: ${f.maxPods}`);
+      const port = flagOf(SETTINGS.agentPort, f.port);
+      const maxPods = parseFlag('--max-pods', positiveInteger, f.maxPods);
       if (f.reservedCpu && parseQuantity(f.reservedCpu) === undefined) throw new CliError(`invalid --reserved-cpu: ${f.reservedCpu}`);
       if (f.reservedMemory && parseQuantity(f.reservedMemory) === undefined) throw new CliError(`invalid --reserved-memory: ${f.reservedMemory}`);
-      if (f.runtime !== undefined && !['docker', 'process', 'fake'].includes(f.runtime))
-        throw new CliError(`invalid --runtime: ${f.runtime} (docker, process or fake)`);
-      const pollIntervalMs = f.pollInterval === '0' ? 0 : durationFlag('--poll-interval', f.pollInterval, 1000);
-      const leaseRenewMs = durationFlag('--lease-renew-interval', f.leaseRenewInterval, 1000);
-      const leaseDurationMs = durationFlag('--lease-duration', f.leaseDuration, 1000);
+      const runtimeFlag = f.runtime !== undefined ? flagOf(SETTINGS.runtime, f.runtime) : undefined;
+      const pollIntervalMs = flagOf(SETTINGS.pollInterval, f.pollInterval);
+      const leaseRenewMs = flagOf(SETTINGS.leaseRenewInterval, f.leaseRenewInterval);
+      const leaseDurationMs = flagOf(SETTINGS.leaseDuration, f.leaseDuration);
       if (leaseDurationMs <= leaseRenewMs)
         throw new CliError(`invalid --lease-duration: ${f.leaseDuration} (longer than --lease-renew-interval ${f.leaseRenewInterval})`);
-      const nodeStatusReportMs = durationFlag('--node-status-report-interval', f.nodeStatusReportInterval, 1000);
+      const nodeStatusReportMs = flagOf(SETTINGS.nodeStatusReportInterval, f.nodeStatusReportInterval);
+      const logger = jsonLogger({ service: 'kumo-agent', level: logLevelOf(cli.io.env, f.logLevel), sink: (line) => cli.io.err(`${line}\n`) });
       const labels = parseLabels(f.labels);
       const annotations = parseLabels(f.annotations, 'annotation');
       const providerID = f.providerId || undefined;
@@ -162,7 +157,7 @@ export function agentCommand(cli: Cli): Command {
         client = cli.session(this).client();
       }
       const engine = new DockerEngine(f.dockerSocket);
-      let runtimeName = f.runtime;
+      let runtimeName = runtimeFlag;
       if (runtimeName === undefined) runtimeName = (await engine.ping(1_500)) ? 'docker' : 'process';
       out(`kumo agent: runtime ${runtimeName}`);
 
@@ -173,7 +168,7 @@ export function agentCommand(cli: Cli): Command {
 
       if (runtimeName === 'fake') {
         engine.close();
-        const fake = new FakeNodes(client, { names: [nodeName], labels: () => labels, annotations: () => annotations, providerID: () => providerID, log: out });
+        const fake = new FakeNodes(client, { names: [nodeName], labels: () => labels, annotations: () => annotations, providerID: () => providerID, logger });
         await fake.start();
         out(`kumo agent: simulating node ${nodeName}`);
         out(`kumo agent: ${await stopped} received, stopping`);
@@ -206,9 +201,10 @@ export function agentCommand(cli: Cli): Command {
         leaseDurationSeconds: Math.round(leaseDurationMs / 1000),
         nodeStatusReportMs,
         ...(pollIntervalMs ? { pollIntervalMs } : {}),
-        log: out,
+        logger,
       });
-      const token = f.agentToken ?? (f.agentTokenFile ? readFileSync(f.agentTokenFile, 'utf8').trim() : undefined) ?? cli.io.env.KUMO_AGENT_TOKEN;
+      const token =
+        f.agentToken ?? (f.agentTokenFile ? readFileSync(f.agentTokenFile, 'utf8').trim() : undefined) ?? readSetting(cli.io.env, SETTINGS.agentToken);
       let server: ReturnType<typeof createAgentServer> | undefined;
       if (token) {
         const tls = f.tlsCert && f.tlsKey ? { cert: readFileSync(f.tlsCert), key: readFileSync(f.tlsKey) } : undefined;
@@ -234,7 +230,7 @@ export function agentCommand(cli: Cli): Command {
             .map((a) => a.trim())
             .filter(Boolean),
           ...(pollIntervalMs ? { pollIntervalMs } : {}),
-          log: out,
+          logger,
         });
         await Promise.race([proxy.start(), stopped]);
       }
