@@ -26,7 +26,7 @@ export interface Logger {
   error(message: string, ...attributes: LogAttributes[]): void;
 }
 
-/** Drops everything (tests that keep quiet, as they passed `log: () => {}` before). */
+/** Drops every record (for tests and simulations that keep quiet). */
 export const silentLogger: Logger = {
   debug: () => undefined,
   info: () => undefined,

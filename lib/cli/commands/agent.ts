@@ -122,7 +122,10 @@ export function agentCommand(cli: Cli): Command {
       'longest the node status goes unwritten when nothing changed',
       SETTINGS.nodeStatusReportInterval.default,
     )
-    .option('--log-level <level>', 'the least severe log records written, as JSON on stderr: debug, info, warn or error (default: LOG_LEVEL, else info)')
+    .option(
+      '--log-level <level>',
+      'the least severe log records written, as JSON on stderr: debug, info, warn or error (default: POWERTOOLS_LOG_LEVEL or LOG_LEVEL, else info)',
+    )
     .action(async function (this: Command) {
       const f = this.opts<AgentFlags>();
       const out = (line: string) => cli.io.out(`${line}\n`);

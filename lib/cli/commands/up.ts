@@ -15,7 +15,7 @@ import { processRuntimeWarning } from '../../agent/process-runtime.js';
 import { upsertContext } from '../../client/kubeconfig.js';
 import { dockerAnswers, LocalCluster, type LocalClusterOptions } from '../../local/cluster.js';
 import { isLoopbackAddress } from '../../local/loopback-guard.js';
-import { logLevelOf, parseFlag } from '../../config/read.js';
+import { flagOf, logLevelOf, parseFlag } from '../../config/read.js';
 import { SETTINGS } from '../../config/settings.js';
 import { port as portType, positiveInteger } from '../../config/values.js';
 import { jsonLogger } from '../../log/logger.js';
@@ -72,11 +72,14 @@ export function upCommand(cli: Cli): Command {
         '--admission-config <file>',
         "Pod Security defaults and exemptions: a PodSecurityConfiguration, or kube-apiserver's AdmissionConfiguration file (default: everything privileged)",
       )
-      .option('--log-level <level>', 'the least severe log records written, as JSON on stderr: debug, info, warn or error (default: LOG_LEVEL, else info)')
+      .option(
+        '--log-level <level>',
+        'the least severe log records written, as JSON on stderr: debug, info, warn or error (default: POWERTOOLS_LOG_LEVEL or LOG_LEVEL, else info)',
+      )
       .action(async function (this: Command) {
         const opts = this.opts<UpFlags>();
         const port = parseFlag('--port', portType, opts.port);
-        const runtimeFlag = opts.runtime !== undefined ? parseFlag('--runtime', SETTINGS.runtime.type, opts.runtime) : undefined;
+        const runtimeFlag = opts.runtime !== undefined ? flagOf(SETTINGS.runtime, opts.runtime) : undefined;
         const nodes = parseFlag('--nodes', positiveInteger, opts.nodes);
         const logger = jsonLogger({ service: 'kumo', level: logLevelOf(cli.io.env, opts.logLevel), sink: (line) => cli.io.err(`${line}\n`) });
         if (opts.tls && opts.insecureHttp) throw new CliError('--tls and --insecure-http contradict each other (HTTPS is the default)');
