@@ -196,7 +196,7 @@ export const SETTINGS = {
     type: text,
     setBy: 'stack',
     readBy: FUNCTIONS,
-    doc: "The `service` of a function's metrics and log records. Unset: `api`, `controllers` or `scheduler`.",
+    doc: "The `service` of a function's log records (unset: `api`, `controllers` or `scheduler`) and of its metrics.",
   },
   powertoolsLogLevel: {
     env: 'POWERTOOLS_LOG_LEVEL',
