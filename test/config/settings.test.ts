@@ -13,6 +13,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { KumoStack } from '../../cdk/kumo-stack.js';
 import { memoryIO } from '#lib/cli/io';
 import { main } from '#lib/cli/main';
+import { runNodeAgent } from '#lib/cloud/node-agent';
 import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
 import { ConfigError, parseFlag, readSetting } from '#lib/config/read';
 import { type Setting, SETTINGS } from '#lib/config/settings';
@@ -117,6 +118,12 @@ describe('a bad value', () => {
 
   it('stops the controllers function reading the cloud provider, before any client is made', () => {
     expect(() => cloudProviderFromEnv({ KUMO_NODE_GROUP: 'g', KUMO_NODE_AUTOSCALING: 'no' })).toThrow('KUMO_NODE_AUTOSCALING must be true or false, got "no"');
+  });
+
+  it('stops the node agent container in one line, before it enrolls or asks ECS anything', async () => {
+    const io = memoryIO('', { KUMO_SERVER: 'https://127.0.0.1:1', KUMO_RUNTIME: 'podman', KUMO_BOOTSTRAP_TOKEN: 'x' });
+    expect(await runNodeAgent(io)).toBe(1);
+    expect(io).toMatchObject({ stdout: '', stderr: 'kumo node agent: KUMO_RUNTIME must be docker, process or fake, got "podman"\n' });
   });
 
   it('of --log-level stops kumo up and kumo agent with one line, starting nothing', async () => {
