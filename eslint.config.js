@@ -10,7 +10,8 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  */
 export const FLOORS = [
   ['lib/util'],
-  ['lib/api'],
+  ['lib/config'],
+  ['lib/api', 'lib/log'],
   ['lib/store', 'lib/client', 'lib/printers', 'lib/apiextensions'],
   ['lib/apiserver', 'lib/auth', 'lib/controller-runtime', 'lib/sim'],
   ['lib/controllers', 'lib/scheduler', 'lib/agent', 'lib/cloudprovider'],
@@ -63,4 +64,6 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { zones: floorZones }],
     },
   },
+  // lib/ and the functions log through an injected Logger (lib/log/logger.ts, docs/logging.md), never the console.
+  { files: ['lib/**/*.ts', 'functions/**/*.ts'], rules: { 'no-console': 'error' } },
 );

@@ -7,6 +7,7 @@
  */
 import { LocalCluster } from '#lib/local/cluster';
 import type { ChildOptions, ChildReply, ChildRequest } from './lib/cluster-process.js';
+import { jsonLogger } from '#lib/log/logger';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
 const names = Array.from({ length: opts.fakeNodes ?? 0 }, (_, i) => `node-${i + 1}`);
@@ -15,9 +16,10 @@ const cluster = new LocalCluster({
   port: 0,
   // Plain HTTP on loopback, as the API-latency figures have always been measured (beside an empty HTTP round trip).
   insecureHttp: true,
-  log: (line) => {
-    if (opts.verbose || !line.startsWith('kumo:')) process.stderr.write(`[cluster] ${line}\n`);
+  print: (line) => {
+    if (opts.verbose) process.stderr.write(`[cluster] ${line}\n`);
   },
+  logger: jsonLogger({ service: 'kumo', sink: (line) => process.stderr.write(`[cluster] ${line}\n`) }),
   ...(names.length > 0 ? { fakeNodes: { names, ...(opts.fakeNodeOptions ?? {}) } } : {}),
   ...(opts.runtime ? { runtime: opts.runtime, nodeNames: opts.nodeNames ?? ['bench-node'] } : {}),
   ...(opts.controllers === false ? { controllers: false } : {}),

@@ -16,6 +16,8 @@
  *   change reaches the other nodes' proxies up to 60 s later; a terminated
  *   instance is still noticed at once from ECS's events (docs/cloudprovider.md).
  */
+import { SETTINGS } from '../lib/config/settings.js';
+
 export type Cadence = 'economy' | 'kubernetes';
 
 export const CADENCES: readonly Cadence[] = ['economy', 'kubernetes'];
@@ -31,12 +33,12 @@ export function cadenceSettings(cadence: Cadence): CadenceSettings {
   if (cadence === 'kubernetes') return { agent: {}, controllers: {} };
   return {
     agent: {
-      KUMO_AGENT_POLL_INTERVAL: '15s',
-      KUMO_LEASE_RENEW_INTERVAL: '60s',
-      KUMO_LEASE_DURATION: '240s',
-      KUMO_NODE_STATUS_REPORT_INTERVAL: '5m',
+      [SETTINGS.pollInterval.env]: '15s',
+      [SETTINGS.leaseRenewInterval.env]: '60s',
+      [SETTINGS.leaseDuration.env]: '240s',
+      [SETTINGS.nodeStatusReportInterval.env]: '5m',
     },
     // The node lifecycle's grace matches the lease; the cloud provider asks EC2 after one and a half renewals.
-    controllers: { KUMO_NODE_GRACE_SECONDS: '240', KUMO_CLOUD_NODE_ASK_AFTER_SECONDS: '90' },
+    controllers: { [SETTINGS.nodeGrace.env]: '240', [SETTINGS.cloudNodeAskAfter.env]: '90' },
   };
 }

@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import type { PodSecurityConfiguration } from '../lib/apiserver/podsecurity/config.js';
 import { stackPodSecurity } from '../lib/cloud/config.js';
 import { STACK_OUTPUTS } from '../lib/cloud/stack-outputs.js';
+import { SETTINGS } from '../lib/config/settings.js';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '../lib/cloud/stream-filters.js';
 import { type Cadence, cadenceSettings } from './cadence.js';
 import { concurrencySettings, DEFAULT_RESERVABLE, reservedTotal } from './concurrency.js';
@@ -208,9 +209,9 @@ export class KumoStack extends Stack {
         this.vpc.addInterfaceEndpoint('Kms', { service: ec2.InterfaceVpcEndpointAwsService.KMS, subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
     }
     const common: Record<string, string> = {
-      KUMO_TABLE: table.tableName,
-      KUMO_POD_SECURITY: JSON.stringify(props.podSecurity ?? stackPodSecurity(ADMIN_TOKEN_ID)),
-      ...(this.secretsKey ? { KUMO_SECRETS_KMS_KEY: this.secretsKey.keyArn } : {}),
+      [SETTINGS.table.env]: table.tableName,
+      [SETTINGS.podSecurity.env]: JSON.stringify(props.podSecurity ?? stackPodSecurity(ADMIN_TOKEN_ID)),
+      ...(this.secretsKey ? { [SETTINGS.secretsKmsKey.env]: this.secretsKey.keyArn } : {}),
     };
     this.api = new ApiEndpoint(this, 'Api', {
       table,
@@ -228,7 +229,7 @@ export class KumoStack extends Stack {
 
     // Powertools Metrics' settings: the functions publish only where a namespace is set (lib/cloud/reconcile-metrics.ts).
     const loopMetrics = (service: string): Record<string, string> =>
-      (props.controlLoopMetrics ?? true) ? { POWERTOOLS_METRICS_NAMESPACE: `kumo/${id}`, POWERTOOLS_SERVICE_NAME: service } : {};
+      (props.controlLoopMetrics ?? true) ? { [SETTINGS.metricsNamespace.env]: `kumo/${id}`, [SETTINGS.serviceName.env]: service } : {};
     // Two consumers: DynamoDB Streams serves at most two readers per shard, and watches read the change log by Query, not the stream.
     this.controllers = new StreamConsumer(this, 'Controllers', {
       entry: 'controllers',

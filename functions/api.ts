@@ -7,9 +7,12 @@
  * Environment: KUMO_TABLE (the DynamoDB table), KUMO_WATCH_POLL_SECONDS (how
  * long a buffered watch is held open, default 10), and the authentication,
  * flow control, admission and agent settings of lib/cloud/api-from-env.ts
- * (token auth is on whenever the store is DynamoDB). `GET /metrics` shows this
- * container's figures since it started (docs/cloud.md, "Metrics").
+ * (token auth is on whenever the store is DynamoDB); lib/config/settings.ts
+ * declares them all. `GET /metrics` shows this container's figures since it
+ * started (docs/cloud.md, "Metrics"). Log records are Powertools' JSON, with
+ * the Lambda request id and, about a request, its auditID (docs/logging.md).
  */
+import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { lambdaFrontDoor, lambdaRuntime, type RequestHandler } from '#lib/apiserver/lambda';
@@ -18,6 +21,9 @@ import { ApiServer } from '#lib/apiserver/server';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
 import { apiOptionsFromEnv } from '#lib/cloud/api-from-env';
 import { storeFromEnv } from '#lib/cloud/store-from-env';
+import { readSetting } from '#lib/config/read';
+import { SETTINGS } from '#lib/config/settings';
+import { functionLogger } from '#lib/log/logger';
 import { InstrumentedStore } from '#lib/store/instrumented';
 
 /**
@@ -31,7 +37,11 @@ interface Servers {
   streaming: RequestHandler;
 }
 
-// Module scope: built on the first invocation, reused by warm ones. A failed start is retried by the next invocation.
+// Module scope: read once per container. A bad setting fails the container's start, naming the variable.
+const logger = functionLogger('api');
+const watchPollMs = readSetting(process.env, SETTINGS.watchPoll);
+
+// Built on the first invocation, reused by warm ones. A failed start is retried by the next invocation.
 let servers: Promise<Servers> | undefined;
 
 function start(): Promise<Servers> {
@@ -39,7 +49,7 @@ function start(): Promise<Servers> {
     // Both servers count into one registry: the container's.
     const metrics = new ApiMetrics();
     const store = new InstrumentedStore(await storeFromEnv(), metrics.registry);
-    const { auth, front, ...opts } = await apiOptionsFromEnv(store);
+    const { auth, front, ...opts } = await apiOptionsFromEnv(store, process.env, logger);
     const streaming = new ApiServer({ ...opts, metrics });
     await bootstrap(streaming.rest);
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
@@ -51,18 +61,19 @@ function start(): Promise<Servers> {
   return servers;
 }
 
-function pollSeconds(): number {
-  const v = Number(process.env.KUMO_WATCH_POLL_SECONDS);
-  return Number.isFinite(v) && v > 0 ? v : 10;
-}
-
-const frontDoor = lambdaFrontDoor(async (mode) => (await start())[mode], { watchPollMs: pollSeconds() * 1000 });
+const frontDoor = lambdaFrontDoor(async (mode) => (await start())[mode], { watchPollMs, logger });
 
 export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  logger.addContext(context);
   return frontDoor.buffered(event, context);
+}
+
+async function streaming(event: APIGatewayProxyEventV2, stream: Writable, context?: Context): Promise<void> {
+  if (context) logger.addContext(context);
+  return frontDoor.streaming(event, stream, context);
 }
 
 const runtime = lambdaRuntime();
 
 /** For RESPONSE_STREAM Function URLs; outside Lambda (tests) it is the unwrapped function taking any Writable. */
-export const streamingHandler = runtime ? runtime.streamifyResponse(frontDoor.streaming) : frontDoor.streaming;
+export const streamingHandler = runtime ? runtime.streamifyResponse(streaming) : streaming;

@@ -7,7 +7,8 @@
  * provider's reconcilers run too, and ECS container instance and Auto
  * Scaling lifecycle events resync them at once (docs/cloudprovider.md).
  * Each invocation's reconciles are published as CloudWatch metrics when
- * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics").
+ * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics"). Log
+ * records are Powertools' JSON with the Lambda request id (docs/logging.md).
  */
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { CONTROLLER_USER, inProcessApi } from '#lib/cloud/control-plane';
@@ -20,6 +21,7 @@ import { controllerReconcilers } from '#lib/assembly/control-plane';
 import type { ReconcileObserver } from '#lib/controller-runtime/metrics';
 import type { Reconciler } from '#lib/controller-runtime/reconciler';
 import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
+import { functionLogger } from '#lib/log/logger';
 import type { Store } from '#lib/store/types';
 
 interface ControllerManager {
@@ -30,13 +32,14 @@ interface ControllerManager {
 
 let manager: Promise<ControllerManager> | undefined;
 const metrics = reconcileMetricsFromEnv();
+const logger = functionLogger('controllers');
 
 function start(): Promise<ControllerManager> {
-  manager ??= inProcessApi(CONTROLLER_USER)
+  manager ??= inProcessApi(CONTROLLER_USER, process.env, logger)
     .then(({ client, store }) => {
       const cloudProvider = cloudProviderFromEnv();
       return {
-        reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}) }),
+        reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}), logger }),
         store,
         ...(cloudProvider ? { fleet: cloudProvider.fleet } : {}),
       };
@@ -56,13 +59,14 @@ export interface ResyncResult {
 }
 
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | ResyncResult> {
+  if (context) logger.addContext(context);
   return publishingReconciles(metrics, (observer) => handle(event, observer, context));
 }
 
 async function handle(event: DynamoDBStreamEvent | ScheduledEvent, observer: ReconcileObserver, context?: Context): Promise<BatchResult | ResyncResult> {
   const { reconcilers, store, fleet } = await start();
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
-  const opts = { metrics: observer, ...(remainingMs ? { remainingMs } : {}) };
+  const opts = { metrics: observer, logger, ...(remainingMs ? { remainingMs } : {}) };
   if ('Records' in event) return handleStreamBatch(reconcilers, event.Records as StreamRecord[], opts);
   // A fleet event (a container instance DRAINING, an instance held for termination): only the cloud provider's loops need to look.
   if (event.source === 'aws.ecs' || event.source === 'aws.autoscaling') {
@@ -82,7 +86,7 @@ async function handle(event: DynamoDBStreamEvent | ScheduledEvent, observer: Rec
     await store.compact();
     compacted = true;
   } catch (err) {
-    console.error(`kumo controllers: compaction failed: ${err instanceof Error ? err.message : String(err)}`);
+    logger.error(`kumo controllers: compaction failed: ${err instanceof Error ? err.message : String(err)}`, { error: err });
   }
   return { ...result, compacted };
 }

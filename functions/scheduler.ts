@@ -3,7 +3,8 @@
  * and nodes changing) and by the resync schedule. Its cache is rebuilt at the
  * start of each invocation, since other invocations bind pods too. Each
  * invocation's reconciles are published as CloudWatch metrics when
- * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics").
+ * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics"). Log
+ * records are Powertools' JSON with the Lambda request id (docs/logging.md).
  */
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { SCHEDULER_USER, inProcessClient } from '#lib/cloud/control-plane';
@@ -12,13 +13,15 @@ import { publishingReconciles, reconcileMetricsFromEnv } from '#lib/cloud/reconc
 import { schedulerReconciler } from '#lib/assembly/control-plane';
 import type { Reconciler } from '#lib/controller-runtime/reconciler';
 import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
+import { functionLogger } from '#lib/log/logger';
 
 let scheduler: Promise<Reconciler[]> | undefined;
 const metrics = reconcileMetricsFromEnv();
+const logger = functionLogger('scheduler');
 
 function start(): Promise<Reconciler[]> {
-  scheduler ??= inProcessClient(SCHEDULER_USER)
-    .then((client) => [schedulerReconciler(client, controlPlaneFromEnv())])
+  scheduler ??= inProcessClient(SCHEDULER_USER, process.env, logger)
+    .then((client) => [schedulerReconciler(client, { ...controlPlaneFromEnv(), logger })])
     .catch((err: unknown) => {
       scheduler = undefined;
       throw err;
@@ -27,10 +30,11 @@ function start(): Promise<Reconciler[]> {
 }
 
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | { keys: number; failed: number }> {
+  if (context) logger.addContext(context);
   return publishingReconciles(metrics, async (observer) => {
     const rs = await start();
     const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
-    const opts = { metrics: observer, ...(remainingMs ? { remainingMs } : {}) };
+    const opts = { metrics: observer, logger, ...(remainingMs ? { remainingMs } : {}) };
     if ('Records' in event) return handleStreamBatch(rs, event.Records as StreamRecord[], opts);
     return handleResync(rs, opts);
   });

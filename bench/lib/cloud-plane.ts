@@ -20,6 +20,7 @@ import { type StreamHandler, StreamPoller } from '#lib/sim/stream-poller';
 import { createStoreTable } from '#lib/store/dynamodb-table';
 import { LambdaTransport } from './lambda-transport.js';
 import { CapacityMeter } from './meter.js';
+import { silentLogger } from '#lib/log/logger';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let instances = 0;
@@ -122,7 +123,7 @@ export class CloudPlane {
       else plane.poller = undefined;
       if (opts.resyncMs) plane.resyncTimer = setInterval(() => void plane.resync(), opts.resyncMs);
       if (opts.fakeNodes) {
-        plane.fake = new FakeNodes(plane.client('kumo-sim'), { ...opts.fakeNodes, log: () => {} });
+        plane.fake = new FakeNodes(plane.client('kumo-sim'), { ...opts.fakeNodes, logger: silentLogger });
         await plane.fake.start();
       }
       return plane;

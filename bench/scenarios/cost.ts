@@ -31,6 +31,7 @@ import { barChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario, type Table } from '../lib/types.js';
 import { deployment, sleep } from '../lib/workloads.js';
 import { parallel } from './scheduler.js';
+import { silentLogger } from '#lib/log/logger';
 
 const IDLE_TARGET = 1;
 const EKS_MONTH = PRICES.eksHour * HOURS_PER_MONTH;
@@ -73,8 +74,8 @@ async function agentWindow(ctx: Ctx, plane: CloudPlane, windowMs: number): Promi
   const nm = nodeManager(client, 'agent-1', ctx.workDir);
   await nm.register();
   await nm.renewLease();
-  const informer = new Informer(client, PODS, { fieldSelector: 'spec.nodeName=agent-1', log: () => {} });
-  const services = new Informer(client, SERVICES, { log: () => {} });
+  const informer = new Informer(client, PODS, { fieldSelector: 'spec.nodeName=agent-1', logger: silentLogger });
+  const services = new Informer(client, SERVICES, { logger: silentLogger });
   await Promise.all([informer.start(), services.start()]);
   await sleep(1000);
   const timers: NodeJS.Timeout[] = [];

@@ -40,6 +40,7 @@ import { summarize } from '../lib/stats.js';
 import { barChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario, type ScenarioResult } from '../lib/types.js';
 import { deployment, sleep } from '../lib/workloads.js';
+import { jsonLogger, silentLogger } from '#lib/log/logger';
 
 type N = Node & KObject;
 type P = Pod & KObject;
@@ -103,7 +104,7 @@ async function measure(ctx: Ctx, path: Path, runs: number, tolerationSeconds: nu
     cluster = new LocalCluster({
       dataDir,
       port: 0,
-      log: () => {},
+      logger: silentLogger,
       defaultTolerationSeconds: tolerationSeconds,
       ...(path === 'grace' ? {} : { controlPlane: { cloudProvider: { fleet, autoscaler: false } } }),
     });
@@ -117,7 +118,7 @@ async function measure(ctx: Ctx, path: Path, runs: number, tolerationSeconds: nu
       autoScaling: asg,
       groupName: GROUP,
       deregisterEnded: path !== 'lease',
-      log: (l) => ctx.log(l),
+      logger: jsonLogger({ service: 'bench', sink: (l) => ctx.log(l) }),
     });
     await sim.start();
     const client = cluster.client;

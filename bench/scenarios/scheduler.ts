@@ -19,6 +19,7 @@ import { NODES, PODS } from '#lib/api/resources';
 import { schedulerReconciler } from '#lib/assembly/control-plane';
 import { LocalControllerDriver } from '#lib/controller-runtime/local-driver';
 import { LocalCluster } from '#lib/local/cluster';
+import { jsonLogger, silentLogger } from '#lib/log/logger';
 import { schedule } from '#lib/scheduler/algorithm';
 import { SchedulerCache } from '#lib/scheduler/cache';
 import { lineChart } from '../lib/svg.js';
@@ -67,7 +68,7 @@ interface Run {
 }
 
 async function runOnce(ctx: Ctx, nodes: number, pods: number): Promise<Run> {
-  const cluster = new LocalCluster({ dataDir: join(ctx.workDir, `n${nodes}`), port: 0, log: () => {}, controllers: false });
+  const cluster = new LocalCluster({ dataDir: join(ctx.workDir, `n${nodes}`), port: 0, logger: silentLogger, controllers: false });
   await cluster.start();
   let driver: LocalControllerDriver | undefined;
   const abort = new AbortController();
@@ -104,7 +105,7 @@ async function runOnce(ctx: Ctx, nodes: number, pods: number): Promise<Run> {
     })().catch(() => undefined);
 
     const t0 = performance.now();
-    driver = new LocalControllerDriver(cluster.store, [schedulerReconciler(c)], { log: (l) => ctx.log(l) });
+    driver = new LocalControllerDriver(cluster.store, [schedulerReconciler(c)], { logger: jsonLogger({ service: 'bench', sink: (l) => ctx.log(l) }) });
     await driver.start();
     await driver.idle();
     while (bindTimes.length < pods && performance.now() - t0 < 600_000) await new Promise((r) => setTimeout(r, 20));

@@ -13,6 +13,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { SETTINGS } from '../../lib/config/settings.js';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionAlarms } from './alarms.js';
@@ -70,11 +71,11 @@ export class ApiEndpoint extends Construct {
       timeout: props.maxStreamDuration ?? Duration.minutes(15),
       environment: {
         ...props.environment,
-        KUMO_AUTH: 'tokens',
-        KUMO_ADMIN_TOKEN_SECRET_ARN: props.adminToken.secret.secretArn,
-        KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: props.bootstrapToken.secret.secretArn,
-        KUMO_TOKEN_KEY_SECRET_ARN: this.tokenKey.secretArn,
-        ...(props.agentToken ? { KUMO_AGENT_TOKEN_SECRET_ARN: props.agentToken.secret.secretArn } : {}),
+        [SETTINGS.auth.env]: 'tokens',
+        [SETTINGS.adminTokenSecretArn.env]: props.adminToken.secret.secretArn,
+        [SETTINGS.bootstrapTokenSecretArn.env]: props.bootstrapToken.secret.secretArn,
+        [SETTINGS.tokenKeySecretArn.env]: this.tokenKey.secretArn,
+        ...(props.agentToken ? { [SETTINGS.agentTokenSecretArn.env]: props.agentToken.secret.secretArn } : {}),
       },
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {}),
       ...(props.maxConcurrency !== undefined ? { reservedConcurrentExecutions: props.maxConcurrency } : {}),

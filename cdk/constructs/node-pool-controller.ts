@@ -13,6 +13,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Duration } from 'aws-cdk-lib';
+import { SETTINGS } from '../../lib/config/settings.js';
 import { Construct } from 'constructs';
 import type { NodePool } from './node-pool.js';
 
@@ -35,10 +36,10 @@ export class NodePoolController extends Construct {
     const group = nodePool.autoScalingGroup;
     const cluster = nodePool.cluster;
 
-    fn.addEnvironment('KUMO_ECS_CLUSTER', cluster.clusterName);
-    fn.addEnvironment('KUMO_NODE_GROUP', group.autoScalingGroupName);
-    fn.addEnvironment('KUMO_NODE_LIFECYCLE_HOOK', nodePool.drainHookName);
-    if (props.autoscaling === false) fn.addEnvironment('KUMO_NODE_AUTOSCALING', 'false');
+    fn.addEnvironment(SETTINGS.ecsCluster.env, cluster.clusterName);
+    fn.addEnvironment(SETTINGS.nodeGroup.env, group.autoScalingGroupName);
+    fn.addEnvironment(SETTINGS.nodeLifecycleHook.env, nodePool.drainHookName);
+    if (props.autoscaling === false) fn.addEnvironment(SETTINGS.nodeAutoscaling.env, 'false');
 
     // Describe* calls have no resource-level permissions (EC2, Auto Scaling); ECS's are scoped to the cluster.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }));

@@ -25,6 +25,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { SETTINGS } from '../../lib/config/settings.js';
 import { Construct } from 'constructs';
 import { repoPath } from '../paths.js';
 import type { TokenSecret } from './token-secret.js';
@@ -150,15 +151,15 @@ export class NodePool extends Construct {
       essential: true,
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'agent', logGroup }),
       environment: {
-        KUMO_SERVER: props.apiUrl,
-        KUMO_DATA_DIR: AGENT_DATA_DIR,
-        KUMO_RUNTIME: 'docker',
-        KUMO_AGENT_PORT: String(agentPort),
+        [SETTINGS.server.env]: props.apiUrl,
+        [SETTINGS.dataDir.env]: AGENT_DATA_DIR,
+        [SETTINGS.runtime.env]: 'docker',
+        [SETTINGS.agentPort.env]: String(agentPort),
         ...props.agentEnvironment,
       },
       secrets: {
-        KUMO_BOOTSTRAP_TOKEN_SECRET: ecs.Secret.fromSecretsManager(props.bootstrapToken.secret),
-        ...(props.agentToken ? { KUMO_AGENT_TOKEN_SECRET: ecs.Secret.fromSecretsManager(props.agentToken.secret) } : {}),
+        [SETTINGS.bootstrapTokenSecret.env]: ecs.Secret.fromSecretsManager(props.bootstrapToken.secret),
+        ...(props.agentToken ? { [SETTINGS.agentTokenSecret.env]: ecs.Secret.fromSecretsManager(props.agentToken.secret) } : {}),
       },
       stopTimeout: Duration.seconds(30),
     });

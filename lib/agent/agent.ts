@@ -22,6 +22,7 @@ import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { EventRecorder, type Recorder } from '../client/events.js';
 import { CONFIGMAPS, NAMESPACES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, SERVICES } from '../api/resources.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { privateDir } from '../util/private-files.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
@@ -84,7 +85,8 @@ export interface AgentOptions {
   /** Where secret volumes are written. @default a directory on /dev/shm (tmpfs) when writable, else under dataDir */
   secretVolumeDir?: string;
   clock?: Clock;
-  log?: (line: string) => void;
+  /** Where the agent's operational records go. @default defaultLogger() */
+  logger?: Logger;
 }
 
 /** A pod object standing in for one known only from its containers' labels (its grace period among them). */
@@ -176,7 +178,7 @@ export class Agent {
       },
       { dataDir: opts.dataDir, ...(opts.secretVolumeDir ? { secretDir: opts.secretVolumeDir } : {}) },
     );
-    const recorder: Recorder = new EventRecorder(client, 'kubelet', this.clock, opts.nodeName);
+    const recorder: Recorder = new EventRecorder(client, 'kubelet', this.clock, opts.nodeName, { logger: this.logger });
     this.host = {
       runtime: opts.runtime,
       client,
@@ -195,13 +197,13 @@ export class Agent {
       resyncMs: opts.resyncMs ?? 60_000,
       startGate: new Gate(opts.podStartConcurrency ?? 8),
       closed: false,
-      log: (line) => this.log(line),
+      logger: this.logger,
       finished: (uid) => this.workers.delete(uid),
     };
   }
 
-  private log(line: string): void {
-    (this.opts.log ?? console.log)(line);
+  private get logger(): Logger {
+    return this.opts.logger ?? defaultLogger();
   }
 
   /** Sets the advertised endpoint port (once the agent's server listens). Call before start(). */
@@ -221,7 +223,7 @@ export class Agent {
         break;
       } catch (err) {
         if (this.host.closed) return;
-        this.log(`kumo agent: cannot register node ${this.nodeName}: ${(err as Error).message}; retrying`);
+        this.logger.warn(`kumo agent: cannot register node ${this.nodeName}: ${(err as Error).message}; retrying`);
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -231,7 +233,7 @@ export class Agent {
         if (busy || this.host.closed) return;
         busy = true;
         fn()
-          .catch((err: Error) => this.log(`kumo agent: ${what}: ${err.message}`))
+          .catch((err: Error) => this.logger.warn(`kumo agent: ${what}: ${err.message}`))
           .finally(() => (busy = false));
       }, ms);
       t.unref();
@@ -244,14 +246,14 @@ export class Agent {
     this.serviceInformer = new Informer(this.opts.client, SERVICES, {
       ...(poll ? { pollIntervalMs: poll * 4 } : {}),
       onChange: () => this.servicesChanged(),
-      log: (l) => this.log(l),
+      logger: this.logger,
     });
     await this.serviceInformer.start();
     this.informer = new Informer(this.opts.client, PODS, {
       fieldSelector: `spec.nodeName=${this.nodeName}`,
       ...(poll ? { pollIntervalMs: poll } : {}),
       onChange: (type, obj) => this.onPod(type, obj as P),
-      log: (l) => this.log(l),
+      logger: this.logger,
     });
     await this.informer.start();
     this.synced = true;
@@ -259,16 +261,17 @@ export class Agent {
     // Volume directories of pods this node no longer has (deleted while the agent was away).
     for (const uid of this.host.volumes.podsOnDisk()) if (!this.workers.has(uid)) this.host.volumes.tearDown(uid);
     every(this.opts.relistMs ?? 1_000, () => this.relist(), 'relist');
-    this.log(`kumo agent: node ${this.nodeName} (${this.nodeIP}) running pods with the ${this.runtime.name} runtime`);
+    this.logger.info(`kumo agent: node ${this.nodeName} (${this.nodeIP}) running pods with the ${this.runtime.name} runtime`);
   }
 
   /**
    * Stops syncing, waiting for in-flight pod syncs to end. Containers keep
    * running (a new agent adopts them) unless `stopPods`: then every pod on
    * the node is stopped within its own grace period, all at once, as on a
-   * node shutdown (PodWorker.shutDown).
+   * node shutdown (PodWorker.shutDown), and `stopped` hears of each one
+   * (`kumo up` tells whoever pressed Ctrl-C).
    */
-  async stop(opts: { stopPods?: boolean } = {}): Promise<void> {
+  async stop(opts: { stopPods?: boolean; stopped?: (pod: string) => void } = {}): Promise<void> {
     if (this.host.closed) return;
     this.host.closed = true;
     for (const t of this.timers) clearInterval(t);
@@ -276,11 +279,11 @@ export class Agent {
     await this.informer?.stop();
     await this.serviceInformer?.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
-    if (opts.stopPods) await this.stopPods();
+    if (opts.stopPods) await this.stopPods(opts.stopped);
     await this.runtime.close();
   }
 
-  private async stopPods(): Promise<void> {
+  private async stopPods(stopped: ((pod: string) => void) | undefined): Promise<void> {
     const byPod = new Map<string, ContainerInfo[]>();
     for (const c of await this.runtime.list()) byPod.set(c.pod.uid, [...(byPod.get(c.pod.uid) ?? []), c]);
     await Promise.all(
@@ -288,9 +291,9 @@ export class Agent {
         // A pod the agent had not picked up yet is stopped with the grace period its containers carry.
         const w = this.workers.get(uid) ?? new PodWorker(this.host, stubPod(cs));
         try {
-          if (await w.shutDown()) this.log(`kumo agent: stopped pod ${cs[0]!.pod.namespace}/${cs[0]!.pod.name}`);
+          if (await w.shutDown()) stopped?.(`${cs[0]!.pod.namespace}/${cs[0]!.pod.name}`);
         } catch (err) {
-          this.log(`kumo agent: cannot stop pod ${cs[0]!.pod.namespace}/${cs[0]!.pod.name}: ${(err as Error).message}`);
+          this.logger.error(`kumo agent: cannot stop pod ${cs[0]!.pod.namespace}/${cs[0]!.pod.name}: ${(err as Error).message}`);
         }
       }),
     );
@@ -305,7 +308,7 @@ export class Agent {
         try {
           w.writeHosts();
         } catch (err) {
-          this.log(`kumo agent: pod ${w.pod.metadata.namespace}/${w.pod.metadata.name}: cannot update /etc/hosts: ${(err as Error).message}`);
+          this.logger.warn(`kumo agent: pod ${w.pod.metadata.namespace}/${w.pod.metadata.name}: cannot update /etc/hosts: ${(err as Error).message}`);
         }
       }
     }, 100);
@@ -369,7 +372,7 @@ export class Agent {
   /** Containers whose pod is not bound here any more: stop them within the pod's grace period, then remove them. */
   private adoptOrphan(cs: ContainerInfo[]): void {
     const c = cs[0]!;
-    this.log(`kumo agent: removing containers of pod ${c.pod.namespace}/${c.pod.name} (${c.pod.uid}), which is not bound to this node`);
+    this.logger.info(`kumo agent: removing containers of pod ${c.pod.namespace}/${c.pod.name} (${c.pod.uid}), which is not bound to this node`);
     const w = new PodWorker(this.host, stubPod(cs));
     w.markGone();
     this.workers.set(c.pod.uid, w);

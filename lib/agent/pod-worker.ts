@@ -23,6 +23,7 @@ import type { KObject } from '../api/object.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { EventType, Recorder } from '../client/events.js';
+import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { containerConfig, type EnvSources, podRef, type PodContext } from './container-config.js';
@@ -60,7 +61,7 @@ export interface WorkerHost {
   /** Bounds how many pending pods start at once, first come first served (see PodWorker.run). */
   readonly startGate: Gate;
   closed: boolean;
-  log(line: string): void;
+  readonly logger: Logger;
   /** The worker is done: its pod is deleted and its containers are gone. */
   finished(uid: string): void;
 }
@@ -210,7 +211,7 @@ export class PodWorker {
       try {
         await this.sync();
       } catch (err) {
-        this.host.log(`kumo agent: pod ${this.name}: ${(err as Error).message}`);
+        this.host.logger.error(`kumo agent: pod ${this.name}: ${(err as Error).message}`);
         this.due(this.host.clock.now() + 2_000);
       } finally {
         release?.();
@@ -471,7 +472,7 @@ export class PodWorker {
     } catch (err) {
       const message = `Failed to create pod sandbox: ${(err as Error).message}`;
       this.event('Warning', 'FailedCreatePodSandBox', message);
-      this.host.log(`kumo agent: pod ${this.name}: ${message}`);
+      this.host.logger.warn(`kumo agent: pod ${this.name}: ${message}`);
       this.due(this.host.clock.now() + this.host.restartBackoff.initialMs);
       return undefined;
     }
@@ -706,7 +707,7 @@ export class PodWorker {
       } catch (err) {
         // 404: already gone; 409: the name now belongs to another pod. Anything else: the API is away, try again.
         if (!(isNotFound(err) || isConflict(err))) {
-          this.host.log(`kumo agent: pod ${this.name}: cannot finish deletion: ${(err as Error).message}`);
+          this.host.logger.error(`kumo agent: pod ${this.name}: cannot finish deletion: ${(err as Error).message}`);
           this.due(this.host.clock.now() + 2_000);
           return;
         }
@@ -749,7 +750,7 @@ export class PodWorker {
           return;
         }
         if (!isConflict(err)) {
-          this.host.log(`kumo agent: pod ${this.name}: status update failed: ${(err as Error).message}`);
+          this.host.logger.warn(`kumo agent: pod ${this.name}: status update failed: ${(err as Error).message}`);
           this.due(this.host.clock.now() + 2_000);
           return;
         }

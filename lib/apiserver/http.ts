@@ -7,9 +7,10 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { MAX_BODY_BYTES } from './limits.js';
-import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
+import { AUDIT_ID_HEADER, auditIdOf } from '../api/audit-id.js';
 import { StatusError } from '../api/errors.js';
 import type { ApiRequest, ApiResponse } from '../api/request.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 
 export interface Handler {
   handle(req: ApiRequest): Promise<ApiResponse>;
@@ -28,6 +29,8 @@ export interface HttpServerOptions {
    * pages with it (lib/local/loopback-guard.ts).
    */
   filter?: (req: IncomingMessage) => StatusError | undefined;
+  /** Where a failing transport is logged (with the request's auditID). @default defaultLogger() */
+  logger?: Logger;
 }
 
 /** Answers a connection upgrade with a Status instead of switching protocols. */
@@ -70,9 +73,16 @@ function lowerCased(req: IncomingMessage): Record<string, string | undefined> {
   return headers;
 }
 
+/**
+ * The ApiRequest of an HTTP request, with the request's id assigned (the
+ * client's Audit-ID when usable, else a new one), as kube-apiserver's
+ * WithAuditInit assigns it before anything else runs: authentication, the
+ * server, their log records and the response all read this one.
+ */
 export function toApiRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): ApiRequest {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers = lowerCased(req);
+  headers[AUDIT_ID_HEADER] = auditIdOf(headers);
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
@@ -84,7 +94,7 @@ export function toApiRequest(req: IncomingMessage, body: Buffer | undefined, sig
   };
 }
 
-export async function writeResponse(res: ServerResponse, out: ApiResponse, signal: AbortSignal): Promise<void> {
+export async function writeResponse(res: ServerResponse, out: ApiResponse, signal: AbortSignal, logger: Logger = defaultLogger()): Promise<void> {
   const headers = { ...(out.headers ?? {}) };
   if ('body' in out) {
     const text = JSON.stringify(out.body);
@@ -109,37 +119,40 @@ export async function writeResponse(res: ServerResponse, out: ApiResponse, signa
       if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
     }
   } catch (err) {
-    if (!signal.aborted) console.error(`kumo apiserver: stream failed: ${(err as Error).message}`);
+    if (!signal.aborted) logger.error(`kumo apiserver: stream failed: ${(err as Error).message}`, { auditID: out.headers?.[AUDIT_ID_HEADER], error: err });
   } finally {
     res.end();
   }
 }
 
 export function createApiHttpServer(handler: Handler, opts: HttpServerOptions = {}): Server {
+  const logger = opts.logger ?? defaultLogger();
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const abort = new AbortController();
     res.on('close', () => abort.abort());
+    // The request's id, from here on (its body is read later).
+    const request = toApiRequest(req, undefined, abort.signal);
+    const auditID = request.headers[AUDIT_ID_HEADER]!;
     void (async () => {
       try {
         const refused = opts.filter?.(req);
         if (refused) {
-          await writeResponse(res, { status: refused.code, body: refused.toStatus() }, abort.signal);
+          await writeResponse(res, { status: refused.code, body: refused.toStatus() }, abort.signal, logger);
           return;
         }
         const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
         if (body === 'too-large') {
           const err = StatusError.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
-          await writeResponse(res, { status: err.code, headers: { [AUDIT_ID_HEADER]: auditIdOf(lowerCased(req)) }, body: err.toStatus() }, abort.signal);
+          await writeResponse(res, { status: err.code, headers: { [AUDIT_ID_HEADER]: auditID }, body: err.toStatus() }, abort.signal, logger);
           return;
         }
-        const out = await handler.handle(toApiRequest(req, body, abort.signal));
-        await writeResponse(res, out, abort.signal);
+        const out = await handler.handle(body && body.length > 0 ? { ...request, body } : request);
+        await writeResponse(res, out, abort.signal, logger);
       } catch (err) {
-        // The handler never throws; this is the transport failing (a socket error mid-body). Logged with an id like any 500.
-        const id = auditIdOf(lowerCased(req));
-        console.error(`kumo apiserver: ${id} ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+        // The handler never throws; this is the transport failing (a socket error mid-body). Logged with the id like any 500.
+        logger.error(`kumo apiserver: ${req.method} ${req.url}: ${(err as Error).message}`, { auditID, error: err });
         const status = StatusError.internal((err as Error).message).toStatus();
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', [AUDIT_ID_HEADER]: id });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', [AUDIT_ID_HEADER]: auditID });
         res.end(JSON.stringify(status));
       }
     })();

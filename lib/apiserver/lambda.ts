@@ -21,11 +21,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { apiVersionOf } from '../api/registry.js';
 import { isPlainObject } from '../util/json.js';
 import { MAX_BODY_BYTES } from './limits.js';
-import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
+import { AUDIT_ID_HEADER, auditIdOf } from '../api/audit-id.js';
 import { StatusError } from '../api/errors.js';
 import { route } from './router.js';
 import type { ApiRequest, ApiResponse } from '../api/request.js';
 import { INITIAL_EVENTS_END } from './watch.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 
 export type FunctionUrlEvent = APIGatewayProxyEventV2;
 export type BufferedResult = APIGatewayProxyStructuredResultV2;
@@ -46,6 +47,8 @@ export interface LambdaFrontDoorOptions {
   quietMs?: number;
   /** Invocation time kept back for writing the answer. @default 2 s */
   marginMs?: number;
+  /** Where failures are logged, with the request's auditID. @default defaultLogger() */
+  logger?: Logger;
 }
 
 const DEFAULT_POLL_MS = 10_000;
@@ -94,11 +97,21 @@ function statusResponse(err: unknown, auditId: string): ApiResponse {
   return { status: status.code, headers: { 'content-type': 'application/json', [AUDIT_ID_HEADER]: auditId }, body: status.toStatus() };
 }
 
-/** The id of a request the ApiServer never saw (the event itself was refused). */
+/** The id of the request in an event (the client's Audit-ID if usable, else a new one). */
 function eventAuditId(event: FunctionUrlEvent): string {
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
   return auditIdOf(headers);
+}
+
+/**
+ * The event with its request's id assigned, as kube-apiserver's
+ * WithAuditInit assigns it before anything else runs: the request, its
+ * authentication, the server, every log record about it and the answer
+ * (refusals of the event itself included) carry this one.
+ */
+function withAuditId(event: FunctionUrlEvent): FunctionUrlEvent {
+  return { ...event, headers: { ...event.headers, [AUDIT_ID_HEADER]: eventAuditId(event) } };
 }
 
 /** Response headers as Lambda takes them: no hop-by-hop or length headers (the service sets those). */
@@ -305,7 +318,7 @@ export async function bufferedResult(
   req: ApiRequest,
   out: ApiResponse,
   abort: AbortController,
-  opts: { deadline: number; quietMs: number },
+  opts: { deadline: number; quietMs: number; logger: Logger },
 ): Promise<BufferedResult> {
   return fitPayload(req, await shapeBuffered(req, out, abort, opts));
 }
@@ -341,7 +354,12 @@ function fitPayload(req: ApiRequest, result: BufferedResult): BufferedResult {
   return { statusCode: err.code, headers: { 'content-type': 'application/json' }, body: JSON.stringify(err.toStatus()), isBase64Encoded: false };
 }
 
-async function shapeBuffered(req: ApiRequest, out: ApiResponse, abort: AbortController, opts: { deadline: number; quietMs: number }): Promise<BufferedResult> {
+async function shapeBuffered(
+  req: ApiRequest,
+  out: ApiResponse,
+  abort: AbortController,
+  opts: { deadline: number; quietMs: number; logger: Logger },
+): Promise<BufferedResult> {
   if ('body' in out) {
     return { statusCode: out.status, headers: outgoingHeaders(out, 'application/json'), body: JSON.stringify(out.body), isBase64Encoded: false };
   }
@@ -361,7 +379,7 @@ async function shapeBuffered(req: ApiRequest, out: ApiResponse, abort: AbortCont
   const deadline = Math.min(opts.deadline, shape.timeoutMs !== undefined ? Date.now() + shape.timeoutMs : Number.POSITIVE_INFINITY);
   const { lines, failure } = await collectWatch(out.events, abort, deadline, opts.quietMs, position);
   if (failure !== undefined) {
-    logStreamFailure(req, failure);
+    logStreamFailure(opts.logger, req, failure);
     // Nothing sent yet: answer with the error itself rather than an empty watch.
     if (lines.length === 0) return shapeBuffered(req, statusResponse(failure, out.headers?.[AUDIT_ID_HEADER] ?? auditIdOf(req.headers)), abort, opts);
     lines.push(errorEvent(failure));
@@ -430,7 +448,14 @@ async function endStream(stream: Writable): Promise<void> {
  * `abort`, whose signal the request carried), a watch then with a bookmark
  * at its last position when the client allows bookmarks.
  */
-export async function streamResult(req: ApiRequest, out: ApiResponse, abort: AbortController, stream: Writable, deadline: number): Promise<void> {
+export async function streamResult(
+  req: ApiRequest,
+  out: ApiResponse,
+  abort: AbortController,
+  stream: Writable,
+  deadline: number,
+  logger: Logger,
+): Promise<void> {
   const fallback = 'body' in out || 'events' in out ? 'application/json' : 'text' in out ? 'text/plain' : 'application/octet-stream';
   const http = httpResponseStream(stream, { statusCode: out.status, headers: outgoingHeaders(out, fallback) });
   const gone = () => abort.abort();
@@ -445,7 +470,7 @@ export async function streamResult(req: ApiRequest, out: ApiResponse, abort: Abo
       try {
         for await (const chunk of bounded(out.bytes, abort, until)) await write(http, chunk);
       } catch (err) {
-        logStreamFailure(req, err);
+        logStreamFailure(logger, req, err);
       }
     } else {
       await write(http, '');
@@ -464,7 +489,7 @@ export async function streamResult(req: ApiRequest, out: ApiResponse, abort: Abo
           await write(http, `${JSON.stringify(bookmarkAt(shape, rv))}\n`);
         }
       } catch (err) {
-        logStreamFailure(req, err);
+        logStreamFailure(logger, req, err);
         await write(http, `${JSON.stringify(errorEvent(err))}\n`);
       }
     }
@@ -475,8 +500,11 @@ export async function streamResult(req: ApiRequest, out: ApiResponse, abort: Abo
   }
 }
 
-function logStreamFailure(req: ApiRequest, err: unknown): void {
-  console.error(`kumo api: ${req.method} ${req.path}: stream failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+function logStreamFailure(logger: Logger, req: ApiRequest, err: unknown): void {
+  logger.error(`kumo api: ${req.method} ${req.path}: stream failed: ${err instanceof Error ? err.message : String(err)}`, {
+    auditID: req.headers[AUDIT_ID_HEADER],
+    error: err,
+  });
 }
 
 /**
@@ -488,24 +516,27 @@ export function lambdaFrontDoor(server: (mode: 'buffered' | 'streaming') => Prom
   const pollMs = opts.watchPollMs ?? DEFAULT_POLL_MS;
   const quietMs = opts.quietMs ?? DEFAULT_QUIET_MS;
   const marginMs = opts.marginMs ?? DEFAULT_MARGIN_MS;
+  const logger = opts.logger ?? defaultLogger();
 
-  async function buffered(event: FunctionUrlEvent, context?: InvocationContext): Promise<BufferedResult> {
+  async function buffered(received: FunctionUrlEvent, context?: InvocationContext): Promise<BufferedResult> {
+    const event = withAuditId(received);
     const abort = new AbortController();
     let req: ApiRequest | undefined;
     try {
       req = requestFromEvent(event, abort.signal);
       const out = await (await server('buffered')).handle(req);
       const deadline = Date.now() + Math.min(pollMs, budget(context, marginMs));
-      return await bufferedResult(req, out, abort, { deadline, quietMs });
+      return await bufferedResult(req, out, abort, { deadline, quietMs, logger });
     } catch (err) {
-      logFailure(event, err);
-      return bufferedResult(req ?? requestFromEventSafe(event), statusResponse(err, eventAuditId(event)), abort, { deadline: Date.now(), quietMs });
+      logFailure(logger, event, err);
+      return bufferedResult(req ?? requestFromEventSafe(event), statusResponse(err, eventAuditId(event)), abort, { deadline: Date.now(), quietMs, logger });
     } finally {
       abort.abort();
     }
   }
 
-  async function streaming(event: FunctionUrlEvent, stream: Writable, context?: InvocationContext): Promise<void> {
+  async function streaming(received: FunctionUrlEvent, stream: Writable, context?: InvocationContext): Promise<void> {
+    const event = withAuditId(received);
     const abort = new AbortController();
     let req: ApiRequest | undefined;
     let out: ApiResponse;
@@ -513,10 +544,10 @@ export function lambdaFrontDoor(server: (mode: 'buffered' | 'streaming') => Prom
       req = requestFromEvent(event, abort.signal);
       out = await (await server('streaming')).handle(req);
     } catch (err) {
-      logFailure(event, err);
+      logFailure(logger, event, err);
       out = statusResponse(err, eventAuditId(event));
     }
-    await streamResult(req ?? requestFromEventSafe(event), out, abort, stream, Date.now() + budget(context, marginMs));
+    await streamResult(req ?? requestFromEventSafe(event), out, abort, stream, Date.now() + budget(context, marginMs), logger);
   }
 
   return { buffered, streaming };
@@ -527,8 +558,8 @@ function requestFromEventSafe(event: FunctionUrlEvent): ApiRequest {
   return requestFromEvent({ ...event, body: undefined, isBase64Encoded: false });
 }
 
-function logFailure(event: FunctionUrlEvent, err: unknown): void {
+function logFailure(logger: Logger, event: FunctionUrlEvent, err: unknown): void {
   if (err instanceof StatusError && err.code < 500) return;
   const method = event.requestContext?.http?.method ?? '?';
-  console.error(`kumo api: ${method} ${event.rawPath}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  logger.error(`kumo api: ${method} ${event.rawPath}: ${err instanceof Error ? err.message : String(err)}`, { auditID: eventAuditId(event), error: err });
 }

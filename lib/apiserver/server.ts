@@ -28,8 +28,9 @@ import { serverSideApply, validateFieldManager } from './apply.js';
 import { ApiMetrics } from './metrics.js';
 import { VERSION_INFO } from './version.js';
 import { dropUnknownFields } from './schema/unknown.js';
-import { AUDIT_ID_HEADER, auditIdOf } from './audit-id.js';
+import { AUDIT_ID_HEADER, auditIdOf } from '../api/audit-id.js';
 import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 
 /**
  * The container a log, exec or attach request means: the named one, which
@@ -66,6 +67,8 @@ export interface ApiServerOptions {
   metrics?: ApiMetrics;
   /** Deadline of a request that is not a watch or a stream (writes: at most WRITE_TIMEOUT_MS). @default REQUEST_TIMEOUT_MS (60 s) */
   requestTimeoutMs?: number;
+  /** Where a 500 is logged, with the request's auditID. @default defaultLogger() */
+  logger?: Logger;
 }
 
 /** Subresources that stream, exempt from the request deadline as kube's long-running check exempts them. */
@@ -185,7 +188,7 @@ export class ApiServer implements RequestHandler {
    * timed-out write may still land).
    */
   private async serve(req: ApiRequest): Promise<ApiResponse> {
-    const auditId = auditIdOf(req.headers);
+    const auditID = auditIdOf(req.headers);
     let res: ApiResponse;
     try {
       res = await this.withDeadline(req, this.dispatch(req));
@@ -196,11 +199,11 @@ export class ApiServer implements RequestHandler {
         res = json(err.code, err.toStatus(), retryAfter ? { 'retry-after': String(retryAfter) } : {});
       } else {
         const message = err instanceof Error ? err.message : String(err);
-        console.error(`kumo apiserver: ${auditId} ${req.method} ${req.path}: ${err instanceof Error ? (err.stack ?? message) : message}`);
+        (this.opts.logger ?? defaultLogger()).error(`kumo apiserver: ${req.method} ${req.path}: ${message}`, { auditID, error: err });
         res = json(500, StatusError.internal(message).toStatus());
       }
     }
-    res.headers = { ...res.headers, [AUDIT_ID_HEADER]: auditId };
+    res.headers = { ...res.headers, [AUDIT_ID_HEADER]: auditID };
     return res;
   }
 

@@ -18,6 +18,7 @@ import { ProcessRuntime, processRuntimeWarning } from '../agent/process-runtime.
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { createAgentServer } from '../agent/server.js';
 import type { KubeClient } from '../client/client.js';
+import type { Logger } from '../log/logger.js';
 import { FakeNodes } from '../sim/fake-nodes.js';
 import { type Encryptor, localKeyEncryptor } from '../store/encryption.js';
 
@@ -39,12 +40,12 @@ export interface AgentConfig {
   /** Seals the process runtime's container env; called only when that runtime is chosen (it may create a key). */
   sealer: () => Encryptor;
   /** The rest of the Agent's settings: labels, taints, reservations, intervals. */
-  agent?: Partial<Omit<AgentOptions, 'client' | 'nodeName' | 'runtime' | 'dataDir' | 'nodeIP' | 'log'>>;
+  agent?: Partial<Omit<AgentOptions, 'client' | 'nodeName' | 'runtime' | 'dataDir' | 'nodeIP' | 'logger'>>;
   /** Serves logs and exec to the API server, which presents `token` (a standalone agent; `kumo up` connects in process). */
   endpoint?: { token: string; address: string; port: number; tls?: { cert: Buffer; key: Buffer } };
   /** Runs a node proxy for Services beside the agent (a standalone agent; `kumo up` runs one for all its agents). */
-  proxy?: Omit<NodeProxyOptions, 'client' | 'log'>;
-  log: (line: string) => void;
+  proxy?: Omit<NodeProxyOptions, 'client' | 'logger'>;
+  logger: Logger;
   /** Tells the operator of a standalone agent what it chose: the runtime, its warning, where logs and exec are served. */
   announce?: (line: string) => void;
   /** Called once the agent exists, before it starts: `kumo up` tracks it so that stopping the cluster mid-start stops it too. */
@@ -82,7 +83,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
       labels: () => labels,
       annotations: () => annotations,
       providerID: () => providerID,
-      log: config.log,
+      logger: config.logger,
     });
     await fake.start();
     announce(`simulating node ${config.nodeName}`);
@@ -98,7 +99,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
     for (const line of processRuntimeWarning(userInfo().username)) announce(line);
     runtime = new ProcessRuntime({ nodeName, nodeIP, rootDir: config.runtimeDir, sealer: config.sealer() });
   }
-  const agent = new Agent({ ...config.agent, client: config.client, nodeName, runtime, nodeIP, dataDir: config.agentDir, log: config.log });
+  const agent = new Agent({ ...config.agent, client: config.client, nodeName, runtime, nodeIP, dataDir: config.agentDir, logger: config.logger });
   config.created?.(agent);
 
   let server: Server | undefined;
@@ -132,7 +133,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
   await started(agent.start());
   // The node proxy: Service ClusterIPs and node ports on this host, to ready endpoints anywhere.
   if (config.proxy) {
-    proxy = new NodeProxy({ ...config.proxy, client: config.client, log: config.log });
+    proxy = new NodeProxy({ ...config.proxy, client: config.client, logger: config.logger });
     await started(proxy.start());
   }
   return { agent, stop };

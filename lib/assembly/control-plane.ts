@@ -5,6 +5,7 @@
  * the controllers, the scheduler and the cloud provider, which never import it.
  */
 import type { KubeClient } from '../client/client.js';
+import type { Logger } from '../log/logger.js';
 import { cloudProviderReconcilers, type CloudProviderOptions } from '../cloudprovider/index.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -32,13 +33,15 @@ export interface ControlPlaneOptions {
   volumes?: VolumeControllerOptions;
   /** The cloud provider's reconcilers over an ECS/EC2/Auto Scaling fleet (the cloud functions; none locally). */
   cloudProvider?: CloudProviderOptions;
+  /** Where the Events that cannot be written are logged. @default defaultLogger() */
+  logger?: Logger;
 }
 
 /** The controller-manager's reconcilers (everything but the scheduler). */
 export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOptions = {}): Reconciler[] {
   const clock = opts.clock ?? systemClock;
   // Events are written in the background: off the reconcilers' critical path (stream drivers flush them before returning).
-  const recorder = (component: string) => new EventRecorder(client, component, clock, undefined, { background: true });
+  const recorder = (component: string) => new EventRecorder(client, component, clock, undefined, { background: true, logger: opts.logger });
   // One index of owned objects shared by the controllers that read dependents (fed once per change by the driver).
   const index = new OwnerIndex(client, DEPENDENT_RESOURCES);
   return [
@@ -58,5 +61,5 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
 
 export function schedulerReconciler(client: KubeClient, opts: ControlPlaneOptions = {}): Scheduler {
   const clock = opts.clock ?? systemClock;
-  return new Scheduler(client, new EventRecorder(client, 'default-scheduler', clock, undefined, { background: true }), clock);
+  return new Scheduler(client, new EventRecorder(client, 'default-scheduler', clock, undefined, { background: true, logger: opts.logger }), clock);
 }

@@ -13,9 +13,11 @@
  * revoked token keeps working for at most that long in a warm Lambda
  * container, and a revoked token costs one store read per interval.
  */
+import { AUDIT_ID_HEADER } from '../api/audit-id.js';
 import { StatusError } from '../api/errors.js';
 import type { ApiRequest, UserInfo, Authenticator } from '../api/request.js';
 import { StoreBusyError, type Store } from '../store/types.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { TokenMac } from './token-mac.js';
 import { expired, parseToken, recordOfSecret, secretMatches, TOKEN_NAMESPACE, type TokenRecord, tokenSecretName } from './tokens.js';
@@ -43,8 +45,8 @@ export interface TokenAuthenticatorOptions {
   cacheMs?: number;
   /** Most ids cached at once; the oldest go first. @default 10,000 */
   cacheSize?: number;
-  /** Why a token was refused (for the function's log). @default silent */
-  log?: (line: string) => void;
+  /** Why a token was refused (a warning with the request's auditID, for the function's log). @default silent */
+  logger?: Logger;
 }
 
 /** The store refusing for load is the client's cue to retry (429), as on every other read. */
@@ -105,13 +107,13 @@ export class TokenAuthenticator implements Authenticator {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!m) return undefined;
     const parsed = parseToken(m[1]!);
-    if (!parsed) return this.refuse('malformed token');
+    if (!parsed) return this.refuse(req, 'malformed token');
     const fixed = this.statics.get(parsed.id);
-    if (fixed && parsed.mac !== undefined) return this.refuse(`token id ${parsed.id} is held outside the store and has no MAC`);
-    const record = fixed ?? (await this.stored(parsed));
+    if (fixed && parsed.mac !== undefined) return this.refuse(req, `token id ${parsed.id} is held outside the store and has no MAC`);
+    const record = fixed ?? (await this.stored(req, parsed));
     if (!record) return undefined;
-    if (!secretMatches(parsed.secret, record.hash)) return this.refuse(`wrong secret for token id ${parsed.id}`);
-    if (expired(record.grant, this.clock.now())) return this.refuse(`token ${parsed.id} expired at ${record.grant.expiresAt}`);
+    if (!secretMatches(parsed.secret, record.hash)) return this.refuse(req, `wrong secret for token id ${parsed.id}`);
+    if (expired(record.grant, this.clock.now())) return this.refuse(req, `token ${parsed.id} expired at ${record.grant.expiresAt}`);
     return userOf(record.id, record.grant);
   }
 
@@ -121,21 +123,22 @@ export class TokenAuthenticator implements Authenticator {
     else this.cache.delete(id);
   }
 
-  private refuse(why: string): undefined {
-    this.opts.log?.(`kumo auth: refused: ${why}`);
+  private refuse(req: ApiRequest, why: string): undefined {
+    const auditID = req.headers[AUDIT_ID_HEADER];
+    (this.opts.logger ?? silentLogger).warn(`kumo auth: refused: ${why}`, auditID ? { auditID } : {});
     return undefined;
   }
 
   /** The record of a stored token, or undefined (refusal logged): the store is read only for an id this server vouched for. */
-  private async stored(token: { id: string; secret: string; mac?: string }): Promise<TokenRecord | undefined> {
+  private async stored(req: ApiRequest, token: { id: string; secret: string; mac?: string }): Promise<TokenRecord | undefined> {
     const stored = this.opts.stored;
-    if (!stored) return this.refuse(`unknown token id ${token.id}`);
+    if (!stored) return this.refuse(req, `unknown token id ${token.id}`);
     if (token.mac !== undefined) {
-      if (!stored.mac.verify(token.id, token.secret, token.mac)) return this.refuse(`token for id ${token.id} has a MAC this server did not make`);
+      if (!stored.mac.verify(token.id, token.secret, token.mac)) return this.refuse(req, `token for id ${token.id} has a MAC this server did not make`);
     } else if (!(await this.legacyIds(stored)).has(token.id)) {
-      return this.refuse(`token id ${token.id} has no MAC and no record from before MACs`);
+      return this.refuse(req, `token id ${token.id} has no MAC and no record from before MACs`);
     }
-    return (await this.record(stored, token.id)) ?? this.refuse(`unknown token id ${token.id}`);
+    return (await this.record(stored, token.id)) ?? this.refuse(req, `unknown token id ${token.id}`);
   }
 
   private legacyIds(stored: StoredTokens): Promise<ReadonlySet<string>> {

@@ -6,7 +6,7 @@
  * agent as `kumo agent` runs it (lib/assembly/agent.ts) as that node until
  * ECS stops the container.
  *
- * Environment (set by the CDK node pool):
+ * Environment (set by the CDK node pool; declared in lib/config/settings.ts):
  * - KUMO_SERVER: the API server URL.
  * - KUMO_BOOTSTRAP_TOKEN_SECRET: the bootstrap token's Secrets Manager value
  *   (injected by ECS), or KUMO_BOOTSTRAP_TOKEN: the token itself.
@@ -20,40 +20,55 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AgentRuntimeName, runAgent, standaloneAgentDirs } from '../assembly/agent.js';
+import { runAgent, standaloneAgentDirs } from '../assembly/agent.js';
 import { discoverHost } from '../cloud/ecs-host.js';
 import { tokenOfSecretString } from '../cloud/secrets.js';
-import { agentClient, agentTimings, DEFAULT_TIMINGS, type TimingNames, type TimingSettings, untilSignal } from './commands/agent.js';
+import { ConfigError, type Env, logLevelOf, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
+import { jsonLogger } from '../log/logger.js';
+import { agentClient, agentTimings, TIMING_SETTINGS, untilSignal } from './commands/agent.js';
 import { enrollNode } from './commands/token.js';
-import { CliError, formatError } from './errors.js';
+import { formatError } from './errors.js';
 import { type CliIO, processIO } from './io.js';
 
-/** The environment variables that set the agent's timings (cdk/cadence.ts sets them). */
-export const TIMING_VARIABLES: TimingNames = {
-  pollInterval: 'KUMO_AGENT_POLL_INTERVAL',
-  leaseRenewInterval: 'KUMO_LEASE_RENEW_INTERVAL',
-  leaseDuration: 'KUMO_LEASE_DURATION',
-  nodeStatusReportInterval: 'KUMO_NODE_STATUS_REPORT_INTERVAL',
-};
+/** The agent's timings from the environment the stack sets (cdk/cadence.ts), `kumo agent`'s defaults for those unset; a bad one is a one-line error naming its variable. */
+export function agentCadence(env: Env): ReturnType<typeof agentTimings> {
+  return agentTimings(
+    (key) => readSetting(env, TIMING_SETTINGS[key]),
+    (key) => [TIMING_SETTINGS[key].env, env[TIMING_SETTINGS[key].env] || TIMING_SETTINGS[key].default],
+  );
+}
 
-/** The agent's timings from the environment the stack sets, `kumo agent`'s defaults for those unset; a bad one is a one-line error naming it. */
-export function agentCadence(env: Readonly<Record<string, string | undefined>>): ReturnType<typeof agentTimings> {
-  const settings = Object.fromEntries(
-    Object.entries(TIMING_VARIABLES).map(([key, variable]) => [key, env[variable] || DEFAULT_TIMINGS[key as keyof TimingSettings]]),
-  ) as unknown as TimingSettings;
-  return agentTimings(settings, TIMING_VARIABLES);
+/** The token in a Secrets Manager value ECS injected, if one was. */
+function secretToken(value: string | undefined): string | undefined {
+  return value ? tokenOfSecretString(value) : undefined;
 }
 
 export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
-  const env = io.env;
-  const server = env.KUMO_SERVER;
-  if (!server) {
-    io.err('kumo node agent: KUMO_SERVER (the API server URL) is not set\n');
+  try {
+    return await run(io);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.err(`kumo node agent: ${err.message}\n`);
     return 1;
   }
-  const dataDir = env.KUMO_DATA_DIR || '/var/lib/kumo';
-  const bootstrap = env.KUMO_BOOTSTRAP_TOKEN || (env.KUMO_BOOTSTRAP_TOKEN_SECRET ? tokenOfSecretString(env.KUMO_BOOTSTRAP_TOKEN_SECRET) : undefined);
-  const agentToken = env.KUMO_AGENT_TOKEN || (env.KUMO_AGENT_TOKEN_SECRET ? tokenOfSecretString(env.KUMO_AGENT_TOKEN_SECRET) : undefined);
+}
+
+async function run(io: CliIO): Promise<number> {
+  const env = io.env;
+  const server = readSetting(env, SETTINGS.server);
+  if (!server) {
+    io.err(`kumo node agent: ${SETTINGS.server.env} (the API server URL) is not set\n`);
+    return 1;
+  }
+  // Every setting is read before anything is asked of ECS or the API server: a bad one stops the container in one line.
+  const dataDir = readSetting(env, SETTINGS.dataDir);
+  const runtime = readSetting(env, SETTINGS.runtime);
+  const port = readSetting(env, SETTINGS.agentPort);
+  const timings = agentCadence(env);
+  const logger = jsonLogger({ service: 'kumo-agent', level: logLevelOf(env), sink: (line) => io.err(`${line}\n`) });
+  const bootstrap = readSetting(env, SETTINGS.bootstrapToken) ?? secretToken(readSetting(env, SETTINGS.bootstrapTokenSecret));
+  const agentToken = readSetting(env, SETTINGS.agentToken) ?? secretToken(readSetting(env, SETTINGS.agentTokenSecret));
   let host;
   try {
     host = await discoverHost({ env });
@@ -64,11 +79,6 @@ export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
   io.out(`kumo node agent: node ${host.nodeName}\n`);
   const out = (line: string) => io.out(`${line}\n`);
   try {
-    const runtime = env.KUMO_RUNTIME || 'docker';
-    if (!['docker', 'process', 'fake'].includes(runtime)) throw new CliError(`invalid KUMO_RUNTIME: ${runtime} (docker, process or fake)`);
-    const port = Number(env.KUMO_AGENT_PORT || '10250');
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid KUMO_AGENT_PORT: ${env.KUMO_AGENT_PORT}`);
-    const timings = agentCadence(env);
     const tokenFile = join(dataDir, 'node-token');
     const outcome = await enrollNode({ server, nodeName: host.nodeName, tokenFile }, bootstrap);
     out(outcome === 'enrolled' ? `node ${host.nodeName} enrolled: token written to ${tokenFile}` : `node ${host.nodeName}: using the token in ${tokenFile}`);
@@ -76,12 +86,12 @@ export async function runNodeAgent(io: CliIO = processIO): Promise<number> {
     const running = await runAgent({
       client: agentClient(server, readFileSync(tokenFile, 'utf8').trim()),
       nodeName: host.nodeName,
-      runtime: runtime as AgentRuntimeName,
+      runtime,
       ...standaloneAgentDirs(dataDir, host.nodeName),
       agent: { labels: host.labels, annotations: host.annotations ?? {}, ...(host.providerID ? { providerID: host.providerID } : {}), ...timings },
       ...(agentToken ? { endpoint: { token: agentToken, address: '0.0.0.0', port } } : {}),
       proxy: { nodePortAddresses: ['0.0.0.0'], ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs } : {}) },
-      log: out,
+      logger,
       announce: (line) => out(`kumo agent: ${line}`),
       until: stopped,
     });

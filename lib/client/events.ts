@@ -11,6 +11,7 @@ import type { Event } from '../api/core/v1/event.js';
 import { EVENTS } from '../api/resources.js';
 import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../api/errors.js';
 import type { KubeClient } from './client.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 
 /** How long Events are kept (the apiserver's --event-ttl default). */
@@ -32,15 +33,21 @@ export interface Recorder {
  */
 const MAX_WRITERS = 4;
 const MAX_BACKLOG = 10_000;
-const backlog: (() => Promise<void>)[] = [];
+const backlog: Job[] = [];
 let backlogHead = 0;
 let writers = 0;
 let dropped = 0;
 let drained: (() => void)[] = [];
 
-function enqueue(job: () => Promise<void>): void {
+/** A queued write, and where its failure is logged (its recorder's logger). */
+interface Job {
+  write: () => Promise<void>;
+  logger: Logger;
+}
+
+function enqueue(job: Job): void {
   if (backlog.length - backlogHead >= MAX_BACKLOG) {
-    if (dropped++ % 1000 === 0) console.error(`kumo events: ${dropped} event(s) dropped, the write queue is full`);
+    if (dropped++ % 1000 === 0) job.logger.warn(`kumo events: ${dropped} event(s) dropped, the write queue is full`);
     return;
   }
   backlog.push(job);
@@ -55,8 +62,9 @@ function pump(): void {
       backlogHead = 0;
     }
     writers++;
-    void job()
-      .catch((err: Error) => console.error(`kumo events: ${err.message}`))
+    void job
+      .write()
+      .catch((err: Error) => job.logger.error(`kumo events: ${err.message}`))
       .finally(() => {
         writers--;
         pump();
@@ -75,14 +83,18 @@ export async function flushEvents(): Promise<void> {
 }
 
 export class EventRecorder implements Recorder {
-  /** With `background`, record() queues the write and returns at once (see flushEvents). */
+  /** With `background`, record() queues the write and returns at once (see flushEvents). Events that cannot be written are logged to `logger` (@default defaultLogger()). */
   constructor(
     private readonly client: KubeClient,
     private readonly component: string,
     private readonly clock: Clock = systemClock,
     private readonly host?: string,
-    private readonly opts: { background?: boolean } = {},
+    private readonly opts: { background?: boolean; logger?: Logger | undefined } = {},
   ) {}
+
+  private get logger(): Logger {
+    return this.opts.logger ?? defaultLogger();
+  }
 
   /** Best effort: an Event that cannot be written is logged, never thrown. */
   async record(obj: KObject, type: EventType, reason: string, message: string): Promise<void> {
@@ -90,7 +102,7 @@ export class EventRecorder implements Recorder {
       // The object may change after this returns: take what the Event needs now.
       const snapshot = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...obj.metadata } } as KObject;
       const now = this.clock.now();
-      enqueue(() => this.write(snapshot, type, reason, message, now));
+      enqueue({ write: () => this.write(snapshot, type, reason, message, now), logger: this.logger });
       return;
     }
     await this.write(obj, type, reason, message, this.clock.now());
@@ -140,7 +152,7 @@ export class EventRecorder implements Recorder {
       this.remember(key, 1);
     } catch (err) {
       if (isAlreadyExists(err)) {
-        await this.bump(namespace, name, now, key).catch((e: Error) => console.error(`kumo events: ${e.message}`));
+        await this.bump(namespace, name, now, key).catch((e: Error) => this.logger.error(`kumo events: ${e.message}`));
         return;
       }
       if (known && isNotFound(err)) {
@@ -148,7 +160,7 @@ export class EventRecorder implements Recorder {
         this.recent.delete(key);
         return this.record(obj, type, reason, message);
       }
-      console.error(`kumo events: could not record ${reason} for ${obj.kind} ${obj.metadata.name}: ${(err as Error).message}`);
+      this.logger.error(`kumo events: could not record ${reason} for ${obj.kind} ${obj.metadata.name}: ${(err as Error).message}`);
     }
   }
 

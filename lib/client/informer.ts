@@ -12,6 +12,7 @@
 import type { KObject } from '../api/object.js';
 import type { ResourceType } from '../api/registry.js';
 import { isGone, isResourceExpired } from '../api/errors.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import { sleep } from '../util/sleep.js';
 import { errorFrom, type KubeClient } from './client.js';
 
@@ -29,7 +30,8 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** Re-list at this interval instead of watching (changes arrive up to this late). */
   pollIntervalMs?: number;
-  log?: (line: string) => void;
+  /** Where failing handlers and watches are logged. @default defaultLogger() */
+  logger?: Logger;
 }
 
 function keyOf(obj: KObject): string {
@@ -67,15 +69,15 @@ export class Informer {
     return this.items.get(`${namespace ?? ''}/${name}`);
   }
 
-  private log(line: string): void {
-    (this.opts.log ?? console.error)(line);
+  private get logger(): Logger {
+    return this.opts.logger ?? defaultLogger();
   }
 
   private async emit(type: InformerEventType, obj: KObject, old: KObject | undefined): Promise<void> {
     try {
       await this.opts.onChange?.(type, obj, old);
     } catch (err) {
-      this.log(`kumo informer ${this.rt.resource}: handler failed: ${(err as Error).message}`);
+      this.logger.error(`kumo informer ${this.rt.resource}: handler failed: ${(err as Error).message}`);
     }
   }
 
@@ -149,8 +151,8 @@ export class Informer {
         backoff = 100;
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        if (isResourceExpired(err) || isGone(err) || isResourceExpired(err)) needList = true;
-        else this.log(`kumo informer ${this.rt.resource}: ${(err as Error).message}; retrying`);
+        if (isResourceExpired(err) || isGone(err)) needList = true;
+        else this.logger.warn(`kumo informer ${this.rt.resource}: ${(err as Error).message}; retrying`);
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, 5_000);
       }

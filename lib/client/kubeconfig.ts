@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { type Env, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
 import type { HttpTransportOptions } from './transport.js';
 
 export interface NamedCluster {
@@ -37,10 +39,10 @@ export class KubeconfigError extends Error {
   override name = 'KubeconfigError';
 }
 
-export function kubeconfigPaths(env: NodeJS.ProcessEnv = process.env): string[] {
-  const raw = env.KUBECONFIG;
+export function kubeconfigPaths(env: Env = process.env): string[] {
+  const raw = readSetting(env, SETTINGS.kubeconfig);
   if (raw) return raw.split(delimiter).filter((p) => p !== '');
-  return [join(env.HOME ?? homedir(), '.kube', 'config')];
+  return [join(readSetting(env, SETTINGS.home) ?? homedir(), '.kube', 'config')];
 }
 
 function empty(): Kubeconfig {
@@ -62,7 +64,7 @@ export function readKubeconfigFile(path: string): Kubeconfig {
 }
 
 /** The merged view of every file in KUBECONFIG; the first file to define a name wins. */
-export function loadKubeconfig(env: NodeJS.ProcessEnv = process.env): Kubeconfig {
+export function loadKubeconfig(env: Env = process.env): Kubeconfig {
   const merged = empty();
   for (const path of kubeconfigPaths(env)) {
     const cfg = readKubeconfigFile(path);
@@ -87,7 +89,7 @@ export function writeKubeconfigFile(path: string, cfg: Kubeconfig): void {
  */
 export function upsertContext(
   entry: { name: string; server: string; caData?: string; token?: string },
-  opts: { setCurrent: boolean; env?: NodeJS.ProcessEnv } = { setCurrent: true },
+  opts: { setCurrent: boolean; env?: Env } = { setCurrent: true },
 ): string {
   const path = kubeconfigPaths(opts.env)[0]!;
   const cfg = readKubeconfigFile(path);

@@ -1,6 +1,6 @@
 /**
  * The API server's settings in the cloud, read from the function's
- * environment (the CDK stack sets them):
+ * environment (the CDK stack sets them; lib/config/settings.ts declares them):
  *
  * - KUMO_TABLE / KUMO_SQLITE_PATH: the store (store-from-env.ts).
  * - KUMO_AUTH: `tokens` (bearer tokens, lib/auth) or `none`. Defaults to
@@ -25,19 +25,18 @@ import { ApiServer, type ApiServerOptions } from '../apiserver/server.js';
 import { tokenAuth } from '../auth/assembly.js';
 import { TokenMac } from '../auth/token-mac.js';
 import { type Grant, staticRecord, type TokenRecord } from '../auth/tokens.js';
+import { ConfigError, type Env, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
 import { admissionFromEnv, flowControlFromEnv } from './config.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-export class AuthConfigError extends Error {
+export class AuthConfigError extends ConfigError {
   override name = 'AuthConfigError';
 }
 
 export function authModeFromEnv(env: Env = process.env): 'tokens' | 'none' {
-  const mode = env.KUMO_AUTH ?? (env.KUMO_TABLE ? 'tokens' : 'none');
-  if (mode !== 'tokens' && mode !== 'none') throw new AuthConfigError(`KUMO_AUTH must be "tokens" or "none", got "${mode}"`);
-  return mode;
+  return readSetting(env, SETTINGS.auth) ?? (readSetting(env, SETTINGS.table) ? 'tokens' : 'none');
 }
 
 /** Secrets Manager's client is loaded only when a secret is configured. */
@@ -54,8 +53,8 @@ async function secretString(arn: string): Promise<string> {
 async function staticTokens(env: Env): Promise<TokenRecord[]> {
   const out: TokenRecord[] = [];
   const sources: [string | undefined, Grant][] = [
-    [env.KUMO_ADMIN_TOKEN_SECRET_ARN, { role: 'admin', description: 'deploy-time admin token' }],
-    [env.KUMO_BOOTSTRAP_TOKEN_SECRET_ARN, { role: 'node-bootstrap', description: 'node pool bootstrap token' }],
+    [readSetting(env, SETTINGS.adminTokenSecretArn), { role: 'admin', description: 'deploy-time admin token' }],
+    [readSetting(env, SETTINGS.bootstrapTokenSecretArn), { role: 'node-bootstrap', description: 'node pool bootstrap token' }],
   ];
   for (const [arn, grant] of sources) if (arn) out.push(staticRecord(await secretToken(arn), grant));
   return out;
@@ -75,22 +74,24 @@ export interface CloudApiOptions extends ApiServerOptions {
  * Everything an ApiServer needs: the store (with token auth, one that stamps
  * token records with their MAC), admission, and with token auth the
  * authenticator, the authorizer and the flow gate in front; with an agent
- * token the connector that reaches agents for logs and exec.
+ * token the connector that reaches agents for logs and exec. The server,
+ * the authenticator (its refusals) and the front log to `logger`.
  */
-export async function apiOptionsFromEnv(backend: Store, env: Env = process.env): Promise<CloudApiOptions> {
+export async function apiOptionsFromEnv(backend: Store, env: Env = process.env, logger: Logger = defaultLogger()): Promise<CloudApiOptions> {
   const auth = authModeFromEnv(env);
-  const opts: CloudApiOptions = { auth, store: backend, admission: admissionFromEnv(env), front: (server) => server };
+  const opts: CloudApiOptions = { auth, store: backend, admission: admissionFromEnv(env), logger, front: (server) => server };
   if (auth === 'tokens') {
-    if (!env.KUMO_TOKEN_KEY_SECRET_ARN)
-      throw new AuthConfigError("token auth needs KUMO_TOKEN_KEY_SECRET_ARN (the secret holding the key of the tokens' MACs)");
-    const mac = new TokenMac(await secretString(env.KUMO_TOKEN_KEY_SECRET_ARN));
-    const { store, authenticator, authorizer } = tokenAuth(backend, mac, { staticTokens: await staticTokens(env), log: (line) => console.warn(line) });
+    const keyArn = readSetting(env, SETTINGS.tokenKeySecretArn);
+    if (!keyArn) throw new AuthConfigError(`token auth needs ${SETTINGS.tokenKeySecretArn.env} (the secret holding the key of the tokens' MACs)`);
+    const mac = new TokenMac(await secretString(keyArn));
+    const { store, authenticator, authorizer } = tokenAuth(backend, mac, { staticTokens: await staticTokens(env), logger });
     Object.assign(opts, { store, authenticator, authorizer });
     const flows = new FlowControl(flowControlFromEnv(env));
     opts.front = (server) => new FlowGate(server, authenticator, flows, server instanceof ApiServer ? server.metrics : undefined);
   }
-  if (env.KUMO_AGENT_TOKEN_SECRET_ARN) {
-    const token = await secretToken(env.KUMO_AGENT_TOKEN_SECRET_ARN);
+  const agentTokenArn = readSetting(env, SETTINGS.agentTokenSecretArn);
+  if (agentTokenArn) {
+    const token = await secretToken(agentTokenArn);
     opts.podConnector = new AgentConnector({
       token,
       getNode: async (name) => (await backend.get({ resource: 'nodes', namespace: '', name })) as (Node & KObject) | undefined,

@@ -2,32 +2,18 @@
  * Settings the cloud functions read from their environment, in one place so
  * the API, controller and scheduler functions agree (e.g. on admission
  * defaults) and tests can shorten timings the same way a deployment would.
- *
- * - KUMO_DEFAULT_TOLERATION_SECONDS: DefaultTolerationSeconds admission (300)
- * - KUMO_POD_SECURITY: Pod Security Admission's defaults and exemptions, a
- *   PodSecurityConfiguration (or AdmissionConfiguration) in JSON; unset:
- *   upstream's default, everything privileged. The stack sets
- *   stackPodSecurity() for the API and the control loops alike (the
- *   controllers' pod creates are admitted like anyone's).
- * - KUMO_NODE_GRACE_SECONDS: lease age before a node is unreachable (40)
- * - KUMO_JOB_BACKOFF_MS: first delay before re-creating failed Job pods (10000)
- * - KUMO_FLOW_BURST_MS: API time a caller may use at once before flow
- *   control holds it to its share (5000; lib/apiserver/flow-control.ts)
+ * The variables (KUMO_DEFAULT_TOLERATION_SECONDS, KUMO_POD_SECURITY,
+ * KUMO_NODE_GRACE_SECONDS, KUMO_JOB_BACKOFF_MS, KUMO_FLOW_BURST_MS) are
+ * declared in lib/config/settings.ts. The stack sets stackPodSecurity() for
+ * the API and the control loops alike (the controllers' pod creates are
+ * admitted like anyone's).
  */
 import { parsePodSecurityConfig, type PodSecurityConfig, type PodSecurityConfiguration } from '../apiserver/podsecurity/config.js';
 import { userOf } from '../auth/users.js';
 import type { FlowControlOptions } from '../apiserver/flow-control.js';
 import type { ControlPlaneOptions } from '../assembly/control-plane.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function numberFrom(env: Env, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
-  return v;
-}
+import { ConfigError, type Env, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
 
 /**
  * The cloud stack's Pod Security defaults: enforce baseline (no privileged,
@@ -53,31 +39,29 @@ export function stackPodSecurity(adminTokenId: string): PodSecurityConfiguration
 }
 
 export function admissionFromEnv(env: Env = process.env): { defaultTolerationSeconds?: number; podSecurity?: PodSecurityConfig } {
-  const seconds = numberFrom(env, 'KUMO_DEFAULT_TOLERATION_SECONDS');
-  const raw = env.KUMO_POD_SECURITY;
+  const tolerationMs = readSetting(env, SETTINGS.defaultTolerationSeconds);
+  const document = readSetting(env, SETTINGS.podSecurity);
   let podSecurity: PodSecurityConfig | undefined;
-  if (raw !== undefined && raw !== '') {
-    let value: unknown;
+  if (document !== undefined) {
     try {
-      value = JSON.parse(raw);
+      podSecurity = parsePodSecurityConfig(document);
     } catch (err) {
-      throw new Error(`KUMO_POD_SECURITY must be a PodSecurityConfiguration in JSON: ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(`${SETTINGS.podSecurity.env}: ${(err as Error).message}`, { cause: err });
     }
-    podSecurity = parsePodSecurityConfig(value);
   }
-  return { ...(seconds !== undefined ? { defaultTolerationSeconds: seconds } : {}), ...(podSecurity ? { podSecurity } : {}) };
+  return { ...(tolerationMs !== undefined ? { defaultTolerationSeconds: tolerationMs / 1000 } : {}), ...(podSecurity ? { podSecurity } : {}) };
 }
 
 export function controlPlaneFromEnv(env: Env = process.env): ControlPlaneOptions {
-  const grace = numberFrom(env, 'KUMO_NODE_GRACE_SECONDS');
-  const backoff = numberFrom(env, 'KUMO_JOB_BACKOFF_MS');
+  const gracePeriodMs = readSetting(env, SETTINGS.nodeGrace);
+  const backoffBaseMs = readSetting(env, SETTINGS.jobBackoff);
   return {
-    ...(grace !== undefined ? { nodeLifecycle: { gracePeriodMs: grace * 1000 } } : {}),
-    ...(backoff !== undefined ? { job: { backoffBaseMs: backoff } } : {}),
+    ...(gracePeriodMs !== undefined ? { nodeLifecycle: { gracePeriodMs } } : {}),
+    ...(backoffBaseMs !== undefined ? { job: { backoffBaseMs } } : {}),
   };
 }
 
 export function flowControlFromEnv(env: Env = process.env): FlowControlOptions {
-  const burst = numberFrom(env, 'KUMO_FLOW_BURST_MS');
-  return burst !== undefined ? { burstMs: burst } : {};
+  const burstMs = readSetting(env, SETTINGS.flowBurst);
+  return burstMs !== undefined ? { burstMs } : {};
 }

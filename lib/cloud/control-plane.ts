@@ -8,6 +8,8 @@ import { ApiServer } from '../apiserver/server.js';
 import type { UserInfo } from '../api/request.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
+import type { Env } from '../config/read.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
 import { admissionFromEnv } from './config.js';
 import { storeFromEnv } from './store-from-env.js';
@@ -15,16 +17,13 @@ import { storeFromEnv } from './store-from-env.js';
 export const CONTROLLER_USER: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
 export const SCHEDULER_USER: UserInfo = { name: 'system:kube-scheduler', groups: ['system:masters', 'system:authenticated'] };
 
-export async function inProcessClient(user: UserInfo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<KubeClient> {
-  return (await inProcessApi(user, env)).client;
+export async function inProcessClient(user: UserInfo, env: Env = process.env, logger: Logger = defaultLogger()): Promise<KubeClient> {
+  return (await inProcessApi(user, env, logger)).client;
 }
 
 /** The client and the store under it (the scheduled resync also compacts the store's change log). */
-export async function inProcessApi(
-  user: UserInfo,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Promise<{ client: KubeClient; store: Store }> {
+export async function inProcessApi(user: UserInfo, env: Env = process.env, logger: Logger = defaultLogger()): Promise<{ client: KubeClient; store: Store }> {
   const store = await storeFromEnv(env);
-  const api = new ApiServer({ store, admission: admissionFromEnv(env) });
+  const api = new ApiServer({ store, admission: admissionFromEnv(env), logger });
   return { client: new KubeClient(new InProcessTransport(api, user)), store };
 }

@@ -11,6 +11,8 @@
 import { hostname } from 'node:os';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { factsOfContainerInstance } from '../cloudprovider/node-facts.js';
+import { type Env, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
 
 export interface HostFacts {
   nodeName: string;
@@ -21,7 +23,7 @@ export interface HostFacts {
 }
 
 export interface DiscoverOptions {
-  env: Readonly<Record<string, string | undefined>>;
+  env: Env;
   /** @default a client with the SDK's default configuration */
   ecs?: ECSClient;
   /** @default global fetch */
@@ -40,8 +42,9 @@ interface TaskMetadata {
 
 export async function discoverHost(opts: DiscoverOptions): Promise<HostFacts> {
   const env = opts.env;
-  if (env.KUMO_NODE_NAME) return { nodeName: env.KUMO_NODE_NAME, labels: {} };
-  const metadataUri = env.ECS_CONTAINER_METADATA_URI_V4;
+  const nodeName = readSetting(env, SETTINGS.nodeName);
+  if (nodeName) return { nodeName, labels: {} };
+  const metadataUri = readSetting(env, SETTINGS.ecsMetadataUri);
   if (!metadataUri) return { nodeName: hostname().toLowerCase(), labels: {} };
 
   const res = await (opts.fetch ?? fetch)(`${metadataUri}/task`, { signal: AbortSignal.timeout(5_000) });

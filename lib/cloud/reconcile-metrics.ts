@@ -12,14 +12,15 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ReconcileObserver, ReconcileOutcome } from '../controller-runtime/metrics.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import { type Env, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
 
 /** The function's publisher, or none when no namespace is configured (the stack sets POWERTOOLS_METRICS_NAMESPACE; tests and local runs do not). */
 export function reconcileMetricsFromEnv(env: Env = process.env): Metrics | undefined {
-  const namespace = env.POWERTOOLS_METRICS_NAMESPACE;
+  const namespace = readSetting(env, SETTINGS.metricsNamespace);
   if (!namespace) return undefined;
-  return new Metrics({ namespace, ...(env.POWERTOOLS_SERVICE_NAME ? { serviceName: env.POWERTOOLS_SERVICE_NAME } : {}) });
+  const serviceName = readSetting(env, SETTINGS.serviceName);
+  return new Metrics({ namespace, ...(serviceName ? { serviceName } : {}) });
 }
 
 /** One invocation's reconciles, kept until published. */

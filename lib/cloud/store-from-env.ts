@@ -7,31 +7,35 @@
  * or ARN), Secrets are encrypted at rest with data keys from that key
  * (docs/services.md); every function that reads Secrets must have it.
  */
+import { ConfigError, type Env, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
 import type { Store } from '../store/types.js';
 
-export class StoreConfigError extends Error {
+export class StoreConfigError extends ConfigError {
   override name = 'StoreConfigError';
 }
 
-export async function storeFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Store> {
+export async function storeFromEnv(env: Env = process.env): Promise<Store> {
   return encryptedFromEnv(await backendFromEnv(env), env);
 }
 
-async function backendFromEnv(env: Readonly<Record<string, string | undefined>>): Promise<Store> {
-  if (env.KUMO_SQLITE_PATH) {
+async function backendFromEnv(env: Env): Promise<Store> {
+  const path = readSetting(env, SETTINGS.sqlitePath);
+  if (path) {
     const { SqliteStore } = await import('../store/sqlite.js');
-    return new SqliteStore({ path: env.KUMO_SQLITE_PATH });
+    return new SqliteStore({ path });
   }
-  const tableName = env.KUMO_TABLE;
-  if (!tableName) throw new StoreConfigError('no store configured: set KUMO_TABLE (DynamoDB table name) or KUMO_SQLITE_PATH');
+  const tableName = readSetting(env, SETTINGS.table);
+  if (!tableName) throw new StoreConfigError(`no store configured: set ${SETTINGS.table.env} (DynamoDB table name) or ${SETTINGS.sqlitePath.env}`);
   const { DynamoDbStore } = await import('../store/dynamodb.js');
   return new DynamoDbStore({ tableName });
 }
 
-async function encryptedFromEnv(store: Store, env: Readonly<Record<string, string | undefined>>): Promise<Store> {
-  const keyId = env.KUMO_SECRETS_KMS_KEY;
+async function encryptedFromEnv(store: Store, env: Env): Promise<Store> {
+  const keyId = readSetting(env, SETTINGS.secretsKmsKey);
   if (!keyId) return store;
   const { EncryptingStore, KmsEnvelopeEncryptor } = await import('../store/encryption.js');
   const { kmsDataKeys } = await import('./kms-keys.js');
-  return new EncryptingStore(store, new KmsEnvelopeEncryptor(kmsDataKeys(keyId, { 'kumo.io/store': env.KUMO_TABLE ?? env.KUMO_SQLITE_PATH ?? '' })));
+  const context = readSetting(env, SETTINGS.table) ?? readSetting(env, SETTINGS.sqlitePath) ?? '';
+  return new EncryptingStore(store, new KmsEnvelopeEncryptor(kmsDataKeys(keyId, { 'kumo.io/store': context })));
 }

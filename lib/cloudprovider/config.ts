@@ -1,8 +1,8 @@
 /**
  * The cloud provider's settings from the controller function's environment
- * (set by the CDK stack), with the AWS clients it needs. Without
- * KUMO_ECS_CLUSTER and KUMO_NODE_GROUP there is no fleet to watch and the
- * cloud provider does not run.
+ * (set by the CDK stack; declared in lib/config/settings.ts), with the AWS
+ * clients it needs. Without KUMO_ECS_CLUSTER and KUMO_NODE_GROUP there is no
+ * fleet to watch and the cloud provider does not run.
  *
  * - KUMO_ECS_CLUSTER: the node pool's ECS cluster (name or ARN)
  * - KUMO_NODE_GROUP: its Auto Scaling group
@@ -14,43 +14,37 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { type Env, readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
 import { AwsFleet } from './aws-fleet.js';
 import type { CloudProviderOptions } from './index.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function seconds(env: Env, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number of seconds, got "${raw}"`);
-  return v * 1000;
-}
-
 export function cloudProviderFromEnv(env: Env = process.env): CloudProviderOptions | undefined {
-  const cluster = env.KUMO_ECS_CLUSTER || undefined;
-  const groupName = env.KUMO_NODE_GROUP || undefined;
+  const cluster = readSetting(env, SETTINGS.ecsCluster);
+  const groupName = readSetting(env, SETTINGS.nodeGroup);
   if (!cluster && !groupName) return undefined;
+  const lifecycleHook = readSetting(env, SETTINGS.nodeLifecycleHook);
+  // Every value is read (and a bad one refused) before any client is made.
+  const askAfterMs = readSetting(env, SETTINGS.cloudNodeAskAfter);
+  const scaleUpDelayMs = readSetting(env, SETTINGS.scaleUpDelay);
+  const scaleDownUnneededMs = readSetting(env, SETTINGS.scaleDownUnneeded);
+  const intervalMs = readSetting(env, SETTINGS.autoscalerInterval);
+  const autoscaling = readSetting(env, SETTINGS.nodeAutoscaling);
   const fleet = new AwsFleet({
     ec2: new EC2Client({}),
     ...(cluster ? { ecs: new ECSClient({}), cluster } : {}),
     ...(groupName ? { autoScaling: new AutoScalingClient({}), groupName } : {}),
-    ...(env.KUMO_NODE_LIFECYCLE_HOOK ? { lifecycleHook: env.KUMO_NODE_LIFECYCLE_HOOK } : {}),
+    ...(lifecycleHook ? { lifecycleHook } : {}),
   });
-  const askAfterMs = seconds(env, 'KUMO_CLOUD_NODE_ASK_AFTER_SECONDS');
-  const scaleUpDelayMs = seconds(env, 'KUMO_SCALE_UP_DELAY_SECONDS');
-  const scaleDownUnneededMs = seconds(env, 'KUMO_SCALE_DOWN_UNNEEDED_SECONDS');
-  const intervalMs = seconds(env, 'KUMO_AUTOSCALER_INTERVAL_SECONDS');
   return {
     fleet,
     ...(askAfterMs !== undefined ? { lifecycle: { askAfterMs } } : {}),
-    autoscaler:
-      env.KUMO_NODE_AUTOSCALING === 'false'
-        ? false
-        : {
-            ...(scaleUpDelayMs !== undefined ? { scaleUpDelayMs } : {}),
-            ...(scaleDownUnneededMs !== undefined ? { scaleDownUnneededMs } : {}),
-            ...(intervalMs !== undefined ? { intervalMs } : {}),
-          },
+    autoscaler: !autoscaling
+      ? false
+      : {
+          ...(scaleUpDelayMs !== undefined ? { scaleUpDelayMs } : {}),
+          ...(scaleDownUnneededMs !== undefined ? { scaleDownUnneededMs } : {}),
+          ...(intervalMs !== undefined ? { intervalMs } : {}),
+        },
   };
 }

@@ -20,6 +20,7 @@ import {
   RegisterContainerInstanceCommand,
 } from '@aws-sdk/client-ecs';
 import type { KubeClient } from '../client/client.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import { type FakeNodeOptions, FakeNodes } from '../sim/fake-nodes.js';
 import { ANNOTATION_CONTAINER_INSTANCE, factsOfContainerInstance, type NodeFacts } from './node-facts.js';
 
@@ -37,8 +38,9 @@ export interface FleetSimOptions {
   /** Deregister the container instance of an instance that ended, as ECS does. @default true */
   deregisterEnded?: boolean;
   /** Settings of the simulated agents (lease renewal, pod start delay, capacity). */
-  agents?: Omit<FakeNodeOptions, 'names' | 'labels' | 'annotations' | 'providerID' | 'log'>;
-  log?: (line: string) => void;
+  agents?: Omit<FakeNodeOptions, 'names' | 'labels' | 'annotations' | 'providerID' | 'logger'>;
+  /** The simulation's records and its agents'. @default silent */
+  logger?: Logger;
 }
 
 interface Host {
@@ -57,15 +59,15 @@ export class FleetSim {
 
   constructor(private readonly opts: FleetSimOptions) {}
 
-  private log(line: string): void {
-    this.opts.log?.(line);
+  private get logger(): Logger {
+    return this.opts.logger ?? silentLogger;
   }
 
   async start(): Promise<void> {
     await this.poll();
     this.timer = setInterval(() => {
       this.polling ??= this.poll()
-        .catch((err: Error) => this.log(`kumo fleet-sim: ${err.message}`))
+        .catch((err: Error) => this.logger.error(`kumo fleet-sim: ${err.message}`))
         .finally(() => (this.polling = undefined));
     }, this.opts.pollMs ?? 200);
     this.timer.unref();
@@ -138,12 +140,12 @@ export class FleetSim {
       } else if (!running && host && !host.dead) {
         host.dead = true;
         host.agent.stopNode(id);
-        this.log(`kumo fleet-sim: instance ${id} is ${s?.state ?? 'gone'}: its agent stopped`);
+        this.logger.info(`kumo fleet-sim: instance ${id} is ${s?.state ?? 'gone'}: its agent stopped`);
         const arn = host.facts.annotations[ANNOTATION_CONTAINER_INSTANCE];
         if (arn && this.opts.deregisterEnded !== false) {
           await this.opts.ecs
             .send(new DeregisterContainerInstanceCommand({ cluster: this.opts.cluster, containerInstance: arn, force: true }))
-            .catch((err: Error) => this.log(`kumo fleet-sim: deregister ${arn}: ${err.message}`));
+            .catch((err: Error) => this.logger.warn(`kumo fleet-sim: deregister ${arn}: ${err.message}`));
         }
       }
     }
@@ -165,10 +167,10 @@ export class FleetSim {
       labels: () => facts.labels,
       annotations: () => facts.annotations,
       providerID: () => facts.providerID,
-      log: (l) => this.log(l),
+      logger: this.logger,
     });
     this.hosts.set(instanceId, { agent, facts, dead: false });
     await agent.start();
-    this.log(`kumo fleet-sim: instance ${instanceId} (${zone ?? '?'}) joined as node ${instanceId}`);
+    this.logger.info(`kumo fleet-sim: instance ${instanceId} (${zone ?? '?'}) joined as node ${instanceId}`);
   }
 }

@@ -5,6 +5,7 @@
  * DynamoDB Stream batches instead (stream-driver.ts).
  */
 import { setMaxListeners } from 'node:events';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import { CompactedError, type Store } from '../store/types.js';
 import { flushEvents } from '../client/events.js';
 import { type ControllerMetrics, observedReconcile } from './metrics.js';
@@ -16,7 +17,8 @@ export interface LocalDriverOptions {
   workers?: Partial<Record<string, number>>;
   /** How often every key is re-queued. @default 30 s */
   resyncIntervalMs?: number;
-  log?: (line: string) => void;
+  /** Where failed reconciles and feeds are logged. @default defaultLogger() */
+  logger?: Logger;
   /** Where reconciles and queues are counted. @default nowhere */
   metrics?: ControllerMetrics;
 }
@@ -38,8 +40,8 @@ export class LocalControllerDriver {
     setMaxListeners(0, this.abort.signal);
   }
 
-  private log(line: string): void {
-    (this.opts.log ?? console.log)(line);
+  private get logger(): Logger {
+    return this.opts.logger ?? defaultLogger();
   }
 
   async start(): Promise<void> {
@@ -49,7 +51,7 @@ export class LocalControllerDriver {
       const queue: WorkQueue = new WorkQueue((key) => observedReconcile(r, key, metrics), {
         workers,
         ...(r.coalesceMs ? { minIntervalMs: r.coalesceMs } : {}),
-        onError: (key, err) => this.log(`kumo ${r.name}: reconcile ${key} failed: ${err instanceof Error ? err.message : String(err)}`),
+        onError: (key, err) => this.logger.error(`kumo ${r.name}: reconcile ${key} failed: ${err instanceof Error ? err.message : String(err)}`),
         ...(metrics ? { metrics: metrics.controller(r.name, () => queue.length) } : {}),
       });
       this.queues.set(r, queue);
@@ -75,7 +77,7 @@ export class LocalControllerDriver {
       try {
         for (const key of await r.listKeys()) q.add(key);
       } catch (err) {
-        if (!this.abort.signal.aborted) this.log(`kumo ${r.name}: resync failed: ${(err as Error).message}`);
+        if (!this.abort.signal.aborted) this.logger.error(`kumo ${r.name}: resync failed: ${(err as Error).message}`);
       }
     }
   }
@@ -103,7 +105,7 @@ export class LocalControllerDriver {
         for await (const e of this.store.watch(resource, { fromRevision: position, signal: this.abort.signal })) {
           position = e.revision;
           await this.dispatch({ resource, type: e.type, object: e.object, ...(e.prev ? { prev: e.prev } : {}) }).catch((err: Error) =>
-            this.log(`kumo controllers: routing a ${resource} change failed: ${err.message}`),
+            this.logger.error(`kumo controllers: routing a ${resource} change failed: ${err.message}`),
           );
         }
       } catch (err) {
@@ -115,7 +117,7 @@ export class LocalControllerDriver {
           await this.resync();
           continue;
         }
-        this.log(`kumo controllers: ${resource} feed failed: ${(err as Error).message}; restarting`);
+        this.logger.warn(`kumo controllers: ${resource} feed failed: ${(err as Error).message}; restarting`);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }

@@ -10,6 +10,7 @@
  * earliest record whose key failed is returned, so Lambda retries from there.
  */
 import type { KObject } from '../api/object.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import { decodeLogImage, type StreamImage } from '../store/dynamodb-table.js';
 import { flushEvents } from '../client/events.js';
 import { observedReconcile, type ReconcileObserver } from './metrics.js';
@@ -39,7 +40,8 @@ export interface DriverOptions {
   remainingMs?: () => number;
   /** Keys reconciled at once. @default 8 */
   concurrency?: number;
-  log?: (line: string) => void;
+  /** Where failed reconciles and undecodable records are logged. @default defaultLogger() */
+  logger?: Logger;
   /** Told of every reconcile (the function publishes the invocation's figures). @default nobody */
   metrics?: ReconcileObserver;
 }
@@ -91,7 +93,7 @@ export async function handleStreamBatch(reconcilers: Reconciler[], records: Stre
       event = changeOf(record);
     } catch (err) {
       // An image we cannot decode will not decode on retry either: log it and move on.
-      (opts.log ?? console.error)(`kumo stream: undecodable record ${record.eventID ?? '?'}: ${(err as Error).message}`);
+      (opts.logger ?? defaultLogger()).error(`kumo stream: undecodable record ${record.eventID ?? '?'}: ${(err as Error).message}`);
       continue;
     }
     if (!event) continue;
@@ -111,7 +113,7 @@ export async function handleStreamBatch(reconcilers: Reconciler[], records: Stre
     try {
       await reconcileKey(w.reconciler, w.key, opts);
     } catch (err) {
-      (opts.log ?? console.error)(`kumo ${w.reconciler.name}: reconcile ${w.key} failed: ${(err as Error).message}`);
+      (opts.logger ?? defaultLogger()).error(`kumo ${w.reconciler.name}: reconcile ${w.key} failed: ${(err as Error).message}`);
       for (const r of w.records) failed.add(r);
     }
   });
@@ -137,7 +139,7 @@ export async function handleResync(reconcilers: Reconciler[], opts: DriverOption
         await reconcileKey(r, key, opts);
       } catch (err) {
         failed++;
-        (opts.log ?? console.error)(`kumo ${r.name}: resync of ${key} failed: ${(err as Error).message}`);
+        (opts.logger ?? defaultLogger()).error(`kumo ${r.name}: resync of ${key} failed: ${(err as Error).message}`);
       }
     });
   }

@@ -37,6 +37,7 @@ import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { type Encryptor, EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
 import { InstrumentedStore } from '../store/instrumented.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { commandLine } from '../util/processes.js';
 import { privateDir, privateFile, tightenFile, writePrivateFile } from '../util/private-files.js';
@@ -52,8 +53,16 @@ export interface LocalClusterOptions {
   port?: number;
   /** The address to listen on; with `insecureHttp` a loopback one only. @default 127.0.0.1 */
   host?: string;
-  /** Log lines go here. @default console.log */
-  log?: (line: string) => void;
+  /**
+   * The startup and shutdown lines, for whoever started the cluster (`kumo
+   * up` prints them on stdout: they are its output, not logs). @default none
+   */
+  print?: (line: string) => void;
+  /**
+   * The operational records of the API server, the control loops, the
+   * agents, the node proxy and the simulated nodes. @default defaultLogger()
+   */
+  logger?: Logger;
   /** How often the change log is compacted. @default 60 s */
   compactIntervalMs?: number;
   /** Log retention for watches. @default 10 minutes */
@@ -67,7 +76,7 @@ export interface LocalClusterOptions {
   /** DefaultTolerationSeconds admission for pods. @default 300 */
   defaultTolerationSeconds?: number;
   /** Simulated nodes to start (the fake runtime). @default none */
-  fakeNodes?: Omit<FakeNodeOptions, 'log'>;
+  fakeNodes?: Omit<FakeNodeOptions, 'logger'>;
   /**
    * The runtime of the in-process agents: `docker` (the Docker engine),
    * `process` (host processes), or none. `kumo up` picks docker when an
@@ -97,7 +106,7 @@ export interface LocalClusterOptions {
    * The node proxy for Services (lib/agent/proxy/): one for this host, run
    * when in-process agents run pods (`runtime`). false: none.
    */
-  proxy?: false | Omit<NodeProxyOptions, 'client' | 'log'>;
+  proxy?: false | Omit<NodeProxyOptions, 'client' | 'logger'>;
   /** ClusterIP range. @default 10.96.0.0/12 */
   serviceClusterIPRange?: string;
   /** NodePort range. @default 30000-32767 */
@@ -204,6 +213,7 @@ export class LocalCluster {
     this.api = new ApiServer({
       store: this.store,
       metrics,
+      logger: this.logger,
       podConnector: connector,
       ...(this.adminToken ? { authenticator: new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) } : {}),
       ...(opts.watchTimeoutMs !== undefined ? { watchTimeoutMs: opts.watchTimeoutMs } : {}),
@@ -222,8 +232,12 @@ export class LocalCluster {
     this.controlPlaneClient = new KubeClient(new InProcessTransport(this.api, CONTROL_PLANE_USER));
   }
 
-  private log(line: string): void {
-    (this.opts.log ?? console.log)(line);
+  private print(line: string): void {
+    this.opts.print?.(line);
+  }
+
+  private get logger(): Logger {
+    return this.opts.logger ?? defaultLogger();
   }
 
   /** Where this cluster keeps its state (state.db, keys, volumes). */
@@ -243,6 +257,7 @@ export class LocalCluster {
     }
     this.http = createApiHttpServer(this.api, {
       onUpgrade: execUpgradeHandler(this.api),
+      logger: this.logger,
       ...(tls ? { tls } : { filter: (req) => loopbackRefusal(req, host) }),
     });
     await new Promise<void>((resolve, reject) => {
@@ -254,50 +269,54 @@ export class LocalCluster {
     const dial = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
     this.url = `${tls ? 'https' : 'http'}://${dial.includes(':') ? `[${dial}]` : dial}:${port}`;
     const compact = setInterval(
-      () => void this.store.compact().catch((err: Error) => this.log(`compaction failed: ${err.message}`)),
+      () => void this.store.compact().catch((err: Error) => this.logger.error(`compaction failed: ${err.message}`)),
       this.opts.compactIntervalMs ?? 60_000,
     );
     compact.unref();
     this.timers.push(compact);
     const me: PidRecord = { pid: process.pid, command: commandLine(process.pid) ?? '' };
     writePrivateFile(join(this.opts.dataDir, PID_FILE), `${JSON.stringify(me)}\n`);
-    this.log(`kumo: API server listening on ${this.url}${tls ? '' : ' (plain HTTP without authentication: loopback only, no requests from web pages)'}`);
-    this.log(`kumo: state in ${join(this.opts.dataDir, 'state.db')}`);
+    this.print(`kumo: API server listening on ${this.url}${tls ? '' : ' (plain HTTP without authentication: loopback only, no requests from web pages)'}`);
+    this.print(`kumo: state in ${join(this.opts.dataDir, 'state.db')}`);
     if (this.opts.controllers !== false) {
       // Claims of the local-path class get a directory under the data dir (one host: every node can mount it).
-      const controlPlane = { ...this.opts.controlPlane, volumes: { localPathRoot: join(this.opts.dataDir, 'volumes'), ...this.opts.controlPlane?.volumes } };
+      const controlPlane = {
+        logger: this.logger,
+        ...this.opts.controlPlane,
+        volumes: { localPathRoot: join(this.opts.dataDir, 'volumes'), ...this.opts.controlPlane?.volumes },
+      };
       const reconcilers = [
         ...controllerReconcilers(this.controlPlaneClient, controlPlane),
-        schedulerReconciler(this.controlPlaneClient, this.opts.controlPlane),
+        schedulerReconciler(this.controlPlaneClient, { logger: this.logger, ...this.opts.controlPlane }),
       ];
       this.driver = new LocalControllerDriver(this.store, reconcilers, {
-        log: (l) => this.log(l),
+        logger: this.logger,
         metrics: new ControllerMetrics(this.metrics.registry),
         ...(this.opts.resyncIntervalMs ? { resyncIntervalMs: this.opts.resyncIntervalMs } : {}),
       });
       await this.driver.start();
-      this.log(`kumo: controllers and scheduler running (${reconcilers.map((r) => r.name).join(', ')})`);
+      this.print(`kumo: controllers and scheduler running (${reconcilers.map((r) => r.name).join(', ')})`);
     }
     if (this.opts.fakeNodes && this.opts.fakeNodes.names.length > 0) {
-      this.fake = new FakeNodes(this.client, { ...this.opts.fakeNodes, log: (l) => this.log(l) });
+      this.fake = new FakeNodes(this.client, { ...this.opts.fakeNodes, logger: this.logger });
       await this.fake.start();
-      this.log(
+      this.print(
         `kumo: ${this.opts.fakeNodes.names.length} simulated node(s): ${this.opts.fakeNodes.names.slice(0, 5).join(', ')}${this.opts.fakeNodes.names.length > 5 ? ', ...' : ''}`,
       );
     }
     if (this.opts.runtime) {
       for (const name of this.opts.nodeNames ?? [hostname()]) await this.startAgent(name, this.opts.runtime);
       if (this.opts.proxy !== false) {
-        this.proxy = new NodeProxy({ ...(this.opts.proxy ?? {}), client: this.client, log: (l) => this.log(l) });
+        this.proxy = new NodeProxy({ ...(this.opts.proxy ?? {}), client: this.client, logger: this.logger });
         await this.proxy.start();
-        this.log('kumo: node proxy running (Service ClusterIPs and node ports, docs/services.md)');
+        this.print('kumo: node proxy running (Service ClusterIPs and node ports, docs/services.md)');
       }
     }
   }
 
   /** Starts an in-process agent for a node (tests add several, each with its own node name). */
   async startAgent(nodeName: string, runtimeName: 'docker' | 'process', extra: Partial<AgentOptions> = {}): Promise<Agent> {
-    const { nodeIP = '127.0.0.1', ...agent } = { ...this.opts.agent, ...extra };
+    const { nodeIP = '127.0.0.1', logger = this.logger, ...agent } = { ...this.opts.agent, ...extra };
     const dataDir = join(this.opts.dataDir, 'agent', nodeName);
     const running = await runAgent({
       client: this.client,
@@ -308,7 +327,7 @@ export class LocalCluster {
       agentDir: dataDir,
       sealer: () => this.sealer,
       agent,
-      log: (l) => this.log(l),
+      logger,
       created: (a) => this.agents.set(nodeName, a),
     });
     return running.agent!;
@@ -333,10 +352,10 @@ export class LocalCluster {
     for (const t of this.timers) clearInterval(t);
     await this.fake?.stop();
     await this.proxy?.stop();
-    if (this.agents.size > 0 && !opts.keepPods) this.log('kumo: stopping pods, each within its termination grace period');
+    if (this.agents.size > 0 && !opts.keepPods) this.print('kumo: stopping pods, each within its termination grace period');
     const agents = [...this.agents.values()];
     this.agents.clear();
-    await Promise.all(agents.map((a) => a.stop({ stopPods: !opts.keepPods })));
+    await Promise.all(agents.map((a) => a.stop({ stopPods: !opts.keepPods, stopped: (pod) => this.print(`kumo agent: stopped pod ${pod}`) })));
     await this.driver?.stop();
     if (this.http) {
       const server = this.http;

@@ -36,7 +36,8 @@ export interface DownReport {
 }
 
 export interface DownOptions {
-  log: (line: string) => void;
+  /** `kumo down`'s output: a line per thing stopped. */
+  print: (line: string) => void;
   /** @default the local socket (DOCKER_HOST) */
   engine?: DockerEngine;
 }
@@ -68,7 +69,7 @@ function checkNotServed(dataDir: string): void {
  * Stops what runs in one runtime (containers within their grace periods,
  * all at once, then the sandboxes) and removes everything it holds.
  */
-async function drain(runtime: Runtime, log: (line: string) => void): Promise<DownReport> {
+async function drain(runtime: Runtime, print: (line: string) => void): Promise<DownReport> {
   const all = await runtime.list();
   const line = (c: (typeof all)[number]) =>
     `pod ${c.pod.namespace}/${c.pod.name} ${c.kind === 'sandbox' ? 'sandbox' : `container ${c.name}`} (${runtime.name}://${c.id})`;
@@ -76,7 +77,7 @@ async function drain(runtime: Runtime, log: (line: string) => void): Promise<Dow
   const stop = async (c: (typeof all)[number], graceMs: number) => {
     await runtime.stopContainer(c.id, graceMs);
     stopped++;
-    log(`kumo down: stopped ${line(c)}`);
+    print(`kumo down: stopped ${line(c)}`);
   };
   const running = all.filter((c) => c.state === 'running');
   await Promise.all(running.filter((c) => c.kind !== 'sandbox').map((c) => stop(c, (c.graceSeconds ?? 30) * 1000)));
@@ -120,7 +121,7 @@ export async function downCluster(dataDir: string, opts: DownOptions): Promise<D
     if (existsSync(join(rootDir, 'process'))) {
       const runtime = new ProcessRuntime({ nodeName: node, nodeIP: '127.0.0.1', rootDir, sealer });
       await runtime.init(cluster);
-      add(await drain(runtime, opts.log));
+      add(await drain(runtime, opts.print));
     }
     // The tmpfs copies of the node's secret volumes (lib/agent/volumes/manager.ts).
     rmSync(defaultSecretRoot(rootDir), { recursive: true, force: true });
@@ -130,7 +131,7 @@ export async function downCluster(dataDir: string, opts: DownOptions): Promise<D
     for (const node of await dockerNodes(engine, cluster)) {
       const runtime = new DockerRuntime({ nodeName: node, nodeIP: '127.0.0.1', engine });
       await runtime.init(cluster);
-      add(await drain(runtime, opts.log));
+      add(await drain(runtime, opts.print));
     }
   } finally {
     if (!opts.engine) engine.close();

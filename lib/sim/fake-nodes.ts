@@ -18,6 +18,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { LEASES, NODES, PODS } from '../api/resources.js';
 
@@ -45,7 +46,8 @@ export interface FakeNodeOptions {
   /** Lease renewal interval. @default 10 s */
   leaseRenewMs?: number;
   clock?: Clock;
-  log?: (line: string) => void;
+  /** @default defaultLogger() */
+  logger?: Logger;
 }
 
 type P = Pod & KObject;
@@ -72,8 +74,8 @@ export class FakeNodes {
     this.clock = opts.clock ?? systemClock;
   }
 
-  private log(line: string): void {
-    (this.opts.log ?? console.log)(line);
+  private get logger(): Logger {
+    return this.opts.logger ?? defaultLogger();
   }
 
   async start(): Promise<void> {
@@ -83,7 +85,7 @@ export class FakeNodes {
     this.leaseTimer.unref();
     this.informer = new Informer(this.client, PODS, {
       onChange: (type, obj) => this.onPod(type, obj as P),
-      log: (l) => this.log(l),
+      logger: this.logger,
     });
     await this.informer.start();
   }
@@ -203,7 +205,7 @@ export class FakeNodes {
   }
 
   private async renewAll(): Promise<void> {
-    await Promise.all([...this.nodes].map((n) => this.renew(n).catch((err: Error) => this.log(`kumo sim: lease ${n}: ${err.message}`))));
+    await Promise.all([...this.nodes].map((n) => this.renew(n).catch((err: Error) => this.logger.warn(`kumo sim: lease ${n}: ${err.message}`))));
   }
 
   /** The lease as last written per node, so a renewal is one write (a stale copy fails with 409 and is re-read). */
@@ -247,7 +249,7 @@ export class FakeNodes {
       this.timers.delete(uid);
       if (this.closed) return;
       fn().catch((err: Error) => {
-        if (!(isConflict(err) || isNotFound(err))) this.log(`kumo sim: pod ${pod.metadata.name}: ${err.message}`);
+        if (!(isConflict(err) || isNotFound(err))) this.logger.warn(`kumo sim: pod ${pod.metadata.name}: ${err.message}`);
         // A lost race re-reads the pod and tries again.
         const fresh = this.informer?.get(pod.metadata.namespace, pod.metadata.name!) as P | undefined;
         if (fresh && !this.closed) this.onPod('MODIFIED', fresh);

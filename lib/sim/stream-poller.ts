@@ -16,6 +16,9 @@ import {
   type _Record as SdkRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { readSetting } from '../config/read.js';
+import { SETTINGS } from '../config/settings.js';
+import { defaultLogger, type Logger } from '../log/logger.js';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] } | unknown>;
 
@@ -66,7 +69,7 @@ export function toLambdaRecord(r: SdkRecord, streamArn: string): DynamoDBStreamE
     eventName: r.eventName as 'INSERT' | 'MODIFY' | 'REMOVE',
     eventVersion: '1.1',
     eventSource: 'aws:dynamodb',
-    awsRegion: process.env.AWS_REGION ?? 'us-east-1',
+    awsRegion: readSetting(process.env, SETTINGS.awsRegion),
     eventSourceARN: streamArn,
     dynamodb: {
       ApproximateCreationDateTime: d.ApproximateCreationDateTime ? Math.floor(new Date(d.ApproximateCreationDateTime).getTime() / 1000) : undefined,
@@ -103,6 +106,7 @@ export class StreamPoller {
     private readonly onInvoke?: (inv: Invocation) => void,
     /** Pause when a read finds nothing (Lambda polls each shard about four times a second). @default 100 */
     private readonly idleMs = 100,
+    private readonly logger: Logger = defaultLogger(),
   ) {}
 
   async start(): Promise<void> {
@@ -174,7 +178,7 @@ export class StreamPoller {
         }
         if (got === 0) await new Promise((resolve) => setTimeout(resolve, this.idleMs));
       } catch (err) {
-        if (!this.stopped) console.error(`stream poller: ${(err as Error).message}`);
+        if (!this.stopped) this.logger.error(`stream poller: ${(err as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }

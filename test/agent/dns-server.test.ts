@@ -29,6 +29,7 @@ import { Informer } from '#lib/client/informer';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { askTcp, query, rcodeOf, startSilent, startUpstream, type TestUpstream, UdpClient } from './dns.js';
+import { silentLogger } from '#lib/log/logger';
 
 const rt = (name: string) => resourceByName(name)!;
 const NS = 'dns';
@@ -119,7 +120,7 @@ describe('cluster DNS server', () => {
     records.markSynced();
 
     const zone = new ClusterZone(records);
-    server = new DnsServer({ zone, forwarder: new Forwarder({ upstreams: [{ address: '127.0.0.1', port: upstream.port }] }), port: 0, log: () => {} });
+    server = new DnsServer({ zone, forwarder: new Forwarder({ upstreams: [{ address: '127.0.0.1', port: upstream.port }] }), port: 0, logger: silentLogger });
     ({ port } = await server.start());
     resolver = new Resolver({ timeout: 3000, tries: 1 });
     resolver.setServers([`127.0.0.1:${port}`]);
@@ -304,7 +305,7 @@ describe('cluster DNS server', () => {
     afterAll(async () => silent?.close());
 
     async function withServer<T>(forwarder: Forwarder, fn: (port: number) => Promise<T>): Promise<T> {
-      const s = new DnsServer({ zone: new ClusterZone(records), forwarder, port: 0, log: () => {} });
+      const s = new DnsServer({ zone: new ClusterZone(records), forwarder, port: 0, logger: silentLogger });
       const { port: p } = await s.start();
       try {
         return await fn(p);
@@ -349,7 +350,7 @@ describe('cluster DNS server', () => {
   });
 
   it('answers SERVFAIL, not NXDOMAIN, for unknown cluster names until its records have synced', async () => {
-    const s = new DnsServer({ zone: new ClusterZone(new ClusterRecords()), port: 0, log: () => {} });
+    const s = new DnsServer({ zone: new ClusterZone(new ClusterRecords()), port: 0, logger: silentLogger });
     const { port: p } = await s.start();
     const udp = new UdpClient(p);
     const reply = await udp.ask(query(`web.${NS}.svc.cluster.local`, 'A'));
@@ -410,7 +411,7 @@ describe('cluster DNS server', () => {
     });
 
     it('answers any bytes without crashing: nothing, or a response with the same ID (seeded fuzz)', async () => {
-      const s = new DnsServer({ zone: new ClusterZone(records), port: 0, log: () => {} });
+      const s = new DnsServer({ zone: new ClusterZone(records), port: 0, logger: silentLogger });
       await fc.assert(
         fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 600 }), async (bytes) => {
           const message = Buffer.from(bytes);

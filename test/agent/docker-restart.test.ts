@@ -27,6 +27,7 @@ import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, ensureTestImage, killContainer, nodeContainers, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { containerStatus, type P, podObject, ready, waitPod } from './harness.js';
 import { LEASES, NODES, PODS } from '#lib/api/resources';
+import { silentLogger } from '#lib/log/logger';
 
 const docker = await dockerForTests();
 const image = { image: TEST_IMAGE, imagePullPolicy: 'IfNotPresent' };
@@ -43,7 +44,7 @@ describe.skipIf(!docker)('kumo agent (a separate process) with the docker runtim
   let agentOut = '';
 
   const startApi = async () => {
-    cluster = new LocalCluster({ dataDir, port, log: () => {}, resyncIntervalMs: 2_000 });
+    cluster = new LocalCluster({ dataDir, port, logger: silentLogger, resyncIntervalMs: 2_000 });
     await cluster.start();
     port = Number(new URL(cluster.url).port);
   };

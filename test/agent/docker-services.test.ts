@@ -23,6 +23,7 @@ import { describeObject } from '#lib/cli/commands/describe';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { agentCluster, eventsOf, type P, podObject, ready, waitGone, waitPod } from './harness.js';
+import { jsonLogger } from '#lib/log/logger';
 
 const docker = await dockerForTests();
 const rt = (name: string) => resourceByName(name)!;
@@ -90,7 +91,8 @@ describe.skipIf(!docker)('docker runtime: Services, the node proxy, config and v
       nodeNames: nodes,
       agent: { volumeSyncMs: 1_000 },
       proxy: { nodePortAddresses: ['127.0.0.1'] },
-      log: (l) => logLines.push(l),
+      print: (l) => logLines.push(l),
+      logger: jsonLogger({ service: 'test', level: 'DEBUG', sink: (l) => logLines.push(l) }),
     });
     await c.client.create(rt('deployments'), 'default', echoDeployment(3));
     const svc = await c.client.create<S>(rt('services'), 'default', {

@@ -12,6 +12,7 @@ import type { LocalClusterOptions } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { EVENTS, PODS } from '#lib/api/resources';
+import { silentLogger } from '#lib/log/logger';
 
 export type P = Pod & KObject;
 
@@ -62,7 +63,7 @@ export class PodHistory {
   private readonly informer: Informer;
 
   constructor(client: KubeClient, namespace = 'default') {
-    this.informer = new Informer(client, PODS, { namespace, onChange: (_t, obj) => void this.seen.push(structuredClone(obj) as P), log: () => {} });
+    this.informer = new Informer(client, PODS, { namespace, onChange: (_t, obj) => void this.seen.push(structuredClone(obj) as P), logger: silentLogger });
   }
 
   start(): Promise<void> {

@@ -14,6 +14,7 @@ import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, podObject, waitGone, waitPod } from './harness.js';
+import { silentLogger } from '#lib/log/logger';
 
 /** A client that refuses to watch: what poll mode must never need. */
 class NoWatchClient extends KubeClient {
@@ -40,7 +41,7 @@ describe('informer poll mode', () => {
       namespace: 'default',
       pollIntervalMs: 100,
       onChange: (type, obj) => void seen.push([type, obj.metadata.name!, (obj as KObject & { data?: Record<string, string> }).data?.k]),
-      log: () => {},
+      logger: silentLogger,
     });
     const cm = (name: string, k: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k } }) as KObject;
     await c.client.create(CONFIGMAPS, 'default', cm('before', '1'));

@@ -14,6 +14,7 @@ import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/api/registry';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { silentLogger } from '#lib/log/logger';
 
 const rt = (name: string) => resourceByName(name)!;
 
@@ -74,7 +75,7 @@ describe('node proxy (loopback backends)', () => {
       spec: { type: 'NodePort', ports: [{ name: 'tcp', port: 7000 }] },
     });
     nodePort = svc.spec.ports[0]!.nodePort;
-    proxy = new NodeProxy({ client: c.client, clusterIPs: false, nodePortAddresses: ['127.0.0.1'], log: () => {} });
+    proxy = new NodeProxy({ client: c.client, clusterIPs: false, nodePortAddresses: ['127.0.0.1'], logger: silentLogger });
     await proxy.start();
     await waitFor(() => proxy.listening().includes(`127.0.0.1:${nodePort}`), { what: 'the node port to listen' });
   });

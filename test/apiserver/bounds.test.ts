@@ -6,7 +6,7 @@
  */
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { createApiHttpServer } from '#lib/apiserver/http';
 import { JSON_PATCH_MAX_COPY_BYTES, MAX_BODY_BYTES, MAX_JSON_PATCH_OPERATIONS, MAX_NESTING_DEPTH, MAX_OBJECT_BYTES } from '#lib/apiserver/limits';
@@ -14,6 +14,8 @@ import { ApiServer } from '#lib/apiserver/server';
 import { SqliteStore } from '#lib/store/sqlite';
 import type { Store } from '#lib/store/types';
 import { configMap, CONFIGMAPS, pod, PODS, startApi, type Reply, type TestApi, type Wire } from './harness.js';
+import { type Logger, silentLogger } from '#lib/log/logger';
+import { captureLogger } from '../helpers/logger.js';
 
 let t: TestApi;
 
@@ -301,7 +303,7 @@ describe('request ids', () => {
 });
 
 /** An ApiServer over HTTP whose store can be made to hang or fail, to see what a user sees when the server is at fault. */
-async function faultyServer(fault: { mode: 'ok' | 'hang' | 'throw' }): Promise<{ url: string; close(): Promise<void> }> {
+async function faultyServer(fault: { mode: 'ok' | 'hang' | 'throw' }, logger: Logger = silentLogger): Promise<{ url: string; close(): Promise<void> }> {
   const sqlite = new SqliteStore({ path: ':memory:' });
   const store = new Proxy(sqlite, {
     get(target, prop, receiver) {
@@ -314,9 +316,9 @@ async function faultyServer(fault: { mode: 'ok' | 'hang' | 'throw' }): Promise<{
       };
     },
   }) as Store;
-  const api = new ApiServer({ store, requestTimeoutMs: 200 });
+  const api = new ApiServer({ store, requestTimeoutMs: 200, logger });
   await bootstrap(api.rest);
-  const server: Server = createApiHttpServer(api);
+  const server: Server = createApiHttpServer(api, { logger });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -354,17 +356,24 @@ describe('faults of ours', () => {
   });
 
   it('logs a 500 with the request id it answers in Audit-Id', async () => {
-    const s = await faultyServer({ mode: 'throw' });
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = captureLogger();
+    const s = await faultyServer({ mode: 'throw' }, log.logger);
     try {
       const res = await fetch(`${s.url}${PODS}`);
       expect(res.status).toBe(500);
       const id = res.headers.get('audit-id');
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(((await res.json()) as Wire).message).toBe('Internal error occurred: disk on fire');
-      expect(logged.mock.calls.map((c) => String(c[0])).some((line) => line.includes(id!) && line.includes('disk on fire'))).toBe(true);
+      // One ERROR record with the id as its auditID, the failure's stack beside it (never in the answer).
+      expect(log.records).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          message: `kumo apiserver: GET ${PODS}: disk on fire`,
+          auditID: id,
+          error: expect.objectContaining({ stack: expect.stringContaining('disk on fire') }),
+        }),
+      ]);
     } finally {
-      logged.mockRestore();
       await s.close();
     }
   });

@@ -13,6 +13,7 @@ import { hashSecret, issuedToken, mintToken, parseToken, TOKEN_NAMESPACE } from 
 import { apiOptionsFromEnv, AuthConfigError } from '#lib/cloud/api-from-env';
 import { SqliteStore } from '#lib/store/sqlite';
 import { ManualClock } from '#lib/util/clock';
+import { captureLogger } from '../helpers/logger.js';
 
 const key = () => randomBytes(32).toString('base64url');
 
@@ -28,10 +29,10 @@ async function setup() {
   const store = new TokenStampingStore(backend, mac);
   const reads = { lookups: [] as string[], legacyLists: 0 };
   const lookup = storeTokenLookup(backend);
-  const refusals: string[] = [];
+  const log = captureLogger();
   const authn = new TokenAuthenticator({
     clock,
-    log: (line) => refusals.push(line),
+    logger: log.logger,
     stored: {
       mac,
       lookup: (id) => {
@@ -53,7 +54,7 @@ async function setup() {
     );
     return { ...minted, issued: issuedToken(minted, stored) };
   };
-  return { clock, backend, mac, authn, reads, refusals, issue };
+  return { clock, backend, mac, authn, reads, refusals: log.records, issue };
 }
 
 describe('the token MAC', () => {
@@ -115,7 +116,7 @@ describe('what the authenticator reads for a token', () => {
     // The MAC-less ones were checked against the ids of records from before MACs, read once.
     expect(reads.legacyLists).toBe(1);
     expect(refusals).toHaveLength(junk.length);
-    expect(refusals.every((l) => l.startsWith('kumo auth: refused: '))).toBe(true);
+    expect(refusals.every((r) => r.level === 'WARN' && r.message.startsWith('kumo auth: refused: '))).toBe(true);
   });
 
   it('reads the record of a token it issued once per cache interval, accepted or revoked', async () => {

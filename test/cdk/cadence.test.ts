@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { KumoStack, type KumoStackProps } from '../../cdk/kumo-stack.js';
 import { memoryIO } from '#lib/cli/io';
 import { main } from '#lib/cli/main';
-import { agentCadence, TIMING_VARIABLES } from '#lib/cli/node-agent';
+import { TIMING_SETTINGS } from '#lib/cli/commands/agent';
+import { agentCadence } from '#lib/cli/node-agent';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
 import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
 
@@ -38,7 +39,8 @@ describe('the cadence of a deployed cluster', () => {
       KUMO_NODE_STATUS_REPORT_INTERVAL: '5m',
     });
     expect(controlPlaneFromEnv(controllers as Record<string, string>).nodeLifecycle).toEqual({ gracePeriodMs: 240_000 });
-    expect(cloudProviderFromEnv({ KUMO_ECS_CLUSTER: 'c', KUMO_NODE_GROUP: 'g', ...(controllers as Record<string, string>) })!.lifecycle).toEqual({
+    // The template names the pool's cluster and group by reference (resolved at deploy time): plain names stand in for them.
+    expect(cloudProviderFromEnv({ ...(controllers as Record<string, string>), KUMO_ECS_CLUSTER: 'c', KUMO_NODE_GROUP: 'g' })!.lifecycle).toEqual({
       askAfterMs: 90_000,
     });
     // The node agent takes them as `kumo agent --poll-interval 15s --lease-renew-interval 60s --lease-duration 240s --node-status-report-interval 5m`.
@@ -54,7 +56,7 @@ describe('the cadence of a deployed cluster', () => {
   it("is Kubernetes' own with cadence kubernetes: watches, 10 s leases, 40 s grace", () => {
     const { controllers, agent } = environments({ cadence: 'kubernetes' });
     // None of the timing variables is set: the node agent runs with `kumo agent`'s defaults.
-    expect(Object.values(TIMING_VARIABLES).filter((name) => agent[name] !== undefined)).toEqual([]);
+    expect(Object.values(TIMING_SETTINGS).filter((setting) => agent[setting.env] !== undefined)).toEqual([]);
     expect(agentCadence(agent as Record<string, string>)).toEqual({
       leaseRenewMs: 10_000,
       nodeStatusIntervalMs: 10_000,

@@ -247,10 +247,17 @@ describe.runIf(account)('a flood at the front door while the control loops run',
       expect(answer.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
     }
     expect([...tokenReads.keys()].filter((k) => k.includes(JUNK))).toEqual([]);
-    // Each refusal is logged for the operator (the reason never reaches the client).
+    // Each refusal is logged for the operator (the reason never reaches the client), one JSON record per line.
     const refusalsLogged = api
       .output()
       .split('\n')
+      .flatMap((l) => {
+        try {
+          return [(JSON.parse(l) as { message?: string }).message ?? ''];
+        } catch {
+          return []; // not a record (or the last one, still being written)
+        }
+      })
       .filter((l) => l.startsWith('kumo auth: refused') && (l.includes(JUNK) || l.endsWith('malformed token')));
     expect(refusalsLogged.length).toBeGreaterThanOrEqual(judged.filter((j) => !j.token.includes(' ')).length);
     // The window sees token reads: the flooder's record was read (once per environment that served it, then cached).

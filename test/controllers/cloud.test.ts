@@ -19,6 +19,7 @@ import { createStoreTable } from '#lib/store/dynamodb-table';
 import { ensureEmulator } from '../helpers/moto.js';
 import { type StreamHandler, StreamPoller } from '../helpers/stream-poller.js';
 import { controlLoopScenarios } from './scenarios.js';
+import { silentLogger } from '#lib/log/logger';
 
 // Checked once up front (skip loudly without an emulator); each scenario then gets a fresh emulator of its
 // own, since moto's transactions slow down with everything it has ever stored.
@@ -79,7 +80,7 @@ if (probe) {
           .finally(() => (resyncing = false));
       }, 5_000);
 
-      const fake = new FakeNodes(client, { names: opts.nodes, startDelayMs: 50, leaseRenewMs: opts.leaseRenewMs, log: () => {} });
+      const fake = new FakeNodes(client, { names: opts.nodes, startDelayMs: 50, leaseRenewMs: opts.leaseRenewMs, logger: silentLogger });
       await fake.start();
       return {
         client,

@@ -16,6 +16,7 @@ import { LocalCluster } from '#lib/local/cluster';
 import { helmPath, kubectlPath } from '../helpers/kubectl.js';
 import { ensureBuilt, KUMO_BIN, run } from '../cli/harness.js';
 import { kubeconfigFor, type RunResult } from './harness.js';
+import { silentLogger } from '#lib/log/logger';
 
 let dir: string;
 
@@ -45,7 +46,7 @@ async function kubectl(kubeconfig: string, args: string[]): Promise<RunResult> {
 describe('TLS and tokens in local mode', () => {
   it('serves kubectl over HTTPS with the CA and token, and refuses requests without them', async () => {
     const dataDir = join(dir, 'data');
-    const cluster = new LocalCluster({ dataDir, port: 0, log: () => {}, fakeNodes: { names: ['node-1'], startDelayMs: 50 } });
+    const cluster = new LocalCluster({ dataDir, port: 0, logger: silentLogger, fakeNodes: { names: ['node-1'], startDelayMs: 50 } });
     await cluster.start();
     try {
       expect(cluster.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -87,7 +88,7 @@ describe('TLS and tokens in local mode', () => {
     }
 
     // A restart on the same data directory keeps the CA and the token: the kubeconfig still works.
-    const again = new LocalCluster({ dataDir, port: 0, log: () => {}, controllers: false });
+    const again = new LocalCluster({ dataDir, port: 0, logger: silentLogger, controllers: false });
     await again.start();
     try {
       const cfg = join(dir, 'again');

@@ -16,6 +16,7 @@ import { PODS, SECRETS } from '#lib/api/resources';
 import { LocalCluster } from '#lib/local/cluster';
 import { uniqueNode } from '../agent/docker.js';
 import { FAST_AGENT, podObject, waitPod } from '../agent/harness.js';
+import { silentLogger } from '#lib/log/logger';
 
 const root = mkdtempSync(join(tmpdir(), 'kumo-datadir-'));
 
@@ -42,7 +43,7 @@ describe('the data directory', () => {
     const cluster = new LocalCluster({
       dataDir,
       port: 0,
-      log: () => {},
+      logger: silentLogger,
       runtime: 'process',
       nodeNames: [node],
       proxy: false,

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { PODS } from '#lib/api/resources';
+import { silentLogger } from '#lib/log/logger';
 
 let cluster: Awaited<ReturnType<typeof startCluster>>;
 let port: number;
@@ -143,7 +144,7 @@ describe('kumo up --insecure-http', () => {
   it('listens on a loopback address only', () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'kumo-insecure-')), 'data');
     try {
-      expect(() => new LocalCluster({ dataDir, insecureHttp: true, host: '0.0.0.0', log: () => {} })).toThrow(
+      expect(() => new LocalCluster({ dataDir, insecureHttp: true, host: '0.0.0.0', logger: silentLogger })).toThrow(
         'plain HTTP has no authentication, so it listens on a loopback address only, not 0.0.0.0',
       );
       expect(existsSync(dataDir)).toBe(false);

@@ -25,6 +25,7 @@ import { type Answer, AUTHORITATIVE_ANSWER, decode, type DecodedPacket, encode, 
 import type { ClusterZone } from './cluster-zone.js';
 import type { Forwarder } from './forwarder.js';
 import { FrameReader, frame } from './tcp-framing.js';
+import { defaultLogger, type Logger } from '../../log/logger.js';
 
 export interface DnsServerOptions {
   zone: ClusterZone;
@@ -42,7 +43,8 @@ export interface DnsServerOptions {
   maxTcpConnections?: number;
   /** A TCP connection quiet this long is closed. @default 10000 */
   tcpIdleTimeoutMs?: number;
-  log?: (line: string) => void;
+  /** @default the process logger */
+  logger?: Logger;
 }
 
 /** RFC 1035's and 6895's response codes the server sets itself. */
@@ -74,7 +76,7 @@ export class DnsServer {
   }
 
   private log(line: string): void {
-    (this.opts.log ?? console.error)(line);
+    (this.opts.logger ?? defaultLogger()).warn(line);
   }
 
   /** Listens on UDP and TCP; resolves with the address and port both serve. */

@@ -7,6 +7,8 @@
  */
 import { Agent, type IncomingMessage, request } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { type Env, readSetting } from '../../config/read.js';
+import { SETTINGS } from '../../config/settings.js';
 
 export class DockerError extends Error {
   override name = 'DockerError';
@@ -35,8 +37,8 @@ export interface DockerRequest {
 }
 
 /** The socket DOCKER_HOST names (unix:// only), else the default one. */
-export function dockerSocketPath(env: NodeJS.ProcessEnv = process.env): string {
-  const host = env.DOCKER_HOST;
+export function dockerSocketPath(env: Env = process.env): string {
+  const host = readSetting(env, SETTINGS.dockerHost);
   if (host?.startsWith('unix://')) return host.slice('unix://'.length);
   return '/var/run/docker.sock';
 }

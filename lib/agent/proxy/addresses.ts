@@ -7,6 +7,7 @@
  * them directly. Only addresses this process added are removed again.
  */
 import { execFile } from 'node:child_process';
+import type { Logger } from '../../log/logger.js';
 
 function run(args: string[]): Promise<{ ok: true } | { ok: false; message: string }> {
   return new Promise((resolve) => {
@@ -27,7 +28,7 @@ export class LocalAddresses {
 
   constructor(
     private readonly device: string,
-    private readonly log: (line: string) => void,
+    private readonly logger: Logger,
   ) {}
 
   has(ip: string): boolean {
@@ -48,7 +49,7 @@ export class LocalAddresses {
       return true;
     }
     this.unavailable = res.message;
-    this.log(
+    this.logger.warn(
       `kumo proxy: cannot add ClusterIP ${ip} to ${this.device} (${res.message}): ClusterIPs are not reachable on this host; NodePorts still work (run as root, or with CAP_NET_ADMIN, for ClusterIPs)`,
     );
     return false;
@@ -58,7 +59,7 @@ export class LocalAddresses {
     this.found.delete(ip);
     if (!this.added.delete(ip)) return;
     const res = await run(['-4', 'addr', 'del', `${ip}/32`, 'dev', this.device]);
-    if (!res.ok && !/Cannot assign|not found/i.test(res.message)) this.log(`kumo proxy: cannot remove ${ip} from ${this.device}: ${res.message}`);
+    if (!res.ok && !/Cannot assign|not found/i.test(res.message)) this.logger.warn(`kumo proxy: cannot remove ${ip} from ${this.device}: ${res.message}`);
   }
 
   async removeAll(): Promise<void> {

@@ -21,6 +21,7 @@ import type { KObject } from '../../api/object.js';
 import { ENDPOINT_SLICES, SERVICES } from '../../api/resources.js';
 import type { KubeClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
+import { defaultLogger, type Logger } from '../../log/logger.js';
 import { LocalAddresses } from './addresses.js';
 import { type Backend, backendsOf, Balancer } from './balancer.js';
 
@@ -43,7 +44,8 @@ export interface NodeProxyOptions {
    * @default undefined (watch)
    */
   pollIntervalMs?: number;
-  log?: (line: string) => void;
+  /** @default defaultLogger() */
+  logger?: Logger;
 }
 
 interface Listener {
@@ -77,13 +79,13 @@ export class NodeProxy {
   constructor(private readonly opts: NodeProxyOptions) {
     const changed = () => this.requestSync();
     const poll = opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {};
-    this.services = new Informer(opts.client, SERVICES, { ...poll, onChange: changed, log: (l) => this.log(l) });
-    this.slices = new Informer(opts.client, ENDPOINT_SLICES, { ...poll, log: (l) => this.log(l) });
-    this.addresses = new LocalAddresses(opts.device ?? 'lo', (l) => this.log(l));
+    this.services = new Informer(opts.client, SERVICES, { ...poll, onChange: changed, logger: this.logger });
+    this.slices = new Informer(opts.client, ENDPOINT_SLICES, { ...poll, logger: this.logger });
+    this.addresses = new LocalAddresses(opts.device ?? 'lo', this.logger);
   }
 
-  private log(line: string): void {
-    (this.opts.log ?? console.log)(line);
+  private get logger(): Logger {
+    return this.opts.logger ?? defaultLogger();
   }
 
   async start(): Promise<void> {
@@ -132,7 +134,7 @@ export class NodeProxy {
         try {
           await this.sync();
         } catch (err) {
-          this.log(`kumo proxy: sync failed: ${(err as Error).message}`);
+          this.logger.error(`kumo proxy: sync failed: ${(err as Error).message}`);
         }
       } while (this.dirty && !this.stopped);
     })().finally(() => (this.syncing = undefined));
@@ -203,7 +205,7 @@ export class NodeProxy {
       server.once('error', (err: NodeJS.ErrnoException) => {
         if (!this.failed.has(l.key)) {
           this.failed.add(l.key);
-          this.log(
+          this.logger.warn(
             `kumo proxy: cannot listen on ${l.key} for ${l.service} (${err.code ?? err.message})${err.code === 'EADDRINUSE' ? ': another proxy on this host may serve it' : ''}`,
           );
         }

@@ -12,11 +12,14 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Taint } from '../../api/core/v1/node.js';
 import { parseQuantity } from '../../api/quantity.js';
-import { type AgentRuntimeName, runAgent, standaloneAgentDirs } from '../../assembly/agent.js';
+import { runAgent, standaloneAgentDirs } from '../../assembly/agent.js';
 import { KubeClient } from '../../client/client.js';
 import { HttpTransport } from '../../client/transport.js';
 import { CliError } from '../errors.js';
-import { parseDuration } from '../options.js';
+import { flagOf, logLevelOf, parseFlag, readSetting } from '../../config/read.js';
+import { SETTINGS } from '../../config/settings.js';
+import { positiveInteger } from '../../config/values.js';
+import { jsonLogger } from '../../log/logger.js';
 import type { Cli } from '../session.js';
 
 interface AgentFlags extends TimingSettings {
@@ -43,49 +46,33 @@ interface AgentFlags extends TimingSettings {
   dockerSocket?: string;
   proxy: boolean;
   nodeportAddresses: string;
+  logLevel?: string;
 }
 
-/** A duration setting in milliseconds, or a one-line error naming the setting as the user spelled it. */
-function durationSetting(name: string, text: string, min: number): number {
-  let ms: number;
-  try {
-    ms = parseDuration(text);
-  } catch {
-    throw new CliError(`invalid ${name}: ${text} (a duration such as 10s or 5m)`);
+/** The agent's timing settings as text, keyed as the Agent's settings are: `kumo agent`'s flags or the node agent container's environment. */
+export const TIMING_SETTINGS = {
+  pollInterval: SETTINGS.pollInterval,
+  leaseRenewInterval: SETTINGS.leaseRenewInterval,
+  leaseDuration: SETTINGS.leaseDuration,
+  nodeStatusReportInterval: SETTINGS.nodeStatusReportInterval,
+} as const;
+export type TimingKey = keyof typeof TIMING_SETTINGS;
+export type TimingSettings = Record<TimingKey, string>;
+
+/**
+ * The timings as the Agent takes them. `read` parses one setting (a flag's or a variable's parser, so a bad
+ * value is one line naming what the user set); `named` says how the user set it, for the one check across two
+ * settings: the lease outlasts its renewal.
+ */
+export function agentTimings(read: (key: TimingKey) => number, named: (key: TimingKey) => readonly [name: string, text: string]) {
+  const pollIntervalMs = read('pollInterval');
+  const leaseRenewMs = read('leaseRenewInterval');
+  const leaseDurationMs = read('leaseDuration');
+  if (leaseDurationMs <= leaseRenewMs) {
+    const [lease, renew] = [named('leaseDuration'), named('leaseRenewInterval')];
+    throw new CliError(`invalid ${lease[0]}: ${lease[1]} (longer than ${renew[0]} ${renew[1]})`);
   }
-  if (ms < min) throw new CliError(`invalid ${name}: ${text} (at least ${min / 1000}s)`);
-  return ms;
-}
-
-/** The agent's timing settings, as text: `kumo agent`'s flags, or the node agent container's environment. */
-export interface TimingSettings {
-  pollInterval: string;
-  leaseRenewInterval: string;
-  leaseDuration: string;
-  nodeStatusReportInterval: string;
-}
-
-/** How a user names each timing setting in error messages. */
-export type TimingNames = Readonly<Record<keyof TimingSettings, string>>;
-
-const TIMING_FLAGS: TimingNames = {
-  pollInterval: '--poll-interval',
-  leaseRenewInterval: '--lease-renew-interval',
-  leaseDuration: '--lease-duration',
-  nodeStatusReportInterval: '--node-status-report-interval',
-};
-
-/** `kumo agent`'s defaults (Kubernetes' own cadence: watches, 10 s leases, 40 s grace). */
-export const DEFAULT_TIMINGS: TimingSettings = { pollInterval: '0', leaseRenewInterval: '10s', leaseDuration: '40s', nodeStatusReportInterval: '1m' };
-
-/** The timing settings validated, as the Agent takes them; a bad one is a one-line error naming it. */
-export function agentTimings(t: TimingSettings, names: TimingNames) {
-  const pollIntervalMs = t.pollInterval === '0' ? 0 : durationSetting(names.pollInterval, t.pollInterval, 1000);
-  const leaseRenewMs = durationSetting(names.leaseRenewInterval, t.leaseRenewInterval, 1000);
-  const leaseDurationMs = durationSetting(names.leaseDuration, t.leaseDuration, 1000);
-  if (leaseDurationMs <= leaseRenewMs)
-    throw new CliError(`invalid ${names.leaseDuration}: ${t.leaseDuration} (longer than ${names.leaseRenewInterval} ${t.leaseRenewInterval})`);
-  const nodeStatusReportMs = durationSetting(names.nodeStatusReportInterval, t.nodeStatusReportInterval, 1000);
+  const nodeStatusReportMs = read('nodeStatusReportInterval');
   return {
     leaseRenewMs,
     nodeStatusIntervalMs: leaseRenewMs,
@@ -93,10 +80,6 @@ export function agentTimings(t: TimingSettings, names: TimingNames) {
     nodeStatusReportMs,
     ...(pollIntervalMs ? { pollIntervalMs } : {}),
   };
-}
-
-function isRuntimeName(name: string): name is AgentRuntimeName {
-  return ['docker', 'process', 'fake'].includes(name);
 }
 
 function commaList(text: string): string[] {
@@ -158,7 +141,7 @@ export function agentCommand(cli: Cli): Command {
     .option('--insecure-skip-tls-verify', "do not verify the API server's certificate (with --server)")
     .option('--node-ip <ip>', "the node's InternalIP (default: the first non-loopback IPv4)")
     .option('--address <ip>', 'address the logs/exec endpoint listens on', '0.0.0.0')
-    .option('--port <port>', 'port of the logs/exec endpoint (0: any free port)', '10250')
+    .option('--port <port>', 'port of the logs/exec endpoint (0: any free port)', SETTINGS.agentPort.default)
     .option('--agent-token <token>', 'the token the API server presents to the endpoint (or KUMO_AGENT_TOKEN)')
     .option('--agent-token-file <file>', 'read --agent-token from a file (kumo up writes ~/.kumo/agent-token)')
     .option('--tls-cert <file>', 'serve the endpoint over TLS with this certificate')
@@ -177,35 +160,52 @@ export function agentCommand(cli: Cli): Command {
     .option(
       '--poll-interval <duration>',
       'relist pods (Services and EndpointSlices at 4x) at this interval instead of holding watches; 0: watch (for the cloud API, where a held watch is billed by the second)',
-      '0',
+      SETTINGS.pollInterval.default,
     )
-    .option('--lease-renew-interval <duration>', "how often the node's Lease is renewed (and its conditions checked)", '10s')
-    .option('--lease-duration <duration>', "the Lease's leaseDurationSeconds (the control plane's node grace should match)", '40s')
-    .option('--node-status-report-interval <duration>', 'longest the node status goes unwritten when nothing changed', '1m')
+    .option('--lease-renew-interval <duration>', "how often the node's Lease is renewed (and its conditions checked)", SETTINGS.leaseRenewInterval.default)
+    .option('--lease-duration <duration>', "the Lease's leaseDurationSeconds (the control plane's node grace should match)", SETTINGS.leaseDuration.default)
+    .option(
+      '--node-status-report-interval <duration>',
+      'longest the node status goes unwritten when nothing changed',
+      SETTINGS.nodeStatusReportInterval.default,
+    )
+    .option(
+      '--log-level <level>',
+      'the least severe log records written, as JSON on stderr: debug, info, warn or error (default: POWERTOOLS_LOG_LEVEL or LOG_LEVEL, else info)',
+    )
     .action(async function (this: Command) {
       const f = this.opts<AgentFlags>();
       const out = (line: string) => cli.io.out(`${line}\n`);
       const nodeName = f.nodeName ?? hostname().toLowerCase();
-      const port = Number(f.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${f.port}`);
-      const maxPods = Number(f.maxPods);
-      if (!Number.isInteger(maxPods) || maxPods < 1) throw new CliError(`invalid --max-pods: ${f.maxPods}`);
+      const port = flagOf(SETTINGS.agentPort, f.port);
+      const maxPods = parseFlag('--max-pods', positiveInteger, f.maxPods);
       if (f.reservedCpu && parseQuantity(f.reservedCpu) === undefined) throw new CliError(`invalid --reserved-cpu: ${f.reservedCpu}`);
       if (f.reservedMemory && parseQuantity(f.reservedMemory) === undefined) throw new CliError(`invalid --reserved-memory: ${f.reservedMemory}`);
-      if (f.runtime !== undefined && !isRuntimeName(f.runtime)) throw new CliError(`invalid --runtime: ${f.runtime} (docker, process or fake)`);
-      const timings = agentTimings(f, TIMING_FLAGS);
+      const runtime = f.runtime !== undefined ? flagOf(SETTINGS.runtime, f.runtime) : undefined;
+      const timings = agentTimings(
+        (key) => flagOf(TIMING_SETTINGS[key], f[key]),
+        (key) => [TIMING_SETTINGS[key].flag, f[key]],
+      );
+      const logger = jsonLogger({
+        service: 'kumo-agent',
+        level: logLevelOf(cli.io.env, f.logLevel),
+        sink: (line) =>
+          cli.io.err(`${line}
+`),
+      });
       const labels = parseLabels(f.labels);
       const annotations = parseLabels(f.annotations, 'annotation');
       const providerID = f.providerId || undefined;
       const taints = parseTaints(f.taints);
       const client = f.server ? agentClient(f.server, f.token, f.insecureSkipTlsVerify) : cli.session(this).client();
-      const token = f.agentToken ?? (f.agentTokenFile ? readFileSync(f.agentTokenFile, 'utf8').trim() : undefined) ?? cli.io.env.KUMO_AGENT_TOKEN;
+      const token =
+        f.agentToken ?? (f.agentTokenFile ? readFileSync(f.agentTokenFile, 'utf8').trim() : undefined) ?? readSetting(cli.io.env, SETTINGS.agentToken);
       const tls = f.tlsCert && f.tlsKey ? { cert: readFileSync(f.tlsCert), key: readFileSync(f.tlsKey) } : undefined;
       const stopped = untilSignal();
       const running = await runAgent({
         client,
         nodeName,
-        ...(f.runtime ? { runtime: f.runtime } : {}),
+        ...(runtime ? { runtime } : {}),
         ...(f.dockerSocket ? { dockerSocket: f.dockerSocket } : {}),
         ...(f.nodeIp ? { nodeIP: f.nodeIp } : {}),
         ...standaloneAgentDirs(f.dataDir, nodeName),
@@ -222,7 +222,7 @@ export function agentCommand(cli: Cli): Command {
         ...(f.proxy
           ? { proxy: { nodePortAddresses: commaList(f.nodeportAddresses), ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs } : {}) } }
           : {}),
-        log: out,
+        logger,
         announce: (line) => out(`kumo agent: ${line}`),
         until: stopped,
       });

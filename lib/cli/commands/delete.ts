@@ -13,7 +13,8 @@ import type { KubeClient } from '../../client/client.js';
 import { AggregateCliError, CliError, withSource } from '../errors.js';
 import { listObjects } from '../fetch.js';
 import { mapManifests, readManifests } from '../manifests.js';
-import { collect, type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
+import { collect, type DryRun, dryRunSuffix, parseDryRun } from '../options.js';
+import { parseDuration } from '../../util/duration.js';
 import { kindString, parseTypeOrNameArgs } from '../resources.js';
 import type { Cli, Session } from '../session.js';
 

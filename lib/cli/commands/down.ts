@@ -15,7 +15,7 @@ export function downCommand(cli: Cli): Command {
       const out = (line: string) => cli.io.out(`${line}\n`);
       let report;
       try {
-        report = await downCluster(dataDir, { log: out });
+        report = await downCluster(dataDir, { print: out });
       } catch (err) {
         if (err instanceof DownError) throw new CliError(err.message);
         throw err;

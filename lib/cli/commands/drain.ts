@@ -20,7 +20,8 @@ import type { KubeClient } from '../../client/client.js';
 import { evictPod, isDaemonSetPod, isMirrorPod, isTerminal, setUnschedulable } from '../../cloudprovider/node-drain.js';
 import { controllerRef } from '../../api/meta/v1/owner-references.js';
 import { CliError, ExitCodeError } from '../errors.js';
-import { type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
+import { type DryRun, dryRunSuffix, parseDryRun } from '../options.js';
+import { parseDuration } from '../../util/duration.js';
 import type { Cli } from '../session.js';
 
 type N = Node & KObject;

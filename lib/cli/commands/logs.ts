@@ -12,7 +12,7 @@ import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { errorFrom, resourcePath } from '../../client/client.js';
 import { CliError } from '../errors.js';
-import { parseDuration } from '../options.js';
+import { parseDuration } from '../../util/duration.js';
 import type { Cli, Session } from '../session.js';
 import { PODS } from '../../api/resources.js';
 

@@ -21,7 +21,8 @@ import type { ResourceType } from '../../api/registry.js';
 import { DEPLOYMENTS, REPLICASETS } from '../../api/resources.js';
 import { StatusError } from '../../api/errors.js';
 import { AggregateCliError, CliError } from '../errors.js';
-import { collect, type DryRun, dryRunSuffix, parseDryRun, parseDuration } from '../options.js';
+import { collect, type DryRun, dryRunSuffix, parseDryRun } from '../options.js';
+import { parseDuration } from '../../util/duration.js';
 import type { Cli, Session } from '../session.js';
 import {
   byRevision,

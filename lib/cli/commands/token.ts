@@ -33,6 +33,8 @@ import { KubeClient } from '../../client/client.js';
 import { HttpTransport } from '../../client/transport.js';
 import { rfc3339 } from '../../util/clock.js';
 import { CliError } from '../errors.js';
+import { readSetting } from '../../config/read.js';
+import { SETTINGS } from '../../config/settings.js';
 import type { Cli } from '../session.js';
 
 /** `90s`, `30m`, `24h`, `7d` → milliseconds. */
@@ -203,7 +205,7 @@ export function tokenCommand(cli: Cli): Command {
     .option('--insecure-skip-tls-verify', "do not verify the API server's certificate")
     .action(async function (this: Command) {
       const f = this.opts<EnrollFlags>();
-      const outcome = await enrollNode(f, f.bootstrapToken ?? cli.io.env.KUMO_BOOTSTRAP_TOKEN);
+      const outcome = await enrollNode(f, f.bootstrapToken ?? readSetting(cli.io.env, SETTINGS.bootstrapToken));
       cli.io.out(
         outcome === 'enrolled' ? `node ${f.nodeName} enrolled: token written to ${f.tokenFile}\n` : `node ${f.nodeName}: using the token in ${f.tokenFile}\n`,
       );

@@ -15,6 +15,10 @@ import { processRuntimeWarning } from '../../agent/process-runtime.js';
 import { upsertContext } from '../../client/kubeconfig.js';
 import { dockerAnswers, LocalCluster, type LocalClusterOptions } from '../../local/cluster.js';
 import { isLoopbackAddress } from '../../local/loopback-guard.js';
+import { flagOf, logLevelOf, parseFlag } from '../../config/read.js';
+import { SETTINGS } from '../../config/settings.js';
+import { port as portType, positiveInteger } from '../../config/values.js';
+import { jsonLogger } from '../../log/logger.js';
 import { CliError } from '../errors.js';
 import type { Cli } from '../session.js';
 
@@ -29,6 +33,7 @@ interface UpFlags {
   tls?: boolean;
   keepPods?: boolean;
   admissionConfig?: string;
+  logLevel?: string;
 }
 
 /** Reads --admission-config (YAML or JSON); any problem is one line, before anything starts. */
@@ -67,15 +72,16 @@ export function upCommand(cli: Cli): Command {
         '--admission-config <file>',
         "Pod Security defaults and exemptions: a PodSecurityConfiguration, or kube-apiserver's AdmissionConfiguration file (default: everything privileged)",
       )
+      .option(
+        '--log-level <level>',
+        'the least severe log records written, as JSON on stderr: debug, info, warn or error (default: POWERTOOLS_LOG_LEVEL or LOG_LEVEL, else info)',
+      )
       .action(async function (this: Command) {
         const opts = this.opts<UpFlags>();
-        const port = Number(opts.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port: ${opts.port}`);
-        if (opts.runtime !== undefined && !['docker', 'process', 'fake'].includes(opts.runtime)) {
-          throw new CliError(`invalid --runtime: ${opts.runtime} (docker, process or fake)`);
-        }
-        const nodes = Number(opts.nodes);
-        if (!Number.isInteger(nodes) || nodes < 1) throw new CliError(`invalid --nodes: ${opts.nodes}`);
+        const port = parseFlag('--port', portType, opts.port);
+        const runtimeFlag = opts.runtime !== undefined ? flagOf(SETTINGS.runtime, opts.runtime) : undefined;
+        const nodes = parseFlag('--nodes', positiveInteger, opts.nodes);
+        const logger = jsonLogger({ service: 'kumo', level: logLevelOf(cli.io.env, opts.logLevel), sink: (line) => cli.io.err(`${line}\n`) });
         if (opts.tls && opts.insecureHttp) throw new CliError('--tls and --insecure-http contradict each other (HTTPS is the default)');
         if (opts.insecureHttp && !isLoopbackAddress(opts.address)) {
           throw new CliError(
@@ -84,7 +90,7 @@ export function upCommand(cli: Cli): Command {
         }
         const podSecurity = opts.admissionConfig !== undefined ? readAdmissionConfig(opts.admissionConfig) : undefined;
         const out = (line: string) => cli.io.out(`${line}\n`);
-        let runtime = opts.runtime;
+        let runtime = runtimeFlag;
         if (runtime === undefined) {
           runtime = (await dockerAnswers()) ? 'docker' : 'process';
           out(
@@ -93,14 +99,13 @@ export function upCommand(cli: Cli): Command {
         } else out(`kumo: runtime ${runtime}`);
         if (runtime === 'process') for (const line of processRuntimeWarning(userInfo().username)) out(`kumo: ${line}`);
         const nodeOpts: Partial<LocalClusterOptions> =
-          runtime === 'fake'
-            ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } }
-            : { runtime: runtime as 'docker' | 'process' };
+          runtime === 'fake' ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } } : { runtime };
         const cluster = new LocalCluster({
           dataDir: opts.dataDir,
           port,
           host: opts.address,
-          log: out,
+          print: out,
+          logger,
           ...nodeOpts,
           ...(opts.insecureHttp ? { insecureHttp: true } : {}),
           ...(podSecurity ? { podSecurity } : {}),
