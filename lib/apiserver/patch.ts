@@ -7,7 +7,7 @@
  */
 import fastJsonPatch from 'fast-json-patch';
 import type { KObject } from '../api/object.js';
-import { clone, isPlainObject } from '../util/json.js';
+import { clone, isPlainObject, ownMember, setOwnMember } from '../util/json.js';
 import { type Decoded, type FieldValidation, goKind, parseJsonText, parseYamlText } from './decode.js';
 import { StatusError } from '../api/errors.js';
 import { checkResultBounds, JSON_PATCH_MAX_COPY_BYTES, MAX_BODY_BYTES, MAX_JSON_PATCH_OPERATIONS } from './limits.js';
@@ -74,7 +74,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else setOwnMember(out, k, mergePatch(ownMember(out, k), v));
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { StatusError } from '../api/errors.js';
 import { K8S_TYPES } from './schema/k8s-types.generated.js';
 import type { GoField } from './schema/go-struct.js';
 import { elemStruct, jsonFields, parseType, structForKind } from './schema/types.js';
-import { clone, deepEqual, isPlainObject } from '../util/json.js';
+import { clone, deepEqual, isPlainObject, ownMember, setOwnMember } from '../util/json.js';
 
 export interface FieldSchema {
   fields?: Record<string, FieldSchema>;
@@ -111,18 +111,24 @@ function mergeMap(original: Record<string, unknown>, patch: Record<string, unkno
     if (key.startsWith(ORDER)) continue;
     if (key.startsWith(DELETE_PRIMITIVE)) {
       const field = key.slice(DELETE_PRIMITIVE.length);
-      const current = out[field];
-      if (Array.isArray(current) && Array.isArray(value)) out[field] = current.filter((x) => !value.some((v) => deepEqual(v, x)));
+      const current = ownMember(out, field);
+      if (Array.isArray(current) && Array.isArray(value))
+        setOwnMember(
+          out,
+          field,
+          current.filter((x) => !value.some((v) => deepEqual(v, x))),
+        );
       continue;
     }
     // Struct fields by name; values of map-typed fields share the map's item schema.
-    const child = schema?.fields?.[key] ?? schema?.items;
+    const child = (schema?.fields && (ownMember(schema.fields, key) as FieldSchema | undefined)) ?? schema?.items;
+    const current = ownMember(out, key);
     if (value === null) {
       delete out[key];
       continue;
     }
     if (Array.isArray(value)) {
-      out[key] = mergeList(Array.isArray(out[key]) ? (out[key] as unknown[]) : [], value, child, patch[`${ORDER}${key}`]);
+      setOwnMember(out, key, mergeList(Array.isArray(current) ? current : [], value, child, ownMember(patch, `${ORDER}${key}`)));
       continue;
     }
     if (isPlainObject(value)) {
@@ -130,10 +136,10 @@ function mergeMap(original: Record<string, unknown>, patch: Record<string, unkno
         delete out[key];
         continue;
       }
-      out[key] = mergeMap(isPlainObject(out[key]) ? (out[key] as Record<string, unknown>) : {}, value, child);
+      setOwnMember(out, key, mergeMap(isPlainObject(current) ? current : {}, value, child));
       continue;
     }
-    out[key] = value;
+    setOwnMember(out, key, value);
   }
   if (Array.isArray(retain)) {
     for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];

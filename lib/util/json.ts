@@ -6,6 +6,20 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A member of an object decoded from the wire, by a key the user chose. `obj[key]` would be wrong for
+ * `__proto__`: it reads the prototype (Object.prototype, which a merge into it then changes for the
+ * whole process). JSON.parse makes such a key an own member; these keep it one.
+ */
+export function ownMember(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** Sets a member by a key the user chose, as an own member even for `__proto__` (where `obj[key] = v` would replace the prototype). */
+export function setOwnMember(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Structural equality of JSON values; `undefined` members count as absent. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -9,7 +9,7 @@
 import { StatusError } from '../../api/errors.js';
 import { childShape, DEDUCED, fieldOf, isNamedField, keyDefault, SCALAR, type Shape } from '../schema/shape.js';
 import { isPointer } from '../schema/types.js';
-import { clone, deepEqual, isPlainObject } from '../../util/json.js';
+import { clone, deepEqual, isPlainObject, ownMember, setOwnMember } from '../../util/json.js';
 import { fieldElement, FieldSet, keyElement, valueElement } from './fieldpath.js';
 
 type Json = unknown;
@@ -168,9 +168,9 @@ export function merge(lhs: Json, rhs: Json, declared: Shape): Json {
   if (!isPlainObject(lhs) || !isPlainObject(rhs)) return clone(rhs);
   const out: Record<string, Json> = clone(lhs);
   for (const [k, rv] of Object.entries(rhs)) {
-    const m = merge(lhs[k], rv, childShape(shape, k));
+    const m = merge(ownMember(lhs, k) as Json | undefined, rv, childShape(shape, k));
     if (m === null || m === undefined) delete out[k];
-    else out[k] = m;
+    else setOwnMember(out, k, m);
   }
   return out;
 }
@@ -246,7 +246,7 @@ export function removeItems(value: Json, set: FieldSet, declared: Shape): Json {
     const child = set.get(fieldElement(k));
     if (child?.member) continue;
     const nv = child ? removeItems(v, child, childShape(shape, k)) : v;
-    if (nv !== undefined) out[k] = nv;
+    if (nv !== undefined) setOwnMember(out, k, nv);
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
