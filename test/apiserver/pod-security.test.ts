@@ -298,7 +298,12 @@ describe('the cluster configuration', () => {
     const stack = admissionFromEnv({ KUMO_POD_SECURITY: JSON.stringify(stackPodSecurity('admin')) }).podSecurity!;
     expect(stack.defaults.enforce.level).toBe('baseline');
     expect(stack.exemptions.usernames).toEqual(['kumo:token:admin']);
-    expect(() => admissionFromEnv({ KUMO_POD_SECURITY: '{enforce' })).toThrow(/^KUMO_POD_SECURITY must be a PodSecurityConfiguration in JSON: /);
-    expect(() => admissionFromEnv({ KUMO_POD_SECURITY: '{"defaults":{"enforce":"strict"}}' })).toThrow(PodSecurityConfigError);
+    expect(() => admissionFromEnv({ KUMO_POD_SECURITY: '{enforce' })).toThrow(
+      /^KUMO_POD_SECURITY must be a PodSecurityConfiguration in JSON \(.+\), got "{enforce"$/,
+    );
+    // The configuration's own error, named after the variable as every bad setting is (lib/config).
+    expect(() => admissionFromEnv({ KUMO_POD_SECURITY: '{"defaults":{"enforce":"strict"}}' })).toThrow(
+      'KUMO_POD_SECURITY: invalid PodSecurityConfiguration: defaults.enforce: Invalid value: "strict": must be one of privileged, baseline, restricted',
+    );
   });
 });
