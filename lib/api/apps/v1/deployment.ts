@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../../meta/v1/condition.js';
-import { Int32, IntOrStringSchema } from '../../meta/v1/common.js';
+import { Int32, IntOrStringSchema, opt } from '../../meta/v1/common.js';
 import { LabelSelectorSchema } from '../../meta/v1/label-selector.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
 import { PodTemplateSpecSchema } from '../../core/v1/pod.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 export const DeploymentStrategySchema = z.looseObject({
   type: opt(z.string()),

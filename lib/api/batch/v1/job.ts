@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../../meta/v1/condition.js';
-import { Int32, Int64 } from '../../meta/v1/common.js';
+import { Int32, Int64, opt } from '../../meta/v1/common.js';
 import { LabelSelectorSchema } from '../../meta/v1/label-selector.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
 import { PodTemplateSpecSchema } from '../../core/v1/pod.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 export const JobSpecSchema = z.looseObject({
   parallelism: opt(Int32),

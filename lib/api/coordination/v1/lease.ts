@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { Int32 } from '../../meta/v1/common.js';
+import { Int32, opt } from '../../meta/v1/common.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 export const LeaseSchema = TypeMetaSchema.extend({
   spec: z

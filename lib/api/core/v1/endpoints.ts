@@ -1,18 +1,7 @@
 import { z } from 'zod';
-import { Int32 } from '../../meta/v1/common.js';
+import { Int32, opt } from '../../meta/v1/common.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
-
-export const ObjectReferenceSchema = z.looseObject({
-  kind: opt(z.string()),
-  namespace: opt(z.string()),
-  name: opt(z.string()),
-  uid: opt(z.string()),
-  apiVersion: opt(z.string()),
-  resourceVersion: opt(z.string()),
-  fieldPath: opt(z.string()),
-});
+import { ObjectReferenceSchema } from './object-reference.js';
 
 export const EndpointAddressSchema = z.looseObject({
   ip: z.string(),
@@ -42,4 +31,6 @@ export const EndpointsSchema = TypeMetaSchema.extend({
 export type Endpoints = z.infer<typeof EndpointsSchema>;
 export type EndpointSubset = z.infer<typeof EndpointSubsetSchema>;
 export type EndpointAddress = z.infer<typeof EndpointAddressSchema>;
-export type ObjectReference = z.infer<typeof ObjectReferenceSchema>;
+
+// Endpoints' targetRef was the first home of ObjectReference; its importers keep importing it from here.
+export { ObjectReferenceSchema, type ObjectReference } from './object-reference.js';

@@ -1,18 +1,7 @@
 import { z } from 'zod';
-import { Int32 } from '../../meta/v1/common.js';
+import { Int32, opt } from '../../meta/v1/common.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
-
-export const ObjectReferenceSchema = z.looseObject({
-  kind: opt(z.string()),
-  namespace: opt(z.string()),
-  name: opt(z.string()),
-  uid: opt(z.string()),
-  apiVersion: opt(z.string()),
-  resourceVersion: opt(z.string()),
-  fieldPath: opt(z.string()),
-});
+import { ObjectReferenceSchema } from './object-reference.js';
 
 export const EventSchema = TypeMetaSchema.extend({
   involvedObject: ObjectReferenceSchema,
@@ -32,4 +21,3 @@ export const EventSchema = TypeMetaSchema.extend({
 });
 
 export type Event = z.infer<typeof EventSchema>;
-export type ObjectReference = z.infer<typeof ObjectReferenceSchema>;

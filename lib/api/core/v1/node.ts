@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../../meta/v1/condition.js';
-import { Int32, ResourceListSchema } from '../../meta/v1/common.js';
+import { Int32, ResourceListSchema, opt } from '../../meta/v1/common.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 export const TaintSchema = z.looseObject({
   key: z.string(),

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { ResourceListSchema } from '../../meta/v1/common.js';
+import { ResourceListSchema, opt } from '../../meta/v1/common.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
-import { ObjectReferenceSchema } from './endpoints.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
+import { ObjectReferenceSchema } from './object-reference.js';
 
 const NodeSelectorSchema = z.looseObject({
   nodeSelectorTerms: z.array(

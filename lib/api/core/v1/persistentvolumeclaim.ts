@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { QuantitySchema, ResourceListSchema } from '../../meta/v1/common.js';
+import { QuantitySchema, ResourceListSchema, opt } from '../../meta/v1/common.js';
 import { ConditionSchema } from '../../meta/v1/condition.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 export const PersistentVolumeClaimSpecSchema = z.looseObject({
   accessModes: opt(z.array(z.string())),

@@ -9,11 +9,10 @@
  * refusing.
  */
 import { z } from 'zod';
+import { opt } from '../../meta/v1/common.js';
 import { fieldErrors, type FieldError } from '../../field-errors.js';
 import { validateIP } from '../../ip.js';
 import { dns1123SubdomainWithUnderscore } from '../../validation.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 export const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'] as const;
 export type DNSPolicy = (typeof DNS_POLICIES)[number];

@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { ConditionSchema } from '../../meta/v1/condition.js';
-import { Int32, Int64, IntOrStringSchema, ResourceListSchema } from '../../meta/v1/common.js';
+import { Int32, Int64, IntOrStringSchema, ResourceListSchema, opt } from '../../meta/v1/common.js';
 import { LabelSelectorSchema } from '../../meta/v1/label-selector.js';
 import { ObjectMetaSchema, TypeMetaSchema } from '../../meta/v1/object-meta.js';
 import { PodDNSConfigSchema } from './pod-dns.js';
 import { PodSecurityContextSchema, SecurityContextSchema } from './security-context.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 export const KeySelectorSchema = z.looseObject({ name: z.string().optional(), key: z.string(), optional: opt(z.boolean()) });
 

@@ -5,9 +5,7 @@
  * as Kubernetes' decoder refuses it, never read as truthy.
  */
 import { z } from 'zod';
-import { Int64 } from '../../meta/v1/common.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
+import { Int64, opt } from '../../meta/v1/common.js';
 
 export const SeccompProfileSchema = z.looseObject({ type: z.string(), localhostProfile: opt(z.string()) });
 export const AppArmorProfileSchema = z.looseObject({ type: z.string(), localhostProfile: opt(z.string()) });

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { Int32 } from '../../meta/v1/common.js';
+import { Int32, opt } from '../../meta/v1/common.js';
 import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
-import { ObjectReferenceSchema } from '../../core/v1/endpoints.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
+import { ObjectReferenceSchema } from '../../core/v1/object-reference.js';
 
 /** Unset (null) conditions mean "unknown", which consumers read as true for ready and serving. */
 export const EndpointConditionsSchema = z.looseObject({
