@@ -1,8 +1,10 @@
 /**
  * core/v1 Pod and the shapes inside it, generated from k8s.io/api
- * (shapes.generated.ts); kumo's code imports them from here. An
- * EphemeralContainer is added to a running pod for debugging (`kubectl
- * debug`) through the pods/ephemeralcontainers subresource only.
+ * (shapes.generated.ts, docs/schemas.md; what kumo requires beyond Go's
+ * decoder, such as a container's name, is in scripts/k8s-zod-rules.mjs);
+ * kumo's code imports them from here. An EphemeralContainer is added to a
+ * running pod for debugging (`kubectl debug`) through the
+ * pods/ephemeralcontainers subresource only.
  */
 export {
   AffinitySchema,
