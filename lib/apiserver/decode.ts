@@ -197,7 +197,8 @@ export function typeMismatch(rt: ResourceType, value: Record<string, unknown>, p
   const bad = goTypeMismatch(rt, value);
   if (bad) return goTypeError(rt, value, bad);
   if (partial) return undefined;
-  // kumo's schemas also hold the shapes its own code relies on; a value they refuse is worded the same way.
+  // kumo's schemas (the same Go types, plus the fields its code relies on: scripts/k8s-zod-rules.mjs) also refuse
+  // null list items and map values, which their TypeScript types do not allow; worded the same way.
   const parsed = (rt.schema as z.ZodType).safeParse(value);
   return parsed.success ? undefined : goTypeError(rt, value, parsed.error.issues[0]!.path);
 }

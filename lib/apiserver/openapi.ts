@@ -11,9 +11,11 @@
  *
  * Schemas are the Kubernetes Go types (schema/k8s-types.generated.ts: the
  * fields the server accepts under `fieldValidation=Strict`, with their
- * documentation and list/patch markers) with `required` taken from kumo's
- * zod schemas (what the server actually insists on). Documents are built
- * once per process.
+ * documentation and list/patch markers). A field is `required` where the
+ * Go types mark it `+required` or kumo's schemas (generated from the same
+ * types, lib/api/<group>/<version>/shapes.generated.ts) insist on it, so a
+ * struct has the same `required` in every document, whichever path reaches
+ * it first. Documents are built once per process.
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
@@ -199,7 +201,7 @@ class Components {
       properties[json] = this.fieldSchema(f, shape?.[json]);
       // The envelope (apiVersion, kind, metadata) is never required in Kubernetes' schemas, whatever kumo's zod says.
       if (gvk && json === 'metadata') continue;
-      if (shape ? shape[json] !== undefined && !unwrap(shape[json]).optional : f.required) required.push(json);
+      if (f.required || (shape?.[json] !== undefined && !unwrap(shape[json]).optional)) required.push(json);
     }
     schema.properties = properties;
     if (required.length > 0) schema.required = required.sort();

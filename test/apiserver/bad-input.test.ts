@@ -103,6 +103,25 @@ describe('bad request bodies', () => {
     expectStatus(r, 400, 'BadRequest');
   });
 
+  it('checks a struct the same wherever it appears: a selector requirement without a key, in a namespaceSelector as in a selector', async () => {
+    const bad = pod('selector-without-key');
+    const term = { topologyKey: 'zone', namespaceSelector: { matchExpressions: [{ operator: 'Exists' }] } };
+    bad.spec.affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
+    const r = await unchanged(PODS, () => t.post(PODS, bad));
+    expect(expectStatus(r, 400, 'BadRequest').message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal object into Go struct field LabelSelectorRequirement.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution.namespaceSelector.matchExpressions.key of type string',
+    );
+  });
+
+  it('refuses a null list item in any field the Go types declare, as the TypeScript types promise', async () => {
+    const bad = pod('null-gate');
+    bad.spec.schedulingGates = [null];
+    const r = await unchanged(PODS, () => t.post(PODS, bad));
+    expect(expectStatus(r, 400, 'BadRequest').message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal null into Go struct field PodSpec.spec.schedulingGates of type v1.PodSchedulingGate',
+    );
+  });
+
   it('rejects a body over 3 MiB with 413 RequestEntityTooLarge', async () => {
     const big = configMap('too-big', { blob: 'x'.repeat(MAX_BODY_BYTES + 10) });
     const r = await unchanged(CONFIGMAPS, () => t.post(CONFIGMAPS, big));

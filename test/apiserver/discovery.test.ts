@@ -104,6 +104,10 @@ describe('OpenAPI v3', () => {
       type: 'object',
       additionalProperties: { type: 'string' },
     });
+    // A struct requires the same fields in every document, whichever path reaches it first.
+    const requirement = 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement';
+    expect(doc.components.schemas[requirement].required).toEqual(['key', 'operator']);
+    expect((await t.get('/openapi/v3/apis/apps/v1')).body.components.schemas[requirement].required).toEqual(['key', 'operator']);
     // Every $ref resolves inside the document.
     const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[\w.-]+/g) ?? [];
     for (const ref of new Set(refs)) expect(doc.components.schemas[ref.slice('#/components/schemas/'.length)], ref).toBeDefined();

@@ -1,24 +1,4 @@
-import { z } from 'zod';
-import { Int32 } from '../../meta/v1/common.js';
-import { TypeMetaSchema } from '../../meta/v1/object-meta.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
-
-export const LeaseSchema = TypeMetaSchema.extend({
-  spec: z
-    .looseObject({
-      holderIdentity: opt(z.string()),
-      leaseDurationSeconds: opt(Int32),
-      acquireTime: opt(z.string()),
-      renewTime: opt(z.string()),
-      leaseTransitions: opt(Int32),
-      strategy: opt(z.string()),
-      preferredHolder: opt(z.string()),
-    })
-    .optional(),
-});
-
-export type Lease = z.infer<typeof LeaseSchema>;
+export { LeaseSchema, type Lease } from './shapes.generated.js';
 
 /** The namespace of the nodes' heartbeat Leases (corev1.NamespaceNodeLease). */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';

@@ -1,6 +1,6 @@
 /**
- * A pod's DNS settings (`spec.dnsPolicy`, `spec.dnsConfig`): the schema, the
- * limits Kubernetes derives from libc's resolver, and kube-apiserver's
+ * A pod's DNS settings (`spec.dnsPolicy`, `spec.dnsConfig`): the limits
+ * Kubernetes derives from libc's resolver and kube-apiserver's
  * validation of them with its messages (pkg/apis/core/validation's
  * validatePodDNSConfig, with RelaxedDNSSearchValidation, GA since 1.34:
  * search domains may be `.` and hold underscores). The kubelet enforces the
@@ -8,12 +8,10 @@
  * settings (lib/agent/dns/resolv-conf.ts), where they truncate instead of
  * refusing.
  */
-import { z } from 'zod';
 import { fieldErrors, type FieldError } from '../../field-errors.js';
 import { validateIP } from '../../ip.js';
 import { dns1123SubdomainWithUnderscore } from '../../validation.js';
-
-const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
+import type { PodDNSConfig } from './shapes.generated.js';
 
 export const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'] as const;
 export type DNSPolicy = (typeof DNS_POLICIES)[number];
@@ -25,16 +23,7 @@ export const MAX_DNS_SEARCH_PATHS = 32;
 /** At most this many characters in the search line, spaces between domains included. */
 export const MAX_DNS_SEARCH_LIST_CHARS = 2048;
 
-export const PodDNSConfigOptionSchema = z.looseObject({ name: opt(z.string()), value: opt(z.string()) });
-
-export const PodDNSConfigSchema = z.looseObject({
-  nameservers: opt(z.array(z.string())),
-  searches: opt(z.array(z.string())),
-  options: opt(z.array(PodDNSConfigOptionSchema)),
-});
-
-export type PodDNSConfig = z.infer<typeof PodDNSConfigSchema>;
-export type PodDNSConfigOption = z.infer<typeof PodDNSConfigOptionSchema>;
+export { PodDNSConfigOptionSchema, PodDNSConfigSchema, type PodDNSConfig, type PodDNSConfigOption } from './shapes.generated.js';
 
 /**
  * validatePodDNSConfig: `dnsConfig` is required (with a nameserver) under

@@ -1,16 +1,18 @@
-import { z } from 'zod';
-
-/** metav1.Condition and the per-kind condition shapes share these fields. */
-export const ConditionSchema = z.looseObject({
-  type: z.string(),
-  status: z.string(),
-  observedGeneration: z.number().int().optional(),
-  lastProbeTime: z.string().nullable().optional(),
-  lastHeartbeatTime: z.string().nullable().optional(),
-  lastUpdateTime: z.string().nullable().optional(),
-  lastTransitionTime: z.string().nullable().optional(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-});
-
-export type Condition = z.infer<typeof ConditionSchema>;
+/**
+ * What every kind's condition type has (PodCondition, NodeCondition,
+ * DeploymentCondition, metav1.Condition…, generated from k8s.io/api): the
+ * helpers that read and set conditions of any kind take this. Each kind's
+ * own condition type is assignable to it.
+ */
+export interface Condition {
+  type: string;
+  status: string;
+  observedGeneration?: number;
+  lastProbeTime?: string | null;
+  lastHeartbeatTime?: string | null;
+  lastUpdateTime?: string | null;
+  lastTransitionTime?: string | null;
+  reason?: string;
+  message?: string;
+  [extra: string]: unknown;
+}

@@ -1,0 +1,1 @@
+export { ObjectReferenceSchema, type ObjectReference } from './shapes.generated.js';
