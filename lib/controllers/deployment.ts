@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Deployment } from '../api/apps/v1/deployment.js';
 import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
+import { equalIgnoreHash, POD_TEMPLATE_HASH } from '../api/apps/v1/template-hash.js';
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
@@ -29,7 +30,6 @@ import { isActive } from './pod-util.js';
 import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
 import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 
-export const POD_TEMPLATE_HASH = 'pod-template-hash';
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 export const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
@@ -60,19 +60,6 @@ export function templateHash(template: PodTemplateSpec | null | undefined, colli
   if (collisionCount > 0) h.update(String(collisionCount));
   const n = h.digest().readUInt32BE(0);
   return [...String(n)].map((c) => ALPHANUMS[c.charCodeAt(0) % ALPHANUMS.length]).join('');
-}
-
-function withoutHash(t: PodTemplateSpec | null | undefined): PodTemplateSpec {
-  const copy = clone(t ?? {});
-  if (copy.metadata?.labels) {
-    delete copy.metadata.labels[POD_TEMPLATE_HASH];
-    if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;
-  }
-  return copy;
-}
-
-export function equalIgnoreHash(a: PodTemplateSpec | null | undefined, b: PodTemplateSpec | null | undefined): boolean {
-  return deepEqual(withoutHash(a), withoutHash(b));
 }
 
 function scaled(v: IntOrString | null | undefined, total: number, roundUp: boolean): number {
