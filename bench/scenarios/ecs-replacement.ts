@@ -39,7 +39,8 @@ import { onPath, startEmulator } from '#lib/sim/emulator';
 import { summarize } from '../lib/stats.js';
 import { barChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario, type ScenarioResult } from '../lib/types.js';
-import { deployment, sleep } from '../lib/workloads.js';
+import { deployment } from '../lib/workloads.js';
+import { sleep } from '#lib/util/sleep';
 import { jsonLogger, silentLogger } from '#lib/log/logger';
 
 type N = Node & KObject;
