@@ -27,8 +27,17 @@ import { clone, deepEqual } from '../util/json.js';
 import type { Recorder } from '../client/events.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive } from './pod-util.js';
-import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from '../controller-runtime/reconciler.js';
+import {
+  allKeys,
+  CONFLICT_RETRY_MS,
+  OWNER_COALESCE_MS,
+  ownerWatch,
+  type Reconciler,
+  type ReconcileResult,
+  selfWatch,
+  splitKey,
+  type Watch,
+} from '../controller-runtime/reconciler.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
@@ -118,8 +127,7 @@ export class DeploymentController implements Reconciler {
   ) {}
 
   async listKeys(): Promise<string[]> {
-    const list = await this.client.listAll(DEPLOYMENTS, undefined);
-    return list.items.map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
+    return allKeys(this.client, DEPLOYMENTS);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
