@@ -27,17 +27,8 @@ import { clone, deepEqual } from '../util/json.js';
 import type { Recorder } from '../client/events.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive } from './pod-util.js';
-import {
-  allKeys,
-  CONFLICT_RETRY_MS,
-  OWNER_COALESCE_MS,
-  ownerWatch,
-  type Reconciler,
-  type ReconcileResult,
-  selfWatch,
-  splitKey,
-  type Watch,
-} from '../controller-runtime/reconciler.js';
+import { allKeys, CONFLICT_RETRY_MS, OWNER_COALESCE_MS, ownerWatch, selfWatch, splitKey } from '../controller-runtime/reconciler.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';

@@ -20,18 +20,8 @@ import { isActive, isPodReady } from './pod-util.js';
 import type { OwnerIndex } from './owner-index.js';
 import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
 import { claimPods } from './pod-claims.js';
-import {
-  allKeys,
-  CONFLICT_RETRY_MS,
-  OWNER_COALESCE_MS,
-  ownerWatch,
-  type Reconciler,
-  type ReconcileResult,
-  selfWatch,
-  splitKey,
-  type Watch,
-  type SharedCache,
-} from '../controller-runtime/reconciler.js';
+import { allKeys, CONFLICT_RETRY_MS, OWNER_COALESCE_MS, ownerWatch, selfWatch, splitKey } from '../controller-runtime/reconciler.js';
+import type { Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
 type J = Job & KObject;
 
