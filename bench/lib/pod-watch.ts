@@ -11,6 +11,7 @@ import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import { PODS } from '#lib/api/resources';
 import type { KubeClient } from '#lib/client/client';
+import { sleep } from '#lib/util/sleep';
 
 export interface PodTiming {
   name: string;
@@ -67,7 +68,7 @@ export class PodStartupWatch {
           }
         } catch {
           if (this.abort.signal.aborted) return;
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
         }
       }
     })();
@@ -85,7 +86,7 @@ export class PodStartupWatch {
     let last = -1;
     while (this.running() < n) {
       if (Date.now() > deadline) throw new Error(`only ${this.running()} of ${n} pods running after ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       const r = this.running();
       if (progress && r !== last && Date.now() % 5 < 1) progress(r);
       last = r;

@@ -27,7 +27,3 @@ export function deployment(name: string, replicas: number, opts: { image?: strin
     },
   };
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -29,7 +29,8 @@ import { addCost, floorAtZero, FUNCTION_MEMORY_MB, HOURS_PER_MONTH, type OpCost,
 import { diffUsage } from '../lib/meter.js';
 import { barChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario, type Table } from '../lib/types.js';
-import { deployment, sleep } from '../lib/workloads.js';
+import { deployment } from '../lib/workloads.js';
+import { sleep } from '#lib/util/sleep';
 import { parallel } from './scheduler.js';
 import { silentLogger } from '#lib/log/logger';
 

@@ -24,22 +24,23 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AttachInstancesCommand, AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import { DEPLOYMENTS, NODES, PODS } from '#lib/api/resources';
 import { TAINT_UNREACHABLE } from '#lib/api/taints';
 import { AwsFleet } from '#lib/cloudprovider/aws-fleet';
-import { FleetSim } from '#lib/cloudprovider/fleet-sim';
+import { FleetSim, provisionFleet } from '#lib/cloudprovider/fleet-sim';
 import { LocalCluster } from '#lib/local/cluster';
 import { onPath, startEmulator } from '#lib/sim/emulator';
 import { summarize } from '../lib/stats.js';
 import { barChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario, type ScenarioResult } from '../lib/types.js';
-import { deployment, sleep } from '../lib/workloads.js';
+import { deployment } from '../lib/workloads.js';
+import { sleep } from '#lib/util/sleep';
 import { jsonLogger, silentLogger } from '#lib/log/logger';
 
 type N = Node & KObject;
@@ -75,27 +76,7 @@ async function measure(ctx: Ctx, path: Path, runs: number, tolerationSeconds: nu
   let cluster: LocalCluster | undefined;
   let sim: FleetSim | undefined;
   try {
-    await ecs.send(new CreateClusterCommand({ clusterName: GROUP }));
-    const ami = (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images!.find((i) => !i.Platform)!.ImageId!;
-    await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: GROUP, LaunchTemplateData: { ImageId: ami, InstanceType: 't3.xlarge' } }));
-    await asg.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: GROUP,
-        LaunchTemplate: { LaunchTemplateName: GROUP },
-        MinSize: 0,
-        MaxSize: 10,
-        DesiredCapacity: 0,
-        AvailabilityZones: ['us-east-1a', 'us-east-1b'],
-      }),
-    );
-    const ids: string[] = [];
-    for (const zone of ['us-east-1a', 'us-east-1a', 'us-east-1b']) {
-      const run = await ec2.send(
-        new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 't3.xlarge', Placement: { AvailabilityZone: zone } }),
-      );
-      ids.push(run.Instances![0]!.InstanceId!);
-    }
-    await asg.send(new AttachInstancesCommand({ AutoScalingGroupName: GROUP, InstanceIds: ids }));
+    await provisionFleet({ ec2, ecs, autoScaling: asg }, { cluster: GROUP, group: GROUP, maxSize: 10, zones: ['us-east-1a', 'us-east-1a', 'us-east-1b'] });
 
     const dataDir = join(ctx.workDir, path);
     mkdirSync(dataDir, { recursive: true });

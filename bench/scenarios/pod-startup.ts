@@ -26,7 +26,8 @@ import { summarize } from '../lib/stats.js';
 import { cdfChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Table } from '../lib/types.js';
 import type { Scenario } from '../lib/types.js';
-import { deployment, sleep } from '../lib/workloads.js';
+import { deployment } from '../lib/workloads.js';
+import { sleep } from '#lib/util/sleep';
 
 const SLO_P99_S = 5;
 const SIM_TARGET_P99_S = 1;

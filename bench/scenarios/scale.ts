@@ -15,7 +15,8 @@ import { ClusterProcess } from '../lib/cluster-process.js';
 import { summarize } from '../lib/stats.js';
 import { lineChart } from '../lib/svg.js';
 import { type Figure, figure, type Scenario } from '../lib/types.js';
-import { deployment, sleep } from '../lib/workloads.js';
+import { deployment } from '../lib/workloads.js';
+import { sleep } from '#lib/util/sleep';
 import { parallel } from './scheduler.js';
 
 const MiB = 2 ** 20;

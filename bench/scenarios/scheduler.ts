@@ -25,6 +25,7 @@ import { SchedulerCache } from '#lib/scheduler/cache';
 import { lineChart } from '../lib/svg.js';
 import { type Ctx, type Figure, figure, type Scenario } from '../lib/types.js';
 import { summarize } from '../lib/stats.js';
+import { sleep } from '#lib/util/sleep';
 
 /** scheduler_perf's CI floor for SchedulingBasic at 5,000 nodes and 10,000 pods (pods/s). */
 export const SCHEDULER_PERF_FLOOR = 680;
@@ -108,7 +109,7 @@ async function runOnce(ctx: Ctx, nodes: number, pods: number): Promise<Run> {
     driver = new LocalControllerDriver(cluster.store, [schedulerReconciler(c)], { logger: jsonLogger({ service: 'bench', sink: (l) => ctx.log(l) }) });
     await driver.start();
     await driver.idle();
-    while (bindTimes.length < pods && performance.now() - t0 < 600_000) await new Promise((r) => setTimeout(r, 20));
+    while (bindTimes.length < pods && performance.now() - t0 < 600_000) await sleep(20);
     const last = bindTimes[bindTimes.length - 1] ?? performance.now();
     const seconds = (last - t0) / 1000;
     const perSecond: number[] = [];

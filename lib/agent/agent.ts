@@ -33,6 +33,7 @@ import type { ContainerInfo, LogOptions, Runtime } from './runtime.js';
 import type { ExecIO } from '../api/pod-connector.js';
 import { instancesOf } from './status.js';
 import { PodVolumes } from './volumes/manager.js';
+import { sleep } from '../util/sleep.js';
 
 type P = Pod & KObject;
 
@@ -224,7 +225,7 @@ export class Agent {
       } catch (err) {
         if (this.host.closed) return;
         this.logger.warn(`kumo agent: cannot register node ${this.nodeName}: ${(err as Error).message}; retrying`);
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
       }
     }
     const every = (ms: number, fn: () => Promise<void>, what: string) => {

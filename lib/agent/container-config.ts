@@ -7,6 +7,7 @@
  * A reference that cannot be resolved is a CreateContainerConfigError.
  */
 import type { Container, Pod } from '../api/core/v1/pod.js';
+import { metadataFieldValue } from '../api/downward-api.js';
 import type { KObject } from '../api/object.js';
 import { milliCpu, parseQuantity } from '../api/quantity.js';
 import { type ContainerConfig, type ContainerKind, ContainerStartError, type PodRef, type VolumeMount } from './runtime.js';
@@ -68,19 +69,14 @@ export function expand(input: string, vars: Map<string, string>): string {
   return out;
 }
 
+/**
+ * The kubelet's podFieldSelectorRuntimeValue: the spec and status paths from
+ * what the node knows, the rest from the pod's metadata. spec.serviceAccountName
+ * is "default" where the pod names none, as Kubernetes' ServiceAccount
+ * admission would have set it.
+ */
 function fieldValue(pod: P, path: string, ctx: PodContext): string | undefined {
-  const labelOrAnnotation = path.match(/^metadata\.(labels|annotations)\['(.+)'\]$/);
-  if (labelOrAnnotation) {
-    const map = labelOrAnnotation[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations;
-    return map?.[labelOrAnnotation[2]!] ?? '';
-  }
   switch (path) {
-    case 'metadata.name':
-      return pod.metadata.name ?? '';
-    case 'metadata.namespace':
-      return pod.metadata.namespace ?? '';
-    case 'metadata.uid':
-      return pod.metadata.uid ?? '';
     case 'spec.nodeName':
       return ctx.nodeName;
     case 'spec.serviceAccountName':
@@ -92,7 +88,7 @@ function fieldValue(pod: P, path: string, ctx: PodContext): string | undefined {
     case 'status.podIPs':
       return ctx.podIP;
     default:
-      return undefined;
+      return metadataFieldValue(pod.metadata, path);
   }
 }
 

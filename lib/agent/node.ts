@@ -14,8 +14,9 @@ import type { KObject } from '../api/object.js';
 import { formatMilliCpu, milliCpu, parseQuantity } from '../api/quantity.js';
 import { isAlreadyExists, isConflict } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
+import { createNodeLease, nodeConditions } from '../client/node-heartbeat.js';
 import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
-import { type Clock, rfc3339 } from '../util/clock.js';
+import { type Clock, microTime, rfc3339 } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import { LEASES, NODES } from '../api/resources.js';
 
@@ -99,10 +100,6 @@ export function hostResources(opts: Pick<NodeOptions, 'reserved' | 'maxPods' | '
   return { capacity, allocatable, allocatableMilliCpu: allocCpu, allocatableBytes: allocMem };
 }
 
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
 export class NodeManager {
   private lastWritten: { conditions: Condition[]; at: number } | undefined;
   /** The advertised logs/exec port (known once the agent's server listens). */
@@ -118,13 +115,11 @@ export class NodeManager {
 
   /** Conditions as they are now (transition times are fixed up against the stored node). */
   private async conditions(now: string): Promise<Condition[]> {
-    let runtimeOk = true;
-    let runtimeMessage = '';
+    let runtimeError: string | undefined;
     try {
       await this.opts.runtimeVersion();
     } catch (err) {
-      runtimeOk = false;
-      runtimeMessage = `container runtime is down: ${(err as Error).message}`;
+      runtimeError = `container runtime is down: ${(err as Error).message}`;
     }
     let diskLow = false;
     try {
@@ -134,30 +129,7 @@ export class NodeManager {
       // unknown: not under pressure
     }
     const memLow = freemem() < 100 * 2 ** 20;
-    const c = (type: string, status: boolean, reason: string, message: string): Condition => ({
-      type,
-      status: status ? 'True' : 'False',
-      reason,
-      message,
-      lastHeartbeatTime: now,
-      lastTransitionTime: now,
-    });
-    return [
-      c(
-        'MemoryPressure',
-        memLow,
-        memLow ? 'KubeletHasInsufficientMemory' : 'KubeletHasSufficientMemory',
-        memLow ? 'kubelet has insufficient memory available' : 'kubelet has sufficient memory available',
-      ),
-      c(
-        'DiskPressure',
-        diskLow,
-        diskLow ? 'KubeletHasDiskPressure' : 'KubeletHasNoDiskPressure',
-        diskLow ? 'kubelet has disk pressure' : 'kubelet has no disk pressure',
-      ),
-      c('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      runtimeOk ? c('Ready', true, 'KubeletReady', 'kubelet is posting ready status') : c('Ready', false, 'KubeletNotReady', runtimeMessage),
-    ];
+    return nodeConditions(now, { memoryPressure: memLow, diskPressure: diskLow, runtimeError });
   }
 
   private async status(existing: N['status'] | undefined): Promise<NonNullable<N['status']>> {
@@ -268,20 +240,7 @@ export class NodeManager {
     const name = this.opts.name;
     const existing = await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name);
     if (!existing) {
-      const node = await this.client.find(NODES, undefined, name);
-      const lease: KObject = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: {
-          name,
-          namespace: NODE_LEASE_NAMESPACE,
-          ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }] } : {}),
-        },
-        spec: { holderIdentity: name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: now },
-      };
-      await this.client.create(LEASES, NODE_LEASE_NAMESPACE, lease).catch((err) => {
-        if (!isAlreadyExists(err)) throw err;
-      });
+      await createNodeLease(this.client, name, this.opts.leaseDurationSeconds, now);
       return;
     }
     await this.client

@@ -33,6 +33,7 @@ import { type PodVolumes, VolumeSetupError } from './volumes/manager.js';
 import { type ContainerInfo, ContainerStartError, ImagePullError, type PortMapping, type Runtime } from './runtime.js';
 import { computePodStatus, instancesOf, isInitialized, isSidecar, statusChanged, type Waiting } from './status.js';
 import { PODS } from '../api/resources.js';
+import { sleep } from '../util/sleep.js';
 
 type P = Pod & KObject;
 
@@ -654,7 +655,7 @@ export class PodWorker {
 
   private async runHook(handler: LifecycleHandler, info: ContainerInfo, spec: Container, podIP: string, timeoutMs: number) {
     if (handler.sleep) {
-      await new Promise((r) => setTimeout(r, Math.min(handler.sleep!.seconds * 1000, timeoutMs)));
+      await sleep(Math.min(handler.sleep!.seconds * 1000, timeoutMs));
       return { ok: true, message: '' };
     }
     return runHandler(handler, { podIP, containerId: info.id, container: spec, runtime: this.host.runtime }, timeoutMs);

@@ -46,6 +46,7 @@ import {
   type SandboxConfig,
 } from './runtime.js';
 import type { ExecIO } from '../api/pod-connector.js';
+import { sleep } from '../util/sleep.js';
 
 /**
  * The wrapper script: runs the command, forwards SIGTERM to it, waits for
@@ -334,7 +335,7 @@ export class ProcessRuntime implements Runtime {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
         if (!alive(pid) || s.state === 'exited') return true;
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       }
       return !alive(pid) || s.state === 'exited';
     };
@@ -495,7 +496,7 @@ export class ProcessRuntime implements Runtime {
           if (statSync(file).size <= pos) return;
           continue;
         }
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     } finally {
       await fh.close();

@@ -119,6 +119,11 @@ export class StatusError extends Error {
     });
   }
 
+  /** The 409 of a write whose object changed since it was read (Kubernetes' OptimisticLockErrorMsg). */
+  static modified(ref: ResourceRef, name: string): StatusError {
+    return StatusError.conflict(ref, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  }
+
   /** 422 with one cause per field error, message formatted as Kubernetes' NewInvalid. */
   static invalid(kind: string, group: string, name: string, causes: FieldError[]): StatusError {
     const gk = group ? `${kind}.${group}` : kind;

@@ -58,7 +58,3 @@ export interface ObjectKey {
   namespace: string;
   name: string;
 }
-
-export function keyString(key: ObjectKey): string {
-  return key.namespace ? `${key.resource}/${key.namespace}/${key.name}` : `${key.resource}/${key.name}`;
-}

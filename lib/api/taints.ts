@@ -13,10 +13,6 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
   return (t.value ?? '') === (taint.value ?? '');
 }
 
-export function toleratesAll(tolerations: Toleration[] | null | undefined, taints: Taint[]): boolean {
-  return taints.every((taint) => (tolerations ?? []).some((t) => tolerates(t, taint)));
-}
-
 /**
  * For NoExecute taints: how long the pod may stay (seconds), 0 if it must go
  * now, Infinity if it tolerates them forever (Kubernetes' getMinTolerationTime).

@@ -11,7 +11,7 @@ import type { Clock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import { checkObject, type FieldValidation, strictErrors, typeMismatch } from './decode.js';
 import { StatusError, isAlreadyExists, isNotFound } from '../api/errors.js';
-import { requiredResourceVersion, type RestStorage } from './rest.js';
+import { checkResourceVersion, type RestStorage } from './rest.js';
 import { checkResultBounds } from './limits.js';
 import { dropUnknownFields } from './schema/unknown.js';
 import { applyObject } from './ssa/track.js';
@@ -97,22 +97,16 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
     return checkObject(rt, obj, 'Ignore').object;
   };
 
+  const demanded = (config.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const expected = requiredResourceVersion((config.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion);
       const object = await rest.guaranteedUpdate(
         rt,
         namespace,
         name,
         (current) => {
           // A resourceVersion in the configuration is a precondition, as for any write.
-          if (expected && expected !== current.metadata.resourceVersion) {
-            throw StatusError.conflict(
-              { group: rt.group, resource: rt.resource },
-              name,
-              'the object has been modified; please apply your changes to the latest version and try again',
-            );
-          }
+          checkResourceVersion(rt, name, demanded, current);
           return typed(applyObject(rt, current, config, manager, force, subresource, clock.now()));
         },
         opts,
@@ -132,9 +126,5 @@ export async function serverSideApply(rest: RestStorage, clock: Clock, req: Appl
       if (!isAlreadyExists(err)) throw err;
     }
   }
-  throw StatusError.conflict(
-    { group: rt.group, resource: rt.resource },
-    name,
-    'the object has been modified; please apply your changes to the latest version and try again',
-  );
+  throw StatusError.modified({ group: rt.group, resource: rt.resource }, name);
 }

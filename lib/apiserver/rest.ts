@@ -62,8 +62,14 @@ const MAX_RETRIES = 8;
  * an unconditional write, as the Kubernetes registry reads them
  * (Store.Update: a zero resourceVersion skips the optimistic-lock check).
  */
-export function requiredResourceVersion(rv: unknown): string | undefined {
+function requiredResourceVersion(rv: unknown): string | undefined {
   return typeof rv === 'string' && rv !== '' && rv !== '0' ? rv : undefined;
+}
+
+/** The optimistic-lock check of a write: a resourceVersion the body demands (requiredResourceVersion) must be the current one, else 409. */
+export function checkResourceVersion(rt: ResourceType, name: string, demanded: unknown, current: KObject): void {
+  const expected = requiredResourceVersion(demanded);
+  if (expected && expected !== current.metadata.resourceVersion) throw StatusError.modified(refOf(rt), name);
 }
 
 function refOf(rt: ResourceType) {
@@ -283,15 +289,14 @@ export class RestStorage {
     if (rt.namespaced && input.metadata.namespace && namespace && input.metadata.namespace !== namespace) {
       throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    const expected = requiredResourceVersion(input.metadata.resourceVersion);
+    // Read once: the precondition is the body as sent, whatever a retry does to it.
+    const demanded = input.metadata.resourceVersion;
     return this.guaranteedUpdate(
       rt,
       namespace,
       name,
       (current) => {
-        if (expected && expected !== current.metadata.resourceVersion) {
-          throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
-        }
+        checkResourceVersion(rt, name, demanded, current);
         return input;
       },
       opts,
@@ -317,7 +322,7 @@ export class RestStorage {
       const result = await this.applyUpdate(rt, key, current, desired, opts);
       if (result) return result;
     }
-    throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    throw StatusError.modified(refOf(rt), name);
   }
 
   /** Applies the shared and per-kind update rules and writes. Returns undefined when the object moved underneath (caller retries). */
@@ -507,7 +512,7 @@ export class RestStorage {
       const res = await this.guard(() => this.store.update(key, marked, current));
       if (res.ok) return { object: res.object, deleted: false };
     }
-    throw StatusError.conflict(refOf(rt), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    throw StatusError.modified(refOf(rt), name);
   }
 
   private async checkNamespaceOpen(rt: ResourceType, namespace: string, name: string): Promise<void> {

@@ -14,7 +14,7 @@ import { checkObject, decodeObjectBody, fieldValidationOf, type FieldValidation,
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
-import { requiredResourceVersion, RestStorage } from './rest.js';
+import { checkResourceVersion, RestStorage } from './rest.js';
 import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
 import { route, type ResourceRoute } from './router.js';
 import { strategies } from './strategies/index.js';
@@ -478,14 +478,7 @@ export class ApiServer implements RequestHandler {
         if (rt.namespaced && patchedNs !== undefined && ns !== undefined && patchedNs !== ns) {
           throw StatusError.badRequest(`the namespace of the object (${patchedNs}) does not match the namespace on the request (${ns})`);
         }
-        const rv = requiredResourceVersion(obj.metadata?.resourceVersion);
-        if (rv && rv !== current.metadata.resourceVersion) {
-          throw StatusError.conflict(
-            { group: rt.group, resource: rt.resource },
-            name,
-            'the object has been modified; please apply your changes to the latest version and try again',
-          );
-        }
+        checkResourceVersion(rt, name, obj.metadata?.resourceVersion, current);
         return obj;
       },
       { dryRun: isDryRun(req.query), fieldManager: fieldManagerOf(req), ...writer(req, admissionWarnings), ...(subresource ? { subresource } : {}) },
@@ -604,19 +597,13 @@ export class ApiServer implements RequestHandler {
           if (object.metadata.name && object.metadata.name !== name) {
             throw StatusError.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
           }
-          const expected = requiredResourceVersion(object.metadata.resourceVersion);
+          const demanded = object.metadata.resourceVersion;
           const updated = await this.rest.guaranteedUpdate(
             rt,
             ns,
             name,
             (current) => {
-              if (expected && expected !== current.metadata.resourceVersion) {
-                throw StatusError.conflict(
-                  { group: rt.group, resource: rt.resource },
-                  name,
-                  'the object has been modified; please apply your changes to the latest version and try again',
-                );
-              }
+              checkResourceVersion(rt, name, demanded, current);
               return object;
             },
             { dryRun: isDryRun(q), subresource: sub, fieldManager: fieldManagerOf(req), ...writer(req) },
@@ -720,14 +707,7 @@ export class ApiServer implements RequestHandler {
           type === undefined ? body : applyPatch(toScale(current) as unknown as KObject, body, type === PATCH_TYPES.apply ? PATCH_TYPES.merge : type);
         if (!isPlainObject(scale)) throw patchInvalid(scale, `Object 'Kind' is missing in '${JSON.stringify(scale) ?? 'null'}'`);
         const s = scale as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
-        const rv = requiredResourceVersion(s.metadata?.resourceVersion);
-        if (rv && rv !== current.metadata.resourceVersion) {
-          throw StatusError.conflict(
-            { group: rt.group, resource: rt.resource },
-            name,
-            'the object has been modified; please apply your changes to the latest version and try again',
-          );
-        }
+        checkResourceVersion(rt, name, s.metadata?.resourceVersion, current);
         const replicas = s.spec?.replicas;
         if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
           throw StatusError.invalid('Scale', 'autoscaling', name, [

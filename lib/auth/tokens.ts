@@ -32,9 +32,6 @@ export const ROLE_LABEL = 'kumo.dev/token-role';
 export const ROLES = ['admin', 'view', 'node', 'node-bootstrap'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Ids of the tokens kept in Secrets Manager rather than the store. */
-export const RESERVED_IDS = { admin: 'admin', bootstrap: 'bootstrap' } as const;
-
 /** What a token lets its holder do. */
 export const GrantSchema = z
   .object({

@@ -94,11 +94,6 @@ export async function listTable(client: KubeClient, rt: ResourceType, namespace:
   return table!;
 }
 
-export interface ObjectList {
-  resourceVersion: string;
-  items: KObject[];
-}
-
 /** Every page of a list; items carry apiVersion and kind (list items may omit them). */
 export async function listObjects<T extends { apiVersion: string; kind: string } = KObject>(
   client: KubeClient,

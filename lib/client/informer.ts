@@ -153,7 +153,7 @@ export class Informer {
         if (this.abort.signal.aborted) return;
         if (isResourceExpired(err) || isGone(err)) needList = true;
         else this.logger.warn(`kumo informer ${this.rt.resource}: ${(err as Error).message}; retrying`);
-        await new Promise((resolve) => setTimeout(resolve, backoff));
+        await sleep(backoff);
         backoff = Math.min(backoff * 2, 5_000);
       }
     }

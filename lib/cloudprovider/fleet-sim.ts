@@ -10,9 +10,10 @@
  * `deregisterEnded`, as ECS does for a terminated instance) its container
  * instance is deregistered.
  */
-import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { AttachInstancesCommand, type AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, type EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
+  CreateClusterCommand,
   DeregisterContainerInstanceCommand,
   DescribeContainerInstancesCommand,
   type ECSClient,
@@ -23,6 +24,49 @@ import type { KubeClient } from '../client/client.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type FakeNodeOptions, FakeNodes } from '../sim/fake-nodes.js';
 import { ANNOTATION_CONTAINER_INSTANCE, factsOfContainerInstance, type NodeFacts } from './node-facts.js';
+
+/** Where provisionFleet puts the fleet: an ECS cluster and an Auto Scaling group of t3.xlarge instances in two zones. */
+export interface FleetLayout {
+  cluster: string;
+  group: string;
+  maxSize: number;
+  /** One instance started and attached to the group per entry, in that zone. */
+  zones: readonly string[];
+}
+
+/**
+ * Provisions on the emulator what a node pool stands on: the ECS cluster, a
+ * launch template, an empty Auto Scaling group over us-east-1a and 1b, and
+ * one running instance per zone given, attached to the group.
+ */
+export async function provisionFleet(
+  clients: { ec2: EC2Client; ecs: ECSClient; autoScaling: AutoScalingClient },
+  layout: FleetLayout,
+): Promise<{ imageId: string; instances: { id: string; zone: string }[] }> {
+  const { ec2, ecs, autoScaling } = clients;
+  await ecs.send(new CreateClusterCommand({ clusterName: layout.cluster }));
+  const imageId = (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images!.find((i) => !i.Platform)!.ImageId!;
+  await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: layout.group, LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.xlarge' } }));
+  await autoScaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: layout.group,
+      LaunchTemplate: { LaunchTemplateName: layout.group },
+      MinSize: 0,
+      MaxSize: layout.maxSize,
+      DesiredCapacity: 0,
+      AvailabilityZones: ['us-east-1a', 'us-east-1b'],
+    }),
+  );
+  const instances: { id: string; zone: string }[] = [];
+  for (const zone of layout.zones) {
+    const run = await ec2.send(
+      new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, InstanceType: 't3.xlarge', Placement: { AvailabilityZone: zone } }),
+    );
+    instances.push({ id: run.Instances![0]!.InstanceId!, zone });
+  }
+  await autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: layout.group, InstanceIds: instances.map((i) => i.id) }));
+  return { imageId, instances };
+}
 
 export interface FleetSimOptions {
   /** The API the simulated agents use. */

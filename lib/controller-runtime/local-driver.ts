@@ -11,6 +11,7 @@ import { flushEvents } from '../client/events.js';
 import { type ControllerMetrics, observedReconcile } from './metrics.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler, type SharedCache } from './reconciler.js';
 import { WorkQueue } from './workqueue.js';
+import { sleep } from '../util/sleep.js';
 
 export interface LocalDriverOptions {
   /** Workers per reconciler. @default 4 (1 for the scheduler, whose decisions must be serial) */
@@ -118,7 +119,7 @@ export class LocalControllerDriver {
           continue;
         }
         this.logger.warn(`kumo controllers: ${resource} feed failed: ${(err as Error).message}; restarting`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
       }
     }
   }

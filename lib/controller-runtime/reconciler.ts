@@ -6,6 +6,8 @@
  * re-queues every key so lost hints are repaired.
  */
 import type { KObject } from '../api/object.js';
+import type { ResourceType } from '../api/registry.js';
+import type { KubeClient } from '../client/client.js';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (e.g. to wait out minReadySeconds or a grace period). */
@@ -67,6 +69,17 @@ export interface Reconciler {
    * queues them. @default 0
    */
   readonly coalesceMs?: number;
+}
+
+/** How soon to retry after losing a compare-and-swap: the state is fresh again at once. */
+export const CONFLICT_RETRY_MS = 10;
+
+/** How often at most an owner of many objects is reconciled while they change (see Reconciler.coalesceMs). */
+export const OWNER_COALESCE_MS = 100;
+
+/** The key of every object of a resource: what a reconciler of that resource lists on a resync. */
+export async function allKeys(client: KubeClient, rt: ResourceType): Promise<string[]> {
+  return (await client.listAll(rt, undefined)).items.map(objectKey);
 }
 
 /** The distinct caches of a set of reconcilers. */

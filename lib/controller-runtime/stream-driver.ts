@@ -15,6 +15,7 @@ import { decodeLogImage, type StreamImage } from '../store/dynamodb-table.js';
 import { flushEvents } from '../client/events.js';
 import { observedReconcile, type ReconcileObserver } from './metrics.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './reconciler.js';
+import { sleep } from '../util/sleep.js';
 
 /** The parts of a Lambda DynamoDBStreamEvent record this driver reads. */
 export interface StreamRecord {
@@ -80,7 +81,7 @@ async function reconcileKey(reconciler: Reconciler, key: string, opts: DriverOpt
     const after = result?.requeueAfterMs;
     if (after === undefined || after > maxInline) return;
     if (opts.remainingMs && opts.remainingMs() - after < reserve) return;
-    await new Promise((resolve) => setTimeout(resolve, after));
+    await sleep(after);
   }
 }
 

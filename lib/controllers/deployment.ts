@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Deployment } from '../api/apps/v1/deployment.js';
 import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
+import { equalIgnoreHash, POD_TEMPLATE_HASH } from '../api/apps/v1/template-hash.js';
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
@@ -26,10 +27,9 @@ import { clone, deepEqual } from '../util/json.js';
 import type { Recorder } from '../client/events.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive } from './pod-util.js';
-import { CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch } from '../controller-runtime/reconciler.js';
+import { allKeys, CONFLICT_RETRY_MS, OWNER_COALESCE_MS, ownerWatch, selfWatch, splitKey } from '../controller-runtime/reconciler.js';
+import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
-export const POD_TEMPLATE_HASH = 'pod-template-hash';
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 export const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
@@ -60,19 +60,6 @@ export function templateHash(template: PodTemplateSpec | null | undefined, colli
   if (collisionCount > 0) h.update(String(collisionCount));
   const n = h.digest().readUInt32BE(0);
   return [...String(n)].map((c) => ALPHANUMS[c.charCodeAt(0) % ALPHANUMS.length]).join('');
-}
-
-function withoutHash(t: PodTemplateSpec | null | undefined): PodTemplateSpec {
-  const copy = clone(t ?? {});
-  if (copy.metadata?.labels) {
-    delete copy.metadata.labels[POD_TEMPLATE_HASH];
-    if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;
-  }
-  return copy;
-}
-
-export function equalIgnoreHash(a: PodTemplateSpec | null | undefined, b: PodTemplateSpec | null | undefined): boolean {
-  return deepEqual(withoutHash(a), withoutHash(b));
 }
 
 function scaled(v: IntOrString | null | undefined, total: number, roundUp: boolean): number {
@@ -131,8 +118,7 @@ export class DeploymentController implements Reconciler {
   ) {}
 
   async listKeys(): Promise<string[]> {
-    const list = await this.client.listAll(DEPLOYMENTS, undefined);
-    return list.items.map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
+    return allKeys(this.client, DEPLOYMENTS);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

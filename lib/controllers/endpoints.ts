@@ -29,7 +29,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
 import { isPodReady } from './pod-util.js';
-import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controller-runtime/reconciler.js';
+import { allKeys, type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, splitKey, type Watch } from '../controller-runtime/reconciler.js';
 
 /** The value of endpointslice.kubernetes.io/managed-by on the slices this controller owns. */
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
@@ -293,8 +293,7 @@ export class EndpointsController implements Reconciler {
   }
 
   async listKeys(): Promise<string[]> {
-    const list = await this.client.listAll<S>(SERVICES, undefined);
-    return list.items.map((s) => objectKey(s));
+    return allKeys(this.client, SERVICES);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

@@ -19,8 +19,9 @@ import type { Recorder } from '../client/events.js';
 import { isActive, isPodReady } from './pod-util.js';
 import type { OwnerIndex } from './owner-index.js';
 import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
-import { claimPods, CONFLICT_RETRY_MS, OWNER_COALESCE_MS } from './replicaset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch, type SharedCache } from '../controller-runtime/reconciler.js';
+import { claimPods } from './pod-claims.js';
+import { allKeys, CONFLICT_RETRY_MS, OWNER_COALESCE_MS, ownerWatch, selfWatch, splitKey } from '../controller-runtime/reconciler.js';
+import type { Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
 type J = Job & KObject;
 
@@ -53,8 +54,7 @@ export class JobController implements Reconciler {
   }
 
   async listKeys(): Promise<string[]> {
-    const list = await this.client.listAll(JOBS, undefined);
-    return list.items.map((j) => `${j.metadata.namespace}/${j.metadata.name}`);
+    return allKeys(this.client, JOBS);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

@@ -19,7 +19,7 @@ import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from '../client/events.js';
-import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
+import { allKeys, type Reconciler, type ReconcileResult, type Watch } from '../controller-runtime/reconciler.js';
 
 export interface NodeLifecycleOptions {
   /** A node is unreachable after this long without a lease renewal (kube-controller-manager's node-monitor-grace-period). @default 40 s */
@@ -78,7 +78,7 @@ export class NodeLifecycleController implements Reconciler {
   }
 
   async listKeys(): Promise<string[]> {
-    return (await this.client.listAll(NODES, undefined)).items.map((n) => n.metadata.name!);
+    return allKeys(this.client, NODES);
   }
 
   async reconcile(name: string): Promise<ReconcileResult | void> {

@@ -5,78 +5,21 @@
  */
 import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
 import type { Pod } from '../api/core/v1/pod.js';
-import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
+import { fromLabelSelector, matches } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { type ResourceType } from '../api/registry.js';
-import { PODS, REPLICASETS } from '../api/resources.js';
-import { StatusError, isConflict, isInvalid, isNotFound } from '../api/errors.js';
+import { REPLICASETS } from '../api/resources.js';
+import { StatusError, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from '../client/events.js';
-import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
+import { controllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod-util.js';
 import type { OwnerIndex } from './owner-index.js';
 import { podsOf, scalePodSet, CreatesInFlight } from './podset.js';
-import { ownerWatch, type Reconciler, type ReconcileResult, selfWatch, splitKey, type Watch, type SharedCache } from '../controller-runtime/reconciler.js';
-
-/** How soon to retry after losing a compare-and-swap: the state is fresh again at once. */
-export const CONFLICT_RETRY_MS = 10;
-
-/** How often at most an owner of many objects is reconciled while they change (see Reconciler.coalesceMs). */
-export const OWNER_COALESCE_MS = 100;
-
-export interface ClaimOptions {
-  client: KubeClient;
-  owner: KObject;
-  ownerType: ResourceType;
-  selector: Selector;
-  /** Every pod in the owner's namespace. */
-  pods: Pod[];
-  /** Whether pods that match but have no controller may be adopted. @default true */
-  adopt?: boolean;
-}
-
-/**
- * Kubernetes' ClaimPods: returns the pods the owner controls after adopting
- * matching orphans and releasing owned pods that no longer match. Adoption
- * and release are conditional updates; losing one just leaves that pod out.
- */
-export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
-  const { client, owner, selector } = opts;
-  const uid = owner.metadata.uid;
-  const owned: Pod[] = [];
-  for (const pod of opts.pods) {
-    const ref = controllerRef(pod as KObject);
-    const match = matches(selector, pod.metadata.labels);
-    if (ref?.uid === uid) {
-      if (match || pod.metadata.deletionTimestamp) {
-        owned.push(pod);
-        continue;
-      }
-      // Release: drop our reference from a pod whose labels no longer match.
-      try {
-        const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-        await client.update(PODS, { ...pod, metadata: { ...pod.metadata, ownerReferences: refs } } as KObject);
-      } catch (err) {
-        if (!(isConflict(err) || isNotFound(err))) throw err;
-      }
-      continue;
-    }
-    if (ref || !match || pod.metadata.deletionTimestamp || owner.metadata.deletionTimestamp || opts.adopt === false) continue;
-    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-    try {
-      const adopted = await client.update<Pod & KObject>(PODS, {
-        ...pod,
-        metadata: { ...pod.metadata, ownerReferences: [...(pod.metadata.ownerReferences ?? []), newControllerRef(owner)] },
-      } as KObject);
-      owned.push(adopted);
-    } catch (err) {
-      if (!(isConflict(err) || isNotFound(err) || isInvalid(err))) throw err;
-    }
-  }
-  return owned;
-}
+import { claimPods } from './pod-claims.js';
+import { allKeys, CONFLICT_RETRY_MS, OWNER_COALESCE_MS, ownerWatch, selfWatch, splitKey } from '../controller-runtime/reconciler.js';
+import type { Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
 export function replicaSetStatus(rs: ReplicaSet, pods: Pod[], now: number, failure?: StatusError): NonNullable<ReplicaSet['status']> {
   const active = pods.filter(isActive);
@@ -129,8 +72,7 @@ export class ReplicaSetController implements Reconciler {
   }
 
   async listKeys(): Promise<string[]> {
-    const list = await this.client.listAll(REPLICASETS, undefined);
-    return list.items.map((rs) => `${rs.metadata.namespace}/${rs.metadata.name}`);
+    return allKeys(this.client, REPLICASETS);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

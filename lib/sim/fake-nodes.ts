@@ -17,9 +17,10 @@ import type { KObject } from '../api/object.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
+import { createNodeLease, nodeConditions } from '../client/node-heartbeat.js';
 import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
-import { type Clock, rfc3339, systemClock } from '../util/clock.js';
+import { type Clock, microTime, rfc3339, systemClock } from '../util/clock.js';
 import { LEASES, NODES, PODS } from '../api/resources.js';
 
 /** Annotation: exit code the simulated containers end with (Job pods; default 0). */
@@ -51,10 +52,6 @@ export interface FakeNodeOptions {
 }
 
 type P = Pod & KObject;
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export class FakeNodes {
   private readonly stopped = new Set<string>();
@@ -163,20 +160,7 @@ export class FakeNodes {
   }
 
   private readyConditions(now: string): Condition[] {
-    const pressure = (type: string, reason: string, message: string): Condition => ({
-      type,
-      status: 'False',
-      reason,
-      message,
-      lastHeartbeatTime: now,
-      lastTransitionTime: now,
-    });
-    return [
-      pressure('MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-      pressure('DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-      pressure('PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
-    ];
+    return nodeConditions(now);
   }
 
   private async register(name: string, index: number): Promise<void> {
@@ -216,22 +200,8 @@ export class FakeNodes {
     const now = microTime(this.clock.now());
     const existing = this.leases.get(name) ?? (await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name));
     if (!existing) {
-      const node = await this.client.find(NODES, undefined, name);
-      const lease: KObject = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: {
-          name,
-          namespace: NODE_LEASE_NAMESPACE,
-          ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }] } : {}),
-        },
-        spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now },
-      };
-      try {
-        this.leases.set(name, await this.client.create<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, lease));
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
+      const created = await createNodeLease(this.client, name, 40, now);
+      if (created) this.leases.set(name, created);
       return;
     }
     try {

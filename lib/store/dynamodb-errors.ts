@@ -24,10 +24,6 @@ function nameOf(err: unknown): string {
   return err instanceof Error ? err.name : '';
 }
 
-export function isBusy(err: unknown): boolean {
-  return BUSY_ERRORS.has(nameOf(err));
-}
-
 /** A rejection DynamoDB gave before doing anything: the request certainly did not apply. */
 export function isDefiniteRejection(err: unknown): boolean {
   const name = nameOf(err);

@@ -394,7 +394,7 @@ export class DynamoDbStore implements Store {
         }
         if (slotTaken) return 'slot-taken';
         if (reasons.some((r) => r.Code === 'TransactionConflict') && conflicts < MAX_CONFLICT_RETRIES) {
-          await delay(10 * 2 ** conflicts * (0.5 + Math.random()));
+          await sleep(10 * 2 ** conflicts * (0.5 + Math.random()));
           continue;
         }
         await this.release(key.resource, rev, allocatedAt);
@@ -784,7 +784,7 @@ export class DynamoDbStore implements Store {
         .slice(i, i + 25)
         .map((sk) => ({ DeleteRequest: { Key: { pk: { S: logPk(resource) }, sk: { S: sk } } } }));
       for (let round = 0; requests.length > 0; round++) {
-        if (round > 0) await delay(Math.min(1000, 25 * 2 ** round));
+        if (round > 0) await sleep(Math.min(1000, 25 * 2 ** round));
         if (round > 8) throw new StoreBusyError('compaction could not delete log entries: DynamoDB kept them unprocessed');
         const out = await this.call(() => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } })));
         requests = (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) =>
@@ -845,8 +845,4 @@ async function unlessAborted<R>(signal: AbortSignal, fn: () => Promise<R>): Prom
     if (signal.aborted) return undefined;
     throw err;
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

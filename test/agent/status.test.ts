@@ -1,11 +1,11 @@
 /**
  * The agent's pure logic: the pod status computed from what the runtime
- * shows, the restart back-off, `$(VAR)` expansion and the exec and attach
- * parameters.
+ * shows, the restart back-off, `$(VAR)` expansion, downward-API env values
+ * and the exec and attach parameters.
  */
 import { describe, expect, it } from 'vitest';
 import { Backoff, goDuration } from '#lib/agent/backoff';
-import { expand } from '#lib/agent/container-config';
+import { expand, resolveEnv } from '#lib/agent/container-config';
 import { pauseBinary } from '#lib/agent/docker/pause-image';
 import { attachParams, execParams } from '#lib/client/exec-channel';
 import type { ContainerInfo } from '#lib/agent/runtime';
@@ -188,6 +188,36 @@ describe('expand', () => {
   it('expands $(VAR) as Kubernetes does', () => {
     const vars = new Map([['A', 'x']]);
     expect(expand('$(A)-$(B)-$$(A)-$A', vars)).toBe('x-$(B)-$(A)-$A');
+  });
+});
+
+describe('resolveEnv: downward-API fieldRefs, as the kubelet resolves them', () => {
+  const ctx = { podIP: '10.0.0.7', hostIP: '192.168.1.2', nodeName: 'n1', nodeAllocatable: { cpuMilli: 2000, memoryBytes: 2 ** 30 } };
+  const none = { configMap: async () => undefined, secret: async () => undefined };
+  const env = (fieldPath: string) => [{ name: 'V', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } }];
+  const labelled = pod({ containers: [] });
+  labelled.metadata.labels = { tier: 'web', app: 'shop' };
+  const value = async (fieldPath: string) => (await resolveEnv(labelled, { name: 'c', env: env(fieldPath) }, ctx, none))[0]?.[1];
+
+  it('answers spec and status paths from the node, metadata ones from the pod', async () => {
+    expect(await value('spec.nodeName')).toBe('n1');
+    expect(await value('status.podIP')).toBe('10.0.0.7');
+    expect(await value('status.hostIP')).toBe('192.168.1.2');
+    expect(await value('spec.serviceAccountName')).toBe('default');
+    expect(await value('metadata.uid')).toBe('u1');
+    expect(await value("metadata.labels['app']")).toBe('shop');
+    expect(await value("metadata.annotations['none']")).toBe('');
+  });
+
+  it('formats a whole label map as key="value" lines in key order (FormatMap)', async () => {
+    expect(await value('metadata.labels')).toBe('app="shop"\ntier="web"');
+  });
+
+  it('refuses a path it cannot resolve with CreateContainerConfigError', async () => {
+    await expect(value('spec.hostname')).rejects.toMatchObject({
+      reason: 'CreateContainerConfigError',
+      message: 'unsupported fieldRef spec.hostname in env V',
+    });
   });
 });
 

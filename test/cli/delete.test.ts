@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PODS } from '#lib/api/resources';
 import { ROOT, startCliCluster, type CliCluster } from './harness.js';
+import { sleep } from '#lib/util/sleep';
 
 const podYaml = (name: string, extra = '', labels = '') =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n${labels ? `  labels:\n${labels}` : ''}spec:\n${extra}  containers:\n  - name: a\n    image: busybox\n`;
@@ -15,7 +16,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

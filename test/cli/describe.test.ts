@@ -125,11 +125,21 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: onnode
+  labels: {team: blue}
 spec:
   nodeName: node-1
   containers:
   - name: a
     image: nginx
+    env:
+    - name: POD_NAME
+      valueFrom: {fieldRef: {apiVersion: v1, fieldPath: metadata.name}}
+    - name: POD_UID
+      valueFrom: {fieldRef: {apiVersion: v1, fieldPath: metadata.uid}}
+    - name: TEAM
+      valueFrom: {fieldRef: {apiVersion: v1, fieldPath: "metadata.labels['team']"}}
+    - name: NODE_NAME
+      valueFrom: {fieldRef: {apiVersion: v1, fieldPath: spec.nodeName}}
     resources:
       requests: {cpu: 250m, memory: 64Mi}
       limits: {cpu: 500m, memory: 128Mi}
@@ -288,7 +298,17 @@ describe('kumo describe', () => {
     expect(res.stdout).toMatch(/\n {4}State: {10}Terminated\n {6}Reason: {7}Completed\n/);
   });
 
+  it('shows a fieldRef env value only where kubectl resolves it: metadata.name and metadata.namespace', async () => {
+    const res = await c.kumo(['describe', 'pod', 'onnode']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/\n {6}POD_NAME: +onnode \(v1:metadata\.name\)\n/);
+    expect(res.stdout).toMatch(/\n {6}POD_UID: +\(v1:metadata\.uid\)\n/);
+    expect(res.stdout).toMatch(/\n {6}TEAM: +\(v1:metadata\.labels\['team'\]\)\n/);
+    expect(res.stdout).toMatch(/\n {6}NODE_NAME: +\(v1:spec\.nodeName\)\n/);
+  });
+
   const sameAsKubectl: string[][] = [
+    ['describe', 'pod', 'onnode'],
     ['describe', 'pod/nginx'],
     ['describe', 'pod', 'webap1'],
     ['describe', 'pods'],

@@ -15,6 +15,7 @@ import { memoryIO } from '#lib/cli/io';
 import type { LocalCluster, LocalClusterOptions } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { kubectlPath } from '../helpers/kubectl.js';
+import { sleep } from '#lib/util/sleep';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KUMO_BIN = join(ROOT, 'dist', 'bin', 'kumo.js');
@@ -76,7 +77,7 @@ export async function ensureBuilt(): Promise<void> {
       // A lock older than the deadline is left over from a killed run.
       if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 120_000) rmdirSync(lock);
       if (Date.now() > deadline) throw new Error('timed out waiting for another test to build dist/');
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   }
   try {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { KUMO_BIN, ensureBuilt, run, startKumoUp } from './harness.js';
+import { sleep } from '#lib/util/sleep';
 
 interface Kubeconfig {
   'current-context': string;
@@ -110,7 +111,7 @@ describe('kumo up', () => {
           const got = await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env });
           if (got.code === 0 && (JSON.parse(got.stdout) as { status?: { readyReplicas?: number } }).status?.readyReplicas === 3) break;
           if (Date.now() > deadline) throw new Error(`web-deploy not ready: ${got.stdout} ${got.stderr}`);
-          await new Promise((r) => setTimeout(r, 200));
+          await sleep(200);
         }
         const d = JSON.parse((await run(process.execPath, [KUMO_BIN, 'get', 'deploy', 'web-deploy', '-o', 'json'], { env })).stdout) as {
           metadata: { uid: string; resourceVersion: string };

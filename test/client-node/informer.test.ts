@@ -11,6 +11,7 @@ import type { KObject } from '#lib/api/object';
 import type { LocalCluster } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { sleep } from '#lib/util/sleep';
 
 let cluster: LocalCluster & { dispose(): Promise<void> };
 let kc: k8s.KubeConfig;
@@ -115,7 +116,7 @@ describe('@kubernetes/client-node', () => {
         live.delete(name);
       }
       // Let the watch stream breathe now and then, so streams end mid-sequence and the informer re-watches.
-      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 150));
+      if (i % 100 === 99) await sleep(150);
     }
 
     const store = async () => new Map((await client.list(CONFIGMAPS, ns)).items.map((o: KObject) => [o.metadata.name!, o]));

@@ -15,6 +15,7 @@ import { DynamoDbStore } from '#lib/store/dynamodb';
 import type { StoreEvent } from '#lib/store/types';
 import { ChaosProxy } from './chaos-proxy.js';
 import { type ApiModule, type CloudAccount, deployToEmulator, invoke, loadBundle, type Wire } from './harness.js';
+import { sleep } from '#lib/util/sleep';
 
 const bundles = inject('cloudBundles');
 
@@ -100,7 +101,7 @@ describe.runIf(account)('a flood at the deployed API while DynamoDB throttles', 
         while (next < i0 + count) {
           const i = next++;
           const at = t0 + ((i - i0) * 1000) / rate;
-          if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
+          if (at > Date.now()) await sleep(at - Date.now());
           await request(api, i);
         }
       }),

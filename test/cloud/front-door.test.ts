@@ -32,6 +32,7 @@ import {
   startApiProcess,
   type Wire,
 } from './harness.js';
+import { sleep } from '#lib/util/sleep';
 
 const bundles = inject('cloudBundles');
 const NODE_NAMES = ['node-a', 'node-b'];
@@ -148,7 +149,7 @@ describe.runIf(account)('a flood at the front door while the control loops run',
         const r = await call(user.token, method, path, body, contentType);
         userAnswers.push(r);
         if (r.status !== 429) return r;
-        await new Promise((resolve) => setTimeout(resolve, Number(r.retryAfter ?? 1) * 1000));
+        await sleep(Number(r.retryAfter ?? 1) * 1000);
       }
     };
     const deployment = {
@@ -194,7 +195,6 @@ describe.runIf(account)('a flood at the front door while the control loops run',
     let flooding = true;
     const junk: { token: string; answer: Answer }[] = [];
     const flood: Answer[] = [];
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const junkLoop = async () => {
       for (let i = 0; flooding; i++) {
         const id = `${JUNK}-${i}`;
@@ -202,14 +202,14 @@ describe.runIf(account)('a flood at the front door while the control loops run',
         const forms = [`${id}.${secret}.${randomBytes(16).toString('base64url')}`, `${id}.${secret}`, `not a token ${id}`, `${id}`];
         const t = forms[i % forms.length]!;
         junk.push({ token: t, answer: await call(t, 'GET', i % 2 ? '/api/v1/pods' : '/version') });
-        await pause(20);
+        await sleep(20);
       }
     };
     const floodLoop = async () => {
       while (flooding) {
         const r = await call(flooder.token, 'GET', `/api/v1/namespaces/${NS}`);
         flood.push(r);
-        await pause(r.status === 429 ? 50 : 0);
+        await sleep(r.status === 429 ? 50 : 0);
       }
     };
     const loops = [junkLoop(), floodLoop(), floodLoop(), floodLoop(), floodLoop()];

@@ -11,6 +11,7 @@ import { DEPLOYMENTS, NODES, PODS } from '#lib/api/resources';
 import { TAINT_UNSCHEDULABLE } from '#lib/api/taints';
 import { type CliCluster, sideBySide, startCliCluster } from '../cli/harness.js';
 import { waitFor } from '../helpers/wait.js';
+import { sleep } from '#lib/util/sleep';
 
 type N = Node & KObject;
 type P = Pod & KObject;
@@ -129,7 +130,7 @@ describe('kumo cordon, uncordon and drain', () => {
       for (;;) {
         for (const p of await podsOn('n1')) if (p.metadata.deletionTimestamp) graces.set(p.metadata.name!, p.metadata.deletionGracePeriodSeconds ?? -1);
         if ([...before, { metadata: { name: 'lonely' } }].every((p) => graces.has(p.metadata.name!))) return;
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     })();
 

@@ -7,15 +7,9 @@
  * order on one cluster, as a fleet lives: spread, lose an instance, drain
  * one, grow for pending pods, shrink when idle.
  */
-import {
-  AttachInstancesCommand,
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
-  UpdateAutoScalingGroupCommand,
-} from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand, ECSClient, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { ECSClient, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event } from '#lib/api/core/v1/event';
 import type { Node } from '#lib/api/core/v1/node';
@@ -25,7 +19,7 @@ import { DEPLOYMENTS, EVENTS, NODES, PODS } from '#lib/api/resources';
 import { TAINT_UNSCHEDULABLE } from '#lib/api/taints';
 import { STATUS_CONFIGMAP, STATUS_NAMESPACE } from '#lib/cloudprovider/autoscaler';
 import { AwsFleet } from '#lib/cloudprovider/aws-fleet';
-import { FleetSim } from '#lib/cloudprovider/fleet-sim';
+import { FleetSim, provisionFleet } from '#lib/cloudprovider/fleet-sim';
 import { ANNOTATION_CONTAINER_INSTANCE } from '#lib/cloudprovider/node-facts';
 import { startCluster } from '../helpers/cluster.js';
 import { ensureEmulator } from '../helpers/moto.js';
@@ -75,27 +69,12 @@ describe.runIf(emulator)('the cloud node controller on the ECS, EC2 and Auto Sca
     ec2 = new EC2Client({});
     ecs = new ECSClient({});
     asg = new AutoScalingClient({});
-    await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
-    const ami = (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images!.find((i) => !i.Platform)!.ImageId!;
-    await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: GROUP, LaunchTemplateData: { ImageId: ami, InstanceType: 't3.xlarge' } }));
-    await asg.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: GROUP,
-        LaunchTemplate: { LaunchTemplateName: GROUP },
-        MinSize: 0,
-        MaxSize: 6,
-        DesiredCapacity: 0,
-        AvailabilityZones: ['us-east-1a', 'us-east-1b'],
-      }),
-    );
     // Two instances in one zone, one in the other, put into the group.
-    for (const zone of ['us-east-1a', 'us-east-1a', 'us-east-1b']) {
-      const run = await ec2.send(
-        new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 't3.xlarge', Placement: { AvailabilityZone: zone } }),
-      );
-      instances.push({ id: run.Instances![0]!.InstanceId!, zone });
-    }
-    await asg.send(new AttachInstancesCommand({ AutoScalingGroupName: GROUP, InstanceIds: instances.map((i) => i.id) }));
+    const fleet = await provisionFleet(
+      { ec2, ecs, autoScaling: asg },
+      { cluster: CLUSTER, group: GROUP, maxSize: 6, zones: ['us-east-1a', 'us-east-1a', 'us-east-1b'] },
+    );
+    instances.push(...fleet.instances);
     // min 3: the group may not shrink below what the scenarios start with.
     await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: GROUP, MinSize: 3 }));
 

@@ -1,4 +1,5 @@
 /** Bounded polling for tests: checks `fn` until it returns a value (not undefined/false) or the time is up. */
+import { sleep } from '#lib/util/sleep';
 export async function waitFor<T>(
   fn: () => Promise<T | undefined | false> | T | undefined | false,
   opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
@@ -15,6 +16,6 @@ export async function waitFor<T>(
     if (Date.now() > deadline) {
       throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 50));
+    await sleep(opts.intervalMs ?? 50);
   }
 }

@@ -27,6 +27,7 @@ import {
 import type { ExecIO } from '../../api/pod-connector.js';
 import { DockerEngine, DockerError, demux } from './engine.js';
 import { PAUSE_IMAGE, pauseRootfs } from './pause-image.js';
+import { sleep } from '../../util/sleep.js';
 
 interface DockerListEntry {
   Id: string;
@@ -404,7 +405,7 @@ export class DockerRuntime implements Runtime {
     for (let i = 0; i < 50; i++) {
       const state = await this.engine.json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${created.Id}/json`);
       if (!state.Running && state.ExitCode !== null) return state.ExitCode;
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     return 1;
   }

@@ -50,13 +50,6 @@ export function formatLevelVersion(lv: LevelVersion): string {
   return `${lv.level}:${formatVersion(lv.version)}`;
 }
 
-/** Whether `a` is older than `b` (latest is newer than any release). */
-export function olderThan(a: Version, b: Version): boolean {
-  if (a.latest) return false;
-  if (b.latest) return true;
-  return a.minor < b.minor;
-}
-
 export function sameVersion(a: Version, b: Version): boolean {
   return a.latest === b.latest && (a.latest || (b as { minor: number }).minor === a.minor);
 }

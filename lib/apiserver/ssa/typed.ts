@@ -6,7 +6,6 @@
  * from sigs.k8s.io/structured-merge-diff/v4 typed/{tofieldset,compare,
  * merge,remove}.go; none of them modifies its inputs.
  */
-import { StatusError } from '../../api/errors.js';
 import { childShape, DEDUCED, fieldOf, isNamedField, keyDefault, SCALAR, type Shape } from '../schema/shape.js';
 import { isPointer } from '../schema/types.js';
 import { clone, deepEqual, isPlainObject, ownMember, setOwnMember } from '../../util/json.js';
@@ -268,10 +267,4 @@ export function namedFieldsAsMembers(set: FieldSet, shape: Shape): FieldSet {
     out.children.set(pe, c);
   }
   return out;
-}
-
-/** A 400 for values the schema cannot place (a keyed list item without its keys). */
-export function schemaErrorToStatus(err: unknown): never {
-  if (err instanceof SchemaError) throw StatusError.badRequest(err.message);
-  throw err;
 }

@@ -23,6 +23,7 @@ import { CliError, ExitCodeError } from '../errors.js';
 import { type DryRun, dryRunSuffix, parseDryRun } from '../options.js';
 import { parseDuration } from '../../util/duration.js';
 import type { Cli } from '../session.js';
+import { sleep } from '../../util/sleep.js';
 
 type N = Node & KObject;
 type P = Pod & KObject;
@@ -150,8 +151,6 @@ function filterErrors(errors: Map<string, string[]>): string[] {
 function aggregate(messages: string[]): string {
   return messages.length === 1 ? messages[0]! : `[${messages.join(', ')}]`;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class DrainError extends Error {
   override name = 'DrainError';

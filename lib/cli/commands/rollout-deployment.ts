@@ -7,6 +7,7 @@
  */
 import type { Deployment } from '../../api/apps/v1/deployment.js';
 import type { ReplicaSet } from '../../api/apps/v1/replicaset.js';
+import { POD_TEMPLATE_HASH } from '../../api/apps/v1/template-hash.js';
 import type { PodTemplateSpec } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { formatSelector, fromLabelSelector } from '../../api/labels.js';
@@ -16,7 +17,6 @@ import { describePodTemplate } from '../../printers/describe/pod.js';
 import { splitReplicaSets } from '../../printers/describe/workloads.js';
 import { PrefixWriter } from '../../printers/describe/writer.js';
 import { DESCRIBE_TABWRITER, TabWriter } from '../../printers/tabwriter.js';
-import { deepEqual } from '../../util/json.js';
 import { CliError } from '../errors.js';
 
 export type D = Deployment & KObject;
@@ -25,7 +25,6 @@ export type RS = ReplicaSet & KObject;
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
-const POD_TEMPLATE_HASH = 'pod-template-hash';
 const TIMED_OUT_REASON = 'ProgressDeadlineExceeded';
 
 /**
@@ -191,20 +190,6 @@ export function rollbackTarget(d: D, sets: readonly RS[], toRevision: number): R
 
 export function revisionNotFound(revision: number): CliError {
   return new CliError(`unable to find specified revision ${revision} in history`);
-}
-
-function withoutHash(t: PodTemplateSpec | null | undefined): PodTemplateSpec {
-  const copy: PodTemplateSpec = structuredClone(t ?? {});
-  if (copy.metadata?.labels) {
-    delete copy.metadata.labels[POD_TEMPLATE_HASH];
-    if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;
-  }
-  return copy;
-}
-
-/** equalIgnoreHash: templates equal but for the pod-template-hash label. */
-export function equalIgnoreHash(a: PodTemplateSpec | null | undefined, b: PodTemplateSpec | null | undefined): boolean {
-  return deepEqual(withoutHash(a), withoutHash(b));
 }
 
 /**

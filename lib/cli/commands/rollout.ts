@@ -19,6 +19,7 @@ import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
 import { DEPLOYMENTS, REPLICASETS } from '../../api/resources.js';
+import { equalIgnoreHash } from '../../api/apps/v1/template-hash.js';
 import { StatusError } from '../../api/errors.js';
 import { AggregateCliError, CliError } from '../errors.js';
 import { collect, type DryRun, dryRunSuffix, parseDryRun } from '../options.js';
@@ -29,7 +30,6 @@ import {
   type D,
   deploymentReplicaSets,
   deploymentStatus,
-  equalIgnoreHash,
   printTemplate,
   RESTARTED_AT,
   revisionNotFound,

@@ -20,6 +20,7 @@ import { parseDuration } from '../../util/duration.js';
 import type { Cli, Session } from '../session.js';
 import { intFlag, isTarget, ObjectPrinter, parseObjectOutput, resolveTargets, resourceString } from './workload-targets.js';
 import { watchUntil, WatchTimeoutError } from './watch-until.js';
+import { sleep } from '../../util/sleep.js';
 
 interface ScaleOptions {
   replicas?: string;
@@ -89,7 +90,7 @@ async function scaleOne(
       return updated.spec?.replicas ?? 0;
     } catch (err) {
       if (!isConflict(err) || Date.now() + CONFLICT_RETRY_MS > giveUp) throw err;
-      await new Promise((r) => setTimeout(r, CONFLICT_RETRY_MS));
+      await sleep(CONFLICT_RETRY_MS);
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { Event } from '../../api/core/v1/event.js';
 import type { Container, ContainerState, ContainerStatus, EnvVar, Pod, PodTemplateSpec, Probe, Volume } from '../../api/core/v1/pod.js';
+import { metadataFieldValue } from '../../api/downward-api.js';
 import { formatSelector, fromLabelSelector } from '../../api/labels.js';
 import type { LabelSelector } from '../../api/meta/v1/label-selector.js';
 import {
@@ -326,32 +327,16 @@ export function podQOS(pod: Pod): string {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
-/** EnvValueRetriever: resolves the downward-API field paths pods use most. */
+/**
+ * EnvValueRetriever: kubectl converts the path with its own scheme, which
+ * holds no Pod field-label conversions, so only the two every kind accepts
+ * (DefaultMetaV1FieldSelectorConversion: metadata.name and metadata.namespace)
+ * get through to ExtractFieldPathAsString; every other path prints empty.
+ */
 function envResolver(pod: Pod): (e: EnvVar) => string {
   return (e) => {
     const path = e.valueFrom?.fieldRef?.fieldPath ?? '';
-    const m = path.match(/^metadata\.(labels|annotations)\['(.*)'\]$/);
-    if (m) return ((m[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations) ?? {})[m[2]!] ?? '';
-    switch (path) {
-      case 'metadata.name':
-        return pod.metadata.name ?? '';
-      case 'metadata.namespace':
-        return pod.metadata.namespace ?? '';
-      case 'metadata.uid':
-        return pod.metadata.uid ?? '';
-      case 'spec.nodeName':
-        return pod.spec?.nodeName ?? '';
-      case 'spec.serviceAccountName':
-        return pod.spec?.serviceAccountName ?? '';
-      case 'status.hostIP':
-        return pod.status?.hostIP ?? '';
-      case 'status.podIP':
-        return pod.status?.podIP ?? '';
-      case 'status.podIPs':
-        return (pod.status?.podIPs ?? []).map((p) => p.ip).join(',');
-      default:
-        return '';
-    }
+    return path === 'metadata.name' || path === 'metadata.namespace' ? (metadataFieldValue(pod.metadata, path) ?? '') : '';
   };
 }
 

@@ -4,11 +4,11 @@
  */
 import type { Deployment } from '../../api/apps/v1/deployment.js';
 import type { ReplicaSet } from '../../api/apps/v1/replicaset.js';
+import { equalIgnoreHash } from '../../api/apps/v1/template-hash.js';
 import type { Job } from '../../api/batch/v1/job.js';
 import type { Event } from '../../api/core/v1/event.js';
-import type { Pod, PodTemplateSpec } from '../../api/core/v1/pod.js';
+import type { Pod } from '../../api/core/v1/pod.js';
 import { labelSelectorText as selectorText } from '../selector.js';
-import { deepEqual } from '../../util/json.js';
 import { humanDuration } from '../duration.js';
 import { describeEvents, printAnnotationsMultiline, printController, printLabelsMultiline, rfc1123z } from './common.js';
 import { describePodTemplate } from './pod.js';
@@ -27,17 +27,6 @@ function describeConditions(conditions: readonly Condition[] | null | undefined,
   for (const c of conditions ?? []) w.write(LEVEL_1, `${c.type} \t${c.status}\t${c.reason ?? ''}\n`);
 }
 
-const POD_TEMPLATE_HASH = 'pod-template-hash';
-
-function withoutHash(t: PodTemplateSpec | null | undefined): unknown {
-  const copy = structuredClone(t ?? {}) as { metadata?: { labels?: Record<string, string> } };
-  if (copy.metadata?.labels) {
-    delete copy.metadata.labels[POD_TEMPLATE_HASH];
-    if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;
-  }
-  return copy;
-}
-
 /**
  * The deployment's old and new ReplicaSets among `all` (those it controls,
  * found by owner UID), as deploymentutil.GetAllReplicaSets splits them: the
@@ -52,8 +41,7 @@ export function splitReplicaSets(d: Deployment, all: readonly ReplicaSet[]): { o
       const tb = Date.parse(b.metadata.creationTimestamp ?? '') || 0;
       return ta !== tb ? ta - tb : (a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1;
     });
-  const want = withoutHash(d.spec?.template);
-  const newRS = owned.find((rs) => deepEqual(withoutHash(rs.spec?.template), want));
+  const newRS = owned.find((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template));
   return { oldRSs: owned.filter((rs) => rs !== newRS), newRS };
 }
 

@@ -5,10 +5,6 @@ export function controllerRef(obj: KObject | undefined): OwnerReference | undefi
   return obj?.metadata.ownerReferences?.find((r) => r.controller === true);
 }
 
-export function isControlledBy(obj: KObject, owner: KObject): boolean {
-  return controllerRef(obj)?.uid === owner.metadata.uid;
-}
-
 /** The reference a controller puts on what it creates: controller and blockOwnerDeletion set. */
 export function newControllerRef(owner: KObject): OwnerReference {
   return {
@@ -19,8 +15,4 @@ export function newControllerRef(owner: KObject): OwnerReference {
     controller: true,
     blockOwnerDeletion: true,
   };
-}
-
-export function isBeingDeleted(obj: KObject | undefined): boolean {
-  return !!obj?.metadata.deletionTimestamp;
 }
