@@ -8,7 +8,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
 import { type ResourceType } from '../api/registry.js';
-import { PODS, REPLICASETS } from '../api/resources.js';
+import { PODS, REPLICASETS } from '../kinds/resources.js';
 import { StatusError, isConflict, isInvalid, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';

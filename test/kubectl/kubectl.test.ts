@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { DEPLOYMENTS, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, PODS } from '#lib/kinds/resources';
 import type { KObject } from '#lib/api/object';
 import { waitFor } from '../helpers/wait.js';
 import { type KubectlCluster, readUntil, rows, startKubectlCluster } from './harness.js';

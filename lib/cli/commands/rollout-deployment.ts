@@ -10,7 +10,7 @@ import type { ReplicaSet } from '../../api/apps/v1/replicaset.js';
 import type { PodTemplateSpec } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { formatSelector, fromLabelSelector } from '../../api/labels.js';
-import { REPLICASETS } from '../../api/resources.js';
+import { REPLICASETS } from '../../kinds/resources.js';
 import type { KubeClient } from '../../client/client.js';
 import { describePodTemplate } from '../../printers/describe/pod.js';
 import { splitReplicaSets } from '../../printers/describe/workloads.js';

@@ -1,13 +1,12 @@
 /**
  * Per-kind behaviour of the generic REST path, after the Kubernetes
  * apiserver's RESTCreateStrategy / RESTUpdateStrategy / RESTDeleteStrategy.
- * Every hook is optional; the generic path in rest.ts applies the shared
- * metadata rules itself.
+ * Every hook is optional; the generic path (lib/apiserver/rest.ts) applies
+ * the shared metadata rules itself.
  */
 import type { PropagationPolicy } from '../api/meta/v1/delete-options.js';
 import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
-import type { PodSecurityConfig } from './podsecurity/config.js';
 import type { Store } from '../store/types.js';
 
 export interface StrategyContext {
@@ -31,8 +30,6 @@ export interface AdmissionConfig {
    * them. Unspecified and link-local addresses stay refused. @default false
    */
   loopbackEndpoints?: boolean;
-  /** Pod Security Admission's defaults and exemptions. @default everything privileged, nothing exempt (upstream's default) */
-  podSecurity?: PodSecurityConfig;
 }
 
 /**
