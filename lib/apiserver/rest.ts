@@ -30,7 +30,7 @@ import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
 import type { UserInfo } from '../api/request.js';
-import type { AdmissionConfig, Strategy, StrategyContext, WriteHookContext } from '../kinds/strategy.js';
+import type { AdmissionConfig, AdmitContext, Strategy, StrategyContext, WriteHookContext } from '../kinds/strategy.js';
 import { type DeleteOptions, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KList } from '../api/meta/v1/list.js';
 import { randomSuffix } from '../api/names.js';
@@ -162,6 +162,11 @@ export class RestStorage {
     return { now: this.clock.now(), admission: this.admission };
   }
 
+  /** What admission hooks read: any kind's objects, from the store. */
+  private admitCtx(): AdmitContext {
+    return { list: async (resource) => (await this.guard(() => this.store.list(resource))).items };
+  }
+
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */
   private allocationCtx(rt: ResourceType): WriteHookContext {
     return { store: this.store, existing: async () => (await this.guard(() => this.store.list(rt.resource))).items, admission: this.admission };
@@ -260,6 +265,7 @@ export class RestStorage {
       if (seen.metadata.managedFields) meta.managedFields = seen.metadata.managedFields;
       else delete meta.managedFields;
     }
+    await strategy.admit?.(obj, undefined, this.admitCtx());
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
@@ -372,6 +378,7 @@ export class RestStorage {
         if (old.status === undefined) delete obj.status;
         else obj.status = clone(old.status);
       }
+      await strategy.admit?.(obj, old, this.admitCtx());
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
       errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];

@@ -43,6 +43,12 @@ export interface WriteHookContext {
   admission: AdmissionConfig;
 }
 
+/** What an admission hook reads: the objects of any kind, from the store. */
+export interface AdmitContext {
+  /** Every object of a resource, across namespaces. */
+  list(resource: string): Promise<KObject[]>;
+}
+
 export interface Strategy {
   /** Kubernetes' SetDefaults_<Kind>: fills unset fields in place. Runs on every write of the main resource. */
   defaults?(obj: KObject): void;
@@ -60,6 +66,13 @@ export interface Strategy {
   allocate?(obj: KObject, old: KObject | undefined, ctx: WriteHookContext): Promise<() => Promise<void>>;
   /** After a successful write (`stored` undefined: deleted): frees what `prev` reserved and `stored` no longer uses. */
   afterWrite?(stored: KObject | undefined, prev: KObject | undefined, ctx: WriteHookContext): Promise<void>;
+  /**
+   * Kube's admission plugins for the kind that read other objects (Priority
+   * admission): on create (`old` undefined) before prepareForCreate, and on an
+   * update of the main resource before prepareForUpdate. May mutate `obj`;
+   * throws a StatusError (Forbidden) to refuse.
+   */
+  admit?(obj: KObject, old: KObject | undefined, ctx: AdmitContext): Promise<void>;
   validate?(obj: KObject, ctx: StrategyContext): FieldError[];
   /** What only a create may not do (a pod's ephemeral containers come later, through their subresource). */
   validateCreate?(obj: KObject): FieldError[];
