@@ -17,6 +17,7 @@ import { nodeKind } from './node.js';
 import { persistentVolumeKind } from './persistentvolume.js';
 import { persistentVolumeClaimKind } from './persistentvolumeclaim.js';
 import { podKind } from './pod.js';
+import { priorityClassKind } from './priorityclass.js';
 import { replicaSetKind } from './replicaset.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
@@ -39,6 +40,7 @@ export const builtinKinds: readonly Kind[] = [
   endpointSliceKind,
   persistentVolumeClaimKind,
   persistentVolumeKind,
+  priorityClassKind,
 ];
 
 /** A registry holding the built-in kinds, for one server (or controller process) to grow. */

@@ -9,6 +9,7 @@ import { builtinKinds, newKindRegistry, type KindRegistry } from '#lib/kinds/ind
 import type { DescribeContext, Kind } from '#lib/kinds/kind';
 import { printerOf } from '#lib/kinds/printer';
 import { configMapKind } from '#lib/kinds/configmap';
+import { priorityClassKind } from '#lib/kinds/priorityclass';
 import { startApi, type TestApi, type Wire } from '../apiserver/harness.js';
 
 /** Kinds that print only NAME and AGE or use kubectl's generic describer, as kubectl does for them. */
@@ -118,5 +119,31 @@ describe('a registry the server is given', () => {
     const table = await t.get('/apis/example.com/v1/namespaces/default/widgets', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
     expect(table.body.columnDefinitions.map((c: Wire) => c.name)).toEqual(['Name', 'Age']);
     expect(table.body.rows.map((r: Wire) => r.cells[0])).toEqual(['w1']);
+  });
+});
+
+describe('the PriorityClass describer', () => {
+  it('prints what kubectl describe priorityclass prints', async () => {
+    const pc = {
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: { name: 'batch', annotations: { team: 'data' } },
+      value: 10,
+      globalDefault: false,
+      preemptionPolicy: 'Never',
+      description: 'batch work',
+    } as KObject;
+    expect(await describeWith(priorityClassKind, pc, noFetches)).toBe(
+      [
+        'Name:              batch',
+        'Value:             10',
+        'GlobalDefault:     false',
+        'PreemptionPolicy:  Never',
+        'Description:       batch work',
+        'Annotations:       team=data',
+        'Events:            <none>',
+        '',
+      ].join('\n'),
+    );
   });
 });
