@@ -136,7 +136,8 @@ export async function admitPodPriority(obj: KObject, old: KObject | undefined, c
   const pod = obj as Pod;
   pod.spec ??= {};
   const spec = pod.spec;
-  const name = obj.metadata.name ?? '';
+  // kube's admission.NewForbidden for the pod (its name is empty when generateName will name it).
+  const refuse = (why: string) => forbidden('pods', '', obj.metadata.name ?? '', why);
   const classes = await priorityClasses(ctx);
   let priority = 0;
   let policy: string | null | undefined = 'PreemptLowerPriority';
@@ -149,30 +150,24 @@ export async function admitPodPriority(obj: KObject, old: KObject | undefined, c
     }
   } else {
     const pc = classes.find((c) => c.metadata.name === spec.priorityClassName);
-    if (!pc) throw forbidden('pods', '', name, `no PriorityClass with name ${spec.priorityClassName} was found`);
+    if (!pc) throw refuse(`no PriorityClass with name ${spec.priorityClassName} was found`);
     priority = pc.value ?? 0;
     policy = pc.preemptionPolicy;
   }
+  const computed = 'priority admission controller computed';
   if (spec.priority !== undefined && spec.priority !== null && spec.priority !== priority) {
-    throw forbidden(
-      'pods',
-      '',
-      name,
-      `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`,
+    throw refuse(
+      `the integer value of priority (${spec.priority}) must not be provided in pod spec; ${computed} ${priority} from the given PriorityClass name`,
     );
   }
   spec.priority = priority;
-  if (policy) {
-    if (spec.preemptionPolicy && spec.preemptionPolicy !== policy) {
-      throw forbidden(
-        'pods',
-        '',
-        name,
-        `the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`,
-      );
-    }
-    spec.preemptionPolicy = policy;
+  if (!policy) return;
+  if (spec.preemptionPolicy && spec.preemptionPolicy !== policy) {
+    throw refuse(
+      `the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; ${computed} ${policy} from the given PriorityClass name`,
+    );
   }
+  spec.preemptionPolicy = policy;
 }
 
 /** kubectl get priorityclass (pkg/printers/internalversion printPriorityClass). */

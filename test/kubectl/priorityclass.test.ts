@@ -3,7 +3,7 @@
  * with, kubectl's columns, kube's validation and Priority admission.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KubectlCluster, rows, startKubectlCluster } from './harness.js';
+import { type KubectlCluster, kubectlOk, rows, startKubectlCluster } from './harness.js';
 
 let k: KubectlCluster;
 
@@ -15,11 +15,7 @@ afterAll(async () => {
   await k?.dispose();
 });
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await k.kubectl(args, stdin !== undefined ? { stdin } : {});
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], stdin?: string): Promise<string> => kubectlOk(k, args, stdin);
 
 async function refused(args: string[], stdin?: string): Promise<string> {
   const r = await k.kubectl(args, stdin !== undefined ? { stdin } : {});
