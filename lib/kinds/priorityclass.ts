@@ -20,7 +20,7 @@ import { defineKind } from './kind.js';
 import type { AdmitContext, Strategy } from './strategy.js';
 
 /** scheduling.HighestUserDefinablePriority: a class not named `system-*` may not exceed it. */
-export const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
+const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
 /** scheduling.SystemCriticalPriority. */
 const SYSTEM_CRITICAL_PRIORITY = 2 * HIGHEST_USER_DEFINABLE_PRIORITY;
 const SYSTEM_PREFIX = 'system-';

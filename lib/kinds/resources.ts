@@ -15,10 +15,6 @@ export const BUILTIN: ResourceRegistry<Kind> = new ResourceRegistry(builtinKinds
 /** The built-in kinds, in discovery order. */
 export const resourceTypes: readonly Kind[] = builtinKinds;
 
-export function lookupResource(group: string, version: string, resource: string): Kind | undefined {
-  return BUILTIN.lookupResource(group, version, resource);
-}
-
 export function lookupKind(apiVersion: string, kind: string): Kind | undefined {
   return BUILTIN.lookupKind(apiVersion, kind);
 }
