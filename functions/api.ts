@@ -25,6 +25,7 @@ import { readSetting } from '#lib/config/read';
 import { SETTINGS } from '#lib/config/settings';
 import { functionLogger } from '#lib/log/logger';
 import { InstrumentedStore } from '#lib/store/instrumented';
+import { newKindRegistry } from '#lib/kinds/index';
 
 /**
  * A buffered watch ends with a bookmark at its last position; progress
@@ -40,6 +41,8 @@ interface Servers {
 // Module scope: read once per container. A bad setting fails the container's start, naming the variable.
 const logger = functionLogger('api');
 const watchPollMs = readSetting(process.env, SETTINGS.watchPoll);
+// The kinds both servers serve: one registry, which kinds added at run time join.
+const kinds = newKindRegistry();
 
 // Built on the first invocation, reused by warm ones. A failed start is retried by the next invocation.
 let servers: Promise<Servers> | undefined;
@@ -48,12 +51,12 @@ function start(): Promise<Servers> {
   servers ??= (async () => {
     // Both servers count into one registry: the container's.
     const metrics = new ApiMetrics();
-    const store = new InstrumentedStore(await storeFromEnv(), metrics.registry);
+    const store = new InstrumentedStore(await storeFromEnv(), metrics.registry, kinds);
     const { auth, front, ...opts } = await apiOptionsFromEnv(store, process.env, logger);
-    const streaming = new ApiServer({ ...opts, metrics });
+    const streaming = new ApiServer({ ...opts, metrics, kinds });
     await bootstrap(streaming.rest);
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
-    return { streaming: front(streaming), buffered: front(new ApiServer({ ...opts, metrics, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS })) };
+    return { streaming: front(streaming), buffered: front(new ApiServer({ ...opts, metrics, kinds, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS })) };
   })().catch((err: unknown) => {
     servers = undefined;
     throw err;
@@ -61,7 +64,7 @@ function start(): Promise<Servers> {
   return servers;
 }
 
-const frontDoor = lambdaFrontDoor(async (mode) => (await start())[mode], { watchPollMs, logger });
+const frontDoor = lambdaFrontDoor(async (mode) => (await start())[mode], { watchPollMs, logger, kinds });
 
 export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
   logger.addContext(context);

@@ -34,6 +34,7 @@ const packages = {
   'policy/v1': [join(apiDir, 'policy/v1/types.go')],
   'autoscaling/v1': [join(apiDir, 'autoscaling/v1/types.go')],
   'discovery/v1': [join(apiDir, 'discovery/v1/types.go')],
+  'scheduling/v1': [join(apiDir, 'scheduling/v1/types.go')],
   'meta/v1': [join(machineryDir, 'pkg/apis/meta/v1/types.go')],
 };
 
@@ -46,6 +47,7 @@ const importIds = {
   'k8s.io/api/policy/v1': 'policy/v1',
   'k8s.io/api/autoscaling/v1': 'autoscaling/v1',
   'k8s.io/api/discovery/v1': 'discovery/v1',
+  'k8s.io/api/scheduling/v1': 'scheduling/v1',
   'k8s.io/apimachinery/pkg/apis/meta/v1': 'meta/v1',
   'k8s.io/apimachinery/pkg/api/resource': 'resource',
   'k8s.io/apimachinery/pkg/util/intstr': 'intstr',
@@ -102,6 +104,7 @@ const roots = [
   'core/v1.Endpoints',
   'core/v1.PersistentVolumeClaim',
   'core/v1.PersistentVolume',
+  'scheduling/v1.PriorityClass',
 ];
 
 function parseComments(lines) {

@@ -9,7 +9,7 @@
  */
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { PODS } from '#lib/api/resources';
+import { PODS } from '#lib/kinds/resources';
 import type { KubeClient } from '#lib/client/client';
 import { sleep } from '#lib/util/sleep';
 

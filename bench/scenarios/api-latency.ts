@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { CONFIGMAPS, NAMESPACES } from '#lib/api/resources';
+import { CONFIGMAPS, NAMESPACES } from '#lib/kinds/resources';
 import type { KObject } from '#lib/api/object';
 import type { KubeClient } from '#lib/client/client';
 import { createStoreTable } from '#lib/store/dynamodb-table';

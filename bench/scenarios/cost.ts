@@ -19,7 +19,7 @@
 import type { Deployment } from '#lib/api/apps/v1/deployment';
 import type { Lease } from '#lib/api/coordination/v1/lease';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, ENDPOINT_SLICES, LEASES, NODES, PODS, SERVICES } from '#lib/api/resources';
+import { DEPLOYMENTS, ENDPOINT_SLICES, LEASES, NODES, PODS, SERVICES } from '#lib/kinds/resources';
 import { NodeManager } from '#lib/agent/node';
 import type { KubeClient } from '#lib/client/client';
 import { Informer } from '#lib/client/informer';

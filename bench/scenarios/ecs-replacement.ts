@@ -30,7 +30,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, NODES, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, NODES, PODS } from '#lib/kinds/resources';
 import { TAINT_UNREACHABLE } from '#lib/api/taints';
 import { AwsFleet } from '#lib/cloudprovider/aws-fleet';
 import { FleetSim, provisionFleet } from '#lib/cloudprovider/fleet-sim';

@@ -17,7 +17,7 @@ import { type AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/clie
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DEPLOYMENTS, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, PODS } from '#lib/kinds/resources';
 import { dockerAnswers } from '#lib/local/cluster';
 import { CloudPlane } from '../lib/cloud-plane.js';
 import { ClusterProcess } from '../lib/cluster-process.js';

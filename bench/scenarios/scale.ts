@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Deployment } from '#lib/api/apps/v1/deployment';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, PODS } from '#lib/kinds/resources';
 import { ClusterProcess } from '../lib/cluster-process.js';
 import { summarize } from '../lib/stats.js';
 import { lineChart } from '../lib/svg.js';

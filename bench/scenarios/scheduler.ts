@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { NODES, PODS } from '#lib/api/resources';
+import { NODES, PODS } from '#lib/kinds/resources';
 import { schedulerReconciler } from '#lib/assembly/control-plane';
 import { LocalControllerDriver } from '#lib/controller-runtime/local-driver';
 import { LocalCluster } from '#lib/local/cluster';

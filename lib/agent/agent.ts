@@ -21,7 +21,7 @@ import { StatusError } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { EventRecorder, type Recorder } from '../client/events.js';
-import { CONFIGMAPS, NAMESPACES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, SERVICES } from '../api/resources.js';
+import { CONFIGMAPS, NAMESPACES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, SERVICES } from '../kinds/resources.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { privateDir } from '../util/private-files.js';

@@ -18,7 +18,7 @@ import { createNodeLease, nodeConditions } from '../client/node-heartbeat.js';
 import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import { type Clock, microTime, rfc3339 } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
-import { LEASES, NODES } from '../api/resources.js';
+import { LEASES, NODES } from '../kinds/resources.js';
 
 export const KUBELET_VERSION = 'v1.35.0-kumo';
 

@@ -32,7 +32,7 @@ import { hostsFile, serviceEnv } from './service-discovery.js';
 import { type PodVolumes, VolumeSetupError } from './volumes/manager.js';
 import { type ContainerInfo, ContainerStartError, ImagePullError, type PortMapping, type Runtime } from './runtime.js';
 import { computePodStatus, instancesOf, isInitialized, isSidecar, statusChanged, type Waiting } from './status.js';
-import { PODS } from '../api/resources.js';
+import { PODS } from '../kinds/resources.js';
 import { sleep } from '../util/sleep.js';
 
 type P = Pod & KObject;

@@ -1,26 +1,36 @@
 /**
- * Every resource kumo serves: its group/version/kind, REST name, scope,
- * discovery details and schema. The API server, discovery, the CLI and the
- * clients all read this one table.
+ * What a served resource is, as data: its group/version/kind, REST name,
+ * scope, discovery details, schema, what the garbage collector and the
+ * authorizer need to know of it; and the `ResourceRegistry`, the runtime
+ * object that holds the served kinds. The kinds themselves (data and code:
+ * strategy, columns, describer) are declared one module each in lib/kinds,
+ * which builds the registry; the API server, discovery, OpenAPI, the garbage
+ * collector and the printers read the registry they are given, so it may
+ * grow while the server runs (custom resources).
  */
 import type { z } from 'zod';
-import { DeploymentSchema } from './apps/v1/deployment.js';
-import { ReplicaSetSchema } from './apps/v1/replicaset.js';
-import { JobSchema } from './batch/v1/job.js';
-import { LeaseSchema } from './coordination/v1/lease.js';
-import { ConfigMapSchema } from './core/v1/configmap.js';
-import { EndpointsSchema } from './core/v1/endpoints.js';
-import { EventSchema } from './core/v1/event.js';
-import { NamespaceSchema } from './core/v1/namespace.js';
-import { NodeSchema } from './core/v1/node.js';
-import { PersistentVolumeSchema } from './core/v1/persistentvolume.js';
-import { PersistentVolumeClaimSchema } from './core/v1/persistentvolumeclaim.js';
-import { PodSchema } from './core/v1/pod.js';
-import { SecretSchema } from './core/v1/secret.js';
-import { ServiceSchema } from './core/v1/service.js';
-import { EndpointSliceSchema } from './discovery/v1/endpointslice.js';
 
 export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'proxy' | 'ephemeralcontainers';
+
+/** What the garbage collector does with a kind's objects. */
+export interface GarbageCollection {
+  /** Its objects may carry ownerReferences the collector follows (it scans them, and the owner index holds them). */
+  dependent: boolean;
+  /** Its objects may own others: the collector follows their deletions (off for kinds nothing owns through, events and leases, to spare the feed). */
+  owner: boolean;
+}
+
+/**
+ * How the authorizer scopes a kind beyond the roles' common rules
+ * (lib/auth/authorizer.ts). `nodes`: 'none' a node agent may not touch it,
+ * 'read' it may get/list/watch it, 'own' the node authorizer has per-object
+ * rules for it (its own Node and Lease, pods bound to it, what they refer to).
+ * `viewers`: whether a cluster- or namespace-wide viewer may read it.
+ */
+export interface AuthorizationScope {
+  nodes: 'none' | 'read' | 'own';
+  viewers: 'read' | 'none';
+}
 
 export interface ResourceType {
   group: string;
@@ -35,88 +45,75 @@ export interface ResourceType {
   categories: readonly string[];
   subresources: readonly Subresource[];
   schema: z.ZodType;
+  garbageCollection: GarbageCollection;
+  authorization: AuthorizationScope;
+  /** A warning attached to every response about the resource (Kubernetes' deprecation warnings), if any. */
+  deprecation?: string;
 }
 
-function rt(
-  group: string,
-  version: string,
-  kind: string,
-  resource: string,
-  namespaced: boolean,
-  schema: z.ZodType,
-  extra: { shortNames?: string[]; categories?: string[]; subresources?: Subresource[] } = {},
-): ResourceType {
-  return {
-    group,
-    version,
-    kind,
-    listKind: `${kind}List`,
-    resource,
-    singular: kind.toLowerCase(),
-    namespaced,
-    shortNames: extra.shortNames ?? [],
-    categories: extra.categories ?? [],
-    subresources: extra.subresources ?? [],
-    schema,
-  };
-}
-
-export const resourceTypes: readonly ResourceType[] = [
-  rt('', 'v1', 'Pod', 'pods', true, PodSchema, {
-    shortNames: ['po'],
-    categories: ['all'],
-    subresources: ['status', 'binding', 'log', 'exec', 'attach', 'eviction', 'ephemeralcontainers'],
-  }),
-  rt('', 'v1', 'Node', 'nodes', false, NodeSchema, { shortNames: ['no'], subresources: ['status'] }),
-  rt('', 'v1', 'Namespace', 'namespaces', false, NamespaceSchema, { shortNames: ['ns'], subresources: ['status'] }),
-  rt('', 'v1', 'Event', 'events', true, EventSchema, { shortNames: ['ev'] }),
-  rt('', 'v1', 'ConfigMap', 'configmaps', true, ConfigMapSchema, { shortNames: ['cm'] }),
-  rt('', 'v1', 'Secret', 'secrets', true, SecretSchema),
-  rt('', 'v1', 'Service', 'services', true, ServiceSchema, { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
-  rt('apps', 'v1', 'Deployment', 'deployments', true, DeploymentSchema, {
-    shortNames: ['deploy'],
-    categories: ['all'],
-    subresources: ['status', 'scale'],
-  }),
-  rt('apps', 'v1', 'ReplicaSet', 'replicasets', true, ReplicaSetSchema, {
-    shortNames: ['rs'],
-    categories: ['all'],
-    subresources: ['status', 'scale'],
-  }),
-  rt('batch', 'v1', 'Job', 'jobs', true, JobSchema, { categories: ['all'], subresources: ['status'] }),
-  rt('coordination.k8s.io', 'v1', 'Lease', 'leases', true, LeaseSchema),
-  rt('', 'v1', 'Endpoints', 'endpoints', true, EndpointsSchema, { shortNames: ['ep'] }),
-  rt('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, EndpointSliceSchema),
-  rt('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, PersistentVolumeClaimSchema, { shortNames: ['pvc'], subresources: ['status'] }),
-  rt('', 'v1', 'PersistentVolume', 'persistentvolumes', false, PersistentVolumeSchema, { shortNames: ['pv'], subresources: ['status'] }),
-];
-
-export function apiVersionOf(t: ResourceType): string {
+export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string {
   return t.group ? `${t.group}/${t.version}` : t.version;
 }
 
-const byGVR = new Map(resourceTypes.map((t) => [`${t.group}/${t.version}/${t.resource}`, t]));
-const byKind = new Map(resourceTypes.map((t) => [`${apiVersionOf(t)}/${t.kind}`, t]));
-const byResource = new Map(resourceTypes.map((t) => [t.resource, t]));
+/**
+ * The kinds served, indexed three ways. It only grows: `add` refuses a
+ * resource or kind already held, so an index never points at a replaced
+ * entry. `revision` counts additions, for caches built from the registry
+ * (OpenAPI documents) to know they are stale.
+ */
+export class ResourceRegistry<T extends ResourceType = ResourceType> {
+  private readonly types: T[] = [];
+  private readonly byGVR = new Map<string, T>();
+  private readonly byKind = new Map<string, T>();
+  private readonly byResource = new Map<string, T>();
+  private added = 0;
 
-export function lookupResource(group: string, version: string, resource: string): ResourceType | undefined {
-  return byGVR.get(`${group}/${version}/${resource}`);
-}
+  constructor(types: Iterable<T> = []) {
+    for (const t of types) this.add(t);
+  }
 
-export function lookupKind(apiVersion: string, kind: string): ResourceType | undefined {
-  return byKind.get(`${apiVersion}/${kind}`);
-}
+  /** Registers a kind. Throws when its plural name or its apiVersion/kind is taken (the plural keys the store). */
+  add(t: T): void {
+    const kindKey = `${apiVersionOf(t)}/${t.kind}`;
+    if (this.byResource.has(t.resource)) throw new Error(`resource ${t.resource} is already registered`);
+    if (this.byKind.has(kindKey)) throw new Error(`kind ${kindKey} is already registered`);
+    this.types.push(t);
+    this.byGVR.set(`${t.group}/${t.version}/${t.resource}`, t);
+    this.byKind.set(kindKey, t);
+    this.byResource.set(t.resource, t);
+    this.added++;
+  }
 
-export function resourceByName(resource: string): ResourceType | undefined {
-  return byResource.get(resource);
-}
+  /** How many kinds were ever added: a cache built at one revision is stale at another. */
+  get revision(): number {
+    return this.added;
+  }
 
-/** Resolves what a user types (`po`, `pod`, `pods`, `deploy`, `deployments.apps`, `Pod`) to a resource. */
-export function resolveResourceName(input: string): ResourceType | undefined {
-  const lower = input.toLowerCase();
-  const [name, ...groupParts] = lower.split('.');
-  const group = groupParts.join('.');
-  return resourceTypes.find(
-    (t) => (group === '' || t.group === group) && (t.resource === name || t.singular === name || t.shortNames.includes(name!) || t.kind.toLowerCase() === name),
-  );
+  /** Every kind, in registration order (discovery's order). */
+  all(): readonly T[] {
+    return this.types;
+  }
+
+  lookupResource(group: string, version: string, resource: string): T | undefined {
+    return this.byGVR.get(`${group}/${version}/${resource}`);
+  }
+
+  lookupKind(apiVersion: string, kind: string): T | undefined {
+    return this.byKind.get(`${apiVersion}/${kind}`);
+  }
+
+  byName(resource: string): T | undefined {
+    return this.byResource.get(resource);
+  }
+
+  /** Resolves what a user types (`po`, `pod`, `pods`, `deploy`, `deployments.apps`, `Pod`) to a resource. */
+  resolve(input: string): T | undefined {
+    const lower = input.toLowerCase();
+    const [name, ...groupParts] = lower.split('.');
+    const group = groupParts.join('.');
+    return this.types.find(
+      (t) =>
+        (group === '' || t.group === group) && (t.resource === name || t.singular === name || t.shortNames.includes(name!) || t.kind.toLowerCase() === name),
+    );
+  }
 }

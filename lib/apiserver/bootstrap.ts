@@ -1,16 +1,15 @@
-/** Objects every cluster starts with, created idempotently at startup. */
-import { NAMESPACES } from '../api/resources.js';
+/** Objects every cluster starts with (each kind's `bootstrap`), created idempotently at startup. */
 import { isAlreadyExists } from '../api/errors.js';
 import type { RestStorage } from './rest.js';
 
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
-
 export async function bootstrap(rest: RestStorage): Promise<void> {
-  for (const name of SYSTEM_NAMESPACES) {
-    try {
-      await rest.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+  for (const kind of rest.kinds.all()) {
+    for (const obj of kind.bootstrap) {
+      try {
+        await rest.create(kind, obj.metadata.namespace, structuredClone(obj));
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
  * APIVersions / APIGroupList / APIResourceList and the aggregated
  * apidiscovery.k8s.io/v2 lists (which need their exact content type).
  */
-import { resourceTypes, type ResourceType } from '../api/registry.js';
+import type { ResourceRegistry, ResourceType } from '../api/registry.js';
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
@@ -24,9 +24,9 @@ const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: 
 };
 
 /** The group/versions served, in discovery order (core first). */
-export function groupVersions(): { group: string; version: string }[] {
+export function groupVersions(kinds: ResourceRegistry): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const t of resourceTypes) seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
+  for (const t of kinds.all()) seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
   return [...seen.values()];
 }
 
@@ -34,25 +34,25 @@ export function apiVersions() {
   return { kind: 'APIVersions', apiVersion: 'v1', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }] };
 }
 
-function apiGroup(group: string) {
-  const versions = groupVersions()
+function apiGroup(kinds: ResourceRegistry, group: string) {
+  const versions = groupVersions(kinds)
     .filter((gv) => gv.group === group)
     .map((gv) => ({ groupVersion: `${group}/${gv.version}`, version: gv.version }));
   return versions.length === 0 ? undefined : { name: group, versions, preferredVersion: versions[0]! };
 }
 
-export function apiGroupList() {
-  const groups = [...new Set(groupVersions().map((gv) => gv.group))].filter((g) => g !== '');
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => apiGroup(g)!) };
+export function apiGroupList(kinds: ResourceRegistry) {
+  const groups = [...new Set(groupVersions(kinds).map((gv) => gv.group))].filter((g) => g !== '');
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => apiGroup(kinds, g)!) };
 }
 
-export function apiGroupDocument(group: string) {
-  const g = apiGroup(group);
+export function apiGroupDocument(kinds: ResourceRegistry, group: string) {
+  const g = apiGroup(kinds, group);
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...g } : undefined;
 }
 
-export function apiResourceList(group: string, version: string) {
-  const types = resourceTypes.filter((t) => t.group === group && t.version === version);
+export function apiResourceList(kinds: ResourceRegistry, group: string, version: string) {
+  const types = kinds.all().filter((t) => t.group === group && t.version === version);
   if (types.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const t of types) {
@@ -82,9 +82,9 @@ export function apiResourceList(group: string, version: string) {
 }
 
 /** apidiscovery.k8s.io/v2 APIGroupDiscoveryList for /api (core) or /apis (named groups). */
-export function aggregatedDiscovery(core: boolean) {
+export function aggregatedDiscovery(kinds: ResourceRegistry, core: boolean) {
   const byGroup = new Map<string, ResourceType[]>();
-  for (const t of resourceTypes) {
+  for (const t of kinds.all()) {
     if ((t.group === '') !== core) continue;
     const list = byGroup.get(t.group) ?? [];
     list.push(t);

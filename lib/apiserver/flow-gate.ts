@@ -19,6 +19,7 @@ import { StatusError } from '../api/errors.js';
 import { type FlowControl, TOO_MANY_REQUESTS_MESSAGE } from './flow-control.js';
 import type { RequestHandler } from './lambda.js';
 import type { ApiMetrics } from './metrics.js';
+import type { ResourceRegistry } from '../api/registry.js';
 import type { Authenticator } from '../api/request.js';
 import type { ApiRequest, ApiResponse } from '../api/request.js';
 
@@ -32,7 +33,7 @@ export class FlowGate implements RequestHandler {
     private readonly authenticator: Authenticator,
     private readonly flows: FlowControl,
     /** Where the gate's own refusals are counted (apiserver_request_total), as kube-apiserver counts its filters'. */
-    private readonly metrics?: ApiMetrics,
+    private readonly counted?: { metrics: ApiMetrics; kinds: ResourceRegistry },
   ) {}
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
@@ -59,6 +60,6 @@ export class FlowGate implements RequestHandler {
 
   private async refuse(req: ApiRequest, err: StatusError, headers: Record<string, string> = {}): Promise<ApiResponse> {
     const res = statusResponse(err, headers);
-    return this.metrics ? this.metrics.observe(req, async () => res) : res;
+    return this.counted ? this.counted.metrics.observe(req, this.counted.kinds, async () => res) : res;
   }
 }

@@ -18,7 +18,7 @@
 import type { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { apiVersionOf } from '../api/registry.js';
+import { apiVersionOf, type ResourceRegistry } from '../api/registry.js';
 import { isPlainObject } from '../util/json.js';
 import { MAX_BODY_BYTES } from './limits.js';
 import { AUDIT_ID_HEADER, auditIdOf } from '../api/audit-id.js';
@@ -41,6 +41,8 @@ export interface RequestHandler {
 }
 
 export interface LambdaFrontDoorOptions {
+  /** The kinds the server serves (the servers' own registry): a buffered watch's closing bookmark names its kind. */
+  kinds: ResourceRegistry;
   /** Longest a buffered watch (or log follow) is held open. @default 10 s */
   watchPollMs?: number;
   /** A buffered watch that has delivered events ends once none came for this long. @default 250 ms */
@@ -137,7 +139,7 @@ interface WatchShape {
   apiVersion?: string;
 }
 
-function watchShape(req: ApiRequest): WatchShape {
+function watchShape(req: ApiRequest, kinds: ResourceRegistry): WatchShape {
   const q = req.query;
   const rv = q.get('resourceVersion');
   const timeout = q.get('timeoutSeconds');
@@ -145,7 +147,7 @@ function watchShape(req: ApiRequest): WatchShape {
   if (rv && rv !== '0') shape.resourceVersion = rv;
   if (timeout && /^\d+$/.test(timeout) && Number(timeout) > 0) shape.timeoutMs = Number(timeout) * 1000;
   try {
-    const r = route(req.method, req.path, q);
+    const r = route(req.method, req.path, q, kinds);
     if (r.type === 'resource') {
       shape.kind = r.resourceType.kind;
       shape.apiVersion = apiVersionOf(r.resourceType);
@@ -318,7 +320,7 @@ export async function bufferedResult(
   req: ApiRequest,
   out: ApiResponse,
   abort: AbortController,
-  opts: { deadline: number; quietMs: number; logger: Logger },
+  opts: { deadline: number; quietMs: number; logger: Logger; kinds: ResourceRegistry },
 ): Promise<BufferedResult> {
   return fitPayload(req, await shapeBuffered(req, out, abort, opts));
 }
@@ -358,7 +360,7 @@ async function shapeBuffered(
   req: ApiRequest,
   out: ApiResponse,
   abort: AbortController,
-  opts: { deadline: number; quietMs: number; logger: Logger },
+  opts: { deadline: number; quietMs: number; logger: Logger; kinds: ResourceRegistry },
 ): Promise<BufferedResult> {
   if ('body' in out) {
     return { statusCode: out.status, headers: outgoingHeaders(out, 'application/json'), body: JSON.stringify(out.body), isBase64Encoded: false };
@@ -374,7 +376,7 @@ async function shapeBuffered(
     if (text !== undefined && Buffer.from(text, 'utf8').equals(bytes)) return { statusCode: out.status, headers, body: text, isBase64Encoded: false };
     return { statusCode: out.status, headers, body: bytes.toString('base64'), isBase64Encoded: true };
   }
-  const shape = watchShape(req);
+  const shape = watchShape(req, opts.kinds);
   const position = new Position(shape.resourceVersion);
   const deadline = Math.min(opts.deadline, shape.timeoutMs !== undefined ? Date.now() + shape.timeoutMs : Number.POSITIVE_INFINITY);
   const { lines, failure } = await collectWatch(out.events, abort, deadline, opts.quietMs, position);
@@ -455,6 +457,7 @@ export async function streamResult(
   stream: Writable,
   deadline: number,
   logger: Logger,
+  kinds: ResourceRegistry,
 ): Promise<void> {
   const fallback = 'body' in out || 'events' in out ? 'application/json' : 'text' in out ? 'text/plain' : 'application/octet-stream';
   const http = httpResponseStream(stream, { statusCode: out.status, headers: outgoingHeaders(out, fallback) });
@@ -474,7 +477,7 @@ export async function streamResult(
       }
     } else {
       await write(http, '');
-      const shape = watchShape(req);
+      const shape = watchShape(req, kinds);
       const position = new Position(shape.resourceVersion);
       let last: unknown;
       try {
@@ -512,7 +515,7 @@ function logStreamFailure(logger: Logger, req: ApiRequest, err: unknown): void {
  * ApiRequests). `server` is called per invocation and should return the
  * same instance on warm invocations.
  */
-export function lambdaFrontDoor(server: (mode: 'buffered' | 'streaming') => Promise<RequestHandler>, opts: LambdaFrontDoorOptions = {}) {
+export function lambdaFrontDoor(server: (mode: 'buffered' | 'streaming') => Promise<RequestHandler>, opts: LambdaFrontDoorOptions) {
   const pollMs = opts.watchPollMs ?? DEFAULT_POLL_MS;
   const quietMs = opts.quietMs ?? DEFAULT_QUIET_MS;
   const marginMs = opts.marginMs ?? DEFAULT_MARGIN_MS;
@@ -526,10 +529,15 @@ export function lambdaFrontDoor(server: (mode: 'buffered' | 'streaming') => Prom
       req = requestFromEvent(event, abort.signal);
       const out = await (await server('buffered')).handle(req);
       const deadline = Date.now() + Math.min(pollMs, budget(context, marginMs));
-      return await bufferedResult(req, out, abort, { deadline, quietMs, logger });
+      return await bufferedResult(req, out, abort, { deadline, quietMs, logger, kinds: opts.kinds });
     } catch (err) {
       logFailure(logger, event, err);
-      return bufferedResult(req ?? requestFromEventSafe(event), statusResponse(err, eventAuditId(event)), abort, { deadline: Date.now(), quietMs, logger });
+      return bufferedResult(req ?? requestFromEventSafe(event), statusResponse(err, eventAuditId(event)), abort, {
+        deadline: Date.now(),
+        quietMs,
+        logger,
+        kinds: opts.kinds,
+      });
     } finally {
       abort.abort();
     }
@@ -547,7 +555,7 @@ export function lambdaFrontDoor(server: (mode: 'buffered' | 'streaming') => Prom
       logFailure(logger, event, err);
       out = statusResponse(err, eventAuditId(event));
     }
-    await streamResult(req ?? requestFromEventSafe(event), out, abort, stream, Date.now() + budget(context, marginMs), logger);
+    await streamResult(req ?? requestFromEventSafe(event), out, abort, stream, Date.now() + budget(context, marginMs), logger, opts.kinds);
   }
 
   return { buffered, streaming };

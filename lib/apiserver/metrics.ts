@@ -16,6 +16,7 @@ import { PATCH_TYPES } from './patch.js';
 import { mediaType } from './decode.js';
 import { type Route, route } from './router.js';
 import type { ApiRequest, ApiResponse } from '../api/request.js';
+import type { ResourceRegistry } from '../api/registry.js';
 import { VERSION_INFO } from './version.js';
 import { KUBE_LATENCY_BUCKETS, type Stopwatch, systemStopwatch } from '../util/stopwatch.js';
 
@@ -87,10 +88,10 @@ function dryRunLabel(query: URLSearchParams): string {
  * non-resource path. Undefined for a path nothing serves, which
  * kube-apiserver does not count either.
  */
-export function requestLabels(req: ApiRequest): RequestLabels | undefined {
+export function requestLabels(req: ApiRequest, kinds: ResourceRegistry): RequestLabels | undefined {
   let r: Route;
   try {
-    r = route(req.method, req.path, req.query);
+    r = route(req.method, req.path, req.query, kinds);
   } catch {
     // A method the path does not allow, or a path that does not decode: no handler, nothing counted.
     return undefined;
@@ -204,15 +205,15 @@ export class ApiMetrics {
   }
 
   /**
-   * Runs `serve` for `req` and counts its answer. A streamed answer (a
+   * Runs `serve` for `req` and counts its answer (under the resource `kinds` routes it to). A streamed answer (a
    * watch, a log) is counted when its stream ends, as kube-apiserver counts
    * it when the handler returns, and is open in apiserver_longrunning_requests
    * while its consumer reads it. Invariant: the response is returned as
    * `serve` made it, a stream wrapped but not read ahead.
    */
-  async observe(req: ApiRequest, serve: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  async observe(req: ApiRequest, kinds: ResourceRegistry, serve: () => Promise<ApiResponse>): Promise<ApiResponse> {
     const started = this.stopwatch();
-    const labels = requestLabels(req);
+    const labels = requestLabels(req, kinds);
     const res = await serve();
     // A non-resource path that was not found is one nothing serves (an unknown API group, an OpenAPI path).
     if (!labels || (labels.resource === '' && res.status === 404)) return res;

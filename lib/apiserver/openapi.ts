@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { apiVersionOf, type ResourceType, resourceTypes } from '../api/registry.js';
+import { apiVersionOf, type ResourceRegistry, type ResourceType } from '../api/registry.js';
 import type { GoField } from './schema/go-struct.js';
 import { goStruct, jsonFields, parseType, structForKind, type TypeRef } from './schema/types.js';
 
@@ -275,21 +275,26 @@ function buildDocument(path: string, types: readonly ResourceType[]): Schema {
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.35.0-kumo' }, paths, components: { schemas: components.schemas } };
 }
 
-let built: Map<string, { doc: Schema; hash: string }> | undefined;
+type Documents = Map<string, { doc: Schema; hash: string }>;
 
-function documents(): Map<string, { doc: Schema; hash: string }> {
-  if (built) return built;
+/** Documents per registry, rebuilt when the registry has grown since (its revision). */
+const built = new WeakMap<ResourceRegistry, { revision: number; docs: Documents }>();
+
+function documents(kinds: ResourceRegistry): Documents {
+  const cached = built.get(kinds);
+  if (cached?.revision === kinds.revision) return cached.docs;
   const byPath = new Map<string, ResourceType[]>();
-  for (const t of resourceTypes) {
+  for (const t of kinds.all()) {
     const p = gvPath(t.group, t.version);
     byPath.set(p, [...(byPath.get(p) ?? []), t]);
   }
-  built = new Map();
+  const docs: Documents = new Map();
   for (const [p, types] of byPath) {
     const doc = buildDocument(p, types);
-    built.set(p, { doc, hash: createHash('sha512').update(JSON.stringify(doc)).digest('hex').toUpperCase().slice(0, 128) });
+    docs.set(p, { doc, hash: createHash('sha512').update(JSON.stringify(doc)).digest('hex').toUpperCase().slice(0, 128) });
   }
-  return built;
+  built.set(kinds, { revision: kinds.revision, docs });
+  return docs;
 }
 
 export const OPENAPI_V2_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
@@ -301,13 +306,13 @@ export const OPENAPI_V2_CONTENT_TYPE = 'application/com.github.proto-openapi.spe
  */
 export const OPENAPI_V2_DOCUMENT = '';
 
-export function openApiIndex() {
+export function openApiIndex(kinds: ResourceRegistry) {
   const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const [p, { hash }] of documents()) paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
+  for (const [p, { hash }] of documents(kinds)) paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
   return { paths };
 }
 
 /** The document for `api/v1` or `apis/<group>/<version>`, or undefined. */
-export function openApiDocument(path: string): unknown {
-  return documents().get(path)?.doc;
+export function openApiDocument(kinds: ResourceRegistry, path: string): unknown {
+  return documents(kinds).get(path)?.doc;
 }

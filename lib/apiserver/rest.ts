@@ -13,8 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { compileFieldSelector, FieldSelectorError, parseFieldSelector, pinnedNodeName } from '../api/fields.js';
 import { matches, parseLabelSelector, SelectorParseError } from '../api/labels.js';
 import type { KObject, ObjectKey } from '../api/object.js';
-import { apiVersionOf, resourceByName, type ResourceType } from '../api/registry.js';
-import { NAMESPACES } from '../api/resources.js';
+import { apiVersionOf, type ResourceType } from '../api/registry.js';
+import type { KindRegistry } from '../kinds/index.js';
+import type { PodSecurityConfig } from './podsecurity/config.js';
+import { NAMESPACES } from '../kinds/resources.js';
 import { dns1123Label, dns1123Subdomain, validateAnnotations, validateFinalizerName, validateFinalizers, validateLabels } from '../api/validation.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { decodeContinue, encodeContinue } from '../store/indexes.js';
@@ -28,7 +30,7 @@ import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
 import type { UserInfo } from '../api/request.js';
-import type { AdmissionConfig, Strategy, StrategyContext, WriteHookContext } from './strategy.js';
+import type { AdmissionConfig, AdmitContext, Strategy, StrategyContext, WriteHookContext } from '../kinds/strategy.js';
 import { type DeleteOptions, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KList } from '../api/meta/v1/list.js';
 import { randomSuffix } from '../api/names.js';
@@ -104,14 +106,21 @@ export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'lab
   }
 }
 
+/** The strategies' admission defaults, and the server's own admission plugins' configuration. */
+export interface ServerAdmissionConfig extends AdmissionConfig {
+  /** Pod Security Admission's defaults and exemptions. @default everything privileged, nothing exempt (upstream's default) */
+  podSecurity?: PodSecurityConfig;
+}
+
 export class RestStorage {
   private readonly podSecurity: PodSecurityAdmission;
 
   constructor(
     readonly store: Store,
     private readonly clock: Clock,
-    private readonly strategies: Readonly<Record<string, Strategy>>,
-    private readonly admission: AdmissionConfig = { defaultTolerationSeconds: 300 },
+    /** The kinds served: their strategies, and their bootstrap objects (bootstrap.ts). */
+    readonly kinds: KindRegistry,
+    private readonly admission: ServerAdmissionConfig = { defaultTolerationSeconds: 300 },
   ) {
     this.podSecurity = new PodSecurityAdmission(admission.podSecurity ?? PRIVILEGED, {
       namespace: (name) => this.guard(() => store.get({ resource: 'namespaces', namespace: '', name })),
@@ -150,11 +159,18 @@ export class RestStorage {
   }
 
   private strategyOf(rt: ResourceType): Strategy {
-    return this.strategies[rt.resource] ?? {};
+    const kind = this.kinds.byName(rt.resource);
+    if (!kind) throw StatusError.internal(`resource ${rt.resource} is not registered`);
+    return kind.strategy;
   }
 
   private ctx(): StrategyContext {
     return { now: this.clock.now(), admission: this.admission };
+  }
+
+  /** What admission hooks read: any kind's objects, from the store. */
+  private admitCtx(): AdmitContext {
+    return { list: async (resource) => (await this.guard(() => this.store.list(resource))).items };
   }
 
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */
@@ -255,6 +271,7 @@ export class RestStorage {
       if (seen.metadata.managedFields) meta.managedFields = seen.metadata.managedFields;
       else delete meta.managedFields;
     }
+    await strategy.admit?.(obj, undefined, this.admitCtx());
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
@@ -366,6 +383,7 @@ export class RestStorage {
         if (old.status === undefined) delete obj.status;
         else obj.status = clone(old.status);
       }
+      await strategy.admit?.(obj, old, this.admitCtx());
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
       errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
@@ -570,7 +588,7 @@ export class RestStorage {
       return await fn();
     } catch (err) {
       if (err instanceof AlreadyExistsError) {
-        const rt = resourceByName(err.key.resource);
+        const rt = this.kinds.byName(err.key.resource);
         throw StatusError.alreadyExists(rt ? refOf(rt) : { group: '', resource: err.key.resource }, err.key.name);
       }
       if (err instanceof InvalidContinueError) throw StatusError.badRequest(`continue key is not valid: ${err.message}`);

@@ -1,7 +1,7 @@
 /**
  * Maps Kubernetes REST paths to what they address. Pure: no I/O.
  */
-import { lookupResource, type ResourceType } from '../api/registry.js';
+import type { ResourceRegistry, ResourceType } from '../api/registry.js';
 import { StatusError } from '../api/errors.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -76,7 +76,8 @@ function decodeSegment(segment: string): string {
   }
 }
 
-export function route(method: string, path: string, query: URLSearchParams): Route {
+/** What a request addresses, among the kinds `kinds` holds now. */
+export function route(method: string, path: string, query: URLSearchParams, kinds: ResourceRegistry): Route {
   const parts = path
     .split('/')
     .filter((p) => p !== '')
@@ -118,7 +119,7 @@ export function route(method: string, path: string, query: URLSearchParams): Rou
   }
   const [resource, name, subresource, ...extra] = rest;
   if (!resource || extra.length > 0) return { type: 'not-found' };
-  const resourceType = lookupResource(group, version, resource);
+  const resourceType = kinds.lookupResource(group, version, resource);
   if (!resourceType) return { type: 'not-found' };
   if (namespace !== undefined && !resourceType.namespaced) return { type: 'not-found' };
   if (resourceType.namespaced && namespace === undefined && name !== undefined) return { type: 'not-found' };

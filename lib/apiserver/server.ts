@@ -14,11 +14,12 @@ import { checkObject, decodeObjectBody, fieldValidationOf, type FieldValidation,
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
-import { checkResourceVersion, RestStorage } from './rest.js';
+import { checkResourceVersion, RestStorage, type ServerAdmissionConfig } from './rest.js';
 import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
 import { route, type ResourceRoute } from './router.js';
-import { strategies } from './strategies/index.js';
-import type { AdmissionConfig } from './strategy.js';
+import { newKindRegistry, type KindRegistry } from '../kinds/index.js';
+import { printerOf } from '../kinds/printer.js';
+import type { Kind } from '../kinds/kind.js';
 import type { PodConnector } from '../api/pod-connector.js';
 import type { ApiRequest, ApiResponse, Authenticator, Authorizer, RequestHandler, UserInfo } from '../api/request.js';
 import { openWatch } from './watch.js';
@@ -62,7 +63,9 @@ export interface ApiServerOptions {
   /** Idle time before a bookmark. @default 60 seconds */
   bookmarkIntervalMs?: number;
   /** Admission defaults (configurable for tests). */
-  admission?: Partial<AdmissionConfig>;
+  admission?: Partial<ServerAdmissionConfig>;
+  /** The kinds served; the server reads it on every request, so kinds added to it are served at once. @default the built-in kinds (newKindRegistry()) */
+  kinds?: KindRegistry;
   /** Counts requests and serves `GET /metrics`; share one between servers of a process. @default this server's own */
   metrics?: ApiMetrics;
   /** Deadline of a request that is not a watch or a stream (writes: at most WRITE_TIMEOUT_MS). @default REQUEST_TIMEOUT_MS (60 s) */
@@ -100,11 +103,6 @@ function requestDeadlineMs(req: ApiRequest, defaultMs: number): number | undefin
 
 const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 export const ADMIN: UserInfo = { name: 'kumo-admin', groups: ['system:masters', 'system:authenticated'] };
-
-/** Warnings Kubernetes attaches to every response about a core/v1 resource (KEP-4974 deprecates v1 Endpoints). */
-const RESOURCE_WARNINGS: Readonly<Record<string, string>> = {
-  endpoints: 'v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice',
-};
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body };
@@ -160,6 +158,7 @@ export class ApiServer implements RequestHandler {
   readonly rest: RestStorage;
   readonly store: Store;
   readonly metrics: ApiMetrics;
+  readonly kinds: KindRegistry;
   private readonly clock: Clock;
   private readonly opts: ApiServerOptions;
 
@@ -168,15 +167,23 @@ export class ApiServer implements RequestHandler {
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
     this.metrics = opts.metrics ?? new ApiMetrics();
-    this.rest = new RestStorage(opts.store, this.clock, strategies, {
+    this.kinds = opts.kinds ?? newKindRegistry();
+    this.rest = new RestStorage(opts.store, this.clock, this.kinds, {
       ...opts.admission,
       defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
     });
   }
 
+  /** The registered kind of a routed resource (routes only resolve registered ones). */
+  private kind(rt: ResourceType): Kind {
+    const kind = this.kinds.byName(rt.resource);
+    if (!kind) throw StatusError.internal(`resource ${rt.resource} is not registered`);
+    return kind;
+  }
+
   /** Handles one request. Never throws: failures become Status responses. */
   handle(req: ApiRequest): Promise<ApiResponse> {
-    return this.metrics.observe(req, () => this.serve(req));
+    return this.metrics.observe(req, this.kinds, () => this.serve(req));
   }
 
   /**
@@ -224,7 +231,7 @@ export class ApiServer implements RequestHandler {
   }
 
   private async dispatch(req: ApiRequest): Promise<ApiResponse> {
-    const r = route(req.method, req.path, req.query);
+    const r = route(req.method, req.path, req.query, this.kinds);
     const accept = req.headers.accept;
     switch (r.type) {
       case 'version':
@@ -232,22 +239,31 @@ export class ApiServer implements RequestHandler {
       case 'health':
         return { status: 200, headers: { 'content-type': 'text/plain' }, text: 'ok' };
       case 'core-versions':
-        return wantsAggregated(accept) ? json(200, aggregatedDiscovery(true), { 'content-type': AGGREGATED_CONTENT_TYPE }) : json(200, apiVersions());
+        return wantsAggregated(accept)
+          ? json(200, aggregatedDiscovery(this.kinds, true), { 'content-type': AGGREGATED_CONTENT_TYPE })
+          : json(200, apiVersions());
       case 'group-list':
-        return wantsAggregated(accept) ? json(200, aggregatedDiscovery(false), { 'content-type': AGGREGATED_CONTENT_TYPE }) : json(200, apiGroupList());
+        return wantsAggregated(accept)
+          ? json(200, aggregatedDiscovery(this.kinds, false), { 'content-type': AGGREGATED_CONTENT_TYPE })
+          : json(200, apiGroupList(this.kinds));
       case 'group': {
-        const doc = apiGroupDocument(r.group);
+        const doc = apiGroupDocument(this.kinds, r.group);
         if (!doc) throw StatusError.pathNotFound();
         return json(200, doc);
       }
       case 'resource-list': {
-        const doc = apiResourceList(r.group, r.version);
+        const doc = apiResourceList(this.kinds, r.group, r.version);
         if (!doc) throw StatusError.pathNotFound();
         return json(200, doc);
       }
       case 'openapi': {
         if (r.rest.length === 1 && r.rest[0] === 'v2') return { status: 200, headers: { 'content-type': OPENAPI_V2_CONTENT_TYPE }, text: OPENAPI_V2_DOCUMENT };
-        const doc = r.rest.length === 1 && r.rest[0] === 'v3' ? openApiIndex() : r.rest[0] === 'v3' ? openApiDocument(r.rest.slice(1).join('/')) : undefined;
+        const doc =
+          r.rest.length === 1 && r.rest[0] === 'v3'
+            ? openApiIndex(this.kinds)
+            : r.rest[0] === 'v3'
+              ? openApiDocument(this.kinds, r.rest.slice(1).join('/'))
+              : undefined;
         if (!doc) throw StatusError.pathNotFound();
         return json(200, doc);
       }
@@ -257,7 +273,7 @@ export class ApiServer implements RequestHandler {
         throw StatusError.pathNotFound();
       case 'resource': {
         const res = await this.resource(req, r);
-        const warning = r.resourceType.group === '' ? RESOURCE_WARNINGS[r.resourceType.resource] : undefined;
+        const warning = r.resourceType.deprecation;
         if (warning) {
           const header = `299 - ${JSON.stringify(warning)}`;
           res.headers = { ...res.headers, warning: res.headers?.warning ? `${res.headers.warning}, ${header}` : header };
@@ -352,7 +368,7 @@ export class ApiServer implements RequestHandler {
     // A write retried after a conflict is admitted again: each warning once.
     if (warnings.length > 0) headers.warning = [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
     if (wantsTable(req.headers.accept) && isPlainObject(obj) && obj.kind !== 'Status') {
-      const table = tableFor(rt, obj as unknown as KObject, req.query.get('includeObject'), this.clock.now());
+      const table = tableFor(printerOf(this.kind(rt)), obj as unknown as KObject, req.query.get('includeObject'), this.clock.now());
       if (table) return { status, headers, body: table };
     }
     return { status, headers, body: obj };
@@ -568,11 +584,12 @@ export class ApiServer implements RequestHandler {
     });
     const table = wantsTable(req.headers.accept);
     const now = () => this.clock.now();
+    const printer = printerOf(this.kind(rt));
     async function* framed() {
       let first = true;
       for await (const ev of events) {
         if (table && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
-          const t = tableFor(rt, ev.object as KObject, q.get('includeObject'), now(), !first);
+          const t = tableFor(printer, ev.object as KObject, q.get('includeObject'), now(), !first);
           first = false;
           yield { type: ev.type, object: t ?? ev.object };
         } else yield ev;
@@ -661,7 +678,7 @@ export class ApiServer implements RequestHandler {
    * options. Failures are StatusErrors to answer instead of upgrading.
    */
   async streamTarget(req: ApiRequest): Promise<{ pod: KObject; subresource: 'exec' | 'attach'; container: string; connector: PodConnector }> {
-    const r = route('POST', req.path, req.query);
+    const r = route('POST', req.path, req.query, this.kinds);
     if (r.type !== 'resource' || (r.subresource !== 'exec' && r.subresource !== 'attach') || r.resourceType.resource !== 'pods' || !r.name) {
       throw StatusError.pathNotFound();
     }

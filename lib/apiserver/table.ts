@@ -1,10 +1,9 @@
 /**
  * meta.k8s.io/v1 Table responses (`Accept: application/json;as=Table;...`),
- * built from the printers kubectl users know.
+ * built with the printer of the object's kind (lib/kinds).
  */
 import type { KObject } from '../api/object.js';
-import type { ResourceType } from '../api/registry.js';
-import { printerFor } from '../printers/columns.js';
+import type { Printer } from '../printers/columns.js';
 
 export function wantsTable(accept: string | undefined): boolean {
   return (accept ?? '').split(',').some((part) => part.includes('as=Table') && part.includes('g=meta.k8s.io'));
@@ -21,8 +20,7 @@ function rowObject(obj: KObject, include: string | null): unknown {
  * definitions (watch events after the first). Returns undefined for values
  * that are neither.
  */
-export function tableFor(rt: ResourceType, value: KObject, include: string | null, now: number, omitHeaders = false): unknown {
-  const printer = printerFor(rt.resource);
+export function tableFor(printer: Printer, value: KObject, include: string | null, now: number, omitHeaders = false): unknown {
   const items = Array.isArray(value.items) ? (value.items as KObject[]) : value.metadata?.name !== undefined ? [value] : undefined;
   if (!items) return undefined;
   const isList = Array.isArray(value.items);

@@ -4,6 +4,8 @@
  * provider's where a fleet is configured) and the scheduler. It stands above
  * the controllers, the scheduler and the cloud provider, which never import it.
  */
+import type { ResourceRegistry } from '../api/registry.js';
+import { BUILTIN } from '../kinds/resources.js';
 import type { KubeClient } from '../client/client.js';
 import type { Logger } from '../log/logger.js';
 import { cloudProviderReconcilers, type CloudProviderOptions } from '../cloudprovider/index.js';
@@ -14,7 +16,7 @@ import { EndpointsController } from '../controllers/endpoints.js';
 import { VolumeController, type VolumeControllerOptions } from '../controllers/volumes.js';
 import { EventGarbageCollector } from '../controllers/eventgc.js';
 import { EventRecorder } from '../client/events.js';
-import { DEPENDENT_RESOURCES, GarbageCollector } from '../controllers/gc.js';
+import { dependentResources, GarbageCollector } from '../controllers/gc.js';
 import { JobController, type JobControllerOptions } from '../controllers/job.js';
 import { NamespaceController } from '../controllers/namespace.js';
 import { OwnerIndex } from '../controllers/owner-index.js';
@@ -35,6 +37,8 @@ export interface ControlPlaneOptions {
   cloudProvider?: CloudProviderOptions;
   /** Where the Events that cannot be written are logged. @default defaultLogger() */
   logger?: Logger;
+  /** The kinds the garbage collector and the namespace controller act on. @default the built-in kinds */
+  kinds?: ResourceRegistry;
 }
 
 /** The controller-manager's reconcilers (everything but the scheduler). */
@@ -43,13 +47,14 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
   // Events are written in the background: off the reconcilers' critical path (stream drivers flush them before returning).
   const recorder = (component: string) => new EventRecorder(client, component, clock, undefined, { background: true, logger: opts.logger });
   // One index of owned objects shared by the controllers that read dependents (fed once per change by the driver).
-  const index = new OwnerIndex(client, DEPENDENT_RESOURCES);
+  const kinds = opts.kinds ?? BUILTIN;
+  const index = new OwnerIndex(client, dependentResources(kinds));
   return [
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
     new JobController(client, recorder('job-controller'), clock, opts.job, index),
-    new GarbageCollector(client, index),
-    new NamespaceController(client),
+    new GarbageCollector(client, kinds, index),
+    new NamespaceController(client, kinds),
     new NodeLifecycleController(client, recorder('node-controller'), clock, opts.nodeLifecycle),
     new PodGarbageCollector(client, index),
     new EventGarbageCollector(client, clock, opts.eventTtlMs),

@@ -59,8 +59,6 @@ const READ = new Set(['get', 'list', 'watch']);
 /** Non-resource URLs a cluster-wide viewer may get. */
 const VIEWABLE_PATHS = new Set(['/metrics']);
 const WRITE = new Set(['update', 'patch']);
-/** What an agent reads besides its own objects (the node proxy reads Services and their slices; volumes read claims). */
-const NODE_READABLE = new Set(['pods', 'nodes', 'services', 'namespaces', 'endpoints', 'endpointslices', 'persistentvolumeclaims', 'persistentvolumes']);
 
 function busyAsStatus(err: unknown): never {
   if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);
@@ -204,7 +202,8 @@ export class KumoAuthorizer implements Authorizer {
         return referred ? undefined : `no pod bound to ${own} refers to ${r === 'secrets' ? 'secret' : 'configmap'} "${a.name}"`;
       }
       default:
-        if (NODE_READABLE.has(r) && READ.has(verb)) return undefined;
+        // What an agent reads besides its own objects (the node proxy reads Services and their slices; volumes read claims): the kind says.
+        if (a.resource.authorization.nodes === 'read' && READ.has(verb)) return undefined;
         return `${own} may not ${verb} ${r}`;
     }
   }
@@ -217,7 +216,7 @@ function touchesTokenNamespace(a: AuthorizationAttributes): boolean {
 }
 
 function readOnly(a: AuthorizationAttributes): string | undefined {
-  if (a.resource.resource === 'secrets') return 'viewers may not read secrets';
+  if (a.resource.authorization.viewers === 'none') return `viewers may not read ${a.resource.resource}`;
   if (!READ.has(a.verb)) return `viewers may only get, list and watch`;
   if (a.subresource === 'exec') return 'viewers may not exec';
   return undefined;

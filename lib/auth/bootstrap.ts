@@ -1,6 +1,6 @@
 /** The namespace token records live in, created when the API server starts with token auth. */
 import { type ResourceType } from '../api/registry.js';
-import { NAMESPACES } from '../api/resources.js';
+import { NAMESPACES } from '../kinds/resources.js';
 import { isAlreadyExists, isNotFound } from '../api/errors.js';
 import type { KObject } from '../api/object.js';
 import { TOKEN_NAMESPACE } from './tokens.js';

@@ -6,10 +6,12 @@
 import type { Event } from '../api/core/v1/event.js';
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
-import { EVENTS } from '../api/resources.js';
+import { EVENTS } from '../kinds/resources.js';
 import { StatusError, isBadRequest, isNotFound } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
-import { printerFor } from '../printers/columns.js';
+import { defaultPrinter } from '../printers/columns.js';
+import { printerOf } from '../kinds/printer.js';
+import { resourceByName } from '../kinds/resources.js';
 import { isTable, type Table, TABLE_ACCEPT } from '../printers/table-printer.js';
 
 export const DEFAULT_CHUNK_SIZE = 500;
@@ -71,7 +73,9 @@ export function asTable(rt: ResourceType, body: unknown): Table {
   const value = body as { items?: KObject[]; metadata?: { resourceVersion?: string; continue?: string } } & Partial<KObject>;
   const items = Array.isArray(value.items) ? value.items : value.metadata ? [value as KObject] : undefined;
   if (!items) throw new StatusError(500, 'InternalError', `the server answered neither a Table nor ${rt.resource}`);
-  const printer = printerFor(rt.resource);
+  // A kind the CLI does not know gets NAME and AGE, as kubectl prints one without a printer.
+  const kind = resourceByName(rt.resource);
+  const printer = kind ? printerOf(kind) : defaultPrinter;
   const now = Date.now();
   return {
     kind: 'Table',

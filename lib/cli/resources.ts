@@ -3,7 +3,8 @@
  * `deployments.apps`, the `all` category, comma lists, and the
  * `TYPE NAME...` / `TYPE/NAME...` argument forms kubectl accepts.
  */
-import { apiVersionOf, resolveResourceName, resourceTypes, type ResourceType } from '../api/registry.js';
+import { apiVersionOf, type ResourceType } from '../api/registry.js';
+import { resolveResourceName, resourceTypes } from '../kinds/resources.js';
 import { CliError } from './errors.js';
 
 /** One resource type and the names asked for; no names means every object (a list). */

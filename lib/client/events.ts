@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { KObject } from '../api/object.js';
 import type { Event } from '../api/core/v1/event.js';
-import { EVENTS } from '../api/resources.js';
+import { EVENTS } from '../kinds/resources.js';
 import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../api/errors.js';
 import type { KubeClient } from './client.js';
 import { defaultLogger, type Logger } from '../log/logger.js';

@@ -9,7 +9,7 @@ import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
 import { isAlreadyExists } from '../api/errors.js';
-import { LEASES, NODES } from '../api/resources.js';
+import { LEASES, NODES } from '../kinds/resources.js';
 import type { KubeClient } from './client.js';
 
 /**

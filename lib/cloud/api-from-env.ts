@@ -87,7 +87,8 @@ export async function apiOptionsFromEnv(backend: Store, env: Env = process.env, 
     const { store, authenticator, authorizer } = tokenAuth(backend, mac, { staticTokens: await staticTokens(env), logger });
     Object.assign(opts, { store, authenticator, authorizer });
     const flows = new FlowControl(flowControlFromEnv(env));
-    opts.front = (server) => new FlowGate(server, authenticator, flows, server instanceof ApiServer ? server.metrics : undefined);
+    opts.front = (server) =>
+      new FlowGate(server, authenticator, flows, server instanceof ApiServer ? { metrics: server.metrics, kinds: server.kinds } : undefined);
   }
   const agentTokenArn = readSetting(env, SETTINGS.agentTokenSecretArn);
   if (agentTokenArn) {

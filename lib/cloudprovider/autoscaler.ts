@@ -26,7 +26,7 @@
 import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { CONFIGMAPS, NODES, PODS } from '../api/resources.js';
+import { CONFIGMAPS, NODES, PODS } from '../kinds/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../client/events.js';

@@ -28,7 +28,7 @@ import { type Clock, systemClock } from '../util/clock.js';
 import type { CloudFleet } from './fleet.js';
 import { ANNOTATION_CORDONED_BY, evictPod, isCordoned, mustMove, podsOnNode, setUnschedulable } from './node-drain.js';
 import { parseProviderId } from './node-facts.js';
-import { NODES } from '../api/resources.js';
+import { NODES } from '../kinds/resources.js';
 
 /** Set by the node pool autoscaler on a node it removes (RFC 3339 time of the decision). */
 export const ANNOTATION_SCALE_DOWN = 'autoscaling.kumo.io/scale-down';

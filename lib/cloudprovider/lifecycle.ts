@@ -24,7 +24,7 @@ import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { type CloudFleet, instanceGone, instanceStopped } from './fleet.js';
 import { lastHeartbeat } from './node-drain.js';
 import { ANNOTATION_CONTAINER_INSTANCE, parseProviderId } from './node-facts.js';
-import { LEASES, NODES } from '../api/resources.js';
+import { LEASES, NODES } from '../kinds/resources.js';
 
 export const TAINT_SHUTDOWN = 'node.cloudprovider.kubernetes.io/shutdown';
 

@@ -17,7 +17,7 @@ import { isConflict, isTooManyRequests, isNotFound } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import { rfc3339 } from '../util/clock.js';
-import { NODES, PODS } from '../api/resources.js';
+import { NODES, PODS } from '../kinds/resources.js';
 
 type N = Node & KObject;
 type P = Pod & KObject;

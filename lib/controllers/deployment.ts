@@ -19,7 +19,7 @@ import { fromLabelSelector, matches } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { IntOrString } from '../api/meta/v1/common.js';
 import type { KObject } from '../api/object.js';
-import { DEPLOYMENTS, PODS, REPLICASETS } from '../api/resources.js';
+import { DEPLOYMENTS, PODS, REPLICASETS } from '../kinds/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';

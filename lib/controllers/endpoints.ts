@@ -24,7 +24,7 @@ import type { Service } from '../api/core/v1/service.js';
 import { type Endpoint, type EndpointSlice, type EndpointSlicePort, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../api/discovery/v1/endpointslice.js';
 import { matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES } from '../api/resources.js';
+import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES } from '../kinds/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';

@@ -6,7 +6,7 @@ import type { KubeClient } from '../client/client.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { EVENT_TTL_MS } from '../client/events.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
-import { EVENTS } from '../api/resources.js';
+import { EVENTS } from '../kinds/resources.js';
 
 export class EventGarbageCollector implements Reconciler {
   readonly name = 'eventgc';

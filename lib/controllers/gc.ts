@@ -14,7 +14,7 @@
  * deletion event only delays collection.
  */
 import type { KObject, OwnerReference } from '../api/object.js';
-import { lookupKind, resourceByName, resourceTypes, type ResourceType } from '../api/registry.js';
+import type { ResourceRegistry, ResourceType } from '../api/registry.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KubeClient } from '../client/client.js';
@@ -22,11 +22,12 @@ import { deepEqual } from '../util/json.js';
 import type { OwnerIndex } from './owner-index.js';
 import type { ChangeEvent, Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
-/** Kinds whose objects are owned by others and so are scanned for dependents (the owner index covers exactly these). */
-export const DEPENDENT_RESOURCES = ['pods', 'replicasets', 'jobs', 'deployments', 'services', 'configmaps', 'secrets'] as const;
-
-function dependentTypes(): ResourceType[] {
-  return DEPENDENT_RESOURCES.map((r) => resourceByName(r)).filter((t): t is ResourceType => !!t);
+/** Kinds whose objects may be owned by others and so are scanned for dependents (the owner index covers exactly these). */
+export function dependentResources(kinds: ResourceRegistry): string[] {
+  return kinds
+    .all()
+    .filter((t) => t.garbageCollection.dependent)
+    .map((t) => t.resource);
 }
 
 function hasGcFinalizer(obj: KObject): boolean {
@@ -48,21 +49,30 @@ export class GarbageCollector implements Reconciler {
   readonly caches: SharedCache[];
 
   /**
-   * With an owner index (over DEPENDENT_RESOURCES), dependents of a deleted
+   * With an owner index (over the dependent kinds), dependents of a deleted
    * owner are found in it rather than by listing seven kinds, and dependents
    * whose owners the index holds are not looked up one GET per owner. Where an
    * owner's finalizer is released (Orphan, Foreground), fresh lists decide.
    */
   constructor(
     private readonly client: KubeClient,
+    /** The kinds served: which are dependents and which owners (each kind's garbageCollection), and owner references' kinds. */
+    private readonly kinds: ResourceRegistry,
     private readonly index?: OwnerIndex,
   ) {
     this.caches = index ? [index] : [];
-    const watched = new Set([
-      ...DEPENDENT_RESOURCES,
-      ...resourceTypes.filter((t) => t.resource !== 'events' && t.resource !== 'leases').map((t) => t.resource),
-    ]);
+    // The watch list is fixed here, as the drivers read it once: a kind registered later is collected by the resync only.
+    const watched = new Set(
+      kinds
+        .all()
+        .filter((t) => t.garbageCollection.dependent || t.garbageCollection.owner)
+        .map((t) => t.resource),
+    );
     this.watches = [...watched].map((resource) => ({ resource, keys: (e: ChangeEvent) => this.keysFor(resource, e) }));
+  }
+
+  private dependentTypes(): ResourceType[] {
+    return this.kinds.all().filter((t) => t.garbageCollection.dependent);
   }
 
   private keysFor(resource: string, e: ChangeEvent): string[] {
@@ -71,7 +81,7 @@ export class GarbageCollector implements Reconciler {
       keys.push(`gone/${e.object.metadata.namespace ?? ''}/${e.object.metadata.uid}`);
       // An owner waiting in foreground deletion may be free to go now.
       for (const ref of e.object.metadata.ownerReferences ?? []) {
-        const ort = lookupKind(ref.apiVersion, ref.kind);
+        const ort = this.kinds.lookupKind(ref.apiVersion, ref.kind);
         if (ort) keys.push(`owner/${ort.resource}/${ort.namespaced ? (e.object.metadata.namespace ?? '') : ''}/${ref.name}`);
       }
     } else if (e.object.metadata.deletionTimestamp && hasGcFinalizer(e.object)) keys.push(keyOf('owner', resource, e.object));
@@ -86,7 +96,7 @@ export class GarbageCollector implements Reconciler {
     const keys: string[] = [];
     if (this.index?.following) {
       // Only dependents the index cannot vouch for: an owner missing from it, or of a kind it does not hold.
-      for (const rt of dependentTypes()) {
+      for (const rt of this.dependentTypes()) {
         for (const obj of this.index.objects(rt.resource)) {
           if ((obj.metadata.ownerReferences ?? []).length > 0 && !this.ownersPresent(obj)) keys.push(keyOf('dep', rt.resource, obj));
           if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', rt.resource, obj));
@@ -94,7 +104,7 @@ export class GarbageCollector implements Reconciler {
       }
       return keys;
     }
-    for (const rt of dependentTypes()) {
+    for (const rt of this.dependentTypes()) {
       for (const obj of (await this.client.listAll(rt, undefined)).items) {
         if ((obj.metadata.ownerReferences ?? []).length > 0) keys.push(keyOf('dep', rt.resource, obj));
         if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', rt.resource, obj));
@@ -111,7 +121,7 @@ export class GarbageCollector implements Reconciler {
       return;
     }
     const [resource, namespace, name] = rest as [string, string, string];
-    const rt = resourceByName(resource);
+    const rt = this.kinds.byName(resource);
     if (!rt) return;
     if (kind === 'owner' && this.index?.following && this.index.resources.includes(resource)) {
       // The owner as the followed index has it: nothing to do unless it is being deleted with a GC finalizer (its own change queues it again when it is).
@@ -139,7 +149,7 @@ export class GarbageCollector implements Reconciler {
     const index = this.index;
     if (!index?.following) return false;
     return (obj.metadata.ownerReferences ?? []).every((ref) => {
-      const rt = lookupKind(ref.apiVersion, ref.kind);
+      const rt = this.kinds.lookupKind(ref.apiVersion, ref.kind);
       if (!rt || !index.resources.includes(rt.resource)) return false;
       const owner = index.get(rt.resource, rt.namespaced ? (obj.metadata.namespace ?? '') : '', ref.name);
       return !!owner && owner.metadata.uid === ref.uid && !owner.metadata.deletionTimestamp;
@@ -149,9 +159,9 @@ export class GarbageCollector implements Reconciler {
   /** Dependents of an owner that is gone: from the index when there is one (a missed one is found by the resync), else listed. */
   private async dependentsOfGone(namespace: string, uid: string): Promise<{ rt: ResourceType; obj: KObject }[]> {
     if (!this.index) return this.dependentsOf(namespace, uid);
-    for (const r of DEPENDENT_RESOURCES) await this.index.ensure(r);
+    for (const r of dependentResources(this.kinds)) await this.index.ensure(r);
     return this.index.dependents(namespace, uid).flatMap((d) => {
-      const rt = resourceByName(d.resource);
+      const rt = this.kinds.byName(d.resource);
       return rt ? [{ rt, obj: d.obj }] : [];
     });
   }
@@ -159,7 +169,7 @@ export class GarbageCollector implements Reconciler {
   /** Objects in `namespace` (or anywhere, for a cluster-scoped owner) that reference `uid`, read fresh. */
   private async dependentsOf(namespace: string, uid: string): Promise<{ rt: ResourceType; obj: KObject }[]> {
     const out: { rt: ResourceType; obj: KObject }[] = [];
-    for (const rt of dependentTypes()) {
+    for (const rt of this.dependentTypes()) {
       const list = await this.client.listAll(rt, rt.namespaced && namespace ? namespace : undefined);
       for (const obj of list.items) if ((obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ rt, obj });
     }
@@ -167,7 +177,7 @@ export class GarbageCollector implements Reconciler {
   }
 
   private async ownerState(dep: KObject, ref: OwnerReference): Promise<'absent' | 'present' | 'foreground'> {
-    const rt = lookupKind(ref.apiVersion, ref.kind);
+    const rt = this.kinds.lookupKind(ref.apiVersion, ref.kind);
     if (!rt) return 'present'; // an owner kind we do not serve: leave the reference alone
     const owner = await this.client.find(rt, rt.namespaced ? dep.metadata.namespace : undefined, ref.name);
     if (!owner || owner.metadata.uid !== ref.uid) return 'absent';

@@ -10,7 +10,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { JOBS } from '../api/resources.js';
+import { JOBS } from '../kinds/resources.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';

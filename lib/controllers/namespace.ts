@@ -3,10 +3,10 @@
  * has everything in it deleted; once it is empty, its `kubernetes` finalizer
  * is removed through the finalize subresource and the namespace goes.
  */
+import type { ResourceRegistry } from '../api/registry.js';
 import type { Namespace } from '../api/core/v1/namespace.js';
 import type { KObject } from '../api/object.js';
-import { resourceTypes } from '../api/registry.js';
-import { NAMESPACES } from '../api/resources.js';
+import { NAMESPACES } from '../kinds/resources.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { NAMESPACE_FINALIZER } from '../api/core/v1/namespace.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
@@ -16,11 +16,16 @@ export class NamespaceController implements Reconciler {
   readonly name = 'namespace';
   readonly watches: Watch[];
 
-  constructor(private readonly client: KubeClient) {
+  constructor(
+    private readonly client: KubeClient,
+    /** The kinds whose objects a terminating namespace is emptied of (its namespaced ones). */
+    private readonly kinds: ResourceRegistry,
+  ) {
     this.watches = [
       { resource: 'namespaces', keys: (e) => (e.type !== 'DELETED' && e.object.metadata.deletionTimestamp ? [e.object.metadata.name!] : []) },
       // Content leaving a terminating namespace moves it forward.
-      ...resourceTypes
+      ...kinds
+        .all()
         .filter((t) => t.namespaced)
         .map((t): Watch => ({ resource: t.resource, keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.namespace ?? ''] : []) })),
     ];
@@ -36,7 +41,7 @@ export class NamespaceController implements Reconciler {
     const ns = await this.client.find<Namespace & KObject>(NAMESPACES, undefined, name);
     if (!ns || !ns.metadata.deletionTimestamp) return;
     let remaining = 0;
-    for (const rt of resourceTypes.filter((t) => t.namespaced)) {
+    for (const rt of this.kinds.all().filter((t) => t.namespaced)) {
       const items = (await this.client.listAll(rt, name)).items;
       remaining += items.length;
       for (const obj of items) {

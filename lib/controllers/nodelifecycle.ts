@@ -12,7 +12,7 @@ import type { Node, Taint } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { LEASES, NODES, PODS } from '../api/resources.js';
+import { LEASES, NODES, PODS } from '../kinds/resources.js';
 import { minTolerationSeconds, TAINT_NOT_READY, TAINT_UNREACHABLE } from '../api/taints.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';

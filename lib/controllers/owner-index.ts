@@ -24,7 +24,7 @@
  * Objects in the view are shared, never copied: callers must not mutate them.
  */
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
+import { resourceByName } from '../kinds/resources.js';
 import type { KubeClient } from '../client/client.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { ChangeEvent, SharedCache } from '../controller-runtime/reconciler.js';

@@ -7,7 +7,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import { matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
 import { type ResourceType } from '../api/registry.js';
-import { PODS } from '../api/resources.js';
+import { PODS } from '../kinds/resources.js';
 import { isConflict, isInvalid, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';

@@ -8,7 +8,7 @@ import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { OwnerIndex } from './owner-index.js';
 import type { Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
-import { NODES, PODS } from '../api/resources.js';
+import { NODES, PODS } from '../kinds/resources.js';
 
 export class PodGarbageCollector implements Reconciler {
   readonly name = 'podgc';

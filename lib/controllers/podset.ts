@@ -6,7 +6,7 @@
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { type ResourceType } from '../api/registry.js';
-import { PODS } from '../api/resources.js';
+import { PODS } from '../kinds/resources.js';
 import { StatusError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import { randomSuffix } from '../api/names.js';
 import type { KubeClient } from '../client/client.js';

@@ -7,7 +7,7 @@ import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { REPLICASETS } from '../api/resources.js';
+import { REPLICASETS } from '../kinds/resources.js';
 import { StatusError, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';

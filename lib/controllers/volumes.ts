@@ -24,7 +24,7 @@ import { PVC_PROTECTION, type PersistentVolumeClaim } from '../api/core/v1/persi
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
-import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../api/resources.js';
+import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../kinds/resources.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../client/events.js';

@@ -25,6 +25,7 @@ import { createApiHttpServer } from '../apiserver/http.js';
 import { ApiMetrics } from '../apiserver/metrics.js';
 import type { PodSecurityConfig } from '../apiserver/podsecurity/config.js';
 import { ADMIN, ApiServer } from '../apiserver/server.js';
+import { newKindRegistry } from '../kinds/index.js';
 import type { UserInfo } from '../api/request.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
 import { KubeClient } from '../client/client.js';
@@ -44,7 +45,7 @@ import { privateDir, privateFile, tightenFile, writePrivateFile } from '../util/
 import { isLoopbackAddress, loopbackRefusal } from './loopback-guard.js';
 import { localAdminToken, localTls, localToken } from './tls.js';
 import type { Store } from '../store/types.js';
-import { NODES } from '../api/resources.js';
+import { NODES } from '../kinds/resources.js';
 
 export interface LocalClusterOptions {
   /** Directory for state.db (and, later, keys and volumes). */
@@ -192,9 +193,12 @@ export class LocalCluster {
     // One registry for the process: the API server's requests, the store's operations and the control loops (GET /metrics).
     const metrics = new ApiMetrics();
     this.metrics = metrics;
+    // The kinds the API server serves; the store labels its operations with their groups.
+    const kinds = newKindRegistry();
     this.store = new InstrumentedStore(
       new EncryptingStore(new SqliteStore({ path: db, ...(opts.retentionMs ? { retentionMs: opts.retentionMs } : {}) }), this.sealer),
       metrics.registry,
+      kinds,
     );
     this.agentToken = opts.agentToken ?? localToken(opts.dataDir, 'agent-token', 24);
     const connector = new AgentConnector({
@@ -213,6 +217,7 @@ export class LocalCluster {
     this.api = new ApiServer({
       store: this.store,
       metrics,
+      kinds,
       logger: this.logger,
       podConnector: connector,
       ...(this.adminToken ? { authenticator: new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) } : {}),

@@ -1,7 +1,8 @@
 /**
  * kubectl's columns for each kind (pkg/printers/internalversion), computed on
  * the server for `Accept: ...;as=Table` and printed by `kumo get`. Priority 0
- * columns show always, priority 1 only with `-o wide`.
+ * columns show always, priority 1 only with `-o wide`. Each kind's module
+ * (lib/kinds) names its printer.
  */
 import type { Deployment } from '../api/apps/v1/deployment.js';
 import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
@@ -39,12 +40,12 @@ export interface Printer {
   row(obj: KObject, now: number): Cell[];
 }
 
-function col(name: string, type: ColumnDefinition['type'] = 'string', priority = 0, format = ''): ColumnDefinition {
+export function col(name: string, type: ColumnDefinition['type'] = 'string', priority = 0, format = ''): ColumnDefinition {
   return { name, type, format, description: name, priority };
 }
 
-const NAME = col('Name', 'string', 0, 'name');
-const AGE = col('Age');
+export const NAME = col('Name', 'string', 0, 'name');
+export const AGE = col('Age');
 
 function templateInfo(t: PodTemplateSpec | null | undefined): [string, string] {
   const containers = t?.spec?.containers ?? [];
@@ -57,7 +58,7 @@ function selectorString(sel: LabelSelector | null | undefined): string {
   return s === '' ? '<none>' : s;
 }
 
-const podPrinter: Printer = {
+export const podPrinter: Printer = {
   columns: [
     NAME,
     col('Ready'),
@@ -91,7 +92,7 @@ const podPrinter: Printer = {
   },
 };
 
-const deploymentPrinter: Printer = {
+export const deploymentPrinter: Printer = {
   columns: [
     NAME,
     col('Ready'),
@@ -119,7 +120,7 @@ const deploymentPrinter: Printer = {
   },
 };
 
-const replicaSetPrinter: Printer = {
+export const replicaSetPrinter: Printer = {
   columns: [
     NAME,
     col('Desired', 'integer'),
@@ -158,7 +159,7 @@ function jobStatus(job: Job): string {
   return 'Running';
 }
 
-const jobPrinter: Printer = {
+export const jobPrinter: Printer = {
   columns: [
     NAME,
     col('Status'),
@@ -206,7 +207,7 @@ export function nodeStatusText(node: Node): string {
   return parts.join(',');
 }
 
-const nodePrinter: Printer = {
+export const nodePrinter: Printer = {
   columns: [
     NAME,
     col('Status'),
@@ -238,7 +239,7 @@ const nodePrinter: Printer = {
   },
 };
 
-const namespacePrinter: Printer = {
+export const namespacePrinter: Printer = {
   columns: [NAME, col('Status'), AGE],
   row(obj, now) {
     const ns = obj as Namespace;
@@ -267,7 +268,7 @@ function externalIP(svc: Service): string {
   }
 }
 
-const servicePrinter: Printer = {
+export const servicePrinter: Printer = {
   columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 'string', 1)],
   row(obj, now) {
     const svc = obj as Service;
@@ -287,7 +288,7 @@ const servicePrinter: Printer = {
   },
 };
 
-const configMapPrinter: Printer = {
+export const configMapPrinter: Printer = {
   columns: [NAME, col('Data', 'integer'), AGE],
   row(obj, now) {
     const cm = obj as ConfigMap;
@@ -295,7 +296,7 @@ const configMapPrinter: Printer = {
   },
 };
 
-const secretPrinter: Printer = {
+export const secretPrinter: Printer = {
   columns: [NAME, col('Type'), col('Data', 'integer'), AGE],
   row(obj, now) {
     const s = obj as Secret;
@@ -303,7 +304,7 @@ const secretPrinter: Printer = {
   },
 };
 
-const eventPrinter: Printer = {
+export const eventPrinter: Printer = {
   columns: [
     col('Last Seen'),
     col('Type'),
@@ -337,7 +338,7 @@ const eventPrinter: Printer = {
   },
 };
 
-const leasePrinter: Printer = {
+export const leasePrinter: Printer = {
   columns: [NAME, col('Holder'), AGE],
   row(obj, now) {
     const l = obj as Lease;
@@ -389,14 +390,14 @@ function listWithMore(list: string[], more: boolean, count: number, max: number)
   return ret === '' ? '<unset>' : ret;
 }
 
-const endpointsPrinter: Printer = {
+export const endpointsPrinter: Printer = {
   columns: [NAME, col('Endpoints'), AGE],
   row(obj, now) {
     return [obj.metadata.name ?? '', formatEndpoints(obj as Endpoints), age(obj.metadata.creationTimestamp, now)];
   },
 };
 
-const endpointSlicePrinter: Printer = {
+export const endpointSlicePrinter: Printer = {
   columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],
   row(obj, now) {
     const slice = obj as EndpointSlice;
@@ -442,7 +443,7 @@ export function storageClassOf(obj: PersistentVolume | PersistentVolumeClaim): s
   return obj.metadata.annotations?.[STORAGE_CLASS_ANNOTATION] ?? obj.spec?.storageClassName ?? '';
 }
 
-const persistentVolumePrinter: Printer = {
+export const persistentVolumePrinter: Printer = {
   columns: [
     NAME,
     col('Capacity'),
@@ -476,7 +477,7 @@ const persistentVolumePrinter: Printer = {
   },
 };
 
-const persistentVolumeClaimPrinter: Printer = {
+export const persistentVolumeClaimPrinter: Printer = {
   columns: [
     NAME,
     col('Status'),
@@ -506,31 +507,10 @@ const persistentVolumeClaimPrinter: Printer = {
   },
 };
 
-const defaultPrinter: Printer = {
+/** kubectl's printer for a kind it knows no columns of: NAME and AGE. */
+export const defaultPrinter: Printer = {
   columns: [NAME, AGE],
   row(obj, now) {
     return [obj.metadata.name ?? '', age(obj.metadata.creationTimestamp, now)];
   },
 };
-
-const printers: Record<string, Printer> = {
-  pods: podPrinter,
-  deployments: deploymentPrinter,
-  replicasets: replicaSetPrinter,
-  jobs: jobPrinter,
-  nodes: nodePrinter,
-  namespaces: namespacePrinter,
-  services: servicePrinter,
-  configmaps: configMapPrinter,
-  secrets: secretPrinter,
-  events: eventPrinter,
-  leases: leasePrinter,
-  endpoints: endpointsPrinter,
-  endpointslices: endpointSlicePrinter,
-  persistentvolumes: persistentVolumePrinter,
-  persistentvolumeclaims: persistentVolumeClaimPrinter,
-};
-
-export function printerFor(resource: string): Printer {
-  return printers[resource] ?? defaultPrinter;
-}

@@ -17,7 +17,7 @@ import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, spl
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { schedule, unschedulableMessage } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
-import { NODES, PODS } from '../api/resources.js';
+import { NODES, PODS } from '../kinds/resources.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 

@@ -21,7 +21,7 @@ import { createNodeLease, nodeConditions } from '../client/node-heartbeat.js';
 import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
 import { type Clock, microTime, rfc3339, systemClock } from '../util/clock.js';
-import { LEASES, NODES, PODS } from '../api/resources.js';
+import { LEASES, NODES, PODS } from '../kinds/resources.js';
 
 /** Annotation: exit code the simulated containers end with (Job pods; default 0). */
 export const SIM_EXIT_CODE = 'kumo.io/sim-exit-code';

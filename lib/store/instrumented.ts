@@ -17,7 +17,7 @@
 import type { Registry } from 'prom-client';
 import { Counter, Histogram } from 'prom-client';
 import type { KObject, ObjectKey } from '../api/object.js';
-import { resourceByName } from '../api/registry.js';
+import type { ResourceRegistry } from '../api/registry.js';
 import { KUBE_LATENCY_BUCKETS, type Stopwatch, systemStopwatch } from '../util/stopwatch.js';
 import {
   AlreadyExistsError,
@@ -46,6 +46,8 @@ export class InstrumentedStore implements Store {
   constructor(
     private readonly inner: Store,
     registry: Registry,
+    /** The kinds served, for each resource's group label. */
+    private readonly kinds: ResourceRegistry,
     private readonly stopwatch: Stopwatch = systemStopwatch,
   ) {
     const registers = [registry];
@@ -67,7 +69,7 @@ export class InstrumentedStore implements Store {
   }
 
   private async timed<T>(operation: string, resource: string, call: () => Promise<T>): Promise<T> {
-    const labels = { operation, group: resourceByName(resource)?.group ?? '', resource };
+    const labels = { operation, group: this.kinds.byName(resource)?.group ?? '', resource };
     const started = this.stopwatch();
     try {
       return await call();

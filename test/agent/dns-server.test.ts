@@ -24,7 +24,7 @@ import type { Pod } from '#lib/api/core/v1/pod';
 import type { Service } from '#lib/api/core/v1/service';
 import type { EndpointSlice } from '#lib/api/discovery/v1/endpointslice';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { resourceByName } from '#lib/kinds/resources';
 import { Informer } from '#lib/client/informer';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';

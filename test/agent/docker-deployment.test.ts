@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LABELS } from '#lib/agent/runtime';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, PODS } from '#lib/kinds/resources';
 import { ROOT } from '../cli/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, ensureTestImage, killContainer, nodeContainers, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';

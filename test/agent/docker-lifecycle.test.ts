@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
-import { CONFIGMAPS, JOBS, PODS } from '#lib/api/resources';
+import { CONFIGMAPS, JOBS, PODS } from '#lib/kinds/resources';
 import { podSummary } from '#lib/printers/pod-status';
 import { freePort } from '#lib/sim/emulator';
 import { waitFor } from '../helpers/wait.js';

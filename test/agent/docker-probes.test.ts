@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 import { ROOT } from '../cli/harness.js';
 import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, eventsOf, PodHistory, podObject, ready, waitPod } from './harness.js';
-import { EVENTS, PODS } from '#lib/api/resources';
+import { EVENTS, PODS } from '#lib/kinds/resources';
 
 const docker = await dockerForTests();
 

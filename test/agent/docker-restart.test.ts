@@ -26,7 +26,7 @@ import { kubectlPath } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, ensureTestImage, killContainer, nodeContainers, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { containerStatus, type P, podObject, ready, waitPod } from './harness.js';
-import { LEASES, NODES, PODS } from '#lib/api/resources';
+import { LEASES, NODES, PODS } from '#lib/kinds/resources';
 import { silentLogger } from '#lib/log/logger';
 
 const docker = await dockerForTests();

@@ -11,7 +11,7 @@ import { Informer } from '#lib/client/informer';
 import type { LocalClusterOptions } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
-import { EVENTS, PODS } from '#lib/api/resources';
+import { EVENTS, PODS } from '#lib/kinds/resources';
 import { silentLogger } from '#lib/log/logger';
 
 export type P = Pod & KObject;

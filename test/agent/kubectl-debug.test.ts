@@ -16,7 +16,7 @@ import { kubectlPath } from '../helpers/kubectl.js';
 import { kubeconfigFor, run, type RunResult } from '../kubectl/harness.js';
 import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, type P, podObject, waitGone, waitPod } from './harness.js';
-import { PODS } from '#lib/api/resources';
+import { PODS } from '#lib/kinds/resources';
 
 const docker = await dockerForTests();
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
 import { type ResourceType } from '#lib/api/registry';
-import { CONFIGMAPS, PODS } from '#lib/api/resources';
+import { CONFIGMAPS, PODS } from '#lib/kinds/resources';
 import { KubeClient, type WatchOptions } from '#lib/client/client';
 import { Informer, type InformerEventType } from '#lib/client/informer';
 import { startCluster } from '../helpers/cluster.js';

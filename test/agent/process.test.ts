@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
 import { uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, type P, podObject, ready, waitGone, waitPod } from './harness.js';
-import { PODS } from '../../lib/api/resources.js';
+import { PODS } from '../../lib/kinds/resources.js';
 
 describe('process runtime', () => {
   const node = uniqueNode('proc');

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Balancer, candidates } from '#lib/agent/proxy/balancer';
 import { NodeProxy } from '#lib/agent/proxy/proxy';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { resourceByName } from '#lib/kinds/resources';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { silentLogger } from '#lib/log/logger';

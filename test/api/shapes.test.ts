@@ -15,7 +15,8 @@ import * as corev1 from '#lib/api/core/v1/shapes.generated';
 import * as discoveryv1 from '#lib/api/discovery/v1/shapes.generated';
 import * as metav1 from '#lib/api/meta/v1/shapes.generated';
 import * as policyv1 from '#lib/api/policy/v1/shapes.generated';
-import { apiVersionOf, resourceTypes } from '#lib/api/registry';
+import { apiVersionOf } from '#lib/api/registry';
+import { resourceTypes } from '#lib/kinds/resources';
 import { K8S_TYPES } from '#lib/apiserver/schema/k8s-types.generated';
 import { jsonFields, parseType, structForKind, type TypeRef } from '#lib/apiserver/schema/types';
 

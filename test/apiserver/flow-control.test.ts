@@ -14,6 +14,7 @@ import { HttpTransport } from '#lib/client/transport';
 import type { ApiRequest, ApiResponse, UserInfo } from '#lib/api/request';
 import { ManualClock } from '#lib/util/clock';
 import { parseExposition, valueOf } from '../helpers/prometheus.js';
+import { newKindRegistry } from '#lib/kinds/index';
 
 const user = (name: string, groups = ['kumo:viewers', 'system:authenticated']): UserInfo => ({ name, groups });
 const ADMIN = user('kumo:token:admin', ['system:masters', 'system:authenticated']);
@@ -146,7 +147,7 @@ describe('the flow gate', () => {
       },
     };
     const authenticator = { authenticate: async (req: ApiRequest) => TOKENS[(req.headers.authorization ?? '').replace(/^Bearer /, '')] };
-    return { seen, gate: new FlowGate(inner, authenticator, new FlowControl({ clock, burstMs: 300 }), metrics) };
+    return { seen, gate: new FlowGate(inner, authenticator, new FlowControl({ clock, burstMs: 300 }), metrics && { metrics, kinds: newKindRegistry() }) };
   }
 
   const req = (path: string, token?: string): ApiRequest => ({

@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceTypes } from '#lib/api/registry';
+import { resourceTypes } from '#lib/kinds/resources';
 import { MAX_NESTING_DEPTH } from '#lib/apiserver/limits';
 import { configMap, deployment, pod, startApi, type TestApi } from './harness.js';
 

@@ -12,13 +12,14 @@ import { lambdaFrontDoor, MAX_BUFFERED_RESPONSE_BYTES, requestFromEvent, type Re
 import type { ApiRequest, ApiResponse } from '#lib/api/request';
 import { functionUrlEvent, invocationContext, ndjson, parseStreamed, RecordingStream } from '../functions/events.js';
 import type { Wire } from './harness.js';
+import { newKindRegistry } from '#lib/kinds/index';
 
 function serving(respond: (req: ApiRequest) => ApiResponse | Promise<ApiResponse>): RequestHandler {
   return { handle: async (req) => respond(req) };
 }
 
 function frontDoor(respond: (req: ApiRequest) => ApiResponse | Promise<ApiResponse>, watchPollMs = 2000) {
-  return lambdaFrontDoor(async () => serving(respond), { watchPollMs, quietMs: 50 });
+  return lambdaFrontDoor(async () => serving(respond), { watchPollMs, quietMs: 50, kinds: newKindRegistry() });
 }
 
 function cm(name: string, rv: string) {

@@ -20,6 +20,7 @@ import { kubectlPath } from '../helpers/kubectl.js';
 import { type Exposition, parseExposition, samplesOf, valueOf } from '../helpers/prometheus.js';
 import { waitFor } from '../helpers/wait.js';
 import { kubeconfigFor } from '../kubectl/harness.js';
+import { newKindRegistry } from '#lib/kinds/index';
 
 const NS = 'default';
 const CONFIGMAPS = `/api/v1/namespaces/${NS}/configmaps`;
@@ -245,7 +246,7 @@ describe('GET /metrics on kumo up', () => {
 describe('requestLabels', () => {
   const labelsOf = (method: string, target: string, headers: Record<string, string> = {}) => {
     const url = new URL(target, 'http://x');
-    return requestLabels({ method, path: url.pathname, query: url.searchParams, headers });
+    return requestLabels({ method, path: url.pathname, query: url.searchParams, headers }, newKindRegistry());
   };
 
   it('names verbs and scopes as kube-apiserver does', () => {

@@ -4,7 +4,7 @@
  * keyed lists and sets merging per item, and updates taking ownership.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceByName } from '#lib/api/registry';
+import { resourceByName } from '#lib/kinds/resources';
 import { FieldSet, pathString } from '#lib/apiserver/ssa/fieldpath';
 import { CONFIGMAPS, DEPLOYMENTS, startApi, type TestApi, type Wire } from './harness.js';
 

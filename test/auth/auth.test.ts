@@ -24,6 +24,7 @@ import { admissionFromEnv, stackPodSecurity } from '#lib/cloud/config';
 import { type AuthTarget, authCases, type Wire } from './cases.js';
 import { metricsCases } from './metrics-cases.js';
 import { podSecurityCases } from './pod-security-cases.js';
+import { newKindRegistry } from '#lib/kinds/index';
 
 const ADMIN_TOKEN = `admin.${'a'.repeat(48)}`;
 const BOOTSTRAP_TOKEN = `bootstrap.${'b'.repeat(48)}`;
@@ -31,7 +32,7 @@ const BOOTSTRAP_TOKEN = `bootstrap.${'b'.repeat(48)}`;
 async function server(clock?: ManualClock): Promise<{ api: RequestHandler; store: Store }> {
   // Wired as the API function wires it: the store's operations count into the server's metrics.
   const metrics = new ApiMetrics();
-  const store = new InstrumentedStore(new SqliteStore({ path: ':memory:' }), metrics.registry);
+  const store = new InstrumentedStore(new SqliteStore({ path: ':memory:' }), metrics.registry, newKindRegistry());
   const auth = tokenAuth(store, new TokenMac(randomBytes(32).toString('base64url')), {
     staticTokens: [staticRecord(ADMIN_TOKEN, { role: 'admin' }), staticRecord(BOOTSTRAP_TOKEN, { role: 'node-bootstrap' })],
     ...(clock ? { clock } : {}),

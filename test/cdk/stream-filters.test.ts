@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
-import { resourceTypes } from '#lib/api/registry';
+import { resourceTypes } from '#lib/kinds/resources';
 import { ADMIN, ApiServer } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
 import { InProcessTransport } from '#lib/client/transport';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYMENTS, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, PODS } from '#lib/kinds/resources';
 import { ROOT, ensureBuilt, startCliCluster, type CliCluster } from './harness.js';
 
 const EXAMPLES = join(ROOT, 'examples');

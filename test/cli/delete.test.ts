@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PODS } from '#lib/api/resources';
+import { PODS } from '#lib/kinds/resources';
 import { ROOT, startCliCluster, type CliCluster } from './harness.js';
 import { sleep } from '#lib/util/sleep';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { resourceByName } from '#lib/kinds/resources';
 import { ROOT, startCliCluster, type CliCluster, sideBySide } from './harness.js';
 
 const rt = (name: string) => resourceByName(name)!;

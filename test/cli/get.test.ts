@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PODS } from '#lib/api/resources';
+import { PODS } from '#lib/kinds/resources';
 import { ADMIN } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
 import { InProcessTransport, type Transport } from '#lib/client/transport';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '#lib/api/apps/v1/deployment';
 import type { ReplicaSet } from '#lib/api/apps/v1/replicaset';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, REPLICASETS } from '#lib/api/resources';
+import { DEPLOYMENTS, REPLICASETS } from '#lib/kinds/resources';
 import { deploymentStatus, rfc3339Local, rollbackPatch, rollbackTarget } from '#lib/cli/commands/rollout-deployment';
 import { waitFor } from '../helpers/wait.js';
 import { type CliCluster, ROOT, type RunResult, sideBySide, startCliCluster } from './harness.js';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { resourceByName } from '#lib/kinds/resources';
 import { waitFor } from '../helpers/wait.js';
 import { type CliCluster, sideBySide, startCliCluster } from './harness.js';
 

@@ -6,7 +6,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIGMAPS } from '#lib/api/resources';
+import { CONFIGMAPS } from '#lib/kinds/resources';
 import type { KObject } from '#lib/api/object';
 import type { LocalCluster } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';

@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { NODES, PODS, SECRETS } from '#lib/api/resources';
+import { NODES, PODS, SECRETS } from '#lib/kinds/resources';
 import { tokenSecretName, TOKEN_NAMESPACE } from '#lib/auth/tokens';
 import { main } from '#lib/cli/main';
 import { memoryIO } from '#lib/cli/io';

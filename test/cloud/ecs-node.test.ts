@@ -13,7 +13,7 @@ import { CreateClusterCommand, ECSClient, RegisterContainerInstanceCommand, Regi
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Node } from '#lib/api/core/v1/node';
 import type { KObject } from '#lib/api/object';
-import { NODES } from '#lib/api/resources';
+import { NODES } from '#lib/kinds/resources';
 import { KubeClient } from '#lib/client/client';
 import { HttpTransport } from '#lib/client/transport';
 import { discoverHost } from '#lib/cloud/ecs-host';

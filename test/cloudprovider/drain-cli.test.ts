@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, NODES, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, NODES, PODS } from '#lib/kinds/resources';
 import { TAINT_UNSCHEDULABLE } from '#lib/api/taints';
 import { type CliCluster, sideBySide, startCliCluster } from '../cli/harness.js';
 import { waitFor } from '../helpers/wait.js';

@@ -15,7 +15,7 @@ import type { Event } from '#lib/api/core/v1/event';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, EVENTS, NODES, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, EVENTS, NODES, PODS } from '#lib/kinds/resources';
 import { TAINT_UNSCHEDULABLE } from '#lib/api/taints';
 import { STATUS_CONFIGMAP, STATUS_NAMESPACE } from '#lib/cloudprovider/autoscaler';
 import { AwsFleet } from '#lib/cloudprovider/aws-fleet';

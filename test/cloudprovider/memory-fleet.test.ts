@@ -16,7 +16,7 @@ import type { Event } from '#lib/api/core/v1/event';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, EVENTS, NODES, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, EVENTS, NODES, PODS } from '#lib/kinds/resources';
 import type { CloudFleet, ContainerInstanceInfo, GroupInfo, InstanceInfo } from '#lib/cloudprovider/fleet';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeManager } from '#lib/agent/node';
 import type { Node } from '#lib/api/core/v1/node';
 import type { KObject } from '#lib/api/object';
-import { NODES } from '#lib/api/resources';
+import { NODES } from '#lib/kinds/resources';
 import { ANNOTATION_CONTAINER_INSTANCE, factsOfContainerInstance, parseProviderId, providerIdOf } from '#lib/cloudprovider/node-facts';
 import { systemClock } from '#lib/util/clock';
 import { startCluster } from '../helpers/cluster.js';

@@ -10,7 +10,7 @@ import type { Endpoints } from '#lib/api/core/v1/endpoints';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { EndpointSlice } from '#lib/api/discovery/v1/endpointslice';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { resourceByName } from '#lib/kinds/resources';
 import { EndpointsController } from '#lib/controllers/endpoints';
 import { keysFor } from '#lib/controller-runtime/reconciler';
 import { startCluster } from '../helpers/cluster.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Event } from '#lib/api/core/v1/event';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
-import { EVENTS } from '#lib/api/resources';
+import { resourceByName } from '#lib/kinds/resources';
+import { EVENTS } from '#lib/kinds/resources';
 import { EventRecorder } from '#lib/client/events';
 import { startCluster } from '../helpers/cluster.js';
 

@@ -11,7 +11,7 @@ import type { ReplicaSet } from '#lib/api/apps/v1/replicaset';
 import type { Job } from '#lib/api/batch/v1/job';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { resourceByName } from '#lib/kinds/resources';
 import type { KubeClient } from '#lib/client/client';
 import { REVISION } from '#lib/controllers/deployment';
 import type { FakeNodes } from '#lib/sim/fake-nodes';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PersistentVolume } from '#lib/api/core/v1/persistentvolume';
 import type { PersistentVolumeClaim } from '#lib/api/core/v1/persistentvolumeclaim';
 import type { KObject } from '#lib/api/object';
-import { resourceByName } from '#lib/api/registry';
+import { resourceByName } from '#lib/kinds/resources';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 

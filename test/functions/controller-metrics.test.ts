@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScheduledEvent } from 'aws-lambda';
 import { afterAll, expect, it, vi } from 'vitest';
-import { DEPLOYMENTS, REPLICASETS } from '#lib/api/resources';
+import { DEPLOYMENTS, REPLICASETS } from '#lib/kinds/resources';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { ADMIN, ApiServer } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';

@@ -106,6 +106,13 @@ export async function startKubectlCluster(opts: Partial<LocalClusterOptions> = {
 }
 
 /** Collects a child's stdout until `until` matches (or the time is up), without ending it. */
+/** Runs kubectl and returns its stdout; a non-zero exit fails with its stderr. */
+export async function kubectlOk(k: KubectlCluster, args: string[], stdin?: string): Promise<string> {
+  const r = await k.kubectl(args, stdin !== undefined ? { stdin } : {});
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
 export function readUntil(child: ChildProcessWithoutNullStreams, until: (out: string) => boolean, timeoutMs = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';

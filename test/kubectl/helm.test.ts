@@ -5,7 +5,7 @@
  * server-side apply and keeps releases in Secrets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYMENTS, SECRETS, SERVICES } from '#lib/api/resources';
+import { DEPLOYMENTS, SECRETS, SERVICES } from '#lib/kinds/resources';
 import { waitFor } from '../helpers/wait.js';
 import { type KubectlCluster, startKubectlCluster } from './harness.js';
 

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { DEPLOYMENTS, PODS } from '#lib/api/resources';
+import { DEPLOYMENTS, PODS } from '#lib/kinds/resources';
 import type { KObject } from '#lib/api/object';
 import { waitFor } from '../helpers/wait.js';
-import { type KubectlCluster, readUntil, rows, startKubectlCluster } from './harness.js';
+import { type KubectlCluster, kubectlOk, readUntil, rows, startKubectlCluster } from './harness.js';
 
 let k: KubectlCluster;
 
@@ -21,11 +21,7 @@ afterAll(async () => {
   await k?.dispose();
 });
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await k.kubectl(args, stdin !== undefined ? { stdin } : {});
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], stdin?: string): Promise<string> => kubectlOk(k, args, stdin);
 
 async function namespace(name: string): Promise<string> {
   await ok(['create', 'namespace', name]);

@@ -4,7 +4,7 @@
  * applying, and the client-side → server-side apply migration kubectl does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIGMAPS, DEPLOYMENTS } from '#lib/api/resources';
+import { CONFIGMAPS, DEPLOYMENTS } from '#lib/kinds/resources';
 import type { KObject } from '#lib/api/object';
 import { type KubectlCluster, startKubectlCluster } from './harness.js';
 

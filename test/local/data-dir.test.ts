@@ -12,7 +12,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PODS, SECRETS } from '#lib/api/resources';
+import { PODS, SECRETS } from '#lib/kinds/resources';
 import { LocalCluster } from '#lib/local/cluster';
 import { uniqueNode } from '../agent/docker.js';
 import { FAST_AGENT, podObject, waitPod } from '../agent/harness.js';

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
-import { PODS } from '#lib/api/resources';
+import { PODS } from '#lib/kinds/resources';
 import { silentLogger } from '#lib/log/logger';
 
 let cluster: Awaited<ReturnType<typeof startCluster>>;

@@ -18,6 +18,7 @@ import { jsonLogger } from '#lib/log/logger';
 import { SqliteStore } from '#lib/store/sqlite';
 import { functionUrlEvent, invocationContext } from '../functions/events.js';
 import { captureLogger, type LogRecord } from '../helpers/logger.js';
+import { newKindRegistry } from '#lib/kinds/index';
 
 /** What a stream (stdout or stderr) of this process gets written while `work` runs. */
 async function written(stream: NodeJS.WriteStream, work: () => unknown): Promise<LogRecord[]> {
@@ -103,7 +104,7 @@ describe('every record about an API request carries its auditID, the one the cli
 
   it('through the Lambda front door too, when the server cannot start', async () => {
     const { logger, records } = captureLogger();
-    const door = lambdaFrontDoor(() => Promise.reject(new Error('no store configured')), { logger });
+    const door = lambdaFrontDoor(() => Promise.reject(new Error('no store configured')), { logger, kinds: newKindRegistry() });
     const res = await door.buffered(functionUrlEvent('GET', '/api/v1/namespaces'), invocationContext());
     expect(res.statusCode).toBe(500);
     expect(records).toEqual([expect.objectContaining({ level: 'ERROR', auditID: (res.headers as Record<string, string>)['audit-id'] })]);

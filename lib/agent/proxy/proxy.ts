@@ -18,7 +18,7 @@ import { createServer, type Server, Socket } from 'node:net';
 import type { Service } from '../../api/core/v1/service.js';
 import { type EndpointSlice, LABEL_SERVICE_NAME } from '../../api/discovery/v1/endpointslice.js';
 import type { KObject } from '../../api/object.js';
-import { ENDPOINT_SLICES, SERVICES } from '../../api/resources.js';
+import { ENDPOINT_SLICES, SERVICES } from '../../kinds/resources.js';
 import type { KubeClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
 import { defaultLogger, type Logger } from '../../log/logger.js';

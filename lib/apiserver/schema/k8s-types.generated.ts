@@ -8705,5 +8705,44 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "doc": "DeleteOptions may be provided"
    }
   ]
+ },
+ "scheduling/v1.PriorityClass": {
+  "doc": "PriorityClass defines mapping from a priority class name to the priority integer value. The value can be any valid integer.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "value",
+    "type": "int32",
+    "proto": 2,
+    "doc": "value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec."
+   },
+   {
+    "name": "globalDefault",
+    "type": "bool",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority."
+   },
+   {
+    "name": "description",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "description is an arbitrary string that usually provides guidelines on when this priority class should be used."
+   },
+   {
+    "name": "preemptionPolicy",
+    "type": "*string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."
+   }
+  ]
  }
 };

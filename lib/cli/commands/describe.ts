@@ -1,39 +1,19 @@
 /**
- * `kumo describe`: kubectl's describers for pods, deployments, replica sets,
- * jobs, nodes, namespaces, services, config maps and secrets, and its
- * generic describer for the rest, each with the object's Events. `describe
+ * `kumo describe`: each kind's describer (its module in lib/kinds names it:
+ * kubectl's own, or kubectl's generic describer), with the object's Events. `describe
  * TYPE PREFIX` describes every object whose name starts with PREFIX when no
  * object has exactly that name, as kubectl does.
  */
 import { Command } from 'commander';
-import type { Deployment } from '../../api/apps/v1/deployment.js';
-import type { ReplicaSet } from '../../api/apps/v1/replicaset.js';
-import type { Job } from '../../api/batch/v1/job.js';
-import type { Lease } from '../../api/coordination/v1/lease.js';
-import type { ConfigMap } from '../../api/core/v1/configmap.js';
 import type { Event } from '../../api/core/v1/event.js';
-import type { Namespace } from '../../api/core/v1/namespace.js';
-import type { Node } from '../../api/core/v1/node.js';
-import type { Pod } from '../../api/core/v1/pod.js';
-import type { Secret } from '../../api/core/v1/secret.js';
-import type { Endpoints } from '../../api/core/v1/endpoints.js';
-import type { PersistentVolume } from '../../api/core/v1/persistentvolume.js';
-import type { PersistentVolumeClaim } from '../../api/core/v1/persistentvolumeclaim.js';
-import type { Service } from '../../api/core/v1/service.js';
-import type { EndpointSlice } from '../../api/discovery/v1/endpointslice.js';
 import type { KObject } from '../../api/object.js';
+import { describeWith, tolerate } from '../../kinds/describe.js';
+import type { DescribeContext } from '../../kinds/kind.js';
 import { type ResourceType } from '../../api/registry.js';
-import { ENDPOINT_SLICES, LEASES, PODS, REPLICASETS } from '../../api/resources.js';
-import { isForbidden, isNotFound } from '../../api/errors.js';
+import { resourceByName } from '../../kinds/resources.js';
+import { isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
-import { describeNamespace, describeNode } from '../../printers/describe/cluster.js';
-import { describeConfigMap, describeSecret, describeService } from '../../printers/describe/core.js';
 import { describeGeneric } from '../../printers/describe/generic.js';
-import { describeEndpoints, describeEndpointSlice } from '../../printers/describe/network.js';
-import { describePersistentVolume, describePersistentVolumeClaim } from '../../printers/describe/storage.js';
-import { describePod } from '../../printers/describe/pod.js';
-import { describeDeployment, describeJob, describeReplicaSet } from '../../printers/describe/workloads.js';
-import { labelSelectorText } from '../../printers/selector.js';
 import { AggregateCliError, CliError } from '../errors.js';
 import { eventsFor, listObjects, withTypeMeta } from '../fetch.js';
 import { mapManifests, readManifests } from '../manifests.js';
@@ -50,94 +30,18 @@ interface DescribeOptions {
   chunkSize: string;
 }
 
-async function tolerate<T>(p: Promise<T>, fallback: T): Promise<T> {
-  try {
-    return await p;
-  } catch {
-    return fallback;
-  }
-}
-
 /** Renders one object with its kind's describer, fetching what that describer shows besides the object. */
 export async function describeObject(client: KubeClient, rt: ResourceType, obj: KObject, showEvents: boolean, now: number): Promise<string> {
-  const events = (withKind = true): Promise<Event[] | undefined> =>
-    showEvents ? tolerate(eventsFor(client, obj, { withKind }), [] as Event[]) : Promise.resolve(undefined);
-  const ns = obj.metadata.namespace;
-  switch (rt.resource) {
-    case 'pods':
-      return describePod(obj as Pod, await events(false), now);
-    case 'deployments': {
-      const d = obj as Deployment;
-      const selector = labelSelectorText(d.spec?.selector);
-      const rsList = await tolerate(listObjects<ReplicaSet>(client, REPLICASETS, ns, { labelSelector: selector }), { resourceVersion: '', items: [] });
-      return describeDeployment(d, rsList.items, await events(), now);
-    }
-    case 'replicasets': {
-      const rs = obj as ReplicaSet;
-      let pods: Pod[] | Error;
-      try {
-        pods = (await listObjects<Pod>(client, PODS, ns, { labelSelector: labelSelectorText(rs.spec?.selector) })).items;
-      } catch (err) {
-        pods = err instanceof Error ? err : new Error(String(err));
-      }
-      return describeReplicaSet(rs, pods, await events(), now);
-    }
-    case 'jobs':
-      return describeJob(obj as Job, await events(), now);
-    case 'nodes': {
-      const node = obj as Node;
-      const name = node.metadata.name ?? '';
-      let pods: Pod[] | 'forbidden';
-      try {
-        const fieldSelector = `spec.nodeName=${name},status.phase!=Failed,status.phase!=Succeeded`;
-        pods = (await listObjects<Pod>(client, PODS, undefined, { fieldSelector })).items;
-      } catch (err) {
-        if (!isForbidden(err)) throw err;
-        pods = 'forbidden';
-      }
-      let lease: Lease | Error;
-      try {
-        lease = (await client.get(LEASES, 'kube-node-lease', name)) as unknown as Lease;
-      } catch (err) {
-        lease = err instanceof Error ? err : new Error(String(err));
-      }
-      // Node events name the node by UID (controllers) or by name (kubelets); kubectl merges both searches.
-      let evs: Event[] | undefined;
-      if (showEvents) {
-        const byUid = await tolerate(eventsFor(client, obj), [] as Event[]);
-        const byName = await tolerate(eventsFor(client, obj, { uid: name }), [] as Event[]);
-        evs = [...byUid, ...byName];
-      }
-      return describeNode(node, pods, lease, evs, now);
-    }
-    case 'namespaces':
-      return describeNamespace(obj as Namespace);
-    case 'services': {
-      const slices = await tolerate(
-        listObjects<EndpointSlice>(client, ENDPOINT_SLICES, ns, { labelSelector: `kubernetes.io/service-name=${obj.metadata.name}` }),
-        { resourceVersion: '', items: [] },
-      );
-      return describeService(obj as Service, slices.items, await events(), now);
-    }
-    case 'endpoints':
-      return describeEndpoints(obj as Endpoints, await events(), now);
-    case 'endpointslices':
-      return describeEndpointSlice(obj as EndpointSlice, await events(), now);
-    case 'persistentvolumes':
-      return describePersistentVolume(obj as PersistentVolume, await events(), now);
-    case 'persistentvolumeclaims': {
-      // kubectl's getPodsForPVC: the namespace's pods that mount the claim.
-      const pods = await tolerate(listObjects<Pod>(client, PODS, ns, {}), { resourceVersion: '', items: [] });
-      const users = pods.items.filter((p) => (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === obj.metadata.name));
-      return describePersistentVolumeClaim(obj as PersistentVolumeClaim, users, await events(), now);
-    }
-    case 'configmaps':
-      return describeConfigMap(obj as ConfigMap, await events(), now);
-    case 'secrets':
-      return describeSecret(obj as Secret);
-    default:
-      return describeGeneric(obj, await events(), now);
-  }
+  const ctx: DescribeContext = {
+    now,
+    events: (opts = {}) => (showEvents ? tolerate(eventsFor(client, obj, opts), [] as Event[]) : Promise.resolve(undefined)),
+    list: async <T extends KObject>(kind: ResourceType, namespace: string | undefined, q: { labelSelector?: string; fieldSelector?: string }) =>
+      (await listObjects<T>(client, kind, namespace, q)).items,
+    get: <T extends KObject>(kind: ResourceType, namespace: string, name: string) => client.get<T>(kind, namespace, name),
+  };
+  // A kind the CLI does not know is described as kubectl describes one without a describer.
+  const kind = resourceByName(rt.resource);
+  return kind ? describeWith(kind, obj, ctx) : describeGeneric(obj, await ctx.events(), now);
 }
 
 interface Found {

@@ -14,7 +14,7 @@ import { Command } from 'commander';
 import type { Node } from '../../api/core/v1/node.js';
 import type { Pod } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
-import { NODES, PODS } from '../../api/resources.js';
+import { NODES, PODS } from '../../kinds/resources.js';
 import { StatusError, isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { evictPod, isDaemonSetPod, isMirrorPod, isTerminal, setUnschedulable } from '../../cloudprovider/node-drain.js';

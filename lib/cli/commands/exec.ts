@@ -16,7 +16,7 @@ import { CliError, ExitCodeError } from '../errors.js';
 import { processIO } from '../io.js';
 import type { Cli } from '../session.js';
 import { defaultContainer, podName } from './logs.js';
-import { PODS } from '../../api/resources.js';
+import { PODS } from '../../kinds/resources.js';
 
 type P = Pod & KObject;
 

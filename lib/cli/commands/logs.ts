@@ -14,7 +14,7 @@ import { errorFrom, resourcePath } from '../../client/client.js';
 import { CliError } from '../errors.js';
 import { parseDuration } from '../../util/duration.js';
 import type { Cli, Session } from '../session.js';
-import { PODS } from '../../api/resources.js';
+import { PODS } from '../../kinds/resources.js';
 
 type P = Pod & KObject;
 

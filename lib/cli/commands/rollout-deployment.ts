@@ -11,7 +11,7 @@ import { POD_TEMPLATE_HASH } from '../../api/apps/v1/template-hash.js';
 import type { PodTemplateSpec } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
 import { formatSelector, fromLabelSelector } from '../../api/labels.js';
-import { REPLICASETS } from '../../api/resources.js';
+import { REPLICASETS } from '../../kinds/resources.js';
 import type { KubeClient } from '../../client/client.js';
 import { describePodTemplate } from '../../printers/describe/pod.js';
 import { splitReplicaSets } from '../../printers/describe/workloads.js';

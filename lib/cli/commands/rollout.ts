@@ -18,7 +18,7 @@
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
-import { DEPLOYMENTS, REPLICASETS } from '../../api/resources.js';
+import { DEPLOYMENTS, REPLICASETS } from '../../kinds/resources.js';
 import { equalIgnoreHash } from '../../api/apps/v1/template-hash.js';
 import { StatusError } from '../../api/errors.js';
 import { AggregateCliError, CliError } from '../errors.js';

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
-import { NODES, SECRETS } from '../../api/resources.js';
+import { NODES, SECRETS } from '../../kinds/resources.js';
 import { isAlreadyExists, isNotFound, isUnauthorized } from '../../api/errors.js';
 import {
   type Grant,

@@ -1,13 +1,12 @@
 /**
  * Per-kind behaviour of the generic REST path, after the Kubernetes
  * apiserver's RESTCreateStrategy / RESTUpdateStrategy / RESTDeleteStrategy.
- * Every hook is optional; the generic path in rest.ts applies the shared
- * metadata rules itself.
+ * Every hook is optional; the generic path (lib/apiserver/rest.ts) applies
+ * the shared metadata rules itself.
  */
 import type { PropagationPolicy } from '../api/meta/v1/delete-options.js';
 import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
-import type { PodSecurityConfig } from './podsecurity/config.js';
 import type { Store } from '../store/types.js';
 
 export interface StrategyContext {
@@ -31,8 +30,6 @@ export interface AdmissionConfig {
    * them. Unspecified and link-local addresses stay refused. @default false
    */
   loopbackEndpoints?: boolean;
-  /** Pod Security Admission's defaults and exemptions. @default everything privileged, nothing exempt (upstream's default) */
-  podSecurity?: PodSecurityConfig;
 }
 
 /**
@@ -44,6 +41,12 @@ export interface WriteHookContext {
   store: Store;
   existing(): Promise<KObject[]>;
   admission: AdmissionConfig;
+}
+
+/** What an admission hook reads: the objects of any kind, from the store. */
+export interface AdmitContext {
+  /** Every object of a resource, across namespaces. */
+  list(resource: string): Promise<KObject[]>;
 }
 
 export interface Strategy {
@@ -63,6 +66,13 @@ export interface Strategy {
   allocate?(obj: KObject, old: KObject | undefined, ctx: WriteHookContext): Promise<() => Promise<void>>;
   /** After a successful write (`stored` undefined: deleted): frees what `prev` reserved and `stored` no longer uses. */
   afterWrite?(stored: KObject | undefined, prev: KObject | undefined, ctx: WriteHookContext): Promise<void>;
+  /**
+   * Kube's admission plugins for the kind that read other objects (Priority
+   * admission): on create (`old` undefined) before prepareForCreate, and on an
+   * update of the main resource before prepareForUpdate. May mutate `obj`;
+   * throws a StatusError (Forbidden) to refuse.
+   */
+  admit?(obj: KObject, old: KObject | undefined, ctx: AdmitContext): Promise<void>;
   validate?(obj: KObject, ctx: StrategyContext): FieldError[];
   /** What only a create may not do (a pod's ephemeral containers come later, through their subresource). */
   validateCreate?(obj: KObject): FieldError[];

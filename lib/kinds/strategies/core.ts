@@ -11,9 +11,11 @@ import type { KObject } from '../../api/object.js';
 import { validateLegacyIP, validateNonSpecialIP } from '../../api/ip.js';
 import { dns1035Label, dns1123Label, ianaServiceName } from '../../api/validation.js';
 import { deepEqual } from '../../util/json.js';
-import { SYSTEM_NAMESPACES } from '../bootstrap.js';
 import type { Strategy } from '../strategy.js';
 import { allocateServiceAddresses, keepServiceAddresses, releaseServiceAddresses } from './service-alloc.js';
+
+/** The namespaces every cluster starts with (the namespace kind's bootstrap), which may not be deleted. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 
 export const namespaceStrategy: Strategy = {
   noGeneration: true,

@@ -102,9 +102,6 @@ export const podStrategy: Strategy = {
     defaultPodSpec(pod.spec);
     // Kubernetes' DefaultTolerationSeconds admission: how long pods stay on a node that stops answering.
     addDefaultTolerations(pod.spec, ctx.admission.defaultTolerationSeconds);
-    // Priority admission without PriorityClasses: the priority and preemption of no default class.
-    pod.spec.priority ??= 0;
-    pod.spec.preemptionPolicy ??= 'PreemptLowerPriority';
     pod.status = { phase: 'Pending', qosClass: qosClass(pod.spec) };
   },
   prepareForUpdate(obj, old, ctx) {

@@ -1,0 +1,49 @@
+/**
+ * The built-in kinds, one module each, in discovery order, and the registry
+ * built from them. A server gets its own registry (`newKindRegistry()`) so
+ * that what it adds at run time (custom resources) is its own.
+ */
+import { ResourceRegistry } from '../api/registry.js';
+import { configMapKind } from './configmap.js';
+import { deploymentKind } from './deployment.js';
+import { endpointsKind } from './endpoints.js';
+import { endpointSliceKind } from './endpointslice.js';
+import { eventKind } from './event.js';
+import { jobKind } from './job.js';
+import type { Kind } from './kind.js';
+import { leaseKind } from './lease.js';
+import { namespaceKind } from './namespace.js';
+import { nodeKind } from './node.js';
+import { persistentVolumeKind } from './persistentvolume.js';
+import { persistentVolumeClaimKind } from './persistentvolumeclaim.js';
+import { podKind } from './pod.js';
+import { priorityClassKind } from './priorityclass.js';
+import { replicaSetKind } from './replicaset.js';
+import { secretKind } from './secret.js';
+import { serviceKind } from './service.js';
+
+export type KindRegistry = ResourceRegistry<Kind>;
+
+export const builtinKinds: readonly Kind[] = [
+  podKind,
+  nodeKind,
+  namespaceKind,
+  eventKind,
+  configMapKind,
+  secretKind,
+  serviceKind,
+  deploymentKind,
+  replicaSetKind,
+  jobKind,
+  leaseKind,
+  endpointsKind,
+  endpointSliceKind,
+  persistentVolumeClaimKind,
+  persistentVolumeKind,
+  priorityClassKind,
+];
+
+/** A registry holding the built-in kinds, for one server (or controller process) to grow. */
+export function newKindRegistry(): KindRegistry {
+  return new ResourceRegistry(builtinKinds);
+}

@@ -1,0 +1,51 @@
+/**
+ * The built-in kinds for code that names a kind it knows (a controller's
+ * pods, the agent's leases, the CLI's `get po`): handles, one constant each,
+ * and lookups over the built-in registry. Code that must see kinds added at
+ * run time (the API server, discovery, OpenAPI, the garbage collector, the
+ * printers) reads the registry it is given instead.
+ */
+import { ResourceRegistry } from '../api/registry.js';
+import { builtinKinds } from './index.js';
+import type { Kind } from './kind.js';
+
+/** The built-in kinds only; it never grows. */
+export const BUILTIN: ResourceRegistry<Kind> = new ResourceRegistry(builtinKinds);
+
+/** The built-in kinds, in discovery order. */
+export const resourceTypes: readonly Kind[] = builtinKinds;
+
+export function lookupKind(apiVersion: string, kind: string): Kind | undefined {
+  return BUILTIN.lookupKind(apiVersion, kind);
+}
+
+export function resourceByName(resource: string): Kind | undefined {
+  return BUILTIN.byName(resource);
+}
+
+/** Resolves what a user types (`po`, `pod`, `pods`, `deploy`, `deployments.apps`, `Pod`) to a built-in resource. */
+export function resolveResourceName(input: string): Kind | undefined {
+  return BUILTIN.resolve(input);
+}
+
+function handle(resource: string): Kind {
+  const rt = resourceByName(resource);
+  if (!rt) throw new Error(`resource ${resource} is not registered`);
+  return rt;
+}
+
+export const PODS = handle('pods');
+export const NODES = handle('nodes');
+export const NAMESPACES = handle('namespaces');
+export const EVENTS = handle('events');
+export const CONFIGMAPS = handle('configmaps');
+export const SECRETS = handle('secrets');
+export const SERVICES = handle('services');
+export const ENDPOINTS = handle('endpoints');
+export const ENDPOINT_SLICES = handle('endpointslices');
+export const PERSISTENT_VOLUME_CLAIMS = handle('persistentvolumeclaims');
+export const PERSISTENT_VOLUMES = handle('persistentvolumes');
+export const DEPLOYMENTS = handle('deployments');
+export const REPLICASETS = handle('replicasets');
+export const JOBS = handle('jobs');
+export const LEASES = handle('leases');
