@@ -4,7 +4,8 @@
  * once from the registry, so that a rename or removal fails at load rather
  * than at the first request.
  */
-import { resourceByName, type ResourceType } from './registry.js';
+import { resourceByName, resourceTypes, type ResourceType } from './registry.js';
+import { storeResource } from './store-key.js';
 
 function handle(resource: string): ResourceType {
   const rt = resourceByName(resource);
@@ -27,3 +28,8 @@ export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
 export const JOBS = handle('jobs');
 export const LEASES = handle('leases');
+
+/** The served resource whose objects are stored under `key` (a storeResource value), if any. */
+export function resourceOfStoreKey(key: string): ResourceType | undefined {
+  return resourceTypes.find((t) => storeResource(t) === key);
+}

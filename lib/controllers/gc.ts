@@ -14,7 +14,9 @@
  * deletion event only delays collection.
  */
 import type { KObject, OwnerReference } from '../api/object.js';
-import { lookupKind, resourceByName, resourceTypes, type ResourceType } from '../api/registry.js';
+import { lookupKind, resourceTypes, type ResourceType } from '../api/registry.js';
+import { CONFIGMAPS, DEPLOYMENTS, EVENTS, JOBS, LEASES, PODS, REPLICASETS, resourceOfStoreKey, SECRETS, SERVICES } from '../api/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KubeClient } from '../client/client.js';
@@ -22,12 +24,11 @@ import { deepEqual } from '../util/json.js';
 import type { OwnerIndex } from './owner-index.js';
 import type { ChangeEvent, Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
-/** Kinds whose objects are owned by others and so are scanned for dependents (the owner index covers exactly these). */
-export const DEPENDENT_RESOURCES = ['pods', 'replicasets', 'jobs', 'deployments', 'services', 'configmaps', 'secrets'] as const;
+/** Kinds whose objects are owned by others and so are scanned for dependents. */
+const DEPENDENT_TYPES: readonly ResourceType[] = [PODS, REPLICASETS, JOBS, DEPLOYMENTS, SERVICES, CONFIGMAPS, SECRETS];
 
-function dependentTypes(): ResourceType[] {
-  return DEPENDENT_RESOURCES.map((r) => resourceByName(r)).filter((t): t is ResourceType => !!t);
-}
+/** Their store keys: the owner index covers exactly these. */
+export const DEPENDENT_RESOURCES: readonly string[] = DEPENDENT_TYPES.map(storeResource);
 
 function hasGcFinalizer(obj: KObject): boolean {
   const f = obj.metadata.finalizers ?? [];
@@ -36,6 +37,15 @@ function hasGcFinalizer(obj: KObject): boolean {
 
 function keyOf(prefix: string, resource: string, obj: KObject): string {
   return `${prefix}/${resource}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
+/**
+ * The parts of an `owner/` or `dep/` key. A store key may hold a `/`
+ * (`<group>/<plural>`), a namespace or name never does: they are read from
+ * the right.
+ */
+function splitKey(rest: string[]): [resource: string, namespace: string, name: string] {
+  return [rest.slice(0, -2).join('/'), rest.at(-2) ?? '', rest.at(-1) ?? ''];
 }
 
 function ignoreGone(err: unknown): void {
@@ -58,10 +68,7 @@ export class GarbageCollector implements Reconciler {
     private readonly index?: OwnerIndex,
   ) {
     this.caches = index ? [index] : [];
-    const watched = new Set([
-      ...DEPENDENT_RESOURCES,
-      ...resourceTypes.filter((t) => t.resource !== 'events' && t.resource !== 'leases').map((t) => t.resource),
-    ]);
+    const watched = new Set([...DEPENDENT_RESOURCES, ...resourceTypes.filter((t) => t !== EVENTS && t !== LEASES).map(storeResource)]);
     this.watches = [...watched].map((resource) => ({ resource, keys: (e: ChangeEvent) => this.keysFor(resource, e) }));
   }
 
@@ -72,7 +79,7 @@ export class GarbageCollector implements Reconciler {
       // An owner waiting in foreground deletion may be free to go now.
       for (const ref of e.object.metadata.ownerReferences ?? []) {
         const ort = lookupKind(ref.apiVersion, ref.kind);
-        if (ort) keys.push(`owner/${ort.resource}/${ort.namespaced ? (e.object.metadata.namespace ?? '') : ''}/${ref.name}`);
+        if (ort) keys.push(`owner/${storeResource(ort)}/${ort.namespaced ? (e.object.metadata.namespace ?? '') : ''}/${ref.name}`);
       }
     } else if (e.object.metadata.deletionTimestamp && hasGcFinalizer(e.object)) keys.push(keyOf('owner', resource, e.object));
     const refs = e.object.metadata.ownerReferences ?? [];
@@ -86,18 +93,18 @@ export class GarbageCollector implements Reconciler {
     const keys: string[] = [];
     if (this.index?.following) {
       // Only dependents the index cannot vouch for: an owner missing from it, or of a kind it does not hold.
-      for (const rt of dependentTypes()) {
-        for (const obj of this.index.objects(rt.resource)) {
-          if ((obj.metadata.ownerReferences ?? []).length > 0 && !this.ownersPresent(obj)) keys.push(keyOf('dep', rt.resource, obj));
-          if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', rt.resource, obj));
+      for (const resource of DEPENDENT_RESOURCES) {
+        for (const obj of this.index.objects(resource)) {
+          if ((obj.metadata.ownerReferences ?? []).length > 0 && !this.ownersPresent(obj)) keys.push(keyOf('dep', resource, obj));
+          if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', resource, obj));
         }
       }
       return keys;
     }
-    for (const rt of dependentTypes()) {
+    for (const rt of DEPENDENT_TYPES) {
       for (const obj of (await this.client.listAll(rt, undefined)).items) {
-        if ((obj.metadata.ownerReferences ?? []).length > 0) keys.push(keyOf('dep', rt.resource, obj));
-        if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', rt.resource, obj));
+        if ((obj.metadata.ownerReferences ?? []).length > 0) keys.push(keyOf('dep', storeResource(rt), obj));
+        if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', storeResource(rt), obj));
       }
     }
     return keys;
@@ -110,8 +117,8 @@ export class GarbageCollector implements Reconciler {
       for (const { rt, obj } of await this.dependentsOfGone(namespace, uid)) await this.attemptToDelete(rt, obj);
       return;
     }
-    const [resource, namespace, name] = rest as [string, string, string];
-    const rt = resourceByName(resource);
+    const [resource, namespace, name] = splitKey(rest);
+    const rt = resourceOfStoreKey(resource);
     if (!rt) return;
     if (kind === 'owner' && this.index?.following && this.index.resources.includes(resource)) {
       // The owner as the followed index has it: nothing to do unless it is being deleted with a GC finalizer (its own change queues it again when it is).
@@ -140,8 +147,8 @@ export class GarbageCollector implements Reconciler {
     if (!index?.following) return false;
     return (obj.metadata.ownerReferences ?? []).every((ref) => {
       const rt = lookupKind(ref.apiVersion, ref.kind);
-      if (!rt || !index.resources.includes(rt.resource)) return false;
-      const owner = index.get(rt.resource, rt.namespaced ? (obj.metadata.namespace ?? '') : '', ref.name);
+      if (!rt || !index.resources.includes(storeResource(rt))) return false;
+      const owner = index.get(storeResource(rt), rt.namespaced ? (obj.metadata.namespace ?? '') : '', ref.name);
       return !!owner && owner.metadata.uid === ref.uid && !owner.metadata.deletionTimestamp;
     });
   }
@@ -151,7 +158,7 @@ export class GarbageCollector implements Reconciler {
     if (!this.index) return this.dependentsOf(namespace, uid);
     for (const r of DEPENDENT_RESOURCES) await this.index.ensure(r);
     return this.index.dependents(namespace, uid).flatMap((d) => {
-      const rt = resourceByName(d.resource);
+      const rt = resourceOfStoreKey(d.resource);
       return rt ? [{ rt, obj: d.obj }] : [];
     });
   }
@@ -159,7 +166,7 @@ export class GarbageCollector implements Reconciler {
   /** Objects in `namespace` (or anywhere, for a cluster-scoped owner) that reference `uid`, read fresh. */
   private async dependentsOf(namespace: string, uid: string): Promise<{ rt: ResourceType; obj: KObject }[]> {
     const out: { rt: ResourceType; obj: KObject }[] = [];
-    for (const rt of dependentTypes()) {
+    for (const rt of DEPENDENT_TYPES) {
       const list = await this.client.listAll(rt, rt.namespaced && namespace ? namespace : undefined);
       for (const obj of list.items) if ((obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ rt, obj });
     }

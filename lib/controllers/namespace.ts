@@ -7,6 +7,7 @@ import type { Namespace } from '../api/core/v1/namespace.js';
 import type { KObject } from '../api/object.js';
 import { resourceTypes } from '../api/registry.js';
 import { NAMESPACES } from '../api/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { NAMESPACE_FINALIZER } from '../api/core/v1/namespace.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
@@ -18,11 +19,11 @@ export class NamespaceController implements Reconciler {
 
   constructor(private readonly client: KubeClient) {
     this.watches = [
-      { resource: 'namespaces', keys: (e) => (e.type !== 'DELETED' && e.object.metadata.deletionTimestamp ? [e.object.metadata.name!] : []) },
+      { resource: storeResource(NAMESPACES), keys: (e) => (e.type !== 'DELETED' && e.object.metadata.deletionTimestamp ? [e.object.metadata.name!] : []) },
       // Content leaving a terminating namespace moves it forward.
       ...resourceTypes
         .filter((t) => t.namespaced)
-        .map((t): Watch => ({ resource: t.resource, keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.namespace ?? ''] : []) })),
+        .map((t): Watch => ({ resource: storeResource(t), keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.namespace ?? ''] : []) })),
     ];
   }
 

@@ -9,6 +9,7 @@ import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
 import { type ResourceType } from '../api/registry.js';
 import { PODS, REPLICASETS } from '../api/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { StatusError, isConflict, isInvalid, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
@@ -108,8 +109,8 @@ export class ReplicaSetController implements Reconciler {
   /** Each of its pods' changes queues it: one reconcile per 100 ms at most, which reads them all. */
   readonly coalesceMs = OWNER_COALESCE_MS;
   readonly watches: Watch[] = [
-    selfWatch('replicasets'),
-    ownerWatch('pods', 'ReplicaSet'),
+    selfWatch(storeResource(REPLICASETS)),
+    ownerWatch(storeResource(PODS), 'ReplicaSet'),
     orphanWatch(
       () => this.client,
       () => this.index,
@@ -180,13 +181,13 @@ export class ReplicaSetController implements Reconciler {
 /** Orphan pods (no controller) may be adopted: queue every ReplicaSet in their namespace whose selector matches. */
 function orphanWatch(client: () => KubeClient, index: () => OwnerIndex | undefined): Watch {
   return {
-    resource: 'pods',
+    resource: storeResource(PODS),
     async keys(e) {
       if (controllerRef(e.object) || e.type === 'DELETED') return [];
       const ns = e.object.metadata.namespace;
       const idx = index();
       const sets = idx?.following
-        ? [...idx.objects(REPLICASETS.resource)].filter((rs) => rs.metadata.namespace === ns)
+        ? [...idx.objects(storeResource(REPLICASETS))].filter((rs) => rs.metadata.namespace === ns)
         : (await client().list<ReplicaSet & KObject>(REPLICASETS, ns)).items;
       return (sets as (ReplicaSet & KObject)[])
         .filter((rs) => rs.spec?.selector && matches(fromLabelSelector(rs.spec.selector), e.object.metadata.labels))
