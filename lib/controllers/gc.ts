@@ -10,8 +10,9 @@
  * Keys: `owner/<resource>/<namespace>/<name>` for an owner being deleted with
  * one of the GC finalizers, `gone/<namespace>/<uid>` for an owner that no
  * longer exists, `dep/<resource>/<namespace>/<name>` for an object whose
- * owners may be gone. A resync checks every dependent's owners, so a missed
- * deletion event only delays collection.
+ * owners may be gone (`<resource>` is the store key, which may hold a `/`).
+ * A resync checks every dependent's owners, so a missed deletion event only
+ * delays collection.
  */
 import type { KObject, OwnerReference } from '../api/object.js';
 import { lookupKind, resourceTypes, type ResourceType } from '../api/registry.js';
