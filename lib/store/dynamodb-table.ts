@@ -4,7 +4,8 @@
  * (controllers fed by DynamoDB Streams) decode images with the helpers here,
  * so the layout is written down once. See docs/store.md for the design.
  *
- * Key layout (pk / sk):
+ * Key layout (pk / sk), `<resource>` being the store key (lib/api/store-key.ts:
+ * `pods`, `example.com/events`):
  * - objects:   `o#<resource>` / `<namespace>#<name>`  (cluster-scoped: namespace '')
  *              rev (N), data (B: gzipped JSON), gsi1pk/gsi1sk for pods bound to a node
  *              (no separate namespace/name attributes: the sort key has them,
