@@ -16,6 +16,7 @@ import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import { NODES, PODS } from '#lib/kinds/resources';
+import { storeResource } from '#lib/api/store-key';
 import { schedulerReconciler } from '#lib/assembly/control-plane';
 import { LocalControllerDriver } from '#lib/controller-runtime/local-driver';
 import { LocalCluster } from '#lib/local/cluster';
@@ -95,10 +96,10 @@ async function runOnce(ctx: Ctx, nodes: number, pods: number): Promise<Run> {
     const algorithmPodsPerSecond = podObjs.length / ((performance.now() - a0) / 1000);
 
     // Bindings as the store's feed sees them, bucketed per second.
-    const from = await cluster.store.currentRevision('pods');
+    const from = await cluster.store.currentRevision(storeResource(PODS));
     const bindTimes: number[] = [];
     void (async () => {
-      for await (const e of cluster.store.watch('pods', { fromRevision: from, signal: abort.signal })) {
+      for await (const e of cluster.store.watch(storeResource(PODS), { fromRevision: from, signal: abort.signal })) {
         const bound = (e.object.spec as { nodeName?: string } | undefined)?.nodeName;
         const was = (e.prev?.spec as { nodeName?: string } | undefined)?.nodeName;
         if (e.type === 'MODIFIED' && bound && !was) bindTimes.push(performance.now());

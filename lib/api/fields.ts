@@ -44,7 +44,7 @@ const common: Record<string, Getter> = {
   'metadata.namespace': path('metadata', 'namespace'),
 };
 
-/** Fields each resource can be selected by, beyond metadata.name and metadata.namespace. */
+/** Fields each resource (by store key) can be selected by, beyond metadata.name and metadata.namespace. */
 const byResource: Record<string, Record<string, Getter>> = {
   pods: {
     'spec.nodeName': path('spec', 'nodeName'),
@@ -77,7 +77,11 @@ const byResource: Record<string, Record<string, Getter>> = {
   services: { 'spec.clusterIP': path('spec', 'clusterIP'), 'spec.type': path('spec', 'type') },
 };
 
-/** Resolves each requirement's getter now, so a bad field fails before any read. */
+/**
+ * Resolves each requirement's getter now, so a bad field fails before any read.
+ * `resource` is the store key (storeResource): a custom resource that shares a
+ * built-in's plural gets only the common fields, not the built-in's.
+ */
 export function compileFieldSelector(resource: string, reqs: FieldRequirement[]): (obj: KObject) => boolean {
   const getters = reqs.map((r) => {
     const get = common[r.field] ?? byResource[resource]?.[r.field];
@@ -87,7 +91,7 @@ export function compileFieldSelector(resource: string, reqs: FieldRequirement[])
   return (obj) => getters.every(({ get, r }) => (get(obj) === r.value) === (r.op === '='));
 }
 
-/** If the selector pins `spec.nodeName` to one value, that value (pods can then be read through the node index). */
+/** If the selector pins `spec.nodeName` to one value, that value (pods can then be read through the node index). `resource` is the store key. */
 export function pinnedNodeName(resource: string, reqs: FieldRequirement[]): string | undefined {
   if (resource !== 'pods') return undefined;
   const r = reqs.find((x) => x.field === 'spec.nodeName' && x.op === '=');

@@ -53,7 +53,7 @@ export interface KObject {
 
 /** Where an object lives: `namespace` is '' for cluster-scoped resources. */
 export interface ObjectKey {
-  /** Plural resource name, e.g. `pods`, `deployments` (unique across the groups kumo serves). */
+  /** The resource's store key (storeResource in store-key.ts): `pods`, `deployments`, `example.com/widgets`. */
   resource: string;
   namespace: string;
   name: string;

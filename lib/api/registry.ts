@@ -9,6 +9,7 @@
  * grow while the server runs (custom resources).
  */
 import type { z } from 'zod';
+import { storeResource } from './store-key.js';
 
 export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'proxy' | 'ephemeralcontainers';
 
@@ -66,6 +67,7 @@ export class ResourceRegistry<T extends ResourceType = ResourceType> {
   private readonly byGVR = new Map<string, T>();
   private readonly byKind = new Map<string, T>();
   private readonly byResource = new Map<string, T>();
+  private readonly byKey = new Map<string, T>();
   private added = 0;
 
   constructor(types: Iterable<T> = []) {
@@ -81,6 +83,7 @@ export class ResourceRegistry<T extends ResourceType = ResourceType> {
     this.byGVR.set(`${t.group}/${t.version}/${t.resource}`, t);
     this.byKind.set(kindKey, t);
     this.byResource.set(t.resource, t);
+    this.byKey.set(storeResource(t), t);
     this.added++;
   }
 
@@ -104,6 +107,11 @@ export class ResourceRegistry<T extends ResourceType = ResourceType> {
 
   byName(resource: string): T | undefined {
     return this.byResource.get(resource);
+  }
+
+  /** The kind whose objects are stored under `key` (a storeResource value: what store keys and change events name). */
+  byStoreKey(key: string): T | undefined {
+    return this.byKey.get(key);
   }
 
   /** Resolves what a user types (`po`, `pod`, `pods`, `deploy`, `deployments.apps`, `Pod`) to a resource. */

@@ -16,7 +16,8 @@ import type { KObject, ObjectKey } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
 import type { KindRegistry } from '../kinds/index.js';
 import type { PodSecurityConfig } from './podsecurity/config.js';
-import { NAMESPACES } from '../kinds/resources.js';
+import { NAMESPACES, PODS } from '../kinds/resources.js';
+import { groupResourceOf, storeResource } from '../api/store-key.js';
 import { dns1123Label, dns1123Subdomain, validateAnnotations, validateFinalizerName, validateFinalizers, validateLabels } from '../api/validation.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { decodeContinue, encodeContinue } from '../store/indexes.js';
@@ -94,9 +95,10 @@ export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'lab
   try {
     const labels = parseLabelSelector(params.labelSelector ?? '');
     const fieldReqs = parseFieldSelector(params.fieldSelector ?? '');
-    const fieldPredicate = compileFieldSelector(rt.resource, fieldReqs);
+    // Keyed by the store key, so a custom resource that shares a built-in's plural never gets its field labels or index.
+    const fieldPredicate = compileFieldSelector(storeResource(rt), fieldReqs);
     const predicate = labels.length === 0 && fieldReqs.length === 0 ? undefined : (o: KObject) => matches(labels, o.metadata.labels) && fieldPredicate(o);
-    const nodeName = pinnedNodeName(rt.resource, fieldReqs);
+    const nodeName = pinnedNodeName(storeResource(rt), fieldReqs);
     return { predicate, nodeName };
   } catch (err) {
     if (err instanceof SelectorParseError) throw StatusError.badRequest(`unable to parse requirement: ${err.message}`);
@@ -123,8 +125,8 @@ export class RestStorage {
     private readonly admission: ServerAdmissionConfig = { defaultTolerationSeconds: 300 },
   ) {
     this.podSecurity = new PodSecurityAdmission(admission.podSecurity ?? PRIVILEGED, {
-      namespace: (name) => this.guard(() => store.get({ resource: 'namespaces', namespace: '', name })),
-      pods: async (namespace) => (await this.guard(() => store.list('pods', { namespace }))).items,
+      namespace: (name) => this.guard(() => store.get({ resource: storeResource(NAMESPACES), namespace: '', name })),
+      pods: async (namespace) => (await this.guard(() => store.list(storeResource(PODS), { namespace }))).items,
     });
   }
 
@@ -175,7 +177,7 @@ export class RestStorage {
 
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */
   private allocationCtx(rt: ResourceType): WriteHookContext {
-    return { store: this.store, existing: async () => (await this.guard(() => this.store.list(rt.resource))).items, admission: this.admission };
+    return { store: this.store, existing: async () => (await this.guard(() => this.store.list(storeResource(rt)))).items, admission: this.admission };
   }
 
   /** Runs a strategy's afterWrite hook; a failure there leaves stale records that allocation reclaims later. */
@@ -190,7 +192,7 @@ export class RestStorage {
   }
 
   key(rt: ResourceType, namespace: string | undefined, name: string): ObjectKey {
-    return { resource: rt.resource, namespace: rt.namespaced ? (namespace ?? '') : '', name };
+    return { resource: storeResource(rt), namespace: rt.namespaced ? (namespace ?? '') : '', name };
   }
 
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KObject> {
@@ -206,7 +208,7 @@ export class RestStorage {
     const exact = consistency.kind === 'exact';
     const result = await this.guard(() =>
       this.store
-        .list(rt.resource, {
+        .list(storeResource(rt), {
           ...(rt.namespaced && namespace !== undefined ? { namespace } : {}),
           // A list at a revision filters the objects as they were: the node index holds them as they are.
           ...(nodeName && !exact ? { index: { nodeName } } : {}),
@@ -534,7 +536,7 @@ export class RestStorage {
   }
 
   private async checkNamespaceOpen(rt: ResourceType, namespace: string, name: string): Promise<void> {
-    const ns = await this.guard(() => this.store.get({ resource: 'namespaces', namespace: '', name: namespace }));
+    const ns = await this.guard(() => this.store.get({ resource: storeResource(NAMESPACES), namespace: '', name: namespace }));
     if (!ns) throw StatusError.notFound(refOf(NAMESPACES), namespace);
     if (ns.metadata.deletionTimestamp) {
       // Kubernetes' NamespaceLifecycle admission: NewForbidden plus a NamespaceTerminating cause (no user in the message).
@@ -588,8 +590,7 @@ export class RestStorage {
       return await fn();
     } catch (err) {
       if (err instanceof AlreadyExistsError) {
-        const rt = this.kinds.byName(err.key.resource);
-        throw StatusError.alreadyExists(rt ? refOf(rt) : { group: '', resource: err.key.resource }, err.key.name);
+        throw StatusError.alreadyExists(groupResourceOf(err.key.resource), err.key.name);
       }
       if (err instanceof InvalidContinueError) throw StatusError.badRequest(`continue key is not valid: ${err.message}`);
       if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);

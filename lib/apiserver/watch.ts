@@ -7,6 +7,7 @@
  */
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
+import { storeResource } from '../api/store-key.js';
 import { CompactedError, type Store, type StoreEvent } from '../store/types.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { StatusError } from '../api/errors.js';
@@ -114,12 +115,12 @@ async function* stream(
       for (const item of list.items) yield { type: 'ADDED', object: item };
       if (req.sendInitialEvents && req.allowBookmarks) yield bookmark(req.rt, position, true);
     } else {
-      position = from ?? (await store.currentRevision(req.rt.resource));
+      position = from ?? (await store.currentRevision(storeResource(req.rt)));
     }
 
     let source: AsyncIterable<StoreEvent>;
     try {
-      source = store.watch(req.rt.resource, { fromRevision: position, signal: stop.signal });
+      source = store.watch(storeResource(req.rt), { fromRevision: position, signal: stop.signal });
     } catch (err) {
       if (err instanceof CompactedError) {
         yield expired(`too old resource version: ${err.requested} (${err.compacted})`);

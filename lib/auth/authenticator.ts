@@ -22,6 +22,8 @@ import { type Clock, systemClock } from '../util/clock.js';
 import type { TokenMac } from './token-mac.js';
 import { expired, parseToken, recordOfSecret, secretMatches, TOKEN_NAMESPACE, type TokenRecord, tokenSecretName } from './tokens.js';
 import { userOf } from './users.js';
+import { SECRETS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 /** Finds the record of a token id; undefined when there is none. */
 export type TokenLookup = (id: string) => Promise<TokenRecord | undefined>;
@@ -63,7 +65,7 @@ async function busyAsTooMany<T>(read: () => Promise<T>): Promise<T> {
 export function storeTokenLookup(store: Store): TokenLookup {
   return (id) =>
     busyAsTooMany(async () => {
-      const obj = await store.get({ resource: 'secrets', namespace: TOKEN_NAMESPACE, name: tokenSecretName(id) });
+      const obj = await store.get({ resource: storeResource(SECRETS), namespace: TOKEN_NAMESPACE, name: tokenSecretName(id) });
       return obj ? recordOfSecret(obj) : undefined;
     });
 }
@@ -75,7 +77,7 @@ export function storeLegacyTokenIds(store: Store): () => Promise<ReadonlySet<str
       const ids = new Set<string>();
       let page: string | undefined;
       do {
-        const res = await store.list('secrets', { namespace: TOKEN_NAMESPACE, limit: 500, ...(page ? { continue: page } : {}) });
+        const res = await store.list(storeResource(SECRETS), { namespace: TOKEN_NAMESPACE, limit: 500, ...(page ? { continue: page } : {}) });
         for (const obj of res.items) {
           const record = recordOfSecret(obj);
           if (record && record.mac === undefined) ids.add(record.id);

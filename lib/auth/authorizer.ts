@@ -35,6 +35,8 @@ import type { UserInfo, Authorizer } from '../api/request.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { nodeTokenId, recordOfSecret, TOKEN_NAMESPACE, tokenSecretName } from './tokens.js';
 import { principalOf } from './users.js';
+import { PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 export interface AuthorizationAttributes {
   verb: string;
@@ -48,6 +50,7 @@ export interface AuthorizationAttributes {
 
 /** The reads the authorizer makes. */
 export interface AuthorizerReader {
+  /** `resource` is a store key (storeResource). */
   get(resource: string, namespace: string, name: string): Promise<KObject | undefined>;
   /** Pods bound to `node` in `namespace`. */
   podsOnNode(node: string, namespace: string): Promise<KObject[]>;
@@ -69,7 +72,7 @@ function busyAsStatus(err: unknown): never {
 export function storeReader(store: Store): AuthorizerReader {
   return {
     get: (resource, namespace, name) => store.get({ resource, namespace, name }).catch(busyAsStatus),
-    podsOnNode: async (node, namespace) => (await store.list('pods', { namespace, index: { nodeName: node } }).catch(busyAsStatus)).items,
+    podsOnNode: async (node, namespace) => (await store.list(storeResource(PODS), { namespace, index: { nodeName: node } }).catch(busyAsStatus)).items,
   };
 }
 
@@ -183,7 +186,7 @@ export class KumoAuthorizer implements Authorizer {
         if (READ.has(verb) && !a.subresource) return undefined;
         const allowed = (WRITE.has(verb) && a.subresource === 'status') || (verb === 'delete' && !a.subresource);
         if (!allowed) return `${own} may only update the status of pods and delete pods`;
-        const pod = await this.reader.get('pods', a.namespace ?? '', a.name ?? '');
+        const pod = await this.reader.get(storeResource(PODS), a.namespace ?? '', a.name ?? '');
         // A pod that does not exist changes nothing: let the request fail with its own 404.
         if (!pod) return undefined;
         const bound = ((pod as Pod & KObject).spec?.nodeName ?? '') === node;

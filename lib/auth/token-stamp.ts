@@ -16,6 +16,8 @@ import type { KObject, ObjectKey } from '../api/object.js';
 import type { CasResult, ListOptions, ListResult, Store, StoreEvent, WatchOptions } from '../store/types.js';
 import type { TokenMac } from './token-mac.js';
 import { TOKEN_MAC_FIELD, TOKEN_NAMESPACE, TOKEN_SECRET_PREFIX, TOKEN_SECRET_TYPE } from './tokens.js';
+import { SECRETS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -35,7 +37,7 @@ export class TokenStampingStore implements Store {
    * it is. Never mutates `obj`.
    */
   private stamp(key: ObjectKey, obj: KObject, prev?: KObject): KObject {
-    if (key.resource !== 'secrets' || key.namespace !== TOKEN_NAMESPACE || !key.name.startsWith(TOKEN_SECRET_PREFIX)) return obj;
+    if (key.resource !== storeResource(SECRETS) || key.namespace !== TOKEN_NAMESPACE || !key.name.startsWith(TOKEN_SECRET_PREFIX)) return obj;
     if ((obj as { type?: unknown }).type !== TOKEN_SECRET_TYPE) return obj;
     const { [TOKEN_MAC_FIELD]: _client, ...data } = dataOf(obj);
     const before = prev ? dataOf(prev) : undefined;

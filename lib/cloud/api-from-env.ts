@@ -30,6 +30,8 @@ import { SETTINGS } from '../config/settings.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
 import { admissionFromEnv, flowControlFromEnv } from './config.js';
+import { NODES } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 export class AuthConfigError extends ConfigError {
   override name = 'AuthConfigError';
@@ -95,7 +97,7 @@ export async function apiOptionsFromEnv(backend: Store, env: Env = process.env, 
     const token = await secretToken(agentTokenArn);
     opts.podConnector = new AgentConnector({
       token,
-      getNode: async (name) => (await backend.get({ resource: 'nodes', namespace: '', name })) as (Node & KObject) | undefined,
+      getNode: async (name) => (await backend.get({ resource: storeResource(NODES), namespace: '', name })) as (Node & KObject) | undefined,
     });
   }
   return opts;

@@ -3,7 +3,7 @@
  * filter-rule syntax), shared by the CDK stack and the tests that replay the
  * stream, so what is tested is what is deployed.
  *
- * Only change-log items (pk `l#<resource>`, attribute `type`) mean anything
+ * Only change-log items (pk `l#<store key>`, attribute `type`) mean anything
  * to the control loops: object, counter and directory items, GAP entries and
  * compaction's REMOVE records never invoke a function. Beyond that:
  *
@@ -19,6 +19,9 @@
  * test/cdk/stream-filters.test.ts checks these against the reconcilers'
  * own watches, so a new watch cannot silently be filtered away.
  */
+import { EVENTS, LEASES, NODES, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
+import { logPk } from '../store/dynamodb-table.js';
 
 /** A Lambda event filter pattern (the subset of the rule syntax used here). */
 export type FilterPattern = { [field: string]: FilterPattern | FilterValue[] };
@@ -26,12 +29,10 @@ export type FilterValue = string | { 'anything-but': string[] };
 
 const LOG_TYPES = ['ADDED', 'MODIFIED', 'DELETED'];
 
-/** Resources whose every change a controller may act on: all but these. */
-export const CONTROLLER_QUIET_RESOURCES = ['events', 'leases'] as const;
+/** Resources (store keys) whose every change a controller may act on: all but these. */
+export const CONTROLLER_QUIET_RESOURCES: readonly string[] = [EVENTS, LEASES].map(storeResource);
 
-export const SCHEDULER_RESOURCES = ['pods', 'nodes'] as const;
-
-const logPk = (resource: string) => `l#${resource}`;
+export const SCHEDULER_RESOURCES: readonly string[] = [PODS, NODES].map(storeResource);
 
 export const CONTROLLER_FILTERS: readonly FilterPattern[] = [
   {

@@ -27,6 +27,7 @@ import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { CONFIGMAPS, NODES, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../client/events.js';
@@ -105,8 +106,8 @@ function nodeMatters(e: { type: string; object: KObject; prev?: KObject | undefi
 export class NodePoolAutoscaler implements Reconciler {
   readonly name = 'nodepool-autoscaler';
   readonly watches: Watch[] = [
-    { resource: 'pods', keys: (e) => (podMatters(e) ? [NODEPOOL_KEY] : []) },
-    { resource: 'nodes', keys: (e) => (nodeMatters(e) ? [NODEPOOL_KEY] : []) },
+    { resource: storeResource(PODS), keys: (e) => (podMatters(e) ? [NODEPOOL_KEY] : []) },
+    { resource: storeResource(NODES), keys: (e) => (nodeMatters(e) ? [NODEPOOL_KEY] : []) },
   ];
   /** Pod changes come in bursts (a Deployment's replicas): one decision for each burst. */
   readonly coalesceMs = 1_000;

@@ -28,7 +28,8 @@ import { type Clock, systemClock } from '../util/clock.js';
 import type { CloudFleet } from './fleet.js';
 import { ANNOTATION_CORDONED_BY, evictPod, isCordoned, mustMove, podsOnNode, setUnschedulable } from './node-drain.js';
 import { parseProviderId } from './node-facts.js';
-import { NODES } from '../kinds/resources.js';
+import { NODES, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 /** Set by the node pool autoscaler on a node it removes (RFC 3339 time of the decision). */
 export const ANNOTATION_SCALE_DOWN = 'autoscaling.kumo.io/scale-down';
@@ -61,7 +62,7 @@ export class CloudNodeDrainController implements Reconciler {
   readonly name = 'cloud-node-drain';
   readonly watches: Watch[] = [
     {
-      resource: 'nodes',
+      resource: storeResource(NODES),
       keys: (e) => {
         const name = e.object.metadata.name!;
         if (e.type === 'DELETED' || !isAwsNode(e.object)) {
@@ -75,7 +76,7 @@ export class CloudNodeDrainController implements Reconciler {
     },
     // A pod leaving a draining node may have been its last.
     {
-      resource: 'pods',
+      resource: storeResource(PODS),
       keys: (e) => {
         const node = (e.object as P).spec?.nodeName;
         const leaving = e.type === 'DELETED' || ((e.object as P).status?.phase !== (e.prev as P | undefined)?.status?.phase && !mustMove(e.object as P));

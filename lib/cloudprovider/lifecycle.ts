@@ -25,6 +25,7 @@ import { type CloudFleet, instanceGone, instanceStopped } from './fleet.js';
 import { lastHeartbeat } from './node-drain.js';
 import { ANNOTATION_CONTAINER_INSTANCE, parseProviderId } from './node-facts.js';
 import { LEASES, NODES } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 export const TAINT_SHUTDOWN = 'node.cloudprovider.kubernetes.io/shutdown';
 
@@ -44,7 +45,7 @@ function isAwsNode(obj: KObject): boolean {
 export class CloudNodeLifecycleController implements Reconciler {
   readonly name = 'cloud-node-lifecycle';
   // Lease renewals are not on the feed (only their absence matters): the requeue set from the last renewal finds silence.
-  readonly watches: Watch[] = [{ resource: 'nodes', keys: (e) => (e.type !== 'DELETED' && isAwsNode(e.object) ? [e.object.metadata.name!] : []) }];
+  readonly watches: Watch[] = [{ resource: storeResource(NODES), keys: (e) => (e.type !== 'DELETED' && isAwsNode(e.object) ? [e.object.metadata.name!] : []) }];
   private readonly askAfterMs: number;
   private readonly pollMs: number;
 

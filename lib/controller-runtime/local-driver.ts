@@ -7,6 +7,8 @@
 import { setMaxListeners } from 'node:events';
 import { defaultLogger, type Logger } from '../log/logger.js';
 import { CompactedError, type Store } from '../store/types.js';
+import { NODES, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { flushEvents } from '../client/events.js';
 import { type ControllerMetrics, observedReconcile } from './metrics.js';
 import { cachesOf, type ChangeEvent, keysFor, type Reconciler, type SharedCache } from './reconciler.js';
@@ -57,7 +59,7 @@ export class LocalControllerDriver {
       });
       this.queues.set(r, queue);
     }
-    const resources = new Set<string>(['pods', 'nodes']);
+    const resources = new Set<string>([storeResource(PODS), storeResource(NODES)]);
     for (const r of this.reconcilers) for (const w of r.watches) resources.add(w.resource);
     for (const c of this.caches) for (const resource of c.resources) resources.add(resource);
     const starts = new Map<string, number>();

@@ -16,6 +16,7 @@ export interface ReconcileResult {
 
 /** A change seen on the feed: the object after (or, for deletions, at) the change, and before it when known. */
 export interface ChangeEvent {
+  /** The store key of the changed object's resource (storeResource in lib/api/store-key.ts). */
   resource: string;
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: KObject;
@@ -24,6 +25,7 @@ export interface ChangeEvent {
 
 /** What a driver feeds: changes of `resources`, a load at start, a reset where changes may have been missed. */
 export interface SharedCache {
+  /** Store keys (storeResource) of the resources it follows. */
   readonly resources: readonly string[];
   /** Applies a change from the feed. Changes at or below the view's revision are already reflected and ignored. */
   observe(e: ChangeEvent): void;
@@ -34,6 +36,7 @@ export interface SharedCache {
 }
 
 export interface Watch {
+  /** The store key (storeResource) of the watched resource: change events name resources by it. */
   resource: string;
   /** Keys of this reconciler to queue for a change of `resource`. */
   keys(event: ChangeEvent): string[] | Promise<string[]>;

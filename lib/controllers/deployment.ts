@@ -20,6 +20,7 @@ import type { Condition } from '../api/meta/v1/condition.js';
 import type { IntOrString } from '../api/meta/v1/common.js';
 import type { KObject } from '../api/object.js';
 import { DEPLOYMENTS, PODS, REPLICASETS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
@@ -109,7 +110,7 @@ export class DeploymentController implements Reconciler {
   readonly name = 'deployment';
   /** Each of its ReplicaSets' status changes queues it: one reconcile per 100 ms at most. */
   readonly coalesceMs = OWNER_COALESCE_MS;
-  readonly watches: Watch[] = [selfWatch('deployments'), ownerWatch('replicasets', 'Deployment')];
+  readonly watches: Watch[] = [selfWatch(storeResource(DEPLOYMENTS)), ownerWatch(storeResource(REPLICASETS), 'Deployment')];
 
   constructor(
     private readonly client: KubeClient,

@@ -25,6 +25,7 @@ import { type Endpoint, type EndpointSlice, type EndpointSlicePort, LABEL_MANAGE
 import { matches, type Selector } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
 import { ENDPOINTS, ENDPOINT_SLICES, PODS, SERVICES } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
@@ -237,23 +238,23 @@ export class EndpointsController implements Reconciler {
 
   constructor(private readonly client: KubeClient) {
     this.watches = [
-      { resource: 'services', keys: (e) => [objectKey(e.object)] },
-      { resource: 'pods', keys: (e) => this.servicesForPod(e) },
+      { resource: storeResource(SERVICES), keys: (e) => [objectKey(e.object)] },
+      { resource: storeResource(PODS), keys: (e) => this.servicesForPod(e) },
       {
-        resource: 'endpointslices',
+        resource: storeResource(ENDPOINT_SLICES),
         keys: (e) => {
           const labels = e.object.metadata.labels ?? {};
           const svc = labels[LABEL_SERVICE_NAME];
           return svc && labels[LABEL_MANAGED_BY] === CONTROLLER_NAME ? [`${e.object.metadata.namespace}/${svc}`] : [];
         },
       },
-      { resource: 'endpoints', keys: (e) => [objectKey(e.object)] },
+      { resource: storeResource(ENDPOINTS), keys: (e) => [objectKey(e.object)] },
     ];
   }
 
   observe(e: ChangeEvent): void {
     this.observing = true;
-    if (e.resource !== 'services' || !this.services) return;
+    if (e.resource !== storeResource(SERVICES) || !this.services) return;
     const ns = e.object.metadata.namespace ?? '';
     const byName = this.services.get(ns) ?? new Map<string, S>();
     if (e.type === 'DELETED') byName.delete(e.object.metadata.name ?? '');

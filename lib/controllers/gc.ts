@@ -10,11 +10,13 @@
  * Keys: `owner/<resource>/<namespace>/<name>` for an owner being deleted with
  * one of the GC finalizers, `gone/<namespace>/<uid>` for an owner that no
  * longer exists, `dep/<resource>/<namespace>/<name>` for an object whose
- * owners may be gone. A resync checks every dependent's owners, so a missed
- * deletion event only delays collection.
+ * owners may be gone (`<resource>` is the store key, which may hold a `/`).
+ * A resync checks every dependent's owners, so a missed deletion event only
+ * delays collection.
  */
 import type { KObject, OwnerReference } from '../api/object.js';
 import type { ResourceRegistry, ResourceType } from '../api/registry.js';
+import { storeResource } from '../api/store-key.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KubeClient } from '../client/client.js';
@@ -22,12 +24,12 @@ import { deepEqual } from '../util/json.js';
 import type { OwnerIndex } from './owner-index.js';
 import type { ChangeEvent, Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 
-/** Kinds whose objects may be owned by others and so are scanned for dependents (the owner index covers exactly these). */
+/** The store keys of the kinds whose objects may be owned by others and so are scanned for dependents (the owner index covers exactly these). */
 export function dependentResources(kinds: ResourceRegistry): string[] {
   return kinds
     .all()
     .filter((t) => t.garbageCollection.dependent)
-    .map((t) => t.resource);
+    .map(storeResource);
 }
 
 function hasGcFinalizer(obj: KObject): boolean {
@@ -37,6 +39,15 @@ function hasGcFinalizer(obj: KObject): boolean {
 
 function keyOf(prefix: string, resource: string, obj: KObject): string {
   return `${prefix}/${resource}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
+/**
+ * The parts of an `owner/` or `dep/` key. A store key may hold a `/`
+ * (`<group>/<plural>`), a namespace or name never does: they are read from
+ * the right.
+ */
+function splitKey(rest: string[]): [resource: string, namespace: string, name: string] {
+  return [rest.slice(0, -2).join('/'), rest.at(-2) ?? '', rest.at(-1) ?? ''];
 }
 
 function ignoreGone(err: unknown): void {
@@ -66,7 +77,7 @@ export class GarbageCollector implements Reconciler {
       kinds
         .all()
         .filter((t) => t.garbageCollection.dependent || t.garbageCollection.owner)
-        .map((t) => t.resource),
+        .map(storeResource),
     );
     this.watches = [...watched].map((resource) => ({ resource, keys: (e: ChangeEvent) => this.keysFor(resource, e) }));
   }
@@ -82,7 +93,7 @@ export class GarbageCollector implements Reconciler {
       // An owner waiting in foreground deletion may be free to go now.
       for (const ref of e.object.metadata.ownerReferences ?? []) {
         const ort = this.kinds.lookupKind(ref.apiVersion, ref.kind);
-        if (ort) keys.push(`owner/${ort.resource}/${ort.namespaced ? (e.object.metadata.namespace ?? '') : ''}/${ref.name}`);
+        if (ort) keys.push(`owner/${storeResource(ort)}/${ort.namespaced ? (e.object.metadata.namespace ?? '') : ''}/${ref.name}`);
       }
     } else if (e.object.metadata.deletionTimestamp && hasGcFinalizer(e.object)) keys.push(keyOf('owner', resource, e.object));
     const refs = e.object.metadata.ownerReferences ?? [];
@@ -97,17 +108,18 @@ export class GarbageCollector implements Reconciler {
     if (this.index?.following) {
       // Only dependents the index cannot vouch for: an owner missing from it, or of a kind it does not hold.
       for (const rt of this.dependentTypes()) {
-        for (const obj of this.index.objects(rt.resource)) {
-          if ((obj.metadata.ownerReferences ?? []).length > 0 && !this.ownersPresent(obj)) keys.push(keyOf('dep', rt.resource, obj));
-          if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', rt.resource, obj));
+        const resource = storeResource(rt);
+        for (const obj of this.index.objects(resource)) {
+          if ((obj.metadata.ownerReferences ?? []).length > 0 && !this.ownersPresent(obj)) keys.push(keyOf('dep', resource, obj));
+          if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', resource, obj));
         }
       }
       return keys;
     }
     for (const rt of this.dependentTypes()) {
       for (const obj of (await this.client.listAll(rt, undefined)).items) {
-        if ((obj.metadata.ownerReferences ?? []).length > 0) keys.push(keyOf('dep', rt.resource, obj));
-        if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', rt.resource, obj));
+        if ((obj.metadata.ownerReferences ?? []).length > 0) keys.push(keyOf('dep', storeResource(rt), obj));
+        if (obj.metadata.deletionTimestamp && hasGcFinalizer(obj)) keys.push(keyOf('owner', storeResource(rt), obj));
       }
     }
     return keys;
@@ -120,8 +132,8 @@ export class GarbageCollector implements Reconciler {
       for (const { rt, obj } of await this.dependentsOfGone(namespace, uid)) await this.attemptToDelete(rt, obj);
       return;
     }
-    const [resource, namespace, name] = rest as [string, string, string];
-    const rt = this.kinds.byName(resource);
+    const [resource, namespace, name] = splitKey(rest);
+    const rt = this.kinds.byStoreKey(resource);
     if (!rt) return;
     if (kind === 'owner' && this.index?.following && this.index.resources.includes(resource)) {
       // The owner as the followed index has it: nothing to do unless it is being deleted with a GC finalizer (its own change queues it again when it is).
@@ -150,8 +162,8 @@ export class GarbageCollector implements Reconciler {
     if (!index?.following) return false;
     return (obj.metadata.ownerReferences ?? []).every((ref) => {
       const rt = this.kinds.lookupKind(ref.apiVersion, ref.kind);
-      if (!rt || !index.resources.includes(rt.resource)) return false;
-      const owner = index.get(rt.resource, rt.namespaced ? (obj.metadata.namespace ?? '') : '', ref.name);
+      if (!rt || !index.resources.includes(storeResource(rt))) return false;
+      const owner = index.get(storeResource(rt), rt.namespaced ? (obj.metadata.namespace ?? '') : '', ref.name);
       return !!owner && owner.metadata.uid === ref.uid && !owner.metadata.deletionTimestamp;
     });
   }
@@ -161,7 +173,7 @@ export class GarbageCollector implements Reconciler {
     if (!this.index) return this.dependentsOf(namespace, uid);
     for (const r of dependentResources(this.kinds)) await this.index.ensure(r);
     return this.index.dependents(namespace, uid).flatMap((d) => {
-      const rt = this.kinds.byName(d.resource);
+      const rt = this.kinds.byStoreKey(d.resource);
       return rt ? [{ rt, obj: d.obj }] : [];
     });
   }

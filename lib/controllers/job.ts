@@ -10,7 +10,8 @@ import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector } from '../api/labels.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
-import { JOBS } from '../kinds/resources.js';
+import { JOBS, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
@@ -38,7 +39,7 @@ export class JobController implements Reconciler {
   readonly name = 'job';
   /** Each of its pods' changes queues it: one reconcile per 100 ms at most, which reads them all. */
   readonly coalesceMs = OWNER_COALESCE_MS;
-  readonly watches: Watch[] = [selfWatch('jobs'), ownerWatch('pods', 'Job')];
+  readonly watches: Watch[] = [selfWatch(storeResource(JOBS)), ownerWatch(storeResource(PODS), 'Job')];
   readonly caches: SharedCache[];
   private readonly creates = new CreatesInFlight();
 

@@ -7,6 +7,7 @@ import type { ResourceRegistry } from '../api/registry.js';
 import type { Namespace } from '../api/core/v1/namespace.js';
 import type { KObject } from '../api/object.js';
 import { NAMESPACES } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { NAMESPACE_FINALIZER } from '../api/core/v1/namespace.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
@@ -22,12 +23,12 @@ export class NamespaceController implements Reconciler {
     private readonly kinds: ResourceRegistry,
   ) {
     this.watches = [
-      { resource: 'namespaces', keys: (e) => (e.type !== 'DELETED' && e.object.metadata.deletionTimestamp ? [e.object.metadata.name!] : []) },
+      { resource: storeResource(NAMESPACES), keys: (e) => (e.type !== 'DELETED' && e.object.metadata.deletionTimestamp ? [e.object.metadata.name!] : []) },
       // Content leaving a terminating namespace moves it forward.
       ...kinds
         .all()
         .filter((t) => t.namespaced)
-        .map((t): Watch => ({ resource: t.resource, keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.namespace ?? ''] : []) })),
+        .map((t): Watch => ({ resource: storeResource(t), keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.namespace ?? ''] : []) })),
     ];
   }
 

@@ -13,6 +13,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import type { Condition } from '../api/meta/v1/condition.js';
 import type { KObject } from '../api/object.js';
 import { LEASES, NODES, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { minTolerationSeconds, TAINT_NOT_READY, TAINT_UNREACHABLE } from '../api/taints.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
@@ -42,7 +43,7 @@ export class NodeLifecycleController implements Reconciler {
   // invoking the controllers at all.
   readonly watches: Watch[] = [
     {
-      resource: 'nodes',
+      resource: storeResource(NODES),
       keys: (e) => {
         const name = e.object.metadata.name!;
         if (e.type === 'DELETED') {
@@ -55,7 +56,7 @@ export class NodeLifecycleController implements Reconciler {
     },
     // A pod bound to a tainted node may need an eviction timer (a node known to have no NoExecute taint needs nothing).
     {
-      resource: 'pods',
+      resource: storeResource(PODS),
       keys: (e) => {
         if (!(e.type === 'ADDED' || (e.prev && !(e.prev.spec as { nodeName?: string })?.nodeName))) return [];
         const node = (e.object.spec as { nodeName?: string })?.nodeName;

@@ -24,12 +24,13 @@
  * Objects in the view are shared, never copied: callers must not mutate them.
  */
 import type { KObject } from '../api/object.js';
-import { resourceByName } from '../kinds/resources.js';
+import { resourceOfStoreKey } from '../kinds/resources.js';
 import type { KubeClient } from '../client/client.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { ChangeEvent, SharedCache } from '../controller-runtime/reconciler.js';
 
 export interface Dependent {
+  /** The dependent's store key (storeResource). */
   resource: string;
   obj: KObject;
 }
@@ -61,6 +62,7 @@ export class OwnerIndex implements SharedCache {
 
   constructor(
     private readonly client: KubeClient,
+    /** Store keys (storeResource) of the indexed resources: the change feed names resources by them. */
     readonly resources: readonly string[],
   ) {}
 
@@ -155,7 +157,7 @@ export class OwnerIndex implements SharedCache {
     const inFlight = this.loading.get(resource);
     if (inFlight) return inFlight;
     const run = (async () => {
-      const rt = resourceByName(resource);
+      const rt = resourceOfStoreKey(resource);
       if (!rt) throw new Error(`owner index: unknown resource ${resource}`);
       const list = await this.client.listAll(rt, undefined);
       this.drop(resource);

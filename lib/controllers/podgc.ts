@@ -9,10 +9,11 @@ import type { KubeClient } from '../client/client.js';
 import type { OwnerIndex } from './owner-index.js';
 import type { Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
 import { NODES, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 export class PodGarbageCollector implements Reconciler {
   readonly name = 'podgc';
-  readonly watches: Watch[] = [{ resource: 'nodes', keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.name!] : []) }];
+  readonly watches: Watch[] = [{ resource: storeResource(NODES), keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.name!] : []) }];
 
   readonly caches: SharedCache[];
 
@@ -26,7 +27,7 @@ export class PodGarbageCollector implements Reconciler {
 
   async listKeys(): Promise<string[]> {
     const pods = this.index?.following
-      ? ([...this.index.objects(PODS.resource)] as (Pod & KObject)[])
+      ? ([...this.index.objects(storeResource(PODS))] as (Pod & KObject)[])
       : (await this.client.listAll<Pod & KObject>(PODS, undefined)).items;
     return [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))];
   }

@@ -7,6 +7,7 @@ import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { type ResourceType } from '../api/registry.js';
 import { PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { StatusError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import { randomSuffix } from '../api/names.js';
 import type { KubeClient } from '../client/client.js';
@@ -76,8 +77,11 @@ export class CreatesInFlight {
 export async function podsOf(client: KubeClient, index: OwnerIndex | undefined, owner: KObject): Promise<{ pods: (Pod & KObject)[]; revision: number }> {
   const namespace = owner.metadata.namespace ?? '';
   if (index) {
-    await index.ensure(PODS.resource, observedPodsRevision(owner));
-    return { pods: index.candidates(PODS.resource, namespace, owner.metadata.uid ?? '') as (Pod & KObject)[], revision: index.revision(PODS.resource) };
+    await index.ensure(storeResource(PODS), observedPodsRevision(owner));
+    return {
+      pods: index.candidates(storeResource(PODS), namespace, owner.metadata.uid ?? '') as (Pod & KObject)[],
+      revision: index.revision(storeResource(PODS)),
+    };
   }
   const list = await client.listAll<Pod & KObject>(PODS, namespace);
   return { pods: list.items, revision: Number(list.metadata.resourceVersion) || 0 };

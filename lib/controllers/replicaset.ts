@@ -7,8 +7,9 @@ import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { REPLICASETS } from '../kinds/resources.js';
+import { PODS, REPLICASETS } from '../kinds/resources.js';
 import { StatusError, isConflict, isNotFound } from '../api/errors.js';
+import { storeResource } from '../api/store-key.js';
 import type { KubeClient } from '../client/client.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
@@ -51,8 +52,8 @@ export class ReplicaSetController implements Reconciler {
   /** Each of its pods' changes queues it: one reconcile per 100 ms at most, which reads them all. */
   readonly coalesceMs = OWNER_COALESCE_MS;
   readonly watches: Watch[] = [
-    selfWatch('replicasets'),
-    ownerWatch('pods', 'ReplicaSet'),
+    selfWatch(storeResource(REPLICASETS)),
+    ownerWatch(storeResource(PODS), 'ReplicaSet'),
     orphanWatch(
       () => this.client,
       () => this.index,
@@ -122,13 +123,13 @@ export class ReplicaSetController implements Reconciler {
 /** Orphan pods (no controller) may be adopted: queue every ReplicaSet in their namespace whose selector matches. */
 function orphanWatch(client: () => KubeClient, index: () => OwnerIndex | undefined): Watch {
   return {
-    resource: 'pods',
+    resource: storeResource(PODS),
     async keys(e) {
       if (controllerRef(e.object) || e.type === 'DELETED') return [];
       const ns = e.object.metadata.namespace;
       const idx = index();
       const sets = idx?.following
-        ? [...idx.objects(REPLICASETS.resource)].filter((rs) => rs.metadata.namespace === ns)
+        ? [...idx.objects(storeResource(REPLICASETS))].filter((rs) => rs.metadata.namespace === ns)
         : (await client().list<ReplicaSet & KObject>(REPLICASETS, ns)).items;
       return (sets as (ReplicaSet & KObject)[])
         .filter((rs) => rs.spec?.selector && matches(fromLabelSelector(rs.spec.selector), e.object.metadata.labels))

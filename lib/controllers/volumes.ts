@@ -25,6 +25,7 @@ import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
 import type { Recorder } from '../client/events.js';
@@ -82,21 +83,21 @@ export class VolumeController implements Reconciler {
   ) {
     this.watches = [
       {
-        resource: 'persistentvolumeclaims',
+        resource: storeResource(PERSISTENT_VOLUME_CLAIMS),
         keys: (e) => {
           const volumeName = (e.object as PVC).spec?.volumeName;
           return [`pvc:${e.object.metadata.namespace}/${e.object.metadata.name}`, ...(volumeName ? [`pv:${volumeName}`] : [])];
         },
       },
       {
-        resource: 'persistentvolumes',
+        resource: storeResource(PERSISTENT_VOLUMES),
         keys: (e) => {
           const ref = (e.object as PV).spec?.claimRef;
           return [`pv:${e.object.metadata.name}`, ...(ref?.name ? [`pvc:${ref.namespace}/${ref.name}`] : [])];
         },
       },
       // A pod that stops using claims may release a deleted claim's finalizer.
-      { resource: 'pods', keys: (e) => this.podClaims(e) },
+      { resource: storeResource(PODS), keys: (e) => this.podClaims(e) },
     ];
   }
 

@@ -49,3 +49,8 @@ export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
 export const JOBS = handle('jobs');
 export const LEASES = handle('leases');
+
+/** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
+export function resourceOfStoreKey(key: string): Kind | undefined {
+  return BUILTIN.byStoreKey(key);
+}

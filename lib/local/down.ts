@@ -22,6 +22,8 @@ import { localKeyEncryptor } from '../store/encryption.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { alive, commandLine } from '../util/processes.js';
 import { PID_FILE, readPidRecord } from './cluster.js';
+import { NAMESPACES } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 /** Input `kumo down` cannot act on (no cluster there, or its kumo up still runs): one line for the user. */
 export class DownError extends Error {
@@ -49,7 +51,7 @@ async function clusterId(dataDir: string): Promise<string> {
   if (!existsSync(db)) throw new DownError(`no kumo cluster in ${dataDir}: it holds no state.db`);
   const store = new SqliteStore({ path: db });
   try {
-    const ns = await store.get({ resource: 'namespaces', namespace: '', name: 'kube-system' });
+    const ns = await store.get({ resource: storeResource(NAMESPACES), namespace: '', name: 'kube-system' });
     if (!ns?.metadata.uid) throw new DownError(`no kumo cluster in ${dataDir}: its state.db has no kube-system namespace`);
     return ns.metadata.uid;
   } finally {

@@ -18,6 +18,7 @@ import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { schedule, unschedulableMessage } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
 import { NODES, PODS } from '../kinds/resources.js';
+import { storeResource } from '../api/store-key.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 
@@ -56,7 +57,7 @@ export class Scheduler implements Reconciler {
   ) {
     this.watches = [
       {
-        resource: 'pods',
+        resource: storeResource(PODS),
         keys: (e) => {
           const pod = e.object as P;
           const keys: string[] = [];
@@ -69,15 +70,15 @@ export class Scheduler implements Reconciler {
           return keys;
         },
       },
-      { resource: 'nodes', keys: () => [...this.unschedulable] },
+      { resource: storeResource(NODES), keys: () => [...this.unschedulable] },
     ];
   }
 
   observe(e: ChangeEvent): void {
-    if (e.resource === 'nodes') {
+    if (e.resource === storeResource(NODES)) {
       if (e.type === 'DELETED') this.cache.deleteNode(e.object.metadata.name!);
       else this.cache.upsertNode(e.object as N);
-    } else if (e.resource === 'pods') {
+    } else if (e.resource === storeResource(PODS)) {
       const pod = e.object as P;
       if (e.type === 'DELETED') this.cache.deletePod(pod);
       else this.cache.upsertPod(pod);

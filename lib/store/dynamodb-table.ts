@@ -4,7 +4,8 @@
  * (controllers fed by DynamoDB Streams) decode images with the helpers here,
  * so the layout is written down once. See docs/store.md for the design.
  *
- * Key layout (pk / sk):
+ * Key layout (pk / sk), `<resource>` being the store key (lib/api/store-key.ts:
+ * `pods`, `example.com/events`):
  * - objects:   `o#<resource>` / `<namespace>#<name>`  (cluster-scoped: namespace '')
  *              rev (N), data (B: gzipped JSON), gsi1pk/gsi1sk for pods bound to a node
  *              (no separate namespace/name attributes: the sort key has them,
@@ -88,8 +89,11 @@ export async function createStoreTable(client: DynamoDBClient, tableName: string
 
 export const SEP = '#';
 
+const OBJECT_PREFIX = 'o#';
+const LOG_PREFIX = 'l#';
+
 export function objectPk(resource: string): string {
-  return `o#${resource}`;
+  return `${OBJECT_PREFIX}${resource}`;
 }
 
 export function objectSk(namespace: string, name: string): string {
@@ -97,7 +101,17 @@ export function objectSk(namespace: string, name: string): string {
 }
 
 export function logPk(resource: string): string {
-  return `l#${resource}`;
+  return `${LOG_PREFIX}${resource}`;
+}
+
+/** The store key (resource) of a log item's partition key; undefined for other items. */
+export function resourceOfLogPk(pk: string | undefined): string | undefined {
+  return pk?.startsWith(LOG_PREFIX) ? pk.slice(LOG_PREFIX.length) : undefined;
+}
+
+/** The store key (resource) of an object item's partition key; undefined for other items. */
+function resourceOfObjectPk(pk: string | undefined): string | undefined {
+  return pk?.startsWith(OBJECT_PREFIX) ? pk.slice(OBJECT_PREFIX.length) : undefined;
 }
 
 /** Zero-padded so string order is revision order. */
@@ -221,18 +235,18 @@ export interface DecodedLogImage {
 
 /** What a stream record's image of a log item says, for stream consumers; undefined for other items and for GAPs. */
 export function decodeLogImage(image: StreamImage): DecodedLogImage | undefined {
-  const pk = image.pk?.S;
+  const resource = resourceOfLogPk(image.pk?.S);
   const type = image.type?.S;
   const data = image.data?.B;
-  if (!pk?.startsWith('l#') || !data || (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED')) return undefined;
-  return { resource: pk.slice(2), type, revision: Number(image.sk?.S), ...decodeLogChange(type, image) };
+  if (resource === undefined || !data || (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED')) return undefined;
+  return { resource, type, revision: Number(image.sk?.S), ...decodeLogChange(type, image) };
 }
 
 /** The resource, key and object of an object item's image; undefined for other items. */
 export function decodeObjectImage(image: StreamImage): { resource: string; namespace: string; name: string; object: KObject } | undefined {
-  const pk = image.pk?.S;
+  const resource = resourceOfObjectPk(image.pk?.S);
   const sk = image.sk?.S;
   const data = image.data?.B;
-  if (!pk?.startsWith('o#') || sk === undefined || !data) return undefined;
-  return { resource: pk.slice(2), ...splitObjectSk(sk), object: decodeObject(data) };
+  if (resource === undefined || sk === undefined || !data) return undefined;
+  return { resource, ...splitObjectSk(sk), object: decodeObject(data) };
 }

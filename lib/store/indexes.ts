@@ -5,6 +5,7 @@
  */
 import type { KObject } from '../api/object.js';
 
+/** `resource` is a store key: `pods` is the core group's (a custom `pods` is stored as `<group>/pods` and never indexed). */
 export function nodeIndexValue(resource: string, obj: KObject): string | undefined {
   if (resource !== 'pods') return undefined;
   const spec = obj.spec as { nodeName?: unknown } | undefined;

@@ -9,6 +9,10 @@
  * Revisions are per resource (`pods` and `leases` count independently), so
  * clients must treat resourceVersion as opaque per resource type, which
  * Kubernetes clients already do.
+ *
+ * A resource is named by its store key (`storeResource` in
+ * lib/api/store-key.ts: `pods`, `example.com/events`), which the store treats
+ * as an opaque string: two groups' resources of one plural never share one.
  */
 import type { KObject, ObjectKey } from '../api/object.js';
 

@@ -1,5 +1,5 @@
 /**
- * A real API server for tests: a fresh in-memory SQLite store, the system
+ * A real API server for tests: a fresh in-memory SQLite store (or a given one), the system
  * namespaces, and the Node HTTP front door on an ephemeral port. Requests go
  * over HTTP with plain fetch, so tests see exactly the bytes kubectl would.
  */
@@ -9,6 +9,7 @@ import { bootstrap } from '#lib/apiserver/bootstrap';
 import { createApiHttpServer } from '#lib/apiserver/http';
 import { ApiServer, type ApiServerOptions } from '#lib/apiserver/server';
 import { SqliteStore, type SqliteStoreOptions } from '#lib/store/sqlite';
+import type { Store } from '#lib/store/types';
 
 /**
  * JSON as read off the wire. Tests read it by path and assert on values, so
@@ -45,10 +46,10 @@ export interface WatchStream {
   close(): void;
 }
 
-export interface TestApi {
+export interface TestApi<S extends Store = SqliteStore> {
   url: string;
   api: ApiServer;
-  store: SqliteStore;
+  store: S;
   req<T = Wire>(method: string, path: string, opts?: RequestOptions): Promise<Reply<T>>;
   get<T = Wire>(path: string, opts?: RequestOptions): Promise<Reply<T>>;
   post<T = Wire>(path: string, body: unknown, opts?: RequestOptions): Promise<Reply<T>>;
@@ -66,7 +67,11 @@ function encodeBody(body: unknown): string | Uint8Array | undefined {
 }
 
 export async function startApi(opts: Omit<ApiServerOptions, 'store'> = {}, storeOpts: Omit<SqliteStoreOptions, 'path'> = {}): Promise<TestApi> {
-  const store = new SqliteStore({ path: ':memory:', ...storeOpts });
+  return serveApi(new SqliteStore({ path: ':memory:', ...storeOpts }), opts);
+}
+
+/** The same over a given store (closed with the server): state written beforehand, another backend. */
+export async function serveApi<S extends Store>(store: S, opts: Omit<ApiServerOptions, 'store'> = {}): Promise<TestApi<S>> {
   const api = new ApiServer({ store, ...opts });
   await bootstrap(api.rest);
   const server: Server = createApiHttpServer(api);

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
 import { resourceTypes } from '#lib/kinds/resources';
+import { storeResource } from '#lib/api/store-key';
 import { ADMIN, ApiServer } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
 import { InProcessTransport } from '#lib/client/transport';
@@ -123,6 +124,25 @@ describe('event filters of the stream mappings', () => {
     expect(
       passesFilters(consumers[1]!.filters, logRecord('leases', 'MODIFIED', variants(resourceTypes.find((t) => t.resource === 'leases')!)[0]!.object)),
     ).toBe(false);
+  });
+
+  it('tell a custom resource that shares a built-in plural from the built-in: its own store key, no built-in watch, not quiet', async () => {
+    for (const rt of resourceTypes.filter((t) => ['pods', 'nodes', 'events', 'leases', 'deployments'].includes(t.resource))) {
+      const resource = storeResource({ group: 'example.com', resource: rt.resource });
+      for (const type of TYPES) {
+        const object: KObject = {
+          apiVersion: 'example.com/v1',
+          kind: rt.kind,
+          metadata: { name: 'x', namespace: 'default', uid: 'c-1', resourceVersion: '7' },
+        };
+        const record = logRecord(resource, type, object);
+        expect(changeOf(record)!.resource).toBe(`example.com/${rt.resource}`);
+        // Only the built-ins are quiet (events, leases) or the scheduler's (pods, nodes).
+        expect(passesFilters(consumers[0]!.filters, record), `${resource} ${type}`).toBe(true);
+        expect(passesFilters(consumers[1]!.filters, record), `${resource} ${type}`).toBe(false);
+        for (const c of consumers) expect(await keysFor(c.reconcilers, changeOf(record)!), `${resource} ${type}`).toEqual([]);
+      }
+    }
   });
 
   it('drop object, counter and directory items, GAP entries and compaction', () => {

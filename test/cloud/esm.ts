@@ -10,6 +10,7 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { passesFilters, type FilterPattern } from '#lib/cloud/stream-filters';
 import { type Chaos, type Consumer, StreamPoller } from '#lib/sim/stream-poller';
+import { resourceOfLogPk } from '#lib/store/dynamodb-table';
 import { invocationContext } from '../functions/events.js';
 
 type LambdaRecord = DynamoDBStreamEvent['Records'][number];
@@ -34,8 +35,7 @@ export interface Mapping {
 export type Misbehaviour = Pick<Chaos, 'duplicate' | 'parallel'>;
 
 function resourceOf(record: LambdaRecord): string | undefined {
-  const pk = (record.dynamodb?.NewImage as { pk?: { S?: string } } | undefined)?.pk?.S;
-  return pk?.startsWith('l#') ? pk.slice(2) : undefined;
+  return resourceOfLogPk((record.dynamodb?.NewImage as { pk?: { S?: string } } | undefined)?.pk?.S);
 }
 
 function bump(m: Map<string, number>, k: string): void {

@@ -11,7 +11,10 @@
  * Without moto_server: with CI=true this fails loudly; elsewhere the caller
  * skips its tests and a loud message says why.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { configureEnv, type Emulator, onPath, startEmulator } from '#lib/sim/emulator';
+import { createStoreTable } from '#lib/store/dynamodb-table';
 
 export type { Emulator };
 
@@ -32,4 +35,16 @@ export async function ensureEmulator(): Promise<Emulator | undefined> {
     return undefined;
   }
   return startEmulator();
+}
+
+/** A fresh, empty store table on the emulator: tests share the emulator, never data. */
+export async function newStoreTable(): Promise<string> {
+  const tableName = `kumo-test-${randomUUID()}`;
+  const client = new DynamoDBClient({});
+  try {
+    await createStoreTable(client, tableName);
+  } finally {
+    client.destroy();
+  }
+  return tableName;
 }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KObject, ObjectKey } from '#lib/api/object';
+import { storeResource } from '#lib/api/store-key';
 import { AlreadyExistsError, CompactedError, InvalidContinueError, type Store, type StoreEvent } from '#lib/store/types';
 import type { ManualClock } from '#lib/util/clock';
 
@@ -139,6 +140,60 @@ export function storeContract(name: string, factory: StoreFactory, newClock: () 
         expect(await store.currentRevision('leases')).toBe(1);
         expect(await store.currentRevision('services')).toBe(0);
       } finally {
+        await store.close();
+      }
+    });
+
+    it("keeps two groups' resources of one plural apart: objects, revisions, lists, history and watches", async () => {
+      const { store } = await open();
+      const builtIn = storeResource({ group: 'coordination.k8s.io', resource: 'leases' });
+      const custom = storeResource({ group: 'example.com', resource: 'leases' });
+      const lease = (apiVersion: string, holder: string): KObject => ({
+        apiVersion,
+        kind: 'Lease',
+        metadata: { name: 'n1', namespace: 'kube-node-lease' },
+        spec: { holderIdentity: holder },
+      });
+      const ac = new AbortController();
+      try {
+        const builtInEvents = collect(store.watch(builtIn, { fromRevision: 0, signal: ac.signal }), 2, ac);
+        const customEvents = collect(store.watch(custom, { fromRevision: 0, signal: ac.signal }), 2, ac);
+        // The same namespace and name in each: two objects, each at its resource's first revision.
+        const a = await store.create(key('n1', 'kube-node-lease', builtIn), lease('coordination.k8s.io/v1', 'node'));
+        const b = await store.create(key('n1', 'kube-node-lease', custom), lease('example.com/v1', 'custom'));
+        expect([a.metadata.resourceVersion, b.metadata.resourceVersion]).toEqual(['1', '1']);
+        expect(await store.get(key('n1', 'kube-node-lease', builtIn))).toEqual(a);
+        expect(await store.get(key('n1', 'kube-node-lease', custom))).toEqual(b);
+        expect((await store.list(builtIn)).items).toEqual([a]);
+        expect((await store.list(custom, { namespace: 'kube-node-lease' })).items).toEqual([b]);
+
+        const b2 = await store.update(key('n1', 'kube-node-lease', custom), { ...b, spec: { holderIdentity: 'moved' } }, b);
+        if (!b2.ok) throw new Error('update failed');
+        const gone = await store.delete(key('n1', 'kube-node-lease', builtIn), a);
+        expect(gone.ok).toBe(true);
+
+        expect(await store.get(key('n1', 'kube-node-lease', builtIn))).toBeUndefined();
+        expect(await store.get(key('n1', 'kube-node-lease', custom))).toEqual(b2.object);
+        expect((await store.list(builtIn)).items).toEqual([]);
+        expect((await store.list(custom)).items).toEqual([b2.object]);
+        expect(await store.currentRevision(builtIn)).toBe(2);
+        expect(await store.currentRevision(custom)).toBe(2);
+        // Each one's history is its own: at revision 1 each list holds only its object.
+        expect((await store.list(builtIn, { revision: 1 })).items).toEqual([a]);
+        expect((await store.list(custom, { revision: 1 })).items).toEqual([b]);
+
+        const seenBuiltIn = await builtInEvents;
+        const seenCustom = await customEvents;
+        expect(seenBuiltIn.map((e) => [e.type, e.object.apiVersion, e.revision])).toEqual([
+          ['ADDED', 'coordination.k8s.io/v1', 1],
+          ['DELETED', 'coordination.k8s.io/v1', 2],
+        ]);
+        expect(seenCustom.map((e) => [e.type, e.object.apiVersion, e.revision])).toEqual([
+          ['ADDED', 'example.com/v1', 1],
+          ['MODIFIED', 'example.com/v1', 2],
+        ]);
+      } finally {
+        ac.abort();
         await store.close();
       }
     });

@@ -5,42 +5,20 @@
  * instances ("Lambda containers") sharing one table.
  */
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KObject, ObjectKey } from '#lib/api/object';
 import { DynamoDbStore, type DynamoDbStoreOptions } from '#lib/store/dynamodb';
-import {
-  counterKey,
-  createStoreTable,
-  decodeLogImage,
-  decodeObjectImage,
-  encodeChange,
-  encodeLogChange,
-  encodeObject,
-  logPk,
-  logSk,
-} from '#lib/store/dynamodb-table';
+import { counterKey, decodeLogImage, decodeObjectImage, encodeChange, encodeLogChange, encodeObject, logPk, logSk } from '#lib/store/dynamodb-table';
 import { CompactedError, type Store, type StoreEvent, TooLargeError } from '#lib/store/types';
 import { ManualClock } from '#lib/util/clock';
-import { ensureEmulator } from '../helpers/moto.js';
+import { ensureEmulator, newStoreTable as newTable } from '../helpers/moto.js';
 import { storeContract } from './contract.js';
 
 const emulator = await ensureEmulator();
 afterAll(async () => {
   await emulator?.stop();
 });
-
-/** A fresh table per test: tests share the emulator, never data. */
-async function newTable(): Promise<string> {
-  const tableName = `kumo-test-${randomUUID()}`;
-  const client = new DynamoDBClient({});
-  try {
-    await createStoreTable(client, tableName);
-  } finally {
-    client.destroy();
-  }
-  return tableName;
-}
 
 const FAST = { pollIntervalMs: 25, maxPollIntervalMs: 100 } satisfies Partial<DynamoDbStoreOptions>;
 
