@@ -15,7 +15,7 @@ import { formatMilliCpu, milliCpu, parseQuantity } from '../api/quantity.js';
 import { StatusError } from '../apiserver/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
-import { type Clock, rfc3339 } from '../util/clock.js';
+import { type Clock, microTime, rfc3339 } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 
 export const KUBELET_VERSION = 'v1.35.0-kumo';
@@ -96,10 +96,6 @@ export function hostResources(opts: Pick<NodeOptions, 'reserved' | 'maxPods' | '
     allocatable['ephemeral-storage'] = ki(storage);
   }
   return { capacity, allocatable, allocatableMilliCpu: allocCpu, allocatableBytes: allocMem };
-}
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export class NodeManager {

@@ -25,7 +25,7 @@ import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
 import { PODS } from '../controllers/podset.js';
-import { type Clock, rfc3339, systemClock } from '../util/clock.js';
+import { type Clock, microTime, rfc3339, systemClock } from '../util/clock.js';
 
 /** Annotation: exit code the simulated containers end with (Job pods; default 0). */
 export const SIM_EXIT_CODE = 'kumo.io/sim-exit-code';
@@ -57,10 +57,6 @@ export interface FakeNodeOptions {
 }
 
 type P = Pod & KObject;
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export class FakeNodes {
   private readonly stopped = new Set<string>();

@@ -21,3 +21,8 @@ export class ManualClock implements Clock {
 export function rfc3339(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
+
+/** RFC 3339 with microseconds, as Kubernetes writes metav1.MicroTime (a Lease's acquireTime and renewTime). */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
