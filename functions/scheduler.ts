@@ -1,7 +1,9 @@
 /**
  * The scheduler in the cloud: invoked by the table's DynamoDB Stream (pods
- * and nodes changing) and by the resync schedule. Its cache is rebuilt at the
- * start of each invocation, since other invocations bind pods too. Each
+ * and nodes changing) and by the resync schedule. Each invocation runs
+ * holding the scheduler lease (one scheduler at a time, as kube-scheduler's
+ * leader election has it) and rebuilds its cache once it holds it, since
+ * other invocations bind pods too. Each
  * invocation's reconciles are published as CloudWatch metrics when
  * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics").
  */
@@ -11,14 +13,16 @@ import { controlPlaneFromEnv } from '#lib/cloud/config';
 import { publishingReconciles, reconcileMetricsFromEnv } from '#lib/cloud/reconcile-metrics';
 import { schedulerReconciler } from '#lib/controllers/index';
 import type { Reconciler } from '#lib/controllers/runtime';
+import { invocationLock } from '#lib/scheduler/lease-lock';
+import type { KubeClient } from '#lib/client/client';
 import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controllers/stream-driver';
 
-let scheduler: Promise<Reconciler[]> | undefined;
+let scheduler: Promise<{ client: KubeClient; reconcilers: Reconciler[] }> | undefined;
 const metrics = reconcileMetricsFromEnv();
 
-function start(): Promise<Reconciler[]> {
+function start(): Promise<{ client: KubeClient; reconcilers: Reconciler[] }> {
   scheduler ??= inProcessClient(SCHEDULER_USER)
-    .then((client) => [schedulerReconciler(client, controlPlaneFromEnv())])
+    .then((client) => ({ client, reconcilers: [schedulerReconciler(client, controlPlaneFromEnv())] }))
     .catch((err: unknown) => {
       scheduler = undefined;
       throw err;
@@ -28,10 +32,11 @@ function start(): Promise<Reconciler[]> {
 
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | { keys: number; failed: number }> {
   return publishingReconciles(metrics, async (observer) => {
-    const rs = await start();
+    const { client, reconcilers } = await start();
     const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
     const opts = { metrics: observer, ...(remainingMs ? { remainingMs } : {}) };
-    if ('Records' in event) return handleStreamBatch(rs, event.Records as StreamRecord[], opts);
-    return handleResync(rs, opts);
+    return invocationLock(client, remainingMs).run<BatchResult | { keys: number; failed: number }>(() =>
+      'Records' in event ? handleStreamBatch(reconcilers, event.Records as StreamRecord[], opts) : handleResync(reconcilers, opts),
+    );
   });
 }
