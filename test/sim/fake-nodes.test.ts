@@ -47,23 +47,23 @@ async function startNodes(client: KubeClient, opts: { leaseRenewMs: number; stat
 const readyOf = (o: N | P) => (o.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status;
 const taintKeys = (n: N) => (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`);
 
+/** A node lifecycle controller (grace 10 s) whose clock runs `late` ms ahead: it sees heartbeats that much older. */
+function lateLifecycle(client: KubeClient): { lifecycle: NodeLifecycleController; clock: { late: number; now(): number } } {
+  const clock = { late: 0, now: () => Date.now() + clock.late };
+  return { lifecycle: new NodeLifecycleController(client, new EventRecorder(client, 'node-controller'), clock, { gracePeriodMs: 10_000 }), clock };
+}
+
 describe('FakeNodes', () => {
   it('posts Ready again on a node marked unreachable while its heartbeats came late, so the node lifecycle controller untaints it', async () => {
     const client = await inProcessApi();
     await startNodes(client, { leaseRenewMs: 60_000, statusUpdateMs: 20 });
-    let late = 0;
-    const lifecycle = new NodeLifecycleController(
-      client,
-      new EventRecorder(client, 'node-controller'),
-      { now: () => Date.now() + late },
-      { gracePeriodMs: 10_000 },
-    );
+    const { lifecycle, clock } = lateLifecycle(client);
 
-    late = 30_000; // the controller sees the last heartbeat 30 s old
+    clock.late = 30_000; // the controller sees the last heartbeat 30 s old
     await lifecycle.reconcile('node-a');
     expect(taintKeys(await client.get<N>(NODES, undefined, 'node-a'))).toEqual([`${TAINT_UNREACHABLE}:NoExecute`, `${TAINT_UNREACHABLE}:NoSchedule`]);
 
-    late = 0; // heartbeats flow again: the node posts Ready, as a kubelet's status loop does
+    clock.late = 0; // heartbeats flow again: the node posts Ready, as a kubelet's status loop does
     await waitFor(async () => readyOf(await client.get<N>(NODES, undefined, 'node-a')) === 'True', { timeoutMs: 5_000, what: 'node-a Ready again' });
     await lifecycle.reconcile('node-a');
     expect(taintKeys(await client.get<N>(NODES, undefined, 'node-a'))).toEqual([]);
@@ -91,15 +91,9 @@ describe('FakeNodes', () => {
       for await (const ev of events)
         seen.push(`${readyOf(ev.object as P)}:${(ev.object as P).status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? ''}`);
     })().catch(() => undefined);
-    let late = 0;
-    const lifecycle = new NodeLifecycleController(
-      client,
-      new EventRecorder(client, 'node-controller'),
-      { now: () => Date.now() + late },
-      { gracePeriodMs: 10_000 },
-    );
+    const { lifecycle, clock } = lateLifecycle(client);
 
-    late = 30_000;
+    clock.late = 30_000;
     await lifecycle.reconcile('node-a');
     await waitFor(() => seen.at(-1) === 'True:', { timeoutMs: 5_000, what: 'web Ready again' });
     stop.abort();
