@@ -47,6 +47,9 @@ export interface LeaseLockOptions {
 
 type L = Lease & KObject;
 
+/** Lambda's longest invocation (its timeout's upper bound): no scheduler holds the lease longer. */
+const MAX_HOLD_MS = 15 * 60_000;
+
 /** The lease's namespace does not exist: the cluster was never bootstrapped. */
 const NO_CLUSTER = Symbol('no cluster');
 
@@ -116,7 +119,9 @@ export class LeaseLock {
         });
       }
       const held = current.spec ?? {};
-      const expires = Date.parse(held.renewTime ?? '') + (held.leaseDurationSeconds ?? 0) * 1000;
+      // No holder keeps it past Lambda's longest invocation, whatever it wrote: a lease written by hand
+      // (anyone allowed to write leases in kube-system) stalls scheduling for 15 minutes at the most.
+      const expires = Date.parse(held.renewTime ?? '') + Math.min((held.leaseDurationSeconds ?? 0) * 1000, MAX_HOLD_MS);
       if (held.holderIdentity && held.holderIdentity !== this.opts.identity && expires > now) return held.holderIdentity;
       // Free, expired or ours: an update conditional on the version read, so of two takers one wins.
       return await this.client.update<L>(LEASES, { ...current, spec: { ...held, ...spec, leaseTransitions: (held.leaseTransitions ?? 0) + 1 } });

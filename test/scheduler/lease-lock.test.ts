@@ -61,6 +61,21 @@ describe('LeaseLock', () => {
     expect(seen).toMatchObject({ holderIdentity: 'next', leaseDurationSeconds: 60, leaseTransitions: 5, acquireTime: '2026-12-07T10:05:01.000000Z' });
   });
 
+  it("holds no lease past 15 minutes (Lambda's longest invocation), whatever duration its holder wrote", async () => {
+    const clock = new ManualClock(Date.parse('2026-12-07T10:00:00Z'));
+    await client.create(LEASES, SCHEDULER_LEASE.namespace, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { ...SCHEDULER_LEASE },
+      spec: { holderIdentity: 'squatter', leaseDurationSeconds: 1_000_000, renewTime: microTime(clock.now()) },
+    });
+    const lock = new LeaseLock(client, { identity: 'scheduler', durationMs: 60_000, waitMs: 0, clock });
+    clock.advance(14 * 60_000);
+    await expect(lock.run(async () => 'ran')).rejects.toThrow(LeaseHeldError);
+    clock.advance(60_001);
+    await expect(lock.run(async () => 'ran')).resolves.toBe('ran');
+  });
+
   it('lets go when its work fails', async () => {
     const lock = new LeaseLock(client, { identity: 'a', durationMs: 60_000, waitMs: 0 });
     await expect(
