@@ -24,6 +24,8 @@ import type { Reconciler, ReconcileResult, Watch } from './runtime.js';
 
 export const NODES = resourceByName('nodes')!;
 export const LEASES = resourceByName('leases')!;
+/** The reason of the Ready=False condition MarkPodsNotReady puts on the pods of an unreachable node. */
+export const POD_NODE_NOT_READY = 'NodeNotReady';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 export interface NodeLifecycleOptions {
@@ -195,7 +197,7 @@ export class NodeLifecycleController implements Reconciler {
       status: 'False',
       lastProbeTime: null,
       lastTransitionTime: rfc3339(now),
-      reason: 'NodeNotReady',
+      reason: POD_NODE_NOT_READY,
       message: 'Node is not ready',
     };
     if (i >= 0) conditions[i] = next;

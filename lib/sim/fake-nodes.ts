@@ -23,7 +23,7 @@ import type { KObject } from '../api/object.js';
 import { StatusError } from '../apiserver/errors.js';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
-import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../controllers/nodelifecycle.js';
+import { LEASES, NODE_LEASE_NAMESPACE, NODES, POD_NODE_NOT_READY } from '../controllers/nodelifecycle.js';
 import { PODS } from '../controllers/podset.js';
 import { type Clock, microTime, rfc3339, systemClock } from '../util/clock.js';
 
@@ -330,9 +330,11 @@ export class FakeNodes {
       this.schedule(pod, this.opts.startDelayMs ?? 200, () => this.startPod(pod));
       return;
     }
-    // Running but marked not ready by someone else (the node lifecycle controller, while our heartbeats came
-    // late): a kubelet's status manager posts its own status again.
-    if (!(pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')) {
+    // Running but marked not ready by the node lifecycle controller (reason NodeNotReady) while our heartbeats
+    // came late: a kubelet's status manager posts its own status again. Readiness anyone else set (a test
+    // standing in for a failing probe) stays as they set it.
+    const ready = (pod.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    if (ready && ready.status !== 'True' && ready.reason === POD_NODE_NOT_READY) {
       this.schedule(pod, 0, () => this.markReady(pod));
       return;
     }
