@@ -27,6 +27,18 @@ beforeEach(async () => {
 
 const lease = () => client.get<L>(LEASES, SCHEDULER_LEASE.namespace, SCHEDULER_LEASE.name);
 
+/** The scheduler lease as `holder` wrote it at 10:00, and a clock standing there. */
+async function heldBy(holder: string, leaseDurationSeconds: number, leaseTransitions = 0): Promise<ManualClock> {
+  const clock = new ManualClock(Date.parse('2026-12-07T10:00:00Z'));
+  await client.create(LEASES, SCHEDULER_LEASE.namespace, {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { ...SCHEDULER_LEASE },
+    spec: { holderIdentity: holder, leaseDurationSeconds, renewTime: microTime(clock.now()), leaseTransitions },
+  });
+  return clock;
+}
+
 describe('LeaseLock', () => {
   it('holds the lease while its work runs, one holder at a time, and lets go after', async () => {
     const order: string[] = [];
@@ -44,13 +56,7 @@ describe('LeaseLock', () => {
   });
 
   it('takes over the lease of a holder that died once it has expired, and not before', async () => {
-    const clock = new ManualClock(Date.parse('2026-12-07T10:00:00Z'));
-    await client.create(LEASES, SCHEDULER_LEASE.namespace, {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { ...SCHEDULER_LEASE },
-      spec: { holderIdentity: 'dead', leaseDurationSeconds: 300, renewTime: microTime(clock.now()), leaseTransitions: 4 },
-    });
+    const clock = await heldBy('dead', 300, 4);
     const lock = new LeaseLock(client, { identity: 'next', durationMs: 60_000, waitMs: 0, clock });
     clock.advance(299_000);
     await expect(lock.run(async () => 'ran')).rejects.toThrow(new LeaseHeldError('the kube-system/kube-scheduler lease is held by dead'));
@@ -62,13 +68,7 @@ describe('LeaseLock', () => {
   });
 
   it("holds no lease past 15 minutes (Lambda's longest invocation), whatever duration its holder wrote", async () => {
-    const clock = new ManualClock(Date.parse('2026-12-07T10:00:00Z'));
-    await client.create(LEASES, SCHEDULER_LEASE.namespace, {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { ...SCHEDULER_LEASE },
-      spec: { holderIdentity: 'squatter', leaseDurationSeconds: 1_000_000, renewTime: microTime(clock.now()) },
-    });
+    const clock = await heldBy('squatter', 1_000_000);
     const lock = new LeaseLock(client, { identity: 'scheduler', durationMs: 60_000, waitMs: 0, clock });
     clock.advance(14 * 60_000);
     await expect(lock.run(async () => 'ran')).rejects.toThrow(LeaseHeldError);
