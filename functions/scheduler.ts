@@ -1,7 +1,9 @@
 /**
  * The scheduler in the cloud: invoked by the table's DynamoDB Stream (pods
- * and nodes changing) and by the resync schedule. Its cache is rebuilt at the
- * start of each invocation, since other invocations bind pods too. Each
+ * and nodes changing) and by the resync schedule. Each invocation runs
+ * holding the scheduler lease (one scheduler at a time, as kube-scheduler's
+ * leader election has it) and rebuilds its cache once it holds it, since
+ * other invocations bind pods too. Each
  * invocation's reconciles are published as CloudWatch metrics when
  * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics"). Log
  * records are Powertools' JSON with the Lambda request id (docs/logging.md).
@@ -14,14 +16,16 @@ import { schedulerReconciler } from '#lib/assembly/control-plane';
 import type { Reconciler } from '#lib/controller-runtime/reconciler';
 import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
 import { functionLogger } from '#lib/log/logger';
+import type { KubeClient } from '#lib/client/client';
+import { invocationLock } from '#lib/scheduler/lease-lock';
 
-let scheduler: Promise<Reconciler[]> | undefined;
+let scheduler: Promise<{ client: KubeClient; reconcilers: Reconciler[] }> | undefined;
 const metrics = reconcileMetricsFromEnv();
 const logger = functionLogger('scheduler');
 
-function start(): Promise<Reconciler[]> {
+function start(): Promise<{ client: KubeClient; reconcilers: Reconciler[] }> {
   scheduler ??= inProcessClient(SCHEDULER_USER, process.env, logger)
-    .then((client) => [schedulerReconciler(client, { ...controlPlaneFromEnv(), logger })])
+    .then((client) => ({ client, reconcilers: [schedulerReconciler(client, { ...controlPlaneFromEnv(), logger })] }))
     .catch((err: unknown) => {
       scheduler = undefined;
       throw err;
@@ -32,10 +36,11 @@ function start(): Promise<Reconciler[]> {
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | { keys: number; failed: number }> {
   if (context) logger.addContext(context);
   return publishingReconciles(metrics, async (observer) => {
-    const rs = await start();
+    const { client, reconcilers } = await start();
     const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
     const opts = { metrics: observer, logger, ...(remainingMs ? { remainingMs } : {}) };
-    if ('Records' in event) return handleStreamBatch(rs, event.Records as StreamRecord[], opts);
-    return handleResync(rs, opts);
+    return invocationLock(client, remainingMs).run<BatchResult | { keys: number; failed: number }>(() =>
+      'Records' in event ? handleStreamBatch(reconcilers, event.Records as StreamRecord[], opts) : handleResync(reconcilers, opts),
+    );
   });
 }

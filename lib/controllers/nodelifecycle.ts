@@ -21,6 +21,7 @@ import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { deepEqual } from '../util/json.js';
 import type { Recorder } from '../client/events.js';
 import { allKeys, type Reconciler, type ReconcileResult, type Watch } from '../controller-runtime/reconciler.js';
+import { POD_NODE_NOT_READY } from '../api/core/v1/pod.js';
 
 export interface NodeLifecycleOptions {
   /** A node is unreachable after this long without a lease renewal (kube-controller-manager's node-monitor-grace-period). @default 40 s */
@@ -191,7 +192,7 @@ export class NodeLifecycleController implements Reconciler {
       status: 'False',
       lastProbeTime: null,
       lastTransitionTime: rfc3339(now),
-      reason: 'NodeNotReady',
+      reason: POD_NODE_NOT_READY,
       message: 'Node is not ready',
     };
     if (i >= 0) conditions[i] = next;

@@ -12,7 +12,7 @@ import { TAINT_UNSCHEDULABLE, tolerates } from '../api/taints.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { KObject } from '../api/object.js';
 import type { NodeInfo } from './cache.js';
-import { hostPortsOf } from './cache.js';
+import { ANY_HOST_IP, hostPortsOf } from './cache.js';
 import { podRequests, type Resources } from './resources.js';
 
 type NodeSelectorTerm = z.infer<typeof NodeSelectorTermSchema>;
@@ -65,7 +65,24 @@ function matchesNodeSelector(pod: Pod, node: KObject): boolean {
   return true;
 }
 
-/** Reasons this node cannot take the pod (empty when it fits). */
+/**
+ * Whether a host port (`protocol/hostIP/port`, as hostPortsOf writes it) is
+ * in use on a node: the same protocol and port on the same host IP, or on
+ * any host IP when either side binds 0.0.0.0 (kube-scheduler's
+ * HostPortInfo.CheckConflict).
+ */
+function hostPortTaken(wanted: string, used: Map<string, number>): boolean {
+  const [protocol, ip, port] = wanted.split('/');
+  if (ip === ANY_HOST_IP) return [...used.keys()].some((k) => k.startsWith(`${protocol}/`) && k.endsWith(`/${port}`));
+  return used.has(wanted) || used.has(`${protocol}/${ANY_HOST_IP}/${port}`);
+}
+
+/**
+ * Reasons this node cannot take the pod (empty when it fits): the reason of
+ * the first filter that fails, in kube-scheduler's order (NodeUnschedulable,
+ * TaintToleration, readiness, NodeAffinity, NodePorts, NodeResourcesFit);
+ * NodeResourcesFit names every resource that is short.
+ */
 export function filter(pod: Pod, info: NodeInfo, requests: Resources): string[] {
   const node = info.node;
   const tolerations = pod.spec?.tolerations ?? [];
@@ -79,6 +96,8 @@ export function filter(pod: Pod, info: NodeInfo, requests: Resources): string[] 
   if (untolerated) return [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`];
   if (ready?.status !== 'True') return ['node(s) were not ready'];
   if (!matchesNodeSelector(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
+  // NodePorts runs before NodeResourcesFit, and the first filter that fails is the node's only reason.
+  if (hostPortsOf(pod).some((p) => hostPortTaken(p, info.hostPorts))) return ["node(s) didn't have free ports for the requested pod ports"];
   const reasons: string[] = [];
   const free = (have: number, used: number, want: number) => want === 0 || used + want <= have;
   if (info.requested.pods + 1 > info.allocatable.pods) reasons.push('Too many pods');
@@ -87,7 +106,6 @@ export function filter(pod: Pod, info: NodeInfo, requests: Resources): string[] 
   for (const [name, want] of Object.entries(requests.scalar)) {
     if (!free(info.allocatable.scalar[name] ?? 0, info.requested.scalar[name] ?? 0, want)) reasons.push(`Insufficient ${name}`);
   }
-  if (hostPortsOf(pod).some((p) => info.hostPorts.has(p))) reasons.push("node(s) didn't have free ports for the requested pod ports");
   return reasons;
 }
 

@@ -60,10 +60,14 @@ export class NodeInfo {
   }
 }
 
+/** The host IP a host port binds when it names none: every address. */
+export const ANY_HOST_IP = '0.0.0.0';
+
+/** The pod's host ports as `protocol/hostIP/port`. */
 export function hostPortsOf(pod: Pod): string[] {
   const out: string[] = [];
   for (const c of pod.spec?.containers ?? []) {
-    for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? 'TCP'}/${p.hostIP || '0.0.0.0'}/${p.hostPort}`);
+    for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? 'TCP'}/${p.hostIP || ANY_HOST_IP}/${p.hostPort}`);
   }
   return out;
 }

@@ -12,9 +12,12 @@
  * proxy in front of moto that hands it one request at a time; otherwise the
  * store's race tests would fail on moto's bug rather than on ours.
  *
- * moto also copies its whole state on every TransactWriteItems (to roll
- * back on failure), so transactions slow down with everything a server has
- * stored: start a fresh one per test file or benchmark scenario.
+ * moto also snapshots a table (deep copy) on every TransactWriteItems, to
+ * roll back on failure. moto_server is started with lib/sim/moto-stream-patch.ts,
+ * so the snapshot no longer copies the table's stream (and a cancelled
+ * transaction leaves no phantom records on it); it still copies the table's
+ * items, so transactions slow down with what that table stores, not with
+ * other tables: use a fresh table per test scenario or benchmark.
  *
  * An observer given to startEmulator() sees every request and answer that
  * passes the proxy (the benchmarks count DynamoDB request units from them).
@@ -25,6 +28,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { delimiter, join } from 'node:path';
+import { motoStreamPatch } from './moto-stream-patch.js';
 
 export interface Emulator {
   /** The endpoint the SDK is configured with (AWS_ENDPOINT_URL). */
@@ -110,21 +114,27 @@ function stopProcess(child: ChildProcess): Promise<void> {
 
 async function startMoto(binary: string): Promise<{ child: ChildProcess; port: number }> {
   let lastError = '';
+  const patch = motoStreamPatch();
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: patch.env });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && child.exitCode === null) {
-      if (await answers(`http://127.0.0.1:${port}/moto-api/`)) return { child, port };
+      if (await answers(`http://127.0.0.1:${port}/moto-api/`)) {
+        // Python imported the patch when it started: its file is no longer needed.
+        patch.remove();
+        return { child, port };
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     lastError = stderr;
     await stopProcess(child);
   }
+  patch.remove();
   throw new Error(`moto_server did not start: ${lastError.trim().split('\n').slice(-3).join(' | ')}`);
 }
 

@@ -7,6 +7,12 @@
  * simulator serves any number of nodes through one pod watch, so thousands
  * of nodes are cheap. A node can be stopped (no heartbeats, no pod updates:
  * a dead host) and resumed.
+ *
+ * Like a kubelet, a running node holds on to its own truth: each lease is
+ * renewed one renewal at a time, and what the node lifecycle controller
+ * wrote when heartbeats came late (Ready=Unknown on the node, Ready=False on
+ * its pods) is put right again, so a slow spell (a loaded machine, a laptop
+ * asleep) is not a node lost for good.
  */
 import { hostname } from 'node:os';
 import type { Lease } from '../api/coordination/v1/lease.js';
@@ -22,6 +28,7 @@ import { NODE_LEASE_NAMESPACE } from '../api/coordination/v1/lease.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
 import { type Clock, microTime, rfc3339, systemClock } from '../util/clock.js';
 import { LEASES, NODES, PODS } from '../kinds/resources.js';
+import { POD_NODE_NOT_READY } from '../api/core/v1/pod.js';
 
 /** Annotation: exit code the simulated containers end with (Job pods; default 0). */
 export const SIM_EXIT_CODE = 'kumo.io/sim-exit-code';
@@ -46,6 +53,8 @@ export interface FakeNodeOptions {
   stopDelayMs?: number;
   /** Lease renewal interval. @default 10 s */
   leaseRenewMs?: number;
+  /** How often the nodes' Ready conditions are checked and posted again where someone else changed them (kubelet's nodeStatusUpdateFrequency). @default 10 s */
+  statusUpdateMs?: number;
   clock?: Clock;
   /** @default defaultLogger() */
   logger?: Logger;
@@ -58,6 +67,9 @@ export class FakeNodes {
   private readonly nodes: Set<string>;
   private informer: Informer | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  /** Whether a status check is under way (they never overlap). */
+  private checkingStatus = false;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly clock: Clock;
   private readonly ipOf = new Map<string, string>();
@@ -80,6 +92,8 @@ export class FakeNodes {
     await Promise.all(this.opts.names.map((name) => this.renew(name)));
     this.leaseTimer = setInterval(() => void this.renewAll(), this.opts.leaseRenewMs ?? 10_000);
     this.leaseTimer.unref();
+    this.statusTimer = setInterval(() => void this.syncNodeStatus(), this.opts.statusUpdateMs ?? 10_000);
+    this.statusTimer.unref();
     this.informer = new Informer(this.client, PODS, {
       onChange: (type, obj) => this.onPod(type, obj as P),
       logger: this.logger,
@@ -90,6 +104,7 @@ export class FakeNodes {
   async stop(): Promise<void> {
     this.closed = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.statusTimer) clearInterval(this.statusTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.informer?.stop();
@@ -188,15 +203,54 @@ export class FakeNodes {
     }
   }
 
+  /**
+   * A kubelet's node status loop: a running node whose Ready condition is not
+   * True (the node lifecycle controller set Unknown when its leases came late)
+   * is posted Ready again. Without it the node would stay tainted unreachable
+   * for good: its lease is fresh again, but nobody else ever sets Ready.
+   */
+  private async syncNodeStatus(): Promise<void> {
+    if (this.checkingStatus || this.closed) return;
+    this.checkingStatus = true;
+    try {
+      for (const node of (await this.client.listAll<Node & KObject>(NODES, undefined)).items) {
+        const name = node.metadata.name!;
+        if (!this.nodes.has(name) || this.stopped.has(name) || this.closed) continue;
+        if ((node.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status !== 'True') await this.postReady(name);
+      }
+    } catch (err) {
+      this.logger.warn(`kumo sim: node status: ${(err as Error).message}`);
+    } finally {
+      this.checkingStatus = false;
+    }
+  }
+
   private async renewAll(): Promise<void> {
     await Promise.all([...this.nodes].map((n) => this.renew(n).catch((err: Error) => this.logger.warn(`kumo sim: lease ${n}: ${err.message}`))));
   }
 
   /** The lease as last written per node, so a renewal is one write (a stale copy fails with 409 and is re-read). */
   private readonly leases = new Map<string, Lease & KObject>();
+  /** Nodes whose renewal is under way. */
+  private readonly renewing = new Set<string>();
 
+  /**
+   * Renews a node's lease, unless its last renewal is still under way: as a
+   * kubelet's lease controller, renewals never overlap (an overlapping one
+   * would write from the same cached copy and fail, so a slow API would see
+   * fewer renewals still).
+   */
   private async renew(name: string): Promise<void> {
-    if (this.stopped.has(name) || this.closed) return;
+    if (this.stopped.has(name) || this.closed || this.renewing.has(name)) return;
+    this.renewing.add(name);
+    try {
+      await this.renewNow(name);
+    } finally {
+      this.renewing.delete(name);
+    }
+  }
+
+  private async renewNow(name: string): Promise<void> {
     const now = microTime(this.clock.now());
     const existing = this.leases.get(name) ?? (await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name));
     if (!existing) {
@@ -253,6 +307,14 @@ export class FakeNodes {
       this.schedule(pod, this.opts.startDelayMs ?? 200, () => this.startPod(pod));
       return;
     }
+    // Running but marked not ready by the node lifecycle controller (reason NodeNotReady) while our heartbeats
+    // came late: a kubelet's status manager posts its own status again. Readiness anyone else set (a test
+    // standing in for a failing probe) stays as they set it.
+    const ready = (pod.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    if (ready && ready.status !== 'True' && ready.reason === POD_NODE_NOT_READY) {
+      this.schedule(pod, 0, () => this.markReady(pod));
+      return;
+    }
     if ((pod.spec?.restartPolicy ?? 'Always') !== 'Always') {
       const runSeconds = Number(pod.metadata.annotations?.[SIM_RUN_SECONDS]);
       const runMs = Number.isFinite(runSeconds) ? runSeconds * 1000 : (this.opts.runMs ?? 1000);
@@ -298,6 +360,19 @@ export class FakeNodes {
       containerStatuses: this.containerStatuses(cur, { running: { startedAt: now } }, true),
     };
     await this.client.updateStatus(PODS, { ...cur, status } as KObject);
+  }
+
+  /** Sets the Ready and ContainersReady conditions of a running pod True again (the containers run on). */
+  private async markReady(pod: P): Promise<void> {
+    const cur = this.fresh(pod);
+    if (!cur || cur.metadata.deletionTimestamp || this.stopped.has(cur.spec?.nodeName ?? '') || cur.status?.phase !== 'Running') return;
+    const now = rfc3339(this.clock.now());
+    const conditions = (cur.status.conditions ?? []).map((c) =>
+      (c.type === 'Ready' || c.type === 'ContainersReady') && c.status !== 'True'
+        ? { type: c.type, status: 'True', lastProbeTime: null, lastTransitionTime: now }
+        : c,
+    );
+    await this.client.updateStatus(PODS, { ...cur, status: { ...cur.status, conditions } } as KObject);
   }
 
   private async exit(pod: P): Promise<void> {

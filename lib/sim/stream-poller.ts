@@ -1,11 +1,14 @@
 /**
- * Plays Lambda's DynamoDB event source mapping against an emulator: reads
+ * Plays Lambda's DynamoDB event source mappings against an emulator: reads
  * the table's stream with GetRecords and invokes handlers with real-shaped
  * DynamoDBStreamEvent batches (binary attributes base64, as Lambda sends
- * them), retrying from a reported batchItemFailure. It can also misbehave
- * the ways delivery may: duplicate batches, reorder records within a batch,
- * drop batches (left to the resync to repair), and invoke two handler
- * instances with the same batch at once.
+ * them), retrying from a reported batchItemFailure. Each consumer is a
+ * mapping of its own, as in the stack: it takes one batch at a time, in
+ * stream order, and never waits for another consumer (a slow controllers
+ * batch does not hold up the scheduler). It can also misbehave the ways
+ * delivery may: duplicate batches, reorder records within a batch, drop
+ * batches (left to the resync to repair), and invoke two handler instances
+ * with the same batch at once.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -19,6 +22,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { readSetting } from '../config/read.js';
 import { SETTINGS } from '../config/settings.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
+import { sleep } from '../util/sleep.js';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] } | unknown>;
 
@@ -83,23 +87,43 @@ export function toLambdaRecord(r: SdkRecord, streamArn: string): DynamoDBStreamE
   };
 }
 
+type LambdaRecord = DynamoDBStreamEvent['Records'][number];
+
+/** One consumer's mapping: the records read for it and not yet delivered, in stream order. */
+interface Lane {
+  consumer: Consumer;
+  queue: LambdaRecord[];
+  /** Failed deliveries in a row of the batch at the head of the queue. */
+  failures: number;
+  /** Wakes the lane's worker when records arrive or the poller stops. */
+  wake: (() => void) | undefined;
+}
+
+/** Records a mapping hands to one invocation at most (the stack's batchSize). */
+const BATCH_SIZE = 100;
+/** Failed deliveries of one batch before it is given up on (the stack's retryAttempts; its dead-letter queue). */
+const RETRY_ATTEMPTS = 5;
+
 export class StreamPoller {
   private readonly ddb = new DynamoDBClient({});
   private readonly streams = new DynamoDBStreamsClient({});
-  private stopped = false;
-  private loop: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+  private loops: Promise<void>[] = [];
+  private readonly lanes: Lane[];
   /** Records delivered, per consumer (for assertions about what was exercised). */
   readonly delivered = new Map<string, number>();
   dropped = 0;
   duplicated = 0;
   parallelized = 0;
+  /** Batches given up on after RETRY_ATTEMPTS failed deliveries. */
+  givenUp = 0;
   /** GetRecords calls made and stream records read (what a stream consumer is billed for outside Lambda). */
   getRecordsCalls = 0;
   recordsRead = 0;
 
   constructor(
     private readonly tableName: string,
-    private readonly consumers: Consumer[],
+    consumers: Consumer[],
     private readonly chaos: Chaos = {},
     private readonly random: () => number = Math.random,
     /** Called after each handler invocation. */
@@ -107,28 +131,35 @@ export class StreamPoller {
     /** Pause when a read finds nothing (Lambda polls each shard about four times a second). @default 100 */
     private readonly idleMs = 100,
     private readonly logger: Logger = defaultLogger(),
-  ) {}
+  ) {
+    this.lanes = consumers.map((consumer) => ({ consumer, queue: [], failures: 0, wake: undefined }));
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
 
   async start(): Promise<void> {
     const table = await this.ddb.send(new DescribeTableCommand({ TableName: this.tableName }));
     const arn = table.Table?.LatestStreamArn;
     if (!arn) throw new Error(`table ${this.tableName} has no stream`);
-    this.loop = this.run(arn);
+    this.loops = [this.read(arn), ...this.lanes.map((lane) => this.work(lane))];
   }
 
+  /** Stops reading and delivering; a delivery under way finishes first. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
+    this.stopping.abort();
+    for (const lane of this.lanes) lane.wake?.();
+    await Promise.all(this.loops);
     this.ddb.destroy();
     this.streams.destroy();
   }
 
-  private async run(arn: string): Promise<void> {
+  /** Reads every shard and queues what each consumer's filter keeps on its lane. */
+  private async read(arn: string): Promise<void> {
     const iterators = new Map<string, string | undefined>();
     /** The sequence number of the last record read per shard. */
     const lastSeen = new Map<string, string>();
-    /** Records returned by a failed batch, to deliver again before reading on (per consumer). */
-    const pending = new Map<string, DynamoDBStreamEvent['Records']>();
     let described = 0;
     while (!this.stopped) {
       try {
@@ -168,24 +199,61 @@ export class StreamPoller {
           this.getRecordsCalls++;
           this.recordsRead += records.length;
           got += records.length;
-          for (const c of this.consumers) {
-            const batch = [...(pending.get(c.name) ?? []), ...(c.filter ? records.filter(c.filter) : records)];
-            pending.delete(c.name);
-            if (batch.length === 0) continue;
-            const retry = await this.deliver(c, batch);
-            if (retry.length > 0) pending.set(c.name, retry);
+          for (const lane of this.lanes) {
+            const kept = lane.consumer.filter ? records.filter(lane.consumer.filter) : records;
+            if (kept.length === 0) continue;
+            lane.queue.push(...kept);
+            lane.wake?.();
           }
         }
-        if (got === 0) await new Promise((resolve) => setTimeout(resolve, this.idleMs));
+        if (got === 0) await sleep(this.idleMs, this.stopping.signal);
       } catch (err) {
         if (!this.stopped) this.logger.error(`stream poller: ${(err as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200, this.stopping.signal);
       }
     }
   }
 
+  /**
+   * One consumer's mapping: delivers the oldest queued records, one batch at
+   * a time; a failed batch is delivered again from its first failed record
+   * (a handler that throws failed them all), and given up on after
+   * RETRY_ATTEMPTS failures in a row, as the stack's mapping sends it to its
+   * dead-letter queue.
+   */
+  private async work(lane: Lane): Promise<void> {
+    while (!this.stopped) {
+      if (lane.queue.length === 0) {
+        await new Promise<void>((resolve) => (lane.wake = resolve));
+        lane.wake = undefined;
+        continue;
+      }
+      const batch = lane.queue.slice(0, BATCH_SIZE);
+      let retry: LambdaRecord[];
+      try {
+        retry = await this.deliver(lane.consumer, batch);
+      } catch (err) {
+        if (!this.stopped) this.logger.error(`stream poller: ${lane.consumer.name}: ${(err as Error).message}`);
+        retry = batch;
+      }
+      // The batch leaves the queue; what is to be retried goes back to its head, ahead of newer records.
+      lane.queue.splice(0, batch.length, ...retry);
+      if (retry.length === 0) {
+        lane.failures = 0;
+        continue;
+      }
+      if (++lane.failures > RETRY_ATTEMPTS) {
+        this.logger.error(`stream poller: ${lane.consumer.name}: gave up on ${retry.length} records after ${RETRY_ATTEMPTS} retries`);
+        this.givenUp++;
+        lane.queue.splice(0, retry.length);
+        lane.failures = 0;
+      }
+      await sleep(this.idleMs, this.stopping.signal);
+    }
+  }
+
   /** Delivers one batch; returns the records to deliver again (from the first reported failure on). */
-  private async deliver(c: Consumer, batch: DynamoDBStreamEvent['Records']): Promise<DynamoDBStreamEvent['Records']> {
+  private async deliver(c: Consumer, batch: LambdaRecord[]): Promise<LambdaRecord[]> {
     if (this.chaos.drop && this.random() < this.chaos.drop) {
       this.dropped++;
       return [];

@@ -1,18 +1,20 @@
 /**
  * The same control-loop scenarios in cloud mode: the DynamoDB store on the
  * emulator, and the controller and scheduler Lambda handlers fed by the
- * table's real stream (read with GetRecords) in real-shaped batches that are
- * duplicated, reordered, sometimes dropped (repaired by the scheduled resync)
- * and delivered to two handler instances at once.
+ * table's real stream (read with GetRecords) through the stack's own event
+ * filters, in real-shaped batches that are duplicated, reordered, sometimes
+ * dropped (repaired by the scheduled resync) and delivered to two handler
+ * instances at once.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { vi } from 'vitest';
+import { afterAll, vi } from 'vitest';
 import type { ScheduledEvent } from 'aws-lambda';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { ADMIN, ApiServer } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
 import { InProcessTransport } from '#lib/client/transport';
+import { CONTROLLER_FILTERS, passesFilters, SCHEDULER_FILTERS } from '#lib/cloud/stream-filters';
 import { FakeNodes } from '#lib/sim/fake-nodes';
 import { DynamoDbStore } from '#lib/store/dynamodb';
 import { createStoreTable } from '#lib/store/dynamodb-table';
@@ -21,10 +23,13 @@ import { type StreamHandler, StreamPoller } from '../helpers/stream-poller.js';
 import { controlLoopScenarios } from './scenarios.js';
 import { silentLogger } from '#lib/log/logger';
 
-// Checked once up front (skip loudly without an emulator); each scenario then gets a fresh emulator of its
-// own, since moto's transactions slow down with everything it has ever stored.
-const probe = await ensureEmulator();
-await probe?.stop();
+// One emulator for the file (skipped loudly without one), and a fresh table per scenario: moto's
+// transactions copy the whole table they write to (its stream included), so they slow down with
+// everything that table has stored, but not with what other tables hold.
+const emulator = await ensureEmulator();
+afterAll(async () => {
+  await emulator?.stop();
+});
 
 const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as unknown as ScheduledEvent;
 
@@ -37,11 +42,10 @@ async function handlerInstance(path: string): Promise<(event: unknown) => Promis
   return mod.handler;
 }
 
-if (probe) {
+if (emulator) {
   controlLoopScenarios(
     'cloud: DynamoDB on the emulator, stream-driven Lambda handlers',
     async (opts) => {
-      const emulator = (await ensureEmulator())!;
       const tableName = `kumo-ctl-${randomUUID()}`;
       const ddb = new DynamoDBClient({});
       await createStoreTable(ddb, tableName);
@@ -53,6 +57,9 @@ if (probe) {
       });
       const controllers = [await handlerInstance('../../functions/controllers.ts'), await handlerInstance('../../functions/controllers.ts')];
       const schedulers = [await handlerInstance('../../functions/scheduler.ts'), await handlerInstance('../../functions/scheduler.ts')];
+      // The schedule's invocations get containers of their own: a container runs one invocation at a time,
+      // so a resync never shares a reconciler's memory with a stream batch running at the same moment.
+      const resyncers = [await handlerInstance('../../functions/controllers.ts'), await handlerInstance('../../functions/scheduler.ts')];
 
       const store = new DynamoDbStore({ tableName, pollIntervalMs: 50, maxPollIntervalMs: 250 });
       const api = new ApiServer({ store, admission: { defaultTolerationSeconds: opts.tolerationSeconds } });
@@ -62,22 +69,20 @@ if (probe) {
       const poller = new StreamPoller(
         tableName,
         [
-          { name: 'controllers', instances: controllers as StreamHandler[] },
-          { name: 'scheduler', instances: schedulers as StreamHandler[] },
+          { name: 'controllers', instances: controllers as StreamHandler[], filter: (r) => passesFilters(CONTROLLER_FILTERS, r) },
+          { name: 'scheduler', instances: schedulers as StreamHandler[], filter: (r) => passesFilters(SCHEDULER_FILTERS, r) },
         ],
         { duplicate: 0.2, reorder: true, drop: 0.05, parallel: 0.3 },
       );
       await poller.start();
       // The EventBridge schedule, sped up: a full resync repairs what dropped batches missed.
-      let resyncing = false;
-      const resync = setInterval(() => {
-        if (resyncing) return;
-        resyncing = true;
+      let resync: Promise<void> | undefined;
+      const schedule = setInterval(() => {
         const t0 = Date.now();
-        void Promise.all([controllers[0]!(scheduled), schedulers[0]!(scheduled)])
-          .then((r) => process.env.KUMO_DEBUG && console.log(`resync ${JSON.stringify(r)} in ${Date.now() - t0} ms`))
+        resync ??= Promise.all(resyncers.map((h) => h(scheduled)))
+          .then((r) => void (process.env.KUMO_DEBUG && console.log(`resync ${JSON.stringify(r)} in ${Date.now() - t0} ms`)))
           .catch((err: Error) => console.error(`resync: ${err.message}`))
-          .finally(() => (resyncing = false));
+          .finally(() => (resync = undefined));
       }, 5_000);
 
       const fake = new FakeNodes(client, { names: opts.nodes, startDelayMs: 50, leaseRenewMs: opts.leaseRenewMs, logger: silentLogger });
@@ -91,12 +96,14 @@ if (probe) {
             `emulator calls: ${JSON.stringify(Object.fromEntries(emulator.calls))}; batches dropped ${poller.dropped}, duplicated ${poller.duplicated}, parallel ${poller.parallelized}`,
           );
           emulator.calls.clear();
-          clearInterval(resync);
+          clearInterval(schedule);
+          await resync;
           await fake.stop();
           await poller.stop();
           await store.close();
+          // What the scenario stored goes with its table (moto keeps every table in memory).
+          await ddb.send(new DeleteTableCommand({ TableName: tableName }));
           ddb.destroy();
-          await emulator.stop();
         },
       };
     },

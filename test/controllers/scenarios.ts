@@ -245,8 +245,9 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
         const d = await waitFor(
           async () => {
             const rolled = await rolledOut(h.client, ns, name, roll);
+            if (!rolled) return undefined;
             const rs = (await h.client.list<RS>(REPLICASETS, ns, { labelSelector: `app=${name}` })).items;
-            return rolled && rs.length === 2 && rs.every((r) => (r.status?.replicas ?? 0) === (r.spec?.replicas ?? 0)) ? rolled : undefined;
+            return rs.length === 2 && rs.every((r) => (r.status?.replicas ?? 0) === (r.spec?.replicas ?? 0)) ? rolled : undefined;
           },
           { timeoutMs, intervalMs, what: 'rollout to nginx:1.17' },
         ).catch(async (err: Error) => {
@@ -276,9 +277,9 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
         );
         const back = await waitFor(
           async () => {
-            const rolled = await rolledOut(h.client, ns, name, roll);
+            if (!(await rolledOut(h.client, ns, name, roll))) return undefined;
             const rs = await h.client.get<RS>(REPLICASETS, ns, old.metadata.name!);
-            return rolled && rs.spec?.replicas === roll && rs.status?.availableReplicas === roll ? rs : undefined;
+            return rs.spec?.replicas === roll && rs.status?.availableReplicas === roll ? rs : undefined;
           },
           { timeoutMs, intervalMs, what: 'rollback to the first ReplicaSet' },
         ).catch(async (err: Error) => {

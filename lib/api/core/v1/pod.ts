@@ -45,3 +45,6 @@ export {
   type Toleration,
   type Volume,
 } from './shapes.generated.js';
+
+/** The reason of the Ready=False condition the node lifecycle controller puts on the pods of an unreachable node (MarkPodsNotReady). */
+export const POD_NODE_NOT_READY = 'NodeNotReady';
