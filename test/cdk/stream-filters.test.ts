@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
-import { resourceTypes } from '#lib/kinds/resources';
+import { resourceOfStoreKey, resourceTypes } from '#lib/kinds/resources';
 import { storeResource } from '#lib/api/store-key';
 import { ADMIN, ApiServer } from '#lib/apiserver/server';
 import { KubeClient } from '#lib/client/client';
@@ -98,7 +98,7 @@ describe('event filters of the stream mappings', () => {
     it(`pass every resource the ${c.name} declare a watch on, for some change`, () => {
       const watched = new Set(c.reconcilers.flatMap((r) => r.watches.map((w) => w.resource)));
       for (const resource of watched) {
-        const obj = variants(resourceTypes.find((t) => t.resource === resource)!)[0]!.object;
+        const obj = variants(resourceOfStoreKey(resource)!)[0]!.object;
         expect(
           TYPES.some((type) => passesFilters(c.filters, logRecord(resource, type, obj))),
           resource,
