@@ -3,7 +3,8 @@
  * controllers: malformed and mutated bodies in every media type, patches of
  * every type, odd paths and escapes, selectors, resourceVersions, limits
  * and continue tokens, content types and query parameters. Two properties:
- * the server never answers 5xx (bad input is never a fault of ours), and a
+ * the server never answers 5xx (bad input is never a fault of ours; the one
+ * exception is kube-apiserver's own 504 for a resourceVersion from the future), and a
  * request that is not answered 2xx stores nothing (every resource's store
  * revision is unchanged).
  *
@@ -378,6 +379,15 @@ function describeRequest(r: FuzzRequest): string {
   return `${r.method} ${r.path}?${new URLSearchParams(r.query).toString()} content-type=${r.contentType ?? '(none)'} body=${b}`;
 }
 
+/**
+ * The one 5xx that is kube-apiserver's own answer to a client, not a fault: a list or get at a
+ * resourceVersion the store has not reached yet waits, then gets 504 Timeout "Too large resource
+ * version" with a Retry-After (the client may be ahead of a lagging cache).
+ */
+function isTooLargeResourceVersion(status: number, text: string): boolean {
+  return status === 504 && text.includes('"reason":"Timeout"') && text.includes('Too large resource version');
+}
+
 describe('fuzzing the API', () => {
   it('never answers 5xx and stores nothing without a 2xx', async () => {
     console.log(`fuzz seed: ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests`);
@@ -396,7 +406,7 @@ describe('fuzzing the API', () => {
         });
         const text = await res.text();
         const what = `${describeRequest(r)}\n  -> ${res.status} ${text.slice(0, 300)}`;
-        if (res.status >= 500) throw new Error(`5xx for ${what}`);
+        if (res.status >= 500 && !isTooLargeResourceVersion(res.status, text)) throw new Error(`5xx for ${what}`);
         if (res.status >= 300 && (await revisions()) !== before) throw new Error(`stored without a 2xx: ${what}`);
         if (r.method === 'DELETE' && res.status < 300) await seed();
       }),
