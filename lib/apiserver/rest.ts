@@ -172,7 +172,7 @@ export class RestStorage {
 
   /** What admission hooks read: any kind's objects, from the store. */
   private admitCtx(): AdmitContext {
-    return { list: async (resource) => (await this.guard(() => this.store.list(resource))).items };
+    return { list: async (resource) => (await this.guard(() => this.store.list(storeResource(resource)))).items };
   }
 
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */

@@ -63,7 +63,7 @@ function defaultClass(classes: readonly PriorityClass[]): PriorityClass | undefi
 }
 
 async function priorityClasses(ctx: AdmitContext): Promise<PriorityClass[]> {
-  return (await ctx.list('priorityclasses')) as unknown as PriorityClass[];
+  return (await ctx.list({ group: 'scheduling.k8s.io', resource: 'priorityclasses' })) as unknown as PriorityClass[];
 }
 
 function forbidden(resource: string, group: string, name: string, why: string): StatusError {

@@ -7,6 +7,7 @@
 import type { PropagationPolicy } from '../api/meta/v1/delete-options.js';
 import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
+import type { GroupResource } from '../api/store-key.js';
 import type { Store } from '../store/types.js';
 
 export interface StrategyContext {
@@ -45,8 +46,8 @@ export interface WriteHookContext {
 
 /** What an admission hook reads: the objects of any kind, from the store. */
 export interface AdmitContext {
-  /** Every object of a resource, across namespaces. */
-  list(resource: string): Promise<KObject[]>;
+  /** Every object of a resource (its group and plural), across namespaces. */
+  list(resource: GroupResource): Promise<KObject[]>;
 }
 
 export interface Strategy {

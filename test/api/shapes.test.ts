@@ -15,6 +15,7 @@ import * as corev1 from '#lib/api/core/v1/shapes.generated';
 import * as discoveryv1 from '#lib/api/discovery/v1/shapes.generated';
 import * as metav1 from '#lib/api/meta/v1/shapes.generated';
 import * as policyv1 from '#lib/api/policy/v1/shapes.generated';
+import * as schedulingv1 from '#lib/api/scheduling/v1/shapes.generated';
 import { apiVersionOf } from '#lib/api/registry';
 import { resourceTypes } from '#lib/kinds/resources';
 import { K8S_TYPES } from '#lib/apiserver/schema/k8s-types.generated';
@@ -29,6 +30,7 @@ const PACKAGES: Record<string, Record<string, unknown>> = {
   'discovery/v1': discoveryv1,
   'meta/v1': metav1,
   'policy/v1': policyv1,
+  'scheduling/v1': schedulingv1,
 };
 
 interface Def {
