@@ -64,6 +64,9 @@ export interface KindDeclaration {
   bootstrap?: readonly KObject[];
   listKind?: string;
   singular?: string;
+  /** For a kind without a Go type (a custom resource): see ResourceType. */
+  pruneUnknown?(value: Record<string, unknown>): string[];
+  openAPISchema?: Readonly<Record<string, unknown>>;
 }
 
 export function defineKind(d: KindDeclaration): Kind {
