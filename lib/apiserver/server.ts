@@ -16,7 +16,7 @@ import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
 import { checkResourceVersion, RestStorage, type ServerAdmissionConfig } from './rest.js';
 import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
-import { route, type ResourceRoute } from './router.js';
+import { route, type ResourceRoute, type Route } from './router.js';
 import { newKindRegistry, type KindRegistry } from '../kinds/index.js';
 import { printerOf } from '../kinds/printer.js';
 import type { Kind } from '../kinds/kind.js';
@@ -32,6 +32,8 @@ import { dropUnknownFields } from './schema/unknown.js';
 import { AUDIT_ID_HEADER, auditIdOf } from '../api/audit-id.js';
 import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
+import { customResourceSyncFor, type CustomResourceSync } from './custom-resources.js';
+import { customResourceDefinitionKind } from '../kinds/customresourcedefinition.js';
 
 /**
  * The container a log, exec or attach request means: the named one, which
@@ -72,6 +74,11 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** Where a 500 is logged, with the request's auditID. @default defaultLogger() */
   logger?: Logger;
+  /**
+   * How long the server trusts what it last read of the CustomResourceDefinitions before it checks their revision in
+   * the store again (servers sharing `kinds` share one check, with the first one's setting). @default DEFAULT_CRD_TTL_MS
+   */
+  crdTtlMs?: number;
 }
 
 /** Subresources that stream, exempt from the request deadline as kube's long-running check exempts them. */
@@ -161,6 +168,7 @@ export class ApiServer implements RequestHandler {
   readonly kinds: KindRegistry;
   private readonly clock: Clock;
   private readonly opts: ApiServerOptions;
+  private readonly customResources: CustomResourceSync;
 
   constructor(opts: ApiServerOptions) {
     this.opts = opts;
@@ -171,6 +179,13 @@ export class ApiServer implements RequestHandler {
     this.rest = new RestStorage(opts.store, this.clock, this.kinds, {
       ...opts.admission,
       defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
+    });
+    this.customResources = customResourceSyncFor({
+      store: opts.store,
+      rest: this.rest,
+      kinds: this.kinds,
+      clock: this.clock,
+      ...(opts.crdTtlMs !== undefined ? { ttlMs: opts.crdTtlMs } : {}),
     });
   }
 
@@ -231,7 +246,15 @@ export class ApiServer implements RequestHandler {
   }
 
   private async dispatch(req: ApiRequest): Promise<ApiResponse> {
-    const r = route(req.method, req.path, req.query, this.kinds);
+    // A request that may concern a custom resource (discovery, OpenAPI, a path not served yet, a custom resource, CRDs)
+    // sees the CRDs stored so far: within the TTL, or at once after this server wrote one. A built-in kind's request
+    // neither waits for that refresh nor fails with it; the next request that needs it does.
+    const refreshed = this.customResources.refresh();
+    let r = route(req.method, req.path, req.query, this.kinds);
+    if (this.needsCustomResources(r)) {
+      await refreshed;
+      r = route(req.method, req.path, req.query, this.kinds);
+    } else refreshed.catch(() => undefined);
     const accept = req.headers.accept;
     switch (r.type) {
       case 'version':
@@ -272,7 +295,13 @@ export class ApiServer implements RequestHandler {
       case 'not-found':
         throw StatusError.pathNotFound();
       case 'resource': {
-        const res = await this.resource(req, r);
+        const writesCRD = r.resourceType.resource === customResourceDefinitionKind.resource && !['get', 'list', 'watch'].includes(r.verb);
+        let res: ApiResponse;
+        try {
+          res = await this.resource(req, r);
+        } finally {
+          if (writesCRD) this.customResources.invalidate();
+        }
         const warning = r.resourceType.deprecation;
         if (warning) {
           const header = `299 - ${JSON.stringify(warning)}`;
@@ -280,6 +309,19 @@ export class ApiServer implements RequestHandler {
         }
         return res;
       }
+    }
+  }
+
+  private needsCustomResources(r: Route): boolean {
+    switch (r.type) {
+      case 'version':
+      case 'health':
+      case 'metrics':
+        return false;
+      case 'resource':
+        return r.resourceType.resource === customResourceDefinitionKind.resource || this.customResources.serves(r.resourceType);
+      default:
+        return true;
     }
   }
 
