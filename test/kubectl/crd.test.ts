@@ -105,7 +105,9 @@ describe('CustomResourceDefinitions with kubectl', () => {
   });
 
   it('deletes the objects with their CRD, and serves a recreated CRD afresh', async () => {
-    await ok(['apply', '-f', '-'], certificate('api'));
+    expect(await ok(['apply', '--server-side', '-f', '-'], certificate('api'))).toBe('certificate.cert-manager.io/api serverside-applied\n');
+    await ok(['patch', 'certificate', 'api', '--type=json', '-p', '[{"op":"replace","path":"/spec/secretName","value":"api-v2"}]']);
+    expect(await ok(['get', 'certificate', 'api', '-o', 'jsonpath={.spec.secretName}'])).toBe('api-v2');
     expect(await ok(['delete', 'crd', 'certificates.cert-manager.io'])).toBe(
       'customresourcedefinition.apiextensions.k8s.io "certificates.cert-manager.io" deleted\n',
     );
