@@ -32,6 +32,7 @@ import { dropUnknownFields } from './schema/unknown.js';
 import { AUDIT_ID_HEADER, auditIdOf } from '../api/audit-id.js';
 import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
+import { valueAt, withValueAt } from './scale-paths.js';
 import { customResourceSyncFor, type CustomResourceSync } from './custom-resources.js';
 import { customResourceDefinitionKind } from '../kinds/customresourcedefinition.js';
 
@@ -736,9 +737,14 @@ export class ApiServer implements RequestHandler {
     const rt = r.resourceType;
     const ns = r.namespace;
     const name = r.name!;
+    const paths = rt.scalePaths;
     const toScale = (obj: KObject) => {
       const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] };
       const status = (obj.status ?? {}) as { replicas?: number };
+      // A custom resource's Scale reads the CRD's paths (kube's scale subresource for custom resources); a missing value reads as 0 or "".
+      const replicas = paths ? valueAt(obj, paths.specReplicas) : spec.replicas;
+      const current = paths ? valueAt(obj, paths.statusReplicas) : status.replicas;
+      const selector = paths ? (paths.labelSelector ? valueAt(obj, paths.labelSelector) : '') : formatSelector(fromLabelSelector(spec.selector));
       return {
         kind: 'Scale',
         apiVersion: 'autoscaling/v1',
@@ -749,8 +755,8 @@ export class ApiServer implements RequestHandler {
           resourceVersion: obj.metadata.resourceVersion,
           creationTimestamp: obj.metadata.creationTimestamp,
         },
-        spec: { replicas: spec.replicas ?? 0 },
-        status: { replicas: status.replicas ?? 0, selector: formatSelector(fromLabelSelector(spec.selector)) },
+        spec: { replicas: typeof replicas === 'number' ? replicas : 0 },
+        status: { replicas: typeof current === 'number' ? current : 0, selector: typeof selector === 'string' ? selector : '' },
       };
     };
     if (r.verb === 'get') return json(200, toScale(await this.rest.get(rt, ns, name)));
@@ -773,7 +779,7 @@ export class ApiServer implements RequestHandler {
             { type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
           ]);
         }
-        return { ...current, spec: { ...(current.spec as object), replicas } };
+        return paths ? withValueAt(current, paths.specReplicas, replicas) : { ...current, spec: { ...(current.spec as object), replicas } };
       },
       { dryRun: isDryRun(req.query), subresource: 'scale', fieldManager: fieldManagerOf(req) },
     );

@@ -140,6 +140,15 @@ function kindFor(crd: CustomResourceDefinition, v: CustomResourceDefinitionVersi
     printer: printerFor(v.additionalPrinterColumns),
     describer: 'generic',
     pruneUnknown: (obj) => handler.prune(obj),
+    ...(v.subresources?.scale
+      ? {
+          scalePaths: {
+            specReplicas: v.subresources.scale.specReplicasPath ?? '.spec.replicas',
+            statusReplicas: v.subresources.scale.statusReplicasPath ?? '.status.replicas',
+            ...(v.subresources.scale.labelSelectorPath ? { labelSelector: v.subresources.scale.labelSelectorPath } : {}),
+          },
+        }
+      : {}),
     openAPISchema: openAPISchemaFor(schema, group, version, kind),
   });
 }

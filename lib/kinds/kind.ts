@@ -67,6 +67,7 @@ export interface KindDeclaration {
   /** For a kind without a Go type (a custom resource): see ResourceType. */
   pruneUnknown?(value: Record<string, unknown>): string[];
   openAPISchema?: Readonly<Record<string, unknown>>;
+  scalePaths?: ResourceType['scalePaths'];
 }
 
 export function defineKind(d: KindDeclaration): Kind {

@@ -157,6 +157,35 @@ describe('CustomResourceDefinition serving', () => {
     expect((await t.get(WIDGETS)).body.items).toEqual([]);
   });
 
+  it("serves a cluster-scoped custom resource whose Scale reads and writes the CRD's paths", async () => {
+    const crd = widgets();
+    crd.metadata.name = 'dials.example.com';
+    crd.spec.names = { plural: 'dials', kind: 'Dial' };
+    crd.spec.scope = 'Cluster';
+    const v = crd.spec.versions[0];
+    v.schema.openAPIV3Schema.properties = {
+      spec: { type: 'object', properties: { turns: { type: 'integer' } } },
+      status: { type: 'object', properties: { turns: { type: 'integer' }, selector: { type: 'string' } } },
+    };
+    delete v.additionalPrinterColumns;
+    v.subresources = { status: {}, scale: { specReplicasPath: '.spec.turns', statusReplicasPath: '.status.turns', labelSelectorPath: '.status.selector' } };
+    expect((await t.post(CRDS, crd)).status).toBe(201);
+    const DIALS = '/apis/example.com/v1/dials';
+    expect((await t.post(DIALS, { apiVersion: 'example.com/v1', kind: 'Dial', metadata: { name: 'd' }, spec: { turns: 2 } })).status).toBe(201);
+    const stored = (await t.get(`${DIALS}/d`)).body;
+    expect(stored.metadata.namespace).toBeUndefined();
+    await t.put(`${DIALS}/d/status`, { ...stored, status: { turns: 1, selector: 'app=d' } });
+
+    const scale = await t.get(`${DIALS}/d/scale`);
+    expect(scale.body).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { replicas: 1, selector: 'app=d' } });
+    const scaled = await t.patch(`${DIALS}/d/scale`, { spec: { replicas: 7 } }, 'application/merge-patch+json');
+    expect(scaled.body.spec).toEqual({ replicas: 7 });
+    expect((await t.get(`${DIALS}/d`)).body).toMatchObject({ spec: { turns: 7 }, status: { turns: 1 }, metadata: { generation: 2 } });
+    // The table of a version without columns: NAME and AGE.
+    const table = (await t.get(DIALS, { accept: TABLE })).body;
+    expect(table.columnDefinitions.map((c: Wire) => c.name)).toEqual(['Name', 'Age']);
+  });
+
   it('reaches another server sharing only the store once its revision check is due (the cloud function instances)', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const clock = new ManualClock();
