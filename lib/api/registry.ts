@@ -56,6 +56,8 @@ export interface ResourceType {
    * their paths (for fieldValidation Warn/Strict). @default the zod schema's unknown fields
    */
   pruneUnknown?(value: Record<string, unknown>): string[];
+  /** For a custom resource: the field labels its CRD's selectableFields declare (`spec.color` for `.spec.color`), read at that path. */
+  selectableFields?: readonly string[];
   /** For a custom resource with the scale subresource: where its Scale's fields are (simple JSONPaths, `.spec.replicas`). @default `.spec.replicas`, `.status.replicas` and the selector of `.spec.selector` */
   scalePaths?: Readonly<{ specReplicas: string; statusReplicas: string; labelSelector?: string }>;
   /** For a kind without a Go type: its OpenAPI v3 schema, served in /openapi/v3 (kubectl explain). */

@@ -140,6 +140,7 @@ function kindFor(crd: CustomResourceDefinition, v: CustomResourceDefinitionVersi
     printer: printerFor(v.additionalPrinterColumns),
     describer: 'generic',
     pruneUnknown: (obj) => handler.prune(obj),
+    selectableFields: (v.selectableFields ?? []).map((f) => (f.jsonPath ?? '').replace(/^\./, '')),
     ...(v.subresources?.scale
       ? {
           scalePaths: {

@@ -68,6 +68,7 @@ export interface KindDeclaration {
   pruneUnknown?(value: Record<string, unknown>): string[];
   openAPISchema?: Readonly<Record<string, unknown>>;
   scalePaths?: ResourceType['scalePaths'];
+  selectableFields?: readonly string[];
 }
 
 export function defineKind(d: KindDeclaration): Kind {

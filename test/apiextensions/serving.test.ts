@@ -33,6 +33,7 @@ function widgets(): Wire {
     { name: 'Name', type: 'string', jsonPath: '.spec.name', priority: 1 },
   ];
   v.subresources = { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } };
+  v.selectableFields = [{ jsonPath: '.spec.name' }];
   crd.spec.names.shortNames = ['wd'];
   crd.spec.names.categories = ['all'];
   delete crd.status;
@@ -129,6 +130,12 @@ describe('CustomResourceDefinition serving', () => {
     await t.post(WIDGETS, widget('w4'));
     expect(await w.next()).toMatchObject({ type: 'ADDED', object: { kind: 'Widget', metadata: { name: 'w4' }, spec: { replicas: 1 } } });
     w.close();
+    // A selectable field the CRD declares selects; another field is refused as for built-in kinds.
+    expect((await t.get(`${WIDGETS}?fieldSelector=spec.name%3Done`)).body.items.map((i: Wire) => i.metadata.name)).toEqual(['w1']);
+    expect((await t.get(`${WIDGETS}?fieldSelector=spec.name!%3Done`)).body.items.map((i: Wire) => i.metadata.name)).toEqual(['w4']);
+    const refused = await t.get(`${WIDGETS}?fieldSelector=spec.replicas%3D1`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toBe('field label not supported: spec.replicas');
   });
 
   it('reports a plural already served in NamesAccepted, and does not serve it', async () => {
@@ -168,6 +175,7 @@ describe('CustomResourceDefinition serving', () => {
       status: { type: 'object', properties: { turns: { type: 'integer' }, selector: { type: 'string' } } },
     };
     delete v.additionalPrinterColumns;
+    delete v.selectableFields;
     v.subresources = { status: {}, scale: { specReplicasPath: '.spec.turns', statusReplicasPath: '.status.turns', labelSelectorPath: '.status.selector' } };
     expect((await t.post(CRDS, crd)).status).toBe(201);
     const DIALS = '/apis/example.com/v1/dials';
