@@ -116,4 +116,18 @@ describe('CustomResourceDefinitions with kubectl', () => {
     await ok(['wait', '--for=condition=Established', 'crd/certificates.cert-manager.io', '--timeout=10s']);
     expect(await ok(['get', 'certificates.cert-manager.io', '-A'])).toBe('');
   });
+
+  it('installs a helm chart that ships a CRD in crds/ and an object of it in templates/', async () => {
+    k.file('chart/Chart.yaml', 'apiVersion: v2\nname: certs\nversion: 0.1.0\n');
+    k.file('chart/crds/certificates.yaml', CERTIFICATE_CRD);
+    const chart = k.file('chart/templates/certificate.yaml', certificate('{{ .Release.Name }}')).replace(/\/templates\/certificate\.yaml$/, '');
+    // The first test's CRD is still there: helm skips a CRD that exists, as it documents; drop it to see helm create it.
+    await ok(['delete', 'crd', 'certificates.cert-manager.io']);
+    const r = await k.helm(['install', 'billing', chart, '--wait', '--timeout', '60s']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await ok(['get', 'certificate', 'billing', '-o', 'jsonpath={.spec.secretName}'])).toBe('billing-tls');
+    expect((await k.helm(['uninstall', 'billing'])).code).toBe(0);
+    expect(await ok(['get', 'certificates', '-A'])).toBe('');
+  });
 });

@@ -109,6 +109,8 @@ export async function startKubectlCluster(opts: Partial<LocalClusterOptions> = {
 /** A test file's cluster: started before its tests, disposed after them; kubectl bound to it. */
 export interface KubectlSuite {
   kubectl: KubectlCluster['kubectl'];
+  helm: KubectlCluster['helm'];
+  file: KubectlCluster['file'];
   /** kubectlOk on the suite's cluster. */
   ok(args: string[], stdin?: string): Promise<string>;
   /** kubectlRefused on the suite's cluster. */
@@ -130,6 +132,8 @@ export function kubectlSuite(opts: Partial<LocalClusterOptions> = { fakeNodes: {
   };
   return {
     kubectl: (args, o) => cluster().kubectl(args, o),
+    helm: (args, o) => cluster().helm(args, o),
+    file: (name, text) => cluster().file(name, text),
     ok: (args, stdin) => kubectlOk(cluster(), args, stdin),
     refused: (args, stdin) => kubectlRefused(cluster(), args, stdin),
   };
