@@ -43,6 +43,8 @@ interface Served {
   uid: string;
   generation: number;
   kinds: Kind[];
+  /** The CRD is marked for deletion: its objects are being deleted, and no new one may be created. */
+  terminating: boolean;
 }
 
 export interface CustomResourceSyncOptions {
@@ -84,7 +86,16 @@ export class CustomResourceSync {
 
   /** Whether `rt` is a kind this sync serves for a CRD (requests for it wait for a refresh). */
   serves(rt: ResourceType): boolean {
-    return [...this.served.values()].some((s) => s.kinds.some((k) => k.resource === rt.resource));
+    return this.servedFor(rt) !== undefined;
+  }
+
+  /** Whether `rt` is served for a CRD marked for deletion (kube then refuses creates). */
+  terminating(rt: ResourceType): boolean {
+    return this.servedFor(rt)?.terminating ?? false;
+  }
+
+  private servedFor(rt: ResourceType): Served | undefined {
+    return [...this.served.values()].find((s) => s.kinds.some((k) => k.resource === rt.resource));
   }
 
   private async sync(now: number): Promise<void> {
@@ -121,9 +132,11 @@ export class CustomResourceSync {
         conflict = nameConflict(kinds, built);
         if (!conflict) {
           for (const k of built) kinds.add(k);
-          this.served.set(name, { uid: crd.metadata.uid ?? '', generation: crd.metadata.generation ?? 0, kinds: built });
+          this.served.set(name, { uid: crd.metadata.uid ?? '', generation: crd.metadata.generation ?? 0, kinds: built, terminating: false });
         }
       }
+      const served = this.served.get(name);
+      if (served) served.terminating = crd.metadata.deletionTimestamp != null;
       if (await this.updateStatus(crd, conflict)) wrote = true;
       if (crd.metadata.deletionTimestamp && (crd.metadata.finalizers ?? []).includes(CUSTOM_RESOURCE_CLEANUP_FINALIZER))
         wrote = (await this.cleanUp(crd)) || wrote;

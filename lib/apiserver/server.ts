@@ -443,6 +443,13 @@ export class ApiServer implements RequestHandler {
       case 'watch':
         return this.watch(req, r);
       case 'create': {
+        if (this.customResources.terminating(rt)) {
+          // As kube's crdHandler: NewMethodNotSupported with its message replaced.
+          throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating', {
+            group: rt.group,
+            kind: rt.resource,
+          });
+        }
         const { object, warnings } = this.decodeObject(req, rt);
         const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req), ...writer(req, warnings) });
         return this.respondObject(req, rt, 201, created, warnings);

@@ -194,6 +194,33 @@ describe('CustomResourceDefinition serving', () => {
     expect(table.columnDefinitions.map((c: Wire) => c.name)).toEqual(['Name', 'Age']);
   });
 
+  it('keeps a CRD whose objects are held by finalizers Terminating, refusing creates, until they are gone', async () => {
+    const crd = widgets();
+    crd.metadata.name = 'levers.example.com';
+    crd.spec.names = { plural: 'levers', kind: 'Lever' };
+    delete crd.spec.versions[0].selectableFields;
+    expect((await t.post(CRDS, crd)).status).toBe(201);
+    const LEVERS = '/apis/example.com/v1/namespaces/default/levers';
+    const lever = { apiVersion: 'example.com/v1', kind: 'Lever', metadata: { name: 'held', finalizers: ['example.com/hold'] }, spec: {} };
+    expect((await t.post(LEVERS, lever)).status).toBe(201);
+
+    expect((await t.del(`${CRDS}/levers.example.com`)).status).toBe(200);
+    const terminating = (await t.get(`${CRDS}/levers.example.com`)).body;
+    expect(terminating.status.conditions).toContainEqual(expect.objectContaining({ type: 'Terminating', status: 'True', reason: 'InstanceDeletionPending' }));
+    expect((await t.get(`${LEVERS}/held`)).body.metadata.deletionTimestamp).toBeDefined();
+    const refused = await t.post(LEVERS, { ...lever, metadata: { name: 'late' } });
+    expect(refused.status).toBe(405);
+    expect(refused.body).toMatchObject({
+      reason: 'MethodNotAllowed',
+      message: 'create not allowed while custom resource definition is terminating',
+      details: { group: 'example.com', kind: 'levers' },
+    });
+
+    expect((await t.patch(`${LEVERS}/held`, { metadata: { finalizers: null } }, 'application/merge-patch+json')).status).toBe(200);
+    expect((await t.get(`${CRDS}/levers.example.com`)).status).toBe(404);
+    expect((await t.get(LEVERS)).status).toBe(404);
+  });
+
   it('reaches another server sharing only the store once its revision check is due (the cloud function instances)', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const clock = new ManualClock();
