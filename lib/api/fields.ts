@@ -80,11 +80,12 @@ const byResource: Record<string, Record<string, Getter>> = {
 /**
  * Resolves each requirement's getter now, so a bad field fails before any read.
  * `resource` is the store key (storeResource): a custom resource that shares a
- * built-in's plural gets only the common fields, not the built-in's.
+ * built-in's plural gets only the common fields, not the built-in's, and the
+ * `selectable` field labels its CRD declares (`spec.color`, read at that path).
  */
-export function compileFieldSelector(resource: string, reqs: FieldRequirement[]): (obj: KObject) => boolean {
+export function compileFieldSelector(resource: string, reqs: FieldRequirement[], selectable: readonly string[] = []): (obj: KObject) => boolean {
   const getters = reqs.map((r) => {
-    const get = common[r.field] ?? byResource[resource]?.[r.field];
+    const get = common[r.field] ?? byResource[resource]?.[r.field] ?? (selectable.includes(r.field) ? path(...r.field.split('.')) : undefined);
     if (!get) throw new FieldSelectorError(`field label not supported: ${r.field}`);
     return { get, r };
   });

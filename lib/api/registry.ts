@@ -50,6 +50,18 @@ export interface ResourceType {
   authorization: AuthorizationScope;
   /** A warning attached to every response about the resource (Kubernetes' deprecation warnings), if any. */
   deprecation?: string;
+  /**
+   * For a kind without a Go type (a custom resource): drops the fields its
+   * schema does not declare from a decoded object, in place, and returns
+   * their paths (for fieldValidation Warn/Strict). @default the zod schema's unknown fields
+   */
+  pruneUnknown?(value: Record<string, unknown>): string[];
+  /** For a custom resource: the field labels its CRD's selectableFields declare (`spec.color` for `.spec.color`), read at that path. */
+  selectableFields?: readonly string[];
+  /** For a custom resource with the scale subresource: where its Scale's fields are (simple JSONPaths, `.spec.replicas`). @default `.spec.replicas`, `.status.replicas` and the selector of `.spec.selector` */
+  scalePaths?: Readonly<{ specReplicas: string; statusReplicas: string; labelSelector?: string }>;
+  /** For a kind without a Go type: its OpenAPI v3 schema, served in /openapi/v3 (kubectl explain). */
+  openAPISchema?: Readonly<Record<string, unknown>>;
 }
 
 export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string {
@@ -57,10 +69,11 @@ export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string
 }
 
 /**
- * The kinds served, indexed three ways. It only grows: `add` refuses a
- * resource or kind already held, so an index never points at a replaced
- * entry. `revision` counts additions, for caches built from the registry
- * (OpenAPI documents) to know they are stale.
+ * The kinds served, indexed four ways. `add` refuses a resource or kind
+ * already held, so an index never points at a replaced entry; `remove`
+ * drops a kind from every index (a deleted custom resource). `revision`
+ * counts changes, for caches built from the registry (OpenAPI documents)
+ * to know they are stale.
  */
 export class ResourceRegistry<T extends ResourceType = ResourceType> {
   private readonly types: T[] = [];
@@ -68,7 +81,7 @@ export class ResourceRegistry<T extends ResourceType = ResourceType> {
   private readonly byKind = new Map<string, T>();
   private readonly byResource = new Map<string, T>();
   private readonly byKey = new Map<string, T>();
-  private added = 0;
+  private changes = 0;
 
   constructor(types: Iterable<T> = []) {
     for (const t of types) this.add(t);
@@ -84,12 +97,24 @@ export class ResourceRegistry<T extends ResourceType = ResourceType> {
     this.byKind.set(kindKey, t);
     this.byResource.set(t.resource, t);
     this.byKey.set(storeResource(t), t);
-    this.added++;
+    this.changes++;
   }
 
-  /** How many kinds were ever added: a cache built at one revision is stale at another. */
+  /** Unregisters a kind added before (the same object); does nothing for one it does not hold. */
+  remove(t: T): void {
+    const i = this.types.indexOf(t);
+    if (i < 0) return;
+    this.types.splice(i, 1);
+    this.byGVR.delete(`${t.group}/${t.version}/${t.resource}`);
+    this.byKind.delete(`${apiVersionOf(t)}/${t.kind}`);
+    this.byResource.delete(t.resource);
+    this.byKey.delete(storeResource(t));
+    this.changes++;
+  }
+
+  /** How many times kinds were added or removed: a cache built at one revision is stale at another. */
   get revision(): number {
-    return this.added;
+    return this.changes;
   }
 
   /** Every kind, in registration order (discovery's order). */

@@ -36,6 +36,11 @@ function componentName(struct: string): string {
   return group === 'meta' ? `io.k8s.apimachinery.pkg.apis.meta.${version}.${name}` : `io.k8s.api.${group}.${version}.${name}`;
 }
 
+/** A custom resource's schema name, as kube-apiserver's CRD OpenAPI builder names it: the group reversed, the version, the kind (com.example.v1.Widget). */
+function customComponentName(t: ResourceType): string {
+  return [...t.group.split('.').reverse(), t.version, t.kind].join('.');
+}
+
 const SPECIAL: Record<string, { name: string; schema: Schema }> = {
   Quantity: {
     name: 'io.k8s.apimachinery.pkg.api.resource.Quantity',
@@ -222,7 +227,11 @@ const PATCH_CONTENT_TYPES = [
 function operation(t: ResourceType, action: string, opts: { body?: boolean; list?: boolean } = {}): Schema {
   const gvk = { group: t.group, version: t.version, kind: t.kind };
   const root = structForKind(apiVersionOf(t), t.kind);
-  const schema = root ? { $ref: `#/components/schemas/${componentName(root)}` } : { type: 'object' };
+  const schema = root
+    ? { $ref: `#/components/schemas/${componentName(root)}` }
+    : t.openAPISchema
+      ? { $ref: `#/components/schemas/${customComponentName(t)}` }
+      : { type: 'object' };
   const parameters: Schema[] = [
     {
       name: 'dryRun',
@@ -263,6 +272,7 @@ function buildDocument(path: string, types: readonly ResourceType[]): Schema {
   for (const t of types) {
     const root = structForKind(apiVersionOf(t), t.kind);
     if (root) components.struct(root, t.schema, { group: t.group, version: t.version, kind: t.kind });
+    else if (t.openAPISchema) components.schemas[customComponentName(t)] = t.openAPISchema;
     const collection = t.namespaced ? `/${path}/namespaces/{namespace}/${t.resource}` : `/${path}/${t.resource}`;
     paths[collection] = { get: operation(t, 'list', { list: true }), post: operation(t, 'post', { body: true }) };
     paths[`${collection}/{name}`] = {

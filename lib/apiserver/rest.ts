@@ -96,7 +96,7 @@ export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'lab
     const labels = parseLabelSelector(params.labelSelector ?? '');
     const fieldReqs = parseFieldSelector(params.fieldSelector ?? '');
     // Keyed by the store key, so a custom resource that shares a built-in's plural never gets its field labels or index.
-    const fieldPredicate = compileFieldSelector(storeResource(rt), fieldReqs);
+    const fieldPredicate = compileFieldSelector(storeResource(rt), fieldReqs, rt.selectableFields);
     const predicate = labels.length === 0 && fieldReqs.length === 0 ? undefined : (o: KObject) => matches(labels, o.metadata.labels) && fieldPredicate(o);
     const nodeName = pinnedNodeName(storeResource(rt), fieldReqs);
     return { predicate, nodeName };

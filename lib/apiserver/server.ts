@@ -16,7 +16,7 @@ import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
 import { checkResourceVersion, RestStorage, type ServerAdmissionConfig } from './rest.js';
 import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
-import { route, type ResourceRoute } from './router.js';
+import { route, type ResourceRoute, type Route } from './router.js';
 import { newKindRegistry, type KindRegistry } from '../kinds/index.js';
 import { printerOf } from '../kinds/printer.js';
 import type { Kind } from '../kinds/kind.js';
@@ -32,6 +32,9 @@ import { dropUnknownFields } from './schema/unknown.js';
 import { AUDIT_ID_HEADER, auditIdOf } from '../api/audit-id.js';
 import { REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './limits.js';
 import { defaultLogger, type Logger } from '../log/logger.js';
+import { valueAt, withValueAt } from './scale-paths.js';
+import { customResourceSyncFor, type CustomResourceSync } from './custom-resources.js';
+import { customResourceDefinitionKind } from '../kinds/customresourcedefinition.js';
 
 /**
  * The container a log, exec or attach request means: the named one, which
@@ -72,6 +75,11 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** Where a 500 is logged, with the request's auditID. @default defaultLogger() */
   logger?: Logger;
+  /**
+   * How long the server trusts what it last read of the CustomResourceDefinitions before it checks their revision in
+   * the store again (servers sharing `kinds` share one check, with the first one's setting). @default DEFAULT_CRD_TTL_MS
+   */
+  crdTtlMs?: number;
 }
 
 /** Subresources that stream, exempt from the request deadline as kube's long-running check exempts them. */
@@ -161,6 +169,7 @@ export class ApiServer implements RequestHandler {
   readonly kinds: KindRegistry;
   private readonly clock: Clock;
   private readonly opts: ApiServerOptions;
+  private readonly customResources: CustomResourceSync;
 
   constructor(opts: ApiServerOptions) {
     this.opts = opts;
@@ -171,6 +180,13 @@ export class ApiServer implements RequestHandler {
     this.rest = new RestStorage(opts.store, this.clock, this.kinds, {
       ...opts.admission,
       defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
+    });
+    this.customResources = customResourceSyncFor({
+      store: opts.store,
+      rest: this.rest,
+      kinds: this.kinds,
+      clock: this.clock,
+      ...(opts.crdTtlMs !== undefined ? { ttlMs: opts.crdTtlMs } : {}),
     });
   }
 
@@ -231,7 +247,15 @@ export class ApiServer implements RequestHandler {
   }
 
   private async dispatch(req: ApiRequest): Promise<ApiResponse> {
-    const r = route(req.method, req.path, req.query, this.kinds);
+    // A request that may concern a custom resource (discovery, OpenAPI, a path not served yet, a custom resource, CRDs)
+    // sees the CRDs stored so far: within the TTL, or at once after this server wrote one. A built-in kind's request
+    // neither waits for that refresh nor fails with it; the next request that needs it does.
+    const refreshed = this.customResources.refresh();
+    let r = route(req.method, req.path, req.query, this.kinds);
+    if (this.needsCustomResources(r)) {
+      await refreshed;
+      r = route(req.method, req.path, req.query, this.kinds);
+    } else refreshed.catch(() => undefined);
     const accept = req.headers.accept;
     switch (r.type) {
       case 'version':
@@ -272,7 +296,13 @@ export class ApiServer implements RequestHandler {
       case 'not-found':
         throw StatusError.pathNotFound();
       case 'resource': {
-        const res = await this.resource(req, r);
+        const writesCRD = r.resourceType.resource === customResourceDefinitionKind.resource && !['get', 'list', 'watch'].includes(r.verb);
+        let res: ApiResponse;
+        try {
+          res = await this.resource(req, r);
+        } finally {
+          if (writesCRD) this.customResources.invalidate();
+        }
         const warning = r.resourceType.deprecation;
         if (warning) {
           const header = `299 - ${JSON.stringify(warning)}`;
@@ -280,6 +310,19 @@ export class ApiServer implements RequestHandler {
         }
         return res;
       }
+    }
+  }
+
+  private needsCustomResources(r: Route): boolean {
+    switch (r.type) {
+      case 'version':
+      case 'health':
+      case 'metrics':
+        return false;
+      case 'resource':
+        return r.resourceType.resource === customResourceDefinitionKind.resource || this.customResources.serves(r.resourceType);
+      default:
+        return true;
     }
   }
 
@@ -400,6 +443,13 @@ export class ApiServer implements RequestHandler {
       case 'watch':
         return this.watch(req, r);
       case 'create': {
+        if (this.customResources.terminating(rt)) {
+          // As kube's crdHandler: NewMethodNotSupported with its message replaced.
+          throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating', {
+            group: rt.group,
+            kind: rt.resource,
+          });
+        }
         const { object, warnings } = this.decodeObject(req, rt);
         const created = await this.rest.create(rt, ns, object, { dryRun: isDryRun(q), fieldManager: fieldManagerOf(req), ...writer(req, warnings) });
         return this.respondObject(req, rt, 201, created, warnings);
@@ -694,9 +744,14 @@ export class ApiServer implements RequestHandler {
     const rt = r.resourceType;
     const ns = r.namespace;
     const name = r.name!;
+    const paths = rt.scalePaths;
     const toScale = (obj: KObject) => {
       const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] };
       const status = (obj.status ?? {}) as { replicas?: number };
+      // A custom resource's Scale reads the CRD's paths (kube's scale subresource for custom resources); a missing value reads as 0 or "".
+      const replicas = paths ? valueAt(obj, paths.specReplicas) : spec.replicas;
+      const current = paths ? valueAt(obj, paths.statusReplicas) : status.replicas;
+      const selector = paths ? (paths.labelSelector ? valueAt(obj, paths.labelSelector) : '') : formatSelector(fromLabelSelector(spec.selector));
       return {
         kind: 'Scale',
         apiVersion: 'autoscaling/v1',
@@ -707,8 +762,8 @@ export class ApiServer implements RequestHandler {
           resourceVersion: obj.metadata.resourceVersion,
           creationTimestamp: obj.metadata.creationTimestamp,
         },
-        spec: { replicas: spec.replicas ?? 0 },
-        status: { replicas: status.replicas ?? 0, selector: formatSelector(fromLabelSelector(spec.selector)) },
+        spec: { replicas: typeof replicas === 'number' ? replicas : 0 },
+        status: { replicas: typeof current === 'number' ? current : 0, selector: typeof selector === 'string' ? selector : '' },
       };
     };
     if (r.verb === 'get') return json(200, toScale(await this.rest.get(rt, ns, name)));
@@ -731,7 +786,7 @@ export class ApiServer implements RequestHandler {
             { type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
           ]);
         }
-        return { ...current, spec: { ...(current.spec as object), replicas } };
+        return paths ? withValueAt(current, paths.specReplicas, replicas) : { ...current, spec: { ...(current.spec as object), replicas } };
       },
       { dryRun: isDryRun(req.query), subresource: 'scale', fieldManager: fieldManagerOf(req) },
     );

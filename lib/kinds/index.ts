@@ -5,6 +5,7 @@
  */
 import { ResourceRegistry } from '../api/registry.js';
 import { configMapKind } from './configmap.js';
+import { customResourceDefinitionKind } from './customresourcedefinition.js';
 import { deploymentKind } from './deployment.js';
 import { endpointsKind } from './endpoints.js';
 import { endpointSliceKind } from './endpointslice.js';
@@ -41,6 +42,7 @@ export const builtinKinds: readonly Kind[] = [
   persistentVolumeClaimKind,
   persistentVolumeKind,
   priorityClassKind,
+  customResourceDefinitionKind,
 ];
 
 /** A registry holding the built-in kinds, for one server (or controller process) to grow. */

@@ -64,6 +64,11 @@ export interface KindDeclaration {
   bootstrap?: readonly KObject[];
   listKind?: string;
   singular?: string;
+  /** For a kind without a Go type (a custom resource): see ResourceType. */
+  pruneUnknown?(value: Record<string, unknown>): string[];
+  openAPISchema?: Readonly<Record<string, unknown>>;
+  scalePaths?: ResourceType['scalePaths'];
+  selectableFields?: readonly string[];
 }
 
 export function defineKind(d: KindDeclaration): Kind {

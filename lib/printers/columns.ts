@@ -33,7 +33,8 @@ export interface ColumnDefinition {
   priority: number;
 }
 
-export type Cell = string | number | boolean;
+/** A table cell; null where a custom resource's column finds no value (kubectl prints `<none>`). */
+export type Cell = string | number | boolean | null;
 
 export interface Printer {
   columns: ColumnDefinition[];

@@ -8,6 +8,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
 import type { LocalCluster, LocalClusterOptions } from '#lib/local/cluster';
 import { startCluster } from '../helpers/cluster.js';
@@ -105,7 +106,39 @@ export async function startKubectlCluster(opts: Partial<LocalClusterOptions> = {
   };
 }
 
-/** Collects a child's stdout until `until` matches (or the time is up), without ending it. */
+/** A test file's cluster: started before its tests, disposed after them; kubectl bound to it. */
+export interface KubectlSuite {
+  kubectl: KubectlCluster['kubectl'];
+  helm: KubectlCluster['helm'];
+  file: KubectlCluster['file'];
+  /** kubectlOk on the suite's cluster. */
+  ok(args: string[], stdin?: string): Promise<string>;
+  /** kubectlRefused on the suite's cluster. */
+  refused(args: string[], stdin?: string): Promise<string>;
+}
+
+/** Registers the beforeAll/afterAll of a test file's cluster (no simulated nodes unless `opts` says). */
+export function kubectlSuite(opts: Partial<LocalClusterOptions> = { fakeNodes: { names: [], startDelayMs: 0 } }): KubectlSuite {
+  let k: KubectlCluster | undefined;
+  beforeAll(async () => {
+    k = await startKubectlCluster(opts);
+  });
+  afterAll(async () => {
+    await k?.dispose();
+  });
+  const cluster = (): KubectlCluster => {
+    if (!k) throw new Error('the kubectl cluster is not started (use the suite inside tests)');
+    return k;
+  };
+  return {
+    kubectl: (args, o) => cluster().kubectl(args, o),
+    helm: (args, o) => cluster().helm(args, o),
+    file: (name, text) => cluster().file(name, text),
+    ok: (args, stdin) => kubectlOk(cluster(), args, stdin),
+    refused: (args, stdin) => kubectlRefused(cluster(), args, stdin),
+  };
+}
+
 /** Runs kubectl and returns its stdout; a non-zero exit fails with its stderr. */
 export async function kubectlOk(k: KubectlCluster, args: string[], stdin?: string): Promise<string> {
   const r = await k.kubectl(args, stdin !== undefined ? { stdin } : {});
@@ -113,6 +146,14 @@ export async function kubectlOk(k: KubectlCluster, args: string[], stdin?: strin
   return r.stdout;
 }
 
+/** Runs kubectl that must fail and returns its stderr, trimmed; a zero exit fails with its stdout. */
+export async function kubectlRefused(k: KubectlCluster, args: string[], stdin?: string): Promise<string> {
+  const r = await k.kubectl(args, stdin !== undefined ? { stdin } : {});
+  if (r.code === 0) throw new Error(`kubectl ${args.join(' ')} succeeded: ${r.stdout}`);
+  return r.stderr.trim();
+}
+
+/** Collects a child's stdout until `until` matches (or the time is up), without ending it. */
 export function readUntil(child: ChildProcessWithoutNullStreams, until: (out: string) => boolean, timeoutMs = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';

@@ -2,26 +2,11 @@
  * PriorityClass with the real kubectl: the system classes a cluster starts
  * with, kubectl's columns, kube's validation and Priority admission.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KubectlCluster, kubectlOk, rows, startKubectlCluster } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { kubectlSuite, rows } from './harness.js';
 
-let k: KubectlCluster;
-
-beforeAll(async () => {
-  k = await startKubectlCluster({ fakeNodes: { names: [], startDelayMs: 0 } });
-});
-
-afterAll(async () => {
-  await k?.dispose();
-});
-
-const ok = (args: string[], stdin?: string): Promise<string> => kubectlOk(k, args, stdin);
-
-async function refused(args: string[], stdin?: string): Promise<string> {
-  const r = await k.kubectl(args, stdin !== undefined ? { stdin } : {});
-  expect(r.code).not.toBe(0);
-  return r.stderr.trim();
-}
+const k = kubectlSuite();
+const { ok, refused } = k;
 
 function priorityClass(name: string, value: number, extra = ''): string {
   return `apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: ${name}\nvalue: ${value}\n${extra}`;

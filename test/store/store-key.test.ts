@@ -10,12 +10,13 @@ import { groupResourceOf, storeResource } from '#lib/api/store-key';
 
 describe('storeResource', () => {
   it('keeps every kind served before keys carried the group under the bare plural its data was written under', () => {
-    const older = resourceTypes.filter((t) => t.resource !== 'priorityclasses');
+    const older = resourceTypes.filter((t) => t.resource !== 'priorityclasses' && t.resource !== 'customresourcedefinitions');
     expect(older.map((t) => storeResource(t))).toEqual(older.map((t) => t.resource));
   });
 
-  it('qualifies a built-in kind added since (PriorityClass) by its group', () => {
+  it('qualifies a built-in kind added since (PriorityClass, CustomResourceDefinition) by its group', () => {
     expect(storeResource({ group: 'scheduling.k8s.io', resource: 'priorityclasses' })).toBe('scheduling.k8s.io/priorityclasses');
+    expect(storeResource({ group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' })).toBe('apiextensions.k8s.io/customresourcedefinitions');
   });
 
   it('gives every served kind its own key, and finds the kind by it', () => {

@@ -20,6 +20,7 @@ const TYPE_META = new Set(['apiVersion', 'kind']);
  * place), as Kubernetes' decoder drops them, and returns their paths.
  */
 export function dropUnknownFields(rt: ResourceType, value: unknown): string[] {
+  if (rt.pruneUnknown) return isPlainObject(value) ? rt.pruneUnknown(value) : [];
   const root = structForKind(apiVersionOf(rt), rt.kind);
   if (!root) return zodUnknownFields(rt.schema as z.ZodType, value);
   const out: string[] = [];

@@ -1,0 +1,242 @@
+/**
+ * Serving CustomResourceDefinitions: keeps a server's registry in step with
+ * the CRDs in the store, as apiextensions-apiserver's crdHandler, naming,
+ * establishing and finalizer controllers do together.
+ *
+ * The store is the only thing API servers share (a local process has one,
+ * the cloud's function instances many), so each server checks the CRDs'
+ * revision counter (one read) at most once per `ttlMs`, and at once after
+ * it wrote a CRD itself; only when the counter moved does it list the CRDs
+ * and rebuild what changed. A CRD's kinds are rebuilt when its uid or
+ * generation changes (its spec), never for a status write.
+ *
+ * Names: the registry keys kinds by plural across groups (lib/api/registry.ts),
+ * so a CRD whose plural or group/version/kind another served kind holds is
+ * not served; its NamesAccepted condition says so with kube's reason and
+ * message (PluralConflict/KindConflict, `"pods" is already in use`), the
+ * oldest CRD keeping a contested name. Accepted names make it Established.
+ *
+ * Deletion: a CRD marked for deletion keeps its kinds while its objects are
+ * deleted, then loses the cleanup finalizer (and so is removed); the next
+ * refresh stops serving it.
+ */
+import { isConflict, isNotFound } from '../api/errors.js';
+import type { KObject } from '../api/object.js';
+import type { ResourceType } from '../api/registry.js';
+import { storeResource } from '../api/store-key.js';
+import type { CustomResourceDefinition } from '../apiextensions/index.js';
+import { customResourceKinds } from '../kinds/custom-resource.js';
+import { CUSTOM_RESOURCE_CLEANUP_FINALIZER, customResourceDefinitionKind as CRDS } from '../kinds/customresourcedefinition.js';
+import type { KindRegistry } from '../kinds/index.js';
+import type { Kind } from '../kinds/kind.js';
+import type { Store } from '../store/types.js';
+import { type Clock, rfc3339 } from '../util/clock.js';
+import { deepEqual } from '../util/json.js';
+import type { RestStorage } from './rest.js';
+
+/** How long a server trusts what it last read of the CRDs before it checks their revision again. */
+export const DEFAULT_CRD_TTL_MS = 500;
+
+type Condition = NonNullable<NonNullable<CustomResourceDefinition['status']>['conditions']>[number];
+
+interface Served {
+  uid: string;
+  generation: number;
+  kinds: Kind[];
+  /** The CRD is marked for deletion: its objects are being deleted, and no new one may be created. */
+  terminating: boolean;
+}
+
+export interface CustomResourceSyncOptions {
+  store: Store;
+  rest: RestStorage;
+  kinds: KindRegistry;
+  clock: Clock;
+  /** @default DEFAULT_CRD_TTL_MS */
+  ttlMs?: number;
+}
+
+export class CustomResourceSync {
+  private readonly served = new Map<string, Served>();
+  private readonly key = storeResource(CRDS);
+  /** The CRDs' revision last read, and when; -1: never (or invalidated). */
+  private revision = -1;
+  private checkedAt = -Infinity;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(private readonly opts: CustomResourceSyncOptions) {}
+
+  /** Makes the next refresh read the store (this server wrote a CRD). */
+  invalidate(): void {
+    this.revision = -1;
+  }
+
+  /**
+   * Brings the registry up to date with the stored CRDs, if the TTL has run
+   * out or the server wrote a CRD since. Concurrent callers share one
+   * refresh; a failure rejects them all (the caller answers 500) and the
+   * next call tries again.
+   */
+  async refresh(): Promise<void> {
+    const now = this.opts.clock.now();
+    if (this.revision >= 0 && now - this.checkedAt < (this.opts.ttlMs ?? DEFAULT_CRD_TTL_MS)) return;
+    this.inFlight ??= this.sync(now).finally(() => (this.inFlight = undefined));
+    await this.inFlight;
+  }
+
+  /** Whether `rt` is a kind this sync serves for a CRD (requests for it wait for a refresh). */
+  serves(rt: ResourceType): boolean {
+    return this.servedFor(rt) !== undefined;
+  }
+
+  /** Whether `rt` is served for a CRD marked for deletion (kube then refuses creates). */
+  terminating(rt: ResourceType): boolean {
+    return this.servedFor(rt)?.terminating ?? false;
+  }
+
+  private servedFor(rt: ResourceType): Served | undefined {
+    return [...this.served.values()].find((s) => s.kinds.some((k) => k.resource === rt.resource));
+  }
+
+  private async sync(now: number): Promise<void> {
+    try {
+      const revision = await this.opts.store.currentRevision(this.key);
+      this.checkedAt = now;
+      if (revision === this.revision) return;
+      const { items } = await this.opts.store.list(this.key);
+      this.revision = revision;
+      // What this refresh wrote (a status, a finalizer removed, so a CRD deleted) the next request must see at once.
+      if (await this.apply(items as unknown as CustomResourceDefinition[])) this.revision = -1;
+    } catch (err) {
+      this.revision = -1;
+      throw err;
+    }
+  }
+
+  /** Serves what the CRDs declare and updates their status; returns whether it wrote to the store. */
+  private async apply(crds: CustomResourceDefinition[]): Promise<boolean> {
+    const { kinds } = this.opts;
+    let wrote = false;
+    const present = new Set(crds.map((c) => c.metadata.name ?? ''));
+    for (const [name, s] of this.served) {
+      const crd = crds.find((c) => c.metadata.name === name);
+      if (!present.has(name) || crd?.metadata.uid !== s.uid || (crd.metadata.generation ?? 0) !== s.generation) this.unserve(name);
+    }
+    // Oldest first: the first CRD to claim a name keeps it.
+    const ordered = [...crds].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+    for (const crd of ordered) {
+      const name = crd.metadata.name ?? '';
+      let conflict: Condition | undefined;
+      if (!this.served.has(name)) {
+        const built = customResourceKinds(crd);
+        conflict = nameConflict(kinds, built);
+        if (!conflict) {
+          for (const k of built) kinds.add(k);
+          this.served.set(name, { uid: crd.metadata.uid ?? '', generation: crd.metadata.generation ?? 0, kinds: built, terminating: false });
+        }
+      }
+      const served = this.served.get(name);
+      if (served) served.terminating = crd.metadata.deletionTimestamp != null;
+      if (await this.updateStatus(crd, conflict)) wrote = true;
+      if (crd.metadata.deletionTimestamp && (crd.metadata.finalizers ?? []).includes(CUSTOM_RESOURCE_CLEANUP_FINALIZER))
+        wrote = (await this.cleanUp(crd)) || wrote;
+    }
+    return wrote;
+  }
+
+  private unserve(name: string): void {
+    for (const k of this.served.get(name)?.kinds ?? []) this.opts.kinds.remove(k);
+    this.served.delete(name);
+  }
+
+  /** Sets NamesAccepted and Established (and acceptedNames) as kube's naming and establishing controllers do, if they changed. */
+  private async updateStatus(crd: CustomResourceDefinition, conflict: Condition | undefined): Promise<boolean> {
+    const names = crd.spec.names ?? {};
+    const accepted: Condition = conflict ?? { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found' };
+    const established: Condition = conflict
+      ? { type: 'Established', status: 'False', reason: 'NotAccepted', message: 'not all names are accepted' }
+      : { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' };
+    const status = crd.status ?? {};
+    const conditions = withCondition(withCondition(status.conditions ?? [], accepted, this.opts.clock.now()), established, this.opts.clock.now());
+    const acceptedNames = conflict ? (status.acceptedNames ?? {}) : names;
+    if (deepEqual(conditions, status.conditions ?? []) && deepEqual(acceptedNames, status.acceptedNames ?? {})) return false;
+    return this.tolerant(() =>
+      this.opts.rest.guaranteedUpdate(
+        CRDS,
+        undefined,
+        crd.metadata.name ?? '',
+        (current) => {
+          const cur = current as unknown as CustomResourceDefinition;
+          const next = {
+            ...cur.status,
+            conditions: withCondition(withCondition(cur.status?.conditions ?? [], accepted, this.opts.clock.now()), established, this.opts.clock.now()),
+            acceptedNames,
+          };
+          return { ...current, status: next } as KObject;
+        },
+        { subresource: 'status', fieldManager: 'kumo-apiextensions' },
+      ),
+    );
+  }
+
+  /** Deletes the CRD's objects; once none is left, removes the cleanup finalizer (the CRD is then deleted). Returns whether it wrote. */
+  private async cleanUp(crd: CustomResourceDefinition): Promise<boolean> {
+    const kind = this.served.get(crd.metadata.name ?? '')?.kinds[0];
+    if (kind) {
+      const { items } = await this.opts.store.list(storeResource(kind));
+      for (const item of items) await this.tolerant(() => this.opts.rest.delete(kind, item.metadata.namespace || undefined, item.metadata.name ?? ''));
+      // Objects held by finalizers of their own keep the CRD until a later refresh finds them gone.
+      if ((await this.opts.store.list(storeResource(kind), { limit: 1 })).items.length > 0) return items.length > 0;
+    }
+    return this.tolerant(() =>
+      this.opts.rest.guaranteedUpdate(CRDS, undefined, crd.metadata.name ?? '', (current) => ({
+        ...current,
+        metadata: { ...current.metadata, finalizers: (current.metadata.finalizers ?? []).filter((f) => f !== CUSTOM_RESOURCE_CLEANUP_FINALIZER) },
+      })),
+    );
+  }
+
+  /** Runs a write another server may have raced: a conflict or a vanished object is left to the next refresh. Returns true either way (the store moved). */
+  private async tolerant(write: () => Promise<unknown>): Promise<true> {
+    try {
+      await write();
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+    }
+    return true;
+  }
+}
+
+/** One sync per registry: what a registry serves is its own, whichever of the servers sharing it reads the store. */
+const syncs = new WeakMap<KindRegistry, CustomResourceSync>();
+
+/**
+ * The sync of `opts.kinds`, made with these options by the first server of
+ * the registry (the cloud function's two servers share one registry).
+ */
+export function customResourceSyncFor(opts: CustomResourceSyncOptions): CustomResourceSync {
+  let sync = syncs.get(opts.kinds);
+  if (!sync) {
+    sync = new CustomResourceSync(opts);
+    syncs.set(opts.kinds, sync);
+  }
+  return sync;
+}
+
+/** Why a CRD's kinds cannot be served, as NamesAccepted False (kube's naming controller), or undefined. */
+function nameConflict(kinds: KindRegistry, built: readonly Kind[]): Condition | undefined {
+  for (const k of built) {
+    if (kinds.byName(k.resource)) return { type: 'NamesAccepted', status: 'False', reason: 'PluralConflict', message: `"${k.resource}" is already in use` };
+    if (kinds.lookupKind(`${k.group}/${k.version}`, k.kind))
+      return { type: 'NamesAccepted', status: 'False', reason: 'KindConflict', message: `"${k.kind}" is already in use` };
+  }
+  return undefined;
+}
+
+/** `conditions` with `c` set: its lastTransitionTime moves only when its status does (apiextensions' SetCRDCondition). */
+function withCondition(conditions: readonly Condition[], c: Condition, now: number): Condition[] {
+  const old = conditions.find((x) => x.type === c.type);
+  if (old && old.status === c.status && old.reason === c.reason && old.message === c.message) return [...conditions];
+  const next = { ...c, lastTransitionTime: old && old.status === c.status ? (old.lastTransitionTime ?? rfc3339(now)) : rfc3339(now) };
+  return old ? conditions.map((x) => (x.type === c.type ? next : x)) : [...conditions, next];
+}
