@@ -102,10 +102,13 @@ describe('the generated schemas', () => {
   });
 
   it('are the schemas the API server checks every kind with', () => {
+    // The one exception, named: CustomResourceDefinition's shape is lib/apiextensions/types.ts (k8s.io/apiextensions-apiserver's
+    // types, which the generator does not read; docs/crds.md). Any other kind without Go types fails here.
+    const withoutGoTypes = resourceTypes.filter((rt) => !structForKind(apiVersionOf(rt), rt.kind)).map((rt) => rt.kind);
+    expect(withoutGoTypes).toEqual(['CustomResourceDefinition']);
     for (const rt of resourceTypes) {
       const struct = structForKind(apiVersionOf(rt), rt.kind);
-      expect(struct, rt.kind).toBeDefined();
-      expect(rt.schema, rt.kind).toBe(schemaOf(struct!));
+      if (struct) expect(rt.schema, rt.kind).toBe(schemaOf(struct));
     }
   });
 
