@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployment } from './harness.js';
 import { requestLabels } from '#lib/apiserver/metrics';
 import type { LocalCluster } from '#lib/local/cluster';
 import { KUBE_LATENCY_BUCKETS } from '#lib/util/stopwatch';
@@ -172,17 +173,7 @@ describe('GET /metrics on kumo up', () => {
   });
 
   it('counts controller reconciles, work queue adds and depth, and the requests controllers make', async () => {
-    const deployment = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
-      },
-    };
-    expect((await send('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, { body: deployment })).status).toBe(201);
+    expect((await send('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, { body: deployment('web', 1) })).status).toBe(201);
     await waitFor(
       async () => {
         const r = await send('GET', `/apis/apps/v1/namespaces/${NS}/replicasets`);

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { deployment } from '../apiserver/harness.js';
 import { issuedToken, mintToken, TOKEN_NAMESPACE, type Grant } from '#lib/auth/tokens';
 import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '#lib/cloud/stream-filters';
 import { waitFor } from '../helpers/wait.js';
@@ -152,16 +153,6 @@ describe.runIf(account)('a flood at the front door while the control loops run',
         await sleep(Number(r.retryAfter ?? 1) * 1000);
       }
     };
-    const deployment = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
-      },
-    };
     const t0 = Date.now();
     const step = (what: string) => console.log(`front door: ${what} at ${Date.now() - t0} ms`);
     await waitFor(
@@ -172,7 +163,7 @@ describe.runIf(account)('a flood at the front door while the control loops run',
       { timeoutMs: 60_000, intervalMs: 250, what: 'both agents registered as Ready nodes' },
     );
     step('nodes ready');
-    expect((await asUser('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, deployment)).status).toBe(201);
+    expect((await asUser('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, deployment('web', 1))).status).toBe(201);
     const runningPods = async () => {
       const r = await asUser('GET', `/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dweb`);
       return r.status === 200 ? (r.body.items as Wire[]).filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running').length : -1;

@@ -6,6 +6,7 @@
  * control loops' metrics.
  */
 import { afterAll, beforeAll, expect, inject, it, vi } from 'vitest';
+import { deployment } from '../apiserver/harness.js';
 import { type ApiModule, type CloudAccount, deployToEmulator, type EventHandler, invoke, loadBundle, SCHEDULED_EVENT } from './harness.js';
 
 const bundles = inject('cloudBundles');
@@ -26,17 +27,9 @@ afterAll(async () => {
 });
 
 it.runIf(account)("publishes a resync's reconciles from the deployed controllers bundle as one EMF record", async () => {
-  const deployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web' },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
-    },
-  };
-  expect((await invoke(api, 'POST', '/apis/apps/v1/namespaces/default/deployments', { token: account!.adminToken, body: deployment })).status).toBe(201);
+  expect((await invoke(api, 'POST', '/apis/apps/v1/namespaces/default/deployments', { token: account!.adminToken, body: deployment('web', 1) })).status).toBe(
+    201,
+  );
 
   const lines: string[] = [];
   const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
