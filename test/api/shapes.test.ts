@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import * as appsv1 from '#lib/api/apps/v1/shapes.generated';
 import * as autoscalingv1 from '#lib/api/autoscaling/v1/shapes.generated';
+import * as autoscalingv2 from '#lib/api/autoscaling/v2/shapes.generated';
 import * as batchv1 from '#lib/api/batch/v1/shapes.generated';
 import * as coordinationv1 from '#lib/api/coordination/v1/shapes.generated';
 import * as corev1 from '#lib/api/core/v1/shapes.generated';
@@ -24,6 +25,7 @@ import { jsonFields, parseType, structForKind, type TypeRef } from '#lib/apiserv
 const PACKAGES: Record<string, Record<string, unknown>> = {
   'apps/v1': appsv1,
   'autoscaling/v1': autoscalingv1,
+  'autoscaling/v2': autoscalingv2,
   'batch/v1': batchv1,
   'coordination/v1': coordinationv1,
   'core/v1': corev1,

@@ -3,6 +3,229 @@
 import type { GoStruct } from './go-struct.js';
 
 export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
+ "apps/v1.ControllerRevision": {
+  "doc": "ControllerRevision implements an immutable snapshot of state data. Clients are responsible for serializing and deserializing the objects that contain their internal state. Once a ControllerRevision has been successfully created, it can not be updated. The API Server will fail validation of all requests that attempt to mutate the Data field. ControllerRevisions may, however, be deleted. Note that, due to its use by both the DaemonSet and StatefulSet controllers for update and rollback, this object is beta. However, it may be subject to name and representation changes in future releases, and clients should not depend on its stability. It is primarily for internal use by controllers.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "data",
+    "type": "RawExtension",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Data is the serialized representation of the state."
+   },
+   {
+    "name": "revision",
+    "type": "int64",
+    "proto": 3,
+    "doc": "Revision indicates the revision of the state represented by Data."
+   }
+  ]
+ },
+ "apps/v1.DaemonSet": {
+  "doc": "DaemonSet represents the configuration of a daemon set.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "apps/v1.DaemonSetSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "The desired behavior of this daemon set. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   },
+   {
+    "name": "status",
+    "type": "apps/v1.DaemonSetStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "The current status of this daemon set. This data may be out of date by some window of time. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   }
+  ]
+ },
+ "apps/v1.DaemonSetCondition": {
+  "doc": "DaemonSetCondition describes the state of a DaemonSet at a certain point.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "Type of DaemonSet condition."
+   },
+   {
+    "name": "status",
+    "type": "string",
+    "proto": 2,
+    "doc": "Status of the condition, one of True, False, Unknown."
+   },
+   {
+    "name": "lastTransitionTime",
+    "type": "Time",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Last time the condition transitioned from one status to another."
+   },
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "The reason for the condition's last transition."
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "A human readable message indicating details about the transition."
+   }
+  ]
+ },
+ "apps/v1.DaemonSetSpec": {
+  "doc": "DaemonSetSpec is the specification of a daemon set.",
+  "fields": [
+   {
+    "name": "selector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 1,
+    "doc": "A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"
+   },
+   {
+    "name": "template",
+    "type": "core/v1.PodTemplateSpec",
+    "proto": 2,
+    "doc": "An object that describes the pod that will be created. The DaemonSet will create exactly one copy of this pod on every node that matches the template's node selector (or on every node if no node selector is specified). The only allowed template.spec.restartPolicy value is \"Always\". More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template"
+   },
+   {
+    "name": "updateStrategy",
+    "type": "apps/v1.DaemonSetUpdateStrategy",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "An update strategy to replace existing DaemonSet pods with new pods."
+   },
+   {
+    "name": "minReadySeconds",
+    "type": "int32",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "The minimum number of seconds for which a newly created DaemonSet pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)."
+   },
+   {
+    "name": "revisionHistoryLimit",
+    "type": "*int32",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "The number of old history to retain to allow rollback. This is a pointer to distinguish between explicit zero and not specified. Defaults to 10."
+   }
+  ]
+ },
+ "apps/v1.DaemonSetStatus": {
+  "doc": "DaemonSetStatus represents the current status of a daemon set.",
+  "fields": [
+   {
+    "name": "currentNumberScheduled",
+    "type": "int32",
+    "proto": 1,
+    "doc": "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"
+   },
+   {
+    "name": "numberMisscheduled",
+    "type": "int32",
+    "proto": 2,
+    "doc": "The number of nodes that are running the daemon pod, but are not supposed to run the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"
+   },
+   {
+    "name": "desiredNumberScheduled",
+    "type": "int32",
+    "proto": 3,
+    "doc": "The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"
+   },
+   {
+    "name": "numberReady",
+    "type": "int32",
+    "proto": 4,
+    "doc": "numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition."
+   },
+   {
+    "name": "observedGeneration",
+    "type": "int64",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "The most recent generation observed by the daemon set controller."
+   },
+   {
+    "name": "updatedNumberScheduled",
+    "type": "int32",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "The total number of nodes that are running updated daemon pod"
+   },
+   {
+    "name": "numberAvailable",
+    "type": "int32",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)"
+   },
+   {
+    "name": "numberUnavailable",
+    "type": "int32",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "The number of nodes that should be running the daemon pod and have none of the daemon pod running and available (ready for at least spec.minReadySeconds)"
+   },
+   {
+    "name": "collisionCount",
+    "type": "*int32",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "Count of hash collisions for the DaemonSet. The DaemonSet controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ControllerRevision."
+   },
+   {
+    "name": "conditions",
+    "type": "[]apps/v1.DaemonSetCondition",
+    "proto": 10,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "type",
+    "listType": "map",
+    "listMapKeys": [
+     "type"
+    ],
+    "doc": "Represents the latest available observations of a DaemonSet's current state."
+   }
+  ]
+ },
+ "apps/v1.DaemonSetUpdateStrategy": {
+  "doc": "DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Type of daemon set update. Can be \"RollingUpdate\" or \"OnDelete\". Default is RollingUpdate."
+   },
+   {
+    "name": "rollingUpdate",
+    "type": "*apps/v1.RollingUpdateDaemonSet",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Rolling update config params. Present only if type = \"RollingUpdate\"."
+   }
+  ]
+ },
  "apps/v1.Deployment": {
   "doc": "Deployment enables declarative updates for Pods and ReplicaSets.",
   "fields": [
@@ -382,6 +605,25 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "apps/v1.RollingUpdateDaemonSet": {
+  "doc": "Spec to control the desired behavior of daemon set rolling update.",
+  "fields": [
+   {
+    "name": "maxUnavailable",
+    "type": "*IntOrString",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "The maximum number of DaemonSet pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of total number of DaemonSet pods at the start of the update (ex: 10%). Absolute number is calculated from percentage by rounding up. This cannot be 0 if MaxSurge is 0 Default value is 1. Example: when this is set to 30%, at most 30% of the total number of nodes that should be running the daemon pod (i.e. status.desiredNumberScheduled) can have their pods stopped for an update at any given time. The update starts by stopping at most 30% of those DaemonSet pods and then brings up new DaemonSet pods in their place. Once the new pods are available, it then proceeds onto other DaemonSet pods, thus ensuring that at least 70% of original number of DaemonSet pods are available at all times during the update."
+   },
+   {
+    "name": "maxSurge",
+    "type": "*IntOrString",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "The maximum number of nodes with an existing available DaemonSet pod that can have an updated DaemonSet pod during during an update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). This can not be 0 if MaxUnavailable is 0. Absolute number is calculated from percentage by rounding up to a minimum of 1. Default value is 0. Example: when this is set to 30%, at most 30% of the total number of nodes that should be running the daemon pod (i.e. status.desiredNumberScheduled) can have their a new pod created before the old pod is marked as deleted. The update starts by launching new pods on 30% of nodes. Once an updated pod is available (Ready for at least minReadySeconds) the old DaemonSet pod on that node is marked deleted. If the old pod becomes unavailable for any reason (Ready transitions to false, is evicted, or is drained) an updated pod is immediately created on that node without considering surge limits. Allowing surge implies the possibility that the resources consumed by the daemonset on any given node can double if the readiness check fails, and so resource intensive daemonsets should take into account that they may cause evictions during disruption."
+   }
+  ]
+ },
  "apps/v1.RollingUpdateDeployment": {
   "doc": "Spec to control the desired behavior of rolling update.",
   "fields": [
@@ -398,6 +640,417 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 2,
     "omitempty": true,
     "doc": "The maximum number of pods that can be scheduled above the desired number of pods. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). This can not be 0 if MaxUnavailable is 0. Absolute number is calculated from percentage by rounding up. Defaults to 25%. Example: when this is set to 30%, the new ReplicaSet can be scaled up immediately when the rolling update starts, such that the total number of old and new pods do not exceed 130% of desired pods. Once old pods have been killed, new ReplicaSet can be scaled up further, ensuring that total number of pods running at any time during the update is at most 130% of desired pods."
+   }
+  ]
+ },
+ "apps/v1.RollingUpdateStatefulSetStrategy": {
+  "doc": "RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType.",
+  "fields": [
+   {
+    "name": "partition",
+    "type": "*int32",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Partition indicates the ordinal at which the StatefulSet should be partitioned for updates. During a rolling update, all pods from ordinal Replicas-1 to Partition are updated. All pods from ordinal Partition-1 to 0 remain untouched. This is helpful in being able to do a canary based deployment. The default value is 0."
+   },
+   {
+    "name": "maxUnavailable",
+    "type": "*IntOrString",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. This can not be 0. Defaults to 1. This field is beta-level and is enabled by default. The field applies to all pods in the range 0 to Replicas-1. That means if there is any unavailable pod in the range 0 to Replicas-1, it will be counted towards MaxUnavailable. This setting might not be effective for the OrderedReady podManagementPolicy. That policy ensures pods are created and become ready one at a time."
+   }
+  ]
+ },
+ "apps/v1.StatefulSet": {
+  "doc": "StatefulSet represents a set of pods with consistent identities. Identities are defined as: - Network: A single stable DNS and hostname. - Storage: As many VolumeClaims as requested.\n\nThe StatefulSet guarantees that a given network identity will always map to the same storage identity.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "apps/v1.StatefulSetSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Spec defines the desired identities of pods in this set."
+   },
+   {
+    "name": "status",
+    "type": "apps/v1.StatefulSetStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status is the current status of Pods in this StatefulSet. This data may be out of date by some window of time."
+   }
+  ]
+ },
+ "apps/v1.StatefulSetCondition": {
+  "doc": "StatefulSetCondition describes the state of a statefulset at a certain point.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "Type of statefulset condition."
+   },
+   {
+    "name": "status",
+    "type": "string",
+    "proto": 2,
+    "doc": "Status of the condition, one of True, False, Unknown."
+   },
+   {
+    "name": "lastTransitionTime",
+    "type": "Time",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Last time the condition transitioned from one status to another."
+   },
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "The reason for the condition's last transition."
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "A human readable message indicating details about the transition."
+   }
+  ]
+ },
+ "apps/v1.StatefulSetOrdinals": {
+  "doc": "StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet.",
+  "fields": [
+   {
+    "name": "start",
+    "type": "int32",
+    "proto": 1,
+    "doc": "start is the number representing the first replica's index. It may be used to number replicas from an alternate index (eg: 1-indexed) over the default 0-indexed names, or to orchestrate progressive movement of replicas from one StatefulSet to another. If set, replica indices will be in the range: [.spec.ordinals.start, .spec.ordinals.start + .spec.replicas). If unset, defaults to 0. Replica indices will be in the range: [0, .spec.replicas)."
+   }
+  ]
+ },
+ "apps/v1.StatefulSetPersistentVolumeClaimRetentionPolicy": {
+  "doc": "StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates.",
+  "fields": [
+   {
+    "name": "whenDeleted",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "WhenDeleted specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is deleted. The default policy of `Retain` causes PVCs to not be affected by StatefulSet deletion. The `Delete` policy causes those PVCs to be deleted."
+   },
+   {
+    "name": "whenScaled",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "WhenScaled specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is scaled down. The default policy of `Retain` causes PVCs to not be affected by a scaledown. The `Delete` policy causes the associated PVCs for any excess pods above the replica count to be deleted."
+   }
+  ]
+ },
+ "apps/v1.StatefulSetSpec": {
+  "doc": "A StatefulSetSpec is the specification of a StatefulSet.",
+  "fields": [
+   {
+    "name": "replicas",
+    "type": "*int32",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "replicas is the desired number of replicas of the given Template. These are replicas in the sense that they are instantiations of the same Template, but individual replicas also have a consistent identity. If unspecified, defaults to 1."
+   },
+   {
+    "name": "selector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 2,
+    "doc": "selector is a label query over pods that should match the replica count. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"
+   },
+   {
+    "name": "template",
+    "type": "core/v1.PodTemplateSpec",
+    "proto": 3,
+    "doc": "template is the object that describes the pod that will be created if insufficient replicas are detected. Each pod stamped out by the StatefulSet will fulfill this Template, but have a unique identity from the rest of the StatefulSet. Each pod will be named with the format <statefulsetname>-<podindex>. For example, a pod in a StatefulSet named \"web\" with index number \"3\" would be named \"web-3\". The only allowed template.spec.restartPolicy value is \"Always\"."
+   },
+   {
+    "name": "volumeClaimTemplates",
+    "type": "[]core/v1.PersistentVolumeClaim",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "volumeClaimTemplates is a list of claims that pods are allowed to reference. The StatefulSet controller is responsible for mapping network identities to claims in a way that maintains the identity of a pod. Every claim in this list must have at least one matching (by name) volumeMount in one container in the template. A claim in this list takes precedence over any volumes in the template, with the same name."
+   },
+   {
+    "name": "serviceName",
+    "type": "string",
+    "proto": 5,
+    "doc": "serviceName is the name of the service that governs this StatefulSet. This service must exist before the StatefulSet, and is responsible for the network identity of the set. Pods get DNS/hostnames that follow the pattern: pod-specific-string.serviceName.default.svc.cluster.local where \"pod-specific-string\" is managed by the StatefulSet controller."
+   },
+   {
+    "name": "podManagementPolicy",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "podManagementPolicy controls how pods are created during initial scale up, when replacing pods on nodes, or when scaling down. The default policy is `OrderedReady`, where pods are created in increasing order (pod-0, then pod-1, etc) and the controller will wait until each pod is ready before continuing. When scaling down, the pods are removed in the opposite order. The alternative policy is `Parallel` which will create pods in parallel to match the desired scale without waiting, and on scale down will delete all pods at once."
+   },
+   {
+    "name": "updateStrategy",
+    "type": "apps/v1.StatefulSetUpdateStrategy",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "updateStrategy indicates the StatefulSetUpdateStrategy that will be employed to update Pods in the StatefulSet when a revision is made to Template."
+   },
+   {
+    "name": "revisionHistoryLimit",
+    "type": "*int32",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "revisionHistoryLimit is the maximum number of revisions that will be maintained in the StatefulSet's revision history. The revision history consists of all revisions not represented by a currently applied StatefulSetSpec version. The default value is 10."
+   },
+   {
+    "name": "minReadySeconds",
+    "type": "int32",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "Minimum number of seconds for which a newly created pod should be ready without any of its container crashing for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)"
+   },
+   {
+    "name": "persistentVolumeClaimRetentionPolicy",
+    "type": "*apps/v1.StatefulSetPersistentVolumeClaimRetentionPolicy",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "persistentVolumeClaimRetentionPolicy describes the lifecycle of persistent volume claims created from volumeClaimTemplates. By default, all persistent volume claims are created as needed and retained until manually deleted. This policy allows the lifecycle to be altered, for example by deleting persistent volume claims when their stateful set is deleted, or when their pod is scaled down."
+   },
+   {
+    "name": "ordinals",
+    "type": "*apps/v1.StatefulSetOrdinals",
+    "proto": 11,
+    "omitempty": true,
+    "doc": "ordinals controls the numbering of replica indices in a StatefulSet. The default ordinals behavior assigns a \"0\" index to the first replica and increments the index by one for each additional replica requested."
+   }
+  ]
+ },
+ "apps/v1.StatefulSetStatus": {
+  "doc": "StatefulSetStatus represents the current state of a StatefulSet.",
+  "fields": [
+   {
+    "name": "observedGeneration",
+    "type": "int64",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "observedGeneration is the most recent generation observed for this StatefulSet. It corresponds to the StatefulSet's generation, which is updated on mutation by the API Server."
+   },
+   {
+    "name": "replicas",
+    "type": "int32",
+    "proto": 2,
+    "doc": "replicas is the number of Pods created by the StatefulSet controller."
+   },
+   {
+    "name": "readyReplicas",
+    "type": "int32",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "readyReplicas is the number of pods created for this StatefulSet with a Ready Condition."
+   },
+   {
+    "name": "currentReplicas",
+    "type": "int32",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "currentReplicas is the number of Pods created by the StatefulSet controller from the StatefulSet version indicated by currentRevision."
+   },
+   {
+    "name": "updatedReplicas",
+    "type": "int32",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "updatedReplicas is the number of Pods created by the StatefulSet controller from the StatefulSet version indicated by updateRevision."
+   },
+   {
+    "name": "currentRevision",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "currentRevision, if not empty, indicates the version of the StatefulSet used to generate Pods in the sequence [0,currentReplicas)."
+   },
+   {
+    "name": "updateRevision",
+    "type": "string",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "updateRevision, if not empty, indicates the version of the StatefulSet used to generate Pods in the sequence [replicas-updatedReplicas,replicas)"
+   },
+   {
+    "name": "collisionCount",
+    "type": "*int32",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "collisionCount is the count of hash collisions for the StatefulSet. The StatefulSet controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ControllerRevision."
+   },
+   {
+    "name": "conditions",
+    "type": "[]apps/v1.StatefulSetCondition",
+    "proto": 10,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "type",
+    "listType": "map",
+    "listMapKeys": [
+     "type"
+    ],
+    "doc": "Represents the latest available observations of a statefulset's current state."
+   },
+   {
+    "name": "availableReplicas",
+    "type": "int32",
+    "proto": 11,
+    "doc": "Total number of available pods (ready for at least minReadySeconds) targeted by this statefulset."
+   }
+  ]
+ },
+ "apps/v1.StatefulSetUpdateStrategy": {
+  "doc": "StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates. It includes any additional parameters necessary to perform the update for the indicated strategy.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Type indicates the type of the StatefulSetUpdateStrategy. Default is RollingUpdate."
+   },
+   {
+    "name": "rollingUpdate",
+    "type": "*apps/v1.RollingUpdateStatefulSetStrategy",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "RollingUpdate is used to communicate parameters when Type is RollingUpdateStatefulSetStrategyType."
+   }
+  ]
+ },
+ "autoscaling/v1.CrossVersionObjectReference": {
+  "doc": "CrossVersionObjectReference contains enough information to let you identify the referred resource.",
+  "fields": [
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 1,
+    "doc": "kind is the kind of the referent; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 2,
+    "doc": "name is the name of the referent; More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names"
+   },
+   {
+    "name": "apiVersion",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "apiVersion is the API version of the referent"
+   }
+  ],
+  "structType": "atomic"
+ },
+ "autoscaling/v1.HorizontalPodAutoscaler": {
+  "doc": "configuration of a horizontal pod autoscaler.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "autoscaling/v1.HorizontalPodAutoscalerSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "spec defines the behaviour of autoscaler. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status."
+   },
+   {
+    "name": "status",
+    "type": "autoscaling/v1.HorizontalPodAutoscalerStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "status is the current information about the autoscaler."
+   }
+  ]
+ },
+ "autoscaling/v1.HorizontalPodAutoscalerSpec": {
+  "doc": "specification of a horizontal pod autoscaler.",
+  "fields": [
+   {
+    "name": "scaleTargetRef",
+    "type": "autoscaling/v1.CrossVersionObjectReference",
+    "proto": 1,
+    "doc": "reference to scaled resource; horizontal pod autoscaler will learn the current resource consumption and will set the desired number of pods by using its Scale subresource."
+   },
+   {
+    "name": "minReplicas",
+    "type": "*int32",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.  It defaults to 1 pod.  minReplicas is allowed to be 0 if the alpha feature gate HPAScaleToZero is enabled and at least one Object or External metric is configured.  Scaling is active as long as at least one metric value is available."
+   },
+   {
+    "name": "maxReplicas",
+    "type": "int32",
+    "proto": 3,
+    "doc": "maxReplicas is the upper limit for the number of pods that can be set by the autoscaler; cannot be smaller than MinReplicas."
+   },
+   {
+    "name": "targetCPUUtilizationPercentage",
+    "type": "*int32",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "targetCPUUtilizationPercentage is the target average CPU utilization (represented as a percentage of requested CPU) over all the pods; if not specified the default autoscaling policy will be used."
+   }
+  ]
+ },
+ "autoscaling/v1.HorizontalPodAutoscalerStatus": {
+  "doc": "current status of a horizontal pod autoscaler",
+  "fields": [
+   {
+    "name": "observedGeneration",
+    "type": "*int64",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "observedGeneration is the most recent generation observed by this autoscaler."
+   },
+   {
+    "name": "lastScaleTime",
+    "type": "*Time",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "lastScaleTime is the last time the HorizontalPodAutoscaler scaled the number of pods; used by the autoscaler to control how often the number of pods is changed."
+   },
+   {
+    "name": "currentReplicas",
+    "type": "int32",
+    "proto": 3,
+    "doc": "currentReplicas is the current number of replicas of pods managed by this autoscaler."
+   },
+   {
+    "name": "desiredReplicas",
+    "type": "int32",
+    "proto": 4,
+    "doc": "desiredReplicas is the  desired number of replicas of pods managed by this autoscaler."
+   },
+   {
+    "name": "currentCPUUtilizationPercentage",
+    "type": "*int32",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "currentCPUUtilizationPercentage is the current average CPU utilization over all pods, represented as a percentage of requested CPU, e.g. 70 means that an average pod is using now 70% of its requested CPU."
    }
   ]
  },
@@ -455,6 +1108,735 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 2,
     "omitempty": true,
     "doc": "selector is the label query over pods that should match the replicas count. This is same as the label selector but in the string format to avoid introspection by clients. The string will be in the same format as the query-param syntax. More info about label selectors: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/"
+   }
+  ]
+ },
+ "autoscaling/v2.ContainerResourceMetricSource": {
+  "doc": "ContainerResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the \"pods\" source.  Only one \"target\" type should be set.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "name is the name of the resource in question."
+   },
+   {
+    "name": "target",
+    "type": "autoscaling/v2.MetricTarget",
+    "proto": 2,
+    "doc": "target specifies the target value for the given metric"
+   },
+   {
+    "name": "container",
+    "type": "string",
+    "proto": 3,
+    "doc": "container is the name of the container in the pods of the scaling target"
+   }
+  ]
+ },
+ "autoscaling/v2.ContainerResourceMetricStatus": {
+  "doc": "ContainerResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing a single container in each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the \"pods\" source.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "name is the name of the resource in question."
+   },
+   {
+    "name": "current",
+    "type": "autoscaling/v2.MetricValueStatus",
+    "proto": 2,
+    "doc": "current contains the current value for the given metric"
+   },
+   {
+    "name": "container",
+    "type": "string",
+    "proto": 3,
+    "doc": "container is the name of the container in the pods of the scaling target"
+   }
+  ]
+ },
+ "autoscaling/v2.CrossVersionObjectReference": {
+  "doc": "CrossVersionObjectReference contains enough information to let you identify the referred resource.",
+  "fields": [
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 1,
+    "doc": "kind is the kind of the referent; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 2,
+    "doc": "name is the name of the referent; More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names"
+   },
+   {
+    "name": "apiVersion",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "apiVersion is the API version of the referent"
+   }
+  ]
+ },
+ "autoscaling/v2.ExternalMetricSource": {
+  "doc": "ExternalMetricSource indicates how to scale on a metric not associated with any Kubernetes object (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).",
+  "fields": [
+   {
+    "name": "metric",
+    "type": "autoscaling/v2.MetricIdentifier",
+    "proto": 1,
+    "doc": "metric identifies the target metric by name and selector"
+   },
+   {
+    "name": "target",
+    "type": "autoscaling/v2.MetricTarget",
+    "proto": 2,
+    "doc": "target specifies the target value for the given metric"
+   }
+  ]
+ },
+ "autoscaling/v2.ExternalMetricStatus": {
+  "doc": "ExternalMetricStatus indicates the current value of a global metric not associated with any Kubernetes object.",
+  "fields": [
+   {
+    "name": "metric",
+    "type": "autoscaling/v2.MetricIdentifier",
+    "proto": 1,
+    "doc": "metric identifies the target metric by name and selector"
+   },
+   {
+    "name": "current",
+    "type": "autoscaling/v2.MetricValueStatus",
+    "proto": 2,
+    "doc": "current contains the current value for the given metric"
+   }
+  ]
+ },
+ "autoscaling/v2.HPAScalingPolicy": {
+  "doc": "HPAScalingPolicy is a single policy which must hold true for a specified past interval.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "type is used to specify the scaling policy."
+   },
+   {
+    "name": "value",
+    "type": "int32",
+    "proto": 2,
+    "doc": "value contains the amount of change which is permitted by the policy. It must be greater than zero"
+   },
+   {
+    "name": "periodSeconds",
+    "type": "int32",
+    "proto": 3,
+    "doc": "periodSeconds specifies the window of time for which the policy should hold true. PeriodSeconds must be greater than zero and less than or equal to 1800 (30 min)."
+   }
+  ]
+ },
+ "autoscaling/v2.HPAScalingRules": {
+  "doc": "HPAScalingRules configures the scaling behavior for one direction via scaling Policy Rules and a configurable metric tolerance.\n\nScaling Policy Rules are applied after calculating DesiredReplicas from metrics for the HPA. They can limit the scaling velocity by specifying scaling policies. They can prevent flapping by specifying the stabilization window, so that the number of replicas is not set instantly, instead, the safest value from the stabilization window is chosen.\n\nThe tolerance is applied to the metric values and prevents scaling too eagerly for small metric variations. (Note that setting a tolerance requires the beta HPAConfigurableTolerance feature gate to be enabled.)",
+  "fields": [
+   {
+    "name": "stabilizationWindowSeconds",
+    "type": "*int32",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "stabilizationWindowSeconds is the number of seconds for which past recommendations should be considered while scaling up or scaling down. StabilizationWindowSeconds must be greater than or equal to zero and less than or equal to 3600 (one hour). If not set, use the default values: - For scale up: 0 (i.e. no stabilization is done). - For scale down: 300 (i.e. the stabilization window is 300 seconds long)."
+   },
+   {
+    "name": "selectPolicy",
+    "type": "*string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "selectPolicy is used to specify which policy should be used. If not set, the default value Max is used."
+   },
+   {
+    "name": "policies",
+    "type": "[]autoscaling/v2.HPAScalingPolicy",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "policies is a list of potential scaling polices which can be used during scaling. If not set, use the default values: - For scale up: allow doubling the number of pods, or an absolute change of 4 pods in a 15s window. - For scale down: allow all pods to be removed in a 15s window."
+   },
+   {
+    "name": "tolerance",
+    "type": "*Quantity",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "tolerance is the tolerance on the ratio between the current and desired metric value under which no updates are made to the desired number of replicas (e.g. 0.01 for 1%). Must be greater than or equal to zero. If not set, the default cluster-wide tolerance is applied (by default 10%).\n\nFor example, if autoscaling is configured with a memory consumption target of 100Mi, and scale-down and scale-up tolerances of 5% and 1% respectively, scaling will be triggered when the actual consumption falls below 95Mi or exceeds 101Mi.\n\nThis is an beta field and requires the HPAConfigurableTolerance feature gate to be enabled."
+   }
+  ]
+ },
+ "autoscaling/v2.HorizontalPodAutoscaler": {
+  "doc": "HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler, which automatically manages the replica count of any resource implementing the scale subresource based on the metrics specified.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "metadata is the standard object metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "autoscaling/v2.HorizontalPodAutoscalerSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "spec is the specification for the behaviour of the autoscaler. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status."
+   },
+   {
+    "name": "status",
+    "type": "autoscaling/v2.HorizontalPodAutoscalerStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "status is the current information about the autoscaler."
+   }
+  ]
+ },
+ "autoscaling/v2.HorizontalPodAutoscalerBehavior": {
+  "doc": "HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively).",
+  "fields": [
+   {
+    "name": "scaleUp",
+    "type": "*autoscaling/v2.HPAScalingRules",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "scaleUp is scaling policy for scaling Up. If not set, the default value is the higher of: * increase no more than 4 pods per 60 seconds * double the number of pods per 60 seconds No stabilization is used."
+   },
+   {
+    "name": "scaleDown",
+    "type": "*autoscaling/v2.HPAScalingRules",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "scaleDown is scaling policy for scaling Down. If not set, the default value is to allow to scale down to minReplicas pods, with a 300 second stabilization window (i.e., the highest recommendation for the last 300sec is used)."
+   }
+  ]
+ },
+ "autoscaling/v2.HorizontalPodAutoscalerCondition": {
+  "doc": "HorizontalPodAutoscalerCondition describes the state of a HorizontalPodAutoscaler at a certain point.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "type describes the current condition"
+   },
+   {
+    "name": "status",
+    "type": "string",
+    "proto": 2,
+    "doc": "status is the status of the condition (True, False, Unknown)"
+   },
+   {
+    "name": "lastTransitionTime",
+    "type": "Time",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "lastTransitionTime is the last time the condition transitioned from one status to another"
+   },
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "reason is the reason for the condition's last transition."
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "message is a human-readable explanation containing details about the transition"
+   }
+  ]
+ },
+ "autoscaling/v2.HorizontalPodAutoscalerSpec": {
+  "doc": "HorizontalPodAutoscalerSpec describes the desired functionality of the HorizontalPodAutoscaler.",
+  "fields": [
+   {
+    "name": "scaleTargetRef",
+    "type": "autoscaling/v2.CrossVersionObjectReference",
+    "proto": 1,
+    "doc": "scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count."
+   },
+   {
+    "name": "minReplicas",
+    "type": "*int32",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.  It defaults to 1 pod.  minReplicas is allowed to be 0 if the alpha feature gate HPAScaleToZero is enabled and at least one Object or External metric is configured.  Scaling is active as long as at least one metric value is available."
+   },
+   {
+    "name": "maxReplicas",
+    "type": "int32",
+    "proto": 3,
+    "doc": "maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up. It cannot be less that minReplicas."
+   },
+   {
+    "name": "metrics",
+    "type": "[]autoscaling/v2.MetricSpec",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).  The desired replica count is calculated multiplying the ratio between the target value and the current value by the current number of pods.  Ergo, metrics used must decrease as the pod count is increased, and vice-versa.  See the individual metric source types for more information about how each type of metric must respond. If not set, the default metric will be set to 80% average CPU utilization."
+   },
+   {
+    "name": "behavior",
+    "type": "*autoscaling/v2.HorizontalPodAutoscalerBehavior",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "behavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively). If not set, the default HPAScalingRules for scale up and scale down are used."
+   }
+  ]
+ },
+ "autoscaling/v2.HorizontalPodAutoscalerStatus": {
+  "doc": "HorizontalPodAutoscalerStatus describes the current status of a horizontal pod autoscaler.",
+  "fields": [
+   {
+    "name": "observedGeneration",
+    "type": "*int64",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "observedGeneration is the most recent generation observed by this autoscaler."
+   },
+   {
+    "name": "lastScaleTime",
+    "type": "*Time",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "lastScaleTime is the last time the HorizontalPodAutoscaler scaled the number of pods, used by the autoscaler to control how often the number of pods is changed."
+   },
+   {
+    "name": "currentReplicas",
+    "type": "int32",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler."
+   },
+   {
+    "name": "desiredReplicas",
+    "type": "int32",
+    "proto": 4,
+    "doc": "desiredReplicas is the desired number of replicas of pods managed by this autoscaler, as last calculated by the autoscaler."
+   },
+   {
+    "name": "currentMetrics",
+    "type": "[]autoscaling/v2.MetricStatus",
+    "proto": 5,
+    "listType": "atomic",
+    "doc": "currentMetrics is the last read state of the metrics used by this autoscaler."
+   },
+   {
+    "name": "conditions",
+    "type": "[]autoscaling/v2.HorizontalPodAutoscalerCondition",
+    "proto": 6,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "type",
+    "listType": "map",
+    "listMapKeys": [
+     "type"
+    ],
+    "doc": "conditions is the set of conditions required for this autoscaler to scale its target, and indicates whether or not those conditions are met."
+   }
+  ]
+ },
+ "autoscaling/v2.MetricIdentifier": {
+  "doc": "MetricIdentifier defines the name and optionally selector for a metric",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "name is the name of the given metric"
+   },
+   {
+    "name": "selector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "selector is the string-encoded form of a standard kubernetes label selector for the given metric When set, it is passed as an additional parameter to the metrics server for more specific metrics scoping. When unset, just the metricName will be used to gather metrics."
+   }
+  ]
+ },
+ "autoscaling/v2.MetricSpec": {
+  "doc": "MetricSpec specifies how to scale based on a single metric (only `type` and one other matching field should be set at once).",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "type is the type of metric source.  It should be one of \"ContainerResource\", \"External\", \"Object\", \"Pods\" or \"Resource\", each mapping to a matching field in the object."
+   },
+   {
+    "name": "object",
+    "type": "*autoscaling/v2.ObjectMetricSource",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "object refers to a metric describing a single kubernetes object (for example, hits-per-second on an Ingress object)."
+   },
+   {
+    "name": "pods",
+    "type": "*autoscaling/v2.PodsMetricSource",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "pods refers to a metric describing each pod in the current scale target (for example, transactions-processed-per-second).  The values will be averaged together before being compared to the target value."
+   },
+   {
+    "name": "resource",
+    "type": "*autoscaling/v2.ResourceMetricSource",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the \"pods\" source."
+   },
+   {
+    "name": "containerResource",
+    "type": "*autoscaling/v2.ContainerResourceMetricSource",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "containerResource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing a single container in each pod of the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the \"pods\" source."
+   },
+   {
+    "name": "external",
+    "type": "*autoscaling/v2.ExternalMetricSource",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "external refers to a global metric that is not associated with any Kubernetes object. It allows autoscaling based on information coming from components running outside of cluster (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster)."
+   }
+  ]
+ },
+ "autoscaling/v2.MetricStatus": {
+  "doc": "MetricStatus describes the last-read state of a single metric.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "type is the type of metric source.  It will be one of \"ContainerResource\", \"External\", \"Object\", \"Pods\" or \"Resource\", each corresponds to a matching field in the object."
+   },
+   {
+    "name": "object",
+    "type": "*autoscaling/v2.ObjectMetricStatus",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "object refers to a metric describing a single kubernetes object (for example, hits-per-second on an Ingress object)."
+   },
+   {
+    "name": "pods",
+    "type": "*autoscaling/v2.PodsMetricStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "pods refers to a metric describing each pod in the current scale target (for example, transactions-processed-per-second).  The values will be averaged together before being compared to the target value."
+   },
+   {
+    "name": "resource",
+    "type": "*autoscaling/v2.ResourceMetricStatus",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the \"pods\" source."
+   },
+   {
+    "name": "containerResource",
+    "type": "*autoscaling/v2.ContainerResourceMetricStatus",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "container resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing a single container in each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the \"pods\" source."
+   },
+   {
+    "name": "external",
+    "type": "*autoscaling/v2.ExternalMetricStatus",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "external refers to a global metric that is not associated with any Kubernetes object. It allows autoscaling based on information coming from components running outside of cluster (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster)."
+   }
+  ]
+ },
+ "autoscaling/v2.MetricTarget": {
+  "doc": "MetricTarget defines the target value, average value, or average utilization of a specific metric",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "type represents whether the metric type is Utilization, Value, or AverageValue"
+   },
+   {
+    "name": "value",
+    "type": "*Quantity",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "value is the target value of the metric (as a quantity)."
+   },
+   {
+    "name": "averageValue",
+    "type": "*Quantity",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "averageValue is the target value of the average of the metric across all relevant pods (as a quantity)"
+   },
+   {
+    "name": "averageUtilization",
+    "type": "*int32",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "averageUtilization is the target value of the average of the resource metric across all relevant pods, represented as a percentage of the requested value of the resource for the pods. Currently only valid for Resource metric source type"
+   }
+  ]
+ },
+ "autoscaling/v2.MetricValueStatus": {
+  "doc": "MetricValueStatus holds the current value for a metric",
+  "fields": [
+   {
+    "name": "value",
+    "type": "*Quantity",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "value is the current value of the metric (as a quantity)."
+   },
+   {
+    "name": "averageValue",
+    "type": "*Quantity",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "averageValue is the current value of the average of the metric across all relevant pods (as a quantity)"
+   },
+   {
+    "name": "averageUtilization",
+    "type": "*int32",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "currentAverageUtilization is the current value of the average of the resource metric across all relevant pods, represented as a percentage of the requested value of the resource for the pods."
+   }
+  ]
+ },
+ "autoscaling/v2.ObjectMetricSource": {
+  "doc": "ObjectMetricSource indicates how to scale on a metric describing a kubernetes object (for example, hits-per-second on an Ingress object).",
+  "fields": [
+   {
+    "name": "describedObject",
+    "type": "autoscaling/v2.CrossVersionObjectReference",
+    "proto": 1,
+    "doc": "describedObject specifies the descriptions of a object,such as kind,name apiVersion"
+   },
+   {
+    "name": "target",
+    "type": "autoscaling/v2.MetricTarget",
+    "proto": 2,
+    "doc": "target specifies the target value for the given metric"
+   },
+   {
+    "name": "metric",
+    "type": "autoscaling/v2.MetricIdentifier",
+    "proto": 3,
+    "doc": "metric identifies the target metric by name and selector"
+   }
+  ]
+ },
+ "autoscaling/v2.ObjectMetricStatus": {
+  "doc": "ObjectMetricStatus indicates the current value of a metric describing a kubernetes object (for example, hits-per-second on an Ingress object).",
+  "fields": [
+   {
+    "name": "metric",
+    "type": "autoscaling/v2.MetricIdentifier",
+    "proto": 1,
+    "doc": "metric identifies the target metric by name and selector"
+   },
+   {
+    "name": "current",
+    "type": "autoscaling/v2.MetricValueStatus",
+    "proto": 2,
+    "doc": "current contains the current value for the given metric"
+   },
+   {
+    "name": "describedObject",
+    "type": "autoscaling/v2.CrossVersionObjectReference",
+    "proto": 3,
+    "doc": "DescribedObject specifies the descriptions of a object,such as kind,name apiVersion"
+   }
+  ]
+ },
+ "autoscaling/v2.PodsMetricSource": {
+  "doc": "PodsMetricSource indicates how to scale on a metric describing each pod in the current scale target (for example, transactions-processed-per-second). The values will be averaged together before being compared to the target value.",
+  "fields": [
+   {
+    "name": "metric",
+    "type": "autoscaling/v2.MetricIdentifier",
+    "proto": 1,
+    "doc": "metric identifies the target metric by name and selector"
+   },
+   {
+    "name": "target",
+    "type": "autoscaling/v2.MetricTarget",
+    "proto": 2,
+    "doc": "target specifies the target value for the given metric"
+   }
+  ]
+ },
+ "autoscaling/v2.PodsMetricStatus": {
+  "doc": "PodsMetricStatus indicates the current value of a metric describing each pod in the current scale target (for example, transactions-processed-per-second).",
+  "fields": [
+   {
+    "name": "metric",
+    "type": "autoscaling/v2.MetricIdentifier",
+    "proto": 1,
+    "doc": "metric identifies the target metric by name and selector"
+   },
+   {
+    "name": "current",
+    "type": "autoscaling/v2.MetricValueStatus",
+    "proto": 2,
+    "doc": "current contains the current value for the given metric"
+   }
+  ]
+ },
+ "autoscaling/v2.ResourceMetricSource": {
+  "doc": "ResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the \"pods\" source.  Only one \"target\" type should be set.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "name is the name of the resource in question."
+   },
+   {
+    "name": "target",
+    "type": "autoscaling/v2.MetricTarget",
+    "proto": 2,
+    "doc": "target specifies the target value for the given metric"
+   }
+  ]
+ },
+ "autoscaling/v2.ResourceMetricStatus": {
+  "doc": "ResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the \"pods\" source.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "name is the name of the resource in question."
+   },
+   {
+    "name": "current",
+    "type": "autoscaling/v2.MetricValueStatus",
+    "proto": 2,
+    "doc": "current contains the current value for the given metric"
+   }
+  ]
+ },
+ "batch/v1.CronJob": {
+  "doc": "CronJob represents the configuration of a single cron job.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "batch/v1.CronJobSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Specification of the desired behavior of a cron job, including the schedule. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   },
+   {
+    "name": "status",
+    "type": "batch/v1.CronJobStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Current status of a cron job. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   }
+  ]
+ },
+ "batch/v1.CronJobSpec": {
+  "doc": "CronJobSpec describes how the job execution will look like and when it will actually run.",
+  "fields": [
+   {
+    "name": "schedule",
+    "type": "string",
+    "proto": 1,
+    "doc": "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."
+   },
+   {
+    "name": "timeZone",
+    "type": "*string",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will default to the time zone of the kube-controller-manager process. The set of valid time zone names and the time zone offset is loaded from the system-wide time zone database by the API server during CronJob validation and the controller manager during execution. If no system-wide time zone database can be found a bundled version of the database is used instead. If the time zone name becomes invalid during the lifetime of a CronJob or due to a change in host configuration, the controller will stop creating new new Jobs and will create a system event with the reason UnknownTimeZone. More information can be found in https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones"
+   },
+   {
+    "name": "startingDeadlineSeconds",
+    "type": "*int64",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Optional deadline in seconds for starting the job if it misses scheduled time for any reason.  Missed jobs executions will be counted as failed ones."
+   },
+   {
+    "name": "concurrencyPolicy",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Specifies how to treat concurrent executions of a Job. Valid values are:\n\n- \"Allow\" (default): allows CronJobs to run concurrently; - \"Forbid\": forbids concurrent runs, skipping next run if previous run hasn't finished yet; - \"Replace\": cancels currently running job and replaces it with a new one"
+   },
+   {
+    "name": "suspend",
+    "type": "*bool",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false."
+   },
+   {
+    "name": "jobTemplate",
+    "type": "batch/v1.JobTemplateSpec",
+    "proto": 5,
+    "doc": "Specifies the job that will be created when executing a CronJob."
+   },
+   {
+    "name": "successfulJobsHistoryLimit",
+    "type": "*int32",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "The number of successful finished jobs to retain. Value must be non-negative integer. Defaults to 3."
+   },
+   {
+    "name": "failedJobsHistoryLimit",
+    "type": "*int32",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "The number of failed finished jobs to retain. Value must be non-negative integer. Defaults to 1."
+   }
+  ]
+ },
+ "batch/v1.CronJobStatus": {
+  "doc": "CronJobStatus represents the current state of a cron job.",
+  "fields": [
+   {
+    "name": "active",
+    "type": "[]core/v1.ObjectReference",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "A list of pointers to currently running jobs."
+   },
+   {
+    "name": "lastScheduleTime",
+    "type": "*Time",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "Information when was the last time the job was successfully scheduled."
+   },
+   {
+    "name": "lastSuccessfulTime",
+    "type": "*Time",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "Information when was the last time the job successfully completed."
    }
   ]
  },
@@ -727,6 +2109,25 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 9,
     "omitempty": true,
     "doc": "The number of active pods which have a Ready condition and are not terminating (without a deletionTimestamp)."
+   }
+  ]
+ },
+ "batch/v1.JobTemplateSpec": {
+  "doc": "JobTemplateSpec describes the data a Job should have when created from a template",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata of the jobs created from this template. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "batch/v1.JobSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Specification of the desired behavior of the job. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
    }
   ]
  },
@@ -6425,6 +7826,158 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.ReplicationController": {
+  "doc": "ReplicationController represents the configuration of a replication controller.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "If the Labels of a ReplicationController are empty, they are defaulted to be the same as the Pod(s) that the replication controller manages. Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "core/v1.ReplicationControllerSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Spec defines the specification of the desired behavior of the replication controller. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   },
+   {
+    "name": "status",
+    "type": "core/v1.ReplicationControllerStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status is the most recently observed status of the replication controller. This data may be out of date by some window of time. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   }
+  ]
+ },
+ "core/v1.ReplicationControllerCondition": {
+  "doc": "ReplicationControllerCondition describes the state of a replication controller at a certain point.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "Type of replication controller condition."
+   },
+   {
+    "name": "status",
+    "type": "string",
+    "proto": 2,
+    "doc": "Status of the condition, one of True, False, Unknown."
+   },
+   {
+    "name": "lastTransitionTime",
+    "type": "Time",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "The last time the condition transitioned from one status to another."
+   },
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "The reason for the condition's last transition."
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "A human readable message indicating details about the transition."
+   }
+  ]
+ },
+ "core/v1.ReplicationControllerSpec": {
+  "doc": "ReplicationControllerSpec is the specification of a replication controller.",
+  "fields": [
+   {
+    "name": "replicas",
+    "type": "*int32",
+    "proto": 1,
+    "omitempty": true,
+    "default": 1,
+    "doc": "Replicas is the number of desired replicas. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller"
+   },
+   {
+    "name": "minReadySeconds",
+    "type": "int32",
+    "proto": 4,
+    "omitempty": true,
+    "default": 0,
+    "doc": "Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)"
+   },
+   {
+    "name": "selector",
+    "type": "map[]string",
+    "proto": 2,
+    "omitempty": true,
+    "mapType": "atomic",
+    "doc": "Selector is a label query over pods that should match the Replicas count. If Selector is empty, it is defaulted to the labels present on the Pod template. Label keys and values that must match in order to be controlled by this replication controller, if empty defaulted to labels on Pod template. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"
+   },
+   {
+    "name": "template",
+    "type": "*core/v1.PodTemplateSpec",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Template is the object that describes the pod that will be created if insufficient replicas are detected. This takes precedence over a TemplateRef. The only allowed template.spec.restartPolicy value is \"Always\". More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template"
+   }
+  ]
+ },
+ "core/v1.ReplicationControllerStatus": {
+  "doc": "ReplicationControllerStatus represents the current status of a replication controller.",
+  "fields": [
+   {
+    "name": "replicas",
+    "type": "int32",
+    "proto": 1,
+    "doc": "Replicas is the most recently observed number of replicas. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller"
+   },
+   {
+    "name": "fullyLabeledReplicas",
+    "type": "int32",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "The number of pods that have labels matching the labels of the pod template of the replication controller."
+   },
+   {
+    "name": "readyReplicas",
+    "type": "int32",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "The number of ready replicas for this replication controller."
+   },
+   {
+    "name": "availableReplicas",
+    "type": "int32",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "The number of available replicas (ready for at least minReadySeconds) for this replication controller."
+   },
+   {
+    "name": "observedGeneration",
+    "type": "int64",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "ObservedGeneration reflects the generation of the most recently observed replication controller."
+   },
+   {
+    "name": "conditions",
+    "type": "[]core/v1.ReplicationControllerCondition",
+    "proto": 6,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "type",
+    "listType": "map",
+    "listMapKeys": [
+     "type"
+    ],
+    "doc": "Represents the latest available observations of a replication controller's current state."
+   }
+  ]
+ },
  "core/v1.ResourceClaim": {
   "doc": "ResourceClaim references one entry in PodSpec.ResourceClaims.",
   "fields": [
@@ -8703,6 +10256,122 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 2,
     "omitempty": true,
     "doc": "DeleteOptions may be provided"
+   }
+  ]
+ },
+ "policy/v1.PodDisruptionBudget": {
+  "doc": "PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "policy/v1.PodDisruptionBudgetSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Specification of the desired behavior of the PodDisruptionBudget."
+   },
+   {
+    "name": "status",
+    "type": "policy/v1.PodDisruptionBudgetStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Most recently observed status of the PodDisruptionBudget."
+   }
+  ]
+ },
+ "policy/v1.PodDisruptionBudgetSpec": {
+  "doc": "PodDisruptionBudgetSpec is a description of a PodDisruptionBudget.",
+  "fields": [
+   {
+    "name": "minAvailable",
+    "type": "*IntOrString",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "An eviction is allowed if at least \"minAvailable\" pods selected by \"selector\" will still be available after the eviction, i.e. even in the absence of the evicted pod.  So for example you can prevent all voluntary evictions by specifying \"100%\"."
+   },
+   {
+    "name": "selector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 2,
+    "omitempty": true,
+    "patchStrategy": "replace",
+    "doc": "Label query over pods whose evictions are managed by the disruption budget. A null selector will match no pods, while an empty ({}) selector will select all pods within the namespace."
+   },
+   {
+    "name": "maxUnavailable",
+    "type": "*IntOrString",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "An eviction is allowed if at most \"maxUnavailable\" pods selected by \"selector\" are unavailable after the eviction, i.e. even in absence of the evicted pod. For example, one can prevent all voluntary evictions by specifying 0. This is a mutually exclusive setting with \"minAvailable\"."
+   },
+   {
+    "name": "unhealthyPodEvictionPolicy",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "UnhealthyPodEvictionPolicy defines the criteria for when unhealthy pods should be considered for eviction. Current implementation considers healthy pods, as pods that have status.conditions item with type=\"Ready\",status=\"True\".\n\nValid policies are IfHealthyBudget and AlwaysAllow. If no policy is specified, the default behavior will be used, which corresponds to the IfHealthyBudget policy.\n\nIfHealthyBudget policy means that running pods (status.phase=\"Running\"), but not yet healthy can be evicted only if the guarded application is not disrupted (status.currentHealthy is at least equal to status.desiredHealthy). Healthy pods will be subject to the PDB for eviction.\n\nAlwaysAllow policy means that all running pods (status.phase=\"Running\"), but not yet healthy are considered disrupted and can be evicted regardless of whether the criteria in a PDB is met. This means perspective running pods of a disrupted application might not get a chance to become healthy. Healthy pods will be subject to the PDB for eviction.\n\nAdditional policies may be added in the future. Clients making eviction decisions should disallow eviction of unhealthy pods if they encounter an unrecognized policy in this field."
+   }
+  ]
+ },
+ "policy/v1.PodDisruptionBudgetStatus": {
+  "doc": "PodDisruptionBudgetStatus represents information about the status of a PodDisruptionBudget. Status may trail the actual state of a system.",
+  "fields": [
+   {
+    "name": "observedGeneration",
+    "type": "int64",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Most recent generation observed when updating this PDB status. DisruptionsAllowed and other status information is valid only if observedGeneration equals to PDB's object generation."
+   },
+   {
+    "name": "disruptedPods",
+    "type": "map[]Time",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "DisruptedPods contains information about pods whose eviction was processed by the API server eviction subresource handler but has not yet been observed by the PodDisruptionBudget controller. A pod will be in this map from the time when the API server processed the eviction request to the time when the pod is seen by PDB controller as having been marked for deletion (or after a timeout). The key in the map is the name of the pod and the value is the time when the API server processed the eviction request. If the deletion didn't occur and a pod is still there it will be removed from the list automatically by PodDisruptionBudget controller after some time. If everything goes smooth this map should be empty for the most of the time. Large number of entries in the map may indicate problems with pod deletions."
+   },
+   {
+    "name": "disruptionsAllowed",
+    "type": "int32",
+    "proto": 3,
+    "doc": "Number of pod disruptions that are currently allowed."
+   },
+   {
+    "name": "currentHealthy",
+    "type": "int32",
+    "proto": 4,
+    "doc": "current number of healthy pods"
+   },
+   {
+    "name": "desiredHealthy",
+    "type": "int32",
+    "proto": 5,
+    "doc": "minimum desired number of healthy pods"
+   },
+   {
+    "name": "expectedPods",
+    "type": "int32",
+    "proto": 6,
+    "doc": "total number of pods counted by this disruption budget"
+   },
+   {
+    "name": "conditions",
+    "type": "[]meta/v1.Condition",
+    "proto": 7,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "type",
+    "listType": "map",
+    "listMapKeys": [
+     "type"
+    ],
+    "doc": "Conditions contain conditions for PDB. The disruption controller sets the DisruptionAllowed condition. The following are known values for the reason field (additional reasons could be added in the future): - SyncFailed: The controller encountered an error and wasn't able to compute the number of allowed disruptions. Therefore no disruptions are allowed and the status of the condition will be False. - InsufficientPods: The number of pods are either at or below the number required by the PodDisruptionBudget. No disruptions are allowed and the status of the condition will be False. - SufficientPods: There are more pods than required by the PodDisruptionBudget. The condition will be True, and the number of allowed disruptions are provided by the disruptionsAllowed property."
    }
   ]
  },

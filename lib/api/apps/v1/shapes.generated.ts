@@ -4,6 +4,75 @@ import { Int32, Int64, IntOrStringSchema, opt } from '../../meta/v1/common.js';
 import * as corev1 from '../../core/v1/shapes.generated.js';
 import * as metav1 from '../../meta/v1/shapes.generated.js';
 
+/** ControllerRevision implements an immutable snapshot of state data. Clients are responsible for serializing and deserializing the objects that contain their internal state. Once a ControllerRevision has been successfully created, it can not be updated. The API Server will fail validation of all requests that attempt to mutate the Data field. ControllerRevisions may, however, be deleted. Note that, due to its use by both the DaemonSet and StatefulSet controllers for update and rollback, this object is beta. However, it may be subject to name and representation changes in future releases, and clients should not depend on its stability. It is primarily for internal use by controllers. */
+export const ControllerRevisionSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: metav1.ObjectMetaSchema,
+  data: opt(z.unknown()),
+  revision: opt(Int64),
+});
+export type ControllerRevision = z.infer<typeof ControllerRevisionSchema>;
+
+/** Spec to control the desired behavior of daemon set rolling update. */
+export const RollingUpdateDaemonSetSchema = z.looseObject({
+  maxUnavailable: opt(IntOrStringSchema),
+  maxSurge: opt(IntOrStringSchema),
+});
+export type RollingUpdateDaemonSet = z.infer<typeof RollingUpdateDaemonSetSchema>;
+
+/** DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet. */
+export const DaemonSetUpdateStrategySchema = z.looseObject({
+  type: opt(z.string()),
+  rollingUpdate: opt(RollingUpdateDaemonSetSchema),
+});
+export type DaemonSetUpdateStrategy = z.infer<typeof DaemonSetUpdateStrategySchema>;
+
+/** DaemonSetSpec is the specification of a daemon set. */
+export const DaemonSetSpecSchema = z.looseObject({
+  selector: opt(metav1.LabelSelectorSchema),
+  template: opt(corev1.PodTemplateSpecSchema),
+  updateStrategy: opt(DaemonSetUpdateStrategySchema),
+  minReadySeconds: opt(Int32),
+  revisionHistoryLimit: opt(Int32),
+});
+export type DaemonSetSpec = z.infer<typeof DaemonSetSpecSchema>;
+
+/** DaemonSetCondition describes the state of a DaemonSet at a certain point. */
+export const DaemonSetConditionSchema = z.looseObject({
+  type: opt(z.string()),
+  status: opt(z.string()),
+  lastTransitionTime: opt(z.string()),
+  reason: opt(z.string()),
+  message: opt(z.string()),
+});
+export type DaemonSetCondition = z.infer<typeof DaemonSetConditionSchema>;
+
+/** DaemonSetStatus represents the current status of a daemon set. */
+export const DaemonSetStatusSchema = z.looseObject({
+  currentNumberScheduled: opt(Int32),
+  numberMisscheduled: opt(Int32),
+  desiredNumberScheduled: opt(Int32),
+  numberReady: opt(Int32),
+  observedGeneration: opt(Int64),
+  updatedNumberScheduled: opt(Int32),
+  numberAvailable: opt(Int32),
+  numberUnavailable: opt(Int32),
+  collisionCount: opt(Int32),
+  conditions: opt(z.array(DaemonSetConditionSchema)),
+});
+export type DaemonSetStatus = z.infer<typeof DaemonSetStatusSchema>;
+
+/** DaemonSet represents the configuration of a daemon set. */
+export const DaemonSetSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: metav1.ObjectMetaSchema,
+  spec: DaemonSetSpecSchema.optional(),
+  status: DaemonSetStatusSchema.optional(),
+});
+export type DaemonSet = z.infer<typeof DaemonSetSchema>;
+
 /** Spec to control the desired behavior of rolling update. */
 export const RollingUpdateDeploymentSchema = z.looseObject({
   maxUnavailable: opt(IntOrStringSchema),
@@ -106,3 +175,81 @@ export const ReplicaSetSchema = z.looseObject({
   status: ReplicaSetStatusSchema.optional(),
 });
 export type ReplicaSet = z.infer<typeof ReplicaSetSchema>;
+
+/** RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType. */
+export const RollingUpdateStatefulSetStrategySchema = z.looseObject({
+  partition: opt(Int32),
+  maxUnavailable: opt(IntOrStringSchema),
+});
+export type RollingUpdateStatefulSetStrategy = z.infer<typeof RollingUpdateStatefulSetStrategySchema>;
+
+/** StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates. It includes any additional parameters necessary to perform the update for the indicated strategy. */
+export const StatefulSetUpdateStrategySchema = z.looseObject({
+  type: opt(z.string()),
+  rollingUpdate: opt(RollingUpdateStatefulSetStrategySchema),
+});
+export type StatefulSetUpdateStrategy = z.infer<typeof StatefulSetUpdateStrategySchema>;
+
+/** StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates. */
+export const StatefulSetPersistentVolumeClaimRetentionPolicySchema = z.looseObject({
+  whenDeleted: opt(z.string()),
+  whenScaled: opt(z.string()),
+});
+export type StatefulSetPersistentVolumeClaimRetentionPolicy = z.infer<typeof StatefulSetPersistentVolumeClaimRetentionPolicySchema>;
+
+/** StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet. */
+export const StatefulSetOrdinalsSchema = z.looseObject({
+  start: opt(Int32),
+});
+export type StatefulSetOrdinals = z.infer<typeof StatefulSetOrdinalsSchema>;
+
+/** A StatefulSetSpec is the specification of a StatefulSet. */
+export const StatefulSetSpecSchema = z.looseObject({
+  replicas: opt(Int32),
+  selector: opt(metav1.LabelSelectorSchema),
+  template: opt(corev1.PodTemplateSpecSchema),
+  volumeClaimTemplates: opt(z.array(corev1.PersistentVolumeClaimSchema)),
+  serviceName: opt(z.string()),
+  podManagementPolicy: opt(z.string()),
+  updateStrategy: opt(StatefulSetUpdateStrategySchema),
+  revisionHistoryLimit: opt(Int32),
+  minReadySeconds: opt(Int32),
+  persistentVolumeClaimRetentionPolicy: opt(StatefulSetPersistentVolumeClaimRetentionPolicySchema),
+  ordinals: opt(StatefulSetOrdinalsSchema),
+});
+export type StatefulSetSpec = z.infer<typeof StatefulSetSpecSchema>;
+
+/** StatefulSetCondition describes the state of a statefulset at a certain point. */
+export const StatefulSetConditionSchema = z.looseObject({
+  type: opt(z.string()),
+  status: opt(z.string()),
+  lastTransitionTime: opt(z.string()),
+  reason: opt(z.string()),
+  message: opt(z.string()),
+});
+export type StatefulSetCondition = z.infer<typeof StatefulSetConditionSchema>;
+
+/** StatefulSetStatus represents the current state of a StatefulSet. */
+export const StatefulSetStatusSchema = z.looseObject({
+  observedGeneration: opt(Int64),
+  replicas: opt(Int32),
+  readyReplicas: opt(Int32),
+  currentReplicas: opt(Int32),
+  updatedReplicas: opt(Int32),
+  currentRevision: opt(z.string()),
+  updateRevision: opt(z.string()),
+  collisionCount: opt(Int32),
+  conditions: opt(z.array(StatefulSetConditionSchema)),
+  availableReplicas: opt(Int32),
+});
+export type StatefulSetStatus = z.infer<typeof StatefulSetStatusSchema>;
+
+/** StatefulSet represents a set of pods with consistent identities. Identities are defined as: - Network: A single stable DNS and hostname. - Storage: As many VolumeClaims as requested. */
+export const StatefulSetSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: metav1.ObjectMetaSchema,
+  spec: StatefulSetSpecSchema.optional(),
+  status: StatefulSetStatusSchema.optional(),
+});
+export type StatefulSet = z.infer<typeof StatefulSetSchema>;

@@ -67,6 +67,44 @@ export const JobSpecSchema = z.looseObject({
 });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
+/** JobTemplateSpec describes the data a Job should have when created from a template */
+export const JobTemplateSpecSchema = z.looseObject({
+  metadata: opt(metav1.ObjectMetaSchema),
+  spec: opt(JobSpecSchema),
+});
+export type JobTemplateSpec = z.infer<typeof JobTemplateSpecSchema>;
+
+/** CronJobSpec describes how the job execution will look like and when it will actually run. */
+export const CronJobSpecSchema = z.looseObject({
+  schedule: opt(z.string()),
+  timeZone: opt(z.string()),
+  startingDeadlineSeconds: opt(Int64),
+  concurrencyPolicy: opt(z.string()),
+  suspend: opt(z.boolean()),
+  jobTemplate: opt(JobTemplateSpecSchema),
+  successfulJobsHistoryLimit: opt(Int32),
+  failedJobsHistoryLimit: opt(Int32),
+});
+export type CronJobSpec = z.infer<typeof CronJobSpecSchema>;
+
+/** CronJobStatus represents the current state of a cron job. */
+export const CronJobStatusSchema = z.looseObject({
+  active: opt(z.array(corev1.ObjectReferenceSchema)),
+  lastScheduleTime: opt(z.string()),
+  lastSuccessfulTime: opt(z.string()),
+});
+export type CronJobStatus = z.infer<typeof CronJobStatusSchema>;
+
+/** CronJob represents the configuration of a single cron job. */
+export const CronJobSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: metav1.ObjectMetaSchema,
+  spec: CronJobSpecSchema.optional(),
+  status: CronJobStatusSchema.optional(),
+});
+export type CronJob = z.infer<typeof CronJobSchema>;
+
 /** JobCondition describes current state of a job. */
 export const JobConditionSchema = z.looseObject({
   type: z.string(),

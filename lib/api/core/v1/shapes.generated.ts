@@ -1818,6 +1818,46 @@ export const ProbeHandlerSchema = z.looseObject({
 });
 export type ProbeHandler = z.infer<typeof ProbeHandlerSchema>;
 
+/** ReplicationControllerSpec is the specification of a replication controller. */
+export const ReplicationControllerSpecSchema = z.looseObject({
+  replicas: opt(Int32),
+  minReadySeconds: opt(Int32),
+  selector: opt(z.record(z.string(), z.string())),
+  template: opt(PodTemplateSpecSchema),
+});
+export type ReplicationControllerSpec = z.infer<typeof ReplicationControllerSpecSchema>;
+
+/** ReplicationControllerCondition describes the state of a replication controller at a certain point. */
+export const ReplicationControllerConditionSchema = z.looseObject({
+  type: opt(z.string()),
+  status: opt(z.string()),
+  lastTransitionTime: opt(z.string()),
+  reason: opt(z.string()),
+  message: opt(z.string()),
+});
+export type ReplicationControllerCondition = z.infer<typeof ReplicationControllerConditionSchema>;
+
+/** ReplicationControllerStatus represents the current status of a replication controller. */
+export const ReplicationControllerStatusSchema = z.looseObject({
+  replicas: opt(Int32),
+  fullyLabeledReplicas: opt(Int32),
+  readyReplicas: opt(Int32),
+  availableReplicas: opt(Int32),
+  observedGeneration: opt(Int64),
+  conditions: opt(z.array(ReplicationControllerConditionSchema)),
+});
+export type ReplicationControllerStatus = z.infer<typeof ReplicationControllerStatusSchema>;
+
+/** ReplicationController represents the configuration of a replication controller. */
+export const ReplicationControllerSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: metav1.ObjectMetaSchema,
+  spec: ReplicationControllerSpecSchema.optional(),
+  status: ReplicationControllerStatusSchema.optional(),
+});
+export type ReplicationController = z.infer<typeof ReplicationControllerSchema>;
+
 /** Secret holds secret data of a certain type. The total bytes of the values in the Data field must be less than MaxSecretSize bytes. */
 export const SecretSchema = z.looseObject({
   apiVersion: z.string(),
