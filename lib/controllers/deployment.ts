@@ -10,7 +10,6 @@
  * replica change is a conditional update of that ReplicaSet, so two
  * reconcilers acting on stale reads cannot both move one ReplicaSet.
  */
-import { createHash } from 'node:crypto';
 import type { Deployment } from '../api/apps/v1/deployment.js';
 import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
 import { equalIgnoreHash, POD_TEMPLATE_HASH } from '../api/apps/v1/template-hash.js';
@@ -28,6 +27,7 @@ import { clone, deepEqual } from '../util/json.js';
 import type { Recorder } from '../client/events.js';
 import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
 import { isActive } from './pod-util.js';
+import { valueHash } from '../api/names.js';
 import { allKeys, CONFLICT_RETRY_MS, OWNER_COALESCE_MS, ownerWatch, selfWatch, splitKey } from '../controller-runtime/reconciler.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 
@@ -40,27 +40,9 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 type D = Deployment & KObject;
 type RS = ReplicaSet & KObject;
 
-const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** Stable JSON: object keys sorted, so equal templates hash equally. */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-/** The pod-template-hash label value: a 32-bit hash of the template, spelled with Kubernetes' SafeEncodeString alphabet. */
+/** The pod-template-hash label value: a hash of the template (see valueHash). */
 export function templateHash(template: PodTemplateSpec | null | undefined, collisionCount = 0): string {
-  const h = createHash('sha256').update(stableJson(template ?? {}));
-  if (collisionCount > 0) h.update(String(collisionCount));
-  const n = h.digest().readUInt32BE(0);
-  return [...String(n)].map((c) => ALPHANUMS[c.charCodeAt(0) % ALPHANUMS.length]).join('');
+  return valueHash(template ?? {}, collisionCount);
 }
 
 function scaled(v: IntOrString | null | undefined, total: number, roundUp: boolean): number {

@@ -1,7 +1,9 @@
 /**
  * Which pods an owner (a ReplicaSet or a Job) controls: Kubernetes'
  * PodControllerRefManager, adopting matching orphans and releasing owned
- * pods that no longer match. Shared by the ReplicaSet and Job controllers.
+ * pods that no longer match. Shared by the ReplicaSet and Job controllers;
+ * claimObjects is the same for any kind (ControllerRevisions: kube's
+ * ControllerRevisionControllerRefManager).
  */
 import type { Pod } from '../api/core/v1/pod.js';
 import { matches, type Selector } from '../api/labels.js';
@@ -29,10 +31,23 @@ export interface ClaimOptions {
  * and release are conditional updates; losing one just leaves that pod out.
  */
 export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
-  const { client, owner, selector } = opts;
+  const finished = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  return claimObjects({ ...opts, rt: PODS, objects: opts.pods, noAdopt: finished });
+}
+
+/** ClaimOptions for any kind: `objects` of kind `rt` in the owner's namespace; `noAdopt` excludes orphans from adoption. */
+export interface ClaimObjectsOptions<T extends KObject | Pod> extends Omit<ClaimOptions, 'pods'> {
+  rt: ResourceType;
+  objects: T[];
+  noAdopt?(obj: T): boolean;
+}
+
+/** ClaimPods for any kind (kube's BaseControllerRefManager.ClaimObject over a list). */
+export async function claimObjects<T extends KObject | Pod>(opts: ClaimObjectsOptions<T>): Promise<T[]> {
+  const { client, owner, selector, rt } = opts;
   const uid = owner.metadata.uid;
-  const owned: Pod[] = [];
-  for (const pod of opts.pods) {
+  const owned: T[] = [];
+  for (const pod of opts.objects) {
     const ref = controllerRef(pod as KObject);
     const match = matches(selector, pod.metadata.labels);
     if (ref?.uid === uid) {
@@ -43,16 +58,16 @@ export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
       // Release: drop our reference from a pod whose labels no longer match.
       try {
         const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-        await client.update(PODS, { ...pod, metadata: { ...pod.metadata, ownerReferences: refs } } as KObject);
+        await client.update(rt, { ...pod, metadata: { ...pod.metadata, ownerReferences: refs } } as KObject);
       } catch (err) {
         if (!(isConflict(err) || isNotFound(err))) throw err;
       }
       continue;
     }
     if (ref || !match || pod.metadata.deletionTimestamp || owner.metadata.deletionTimestamp || opts.adopt === false) continue;
-    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+    if (opts.noAdopt?.(pod)) continue;
     try {
-      const adopted = await client.update<Pod & KObject>(PODS, {
+      const adopted = await client.update<T & KObject>(rt, {
         ...pod,
         metadata: { ...pod.metadata, ownerReferences: [...(pod.metadata.ownerReferences ?? []), newControllerRef(owner)] },
       } as KObject);

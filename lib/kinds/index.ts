@@ -6,6 +6,7 @@
 import { ResourceRegistry } from '../api/registry.js';
 import { configMapKind } from './configmap.js';
 import { customResourceDefinitionKind } from './customresourcedefinition.js';
+import { controllerRevisionKind } from './controllerrevision.js';
 import { deploymentKind } from './deployment.js';
 import { endpointsKind } from './endpoints.js';
 import { endpointSliceKind } from './endpointslice.js';
@@ -35,6 +36,7 @@ export const builtinKinds: readonly Kind[] = [
   serviceKind,
   deploymentKind,
   replicaSetKind,
+  controllerRevisionKind,
   jobKind,
   leaseKind,
   endpointsKind,
