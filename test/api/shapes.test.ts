@@ -7,6 +7,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import * as admissionv1 from '#lib/api/admission/v1/shapes.generated';
+import * as admissionregistrationv1 from '#lib/api/admissionregistration/v1/shapes.generated';
+import * as authenticationv1 from '#lib/api/authentication/v1/shapes.generated';
+import * as authorizationv1 from '#lib/api/authorization/v1/shapes.generated';
+import * as networkingv1 from '#lib/api/networking/v1/shapes.generated';
+import * as rbacv1 from '#lib/api/rbac/v1/shapes.generated';
+import * as storagev1 from '#lib/api/storage/v1/shapes.generated';
 import * as appsv1 from '#lib/api/apps/v1/shapes.generated';
 import * as autoscalingv1 from '#lib/api/autoscaling/v1/shapes.generated';
 import * as autoscalingv2 from '#lib/api/autoscaling/v2/shapes.generated';
@@ -23,6 +30,13 @@ import { K8S_TYPES } from '#lib/apiserver/schema/k8s-types.generated';
 import { jsonFields, parseType, structForKind, type TypeRef } from '#lib/apiserver/schema/types';
 
 const PACKAGES: Record<string, Record<string, unknown>> = {
+  'admission/v1': admissionv1,
+  'admissionregistration/v1': admissionregistrationv1,
+  'authentication/v1': authenticationv1,
+  'authorization/v1': authorizationv1,
+  'networking/v1': networkingv1,
+  'rbac/v1': rbacv1,
+  'storage/v1': storagev1,
   'apps/v1': appsv1,
   'autoscaling/v1': autoscalingv1,
   'autoscaling/v2': autoscalingv2,

@@ -3,6 +3,934 @@
 import type { GoStruct } from './go-struct.js';
 
 export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
+ "admission/v1.AdmissionRequest": {
+  "doc": "AdmissionRequest describes the admission.Attributes for the admission request.",
+  "fields": [
+   {
+    "name": "uid",
+    "type": "string",
+    "proto": 1,
+    "doc": "uid is an identifier for the individual request/response. It allows us to distinguish instances of requests which are otherwise identical (parallel requests, requests when earlier requests did not modify etc) The UID is meant to track the round trip (request/response) between the KAS and the WebHook, not the user request. It is suitable for correlating log entries between the webhook and apiserver, for either auditing or debugging."
+   },
+   {
+    "name": "kind",
+    "type": "meta/v1.GroupVersionKind",
+    "proto": 2,
+    "doc": "kind is the fully-qualified type of object being submitted (for example, v1.Pod or autoscaling.v1.Scale)"
+   },
+   {
+    "name": "resource",
+    "type": "meta/v1.GroupVersionResource",
+    "proto": 3,
+    "doc": "resource is the fully-qualified resource being requested (for example, v1.pods)"
+   },
+   {
+    "name": "subResource",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "subResource is the subresource being requested, if any (for example, \"status\" or \"scale\")"
+   },
+   {
+    "name": "requestKind",
+    "type": "*meta/v1.GroupVersionKind",
+    "proto": 13,
+    "omitempty": true,
+    "doc": "requestKind is the fully-qualified type of the original API request (for example, v1.Pod or autoscaling.v1.Scale). If this is specified and differs from the value in \"kind\", an equivalent match and conversion was performed.\n\nFor example, if deployments can be modified via apps/v1 and apps/v1beta1, and a webhook registered a rule of `apiGroups:[\"apps\"], apiVersions:[\"v1\"], resources: [\"deployments\"]` and `matchPolicy: Equivalent`, an API request to apps/v1beta1 deployments would be converted and sent to the webhook with `kind: {group:\"apps\", version:\"v1\", kind:\"Deployment\"}` (matching the rule the webhook registered for), and `requestKind: {group:\"apps\", version:\"v1beta1\", kind:\"Deployment\"}` (indicating the kind of the original API request).\n\nSee documentation for the \"matchPolicy\" field in the webhook configuration type for more details."
+   },
+   {
+    "name": "requestResource",
+    "type": "*meta/v1.GroupVersionResource",
+    "proto": 14,
+    "omitempty": true,
+    "doc": "requestResource is the fully-qualified resource of the original API request (for example, v1.pods). If this is specified and differs from the value in \"resource\", an equivalent match and conversion was performed.\n\nFor example, if deployments can be modified via apps/v1 and apps/v1beta1, and a webhook registered a rule of `apiGroups:[\"apps\"], apiVersions:[\"v1\"], resources: [\"deployments\"]` and `matchPolicy: Equivalent`, an API request to apps/v1beta1 deployments would be converted and sent to the webhook with `resource: {group:\"apps\", version:\"v1\", resource:\"deployments\"}` (matching the resource the webhook registered for), and `requestResource: {group:\"apps\", version:\"v1beta1\", resource:\"deployments\"}` (indicating the resource of the original API request).\n\nSee documentation for the \"matchPolicy\" field in the webhook configuration type."
+   },
+   {
+    "name": "requestSubResource",
+    "type": "string",
+    "proto": 15,
+    "omitempty": true,
+    "doc": "requestSubResource is the name of the subresource of the original API request, if any (for example, \"status\" or \"scale\") If this is specified and differs from the value in \"subResource\", an equivalent match and conversion was performed. See documentation for the \"matchPolicy\" field in the webhook configuration type."
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "name is the name of the object as presented in the request.  On a CREATE operation, the client may omit name and rely on the server to generate the name.  If that is the case, this field will contain an empty string."
+   },
+   {
+    "name": "namespace",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "namespace is the namespace associated with the request (if any)."
+   },
+   {
+    "name": "operation",
+    "type": "string",
+    "proto": 7,
+    "doc": "operation is the operation being performed. This may be different than the operation requested. e.g. a patch can result in either a CREATE or UPDATE Operation."
+   },
+   {
+    "name": "userInfo",
+    "type": "authentication/v1.UserInfo",
+    "proto": 8,
+    "doc": "userInfo is information about the requesting user"
+   },
+   {
+    "name": "object",
+    "type": "RawExtension",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "object is the object from the incoming request."
+   },
+   {
+    "name": "oldObject",
+    "type": "RawExtension",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "oldObject is the existing object. Only populated for DELETE and UPDATE requests."
+   },
+   {
+    "name": "dryRun",
+    "type": "*bool",
+    "proto": 11,
+    "omitempty": true,
+    "doc": "dryRun indicates that modifications will definitely not be persisted for this request. Defaults to false."
+   },
+   {
+    "name": "options",
+    "type": "RawExtension",
+    "proto": 12,
+    "omitempty": true,
+    "doc": "options is the operation option structure of the operation being performed. e.g. `meta.k8s.io/v1.DeleteOptions` or `meta.k8s.io/v1.CreateOptions`. This may be different than the options the caller provided. e.g. for a patch request the performed Operation might be a CREATE, in which case the Options will a `meta.k8s.io/v1.CreateOptions` even though the caller provided `meta.k8s.io/v1.PatchOptions`."
+   }
+  ]
+ },
+ "admission/v1.AdmissionResponse": {
+  "doc": "AdmissionResponse describes an admission response.",
+  "fields": [
+   {
+    "name": "uid",
+    "type": "string",
+    "proto": 1,
+    "doc": "uid is an identifier for the individual request/response. This must be copied over from the corresponding AdmissionRequest."
+   },
+   {
+    "name": "allowed",
+    "type": "bool",
+    "proto": 2,
+    "doc": "allowed indicates whether or not the admission request was permitted."
+   },
+   {
+    "name": "status",
+    "type": "*meta/v1.Status",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "status is the result contains extra details into why an admission request was denied. This field IS NOT consulted in any way if \"Allowed\" is \"true\"."
+   },
+   {
+    "name": "patch",
+    "type": "bytes",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "patch is the patch body. Currently we only support \"JSONPatch\" which implements RFC 6902."
+   },
+   {
+    "name": "patchType",
+    "type": "*string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "patchType is the type of Patch. Currently we only allow \"JSONPatch\"."
+   },
+   {
+    "name": "auditAnnotations",
+    "type": "map[]string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "auditAnnotations is an unstructured key value map set by remote admission controller (e.g. error=image-blacklisted). MutatingAdmissionWebhook and ValidatingAdmissionWebhook admission controller will prefix the keys with admission webhook name (e.g. imagepolicy.example.com/error=image-blacklisted). AuditAnnotations will be provided by the admission webhook to add additional context to the audit log for this request."
+   },
+   {
+    "name": "warnings",
+    "type": "[]string",
+    "proto": 7,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "warnings is a list of warning messages to return to the requesting API client. Warning messages describe a problem the client making the API request should correct or be aware of. Limit warnings to 120 characters if possible. Warnings over 256 characters and large numbers of warnings may be truncated."
+   }
+  ]
+ },
+ "admission/v1.AdmissionReview": {
+  "doc": "AdmissionReview describes an admission review request/response.",
+  "fields": [
+   {
+    "name": "request",
+    "type": "*admission/v1.AdmissionRequest",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "request describes the attributes for the admission request."
+   },
+   {
+    "name": "response",
+    "type": "*admission/v1.AdmissionResponse",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "response describes the attributes for the admission response."
+   }
+  ]
+ },
+ "admissionregistration/v1.AuditAnnotation": {
+  "doc": "AuditAnnotation describes how to produce an audit annotation for an API request.",
+  "fields": [
+   {
+    "name": "key",
+    "type": "string",
+    "proto": 1,
+    "doc": "key specifies the audit annotation key. The audit annotation keys of a ValidatingAdmissionPolicy must be unique. The key must be a qualified name ([A-Za-z0-9][-A-Za-z0-9_.]*) no more than 63 bytes in length.\n\nThe key is combined with the resource name of the ValidatingAdmissionPolicy to construct an audit annotation key: \"{ValidatingAdmissionPolicy name}/{key}\".\n\nIf an admission webhook uses the same resource name as this ValidatingAdmissionPolicy and the same audit annotation key, the annotation key will be identical. In this case, the first annotation written with the key will be included in the audit event and all subsequent annotations with the same key will be discarded.\n\nRequired."
+   },
+   {
+    "name": "valueExpression",
+    "type": "string",
+    "proto": 2,
+    "doc": "valueExpression represents the expression which is evaluated by CEL to produce an audit annotation value. The expression must evaluate to either a string or null value. If the expression evaluates to a string, the audit annotation is included with the string value. If the expression evaluates to null or empty string the audit annotation will be omitted. The valueExpression may be no longer than 5kb in length. If the result of the valueExpression is more than 10kb in length, it will be truncated to 10kb.\n\nIf multiple ValidatingAdmissionPolicyBinding resources match an API request, then the valueExpression will be evaluated for each binding. All unique values produced by the valueExpressions will be joined together in a comma-separated list.\n\nRequired."
+   }
+  ]
+ },
+ "admissionregistration/v1.ExpressionWarning": {
+  "doc": "ExpressionWarning is a warning information that targets a specific expression.",
+  "fields": [
+   {
+    "name": "fieldRef",
+    "type": "string",
+    "proto": 2,
+    "doc": "The path to the field that refers the expression. For example, the reference to the expression of the first item of validations is \"spec.validations[0].expression\""
+   },
+   {
+    "name": "warning",
+    "type": "string",
+    "proto": 3,
+    "doc": "The content of type checking information in a human-readable form. Each line of the warning contains the type that the expression is checked against, followed by the type check error from the compiler."
+   }
+  ]
+ },
+ "admissionregistration/v1.MatchCondition": {
+  "doc": "MatchCondition represents a condition which must by fulfilled for a request to be sent to a webhook.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "Name is an identifier for this match condition, used for strategic merging of MatchConditions, as well as providing an identifier for logging purposes. A good name should be descriptive of the associated expression. Name must be a qualified name consisting of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')\n\nRequired."
+   },
+   {
+    "name": "expression",
+    "type": "string",
+    "proto": 2,
+    "doc": "Expression represents the expression which will be evaluated by CEL. Must evaluate to bool. CEL expressions have access to the contents of the AdmissionRequest and Authorizer, organized into CEL variables:\n\n'object' - The object from the incoming request. The value is null for DELETE requests. 'oldObject' - The existing object. The value is null for CREATE requests. 'request' - Attributes of the admission request(/pkg/apis/admission/types.go#AdmissionRequest). 'authorizer' - A CEL Authorizer. May be used to perform authorization checks for the principal (user or service account) of the request. See https://pkg.go.dev/k8s.io/apiserver/pkg/cel/library#Authz 'authorizer.requestResource' - A CEL ResourceCheck constructed from the 'authorizer' and configured with the request resource. Documentation on CEL: https://kubernetes.io/docs/reference/using-api/cel/\n\nRequired."
+   }
+  ]
+ },
+ "admissionregistration/v1.MatchResources": {
+  "doc": "MatchResources decides whether to run the admission control policy on an object based on whether it meets the match criteria. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)",
+  "fields": [
+   {
+    "name": "namespaceSelector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "NamespaceSelector decides whether to run the admission control policy on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the policy.\n\nFor example, to run the webhook on any objects whose namespace is not associated with \"runlevel\" of \"0\" or \"1\";  you will set the selector as follows: \"namespaceSelector\": { \"matchExpressions\": [ { \"key\": \"runlevel\", \"operator\": \"NotIn\", \"values\": [ \"0\", \"1\" ] } ] }\n\nIf instead you want to only run the policy on any objects whose namespace is associated with the \"environment\" of \"prod\" or \"staging\"; you will set the selector as follows: \"namespaceSelector\": { \"matchExpressions\": [ { \"key\": \"environment\", \"operator\": \"In\", \"values\": [ \"prod\", \"staging\" ] } ] }\n\nSee https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/ for more examples of label selectors.\n\nDefault to the empty LabelSelector, which matches everything."
+   },
+   {
+    "name": "objectSelector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "ObjectSelector decides whether to run the validation based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the cel validation, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything."
+   },
+   {
+    "name": "resourceRules",
+    "type": "[]admissionregistration/v1.NamedRuleWithOperations",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ResourceRules describes what operations on what resources/subresources the ValidatingAdmissionPolicy matches. The policy cares about an operation if it matches _any_ Rule."
+   },
+   {
+    "name": "excludeResourceRules",
+    "type": "[]admissionregistration/v1.NamedRuleWithOperations",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ExcludeResourceRules describes what operations on what resources/subresources the ValidatingAdmissionPolicy should not care about. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)"
+   },
+   {
+    "name": "matchPolicy",
+    "type": "*string",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "matchPolicy defines how the \"MatchResources\" list is used to match incoming requests. Allowed values are \"Exact\" or \"Equivalent\".\n\n- Exact: match a request only if it exactly matches a specified rule. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, but \"rules\" only included `apiGroups:[\"apps\"], apiVersions:[\"v1\"], resources: [\"deployments\"]`, a request to apps/v1beta1 or extensions/v1beta1 would not be sent to the ValidatingAdmissionPolicy.\n\n- Equivalent: match a request if modifies a resource listed in rules, even via another API group or version. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, and \"rules\" only included `apiGroups:[\"apps\"], apiVersions:[\"v1\"], resources: [\"deployments\"]`, a request to apps/v1beta1 or extensions/v1beta1 would be converted to apps/v1 and sent to the ValidatingAdmissionPolicy.\n\nDefaults to \"Equivalent\""
+   }
+  ],
+  "structType": "atomic"
+ },
+ "admissionregistration/v1.MutatingWebhook": {
+  "doc": "MutatingWebhook describes an admission webhook and the resources and operations it applies to.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "The name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where \"imagepolicy\" is the name of the webhook, and kubernetes.io is the name of the organization. Required."
+   },
+   {
+    "name": "clientConfig",
+    "type": "admissionregistration/v1.WebhookClientConfig",
+    "proto": 2,
+    "doc": "ClientConfig defines how to communicate with the hook. Required"
+   },
+   {
+    "name": "rules",
+    "type": "[]admissionregistration/v1.RuleWithOperations",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects."
+   },
+   {
+    "name": "failurePolicy",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "FailurePolicy defines how unrecognized errors from the admission endpoint are handled - allowed values are Ignore or Fail. Defaults to Fail."
+   },
+   {
+    "name": "matchPolicy",
+    "type": "*string",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "matchPolicy defines how the \"rules\" list is used to match incoming requests. Allowed values are \"Exact\" or \"Equivalent\".\n\n- Exact: match a request only if it exactly matches a specified rule. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, but \"rules\" only included `apiGroups:[\"apps\"], apiVersions:[\"v1\"], resources: [\"deployments\"]`, a request to apps/v1beta1 or extensions/v1beta1 would not be sent to the webhook.\n\n- Equivalent: match a request if modifies a resource listed in rules, even via another API group or version. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, and \"rules\" only included `apiGroups:[\"apps\"], apiVersions:[\"v1\"], resources: [\"deployments\"]`, a request to apps/v1beta1 or extensions/v1beta1 would be converted to apps/v1 and sent to the webhook.\n\nDefaults to \"Equivalent\""
+   },
+   {
+    "name": "namespaceSelector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "NamespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.\n\nFor example, to run the webhook on any objects whose namespace is not associated with \"runlevel\" of \"0\" or \"1\";  you will set the selector as follows: \"namespaceSelector\": { \"matchExpressions\": [ { \"key\": \"runlevel\", \"operator\": \"NotIn\", \"values\": [ \"0\", \"1\" ] } ] }\n\nIf instead you want to only run the webhook on any objects whose namespace is associated with the \"environment\" of \"prod\" or \"staging\"; you will set the selector as follows: \"namespaceSelector\": { \"matchExpressions\": [ { \"key\": \"environment\", \"operator\": \"In\", \"values\": [ \"prod\", \"staging\" ] } ] }\n\nSee https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/ for more examples of label selectors.\n\nDefault to the empty LabelSelector, which matches everything."
+   },
+   {
+    "name": "objectSelector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 11,
+    "omitempty": true,
+    "doc": "ObjectSelector decides whether to run the webhook based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the webhook, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything."
+   },
+   {
+    "name": "sideEffects",
+    "type": "*string",
+    "proto": 6,
+    "doc": "SideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some."
+   },
+   {
+    "name": "timeoutSeconds",
+    "type": "*int32",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "TimeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds."
+   },
+   {
+    "name": "admissionReviewVersions",
+    "type": "[]string",
+    "proto": 8,
+    "listType": "atomic",
+    "doc": "AdmissionReviewVersions is an ordered list of preferred `AdmissionReview` versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy."
+   },
+   {
+    "name": "reinvocationPolicy",
+    "type": "*string",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "reinvocationPolicy indicates whether this webhook should be called multiple times as part of a single admission evaluation. Allowed values are \"Never\" and \"IfNeeded\".\n\nNever: the webhook will not be called more than once in a single admission evaluation.\n\nIfNeeded: the webhook will be called at least one additional time as part of the admission evaluation if the object being admitted is modified by other admission plugins after the initial webhook call. Webhooks that specify this option *must* be idempotent, able to process objects they previously admitted. Note: * the number of additional invocations is not guaranteed to be exactly one. * if additional invocations result in further modifications to the object, webhooks are not guaranteed to be invoked again. * webhooks that use this option may be reordered to minimize the number of additional invocations. * to validate an object after all mutations are guaranteed complete, use a validating admission webhook instead.\n\nDefaults to \"Never\"."
+   },
+   {
+    "name": "matchConditions",
+    "type": "[]admissionregistration/v1.MatchCondition",
+    "proto": 12,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "name",
+    "listType": "map",
+    "listMapKeys": [
+     "name"
+    ],
+    "doc": "MatchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.\n\nThe exact matching logic is (in order): 1. If ANY matchCondition evaluates to FALSE, the webhook is skipped. 2. If ALL matchConditions evaluate to TRUE, the webhook is called. 3. If any matchCondition evaluates to an error (but none are FALSE): - If failurePolicy=Fail, reject the request - If failurePolicy=Ignore, the error is ignored and the webhook is skipped"
+   }
+  ]
+ },
+ "admissionregistration/v1.MutatingWebhookConfiguration": {
+  "doc": "MutatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and may change the object.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object metadata; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata."
+   },
+   {
+    "name": "webhooks",
+    "type": "[]admissionregistration/v1.MutatingWebhook",
+    "proto": 2,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "name",
+    "listType": "map",
+    "listMapKeys": [
+     "name"
+    ],
+    "doc": "Webhooks is a list of webhooks and the affected resources and operations."
+   }
+  ]
+ },
+ "admissionregistration/v1.NamedRuleWithOperations": {
+  "doc": "NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames.",
+  "fields": [
+   {
+    "name": "resourceNames",
+    "type": "[]string",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ResourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed."
+   },
+   {
+    "name": "",
+    "type": "admissionregistration/v1.RuleWithOperations",
+    "proto": 2,
+    "inline": true,
+    "doc": "RuleWithOperations is a tuple of Operations and Resources."
+   }
+  ],
+  "structType": "atomic"
+ },
+ "admissionregistration/v1.ParamKind": {
+  "doc": "ParamKind is a tuple of Group Kind and Version.",
+  "fields": [
+   {
+    "name": "apiVersion",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "APIVersion is the API group version the resources belong to. In format of \"group/version\". Required."
+   },
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Kind is the API kind the resources belong to. Required."
+   }
+  ],
+  "structType": "atomic"
+ },
+ "admissionregistration/v1.ParamRef": {
+  "doc": "ParamRef describes how to locate the params to be used as input to expressions of rules applied by a policy binding.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "name is the name of the resource being referenced.\n\nOne of `name` or `selector` must be set, but `name` and `selector` are mutually exclusive properties. If one is set, the other must be unset.\n\nA single parameter used for all admission requests can be configured by setting the `name` field, leaving `selector` blank, and setting namespace if `paramKind` is namespace-scoped."
+   },
+   {
+    "name": "namespace",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "namespace is the namespace of the referenced resource. Allows limiting the search for params to a specific namespace. Applies to both `name` and `selector` fields.\n\nA per-namespace parameter may be used by specifying a namespace-scoped `paramKind` in the policy and leaving this field empty.\n\n- If `paramKind` is cluster-scoped, this field MUST be unset. Setting this field results in a configuration error.\n\n- If `paramKind` is namespace-scoped, the namespace of the object being evaluated for admission will be used when this field is left unset. Take care that if this is left empty the binding must not match any cluster-scoped resources, which will result in an error."
+   },
+   {
+    "name": "selector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "selector can be used to match multiple param objects based on their labels. Supply selector: {} to match all resources of the ParamKind.\n\nIf multiple params are found, they are all evaluated with the policy expressions and the results are ANDed together.\n\nOne of `name` or `selector` must be set, but `name` and `selector` are mutually exclusive properties. If one is set, the other must be unset."
+   },
+   {
+    "name": "parameterNotFoundAction",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "`parameterNotFoundAction` controls the behavior of the binding when the resource exists, and name or selector is valid, but there are no parameters matched by the binding. If the value is set to `Allow`, then no matched parameters will be treated as successful validation by the binding. If set to `Deny`, then no matched parameters will be subject to the `failurePolicy` of the policy.\n\nAllowed values are `Allow` or `Deny`\n\nRequired"
+   }
+  ],
+  "structType": "atomic"
+ },
+ "admissionregistration/v1.Rule": {
+  "doc": "Rule is a tuple of APIGroups, APIVersion, and Resources.It is recommended to make sure that all the tuple expansions are valid.",
+  "fields": [
+   {
+    "name": "apiGroups",
+    "type": "[]string",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "APIGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required."
+   },
+   {
+    "name": "apiVersions",
+    "type": "[]string",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "APIVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required."
+   },
+   {
+    "name": "resources",
+    "type": "[]string",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Resources is a list of resources this rule applies to.\n\nFor example: 'pods' means pods. 'pods/log' means the log subresource of pods. '*' means all resources, but not subresources. 'pods/*' means all subresources of pods. '*/scale' means all scale subresources. '*/*' means all resources and their subresources.\n\nIf wildcard is present, the validation rule will ensure resources do not overlap with each other.\n\nDepending on the enclosing object, subresources might not be allowed. Required."
+   },
+   {
+    "name": "scope",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "scope specifies the scope of this rule. Valid values are \"Cluster\", \"Namespaced\", and \"*\" \"Cluster\" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. \"Namespaced\" means that only namespaced resources will match this rule. \"*\" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is \"*\"."
+   }
+  ]
+ },
+ "admissionregistration/v1.RuleWithOperations": {
+  "doc": "RuleWithOperations is a tuple of Operations and Resources. It is recommended to make sure that all the tuple expansions are valid.",
+  "fields": [
+   {
+    "name": "operations",
+    "type": "[]string",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required."
+   },
+   {
+    "name": "",
+    "type": "admissionregistration/v1.Rule",
+    "proto": 2,
+    "inline": true,
+    "doc": "Rule is embedded, it describes other criteria of the rule, like APIGroups, APIVersions, Resources, etc."
+   }
+  ]
+ },
+ "admissionregistration/v1.ServiceReference": {
+  "doc": "ServiceReference holds a reference to Service.legacy.k8s.io",
+  "fields": [
+   {
+    "name": "namespace",
+    "type": "string",
+    "proto": 1,
+    "doc": "`namespace` is the namespace of the service. Required"
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 2,
+    "doc": "`name` is the name of the service. Required"
+   },
+   {
+    "name": "path",
+    "type": "*string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "`path` is an optional URL path which will be sent in any request to this service."
+   },
+   {
+    "name": "port",
+    "type": "*int32",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "If specified, the port on the service that hosting webhook. Default to 443 for backward compatibility. `port` should be a valid port number (1-65535, inclusive)."
+   }
+  ]
+ },
+ "admissionregistration/v1.TypeChecking": {
+  "doc": "TypeChecking contains results of type checking the expressions in the ValidatingAdmissionPolicy",
+  "fields": [
+   {
+    "name": "expressionWarnings",
+    "type": "[]admissionregistration/v1.ExpressionWarning",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "The type checking warnings for each expression."
+   }
+  ]
+ },
+ "admissionregistration/v1.ValidatingAdmissionPolicy": {
+  "doc": "ValidatingAdmissionPolicy describes the definition of an admission validation policy that accepts or rejects an object without changing it.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object metadata; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata."
+   },
+   {
+    "name": "spec",
+    "type": "admissionregistration/v1.ValidatingAdmissionPolicySpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Specification of the desired behavior of the ValidatingAdmissionPolicy."
+   },
+   {
+    "name": "status",
+    "type": "admissionregistration/v1.ValidatingAdmissionPolicyStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "The status of the ValidatingAdmissionPolicy, including warnings that are useful to determine if the policy behaves in the expected way. Populated by the system. Read-only."
+   }
+  ]
+ },
+ "admissionregistration/v1.ValidatingAdmissionPolicyBinding": {
+  "doc": "ValidatingAdmissionPolicyBinding binds the ValidatingAdmissionPolicy with paramerized resources. ValidatingAdmissionPolicyBinding and parameter CRDs together define how cluster administrators configure policies for clusters.\n\nFor a given admission request, each binding will cause its policy to be evaluated N times, where N is 1 for policies/bindings that don't use params, otherwise N is the number of parameters selected by the binding.\n\nThe CEL expressions of a policy must have a computed CEL cost below the maximum CEL budget. Each evaluation of the policy is given an independent CEL cost budget. Adding/removing policies, bindings, or params can not affect whether a given (policy, binding, param) combination is within its own CEL budget.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object metadata; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata."
+   },
+   {
+    "name": "spec",
+    "type": "admissionregistration/v1.ValidatingAdmissionPolicyBindingSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Specification of the desired behavior of the ValidatingAdmissionPolicyBinding."
+   }
+  ]
+ },
+ "admissionregistration/v1.ValidatingAdmissionPolicyBindingSpec": {
+  "doc": "ValidatingAdmissionPolicyBindingSpec is the specification of the ValidatingAdmissionPolicyBinding.",
+  "fields": [
+   {
+    "name": "policyName",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "PolicyName references a ValidatingAdmissionPolicy name which the ValidatingAdmissionPolicyBinding binds to. If the referenced resource does not exist, this binding is considered invalid and will be ignored Required."
+   },
+   {
+    "name": "paramRef",
+    "type": "*admissionregistration/v1.ParamRef",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "paramRef specifies the parameter resource used to configure the admission control policy. It should point to a resource of the type specified in ParamKind of the bound ValidatingAdmissionPolicy. If the policy specifies a ParamKind and the resource referred to by ParamRef does not exist, this binding is considered mis-configured and the FailurePolicy of the ValidatingAdmissionPolicy applied. If the policy does not specify a ParamKind then this field is ignored, and the rules are evaluated without a param."
+   },
+   {
+    "name": "matchResources",
+    "type": "*admissionregistration/v1.MatchResources",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "MatchResources declares what resources match this binding and will be validated by it. Note that this is intersected with the policy's matchConstraints, so only requests that are matched by the policy can be selected by this. If this is unset, all resources matched by the policy are validated by this binding When resourceRules is unset, it does not constrain resource matching. If a resource is matched by the other fields of this object, it will be validated. Note that this is differs from ValidatingAdmissionPolicy matchConstraints, where resourceRules are required."
+   },
+   {
+    "name": "validationActions",
+    "type": "[]string",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "set",
+    "doc": "validationActions declares how Validations of the referenced ValidatingAdmissionPolicy are enforced. If a validation evaluates to false it is always enforced according to these actions.\n\nFailures defined by the ValidatingAdmissionPolicy's FailurePolicy are enforced according to these actions only if the FailurePolicy is set to Fail, otherwise the failures are ignored. This includes compilation errors, runtime errors and misconfigurations of the policy.\n\nvalidationActions is declared as a set of action values. Order does not matter. validationActions may not contain duplicates of the same action.\n\nThe supported actions values are:\n\n\"Deny\" specifies that a validation failure results in a denied request.\n\n\"Warn\" specifies that a validation failure is reported to the request client in HTTP Warning headers, with a warning code of 299. Warnings can be sent both for allowed or denied admission responses.\n\n\"Audit\" specifies that a validation failure is included in the published audit event for the request. The audit event will contain a `validation.policy.admission.k8s.io/validation_failure` audit annotation with a value containing the details of the validation failures, formatted as a JSON list of objects, each with the following fields: - message: The validation failure message string - policy: The resource name of the ValidatingAdmissionPolicy - binding: The resource name of the ValidatingAdmissionPolicyBinding - expressionIndex: The index of the failed validations in the ValidatingAdmissionPolicy - validationActions: The enforcement actions enacted for the validation failure Example audit annotation: `\"validation.policy.admission.k8s.io/validation_failure\": \"[{\\\"message\\\": \\\"Invalid value\\\", {\\\"policy\\\": \\\"policy.example.com\\\", {\\\"binding\\\": \\\"policybinding.example.com\\\", {\\\"expressionIndex\\\": \\\"1\\\", {\\\"validationActions\\\": [\\\"Audit\\\"]}]\"`\n\nClients should expect to handle additional values by ignoring any values not recognized.\n\n\"Deny\" and \"Warn\" may not be used together since this combination needlessly duplicates the validation failure both in the API response body and the HTTP warning headers.\n\nRequired."
+   }
+  ]
+ },
+ "admissionregistration/v1.ValidatingAdmissionPolicySpec": {
+  "doc": "ValidatingAdmissionPolicySpec is the specification of the desired behavior of the AdmissionPolicy.",
+  "fields": [
+   {
+    "name": "paramKind",
+    "type": "*admissionregistration/v1.ParamKind",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "ParamKind specifies the kind of resources used to parameterize this policy. If absent, there are no parameters for this policy and the param CEL variable will not be provided to validation expressions. If ParamKind refers to a non-existent kind, this policy definition is mis-configured and the FailurePolicy is applied. If paramKind is specified but paramRef is unset in ValidatingAdmissionPolicyBinding, the params variable will be null."
+   },
+   {
+    "name": "matchConstraints",
+    "type": "*admissionregistration/v1.MatchResources",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "MatchConstraints specifies what resources this policy is designed to validate. The AdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API ValidatingAdmissionPolicy cannot match ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding. Required."
+   },
+   {
+    "name": "validations",
+    "type": "[]admissionregistration/v1.Validation",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Validations contain CEL expressions which is used to apply the validation. Validations and AuditAnnotations may not both be empty; a minimum of one Validations or AuditAnnotations is required."
+   },
+   {
+    "name": "failurePolicy",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.\n\nA policy is invalid if spec.paramKind refers to a non-existent Kind. A binding is invalid if spec.paramRef.name refers to a non-existent resource.\n\nfailurePolicy does not define how validations that evaluate to false are handled.\n\nWhen failurePolicy is set to Fail, ValidatingAdmissionPolicyBinding validationActions define how failures are enforced.\n\nAllowed values are Ignore or Fail. Defaults to Fail."
+   },
+   {
+    "name": "auditAnnotations",
+    "type": "[]admissionregistration/v1.AuditAnnotation",
+    "proto": 5,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "auditAnnotations contains CEL expressions which are used to produce audit annotations for the audit event of the API request. validations and auditAnnotations may not both be empty; a least one of validations or auditAnnotations is required."
+   },
+   {
+    "name": "matchConditions",
+    "type": "[]admissionregistration/v1.MatchCondition",
+    "proto": 6,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "name",
+    "listType": "map",
+    "listMapKeys": [
+     "name"
+    ],
+    "doc": "MatchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.\n\nIf a parameter object is provided, it can be accessed via the `params` handle in the same manner as validation expressions.\n\nThe exact matching logic is (in order): 1. If ANY matchCondition evaluates to FALSE, the policy is skipped. 2. If ALL matchConditions evaluate to TRUE, the policy is evaluated. 3. If any matchCondition evaluates to an error (but none are FALSE): - If failurePolicy=Fail, reject the request - If failurePolicy=Ignore, the policy is skipped"
+   },
+   {
+    "name": "variables",
+    "type": "[]admissionregistration/v1.Variable",
+    "proto": 7,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "name",
+    "listType": "map",
+    "listMapKeys": [
+     "name"
+    ],
+    "doc": "Variables contain definitions of variables that can be used in composition of other expressions. Each variable is defined as a named CEL expression. The variables defined here will be available under `variables` in other expressions of the policy except MatchConditions because MatchConditions are evaluated before the rest of the policy.\n\nThe expression of a variable can refer to other variables defined earlier in the list but not those after. Thus, Variables must be sorted by the order of first appearance and acyclic."
+   }
+  ]
+ },
+ "admissionregistration/v1.ValidatingAdmissionPolicyStatus": {
+  "doc": "ValidatingAdmissionPolicyStatus represents the status of an admission validation policy.",
+  "fields": [
+   {
+    "name": "observedGeneration",
+    "type": "int64",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "The generation observed by the controller."
+   },
+   {
+    "name": "typeChecking",
+    "type": "*admissionregistration/v1.TypeChecking",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "The results of type checking for each expression. Presence of this field indicates the completion of the type checking."
+   },
+   {
+    "name": "conditions",
+    "type": "[]meta/v1.Condition",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "map",
+    "listMapKeys": [
+     "type"
+    ],
+    "doc": "The conditions represent the latest available observations of a policy's current state."
+   }
+  ]
+ },
+ "admissionregistration/v1.ValidatingWebhook": {
+  "doc": "ValidatingWebhook describes an admission webhook and the resources and operations it applies to.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "The name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where \"imagepolicy\" is the name of the webhook, and kubernetes.io is the name of the organization. Required."
+   },
+   {
+    "name": "clientConfig",
+    "type": "admissionregistration/v1.WebhookClientConfig",
+    "proto": 2,
+    "doc": "ClientConfig defines how to communicate with the hook. Required"
+   },
+   {
+    "name": "rules",
+    "type": "[]admissionregistration/v1.RuleWithOperations",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects."
+   },
+   {
+    "name": "failurePolicy",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "FailurePolicy defines how unrecognized errors from the admission endpoint are handled - allowed values are Ignore or Fail. Defaults to Fail."
+   },
+   {
+    "name": "matchPolicy",
+    "type": "*string",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "matchPolicy defines how the \"rules\" list is used to match incoming requests. Allowed values are \"Exact\" or \"Equivalent\".\n\n- Exact: match a request only if it exactly matches a specified rule. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, but \"rules\" only included `apiGroups:[\"apps\"], apiVersions:[\"v1\"], resources: [\"deployments\"]`, a request to apps/v1beta1 or extensions/v1beta1 would not be sent to the webhook.\n\n- Equivalent: match a request if modifies a resource listed in rules, even via another API group or version. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, and \"rules\" only included `apiGroups:[\"apps\"], apiVersions:[\"v1\"], resources: [\"deployments\"]`, a request to apps/v1beta1 or extensions/v1beta1 would be converted to apps/v1 and sent to the webhook.\n\nDefaults to \"Equivalent\""
+   },
+   {
+    "name": "namespaceSelector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "NamespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.\n\nFor example, to run the webhook on any objects whose namespace is not associated with \"runlevel\" of \"0\" or \"1\";  you will set the selector as follows: \"namespaceSelector\": { \"matchExpressions\": [ { \"key\": \"runlevel\", \"operator\": \"NotIn\", \"values\": [ \"0\", \"1\" ] } ] }\n\nIf instead you want to only run the webhook on any objects whose namespace is associated with the \"environment\" of \"prod\" or \"staging\"; you will set the selector as follows: \"namespaceSelector\": { \"matchExpressions\": [ { \"key\": \"environment\", \"operator\": \"In\", \"values\": [ \"prod\", \"staging\" ] } ] }\n\nSee https://kubernetes.io/docs/concepts/overview/working-with-objects/labels for more examples of label selectors.\n\nDefault to the empty LabelSelector, which matches everything."
+   },
+   {
+    "name": "objectSelector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "ObjectSelector decides whether to run the webhook based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the webhook, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything."
+   },
+   {
+    "name": "sideEffects",
+    "type": "*string",
+    "proto": 6,
+    "doc": "SideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some."
+   },
+   {
+    "name": "timeoutSeconds",
+    "type": "*int32",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "TimeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds."
+   },
+   {
+    "name": "admissionReviewVersions",
+    "type": "[]string",
+    "proto": 8,
+    "listType": "atomic",
+    "doc": "AdmissionReviewVersions is an ordered list of preferred `AdmissionReview` versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy."
+   },
+   {
+    "name": "matchConditions",
+    "type": "[]admissionregistration/v1.MatchCondition",
+    "proto": 11,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "name",
+    "listType": "map",
+    "listMapKeys": [
+     "name"
+    ],
+    "doc": "MatchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.\n\nThe exact matching logic is (in order): 1. If ANY matchCondition evaluates to FALSE, the webhook is skipped. 2. If ALL matchConditions evaluate to TRUE, the webhook is called. 3. If any matchCondition evaluates to an error (but none are FALSE): - If failurePolicy=Fail, reject the request - If failurePolicy=Ignore, the error is ignored and the webhook is skipped"
+   }
+  ]
+ },
+ "admissionregistration/v1.ValidatingWebhookConfiguration": {
+  "doc": "ValidatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and object without changing it.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object metadata; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata."
+   },
+   {
+    "name": "webhooks",
+    "type": "[]admissionregistration/v1.ValidatingWebhook",
+    "proto": 2,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "name",
+    "listType": "map",
+    "listMapKeys": [
+     "name"
+    ],
+    "doc": "Webhooks is a list of webhooks and the affected resources and operations."
+   }
+  ]
+ },
+ "admissionregistration/v1.Validation": {
+  "doc": "Validation specifies the CEL expression which is used to apply the validation.",
+  "fields": [
+   {
+    "name": "expression",
+    "type": "string",
+    "proto": 1,
+    "doc": "Expression represents the expression which will be evaluated by CEL. ref: https://github.com/google/cel-spec CEL expressions have access to the contents of the API request/response, organized into CEL variables as well as some other useful variables:\n\n- 'object' - The object from the incoming request. The value is null for DELETE requests. - 'oldObject' - The existing object. The value is null for CREATE requests. - 'request' - Attributes of the API request([ref](/pkg/apis/admission/types.go#AdmissionRequest)). - 'params' - Parameter resource referred to by the policy binding being evaluated. Only populated if the policy has a ParamKind. - 'namespaceObject' - The namespace object that the incoming object belongs to. The value is null for cluster-scoped resources. - 'variables' - Map of composited variables, from its name to its lazily evaluated value. For example, a variable named 'foo' can be accessed as 'variables.foo'. - 'authorizer' - A CEL Authorizer. May be used to perform authorization checks for the principal (user or service account) of the request. See https://pkg.go.dev/k8s.io/apiserver/pkg/cel/library#Authz - 'authorizer.requestResource' - A CEL ResourceCheck constructed from the 'authorizer' and configured with the request resource.\n\nThe `apiVersion`, `kind`, `metadata.name` and `metadata.generateName` are always accessible from the root of the object. No other metadata properties are accessible.\n\nOnly property names of the form `[a-zA-Z_.-/][a-zA-Z0-9_.-/]*` are accessible. Accessible property names are escaped according to the following rules when accessed in the expression: - '__' escapes to '__underscores__' - '.' escapes to '__dot__' - '-' escapes to '__dash__' - '/' escapes to '__slash__' - Property names that exactly match a CEL RESERVED keyword escape to '__{keyword}__'. The keywords are: \"true\", \"false\", \"null\", \"in\", \"as\", \"break\", \"const\", \"continue\", \"else\", \"for\", \"function\", \"if\", \"import\", \"let\", \"loop\", \"package\", \"namespace\", \"return\". Examples: - Expression accessing a property named \"namespace\": {\"Expression\": \"object.__namespace__ > 0\"} - Expression accessing a property named \"x-prop\": {\"Expression\": \"object.x__dash__prop > 0\"} - Expression accessing a property named \"redact__d\": {\"Expression\": \"object.redact__underscores__d > 0\"}\n\nEquality on arrays with list type of 'set' or 'map' ignores element order, i.e. [1, 2] == [2, 1]. Concatenation on arrays with x-kubernetes-list-type use the semantics of the list type: - 'set': `X + Y` performs a union where the array positions of all elements in `X` are preserved and non-intersecting elements in `Y` are appended, retaining their partial order. - 'map': `X + Y` performs a merge where the array positions of all keys in `X` are preserved but the values are overwritten by values in `Y` when the key sets of `X` and `Y` intersect. Elements in `Y` with non-intersecting keys are appended, retaining their partial order. Required."
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Message represents the message displayed when validation fails. The message is required if the Expression contains line breaks. The message must not contain line breaks. If unset, the message is \"failed rule: {Rule}\". e.g. \"must be a URL with the host matching spec.host\" If the Expression contains line breaks. Message is required. The message must not contain line breaks. If unset, the message is \"failed Expression: {Expression}\"."
+   },
+   {
+    "name": "reason",
+    "type": "*string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Reason represents a machine-readable description of why this validation failed. If this is the first validation in the list to fail, this reason, as well as the corresponding HTTP response code, are used in the HTTP response to the client. The currently supported reasons are: \"Unauthorized\", \"Forbidden\", \"Invalid\", \"RequestEntityTooLarge\". If not set, StatusReasonInvalid is used in the response to the client."
+   },
+   {
+    "name": "messageExpression",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "messageExpression declares a CEL expression that evaluates to the validation failure message that is returned when this rule fails. Since messageExpression is used as a failure message, it must evaluate to a string. If both message and messageExpression are present on a validation, then messageExpression will be used if validation fails. If messageExpression results in a runtime error, the runtime error is logged, and the validation failure message is produced as if the messageExpression field were unset. If messageExpression evaluates to an empty string, a string with only spaces, or a string that contains line breaks, then the validation failure message will also be produced as if the messageExpression field were unset, and the fact that messageExpression produced an empty string/string with only spaces/string with line breaks will be logged. messageExpression has access to all the same variables as the `expression` except for 'authorizer' and 'authorizer.requestResource'. Example: \"object.x must be less than max (\"+string(params.max)+\")\""
+   }
+  ]
+ },
+ "admissionregistration/v1.Variable": {
+  "doc": "Variable is the definition of a variable that is used for composition. A variable is defined as a named expression.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "Name is the name of the variable. The name must be a valid CEL identifier and unique among all variables. The variable can be accessed in other expressions through `variables` For example, if name is \"foo\", the variable will be available as `variables.foo`"
+   },
+   {
+    "name": "expression",
+    "type": "string",
+    "proto": 2,
+    "doc": "Expression is the expression that will be evaluated as the value of the variable. The CEL expression has access to the same identifiers as the CEL expressions in Validation."
+   }
+  ],
+  "structType": "atomic"
+ },
+ "admissionregistration/v1.WebhookClientConfig": {
+  "doc": "WebhookClientConfig contains the information to make a TLS connection with the webhook",
+  "fields": [
+   {
+    "name": "url",
+    "type": "*string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "`url` gives the location of the webhook, in standard URL form (`scheme://host:port/path`). Exactly one of `url` or `service` must be specified.\n\nThe `host` should not refer to a service running in the cluster; use the `service` field instead. The host might be resolved via external DNS in some apiservers (e.g., `kube-apiserver` cannot resolve in-cluster DNS as that would be a layering violation). `host` may also be an IP address.\n\nPlease note that using `localhost` or `127.0.0.1` as a `host` is risky unless you take great care to run this webhook on all hosts which run an apiserver which might need to make calls to this webhook. Such installs are likely to be non-portable, i.e., not easy to turn up in a new cluster.\n\nThe scheme must be \"https\"; the URL must begin with \"https://\".\n\nA path is optional, and if present may be any string permissible in a URL. You may use the path to pass an arbitrary string to the webhook, for example, a cluster identifier.\n\nAttempting to use a user or basic auth e.g. \"user:password@\" is not allowed. Fragments (\"#...\") and query parameters (\"?...\") are not allowed, either."
+   },
+   {
+    "name": "service",
+    "type": "*admissionregistration/v1.ServiceReference",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "`service` is a reference to the service for this webhook. Either `service` or `url` must be specified.\n\nIf the webhook is running within the cluster, then you should use `service`."
+   },
+   {
+    "name": "caBundle",
+    "type": "bytes",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "`caBundle` is a PEM encoded CA bundle which will be used to validate the webhook's server certificate. If unspecified, system trust roots on the apiserver are used."
+   }
+  ]
+ },
  "apps/v1.ControllerRevision": {
   "doc": "ControllerRevision implements an immutable snapshot of state data. Clients are responsible for serializing and deserializing the objects that contain their internal state. Once a ControllerRevision has been successfully created, it can not be updated. The API Server will fail validation of all requests that attempt to mutate the Data field. ControllerRevisions may, however, be deleted. Note that, due to its use by both the DaemonSet and StatefulSet controllers for update and rollback, this object is beta. However, it may be subject to name and representation changes in future releases, and clients should not depend on its stability. It is primarily for internal use by controllers.",
   "fields": [
@@ -931,6 +1859,675 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 2,
     "omitempty": true,
     "doc": "RollingUpdate is used to communicate parameters when Type is RollingUpdateStatefulSetStrategyType."
+   }
+  ]
+ },
+ "authentication/v1.BoundObjectReference": {
+  "doc": "BoundObjectReference is a reference to an object that a token is bound to.",
+  "fields": [
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Kind of the referent. Valid kinds are 'Pod' and 'Secret'."
+   },
+   {
+    "name": "apiVersion",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "API version of the referent."
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Name of the referent."
+   },
+   {
+    "name": "uid",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "UID of the referent."
+   }
+  ]
+ },
+ "authentication/v1.SelfSubjectReview": {
+  "doc": "SelfSubjectReview contains the user information that the kube-apiserver has about the user making this request. When using impersonation, users will receive the user info of the user being impersonated.  If impersonation or request header authentication is used, any extra keys will have their case ignored and returned as lowercase.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "status",
+    "type": "authentication/v1.SelfSubjectReviewStatus",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Status is filled in by the server with the user attributes."
+   }
+  ]
+ },
+ "authentication/v1.SelfSubjectReviewStatus": {
+  "doc": "SelfSubjectReviewStatus is filled by the kube-apiserver and sent back to a user.",
+  "fields": [
+   {
+    "name": "userInfo",
+    "type": "authentication/v1.UserInfo",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "User attributes of the user making this request."
+   }
+  ]
+ },
+ "authentication/v1.TokenRequest": {
+  "doc": "TokenRequest requests a token for a given service account.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "authentication/v1.TokenRequestSpec",
+    "proto": 2,
+    "doc": "Spec holds information about the request being evaluated"
+   },
+   {
+    "name": "status",
+    "type": "authentication/v1.TokenRequestStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status is filled in by the server and indicates whether the token can be authenticated."
+   }
+  ]
+ },
+ "authentication/v1.TokenRequestSpec": {
+  "doc": "TokenRequestSpec contains client provided parameters of a token request.",
+  "fields": [
+   {
+    "name": "audiences",
+    "type": "[]string",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "Audiences are the intendend audiences of the token. A recipient of a token must identify themself with an identifier in the list of audiences of the token, and otherwise should reject the token. A token issued for multiple audiences may be used to authenticate against any of the audiences listed but implies a high degree of trust between the target audiences."
+   },
+   {
+    "name": "expirationSeconds",
+    "type": "*int64",
+    "proto": 4,
+    "doc": "ExpirationSeconds is the requested duration of validity of the request. The token issuer may return a token with a different validity duration so a client needs to check the 'expiration' field in a response."
+   },
+   {
+    "name": "boundObjectRef",
+    "type": "*authentication/v1.BoundObjectReference",
+    "proto": 3,
+    "doc": "BoundObjectRef is a reference to an object that the token will be bound to. The token will only be valid for as long as the bound object exists. NOTE: The API server's TokenReview endpoint will validate the BoundObjectRef, but other audiences may not. Keep ExpirationSeconds small if you want prompt revocation."
+   }
+  ]
+ },
+ "authentication/v1.TokenRequestStatus": {
+  "doc": "TokenRequestStatus is the result of a token request.",
+  "fields": [
+   {
+    "name": "token",
+    "type": "string",
+    "proto": 1,
+    "doc": "Token is the opaque bearer token."
+   },
+   {
+    "name": "expirationTimestamp",
+    "type": "Time",
+    "proto": 2,
+    "doc": "ExpirationTimestamp is the time of expiration of the returned token."
+   }
+  ]
+ },
+ "authentication/v1.TokenReview": {
+  "doc": "TokenReview attempts to authenticate a token to a known user. Note: TokenReview requests may be cached by the webhook token authenticator plugin in the kube-apiserver.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "authentication/v1.TokenReviewSpec",
+    "proto": 2,
+    "doc": "Spec holds information about the request being evaluated"
+   },
+   {
+    "name": "status",
+    "type": "authentication/v1.TokenReviewStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status is filled in by the server and indicates whether the request can be authenticated."
+   }
+  ]
+ },
+ "authentication/v1.TokenReviewSpec": {
+  "doc": "TokenReviewSpec is a description of the token authentication request.",
+  "fields": [
+   {
+    "name": "token",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Token is the opaque bearer token."
+   },
+   {
+    "name": "audiences",
+    "type": "[]string",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Audiences is a list of the identifiers that the resource server presented with the token identifies as. Audience-aware token authenticators will verify that the token was intended for at least one of the audiences in this list. If no audiences are provided, the audience will default to the audience of the Kubernetes apiserver."
+   }
+  ]
+ },
+ "authentication/v1.TokenReviewStatus": {
+  "doc": "TokenReviewStatus is the result of the token authentication request.",
+  "fields": [
+   {
+    "name": "authenticated",
+    "type": "bool",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Authenticated indicates that the token was associated with a known user."
+   },
+   {
+    "name": "user",
+    "type": "authentication/v1.UserInfo",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "User is the UserInfo associated with the provided token."
+   },
+   {
+    "name": "audiences",
+    "type": "[]string",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Audiences are audience identifiers chosen by the authenticator that are compatible with both the TokenReview and token. An identifier is any identifier in the intersection of the TokenReviewSpec audiences and the token's audiences. A client of the TokenReview API that sets the spec.audiences field should validate that a compatible audience identifier is returned in the status.audiences field to ensure that the TokenReview server is audience aware. If a TokenReview returns an empty status.audience field where status.authenticated is \"true\", the token is valid against the audience of the Kubernetes API server."
+   },
+   {
+    "name": "error",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Error indicates that the token couldn't be checked"
+   }
+  ]
+ },
+ "authentication/v1.UserInfo": {
+  "doc": "UserInfo holds the information about the user needed to implement the user.Info interface.",
+  "fields": [
+   {
+    "name": "username",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "The name that uniquely identifies this user among all active users."
+   },
+   {
+    "name": "uid",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "A unique value that identifies this user across time. If this user is deleted and another user by the same name is added, they will have different UIDs."
+   },
+   {
+    "name": "groups",
+    "type": "[]string",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "The names of groups this user is a part of."
+   },
+   {
+    "name": "extra",
+    "type": "map[][]string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "Any additional information provided by the authenticator."
+   }
+  ]
+ },
+ "authorization/v1.FieldSelectorAttributes": {
+  "doc": "FieldSelectorAttributes indicates a field limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see https://www.oxeye.io/resources/golang-parameter-smuggling-attack for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid.",
+  "fields": [
+   {
+    "name": "rawSelector",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "rawSelector is the serialization of a field selector that would be included in a query parameter. Webhook implementations are encouraged to ignore rawSelector. The kube-apiserver's *SubjectAccessReview will parse the rawSelector as long as the requirements are not present."
+   },
+   {
+    "name": "requirements",
+    "type": "[]meta/v1.FieldSelectorRequirement",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "requirements is the parsed interpretation of a field selector. All requirements must be met for a resource instance to match the selector. Webhook implementations should handle requirements, but how to handle them is up to the webhook. Since requirements can only limit the request, it is safe to authorize as unlimited request if the requirements are not understood."
+   }
+  ]
+ },
+ "authorization/v1.LabelSelectorAttributes": {
+  "doc": "LabelSelectorAttributes indicates a label limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see https://www.oxeye.io/resources/golang-parameter-smuggling-attack for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid.",
+  "fields": [
+   {
+    "name": "rawSelector",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "rawSelector is the serialization of a field selector that would be included in a query parameter. Webhook implementations are encouraged to ignore rawSelector. The kube-apiserver's *SubjectAccessReview will parse the rawSelector as long as the requirements are not present."
+   },
+   {
+    "name": "requirements",
+    "type": "[]meta/v1.LabelSelectorRequirement",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "requirements is the parsed interpretation of a label selector. All requirements must be met for a resource instance to match the selector. Webhook implementations should handle requirements, but how to handle them is up to the webhook. Since requirements can only limit the request, it is safe to authorize as unlimited request if the requirements are not understood."
+   }
+  ]
+ },
+ "authorization/v1.LocalSubjectAccessReview": {
+  "doc": "LocalSubjectAccessReview checks whether or not a user or group can perform an action in a given namespace. Having a namespace scoped resource makes it much easier to grant namespace scoped policy that includes permissions checking.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "authorization/v1.SubjectAccessReviewSpec",
+    "proto": 2,
+    "doc": "Spec holds information about the request being evaluated.  spec.namespace must be equal to the namespace you made the request against.  If empty, it is defaulted."
+   },
+   {
+    "name": "status",
+    "type": "authorization/v1.SubjectAccessReviewStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status is filled in by the server and indicates whether the request is allowed or not"
+   }
+  ]
+ },
+ "authorization/v1.NonResourceAttributes": {
+  "doc": "NonResourceAttributes includes the authorization attributes available for non-resource requests to the Authorizer interface",
+  "fields": [
+   {
+    "name": "path",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Path is the URL path of the request"
+   },
+   {
+    "name": "verb",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Verb is the standard HTTP verb"
+   }
+  ]
+ },
+ "authorization/v1.NonResourceRule": {
+  "doc": "NonResourceRule holds information that describes a rule for the non-resource",
+  "fields": [
+   {
+    "name": "verbs",
+    "type": "[]string",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "Verb is a list of kubernetes non-resource API verbs, like: get, post, put, delete, patch, head, options.  \"*\" means all."
+   },
+   {
+    "name": "nonResourceURLs",
+    "type": "[]string",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "NonResourceURLs is a set of partial urls that a user should have access to.  *s are allowed, but only as the full, final step in the path.  \"*\" means all."
+   }
+  ]
+ },
+ "authorization/v1.ResourceAttributes": {
+  "doc": "ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface",
+  "fields": [
+   {
+    "name": "namespace",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Namespace is the namespace of the action being requested.  Currently, there is no distinction between no namespace and all namespaces \"\" (empty) is defaulted for LocalSubjectAccessReviews \"\" (empty) is empty for cluster-scoped resources \"\" (empty) means \"all\" for namespace scoped resources from a SubjectAccessReview or SelfSubjectAccessReview"
+   },
+   {
+    "name": "verb",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Verb is a kubernetes resource API verb, like: get, list, watch, create, update, delete, proxy.  \"*\" means all."
+   },
+   {
+    "name": "group",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Group is the API Group of the Resource.  \"*\" means all."
+   },
+   {
+    "name": "version",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "Version is the API Version of the Resource.  \"*\" means all."
+   },
+   {
+    "name": "resource",
+    "type": "string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "Resource is one of the existing resource types.  \"*\" means all."
+   },
+   {
+    "name": "subresource",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "Subresource is one of the existing resource types.  \"\" means none."
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "Name is the name of the resource being requested for a \"get\" or deleted for a \"delete\". \"\" (empty) means all."
+   },
+   {
+    "name": "fieldSelector",
+    "type": "*authorization/v1.FieldSelectorAttributes",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "fieldSelector describes the limitation on access based on field.  It can only limit access, not broaden it."
+   },
+   {
+    "name": "labelSelector",
+    "type": "*authorization/v1.LabelSelectorAttributes",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "labelSelector describes the limitation on access based on labels.  It can only limit access, not broaden it."
+   }
+  ]
+ },
+ "authorization/v1.ResourceRule": {
+  "doc": "ResourceRule is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.",
+  "fields": [
+   {
+    "name": "verbs",
+    "type": "[]string",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "Verb is a list of kubernetes resource API verbs, like: get, list, watch, create, update, delete, proxy.  \"*\" means all."
+   },
+   {
+    "name": "apiGroups",
+    "type": "[]string",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "APIGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed.  \"*\" means all."
+   },
+   {
+    "name": "resources",
+    "type": "[]string",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Resources is a list of resources this rule applies to.  \"*\" means all in the specified apiGroups. \"*/foo\" represents the subresource 'foo' for all resources in the specified apiGroups."
+   },
+   {
+    "name": "resourceNames",
+    "type": "[]string",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ResourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.  \"*\" means all."
+   }
+  ]
+ },
+ "authorization/v1.SelfSubjectAccessReview": {
+  "doc": "SelfSubjectAccessReview checks whether or the current user can perform an action.  Not filling in a spec.namespace means \"in all namespaces\".  Self is a special case, because users should always be able to check whether they can perform an action",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "authorization/v1.SelfSubjectAccessReviewSpec",
+    "proto": 2,
+    "doc": "Spec holds information about the request being evaluated.  user and groups must be empty"
+   },
+   {
+    "name": "status",
+    "type": "authorization/v1.SubjectAccessReviewStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status is filled in by the server and indicates whether the request is allowed or not"
+   }
+  ]
+ },
+ "authorization/v1.SelfSubjectAccessReviewSpec": {
+  "doc": "SelfSubjectAccessReviewSpec is a description of the access request.  Exactly one of ResourceAuthorizationAttributes and NonResourceAuthorizationAttributes must be set",
+  "fields": [
+   {
+    "name": "resourceAttributes",
+    "type": "*authorization/v1.ResourceAttributes",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "ResourceAuthorizationAttributes describes information for a resource access request"
+   },
+   {
+    "name": "nonResourceAttributes",
+    "type": "*authorization/v1.NonResourceAttributes",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "NonResourceAttributes describes information for a non-resource access request"
+   }
+  ]
+ },
+ "authorization/v1.SelfSubjectRulesReview": {
+  "doc": "SelfSubjectRulesReview enumerates the set of actions the current user can perform within a namespace. The returned list of actions may be incomplete depending on the server's authorization mode, and any errors experienced during the evaluation. SelfSubjectRulesReview should be used by UIs to show/hide actions, or to quickly let an end user reason about their permissions. It should NOT Be used by external systems to drive authorization decisions as this raises confused deputy, cache lifetime/revocation, and correctness concerns. SubjectAccessReview, and LocalAccessReview are the correct way to defer authorization decisions to the API server.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "authorization/v1.SelfSubjectRulesReviewSpec",
+    "proto": 2,
+    "doc": "Spec holds information about the request being evaluated."
+   },
+   {
+    "name": "status",
+    "type": "authorization/v1.SubjectRulesReviewStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status is filled in by the server and indicates the set of actions a user can perform."
+   }
+  ]
+ },
+ "authorization/v1.SelfSubjectRulesReviewSpec": {
+  "doc": "SelfSubjectRulesReviewSpec defines the specification for SelfSubjectRulesReview.",
+  "fields": [
+   {
+    "name": "namespace",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Namespace to evaluate rules for. Required."
+   }
+  ]
+ },
+ "authorization/v1.SubjectAccessReview": {
+  "doc": "SubjectAccessReview checks whether or not a user or group can perform an action.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "authorization/v1.SubjectAccessReviewSpec",
+    "proto": 2,
+    "doc": "Spec holds information about the request being evaluated"
+   },
+   {
+    "name": "status",
+    "type": "authorization/v1.SubjectAccessReviewStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status is filled in by the server and indicates whether the request is allowed or not"
+   }
+  ]
+ },
+ "authorization/v1.SubjectAccessReviewSpec": {
+  "doc": "SubjectAccessReviewSpec is a description of the access request.  Exactly one of ResourceAuthorizationAttributes and NonResourceAuthorizationAttributes must be set",
+  "fields": [
+   {
+    "name": "resourceAttributes",
+    "type": "*authorization/v1.ResourceAttributes",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "ResourceAuthorizationAttributes describes information for a resource access request"
+   },
+   {
+    "name": "nonResourceAttributes",
+    "type": "*authorization/v1.NonResourceAttributes",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "NonResourceAttributes describes information for a non-resource access request"
+   },
+   {
+    "name": "user",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "User is the user you're testing for. If you specify \"User\" but not \"Groups\", then is it interpreted as \"What if User were not a member of any groups"
+   },
+   {
+    "name": "groups",
+    "type": "[]string",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Groups is the groups you're testing for."
+   },
+   {
+    "name": "extra",
+    "type": "map[][]string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "Extra corresponds to the user.Info.GetExtra() method from the authenticator.  Since that is input to the authorizer it needs a reflection here."
+   },
+   {
+    "name": "uid",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "UID information about the requesting user."
+   }
+  ]
+ },
+ "authorization/v1.SubjectAccessReviewStatus": {
+  "doc": "SubjectAccessReviewStatus",
+  "fields": [
+   {
+    "name": "allowed",
+    "type": "bool",
+    "proto": 1,
+    "doc": "Allowed is required. True if the action would be allowed, false otherwise."
+   },
+   {
+    "name": "denied",
+    "type": "bool",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "Denied is optional. True if the action would be denied, otherwise false. If both allowed is false and denied is false, then the authorizer has no opinion on whether to authorize the action. Denied may not be true if Allowed is true."
+   },
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Reason is optional.  It indicates why a request was allowed or denied."
+   },
+   {
+    "name": "evaluationError",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "EvaluationError is an indication that some error occurred during the authorization check. It is entirely possible to get an error and be able to continue determine authorization status in spite of it. For instance, RBAC can be missing a role, but enough roles are still present and bound to reason about the request."
+   }
+  ]
+ },
+ "authorization/v1.SubjectRulesReviewStatus": {
+  "doc": "SubjectRulesReviewStatus contains the result of a rules check. This check can be incomplete depending on the set of authorizers the server is configured with and any errors experienced during evaluation. Because authorization rules are additive, if a rule appears in a list it's safe to assume the subject has that permission, even if that list is incomplete.",
+  "fields": [
+   {
+    "name": "resourceRules",
+    "type": "[]authorization/v1.ResourceRule",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "ResourceRules is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete."
+   },
+   {
+    "name": "nonResourceRules",
+    "type": "[]authorization/v1.NonResourceRule",
+    "proto": 2,
+    "listType": "atomic",
+    "doc": "NonResourceRules is the list of actions the subject is allowed to perform on non-resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete."
+   },
+   {
+    "name": "incomplete",
+    "type": "bool",
+    "proto": 3,
+    "doc": "Incomplete is true when the rules returned by this call are incomplete. This is most commonly encountered when an authorizer, such as an external authorizer, doesn't support rules evaluation."
+   },
+   {
+    "name": "evaluationError",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "EvaluationError can appear in combination with Rules. It indicates an error occurred during rule evaluation, such as an authorizer that doesn't support rule evaluation, and that ResourceRules and/or NonResourceRules may be incomplete."
    }
   ]
  },
@@ -5027,6 +6624,83 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.LimitRange": {
+  "doc": "LimitRange sets resource usage limits for each kind of resource in a Namespace.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "core/v1.LimitRangeSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Spec defines the limits enforced. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   }
+  ]
+ },
+ "core/v1.LimitRangeItem": {
+  "doc": "LimitRangeItem defines a min/max usage limit for any resource that matches on kind.",
+  "fields": [
+   {
+    "name": "type",
+    "type": "string",
+    "proto": 1,
+    "doc": "Type of resource that this limit applies to."
+   },
+   {
+    "name": "max",
+    "type": "map[]Quantity",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Max usage constraints on this kind by resource name."
+   },
+   {
+    "name": "min",
+    "type": "map[]Quantity",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Min usage constraints on this kind by resource name."
+   },
+   {
+    "name": "default",
+    "type": "map[]Quantity",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "Default resource requirement limit value by resource name if resource limit is omitted."
+   },
+   {
+    "name": "defaultRequest",
+    "type": "map[]Quantity",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "DefaultRequest is the default resource requirement request value by resource name if resource request is omitted."
+   },
+   {
+    "name": "maxLimitRequestRatio",
+    "type": "map[]Quantity",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "MaxLimitRequestRatio if specified, the named resource must have a request and limit that are both non-zero where limit divided by request is less than or equal to the enumerated value; this represents the max burst for the named resource."
+   }
+  ]
+ },
+ "core/v1.LimitRangeSpec": {
+  "doc": "LimitRangeSpec defines a min/max usage limit for resources that match on kind.",
+  "fields": [
+   {
+    "name": "limits",
+    "type": "[]core/v1.LimitRangeItem",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "Limits is the list of LimitRangeItem objects that are enforced."
+   }
+  ]
+ },
  "core/v1.LinuxContainerUser": {
   "doc": "LinuxContainerUser represents user identity information in Linux containers",
   "fields": [
@@ -8040,6 +9714,78 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "core/v1.ResourceQuota": {
+  "doc": "ResourceQuota sets aggregate quota restrictions enforced per namespace",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "core/v1.ResourceQuotaSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Spec defines the desired quota. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   },
+   {
+    "name": "status",
+    "type": "core/v1.ResourceQuotaStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "Status defines the actual enforced quota and its current usage. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   }
+  ]
+ },
+ "core/v1.ResourceQuotaSpec": {
+  "doc": "ResourceQuotaSpec defines the desired hard limits to enforce for Quota.",
+  "fields": [
+   {
+    "name": "hard",
+    "type": "map[]Quantity",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "hard is the set of desired hard limits for each named resource. More info: https://kubernetes.io/docs/concepts/policy/resource-quotas/"
+   },
+   {
+    "name": "scopes",
+    "type": "[]string",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "A collection of filters that must match each object tracked by a quota. If not specified, the quota matches all objects."
+   },
+   {
+    "name": "scopeSelector",
+    "type": "*core/v1.ScopeSelector",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "scopeSelector is also a collection of filters like scopes that must match each object tracked by a quota but expressed using ScopeSelectorOperator in combination with possible values. For a resource to match, both scopes AND scopeSelector (if specified in spec), must be matched."
+   }
+  ]
+ },
+ "core/v1.ResourceQuotaStatus": {
+  "doc": "ResourceQuotaStatus defines the enforced hard limits and observed use.",
+  "fields": [
+   {
+    "name": "hard",
+    "type": "map[]Quantity",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Hard is the set of enforced hard limits for each named resource. More info: https://kubernetes.io/docs/concepts/policy/resource-quotas/"
+   },
+   {
+    "name": "used",
+    "type": "map[]Quantity",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Used is the current observed total usage of the resource in the namespace."
+   }
+  ]
+ },
  "core/v1.ResourceRequirements": {
   "doc": "ResourceRequirements describes the compute resource requirements.",
   "fields": [
@@ -8271,6 +10017,45 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 10,
     "omitempty": true,
     "doc": "readOnly Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts."
+   }
+  ]
+ },
+ "core/v1.ScopeSelector": {
+  "doc": "A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements.",
+  "fields": [
+   {
+    "name": "matchExpressions",
+    "type": "[]core/v1.ScopedResourceSelectorRequirement",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "A list of scope selector requirements by scope of the resources."
+   }
+  ],
+  "structType": "atomic"
+ },
+ "core/v1.ScopedResourceSelectorRequirement": {
+  "doc": "A scoped-resource selector requirement is a selector that contains values, a scope name, and an operator that relates the scope name and values.",
+  "fields": [
+   {
+    "name": "scopeName",
+    "type": "string",
+    "proto": 1,
+    "doc": "The name of the scope that the selector applies to."
+   },
+   {
+    "name": "operator",
+    "type": "string",
+    "proto": 2,
+    "doc": "Represents a scope's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist."
+   },
+   {
+    "name": "values",
+    "type": "[]string",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "An array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch."
    }
   ]
  },
@@ -8569,6 +10354,46 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 3,
     "omitempty": true,
     "doc": "Most recently observed status of the service. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   }
+  ]
+ },
+ "core/v1.ServiceAccount": {
+  "doc": "ServiceAccount binds together: * a name, understood by users, and perhaps by peripheral systems, for an identity * a principal that can be authenticated and authorized * a set of secrets",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "secrets",
+    "type": "[]core/v1.ObjectReference",
+    "proto": 2,
+    "omitempty": true,
+    "patchStrategy": "merge",
+    "patchMergeKey": "name",
+    "listType": "map",
+    "listMapKeys": [
+     "name"
+    ],
+    "doc": "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use. Pods are only limited to this list if this service account has a \"kubernetes.io/enforce-mountable-secrets\" annotation set to \"true\". The \"kubernetes.io/enforce-mountable-secrets\" annotation is deprecated since v1.32. Prefer separate namespaces to isolate access to mounted secrets. This field should not be used to find auto-generated service account token secrets for use outside of pods. Instead, tokens can be requested directly using the TokenRequest API, or service account token secrets can be manually created. More info: https://kubernetes.io/docs/concepts/configuration/secret"
+   },
+   {
+    "name": "imagePullSecrets",
+    "type": "[]core/v1.LocalObjectReference",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ImagePullSecrets is a list of references to secrets in the same namespace to use for pulling any images in pods that reference this ServiceAccount. ImagePullSecrets are distinct from Secrets because Secrets can be mounted in the pod, but ImagePullSecrets are only accessed by the kubelet. More info: https://kubernetes.io/docs/concepts/containers/images/#specifying-imagepullsecrets-on-a-pod"
+   },
+   {
+    "name": "automountServiceAccountToken",
+    "type": "*bool",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "AutomountServiceAccountToken indicates whether pods running as this service account should have an API token automatically mounted. Can be overridden at the pod level."
    }
   ]
  },
@@ -9034,6 +10859,38 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "doc": "TolerationSeconds represents the period of time the toleration (which must be of effect NoExecute, otherwise this field is ignored) tolerates the taint. By default, it is not set, which means tolerate the taint forever (do not evict). Zero and negative values will be treated as 0 (evict immediately) by the system."
    }
   ]
+ },
+ "core/v1.TopologySelectorLabelRequirement": {
+  "doc": "A topology selector requirement is a selector that matches given label. This is an alpha feature and may change in the future.",
+  "fields": [
+   {
+    "name": "key",
+    "type": "string",
+    "proto": 1,
+    "doc": "The label key that the selector applies to."
+   },
+   {
+    "name": "values",
+    "type": "[]string",
+    "proto": 2,
+    "listType": "atomic",
+    "doc": "An array of string values. One value must match the label to be selected. Each entry in Values is ORed."
+   }
+  ]
+ },
+ "core/v1.TopologySelectorTerm": {
+  "doc": "A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future.",
+  "fields": [
+   {
+    "name": "matchLabelExpressions",
+    "type": "[]core/v1.TopologySelectorLabelRequirement",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "A list of topology selector requirements by labels."
+   }
+  ],
+  "structType": "atomic"
  },
  "core/v1.TopologySpreadConstraint": {
   "doc": "TopologySpreadConstraint specifies how to spread matching pods among the given topology.",
@@ -9958,6 +11815,71 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "meta/v1.FieldSelectorRequirement": {
+  "doc": "FieldSelectorRequirement is a selector that contains values, a key, and an operator that relates the key and values.",
+  "fields": [
+   {
+    "name": "key",
+    "type": "string",
+    "proto": 1,
+    "doc": "key is the field selector key that the requirement applies to."
+   },
+   {
+    "name": "operator",
+    "type": "string",
+    "proto": 2,
+    "doc": "operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist. The list of operators may grow in the future."
+   },
+   {
+    "name": "values",
+    "type": "[]string",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty."
+   }
+  ]
+ },
+ "meta/v1.GroupVersionKind": {
+  "doc": "GroupVersionKind unambiguously identifies a kind.  It doesn't anonymously include GroupVersion to avoid automatic coercion.  It doesn't use a GroupVersion to avoid custom marshalling",
+  "fields": [
+   {
+    "name": "group",
+    "type": "string",
+    "proto": 1
+   },
+   {
+    "name": "version",
+    "type": "string",
+    "proto": 2
+   },
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 3
+   }
+  ]
+ },
+ "meta/v1.GroupVersionResource": {
+  "doc": "GroupVersionResource unambiguously identifies a resource.  It doesn't anonymously include GroupVersion to avoid automatic coercion.  It doesn't use a GroupVersion to avoid custom marshalling",
+  "fields": [
+   {
+    "name": "group",
+    "type": "string",
+    "proto": 1
+   },
+   {
+    "name": "version",
+    "type": "string",
+    "proto": 2
+   },
+   {
+    "name": "resource",
+    "type": "string",
+    "proto": 3
+   }
+  ]
+ },
  "meta/v1.LabelSelector": {
   "doc": "A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.",
   "fields": [
@@ -10001,6 +11923,39 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "omitempty": true,
     "listType": "atomic",
     "doc": "values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch."
+   }
+  ]
+ },
+ "meta/v1.ListMeta": {
+  "doc": "ListMeta describes metadata that synthetic resources must have, including lists and various status objects. A resource may have only one of {ObjectMeta, ListMeta}.",
+  "fields": [
+   {
+    "name": "selfLink",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Deprecated: selfLink is a legacy read-only field that is no longer populated by the system."
+   },
+   {
+    "name": "resourceVersion",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "String that identifies the server's internal version of this object that can be used by clients to determine when objects have changed. Value must be treated as opaque by clients and passed unmodified back to the server. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#concurrency-control-and-consistency"
+   },
+   {
+    "name": "continue",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "continue may be set if the user set a limit on the number of items returned, and indicates that the server has more data available. The value is opaque and may be used to issue another request to the endpoint that served this list to retrieve the next set of available objects. Continuing a consistent list may not be possible if the server configuration has changed or more than a few minutes have passed. The resourceVersion field returned when using this continue value will be identical to the value in the first response, unless you have received this token from an error message."
+   },
+   {
+    "name": "remainingItemCount",
+    "type": "*int64",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "remainingItemCount is the number of subsequent items in the list which are not included in this list response. If the list request contained label or field selectors, then the number of remaining items is unknown and the field will be left unset and omitted during serialization. If the list is complete (either because it is not chunking or because this is the last chunk), then there are no more remaining items and this field will be left unset and omitted during serialization. Servers older than v1.15 do not set this field. The intended use of the remainingItemCount is *estimating* the size of a collection. Clients should not rely on the remainingItemCount to be set or to be exact."
    }
   ]
  },
@@ -10240,6 +12195,649 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "meta/v1.Status": {
+  "doc": "Status is a return value for calls that don't return other objects.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ListMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+   },
+   {
+    "name": "status",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "Status of the operation. One of: \"Success\" or \"Failure\". More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "A human-readable description of the status of this operation."
+   },
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "A machine-readable description of why this operation is in the \"Failure\" status. If this value is empty there is no information available. A Reason clarifies an HTTP status code but does not override it."
+   },
+   {
+    "name": "details",
+    "type": "*meta/v1.StatusDetails",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "Extended data associated with the reason.  Each reason may define its own extended details. This field is optional and the data returned is not guaranteed to conform to any schema except that defined by the reason type."
+   },
+   {
+    "name": "code",
+    "type": "int32",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "Suggested HTTP return code for this status, 0 if not set."
+   }
+  ]
+ },
+ "meta/v1.StatusCause": {
+  "doc": "StatusCause provides more information about an api.Status failure, including cases when multiple errors are encountered.",
+  "fields": [
+   {
+    "name": "reason",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "A machine-readable description of the cause of the error. If this value is empty there is no information available."
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "A human-readable description of the cause of the error.  This field may be presented as-is to a reader."
+   },
+   {
+    "name": "field",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "The field of the resource that has caused this error, as named by its JSON serialization. May include dot and postfix notation for nested attributes. Arrays are zero-indexed.  Fields may appear more than once in an array of causes due to fields having multiple errors. Optional.\n\nExamples: \"name\" - the field \"name\" on the current resource \"items[0].name\" - the field \"name\" on the first array entry in \"items\""
+   }
+  ]
+ },
+ "meta/v1.StatusDetails": {
+  "doc": "StatusDetails is a set of additional properties that MAY be set by the server to provide additional information about a response. The Reason field of a Status object defines what attributes will be set. Clients must ignore fields that do not match the defined type of each attribute, and should assume that any attribute may be empty, invalid, or under defined.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "The name attribute of the resource associated with the status StatusReason (when there is a single name which can be described)."
+   },
+   {
+    "name": "group",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "The group attribute of the resource associated with the status StatusReason."
+   },
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "The kind attribute of the resource associated with the status StatusReason. On some operations may differ from the requested resource Kind. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+   },
+   {
+    "name": "uid",
+    "type": "string",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "UID of the resource. (when there is a single resource which can be described). More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids"
+   },
+   {
+    "name": "causes",
+    "type": "[]meta/v1.StatusCause",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "The Causes array includes more details associated with the StatusReason failure. Not all StatusReasons may provide detailed causes."
+   },
+   {
+    "name": "retryAfterSeconds",
+    "type": "int32",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "If specified, the time in seconds before the operation should be retried. Some errors may indicate the client must take an alternate action - for those errors this field may indicate how long to wait before taking the alternate action."
+   }
+  ]
+ },
+ "networking/v1.HTTPIngressPath": {
+  "doc": "HTTPIngressPath associates a path with a backend. Incoming urls matching the path are forwarded to the backend.",
+  "fields": [
+   {
+    "name": "path",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "path is matched against the path of an incoming request. Currently it can contain characters disallowed from the conventional \"path\" part of a URL as defined by RFC 3986. Paths must begin with a '/' and must be present when using PathType with value \"Exact\" or \"Prefix\"."
+   },
+   {
+    "name": "pathType",
+    "type": "*string",
+    "proto": 3,
+    "doc": "pathType determines the interpretation of the path matching. PathType can be one of the following values: * Exact: Matches the URL path exactly. * Prefix: Matches based on a URL path prefix split by '/'. Matching is done on a path element by element basis. A path element refers is the list of labels in the path split by the '/' separator. A request is a match for path p if every p is an element-wise prefix of p of the request path. Note that if the last element of the path is a substring of the last element in request path, it is not a match (e.g. /foo/bar matches /foo/bar/baz, but does not match /foo/barbaz). * ImplementationSpecific: Interpretation of the Path matching is up to the IngressClass. Implementations can treat this as a separate PathType or treat it identically to Prefix or Exact path types. Implementations are required to support all path types."
+   },
+   {
+    "name": "backend",
+    "type": "networking/v1.IngressBackend",
+    "proto": 2,
+    "doc": "backend defines the referenced service endpoint to which the traffic will be forwarded to."
+   }
+  ]
+ },
+ "networking/v1.HTTPIngressRuleValue": {
+  "doc": "HTTPIngressRuleValue is a list of http selectors pointing to backends. In the example: http://<host>/<path>?<searchpart> -> backend where where parts of the url correspond to RFC 3986, this resource will be used to match against everything after the last '/' and before the first '?' or '#'.",
+  "fields": [
+   {
+    "name": "paths",
+    "type": "[]networking/v1.HTTPIngressPath",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "paths is a collection of paths that map requests to backends."
+   }
+  ]
+ },
+ "networking/v1.IPBlock": {
+  "doc": "IPBlock describes a particular CIDR (Ex. \"192.168.1.0/24\",\"2001:db8::/64\") that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The except entry describes CIDRs that should not be included within this rule.",
+  "fields": [
+   {
+    "name": "cidr",
+    "type": "string",
+    "proto": 1,
+    "doc": "cidr is a string representing the IPBlock Valid examples are \"192.168.1.0/24\" or \"2001:db8::/64\""
+   },
+   {
+    "name": "except",
+    "type": "[]string",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "except is a slice of CIDRs that should not be included within an IPBlock Valid examples are \"192.168.1.0/24\" or \"2001:db8::/64\" Except values will be rejected if they are outside the cidr range"
+   }
+  ]
+ },
+ "networking/v1.Ingress": {
+  "doc": "Ingress is a collection of rules that allow inbound connections to reach the endpoints defined by a backend. An Ingress can be configured to give services externally-reachable urls, load balance traffic, terminate SSL, offer name based virtual hosting etc.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "networking/v1.IngressSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "spec is the desired state of the Ingress. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   },
+   {
+    "name": "status",
+    "type": "networking/v1.IngressStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "status is the current state of the Ingress. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   }
+  ]
+ },
+ "networking/v1.IngressBackend": {
+  "doc": "IngressBackend describes all endpoints for a given service and port.",
+  "fields": [
+   {
+    "name": "service",
+    "type": "*networking/v1.IngressServiceBackend",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "service references a service as a backend. This is a mutually exclusive setting with \"Resource\"."
+   },
+   {
+    "name": "resource",
+    "type": "*core/v1.TypedLocalObjectReference",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "resource is an ObjectRef to another Kubernetes resource in the namespace of the Ingress object. If resource is specified, a service.Name and service.Port must not be specified. This is a mutually exclusive setting with \"Service\"."
+   }
+  ]
+ },
+ "networking/v1.IngressClass": {
+  "doc": "IngressClass represents the class of the Ingress, referenced by the Ingress Spec. The `ingressclass.kubernetes.io/is-default-class` annotation can be used to indicate that an IngressClass should be considered default. When a single IngressClass resource has this annotation set to true, new Ingress resources without a class specified will be assigned this default class.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "networking/v1.IngressClassSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "spec is the desired state of the IngressClass. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"
+   }
+  ]
+ },
+ "networking/v1.IngressClassParametersReference": {
+  "doc": "IngressClassParametersReference identifies an API object. This can be used to specify a cluster or namespace-scoped resource.",
+  "fields": [
+   {
+    "name": "apiGroup",
+    "type": "*string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "apiGroup is the group for the resource being referenced. If APIGroup is not specified, the specified Kind must be in the core API group. For any other third-party types, APIGroup is required."
+   },
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 2,
+    "doc": "kind is the type of resource being referenced."
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 3,
+    "doc": "name is the name of resource being referenced."
+   },
+   {
+    "name": "scope",
+    "type": "*string",
+    "proto": 4,
+    "doc": "scope represents if this refers to a cluster or namespace scoped resource. This may be set to \"Cluster\" (default) or \"Namespace\"."
+   },
+   {
+    "name": "namespace",
+    "type": "*string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "namespace is the namespace of the resource being referenced. This field is required when scope is set to \"Namespace\" and must be unset when scope is set to \"Cluster\"."
+   }
+  ]
+ },
+ "networking/v1.IngressClassSpec": {
+  "doc": "IngressClassSpec provides information about the class of an Ingress.",
+  "fields": [
+   {
+    "name": "controller",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "controller refers to the name of the controller that should handle this class. This allows for different \"flavors\" that are controlled by the same controller. For example, you may have different parameters for the same implementing controller. This should be specified as a domain-prefixed path no more than 250 characters in length, e.g. \"acme.io/ingress-controller\". This field is immutable."
+   },
+   {
+    "name": "parameters",
+    "type": "*networking/v1.IngressClassParametersReference",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "parameters is a link to a custom resource containing additional configuration for the controller. This is optional if the controller does not require extra parameters."
+   }
+  ]
+ },
+ "networking/v1.IngressLoadBalancerIngress": {
+  "doc": "IngressLoadBalancerIngress represents the status of a load-balancer ingress point.",
+  "fields": [
+   {
+    "name": "ip",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "ip is set for load-balancer ingress points that are IP based."
+   },
+   {
+    "name": "hostname",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "hostname is set for load-balancer ingress points that are DNS based."
+   },
+   {
+    "name": "ports",
+    "type": "[]networking/v1.IngressPortStatus",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ports provides information about the ports exposed by this LoadBalancer."
+   }
+  ]
+ },
+ "networking/v1.IngressLoadBalancerStatus": {
+  "doc": "IngressLoadBalancerStatus represents the status of a load-balancer.",
+  "fields": [
+   {
+    "name": "ingress",
+    "type": "[]networking/v1.IngressLoadBalancerIngress",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ingress is a list containing ingress points for the load-balancer."
+   }
+  ]
+ },
+ "networking/v1.IngressPortStatus": {
+  "doc": "IngressPortStatus represents the error condition of a service port",
+  "fields": [
+   {
+    "name": "port",
+    "type": "int32",
+    "proto": 1,
+    "doc": "port is the port number of the ingress port."
+   },
+   {
+    "name": "protocol",
+    "type": "string",
+    "proto": 2,
+    "doc": "protocol is the protocol of the ingress port. The supported values are: \"TCP\", \"UDP\", \"SCTP\""
+   },
+   {
+    "name": "error",
+    "type": "*string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "error is to record the problem with the service port The format of the error shall comply with the following rules: - built-in error values shall be specified in this file and those shall use CamelCase names - cloud provider specific error values must have names that comply with the format foo.example.com/CamelCase."
+   }
+  ]
+ },
+ "networking/v1.IngressRule": {
+  "doc": "IngressRule represents the rules mapping the paths under a specified host to the related backend services. Incoming requests are first evaluated for a host match, then routed to the backend associated with the matching IngressRuleValue.",
+  "fields": [
+   {
+    "name": "host",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "host is the fully qualified domain name of a network host, as defined by RFC 3986. Note the following deviations from the \"host\" part of the URI as defined in RFC 3986: 1. IPs are not allowed. Currently an IngressRuleValue can only apply to the IP in the Spec of the parent Ingress. 2. The `:` delimiter is not respected because ports are not allowed. Currently the port of an Ingress is implicitly :80 for http and :443 for https. Both these may change in the future. Incoming requests are matched against the host before the IngressRuleValue. If the host is unspecified, the Ingress routes all traffic based on the specified IngressRuleValue.\n\nhost can be \"precise\" which is a domain name without the terminating dot of a network host (e.g. \"foo.bar.com\") or \"wildcard\", which is a domain name prefixed with a single wildcard label (e.g. \"*.foo.com\"). The wildcard character '*' must appear by itself as the first DNS label and matches only a single label. You cannot have a wildcard label by itself (e.g. Host == \"*\"). Requests will be matched against the Host field in the following way: 1. If host is precise, the request matches this rule if the http host header is equal to Host. 2. If host is a wildcard, then the request matches this rule if the http host header is to equal to the suffix (removing the first label) of the wildcard rule."
+   },
+   {
+    "name": "",
+    "type": "networking/v1.IngressRuleValue",
+    "proto": 2,
+    "inline": true,
+    "doc": "IngressRuleValue represents a rule to route requests for this IngressRule. If unspecified, the rule defaults to a http catch-all. Whether that sends just traffic matching the host to the default backend or all traffic to the default backend, is left to the controller fulfilling the Ingress. Http is currently the only supported IngressRuleValue."
+   }
+  ]
+ },
+ "networking/v1.IngressRuleValue": {
+  "doc": "IngressRuleValue represents a rule to apply against incoming requests. If the rule is satisfied, the request is routed to the specified backend. Currently mixing different types of rules in a single Ingress is disallowed, so exactly one of the following must be set.",
+  "fields": [
+   {
+    "name": "http",
+    "type": "*networking/v1.HTTPIngressRuleValue",
+    "proto": 1,
+    "omitempty": true
+   }
+  ]
+ },
+ "networking/v1.IngressServiceBackend": {
+  "doc": "IngressServiceBackend references a Kubernetes Service as a Backend.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "doc": "name is the referenced service. The service must exist in the same namespace as the Ingress object."
+   },
+   {
+    "name": "port",
+    "type": "networking/v1.ServiceBackendPort",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "port of the referenced service. A port name or port number is required for a IngressServiceBackend."
+   }
+  ]
+ },
+ "networking/v1.IngressSpec": {
+  "doc": "IngressSpec describes the Ingress the user wishes to exist.",
+  "fields": [
+   {
+    "name": "ingressClassName",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "ingressClassName is the name of an IngressClass cluster resource. Ingress controller implementations use this field to know whether they should be serving this Ingress resource, by a transitive connection (controller -> IngressClass -> Ingress resource). Although the `kubernetes.io/ingress.class` annotation (simple constant name) was never formally defined, it was widely supported by Ingress controllers to create a direct binding between Ingress controller and Ingress resources. Newly created Ingress resources should prefer using the field. However, even though the annotation is officially deprecated, for backwards compatibility reasons, ingress controllers should still honor that annotation if present."
+   },
+   {
+    "name": "defaultBackend",
+    "type": "*networking/v1.IngressBackend",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "defaultBackend is the backend that should handle requests that don't match any rule. If Rules are not specified, DefaultBackend must be specified. If DefaultBackend is not set, the handling of requests that do not match any of the rules will be up to the Ingress controller."
+   },
+   {
+    "name": "tls",
+    "type": "[]networking/v1.IngressTLS",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "tls represents the TLS configuration. Currently the Ingress only supports a single TLS port, 443. If multiple members of this list specify different hosts, they will be multiplexed on the same port according to the hostname specified through the SNI TLS extension, if the ingress controller fulfilling the ingress supports SNI."
+   },
+   {
+    "name": "rules",
+    "type": "[]networking/v1.IngressRule",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "rules is a list of host rules used to configure the Ingress. If unspecified, or no rule matches, all traffic is sent to the default backend."
+   }
+  ]
+ },
+ "networking/v1.IngressStatus": {
+  "doc": "IngressStatus describe the current state of the Ingress.",
+  "fields": [
+   {
+    "name": "loadBalancer",
+    "type": "networking/v1.IngressLoadBalancerStatus",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "loadBalancer contains the current status of the load-balancer."
+   }
+  ]
+ },
+ "networking/v1.IngressTLS": {
+  "doc": "IngressTLS describes the transport layer security associated with an ingress.",
+  "fields": [
+   {
+    "name": "hosts",
+    "type": "[]string",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "hosts is a list of hosts included in the TLS certificate. The values in this list must match the name/s used in the tlsSecret. Defaults to the wildcard host setting for the loadbalancer controller fulfilling this Ingress, if left unspecified."
+   },
+   {
+    "name": "secretName",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "secretName is the name of the secret used to terminate TLS traffic on port 443. Field is left optional to allow TLS routing based on SNI hostname alone. If the SNI host in a listener conflicts with the \"Host\" header field used by an IngressRule, the SNI host is used for termination and value of the \"Host\" header is used for routing."
+   }
+  ]
+ },
+ "networking/v1.NetworkPolicy": {
+  "doc": "NetworkPolicy describes what network traffic is allowed for a set of Pods",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "networking/v1.NetworkPolicySpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "spec represents the specification of the desired behavior for this NetworkPolicy."
+   }
+  ]
+ },
+ "networking/v1.NetworkPolicyEgressRule": {
+  "doc": "NetworkPolicyEgressRule describes a particular set of traffic that is allowed out of pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and to. This type is beta-level in 1.8",
+  "fields": [
+   {
+    "name": "ports",
+    "type": "[]networking/v1.NetworkPolicyPort",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ports is a list of destination ports for outgoing traffic. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list."
+   },
+   {
+    "name": "to",
+    "type": "[]networking/v1.NetworkPolicyPeer",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "to is a list of destinations for outgoing traffic of pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all destinations (traffic not restricted by destination). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the to list."
+   }
+  ]
+ },
+ "networking/v1.NetworkPolicyIngressRule": {
+  "doc": "NetworkPolicyIngressRule describes a particular set of traffic that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and from.",
+  "fields": [
+   {
+    "name": "ports",
+    "type": "[]networking/v1.NetworkPolicyPort",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ports is a list of ports which should be made accessible on the pods selected for this rule. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list."
+   },
+   {
+    "name": "from",
+    "type": "[]networking/v1.NetworkPolicyPeer",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "from is a list of sources which should be able to access the pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all sources (traffic not restricted by source). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the from list."
+   }
+  ]
+ },
+ "networking/v1.NetworkPolicyPeer": {
+  "doc": "NetworkPolicyPeer describes a peer to allow traffic to/from. Only certain combinations of fields are allowed",
+  "fields": [
+   {
+    "name": "podSelector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "podSelector is a label selector which selects pods. This field follows standard label selector semantics; if present but empty, it selects all pods.\n\nIf namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects the pods matching podSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects the pods matching podSelector in the policy's own namespace."
+   },
+   {
+    "name": "namespaceSelector",
+    "type": "*meta/v1.LabelSelector",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "namespaceSelector selects namespaces using cluster-scoped labels. This field follows standard label selector semantics; if present but empty, it selects all namespaces.\n\nIf podSelector is also set, then the NetworkPolicyPeer as a whole selects the pods matching podSelector in the namespaces selected by namespaceSelector. Otherwise it selects all pods in the namespaces selected by namespaceSelector."
+   },
+   {
+    "name": "ipBlock",
+    "type": "*networking/v1.IPBlock",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "ipBlock defines policy on a particular IPBlock. If this field is set then neither of the other fields can be."
+   }
+  ]
+ },
+ "networking/v1.NetworkPolicyPort": {
+  "doc": "NetworkPolicyPort describes a port to allow traffic on",
+  "fields": [
+   {
+    "name": "protocol",
+    "type": "*string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "protocol represents the protocol (TCP, UDP, or SCTP) which traffic must match. If not specified, this field defaults to TCP."
+   },
+   {
+    "name": "port",
+    "type": "*IntOrString",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "port represents the port on the given protocol. This can either be a numerical or named port on a pod. If this field is not provided, this matches all port names and numbers. If present, only traffic on the specified protocol AND port will be matched."
+   },
+   {
+    "name": "endPort",
+    "type": "*int32",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "endPort indicates that the range of ports from port to endPort if set, inclusive, should be allowed by the policy. This field cannot be defined if the port field is not defined or if the port field is defined as a named (string) port. The endPort must be equal or greater than port."
+   }
+  ]
+ },
+ "networking/v1.NetworkPolicySpec": {
+  "doc": "NetworkPolicySpec provides the specification of a NetworkPolicy",
+  "fields": [
+   {
+    "name": "podSelector",
+    "type": "meta/v1.LabelSelector",
+    "proto": 1,
+    "doc": "podSelector selects the pods to which this NetworkPolicy object applies. The array of rules is applied to any pods selected by this field. An empty selector matches all pods in the policy's namespace. Multiple network policies can select the same set of pods. In this case, the ingress rules for each are combined additively. This field is optional. If it is not specified, it defaults to an empty selector."
+   },
+   {
+    "name": "ingress",
+    "type": "[]networking/v1.NetworkPolicyIngressRule",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ingress is a list of ingress rules to be applied to the selected pods. Traffic is allowed to a pod if there are no NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic source is the pod's local node, OR if the traffic matches at least one ingress rule across all of the NetworkPolicy objects whose podSelector matches the pod. If this field is empty then this NetworkPolicy does not allow any traffic (and serves solely to ensure that the pods it selects are isolated by default)"
+   },
+   {
+    "name": "egress",
+    "type": "[]networking/v1.NetworkPolicyEgressRule",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "egress is a list of egress rules to be applied to the selected pods. Outgoing traffic is allowed if there are no NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic matches at least one egress rule across all of the NetworkPolicy objects whose podSelector matches the pod. If this field is empty then this NetworkPolicy limits all outgoing traffic (and serves solely to ensure that the pods it selects are isolated by default). This field is beta-level in 1.8"
+   },
+   {
+    "name": "policyTypes",
+    "type": "[]string",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "policyTypes is a list of rule types that the NetworkPolicy relates to. Valid options are [\"Ingress\"], [\"Egress\"], or [\"Ingress\", \"Egress\"]. If this field is not specified, it will default based on the existence of ingress or egress rules; policies that contain an egress section are assumed to affect egress, and all policies (whether or not they contain an ingress section) are assumed to affect ingress. If you want to write an egress-only policy, you must explicitly specify policyTypes [ \"Egress\" ]. Likewise, if you want to write a policy that specifies that no egress is allowed, you must specify a policyTypes value that include \"Egress\" (since such a policy would not include an egress section and would otherwise default to just [ \"Ingress\" ]). This field is beta-level in 1.8"
+   }
+  ]
+ },
+ "networking/v1.ServiceBackendPort": {
+  "doc": "ServiceBackendPort is the service port being referenced.",
+  "fields": [
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "name is the name of the port on the Service. This is a mutually exclusive setting with \"Number\"."
+   },
+   {
+    "name": "number",
+    "type": "int32",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "number is the numerical port number (e.g. 80) on the Service. This is a mutually exclusive setting with \"Name\"."
+   }
+  ],
+  "structType": "atomic"
+ },
  "policy/v1.Eviction": {
   "doc": "Eviction evicts a pod from its node subject to certain policies and safety constraints. This is a subresource of Pod.  A request to cause such an eviction is created by POSTing to .../pods/<pod name>/evictions.",
   "fields": [
@@ -10375,6 +12973,218 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "rbac/v1.AggregationRule": {
+  "doc": "AggregationRule describes how to locate ClusterRoles to aggregate into the ClusterRole",
+  "fields": [
+   {
+    "name": "clusterRoleSelectors",
+    "type": "[]meta/v1.LabelSelector",
+    "proto": 1,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ClusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles and create the rules. If any of the selectors match, then the ClusterRole's permissions will be added"
+   }
+  ]
+ },
+ "rbac/v1.ClusterRole": {
+  "doc": "ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata."
+   },
+   {
+    "name": "rules",
+    "type": "[]rbac/v1.PolicyRule",
+    "proto": 2,
+    "listType": "atomic",
+    "doc": "Rules holds all the PolicyRules for this ClusterRole"
+   },
+   {
+    "name": "aggregationRule",
+    "type": "*rbac/v1.AggregationRule",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "AggregationRule is an optional field that describes how to build the Rules for this ClusterRole. If AggregationRule is set, then the Rules are controller managed and direct changes to Rules will be stomped by the controller."
+   }
+  ]
+ },
+ "rbac/v1.ClusterRoleBinding": {
+  "doc": "ClusterRoleBinding references a ClusterRole, but not contain it.  It can reference a ClusterRole in the global namespace, and adds who information via Subject.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata."
+   },
+   {
+    "name": "subjects",
+    "type": "[]rbac/v1.Subject",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Subjects holds references to the objects the role applies to."
+   },
+   {
+    "name": "roleRef",
+    "type": "rbac/v1.RoleRef",
+    "proto": 3,
+    "doc": "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable."
+   }
+  ]
+ },
+ "rbac/v1.PolicyRule": {
+  "doc": "PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to.",
+  "fields": [
+   {
+    "name": "verbs",
+    "type": "[]string",
+    "proto": 1,
+    "listType": "atomic",
+    "doc": "Verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule. '*' represents all verbs."
+   },
+   {
+    "name": "apiGroups",
+    "type": "[]string",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "APIGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed. \"\" represents the core API group and \"*\" represents all API groups."
+   },
+   {
+    "name": "resources",
+    "type": "[]string",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Resources is a list of resources this rule applies to. '*' represents all resources."
+   },
+   {
+    "name": "resourceNames",
+    "type": "[]string",
+    "proto": 4,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "ResourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed."
+   },
+   {
+    "name": "nonResourceURLs",
+    "type": "[]string",
+    "proto": 5,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "NonResourceURLs is a set of partial urls that a user should have access to.  *s are allowed, but only as the full, final step in the path Since non-resource URLs are not namespaced, this field is only applicable for ClusterRoles referenced from a ClusterRoleBinding. Rules can either apply to API resources (such as \"pods\" or \"secrets\") or non-resource URL paths (such as \"/api\"),  but not both."
+   }
+  ]
+ },
+ "rbac/v1.Role": {
+  "doc": "Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata."
+   },
+   {
+    "name": "rules",
+    "type": "[]rbac/v1.PolicyRule",
+    "proto": 2,
+    "listType": "atomic",
+    "doc": "Rules holds all the PolicyRules for this Role"
+   }
+  ]
+ },
+ "rbac/v1.RoleBinding": {
+  "doc": "RoleBinding references a role, but does not contain it.  It can reference a Role in the same namespace or a ClusterRole in the global namespace. It adds who information via Subjects and namespace information by which namespace it exists in.  RoleBindings in a given namespace only have effect in that namespace.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata."
+   },
+   {
+    "name": "subjects",
+    "type": "[]rbac/v1.Subject",
+    "proto": 2,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "Subjects holds references to the objects the role applies to."
+   },
+   {
+    "name": "roleRef",
+    "type": "rbac/v1.RoleRef",
+    "proto": 3,
+    "doc": "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable."
+   }
+  ]
+ },
+ "rbac/v1.RoleRef": {
+  "doc": "RoleRef contains information that points to the role being used",
+  "fields": [
+   {
+    "name": "apiGroup",
+    "type": "string",
+    "proto": 1,
+    "doc": "APIGroup is the group for the resource being referenced"
+   },
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 2,
+    "doc": "Kind is the type of resource being referenced"
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 3,
+    "required": true,
+    "doc": "Name is the name of resource being referenced"
+   }
+  ],
+  "structType": "atomic"
+ },
+ "rbac/v1.Subject": {
+  "doc": "Subject contains a reference to the object or user identities a role binding applies to.  This can either hold a direct API object reference, or a value for non-objects such as user and group names.",
+  "fields": [
+   {
+    "name": "kind",
+    "type": "string",
+    "proto": 1,
+    "doc": "Kind of object being referenced. Values defined by this API group are \"User\", \"Group\", and \"ServiceAccount\". If the Authorizer does not recognized the kind value, the Authorizer should report an error."
+   },
+   {
+    "name": "apiGroup",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "APIGroup holds the API group of the referenced subject. Defaults to \"\" for ServiceAccount subjects. Defaults to \"rbac.authorization.k8s.io\" for User and Group subjects."
+   },
+   {
+    "name": "name",
+    "type": "string",
+    "proto": 3,
+    "required": true,
+    "doc": "Name of the object being referenced."
+   },
+   {
+    "name": "namespace",
+    "type": "string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "Namespace of the referenced object.  If the object kind is non-namespace, such as \"User\" or \"Group\", and this value is not empty the Authorizer should report an error."
+   }
+  ],
+  "structType": "atomic"
+ },
  "scheduling/v1.PriorityClass": {
   "doc": "PriorityClass defines mapping from a priority class name to the priority integer value. The value can be any valid integer.",
   "fields": [
@@ -10411,6 +13221,69 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "proto": 5,
     "omitempty": true,
     "doc": "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."
+   }
+  ]
+ },
+ "storage/v1.StorageClass": {
+  "doc": "StorageClass describes the parameters for a class of storage for which PersistentVolumes can be dynamically provisioned.\n\nStorageClasses are non-namespaced; the name of the storage class according to etcd is in ObjectMeta.Name.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "provisioner",
+    "type": "string",
+    "proto": 2,
+    "required": true,
+    "doc": "provisioner indicates the type of the provisioner."
+   },
+   {
+    "name": "parameters",
+    "type": "map[]string",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "parameters holds the parameters for the provisioner that should create volumes of this storage class."
+   },
+   {
+    "name": "reclaimPolicy",
+    "type": "*string",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete."
+   },
+   {
+    "name": "mountOptions",
+    "type": "[]string",
+    "proto": 5,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "mountOptions controls the mountOptions for dynamically provisioned PersistentVolumes of this storage class. e.g. [\"ro\", \"soft\"]. Not validated - mount of the PVs will simply fail if one is invalid."
+   },
+   {
+    "name": "allowVolumeExpansion",
+    "type": "*bool",
+    "proto": 6,
+    "omitempty": true,
+    "doc": "allowVolumeExpansion shows whether the storage class allow volume expand."
+   },
+   {
+    "name": "volumeBindingMode",
+    "type": "*string",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature."
+   },
+   {
+    "name": "allowedTopologies",
+    "type": "[]core/v1.TopologySelectorTerm",
+    "proto": 8,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "allowedTopologies restrict the node topologies where volumes can be dynamically provisioned. Each volume plugin defines its own supported topology specifications. An empty TopologySelectorTerm list means there is no topology restriction. This field is only honored by servers that enable the VolumeScheduling feature."
    }
   ]
  }

@@ -1042,6 +1042,32 @@ export const ImageVolumeSourceSchema = z.looseObject({
 });
 export type ImageVolumeSource = z.infer<typeof ImageVolumeSourceSchema>;
 
+/** LimitRangeItem defines a min/max usage limit for any resource that matches on kind. */
+export const LimitRangeItemSchema = z.looseObject({
+  type: opt(z.string()),
+  max: opt(z.record(z.string(), QuantitySchema)),
+  min: opt(z.record(z.string(), QuantitySchema)),
+  default: opt(z.record(z.string(), QuantitySchema)),
+  defaultRequest: opt(z.record(z.string(), QuantitySchema)),
+  maxLimitRequestRatio: opt(z.record(z.string(), QuantitySchema)),
+});
+export type LimitRangeItem = z.infer<typeof LimitRangeItemSchema>;
+
+/** LimitRangeSpec defines a min/max usage limit for resources that match on kind. */
+export const LimitRangeSpecSchema = z.looseObject({
+  limits: opt(z.array(LimitRangeItemSchema)),
+});
+export type LimitRangeSpec = z.infer<typeof LimitRangeSpecSchema>;
+
+/** LimitRange sets resource usage limits for each kind of resource in a Namespace. */
+export const LimitRangeSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: metav1.ObjectMetaSchema,
+  spec: LimitRangeSpecSchema.optional(),
+});
+export type LimitRange = z.infer<typeof LimitRangeSchema>;
+
 /** PortStatus represents the error condition of a service port */
 export const PortStatusSchema = z.looseObject({
   port: opt(Int32),
@@ -1858,6 +1884,45 @@ export const ReplicationControllerSchema = z.looseObject({
 });
 export type ReplicationController = z.infer<typeof ReplicationControllerSchema>;
 
+/** A scoped-resource selector requirement is a selector that contains values, a scope name, and an operator that relates the scope name and values. */
+export const ScopedResourceSelectorRequirementSchema = z.looseObject({
+  scopeName: opt(z.string()),
+  operator: opt(z.string()),
+  values: opt(z.array(z.string())),
+});
+export type ScopedResourceSelectorRequirement = z.infer<typeof ScopedResourceSelectorRequirementSchema>;
+
+/** A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements. */
+export const ScopeSelectorSchema = z.looseObject({
+  matchExpressions: opt(z.array(ScopedResourceSelectorRequirementSchema)),
+});
+export type ScopeSelector = z.infer<typeof ScopeSelectorSchema>;
+
+/** ResourceQuotaSpec defines the desired hard limits to enforce for Quota. */
+export const ResourceQuotaSpecSchema = z.looseObject({
+  hard: opt(z.record(z.string(), QuantitySchema)),
+  scopes: opt(z.array(z.string())),
+  scopeSelector: opt(ScopeSelectorSchema),
+});
+export type ResourceQuotaSpec = z.infer<typeof ResourceQuotaSpecSchema>;
+
+/** ResourceQuotaStatus defines the enforced hard limits and observed use. */
+export const ResourceQuotaStatusSchema = z.looseObject({
+  hard: opt(z.record(z.string(), QuantitySchema)),
+  used: opt(z.record(z.string(), QuantitySchema)),
+});
+export type ResourceQuotaStatus = z.infer<typeof ResourceQuotaStatusSchema>;
+
+/** ResourceQuota sets aggregate quota restrictions enforced per namespace */
+export const ResourceQuotaSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: metav1.ObjectMetaSchema,
+  spec: ResourceQuotaSpecSchema.optional(),
+  status: ResourceQuotaStatusSchema.optional(),
+});
+export type ResourceQuota = z.infer<typeof ResourceQuotaSchema>;
+
 /** Secret holds secret data of a certain type. The total bytes of the values in the Data field must be less than MaxSecretSize bytes. */
 export const SecretSchema = z.looseObject({
   apiVersion: z.string(),
@@ -1928,6 +1993,30 @@ export const ServiceSchema = z.looseObject({
   status: ServiceStatusSchema.optional(),
 });
 export type Service = z.infer<typeof ServiceSchema>;
+
+/** ServiceAccount binds together: * a name, understood by users, and perhaps by peripheral systems, for an identity * a principal that can be authenticated and authorized * a set of secrets */
+export const ServiceAccountSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: metav1.ObjectMetaSchema,
+  secrets: opt(z.array(ObjectReferenceSchema)),
+  imagePullSecrets: opt(z.array(LocalObjectReferenceSchema)),
+  automountServiceAccountToken: opt(z.boolean()),
+});
+export type ServiceAccount = z.infer<typeof ServiceAccountSchema>;
+
+/** A topology selector requirement is a selector that matches given label. This is an alpha feature and may change in the future. */
+export const TopologySelectorLabelRequirementSchema = z.looseObject({
+  key: opt(z.string()),
+  values: opt(z.array(z.string())),
+});
+export type TopologySelectorLabelRequirement = z.infer<typeof TopologySelectorLabelRequirementSchema>;
+
+/** A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future. */
+export const TopologySelectorTermSchema = z.looseObject({
+  matchLabelExpressions: opt(z.array(TopologySelectorLabelRequirementSchema)),
+});
+export type TopologySelectorTerm = z.infer<typeof TopologySelectorTermSchema>;
 
 /** Represents the source of a volume to mount. Only one of its members may be specified. */
 export const VolumeSourceSchema = z.looseObject({
