@@ -5,6 +5,7 @@
  */
 import { ResourceRegistry } from '../api/registry.js';
 import { configMapKind } from './configmap.js';
+import { cronJobKind } from './cronjob.js';
 import { customResourceDefinitionKind } from './customresourcedefinition.js';
 import { deploymentKind } from './deployment.js';
 import { endpointsKind } from './endpoints.js';
@@ -36,6 +37,7 @@ export const builtinKinds: readonly Kind[] = [
   deploymentKind,
   replicaSetKind,
   jobKind,
+  cronJobKind,
   leaseKind,
   endpointsKind,
   endpointSliceKind,

@@ -48,6 +48,7 @@ export const PERSISTENT_VOLUMES = handle('persistentvolumes');
 export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
 export const JOBS = handle('jobs');
+export const CRONJOBS = handle('cronjobs');
 export const LEASES = handle('leases');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
