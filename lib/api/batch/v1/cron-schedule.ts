@@ -8,7 +8,7 @@
  * accepts beyond kube (a seconds field, `@minutely`...) is refused, with
  * robfig's messages where it has its own.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { CronDate, CronExpressionParser } from 'cron-parser';
 
 export interface CronSchedule {
   /** The first activation strictly after `afterMs` (ms since the epoch), as robfig's Schedule.Next. */
@@ -84,4 +84,13 @@ export function parseCronSchedule(schedule: string, timeZone?: string | null): P
     ok: true,
     schedule: { next: (after) => CronExpressionParser.parse(fields, { tz, currentDate: new Date(after) }).next().getTime() },
   };
+}
+
+/** RFC 3339 in `timeZone` (UTC when unset), as Go formats time.RFC3339: whole seconds, `Z` for a zero offset. */
+export function rfc3339InZone(ms: number, timeZone?: string | null): string {
+  const offsetMin = new CronDate(ms, timeZone ?? 'UTC').getUTCOffset();
+  const local = new Date(Math.floor(ms / 1000) * 1000 + offsetMin * 60_000).toISOString().slice(0, 19);
+  if (offsetMin === 0) return `${local}Z`;
+  const abs = Math.abs(offsetMin);
+  return `${local}${offsetMin < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
