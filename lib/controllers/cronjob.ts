@@ -12,7 +12,7 @@
  * EventBridge Scheduler schedule armed for the earliest CronJob
  * (lib/cloud/cron-wakeup.ts).
  */
-import { rfc3339InZone } from '../api/batch/v1/cron-schedule.js';
+import { isKnownTimeZone, rfc3339InZone } from '../api/batch/v1/cron-schedule.js';
 import type { CronJob } from '../api/batch/v1/cronjob.js';
 import type { Job } from '../api/batch/v1/job.js';
 import type { ObjectReference } from '../api/core/v1/shapes.generated.js';
@@ -166,12 +166,12 @@ export class CronJobController implements Reconciler {
     }
     if (cj.metadata.deletionTimestamp) return {};
     const spec = cj.spec ?? {};
-    const parsed = cronJobSchedule(cj);
-    if (!parsed.ok && spec.timeZone && parsed.error.startsWith('unknown time zone')) {
-      await this.recorder.record(cj, 'Warning', 'UnknownTimeZone', `invalid timeZone: "${spec.timeZone}": ${parsed.error}`);
+    if (spec.timeZone && !isKnownTimeZone(spec.timeZone)) {
+      await this.recorder.record(cj, 'Warning', 'UnknownTimeZone', `invalid timeZone: "${spec.timeZone}": unknown time zone ${spec.timeZone}`);
       return {};
     }
     if (spec.suspend) return {};
+    const parsed = cronJobSchedule(cj);
     if (!parsed.ok) {
       // A user's error: nothing to do until the spec changes, which queues it again.
       await this.recorder.record(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: "${spec.schedule}" : ${parsed.error}`);

@@ -147,7 +147,7 @@ function orUnset(v: number | string | null | undefined, suffix = ''): string {
   return v === undefined || v === null ? '<unset>' : `${v}${suffix}`;
 }
 
-/** kubectl describe cronjob (pkg/describe describeCronJob and describeJobTemplate). */
+/** kubectl describe cronjob (pkg/describe describeCronJob and describeJobTemplate), as of kubectl 1.35 (1.36 adds a Time Zone line). */
 export function describeCronJob(cj: CronJob, events: readonly Event[] | undefined, now: number): string {
   return tabbed((w) => {
     const spec = cj.spec ?? {};
@@ -159,7 +159,6 @@ export function describeCronJob(cj: CronJob, events: readonly Event[] | undefine
     w.write(LEVEL_0, `Schedule:\t${spec.schedule ?? ''}\n`);
     w.write(LEVEL_0, `Concurrency Policy:\t${spec.concurrencyPolicy ?? ''}\n`);
     w.write(LEVEL_0, `Suspend:\t${boolPtr(spec.suspend)}\n`);
-    w.write(LEVEL_0, `Time Zone:\t${orUnset(spec.timeZone)}\n`);
     w.write(LEVEL_0, `Successful Job History Limit:\t${orUnset(spec.successfulJobsHistoryLimit)}\n`);
     w.write(LEVEL_0, `Failed Job History Limit:\t${orUnset(spec.failedJobsHistoryLimit)}\n`);
     w.write(LEVEL_0, `Starting Deadline Seconds:\t${orUnset(spec.startingDeadlineSeconds, 's')}\n`);

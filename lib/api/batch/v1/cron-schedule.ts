@@ -54,9 +54,15 @@ export function isKnownTimeZone(zone: string): boolean {
  * kube's validation and the controller's UnparseableSchedule event show.
  */
 export function parseCronSchedule(schedule: string, timeZone?: string | null): ParsedSchedule {
-  const tz = timeZone ?? 'UTC';
-  if (!isKnownTimeZone(tz)) return { ok: false, error: `unknown time zone ${tz}` };
-  const spec = schedule.trim();
+  let tz = timeZone ?? 'UTC';
+  let spec = schedule.trim();
+  // robfig reads a leading `TZ=zone` or `CRON_TZ=zone`: validation refuses it, but it parses, as in kube.
+  const prefix = /^(?:CRON_)?TZ=(\S*)\s*/.exec(spec);
+  if (prefix) {
+    tz = prefix[1]!;
+    spec = spec.slice(prefix[0].length);
+  }
+  if (!isKnownTimeZone(tz)) return { ok: false, error: `provided bad location ${tz}: unknown time zone ${tz}` };
   if (spec.startsWith('@every ')) {
     const text = spec.slice('@every '.length).trim();
     const ms = parseGoDuration(text);
