@@ -68,8 +68,11 @@ interface SyncOutcome {
   retry?: boolean;
 }
 
+/** The controller's name (its queue's, and what the cloud's wake-up reconciles). */
+export const CRONJOB_CONTROLLER = 'cronjob';
+
 export class CronJobController implements Reconciler {
-  readonly name = 'cronjob';
+  readonly name = CRONJOB_CONTROLLER;
   readonly watches: Watch[] = [selfWatch(storeResource(CRONJOBS)), ownerWatch(storeResource(JOBS), 'CronJob')];
 
   constructor(
@@ -124,7 +127,10 @@ export class CronJobController implements Reconciler {
   /** kube's deleteJob: the Job with its pods (Background), then its reference from status.active. */
   private async deleteJob(cj: CJ, job: J): Promise<boolean> {
     try {
-      await this.client.delete(JOBS, job.metadata.namespace, job.metadata.name!, { propagationPolicy: 'Background', preconditions: { uid: job.metadata.uid! } });
+      await this.client.delete(JOBS, job.metadata.namespace, job.metadata.name!, {
+        propagationPolicy: 'Background',
+        preconditions: { uid: job.metadata.uid! },
+      });
     } catch (err) {
       if (!isNotFound(err)) {
         await this.recorder.record(cj, 'Warning', 'FailedDelete', `Deleted job: ${err instanceof Error ? err.message : String(err)}`);
@@ -181,7 +187,12 @@ export class CronJobController implements Reconciler {
     const next = () => nextDueAt(cj, now, schedule);
     const unmet = unmetScheduleTime(cj, now, schedule);
     if (unmet.missed === 'many' && unmet.time !== undefined) {
-      await this.recorder.record(cj, 'Warning', 'TooManyMissedTimes', 'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew');
+      await this.recorder.record(
+        cj,
+        'Warning',
+        'TooManyMissedTimes',
+        'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew',
+      );
     }
     if (unmet.error) {
       await this.recorder.record(cj, 'Warning', 'InvalidSchedule', `invalid schedule: ${spec.schedule} : ${unmet.error}`);

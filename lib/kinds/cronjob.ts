@@ -88,13 +88,15 @@ export const cronJobStrategy: Strategy = {
       // The zone is checked on its own below: parse in UTC here so that a bad zone is reported once.
       const parsed = parseCronSchedule(schedule);
       if (!parsed.ok) errs.push(fieldErrors.invalid('spec.schedule', schedule, parsed.error));
-      if (schedule.includes('TZ')) errs.push(fieldErrors.invalid('spec.schedule', schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
+      if (schedule.includes('TZ'))
+        errs.push(fieldErrors.invalid('spec.schedule', schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
     }
     nonNegative('spec.startingDeadlineSeconds', spec.startingDeadlineSeconds, errs);
     if (spec.timeZone !== undefined && spec.timeZone !== null) validateTimeZone(spec.timeZone, errs);
     const policy = spec.concurrencyPolicy ?? '';
     if (policy === '') errs.push(fieldErrors.required('spec.concurrencyPolicy'));
-    else if (!(CONCURRENCY_POLICIES as readonly string[]).includes(policy)) errs.push(fieldErrors.notSupported('spec.concurrencyPolicy', policy, CONCURRENCY_POLICIES));
+    else if (!(CONCURRENCY_POLICIES as readonly string[]).includes(policy))
+      errs.push(fieldErrors.notSupported('spec.concurrencyPolicy', policy, CONCURRENCY_POLICIES));
     validateJobTemplate(cj, ctx, errs);
     nonNegative('spec.successfulJobsHistoryLimit', spec.successfulJobsHistoryLimit, errs);
     nonNegative('spec.failedJobsHistoryLimit', spec.failedJobsHistoryLimit, errs);
@@ -165,7 +167,8 @@ export function describeCronJob(cj: CronJob, events: readonly Event[] | undefine
     w.write(LEVEL_0, `Selector:\t${job.selector ? labelSelectorText(job.selector) : '<unset>'}\n`);
     w.write(LEVEL_0, `Parallelism:\t${orUnset(job.parallelism)}\n`);
     w.write(LEVEL_0, `Completions:\t${orUnset(job.completions)}\n`);
-    if (job.activeDeadlineSeconds !== undefined && job.activeDeadlineSeconds !== null) w.write(LEVEL_0, `Active Deadline Seconds:\t${job.activeDeadlineSeconds}s\n`);
+    if (job.activeDeadlineSeconds !== undefined && job.activeDeadlineSeconds !== null)
+      w.write(LEVEL_0, `Active Deadline Seconds:\t${job.activeDeadlineSeconds}s\n`);
     describePodTemplate(job.template, w);
     w.write(LEVEL_0, `Last Schedule Time:\t${cj.status?.lastScheduleTime ? rfc1123z(cj.status.lastScheduleTime) : '<unset>'}\n`);
     const active = cj.status?.active ?? [];

@@ -42,7 +42,10 @@ describe('CronJob', () => {
   });
 
   it('is described as kubectl describes it, and explained from its Kubernetes type', async () => {
-    await ok(['apply', '-f', '-'], cronJob('zoned', '  schedule: "@hourly"\n  timeZone: Europe/Paris\n  concurrencyPolicy: Forbid\n  startingDeadlineSeconds: 30\n'));
+    await ok(
+      ['apply', '-f', '-'],
+      cronJob('zoned', '  schedule: "@hourly"\n  timeZone: Europe/Paris\n  concurrencyPolicy: Forbid\n  startingDeadlineSeconds: 30\n'),
+    );
     const described = await ok(['describe', 'cronjob', 'zoned']);
     expect(described).toMatch(/^Schedule:\s+@hourly$/m);
     expect(described).toMatch(/^Concurrency Policy:\s+Forbid$/m);

@@ -88,7 +88,12 @@ export function parseCronSchedule(schedule: string, timeZone?: string | null): P
   }
   return {
     ok: true,
-    schedule: { next: (after) => CronExpressionParser.parse(fields, { tz, currentDate: new Date(after) }).next().getTime() },
+    schedule: {
+      next: (after) =>
+        CronExpressionParser.parse(fields, { tz, currentDate: new Date(after) })
+          .next()
+          .getTime(),
+    },
   };
 }
 
