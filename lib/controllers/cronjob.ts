@@ -61,10 +61,11 @@ function jobRef(job: J): ObjectReference {
   };
 }
 
-/** What one sync decided: the status to write and when to look again. */
+/** What one sync decided besides the status (written by the caller): when to look again. */
 interface SyncOutcome {
+  /** When the next schedule time is due (ms since the epoch). */
   requeueAt?: number;
-  /** A write failed in a way worth retrying soon (a conflict). */
+  /** The Job of this slot exists but could not be read back: look again at once. */
   retry?: boolean;
 }
 
