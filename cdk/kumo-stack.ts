@@ -1,7 +1,8 @@
 /**
  * kumo in one AWS account: the store table, the API server behind a Function
  * URL, the controller manager and the scheduler fed by the table's stream
- * and a one-minute resync schedule, the tokens in Secrets Manager, alarms,
+ * and a one-minute resync schedule (and, for CronJobs, one Scheduler
+ * schedule armed at the earliest due time), the tokens in Secrets Manager, alarms,
  * and a node pool of ECS instances running the agent. docs/cloud.md explains
  * the choices; README.md's "Deploying to AWS" how to use it.
  */
@@ -22,6 +23,7 @@ import { CONTROLLER_FILTERS, SCHEDULER_FILTERS } from '../lib/cloud/stream-filte
 import { type Cadence, cadenceSettings } from './cadence.js';
 import { concurrencySettings, DEFAULT_RESERVABLE, reservedTotal } from './concurrency.js';
 import { ApiEndpoint } from './constructs/api-endpoint.js';
+import { CronWakeupSchedules } from './constructs/cron-wakeup.js';
 import { DEFAULT_MAX_NODES, NodePool } from './constructs/node-pool.js';
 import { NodePoolController } from './constructs/node-pool-controller.js';
 import { StoreTable } from './constructs/store-table.js';
@@ -129,6 +131,8 @@ export class KumoStack extends Stack {
   readonly table: StoreTable;
   readonly api: ApiEndpoint;
   readonly controllers: StreamConsumer;
+  /** The schedule group and role of the CronJobs' wake-up. */
+  readonly cronWakeup: CronWakeupSchedules;
   readonly scheduler: StreamConsumer;
   readonly adminToken: TokenSecret;
   readonly bootstrapToken: TokenSecret;
@@ -231,16 +235,19 @@ export class KumoStack extends Stack {
     const loopMetrics = (service: string): Record<string, string> =>
       (props.controlLoopMetrics ?? true) ? { [SETTINGS.metricsNamespace.env]: `kumo/${id}`, [SETTINGS.serviceName.env]: service } : {};
     // Two consumers: DynamoDB Streams serves at most two readers per shard, and watches read the change log by Query, not the stream.
+    // CronJobs fire from one Scheduler schedule the controllers arm at the earliest due time, not from a poll.
+    this.cronWakeup = new CronWakeupSchedules(this, 'CronJobWakeup');
     this.controllers = new StreamConsumer(this, 'Controllers', {
       entry: 'controllers',
       description: 'kumo controller manager (stream-driven reconciles, scheduled resync and compaction)',
       table,
       filters: CONTROLLER_FILTERS,
-      environment: { ...common, ...cadence.controllers, ...loopMetrics('controllers') },
+      environment: { ...common, ...cadence.controllers, ...loopMetrics('controllers'), ...this.cronWakeup.environment },
       alarmTopic: this.alarmTopic,
       compaction: true,
       ...(concurrency.controllers !== undefined ? { reservedConcurrency: concurrency.controllers } : {}),
     });
+    this.cronWakeup.allow(this.controllers.fn);
     this.scheduler = new StreamConsumer(this, 'Scheduler', {
       entry: 'scheduler',
       description: 'kumo scheduler (binds pods to nodes)',

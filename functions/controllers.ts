@@ -6,6 +6,10 @@
  * ReportBatchItemFailures. With the node pool configured, the cloud
  * provider's reconcilers run too, and ECS container instance and Auto
  * Scaling lifecycle events resync them at once (docs/cloudprovider.md).
+ * An EventBridge Scheduler one-shot schedule, armed for the earliest CronJob
+ * due time after every batch that changed a CronJob and every resync,
+ * invokes it with a CronJobs-due event: the CronJobs are reconciled and the
+ * schedule re-armed (lib/cloud/cron-wakeup.ts).
  * Each invocation's reconciles are published as CloudWatch metrics when
  * POWERTOOLS_METRICS_NAMESPACE is set (docs/cloud.md, "Metrics"). Log
  * records are Powertools' JSON with the Lambda request id (docs/logging.md).
@@ -13,11 +17,13 @@
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { CONTROLLER_USER, inProcessApi } from '#lib/cloud/control-plane';
 import { controlPlaneFromEnv } from '#lib/cloud/config';
+import { type CronWakeup, type CronWakeupEvent, cronWakeupFromEnv, isCronWakeupEvent, touchesCronJobs } from '#lib/cloud/cron-wakeup';
 import { publishingReconciles, reconcileMetricsFromEnv } from '#lib/cloud/reconcile-metrics';
 import type { CloudFleet } from '#lib/cloudprovider/fleet';
 import { CLOUD_PROVIDER_RECONCILERS } from '#lib/cloudprovider/index';
 import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
 import { controllerReconcilers } from '#lib/assembly/control-plane';
+import { CRONJOB_CONTROLLER } from '#lib/controllers/cronjob';
 import type { ReconcileObserver } from '#lib/controller-runtime/metrics';
 import type { Reconciler } from '#lib/controller-runtime/reconciler';
 import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
@@ -28,6 +34,7 @@ interface ControllerManager {
   reconcilers: Reconciler[];
   store: Store;
   fleet?: CloudFleet;
+  wakeup?: CronWakeup;
 }
 
 let manager: Promise<ControllerManager> | undefined;
@@ -38,7 +45,9 @@ function start(): Promise<ControllerManager> {
   manager ??= inProcessApi(CONTROLLER_USER, process.env, logger)
     .then(({ client, store }) => {
       const cloudProvider = cloudProviderFromEnv();
+      const wakeup = cronWakeupFromEnv(client);
       return {
+        ...(wakeup ? { wakeup } : {}),
         reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}), logger }),
         store,
         ...(cloudProvider ? { fleet: cloudProvider.fleet } : {}),
@@ -58,16 +67,43 @@ export interface ResyncResult {
   compacted: boolean;
 }
 
-export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, context?: Context): Promise<BatchResult | ResyncResult> {
+export async function handler(event: DynamoDBStreamEvent | ScheduledEvent | CronWakeupEvent, context?: Context): Promise<BatchResult | ResyncResult> {
   if (context) logger.addContext(context);
   return publishingReconciles(metrics, (observer) => handle(event, observer, context));
 }
 
-async function handle(event: DynamoDBStreamEvent | ScheduledEvent, observer: ReconcileObserver, context?: Context): Promise<BatchResult | ResyncResult> {
-  const { reconcilers, store, fleet } = await start();
+async function handle(
+  event: DynamoDBStreamEvent | ScheduledEvent | CronWakeupEvent,
+  observer: ReconcileObserver,
+  context?: Context,
+): Promise<BatchResult | ResyncResult> {
+  const { reconcilers, store, fleet, wakeup } = await start();
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
   const opts = { metrics: observer, logger, ...(remainingMs ? { remainingMs } : {}) };
-  if ('Records' in event) return handleStreamBatch(reconcilers, event.Records as StreamRecord[], opts);
+  // The schedule invokes this very function (its ARN is known only here: the stack cannot name a function in its own environment).
+  const arm = async (force = false) => {
+    if (!wakeup || !context) return;
+    try {
+      await wakeup.arm(context.invokedFunctionArn, { force });
+    } catch (err) {
+      // The resync re-arms within a minute; the batch itself succeeded.
+      logger.error(`kumo controllers: arming the CronJobs' wake-up failed: ${err instanceof Error ? err.message : String(err)}`, { error: err });
+    }
+  };
+  if ('Records' in event) {
+    const records = event.Records as StreamRecord[];
+    const result = await handleStreamBatch(reconcilers, records, opts);
+    if (touchesCronJobs(records)) await arm();
+    return result;
+  }
+  if (isCronWakeupEvent(event)) {
+    const result = await handleResync(
+      reconcilers.filter((r) => r.name === CRONJOB_CONTROLLER),
+      opts,
+    );
+    await arm(true);
+    return { ...result, compacted: false };
+  }
   // A fleet event (a container instance DRAINING, an instance held for termination): only the cloud provider's loops need to look.
   if (event.source === 'aws.ecs' || event.source === 'aws.autoscaling') {
     // What this container cached about the fleet is older than the event.
@@ -81,6 +117,7 @@ async function handle(event: DynamoDBStreamEvent | ScheduledEvent, observer: Rec
     };
   }
   const result = await handleResync(reconcilers, opts);
+  await arm();
   let compacted = false;
   try {
     await store.compact();

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { cloudProviderReconcilers, type CloudProviderOptions } from '../cloudprovider/index.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { CronJobController } from '../controllers/cronjob.js';
 import { DeploymentController } from '../controllers/deployment.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { VolumeController, type VolumeControllerOptions } from '../controllers/volumes.js';
@@ -53,6 +54,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
     new JobController(client, recorder('job-controller'), clock, opts.job, index),
+    new CronJobController(client, recorder('cronjob-controller'), clock),
     new GarbageCollector(client, kinds, index),
     new NamespaceController(client, kinds),
     new NodeLifecycleController(client, recorder('node-controller'), clock, opts.nodeLifecycle),

@@ -136,6 +136,22 @@ export const SETTINGS = {
     doc: "First delay before failed Job pods are re-created (the Job controller's default 10000).",
   },
 
+  // The CronJobs' wake-up (lib/cloud/cron-wakeup.ts): without both, CronJobs run at the scheduled resync.
+  cronScheduleGroup: {
+    env: 'KUMO_CRON_SCHEDULE_GROUP',
+    type: text,
+    setBy: 'stack',
+    readBy: ['controllers'],
+    doc: 'The EventBridge Scheduler group holding the one schedule that invokes the controllers function when the earliest CronJob is due.',
+  },
+  cronSchedulerRoleArn: {
+    env: 'KUMO_CRON_SCHEDULER_ROLE_ARN',
+    type: text,
+    setBy: 'stack',
+    readBy: ['controllers'],
+    doc: 'The role EventBridge Scheduler assumes to invoke the controllers function for the CronJobs.',
+  },
+
   // The cloud provider (lib/cloudprovider/config.ts): without a cluster or group it does not run.
   ecsCluster: { env: 'KUMO_ECS_CLUSTER', type: text, setBy: 'stack', readBy: ['controllers'], doc: "The node pool's ECS cluster (name or ARN)." },
   nodeGroup: { env: 'KUMO_NODE_GROUP', type: text, setBy: 'stack', readBy: ['controllers'], doc: "The node pool's Auto Scaling group." },

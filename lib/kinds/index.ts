@@ -5,6 +5,7 @@
  */
 import { ResourceRegistry } from '../api/registry.js';
 import { configMapKind } from './configmap.js';
+import { cronJobKind } from './cronjob.js';
 import { customResourceDefinitionKind } from './customresourcedefinition.js';
 import { controllerRevisionKind } from './controllerrevision.js';
 import { deploymentKind } from './deployment.js';
@@ -38,6 +39,7 @@ export const builtinKinds: readonly Kind[] = [
   replicaSetKind,
   controllerRevisionKind,
   jobKind,
+  cronJobKind,
   leaseKind,
   endpointsKind,
   endpointSliceKind,

@@ -49,6 +49,7 @@ export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
 export const JOBS = handle('jobs');
 export const CONTROLLER_REVISIONS = handle('controllerrevisions');
+export const CRONJOBS = handle('cronjobs');
 export const LEASES = handle('leases');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */

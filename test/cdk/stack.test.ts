@@ -220,6 +220,13 @@ describe('least privilege', () => {
         'ec2:DescribeInstances',
         'ecs:DescribeContainerInstances',
         'ecs:ListContainerInstances',
+        // The CronJobs' wake-up, scoped below.
+        'iam:PassRole',
+        'scheduler:CreateSchedule',
+        'scheduler:DeleteSchedule',
+        'scheduler:GetSchedule',
+        'scheduler:ListSchedules',
+        'scheduler:UpdateSchedule',
       ].sort(),
     );
     expect(c.statements.find((s) => JSON.stringify(s.Action).includes('GetRecords'))!.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
@@ -229,6 +236,35 @@ describe('least privilege', () => {
     const s = policyOf(roleOfFunction(schedulerFnId));
     expect(s.actions).not.toContain('dynamodb:BatchWriteItem');
     expect(s.actions).not.toContain('secretsmanager:GetSecretValue');
+  });
+
+  it("lets the controllers arm schedules in the CronJobs' group only and pass its role only, which only Scheduler of this account assumes to invoke them", () => {
+    const groupId = logicalId(stack.cronWakeup.group);
+    const roleId = logicalId(stack.cronWakeup.role);
+    const groupName = resources[groupId]!.Properties.Name as string;
+    const c = policyOf(roleOfFunction(controllersFnId));
+    const schedules = c.statements.filter((s) => JSON.stringify(s.Action).includes('scheduler:'));
+    expect(schedules.length).toBeGreaterThan(0);
+    for (const s of schedules) expect(JSON.stringify(s.Resource)).toContain(`:schedule/${groupName}/*`);
+    expect(c.statements.find((s) => s.Action === 'iam:PassRole')!.Resource).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    expect(policyOf({ Ref: roleId }).statements).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: expect.arrayContaining([{ 'Fn::GetAtt': [controllersFnId, 'Arn'] }]) },
+    ]);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    });
+    const env = (resources[controllersFnId]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.KUMO_CRON_SCHEDULE_GROUP).toEqual(groupName);
+    expect(env.KUMO_CRON_SCHEDULER_ROLE_ARN).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
   });
 
   it('grants no wildcard actions, no Scan and no table management to anyone', () => {

@@ -1,0 +1,1 @@
+export { CronJobSchema, CronJobSpecSchema, CronJobStatusSchema, JobTemplateSpecSchema, type CronJob, type JobTemplateSpec } from './shapes.generated.js';
