@@ -23,6 +23,7 @@ import { priorityClassKind } from './priorityclass.js';
 import { replicaSetKind } from './replicaset.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
+import { statefulSetKind } from './statefulset.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
 
@@ -36,6 +37,7 @@ export const builtinKinds: readonly Kind[] = [
   serviceKind,
   deploymentKind,
   replicaSetKind,
+  statefulSetKind,
   controllerRevisionKind,
   jobKind,
   leaseKind,

@@ -48,7 +48,7 @@ export function col(name: string, type: ColumnDefinition['type'] = 'string', pri
 export const NAME = col('Name', 'string', 0, 'name');
 export const AGE = col('Age');
 
-function templateInfo(t: PodTemplateSpec | null | undefined): [string, string] {
+export function templateInfo(t: PodTemplateSpec | null | undefined): [string, string] {
   const containers = t?.spec?.containers ?? [];
   return [containers.map((c) => c.name).join(','), containers.map((c) => c.image ?? '').join(',')];
 }
