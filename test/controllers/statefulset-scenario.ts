@@ -87,7 +87,7 @@ export function statefulSetScenarios(harness: () => Harness, o: { timeoutMs: num
       const patch = { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2' }] } } } };
       await h.client.patch(STATEFULSETS, ns, 'db', patch, 'strategic');
       const done = await waitFor(() => rolledOut(h, ns, 'db', 2), { ...wait, what: 'db rolled out again' });
-      const images = (await h.client.list<P>(PODS, ns, { labelSelector: 'app=db' })).items.map((p) => p.spec?.containers[0]?.image);
+      const images = (await h.client.list<P>(PODS, ns, { labelSelector: 'app=db' })).items.map((p) => p.spec?.containers?.[0]?.image);
       expect(images).toEqual(['busybox:2', 'busybox:2']);
       expect(done.status?.currentRevision).not.toBe(before.status?.currentRevision);
     },
