@@ -45,7 +45,7 @@ import {
 import type { OwnerIndex } from './owner-index.js';
 import { claimPods } from './pod-claims.js';
 import { msUntilAvailable } from './pod-util.js';
-import { podsOf, slowStart } from './podset.js';
+import { CreatesInFlight, podsOf, slowStart } from './podset.js';
 import {
   type Claim,
   claimOwnerRefs,
@@ -58,6 +58,7 @@ import {
   newStatefulPod,
   ordinalOf,
   ordinalRange,
+  podName,
   podRevision,
   type StatefulSetObject,
 } from './stateful-pods.js';
@@ -85,6 +86,8 @@ interface Sync {
   now: number;
   monotonic: boolean;
   minReady: number;
+  /** The revision of the pod view `replicas` and `condemned` come from. */
+  viewRevision: number;
   /** Set when something the next step needs is not there yet (a claim being deleted). */
   retryAfterMs?: number;
 }
@@ -95,6 +98,7 @@ export class StatefulSetController implements Reconciler {
   readonly coalesceMs = OWNER_COALESCE_MS;
   readonly watches: Watch[] = [selfWatch(storeResource(STATEFULSETS)), ownerWatch(storeResource(PODS), 'StatefulSet')];
   readonly caches: SharedCache[];
+  private readonly creates = new CreatesInFlight();
 
   /** With an index, pods are read from it instead of listing the namespace on every reconcile. */
   constructor(
@@ -118,7 +122,7 @@ export class StatefulSetController implements Reconciler {
     const view = await podsOf(this.client, this.index, set);
     const pods = (await claimPods({ client: this.client, owner: set, ownerType: STATEFULSETS, selector, pods: view.pods })) as P[];
     const revs = await this.revisions(set, await ownedRevisions(this.client, set, selector));
-    const sync = this.split(set, revs, pods);
+    const sync = this.split(set, revs, pods, view.revision);
     sync.claims = await this.claims(set);
 
     // A set being deleted only reports status: the garbage collector removes its pods.
@@ -168,7 +172,7 @@ export class StatefulSetController implements Reconciler {
     return { current, update, collisionCount, all };
   }
 
-  private split(set: StatefulSetObject, revs: Revisions, pods: P[]): Sync {
+  private split(set: StatefulSetObject, revs: Revisions, pods: P[], viewRevision: number): Sync {
     const { start, replicas } = ordinalRange(set);
     const slots: (P | undefined)[] = new Array<P | undefined>(replicas).fill(undefined);
     const condemned: P[] = [];
@@ -188,6 +192,7 @@ export class StatefulSetController implements Reconciler {
       now: this.clock.now(),
       monotonic: set.spec?.podManagementPolicy !== 'Parallel',
       minReady: set.spec?.minReadySeconds ?? 0,
+      viewRevision,
     };
   }
 
@@ -222,12 +227,24 @@ export class StatefulSetController implements Reconciler {
         await this.deletePod(s.set, pod);
         return !s.monotonic;
       }
+      const ns = s.set.metadata.namespace ?? '';
+      const name = podName(s.set, ord);
       if (!pod) {
+        // Created by an earlier reconcile of this process that the view cannot show yet: sending it again would only end in AlreadyExists.
+        if (this.creates.covers(ns, name, s.viewRevision)) return !s.monotonic;
         const template = this.templateFor(s, ord);
         if (!(await this.createClaims(s, ord))) return !s.monotonic;
-        await this.createPod(s.set, newStatefulPod(s.set, template.template, template.revision, ord) as P);
+        this.creates.begin(ns, name);
+        let revision: number | undefined;
+        try {
+          const created = await this.createPod(s.set, newStatefulPod(s.set, template.template, template.revision, ord) as P);
+          revision = Number(created?.metadata.resourceVersion) || undefined;
+        } finally {
+          this.creates.done(ns, name, revision);
+        }
         return !s.monotonic;
       }
+      this.creates.forget(ns, name);
       if (s.monotonic && (isTerminating(pod) || !isRunningAndReady(pod) || !isRunningAndAvailable(pod, s.minReady, s.now))) return false;
       if (!isTerminating(pod)) await this.fixClaims(s, ord, pod, false);
       return true;
