@@ -225,6 +225,33 @@ describe('StatefulSet', () => {
     await until(async () => (await ok(['get', 'pods,pvc', '-n', ns, '-o', 'name'])) === '', 'pods and claims to go');
   });
 
+  it('waits out minReadySeconds, deletes the claims of pods scaled away under whenScaled Delete, and remakes a failed pod', async () => {
+    const ns = await namespace();
+    const spec =
+      '  minReadySeconds: 1\n  persistentVolumeClaimRetentionPolicy:\n    whenScaled: Delete\n  updateStrategy:\n    rollingUpdate:\n      maxUnavailable: 2\n';
+    await ok(['apply', '-n', ns, '-f', '-'], sts('keep', { spec, claims: true }));
+    await until(async () => (await jsonpath(ns, 'sts/keep', '{.status.availableReplicas}')) === '3', 'three available pods');
+    await ok(['set', 'image', 'sts/keep', 'c=busybox:2', '-n', ns]);
+    await until(
+      async () => (await jsonpath(ns, 'sts/keep', '{.status.observedGeneration} {.status.updatedReplicas} {.status.availableReplicas}')) === '2 3 3',
+      'the rollout',
+    );
+
+    await ok(['scale', 'sts', 'keep', '-n', ns, '--replicas=1']);
+    await until(async () => (await ok(['get', 'pvc', '-n', ns, '-o', 'name'])) === 'persistentvolumeclaim/data-keep-0\n', 'the scaled-away claims to go');
+
+    const uid = await jsonpath(ns, 'pod/keep-0', '{.metadata.uid}');
+    await ok(['patch', 'pod', 'keep-0', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+    await until(async () => {
+      const now = (await k.kubectl(['get', 'pod', 'keep-0', '-n', ns, '-o', 'jsonpath={.metadata.uid} {.status.phase}'])).stdout;
+      return now.endsWith(' Running') && !now.startsWith(uid);
+    }, 'keep-0 remade');
+    expect(await ok(['get', 'events', '-n', ns, '--field-selector', 'reason=RecreatingFailedPod', '-o', 'jsonpath={.items[*].message}'])).toBe(
+      `StatefulSet ${ns}/keep is recreating failed Pod keep-0`,
+    );
+    expect(await jsonpath(ns, 'pod/keep-0', '{.spec.volumes[0].persistentVolumeClaim.claimName}')).toBe('data-keep-0');
+  });
+
   it('refuses what kube refuses, in its words, and stores nothing', async () => {
     const ns = await namespace();
     const bad = sts('bad').replace('      labels:\n        app: bad', '      labels:\n        app: other');
