@@ -333,18 +333,12 @@ export class StatefulSetController implements Reconciler {
   private async createPod(set: StatefulSetObject, pod: P): Promise<P | undefined> {
     try {
       const created = await this.client.create<P>(PODS, set.metadata.namespace, pod);
-      await this.recorder.record(set, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+      await this.recordPodEvent('create', set, pod);
       return created;
     } catch (err) {
       // Another reconcile (or a view that lags) made it already: that is the pod this one wanted.
       if (isAlreadyExists(err)) return undefined;
-      const message = err instanceof Error ? err.message : String(err);
-      await this.recorder.record(
-        set,
-        'Warning',
-        'FailedCreate',
-        `create Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${message}`,
-      );
+      await this.recordPodEvent('create', set, pod, err);
       throw err;
     }
   }
@@ -353,18 +347,20 @@ export class StatefulSetController implements Reconciler {
   private async deletePod(set: StatefulSetObject, pod: P): Promise<void> {
     try {
       await this.client.delete(PODS, pod.metadata.namespace, pod.metadata.name ?? '', { preconditions: { uid: pod.metadata.uid } });
-      await this.recorder.record(set, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+      await this.recordPodEvent('delete', set, pod);
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) return;
-      const message = err instanceof Error ? err.message : String(err);
-      await this.recorder.record(
-        set,
-        'Warning',
-        'FailedDelete',
-        `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${message}`,
-      );
+      await this.recordPodEvent('delete', set, pod, err);
       throw err;
     }
+  }
+
+  /** kube's recordPodEvent: `SuccessfulCreate` / `FailedDelete`..., worded as the StatefulSet controller words them. */
+  private recordPodEvent(verb: 'create' | 'delete', set: StatefulSetObject, pod: P, err?: unknown): Promise<void> {
+    const title = verb === 'create' ? 'Create' : 'Delete';
+    const what = `${verb} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name}`;
+    if (err === undefined) return this.recorder.record(set, 'Normal', `Successful${title}`, `${what} successful`);
+    return this.recorder.record(set, 'Warning', `Failed${title}`, `${what} failed error: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   /**
