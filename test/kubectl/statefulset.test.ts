@@ -269,7 +269,8 @@ describe('StatefulSet', () => {
     );
     expect(await ok(['get', 'sts', '-n', ns, '-o', 'name'])).toBe('');
 
-    await ok(['apply', '-n', ns, '-f', '-'], sts('fixed', { replicas: 0 }));
+    expect(await ok(['explain', 'sts.spec.podManagementPolicy'])).toContain('podManagementPolicy controls how pods are created during initial scale up');
+    expect(await ok(['apply', '--server-side', '-n', ns, '-f', '-'], sts('fixed', { replicas: 0 }))).toBe('statefulset.apps/fixed serverside-applied\n');
     expect(await refused(['patch', 'sts', 'fixed', '-n', ns, '--type=merge', '-p', '{"spec":{"serviceName":"other"}}'])).toBe(
       `The StatefulSet "fixed" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden`,
     );
