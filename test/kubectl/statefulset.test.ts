@@ -204,7 +204,7 @@ describe('StatefulSet', () => {
     expect(['part-0', 'part-1', 'part-2'].map((n) => image(byName.get(n)!))).toEqual(['busybox:1', 'busybox:1', 'busybox:2']);
 
     await ok(['apply', '-n', ns, '-f', '-'], sts('ondel', { replicas: 2, spec: '  updateStrategy:\n    type: OnDelete\n' }));
-    await rolledOut(ns, 'ondel').catch(() => undefined);
+    expect(await refused(['rollout', 'status', 'sts/ondel', '-n', ns])).toBe('error: rollout status is only available for RollingUpdate strategy type');
     await until(async () => (await jsonpath(ns, 'sts/ondel', '{.status.readyReplicas}')) === '2', 'ondel ready');
     await ok(['set', 'image', 'sts/ondel', 'c=busybox:2', '-n', ns]);
     await until(async () => (await jsonpath(ns, 'sts/ondel', '{.status.observedGeneration}')) === '2', 'the new generation to be seen');
