@@ -20,8 +20,9 @@ import { ecsReplacement } from './scenarios/ecs-replacement.js';
 import { podStartup } from './scenarios/pod-startup.js';
 import { scale } from './scenarios/scale.js';
 import { schedulerThroughput } from './scenarios/scheduler.js';
+import { statefulSetThroughput } from './scenarios/statefulset.js';
 
-const SCENARIOS: Scenario[] = [schedulerThroughput, podStartup, apiLatency, scale, cost, ecsReplacement, crd];
+const SCENARIOS: Scenario[] = [schedulerThroughput, podStartup, apiLatency, scale, cost, ecsReplacement, crd, statefulSetThroughput];
 
 interface Stored {
   info: RunInfo;

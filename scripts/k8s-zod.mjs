@@ -10,11 +10,16 @@ import { NOT_NULL, REQUIRED } from './k8s-zod-rules.mjs';
 /** Go package id (`core/v1`) → the namespace the other packages import it as (`corev1`, as Go code names it). */
 const alias = (pkg) => pkg.replace('/', '');
 
-/** The zod expression of a generated type string (see lib/apiserver/schema/types.ts for the grammar). */
-function zodOf(type, pkg, uses) {
+/**
+ * The zod expression of a generated type string (see lib/apiserver/schema/types.ts for the grammar).
+ * A kind used as a field (a StatefulSet's volumeClaimTemplates, an Eviction's deleteOptions) may leave
+ * out apiVersion and kind: Go decodes an embedded object's TypeMeta as omitempty fields, and only a
+ * request's own object gets them from its endpoint.
+ */
+function zodOf(type, pkg, uses, kinds) {
   const t = type.startsWith('*') ? type.slice(1) : type;
-  if (t.startsWith('[]')) return `z.array(${zodOf(t.slice(2), pkg, uses)})`;
-  if (t.startsWith('map[]')) return `z.record(z.string(), ${zodOf(t.slice(5), pkg, uses)})`;
+  if (t.startsWith('[]')) return `z.array(${zodOf(t.slice(2), pkg, uses, kinds)})`;
+  if (t.startsWith('map[]')) return `z.record(z.string(), ${zodOf(t.slice(5), pkg, uses, kinds)})`;
   switch (t) {
     case 'string':
     case 'bytes':
@@ -41,12 +46,13 @@ function zodOf(type, pkg, uses) {
   }
   const dot = t.lastIndexOf('.');
   const [from, name] = [t.slice(0, dot), t.slice(dot + 1)];
+  const embedded = kinds.has(t) ? '.partial({ apiVersion: true, kind: true })' : '';
   if (from === pkg) {
     uses.local.add(t);
-    return `${name}Schema`;
+    return `${name}Schema${embedded}`;
   }
   uses.packages.add(from);
-  return `${alias(from)}.${name}Schema`;
+  return `${alias(from)}.${name}Schema${embedded}`;
 }
 
 /** A struct's fields as JSON sees them: inline (embedded) structs' fields in place. */
@@ -91,7 +97,7 @@ export function emitZod(types, kinds, header) {
       const short = name.slice(name.lastIndexOf('.') + 1);
       const isKind = kinds.has(name);
       const lines = isKind ? ['  apiVersion: z.string(),', '  kind: z.string(),'] : [];
-      for (const f of jsonFields(types, name)) lines.push(`  ${JSON.stringify(f.name)}: ${wrap(zodOf(f.type, pkg, uses), name, f.name, isKind)},`);
+      for (const f of jsonFields(types, name)) lines.push(`  ${JSON.stringify(f.name)}: ${wrap(zodOf(f.type, pkg, uses, kinds), name, f.name, isKind)},`);
       const doc = types[name].doc.split('\n')[0];
       bodies.set(
         name,

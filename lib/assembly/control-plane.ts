@@ -24,6 +24,7 @@ import { OwnerIndex } from '../controllers/owner-index.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from '../controllers/nodelifecycle.js';
 import { PodGarbageCollector } from '../controllers/podgc.js';
 import { ReplicaSetController } from '../controllers/replicaset.js';
+import { StatefulSetController } from '../controllers/statefulset.js';
 import type { Reconciler } from '../controller-runtime/reconciler.js';
 
 export interface ControlPlaneOptions {
@@ -53,6 +54,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
   return [
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
+    new StatefulSetController(client, recorder('statefulset-controller'), clock, index),
     new JobController(client, recorder('job-controller'), clock, opts.job, index),
     new CronJobController(client, recorder('cronjob-controller'), clock),
     new GarbageCollector(client, kinds, index),

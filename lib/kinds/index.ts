@@ -24,6 +24,7 @@ import { priorityClassKind } from './priorityclass.js';
 import { replicaSetKind } from './replicaset.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
+import { statefulSetKind } from './statefulset.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
 
@@ -37,6 +38,7 @@ export const builtinKinds: readonly Kind[] = [
   serviceKind,
   deploymentKind,
   replicaSetKind,
+  statefulSetKind,
   controllerRevisionKind,
   jobKind,
   cronJobKind,

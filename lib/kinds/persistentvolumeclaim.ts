@@ -19,7 +19,7 @@ export const persistentVolumeClaimKind = defineKind({
   shortNames: ['pvc'],
   categories: [],
   subresources: ['status'],
-  garbageCollection: { dependent: false, owner: true },
+  garbageCollection: { dependent: true, owner: true },
   authorization: { nodes: 'read', viewers: 'read' },
   strategy: persistentVolumeClaimStrategy,
   printer: persistentVolumeClaimPrinter,

@@ -47,6 +47,7 @@ export const PERSISTENT_VOLUME_CLAIMS = handle('persistentvolumeclaims');
 export const PERSISTENT_VOLUMES = handle('persistentvolumes');
 export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
+export const STATEFULSETS = handle('statefulsets');
 export const JOBS = handle('jobs');
 export const CONTROLLER_REVISIONS = handle('controllerrevisions');
 export const CRONJOBS = handle('cronjobs');

@@ -75,8 +75,15 @@ function schemaOf(struct: string): z.ZodType | undefined {
 function agrees(ref: TypeRef, schema: z.ZodType): boolean {
   const d = defOf(core(schema));
   switch (ref.kind) {
-    case 'struct':
-      return core(schema) === schemaOf(ref.name);
+    case 'struct': {
+      const own = schemaOf(ref.name);
+      if (core(schema) === own) return true;
+      // A kind used as a field (scripts/k8s-zod.mjs): its own schema but for apiVersion and kind, which may be left out.
+      const used = d.shape;
+      const declared = own && defOf(own).shape;
+      if (!used || !declared || Object.keys(used).length !== Object.keys(declared).length) return false;
+      return Object.entries(declared).every(([k, v]) => (k === 'apiVersion' || k === 'kind' ? defOf(used[k]!).type === 'optional' : used[k] === v));
+    }
     case 'list':
       return d.type === 'array' && agrees(ref.elem, d.element!);
     case 'map':

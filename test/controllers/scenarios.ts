@@ -16,6 +16,7 @@ import type { KubeClient } from '#lib/client/client';
 import { REVISION } from '#lib/controllers/deployment';
 import type { FakeNodes } from '#lib/sim/fake-nodes';
 import { waitFor } from '../helpers/wait.js';
+import { statefulSetScenarios } from './statefulset-scenario.js';
 
 export const PODS = resourceByName('pods')!;
 export const DEPLOYMENTS = resourceByName('deployments')!;
@@ -450,5 +451,7 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       },
       timeoutMs * 3,
     );
+
+    statefulSetScenarios(() => h, { timeoutMs, intervalMs });
   });
 }

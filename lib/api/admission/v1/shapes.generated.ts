@@ -28,7 +28,7 @@ export type AdmissionRequest = z.infer<typeof AdmissionRequestSchema>;
 export const AdmissionResponseSchema = z.looseObject({
   uid: opt(z.string()),
   allowed: opt(z.boolean()),
-  status: opt(metav1.StatusSchema),
+  status: opt(metav1.StatusSchema.partial({ apiVersion: true, kind: true })),
   patch: opt(z.string()),
   patchType: opt(z.string()),
   auditAnnotations: opt(z.record(z.string(), z.string())),

@@ -208,7 +208,7 @@ export const StatefulSetSpecSchema = z.looseObject({
   replicas: opt(Int32),
   selector: opt(metav1.LabelSelectorSchema),
   template: opt(corev1.PodTemplateSpecSchema),
-  volumeClaimTemplates: opt(z.array(corev1.PersistentVolumeClaimSchema)),
+  volumeClaimTemplates: opt(z.array(corev1.PersistentVolumeClaimSchema.partial({ apiVersion: true, kind: true }))),
   serviceName: opt(z.string()),
   podManagementPolicy: opt(z.string()),
   updateStrategy: opt(StatefulSetUpdateStrategySchema),

@@ -8,7 +8,7 @@ export const EvictionSchema = z.looseObject({
   apiVersion: z.string(),
   kind: z.string(),
   metadata: metav1.ObjectMetaSchema,
-  deleteOptions: opt(metav1.DeleteOptionsSchema),
+  deleteOptions: opt(metav1.DeleteOptionsSchema.partial({ apiVersion: true, kind: true })),
 });
 export type Eviction = z.infer<typeof EvictionSchema>;
 
