@@ -7,6 +7,7 @@ import { ResourceRegistry } from '../api/registry.js';
 import { configMapKind } from './configmap.js';
 import { customResourceDefinitionKind } from './customresourcedefinition.js';
 import { controllerRevisionKind } from './controllerrevision.js';
+import { daemonSetKind } from './daemonset.js';
 import { deploymentKind } from './deployment.js';
 import { endpointsKind } from './endpoints.js';
 import { endpointSliceKind } from './endpointslice.js';
@@ -36,6 +37,7 @@ export const builtinKinds: readonly Kind[] = [
   serviceKind,
   deploymentKind,
   replicaSetKind,
+  daemonSetKind,
   controllerRevisionKind,
   jobKind,
   leaseKind,

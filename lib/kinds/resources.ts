@@ -48,6 +48,7 @@ export const PERSISTENT_VOLUMES = handle('persistentvolumes');
 export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
 export const JOBS = handle('jobs');
+export const DAEMONSETS = handle('daemonsets');
 export const CONTROLLER_REVISIONS = handle('controllerrevisions');
 export const LEASES = handle('leases');
 

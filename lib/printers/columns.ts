@@ -48,12 +48,14 @@ export function col(name: string, type: ColumnDefinition['type'] = 'string', pri
 export const NAME = col('Name', 'string', 0, 'name');
 export const AGE = col('Age');
 
-function templateInfo(t: PodTemplateSpec | null | undefined): [string, string] {
+/** A template's container names and images, comma-joined (kubectl's layoutContainerCells). */
+export function templateInfo(t: PodTemplateSpec | null | undefined): [string, string] {
   const containers = t?.spec?.containers ?? [];
   return [containers.map((c) => c.name).join(','), containers.map((c) => c.image ?? '').join(',')];
 }
 
-function selectorString(sel: LabelSelector | null | undefined): string {
+/** metav1.FormatLabelSelector: the selector's text, `<none>` when it has none. */
+export function selectorString(sel: LabelSelector | null | undefined): string {
   if (!sel) return '<none>';
   const s = labelSelectorText(sel);
   return s === '' ? '<none>' : s;
