@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { cloudProviderReconcilers, type CloudProviderOptions } from '../cloudprovider/index.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { DaemonSetController } from '../controllers/daemonset.js';
 import { DeploymentController } from '../controllers/deployment.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { VolumeController, type VolumeControllerOptions } from '../controllers/volumes.js';
@@ -52,6 +53,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
   return [
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
+    new DaemonSetController(client, recorder('daemonset-controller'), clock, index),
     new JobController(client, recorder('job-controller'), clock, opts.job, index),
     new GarbageCollector(client, kinds, index),
     new NamespaceController(client, kinds),

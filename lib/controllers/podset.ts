@@ -115,7 +115,7 @@ export function podFromTemplate(owner: KObject, template: PodTemplateSpec, name:
 }
 
 /** Runs `fn` over items in batches of 1, 2, 4, ... (Kubernetes' slow start), stopping after a batch with a failure. */
-async function slowStart<T>(items: T[], fn: (item: T) => Promise<void>): Promise<unknown> {
+export async function slowStart<T>(items: T[], fn: (item: T) => Promise<void>): Promise<unknown> {
   let i = 0;
   let batch = 1;
   while (i < items.length) {

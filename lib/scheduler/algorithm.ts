@@ -6,16 +6,14 @@
  * preferred node affinity and PreferNoSchedule taints as scores. Pure:
  * works on a SchedulerCache snapshot.
  */
-import type { NodeSelectorTermSchema, Pod } from '../api/core/v1/pod.js';
-import type { z } from 'zod';
+import type { Pod } from '../api/core/v1/pod.js';
+import { matchesNodeSelector, matchesTerm } from '../api/node-affinity.js';
 import { TAINT_UNSCHEDULABLE, tolerates } from '../api/taints.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { KObject } from '../api/object.js';
 import type { NodeInfo } from './cache.js';
 import { ANY_HOST_IP, hostPortsOf } from './cache.js';
 import { podRequests, type Resources } from './resources.js';
-
-type NodeSelectorTerm = z.infer<typeof NodeSelectorTermSchema>;
 
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
@@ -24,45 +22,6 @@ export interface ScheduleResult {
   /** Why each node was rejected: reason → number of nodes. */
   reasons: Map<string, number>;
   evaluated: number;
-}
-
-function matchRequirement(req: { key: string; operator: string; values?: string[] | null }, value: string | undefined): boolean {
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-      return value !== undefined && Number(value) > Number(values[0]);
-    case 'Lt':
-      return value !== undefined && Number(value) < Number(values[0]);
-    default:
-      return false;
-  }
-}
-
-export function matchesTerm(term: NodeSelectorTerm, node: KObject): boolean {
-  const labels = node.metadata.labels ?? {};
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  return (
-    exprs.every((r) => matchRequirement(r, labels[r.key])) &&
-    fields.every((r) => matchRequirement(r, r.key === 'metadata.name' ? node.metadata.name : undefined))
-  );
-}
-
-function matchesNodeSelector(pod: Pod, node: KObject): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required && !required.nodeSelectorTerms.some((t) => matchesTerm(t, node))) return false;
-  return true;
 }
 
 /**
