@@ -16,12 +16,13 @@ import type { Scenario, ScenarioResult } from './lib/types.js';
 import { apiLatency } from './scenarios/api-latency.js';
 import { cost } from './scenarios/cost.js';
 import { crd } from './scenarios/crd.js';
+import { daemonSetRollout } from './scenarios/daemonset.js';
 import { ecsReplacement } from './scenarios/ecs-replacement.js';
 import { podStartup } from './scenarios/pod-startup.js';
 import { scale } from './scenarios/scale.js';
 import { schedulerThroughput } from './scenarios/scheduler.js';
 
-const SCENARIOS: Scenario[] = [schedulerThroughput, podStartup, apiLatency, scale, cost, ecsReplacement, crd];
+const SCENARIOS: Scenario[] = [schedulerThroughput, podStartup, apiLatency, scale, cost, ecsReplacement, crd, daemonSetRollout];
 
 interface Stored {
   info: RunInfo;
