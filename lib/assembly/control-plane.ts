@@ -53,7 +53,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
   return [
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
-    new DaemonSetController(client, recorder('daemonset-controller'), clock, index),
+    new DaemonSetController(client, recorder('daemonset-controller'), { clock, index }),
     new JobController(client, recorder('job-controller'), clock, opts.job, index),
     new GarbageCollector(client, kinds, index),
     new NamespaceController(client, kinds),

@@ -153,15 +153,18 @@ export class DaemonSetController implements Reconciler {
     nodeWatch(() => this.client),
   ];
   readonly caches: SharedCache[];
+  private readonly clock: Clock;
+  private readonly index: OwnerIndex | undefined;
 
-  /** With an index, pods are read from it instead of listing the namespace on every reconcile. */
+  /** With `index`, pods are read from it instead of listing the namespace on every reconcile. */
   constructor(
     private readonly client: KubeClient,
     private readonly recorder: Recorder,
-    private readonly clock: Clock = systemClock,
-    private readonly index?: OwnerIndex,
+    opts: { clock?: Clock; index?: OwnerIndex } = {},
   ) {
-    this.caches = index ? [index] : [];
+    this.clock = opts.clock ?? systemClock;
+    this.index = opts.index;
+    this.caches = opts.index ? [opts.index] : [];
   }
 
   async listKeys(): Promise<string[]> {
