@@ -101,9 +101,7 @@ function failuresOf(pod: Pod): number {
 
 /** When a pod failed: its last container's finish, else its Ready condition's last change, else its creation. */
 function failedAt(pod: Pod): number {
-  const finished = (pod.status?.containerStatuses ?? [])
-    .map((c) => Date.parse(c.state?.terminated?.finishedAt ?? ''))
-    .filter((t) => Number.isFinite(t));
+  const finished = (pod.status?.containerStatuses ?? []).map((c) => Date.parse(c.state?.terminated?.finishedAt ?? '')).filter((t) => Number.isFinite(t));
   if (finished.length > 0) return Math.max(...finished);
   const ready = (pod.status?.conditions ?? []).find((c) => c.type === 'Ready')?.lastTransitionTime;
   return Date.parse(ready ?? pod.metadata.creationTimestamp ?? '') || 0;
@@ -147,11 +145,7 @@ export class DaemonSetController implements Reconciler {
   readonly name = 'daemonset';
   /** Each of its pods' changes queues it: one reconcile per 100 ms at most, which reads them all. */
   readonly coalesceMs = OWNER_COALESCE_MS;
-  readonly watches: Watch[] = [
-    selfWatch(storeResource(DAEMONSETS)),
-    ownerWatch(storeResource(PODS), 'DaemonSet'),
-    nodeWatch(() => this.client),
-  ];
+  readonly watches: Watch[] = [selfWatch(storeResource(DAEMONSETS)), ownerWatch(storeResource(PODS), 'DaemonSet'), nodeWatch(() => this.client)];
   readonly caches: SharedCache[];
   private readonly clock: Clock;
   private readonly index: OwnerIndex | undefined;
@@ -206,7 +200,9 @@ export class DaemonSetController implements Reconciler {
     const createError = await this.execute(ds, plan, hash, generation);
 
     const live = new Set(
-      revs.filter((r) => pods.some((p) => p.metadata.labels?.[POD_REVISION_LABEL] === r.metadata.labels?.[POD_REVISION_LABEL])).map((r) => r.metadata.name ?? ''),
+      revs
+        .filter((r) => pods.some((p) => p.metadata.labels?.[POD_REVISION_LABEL] === r.metadata.labels?.[POD_REVISION_LABEL]))
+        .map((r) => r.metadata.name ?? ''),
     );
     live.add(cur.metadata.name ?? '');
     await truncateHistory(this.client, revs, live, ds.spec?.revisionHistoryLimit ?? 10);
@@ -321,7 +317,14 @@ export class DaemonSetController implements Reconciler {
     const minReady = ds.spec?.minReadySeconds ?? 0;
     const available = (p: P) => isPodAvailable(p, minReady, now);
     const nodes = [...byNode.keys()].sort();
-    const split = nodes.map((node) => ({ node, pods: splitOnNode(byNode.get(node)!.filter((p) => !isTerminal(p)), hash, generation) }));
+    const split = nodes.map((node) => ({
+      node,
+      pods: splitOnNode(
+        byNode.get(node)!.filter((p) => !isTerminal(p)),
+        hash,
+        generation,
+      ),
+    }));
 
     if (maxSurge === 0) {
       let unavailable = 0;

@@ -48,7 +48,12 @@ describe('nodeShouldRunDaemonPod', () => {
     for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
       expect(nodeShouldRunDaemonPod(template(), node('n', {}, [{ key, effect: 'NoExecute' }])).shouldRun).toBe(true);
     }
-    for (const key of ['node.kubernetes.io/disk-pressure', 'node.kubernetes.io/memory-pressure', 'node.kubernetes.io/pid-pressure', 'node.kubernetes.io/unschedulable']) {
+    for (const key of [
+      'node.kubernetes.io/disk-pressure',
+      'node.kubernetes.io/memory-pressure',
+      'node.kubernetes.io/pid-pressure',
+      'node.kubernetes.io/unschedulable',
+    ]) {
       expect(nodeShouldRunDaemonPod(template(), node('n', {}, [{ key, effect: 'NoSchedule' }])).shouldRun).toBe(true);
     }
     const network = node('n', {}, [{ key: 'node.kubernetes.io/network-unavailable', effect: 'NoSchedule' }]);
@@ -61,10 +66,17 @@ describe('daemon pod shape', () => {
   it('adds each daemon toleration once, replacing a matching one the template has', () => {
     const spec = withDaemonTolerations({
       containers: [],
-      tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }, { key: 'mine', operator: 'Exists' }],
+      tolerations: [
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 },
+        { key: 'mine', operator: 'Exists' },
+      ],
     });
     expect(spec.tolerations).toHaveLength(7);
-    expect(spec.tolerations?.find((t) => t.key === 'node.kubernetes.io/unreachable')).toEqual({ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' });
+    expect(spec.tolerations?.find((t) => t.key === 'node.kubernetes.io/unreachable')).toEqual({
+      key: 'node.kubernetes.io/unreachable',
+      operator: 'Exists',
+      effect: 'NoExecute',
+    });
   });
 
   it('pins a pod to its node by replacing the required node affinity and keeps the preferred terms', () => {

@@ -478,7 +478,12 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
           waitFor(
             async () => {
               const running = (await runningPods(h.client, ns, 'app=agent')).filter((p) => p.spec?.containers?.[0]?.image === image);
-              return running.map((p) => p.spec?.nodeName).sort().join() === [...nodes].sort().join() ? running : undefined;
+              return running
+                .map((p) => p.spec?.nodeName)
+                .sort()
+                .join() === [...nodes].sort().join()
+                ? running
+                : undefined;
             },
             { timeoutMs, intervalMs, what: `${image} on ${nodes.join()}` },
           );

@@ -132,7 +132,9 @@ describe('DaemonSet', () => {
     expect(described).toMatch(/^Selector:\s+app=agent$/m);
     expect(described).toMatch(/^Node-Selector:\s+<none>$/m);
     expect(described).toContain('Desired Number of Nodes Scheduled: 3\nCurrent Number of Nodes Scheduled: 3\n');
-    expect(described).toContain('Number of Nodes Scheduled with Up-to-date Pods: 3\nNumber of Nodes Scheduled with Available Pods: 3\nNumber of Nodes Misscheduled: 0\n');
+    expect(described).toContain(
+      'Number of Nodes Scheduled with Up-to-date Pods: 3\nNumber of Nodes Scheduled with Available Pods: 3\nNumber of Nodes Misscheduled: 0\n',
+    );
     expect(described).toMatch(/^Pods Status:\s+3 Running \/ 0 Waiting \/ 0 Succeeded \/ 0 Failed$/m);
     expect(described).toMatch(/SuccessfulCreate\s+\S+\s+daemonset-controller\s+Created pod: agent-/);
 
@@ -195,12 +197,22 @@ describe('DaemonSet', () => {
     await rolledOut('ds-rollout', 'web');
     expect(await ok(['get', 'ds', 'web', '-n', 'ds-rollout', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).toBe('busybox:1');
     await waitFor(async () => (await podsOf('ds-rollout', 'web')).every((p) => p.image === 'busybox:1' && !p.deleting), { timeoutMs: 20_000 });
-    expect(rows(await ok(['rollout', 'history', 'ds/web', '-n', 'ds-rollout'])).slice(2).map((r) => r[0])).toEqual(['2', '3']);
+    expect(
+      rows(await ok(['rollout', 'history', 'ds/web', '-n', 'ds-rollout']))
+        .slice(2)
+        .map((r) => r[0]),
+    ).toEqual(['2', '3']);
 
     expect(await ok(['rollout', 'restart', 'ds/web', '-n', 'ds-rollout'])).toBe('daemonset.apps/web restarted\n');
     await rolledOut('ds-rollout', 'web');
-    expect(rows(await ok(['rollout', 'history', 'ds/web', '-n', 'ds-rollout'])).slice(2).map((r) => r[0])).toEqual(['2', '3', '4']);
-    expect(await ok(['get', 'ds', 'web', '-n', 'ds-rollout', '-o', 'jsonpath={.metadata.annotations.deprecated\\.daemonset\\.template\\.generation}'])).toBe('4');
+    expect(
+      rows(await ok(['rollout', 'history', 'ds/web', '-n', 'ds-rollout']))
+        .slice(2)
+        .map((r) => r[0]),
+    ).toEqual(['2', '3', '4']);
+    expect(await ok(['get', 'ds', 'web', '-n', 'ds-rollout', '-o', 'jsonpath={.metadata.annotations.deprecated\\.daemonset\\.template\\.generation}'])).toBe(
+      '4',
+    );
   });
 
   it('surges the new pod before deleting the old one; OnDelete waits for pods to be deleted', async () => {

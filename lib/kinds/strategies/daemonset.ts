@@ -82,9 +82,7 @@ export const daemonSetStrategy: Strategy = {
     const ds = obj as DaemonSet;
     const errs: FieldError[] = [];
     const spec = ds.spec ?? {};
-    errs.push(
-      ...validateSelectorAndTemplate(spec.selector, spec.template?.metadata?.labels, 'spec.selector', 'spec.template.metadata.labels', 'daemonset'),
-    );
+    errs.push(...validateSelectorAndTemplate(spec.selector, spec.template?.metadata?.labels, 'spec.selector', 'spec.template.metadata.labels', 'daemonset'));
     validateTemplate(spec.template, 'spec.template', errs, ['Always'], 'DaemonSet');
     nonNegative(spec.minReadySeconds, 'spec.minReadySeconds', errs);
     validateUpdateStrategy(ds, errs);
