@@ -361,22 +361,13 @@ export class DaemonSetController implements Reconciler {
     return plan;
   }
 
-  /** kube's syncNodes: creates (slow start, stopping at the first failure) and deletes, each with its event. Returns the create error, if any. */
+  /** kube's syncNodes: deletes, then creates (slow start, stopping at the first failure), each with its event. Returns the create error, if any. */
   private async execute(ds: DS, plan: Plan, hash: string, generation: number): Promise<StatusError | undefined> {
     const ns = ds.metadata.namespace;
     for (const { pod, node } of plan.failed) {
       await this.recorder.record(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${ns}/${pod.metadata.name} on node ${node}, will try to kill it`);
     }
-    const template = podTemplate(ds, hash, generation);
-    let createError: StatusError | undefined;
-    const failure = await slowStart(plan.create, async ({ node, failures }) => {
-      const created = await this.createPod(ds, template, node, failures);
-      if (created) await this.recorder.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created}`);
-    });
-    if (failure) {
-      createError = failure instanceof StatusError ? failure : StatusError.internal(String((failure as Error).message ?? failure));
-      await this.recorder.record(ds, 'Warning', 'FailedCreate', `Error creating: ${createError.message}`);
-    }
+    // Deletions first: an old pod whose surged replacement is available goes before the next surge pod comes.
     await Promise.all(
       plan.remove.map(async (pod) => {
         try {
@@ -387,6 +378,16 @@ export class DaemonSetController implements Reconciler {
         }
       }),
     );
+    const template = podTemplate(ds, hash, generation);
+    let createError: StatusError | undefined;
+    const failure = await slowStart(plan.create, async ({ node, failures }) => {
+      const created = await this.createPod(ds, template, node, failures);
+      if (created) await this.recorder.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created}`);
+    });
+    if (failure) {
+      createError = failure instanceof StatusError ? failure : StatusError.internal(String((failure as Error).message ?? failure));
+      await this.recorder.record(ds, 'Warning', 'FailedCreate', `Error creating: ${createError.message}`);
+    }
     return createError;
   }
 

@@ -5,6 +5,7 @@
  * surge updates, OnDelete, cascading deletion and a node-exporter-like pod.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PodTracker } from '../controllers/scenarios.js';
 import { waitFor } from '../helpers/wait.js';
 import { type KubectlCluster, kubectlOk, kubectlRefused, rows, startKubectlCluster } from './harness.js';
 
@@ -221,8 +222,14 @@ describe('DaemonSet', () => {
     await ok(['apply', '-n', 'ds-surge', '-f', '-'], daemonSet('surge', 'busybox:1', { strategy: surge }));
     await rolledOut('ds-surge', 'surge');
     const before = new Map((await podsOf('ds-surge', 'surge')).map((p) => [p.node, p.name]));
+    const tracker = new PodTracker(k.cluster.client, 'ds-surge', 'app=surge');
+    await tracker.start();
     await ok(['apply', '-n', 'ds-surge', '-f', '-'], daemonSet('surge', 'busybox:2', { strategy: surge }));
     await rolledOut('ds-surge', 'surge');
+    await tracker.stop();
+    // maxUnavailable 0: every node kept a ready pod throughout; maxSurge 2: at most two extra pods at once.
+    expect(tracker.minReady).toBe(before.size);
+    expect(tracker.maxActive).toBeLessThanOrEqual(before.size + 2);
     await waitFor(async () => (await podsOf('ds-surge', 'surge')).every((p) => p.image === 'busybox:2' && !p.deleting), { timeoutMs: 20_000 });
     const after = await podsOf('ds-surge', 'surge');
     expect(after.map((p) => p.node).sort()).toEqual([...before.keys()].sort());
@@ -245,6 +252,27 @@ describe('DaemonSet', () => {
     expect(await refused(['rollout', 'status', 'ds/manual', '-n', 'ds-surge', '--timeout=5s'])).toBe(
       'error: rollout status is only available for RollingUpdate strategy type',
     );
+  });
+
+  it('replaces a failed pod on its node (FailedDaemonPod), counting the failures on the replacement', async () => {
+    await ok(['create', 'namespace', 'ds-failed']);
+    await ok(['apply', '-n', 'ds-failed', '-f', '-'], daemonSet('flaky', 'busybox:1'));
+    await rolledOut('ds-failed', 'flaky');
+    const fail = async (failures: number) => {
+      const victim = (await podsOf('ds-failed', 'flaky')).find((p) => p.node === 'node-1' && !p.deleting)!;
+      await ok(['patch', 'pod', victim.name, '-n', 'ds-failed', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+      const replacement = await waitFor(
+        async () => (await podsOf('ds-failed', 'flaky')).find((p) => p.node === 'node-1' && p.phase === 'Running' && p.name !== victim.name && !p.deleting),
+        { timeoutMs: 20_000, what: `a replacement for ${victim.name}` },
+      );
+      const annotations = JSON.parse(await ok(['get', 'pod', replacement.name, '-n', 'ds-failed', '-o', 'jsonpath={.metadata.annotations}']));
+      expect(annotations['kumo.io/daemon-pod-failures']).toBe(String(failures));
+      return victim.name;
+    };
+    const first = await fail(1);
+    await fail(2);
+    const events = await ok(['get', 'events', '-n', 'ds-failed', '--field-selector', 'reason=FailedDaemonPod', '-o', 'jsonpath={.items[*].message}']);
+    expect(events).toContain(`Found failed daemon pod ds-failed/${first} on node node-1, will try to kill it`);
   });
 
   it('admits a node-exporter-like pod (hostNetwork, hostPID, hostPath) where the namespace is privileged', async () => {
