@@ -129,13 +129,36 @@ export function feasibleTarget(total: number): number {
   return Math.max(100, Math.floor((total * pct) / 100));
 }
 
+/** The reason given for the nodes a pod's node affinity leaves out by name (kube's absent-nodes status after PreFilter). */
+const NOT_NAMED = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+
+/**
+ * kube's NodeAffinity PreFilter: when every required term names nodes by
+ * `metadata.name In [...]` (a DaemonSet's pods name one), only those nodes
+ * can take the pod, so only they are filtered; undefined otherwise.
+ */
+function namedNodes(pod: Pod): Set<string> | undefined {
+  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  if (terms.length === 0) return undefined;
+  const names = new Set<string>();
+  for (const term of terms) {
+    const field = (term.matchFields ?? []).find((r) => r.key === 'metadata.name' && r.operator === 'In');
+    if (!field) return undefined;
+    for (const v of field.values ?? []) names.add(v);
+  }
+  return names;
+}
+
 /**
  * Picks a node for the pod, visiting nodes round-robin from `start` until
  * enough feasible ones are found. Ties go to a random top node.
  */
-export function schedule(pod: Pod & KObject, nodes: NodeInfo[], start: number, random: () => number = Math.random): ScheduleResult {
+export function schedule(pod: Pod & KObject, all: NodeInfo[], start: number, random: () => number = Math.random): ScheduleResult {
   const requests = podRequests(pod);
   const reasons = new Map<string, number>();
+  const named = namedNodes(pod);
+  const nodes = named ? all.filter((info) => named.has(info.name)) : all;
+  if (named && nodes.length < all.length) reasons.set(NOT_NAMED, all.length - nodes.length);
   const feasible: NodeInfo[] = [];
   const target = feasibleTarget(nodes.length);
   let evaluated = 0;
