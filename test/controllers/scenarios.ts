@@ -470,9 +470,9 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
       async () => {
         const ns = 'daemons';
         await h.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-        // Half the nodes at a time: two steps over four nodes (each step a pod stopped, created, scheduled and started).
+        // Every node at once: one step (a pod stopped, created, scheduled and started per node); rolling limits are tested with kubectl.
         const ds = daemonSet('agent', 'busybox:1');
-        (ds.spec as { updateStrategy?: unknown }).updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '50%' } };
+        (ds.spec as { updateStrategy?: unknown }).updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } };
         await h.client.create(DAEMONSETS, ns, ds);
         const onEveryNode = async (nodes: string[], image: string) =>
           waitFor(
