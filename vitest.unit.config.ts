@@ -19,6 +19,7 @@ export default defineConfig({
       'test/cdk/stream-filters.test.ts',
       'test/cli/printing.test.ts',
       'test/cloudprovider/scale-up-plan.test.ts',
+      'test/controllers/daemon-util.test.ts',
       'test/controllers/metrics.test.ts',
       'test/functions/*.test.ts',
       'test/scheduler/*.test.ts',

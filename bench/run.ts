@@ -16,13 +16,14 @@ import type { Scenario, ScenarioResult } from './lib/types.js';
 import { apiLatency } from './scenarios/api-latency.js';
 import { cost } from './scenarios/cost.js';
 import { crd } from './scenarios/crd.js';
+import { daemonSetRollout } from './scenarios/daemonset.js';
 import { ecsReplacement } from './scenarios/ecs-replacement.js';
 import { podStartup } from './scenarios/pod-startup.js';
 import { scale } from './scenarios/scale.js';
 import { schedulerThroughput } from './scenarios/scheduler.js';
 import { statefulSetThroughput } from './scenarios/statefulset.js';
 
-const SCENARIOS: Scenario[] = [schedulerThroughput, podStartup, apiLatency, scale, cost, ecsReplacement, crd, statefulSetThroughput];
+const SCENARIOS: Scenario[] = [schedulerThroughput, podStartup, apiLatency, scale, cost, ecsReplacement, crd, statefulSetThroughput, daemonSetRollout];
 
 interface Stored {
   info: RunInfo;

@@ -12,6 +12,7 @@ import { cloudProviderReconcilers, type CloudProviderOptions } from '../cloudpro
 import { Scheduler } from '../scheduler/scheduler.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { CronJobController } from '../controllers/cronjob.js';
+import { DaemonSetController } from '../controllers/daemonset.js';
 import { DeploymentController } from '../controllers/deployment.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { VolumeController, type VolumeControllerOptions } from '../controllers/volumes.js';
@@ -55,6 +56,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
     new StatefulSetController(client, recorder('statefulset-controller'), clock, index),
+    new DaemonSetController(client, recorder('daemonset-controller'), { clock, index }),
     new JobController(client, recorder('job-controller'), clock, opts.job, index),
     new CronJobController(client, recorder('cronjob-controller'), clock),
     new GarbageCollector(client, kinds, index),

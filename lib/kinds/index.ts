@@ -8,6 +8,7 @@ import { configMapKind } from './configmap.js';
 import { cronJobKind } from './cronjob.js';
 import { customResourceDefinitionKind } from './customresourcedefinition.js';
 import { controllerRevisionKind } from './controllerrevision.js';
+import { daemonSetKind } from './daemonset.js';
 import { deploymentKind } from './deployment.js';
 import { endpointsKind } from './endpoints.js';
 import { endpointSliceKind } from './endpointslice.js';
@@ -39,6 +40,7 @@ export const builtinKinds: readonly Kind[] = [
   deploymentKind,
   replicaSetKind,
   statefulSetKind,
+  daemonSetKind,
   controllerRevisionKind,
   jobKind,
   cronJobKind,

@@ -49,6 +49,7 @@ export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
 export const STATEFULSETS = handle('statefulsets');
 export const JOBS = handle('jobs');
+export const DAEMONSETS = handle('daemonsets');
 export const CONTROLLER_REVISIONS = handle('controllerrevisions');
 export const CRONJOBS = handle('cronjobs');
 export const LEASES = handle('leases');

@@ -54,6 +54,7 @@ export function templateInfo(t: PodTemplateSpec | null | undefined): [string, st
   return [containers.map((c) => c.name).join(','), containers.map((c) => c.image ?? '').join(',')];
 }
 
+/** metav1.FormatLabelSelector: the selector's text, `<none>` when it has none. */
 export function selectorString(sel: LabelSelector | null | undefined): string {
   if (!sel) return '<none>';
   const s = labelSelectorText(sel);

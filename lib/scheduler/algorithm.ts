@@ -6,16 +6,14 @@
  * preferred node affinity and PreferNoSchedule taints as scores. Pure:
  * works on a SchedulerCache snapshot.
  */
-import type { NodeSelectorTermSchema, Pod } from '../api/core/v1/pod.js';
-import type { z } from 'zod';
+import type { Pod } from '../api/core/v1/pod.js';
+import { matchesNodeSelector, matchesTerm } from '../api/node-affinity.js';
 import { TAINT_UNSCHEDULABLE, tolerates } from '../api/taints.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { KObject } from '../api/object.js';
 import type { NodeInfo } from './cache.js';
 import { ANY_HOST_IP, hostPortsOf } from './cache.js';
 import { podRequests, type Resources } from './resources.js';
-
-type NodeSelectorTerm = z.infer<typeof NodeSelectorTermSchema>;
 
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
@@ -24,45 +22,6 @@ export interface ScheduleResult {
   /** Why each node was rejected: reason → number of nodes. */
   reasons: Map<string, number>;
   evaluated: number;
-}
-
-function matchRequirement(req: { key: string; operator: string; values?: string[] | null }, value: string | undefined): boolean {
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-      return value !== undefined && Number(value) > Number(values[0]);
-    case 'Lt':
-      return value !== undefined && Number(value) < Number(values[0]);
-    default:
-      return false;
-  }
-}
-
-export function matchesTerm(term: NodeSelectorTerm, node: KObject): boolean {
-  const labels = node.metadata.labels ?? {};
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  return (
-    exprs.every((r) => matchRequirement(r, labels[r.key])) &&
-    fields.every((r) => matchRequirement(r, r.key === 'metadata.name' ? node.metadata.name : undefined))
-  );
-}
-
-function matchesNodeSelector(pod: Pod, node: KObject): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required && !required.nodeSelectorTerms.some((t) => matchesTerm(t, node))) return false;
-  return true;
 }
 
 /**
@@ -170,13 +129,36 @@ export function feasibleTarget(total: number): number {
   return Math.max(100, Math.floor((total * pct) / 100));
 }
 
+/** The reason given for the nodes a pod's node affinity leaves out by name (kube's absent-nodes status after PreFilter). */
+const NOT_NAMED = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+
+/**
+ * kube's NodeAffinity PreFilter: when every required term names nodes by
+ * `metadata.name In [...]` (a DaemonSet's pods name one), only those nodes
+ * can take the pod, so only they are filtered; undefined otherwise.
+ */
+function namedNodes(pod: Pod): Set<string> | undefined {
+  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  if (terms.length === 0) return undefined;
+  const names = new Set<string>();
+  for (const term of terms) {
+    const field = (term.matchFields ?? []).find((r) => r.key === 'metadata.name' && r.operator === 'In');
+    if (!field) return undefined;
+    for (const v of field.values ?? []) names.add(v);
+  }
+  return names;
+}
+
 /**
  * Picks a node for the pod, visiting nodes round-robin from `start` until
  * enough feasible ones are found. Ties go to a random top node.
  */
-export function schedule(pod: Pod & KObject, nodes: NodeInfo[], start: number, random: () => number = Math.random): ScheduleResult {
+export function schedule(pod: Pod & KObject, all: NodeInfo[], start: number, random: () => number = Math.random): ScheduleResult {
   const requests = podRequests(pod);
   const reasons = new Map<string, number>();
+  const named = namedNodes(pod);
+  const nodes = named ? all.filter((info) => named.has(info.name)) : all;
+  if (named && nodes.length < all.length) reasons.set(NOT_NAMED, all.length - nodes.length);
   const feasible: NodeInfo[] = [];
   const target = feasibleTarget(nodes.length);
   let evaluated = 0;

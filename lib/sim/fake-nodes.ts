@@ -110,6 +110,15 @@ export class FakeNodes {
     await this.informer?.stop();
   }
 
+  /** A node joining the running simulation: registered, its lease renewed, its pods run as the others'. */
+  async addNode(name: string): Promise<void> {
+    if (this.nodes.has(name)) return;
+    const index = this.nodes.size;
+    this.nodes.add(name);
+    await this.register(name, index);
+    await this.renew(name);
+  }
+
   /** Simulates a dead host: no lease renewals, no pod updates, until resumed. */
   stopNode(name: string): void {
     this.stopped.add(name);

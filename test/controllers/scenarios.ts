@@ -24,6 +24,8 @@ export const REPLICASETS = resourceByName('replicasets')!;
 export const JOBS = resourceByName('jobs')!;
 export const EVENTS = resourceByName('events')!;
 export const NAMESPACES = resourceByName('namespaces')!;
+export const DAEMONSETS = resourceByName('daemonsets')!;
+export const CONTROLLER_REVISIONS = resourceByName('controllerrevisions')!;
 
 export interface Harness {
   client: KubeClient;
@@ -56,6 +58,18 @@ export function seedDeployment(name: string, replicas = 3): KObject {
   d.spec!.selector = { matchLabels: { app: name } };
   d.spec!.template!.metadata!.labels = { app: name };
   return d;
+}
+
+function daemonSet(name: string, image: string): KObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image }] } },
+    },
+  } as KObject;
 }
 
 async function runningPods(client: KubeClient, ns: string, selector: string): Promise<P[]> {
@@ -453,5 +467,46 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
     );
 
     statefulSetScenarios(() => h, { timeoutMs, intervalMs });
+    it(
+      'runs a DaemonSet pod on every node, on a node as soon as it joins, and rolls an image update over all of them',
+      async () => {
+        const ns = 'daemons';
+        await h.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+        // Every node at once: one step (a pod stopped, created, scheduled and started per node); rolling limits are tested with kubectl.
+        const ds = daemonSet('agent', 'busybox:1');
+        (ds.spec as { updateStrategy?: unknown }).updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } };
+        await h.client.create(DAEMONSETS, ns, ds);
+        const onEveryNode = async (nodes: string[], image: string) =>
+          waitFor(
+            async () => {
+              const running = (await runningPods(h.client, ns, 'app=agent')).filter((p) => p.spec?.containers?.[0]?.image === image);
+              return running
+                .map((p) => p.spec?.nodeName)
+                .sort()
+                .join() === [...nodes].sort().join()
+                ? running
+                : undefined;
+            },
+            { timeoutMs, intervalMs, what: `${image} on ${nodes.join()}` },
+          );
+        await onEveryNode(h.nodes, 'busybox:1');
+        await h.fake.addNode('node-joined');
+        await onEveryNode([...h.nodes, 'node-joined'], 'busybox:1');
+        await h.client.patch(DAEMONSETS, ns, 'agent', { spec: { template: { spec: { containers: [{ name: 'agent', image: 'busybox:2' }] } } } }, 'strategic');
+        await onEveryNode([...h.nodes, 'node-joined'], 'busybox:2');
+        const status = await waitFor(
+          async () => {
+            const d = await h.client.get<KObject & { status?: Record<string, number> }>(DAEMONSETS, ns, 'agent');
+            const st = d.status ?? {};
+            return st.observedGeneration === 2 && st.updatedNumberScheduled === 4 && st.numberAvailable === 4 ? st : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'agent rolled out' },
+        );
+        expect(status).toMatchObject({ desiredNumberScheduled: 4, currentNumberScheduled: 4, numberReady: 4, numberMisscheduled: 0 });
+        const revisions = (await h.client.list<KObject & { revision?: number }>(CONTROLLER_REVISIONS, ns)).items;
+        expect(revisions.map((r) => r.revision).sort()).toEqual([1, 2]);
+      },
+      timeoutMs * 3,
+    );
   });
 }

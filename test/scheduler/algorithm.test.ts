@@ -131,4 +131,31 @@ describe('how many nodes the scheduler looks at (percentageOfNodesToScore)', () 
     const result = schedule(podOf({ containers: [{ name: 'app' }] }), [...cache.nodes.values()], 990);
     expect(result.evaluated).toBe(420);
   });
+
+  it("filters only the nodes a pod's required affinity names by metadata.name (a DaemonSet's pod), the others counted as kube counts them", () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `n${i}`);
+    const cache = cacheOf({
+      name: 'pinned',
+      nodes: [...names.map((name) => ({ name })), { name: 'busy', allocatable: { pods: '0' } }],
+      pod: { containers: [] },
+    });
+    const pinned = (node: string) =>
+      podOf({
+        containers: [{ name: 'app' }],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
+            },
+          },
+        },
+      });
+    const placed = schedule(pinned('n777'), [...cache.nodes.values()], 0);
+    expect(placed).toMatchObject({ node: 'n777', evaluated: 1 });
+    const refused = schedule(pinned('busy'), [...cache.nodes.values()], 0);
+    expect(refused.node).toBeUndefined();
+    expect(unschedulableMessage(cache.nodes.size, refused.reasons)).toBe(
+      "0/1001 nodes are available: 1 Too many pods, 1000 node(s) didn't satisfy plugin(s) [NodeAffinity].",
+    );
+  });
 });

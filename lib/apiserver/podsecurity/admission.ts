@@ -61,7 +61,7 @@ export interface PodSecurityOutcome {
 const IGNORED_POD_SUBRESOURCES = new Set(['exec', 'attach', 'binding', 'eviction', 'log', 'portforward', 'proxy', 'status']);
 
 /** Workloads whose pod template is checked (those of upstream's list that kumo serves). */
-const POD_CONTROLLERS = new Set(['deployments', 'replicasets', 'jobs']);
+const POD_CONTROLLERS = new Set(['deployments', 'replicasets', 'daemonsets', 'jobs']);
 
 /** Pods checked when a namespace's enforce level tightens (upstream's defaultNamespaceMaxPodsToCheck). */
 const MAX_PODS_TO_CHECK = 3000;

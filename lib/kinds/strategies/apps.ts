@@ -9,7 +9,7 @@ import type { Strategy } from '../strategy.js';
 import { validatePodSpec } from '../validation/pod-spec.js';
 import { validateSelectorAndTemplate } from '../validation/selector.js';
 
-function defaultTemplate(t: PodTemplateSpec | null | undefined): void {
+export function defaultTemplate(t: PodTemplateSpec | null | undefined): void {
   if (!t) return;
   t.spec ??= {};
   defaultPodSpec(t.spec);
@@ -20,7 +20,7 @@ function nonNegative(v: number | null | undefined, path: string, errs: FieldErro
 }
 
 /** Validates an IntOrString percentage/count such as maxSurge. */
-function intOrPercent(v: IntOrString | null | undefined, path: string, errs: FieldError[]): number | undefined {
+export function intOrPercent(v: IntOrString | null | undefined, path: string, errs: FieldError[]): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') {
     nonNegative(v, path, errs);
@@ -42,7 +42,14 @@ function intOrPercent(v: IntOrString | null | undefined, path: string, errs: Fie
   return pct;
 }
 
-function validateTemplate(template: PodTemplateSpec | null | undefined, path: string, errs: FieldError[], restartPolicies: readonly string[]): void {
+/** A workload's pod template (`owner` names the kind in kube's activeDeadlineSeconds message). */
+function validateTemplate(
+  template: PodTemplateSpec | null | undefined,
+  path: string,
+  errs: FieldError[],
+  restartPolicies: readonly string[],
+  owner = 'ReplicaSet',
+): void {
   if (!template) {
     errs.push(fieldErrors.required(path));
     return;
@@ -54,7 +61,7 @@ function validateTemplate(template: PodTemplateSpec | null | undefined, path: st
   const rp = template.spec?.restartPolicy;
   if (rp && !restartPolicies.includes(rp)) errs.push(fieldErrors.notSupported(`${path}.spec.restartPolicy`, rp, restartPolicies));
   if (template.spec?.activeDeadlineSeconds !== undefined && template.spec.activeDeadlineSeconds !== null && restartPolicies.includes('Always')) {
-    errs.push(fieldErrors.forbidden(`${path}.spec.activeDeadlineSeconds`, 'activeDeadlineSeconds in ReplicaSet is not Supported'));
+    errs.push(fieldErrors.forbidden(`${path}.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${owner} is not Supported`));
   }
 }
 

@@ -8,10 +8,11 @@ export function validateSelectorAndTemplate(
   templateLabels: Record<string, string> | null | undefined,
   selectorPath: string,
   labelsPath: string,
+  kind = 'deployment',
 ): FieldError[] {
   if (!selector) return [fieldErrors.required(selectorPath)];
   const empty = Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
-  if (empty) return [fieldErrors.invalid(selectorPath, selector, 'empty selector is invalid for deployment')];
+  if (empty) return [fieldErrors.invalid(selectorPath, selector, `empty selector is invalid for ${kind}`)];
   let reqs;
   try {
     reqs = fromLabelSelector(selector);

@@ -31,6 +31,7 @@ export {
   TolerationSchema,
   VolumeMountSchema,
   VolumeSchema,
+  type Affinity,
   type Container,
   type ContainerState,
   type ContainerStatus,
