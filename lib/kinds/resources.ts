@@ -47,6 +47,8 @@ export const PERSISTENT_VOLUME_CLAIMS = handle('persistentvolumeclaims');
 export const PERSISTENT_VOLUMES = handle('persistentvolumes');
 export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
+export const REPLICATION_CONTROLLERS = handle('replicationcontrollers');
+export const POD_DISRUPTION_BUDGETS = handle('poddisruptionbudgets');
 export const JOBS = handle('jobs');
 export const LEASES = handle('leases');
 

@@ -19,8 +19,8 @@ function nonNegative(v: number | null | undefined, path: string, errs: FieldErro
   if (v !== undefined && v !== null && v < 0) errs.push(fieldErrors.invalid(path, v, 'must be greater than or equal to 0'));
 }
 
-/** Validates an IntOrString percentage/count such as maxSurge. */
-function intOrPercent(v: IntOrString | null | undefined, path: string, errs: FieldError[]): number | undefined {
+/** Validates an IntOrString percentage/count such as maxSurge (ValidatePositiveIntOrPercent and IsNotMoreThan100Percent). */
+export function intOrPercent(v: IntOrString | null | undefined, path: string, errs: FieldError[]): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') {
     nonNegative(v, path, errs);
@@ -42,7 +42,17 @@ function intOrPercent(v: IntOrString | null | undefined, path: string, errs: Fie
   return pct;
 }
 
-function validateTemplate(template: PodTemplateSpec | null | undefined, path: string, errs: FieldError[], restartPolicies: readonly string[]): void {
+/**
+ * A workload's pod template (ValidatePodTemplateSpecFor<Kind>): `activeDeadlineOwner` names the kind in kube's message
+ * refusing activeDeadlineSeconds (ReplicaSet for the apps kinds; null: allowed, as in a Job's or a PodTemplate's).
+ */
+function validateTemplate(
+  template: PodTemplateSpec | null | undefined,
+  path: string,
+  errs: FieldError[],
+  restartPolicies: readonly string[],
+  activeDeadlineOwner: string | null = restartPolicies.includes('Always') ? 'ReplicaSet' : null,
+): void {
   if (!template) {
     errs.push(fieldErrors.required(path));
     return;
@@ -53,8 +63,8 @@ function validateTemplate(template: PodTemplateSpec | null | undefined, path: st
     errs.push(fieldErrors.forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
   const rp = template.spec?.restartPolicy;
   if (rp && !restartPolicies.includes(rp)) errs.push(fieldErrors.notSupported(`${path}.spec.restartPolicy`, rp, restartPolicies));
-  if (template.spec?.activeDeadlineSeconds !== undefined && template.spec.activeDeadlineSeconds !== null && restartPolicies.includes('Always')) {
-    errs.push(fieldErrors.forbidden(`${path}.spec.activeDeadlineSeconds`, 'activeDeadlineSeconds in ReplicaSet is not Supported'));
+  if (template.spec?.activeDeadlineSeconds !== undefined && template.spec.activeDeadlineSeconds !== null && activeDeadlineOwner) {
+    errs.push(fieldErrors.forbidden(`${path}.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${activeDeadlineOwner} is not Supported`));
   }
 }
 
@@ -142,4 +152,4 @@ export const replicaSetStrategy: Strategy = {
   },
 };
 
-export { validateTemplate };
+export { defaultTemplate, nonNegative, validateTemplate };
