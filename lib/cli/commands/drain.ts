@@ -3,9 +3,10 @@
  * does them: cordon marks the node unschedulable (kumo adds the
  * `node.kubernetes.io/unschedulable:NoSchedule` taint with it, which
  * Kubernetes' node lifecycle controller would); drain cordons, then evicts
- * the node's pods through the `pods/eviction` subresource (each with its own
- * terminationGracePeriodSeconds unless --grace-period says otherwise) and
- * waits for them to be gone. Like kubectl it refuses, unless told, to touch
+ * the node's pods through the `pods/eviction` subresource, all at once (each
+ * with its own terminationGracePeriodSeconds unless --grace-period says
+ * otherwise; one a PodDisruptionBudget refuses is retried every 5 s until
+ * --timeout) and waits for them to be gone. Like kubectl it refuses, unless told, to touch
  * DaemonSet pods (--ignore-daemonsets), pods no controller would recreate
  * (--force) and pods with emptyDir data (--delete-emptydir-data); mirror
  * pods are always skipped. Output and errors are kubectl's, word for word.
