@@ -1,6 +1,6 @@
 /**
- * `kubectl describe` for deployments, replica sets and jobs
- * (describeDeployment, describeReplicaSet, describeJob in kubectl v0.35).
+ * `kubectl describe` for deployments, replica sets, replication controllers and jobs
+ * (describeDeployment, describeReplicaSet, describeReplicationController, describeJob in kubectl v0.35).
  */
 import type { Deployment } from '../../api/apps/v1/deployment.js';
 import type { ReplicaSet } from '../../api/apps/v1/replicaset.js';
