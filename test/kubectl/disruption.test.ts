@@ -89,6 +89,30 @@ describe('PodDisruptionBudget', () => {
     expect(described).toMatch(/^\s+Total:\s+3$/m);
   });
 
+  it('is explained and applied server-side from its Kubernetes type', async () => {
+    const ns = await namespace('pdb-ssa');
+    expect(await ok(['explain', 'pdb.spec.unhealthyPodEvictionPolicy'])).toContain('UnhealthyPodEvictionPolicy defines the criteria');
+    expect(await ok(['apply', '--server-side', '-n', ns, '-f', '-'], pdb('applied', 'maxUnavailable: 1'))).toBe(
+      'poddisruptionbudget.policy/applied serverside-applied\n',
+    );
+  });
+
+  it('allows no disruption, with reason SyncFailed, while a pod’s controller has no scale to count', async () => {
+    const ns = await namespace('pdb-job');
+    await ok(['create', 'job', 'batch', '-n', ns, '--image=busybox', '--', 'sleep', '3600']);
+    await ok(['apply', '-n', ns, '-f', '-'], pdb('batch', 'maxUnavailable: 1').replace('app: batch', 'job-name: batch'));
+    const failed = await waitFor(
+      async () => {
+        const b = await k.cluster().cluster.client.get<PodDisruptionBudget & KObject>(POD_DISRUPTION_BUDGETS, ns, 'batch');
+        return b.status?.conditions?.find((c) => c.reason === 'SyncFailed');
+      },
+      { what: 'the batch budget failing to sync' },
+    );
+    expect(failed).toMatchObject({ type: 'DisruptionAllowed', status: 'False', message: 'jobs.batch does not implement the scale subresource' });
+    const events = await ok(['get', 'events', '-n', ns, '--field-selector=involvedObject.name=batch,involvedObject.kind=PodDisruptionBudget']);
+    expect(events).toContain('Failed to calculate the number of expected pods: jobs.batch does not implement the scale subresource');
+  });
+
   it("refuses kube's invalid budgets and stores nothing", async () => {
     const ns = await namespace('pdb-invalid');
     expect(await refused(['create', '-n', ns, '-f', '-'], pdb('both', 'minAvailable: 1\n  maxUnavailable: 1'))).toBe(
