@@ -53,7 +53,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
   return [
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new ReplicaSetController(client, recorder('replication-controller'), clock, index, REPLICATION_CONTROLLER_SETS),
-    new DisruptionController(client, recorder('controllermanager'), kinds, clock),
+    new DisruptionController(client, recorder('controllermanager'), kinds, clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
     new JobController(client, recorder('job-controller'), clock, opts.job, index),
     new GarbageCollector(client, kinds, index),

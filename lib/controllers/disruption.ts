@@ -39,7 +39,7 @@ import { storeResource } from '../api/store-key.js';
 import { resourcePath, type KubeClient } from '../client/client.js';
 import type { Recorder } from '../client/events.js';
 import { allKeys, CONFLICT_RETRY_MS, selfWatch, splitKey } from '../controller-runtime/reconciler.js';
-import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
+import type { Reconciler, ReconcileResult, SharedCache, Watch } from '../controller-runtime/reconciler.js';
 import { DEPLOYMENTS, POD_DISRUPTION_BUDGETS, PODS, REPLICASETS } from '../kinds/resources.js';
 import { labelSelectorText } from '../printers/selector.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
@@ -78,6 +78,7 @@ export function scaledValue(v: number | string, total: number): number {
 export class DisruptionController implements Reconciler {
   readonly name = 'disruption';
   readonly watches: Watch[];
+  readonly caches: SharedCache[];
 
   /** `kinds` resolves a pod's controller to its resource (custom resources included) for its scale subresource. */
   constructor(
@@ -87,6 +88,7 @@ export class DisruptionController implements Reconciler {
     private readonly clock: Clock = systemClock,
     private readonly index?: OwnerIndex,
   ) {
+    this.caches = index ? [index] : [];
     this.watches = [selfWatch(storeResource(POD_DISRUPTION_BUDGETS)), { resource: storeResource(PODS), keys: (e) => this.budgetsOf(e.object, e.prev) }];
   }
 
@@ -97,12 +99,13 @@ export class DisruptionController implements Reconciler {
   /** The budgets selecting a pod before or after its change (kube's getPdbForPod, every match queued). */
   private async budgetsOf(pod: KObject, prev: KObject | undefined): Promise<string[]> {
     const ns = pod.metadata.namespace;
-    const idx = this.index;
-    const budgets = (
-      idx?.following
-        ? [...idx.objects(storeResource(POD_DISRUPTION_BUDGETS))].filter((b) => b.metadata.namespace === ns)
-        : (await this.client.list(POD_DISRUPTION_BUDGETS, ns)).items
-    ) as PDB[];
+    const key = storeResource(POD_DISRUPTION_BUDGETS);
+    let budgets: PDB[];
+    if (this.index) {
+      // Loaded once per stream batch (or followed locally) rather than listed for every pod change.
+      await this.index.ensure(key);
+      budgets = [...this.index.objects(key)].filter((b) => b.metadata.namespace === ns) as PDB[];
+    } else budgets = (await this.client.list<PDB>(POD_DISRUPTION_BUDGETS, ns)).items;
     return budgets
       .filter((b) => {
         const selector = b.spec?.selector;
