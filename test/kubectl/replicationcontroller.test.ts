@@ -71,6 +71,7 @@ describe('ReplicationController', () => {
     expect(described).toMatch(/^Replicas:\s+2 current \/ 2 desired$/m);
     expect(described).toMatch(/^Pods Status:\s+2 Running \/ 0 Waiting \/ 0 Succeeded \/ 0 Failed$/m);
 
+    expect(await ok(['get', 'rc', 'web', '-n', ns, '--subresource=scale', '-o', 'jsonpath={.spec.replicas} {.status.selector}'])).toBe('2 app=web');
     expect(await ok(['scale', 'rc', 'web', '-n', ns, '--replicas=3'])).toBe('replicationcontroller/web scaled\n');
     await readyPods(ns, 'app=web', 3);
     // Its pods go with it (the garbage collector follows their ownerReferences).
