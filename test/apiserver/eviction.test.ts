@@ -2,10 +2,15 @@
  * pods/{name}/eviction over HTTP, without controllers: each budget's status
  * is written through its status subresource as the disruption controller
  * would, so every rule of kube's EvictionREST is seen on its own (the
- * Status body, Retry-After, what is or is not deleted and charged).
+ * Status body, Retry-After, what is or is not deleted and charged). Racing
+ * evictions are run on SQLite and on DynamoDB (the emulator) through two
+ * API servers sharing the table, as two API function instances do.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pod, PODS, startApi, type TestApi, type Wire } from './harness.js';
+import { DynamoDbStore } from '#lib/store/dynamodb';
+import type { Store } from '#lib/store/types';
+import { ensureEmulator, newStoreTable } from '../helpers/moto.js';
+import { pod, PODS, serveApi, startApi, type TestApi, type Wire } from './harness.js';
 
 const PDBS = '/apis/policy/v1/namespaces/default/poddisruptionbudgets';
 let t: TestApi;
@@ -23,7 +28,8 @@ function eviction(name: string, deleteOptions?: Wire): Wire {
 }
 
 /** A Running pod, Ready or not. */
-async function running(name: string, app: string, ready = true): Promise<void> {
+async function running(name: string, app: string, ready = true, on: TestApi<Store> = t): Promise<void> {
+  const t = on;
   await t.post(PODS, pod(name, { labels: { app }, nodeName: 'n1' }));
   const current = (await t.get(`${PODS}/${name}`)).body;
   const status = { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] };
@@ -31,7 +37,8 @@ async function running(name: string, app: string, ready = true): Promise<void> {
 }
 
 /** A budget with the status the disruption controller would have written. */
-async function budget(name: string, app: string, status: Wire, spec: Wire = { minAvailable: 1 }): Promise<void> {
+async function budget(name: string, app: string, status: Wire, spec: Wire = { minAvailable: 1 }, on: TestApi<Store> = t): Promise<void> {
+  const t = on;
   expect(
     (await t.post(PDBS, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name }, spec: { ...spec, selector: { matchLabels: { app } } } }))
       .status,
@@ -128,6 +135,10 @@ describe('pods/eviction', () => {
     expect(await deleting('dry')).toBe(false);
   });
 
+  it('lets exactly as many of many racing evictions through as the budget allows', async () => {
+    await race([t]);
+  });
+
   it('answers 500 for a pod two budgets select, and 400 for an Eviction naming another pod', async () => {
     await running('shared', 'shared');
     await budget('shared-a', 'shared', { disruptionsAllowed: 1 });
@@ -146,5 +157,39 @@ describe('pods/eviction', () => {
     expect(wrong.status).toBe(400);
     expect(wrong.body.message).toBe('name in URL does not match name in Eviction object');
     expect(await deleting('shared')).toBe(false);
+  });
+});
+
+/** Six evictions at once, spread over `servers`, against a budget allowing 2: two 201s, four 429s, the two recorded. */
+async function race(servers: TestApi<Store>[]): Promise<void> {
+  const [first] = servers as [TestApi<Store>];
+  const names = Array.from({ length: 6 }, (_, i) => `race-${i}`);
+  for (const name of names) await running(name, 'race', true, first);
+  await budget('race', 'race', { disruptionsAllowed: 2, currentHealthy: 6, desiredHealthy: 4, expectedPods: 6 }, { minAvailable: 4 }, first);
+  const replies = await Promise.all(names.map((name, i) => servers[i % servers.length]!.post(`${PODS}/${name}/eviction`, eviction(name))));
+  expect(replies.map((r) => r.status).sort()).toEqual([201, 201, 429, 429, 429, 429]);
+  const status = (await first.get(`${PDBS}/race`)).body.status;
+  expect(status.disruptionsAllowed).toBe(0);
+  const granted = names.filter((_, i) => replies[i]!.status === 201);
+  expect(Object.keys(status.disruptedPods).sort()).toEqual(granted.sort());
+  const deleted = await Promise.all(names.map(async (name) => (await first.get(`${PODS}/${name}`)).body.metadata?.deletionTimestamp !== undefined));
+  expect(deleted.filter(Boolean)).toHaveLength(2);
+}
+
+// The cloud's case: two API function instances sharing only the DynamoDB table, the budget charged by conditional writes.
+const emulator = await ensureEmulator();
+describe.skipIf(!emulator)('pods/eviction on DynamoDB (the emulator), two API servers', () => {
+  const servers: TestApi<DynamoDbStore>[] = [];
+  beforeAll(async () => {
+    const tableName = await newStoreTable();
+    for (let i = 0; i < 2; i++) servers.push(await serveApi(new DynamoDbStore({ tableName, pollIntervalMs: 50 })));
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    await emulator?.stop();
+  });
+
+  it('lets exactly as many of many racing evictions through as the budget allows', async () => {
+    await race(servers);
   });
 });
