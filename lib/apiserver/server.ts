@@ -7,6 +7,7 @@
 import type { KObject } from '../api/object.js';
 import { apiVersionOf, type ResourceType } from '../api/registry.js';
 import { formatSelector, fromLabelSelector } from '../api/labels.js';
+import type { LabelSelector } from '../api/meta/v1/label-selector.js';
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { isPlainObject } from '../util/json.js';
 import type { Store } from '../store/types.js';
@@ -15,6 +16,7 @@ import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroupDocument, apiGrou
 import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
 import { checkResourceVersion, RestStorage, type ServerAdmissionConfig } from './rest.js';
+import { evictPod } from './eviction.js';
 import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
 import { route, type ResourceRoute, type Route } from './router.js';
 import { newKindRegistry, type KindRegistry } from '../kinds/index.js';
@@ -691,10 +693,10 @@ export class ApiServer implements RequestHandler {
         break;
       case 'eviction':
         if (r.verb === 'create') {
-          const body = this.decodeBody(req, 'Eviction') as { deleteOptions?: Record<string, unknown> };
+          const body = this.decodeBody(req, 'Eviction') as { metadata?: { name?: string }; deleteOptions?: Record<string, unknown> } | null;
           const opts = this.deleteOptions({ ...req, object: body?.deleteOptions ?? {} });
-          await this.rest.delete(rt, ns, name, opts);
-          return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+          const status = await evictPod(this.rest, rt, ns!, name, body?.metadata?.name, opts, this.clock.now());
+          return json(status.code, status);
         }
         break;
       case 'log':
@@ -746,12 +748,16 @@ export class ApiServer implements RequestHandler {
     const name = r.name!;
     const paths = rt.scalePaths;
     const toScale = (obj: KObject) => {
-      const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] };
+      const spec = (obj.spec ?? {}) as { replicas?: number; selector?: LabelSelector | Record<string, string> | null };
       const status = (obj.status ?? {}) as { replicas?: number };
       // A custom resource's Scale reads the CRD's paths (kube's scale subresource for custom resources); a missing value reads as 0 or "".
       const replicas = paths ? valueAt(obj, paths.specReplicas) : spec.replicas;
       const current = paths ? valueAt(obj, paths.statusReplicas) : status.replicas;
-      const selector = paths ? (paths.labelSelector ? valueAt(obj, paths.labelSelector) : '') : formatSelector(fromLabelSelector(spec.selector));
+      const selector = paths
+        ? paths.labelSelector
+          ? valueAt(obj, paths.labelSelector)
+          : ''
+        : formatSelector(fromLabelSelector(asLabelSelector(spec.selector)));
       return {
         kind: 'Scale',
         apiVersion: 'autoscaling/v1',
@@ -831,6 +837,16 @@ export class ApiServer implements RequestHandler {
     );
     return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
+}
+
+/**
+ * A workload's selector as metav1.LabelSelector: a ReplicationController's is
+ * a label map (every value a string), which a LabelSelector never is (its
+ * matchLabels and matchExpressions are objects).
+ */
+function asLabelSelector(selector: LabelSelector | Record<string, string> | null | undefined): LabelSelector | null | undefined {
+  if (!selector || !Object.values(selector).every((v) => typeof v === 'string')) return selector as LabelSelector | null | undefined;
+  return Object.keys(selector).length > 0 ? { matchLabels: selector as Record<string, string> } : selector;
 }
 
 export { apiVersionOf };

@@ -24,8 +24,9 @@ import { NamespaceController } from '../controllers/namespace.js';
 import { OwnerIndex } from '../controllers/owner-index.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from '../controllers/nodelifecycle.js';
 import { PodGarbageCollector } from '../controllers/podgc.js';
-import { ReplicaSetController } from '../controllers/replicaset.js';
 import { StatefulSetController } from '../controllers/statefulset.js';
+import { ReplicaSetController, REPLICATION_CONTROLLER_SETS } from '../controllers/replicaset.js';
+import { DisruptionController } from '../controllers/disruption.js';
 import type { Reconciler } from '../controller-runtime/reconciler.js';
 
 export interface ControlPlaneOptions {
@@ -54,6 +55,8 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
   const index = new OwnerIndex(client, dependentResources(kinds));
   return [
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
+    new ReplicaSetController(client, recorder('replication-controller'), clock, index, REPLICATION_CONTROLLER_SETS),
+    new DisruptionController(client, recorder('controllermanager'), kinds, clock, index),
     new DeploymentController(client, recorder('deployment-controller'), clock),
     new StatefulSetController(client, recorder('statefulset-controller'), clock, index),
     new DaemonSetController(client, recorder('daemonset-controller'), { clock, index }),

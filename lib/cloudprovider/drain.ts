@@ -10,7 +10,9 @@
  * Draining is: cordon (spec.unschedulable and the unschedulable taint,
  * marked as this controller's), evict every pod but mirror and DaemonSet
  * pods through the eviction subresource (each gets its own
- * terminationGracePeriodSeconds), and once none is left: complete the
+ * terminationGracePeriodSeconds; one a PodDisruptionBudget refuses is asked
+ * again at the next poll, until its budget allows it or the lifecycle
+ * hook's timeout lets the instance go), and once none is left: complete the
  * lifecycle hook (the instance may go), or for a scale-down terminate the
  * instance with the group's desired capacity lowered. A container instance
  * set back to ACTIVE gets its node uncordoned (only a cordon of this

@@ -1,13 +1,18 @@
 /**
  * The ReplicaSet controller: keeps `spec.replicas` active pods that match the
  * selector, adopting matching orphans and releasing pods that stop matching,
- * and reports what it sees in status.
+ * and reports what it sees in status. The same controller, given
+ * REPLICATION_CONTROLLER_SETS, is kube's replication manager: a
+ * ReplicationController differs only in its selector, a label map.
  */
 import type { ReplicaSet } from '../api/apps/v1/replicaset.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { KObject } from '../api/object.js';
-import { PODS, REPLICASETS } from '../kinds/resources.js';
+import type { ReplicationController } from '../api/core/v1/replicationcontroller.js';
+import type { LabelSelector } from '../api/meta/v1/label-selector.js';
+import type { ResourceType } from '../api/registry.js';
+import { PODS, REPLICASETS, REPLICATION_CONTROLLERS } from '../kinds/resources.js';
 import { StatusError, isConflict, isNotFound } from '../api/errors.js';
 import { storeResource } from '../api/store-key.js';
 import type { KubeClient } from '../client/client.js';
@@ -47,18 +52,35 @@ export function replicaSetStatus(rs: ReplicaSet, pods: Pod[], now: number, failu
   };
 }
 
+/** The kind a ReplicaSetController runs: its controller's name, its resource and how its selector reads. */
+export interface PodSetKind {
+  name: string;
+  resource: ResourceType;
+  /** The owner's selector as metav1.LabelSelector (undefined: none). */
+  selector(owner: KObject): LabelSelector | undefined;
+}
+
+export const REPLICA_SETS: PodSetKind = {
+  name: 'replicaset',
+  resource: REPLICASETS,
+  selector: (rs) => (rs as ReplicaSet).spec?.selector ?? undefined,
+};
+
+/** kube's replication manager: an RC's selector is a label map (never empty: validation requires one, as a ReplicaSet's). */
+export const REPLICATION_CONTROLLER_SETS: PodSetKind = {
+  name: 'replicationmanager',
+  resource: REPLICATION_CONTROLLERS,
+  selector: (rc) => {
+    const map = (rc as ReplicationController).spec?.selector;
+    return map ? { matchLabels: map } : undefined;
+  },
+};
+
 export class ReplicaSetController implements Reconciler {
-  readonly name = 'replicaset';
+  readonly name: string;
   /** Each of its pods' changes queues it: one reconcile per 100 ms at most, which reads them all. */
   readonly coalesceMs = OWNER_COALESCE_MS;
-  readonly watches: Watch[] = [
-    selfWatch(storeResource(REPLICASETS)),
-    ownerWatch(storeResource(PODS), 'ReplicaSet'),
-    orphanWatch(
-      () => this.client,
-      () => this.index,
-    ),
-  ];
+  readonly watches: Watch[];
   readonly caches: SharedCache[];
   private readonly creates = new CreatesInFlight();
 
@@ -68,21 +90,33 @@ export class ReplicaSetController implements Reconciler {
     private readonly recorder: Recorder,
     private readonly clock: Clock = systemClock,
     private readonly index?: OwnerIndex,
+    private readonly set: PodSetKind = REPLICA_SETS,
   ) {
     this.caches = index ? [index] : [];
+    this.name = set.name;
+    this.watches = [
+      selfWatch(storeResource(set.resource)),
+      ownerWatch(storeResource(PODS), set.resource.kind),
+      orphanWatch(
+        () => this.client,
+        () => this.index,
+        set,
+      ),
+    ];
   }
 
   async listKeys(): Promise<string[]> {
-    return allKeys(this.client, REPLICASETS);
+    return allKeys(this.client, this.set.resource);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
-    const rs = await this.client.find<ReplicaSet & KObject>(REPLICASETS, namespace, name);
+    const ownerType = this.set.resource;
+    const rs = await this.client.find<ReplicaSet & KObject>(ownerType, namespace, name);
     if (!rs) return;
-    const selector = fromLabelSelector(rs.spec?.selector);
+    const selector = fromLabelSelector(this.set.selector(rs));
     const view = await podsOf(this.client, this.index, rs);
-    const pods = await claimPods({ client: this.client, owner: rs, ownerType: REPLICASETS, selector, pods: view.pods });
+    const pods = await claimPods({ client: this.client, owner: rs, ownerType, selector, pods: view.pods });
     let current: ReplicaSet & KObject = rs;
     let failure: StatusError | undefined;
     if (!rs.metadata.deletionTimestamp) {
@@ -91,7 +125,7 @@ export class ReplicaSetController implements Reconciler {
           client: this.client,
           recorder: this.recorder,
           owner: rs,
-          ownerType: REPLICASETS,
+          ownerType,
           template: rs.spec?.template ?? {},
           pods,
           podsRevision: view.revision,
@@ -107,7 +141,7 @@ export class ReplicaSetController implements Reconciler {
     const status = replicaSetStatus(current, pods, now, failure);
     if (!deepEqual(status, current.status)) {
       try {
-        await this.client.updateStatus(REPLICASETS, { ...current, status } as KObject);
+        await this.client.updateStatus(ownerType, { ...current, status } as KObject);
       } catch (err) {
         if (isConflict(err)) return { requeueAfterMs: CONFLICT_RETRY_MS };
         if (!isNotFound(err)) throw err;
@@ -120,8 +154,8 @@ export class ReplicaSetController implements Reconciler {
   }
 }
 
-/** Orphan pods (no controller) may be adopted: queue every ReplicaSet in their namespace whose selector matches. */
-function orphanWatch(client: () => KubeClient, index: () => OwnerIndex | undefined): Watch {
+/** Orphan pods (no controller) may be adopted: queue every set in their namespace whose selector matches. */
+function orphanWatch(client: () => KubeClient, index: () => OwnerIndex | undefined, set: PodSetKind): Watch {
   return {
     resource: storeResource(PODS),
     async keys(e) {
@@ -129,10 +163,13 @@ function orphanWatch(client: () => KubeClient, index: () => OwnerIndex | undefin
       const ns = e.object.metadata.namespace;
       const idx = index();
       const sets = idx?.following
-        ? [...idx.objects(storeResource(REPLICASETS))].filter((rs) => rs.metadata.namespace === ns)
-        : (await client().list<ReplicaSet & KObject>(REPLICASETS, ns)).items;
-      return (sets as (ReplicaSet & KObject)[])
-        .filter((rs) => rs.spec?.selector && matches(fromLabelSelector(rs.spec.selector), e.object.metadata.labels))
+        ? [...idx.objects(storeResource(set.resource))].filter((rs) => rs.metadata.namespace === ns)
+        : (await client().list(set.resource, ns)).items;
+      return sets
+        .filter((rs) => {
+          const selector = set.selector(rs);
+          return selector !== undefined && matches(fromLabelSelector(selector), e.object.metadata.labels);
+        })
         .map((rs) => `${ns}/${rs.metadata.name}`);
     },
   };

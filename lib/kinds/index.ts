@@ -23,6 +23,9 @@ import { persistentVolumeClaimKind } from './persistentvolumeclaim.js';
 import { podKind } from './pod.js';
 import { priorityClassKind } from './priorityclass.js';
 import { replicaSetKind } from './replicaset.js';
+import { replicationControllerKind } from './replicationcontroller.js';
+import { podTemplateKind } from './podtemplate.js';
+import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import { statefulSetKind } from './statefulset.js';
@@ -50,6 +53,9 @@ export const builtinKinds: readonly Kind[] = [
   persistentVolumeClaimKind,
   persistentVolumeKind,
   priorityClassKind,
+  replicationControllerKind,
+  podTemplateKind,
+  podDisruptionBudgetKind,
   customResourceDefinitionKind,
 ];
 

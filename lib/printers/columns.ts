@@ -16,6 +16,8 @@ import type { Node } from '../api/core/v1/node.js';
 import type { PersistentVolume } from '../api/core/v1/persistentvolume.js';
 import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { Pod, PodTemplateSpec } from '../api/core/v1/pod.js';
+import type { PodTemplate } from '../api/core/v1/podtemplate.js';
+import type { ReplicationController } from '../api/core/v1/replicationcontroller.js';
 import type { Secret } from '../api/core/v1/secret.js';
 import type { Service } from '../api/core/v1/service.js';
 import type { EndpointSlice } from '../api/discovery/v1/endpointslice.js';
@@ -24,6 +26,7 @@ import type { KObject } from '../api/object.js';
 import { age, humanDuration } from './duration.js';
 import { podSummary } from './pod-status.js';
 import { labelSelectorText } from './selector.js';
+import { formatLabels } from './table-printer.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -123,30 +126,48 @@ export const deploymentPrinter: Printer = {
   },
 };
 
-export const replicaSetPrinter: Printer = {
-  columns: [
-    NAME,
-    col('Desired', 'integer'),
-    col('Current', 'integer'),
-    col('Ready', 'integer'),
-    AGE,
-    col('Containers', 'string', 1),
-    col('Images', 'string', 1),
-    col('Selector', 'string', 1),
-  ],
-  row(obj, now) {
-    const rs = obj as ReplicaSet;
-    const [containers, images] = templateInfo(rs.spec?.template);
-    return [
-      rs.metadata.name ?? '',
-      rs.spec?.replicas ?? 0,
-      rs.status?.replicas ?? 0,
-      rs.status?.readyReplicas ?? 0,
-      age(rs.metadata.creationTimestamp, now),
-      containers,
-      images,
-      selectorString(rs.spec?.selector),
-    ];
+/** The columns ReplicaSets and ReplicationControllers share (printReplicaSet, printReplicationController); only the selector's form differs. */
+function podSetPrinter(selector: (obj: KObject) => string): Printer {
+  return {
+    columns: [
+      NAME,
+      col('Desired', 'integer'),
+      col('Current', 'integer'),
+      col('Ready', 'integer'),
+      AGE,
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
+    row(obj, now) {
+      const set = obj as ReplicaSet | ReplicationController;
+      const [containers, images] = templateInfo(set.spec?.template);
+      return [
+        set.metadata.name ?? '',
+        set.spec?.replicas ?? 0,
+        set.status?.replicas ?? 0,
+        set.status?.readyReplicas ?? 0,
+        age(set.metadata.creationTimestamp, now),
+        containers,
+        images,
+        selector(obj),
+      ];
+    },
+  };
+}
+
+export const replicaSetPrinter: Printer = podSetPrinter((obj) => selectorString((obj as ReplicaSet).spec?.selector));
+
+/** An RC's selector is a label map: labels.FormatLabels (`<none>` when empty). */
+export const replicationControllerPrinter: Printer = podSetPrinter((obj) => formatLabels((obj as ReplicationController).spec?.selector));
+
+/** printPodTemplate: the template's containers, images and pod labels. */
+export const podTemplatePrinter: Printer = {
+  columns: [NAME, col('Containers'), col('Images'), col('Pod Labels')],
+  row(obj) {
+    const pt = obj as PodTemplate;
+    const [containers, images] = templateInfo(pt.template);
+    return [pt.metadata.name ?? '', containers, images, formatLabels(pt.template?.metadata?.labels)];
   },
 };
 

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, NODES, PODS } from '#lib/kinds/resources';
+import { DEPLOYMENTS, NODES, POD_DISRUPTION_BUDGETS, PODS } from '#lib/kinds/resources';
+import type { PodDisruptionBudget } from '#lib/api/policy/v1/poddisruptionbudget';
+import { main } from '#lib/cli/main';
+import { memoryIO } from '#lib/cli/io';
 import { TAINT_UNSCHEDULABLE } from '#lib/api/taints';
 import { type CliCluster, sideBySide, startCliCluster } from '../cli/harness.js';
 import { waitFor } from '../helpers/wait.js';
@@ -18,16 +21,16 @@ type P = Pod & KObject;
 
 const GRACE_SECONDS = 2;
 
-function web(replicas: number): KObject {
+function web(replicas: number, name = 'web'): KObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'web', namespace: 'default' },
+    metadata: { name, namespace: 'default' },
     spec: {
       replicas,
-      selector: { matchLabels: { app: 'web' } },
+      selector: { matchLabels: { app: name } },
       template: {
-        metadata: { labels: { app: 'web' } },
+        metadata: { labels: { app: name } },
         spec: { terminationGracePeriodSeconds: GRACE_SECONDS, containers: [{ name: 'app', image: 'nginx:1.27' }] },
       },
     },
@@ -171,6 +174,39 @@ describe('kumo cordon, uncordon and drain', () => {
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('node/n2 drained');
     expect((await podsOn('n2')).filter((p) => !p.metadata.deletionTimestamp)).toEqual([]);
   });
+
+  it('waits on a PodDisruptionBudget (429, retried every 5 s) and finishes once a replacement is Ready', async () => {
+    for (const n of ['n1', 'n2', 'n3']) await c.kumo(['uncordon', n]);
+    await c.cluster.client.create(DEPLOYMENTS, 'default', web(2, 'db'));
+    await c.cluster.client.create(POD_DISRUPTION_BUDGETS, 'default', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'db' },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'db' } } },
+    });
+    const pod = await waitFor(
+      async () => {
+        const b = await c.cluster.client.get<PodDisruptionBudget & KObject>(POD_DISRUPTION_BUDGETS, 'default', 'db');
+        if (b.status?.currentHealthy !== 2) return undefined;
+        return (await c.cluster.client.listAll<P>(PODS, 'default', { labelSelector: 'app=db' })).items[0];
+      },
+      { what: 'db budget counting 2 healthy pods' },
+    );
+    const node = pod.spec!.nodeName!;
+
+    const io = memoryIO('', c.env);
+    const drained = main(['drain', node, '--pod-selector=app=db', '--timeout=60s'], io);
+    await waitFor(() => io.stderr.includes('(will retry after 5s)'), { what: 'kumo drain blocked by the budget', timeoutMs: 20_000 });
+    expect(io.stderr).toBe(
+      `error when evicting pods/"${pod.metadata.name}" -n "default" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.\n`,
+    );
+    // A third replica, Ready on another node, frees one disruption: the next attempt goes through.
+    await c.cluster.client.patch(DEPLOYMENTS, 'default', 'db', { spec: { replicas: 3 } });
+    expect(await drained).toBe(0);
+    expect(io.stdout).toContain(`pod/${pod.metadata.name} evicted\n`);
+    expect(io.stdout).toMatch(new RegExp(`node/${node} drained\n$`));
+    await c.kumo(['uncordon', node]);
+  }, 60_000);
 
   it('says how to use it, and names a node that does not exist', async () => {
     expect(await c.kumo(['drain'])).toEqual({ code: 1, stdout: '', stderr: "error: USAGE: drain NODE [flags]\nSee 'kumo drain -h' for help and examples\n" });

@@ -5,7 +5,8 @@
  * - a node whose instance the Auto Scaling group is terminating (held in
  *   Terminating:Wait by the stack's lifecycle hook) is drained, and the hook
  *   completed only once its last pod is gone (moto 5.2.1 never holds an
- *   instance in Terminating:Wait and does not serve CompleteLifecycleAction);
+ *   instance in Terminating:Wait and does not serve CompleteLifecycleAction),
+ *   its evictions held back by a PodDisruptionBudget;
  * - a node whose container instance ECS has deregistered is deleted as soon
  *   as the controllers look (the stack wakes them on container instance
  *   events), its lease still fresh (moto keeps a terminated instance's
@@ -16,7 +17,9 @@ import type { Event } from '#lib/api/core/v1/event';
 import type { Node } from '#lib/api/core/v1/node';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
-import { DEPLOYMENTS, EVENTS, NODES, PODS } from '#lib/kinds/resources';
+import { DEPLOYMENTS, EVENTS, NODES, POD_DISRUPTION_BUDGETS, PODS } from '#lib/kinds/resources';
+import type { PodDisruptionBudget } from '#lib/api/policy/v1/poddisruptionbudget';
+import { PodTracker } from '../controllers/scenarios.js';
 import type { CloudFleet, ContainerInstanceInfo, GroupInfo, InstanceInfo } from '#lib/cloudprovider/fleet';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -102,12 +105,29 @@ describe('nodes on fleet states the emulator does not produce', () => {
       { what: 'pods Running on both nodes' },
     );
 
+    // One of the four may be down at a time: the drain's evictions wait for each replacement to be Ready.
+    await cluster.client.create(POD_DISRUPTION_BUDGETS, 'default', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web' },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } },
+    });
+    await waitFor(
+      async () => (await cluster.client.get<PodDisruptionBudget & KObject>(POD_DISRUPTION_BUDGETS, 'default', 'web')).status?.disruptionsAllowed === 1,
+      { what: 'the budget allowing one disruption' },
+    );
+    const tracker = new PodTracker(cluster.client, 'default', 'app=web');
+    await tracker.start();
+
     fleet.group_ = {
       ...fleet.group_,
       instances: fleet.group_.instances.map((i) => (i.instanceId === 'i-0a' ? { ...i, lifecycleState: 'Terminating:Wait' } : i)),
     };
     await waitFor(async () => (fleet.completed.length > 0 ? true : undefined), { what: 'the lifecycle action completed' });
+    await tracker.stop();
     expect(fleet.completed).toEqual([{ instanceId: 'i-0a', podsLeft: 0 }]);
+    // Ready and not being deleted, at every change the watch saw (without the budget both pods of i-0a go at once).
+    expect(tracker.minReady).toBeGreaterThanOrEqual(3);
     const node = await cluster.client.get<Node & KObject>(NODES, undefined, 'i-0a');
     expect(node.spec?.unschedulable).toBe(true);
     const pods = (await cluster.client.listAll<Pod & KObject>(PODS, 'default')).items;

@@ -12,7 +12,9 @@ import type { Job } from '#lib/api/batch/v1/job';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/kinds/resources';
-import type { KubeClient } from '#lib/client/client';
+import { resourcePath, type KubeClient } from '#lib/client/client';
+import { StatusError } from '#lib/api/errors';
+import type { PodDisruptionBudget } from '#lib/api/policy/v1/poddisruptionbudget';
 import { REVISION } from '#lib/controllers/deployment';
 import type { FakeNodes } from '#lib/sim/fake-nodes';
 import { waitFor } from '../helpers/wait.js';
@@ -26,6 +28,8 @@ export const EVENTS = resourceByName('events')!;
 export const NAMESPACES = resourceByName('namespaces')!;
 export const DAEMONSETS = resourceByName('daemonsets')!;
 export const CONTROLLER_REVISIONS = resourceByName('controllerrevisions')!;
+const REPLICATION_CONTROLLERS = resourceByName('replicationcontrollers')!;
+const POD_DISRUPTION_BUDGETS = resourceByName('poddisruptionbudgets')!;
 
 export interface Harness {
   client: KubeClient;
@@ -47,6 +51,7 @@ export interface HarnessOptions {
 type P = Pod & KObject;
 type D = Deployment & KObject;
 type RS = ReplicaSet & KObject;
+type PDB = PodDisruptionBudget & KObject;
 
 const isReady = (p: P) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 const isRunning = (p: P) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running';
@@ -427,6 +432,59 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
         );
       },
       timeoutMs * 2,
+    );
+
+    it(
+      "keeps a ReplicationController's pods under a PodDisruptionBudget: an eviction spends the budget, the next is refused with 429 until a replacement is Ready",
+      async () => {
+        const ns = 'default';
+        const rc = seedDeployment('legacy', 2) as KObject & { spec: Record<string, unknown> };
+        await h.client.create(REPLICATION_CONTROLLERS, ns, {
+          apiVersion: 'v1',
+          kind: 'ReplicationController',
+          metadata: { name: 'legacy' },
+          spec: { replicas: 2, template: rc.spec.template },
+        });
+        await h.client.create(POD_DISRUPTION_BUDGETS, ns, {
+          apiVersion: 'policy/v1',
+          kind: 'PodDisruptionBudget',
+          metadata: { name: 'legacy' },
+          spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'legacy' } } },
+        });
+        // expectedPods is the RC's scale (read through its scale subresource), 1 of 2 may go.
+        const budget = (healthy: number, allowed: number) =>
+          waitFor(
+            async () => {
+              const b = await h.client.get<PDB>(POD_DISRUPTION_BUDGETS, ns, 'legacy');
+              const st = b.status;
+              return st?.expectedPods === 2 && st.desiredHealthy === 1 && st.currentHealthy === healthy && st.disruptionsAllowed === allowed ? b : undefined;
+            },
+            { timeoutMs, intervalMs, what: `legacy budget with ${healthy} healthy, ${allowed} allowed` },
+          );
+        await budget(2, 1);
+        const [first, second] = (await h.client.list<P>(PODS, ns, { labelSelector: 'app=legacy' })).items;
+        const evict = (pod: P) =>
+          h.client.call({
+            method: 'POST',
+            path: resourcePath(PODS, ns, pod.metadata.name, 'eviction'),
+            body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata.name, namespace: ns } },
+          });
+        await evict(first!);
+        const refused = (await evict(second!).catch((err: unknown) => err)) as StatusError;
+        expect(refused).toBeInstanceOf(StatusError);
+        expect(refused.toStatus()).toMatchObject({ code: 429, reason: 'TooManyRequests', details: { causes: [{ reason: 'DisruptionBudget' }] } });
+        // The RC replaces the evicted pod; once Ready, the budget allows one disruption again.
+        await waitFor(
+          async () => {
+            const ready = (await h.client.list<P>(PODS, ns, { labelSelector: 'app=legacy' })).items.filter(isReady);
+            return ready.length === 2 && !ready.some((p) => p.metadata.uid === first!.metadata.uid);
+          },
+          { timeoutMs, intervalMs, what: 'legacy pod replaced' },
+        );
+        await budget(2, 1);
+        await evict(second!);
+      },
+      timeoutMs * 3,
     );
 
     it(

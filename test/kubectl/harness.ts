@@ -115,6 +115,8 @@ export interface KubectlSuite {
   ok(args: string[], stdin?: string): Promise<string>;
   /** kubectlRefused on the suite's cluster. */
   refused(args: string[], stdin?: string): Promise<string>;
+  /** The suite's cluster itself (its client, for what kubectl does not show). */
+  cluster(): KubectlCluster;
 }
 
 /** Registers the beforeAll/afterAll of a test file's cluster (no simulated nodes unless `opts` says). */
@@ -136,6 +138,7 @@ export function kubectlSuite(opts: Partial<LocalClusterOptions> = { fakeNodes: {
     file: (name, text) => cluster().file(name, text),
     ok: (args, stdin) => kubectlOk(cluster(), args, stdin),
     refused: (args, stdin) => kubectlRefused(cluster(), args, stdin),
+    cluster,
   };
 }
 

@@ -3,9 +3,10 @@
  * does them: cordon marks the node unschedulable (kumo adds the
  * `node.kubernetes.io/unschedulable:NoSchedule` taint with it, which
  * Kubernetes' node lifecycle controller would); drain cordons, then evicts
- * the node's pods through the `pods/eviction` subresource (each with its own
- * terminationGracePeriodSeconds unless --grace-period says otherwise) and
- * waits for them to be gone. Like kubectl it refuses, unless told, to touch
+ * the node's pods through the `pods/eviction` subresource, all at once (each
+ * with its own terminationGracePeriodSeconds unless --grace-period says
+ * otherwise; one a PodDisruptionBudget refuses is retried every 5 s until
+ * --timeout) and waits for them to be gone. Like kubectl it refuses, unless told, to touch
  * DaemonSet pods (--ignore-daemonsets), pods no controller would recreate
  * (--force) and pods with emptyDir data (--delete-emptydir-data); mirror
  * pods are always skipped. Output and errors are kubectl's, word for word.
@@ -244,45 +245,52 @@ async function drainNode(client: KubeClient, name: string, o: DrainOptions, run:
   const deadline = run.timeoutMs > 0 ? Date.now() + run.timeoutMs : Infinity;
   const failures: string[] = [];
   const started: P[] = [];
-  for (const pod of filtered.pods) {
-    const ref = `pods/${JSON.stringify(pod.metadata.name)} -n ${JSON.stringify(pod.metadata.namespace)}`;
-    if (run.dryRun === 'server') {
-      run.out(`evicting pod ${pod.metadata.namespace}/${pod.metadata.name} (server dry run)`);
-    } else {
-      run.out(`pod/${pod.metadata.name} ${useEviction ? 'eviction' : 'deletion'} started`);
-      if (useEviction) run.out(`evicting pod ${pod.metadata.namespace}/${pod.metadata.name}`);
-    }
-    try {
-      if (!useEviction) {
-        try {
-          await client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, {
+  // Every pod at once, as kubectl's evictPods does (a goroutine each): a pod a budget holds back does not hold up the others.
+  await Promise.all(
+    filtered.pods.map(async (pod) => {
+      const ref = `pods/${JSON.stringify(pod.metadata.name)} -n ${JSON.stringify(pod.metadata.namespace)}`;
+      const announce = () => {
+        if (run.dryRun === 'server') {
+          run.out(`evicting pod ${pod.metadata.namespace}/${pod.metadata.name} (server dry run)`);
+        } else {
+          run.out(`pod/${pod.metadata.name} ${useEviction ? 'eviction' : 'deletion'} started`);
+          if (useEviction) run.out(`evicting pod ${pod.metadata.namespace}/${pod.metadata.name}`);
+        }
+      };
+      try {
+        if (!useEviction) {
+          announce();
+          try {
+            await client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, {
+              ...(run.grace >= 0 ? { gracePeriodSeconds: run.grace } : {}),
+              ...(run.dryRun === 'server' ? { dryRun: true } : {}),
+            });
+          } catch (e) {
+            if (!isNotFound(e)) throw e;
+          }
+          started.push(pod);
+          return;
+        }
+        // A disruption budget's 429 is retried every 5 s until the timeout, announced again on each attempt, as kubectl does.
+        for (;;) {
+          announce();
+          if (Date.now() > deadline) throw new Error(`global timeout reached: ${o.timeout}`);
+          const result = await evictPod(client, pod, {
             ...(run.grace >= 0 ? { gracePeriodSeconds: run.grace } : {}),
             ...(run.dryRun === 'server' ? { dryRun: true } : {}),
           });
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
+          if (result !== 'blocked') {
+            if (result === 'evicted') started.push(pod);
+            return;
+          }
+          run.err(`error when evicting ${ref} (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.`);
+          await sleep(5_000);
         }
-        started.push(pod);
-        continue;
+      } catch (e) {
+        failures.push(`error when evicting ${ref}: ${e instanceof Error ? e.message : String(e)}`);
       }
-      // A disruption budget's 429 is retried every 5 s, as kubectl does, until the timeout.
-      for (;;) {
-        const result = await evictPod(client, pod, {
-          ...(run.grace >= 0 ? { gracePeriodSeconds: run.grace } : {}),
-          ...(run.dryRun === 'server' ? { dryRun: true } : {}),
-        });
-        if (result !== 'blocked') {
-          if (result === 'evicted') started.push(pod);
-          break;
-        }
-        if (Date.now() + 5_000 > deadline) throw new Error(`global timeout reached: ${o.timeout}`);
-        run.err(`error when evicting ${ref} (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.`);
-        await sleep(5_000);
-      }
-    } catch (e) {
-      failures.push(`error when evicting ${ref}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
+    }),
+  );
   if (run.dryRun === 'server') {
     if (failures.length > 0) throw new DrainError(failures);
     return;

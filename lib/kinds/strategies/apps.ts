@@ -9,7 +9,7 @@ import type { Strategy } from '../strategy.js';
 import { validatePodSpec } from '../validation/pod-spec.js';
 import { validateSelectorAndTemplate } from '../validation/selector.js';
 
-export function defaultTemplate(t: PodTemplateSpec | null | undefined): void {
+function defaultTemplate(t: PodTemplateSpec | null | undefined): void {
   if (!t) return;
   t.spec ??= {};
   defaultPodSpec(t.spec);
@@ -19,7 +19,7 @@ function nonNegative(v: number | null | undefined, path: string, errs: FieldErro
   if (v !== undefined && v !== null && v < 0) errs.push(fieldErrors.invalid(path, v, 'must be greater than or equal to 0'));
 }
 
-/** Validates an IntOrString percentage/count such as maxSurge. */
+/** Validates an IntOrString percentage/count such as maxSurge (ValidatePositiveIntOrPercent and IsNotMoreThan100Percent). */
 export function intOrPercent(v: IntOrString | null | undefined, path: string, errs: FieldError[]): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') {
@@ -42,13 +42,16 @@ export function intOrPercent(v: IntOrString | null | undefined, path: string, er
   return pct;
 }
 
-/** A workload's pod template (`owner` names the kind in kube's activeDeadlineSeconds message). */
+/**
+ * A workload's pod template (ValidatePodTemplateSpecFor<Kind>): `activeDeadlineOwner` names the kind in kube's message
+ * refusing activeDeadlineSeconds (ReplicaSet for the apps kinds; null: allowed, as in a Job's or a PodTemplate's).
+ */
 function validateTemplate(
   template: PodTemplateSpec | null | undefined,
   path: string,
   errs: FieldError[],
   restartPolicies: readonly string[],
-  owner = 'ReplicaSet',
+  activeDeadlineOwner: string | null = restartPolicies.includes('Always') ? 'ReplicaSet' : null,
 ): void {
   if (!template) {
     errs.push(fieldErrors.required(path));
@@ -60,8 +63,8 @@ function validateTemplate(
     errs.push(fieldErrors.forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
   const rp = template.spec?.restartPolicy;
   if (rp && !restartPolicies.includes(rp)) errs.push(fieldErrors.notSupported(`${path}.spec.restartPolicy`, rp, restartPolicies));
-  if (template.spec?.activeDeadlineSeconds !== undefined && template.spec.activeDeadlineSeconds !== null && restartPolicies.includes('Always')) {
-    errs.push(fieldErrors.forbidden(`${path}.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${owner} is not Supported`));
+  if (template.spec?.activeDeadlineSeconds !== undefined && template.spec.activeDeadlineSeconds !== null && activeDeadlineOwner) {
+    errs.push(fieldErrors.forbidden(`${path}.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${activeDeadlineOwner} is not Supported`));
   }
 }
 
@@ -149,4 +152,4 @@ export const replicaSetStrategy: Strategy = {
   },
 };
 
-export { validateTemplate };
+export { defaultTemplate, nonNegative, validateTemplate };

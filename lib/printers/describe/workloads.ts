@@ -1,6 +1,6 @@
 /**
- * `kubectl describe` for deployments, replica sets and jobs
- * (describeDeployment, describeReplicaSet, describeJob in kubectl v0.35).
+ * `kubectl describe` for deployments, replica sets, replication controllers and jobs
+ * (describeDeployment, describeReplicaSet, describeReplicationController, describeJob in kubectl v0.35).
  */
 import type { Deployment } from '../../api/apps/v1/deployment.js';
 import type { ReplicaSet } from '../../api/apps/v1/replicaset.js';
@@ -8,6 +8,8 @@ import { equalIgnoreHash } from '../../api/apps/v1/template-hash.js';
 import type { Job } from '../../api/batch/v1/job.js';
 import type { Event } from '../../api/core/v1/event.js';
 import type { Pod } from '../../api/core/v1/pod.js';
+import type { ReplicationController } from '../../api/core/v1/replicationcontroller.js';
+import { formatLabels } from '../table-printer.js';
 import { labelSelectorText as selectorText } from '../selector.js';
 import { humanDuration } from '../duration.js';
 import { describeEvents, printAnnotationsMultiline, printController, printLabelsMultiline, rfc1123z } from './common.js';
@@ -103,23 +105,46 @@ export function podPhaseCounts(pods: readonly Pod[], ownerUid: string | undefine
 }
 
 export function describeReplicaSet(rs: ReplicaSet, pods: readonly Pod[] | Error, events: readonly Event[] | undefined, now: number): string {
+  return describePodSet(rs, selectorText(rs.spec?.selector) || '<none>', true, pods, events, now);
+}
+
+/** kubectl's describeReplicationController: a ReplicaSet's description without Controlled By, its map selector as labels.FormatLabels prints it. */
+export function describeReplicationController(
+  rc: ReplicationController,
+  pods: readonly Pod[] | Error,
+  events: readonly Event[] | undefined,
+  now: number,
+): string {
+  return describePodSet(rc, formatLabels(rc.spec?.selector ?? {}), false, pods, events, now);
+}
+
+type PodSetOwner = ReplicaSet | ReplicationController;
+
+function describePodSet(
+  set: PodSetOwner,
+  selector: string,
+  withController: boolean,
+  pods: readonly Pod[] | Error,
+  events: readonly Event[] | undefined,
+  now: number,
+): string {
   return tabbed((w) => {
-    w.write(LEVEL_0, `Name:\t${rs.metadata.name ?? ''}\n`);
-    w.write(LEVEL_0, `Namespace:\t${rs.metadata.namespace ?? ''}\n`);
-    w.write(LEVEL_0, `Selector:\t${selectorText(rs.spec?.selector) || '<none>'}\n`);
-    printLabelsMultiline(w, 'Labels', rs.metadata.labels);
-    printAnnotationsMultiline(w, 'Annotations', rs.metadata.annotations);
-    const controlledBy = printController(rs.metadata);
+    w.write(LEVEL_0, `Name:\t${set.metadata.name ?? ''}\n`);
+    w.write(LEVEL_0, `Namespace:\t${set.metadata.namespace ?? ''}\n`);
+    w.write(LEVEL_0, `Selector:\t${selector}\n`);
+    printLabelsMultiline(w, 'Labels', set.metadata.labels);
+    printAnnotationsMultiline(w, 'Annotations', set.metadata.annotations);
+    const controlledBy = withController ? printController(set.metadata) : undefined;
     if (controlledBy) w.write(LEVEL_0, `Controlled By:\t${controlledBy}\n`);
-    w.write(LEVEL_0, `Replicas:\t${rs.status?.replicas ?? 0} current / ${rs.spec?.replicas ?? 1} desired\n`);
+    w.write(LEVEL_0, `Replicas:\t${set.status?.replicas ?? 0} current / ${set.spec?.replicas ?? 1} desired\n`);
     w.write(LEVEL_0, 'Pods Status:\t');
     if (pods instanceof Error) w.write(LEVEL_0, `error in fetching pods: ${pods.message}\n`);
     else {
-      const c = podPhaseCounts(pods, rs.metadata.uid);
+      const c = podPhaseCounts(pods, set.metadata.uid);
       w.write(LEVEL_0, `${c.running} Running / ${c.waiting} Waiting / ${c.succeeded} Succeeded / ${c.failed} Failed\n`);
     }
-    describePodTemplate(rs.spec?.template, w);
-    describeConditions(rs.status?.conditions as Condition[] | undefined, w);
+    describePodTemplate(set.spec?.template, w);
+    describeConditions(set.status?.conditions as Condition[] | undefined, w);
     if (events) describeEvents(events, w, now);
   });
 }
