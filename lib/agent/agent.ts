@@ -219,6 +219,7 @@ export class Agent {
         // The cluster's identity, as Kubernetes tools take it: the kube-system namespace's uid.
         const clusterId = (await this.opts.client.find(NAMESPACES, undefined, 'kube-system'))?.metadata.uid ?? '';
         await this.runtime.init(clusterId);
+        this.node.storageDir = await this.runtime.storageDir?.();
         await this.node.register();
         await this.node.renewLease();
         break;

@@ -177,6 +177,12 @@ export interface Runtime {
   init(clusterId: string): Promise<void>;
   /** `docker://20.10.24` style, for nodeInfo.containerRuntimeVersion. */
   version(): Promise<string>;
+  /**
+   * The directory whose filesystem holds pods' writable layers, when the
+   * runtime keeps them apart from the agent's data dir (docker: the engine's
+   * data root): the node's ephemeral-storage is that filesystem's size.
+   */
+  storageDir?(): Promise<string | undefined>;
   /** Makes the image present per the pull policy; throws ImagePullError. Returns whether it pulled. */
   ensureImage(image: string, pullPolicy: string): Promise<{ pulled: boolean }>;
   createSandbox(cfg: SandboxConfig): Promise<ContainerInfo>;

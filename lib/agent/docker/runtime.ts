@@ -94,6 +94,11 @@ export class DockerRuntime implements Runtime {
     return `docker://${v.Version}`;
   }
 
+  async storageDir(): Promise<string | undefined> {
+    const info = await this.engine.json<{ DockerRootDir?: string }>('GET', '/info');
+    return info.DockerRootDir || undefined;
+  }
+
   async close(): Promise<void> {
     this.engine.close();
   }
