@@ -379,7 +379,8 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
         );
         const cond = pod.status!.conditions!.find((c) => c.type === 'PodScheduled')!;
         expect(cond.reason).toBe('Unschedulable');
-        expect(cond.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+        const message = '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
+        expect(cond.message).toBe(message);
         const events = await waitFor(
           async () => {
             const list = (await h.client.list(EVENTS, ns, { fieldSelector: 'involvedObject.name=huge,reason=FailedScheduling' })).items;
@@ -387,7 +388,7 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
           },
           { timeoutMs, intervalMs, what: 'FailedScheduling event' },
         );
-        expect((events[0] as KObject & { message?: string }).message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+        expect((events[0] as KObject & { message?: string }).message).toBe(message);
         await h.client.delete(PODS, ns, 'huge');
       },
       timeoutMs * 2,
