@@ -185,13 +185,7 @@ export function pickCandidate(candidates: readonly Candidate[]): Candidate | und
   // Each priority is offset by 2^31 so that more victims never sum lower (kube adds MaxInt32+1).
   const sum = (c: Candidate) => c.victims.reduce((n, v) => n + v.priority + 2 ** 31, 0);
   const earliestTop = (c: Candidate) => Math.min(...c.victims.filter((v) => v.priority === c.victims[0]!.priority).map(startTime));
-  const scores: ((c: Candidate) => number)[] = [
-    (c) => -c.pdbViolations,
-    (c) => -c.victims[0]!.priority,
-    (c) => -sum(c),
-    (c) => -c.victims.length,
-    earliestTop,
-  ];
+  const scores: ((c: Candidate) => number)[] = [(c) => -c.pdbViolations, (c) => -c.victims[0]!.priority, (c) => -sum(c), (c) => -c.victims.length, earliestTop];
   let left = [...candidates];
   for (const score of scores) {
     if (left.length <= 1) break;
@@ -234,12 +228,7 @@ function candidatesWanted(potential: number): number {
  * the pod may preempt, dry-runs victim selection on the nodes where
  * evicting could help, and picks one node. `nodes` is every node.
  */
-export function preempt(
-  pod: Pod & KObject,
-  nodes: ReadonlyMap<string, NodeInfo>,
-  nominated: Nominated,
-  budgets: BudgetFilter = NO_BUDGETS,
-): PreemptionResult {
+export function preempt(pod: Pod & KObject, nodes: ReadonlyMap<string, NodeInfo>, nominated: Nominated, budgets: BudgetFilter = NO_BUDGETS): PreemptionResult {
   const notEligible = ineligibility(pod, nodes);
   if (notEligible) return { message: notEligible, clearNomination: false };
   const requests = podRequests(pod);

@@ -253,7 +253,10 @@ export class Scheduler implements Reconciler {
       const { nominatedNodeName, ...rest } = pod.status ?? {};
       const nominated = nominate === undefined ? nominatedNodeName : nominate;
       try {
-        const written = await this.client.updateStatus<P>(PODS, { ...pod, status: { ...rest, conditions, ...(nominated ? { nominatedNodeName: nominated } : {}) } });
+        const written = await this.client.updateStatus<P>(PODS, {
+          ...pod,
+          status: { ...rest, conditions, ...(nominated ? { nominatedNodeName: nominated } : {}) },
+        });
         // Counted on its nominated node at once: the next decision of this scheduler must see it.
         this.cache.upsertPod(written);
         if (wantsScheduling(written)) this.pending.set(key, written);
