@@ -100,11 +100,15 @@ const NOT_HELPFUL = 'Preemption is not helpful for scheduling';
 /** kube's DisruptionTarget reason for a pod the scheduler preempts. */
 export const PREEMPTION_BY_SCHEDULER = 'PreemptionByScheduler';
 
-/** Being deleted because the scheduler preempted it (kube's podTerminatingByPreemption). */
-export function terminatingByPreemption(pod: Pod & KObject): boolean {
-  if (!pod.metadata.deletionTimestamp) return false;
+/** Marked by the scheduler for preemption (DisruptionTarget=True, PreemptionByScheduler). */
+export function isPreemptionVictim(pod: Pod): boolean {
   const c = (pod.status?.conditions ?? []).find((x) => x.type === 'DisruptionTarget');
   return c?.status === 'True' && c.reason === PREEMPTION_BY_SCHEDULER;
+}
+
+/** Being deleted because the scheduler preempted it (kube's podTerminatingByPreemption). */
+export function terminatingByPreemption(pod: Pod & KObject): boolean {
+  return !!pod.metadata.deletionTimestamp && isPreemptionVictim(pod);
 }
 
 /** When the pod started, in ms; one that has not started counts as starting now, after every started one (kube's GetPodStartTime). */

@@ -22,7 +22,7 @@ import { type ChangeEvent, objectKey, type Reconciler, type ReconcileResult, spl
 import { type Clock, rfc3339, systemClock } from '../util/clock.js';
 import { schedule, unschedulableMessage } from './algorithm.js';
 import { podPriority, SchedulerCache } from './cache.js';
-import { type BudgetFilter, type Candidate, NO_BUDGETS, preempt, PREEMPTION_BY_SCHEDULER } from './preemption.js';
+import { type BudgetFilter, type Candidate, isPreemptionVictim, NO_BUDGETS, preempt, PREEMPTION_BY_SCHEDULER } from './preemption.js';
 import { NODES, PODS } from '../kinds/resources.js';
 import { storeResource } from '../api/store-key.js';
 
@@ -69,7 +69,7 @@ export class Scheduler implements Reconciler {
     this.watches = [
       {
         resource: storeResource(PODS),
-        keys: (e) => {
+        keys: async (e) => {
           const pod = e.object as P;
           const keys: string[] = [];
           if (e.type !== 'DELETED' && wantsScheduling(pod)) keys.push(objectKey(pod));
@@ -78,6 +78,9 @@ export class Scheduler implements Reconciler {
             e.type === 'DELETED' ||
             ((pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') && (e.prev as P | undefined)?.status?.phase !== pod.status?.phase);
           if (freed) keys.push(...this.unschedulable);
+          // A preemption victim gone: the pods waiting for its node, which this scheduler may never have seen (in
+          // the cloud another invocation preempted for them). Rare enough to read them from the API.
+          if (e.type === 'DELETED' && pod.spec?.nodeName && isPreemptionVictim(pod)) keys.push(...(await this.nominatedTo(pod.spec.nodeName)));
           return keys;
         },
       },
@@ -109,6 +112,12 @@ export class Scheduler implements Reconciler {
   async listKeys(): Promise<string[]> {
     const pods = await this.client.listAll<P>(PODS, undefined, { fieldSelector: 'spec.nodeName=' });
     return pods.items.filter(wantsScheduling).map(objectKey);
+  }
+
+  /** Keys of the unbound pods nominated to a node. */
+  private async nominatedTo(node: string): Promise<string[]> {
+    const unbound = await this.client.listAll<P>(PODS, undefined, { fieldSelector: 'spec.nodeName=' });
+    return unbound.items.filter((p) => p.status?.nominatedNodeName === node && wantsScheduling(p)).map(objectKey);
   }
 
   /** Higher priority first, then the earlier created (kube's PrioritySort; the queue keeps arrival order among equals). */

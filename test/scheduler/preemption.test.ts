@@ -233,6 +233,23 @@ describe('preemption', () => {
     expect((await get('urgent')).spec?.nodeName).toBe('a');
   });
 
+  it('queues the preemptor when a victim is gone, in a scheduler that never saw the preemption (another cloud invocation)', async () => {
+    await addNode('a');
+    await addPod('low', { cpu: '3', priority: 1, node: 'a' });
+    const key = await addPod('urgent', { cpu: '3', priority: 1000 });
+    const first = scheduler().s;
+    await first.prime();
+    await first.reconcile(key);
+    const victim = await get('low');
+    await finishDeletion('low');
+    const other = scheduler().s;
+    const podsWatch = other.watches.find((w) => w.resource === 'pods')!;
+    expect(await podsWatch.keys({ resource: 'pods', type: 'DELETED', object: victim })).toEqual([key]);
+    await other.prime();
+    await other.reconcile(key);
+    expect((await get('urgent')).spec?.nodeName).toBe('a');
+  });
+
   it('two schedulers that do not share a cache preempt once for one pod: the second waits for the victims the first chose', async () => {
     await addNode('a');
     await addNode('b');
