@@ -75,6 +75,8 @@ export interface AgentOptions {
   relistMs?: number;
   /** Longest a pod worker sleeps with nothing to do. @default 60 s */
   resyncMs?: number;
+  /** How often the disk use of a pod with ephemeral-storage limits is measured (the kubelet's eviction monitoring interval). @default 10 s */
+  storageCheckMs?: number;
   /** How many pending pods are started at once. @default 8 */
   podStartConcurrency?: number;
   /** Container restart back-off (CrashLoopBackOff). @default 10 s doubling to 5 min */
@@ -196,6 +198,7 @@ export class Agent {
       volumeSyncMs: opts.volumeSyncMs ?? 60_000,
       allocatable: { cpuMilli: res.allocatableMilliCpu, memoryBytes: res.allocatableBytes },
       resyncMs: opts.resyncMs ?? 60_000,
+      storageCheckMs: opts.storageCheckMs ?? 10_000,
       startGate: new Gate(opts.podStartConcurrency ?? 8),
       closed: false,
       logger: this.logger,
@@ -219,6 +222,7 @@ export class Agent {
         // The cluster's identity, as Kubernetes tools take it: the kube-system namespace's uid.
         const clusterId = (await this.opts.client.find(NAMESPACES, undefined, 'kube-system'))?.metadata.uid ?? '';
         await this.runtime.init(clusterId);
+        this.node.storageDir = await this.runtime.storageDir?.();
         await this.node.register();
         await this.node.renewLease();
         break;

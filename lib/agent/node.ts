@@ -72,8 +72,24 @@ function goArch(): string {
   return process.arch === 'x64' ? 'amd64' : process.arch;
 }
 
-/** Capacity and allocatable from the host, as the kubelet reports them. */
-export function hostResources(opts: Pick<NodeOptions, 'reserved' | 'maxPods' | 'dataDir'>): {
+/** The size of the filesystem holding `dir`, if it can be read (the directory may not exist, or be another host's). */
+function filesystemBytes(dir: string | undefined): number | undefined {
+  if (dir === undefined) return undefined;
+  try {
+    const s = statfsSync(dir);
+    return s.blocks * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Capacity and allocatable from the host, as the kubelet reports them.
+ * ephemeral-storage is the size of `storageDir`'s filesystem, where the
+ * runtime keeps pods' writable layers apart (docker: the engine's data
+ * root), else of `dataDir`'s.
+ */
+export function hostResources(opts: Pick<NodeOptions, 'reserved' | 'maxPods' | 'dataDir'> & { storageDir?: string | undefined }): {
   capacity: Record<string, string>;
   allocatable: Record<string, string>;
   allocatableMilliCpu: number;
@@ -81,22 +97,20 @@ export function hostResources(opts: Pick<NodeOptions, 'reserved' | 'maxPods' | '
 } {
   const cpuMilli = cpus().length * 1000;
   const memBytes = totalmem();
-  let storage = 0;
-  try {
-    const s = statfsSync(opts.dataDir);
-    storage = s.blocks * s.bsize;
-  } catch {
-    // no data dir yet
-  }
+  const storage = filesystemBytes(opts.storageDir) ?? filesystemBytes(opts.dataDir) ?? 0;
   const allocCpu = Math.max(0, cpuMilli - milliCpu(opts.reserved.cpu ?? '0'));
   const allocMem = Math.max(0, memBytes - (parseQuantity(opts.reserved.memory ?? '0') ?? 0));
   const ki = (b: number) => `${Math.floor(b / 1024)}Ki`;
-  const capacity: Record<string, string> = { cpu: formatMilliCpu(cpuMilli), memory: ki(memBytes), pods: String(opts.maxPods) };
-  const allocatable: Record<string, string> = { cpu: formatMilliCpu(allocCpu), memory: ki(allocMem), pods: String(opts.maxPods) };
-  if (storage > 0) {
-    capacity['ephemeral-storage'] = ki(storage);
-    allocatable['ephemeral-storage'] = ki(storage);
-  }
+  // The kubelet's names and order; no hugepages are set aside for pods, so a pod asking for them fits nowhere.
+  const capacity: Record<string, string> = {
+    cpu: formatMilliCpu(cpuMilli),
+    'ephemeral-storage': ki(storage),
+    'hugepages-1Gi': '0',
+    'hugepages-2Mi': '0',
+    memory: ki(memBytes),
+    pods: String(opts.maxPods),
+  };
+  const allocatable: Record<string, string> = { ...capacity, cpu: formatMilliCpu(allocCpu), memory: ki(allocMem) };
   return { capacity, allocatable, allocatableMilliCpu: allocCpu, allocatableBytes: allocMem };
 }
 
@@ -104,6 +118,8 @@ export class NodeManager {
   private lastWritten: { conditions: Condition[]; at: number } | undefined;
   /** The advertised logs/exec port (known once the agent's server listens). */
   port: number;
+  /** Where the runtime keeps pods' writable layers, if apart from the data dir (known once it answers; see hostResources). */
+  storageDir: string | undefined = undefined;
 
   constructor(
     private readonly client: KubeClient,
@@ -134,7 +150,7 @@ export class NodeManager {
 
   private async status(existing: N['status'] | undefined): Promise<NonNullable<N['status']>> {
     const now = rfc3339(this.clock.now());
-    const res = hostResources(this.opts);
+    const res = hostResources({ ...this.opts, storageDir: this.storageDir });
     const conditions = (await this.conditions(now)).map((c) => {
       const old = (existing?.conditions ?? []).find((x) => x.type === c.type);
       return old && old.status === c.status ? { ...c, lastTransitionTime: old.lastTransitionTime ?? now } : c;

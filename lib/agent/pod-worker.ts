@@ -32,6 +32,7 @@ import { hostsFile, serviceEnv } from './service-discovery.js';
 import { type PodVolumes, VolumeSetupError } from './volumes/manager.js';
 import { type ContainerInfo, ContainerStartError, ImagePullError, type PortMapping, type Runtime } from './runtime.js';
 import { computePodStatus, instancesOf, isInitialized, isSidecar, statusChanged, type Waiting } from './status.js';
+import { EVICTED, hasStorageLimits, storageEvictionMessage } from './storage-eviction.js';
 import { PODS } from '../kinds/resources.js';
 import { sleep } from '../util/sleep.js';
 
@@ -59,6 +60,8 @@ export interface WorkerHost {
   readonly allocatable: PodContext['nodeAllocatable'];
   /** Longest a worker sleeps without a reason to wake. */
   readonly resyncMs: number;
+  /** How often a running pod with ephemeral-storage limits has its disk use measured (the kubelet's eviction monitoring interval). */
+  readonly storageCheckMs: number;
   /** Bounds how many pending pods start at once, first come first served (see PodWorker.run). */
   readonly startGate: Gate;
   closed: boolean;
@@ -111,7 +114,10 @@ export class PodWorker {
   private readonly backoffNoted = new Set<string>();
   /** When each container's last image pull failed. */
   private readonly pullFailedAt = new Map<string, number>();
-  private terminal: { phase: 'Succeeded' | 'Failed'; reason?: string; message?: string } | undefined;
+  /** The pod is done (`graceSeconds`: how long what still runs may take to stop, when not the pod's own grace period). */
+  private terminal: { phase: 'Succeeded' | 'Failed'; reason?: string; message?: string; graceSeconds?: number } | undefined;
+  /** When the pod's disk use was last measured. */
+  private storageCheckedAt = -Infinity;
   private terminatingSince: number | undefined;
   private wakeUp: (() => void) | undefined;
   private pending = true;
@@ -267,8 +273,9 @@ export class PodWorker {
         this.event('Warning', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
       } else this.due(end);
     }
+    if (!this.terminal) await this.checkStorage();
     if (this.terminal) {
-      await this.stopAll(all, spec.terminationGracePeriodSeconds ?? 30, false);
+      await this.stopAll(all, this.terminal.graceSeconds ?? spec.terminationGracePeriodSeconds ?? 30, false);
       await this.writeStatus(await rt.list(this.uid));
       return;
     }
@@ -361,6 +368,28 @@ export class PodWorker {
       all = await rt.list(this.uid);
     }
     await this.writeStatus(all);
+  }
+
+  /**
+   * The eviction manager's local-storage check (storage-eviction.ts), every
+   * storageCheckMs for a pod with limits, where the runtime can measure: a
+   * pod over a limit is evicted at once (grace period 0, as the kubelet),
+   * Failed with reason Evicted and a Warning event saying why.
+   */
+  private async checkStorage(): Promise<void> {
+    const rt = this.host.runtime;
+    if (!rt.storageUsage || !hasStorageLimits(this.pod)) return;
+    const now = this.host.clock.now();
+    if (now - this.storageCheckedAt >= this.host.storageCheckMs) {
+      this.storageCheckedAt = now;
+      const message = storageEvictionMessage(this.pod, await rt.storageUsage(this.uid));
+      if (message) {
+        this.terminal = { phase: 'Failed', reason: EVICTED, message, graceSeconds: 0 };
+        this.event('Warning', EVICTED, message);
+        return;
+      }
+    }
+    this.due(this.storageCheckedAt + this.host.storageCheckMs);
   }
 
   /**

@@ -33,6 +33,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Encryptor } from '../store/encryption.js';
 import { alive, commandLine } from '../util/processes.js';
+import { diskUsage } from '../util/disk-usage.js';
 import { privateDir, writePrivateFile } from '../util/private-files.js';
 import {
   type AttachOptions,
@@ -44,6 +45,7 @@ import {
   type Runtime,
   SANDBOX_NAME,
   type SandboxConfig,
+  type StorageUsage,
 } from './runtime.js';
 import type { ExecIO } from '../api/pod-connector.js';
 import { sleep } from '../util/sleep.js';
@@ -276,6 +278,26 @@ export class ProcessRuntime implements Runtime {
       this.save(s);
     }
     return { ...s };
+  }
+
+  /**
+   * Each container's directory (its output and state, of its latest
+   * instance) and each emptyDir volume's directory, as `du` counts them.
+   * What a process writes elsewhere on the host is not the pod's to count.
+   */
+  async storageUsage(podUid: string): Promise<StorageUsage> {
+    const latest = new Map<string, ProcState>();
+    for (const s of this.containers.values()) {
+      if (s.pod.uid !== podUid || s.kind === 'sandbox') continue;
+      const seen = latest.get(s.name);
+      if (!seen || seen.createdAt < s.createdAt) latest.set(s.name, s);
+    }
+    const containers = new Map<string, number>();
+    for (const [name, s] of latest) containers.set(name, await diskUsage(s.dir));
+    const volumes = new Map<string, number>();
+    const root = join(this.dir, 'pods', podUid, 'volumes');
+    for (const name of existsSync(root) ? readdirSync(root) : []) volumes.set(name, await diskUsage(join(root, name)));
+    return { containers, volumes };
   }
 
   private volumeRoot(podUid: string): string {

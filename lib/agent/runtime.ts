@@ -167,6 +167,17 @@ export class ContainerStartError extends Error {
   }
 }
 
+/**
+ * Disk a pod uses, in bytes, where the runtime can measure it (the
+ * kubelet's pod stats): each container's writable layer and logs (its
+ * latest instance), by container name, and each emptyDir volume on disk, by
+ * volume name.
+ */
+export interface StorageUsage {
+  containers: Map<string, number>;
+  volumes: Map<string, number>;
+}
+
 export interface Runtime {
   readonly name: 'docker' | 'process';
   /**
@@ -177,6 +188,14 @@ export interface Runtime {
   init(clusterId: string): Promise<void>;
   /** `docker://20.10.24` style, for nodeInfo.containerRuntimeVersion. */
   version(): Promise<string>;
+  /**
+   * The directory whose filesystem holds pods' writable layers, when the
+   * runtime keeps them apart from the agent's data dir (docker: the engine's
+   * data root): the node's ephemeral-storage is that filesystem's size.
+   */
+  storageDir?(): Promise<string | undefined>;
+  /** What a pod's containers and emptyDir volumes take on disk now (ephemeral-storage limits are enforced with it). */
+  storageUsage?(podUid: string): Promise<StorageUsage>;
   /** Makes the image present per the pull policy; throws ImagePullError. Returns whether it pulled. */
   ensureImage(image: string, pullPolicy: string): Promise<{ pulled: boolean }>;
   createSandbox(cfg: SandboxConfig): Promise<ContainerInfo>;

@@ -54,6 +54,7 @@ export class LocalControllerDriver {
       const queue: WorkQueue = new WorkQueue((key) => observedReconcile(r, key, metrics), {
         workers,
         ...(r.coalesceMs ? { minIntervalMs: r.coalesceMs } : {}),
+        ...(r.compareKeys ? { order: (a: string, b: string) => r.compareKeys!(a, b) } : {}),
         onError: (key, err) => this.logger.error(`kumo ${r.name}: reconcile ${key} failed: ${err instanceof Error ? err.message : String(err)}`),
         ...(metrics ? { metrics: metrics.controller(r.name, () => queue.length) } : {}),
       });

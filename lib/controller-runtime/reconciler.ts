@@ -72,6 +72,18 @@ export interface Reconciler {
    * queues them. @default 0
    */
   readonly coalesceMs?: number;
+  /**
+   * Which of two waiting keys to reconcile first (negative: `a`), for a
+   * reconciler whose order matters (the scheduler: higher priority first).
+   * Drivers follow it where they hold several keys at once; equals keep
+   * their order of arrival. @default order of arrival
+   */
+  compareKeys?(a: string, b: string): number;
+}
+
+/** Keys in the order the reconciler wants them (compareKeys), stable among equals. */
+export function inReconcileOrder(reconciler: Reconciler, keys: string[]): string[] {
+  return reconciler.compareKeys ? [...keys].sort((a, b) => reconciler.compareKeys!(a, b)) : keys;
 }
 
 /** How soon to retry after losing a compare-and-swap: the state is fresh again at once. */

@@ -14,7 +14,7 @@ import { defaultLogger, type Logger } from '../log/logger.js';
 import { decodeLogImage, type StreamImage } from '../store/dynamodb-table.js';
 import { flushEvents } from '../client/events.js';
 import { observedReconcile, type ReconcileObserver } from './metrics.js';
-import { cachesOf, type ChangeEvent, keysFor, type Reconciler } from './reconciler.js';
+import { cachesOf, type ChangeEvent, inReconcileOrder, keysFor, type Reconciler } from './reconciler.js';
 import { sleep } from '../util/sleep.js';
 
 /** The parts of a Lambda DynamoDBStreamEvent record this driver reads. */
@@ -110,7 +110,12 @@ export async function handleStreamBatch(reconcilers: Reconciler[], records: Stre
   const involved = [...new Set([...work.values()].map((w) => w.reconciler))];
   for (const c of cachesOf(involved)) c.invalidate();
   for (const r of involved) await r.prime?.();
-  await runAll([...work.values()], opts.concurrency ?? 8, async (w) => {
+  // Each reconciler's keys start in its order (the scheduler's: by priority), reconcilers in order of first mention.
+  const ordered = involved.flatMap((r) => {
+    const mine = new Map([...work.values()].filter((w) => w.reconciler === r).map((w) => [w.key, w]));
+    return inReconcileOrder(r, [...mine.keys()]).map((k) => mine.get(k)!);
+  });
+  await runAll(ordered, opts.concurrency ?? 8, async (w) => {
     try {
       await reconcileKey(w.reconciler, w.key, opts);
     } catch (err) {
@@ -133,7 +138,7 @@ export async function handleResync(reconcilers: Reconciler[], opts: DriverOption
   for (const c of cachesOf(reconcilers)) c.invalidate();
   for (const r of reconcilers) {
     await r.prime?.();
-    const all = await r.listKeys();
+    const all = inReconcileOrder(r, await r.listKeys());
     keys += all.length;
     await runAll(all, opts.concurrency ?? 8, async (key) => {
       try {

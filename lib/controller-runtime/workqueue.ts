@@ -3,8 +3,11 @@
  * client-go's rate-limited workqueue: a key queued many times is processed
  * once; a key being processed is never handed to a second worker at the same
  * time (if it is queued meanwhile, it runs again afterwards); failures retry
- * with exponential backoff per key.
+ * with exponential backoff per key. Keys are handed out first in, first out,
+ * or in the reconciler's order where it has one (the scheduler's priority
+ * queue), first in first out among equals.
  */
+import { Heap } from 'heap-js';
 
 /** What a queue reports (client-go's workqueue adds and retries). */
 export interface WorkQueueMetrics {
@@ -30,10 +33,19 @@ export interface WorkQueueOptions {
   maxBackoffMs?: number;
   onError?: (key: string, err: unknown) => void;
   metrics?: WorkQueueMetrics;
+  /** Which of two queued keys goes first (negative: `a`); equals go in the order they were queued. @default first in, first out */
+  order?: (a: string, b: string) => number;
+}
+
+interface Queued {
+  key: string;
+  /** When it was queued, as a count: the tie-break. */
+  seq: number;
 }
 
 export class WorkQueue {
-  private readonly queue: string[] = [];
+  private readonly queue: Heap<Queued>;
+  private seq = 0;
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   /** Keys queued again while being processed. */
@@ -52,7 +64,10 @@ export class WorkQueue {
   constructor(
     private readonly process: (key: string) => Promise<{ requeueAfterMs?: number } | void>,
     private readonly opts: WorkQueueOptions = {},
-  ) {}
+  ) {
+    const order = opts.order;
+    this.queue = new Heap<Queued>(order ? (a, b) => order(a.key, b.key) || a.seq - b.seq : (a, b) => a.seq - b.seq);
+  }
 
   start(): void {
     for (let i = 0; i < (this.opts.workers ?? 4); i++) this.workers.push(this.work());
@@ -87,7 +102,7 @@ export class WorkQueue {
       }
     }
     this.queued.add(key);
-    this.queue.push(key);
+    this.queue.push({ key, seq: this.seq++ });
     this.opts.metrics?.added();
     this.waiting.shift()?.();
   }
@@ -147,7 +162,7 @@ export class WorkQueue {
 
   private async next(): Promise<string | undefined> {
     while (!this.stopped) {
-      const key = this.queue.shift();
+      const key = this.queue.pop()?.key;
       if (key !== undefined) {
         this.queued.delete(key);
         return key;

@@ -11,8 +11,8 @@ import { matchesNodeSelector, matchesTerm } from '../api/node-affinity.js';
 import { TAINT_UNSCHEDULABLE, tolerates } from '../api/taints.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { KObject } from '../api/object.js';
-import type { NodeInfo } from './cache.js';
-import { ANY_HOST_IP, hostPortsOf } from './cache.js';
+import type { NodeInfo, PodEntry } from './cache.js';
+import { ANY_HOST_IP, hostPortsOf, podPriority } from './cache.js';
 import { podRequests, type Resources } from './resources.js';
 
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -122,6 +122,30 @@ export function score(pod: Pod & KObject, feasible: NodeInfo[], requests: Resour
   return out;
 }
 
+/** Pods nominated to nodes by preemption, by node then uid (SchedulerCache.nominated). */
+export type Nominated = ReadonlyMap<string, ReadonlyMap<string, PodEntry>>;
+
+const NONE_NOMINATED: Nominated = new Map();
+
+/**
+ * The node as a pod sees it when filtering: with the pods nominated to it
+ * of equal or higher priority counted as if bound (kube-scheduler's
+ * RunFilterPluginsWithNominatedPods), so the room preemption freed for them
+ * is not taken by another pod. The node itself when none are.
+ */
+export function withNominated(pod: Pod & KObject, info: NodeInfo, nominated: Nominated): NodeInfo {
+  const waiting = nominated.get(info.name);
+  if (!waiting) return info;
+  const priority = podPriority(pod);
+  let view: NodeInfo | undefined;
+  for (const e of waiting.values()) {
+    if (e.uid === pod.metadata.uid || e.priority < priority) continue;
+    view ??= info.clone();
+    view.add(e);
+  }
+  return view ?? info;
+}
+
 /** How many feasible nodes to find before scoring (kube-scheduler's percentageOfNodesToScore, adaptive). */
 export function feasibleTarget(total: number): number {
   if (total < 100) return total;
@@ -153,7 +177,13 @@ function namedNodes(pod: Pod): Set<string> | undefined {
  * Picks a node for the pod, visiting nodes round-robin from `start` until
  * enough feasible ones are found. Ties go to a random top node.
  */
-export function schedule(pod: Pod & KObject, all: NodeInfo[], start: number, random: () => number = Math.random): ScheduleResult {
+export function schedule(
+  pod: Pod & KObject,
+  all: NodeInfo[],
+  start: number,
+  random: () => number = Math.random,
+  nominated: Nominated = NONE_NOMINATED,
+): ScheduleResult {
   const requests = podRequests(pod);
   const reasons = new Map<string, number>();
   const named = namedNodes(pod);
@@ -165,7 +195,7 @@ export function schedule(pod: Pod & KObject, all: NodeInfo[], start: number, ran
   for (let i = 0; i < nodes.length && feasible.length < target; i++) {
     const info = nodes[(start + i) % nodes.length]!;
     evaluated++;
-    const why = filter(pod, info, requests);
+    const why = filter(pod, withNominated(pod, info, nominated), requests);
     if (why.length === 0) feasible.push(info);
     else for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
   }

@@ -2,7 +2,8 @@
  * The scheduler's view of the cluster: every node with what its bound pods
  * request, kept current from change events (or rebuilt from a list), plus
  * pods the scheduler has just bound but not yet seen bound ("assumed"), so
- * back-to-back decisions never double-book a node.
+ * back-to-back decisions never double-book a node, and the pods waiting for
+ * a node that preemption is freeing for them (`status.nominatedNodeName`).
  */
 import type { Node } from '../api/core/v1/node.js';
 import type { Pod } from '../api/core/v1/pod.js';
@@ -10,9 +11,13 @@ import type { KObject } from '../api/object.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import { addResources, emptyResources, nodeAllocatable, podRequests, type Resources, subtractResources } from './resources.js';
 
-interface PodEntry {
+export interface PodEntry {
   uid: string;
   node: string;
+  /** spec.priority (0 when unset, as kube's PodPriority). */
+  priority: number;
+  /** The pod as last seen: preemption names, orders and evicts victims by it. */
+  pod: Pod & KObject;
   requests: Resources;
   owner: string | undefined;
   hostPorts: string[];
@@ -33,6 +38,14 @@ export class NodeInfo {
 
   get name(): string {
     return this.node.metadata.name!;
+  }
+
+  /** A copy to try changes on (preemption's dry runs) without touching this one. */
+  clone(): NodeInfo {
+    const copy = new NodeInfo(this.node);
+    copy.allocatable = this.allocatable;
+    for (const e of this.pods.values()) copy.add(e);
+    return copy;
   }
 
   add(e: PodEntry): void {
@@ -76,6 +89,17 @@ function holdsResources(pod: Pod): boolean {
   return !!pod.spec?.nodeName && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 }
 
+/** The node preemption is freeing for a pod still waiting for it. */
+function nominatedNode(pod: Pod & KObject): string | undefined {
+  const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  return pod.spec?.nodeName || pod.metadata.deletionTimestamp || finished ? undefined : pod.status?.nominatedNodeName || undefined;
+}
+
+/** A pod's priority as the scheduler ranks it (kube's corev1helpers.PodPriority: unset is 0). */
+export function podPriority(pod: Pod): number {
+  return pod.spec?.priority ?? 0;
+}
+
 export class SchedulerCache {
   readonly nodes = new Map<string, NodeInfo>();
   /** Where each counted pod is counted, by uid. */
@@ -84,12 +108,22 @@ export class SchedulerCache {
   private readonly assumed = new Set<string>();
   /** Pods bound to nodes the cache does not know yet, by node. */
   private readonly waiting = new Map<string, Map<string, PodEntry>>();
+  /**
+   * Unbound pods nominated to a node by preemption, by node then uid: the
+   * scheduler counts them there for pods of no higher priority, so the room
+   * freed for them is not taken by another (kube's nominator).
+   */
+  readonly nominated = new Map<string, Map<string, PodEntry>>();
+  /** Where each nominated pod is nominated, by uid. */
+  private readonly nominations = new Map<string, string>();
 
   load(nodes: (Node & KObject)[], pods: (Pod & KObject)[]): void {
     this.nodes.clear();
     this.placed.clear();
     this.assumed.clear();
     this.waiting.clear();
+    this.nominated.clear();
+    this.nominations.clear();
     for (const n of nodes) this.upsertNode(n);
     for (const p of pods) this.upsertPod(p);
   }
@@ -123,6 +157,8 @@ export class SchedulerCache {
     return {
       uid: pod.metadata.uid!,
       node,
+      priority: podPriority(pod),
+      pod,
       requests: podRequests(pod),
       owner: controllerRef(pod)?.uid,
       hostPorts: hostPortsOf(pod),
@@ -150,22 +186,42 @@ export class SchedulerCache {
     this.waiting.get(node)?.delete(uid);
   }
 
+  private unnominate(uid: string): void {
+    const node = this.nominations.get(uid);
+    if (node === undefined) return;
+    this.nominations.delete(uid);
+    const onNode = this.nominated.get(node);
+    onNode?.delete(uid);
+    if (onNode?.size === 0) this.nominated.delete(node);
+  }
+
+  /** Takes in any pod: bound ones count on their node, nominated ones on the node they wait for. */
   upsertPod(pod: Pod & KObject): void {
     const uid = pod.metadata.uid!;
     this.assumed.delete(uid);
     this.unplace(uid);
+    this.unnominate(uid);
     if (holdsResources(pod)) this.place(this.entry(pod, pod.spec!.nodeName!));
+    const nominated = nominatedNode(pod);
+    if (nominated !== undefined) {
+      let onNode = this.nominated.get(nominated);
+      if (!onNode) this.nominated.set(nominated, (onNode = new Map()));
+      onNode.set(uid, this.entry(pod, nominated));
+      this.nominations.set(uid, nominated);
+    }
   }
 
   deletePod(pod: Pod & KObject): void {
     this.assumed.delete(pod.metadata.uid!);
     this.unplace(pod.metadata.uid!);
+    this.unnominate(pod.metadata.uid!);
   }
 
   /** Counts a pod on a node now, before its binding comes back as an event. */
   assume(pod: Pod & KObject, node: string): void {
     const uid = pod.metadata.uid!;
     this.unplace(uid);
+    this.unnominate(uid);
     this.place(this.entry(pod, node));
     this.assumed.add(uid);
   }

@@ -18,9 +18,12 @@ export function emptyResources(): Resources {
 }
 
 function containerRequests(c: Container): Resources {
-  const req = c.resources?.requests ?? {};
+  return quantities(c.resources?.requests ?? {});
+}
+
+function quantities(list: Record<string, string | number>): Resources {
   const out = emptyResources();
-  for (const [name, q] of Object.entries(req)) {
+  for (const [name, q] of Object.entries(list)) {
     if (name === 'cpu') out.cpu = milliCpu(q);
     else if (name === 'memory') out.memory = parseQuantity(q) ?? 0;
     else out.scalar[name] = parseQuantity(q) ?? 0;
@@ -41,9 +44,11 @@ function max(a: Resources, b: Resources): Resources {
 }
 
 /**
- * What a pod asks of a node: the sum of its app containers and sidecars, or
- * the largest init container if that is more (init containers run one at a
- * time), plus one pod slot.
+ * What a pod asks of a node (kube-scheduler's computePodResourceRequest): the
+ * sum of its app containers and sidecars, or the largest init container if
+ * that is more (init containers run one at a time), plus its RuntimeClass
+ * overhead (`spec.overhead`) and one pod slot. Every resource counts this
+ * way, ephemeral-storage and hugepages included.
  */
 export function podRequests(pod: Pod): Resources {
   let sidecars = emptyResources();
@@ -55,7 +60,7 @@ export function podRequests(pod: Pod): Resources {
   }
   let apps = emptyResources();
   for (const c of pod.spec?.containers ?? []) apps = add(apps, containerRequests(c));
-  const total = max(add(apps, sidecars), initPeak);
+  const total = add(max(add(apps, sidecars), initPeak), quantities(pod.spec?.overhead ?? {}));
   return { ...total, pods: 1 };
 }
 

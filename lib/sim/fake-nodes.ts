@@ -44,7 +44,8 @@ export interface FakeNodeOptions {
   annotations?: (name: string, index: number) => Record<string, string>;
   /** spec.providerID per node (e.g. `aws:///<zone>/<instance-id>` for a simulated EC2 instance). */
   providerID?: (name: string, index: number) => string | undefined;
-  capacity?: { cpu?: string; memory?: string; pods?: string };
+  /** What each node reports as capacity (and allocatable). @default cpu 4, memory 16Gi, ephemeral-storage 100Gi, pods 110 */
+  capacity?: { cpu?: string; memory?: string; 'ephemeral-storage'?: string; pods?: string };
   /** Delay from binding to Running/Ready. @default 200 ms */
   startDelayMs?: number;
   /** How long a Job pod runs before it exits. @default 1000 ms */
@@ -61,6 +62,25 @@ export interface FakeNodeOptions {
 }
 
 type P = Pod & KObject;
+
+/** A simulated node's ephemeral-storage unless told otherwise: a typical cloud node's root volume. */
+export const SIM_EPHEMERAL_STORAGE = '100Gi';
+
+/**
+ * What a simulated node reports, in the kubelet's resource names: every
+ * node has ephemeral-storage (pods requesting it fit, as on a real node),
+ * no hugepages (a pod asking for them fits nowhere) and a pod count.
+ */
+export function simulatedCapacity(c: FakeNodeOptions['capacity'] = {}): Record<string, string> {
+  return {
+    cpu: c.cpu ?? '4',
+    'ephemeral-storage': c['ephemeral-storage'] ?? SIM_EPHEMERAL_STORAGE,
+    'hugepages-1Gi': '0',
+    'hugepages-2Mi': '0',
+    memory: c.memory ?? '16Gi',
+    pods: c.pods ?? '110',
+  };
+}
 
 export class FakeNodes {
   private readonly stopped = new Set<string>();
@@ -140,7 +160,7 @@ export class FakeNodes {
   private nodeObject(name: string, index: number): KObject {
     const now = rfc3339(this.clock.now());
     const providerID = this.opts.providerID?.(name, index);
-    const cap = { cpu: this.opts.capacity?.cpu ?? '4', memory: this.opts.capacity?.memory ?? '16Gi', pods: this.opts.capacity?.pods ?? '110' };
+    const cap = simulatedCapacity(this.opts.capacity);
     const node: Node = {
       apiVersion: 'v1',
       kind: 'Node',

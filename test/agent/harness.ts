@@ -24,6 +24,7 @@ export const FAST_AGENT: Partial<AgentOptions> = {
   restartBackoff: { initialMs: 1_000, maxMs: 8_000 },
   imagePullBackoff: { initialMs: 1_000, maxMs: 4_000 },
   resyncMs: 5_000,
+  storageCheckMs: 500,
 };
 
 export async function agentCluster(opts: Partial<LocalClusterOptions> & { runtime: 'docker' | 'process' }) {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
 import { uniqueNode } from './docker.js';
-import { agentCluster, containerStatus, type P, podObject, ready, waitGone, waitPod } from './harness.js';
+import { agentCluster, containerStatus, eventsOf, type P, podObject, ready, waitGone, waitPod } from './harness.js';
 import { PODS } from '../../lib/kinds/resources.js';
 
 describe('process runtime', () => {
@@ -118,5 +118,41 @@ describe('process runtime', () => {
     await c.client.delete(PODS, 'default', 'proc-stop');
     await waitGone(c.client, 'proc-stop');
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('evicts a pod over its ephemeral-storage limits, as the kubelet: Failed, reason Evicted, its message and a Warning event', async () => {
+    const fill = (mb: number, where: string) => `dd if=/dev/zero of=${where} bs=1024 count=${mb * 1024} 2>/dev/null; exec sleep 100000`;
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('proc-full-volume', {
+        volumes: [{ name: 'scratch', emptyDir: { sizeLimit: '1Mi' } }],
+        containers: [
+          { name: 'app', image: 'none', command: ['sh', '-c', fill(2, '/scratch/fill')], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] },
+        ],
+      }),
+    );
+    // Output is the container's: the process runtime counts its directory.
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('proc-chatty', {
+        containers: [
+          {
+            name: 'app',
+            image: 'none',
+            command: ['sh', '-c', 'head -c 3000000 /dev/zero; exec sleep 100000'],
+            resources: { limits: { 'ephemeral-storage': '1Mi' } },
+          },
+        ],
+      }),
+    );
+    const evicted = (p: P) => p.status?.phase === 'Failed' && p.status.reason === 'Evicted';
+    const volume = await waitPod(c.client, 'proc-full-volume', evicted, 'evicted');
+    expect(volume.status?.message).toBe('Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ');
+    const chatty = await waitPod(c.client, 'proc-chatty', evicted, 'evicted');
+    expect(chatty.status?.message).toBe('Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. ');
+    expect(containerStatus(chatty, 'app')?.state?.terminated).toBeDefined();
+    expect(await eventsOf(c.client, 'proc-chatty')).toContain('Evicted: Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. ');
   });
 });

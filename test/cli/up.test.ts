@@ -2,7 +2,8 @@
  * `kumo up` as users run it: the binary serves HTTPS on a free port, writes
  * its context (server, CA, token) into the kubeconfig KUBECONFIG names,
  * answers the other verbs, and stops cleanly on SIGTERM; `--insecure-http`
- * serves plain HTTP on loopback only, refusing web pages.
+ * serves plain HTTP on loopback only, refusing web pages; simulated nodes
+ * report the ephemeral-storage they are given.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -191,6 +192,31 @@ describe('kumo up', () => {
       const r = await run(process.execPath, [KUMO_BIN, 'apply', '-f', '-'], { env, stdin: pod });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('pods "root" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostPID=true)');
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
+  });
+
+  it('gives simulated nodes the ephemeral-storage --ephemeral-storage says, and refuses one that is not a quantity in one line', async () => {
+    const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig-disk'), HOME: dir };
+    const data = join(dir, 'disk-data');
+    expect(await run(process.execPath, [KUMO_BIN, 'up', '--runtime', 'fake', '--ephemeral-storage', '12Q', '--data-dir', data], { env })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: invalid --ephemeral-storage: 12Q (a non-negative quantity such as 100Gi)\n',
+    });
+    expect(existsSync(data)).toBe(false);
+    const up = await startKumoUp(['--port', '0', '--data-dir', data, '--runtime', 'fake', '--nodes', '1', '--ephemeral-storage', '20Gi'], env);
+    try {
+      const r = await run(process.execPath, [KUMO_BIN, 'get', 'node', 'node-1', '-o', 'json'], { env });
+      expect(JSON.parse(r.stdout).status.allocatable).toEqual({
+        cpu: '4',
+        'ephemeral-storage': '20Gi',
+        'hugepages-1Gi': '0',
+        'hugepages-2Mi': '0',
+        memory: '16Gi',
+        pods: '110',
+      });
     } finally {
       expect(await up.stop()).toBe(0);
     }

@@ -381,7 +381,7 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
     );
 
     it(
-      'reports a pod that fits nowhere as Unschedulable with the per-filter counts',
+      'reports pods that fit nowhere as Unschedulable with the per-filter counts (cpu, ephemeral-storage), and runs a Bitnami-style pod whose ephemeral-storage requests fit',
       async () => {
         const ns = 'default';
         await h.client.create(PODS, ns, {
@@ -399,7 +399,8 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
         );
         const cond = pod.status!.conditions!.find((c) => c.type === 'PodScheduled')!;
         expect(cond.reason).toBe('Unschedulable');
-        expect(cond.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+        const message = '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
+        expect(cond.message).toBe(message);
         const events = await waitFor(
           async () => {
             const list = (await h.client.list(EVENTS, ns, { fieldSelector: 'involvedObject.name=huge,reason=FailedScheduling' })).items;
@@ -407,8 +408,46 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
           },
           { timeoutMs, intervalMs, what: 'FailedScheduling event' },
         );
-        expect((events[0] as KObject & { message?: string }).message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+        expect((events[0] as KObject & { message?: string }).message).toBe(message);
         await h.client.delete(PODS, ns, 'huge');
+
+        // Bitnami's "nano" resources preset, as its charts render it.
+        const resources = {
+          requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '50Mi' },
+          limits: { cpu: '150m', memory: '192Mi', 'ephemeral-storage': '2Gi' },
+        };
+        const podAsking = (name: string, r: object) => ({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name },
+          spec: { containers: [{ name: 'redis', image: 'docker.io/bitnami/redis:8.2', resources: r }] },
+        });
+        await h.client.create(PODS, ns, podAsking('bitnami', resources));
+        await h.client.create(PODS, ns, podAsking('hoarder', { requests: { 'ephemeral-storage': '200Gi' } }));
+        await waitFor(async () => (await h.client.get<P>(PODS, ns, 'bitnami')).status?.phase === 'Running', {
+          timeoutMs,
+          intervalMs,
+          what: 'bitnami running',
+        });
+        const pending = await waitFor(
+          async () => {
+            const p = await h.client.get<P>(PODS, ns, 'hoarder');
+            return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+          },
+          { timeoutMs, intervalMs, what: 'hoarder unschedulable' },
+        );
+        expect(pending.message).toBe(
+          '0/3 nodes are available: 3 Insufficient ephemeral-storage. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+        );
+        const node = await h.client.get(resourceByName('nodes')!, undefined, h.nodes[0]!);
+        expect((node.status as { allocatable?: Record<string, string> }).allocatable).toMatchObject({
+          'ephemeral-storage': '100Gi',
+          'hugepages-1Gi': '0',
+          'hugepages-2Mi': '0',
+          pods: '110',
+        });
+        await h.client.delete(PODS, ns, 'bitnami');
+        await h.client.delete(PODS, ns, 'hoarder');
       },
       timeoutMs * 2,
     );
@@ -483,6 +522,64 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
         );
         await budget(2, 1);
         await evict(second!);
+      },
+      timeoutMs * 3,
+    );
+
+    it(
+      'preempts a lower-priority pod for a pod that fits nowhere: the victim goes with a Preempted event, the preemptor runs in its place',
+      async () => {
+        const ns = 'preempt';
+        await h.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+        const classes = resourceByName('priorityclasses')!;
+        for (const [name, value] of [
+          ['batch-low', 10],
+          ['online-high', 1000],
+        ] as const) {
+          await h.client.create(classes, undefined, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value } as KObject);
+        }
+        // A filler pod of 3 of each node's 4 CPUs on every node.
+        const pod = (name: string, priorityClassName: string, cpu: string): KObject => ({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, labels: { app: 'filler' } },
+          spec: { priorityClassName, containers: [{ name: 'app', image: 'busybox', resources: { requests: { cpu } } }] },
+        });
+        for (let i = 0; i < 3; i++) await h.client.create(PODS, ns, pod(`filler-${i}`, 'batch-low', '3'));
+        const before = await waitFor(
+          async () => {
+            const list = await runningPods(h.client, ns, 'app=filler');
+            return list.length === 3 ? list : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'fillers running' },
+        );
+
+        const urgent = await h.client.create<P>(PODS, ns, { ...pod('urgent', 'online-high', '2'), metadata: { name: 'urgent' } });
+        const running = await waitFor(
+          async () => {
+            const p = await h.client.get<P>(PODS, ns, 'urgent');
+            return p.status?.phase === 'Running' ? p : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'urgent running' },
+        );
+        const node = running.spec!.nodeName!;
+        const victim = before.find((p) => p.spec?.nodeName === node)!;
+        const preempted = await waitFor(
+          async () => {
+            const events = (await h.client.list(EVENTS, ns, { fieldSelector: `involvedObject.name=${victim.metadata.name},reason=Preempted` })).items;
+            return events[0] as (KObject & { message?: string }) | undefined;
+          },
+          { timeoutMs, intervalMs, what: 'Preempted event' },
+        );
+        expect(preempted.message).toBe(`Preempted by pod ${urgent.metadata.uid} on node ${node}`);
+        expect(await h.client.find(PODS, ns, victim.metadata.name!)).toBeUndefined();
+        // The other fillers keep running.
+        expect((await runningPods(h.client, ns, 'app=filler')).map((p) => p.metadata.name).sort()).toEqual(
+          before
+            .filter((p) => p !== victim)
+            .map((p) => p.metadata.name)
+            .sort(),
+        );
       },
       timeoutMs * 3,
     );

@@ -106,12 +106,14 @@ describe('Scheduler', () => {
     expect(await s.reconcile(key)).toEqual({ requeueAfterMs: 1000 });
     expect(await s.reconcile(key)).toEqual({ requeueAfterMs: 2000 });
     const pod = await client.get<P>(PODS, 'default', 'big');
+    // No pod to preempt could make room: kube-scheduler's PostFilter says so after the filters' counts.
+    const message = '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.';
     expect(pod.status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({
       status: 'False',
       reason: 'Unschedulable',
-      message: '0/1 nodes are available: 1 Insufficient cpu.',
+      message,
     });
-    expect(recorder.events[0]).toMatchObject({ type: 'Warning', reason: 'FailedScheduling', message: '0/1 nodes are available: 1 Insufficient cpu.' });
+    expect(recorder.events[0]).toMatchObject({ type: 'Warning', reason: 'FailedScheduling', message });
 
     await addNode('large', '4');
     const node = await client.get<N>(NODES, undefined, 'large');

@@ -22,6 +22,7 @@ import {
   type Runtime,
   SANDBOX_NAME,
   type SandboxConfig,
+  type StorageUsage,
   type VolumeMount,
 } from '../runtime.js';
 import type { ExecIO } from '../../api/pod-connector.js';
@@ -92,6 +93,41 @@ export class DockerRuntime implements Runtime {
   async version(): Promise<string> {
     const v = await this.engine.json<{ Version: string }>('GET', '/version');
     return `docker://${v.Version}`;
+  }
+
+  /**
+   * Each container's writable layer (the engine's SizeRw, of the latest
+   * instance of each container) and each emptyDir volume's size (the
+   * engine's disk usage of volumes). Container logs are not counted: they
+   * are the engine's, capped by its log rotation.
+   */
+  async storageUsage(podUid: string): Promise<StorageUsage> {
+    const labels = [`${LABELS.podUid}=${podUid}`, `${LABELS.node}=${this.opts.nodeName}`, `${LABELS.cluster}=${this.clusterId}`];
+    const [entries, df] = await Promise.all([
+      this.engine.json<(DockerListEntry & { SizeRw?: number })[]>('GET', '/containers/json', {
+        query: { all: true, size: true, filters: JSON.stringify({ label: labels }) },
+      }),
+      this.engine.json<{ Volumes?: { Name: string; UsageData?: { Size: number } | null }[] | null }>('GET', '/system/df', { query: { type: 'volume' } }),
+    ]);
+    const containers = new Map<string, number>();
+    const latest = new Map<string, number>();
+    for (const e of entries) {
+      const name = e.Labels[LABELS.containerName];
+      if (!name || e.Labels[LABELS.kind] === 'sandbox' || (latest.get(name) ?? -1) > e.Created) continue;
+      latest.set(name, e.Created);
+      containers.set(name, e.SizeRw ?? 0);
+    }
+    const volumes = new Map<string, number>();
+    const prefix = this.volumeName(podUid, '');
+    for (const v of df.Volumes ?? []) {
+      if (v.Name.startsWith(prefix) && v.UsageData && v.UsageData.Size >= 0) volumes.set(v.Name.slice(prefix.length), v.UsageData.Size);
+    }
+    return { containers, volumes };
+  }
+
+  async storageDir(): Promise<string | undefined> {
+    const info = await this.engine.json<{ DockerRootDir?: string }>('GET', '/info');
+    return info.DockerRootDir || undefined;
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { parsePodSecurityConfig, type PodSecurityConfig } from '../../apiserver/podsecurity/config.js';
 import { processRuntimeWarning } from '../../agent/process-runtime.js';
 import { upsertContext } from '../../client/kubeconfig.js';
@@ -17,10 +18,18 @@ import { dockerAnswers, LocalCluster, type LocalClusterOptions } from '../../loc
 import { isLoopbackAddress } from '../../local/loopback-guard.js';
 import { flagOf, logLevelOf, parseFlag } from '../../config/read.js';
 import { SETTINGS } from '../../config/settings.js';
-import { port as portType, positiveInteger } from '../../config/values.js';
+import { port as portType, positiveInteger, type ValueType } from '../../config/values.js';
+import { parseQuantity } from '../../api/quantity.js';
+import { SIM_EPHEMERAL_STORAGE } from '../../sim/fake-nodes.js';
 import { jsonLogger } from '../../log/logger.js';
 import { CliError } from '../errors.js';
 import type { Cli } from '../session.js';
+
+/** A resource quantity as a Node reports it (`100Gi`), kept as written. */
+const quantity: ValueType<string> = {
+  expected: 'a non-negative quantity such as 100Gi',
+  schema: z.string().refine((q) => (parseQuantity(q) ?? -1) >= 0, { error: 'a non-negative quantity such as 100Gi' }),
+};
 
 interface UpFlags {
   port: string;
@@ -29,6 +38,7 @@ interface UpFlags {
   kubeconfig: boolean;
   runtime?: string;
   nodes: string;
+  ephemeralStorage: string;
   insecureHttp?: boolean;
   tls?: boolean;
   keepPods?: boolean;
@@ -61,6 +71,7 @@ export function upCommand(cli: Cli): Command {
       .option('--no-kubeconfig', 'do not write a kubeconfig context')
       .option('--runtime <runtime>', 'how pods run: docker, process or fake (default: docker when a Docker engine answers, else process)')
       .option('--nodes <n>', 'number of simulated nodes (--runtime fake)', '3')
+      .option('--ephemeral-storage <quantity>', 'ephemeral-storage each simulated node reports (--runtime fake)', SIM_EPHEMERAL_STORAGE)
       .option(
         '--insecure-http',
         'serve plain HTTP without authentication, on loopback only, refusing requests from web pages (default: HTTPS with a bearer token)',
@@ -81,6 +92,7 @@ export function upCommand(cli: Cli): Command {
         const port = parseFlag('--port', portType, opts.port);
         const runtimeFlag = opts.runtime !== undefined ? flagOf(SETTINGS.runtime, opts.runtime) : undefined;
         const nodes = parseFlag('--nodes', positiveInteger, opts.nodes);
+        const ephemeralStorage = parseFlag('--ephemeral-storage', quantity, opts.ephemeralStorage);
         const logger = jsonLogger({ service: 'kumo', level: logLevelOf(cli.io.env, opts.logLevel), sink: (line) => cli.io.err(`${line}\n`) });
         if (opts.tls && opts.insecureHttp) throw new CliError('--tls and --insecure-http contradict each other (HTTPS is the default)');
         if (opts.insecureHttp && !isLoopbackAddress(opts.address)) {
@@ -99,7 +111,9 @@ export function upCommand(cli: Cli): Command {
         } else out(`kumo: runtime ${runtime}`);
         if (runtime === 'process') for (const line of processRuntimeWarning(userInfo().username)) out(`kumo: ${line}`);
         const nodeOpts: Partial<LocalClusterOptions> =
-          runtime === 'fake' ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`) } } : { runtime };
+          runtime === 'fake'
+            ? { fakeNodes: { names: Array.from({ length: nodes }, (_, i) => `node-${i + 1}`), capacity: { 'ephemeral-storage': ephemeralStorage } } }
+            : { runtime };
         const cluster = new LocalCluster({
           dataDir: opts.dataDir,
           port,
