@@ -5,11 +5,14 @@
  * the controllers, the scheduler and the cloud provider, which never import it.
  */
 import type { ResourceRegistry } from '../api/registry.js';
-import { BUILTIN } from '../kinds/resources.js';
+import { BUILTIN, POD_DISRUPTION_BUDGETS } from '../kinds/resources.js';
 import type { KubeClient } from '../client/client.js';
 import type { Logger } from '../log/logger.js';
 import { cloudProviderReconcilers, type CloudProviderOptions } from '../cloudprovider/index.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { budgetFilter } from '../scheduler/preemption.js';
+import type { PodDisruptionBudget } from '../api/policy/v1/poddisruptionbudget.js';
+import type { KObject } from '../api/object.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { CronJobController } from '../controllers/cronjob.js';
 import { DaemonSetController } from '../controllers/daemonset.js';
@@ -75,5 +78,8 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
 
 export function schedulerReconciler(client: KubeClient, opts: ControlPlaneOptions = {}): Scheduler {
   const clock = opts.clock ?? systemClock;
-  return new Scheduler(client, new EventRecorder(client, 'default-scheduler', clock, undefined, { background: true, logger: opts.logger }), clock);
+  const recorder = new EventRecorder(client, 'default-scheduler', clock, undefined, { background: true, logger: opts.logger });
+  // Preemption respects PodDisruptionBudgets where it can (kube's filterPodsWithPDBViolation), read afresh on each preemption (rare).
+  const budgets = async () => budgetFilter((await client.listAll<PodDisruptionBudget & KObject>(POD_DISRUPTION_BUDGETS, undefined)).items);
+  return new Scheduler(client, recorder, clock, budgets);
 }

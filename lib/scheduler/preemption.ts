@@ -12,8 +12,8 @@
  * spared first and counted against their node. `budgetFilter(pdbs)` is that
  * function over PodDisruptionBudget objects; without budgets, NO_BUDGETS.
  */
+import type { PodDisruptionBudget } from '../api/policy/v1/poddisruptionbudget.js';
 import type { Pod } from '../api/core/v1/pod.js';
-import type { LabelSelector } from '../api/meta/v1/label-selector.js';
 import type { KObject } from '../api/object.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import { filter, type Nominated, unschedulableMessage, withNominated } from './algorithm.js';
@@ -33,11 +33,7 @@ export type BudgetFilter = (victims: readonly PodEntry[]) => BudgetSplit;
 export const NO_BUDGETS: BudgetFilter = (victims) => ({ violating: [], nonViolating: [...victims] });
 
 /** What budgetFilter reads of a PodDisruptionBudget (policy/v1). */
-export interface DisruptionBudget {
-  metadata: { namespace?: string | undefined };
-  spec?: { selector?: LabelSelector | null | undefined } | undefined;
-  status?: { disruptionsAllowed?: number | undefined; disruptedPods?: Record<string, string> | null | undefined } | undefined;
-}
+export type DisruptionBudget = Pick<PodDisruptionBudget, 'metadata' | 'spec' | 'status'>;
 
 /**
  * kube's filterPodsWithPDBViolation over these budgets: each victim spends
