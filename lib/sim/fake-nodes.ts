@@ -29,6 +29,8 @@ import { defaultLogger, type Logger } from '../log/logger.js';
 import { type Clock, microTime, rfc3339, systemClock } from '../util/clock.js';
 import { LEASES, NODES, PODS } from '../kinds/resources.js';
 import { POD_NODE_NOT_READY } from '../api/core/v1/pod.js';
+import { RESOURCE_USAGE_ANNOTATION } from '../api/metrics/v1beta1/metrics.js';
+import { simulatedNodeUsage, type SystemUsage } from './usage.js';
 
 /** Annotation: exit code the simulated containers end with (Job pods; default 0). */
 export const SIM_EXIT_CODE = 'kumo.io/sim-exit-code';
@@ -51,8 +53,10 @@ export interface FakeNodeOptions {
   runMs?: number;
   /** How long a deleted pod takes to stop (capped by its grace period). @default 100 ms */
   stopDelayMs?: number;
-  /** Lease renewal interval. @default 10 s */
+  /** Lease renewal interval; each renewal carries the node's usage record (lib/sim/usage.ts). @default 10 s */
   leaseRenewMs?: number;
+  /** What each node uses beside its pods. @default 100m CPU, 512 MiB */
+  systemUsage?: SystemUsage;
   /** How often the nodes' Ready conditions are checked and posted again where someone else changed them (kubelet's nodeStatusUpdateFrequency). @default 10 s */
   statusUpdateMs?: number;
   clock?: Clock;
@@ -258,12 +262,29 @@ export class FakeNodes {
       if (created) this.leases.set(name, created);
       return;
     }
+    const metadata = { ...existing.metadata, annotations: { ...(existing.metadata.annotations ?? {}), [RESOURCE_USAGE_ANNOTATION]: this.usage(name) } };
     try {
-      this.leases.set(name, await this.client.update<Lease & KObject>(LEASES, { ...existing, spec: { ...(existing.spec ?? {}), renewTime: now } }));
+      this.leases.set(name, await this.client.update<Lease & KObject>(LEASES, { ...existing, metadata, spec: { ...(existing.spec ?? {}), renewTime: now } }));
     } catch (err) {
       this.leases.delete(name);
       if (!(isConflict(err) || isNotFound(err))) throw err;
     }
+  }
+
+  /** When each node last reported its usage: the next report's window starts there. */
+  private readonly reportedAt = new Map<string, number>();
+
+  /** The usage record of a node's running pods (JSON for its Lease's annotation), over the time since its last report. */
+  private usage(name: string): string {
+    const now = this.clock.now();
+    const since = this.reportedAt.get(name);
+    this.reportedAt.set(name, now);
+    const windowSeconds =
+      since !== undefined && now > since ? Math.max(1, Math.round((now - since) / 1000)) : Math.round((this.opts.leaseRenewMs ?? 10_000) / 1000) || 1;
+    const pods = [...(this.informer?.items.values() ?? [])].filter(
+      (p) => (p as P).spec?.nodeName === name && (p as P).status?.phase === 'Running' && !p.metadata.deletionTimestamp,
+    ) as P[];
+    return JSON.stringify(simulatedNodeUsage(pods, now, windowSeconds, this.opts.systemUsage));
   }
 
   private schedule(pod: P, ms: number, fn: () => Promise<void>): void {
