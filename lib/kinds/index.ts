@@ -10,6 +10,7 @@ import { deploymentKind } from './deployment.js';
 import { endpointsKind } from './endpoints.js';
 import { endpointSliceKind } from './endpointslice.js';
 import { eventKind } from './event.js';
+import { horizontalPodAutoscalerKind } from './horizontalpodautoscaler.js';
 import { jobKind } from './job.js';
 import type { Kind } from './kind.js';
 import { leaseKind } from './lease.js';
@@ -36,6 +37,7 @@ export const builtinKinds: readonly Kind[] = [
   deploymentKind,
   replicaSetKind,
   jobKind,
+  horizontalPodAutoscalerKind,
   leaseKind,
   endpointsKind,
   endpointSliceKind,

@@ -49,6 +49,7 @@ export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
 export const JOBS = handle('jobs');
 export const LEASES = handle('leases');
+export const HORIZONTAL_POD_AUTOSCALERS = handle('horizontalpodautoscalers');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
 export function resourceOfStoreKey(key: string): Kind | undefined {
