@@ -14,6 +14,8 @@ const LONG_AGO = new Date(NOW - 3_600_000).toISOString();
 
 function pod(name: string, opts: { ready?: boolean; phase?: string; cpu?: string; memory?: string; started?: string } = {}): Pod {
   return {
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: 'default' },
     spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: opts.cpu ?? '1', memory: opts.memory ?? '1Gi' } } }] },
     status: {
