@@ -67,13 +67,26 @@ export interface MetricsRoute {
 export function metricsRoute(method: string, path: string, query: URLSearchParams): MetricsRoute | 'group' | 'resources' | undefined {
   const parts = path.split('/').filter((p) => p !== '');
   if (parts[0] !== 'apis' || parts[1] !== METRICS_GROUP) return undefined;
+  return routeIn(method, parts, query);
+}
+
+/** A segment percent-decoded; a malformed escape is a 400, as Go's url package refuses it. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw StatusError.badRequest(`invalid URL escape in ${JSON.stringify(segment)}`);
+  }
+}
+
+function routeIn(method: string, parts: string[], query: URLSearchParams): MetricsRoute | 'group' | 'resources' {
   if (parts.length === 2) return 'group';
   if (parts[2] !== METRICS_VERSION) throw StatusError.pathNotFound();
   if (parts.length === 3) return 'resources';
   let rest = parts.slice(3);
   let namespace: string | undefined;
   if (rest[0] === 'namespaces' && rest.length >= 3) {
-    namespace = decodeURIComponent(rest[1]!);
+    namespace = decoded(rest[1]!);
     rest = rest.slice(2);
   }
   const [resource, name, ...extra] = rest;
@@ -87,7 +100,7 @@ export function metricsRoute(method: string, path: string, query: URLSearchParam
     resource: rt,
     verb: name === undefined ? 'list' : 'get',
     ...(namespace !== undefined ? { namespace } : {}),
-    ...(name !== undefined ? { name: decodeURIComponent(name) } : {}),
+    ...(name !== undefined ? { name: decoded(name) } : {}),
   };
 }
 

@@ -230,7 +230,9 @@ export class FakeNodes {
   }
 
   private async renewAll(): Promise<void> {
-    await Promise.all([...this.nodes].map((n) => this.renew(n).catch((err: Error) => this.logger.warn(`kumo sim: lease ${n}: ${err.message}`))));
+    // One pass over the pods for every node's usage record: thousands of nodes must not each scan every pod.
+    const byNode = this.runningPodsByNode();
+    await Promise.all([...this.nodes].map((n) => this.renew(n, byNode).catch((err: Error) => this.logger.warn(`kumo sim: lease ${n}: ${err.message}`))));
   }
 
   /** The lease as last written per node, so a renewal is one write (a stale copy fails with 409 and is re-read). */
@@ -244,17 +246,17 @@ export class FakeNodes {
    * would write from the same cached copy and fail, so a slow API would see
    * fewer renewals still).
    */
-  private async renew(name: string): Promise<void> {
+  private async renew(name: string, byNode?: ReadonlyMap<string, P[]>): Promise<void> {
     if (this.stopped.has(name) || this.closed || this.renewing.has(name)) return;
     this.renewing.add(name);
     try {
-      await this.renewNow(name);
+      await this.renewNow(name, byNode);
     } finally {
       this.renewing.delete(name);
     }
   }
 
-  private async renewNow(name: string): Promise<void> {
+  private async renewNow(name: string, byNode: ReadonlyMap<string, P[]> = this.runningPodsByNode()): Promise<void> {
     const now = microTime(this.clock.now());
     const existing = this.leases.get(name) ?? (await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name));
     if (!existing) {
@@ -262,7 +264,10 @@ export class FakeNodes {
       if (created) this.leases.set(name, created);
       return;
     }
-    const metadata = { ...existing.metadata, annotations: { ...(existing.metadata.annotations ?? {}), [RESOURCE_USAGE_ANNOTATION]: this.usage(name) } };
+    const metadata = {
+      ...existing.metadata,
+      annotations: { ...(existing.metadata.annotations ?? {}), [RESOURCE_USAGE_ANNOTATION]: this.usage(name, byNode.get(name) ?? []) },
+    };
     try {
       this.leases.set(name, await this.client.update<Lease & KObject>(LEASES, { ...existing, metadata, spec: { ...(existing.spec ?? {}), renewTime: now } }));
     } catch (err) {
@@ -274,16 +279,25 @@ export class FakeNodes {
   /** When each node last reported its usage: the next report's window starts there. */
   private readonly reportedAt = new Map<string, number>();
 
+  /** The running pods (not being deleted) of every node, from the pod watch. */
+  private runningPodsByNode(): Map<string, P[]> {
+    const out = new Map<string, P[]>();
+    for (const obj of this.informer?.items.values() ?? []) {
+      const p = obj as P;
+      const node = p.spec?.nodeName;
+      if (!node || p.status?.phase !== 'Running' || p.metadata.deletionTimestamp) continue;
+      out.set(node, [...(out.get(node) ?? []), p]);
+    }
+    return out;
+  }
+
   /** The usage record of a node's running pods (JSON for its Lease's annotation), over the time since its last report. */
-  private usage(name: string): string {
+  private usage(name: string, pods: readonly P[]): string {
     const now = this.clock.now();
     const since = this.reportedAt.get(name);
     this.reportedAt.set(name, now);
     const windowSeconds =
       since !== undefined && now > since ? Math.max(1, Math.round((now - since) / 1000)) : Math.round((this.opts.leaseRenewMs ?? 10_000) / 1000) || 1;
-    const pods = [...(this.informer?.items.values() ?? [])].filter(
-      (p) => (p as P).spec?.nodeName === name && (p as P).status?.phase === 'Running' && !p.metadata.deletionTimestamp,
-    ) as P[];
     return JSON.stringify(simulatedNodeUsage(pods, now, windowSeconds, this.opts.systemUsage));
   }
 
