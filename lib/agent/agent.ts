@@ -11,6 +11,8 @@
  * them running, and a new agent rebuilds every pod's state from the runtime's
  * labels, so it adopts them instead of starting duplicates.
  */
+import { RESOURCE_USAGE_ANNOTATION } from '../api/metrics/v1beta1/metrics.js';
+import { UsageCollector } from './usage.js';
 import type { PersistentVolume } from '../api/core/v1/persistentvolume.js';
 import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { ContainerStatus, Pod } from '../api/core/v1/pod.js';
@@ -130,12 +132,14 @@ export class Agent {
   private relisting = false;
   private synced = false;
   private readonly host: WorkerHost;
+  private readonly usage: UsageCollector;
 
   constructor(private readonly opts: AgentOptions) {
     this.nodeName = opts.nodeName;
     this.nodeIP = opts.nodeIP ?? defaultNodeIP();
     this.runtime = opts.runtime;
     this.clock = opts.clock ?? systemClock;
+    this.usage = new UsageCollector(opts.runtime, this.clock);
     privateDir(opts.dataDir);
     const res = hostResources({ reserved: opts.reserved ?? {}, maxPods: opts.maxPods ?? 110, dataDir: opts.dataDir });
     this.node = new NodeManager(opts.client, this.clock, {
@@ -210,6 +214,22 @@ export class Agent {
     return this.opts.logger ?? defaultLogger();
   }
 
+  /**
+   * Renews the node's Lease with its usage report (lib/agent/usage.ts) in an
+   * annotation: the metrics of metrics.k8s.io cost no write of their own. A
+   * failed measurement only leaves the report out.
+   */
+  private async renewLease(): Promise<void> {
+    let report: string | undefined;
+    try {
+      const usage = await this.usage.collect();
+      if (usage) report = JSON.stringify(usage);
+    } catch (err) {
+      this.logger.warn(`kumo agent: resource usage: ${(err as Error).message}`);
+    }
+    await this.node.renewLease(report ? { [RESOURCE_USAGE_ANNOTATION]: report } : {});
+  }
+
   /** Sets the advertised endpoint port (once the agent's server listens). Call before start(). */
   setPort(port: number): void {
     this.node.port = port;
@@ -244,7 +264,7 @@ export class Agent {
       t.unref();
       this.timers.push(t);
     };
-    every(this.opts.leaseRenewMs ?? 10_000, () => this.node.renewLease(), 'lease renewal');
+    every(this.opts.leaseRenewMs ?? 10_000, () => this.renewLease(), 'lease renewal');
     every(this.opts.nodeStatusIntervalMs ?? 10_000, () => this.node.heartbeat(), 'node status');
     // Services, for the containers' service env vars and hosts entries (kept current in running pods' /etc/hosts).
     const poll = this.opts.pollIntervalMs;

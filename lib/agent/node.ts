@@ -251,7 +251,8 @@ export class NodeManager {
     if (changed || !this.lastWritten || this.clock.now() - this.lastWritten.at >= (this.opts.statusReportMs ?? 60_000)) await this.writeStatus(current);
   }
 
-  async renewLease(): Promise<void> {
+  /** Renews the node's Lease; `annotations` (the usage report) are merged into it. */
+  async renewLease(annotations: Record<string, string> = {}): Promise<void> {
     const now = microTime(this.clock.now());
     const name = this.opts.name;
     const existing = await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name);
@@ -262,6 +263,9 @@ export class NodeManager {
     await this.client
       .update(LEASES, {
         ...existing,
+        ...(Object.keys(annotations).length > 0
+          ? { metadata: { ...existing.metadata, annotations: { ...(existing.metadata.annotations ?? {}), ...annotations } } }
+          : {}),
         spec: { ...(existing.spec ?? {}), holderIdentity: name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: now },
       })
       .catch((err) => {

@@ -34,11 +34,13 @@ import { join } from 'node:path';
 import type { Encryptor } from '../store/encryption.js';
 import { alive, commandLine } from '../util/processes.js';
 import { diskUsage } from '../util/disk-usage.js';
+import { processGroupStats } from './proc-stats.js';
 import { privateDir, writePrivateFile } from '../util/private-files.js';
 import {
   type AttachOptions,
   type ContainerConfig,
   type ContainerInfo,
+  type ContainerStats,
   ContainerStartError,
   type ExecOptions,
   type LogOptions,
@@ -175,6 +177,13 @@ export class ProcessRuntime implements Runtime {
 
   async version(): Promise<string> {
     return `process://${process.version}`;
+  }
+
+  /** The container's process group (its wrapper and everything the command started), read from /proc. */
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    const s = this.containers.get(id);
+    if (!s || s.state !== 'running' || s.pid === undefined || s.kind === 'sandbox') return undefined;
+    return processGroupStats(s.pid);
   }
 
   async close(): Promise<void> {

@@ -178,6 +178,14 @@ export interface StorageUsage {
   volumes: Map<string, number>;
 }
 
+/** A running container's resource use, as cAdvisor reports it to a kubelet. */
+export interface ContainerStats {
+  /** CPU time used since the container started, in nanoseconds (cumulative). */
+  cpuNanoseconds: number;
+  /** Its working set: resident memory less what the kernel can reclaim at once. */
+  memoryBytes: number;
+}
+
 export interface Runtime {
   readonly name: 'docker' | 'process';
   /**
@@ -218,5 +226,7 @@ export interface Runtime {
   attach(id: string, opts: AttachOptions, io: ExecIO): Promise<void>;
   /** A container's output, as the kubelet serves it (with `timestamps`, each line prefixed by its RFC 3339 time). */
   logs(id: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /** A running container's CPU time and working set now; undefined when it is not running (or cannot be measured). */
+  stats(id: string): Promise<ContainerStats | undefined>;
   close(): Promise<void>;
 }

@@ -4,6 +4,8 @@
  * apidiscovery.k8s.io/v2 lists (which need their exact content type).
  */
 import type { ResourceRegistry, ResourceType } from '../api/registry.js';
+import { METRICS_GROUP, METRICS_VERSION } from '../api/metrics/v1beta1/metrics.js';
+import { metricsGroupDocument, METRICS_RESOURCES } from './metrics-api.js';
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
@@ -43,7 +45,9 @@ function apiGroup(kinds: ResourceRegistry, group: string) {
 
 export function apiGroupList(kinds: ResourceRegistry) {
   const groups = [...new Set(groupVersions(kinds).map((gv) => gv.group))].filter((g) => g !== '');
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => apiGroup(kinds, g)!) };
+  // metrics.k8s.io is served beside the kinds (lib/apiserver/metrics-api.ts), as an aggregated API is listed.
+  const { kind: _kind, apiVersion: _apiVersion, ...metrics } = metricsGroupDocument();
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups.map((g) => apiGroup(kinds, g)!), metrics] };
 }
 
 export function apiGroupDocument(kinds: ResourceRegistry, group: string) {
@@ -120,7 +124,28 @@ export function aggregatedDiscovery(kinds: ResourceRegistry, core: boolean) {
     }));
     return { metadata: { name: group, creationTimestamp: null }, versions };
   });
+  if (!core) items.push(metricsDiscovery());
   return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
+}
+
+/** metrics.k8s.io's entry in the aggregated discovery of /apis: get and list only. */
+function metricsDiscovery() {
+  return {
+    metadata: { name: METRICS_GROUP, creationTimestamp: null },
+    versions: [
+      {
+        version: METRICS_VERSION,
+        freshness: 'Current',
+        resources: METRICS_RESOURCES.map((t) => ({
+          resource: t.resource,
+          responseKind: { group: t.group, version: t.version, kind: t.kind },
+          scope: t.namespaced ? 'Namespaced' : 'Cluster',
+          singularResource: t.singular,
+          verbs: ['get', 'list'],
+        })),
+      },
+    ],
+  };
 }
 
 export function wantsAggregated(accept: string | undefined): boolean {

@@ -37,6 +37,7 @@ import { defaultLogger, type Logger } from '../log/logger.js';
 import { valueAt, withValueAt } from './scale-paths.js';
 import { customResourceSyncFor, type CustomResourceSync } from './custom-resources.js';
 import { customResourceDefinitionKind } from '../kinds/customresourcedefinition.js';
+import { MetricsApi, metricsGroupDocument, metricsResourceList, metricsRoute, type MetricsRoute } from './metrics-api.js';
 
 /**
  * The container a log, exec or attach request means: the named one, which
@@ -172,6 +173,7 @@ export class ApiServer implements RequestHandler {
   private readonly clock: Clock;
   private readonly opts: ApiServerOptions;
   private readonly customResources: CustomResourceSync;
+  private readonly metricsApi: MetricsApi;
 
   constructor(opts: ApiServerOptions) {
     this.opts = opts;
@@ -183,6 +185,7 @@ export class ApiServer implements RequestHandler {
       ...opts.admission,
       defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
     });
+    this.metricsApi = new MetricsApi(this.rest, () => this.clock.now());
     this.customResources = customResourceSyncFor({
       store: opts.store,
       rest: this.rest,
@@ -252,6 +255,10 @@ export class ApiServer implements RequestHandler {
     // A request that may concern a custom resource (discovery, OpenAPI, a path not served yet, a custom resource, CRDs)
     // sees the CRDs stored so far: within the TTL, or at once after this server wrote one. A built-in kind's request
     // neither waits for that refresh nor fails with it; the next request that needs it does.
+    const metrics = metricsRoute(req.method, req.path, req.query);
+    if (metrics === 'group') return json(200, metricsGroupDocument());
+    if (metrics === 'resources') return json(200, metricsResourceList());
+    if (metrics) return this.serveResourceMetrics(req, metrics);
     const refreshed = this.customResources.refresh();
     let r = route(req.method, req.path, req.query, this.kinds);
     if (this.needsCustomResources(r)) {
@@ -383,6 +390,23 @@ export class ApiServer implements RequestHandler {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
     const { contentType, text } = await this.metrics.exposition();
     return { status: 200, headers: { 'content-type': contentType }, text };
+  }
+
+  /** metrics.k8s.io NodeMetrics and PodMetrics (lib/apiserver/metrics-api.ts), authorized as resources of that group. */
+  private async serveResourceMetrics(req: ApiRequest, r: MetricsRoute): Promise<ApiResponse> {
+    const user = await this.caller(req);
+    if (this.opts.authorizer) {
+      const reason = await this.opts.authorizer.authorize(user, {
+        verb: r.verb,
+        resource: r.resource,
+        ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+        ...(r.name !== undefined ? { name: r.name } : {}),
+      });
+      if (reason !== undefined) {
+        throw StatusError.forbidden(user.name, r.verb, { group: r.resource.group, resource: r.resource.resource }, r.name, r.namespace, reason);
+      }
+    }
+    return json(200, await this.metricsApi.serve(r, req.query));
   }
 
   /** The body of a create, for the authorizer; a body that does not parse is left to the create path to report. */

@@ -20,6 +20,7 @@ import { DeploymentController } from '../controllers/deployment.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { VolumeController, type VolumeControllerOptions } from '../controllers/volumes.js';
 import { EventGarbageCollector } from '../controllers/eventgc.js';
+import { HorizontalController, type HorizontalControllerOptions } from '../controllers/podautoscaler/horizontal.js';
 import { EventRecorder } from '../client/events.js';
 import { dependentResources, GarbageCollector } from '../controllers/gc.js';
 import { JobController, type JobControllerOptions } from '../controllers/job.js';
@@ -36,6 +37,8 @@ export interface ControlPlaneOptions {
   clock?: Clock;
   nodeLifecycle?: NodeLifecycleOptions;
   job?: JobControllerOptions;
+  /** The HorizontalPodAutoscaler controller (its sync period is configurable for tests). */
+  podAutoscaler?: HorizontalControllerOptions;
   /** Event TTL. @default 1 hour */
   eventTtlMs?: number;
   /** The persistent volume controller (kumo up gives it a local-path root to provision under). */
@@ -72,6 +75,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new EventGarbageCollector(client, clock, opts.eventTtlMs),
     new EndpointsController(client),
     new VolumeController(client, recorder('persistentvolume-controller'), opts.volumes),
+    new HorizontalController(client, recorder('horizontal-pod-autoscaler'), clock, opts.podAutoscaler),
     ...(opts.cloudProvider ? cloudProviderReconcilers(client, recorder, opts.cloudProvider, clock) : []),
   ];
 }

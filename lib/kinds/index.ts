@@ -13,6 +13,7 @@ import { deploymentKind } from './deployment.js';
 import { endpointsKind } from './endpoints.js';
 import { endpointSliceKind } from './endpointslice.js';
 import { eventKind } from './event.js';
+import { horizontalPodAutoscalerKind } from './horizontalpodautoscaler.js';
 import { jobKind } from './job.js';
 import type { Kind } from './kind.js';
 import { leaseKind } from './lease.js';
@@ -47,6 +48,7 @@ export const builtinKinds: readonly Kind[] = [
   controllerRevisionKind,
   jobKind,
   cronJobKind,
+  horizontalPodAutoscalerKind,
   leaseKind,
   endpointsKind,
   endpointSliceKind,

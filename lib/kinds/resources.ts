@@ -55,6 +55,7 @@ export const DAEMONSETS = handle('daemonsets');
 export const CONTROLLER_REVISIONS = handle('controllerrevisions');
 export const CRONJOBS = handle('cronjobs');
 export const LEASES = handle('leases');
+export const HORIZONTAL_POD_AUTOSCALERS = handle('horizontalpodautoscalers');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
 export function resourceOfStoreKey(key: string): Kind | undefined {

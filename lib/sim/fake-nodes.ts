@@ -29,6 +29,8 @@ import { defaultLogger, type Logger } from '../log/logger.js';
 import { type Clock, microTime, rfc3339, systemClock } from '../util/clock.js';
 import { LEASES, NODES, PODS } from '../kinds/resources.js';
 import { POD_NODE_NOT_READY } from '../api/core/v1/pod.js';
+import { RESOURCE_USAGE_ANNOTATION } from '../api/metrics/v1beta1/metrics.js';
+import { simulatedNodeUsage, type SystemUsage } from './usage.js';
 
 /** Annotation: exit code the simulated containers end with (Job pods; default 0). */
 export const SIM_EXIT_CODE = 'kumo.io/sim-exit-code';
@@ -52,8 +54,10 @@ export interface FakeNodeOptions {
   runMs?: number;
   /** How long a deleted pod takes to stop (capped by its grace period). @default 100 ms */
   stopDelayMs?: number;
-  /** Lease renewal interval. @default 10 s */
+  /** Lease renewal interval; each renewal carries the node's usage record (lib/sim/usage.ts). @default 10 s */
   leaseRenewMs?: number;
+  /** What each node uses beside its pods. @default 100m CPU, 512 MiB */
+  systemUsage?: SystemUsage;
   /** How often the nodes' Ready conditions are checked and posted again where someone else changed them (kubelet's nodeStatusUpdateFrequency). @default 10 s */
   statusUpdateMs?: number;
   clock?: Clock;
@@ -255,7 +259,9 @@ export class FakeNodes {
   }
 
   private async renewAll(): Promise<void> {
-    await Promise.all([...this.nodes].map((n) => this.renew(n).catch((err: Error) => this.logger.warn(`kumo sim: lease ${n}: ${err.message}`))));
+    // One pass over the pods for every node's usage record: thousands of nodes must not each scan every pod.
+    const byNode = this.runningPodsByNode();
+    await Promise.all([...this.nodes].map((n) => this.renew(n, byNode).catch((err: Error) => this.logger.warn(`kumo sim: lease ${n}: ${err.message}`))));
   }
 
   /** The lease as last written per node, so a renewal is one write (a stale copy fails with 409 and is re-read). */
@@ -269,17 +275,17 @@ export class FakeNodes {
    * would write from the same cached copy and fail, so a slow API would see
    * fewer renewals still).
    */
-  private async renew(name: string): Promise<void> {
+  private async renew(name: string, byNode?: ReadonlyMap<string, P[]>): Promise<void> {
     if (this.stopped.has(name) || this.closed || this.renewing.has(name)) return;
     this.renewing.add(name);
     try {
-      await this.renewNow(name);
+      await this.renewNow(name, byNode);
     } finally {
       this.renewing.delete(name);
     }
   }
 
-  private async renewNow(name: string): Promise<void> {
+  private async renewNow(name: string, byNode: ReadonlyMap<string, P[]> = this.runningPodsByNode()): Promise<void> {
     const now = microTime(this.clock.now());
     const existing = this.leases.get(name) ?? (await this.client.find<Lease & KObject>(LEASES, NODE_LEASE_NAMESPACE, name));
     if (!existing) {
@@ -287,12 +293,41 @@ export class FakeNodes {
       if (created) this.leases.set(name, created);
       return;
     }
+    const metadata = {
+      ...existing.metadata,
+      annotations: { ...(existing.metadata.annotations ?? {}), [RESOURCE_USAGE_ANNOTATION]: this.usage(name, byNode.get(name) ?? []) },
+    };
     try {
-      this.leases.set(name, await this.client.update<Lease & KObject>(LEASES, { ...existing, spec: { ...(existing.spec ?? {}), renewTime: now } }));
+      this.leases.set(name, await this.client.update<Lease & KObject>(LEASES, { ...existing, metadata, spec: { ...(existing.spec ?? {}), renewTime: now } }));
     } catch (err) {
       this.leases.delete(name);
       if (!(isConflict(err) || isNotFound(err))) throw err;
     }
+  }
+
+  /** When each node last reported its usage: the next report's window starts there. */
+  private readonly reportedAt = new Map<string, number>();
+
+  /** The running pods (not being deleted) of every node, from the pod watch. */
+  private runningPodsByNode(): Map<string, P[]> {
+    const out = new Map<string, P[]>();
+    for (const obj of this.informer?.items.values() ?? []) {
+      const p = obj as P;
+      const node = p.spec?.nodeName;
+      if (!node || p.status?.phase !== 'Running' || p.metadata.deletionTimestamp) continue;
+      out.set(node, [...(out.get(node) ?? []), p]);
+    }
+    return out;
+  }
+
+  /** The usage record of a node's running pods (JSON for its Lease's annotation), over the time since its last report. */
+  private usage(name: string, pods: readonly P[]): string {
+    const now = this.clock.now();
+    const since = this.reportedAt.get(name);
+    this.reportedAt.set(name, now);
+    const windowSeconds =
+      since !== undefined && now > since ? Math.max(1, Math.round((now - since) / 1000)) : Math.round((this.opts.leaseRenewMs ?? 10_000) / 1000) || 1;
+    return JSON.stringify(simulatedNodeUsage(pods, now, windowSeconds, this.opts.systemUsage));
   }
 
   private schedule(pod: P, ms: number, fn: () => Promise<void>): void {

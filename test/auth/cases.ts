@@ -158,6 +158,22 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expectForbidden(await t().send('DELETE', `/api/v1/namespaces/${ns}`, { token: admin }), /confined to namespace/);
     });
 
+    it("authorizes metrics.k8s.io as the resources it serves: viewers read them, a namespaced token only its namespace's pods", async () => {
+      const ns = unique('metrics');
+      await namespace(ns);
+      const view = await token({ role: 'view' });
+      const local = await token({ role: 'view', namespace: ns });
+      const METRICS = '/apis/metrics.k8s.io/v1beta1';
+      expect((await t().send('GET', `${METRICS}/nodes`, { token: view })).body).toMatchObject({ kind: 'NodeMetricsList' });
+      expect((await t().send('GET', `${METRICS}/pods`, { token: view })).body).toMatchObject({ kind: 'PodMetricsList' });
+      expect((await t().send('GET', `${METRICS}/namespaces/${ns}/pods`, { token: local })).body).toMatchObject({ kind: 'PodMetricsList' });
+      const other = await t().send('GET', `${METRICS}/namespaces/default/pods`, { token: local });
+      expectForbidden(other, /confined to namespace/);
+      expect(other.body.details).toMatchObject({ group: 'metrics.k8s.io', kind: 'pods' });
+      expectForbidden(await t().send('GET', `${METRICS}/nodes`, { token: local }), /confined to namespace/);
+      expect((await t().send('GET', `${METRICS}/nodes`, {})).status).toBe(401);
+    });
+
     it('keeps the token records to cluster admins, even from an admin of their namespace', async () => {
       const kumoSystemAdmin = await token({ role: 'admin', namespace: 'kumo-system' });
       const forged = mintToken({ role: 'admin' });

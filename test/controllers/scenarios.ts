@@ -10,6 +10,9 @@ import type { Deployment } from '#lib/api/apps/v1/deployment';
 import type { ReplicaSet } from '#lib/api/apps/v1/replicaset';
 import type { Job } from '#lib/api/batch/v1/job';
 import type { Pod } from '#lib/api/core/v1/pod';
+import type { HorizontalPodAutoscaler } from '#lib/api/autoscaling/v2/horizontalpodautoscaler';
+import type { PodMetrics } from '#lib/api/metrics/v1beta1/metrics';
+import { parseQuantity } from '#lib/api/quantity';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/kinds/resources';
 import { resourcePath, type KubeClient } from '#lib/client/client';
@@ -30,6 +33,7 @@ export const DAEMONSETS = resourceByName('daemonsets')!;
 export const CONTROLLER_REVISIONS = resourceByName('controllerrevisions')!;
 const REPLICATION_CONTROLLERS = resourceByName('replicationcontrollers')!;
 const POD_DISRUPTION_BUDGETS = resourceByName('poddisruptionbudgets')!;
+export const HPAS = resourceByName('horizontalpodautoscalers')!;
 
 export interface Harness {
   client: KubeClient;
@@ -79,6 +83,28 @@ function daemonSet(name: string, image: string): KObject {
 
 async function runningPods(client: KubeClient, ns: string, selector: string): Promise<P[]> {
   return (await client.list<P>(PODS, ns, { labelSelector: selector })).items.filter(isRunning);
+}
+
+/**
+ * Waits until `count` pods of `ns` have PodMetrics of `cpu` that the HPA will use: measured over a whole
+ * window after the pod became Ready (kube's CPU initialization rule).
+ */
+async function measured(client: KubeClient, ns: string, count: number, cpu: string, timeoutMs: number): Promise<void> {
+  const want = Math.round(parseQuantity(cpu)! * 1e9);
+  await waitFor(
+    async () => {
+      const pods = await runningPods(client, ns, '');
+      const list = await client.call<{ items: PodMetrics[] }>({ method: 'GET', path: `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods` });
+      const ok = pods.filter((p) => {
+        const m = list.items.find((i) => i.metadata.name === p.metadata.name);
+        const ready = (p.status?.conditions ?? []).find((c) => c.type === 'Ready' && c.status === 'True');
+        if (!m || !ready || m.containers.some((c) => c.usage.cpu !== `${want}n`)) return false;
+        return Date.parse(m.timestamp) >= Date.parse(ready.lastTransitionTime ?? '') + Number.parseInt(m.window, 10) * 1000;
+      });
+      return ok.length === count;
+    },
+    { timeoutMs, intervalMs: 100, what: `${count} pod(s) measured at ${cpu}` },
+  );
 }
 
 /** Follows pods matching a selector over a watch and tracks how many are ready (and active) at every step. */
@@ -662,6 +688,70 @@ export function controlLoopScenarios(label: string, make: (opts: HarnessOptions)
         expect(revisions.map((r) => r.revision).sort()).toEqual([1, 2]);
       },
       timeoutMs * 3,
+    );
+
+    it(
+      "autoscales a Deployment on its pods' simulated CPU load, up and back down",
+      async () => {
+        const ns = 'autoscale';
+        await h.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+        const d = seedDeployment('load', 1) as D;
+        d.spec!.template!.metadata!.annotations = { 'kumo.io/sim-cpu': '200m' };
+        d.spec!.template!.spec!.containers![0]!.resources = { requests: { cpu: '100m' } };
+        await h.client.create(DEPLOYMENTS, ns, d);
+        // The HPA is created (and later changed) once its pods' usage is measured, so the stream's event of that
+        // change is what syncs it, without waiting for the scheduled resync.
+        await measured(h.client, ns, 1, '200m', timeoutMs);
+        await h.client.create(HPAS, ns, {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          metadata: { name: 'load' },
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'load' },
+            maxReplicas: 2,
+            metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+          },
+        });
+        // 200 % of the request against a 50 % target: four times the replicas, capped at 2.
+        await waitFor(
+          async () => {
+            const running = await runningPods(h.client, ns, 'app=load');
+            return running.length === 2 ? running : undefined;
+          },
+          { timeoutMs, intervalMs, what: '2 running pods' },
+        );
+        const up = await waitFor(
+          async () => {
+            const cur = await h.client.get<HorizontalPodAutoscaler & KObject>(HPAS, ns, 'load');
+            return cur.status?.desiredReplicas === 2 && cur.status.currentMetrics?.[0]?.resource?.current?.averageUtilization === 200 ? cur : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'the HPA status at 2 replicas' },
+        );
+        expect(up.status?.conditions?.find((c) => c.type === 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'TooManyReplicas' });
+        // The emulator's runs (options.small) stop here: the way down is the same code, and each stream round trip on
+        // the emulator costs seconds.
+        if (options.small) return;
+        // The load goes away: the pods (rolled out again with the new annotation, so a pod replaced on the way
+        // gets it too) drop to 5 % of their request, and one replica is enough once the scale-down
+        // stabilization window (here none) allows it.
+        await h.client.patch(DEPLOYMENTS, ns, 'load', { spec: { template: { metadata: { annotations: { 'kumo.io/sim-cpu': '5m' } } } } });
+        await measured(h.client, ns, 2, '5m', timeoutMs);
+        await h.client.patch(HPAS, ns, 'load', { spec: { behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } });
+        await waitFor(async () => (await h.client.get<D>(DEPLOYMENTS, ns, 'load')).spec?.replicas === 1, { timeoutMs, intervalMs, what: 'load at 1 replica' });
+        const hpa = await waitFor(
+          async () => {
+            const cur = await h.client.get<HorizontalPodAutoscaler & KObject>(HPAS, ns, 'load');
+            return cur.status?.desiredReplicas === 1 ? cur : undefined;
+          },
+          { timeoutMs, intervalMs, what: 'the HPA status at 1 replica' },
+        );
+        expect(hpa.status?.conditions?.map((c) => [c.type, c.status])).toEqual([
+          ['AbleToScale', 'True'],
+          ['ScalingActive', 'True'],
+          ['ScalingLimited', 'False'],
+        ]);
+      },
+      timeoutMs * 4,
     );
   });
 }

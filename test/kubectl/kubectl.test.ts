@@ -61,7 +61,15 @@ describe('discovery', () => {
     const out = await ok(['api-resources']);
     const table = rows(out);
     expect(table[0]).toEqual(['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND']);
-    const byName = new Map(table.slice(1).map((r) => [r[0], r]));
+    // metrics.k8s.io serves `nodes` and `pods` too (as with metrics-server): the core group's rows are the first ones.
+    const byName = new Map(
+      table
+        .slice(1)
+        .reverse()
+        .map((r) => [r[0], r]),
+    );
+    expect(table).toContainEqual(['pods', 'metrics.k8s.io/v1beta1', 'true', 'PodMetrics']);
+    expect(table).toContainEqual(['nodes', 'metrics.k8s.io/v1beta1', 'false', 'NodeMetrics']);
     expect(byName.get('pods')).toEqual(['pods', 'po', 'v1', 'true', 'Pod']);
     expect(byName.get('deployments')).toEqual(['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
     expect(byName.get('nodes')).toEqual(['nodes', 'no', 'v1', 'false', 'Node']);

@@ -14,6 +14,7 @@ import {
   type ContainerConfig,
   type ContainerInfo,
   type ContainerKind,
+  type ContainerStats,
   ContainerStartError,
   type ExecOptions,
   ImagePullError,
@@ -29,6 +30,12 @@ import type { ExecIO } from '../../api/pod-connector.js';
 import { DockerEngine, DockerError, demux } from './engine.js';
 import { PAUSE_IMAGE, pauseRootfs } from './pause-image.js';
 import { sleep } from '../../util/sleep.js';
+
+/** The part of GET /containers/{id}/stats read here (a stopped container has no cpu_usage or usage). */
+interface DockerStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number } };
+  memory_stats?: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } };
+}
 
 interface DockerListEntry {
   Id: string;
@@ -132,6 +139,27 @@ export class DockerRuntime implements Runtime {
 
   async close(): Promise<void> {
     this.engine.close();
+  }
+
+  /**
+   * The Engine's stats of one container, once (`stream=false&one-shot=true`:
+   * no second sample, the rate is the caller's to compute): cumulative CPU
+   * time, and the working set as cAdvisor computes it (usage less inactive
+   * file pages: `inactive_file` on cgroup v2, `total_inactive_file` on v1).
+   */
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    let s: DockerStats;
+    try {
+      s = await this.engine.json<DockerStats>('GET', `/containers/${id}/stats`, { query: { stream: false, 'one-shot': true } });
+    } catch (err) {
+      if (err instanceof DockerError && (err.status === 404 || err.status === 409)) return undefined;
+      throw err;
+    }
+    const cpu = s.cpu_stats?.cpu_usage?.total_usage;
+    const usage = s.memory_stats?.usage;
+    if (cpu === undefined || usage === undefined) return undefined;
+    const inactive = s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? 0;
+    return { cpuNanoseconds: cpu, memoryBytes: Math.max(0, usage - inactive) };
   }
 
   private async hasImage(image: string): Promise<boolean> {
