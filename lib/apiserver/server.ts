@@ -192,7 +192,7 @@ export class ApiServer implements RequestHandler {
 
   /** The registered kind of a routed resource (routes only resolve registered ones). */
   private kind(rt: ResourceType): Kind {
-    const kind = this.kinds.byName(rt.resource);
+    const kind = this.kinds.kindOf(rt);
     if (!kind) throw StatusError.internal(`resource ${rt.resource} is not registered`);
     return kind;
   }
