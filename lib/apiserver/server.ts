@@ -296,7 +296,7 @@ export class ApiServer implements RequestHandler {
       case 'not-found':
         throw StatusError.pathNotFound();
       case 'resource': {
-        const writesCRD = r.resourceType.resource === customResourceDefinitionKind.resource && !['get', 'list', 'watch'].includes(r.verb);
+        const writesCRD = r.resourceType === customResourceDefinitionKind && !['get', 'list', 'watch'].includes(r.verb);
         let res: ApiResponse;
         try {
           res = await this.resource(req, r);
@@ -320,7 +320,7 @@ export class ApiServer implements RequestHandler {
       case 'metrics':
         return false;
       case 'resource':
-        return r.resourceType.resource === customResourceDefinitionKind.resource || this.customResources.serves(r.resourceType);
+        return r.resourceType === customResourceDefinitionKind || this.customResources.serves(r.resourceType);
       default:
         return true;
     }

@@ -23,6 +23,11 @@ export function resourceByName(resource: string): Kind | undefined {
   return BUILTIN.byName(resource);
 }
 
+/** Whether `rt` is a built-in kind (not a custom resource that shares a built-in's plural in a group of its own). */
+export function isBuiltin(rt: Pick<Kind, 'group' | 'version' | 'resource'>): boolean {
+  return BUILTIN.kindOf(rt) !== undefined;
+}
+
 /** Resolves what a user types (`po`, `pod`, `pods`, `deploy`, `deployments.apps`, `Pod`) to a built-in resource. */
 export function resolveResourceName(input: string): Kind | undefined {
   return BUILTIN.resolve(input);

@@ -159,6 +159,18 @@ describe('CustomResourceDefinitions with kubectl', () => {
     expect(await refused(['get', 'foos.v1alpha1.example.com'])).toContain(`the server doesn't have a resource type "foos"`);
   });
 
+  it('keeps `kubectl get deployments` on apps while a CRD serves deployments.example.com', async () => {
+    const crd = FOO_CRD.replaceAll('foos', 'deployments').replace('kind: Foo', 'kind: Deployment');
+    await ok(['apply', '-f', '-'], crd);
+    await ok(['wait', '--for=condition=Established', 'crd/deployments.example.com', '--timeout=10s']);
+    await ok(['create', 'deployment', 'web', '--image=kumo-test/busybox:1']);
+    await ok(['create', '-f', '-'], 'apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: custom}\nspec: {size: 1}\n');
+    expect(await ok(['get', 'deployments', '-o', 'name'])).toBe('deployment.apps/web\n');
+    expect(await ok(['get', 'deployments.example.com', '-o', 'name'])).toBe('deployment.example.com/custom\n');
+    await ok(['delete', 'crd', 'deployments.example.com']);
+    expect(await ok(['get', 'deployments', '-o', 'name'])).toBe('deployment.apps/web\n');
+  });
+
   it('installs a helm chart that ships a CRD in crds/ and an object of it in templates/', async () => {
     k.file('chart/Chart.yaml', 'apiVersion: v2\nname: certs\nversion: 0.1.0\n');
     k.file('chart/crds/certificates.yaml', CERTIFICATE_CRD);
