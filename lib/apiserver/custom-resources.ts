@@ -48,6 +48,8 @@ interface Served {
   kinds: Kind[];
   /** The CRD is marked for deletion: its objects are being deleted, and no new one may be created. */
   terminating: boolean;
+  /** Aborted when these kinds stop being served (the CRD deleted, or its spec changed): open watches end. */
+  ended: AbortController;
 }
 
 export interface CustomResourceSyncOptions {
@@ -66,6 +68,9 @@ export class CustomResourceSync {
   private revision = -1;
   private checkedAt = -Infinity;
   private inFlight: Promise<void> | undefined;
+  /** Watches following a custom resource, and the timer that refreshes every TTL while there are any. */
+  private followers = 0;
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: CustomResourceSyncOptions) {}
 
@@ -95,6 +100,31 @@ export class CustomResourceSync {
   /** Whether `rt` is served for a CRD marked for deletion (kube then refuses creates). */
   terminating(rt: ResourceType): boolean {
     return this.servedFor(rt)?.terminating ?? false;
+  }
+
+  /**
+   * For a watch of `rt`: a signal aborted once `rt` is no longer served (kube
+   * closes a CRD's watches when it tears its storage down), or undefined for
+   * a kind this sync does not serve. While any watch follows, the CRDs are
+   * refreshed every TTL even without requests, so the watch ends within about
+   * one TTL of the CRD going. `release` when the watch ends.
+   */
+  follow(rt: ResourceType): { signal: AbortSignal; release(): void } | undefined {
+    const served = this.servedFor(rt);
+    if (!served) return undefined;
+    if (this.followers++ === 0) {
+      this.poll = setInterval(() => void this.refresh().catch(() => undefined), this.opts.ttlMs ?? DEFAULT_CRD_TTL_MS);
+      this.poll.unref();
+    }
+    let released = false;
+    return {
+      signal: served.ended.signal,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--this.followers === 0) clearInterval(this.poll);
+      },
+    };
   }
 
   private servedFor(rt: ResourceType): Served | undefined {
@@ -177,12 +207,20 @@ export class CustomResourceSync {
       for (const k of added) this.opts.kinds.remove(k);
       return false;
     }
-    this.served.set(crd.metadata.name ?? '', { uid: crd.metadata.uid ?? '', generation: crd.metadata.generation ?? 0, kinds: built, terminating: false });
+    this.served.set(crd.metadata.name ?? '', {
+      uid: crd.metadata.uid ?? '',
+      generation: crd.metadata.generation ?? 0,
+      kinds: built,
+      terminating: false,
+      ended: new AbortController(),
+    });
     return true;
   }
 
   private unserve(name: string): void {
-    for (const k of this.served.get(name)?.kinds ?? []) this.opts.kinds.remove(k);
+    const served = this.served.get(name);
+    for (const k of served?.kinds ?? []) this.opts.kinds.remove(k);
+    served?.ended.abort();
     this.served.delete(name);
   }
 
