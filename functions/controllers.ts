@@ -20,13 +20,18 @@ import { cloudProviderFromEnv } from '#lib/cloudprovider/config';
 import { controllerReconcilers } from '#lib/assembly/control-plane';
 import type { ReconcileObserver } from '#lib/controller-runtime/metrics';
 import type { Reconciler } from '#lib/controller-runtime/reconciler';
-import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
+import { type BatchResult, changeOf, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
+import type { KindRegistry } from '#lib/kinds/index';
 import { functionLogger } from '#lib/log/logger';
 import type { Store } from '#lib/store/types';
 
 interface ControllerManager {
   reconcilers: Reconciler[];
   store: Store;
+  /** The kinds the reconcilers follow (the in-process API server's). */
+  kinds: KindRegistry;
+  /** Brings them up to date with the stored CRDs: within the TTL (one revision read when nothing changed), or at once when `now`. */
+  syncKinds: (now?: boolean) => Promise<void>;
   fleet?: CloudFleet;
 }
 
@@ -36,11 +41,14 @@ const logger = functionLogger('controllers');
 
 function start(): Promise<ControllerManager> {
   manager ??= inProcessApi(CONTROLLER_USER, process.env, logger)
-    .then(({ client, store }) => {
+    .then(({ client, store, kinds, syncKinds }) => {
       const cloudProvider = cloudProviderFromEnv();
       return {
-        reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}), logger }),
+        // The in-process API server's kinds: the garbage collector follows the custom resources it learns.
+        reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}), logger, kinds }),
         store,
+        kinds,
+        syncKinds,
         ...(cloudProvider ? { fleet: cloudProvider.fleet } : {}),
       };
     })
@@ -64,10 +72,14 @@ export async function handler(event: DynamoDBStreamEvent | ScheduledEvent, conte
 }
 
 async function handle(event: DynamoDBStreamEvent | ScheduledEvent, observer: ReconcileObserver, context?: Context): Promise<BatchResult | ResyncResult> {
-  const { reconcilers, store, fleet } = await start();
+  const { reconcilers, store, kinds, syncKinds, fleet } = await start();
+  // A batch may carry changes of a custom resource served since this container last looked: the CRDs are read
+  // at once then (else within their TTL), so that the garbage collector watches its kind for this very batch.
+  const records = 'Records' in event ? (event.Records as StreamRecord[]) : [];
+  await syncKinds(records.some((r) => unknownResource(kinds, r)));
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
   const opts = { metrics: observer, logger, ...(remainingMs ? { remainingMs } : {}) };
-  if ('Records' in event) return handleStreamBatch(reconcilers, event.Records as StreamRecord[], opts);
+  if ('Records' in event) return handleStreamBatch(reconcilers, records, opts);
   // A fleet event (a container instance DRAINING, an instance held for termination): only the cloud provider's loops need to look.
   if (event.source === 'aws.ecs' || event.source === 'aws.autoscaling') {
     // What this container cached about the fleet is older than the event.
@@ -89,4 +101,10 @@ async function handle(event: DynamoDBStreamEvent | ScheduledEvent, observer: Rec
     logger.error(`kumo controllers: compaction failed: ${err instanceof Error ? err.message : String(err)}`, { error: err });
   }
   return { ...result, compacted };
+}
+
+/** Whether a record is a change of a resource the registry does not serve (yet). */
+function unknownResource(kinds: KindRegistry, record: StreamRecord): boolean {
+  const change = changeOf(record);
+  return change !== undefined && kinds.byStoreKey(change.resource) === undefined;
 }

@@ -190,6 +190,16 @@ export class ApiServer implements RequestHandler {
     });
   }
 
+  /**
+   * Brings `kinds` up to date with the CRDs stored, for in-process callers
+   * that read the registry without making requests (the cloud's controllers
+   * before each batch): within the TTL, or at once when `now`.
+   */
+  syncCustomResources(now = false): Promise<void> {
+    if (now) this.customResources.invalidate();
+    return this.customResources.refresh();
+  }
+
   /** The registered kind of a routed resource (routes only resolve registered ones). */
   private kind(rt: ResourceType): Kind {
     const kind = this.kinds.kindOf(rt);
