@@ -26,10 +26,12 @@ let store: DynamoDbStore;
 let api: ApiServer;
 let poller: StreamPoller;
 
+const CONTROLLERS_FUNCTION = '../../functions/controllers.ts';
+
 async function handlerInstance(): Promise<StreamHandler> {
   // A fresh module instance: what a second Lambda container is; invoked once so it starts before the CRD exists.
   vi.resetModules();
-  const mod = (await import('../../functions/controllers.ts')) as { handler: StreamHandler };
+  const mod = (await import(CONTROLLERS_FUNCTION)) as { handler: StreamHandler };
   await mod.handler({ Records: [] });
   return mod.handler;
 }
