@@ -23,9 +23,14 @@ export function resourceByName(resource: string): Kind | undefined {
   return BUILTIN.byName(resource);
 }
 
-/** Whether `rt` is a built-in kind (not a custom resource that shares a built-in's plural in a group of its own). */
+/** The built-in kind serving `rt`'s group/version/resource, if any (not a custom resource that shares a built-in's plural in a group of its own). */
+export function builtinKindOf(rt: Pick<Kind, 'group' | 'version' | 'resource'>): Kind | undefined {
+  return BUILTIN.kindOf(rt);
+}
+
+/** Whether `rt` is a built-in kind. */
 export function isBuiltin(rt: Pick<Kind, 'group' | 'version' | 'resource'>): boolean {
-  return BUILTIN.kindOf(rt) !== undefined;
+  return builtinKindOf(rt) !== undefined;
 }
 
 /** Resolves what a user types (`po`, `pod`, `pods`, `deploy`, `deployments.apps`, `Pod`) to a built-in resource. */
