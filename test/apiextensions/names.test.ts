@@ -5,21 +5,11 @@
  * NamesAccepted with kube's reason and message, the CRD not served until the
  * conflict is gone.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployment, DEPLOYMENTS, startApi, type TestApi, type Wire } from '../apiserver/harness.js';
-import { widgetCRD } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { deployment, DEPLOYMENTS, type Wire } from '../apiserver/harness.js';
+import { apiPerFile, CRDS, widgetCRD } from './fixtures.js';
 
-let t: TestApi;
-
-beforeAll(async () => {
-  t = await startApi();
-});
-
-afterAll(async () => {
-  await t?.close();
-});
-
-const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+const t = apiPerFile();
 
 function crdNamed(plural: string, names: Wire): Wire {
   const crd: Wire = widgetCRD();

@@ -5,21 +5,11 @@
  * version asked for (conversion None); a deprecated version's warning;
  * status.storedVersions; a Webhook conversion refused where it would run.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type TestApi, type Wire } from '../apiserver/harness.js';
-import { widgetCRD } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import type { Wire } from '../apiserver/harness.js';
+import { apiPerFile, CRDS, widgetCRD } from './fixtures.js';
 
-let t: TestApi;
-
-beforeAll(async () => {
-  t = await startApi();
-});
-
-afterAll(async () => {
-  await t?.close();
-});
-
-const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+const t = apiPerFile();
 const at = (version: string) => `/apis/example.com/${version}/namespaces/default/widgets`;
 
 /** Widgets in v1beta1 (deprecated), v1 (storage) and v2, each with a schema, columns and subresources of its own; v1alpha1 not served. */
