@@ -40,6 +40,9 @@ import type { RestStorage } from './rest.js';
 /** How long a server trusts what it last read of the CRDs before it checks their revision again. */
 export const DEFAULT_CRD_TTL_MS = 500;
 
+/** Passes of one refresh over the CRDs: the first serves and writes statuses, the next see what those writes freed. */
+const MAX_PASSES = 3;
+
 type Condition = NonNullable<NonNullable<CustomResourceDefinition['status']>['conditions']>[number];
 
 interface Served {
@@ -71,6 +74,8 @@ export class CustomResourceSync {
   /** Watches following a custom resource, and the timer that refreshes every TTL while there are any. */
   private followers = 0;
   private poll: NodeJS.Timeout | undefined;
+  /** The last refresh left a deleted CRD waiting for objects held by finalizers of their own. */
+  private cleanupPending = false;
 
   constructor(private readonly opts: CustomResourceSyncOptions) {}
 
@@ -133,13 +138,23 @@ export class CustomResourceSync {
 
   private async sync(now: number): Promise<void> {
     try {
-      const revision = await this.opts.store.currentRevision(this.key);
+      let revision = await this.opts.store.currentRevision(this.key);
       this.checkedAt = now;
       if (revision === this.revision) return;
-      const { items } = await this.opts.store.list(this.key);
-      this.revision = revision;
-      // What this refresh wrote (a status, a finalizer removed, so a CRD deleted) the next request must see at once.
-      if (await this.apply(items as unknown as CustomResourceDefinition[])) this.revision = -1;
+      // What a pass writes (statuses; a finalizer removed, so a CRD deleted and its names freed) may change what the
+      // others get: passes repeat while they write, a bounded number of times; the next request sees what is left.
+      // A CRD whose objects are held by finalizers of their own is looked at again on the next request.
+      this.cleanupPending = false;
+      for (let pass = 0; pass < MAX_PASSES; pass++) {
+        const { items } = await this.opts.store.list(this.key);
+        this.revision = revision;
+        if (!(await this.apply(items as unknown as CustomResourceDefinition[]))) {
+          if (this.cleanupPending) this.revision = -1;
+          return;
+        }
+        revision = await this.opts.store.currentRevision(this.key);
+      }
+      this.revision = -1;
     } catch (err) {
       this.revision = -1;
       throw err;
@@ -266,9 +281,18 @@ export class CustomResourceSync {
     const kind = kinds.find((k) => k.conversion?.storageVersion === k.version) ?? kinds[0];
     if (kind) {
       const { items } = await this.opts.store.list(storeResource(kind));
-      for (const item of items) await this.tolerant(() => this.opts.rest.delete(kind, item.metadata.namespace || undefined, item.metadata.name ?? ''));
+      let changed = false;
+      for (const item of items) {
+        // An object already marked and held by a finalizer of its own is left as it is: no write, nothing for another pass.
+        const held = item.metadata.deletionTimestamp !== undefined && (item.metadata.finalizers ?? []).length > 0;
+        if (!held)
+          changed = (await this.tolerant(() => this.opts.rest.delete(kind, item.metadata.namespace || undefined, item.metadata.name ?? ''))) || changed;
+      }
       // Objects held by finalizers of their own keep the CRD until a later refresh finds them gone.
-      if ((await this.opts.store.list(storeResource(kind), { limit: 1 })).items.length > 0) return items.length > 0;
+      if ((await this.opts.store.list(storeResource(kind), { limit: 1 })).items.length > 0) {
+        this.cleanupPending = true;
+        return changed;
+      }
     }
     return this.tolerant(() =>
       this.opts.rest.guaranteedUpdate(CRDS, undefined, crd.metadata.name ?? '', (current) => ({
