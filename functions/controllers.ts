@@ -26,13 +26,18 @@ import { controllerReconcilers } from '#lib/assembly/control-plane';
 import { CRONJOB_CONTROLLER } from '#lib/controllers/cronjob';
 import type { ReconcileObserver } from '#lib/controller-runtime/metrics';
 import type { Reconciler } from '#lib/controller-runtime/reconciler';
-import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
+import { type BatchResult, changeOf, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
+import type { KindRegistry } from '#lib/kinds/index';
 import { functionLogger } from '#lib/log/logger';
 import type { Store } from '#lib/store/types';
 
 interface ControllerManager {
   reconcilers: Reconciler[];
   store: Store;
+  /** The kinds the reconcilers follow (the in-process API server's). */
+  kinds: KindRegistry;
+  /** Brings them up to date with the stored CRDs: within the TTL (one revision read when nothing changed), or at once when `now`. */
+  syncKinds: (now?: boolean) => Promise<void>;
   fleet?: CloudFleet;
   wakeup?: CronWakeup;
 }
@@ -43,13 +48,16 @@ const logger = functionLogger('controllers');
 
 function start(): Promise<ControllerManager> {
   manager ??= inProcessApi(CONTROLLER_USER, process.env, logger)
-    .then(({ client, store }) => {
+    .then(({ client, store, kinds, syncKinds }) => {
       const cloudProvider = cloudProviderFromEnv();
       const wakeup = cronWakeupFromEnv(client);
       return {
         ...(wakeup ? { wakeup } : {}),
-        reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}), logger }),
+        // The in-process API server's kinds: the garbage collector follows the custom resources it learns.
+        reconcilers: controllerReconcilers(client, { ...controlPlaneFromEnv(), ...(cloudProvider ? { cloudProvider } : {}), logger, kinds }),
         store,
+        kinds,
+        syncKinds,
         ...(cloudProvider ? { fleet: cloudProvider.fleet } : {}),
       };
     })
@@ -77,7 +85,11 @@ async function handle(
   observer: ReconcileObserver,
   context?: Context,
 ): Promise<BatchResult | ResyncResult> {
-  const { reconcilers, store, fleet, wakeup } = await start();
+  const { reconcilers, store, kinds, syncKinds, fleet, wakeup } = await start();
+  // A batch may carry changes of a custom resource served since this container last looked: the CRDs are read
+  // at once then (else within their TTL), so that the garbage collector watches its kind for this very batch.
+  const records = 'Records' in event ? (event.Records as StreamRecord[]) : [];
+  await syncKinds(records.some((r) => unknownResource(kinds, r)));
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
   const opts = { metrics: observer, logger, ...(remainingMs ? { remainingMs } : {}) };
   // The schedule invokes this very function (its ARN is known only here: the stack cannot name a function in its own environment).
@@ -91,7 +103,6 @@ async function handle(
     }
   };
   if ('Records' in event) {
-    const records = event.Records as StreamRecord[];
     const result = await handleStreamBatch(reconcilers, records, opts);
     if (touchesCronJobs(records)) await arm();
     return result;
@@ -126,4 +137,10 @@ async function handle(
     logger.error(`kumo controllers: compaction failed: ${err instanceof Error ? err.message : String(err)}`, { error: err });
   }
   return { ...result, compacted };
+}
+
+/** Whether a record is a change of a resource the registry does not serve (yet). */
+function unknownResource(kinds: KindRegistry, record: StreamRecord): boolean {
+  const change = changeOf(record);
+  return change !== undefined && kinds.byStoreKey(change.resource) === undefined;
 }

@@ -38,7 +38,7 @@ export interface ResourceType {
   version: string;
   kind: string;
   listKind: string;
-  /** Plural REST name, unique across the groups kumo serves (it keys the store). */
+  /** Plural REST name, unique within its group (with the group it keys the store: store-key.ts). */
   resource: string;
   singular: string;
   namespaced: boolean;
@@ -62,6 +62,12 @@ export interface ResourceType {
   scalePaths?: Readonly<{ specReplicas: string; statusReplicas: string; labelSelector?: string }>;
   /** For a kind without a Go type: its OpenAPI v3 schema, served in /openapi/v3 (kubectl explain). */
   openAPISchema?: Readonly<Record<string, unknown>>;
+  /**
+   * For a custom resource: the version its objects are stored in (every
+   * served version shares one store key) and how an object converts between
+   * versions (the CRD's conversion strategy). Unset: stored as served.
+   */
+  conversion?: Readonly<{ storageVersion: string; strategy: 'None' | 'Webhook' }>;
 }
 
 export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string {
@@ -69,34 +75,37 @@ export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string
 }
 
 /**
- * The kinds served, indexed four ways. `add` refuses a resource or kind
- * already held, so an index never points at a replaced entry; `remove`
- * drops a kind from every index (a deleted custom resource). `revision`
- * counts changes, for caches built from the registry (OpenAPI documents)
- * to know they are stale.
+ * The kinds served, one per group/version/resource, indexed five ways. `add`
+ * refuses a group/version/resource or an apiVersion/kind already held, so an
+ * index never points at a replaced entry; `remove` drops a kind from every
+ * index (a deleted custom resource). A plural may be served by several
+ * groups (`deployments` in apps and in a CRD's group) and a group/resource in
+ * several versions (sharing one store key). `revision` counts changes, for
+ * caches built from the registry (OpenAPI documents) to know they are stale.
  */
 export class ResourceRegistry<T extends ResourceType = ResourceType> {
   private readonly types: T[] = [];
   private readonly byGVR = new Map<string, T>();
   private readonly byKind = new Map<string, T>();
-  private readonly byResource = new Map<string, T>();
-  private readonly byKey = new Map<string, T>();
+  private readonly byResource = new Map<string, T[]>();
+  private readonly byKey = new Map<string, T[]>();
   private changes = 0;
 
   constructor(types: Iterable<T> = []) {
     for (const t of types) this.add(t);
   }
 
-  /** Registers a kind. Throws when its plural name or its apiVersion/kind is taken (the plural keys the store). */
+  /** Registers a kind. Throws when its group/version/resource or its apiVersion/kind is taken. */
   add(t: T): void {
+    const gvr = `${t.group}/${t.version}/${t.resource}`;
     const kindKey = `${apiVersionOf(t)}/${t.kind}`;
-    if (this.byResource.has(t.resource)) throw new Error(`resource ${t.resource} is already registered`);
+    if (this.byGVR.has(gvr)) throw new Error(`resource ${t.resource} in ${apiVersionOf(t)} is already registered`);
     if (this.byKind.has(kindKey)) throw new Error(`kind ${kindKey} is already registered`);
     this.types.push(t);
-    this.byGVR.set(`${t.group}/${t.version}/${t.resource}`, t);
+    this.byGVR.set(gvr, t);
     this.byKind.set(kindKey, t);
-    this.byResource.set(t.resource, t);
-    this.byKey.set(storeResource(t), t);
+    push(this.byResource, t.resource, t);
+    push(this.byKey, storeResource(t), t);
     this.changes++;
   }
 
@@ -107,8 +116,8 @@ export class ResourceRegistry<T extends ResourceType = ResourceType> {
     this.types.splice(i, 1);
     this.byGVR.delete(`${t.group}/${t.version}/${t.resource}`);
     this.byKind.delete(`${apiVersionOf(t)}/${t.kind}`);
-    this.byResource.delete(t.resource);
-    this.byKey.delete(storeResource(t));
+    pull(this.byResource, t.resource, t);
+    pull(this.byKey, storeResource(t), t);
     this.changes++;
   }
 
@@ -126,27 +135,57 @@ export class ResourceRegistry<T extends ResourceType = ResourceType> {
     return this.byGVR.get(`${group}/${version}/${resource}`);
   }
 
+  /** The registered kind serving `rt`'s group/version/resource (the same object, for a kind taken from this registry). */
+  kindOf(rt: Pick<ResourceType, 'group' | 'version' | 'resource'>): T | undefined {
+    return this.lookupResource(rt.group, rt.version, rt.resource);
+  }
+
   lookupKind(apiVersion: string, kind: string): T | undefined {
     return this.byKind.get(`${apiVersion}/${kind}`);
   }
 
+  /** The first kind registered under this plural: a built-in before a custom resource of another group that shares it. */
   byName(resource: string): T | undefined {
-    return this.byResource.get(resource);
+    return this.byResource.get(resource)?.[0];
   }
 
-  /** The kind whose objects are stored under `key` (a storeResource value: what store keys and change events name). */
+  /**
+   * The kind whose objects are stored under `key` (a storeResource value:
+   * what store keys and change events name): of a resource served in several
+   * versions, its storage version's.
+   */
   byStoreKey(key: string): T | undefined {
-    return this.byKey.get(key);
+    const held = this.byKey.get(key);
+    return held?.find((t) => t.conversion === undefined || t.conversion.storageVersion === t.version) ?? held?.[0];
   }
 
-  /** Resolves what a user types (`po`, `pod`, `pods`, `deploy`, `deployments.apps`, `Pod`) to a resource. */
+  /**
+   * Resolves what a user types (`po`, `pod`, `pods`, `deploy`,
+   * `deployments.apps`, `foos.v2.example.com`, `Pod`) to a resource: the
+   * first registered that matches, so a built-in before a custom resource of
+   * another group, and a custom resource's preferred version first (its
+   * versions are registered in priority order).
+   */
   resolve(input: string): T | undefined {
     const lower = input.toLowerCase();
-    const [name, ...groupParts] = lower.split('.');
-    const group = groupParts.join('.');
+    const [name, ...qualifier] = lower.split('.');
+    const suffix = qualifier.join('.');
     return this.types.find(
       (t) =>
-        (group === '' || t.group === group) && (t.resource === name || t.singular === name || t.shortNames.includes(name!) || t.kind.toLowerCase() === name),
+        (suffix === '' || t.group === suffix || `${t.version}.${t.group}` === suffix) &&
+        (t.resource === name || t.singular === name || t.shortNames.includes(name!) || t.kind.toLowerCase() === name),
     );
   }
+}
+
+function push<T>(index: Map<string, T[]>, key: string, t: T): void {
+  const held = index.get(key);
+  if (held) held.push(t);
+  else index.set(key, [t]);
+}
+
+function pull<T>(index: Map<string, T[]>, key: string, t: T): void {
+  const rest = (index.get(key) ?? []).filter((x) => x !== t);
+  if (rest.length > 0) index.set(key, rest);
+  else index.delete(key);
 }

@@ -12,3 +12,4 @@ export { newCelValidator, compileRules, DEFAULT_CEL_TIME_LIMIT_MS, type CelValid
 export { prune } from './pruning.js';
 export { applyDefaults, pruneNonNullableNulls } from './defaulting.js';
 export { newCustomResourceHandler, type CustomResourceHandler, type CustomResourceVersion } from './custom-resource.js';
+export { acceptNames, emptyGroupNames, holdNames, type GroupNames, type NamesCondition } from './naming.js';

@@ -6,6 +6,7 @@
 import type { ResourceRegistry, ResourceType } from '../api/registry.js';
 import { METRICS_GROUP, METRICS_VERSION } from '../api/metrics/v1beta1/metrics.js';
 import { metricsGroupDocument, METRICS_RESOURCES } from './metrics-api.js';
+import { byVersionPriority } from '../api/version-priority.js';
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
@@ -25,11 +26,20 @@ const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: 
   proxy: { group: '', version: 'v1', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
 };
 
-/** The group/versions served, in discovery order (core first). */
+/**
+ * The group/versions served, in discovery order: groups as registered (core
+ * first, built-in groups before custom ones), a group's versions in kube's
+ * version priority, so its preferred version comes first (as kube's
+ * discovery controllers sort them).
+ */
 export function groupVersions(kinds: ResourceRegistry): { group: string; version: string }[] {
-  const seen = new Map<string, { group: string; version: string }>();
-  for (const t of kinds.all()) seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
-  return [...seen.values()];
+  const byGroup = new Map<string, Set<string>>();
+  for (const t of kinds.all()) {
+    const versions = byGroup.get(t.group) ?? new Set<string>();
+    versions.add(t.version);
+    byGroup.set(t.group, versions);
+  }
+  return [...byGroup].flatMap(([group, versions]) => byVersionPriority([...versions], (v) => v).map((version) => ({ group, version })));
 }
 
 export function apiVersions() {
@@ -95,7 +105,7 @@ export function aggregatedDiscovery(kinds: ResourceRegistry, core: boolean) {
     byGroup.set(t.group, list);
   }
   const items = [...byGroup.entries()].map(([group, types]) => {
-    const versions = [...new Set(types.map((t) => t.version))].map((version) => ({
+    const versions = byVersionPriority([...new Set(types.map((t) => t.version))], (v) => v).map((version) => ({
       version,
       freshness: 'Current',
       resources: types

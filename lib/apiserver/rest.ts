@@ -26,6 +26,7 @@ import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import { StatusError, isAlreadyExists } from '../api/errors.js';
 import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
+import { fromStorage, toStorage } from './conversion.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { PRIVILEGED } from './podsecurity/config.js';
@@ -161,7 +162,7 @@ export class RestStorage {
   }
 
   private strategyOf(rt: ResourceType): Strategy {
-    const kind = this.kinds.byName(rt.resource);
+    const kind = this.kinds.kindOf(rt);
     if (!kind) throw StatusError.internal(`resource ${rt.resource} is not registered`);
     return kind.strategy;
   }
@@ -198,7 +199,7 @@ export class RestStorage {
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KObject> {
     const obj = await this.guard(() => this.store.get(this.key(rt, namespace, name)));
     if (!obj) throw StatusError.notFound(refOf(rt), name);
-    return obj;
+    return fromStorage(rt, obj);
   }
 
   /** LIST, with Kubernetes' resourceVersion semantics (list-options.ts). */
@@ -233,7 +234,7 @@ export class RestStorage {
       apiVersion: apiVersionOf(rt),
       kind: rt.listKind,
       metadata: { resourceVersion: result.resourceVersion, ...(result.continue ? { continue: result.continue } : {}) },
-      items: result.items,
+      items: result.items.map((item) => fromStorage(rt, item)),
     };
   }
 
@@ -287,7 +288,7 @@ export class RestStorage {
         await this.admit(rt, obj, undefined, opts);
         if (opts.dryRun) return obj;
         try {
-          return await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), obj));
+          return fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), toStorage(rt, obj))));
         } catch (err) {
           // A generated name that collides gets another suffix, as Kubernetes' clients would retry.
           if (isAlreadyExists(err) && generated && attempt < 3) continue;
@@ -453,13 +454,15 @@ export class RestStorage {
 
     // An object being deleted goes once its last finalizer is gone and no grace period is running.
     if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !meta.deletionGracePeriodSeconds && !strategy.holdsDeletion?.(obj)) {
-      const res = await this.guard(() => this.store.delete(key, old));
+      const res = await this.guard(() => this.store.delete(key, toStorage(rt, old)));
       if (res.ok) await this.afterWrite(rt, undefined, old);
-      return res.ok ? res.object : undefined;
+      return res.ok ? fromStorage(rt, res.object) : undefined;
     }
-    const res = await this.guard(() => this.store.update(key, obj, old));
-    if (res.ok) await this.afterWrite(rt, res.object, old);
-    return res.ok ? res.object : undefined;
+    const res = await this.guard(() => this.store.update(key, toStorage(rt, obj), toStorage(rt, old)));
+    if (!res.ok) return undefined;
+    const stored = fromStorage(rt, res.object);
+    await this.afterWrite(rt, stored, old);
+    return stored;
   }
 
   /**
@@ -509,10 +512,10 @@ export class RestStorage {
       }
       if (finalizers.length === 0 && grace === 0 && !strategy.holdsDeletion?.(current)) {
         if (opts.dryRun) return { object: current, deleted: true };
-        const res = await this.guard(() => this.store.delete(key, current));
+        const res = await this.guard(() => this.store.delete(key, toStorage(rt, current)));
         if (res.ok) {
           await this.afterWrite(rt, undefined, current);
-          return { object: res.object, deleted: true };
+          return { object: fromStorage(rt, res.object), deleted: true };
         }
         continue;
       }
@@ -529,8 +532,8 @@ export class RestStorage {
       if (!current.metadata.deletionTimestamp && (meta.generation ?? 0) > 0) meta.generation = (meta.generation ?? 0) + 1;
       if (deepEqual(marked, current)) return { object: current, deleted: false };
       if (opts.dryRun) return { object: marked, deleted: false };
-      const res = await this.guard(() => this.store.update(key, marked, current));
-      if (res.ok) return { object: res.object, deleted: false };
+      const res = await this.guard(() => this.store.update(key, toStorage(rt, marked), toStorage(rt, current)));
+      if (res.ok) return { object: fromStorage(rt, res.object), deleted: false };
     }
     throw StatusError.modified(refOf(rt), name);
   }

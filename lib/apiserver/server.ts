@@ -24,7 +24,7 @@ import { printerOf } from '../kinds/printer.js';
 import type { Kind } from '../kinds/kind.js';
 import type { PodConnector } from '../api/pod-connector.js';
 import type { ApiRequest, ApiResponse, Authenticator, Authorizer, RequestHandler, UserInfo } from '../api/request.js';
-import { openWatch } from './watch.js';
+import { openWatch, type WireEvent } from './watch.js';
 import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_DOCUMENT, openApiDocument, openApiIndex } from './openapi.js';
 import { tableFor, wantsTable } from './table.js';
 import { serverSideApply, validateFieldManager } from './apply.js';
@@ -195,9 +195,19 @@ export class ApiServer implements RequestHandler {
     });
   }
 
+  /**
+   * Brings `kinds` up to date with the CRDs stored, for in-process callers
+   * that read the registry without making requests (the cloud's controllers
+   * before each batch): within the TTL, or at once when `now`.
+   */
+  syncCustomResources(now = false): Promise<void> {
+    if (now) this.customResources.invalidate();
+    return this.customResources.refresh();
+  }
+
   /** The registered kind of a routed resource (routes only resolve registered ones). */
   private kind(rt: ResourceType): Kind {
-    const kind = this.kinds.byName(rt.resource);
+    const kind = this.kinds.kindOf(rt);
     if (!kind) throw StatusError.internal(`resource ${rt.resource} is not registered`);
     return kind;
   }
@@ -305,7 +315,7 @@ export class ApiServer implements RequestHandler {
       case 'not-found':
         throw StatusError.pathNotFound();
       case 'resource': {
-        const writesCRD = r.resourceType.resource === customResourceDefinitionKind.resource && !['get', 'list', 'watch'].includes(r.verb);
+        const writesCRD = r.resourceType === customResourceDefinitionKind && !['get', 'list', 'watch'].includes(r.verb);
         let res: ApiResponse;
         try {
           res = await this.resource(req, r);
@@ -329,7 +339,7 @@ export class ApiServer implements RequestHandler {
       case 'metrics':
         return false;
       case 'resource':
-        return r.resourceType.resource === customResourceDefinitionKind.resource || this.customResources.serves(r.resourceType);
+        return r.resourceType === customResourceDefinitionKind || this.customResources.serves(r.resourceType);
       default:
         return true;
     }
@@ -645,30 +655,44 @@ export class ApiServer implements RequestHandler {
         },
       ]);
     }
-    const events = openWatch(this.rest, this.store, {
-      rt,
-      ...(rt.namespaced && r.namespace !== undefined ? { namespace: r.namespace } : {}),
-      ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion')! } : {}),
-      ...(sendInitial !== null ? { sendInitialEvents: sendInitial === 'true' } : {}),
-      allowBookmarks: q.get('allowWatchBookmarks') === 'true',
-      // As kube's watch handler: a negative timeout has already passed (the watch ends at once), zero or none means the server's.
-      timeoutMs: timeoutSeconds !== undefined && timeoutSeconds !== 0 ? Math.max(0, timeoutSeconds * 1000) : (this.opts.watchTimeoutMs ?? 30 * 60_000),
-      bookmarkIntervalMs: this.opts.bookmarkIntervalMs ?? 60_000,
-      labelSelector: q.get('labelSelector') ?? '',
-      fieldSelector: q.get('fieldSelector') ?? '',
-      ...(req.signal ? { signal: req.signal } : {}),
-    });
+    // A custom resource's watch also ends when its CRD goes (or changes), as kube closes them.
+    const following = this.customResources.follow(rt);
+    const signals = [req.signal, following?.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    let events: AsyncGenerator<WireEvent>;
+    try {
+      events = openWatch(this.rest, this.store, {
+        rt,
+        ...(rt.namespaced && r.namespace !== undefined ? { namespace: r.namespace } : {}),
+        ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion')! } : {}),
+        ...(sendInitial !== null ? { sendInitialEvents: sendInitial === 'true' } : {}),
+        allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+        // As kube's watch handler: a negative timeout has already passed (the watch ends at once), zero or none means the server's.
+        timeoutMs: timeoutSeconds !== undefined && timeoutSeconds !== 0 ? Math.max(0, timeoutSeconds * 1000) : (this.opts.watchTimeoutMs ?? 30 * 60_000),
+        bookmarkIntervalMs: this.opts.bookmarkIntervalMs ?? 60_000,
+        labelSelector: q.get('labelSelector') ?? '',
+        fieldSelector: q.get('fieldSelector') ?? '',
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      following?.release();
+      throw err;
+    }
     const table = wantsTable(req.headers.accept);
     const now = () => this.clock.now();
     const printer = printerOf(this.kind(rt));
     async function* framed() {
       let first = true;
-      for await (const ev of events) {
-        if (table && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
-          const t = tableFor(printer, ev.object as KObject, q.get('includeObject'), now(), !first);
-          first = false;
-          yield { type: ev.type, object: t ?? ev.object };
-        } else yield ev;
+      try {
+        for await (const ev of events) {
+          if (table && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
+            const t = tableFor(printer, ev.object as KObject, q.get('includeObject'), now(), !first);
+            first = false;
+            yield { type: ev.type, object: t ?? ev.object };
+          } else yield ev;
+        }
+      } finally {
+        following?.release();
       }
     }
     return { status: 200, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, events: framed() };

@@ -11,6 +11,7 @@ import { storeResource } from '../api/store-key.js';
 import { CompactedError, type Store, type StoreEvent } from '../store/types.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { StatusError } from '../api/errors.js';
+import { fromStorage } from './conversion.js';
 import { compileSelectors, type RestStorage } from './rest.js';
 
 export type WireEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -158,7 +159,8 @@ async function* stream(
       }
       position = next.item.revision;
       const out = translate(next.item, selected);
-      if (out) yield out;
+      // The feed carries objects as stored; the watcher gets them in the version it watches.
+      if (out) yield { ...out, object: fromStorage(req.rt, out.object as KObject) };
     }
   } finally {
     req.signal?.removeEventListener('abort', onAbort);

@@ -22,7 +22,7 @@ import { VolumeController, type VolumeControllerOptions } from '../controllers/v
 import { EventGarbageCollector } from '../controllers/eventgc.js';
 import { HorizontalController, type HorizontalControllerOptions } from '../controllers/podautoscaler/horizontal.js';
 import { EventRecorder } from '../client/events.js';
-import { dependentResources, GarbageCollector } from '../controllers/gc.js';
+import { GarbageCollector } from '../controllers/gc.js';
 import { JobController, type JobControllerOptions } from '../controllers/job.js';
 import { NamespaceController } from '../controllers/namespace.js';
 import { OwnerIndex } from '../controllers/owner-index.js';
@@ -47,7 +47,11 @@ export interface ControlPlaneOptions {
   cloudProvider?: CloudProviderOptions;
   /** Where the Events that cannot be written are logged. @default defaultLogger() */
   logger?: Logger;
-  /** The kinds the garbage collector and the namespace controller act on. @default the built-in kinds */
+  /**
+   * The kinds the garbage collector, its owner index and the namespace
+   * controller act on: the API server's registry, so that kinds it adds at
+   * run time (custom resources) are collected too. @default the built-in kinds
+   */
   kinds?: ResourceRegistry;
 }
 
@@ -58,7 +62,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
   const recorder = (component: string) => new EventRecorder(client, component, clock, undefined, { background: true, logger: opts.logger });
   // One index of owned objects shared by the controllers that read dependents (fed once per change by the driver).
   const kinds = opts.kinds ?? BUILTIN;
-  const index = new OwnerIndex(client, dependentResources(kinds));
+  const index = new OwnerIndex(client, kinds);
   return [
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new ReplicaSetController(client, recorder('replication-controller'), clock, index, REPLICATION_CONTROLLER_SETS),

@@ -35,7 +35,7 @@ import type { UserInfo, Authorizer } from '../api/request.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { nodeTokenId, recordOfSecret, TOKEN_NAMESPACE, tokenSecretName } from './tokens.js';
 import { principalOf } from './users.js';
-import { PODS } from '../kinds/resources.js';
+import { isBuiltin, PODS } from '../kinds/resources.js';
 import { storeResource } from '../api/store-key.js';
 
 export interface AuthorizationAttributes {
@@ -159,7 +159,7 @@ export class KumoAuthorizer implements Authorizer {
   /** The bootstrap token creates the token record of a new node, and nothing else. */
   private bootstrap(a: AuthorizationAttributes): string | undefined {
     const refusal = 'a node bootstrap token may only create the token record of a new node';
-    if (a.resource.resource !== 'secrets' || a.verb !== 'create' || a.subresource || !a.object) return refusal;
+    if (a.resource.group !== '' || a.resource.resource !== 'secrets' || a.verb !== 'create' || a.subresource || !a.object) return refusal;
     const record = recordOfSecret(a.object);
     if (!record || record.grant.role !== 'node' || record.id !== nodeTokenId(record.grant.node!) || record.grant.namespace) return refusal;
     if (a.object.metadata.name !== tokenSecretName(record.id)) return refusal;
@@ -170,7 +170,8 @@ export class KumoAuthorizer implements Authorizer {
     const r = a.resource.resource;
     const verb = a.verb;
     const own = `node "${node}"`;
-    switch (r) {
+    // The per-resource rules are the built-in kinds': a custom resource named `pods` or `secrets` in a group of its own is none of them.
+    switch (isBuiltin(a.resource) ? r : undefined) {
       case 'nodes':
         if (READ.has(verb)) return undefined;
         if (verb === 'create') return a.object?.metadata.name === node ? undefined : `${own} may only register itself`;
@@ -214,7 +215,7 @@ export class KumoAuthorizer implements Authorizer {
 
 function touchesTokenNamespace(a: AuthorizationAttributes): boolean {
   if (a.resource.namespaced) return a.namespace === TOKEN_NAMESPACE;
-  if (a.resource.resource !== 'namespaces') return false;
+  if (a.resource.group !== '' || a.resource.resource !== 'namespaces') return false;
   return (a.verb === 'create' ? a.object?.metadata.name : a.name) === TOKEN_NAMESPACE;
 }
 
@@ -228,7 +229,7 @@ function readOnly(a: AuthorizationAttributes): string | undefined {
 /** Confines a namespaced token to its namespace; `rule` decides within it. */
 function namespaced(ns: string, a: AuthorizationAttributes, rule: () => string | undefined): string | undefined {
   if (!a.resource.namespaced) {
-    if (a.resource.resource === 'namespaces' && a.verb === 'get' && a.name === ns && !a.subresource) return undefined;
+    if (a.resource.group === '' && a.resource.resource === 'namespaces' && a.verb === 'get' && a.name === ns && !a.subresource) return undefined;
     return `the token is confined to namespace "${ns}"`;
   }
   if (a.namespace !== ns) return `the token is confined to namespace "${ns}"`;

@@ -11,7 +11,7 @@ import { StatusError, isBadRequest, isNotFound } from '../api/errors.js';
 import { type KubeClient, resourcePath } from '../client/client.js';
 import { defaultPrinter } from '../printers/columns.js';
 import { printerOf } from '../kinds/printer.js';
-import { resourceByName } from '../kinds/resources.js';
+import { builtinKindOf } from '../kinds/resources.js';
 import { isTable, type Table, TABLE_ACCEPT } from '../printers/table-printer.js';
 
 export const DEFAULT_CHUNK_SIZE = 500;
@@ -74,7 +74,7 @@ export function asTable(rt: ResourceType, body: unknown): Table {
   const items = Array.isArray(value.items) ? value.items : value.metadata ? [value as KObject] : undefined;
   if (!items) throw new StatusError(500, 'InternalError', `the server answered neither a Table nor ${rt.resource}`);
   // A kind the CLI does not know gets NAME and AGE, as kubectl prints one without a printer.
-  const kind = resourceByName(rt.resource);
+  const kind = builtinKindOf(rt);
   const printer = kind ? printerOf(kind) : defaultPrinter;
   const now = Date.now();
   return {

@@ -30,6 +30,8 @@ export class LocalControllerDriver {
   private readonly queues = new Map<Reconciler, WorkQueue>();
   private readonly abort = new AbortController();
   private readonly pumps: Promise<void>[] = [];
+  /** The resources whose feed is pumped. */
+  private readonly pumped = new Set<string>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly caches: SharedCache[];
 
@@ -60,14 +62,12 @@ export class LocalControllerDriver {
       });
       this.queues.set(r, queue);
     }
-    const resources = new Set<string>([storeResource(PODS), storeResource(NODES)]);
-    for (const r of this.reconcilers) for (const w of r.watches) resources.add(w.resource);
-    for (const c of this.caches) for (const resource of c.resources) resources.add(resource);
+    const resources = new Set<string>([storeResource(PODS), storeResource(NODES), ...this.followed()]);
     const starts = new Map<string, number>();
     for (const resource of resources) starts.set(resource, await this.store.currentRevision(resource));
     // Loaded after the feed's start positions were taken: the feed replays from there, and caches skip what their loads already hold.
     await this.prime();
-    for (const [resource, from] of starts) this.pumps.push(this.pump(resource, from));
+    for (const [resource, from] of starts) this.startPump(resource, from);
     for (const q of this.queues.values()) q.start();
     await this.resync();
     const interval = this.opts.resyncIntervalMs ?? 30_000;
@@ -75,8 +75,33 @@ export class LocalControllerDriver {
     this.resyncTimer.unref();
   }
 
+  /** The resources the reconcilers watch and the caches follow now (a garbage collector's grow with the kinds served). */
+  private followed(): Set<string> {
+    const resources = new Set<string>();
+    for (const r of this.reconcilers) for (const w of r.watches) resources.add(w.resource);
+    for (const c of this.caches) for (const resource of c.resources) resources.add(resource);
+    return resources;
+  }
+
+  private startPump(resource: string, from: number): void {
+    this.pumped.add(resource);
+    this.pumps.push(this.pump(resource, from));
+  }
+
+  /**
+   * Pumps the feed of every resource followed since the last look (a kind
+   * registered while running: a custom resource), from the start of its
+   * retained history, so that its changes since it was first served reach
+   * the reconcilers; history compacted away makes the pump resync.
+   */
+  private followNew(): void {
+    if (this.abort.signal.aborted) return;
+    for (const resource of this.followed()) if (!this.pumped.has(resource)) this.startPump(resource, 0);
+  }
+
   /** Re-queues every key of every reconciler (repairs anything a lost hint missed). */
   async resync(): Promise<void> {
+    this.followNew();
     for (const [r, q] of this.queues) {
       try {
         for (const key of await r.listKeys()) q.add(key);
@@ -100,6 +125,7 @@ export class LocalControllerDriver {
     for (const c of this.caches) c.observe(event);
     for (const r of this.reconcilers) r.observe?.(event);
     for (const { reconciler, key } of await keysFor(this.reconcilers, event)) this.queues.get(reconciler)?.add(key);
+    this.followNew();
   }
 
   private async pump(resource: string, from: number): Promise<void> {

@@ -21,16 +21,8 @@ import { isConflict, isNotFound } from '../api/errors.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KubeClient } from '../client/client.js';
 import { deepEqual } from '../util/json.js';
-import type { OwnerIndex } from './owner-index.js';
+import { dependentResources, type OwnerIndex } from './owner-index.js';
 import type { ChangeEvent, Reconciler, ReconcileResult, Watch, SharedCache } from '../controller-runtime/reconciler.js';
-
-/** The store keys of the kinds whose objects may be owned by others and so are scanned for dependents (the owner index covers exactly these). */
-export function dependentResources(kinds: ResourceRegistry): string[] {
-  return kinds
-    .all()
-    .filter((t) => t.garbageCollection.dependent)
-    .map(storeResource);
-}
 
 function hasGcFinalizer(obj: KObject): boolean {
   const f = obj.metadata.finalizers ?? [];
@@ -56,8 +48,8 @@ function ignoreGone(err: unknown): void {
 
 export class GarbageCollector implements Reconciler {
   readonly name = 'garbagecollector';
-  readonly watches: Watch[];
   readonly caches: SharedCache[];
+  private watched: { revision: number; watches: Watch[] } | undefined;
 
   /**
    * With an owner index (over the dependent kinds), dependents of a deleted
@@ -72,18 +64,30 @@ export class GarbageCollector implements Reconciler {
     private readonly index?: OwnerIndex,
   ) {
     this.caches = index ? [index] : [];
-    // The watch list is fixed here, as the drivers read it once: a kind registered later is collected by the resync only.
-    const watched = new Set(
-      kinds
-        .all()
-        .filter((t) => t.garbageCollection.dependent || t.garbageCollection.owner)
-        .map(storeResource),
-    );
-    this.watches = [...watched].map((resource) => ({ resource, keys: (e: ChangeEvent) => this.keysFor(resource, e) }));
   }
 
+  /**
+   * Every resource whose objects may own or be owned, as the registry has
+   * them now: a kind registered later (a custom resource) is watched from
+   * then on (drivers re-read the list as it grows).
+   */
+  get watches(): readonly Watch[] {
+    if (this.watched?.revision !== this.kinds.revision) {
+      const resources = new Set(
+        this.kinds
+          .all()
+          .filter((t) => t.garbageCollection.dependent || t.garbageCollection.owner)
+          .map(storeResource),
+      );
+      const watches = [...resources].map((resource) => ({ resource, keys: (e: ChangeEvent) => this.keysFor(resource, e) }));
+      this.watched = { revision: this.kinds.revision, watches };
+    }
+    return this.watched.watches;
+  }
+
+  /** One kind per dependent resource (its storage version's, for a resource served in several versions). */
   private dependentTypes(): ResourceType[] {
-    return this.kinds.all().filter((t) => t.garbageCollection.dependent);
+    return dependentResources(this.kinds).flatMap((key) => this.kinds.byStoreKey(key) ?? []);
   }
 
   private keysFor(resource: string, e: ChangeEvent): string[] {

@@ -24,10 +24,27 @@
  * Objects in the view are shared, never copied: callers must not mutate them.
  */
 import type { KObject } from '../api/object.js';
-import { resourceOfStoreKey } from '../kinds/resources.js';
+import type { ResourceRegistry } from '../api/registry.js';
+import { storeResource } from '../api/store-key.js';
 import type { KubeClient } from '../client/client.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { ChangeEvent, SharedCache } from '../controller-runtime/reconciler.js';
+
+/**
+ * The store keys of the kinds whose objects may be owned by others (the
+ * collector scans them for dependents; the owner index covers exactly these),
+ * one per resource however many versions serve it.
+ */
+export function dependentResources(kinds: ResourceRegistry): string[] {
+  return [
+    ...new Set(
+      kinds
+        .all()
+        .filter((t) => t.garbageCollection.dependent)
+        .map(storeResource),
+    ),
+  ];
+}
 
 export interface Dependent {
   /** The dependent's store key (storeResource). */
@@ -59,12 +76,19 @@ export class OwnerIndex implements SharedCache {
   /** Resource → namespace → name → objects without a controller reference. */
   private readonly orphans = new Map<string, Map<string, Map<string, KObject>>>();
   private readonly loading = new Map<string, Promise<void>>();
+  private indexed: { revision: number; resources: readonly string[] } | undefined;
 
   constructor(
     private readonly client: KubeClient,
-    /** Store keys (storeResource) of the indexed resources: the change feed names resources by them. */
-    readonly resources: readonly string[],
+    /** The kinds served: the index covers their dependent resources, those registered later (custom resources) included. */
+    private readonly kinds: ResourceRegistry,
   ) {}
+
+  /** Store keys (storeResource) of the indexed resources, as the registry has them now: the change feed names resources by them. */
+  get resources(): readonly string[] {
+    if (this.indexed?.revision !== this.kinds.revision) this.indexed = { revision: this.kinds.revision, resources: dependentResources(this.kinds) };
+    return this.indexed.resources;
+  }
 
   async prime(): Promise<void> {
     this.mode = 'follow';
@@ -157,7 +181,7 @@ export class OwnerIndex implements SharedCache {
     const inFlight = this.loading.get(resource);
     if (inFlight) return inFlight;
     const run = (async () => {
-      const rt = resourceOfStoreKey(resource);
+      const rt = this.kinds.byStoreKey(resource);
       if (!rt) throw new Error(`owner index: unknown resource ${resource}`);
       const list = await this.client.listAll(rt, undefined);
       this.drop(resource);

@@ -9,6 +9,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { newCustomResourceHandler, type CustomResourceDefinition, type CustomResourceDefinitionVersion, type JSONSchemaProps } from '../apiextensions/index.js';
 import type { CustomResourceColumnDefinition } from '../apiextensions/types.js';
 import type { Subresource } from '../api/registry.js';
+import { byVersionPriority } from '../api/version-priority.js';
 import type { KObject } from '../api/object.js';
 import { TypeMetaSchema } from '../api/meta/v1/object-meta.js';
 import { col, type Cell, type ColumnDefinition, type Printer } from '../printers/columns.js';
@@ -155,12 +156,20 @@ function kindFor(crd: CustomResourceDefinition, v: CustomResourceDefinitionVersi
 }
 
 /**
- * The kinds a CRD serves. One version for now: the registry keys a kind by
- * its plural (lib/api/registry.ts), so of several served versions only the
- * storage version (else the first served) is served; none when no version is.
+ * The kinds a CRD serves: one per served version, in kube's version priority
+ * (the preferred version first, as discovery lists them and as a bare plural
+ * resolves), each converting to the storage version with the CRD's strategy
+ * (lib/apiserver/conversion.ts). None when no version is served.
  */
 export function customResourceKinds(crd: CustomResourceDefinition): Kind[] {
-  const served = (crd.spec.versions ?? []).filter((v) => v.served);
-  const v = served.find((x) => x.storage) ?? served[0];
-  return v ? [kindFor(crd, v)] : [];
+  const versions = crd.spec.versions ?? [];
+  const conversion = {
+    storageVersion: versions.find((v) => v.storage)?.name ?? '',
+    strategy: crd.spec.conversion?.strategy === 'Webhook' ? ('Webhook' as const) : ('None' as const),
+  };
+  const served = byVersionPriority(
+    versions.filter((v) => v.served),
+    (v) => v.name ?? '',
+  );
+  return served.map((v) => ({ ...kindFor(crd, v), conversion }));
 }

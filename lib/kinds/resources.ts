@@ -23,6 +23,16 @@ export function resourceByName(resource: string): Kind | undefined {
   return BUILTIN.byName(resource);
 }
 
+/** The built-in kind serving `rt`'s group/version/resource, if any (not a custom resource that shares a built-in's plural in a group of its own). */
+export function builtinKindOf(rt: Pick<Kind, 'group' | 'version' | 'resource'>): Kind | undefined {
+  return BUILTIN.kindOf(rt);
+}
+
+/** Whether `rt` is a built-in kind. */
+export function isBuiltin(rt: Pick<Kind, 'group' | 'version' | 'resource'>): boolean {
+  return builtinKindOf(rt) !== undefined;
+}
+
 /** Resolves what a user types (`po`, `pod`, `pods`, `deploy`, `deployments.apps`, `Pod`) to a built-in resource. */
 export function resolveResourceName(input: string): Kind | undefined {
   return BUILTIN.resolve(input);

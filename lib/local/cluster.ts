@@ -285,8 +285,10 @@ export class LocalCluster {
     this.print(`kumo: state in ${join(this.opts.dataDir, 'state.db')}`);
     if (this.opts.controllers !== false) {
       // Claims of the local-path class get a directory under the data dir (one host: every node can mount it).
+      // The API server's kinds: the garbage collector follows those it adds at run time (custom resources).
       const controlPlane = {
         logger: this.logger,
+        kinds: this.api.kinds,
         ...this.opts.controlPlane,
         volumes: { localPathRoot: join(this.opts.dataDir, 'volumes'), ...this.opts.controlPlane?.volumes },
       };

@@ -69,7 +69,7 @@ export class InstrumentedStore implements Store {
   }
 
   private async timed<T>(operation: string, resource: string, call: () => Promise<T>): Promise<T> {
-    const labels = { operation, group: this.kinds.byName(resource)?.group ?? '', resource };
+    const labels = { operation, group: this.kinds.byStoreKey(resource)?.group ?? '', resource };
     const started = this.stopwatch();
     try {
       return await call();

@@ -138,21 +138,6 @@ describe('CustomResourceDefinition serving', () => {
     expect(refused.body.message).toBe('field label not supported: spec.replicas');
   });
 
-  it('reports a plural already served in NamesAccepted, and does not serve it', async () => {
-    const crd = widgets();
-    crd.metadata.name = 'pods.example.org';
-    crd.spec.group = 'example.org';
-    crd.spec.names = { plural: 'pods', kind: 'Pod' };
-    expect((await t.post(CRDS, crd)).status).toBe(201);
-    const stored = (await t.get(`${CRDS}/pods.example.org`)).body;
-    expect(stored.status.conditions.map((c: Wire) => [c.type, c.status, c.reason, c.message])).toEqual([
-      ['NamesAccepted', 'False', 'PluralConflict', '"pods" is already in use'],
-      ['Established', 'False', 'NotAccepted', 'not all names are accepted'],
-    ]);
-    expect((await t.get('/apis/example.org/v1/namespaces/default/pods')).status).toBe(404);
-    expect((await t.get('/api/v1/namespaces/default/pods')).status).toBe(200);
-  });
-
   it('deletes the objects with their CRD, its paths disappear, and a recreated CRD starts empty', async () => {
     const deleted = await t.del(`${CRDS}/widgets.example.com`);
     expect(deleted.status).toBe(200);

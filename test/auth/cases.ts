@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { issuedToken, mintToken, type Grant } from '#lib/auth/tokens';
+import { sleep } from '#lib/util/sleep';
 
 /** JSON off the wire; the assertions are the type check. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
@@ -180,6 +181,33 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expectForbidden(await t().send('POST', TOKENS, { token: kumoSystemAdmin, body: forged.secret }), /only cluster admins/);
       expectForbidden(await t().send('GET', TOKENS, { token: kumoSystemAdmin }), /only cluster admins/);
       expectUnauthorized(await t().send('GET', PODS('default'), { token: forged.token }));
+    });
+
+    it("keeps a node token's rules for built-in events and secrets off custom resources of those names", async () => {
+      const group = `${unique('nodes')}.example.com`;
+      const crd = (plural: string, kind: string) => ({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `${plural}.${group}` },
+        spec: {
+          group,
+          names: { plural, kind },
+          scope: 'Namespaced',
+          versions: [
+            { name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+          ],
+        },
+      });
+      await ok('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', t().adminToken, crd('events', 'Event'));
+      await ok('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', t().adminToken, crd('secrets', 'Secret'));
+      const path = (plural: string) => `/apis/${group}/v1/namespaces/default/${plural}`;
+      const object = (kind: string) => ({ apiVersion: `${group}/v1`, kind, metadata: { name: 'x' } });
+      // Served once the CRDs' revision check is due (at once on the server that wrote them).
+      for (let i = 0; i < 50 && (await t().send('GET', path('secrets'), { token: t().adminToken })).status !== 200; i++) await sleep(100);
+      await ok('POST', path('secrets'), t().adminToken, object('Secret'));
+      const nodeToken = await token({ role: 'node', node: unique('node') });
+      expectForbidden(await t().send('POST', path('events'), { token: nodeToken, body: object('Event') }), /may not create events/);
+      expectForbidden(await t().send('GET', `${path('secrets')}/x`, { token: nodeToken }), /may not get secrets/);
     });
 
     it('lets a node token change only its own Node, Lease and the pods bound to it', async () => {

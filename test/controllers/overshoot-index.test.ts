@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { KObject } from '#lib/api/object';
 import { MemoryRecorder } from '#lib/client/events';
 import { OBSERVED_PODS_ANNOTATION } from '#lib/controllers/expectations';
+import { ResourceRegistry } from '#lib/api/registry';
 import { OwnerIndex } from '#lib/controllers/owner-index';
 import { ReplicaSetController } from '#lib/controllers/replicaset';
 import { startCluster } from '../helpers/cluster.js';
@@ -37,7 +38,7 @@ describe('parallel reconcilers with an owner index each', () => {
       const tracker = new PodTracker(c, 'default', 'app=lag');
       await tracker.start();
       const workers = Array.from({ length: 4 }, () => {
-        const index = new OwnerIndex(c, ['pods']);
+        const index = new OwnerIndex(c, new ResourceRegistry([PODS]));
         index.invalidate(); // batch mode: a view is kept until invalidated or found too old
         return { index, rc: new ReplicaSetController(c, new MemoryRecorder(), undefined, index) };
       });

@@ -62,9 +62,9 @@ describe('a registered kind', () => {
     expect(await describeWith(kind, sample(kind), noFetches)).toMatch(/^Name:\s+sample$/m);
   });
 
-  it('is registered once: a second kind with the same resource or kind is refused', () => {
+  it('is registered once: a second kind with the same group/version/resource or kind is refused', () => {
     const kinds = newKindRegistry();
-    expect(() => kinds.add(configMapKind)).toThrow('resource configmaps is already registered');
+    expect(() => kinds.add(configMapKind)).toThrow('resource configmaps in v1 is already registered');
     expect(() => kinds.add({ ...configMapKind, resource: 'configmaps2' })).toThrow('kind v1/ConfigMap is already registered');
     expect(kinds.all()).toHaveLength(builtinKinds.length);
   });

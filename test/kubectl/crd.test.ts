@@ -2,8 +2,8 @@
  * CustomResourceDefinitions with the real kubectl: cert-manager's vendored
  * Certificate CRD applied and served (its printer columns in `kubectl get`,
  * its short name, `kubectl explain` from its schema), a small CRD with a
- * default, a CEL rule and the scale subresource, and deletion of a CRD
- * deleting its objects.
+ * default, a CEL rule and the scale subresource, a CRD with several
+ * versions, and deletion of a CRD deleting its objects.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,28 @@ spec:
             type: object
             properties:
               replicas: {type: integer}
+`;
+
+/** Foo in v1alpha1 (not served), v1beta1 (deprecated, with its own warning), v1 (storage) and v2 (a column of its own). */
+const FOO_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: foos.example.com
+spec:
+  group: example.com
+  names: {plural: foos, kind: Foo}
+  scope: Namespaced
+  versions:
+${['v1alpha1', 'v1beta1', 'v1', 'v2']
+  .map(
+    (v) => `  - name: ${v}
+    served: ${v !== 'v1alpha1'}
+    storage: ${v === 'v1'}
+${v === 'v1beta1' ? '    deprecated: true\n    deprecationWarning: example.com/v1beta1 Foo is deprecated; use example.com/v2\n' : ''}\
+${v === 'v2' ? '    additionalPrinterColumns: [{name: Size, type: integer, jsonPath: .spec.size}]\n' : ''}\
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}}`,
+  )
+  .join('\n')}
 `;
 
 function certificate(name: string): string {
@@ -115,6 +137,38 @@ describe('CustomResourceDefinitions with kubectl', () => {
     await ok(['apply', '-f', '-'], CERTIFICATE_CRD);
     await ok(['wait', '--for=condition=Established', 'crd/certificates.cert-manager.io', '--timeout=10s']);
     expect(await ok(['get', 'certificates.cert-manager.io', '-A'])).toBe('');
+  });
+
+  it("serves each version of a CRD by its qualified name, the preferred one by default, and prints a deprecated version's warning", async () => {
+    await ok(['apply', '-f', '-'], FOO_CRD);
+    await ok(['wait', '--for=condition=Established', 'crd/foos.example.com', '--timeout=10s']);
+    expect(await ok(['create', '-f', '-'], 'apiVersion: example.com/v1\nkind: Foo\nmetadata: {name: f}\nspec: {size: 3}\n')).toBe(
+      'foo.example.com/f created\n',
+    );
+    expect(await ok(['get', 'foos.v1.example.com', 'f', '-o', 'jsonpath={.apiVersion}'])).toBe('example.com/v1');
+    expect(await ok(['get', 'foos.v2.example.com', 'f', '-o', 'jsonpath={.apiVersion} {.spec.size}'])).toBe('example.com/v2 3');
+    // The preferred version (v2, kube's highest priority) serves the bare name; v2 declares a column v1 does not.
+    expect(rows(await ok(['get', 'foos']))).toEqual([
+      ['NAME', 'SIZE'],
+      ['f', '3'],
+    ]);
+    expect(rows(await ok(['get', 'foos.v1.example.com']))[0]).toEqual(['NAME', 'AGE']);
+    const deprecated = await k.kubectl(['get', 'foos.v1beta1.example.com', 'f', '-o', 'name']);
+    expect(deprecated).toMatchObject({ code: 0, stdout: 'foo.example.com/f\n' });
+    expect(deprecated.stderr).toBe('Warning: example.com/v1beta1 Foo is deprecated; use example.com/v2\n');
+    expect(await refused(['get', 'foos.v1alpha1.example.com'])).toContain(`the server doesn't have a resource type "foos"`);
+  });
+
+  it('keeps `kubectl get deployments` on apps while a CRD serves deployments.example.com', async () => {
+    const crd = FOO_CRD.replaceAll('foos', 'deployments').replace('kind: Foo', 'kind: Deployment');
+    await ok(['apply', '-f', '-'], crd);
+    await ok(['wait', '--for=condition=Established', 'crd/deployments.example.com', '--timeout=10s']);
+    await ok(['create', 'deployment', 'web', '--image=kumo-test/busybox:1']);
+    await ok(['create', '-f', '-'], 'apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: custom}\nspec: {size: 1}\n');
+    expect(await ok(['get', 'deployments', '-o', 'name'])).toBe('deployment.apps/web\n');
+    expect(await ok(['get', 'deployments.example.com', '-o', 'name'])).toBe('deployment.example.com/custom\n');
+    await ok(['delete', 'crd', 'deployments.example.com']);
+    expect(await ok(['get', 'deployments', '-o', 'name'])).toBe('deployment.apps/web\n');
   });
 
   it('installs a helm chart that ships a CRD in crds/ and an object of it in templates/', async () => {

@@ -15,6 +15,7 @@ import type { Container, PodSpec, PodTemplateSpec } from '../../api/core/v1/pod.
 import type { KObject } from '../../api/object.js';
 import type { ResourceType } from '../../api/registry.js';
 import { StatusError } from '../../api/errors.js';
+import { isBuiltin } from '../../kinds/resources.js';
 import type { UserInfo } from '../../api/request.js';
 import type { PodView } from './check.js';
 import type { PodSecurityConfig } from './config.js';
@@ -92,7 +93,7 @@ export class PodSecurityAdmission {
 
   /** Whether a write of this resource may need checking at all. */
   applies(rt: ResourceType): boolean {
-    return rt.group === '' ? rt.resource === 'pods' || rt.resource === 'namespaces' : POD_CONTROLLERS.has(rt.resource);
+    return rt.group === '' ? rt.resource === 'pods' || rt.resource === 'namespaces' : POD_CONTROLLERS.has(rt.resource) && isBuiltin(rt);
   }
 
   /** Checks a create or update; throws the StatusError that refuses it. */

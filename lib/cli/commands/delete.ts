@@ -15,7 +15,7 @@ import { listObjects } from '../fetch.js';
 import { mapManifests, readManifests } from '../manifests.js';
 import { collect, type DryRun, dryRunSuffix, parseDryRun } from '../options.js';
 import { parseDuration } from '../../util/duration.js';
-import { kindString, parseTypeOrNameArgs } from '../resources.js';
+import { kindString, resolveTargets } from '../resources.js';
 import type { Cli, Session } from '../session.js';
 
 interface DeleteOptions {
@@ -125,7 +125,7 @@ async function targetsFor(s: Session, args: string[], opts: DeleteOptions): Prom
   }
   if (args.length === 0) throw new CliError('You must provide one or more resources by argument or filename.');
   const targets: Target[] = [];
-  for (const t of parseTypeOrNameArgs(args)) {
+  for (const t of await resolveTargets(s.client(), args)) {
     if (t.names.length > 0) {
       if (bySelector) throw new CliError('name cannot be provided when a selector is specified');
       for (const name of t.names) targets.push({ rt: t.rt, namespace: t.rt.namespaced ? s.namespace : undefined, name });

@@ -10,7 +10,7 @@ import type { KObject } from '../../api/object.js';
 import { describeWith, tolerate } from '../../kinds/describe.js';
 import type { DescribeContext } from '../../kinds/kind.js';
 import { type ResourceType } from '../../api/registry.js';
-import { resourceByName } from '../../kinds/resources.js';
+import { builtinKindOf } from '../../kinds/resources.js';
 import { isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../client/client.js';
 import { describeGeneric } from '../../printers/describe/generic.js';
@@ -18,7 +18,7 @@ import { AggregateCliError, CliError } from '../errors.js';
 import { eventsFor, listObjects, withTypeMeta } from '../fetch.js';
 import { mapManifests, readManifests } from '../manifests.js';
 import { collect } from '../options.js';
-import { parseTypeOrNameArgs } from '../resources.js';
+import { resolveTargets } from '../resources.js';
 import type { Cli, Session } from '../session.js';
 
 interface DescribeOptions {
@@ -40,7 +40,7 @@ export async function describeObject(client: KubeClient, rt: ResourceType, obj: 
     get: <T extends KObject>(kind: ResourceType, namespace: string, name: string) => client.get<T>(kind, namespace, name),
   };
   // A kind the CLI does not know is described as kubectl describes one without a describer.
-  const kind = resourceByName(rt.resource);
+  const kind = builtinKindOf(rt);
   return kind ? describeWith(kind, obj, ctx) : describeGeneric(obj, await ctx.events(), now);
 }
 
@@ -72,7 +72,7 @@ async function runDescribe(s: Session, args: string[], opts: DescribeOptions): P
   } else {
     if (args.length === 0)
       throw new CliError('You must specify the type of resource to describe. Use "kumo api-resources" for a complete list of supported resources.');
-    const targets = parseTypeOrNameArgs(args);
+    const targets = await resolveTargets(client, args);
     for (const t of targets) {
       if (t.names.length === 0) {
         try {

@@ -16,7 +16,7 @@ import { errorFrom, resourcePath } from '../../client/client.js';
 import { asTable, getTable, listObjects, listTable, withTypeMeta } from '../fetch.js';
 import { mapManifests, readManifests } from '../manifests.js';
 import { collect } from '../options.js';
-import { kindString, parseTypeOrNameArgs } from '../resources.js';
+import { kindString, resolveTargets } from '../resources.js';
 import type { Cli, Session } from '../session.js';
 
 export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';
@@ -77,7 +77,7 @@ async function requestsFor(s: Session, args: string[], opts: GetOptions): Promis
   if (args.length === 0) {
     throw new CliError('Required resource not specified.');
   }
-  const targets = parseTypeOrNameArgs(args);
+  const targets = await resolveTargets(s.client(), args);
   if (opts.allNamespaces && targets.some((t) => t.names.length > 0)) {
     throw new CliError('a resource cannot be retrieved by name across all namespaces');
   }
@@ -101,7 +101,7 @@ async function requestsFor(s: Session, args: string[], opts: GetOptions): Promis
  */
 async function runWatch(s: Session, args: string[], opts: GetOptions, format: OutputFormat): Promise<void> {
   if (opts.filename?.length) throw new CliError('watch is only supported on individual resources and resource collections');
-  const targets = parseTypeOrNameArgs(args);
+  const targets = await resolveTargets(s.client(), args);
   if (targets.length !== 1 || targets[0]!.names.length > 1) {
     throw new CliError('watch is only supported on individual resources and resource collections, but 2 resources were found');
   }
