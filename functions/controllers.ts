@@ -141,6 +141,11 @@ async function handle(
 
 /** Whether a record is a change of a resource the registry does not serve (yet). */
 function unknownResource(kinds: KindRegistry, record: StreamRecord): boolean {
-  const change = changeOf(record);
+  let change: ReturnType<typeof changeOf>;
+  try {
+    change = changeOf(record);
+  } catch {
+    return false; // undecodable: the stream driver logs and skips it
+  }
   return change !== undefined && kinds.byStoreKey(change.resource) === undefined;
 }

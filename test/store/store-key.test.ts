@@ -10,8 +10,17 @@ import { groupResourceOf, storeResource } from '#lib/api/store-key';
 
 describe('storeResource', () => {
   it('keeps every kind served before keys carried the group under the bare plural its data was written under', () => {
-    const older = resourceTypes.filter((t) => t.resource !== 'priorityclasses' && t.resource !== 'customresourcedefinitions');
-    expect(older.map((t) => storeResource(t))).toEqual(older.map((t) => t.resource));
+    // The core kinds and the five group kinds stored before keys carried the group; every kind added since is qualified.
+    const legacy = ['deployments', 'replicasets', 'jobs', 'leases', 'endpointslices'];
+    for (const t of resourceTypes) {
+      expect(storeResource(t), t.resource).toBe(t.group === '' || legacy.includes(t.resource) ? t.resource : `${t.group}/${t.resource}`);
+    }
+    expect(
+      resourceTypes
+        .filter((t) => legacy.includes(t.resource))
+        .map((t) => t.resource)
+        .sort(),
+    ).toEqual([...legacy].sort());
   });
 
   it('qualifies a built-in kind added since (PriorityClass, CustomResourceDefinition) by its group', () => {
