@@ -9,6 +9,7 @@
  * grow while the server runs (custom resources).
  */
 import type { z } from 'zod';
+import type { KObject } from './object.js';
 import { storeResource } from './store-key.js';
 
 export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'proxy' | 'ephemeralcontainers';
@@ -65,9 +66,14 @@ export interface ResourceType {
   /**
    * For a custom resource: the version its objects are stored in (every
    * served version shares one store key) and how an object converts between
-   * versions (the CRD's conversion strategy). Unset: stored as served.
+   * versions (the CRD's conversion strategy; `Builtin`: a built-in kind
+   * served in a second version, with its converter, as autoscaling/v1
+   * HorizontalPodAutoscaler beside v2). Unset: stored as served.
    */
-  conversion?: Readonly<{ storageVersion: string; strategy: 'None' | 'Webhook' }>;
+  conversion?: Readonly<
+    | { storageVersion: string; strategy: 'None' | 'Webhook' }
+    | { storageVersion: string; strategy: 'Builtin'; convert(obj: KObject, apiVersion: string): KObject }
+  >;
 }
 
 export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string {

@@ -33,5 +33,6 @@ function convert<T extends KObject>(rt: ResourceType, obj: T, to: string): T {
     // As kube's webhookConverter wraps a failed call: the object's GVK as Go prints a schema.GroupVersionKind.
     throw StatusError.internal(`conversion webhook for ${obj.apiVersion}, Kind=${rt.kind} failed: conversion webhooks are not called by kumo yet`);
   }
+  if (c.strategy === 'Builtin') return c.convert(obj, to) as T;
   return { ...obj, apiVersion: to };
 }

@@ -130,7 +130,7 @@ export function validateHorizontalPodAutoscaler(hpa: HPA): FieldError[] {
   return errs;
 }
 
-const hpaStrategy: Strategy = {
+export const hpaStrategy: Strategy = {
   // SetDefaults_HorizontalPodAutoscaler (v2): one replica at least, 80 % CPU without metrics, the behavior's unset fields.
   defaults(obj) {
     const hpa = obj as HPA;
@@ -184,7 +184,7 @@ export function formatHpaTargets(specs: readonly MetricSpec[], statuses: readonl
 }
 
 /** kubectl get hpa (printHorizontalPodAutoscaler). */
-const hpaPrinter: Printer = {
+export const hpaPrinter: Printer = {
   columns: [NAME, col('Reference'), col('Targets'), col('MinPods', 'string'), col('MaxPods', 'integer'), col('Replicas', 'integer'), AGE],
   row(obj, now) {
     const hpa = obj as HPA;
@@ -213,7 +213,7 @@ function describeRules(w: PrefixWriter, title: string, rules: HPAScalingRules | 
 }
 
 /** kubectl's describeHorizontalPodAutoscalerV2. */
-function describeHpa(hpa: HPA, events: Parameters<typeof describeEvents>[0] | undefined, now: number): string {
+export function describeHpa(hpa: HPA, events: Parameters<typeof describeEvents>[0] | undefined, now: number): string {
   return tabbed((w) => {
     const spec = hpa.spec ?? {};
     const status = hpa.status ?? {};

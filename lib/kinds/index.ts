@@ -14,6 +14,7 @@ import { endpointsKind } from './endpoints.js';
 import { endpointSliceKind } from './endpointslice.js';
 import { eventKind } from './event.js';
 import { horizontalPodAutoscalerKind } from './horizontalpodautoscaler.js';
+import { horizontalPodAutoscalerV1Kind } from './horizontalpodautoscaler-v1.js';
 import { jobKind } from './job.js';
 import type { Kind } from './kind.js';
 import { leaseKind } from './lease.js';
@@ -49,6 +50,7 @@ export const builtinKinds: readonly Kind[] = [
   jobKind,
   cronJobKind,
   horizontalPodAutoscalerKind,
+  horizontalPodAutoscalerV1Kind,
   leaseKind,
   endpointsKind,
   endpointSliceKind,

@@ -69,6 +69,8 @@ export interface KindDeclaration {
   openAPISchema?: Readonly<Record<string, unknown>>;
   scalePaths?: ResourceType['scalePaths'];
   selectableFields?: readonly string[];
+  /** A resource served in more than one version: see ResourceType. */
+  conversion?: ResourceType['conversion'];
 }
 
 export function defineKind(d: KindDeclaration): Kind {

@@ -118,4 +118,62 @@ spec:
     expect(await refused(['get', 'hpa', 'bad'])).toBe('Error from server (NotFound): horizontalpodautoscalers.autoscaling "bad" not found');
     expect(await refused(['autoscale', 'deployment', 'web', '--max=0'])).toBe('error: --max=MAXPODS is required and must be at least 1, max: 0');
   });
+
+  it('serves autoscaling/v1 beside v2: one object in both forms, v2-only fields kept through a v1 update', async () => {
+    const v1 = `apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: legacy}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 3
+  targetCPUUtilizationPercentage: 60
+`;
+    expect(await ok(['apply', '-f', '-'], v1)).toBe('horizontalpodautoscaler.autoscaling/legacy created\n');
+    expect(
+      await ok([
+        'get',
+        'horizontalpodautoscalers.v1.autoscaling',
+        'legacy',
+        '-o',
+        'jsonpath={.apiVersion} {.spec.minReplicas} {.spec.targetCPUUtilizationPercentage}',
+      ]),
+    ).toBe('autoscaling/v1 1 60');
+    expect(
+      await ok([
+        'get',
+        'horizontalpodautoscalers.v2.autoscaling',
+        'legacy',
+        '-o',
+        'jsonpath={.apiVersion} {.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.averageUtilization}',
+      ]),
+    ).toBe('autoscaling/v2 cpu 60');
+    // A memory metric only v2 can say: a v1 client sees it in kube's annotation and keeps it when it writes.
+    await ok([
+      'patch',
+      'horizontalpodautoscalers.v2.autoscaling',
+      'legacy',
+      '--type=json',
+      '-p',
+      '[{"op":"add","path":"/spec/metrics/-","value":{"type":"Resource","resource":{"name":"memory","target":{"type":"AverageValue","averageValue":"100Mi"}}}}]',
+    ]);
+    expect(
+      await ok([
+        'get',
+        'horizontalpodautoscalers.v1.autoscaling',
+        'legacy',
+        '-o',
+        "jsonpath={.metadata.annotations['autoscaling\\.alpha\\.kubernetes\\.io/metrics']}",
+      ]),
+    ).toContain('"memory"');
+    await ok(['patch', 'horizontalpodautoscalers.v1.autoscaling', 'legacy', '--type=merge', '-p', '{"spec":{"maxReplicas":7}}']);
+    expect(await ok(['get', 'horizontalpodautoscalers.v2.autoscaling', 'legacy', '-o', 'jsonpath={.spec.maxReplicas} {.spec.metrics[*].resource.name}'])).toBe(
+      '7 cpu memory',
+    );
+    expect(await ok(['get', 'horizontalpodautoscalers.v2.autoscaling', 'legacy', '-o', 'jsonpath={.metadata.annotations}'])).not.toContain('autoscaling.alpha');
+    // v1 is validated as kube validates it: in the internal (v2) form.
+    expect(
+      await refused(['patch', 'horizontalpodautoscalers.v1.autoscaling', 'legacy', '--type=merge', '-p', '{"spec":{"targetCPUUtilizationPercentage":0}}']),
+    ).toContain('spec.metrics[0].resource.target.averageUtilization: Invalid value: 0: must be greater than 0');
+    await ok(['delete', 'hpa', 'legacy']);
+  });
 });
