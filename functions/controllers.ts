@@ -26,9 +26,10 @@ import { controllerReconcilers } from '#lib/assembly/control-plane';
 import { CRONJOB_CONTROLLER } from '#lib/controllers/cronjob';
 import type { ReconcileObserver } from '#lib/controller-runtime/metrics';
 import type { Reconciler } from '#lib/controller-runtime/reconciler';
-import { type BatchResult, changeOf, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
+import { type BatchResult, handleResync, handleStreamBatch, type StreamRecord } from '#lib/controller-runtime/stream-driver';
 import type { KindRegistry } from '#lib/kinds/index';
 import { functionLogger } from '#lib/log/logger';
+import { resourceOfLogPk } from '#lib/store/dynamodb-table';
 import type { Store } from '#lib/store/types';
 
 interface ControllerManager {
@@ -139,13 +140,13 @@ async function handle(
   return { ...result, compacted };
 }
 
-/** Whether a record is a change of a resource the registry does not serve (yet). */
+/**
+ * Whether a record is a change-log entry of a resource the registry does not
+ * serve (yet), read off its partition key: the data is decoded once, by the
+ * stream driver (which also logs and skips what it cannot decode).
+ */
 function unknownResource(kinds: KindRegistry, record: StreamRecord): boolean {
-  let change: ReturnType<typeof changeOf>;
-  try {
-    change = changeOf(record);
-  } catch {
-    return false; // undecodable: the stream driver logs and skips it
-  }
-  return change !== undefined && kinds.byStoreKey(change.resource) === undefined;
+  if (record.eventName !== 'INSERT') return false;
+  const resource = resourceOfLogPk((record.dynamodb?.NewImage?.pk as { S?: string } | undefined)?.S);
+  return resource !== undefined && kinds.byStoreKey(resource) === undefined;
 }

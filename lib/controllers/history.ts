@@ -17,7 +17,7 @@ import type { ControllerRevision } from '../api/apps/v1/controllerrevision.js';
 import type { PodTemplateSpec } from '../api/core/v1/pod.js';
 import { isAlreadyExists, isNotFound } from '../api/errors.js';
 import type { Selector } from '../api/labels.js';
-import { controllerRef, newControllerRef } from '../api/meta/v1/owner-references.js';
+import { newControllerRef } from '../api/meta/v1/owner-references.js';
 import { valueHash } from '../api/names.js';
 import type { KObject } from '../api/object.js';
 import type { KubeClient } from '../client/client.js';
@@ -102,12 +102,9 @@ export function nextRevisionNumber(revs: readonly Revision[]): number {
 
 /** The owner's ControllerRevisions, adopting orphans that match its selector and releasing its own that no longer do. */
 export async function ownedRevisions(client: KubeClient, owner: KObject, selector: Selector): Promise<Revision[]> {
+  // claimObjects leaves out revisions another controller owns.
   const all = await client.listAll<Revision>(CONTROLLER_REVISIONS, owner.metadata.namespace);
-  const candidates = all.items.filter((r) => {
-    const ref = controllerRef(r);
-    return !ref || ref.uid === owner.metadata.uid;
-  });
-  return claimObjects({ client, owner, ownerType: CONTROLLER_REVISIONS, rt: CONTROLLER_REVISIONS, selector, objects: candidates });
+  return claimObjects({ client, owner, rt: CONTROLLER_REVISIONS, selector, objects: all.items });
 }
 
 /**

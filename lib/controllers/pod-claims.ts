@@ -36,7 +36,7 @@ export async function claimPods(opts: ClaimOptions): Promise<Pod[]> {
 }
 
 /** ClaimOptions for any kind: `objects` of kind `rt` in the owner's namespace; `noAdopt` excludes orphans from adoption. */
-export interface ClaimObjectsOptions<T extends KObject | Pod> extends Omit<ClaimOptions, 'pods'> {
+export interface ClaimObjectsOptions<T extends KObject | Pod> extends Omit<ClaimOptions, 'pods' | 'ownerType'> {
   rt: ResourceType;
   objects: T[];
   noAdopt?(obj: T): boolean;

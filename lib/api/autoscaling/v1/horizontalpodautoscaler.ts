@@ -19,7 +19,6 @@ export const METRICS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/metrics';
 export const CURRENT_METRICS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/current-metrics';
 export const CONDITIONS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/conditions';
 export const BEHAVIOR_ANNOTATION = 'autoscaling.alpha.kubernetes.io/behavior';
-const ANNOTATIONS = [METRICS_ANNOTATION, CURRENT_METRICS_ANNOTATION, CONDITIONS_ANNOTATION, BEHAVIOR_ANNOTATION];
 
 const isCpuUtilization = (m: MetricSpec): boolean => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.target?.type === 'Utilization';
 const isCpuCurrent = (m: MetricStatus): boolean => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.current?.averageUtilization != null;
@@ -83,7 +82,6 @@ export function hpaToV2(obj: KObject): KObject {
   const otherNow = take<MetricStatus[]>(CURRENT_METRICS_ANNOTATION) ?? [];
   const conditions = take<NonNullable<V2['status']>['conditions']>(CONDITIONS_ANNOTATION);
   const behavior = take<NonNullable<V2['spec']>['behavior']>(BEHAVIOR_ANNOTATION);
-  for (const key of ANNOTATIONS) delete annotations[key];
   const target = v1.spec?.targetCPUUtilizationPercentage;
   const metrics: MetricSpec[] = [
     ...(target != null ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } } }] : []),
