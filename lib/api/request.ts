@@ -9,6 +9,8 @@ import type { ResourceType } from './registry.js';
 
 export interface UserInfo {
   name: string;
+  /** A unique id for the user when the credential carries one (a ServiceAccount's uid). */
+  uid?: string;
   groups: string[];
   /** Extra attributes, e.g. the node a node credential belongs to. */
   extra?: Record<string, string>;
@@ -51,16 +53,48 @@ export interface Authenticator {
   authenticate(req: ApiRequest): Promise<UserInfo | undefined>;
 }
 
+/**
+ * What a request asks to do to a resource, by name (kube's
+ * authorizer.Attributes): a SubjectAccessReview or `kubectl auth can-i` may
+ * name a group and resource this server does not serve, so the authorizer
+ * decides on strings; `type` is the kind when the server serves it.
+ */
+export interface ResourceAttributes {
+  verb: string;
+  /** '' for the core group. */
+  apiGroup: string;
+  /** The plural, e.g. `pods`. */
+  resource: string;
+  subresource?: string;
+  /** Unset for cluster-scoped resources and for requests across all namespaces. */
+  namespace?: string;
+  name?: string;
+  /** The served kind, when there is one (the Node authorizer reads its scope). */
+  type?: ResourceType;
+  /** The request's object, for `create` (where the name is in the body, not the URL). */
+  object?: KObject;
+}
+
+/** A request to a non-resource URL (`/metrics`, `/healthz`), with the verb as kube names it there (the method in lower case). */
+export interface NonResourceAttributes {
+  verb: string;
+  path: string;
+}
+
+/** A rule as SelfSubjectRulesReview reports it (authorization.k8s.io/v1 ResourceRule and NonResourceRule). */
+export interface SubjectRules {
+  resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[];
+  nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[];
+  /** Some authorizer in the chain cannot list what it allows (the Node authorizer): the lists are a lower bound. */
+  incomplete: boolean;
+  evaluationError?: string;
+}
+
 export interface Authorizer {
   /** Returns undefined to allow, or a reason to refuse with 403. */
-  authorize(
-    user: UserInfo,
-    attrs: { verb: string; resource: ResourceType; namespace?: string; name?: string; subresource?: string; object?: KObject },
-  ): Promise<string | undefined>;
-  /**
-   * For a non-resource URL (`/metrics`), with the verb as kube-apiserver
-   * names it there (the method in lower case). An authorizer without it
-   * refuses every such URL it guards.
-   */
-  authorizeNonResource?(user: UserInfo, attrs: { verb: string; path: string }): Promise<string | undefined>;
+  authorize(user: UserInfo, attrs: ResourceAttributes): Promise<string | undefined>;
+  /** For a non-resource URL. An authorizer without it refuses every such URL it guards. */
+  authorizeNonResource?(user: UserInfo, attrs: NonResourceAttributes): Promise<string | undefined>;
+  /** What `user` may do in `namespace` (SelfSubjectRulesReview); an authorizer without it reports nothing, incomplete. */
+  rulesFor?(user: UserInfo, namespace: string): Promise<SubjectRules>;
 }

@@ -362,7 +362,9 @@ export class ApiServer implements RequestHandler {
       const verb = r.subresource === 'log' ? 'get' : r.subresource === 'exec' || r.subresource === 'attach' ? 'create' : r.verb;
       const reason = await this.opts.authorizer.authorize(user, {
         verb,
-        resource: r.resourceType,
+        apiGroup: r.resourceType.group,
+        resource: r.resourceType.resource,
+        type: r.resourceType,
         ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
         ...(r.name !== undefined ? { name: r.name } : {}),
         ...(r.subresource !== undefined ? { subresource: r.subresource } : {}),
@@ -408,7 +410,9 @@ export class ApiServer implements RequestHandler {
     if (this.opts.authorizer) {
       const reason = await this.opts.authorizer.authorize(user, {
         verb: r.verb,
-        resource: r.resource,
+        apiGroup: r.resource.group,
+        resource: r.resource.resource,
+        type: r.resource,
         ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
         ...(r.name !== undefined ? { name: r.name } : {}),
       });

@@ -29,24 +29,16 @@
  */
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import type { ResourceType } from '../api/registry.js';
 import { StatusError } from '../api/errors.js';
-import type { UserInfo, Authorizer } from '../api/request.js';
+import type { UserInfo, Authorizer, ResourceAttributes } from '../api/request.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { nodeTokenId, recordOfSecret, TOKEN_NAMESPACE, tokenSecretName } from './tokens.js';
 import { principalOf } from './users.js';
 import { isBuiltin, PODS } from '../kinds/resources.js';
 import { storeResource } from '../api/store-key.js';
 
-export interface AuthorizationAttributes {
-  verb: string;
-  resource: ResourceType;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-  /** The request's object, for `create` (where the name is in the body, not the URL). */
-  object?: KObject;
-}
+/** The attributes the authorizer decides on (lib/api/request.ts). */
+export type AuthorizationAttributes = ResourceAttributes;
 
 /** The reads the authorizer makes. */
 export interface AuthorizerReader {
@@ -159,7 +151,7 @@ export class KumoAuthorizer implements Authorizer {
   /** The bootstrap token creates the token record of a new node, and nothing else. */
   private bootstrap(a: AuthorizationAttributes): string | undefined {
     const refusal = 'a node bootstrap token may only create the token record of a new node';
-    if (a.resource.group !== '' || a.resource.resource !== 'secrets' || a.verb !== 'create' || a.subresource || !a.object) return refusal;
+    if (a.apiGroup !== '' || a.resource !== 'secrets' || a.verb !== 'create' || a.subresource || !a.object) return refusal;
     const record = recordOfSecret(a.object);
     if (!record || record.grant.role !== 'node' || record.id !== nodeTokenId(record.grant.node!) || record.grant.namespace) return refusal;
     if (a.object.metadata.name !== tokenSecretName(record.id)) return refusal;
@@ -167,11 +159,11 @@ export class KumoAuthorizer implements Authorizer {
   }
 
   private async node(node: string, a: AuthorizationAttributes): Promise<string | undefined> {
-    const r = a.resource.resource;
+    const r = a.resource;
     const verb = a.verb;
     const own = `node "${node}"`;
     // The per-resource rules are the built-in kinds': a custom resource named `pods` or `secrets` in a group of its own is none of them.
-    switch (isBuiltin(a.resource) ? r : undefined) {
+    switch (a.type && isBuiltin(a.type) ? r : undefined) {
       case 'nodes':
         if (READ.has(verb)) return undefined;
         if (verb === 'create') return a.object?.metadata.name === node ? undefined : `${own} may only register itself`;
@@ -207,20 +199,25 @@ export class KumoAuthorizer implements Authorizer {
       }
       default:
         // What an agent reads besides its own objects (the node proxy reads Services and their slices; volumes read claims): the kind says.
-        if (a.resource.authorization.nodes === 'read' && READ.has(verb)) return undefined;
+        if (a.type?.authorization.nodes === 'read' && READ.has(verb)) return undefined;
         return `${own} may not ${verb} ${r}`;
     }
   }
 }
 
+/** Whether the resource lives in namespaces: the kind says when it is served; otherwise whether the request names one. */
+function namespacedResource(a: AuthorizationAttributes): boolean {
+  return a.type ? a.type.namespaced : a.namespace !== undefined;
+}
+
 function touchesTokenNamespace(a: AuthorizationAttributes): boolean {
-  if (a.resource.namespaced) return a.namespace === TOKEN_NAMESPACE;
-  if (a.resource.group !== '' || a.resource.resource !== 'namespaces') return false;
+  if (namespacedResource(a)) return a.namespace === TOKEN_NAMESPACE;
+  if (a.apiGroup !== '' || a.resource !== 'namespaces') return false;
   return (a.verb === 'create' ? a.object?.metadata.name : a.name) === TOKEN_NAMESPACE;
 }
 
 function readOnly(a: AuthorizationAttributes): string | undefined {
-  if (a.resource.authorization.viewers === 'none') return `viewers may not read ${a.resource.resource}`;
+  if (a.type?.authorization.viewers === 'none') return `viewers may not read ${a.resource}`;
   if (!READ.has(a.verb)) return `viewers may only get, list and watch`;
   if (a.subresource === 'exec') return 'viewers may not exec';
   return undefined;
@@ -228,8 +225,8 @@ function readOnly(a: AuthorizationAttributes): string | undefined {
 
 /** Confines a namespaced token to its namespace; `rule` decides within it. */
 function namespaced(ns: string, a: AuthorizationAttributes, rule: () => string | undefined): string | undefined {
-  if (!a.resource.namespaced) {
-    if (a.resource.group === '' && a.resource.resource === 'namespaces' && a.verb === 'get' && a.name === ns && !a.subresource) return undefined;
+  if (!namespacedResource(a)) {
+    if (a.apiGroup === '' && a.resource === 'namespaces' && a.verb === 'get' && a.name === ns && !a.subresource) return undefined;
     return `the token is confined to namespace "${ns}"`;
   }
   if (a.namespace !== ns) return `the token is confined to namespace "${ns}"`;
