@@ -85,6 +85,13 @@ describe('ResourceQuota with kubectl', () => {
     expect(JSON.parse(await ok(['get', 'quota', 'two-pods', '-n', 'capped', '-o', 'json'])).status.hard).toEqual({ pods: '2' });
   });
 
+  it('is explained and applied server-side from its Kubernetes type', async () => {
+    expect(await ok(['explain', 'resourcequota.spec.hard'])).toContain('hard is the set of desired hard limits for each named resource.');
+    const applied = 'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: applied\nspec:\n  hard: {configmaps: "5"}\n';
+    expect(await ok(['apply', '--server-side', '-f', '-'], applied)).toBe('resourcequota/applied serverside-applied\n');
+    expect(await counted('default', 'applied')).toEqual({ configmaps: expect.any(String) });
+  });
+
   it('refuses an invalid quota with kube’s message', async () => {
     expect(await refused(['create', 'quota', 'bad', '--hard=pods=-1'])).toBe(
       'error: failed to create quota: ResourceQuota "bad" is invalid: spec.hard[pods]: Invalid value: "-1": must be greater than or equal to 0',
