@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '#lib/api/core/v1/pod';
+import type { KObject } from '#lib/api/object';
 import { add, amountsOf, formatAmount, parseAmount, prettyPrint, toResourceList } from '#lib/api/quota/amounts';
 import { evaluatorFor, isBestEffort } from '#lib/api/quota/evaluators';
 
@@ -41,7 +42,7 @@ describe('quota amounts', () => {
 
 describe('the pod evaluator', () => {
   const pods = evaluatorFor('', 'pods');
-  const pod = (spec: Pod['spec'], status?: Pod['status']): Pod => ({
+  const pod = (spec: Pod['spec'], status?: Pod['status']): Pod & KObject => ({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'p' },
