@@ -7,11 +7,11 @@
 import { LimitRangeSchema, type LimitRange, type LimitRangeItem } from '../api/core/v1/limitrange.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import type { KObject } from '../api/object.js';
-import { formatAmount, parseAmount, type Amount, type ResourceList } from '../api/quota/amounts.js';
+import { formatAmount, type Amount, type ResourceList } from '../api/quota/amounts.js';
 import { COMPUTE_RESOURCE_NAMES } from '../api/quota/evaluators.js';
 import { qualifiedName } from '../api/validation.js';
 import { col, NAME, type Printer } from '../printers/columns.js';
-import { LEVEL_0, tabbed } from '../printers/describe/writer.js';
+import { describeLimitRange } from '../printers/describe/quota.js';
 import { defineKind } from './kind.js';
 import type { Strategy } from './strategy.js';
 import { validateQuantity } from './validation/resource-list.js';
@@ -144,29 +144,6 @@ const limitRangePrinter: Printer = {
   columns: [NAME, col('Created At', 'date')],
   row: (obj) => [obj.metadata.name ?? '', obj.metadata.creationTimestamp ?? ''],
 };
-
-/** kubectl's describeLimitRange: one row per item and resource, "-" where the item sets nothing. */
-export function describeLimitRange(lr: LimitRange): string {
-  return tabbed((w) => {
-    w.write(LEVEL_0, `Name:\t${lr.metadata.name ?? ''}\n`);
-    w.write(LEVEL_0, `Namespace:\t${lr.metadata.namespace ?? ''}\n`);
-    w.write(LEVEL_0, 'Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n');
-    w.write(LEVEL_0, '----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n');
-    for (const item of lr.spec?.limits ?? []) {
-      const lists = [item.min, item.max, item.defaultRequest, item.default, item.maxLimitRequestRatio];
-      const names = new Set(lists.flatMap((l) => Object.keys(l ?? {})));
-      for (const k of [...names].sort()) {
-        const cells = lists.map((l) => {
-          const v = l?.[k];
-          if (v === undefined) return '-';
-          const a = parseAmount(v);
-          return a ? formatAmount(a) : String(v);
-        });
-        w.write(LEVEL_0, `${item.type ?? ''}\t${k}\t${cells.join('\t')}\n`);
-      }
-    }
-  });
-}
 
 export const limitRangeKind = defineKind({
   group: '',

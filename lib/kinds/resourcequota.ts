@@ -9,12 +9,12 @@
 import { ResourceQuotaSchema, type ResourceQuota, type ScopedResourceSelectorRequirement } from '../api/core/v1/resourcequota.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import type { KObject } from '../api/object.js';
-import { amount, formatAmount, parseAmount, type ResourceList } from '../api/quota/amounts.js';
+import type { ResourceList } from '../api/quota/amounts.js';
 import { COMPUTE_RESOURCE_NAMES } from '../api/quota/evaluators.js';
 import { qualifiedName } from '../api/validation.js';
 import { AGE, col, NAME, type Printer } from '../printers/columns.js';
 import { age } from '../printers/duration.js';
-import { LEVEL_0, tabbed } from '../printers/describe/writer.js';
+import { describeResourceQuota, shownQuantity } from '../printers/describe/quota.js';
 import { deepEqual } from '../util/json.js';
 import { defineKind } from './kind.js';
 import type { Strategy } from './strategy.js';
@@ -152,12 +152,6 @@ const resourceQuotaStrategy: Strategy = {
   validateStatusUpdate: (obj) => validateStatus(obj as ResourceQuota),
 };
 
-/** Quantity.String() of a stored value (as it was written when it does not parse). */
-function shown(v: string | number | undefined): string {
-  const a = v === undefined ? amount(0n) : parseAmount(v);
-  return a ? formatAmount(a) : String(v);
-}
-
 /** kubectl's printResourceQuota: `name: used/hard` for each hard name, limits.* in LIMIT, the rest in REQUEST. */
 const resourceQuotaPrinter: Printer = {
   columns: [NAME, AGE, col('Request'), col('Limit')],
@@ -166,42 +160,12 @@ const resourceQuotaPrinter: Printer = {
     const request: string[] = [];
     const limit: string[] = [];
     for (const r of Object.keys(q.status?.hard ?? {}).sort()) {
-      const cell = `${r}: ${shown(q.status?.used?.[r])}/${shown(q.status?.hard?.[r])}`;
+      const cell = `${r}: ${shownQuantity(q.status?.used?.[r])}/${shownQuantity(q.status?.hard?.[r])}`;
       (r.split('.').length > 1 && r.startsWith('limits.') ? limit : request).push(cell);
     }
     return [q.metadata.name ?? '', age(q.metadata.creationTimestamp, now), request.join(', '), limit.join(', ')];
   },
 };
-
-/** kubectl's helpTextForResourceQuotaScope. */
-const SCOPE_HELP: Record<string, string> = {
-  Terminating: 'Matches all pods that have an active deadline. These pods have a limited lifespan on a node before being actively terminated by the system.',
-  NotTerminating:
-    'Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate.',
-  BestEffort: 'Matches all pods that do not have resource requirements set. These pods have a best effort quality of service.',
-  NotBestEffort: 'Matches all pods that have at least one resource requirement set. These pods have a burstable or guaranteed quality of service.',
-};
-
-/** kubectl's describeQuota; a used value in another format than its hard one prints in the hard one's (whole units). */
-export function describeResourceQuota(q: ResourceQuota): string {
-  return tabbed((w) => {
-    w.write(LEVEL_0, `Name:\t${q.metadata.name ?? ''}\n`);
-    w.write(LEVEL_0, `Namespace:\t${q.metadata.namespace ?? ''}\n`);
-    const scopes = [...(q.spec?.scopes ?? [])].sort();
-    if (scopes.length > 0) {
-      w.write(LEVEL_0, `Scopes:\t${scopes.join(', ')}\n`);
-      for (const s of scopes) if (SCOPE_HELP[s]) w.write(LEVEL_0, ` * ${SCOPE_HELP[s]}\n`);
-    }
-    w.write(LEVEL_0, 'Resource\tUsed\tHard\n');
-    w.write(LEVEL_0, '--------\t----\t----\n');
-    for (const r of Object.keys(q.status?.hard ?? {}).sort()) {
-      const hard = parseAmount(q.status?.hard?.[r]);
-      let used = parseAmount(q.status?.used?.[r]) ?? amount(0n, hard?.binary);
-      if (hard && used.binary !== hard.binary) used = amount(((used.milli + 999n) / 1000n) * 1000n, hard.binary);
-      w.write(LEVEL_0, `${r}\t${formatAmount(used)}\t${shown(q.status?.hard?.[r])}\n`);
-    }
-  });
-}
 
 export const resourceQuotaKind = defineKind({
   group: '',
