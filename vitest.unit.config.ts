@@ -11,6 +11,7 @@ export default defineConfig({
     ...base.test,
     include: [
       'test/agent/volumes.test.ts',
+      'test/api/quota.test.ts',
       'test/apiserver/*.test.ts',
       'test/auth/auth.test.ts',
       'test/auth/token-cli.test.ts',

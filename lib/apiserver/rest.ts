@@ -29,6 +29,7 @@ import { expiredContinue, expiredList, listConsistency, type ListVersionParams, 
 import { fromStorage, toStorage } from './conversion.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
+import { QuotaAdmission } from './quota-admission.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
 import type { UserInfo } from '../api/request.js';
@@ -117,6 +118,7 @@ export interface ServerAdmissionConfig extends AdmissionConfig {
 
 export class RestStorage {
   private readonly podSecurity: PodSecurityAdmission;
+  private readonly quota: QuotaAdmission;
 
   constructor(
     readonly store: Store,
@@ -125,6 +127,7 @@ export class RestStorage {
     readonly kinds: KindRegistry,
     private readonly admission: ServerAdmissionConfig = { defaultTolerationSeconds: 300 },
   ) {
+    this.quota = new QuotaAdmission(store);
     this.podSecurity = new PodSecurityAdmission(admission.podSecurity ?? PRIVILEGED, {
       namespace: (name) => this.guard(() => store.get({ resource: storeResource(NAMESPACES), namespace: '', name })),
       pods: async (namespace) => (await this.guard(() => store.list(storeResource(PODS), { namespace }))).items,
@@ -133,10 +136,21 @@ export class RestStorage {
 
   /**
    * Validating admission, after the strategy's validation and before the
-   * write (as kube-apiserver orders them): Pod Security. Throws to refuse;
-   * records audit violations on `obj` (mutated) and warnings in `opts`.
+   * write (as kube-apiserver orders them): Pod Security, then ResourceQuota
+   * (quota-admission.ts). Throws to refuse; records audit violations on `obj`
+   * (mutated) and warnings in `opts`; charges the namespace's quotas.
    */
-  private async admit(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
+  private async admit(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions, name = obj.metadata.name ?? ''): Promise<void> {
+    await this.admitPodSecurity(rt, obj, old, opts);
+    // ResourceQuota comes last, as in kube-apiserver's plugin order: it charges what every other plugin let through.
+    if (rt.namespaced && !opts.subresource) {
+      await this.guard(() =>
+        this.quota.admit({ resource: rt, namespace: obj.metadata.namespace ?? '', name, object: obj, old, dryRun: opts.dryRun, now: this.clock.now() }),
+      );
+    }
+  }
+
+  private async admitPodSecurity(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
     if (!this.podSecurity.applies(rt)) return;
     const outcome = await this.podSecurity.admit({
       operation: old ? 'UPDATE' : 'CREATE',
@@ -173,7 +187,10 @@ export class RestStorage {
 
   /** What admission hooks read: any kind's objects, from the store. */
   private admitCtx(): AdmitContext {
-    return { list: async (resource) => (await this.guard(() => this.store.list(storeResource(resource)))).items };
+    return {
+      list: async (resource, namespace) =>
+        (await this.guard(() => this.store.list(storeResource(resource), namespace === undefined ? {} : { namespace }))).items,
+    };
   }
 
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */
@@ -285,7 +302,8 @@ export class RestStorage {
       for (let attempt = 0; ; attempt++) {
         if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
         this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateCreate?.(obj) ?? [])]);
-        await this.admit(rt, obj, undefined, opts);
+        // Admission names an object by its generateName until it is stored (kube's extractResourceName).
+        await this.admit(rt, obj, undefined, opts, generated ? meta.generateName! : meta.name!);
         if (opts.dryRun) return obj;
         try {
           return fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), toStorage(rt, obj))));

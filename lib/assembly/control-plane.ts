@@ -31,6 +31,7 @@ import { PodGarbageCollector } from '../controllers/podgc.js';
 import { StatefulSetController } from '../controllers/statefulset.js';
 import { ReplicaSetController, REPLICATION_CONTROLLER_SETS } from '../controllers/replicaset.js';
 import { DisruptionController } from '../controllers/disruption.js';
+import { ResourceQuotaController, type ResourceQuotaControllerOptions } from '../controllers/resourcequota.js';
 import type { Reconciler } from '../controller-runtime/reconciler.js';
 
 export interface ControlPlaneOptions {
@@ -39,6 +40,8 @@ export interface ControlPlaneOptions {
   job?: JobControllerOptions;
   /** The HorizontalPodAutoscaler controller (its sync period is configurable for tests). */
   podAutoscaler?: HorizontalControllerOptions;
+  /** The resource quota controller (its full recount period). */
+  resourceQuota?: ResourceQuotaControllerOptions;
   /** Event TTL. @default 1 hour */
   eventTtlMs?: number;
   /** The persistent volume controller (kumo up gives it a local-path root to provision under). */
@@ -67,6 +70,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new ReplicaSetController(client, recorder('replicaset-controller'), clock, index),
     new ReplicaSetController(client, recorder('replication-controller'), clock, index, REPLICATION_CONTROLLER_SETS),
     new DisruptionController(client, recorder('controllermanager'), kinds, clock, index),
+    new ResourceQuotaController(client, kinds, clock, index, opts.resourceQuota),
     new DeploymentController(client, recorder('deployment-controller'), clock),
     new StatefulSetController(client, recorder('statefulset-controller'), clock, index),
     new DaemonSetController(client, recorder('daemonset-controller'), { clock, index }),

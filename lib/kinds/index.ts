@@ -18,6 +18,7 @@ import { horizontalPodAutoscalerV1Kind } from './horizontalpodautoscaler-v1.js';
 import { jobKind } from './job.js';
 import type { Kind } from './kind.js';
 import { leaseKind } from './lease.js';
+import { limitRangeKind } from './limitrange.js';
 import { namespaceKind } from './namespace.js';
 import { nodeKind } from './node.js';
 import { persistentVolumeKind } from './persistentvolume.js';
@@ -25,6 +26,7 @@ import { persistentVolumeClaimKind } from './persistentvolumeclaim.js';
 import { podKind } from './pod.js';
 import { priorityClassKind } from './priorityclass.js';
 import { replicaSetKind } from './replicaset.js';
+import { resourceQuotaKind } from './resourcequota.js';
 import { replicationControllerKind } from './replicationcontroller.js';
 import { podTemplateKind } from './podtemplate.js';
 import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
@@ -60,6 +62,8 @@ export const builtinKinds: readonly Kind[] = [
   replicationControllerKind,
   podTemplateKind,
   podDisruptionBudgetKind,
+  resourceQuotaKind,
+  limitRangeKind,
   customResourceDefinitionKind,
 ];
 

@@ -2,7 +2,13 @@
 import { NamespaceSchema, type Namespace } from '../api/core/v1/namespace.js';
 import { namespacePrinter } from '../printers/columns.js';
 import { describeNamespace } from '../printers/describe/cluster.js';
+import type { LimitRange } from '../api/core/v1/limitrange.js';
+import type { ResourceQuota } from '../api/core/v1/resourcequota.js';
+import type { KObject } from '../api/object.js';
+import { tolerate } from './describe.js';
 import { defineKind } from './kind.js';
+import { limitRangeKind } from './limitrange.js';
+import { resourceQuotaKind } from './resourcequota.js';
 import { namespaceStrategy, SYSTEM_NAMESPACES } from './strategies/core.js';
 
 export const namespaceKind = defineKind({
@@ -20,5 +26,13 @@ export const namespaceKind = defineKind({
   strategy: namespaceStrategy,
   printer: namespacePrinter,
   bootstrap: SYSTEM_NAMESPACES.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
-  describer: async (obj) => describeNamespace(obj as Namespace),
+  // kubectl lists the namespace's quotas and limit ranges beside it.
+  describer: async (obj, ctx) => {
+    const ns = obj.metadata.name ?? '';
+    const [quotas, limits] = await Promise.all([
+      tolerate(ctx.list<ResourceQuota & KObject>(resourceQuotaKind, ns, {}), undefined),
+      tolerate(ctx.list<LimitRange & KObject>(limitRangeKind, ns, {}), undefined),
+    ]);
+    return describeNamespace(obj as Namespace, quotas, limits);
+  },
 });

@@ -6,6 +6,7 @@ import { persistentVolumeClaimPrinter } from '../printers/columns.js';
 import { describePersistentVolumeClaim } from '../printers/describe/storage.js';
 import { tolerate } from './describe.js';
 import { defineKind } from './kind.js';
+import { admitClaimLimits } from './limitranger.js';
 import { podKind } from './pod.js';
 import { persistentVolumeClaimStrategy } from './strategies/storage.js';
 
@@ -21,7 +22,8 @@ export const persistentVolumeClaimKind = defineKind({
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: true },
   authorization: { nodes: 'read', viewers: 'read' },
-  strategy: persistentVolumeClaimStrategy,
+  // LimitRanger's storage min and max.
+  strategy: { ...persistentVolumeClaimStrategy, admit: admitClaimLimits },
   printer: persistentVolumeClaimPrinter,
   describer: async (obj, ctx) => {
     // kubectl's getPodsForPVC: the namespace's pods that mount the claim.

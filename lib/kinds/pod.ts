@@ -3,6 +3,7 @@ import { PodSchema, type Pod } from '../api/core/v1/pod.js';
 import { podPrinter } from '../printers/columns.js';
 import { describePod } from '../printers/describe/pod.js';
 import { defineKind } from './kind.js';
+import { admitPodLimits } from './limitranger.js';
 import { admitPodPriority } from './priorityclass.js';
 import { podStrategy } from './strategies/pods.js';
 
@@ -18,8 +19,14 @@ export const podKind = defineKind({
   subresources: ['status', 'binding', 'log', 'exec', 'attach', 'eviction', 'ephemeralcontainers'],
   garbageCollection: { dependent: true, owner: true },
   authorization: { nodes: 'own', viewers: 'read' },
-  // The Priority admission plugin resolves a pod's priorityClassName (the PriorityClass kind declares it).
-  strategy: { ...podStrategy, admit: admitPodPriority },
+  // LimitRanger's defaults and limits, then the Priority plugin resolving priorityClassName (kube-apiserver's plugin order).
+  strategy: {
+    ...podStrategy,
+    admit: async (obj, old, ctx) => {
+      await admitPodLimits(obj, old, ctx);
+      await admitPodPriority(obj, old, ctx);
+    },
+  },
   printer: podPrinter,
   describer: async (obj, ctx) => describePod(obj as Pod, await ctx.events({ withKind: false }), ctx.now),
 });

@@ -66,6 +66,8 @@ export const CONTROLLER_REVISIONS = handle('controllerrevisions');
 export const CRONJOBS = handle('cronjobs');
 export const LEASES = handle('leases');
 export const HORIZONTAL_POD_AUTOSCALERS = handle('horizontalpodautoscalers');
+export const RESOURCE_QUOTAS = handle('resourcequotas');
+export const LIMIT_RANGES = handle('limitranges');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
 export function resourceOfStoreKey(key: string): Kind | undefined {

@@ -46,8 +46,8 @@ export interface WriteHookContext {
 
 /** What an admission hook reads: the objects of any kind, from the store. */
 export interface AdmitContext {
-  /** Every object of a resource (its group and plural), across namespaces. */
-  list(resource: GroupResource): Promise<KObject[]>;
+  /** Every object of a resource (its group and plural), across namespaces or in one. */
+  list(resource: GroupResource, namespace?: string): Promise<KObject[]>;
 }
 
 export interface Strategy {

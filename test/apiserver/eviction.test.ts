@@ -7,10 +7,9 @@
  * API servers sharing the table, as two API function instances do.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbStore } from '#lib/store/dynamodb';
 import type { Store } from '#lib/store/types';
-import { ensureEmulator, newStoreTable } from '../helpers/moto.js';
-import { pod, PODS, serveApi, startApi, type TestApi, type Wire } from './harness.js';
+import { ensureEmulator } from '../helpers/moto.js';
+import { pod, PODS, serversSharingTable, startApi, type TestApi, type Wire } from './harness.js';
 
 const PDBS = '/apis/policy/v1/namespaces/default/poddisruptionbudgets';
 let t: TestApi;
@@ -179,15 +178,7 @@ async function race(servers: TestApi<Store>[]): Promise<void> {
 // The cloud's case: two API function instances sharing only the DynamoDB table, the budget charged by conditional writes.
 const emulator = await ensureEmulator();
 describe.skipIf(!emulator)('pods/eviction on DynamoDB (the emulator), two API servers', () => {
-  const servers: TestApi<DynamoDbStore>[] = [];
-  beforeAll(async () => {
-    const tableName = await newStoreTable();
-    for (let i = 0; i < 2; i++) servers.push(await serveApi(new DynamoDbStore({ tableName, pollIntervalMs: 50 })));
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.close();
-    await emulator?.stop();
-  });
+  const servers = serversSharingTable(2, emulator);
 
   it('lets exactly as many of many racing evictions through as the budget allows', async () => {
     await race(servers);

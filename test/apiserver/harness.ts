@@ -8,8 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { bootstrap } from '#lib/apiserver/bootstrap';
 import { createApiHttpServer } from '#lib/apiserver/http';
 import { ApiServer, type ApiServerOptions } from '#lib/apiserver/server';
+import { afterAll, beforeAll } from 'vitest';
+import { DynamoDbStore } from '#lib/store/dynamodb';
 import { SqliteStore, type SqliteStoreOptions } from '#lib/store/sqlite';
 import type { Store } from '#lib/store/types';
+import { type Emulator, newStoreTable } from '../helpers/moto.js';
 
 /**
  * JSON as read off the wire. Tests read it by path and assert on values, so
@@ -68,6 +71,25 @@ function encodeBody(body: unknown): string | Uint8Array | undefined {
 
 export async function startApi(opts: Omit<ApiServerOptions, 'store'> = {}, storeOpts: Omit<SqliteStoreOptions, 'path'> = {}): Promise<TestApi> {
   return serveApi(new SqliteStore({ path: ':memory:', ...storeOpts }), opts);
+}
+
+/**
+ * The cloud's case for a describe block: `count` API servers sharing only a
+ * fresh DynamoDB table on the emulator, as API function instances do;
+ * started before its tests, closed after them (and the emulator with them).
+ * The array is filled by the beforeAll.
+ */
+export function serversSharingTable(count: number, emulator: Emulator | undefined): TestApi<DynamoDbStore>[] {
+  const servers: TestApi<DynamoDbStore>[] = [];
+  beforeAll(async () => {
+    const tableName = await newStoreTable();
+    for (let i = 0; i < count; i++) servers.push(await serveApi(new DynamoDbStore({ tableName, pollIntervalMs: 50 })));
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    await emulator?.stop();
+  });
+  return servers;
 }
 
 /** The same over a given store (closed with the server): state written beforehand, another backend. */

@@ -72,6 +72,28 @@ metadata:
   name: team-a
   labels: {team: a}
 ---
+apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: team-quota
+  namespace: team-a
+spec:
+  hard: {pods: "10", requests.cpu: "2", limits.memory: 4Gi}
+  scopes: [NotTerminating]
+---
+apiVersion: v1
+kind: LimitRange
+metadata:
+  name: team-limits
+  namespace: team-a
+spec:
+  limits:
+  - type: Container
+    max: {cpu: "1", memory: 1Gi}
+    defaultRequest: {cpu: 100m}
+  - type: Pod
+    max: {memory: 2Gi}
+---
 apiVersion: apps/v1
 kind: ReplicaSet
 metadata:
@@ -318,6 +340,8 @@ describe('kumo describe', () => {
     ['describe', 'rs'],
     ['describe', 'node', 'node-1'],
     ['describe', 'ns', 'team-a'],
+    ['describe', 'quota', 'team-quota', '-n', 'team-a'],
+    ['describe', 'limits', 'team-limits', '-n', 'team-a'],
     ['describe', 'svc', 'web'],
     ['describe', 'cm', 'cfg'],
     ['describe', 'secret', 'sec'],

@@ -1,11 +1,14 @@
 /** `kubectl describe` for nodes and namespaces (describeNode, describeNamespace in kubectl v0.35). */
 import type { Lease } from '../../api/coordination/v1/lease.js';
 import type { Event } from '../../api/core/v1/event.js';
+import type { LimitRange } from '../../api/core/v1/limitrange.js';
 import type { Namespace } from '../../api/core/v1/namespace.js';
 import type { Node } from '../../api/core/v1/node.js';
 import type { Container, Pod } from '../../api/core/v1/pod.js';
+import type { ResourceQuota } from '../../api/core/v1/resourcequota.js';
 import { formatBytes, formatMilliCpu, milliCpu, parseQuantity } from '../../api/quantity.js';
 import { describeEvents, printAnnotationsMultiline, printLabelsMultiline, printTaintsMultiline, rfc1123z, since } from './common.js';
+import { describeLimitRanges, describeResourceQuotas } from './quota.js';
 import { LEVEL_0, LEVEL_1, type PrefixWriter, tabbed } from './writer.js';
 
 interface Condition {
@@ -17,7 +20,8 @@ interface Condition {
   lastTransitionTime?: string | null;
 }
 
-export function describeNamespace(ns: Namespace): string {
+/** kubectl's describeNamespace; the quota and limit sections are left out where they could not be listed (undefined). */
+export function describeNamespace(ns: Namespace, quotas?: readonly ResourceQuota[], limits?: readonly LimitRange[]): string {
   return tabbed((w) => {
     w.write(LEVEL_0, `Name:\t${ns.metadata.name ?? ''}\n`);
     printLabelsMultiline(w, 'Labels', ns.metadata.labels);
@@ -31,6 +35,14 @@ export function describeNamespace(ns: Namespace): string {
       for (const c of conditions) {
         w.write(LEVEL_1, `${c.type}\t${c.status}\t${rfc1123z(c.lastTransitionTime)}\t${c.reason ?? ''}\t${c.message ?? ''}\n`);
       }
+    }
+    if (quotas) {
+      w.write(LEVEL_0, '\n');
+      describeResourceQuotas(quotas, w);
+    }
+    if (limits) {
+      w.write(LEVEL_0, '\n');
+      describeLimitRanges(limits, w);
     }
   });
 }

@@ -32,15 +32,19 @@ function defaultContainerCommon(c: Container): void {
   c.terminationMessagePolicy ??= 'File';
 }
 
-function defaultContainer(c: Container): void {
-  defaultContainerCommon(c);
+/** Requests default to limits where only limits are set (LimitRanger reads a container after this, as kube decodes before admission). */
+export function defaultContainerRequests(c: Container): void {
   c.resources ??= {};
-  // Requests default to limits where only limits are set.
   const limits = c.resources.limits;
   if (limits) {
     c.resources.requests ??= {};
     for (const [k, v] of Object.entries(limits)) c.resources.requests[k] ??= v;
   }
+}
+
+function defaultContainer(c: Container): void {
+  defaultContainerCommon(c);
+  defaultContainerRequests(c);
   for (const port of c.ports ?? []) port.protocol ??= 'TCP';
   defaultProbe(c.livenessProbe);
   defaultProbe(c.readinessProbe);

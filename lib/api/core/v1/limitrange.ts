@@ -1,0 +1,1 @@
+export { LimitRangeSchema, type LimitRange, type LimitRangeItem } from './shapes.generated.js';
