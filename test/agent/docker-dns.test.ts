@@ -5,21 +5,30 @@
  * and every pod's /etc/resolv.conf names it as kube writes it. From a real
  * busybox container: a Service by full and short name, a StatefulSet pod's
  * name under its headless Service, an SRV record, an outside name forwarded
- * to a resolver the test runs on loopback; dnsPolicy Default keeps the
- * host's resolvers; a search list too long is cut with the kubelet's
+ * to a resolver the test runs on loopback; a hostNetwork pod under
+ * ClusterFirstWithHostNet reaches the same server; dnsPolicy Default keeps
+ * the host's resolvers; a search list too long is cut with the kubelet's
  * Warning event; the process's /metrics counts the queries as CoreDNS does.
+ * Then a standalone agent (runAgent, as `kumo agent` and the ECS node agent
+ * run it) with its own server beside it.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '#lib/api/core/v1/service';
 import type { KObject } from '#lib/api/object';
 import { readHostResolvConf } from '#lib/agent/dns/host-resolv-conf';
 import { parseResolvConf } from '#lib/agent/dns/resolv-conf';
+import { type RunningAgent, runAgent, standaloneAgentDirs } from '#lib/assembly/agent';
 import { PODS, resourceByName } from '#lib/kinds/resources';
+import { silentLogger } from '#lib/log/logger';
+import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type TestUpstream } from './dns.js';
 import { dockerForTests, ensureTestImage, removeNodeContainers, TEST_IMAGE, uniqueNode } from './docker.js';
-import { agentCluster, eventsOf, podObject, ready, waitPod } from './harness.js';
+import { agentCluster, eventsOf, FAST_AGENT, podObject, ready, waitPod } from './harness.js';
 
 const docker = await dockerForTests();
 const rt = (name: string) => resourceByName(name)!;
@@ -129,6 +138,13 @@ describe.skipIf(!docker)('cluster DNS on a docker node', () => {
     expect(upstream.asked).toContain('udp outside.example A');
   }, 30_000);
 
+  it('gives a hostNetwork pod under ClusterFirstWithHostNet the same server, reached on the host’s lo', async () => {
+    await c.client.create(PODS, 'default', podObject('host-net', sleeper({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' })));
+    await waitPod(c.client, 'host-net', ready, 'ready');
+    expect(parseResolvConf((await exec('host-net', ['cat', '/etc/resolv.conf'])).out).servers).toEqual([address]);
+    expect((await exec('host-net', ['nslookup', '-type=a', 'web.default.svc.cluster.local'])).out).toContain(`Address: ${clusterIP}`);
+  }, 30_000);
+
   it('keeps the host’s resolvers under dnsPolicy Default', async () => {
     await waitPod(c.client, 'host-dns', ready, 'ready');
     const host = parseResolvConf(readHostResolvConf().text);
@@ -170,4 +186,57 @@ describe.skipIf(!docker)('cluster DNS on a docker node', () => {
     await c.dns!.stop();
     expect(onLo()).not.toContain(`inet ${address}/32`);
   });
+});
+
+describe.skipIf(!docker)('cluster DNS beside a standalone docker agent (kumo agent, the ECS node agent)', () => {
+  const node = uniqueNode('dns-agent');
+  const address = `169.254.20.${1 + Math.floor(Math.random() * 99)}`;
+  let c: Awaited<ReturnType<typeof startCluster>>;
+  let running: RunningAgent;
+  let dir = '';
+
+  beforeAll(async () => {
+    await ensureTestImage();
+    dir = mkdtempSync(join(tmpdir(), 'kumo-dns-agent-'));
+    // An API server without agents of its own: the agent joins it as `kumo agent` does.
+    c = await startCluster();
+    running = await runAgent({
+      client: c.client,
+      nodeName: node,
+      runtime: 'docker',
+      nodeIP: '127.0.0.1',
+      ...standaloneAgentDirs(dir, node),
+      agent: FAST_AGENT,
+      dns: { address },
+      logger: silentLogger,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await running?.stop({ stopPods: true });
+    await c?.dispose();
+    await removeNodeContainers(node);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names its server in the pods’ resolv.conf, answers from the API, and takes its address away when it stops', async () => {
+    const svc = await c.client.create<Service & KObject>(rt('services'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'api' },
+      spec: { ports: [{ port: 443 }] },
+    });
+    await c.client.create(PODS, 'default', podObject('client', sleeper({ nodeName: node })));
+    await waitPod(c.client, 'client', ready, 'ready');
+    let out = '';
+    const collect = (b: Uint8Array) => (out += Buffer.from(b).toString());
+    const io = { stdout: collect, stderr: collect };
+    await running.agent!.exec('default', 'client', 'c', ['cat', '/etc/resolv.conf'], { stdin: false, tty: false }, io);
+    expect(parseResolvConf(out).servers).toEqual([address]);
+    out = '';
+    await running.agent!.exec('default', 'client', 'c', ['nslookup', '-type=a', 'api.default.svc.cluster.local'], { stdin: false, tty: false }, io);
+    expect(out).toContain(`Address: ${svc.spec!.clusterIP}`);
+    await running.stop({ stopPods: true });
+    expect(execFileSync('ip', ['-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' })).not.toContain(`inet ${address}/32`);
+  }, 30_000);
 });
