@@ -21,6 +21,7 @@ import type { Service } from '#lib/api/core/v1/service';
 import type { KObject } from '#lib/api/object';
 import { readHostResolvConf } from '#lib/agent/dns/host-resolv-conf';
 import { parseResolvConf } from '#lib/agent/dns/resolv-conf';
+import type { Agent } from '#lib/agent/agent';
 import { type RunningAgent, runAgent, standaloneAgentDirs } from '#lib/assembly/agent';
 import { PODS, resourceByName } from '#lib/kinds/resources';
 import { silentLogger } from '#lib/log/logger';
@@ -39,6 +40,14 @@ const sleeper = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** Runs `command` in container `c` of a default-namespace pod; its exit code and output (stdout and stderr). */
+async function execIn(agent: Agent, pod: string, command: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const collect = (b: Uint8Array) => (out += Buffer.from(b).toString());
+  const code = await agent.exec('default', pod, 'c', command, { stdin: false, tty: false }, { stdout: collect, stderr: collect });
+  return { code, out };
+}
+
 describe.skipIf(!docker)('cluster DNS on a docker node', () => {
   const node = uniqueNode('dns');
   const address = `169.254.20.${100 + Math.floor(Math.random() * 150)}`;
@@ -46,12 +55,7 @@ describe.skipIf(!docker)('cluster DNS on a docker node', () => {
   let upstream: TestUpstream;
   let clusterIP = '';
 
-  const exec = async (pod: string, command: string[]) => {
-    let out = '';
-    const collect = (b: Uint8Array) => (out += Buffer.from(b).toString());
-    const code = await c.agents.get(node)!.exec('default', pod, 'c', command, { stdin: false, tty: false }, { stdout: collect, stderr: collect });
-    return { code, out };
-  };
+  const exec = (pod: string, command: string[]) => execIn(c.agents.get(node)!, pod, command);
 
   beforeAll(async () => {
     await ensureTestImage();
@@ -228,14 +232,8 @@ describe.skipIf(!docker)('cluster DNS beside a standalone docker agent (kumo age
     });
     await c.client.create(PODS, 'default', podObject('client', sleeper({ nodeName: node })));
     await waitPod(c.client, 'client', ready, 'ready');
-    let out = '';
-    const collect = (b: Uint8Array) => (out += Buffer.from(b).toString());
-    const io = { stdout: collect, stderr: collect };
-    await running.agent!.exec('default', 'client', 'c', ['cat', '/etc/resolv.conf'], { stdin: false, tty: false }, io);
-    expect(parseResolvConf(out).servers).toEqual([address]);
-    out = '';
-    await running.agent!.exec('default', 'client', 'c', ['nslookup', '-type=a', 'api.default.svc.cluster.local'], { stdin: false, tty: false }, io);
-    expect(out).toContain(`Address: ${svc.spec!.clusterIP}`);
+    expect(parseResolvConf((await execIn(running.agent!, 'client', ['cat', '/etc/resolv.conf'])).out).servers).toEqual([address]);
+    expect((await execIn(running.agent!, 'client', ['nslookup', '-type=a', 'api.default.svc.cluster.local'])).out).toContain(`Address: ${svc.spec!.clusterIP}`);
     await running.stop({ stopPods: true });
     expect(execFileSync('ip', ['-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' })).not.toContain(`inet ${address}/32`);
   }, 30_000);
