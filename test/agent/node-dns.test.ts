@@ -16,6 +16,7 @@ import { NodeDns } from '#lib/agent/dns/node-dns';
 import { resourceByName } from '#lib/kinds/resources';
 import { silentLogger } from '#lib/log/logger';
 import { startCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type TestUpstream } from './dns.js';
 
 const NO_DEVICE = 'kumo-nodev0';
@@ -69,6 +70,7 @@ describe('NodeDns', () => {
     const dns = nodeDns(async () => fallback);
     expect(await dns.start()).toBe(fallback);
     expect(dns.address).toBe(fallback);
+    await waitFor(() => dns.records.synced(), { what: 'the records to list every kind' });
     const resolver = new Resolver({ timeout: 3000, tries: 1 });
     resolver.setServers([fallback]);
     expect(await resolver.resolve4('web.default.svc.cluster.local')).toEqual([clusterIP]);

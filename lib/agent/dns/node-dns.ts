@@ -111,13 +111,15 @@ export class NodeDns {
   }
 
   /**
-   * Lists the four kinds, then listens on the node-local address (or the
+   * Starts the informers and listens on the node-local address (or the
    * fallback). Resolves with the address served, or undefined (logged)
-   * when neither could be had: pods then get the host's resolvers.
+   * when neither could be had: pods then get the host's resolvers. It does
+   * not wait for the lists: an API that is slow, or refuses this node a
+   * kind, holds up cluster names (SERVFAIL until all four have listed;
+   * the informers retry), never the agent or forwarded names.
    */
   async start(): Promise<string | undefined> {
-    await Promise.all(this.informers.map((i) => i.start()));
-    this.records.markSynced();
+    void Promise.all(this.informers.map((i) => i.start())).then(() => this.records.markSynced());
     const wanted = this.opts.address ?? NODE_LOCAL_DNS_ADDRESS;
     if ((await this.addresses.add(wanted)) && (await this.listen(wanted))) return wanted;
     const fallback = await this.fallback();
