@@ -14,6 +14,7 @@
  * Invariant: until all four kinds have listed once the records are not
  * synced, and the zone answers unknown names SERVFAIL, never NXDOMAIN.
  */
+import type { EndpointSlice } from '../../api/discovery/v1/endpointslice.js';
 import type { KObject } from '../../api/object.js';
 import type { KubeClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
@@ -27,6 +28,8 @@ import { Forwarder, type Upstream, upstreamsFromResolvConf } from './forwarder.j
 import { readHostResolvConf } from './host-resolv-conf.js';
 import type { DnsMetrics } from './metrics.js';
 import { DnsServer } from './server.js';
+
+type ES = EndpointSlice & KObject;
 
 /** NodeLocal DNSCache's link-local address: the same on every node, routed nowhere off it. */
 export const NODE_LOCAL_DNS_ADDRESS = '169.254.20.10';
@@ -64,11 +67,7 @@ export function recordInformers(client: KubeClient, records: ClusterRecords, opt
   const feeds: Feed[] = [
     [NAMESPACES, (o) => records.setNamespace(o), (o) => records.deleteNamespace(o)],
     [SERVICES, (o) => records.setService(o), (o) => records.deleteService(o)],
-    [
-      ENDPOINT_SLICES,
-      (o) => records.setEndpointSlice(o as Parameters<ClusterRecords['setEndpointSlice']>[0]),
-      (o) => records.deleteEndpointSlice(o as Parameters<ClusterRecords['deleteEndpointSlice']>[0]),
-    ],
+    [ENDPOINT_SLICES, (o) => records.setEndpointSlice(o as ES), (o) => records.deleteEndpointSlice(o as ES)],
     [PODS, (o) => records.setPod(o), (o) => records.deletePod(o)],
   ];
   return feeds.map(
