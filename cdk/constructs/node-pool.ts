@@ -140,6 +140,8 @@ export class NodePool extends Construct {
       }),
     );
     const logGroup = new logs.LogGroup(this, 'AgentLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const agentLinux = new ecs.LinuxParameters(this, 'AgentLinuxParameters');
+    agentLinux.addCapabilities(ecs.Capability.NET_ADMIN);
     const container = this.taskDefinition.addContainer('agent', {
       image: ecs.ContainerImage.fromAsset(repoPath(), {
         file: 'docker/agent/Dockerfile',
@@ -162,6 +164,9 @@ export class NodePool extends Construct {
         ...(props.agentToken ? { [SETTINGS.agentTokenSecret.env]: ecs.Secret.fromSecretsManager(props.agentToken.secret) } : {}),
       },
       stopTimeout: Duration.seconds(30),
+      // NET_ADMIN: the agent adds node-local addresses to the host's `lo` (host network): the cluster DNS
+      // server's 169.254.20.10 and the proxy's ClusterIPs. It holds the Docker socket already, which is more.
+      linuxParameters: agentLinux,
     });
     container.addMountPoints(
       { containerPath: '/var/run/docker.sock', sourceVolume: 'docker-socket', readOnly: false },

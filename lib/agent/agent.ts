@@ -34,6 +34,8 @@ import { Gate, PodWorker, type WorkerHost } from './pod-worker.js';
 import type { ContainerInfo, LogOptions, Runtime } from './runtime.js';
 import type { ExecIO } from '../api/pod-connector.js';
 import { instancesOf } from './status.js';
+import { readHostResolvConf } from './dns/host-resolv-conf.js';
+import { parseResolvConf } from './dns/resolv-conf.js';
 import { PodVolumes } from './volumes/manager.js';
 import { sleep } from '../util/sleep.js';
 
@@ -89,6 +91,14 @@ export interface AgentOptions {
   volumeSyncMs?: number;
   /** Where secret volumes are written. @default a directory on /dev/shm (tmpfs) when writable, else under dataDir */
   secretVolumeDir?: string;
+  /**
+   * The node's cluster DNS servers (the kubelet's --cluster-dns): the nameserver of ClusterFirst pods'
+   * resolv.conf, written by the docker runtime. Empty: those pods get the host's resolvers, with the
+   * kubelet's MissingClusterDNS warning. @default []
+   */
+  clusterDNS?: string[];
+  /** The host's resolv.conf text (the kubelet's --resolv-conf), the base of dnsPolicy Default. @default readHostResolvConf() */
+  hostResolvConf?: string;
   clock?: Clock;
   /** Where the agent's operational records go. @default defaultLogger() */
   logger?: Logger;
@@ -199,6 +209,11 @@ export class Agent {
       volumes,
       services: () => [...(this.serviceInformer?.items.values() ?? [])] as (Service & KObject)[],
       manageHosts: opts.runtime.name === 'docker',
+      // Only the docker runtime gives a container its own resolv.conf; a host process reads the host's (docs/dns.md).
+      dns:
+        opts.runtime.name === 'docker'
+          ? { clusterDNS: opts.clusterDNS ?? [], host: parseResolvConf(opts.hostResolvConf ?? readHostResolvConf().text), nodeIPs: [this.nodeIP] }
+          : undefined,
       volumeSyncMs: opts.volumeSyncMs ?? 60_000,
       allocatable: { cpuMilli: res.allocatableMilliCpu, memoryBytes: res.allocatableBytes },
       resyncMs: opts.resyncMs ?? 60_000,

@@ -32,6 +32,8 @@ export interface PodContext {
   serviceEnv?: ReadonlyMap<string, string>;
   /** The pod's managed hosts file, bind-mounted at /etc/hosts. */
   hostsFile?: string;
+  /** The pod's resolv.conf (per dnsPolicy), bind-mounted at /etc/resolv.conf, hostNetwork pods' too. */
+  resolvConf?: string;
 }
 
 type P = Pod & KObject;
@@ -266,6 +268,9 @@ export async function containerConfig(
       ...volumeMounts(pod, container, ctx.volumePaths),
       ...(ctx.hostsFile && !pod.spec?.hostNetwork && !(container.volumeMounts ?? []).some((m) => m.mountPath === '/etc/hosts')
         ? [{ volume: 'etc-hosts', source: { type: 'bind' as const, path: ctx.hostsFile }, containerPath: '/etc/hosts', readOnly: false }]
+        : []),
+      ...(ctx.resolvConf && !(container.volumeMounts ?? []).some((m) => m.mountPath === '/etc/resolv.conf')
+        ? [{ volume: 'etc-resolv-conf', source: { type: 'bind' as const, path: ctx.resolvConf }, containerPath: '/etc/resolv.conf', readOnly: false }]
         : []),
     ],
     resources: {

@@ -27,6 +27,7 @@ import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { containerConfig, type EnvSources, podRef, type PodContext } from './container-config.js';
+import { formatResolvConf, type NodeDNSSettings, podDNSConfig } from './dns/resolv-conf.js';
 import { ContainerProber, runHandler } from './probes.js';
 import { hostsFile, serviceEnv } from './service-discovery.js';
 import { type PodVolumes, VolumeSetupError } from './volumes/manager.js';
@@ -55,6 +56,8 @@ export interface WorkerHost {
   services(): (Service & KObject)[];
   /** Whether containers get the managed /etc/hosts (docker runtime). */
   readonly manageHosts: boolean;
+  /** The node's DNS settings, when containers get a resolv.conf from the agent (docker runtime); else undefined. */
+  readonly dns: NodeDNSSettings | undefined;
   /** How often configMap and secret volumes are re-read and rewritten when changed. */
   readonly volumeSyncMs: number;
   readonly allocatable: PodContext['nodeAllocatable'];
@@ -130,6 +133,8 @@ export class PodWorker {
   private volumesSyncedAt = 0;
   /** The managed hosts file, once written (its pod IP). */
   private hostsIP: string | undefined;
+  /** The pod's resolv.conf, once written (dnsPolicy and dnsConfig cannot change: written once per worker). */
+  private resolvConf: string | undefined;
 
   constructor(
     private readonly host: WorkerHost,
@@ -301,6 +306,7 @@ export class PodWorker {
       volumePaths,
       serviceEnv: this.pod.spec?.enableServiceLinks === false ? new Map() : serviceEnv(this.host.services(), this.pod.metadata.namespace ?? 'default'),
       ...(this.hostsIP !== undefined ? { hostsFile: this.host.volumes.hostsFile(this.uid) } : {}),
+      ...(this.resolvConf !== undefined ? { resolvConf: this.resolvConf } : {}),
     };
 
     // Ephemeral containers first, as the kubelet: a pod whose init containers fail can still be debugged.
@@ -423,7 +429,23 @@ export class PodWorker {
       this.writeHosts(podIP);
       this.hostsIP = podIP;
     }
+    if (this.host.dns && this.resolvConf === undefined) this.resolvConf = this.writeResolvConf(this.host.dns);
     return this.volumePaths ?? new Map();
+  }
+
+  /**
+   * Writes the pod's resolv.conf as the kubelet forms it (dns/resolv-conf.ts)
+   * and records what it had to leave out, or its fallback to the node's
+   * resolvers, as Warning events (the kubelet's DNSConfigForming and
+   * MissingClusterDNS). Returns the file's path.
+   */
+  private writeResolvConf(dns: NodeDNSSettings): string {
+    const { config, warnings } = podDNSConfig(this.pod, dns);
+    const file = this.host.volumes.resolvConfFile(this.uid);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, formatResolvConf(config));
+    for (const w of warnings) this.event('Warning', w.reason, w.message);
+    return file;
   }
 
   /** Rewrites the managed /etc/hosts in place (containers bind-mount the file, so the inode must stay). */

@@ -15,6 +15,7 @@ import { DockerEngine } from '../agent/docker/engine.js';
 import { DockerRuntime } from '../agent/docker/runtime.js';
 import { defaultNodeIP } from '../agent/node.js';
 import { ProcessRuntime, processRuntimeWarning } from '../agent/process-runtime.js';
+import { NodeDns, type NodeDnsOptions } from '../agent/dns/node-dns.js';
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
 import { createAgentServer } from '../agent/server.js';
 import type { KubeClient } from '../client/client.js';
@@ -45,6 +46,12 @@ export interface AgentConfig {
   endpoint?: { token: string; address: string; port: number; tls?: { cert: Buffer; key: Buffer } };
   /** Runs a node proxy for Services beside the agent (a standalone agent; `kumo up` runs one for all its agents). */
   proxy?: Omit<NodeProxyOptions, 'client' | 'logger'>;
+  /**
+   * Runs the node's cluster DNS server beside a docker agent (a standalone agent; `kumo up` runs one for all
+   * its agents) and makes it the pods' nameserver; the Docker bridge's gateway is the fallback address.
+   * The process runtime runs none: a host process reads the host's resolv.conf (docs/dns.md).
+   */
+  dns?: Omit<NodeDnsOptions, 'client' | 'logger' | 'fallbackAddress'>;
   logger: Logger;
   /** Tells the operator of a standalone agent what it chose: the runtime, its warning, where logs and exec are served. */
   announce?: (line: string) => void;
@@ -93,13 +100,29 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
   const { nodeName } = config;
   const nodeIP = config.nodeIP ?? defaultNodeIP();
   let runtime: DockerRuntime | ProcessRuntime;
-  if (runtimeName === 'docker') runtime = new DockerRuntime({ nodeName, nodeIP, engine });
-  else {
+  let dns: NodeDns | undefined;
+  if (runtimeName === 'docker') {
+    runtime = new DockerRuntime({ nodeName, nodeIP, engine });
+    if (config.dns) dns = new NodeDns({ ...config.dns, client: config.client, logger: config.logger, fallbackAddress: () => engine.bridgeGateway() });
+  } else {
     engine.close();
     for (const line of processRuntimeWarning(userInfo().username)) announce(line);
     runtime = new ProcessRuntime({ nodeName, nodeIP, rootDir: config.runtimeDir, sealer: config.sealer() });
   }
-  const agent = new Agent({ ...config.agent, client: config.client, nodeName, runtime, nodeIP, dataDir: config.agentDir, logger: config.logger });
+  // The DNS address is the pods' nameserver, so it is settled before the first pod starts.
+  const dnsAddress = dns ? await started(dns.start()) : undefined;
+  if (dns) announce(typeof dnsAddress === 'string' ? `cluster DNS served on ${dnsAddress}:53` : 'no cluster DNS: pods get the host resolvers');
+  const clusterDNS = typeof dnsAddress === 'string' ? { clusterDNS: [dnsAddress] } : {};
+  const agent = new Agent({
+    ...config.agent,
+    ...clusterDNS,
+    client: config.client,
+    nodeName,
+    runtime,
+    nodeIP,
+    dataDir: config.agentDir,
+    logger: config.logger,
+  });
   config.created?.(agent);
 
   let server: Server | undefined;
@@ -122,6 +145,7 @@ export async function runAgent(config: AgentConfig): Promise<RunningAgent> {
   const stop = async (opts: { stopPods?: boolean } = {}) => {
     await proxy?.stop();
     await agent.stop(opts);
+    await dns?.stop();
     if (server) {
       const s = server;
       await new Promise<void>((resolve) => {

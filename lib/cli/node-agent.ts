@@ -66,6 +66,7 @@ async function run(io: CliIO): Promise<number> {
   const runtime = readSetting(env, SETTINGS.runtime);
   const port = readSetting(env, SETTINGS.agentPort);
   const timings = agentCadence(env);
+  const clusterDns = readSetting(env, SETTINGS.clusterDns);
   const logger = jsonLogger({ service: 'kumo-agent', level: logLevelOf(env), sink: (line) => io.err(`${line}\n`) });
   const bootstrap = readSetting(env, SETTINGS.bootstrapToken) ?? secretToken(readSetting(env, SETTINGS.bootstrapTokenSecret));
   const agentToken = readSetting(env, SETTINGS.agentToken) ?? secretToken(readSetting(env, SETTINGS.agentTokenSecret));
@@ -91,6 +92,8 @@ async function run(io: CliIO): Promise<number> {
       agent: { labels: host.labels, annotations: host.annotations ?? {}, ...(host.providerID ? { providerID: host.providerID } : {}), ...timings },
       ...(agentToken ? { endpoint: { token: agentToken, address: '0.0.0.0', port } } : {}),
       proxy: { nodePortAddresses: ['0.0.0.0'], ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs } : {}) },
+      // Services and the rest at 4x the pods' interval, as the agent relists Services.
+      ...(clusterDns ? { dns: { address: clusterDns, ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs * 4 } : {}) } } : {}),
       logger,
       announce: (line) => out(`kumo agent: ${line}`),
       until: stopped,

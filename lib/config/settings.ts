@@ -10,7 +10,7 @@
  * No default means unset leaves the choice to the code that reads it (its
  * own default, named in the doc); an empty variable counts as unset.
  */
-import { boolean, duration, json, milliseconds, oneOf, oneOfUpper, port, positiveSeconds, seconds, text, type ValueType } from './values.js';
+import { boolean, duration, ipv4OrNone, json, milliseconds, oneOf, oneOfUpper, port, positiveSeconds, seconds, text, type ValueType } from './values.js';
 
 /** The processes that read settings. */
 export type Reader = 'api' | 'controllers' | 'scheduler' | 'node agent' | 'kumo up' | 'kumo agent' | 'kumo CLI' | 'simulators';
@@ -334,6 +334,15 @@ export const SETTINGS = {
     setBy: 'stack',
     readBy: ['node agent', 'kumo agent'],
     doc: 'Longest the node status goes unwritten when nothing changed. The economy cadence sets 5m.',
+  },
+  clusterDns: {
+    env: 'KUMO_CLUSTER_DNS',
+    type: ipv4OrNone,
+    default: '169.254.20.10',
+    flag: '--cluster-dns',
+    setBy: 'user',
+    readBy: ['node agent', 'kumo up', 'kumo agent'],
+    doc: "Where a docker node's cluster DNS server listens (port 53) and what its pods' resolv.conf names (docs/dns.md): a node-local address added to `lo` (CAP_NET_ADMIN; without it the Docker bridge's gateway is used); `none`: no server, pods get the host's resolvers.",
   },
   ecsMetadataUri: {
     env: 'ECS_CONTAINER_METADATA_URI_V4',

@@ -6,6 +6,7 @@
  * (`expected`); a bad one is refused with that phrase (read.ts words it for
  * a variable or a flag).
  */
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.js';
 
@@ -75,6 +76,15 @@ export function duration(opts: { minMs: number; zero?: boolean }): ValueType<num
 export const port: ValueType<number> = {
   expected: 'a port from 0 to 65535',
   schema: z.coerce.number({ error: 'a port from 0 to 65535' }).int({ error: 'a port from 0 to 65535' }).min(0).max(65535, { error: 'a port from 0 to 65535' }),
+};
+
+/** An IPv4 address, or `none` (read as false: the thing at that address is off). */
+export const ipv4OrNone: ValueType<string | false> = {
+  expected: 'an IPv4 address or none',
+  schema: z
+    .string()
+    .refine((s) => s === 'none' || isIPv4(s), { error: 'an IPv4 address or none' })
+    .transform((s) => (s === 'none' ? false : s)),
 };
 
 export const positiveInteger: ValueType<number> = {

@@ -35,6 +35,8 @@ import { type ControlPlaneOptions, controllerReconcilers, schedulerReconciler } 
 import { LocalControllerDriver } from '../controller-runtime/local-driver.js';
 import { ControllerMetrics } from '../controller-runtime/metrics.js';
 import { NodeProxy, type NodeProxyOptions } from '../agent/proxy/proxy.js';
+import { DnsMetrics } from '../agent/dns/metrics.js';
+import { NodeDns, type NodeDnsOptions } from '../agent/dns/node-dns.js';
 import { FakeNodes, type FakeNodeOptions } from '../sim/fake-nodes.js';
 import { type Encryptor, EncryptingStore, localKeyEncryptor } from '../store/encryption.js';
 import { InstrumentedStore } from '../store/instrumented.js';
@@ -108,6 +110,12 @@ export interface LocalClusterOptions {
    * when in-process agents run pods (`runtime`). false: none.
    */
   proxy?: false | Omit<NodeProxyOptions, 'client' | 'logger'>;
+  /**
+   * The cluster DNS server (lib/agent/dns/): with the docker runtime, one for this host serves every
+   * in-process node (as the one node proxy does), on 169.254.20.10:53 or the Docker bridge's gateway,
+   * and is every pod's nameserver. false: none (pods get the host's resolvers).
+   */
+  dns?: false | Omit<NodeDnsOptions, 'client' | 'logger' | 'fallbackAddress' | 'metrics'>;
   /** ClusterIP range. @default 10.96.0.0/12 */
   serviceClusterIPRange?: string;
   /** NodePort range. @default 30000-32767 */
@@ -165,6 +173,8 @@ export class LocalCluster {
   readonly agents = new Map<string, Agent>();
   /** The host's node proxy (with `runtime`). */
   proxy: NodeProxy | undefined;
+  /** The host's cluster DNS server (with the docker runtime). */
+  dns: NodeDns | undefined;
   /** The bearer token agents accept from this API server (for `kumo agent --agent-token`). */
   readonly agentToken: string;
   /** The data directory's key: Secrets in state.db and the process runtime's container env are sealed with it. */
@@ -311,6 +321,7 @@ export class LocalCluster {
         `kumo: ${this.opts.fakeNodes.names.length} simulated node(s): ${this.opts.fakeNodes.names.slice(0, 5).join(', ')}${this.opts.fakeNodes.names.length > 5 ? ', ...' : ''}`,
       );
     }
+    if (this.opts.runtime === 'docker' && this.opts.dns !== false) await this.startDns(this.opts.dns ?? {});
     if (this.opts.runtime) {
       for (const name of this.opts.nodeNames ?? [hostname()]) await this.startAgent(name, this.opts.runtime);
       if (this.opts.proxy !== false) {
@@ -321,9 +332,27 @@ export class LocalCluster {
     }
   }
 
+  /** The DNS server every in-process docker node's pods use; its metrics join the process's /metrics. */
+  private async startDns(opts: Omit<NodeDnsOptions, 'client' | 'logger' | 'fallbackAddress' | 'metrics'>): Promise<void> {
+    const engine = new DockerEngine();
+    this.dns = new NodeDns({
+      ...opts,
+      client: this.client,
+      logger: this.logger,
+      metrics: new DnsMetrics(this.metrics.registry),
+      fallbackAddress: () => engine.bridgeGateway().finally(() => engine.close()),
+    });
+    const address = await this.dns.start();
+    engine.close();
+    this.print(
+      address ? `kumo: cluster DNS on ${address}:53 (cluster.local, docs/dns.md)` : "kumo: no cluster DNS (see the log): pods get the host's resolvers",
+    );
+  }
+
   /** Starts an in-process agent for a node (tests add several, each with its own node name). */
   async startAgent(nodeName: string, runtimeName: 'docker' | 'process', extra: Partial<AgentOptions> = {}): Promise<Agent> {
-    const { nodeIP = '127.0.0.1', logger = this.logger, ...agent } = { ...this.opts.agent, ...extra };
+    const dns = this.dns?.address ? { clusterDNS: [this.dns.address] } : {};
+    const { nodeIP = '127.0.0.1', logger = this.logger, ...agent } = { ...dns, ...this.opts.agent, ...extra };
     const dataDir = join(this.opts.dataDir, 'agent', nodeName);
     const running = await runAgent({
       client: this.client,
@@ -363,6 +392,7 @@ export class LocalCluster {
     const agents = [...this.agents.values()];
     this.agents.clear();
     await Promise.all(agents.map((a) => a.stop({ stopPods: !opts.keepPods, stopped: (pod) => this.print(`kumo agent: stopped pod ${pod}`) })));
+    await this.dns?.stop();
     await this.driver?.stop();
     if (this.http) {
       const server = this.http;

@@ -1,7 +1,7 @@
 /**
  * The cluster DNS server over real sockets on loopback. Its records come
- * from a `kumo up` cluster with simulated nodes, through informers, as an
- * agent will feed them: Services, pods made ready by the fake nodes, and the
+ * from a `kumo up` cluster with simulated nodes, through the informers an
+ * agent feeds them with (recordInformers): Services, pods made ready by the fake nodes, and the
  * EndpointSlices the endpoints controller writes (plus hand-written slices
  * for a 40-address Service and an IPv6 one). Names outside the cluster go to
  * a tiny upstream resolver the test runs on loopback, never the network.
@@ -22,10 +22,10 @@ import { DnsServer } from '#lib/agent/dns/server';
 import { frame } from '#lib/agent/dns/tcp-framing';
 import type { Pod } from '#lib/api/core/v1/pod';
 import type { Service } from '#lib/api/core/v1/service';
-import type { EndpointSlice } from '#lib/api/discovery/v1/endpointslice';
 import type { KObject } from '#lib/api/object';
 import { resourceByName } from '#lib/kinds/resources';
-import { Informer } from '#lib/client/informer';
+import type { Informer } from '#lib/client/informer';
+import { recordInformers } from '#lib/agent/dns/node-dns';
 import { startCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { askTcp, query, rcodeOf, startSilent, startUpstream, type TestUpstream, UdpClient } from './dns.js';
@@ -107,15 +107,9 @@ describe('cluster DNS server', () => {
     );
     await create('endpointslices', slice('v6-1', 'v6', 'IPv6', [{ addresses: ['fd00::1'], hostname: 'six' }, { addresses: ['fd00::2'] }]));
 
-    // What the wiring will do: informers over the four kinds feed the records.
+    // The agent's feed: informers over the four kinds.
     records = new ClusterRecords();
-    const feeds: [string, (o: KObject) => void, (o: KObject) => void][] = [
-      ['namespaces', (o) => records.setNamespace(o), (o) => records.deleteNamespace(o)],
-      ['services', (o) => records.setService(o as Service & KObject), (o) => records.deleteService(o as Service & KObject)],
-      ['endpointslices', (o) => records.setEndpointSlice(o as EndpointSlice & KObject), (o) => records.deleteEndpointSlice(o as EndpointSlice & KObject)],
-      ['pods', (o) => records.setPod(o as Pod & KObject), (o) => records.deletePod(o as Pod & KObject)],
-    ];
-    informers = feeds.map(([kind, set, del]) => new Informer(c.client, rt(kind), { onChange: (type, obj) => (type === 'DELETED' ? del(obj) : set(obj)) }));
+    informers = recordInformers(c.client, records);
     await Promise.all(informers.map((i) => i.start()));
     records.markSynced();
 

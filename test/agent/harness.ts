@@ -27,8 +27,13 @@ export const FAST_AGENT: Partial<AgentOptions> = {
   storageCheckMs: 500,
 };
 
+/**
+ * A cluster with in-process agents. Its DNS server (docker runtime) listens on a random 169.254.20.x unless
+ * the test says otherwise: test files run side by side, and each cluster then has a server of its own.
+ */
 export async function agentCluster(opts: Partial<LocalClusterOptions> & { runtime: 'docker' | 'process' }) {
-  return startCluster({ controllers: true, resyncIntervalMs: 2_000, ...opts, agent: { ...FAST_AGENT, ...(opts.agent ?? {}) } });
+  const dns = { address: `169.254.20.${11 + Math.floor(Math.random() * 240)}` };
+  return startCluster({ controllers: true, resyncIntervalMs: 2_000, dns, ...opts, agent: { ...FAST_AGENT, ...(opts.agent ?? {}) } });
 }
 
 export function podObject(name: string, spec: Pod['spec'], meta: Partial<KObject['metadata']> = {}): KObject {

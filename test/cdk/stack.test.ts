@@ -358,6 +358,8 @@ describe('the node pool', () => {
     );
     const [c] = td.ContainerDefinitions as Record<string, unknown>[];
     expect(c!.MountPoints).toEqual(expect.arrayContaining([expect.objectContaining({ ContainerPath: '/var/run/docker.sock', SourceVolume: 'docker-socket' })]));
+    // NET_ADMIN for node-local addresses on the host's lo: the cluster DNS server's 169.254.20.10 (docs/dns.md).
+    expect(c!.LinuxParameters).toEqual({ Capabilities: { Add: ['NET_ADMIN'] } });
     // The image is the repository's agent Dockerfile, built as a CDK asset.
     expect(JSON.stringify(c!.Image)).toContain('container-assets');
     const env = Object.fromEntries((c!.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));

@@ -90,6 +90,7 @@ describe('a bad value', () => {
     [SETTINGS.agentPort, '70000', 'KUMO_AGENT_PORT must be a port from 0 to 65535, got "70000"'],
     [SETTINGS.leaseRenewInterval, '100ms', 'KUMO_LEASE_RENEW_INTERVAL must be at least 1s, got "100ms"'],
     [SETTINGS.logLevel, 'loud', 'LOG_LEVEL must be TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT, got "loud"'],
+    [SETTINGS.clusterDns, '169.254.20', 'KUMO_CLUSTER_DNS must be an IPv4 address or none, got "169.254.20"'],
   ];
   it.each(cases.map(([s, value, message]) => [s.env, s, value, message] as const))(
     'of %s is one error naming the variable',
@@ -132,6 +133,22 @@ describe('a bad value', () => {
       expect(await main([command, '--log-level', 'loud', '--port', '0', '--data-dir', '/nonexistent/kumo-test'], io)).toBe(1);
       expect(io).toMatchObject({ stdout: '', stderr: 'error: invalid --log-level: loud (TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT)\n' });
     }
+  });
+
+  it('of --cluster-dns stops kumo up and kumo agent with one line, starting nothing; none turns the server off', async () => {
+    for (const command of ['up', 'agent']) {
+      const io = memoryIO();
+      expect(await main([command, '--cluster-dns', 'fd00::10', '--port', '0', '--data-dir', '/nonexistent/kumo-test'], io)).toBe(1);
+      expect(io).toMatchObject({ stdout: '', stderr: 'error: invalid --cluster-dns: fd00::10 (an IPv4 address or none)\n' });
+    }
+    expect(readSetting({ KUMO_CLUSTER_DNS: 'none' }, SETTINGS.clusterDns)).toBe(false);
+    expect(readSetting({}, SETTINGS.clusterDns)).toBe('169.254.20.10');
+  });
+
+  it('of KUMO_CLUSTER_DNS stops the node agent container in one line', async () => {
+    const io = memoryIO('', { KUMO_SERVER: 'https://127.0.0.1:1', KUMO_CLUSTER_DNS: 'nameserver', KUMO_BOOTSTRAP_TOKEN: 'x' });
+    expect(await runNodeAgent(io)).toBe(1);
+    expect(io).toMatchObject({ stdout: '', stderr: 'kumo node agent: KUMO_CLUSTER_DNS must be an IPv4 address or none, got "nameserver"\n' });
   });
 });
 

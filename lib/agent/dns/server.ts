@@ -24,6 +24,7 @@ import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { type Answer, AUTHORITATIVE_ANSWER, decode, type DecodedPacket, encode, type OptAnswer, type Packet, TRUNCATED_RESPONSE } from 'dns-packet';
 import type { ClusterZone } from './cluster-zone.js';
 import type { Forwarder } from './forwarder.js';
+import type { DnsExchange, DnsMetrics } from './metrics.js';
 import { FrameReader, frame } from './tcp-framing.js';
 import { defaultLogger, type Logger } from '../../log/logger.js';
 
@@ -43,6 +44,8 @@ export interface DnsServerOptions {
   maxTcpConnections?: number;
   /** A TCP connection quiet this long is closed. @default 10000 */
   tcpIdleTimeoutMs?: number;
+  /** CoreDNS's request and response counters. @default none */
+  metrics?: DnsMetrics;
   /** @default the process logger */
   logger?: Logger;
 }
@@ -56,6 +59,9 @@ const NO_EDNS_UDP_BYTES = 512;
 const MAX_TCP_MESSAGE = 0xffff;
 
 type Transport = 'udp' | 'tcp';
+/** Who answered, for the metrics: the zone (CoreDNS's kubernetes plugin), the forwarder, or the server itself. */
+type Answered = { message: Buffer; zone: string; plugin: DnsExchange['plugin'] };
+const ROOT_ZONE = '.';
 
 /** The header's flags word as dns-packet decodes it: opcode in bits 11-14, RD in bit 8. */
 const opcodeOf = (p: DecodedPacket) => ((p.flags ?? 0) >> 11) & 0xf;
@@ -120,7 +126,7 @@ export class DnsServer {
       const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
       socket.once('error', reject);
       socket.on('message', (message, from) => {
-        void this.handle(message, 'udp')
+        void this.handle(message, 'udp', from.family === 'IPv6' ? 6 : 4)
           .then((reply) => {
             // A reply that finishes after stop() has nowhere to go.
             if (reply && !this.stopped) socket.send(reply, from.port, from.address, (err) => err && this.log(`kumo dns: udp send: ${err.message}`));
@@ -159,7 +165,7 @@ export class DnsServer {
     socket.on('data', (chunk) => {
       for (const message of reader.push(chunk)) {
         queue = queue
-          .then(() => this.handle(message, 'tcp'))
+          .then(() => this.handle(message, 'tcp', socket.remoteFamily === 'IPv6' ? 6 : 4))
           .then((reply) => void (reply && !socket.destroyed && socket.write(frame(reply))))
           .catch((err: Error) => this.log(`kumo dns: ${err.message}`));
       }
@@ -169,34 +175,55 @@ export class DnsServer {
   }
 
   /** The reply to one message, or undefined to send none. Never throws for what a client sends. */
-  async handle(message: Buffer, transport: Transport): Promise<Buffer | undefined> {
+  async handle(message: Buffer, transport: Transport, family: 4 | 6 = 4): Promise<Buffer | undefined> {
     if (message.length < HEADER_BYTES) return undefined;
     // QR is the top bit of the third byte (RFC 1035 4.1.1): never answer a response, even one that does not decode.
     if ((message[2]! & 0x80) !== 0) return undefined;
+    let query: DecodedPacket | undefined;
+    const answered = await this.answer(message, transport, (q) => (query = q));
+    if (this.opts.metrics && this.bound) {
+      this.opts.metrics.observe({
+        server: `dns://${this.bound.host}:${this.bound.port}`,
+        zone: answered.zone,
+        proto: transport,
+        family,
+        type: query?.questions?.[0]?.type,
+        // RCODE: the low four bits of the fourth header byte (RFC 1035 4.1.1).
+        rcode: answered.message[3]! & 0xf,
+        plugin: answered.plugin,
+      });
+    }
+    return answered.message;
+  }
+
+  /** The reply to a message that is a query (QR clear, a whole header); `decoded` hears of the query once it decodes. */
+  private async answer(message: Buffer, transport: Transport, decoded: (q: DecodedPacket) => void): Promise<Answered> {
+    const own = (reply: Buffer): Answered => ({ message: reply, zone: ROOT_ZONE, plugin: '' });
     const id = message.readUInt16BE(0);
-    if (message.length > this.maxQueryBytes) return this.error(id, 'FORMERR');
+    if (message.length > this.maxQueryBytes) return own(this.error(id, 'FORMERR'));
     let query: DecodedPacket;
     try {
       query = decode(message);
     } catch {
-      return this.error(id, 'FORMERR');
+      return own(this.error(id, 'FORMERR'));
     }
-    if (opcodeOf(query) !== OPCODE_QUERY) return this.error(id, 'NOTIMP', query);
+    decoded(query);
+    if (opcodeOf(query) !== OPCODE_QUERY) return own(this.error(id, 'NOTIMP', query));
     const questions = query.questions ?? [];
     // One question; an answer, an authority and two additional records at most (miekg/dns's DefaultMsgAcceptFunc).
     if (questions.length !== 1 || (query.answers ?? []).length > 1 || (query.authorities ?? []).length > 1 || (query.additionals ?? []).length > 2) {
-      return this.error(id, 'FORMERR', query);
+      return own(this.error(id, 'FORMERR', query));
     }
     try {
       return await this.reply(message, query, transport);
     } catch (err) {
       // A question dns-packet decodes but cannot encode back, or a bug: the client still gets an answer.
       this.log(`kumo dns: ${(err as Error).message}`);
-      return this.error(id, 'SERVFAIL', query);
+      return own(this.error(id, 'SERVFAIL', query));
     }
   }
 
-  private async reply(message: Buffer, query: DecodedPacket, transport: Transport): Promise<Buffer> {
+  private async reply(message: Buffer, query: DecodedPacket, transport: Transport): Promise<Answered> {
     const id = query.id ?? 0;
     const question = query.questions![0]!;
     const edns = (query.additionals ?? []).find((a): a is OptAnswer => a.type === 'OPT');
@@ -206,6 +233,7 @@ export class DnsServer {
     const forwarder = this.opts.forwarder;
     const reply = await this.opts.zone.answer(question, (name, type) => forwarder?.lookup(name, type) ?? Promise.resolve(undefined));
     if (reply) {
+      const zone = { zone: `${this.opts.zone.zone}.`, plugin: 'kubernetes' as const };
       const packet: Packet = {
         id,
         type: 'response',
@@ -216,22 +244,23 @@ export class DnsServer {
         additionals: [...reply.additionals, ...opt],
       };
       const encoded = encode(packet);
-      return encoded.length <= limit ? encoded : this.truncated(packet);
+      return { ...zone, message: encoded.length <= limit ? encoded : this.truncated(packet) };
     }
-    if (!forwarder) return this.error(id, 'REFUSED', query, opt);
+    const forwarded = (m: Buffer): Answered => ({ message: m, zone: ROOT_ZONE, plugin: 'forward' });
+    if (!forwarder) return { message: this.error(id, 'REFUSED', query, opt), zone: ROOT_ZONE, plugin: '' };
     const result = await forwarder.forward(message, question);
-    if ('refused' in result) return this.error(id, 'REFUSED', query, opt);
+    if ('refused' in result) return forwarded(this.error(id, 'REFUSED', query, opt));
     if ('failed' in result) {
       this.log(`kumo dns: forwarding ${question.name} ${question.type} failed: ${result.failed}`);
-      return this.error(id, 'SERVFAIL', query, opt);
+      return forwarded(this.error(id, 'SERVFAIL', query, opt));
     }
-    if (result.response.length <= limit) return result.response;
+    if (result.response.length <= limit) return forwarded(result.response);
     // Too large for this client over UDP: the resolver's header and question, empty, with TC.
     try {
       const upstream = decode(result.response);
-      return this.truncated({ ...upstream, answers: [], authorities: [], additionals: opt });
+      return forwarded(this.truncated({ ...upstream, answers: [], authorities: [], additionals: opt }));
     } catch {
-      return this.error(id, 'SERVFAIL', query, opt);
+      return forwarded(this.error(id, 'SERVFAIL', query, opt));
     }
   }
 

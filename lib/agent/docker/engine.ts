@@ -176,6 +176,16 @@ export class DockerEngine {
     });
   }
 
+  /**
+   * The gateway of the default `bridge` network (usually 172.17.0.1): the
+   * host's address on the bridge, which every container on it reaches
+   * through its default route. Undefined when the network has none (IPv6 only, or no bridge).
+   */
+  async bridgeGateway(): Promise<string | undefined> {
+    const net = await this.json<{ IPAM?: { Config?: { Gateway?: string }[] | null } }>('GET', '/networks/bridge');
+    return (net.IPAM?.Config ?? []).map((c) => c.Gateway).find((g): g is string => !!g && !g.includes(':'));
+  }
+
   async ping(timeoutMs = 2_000): Promise<boolean> {
     try {
       const res = await this.send('GET', '/_ping', { timeoutMs });

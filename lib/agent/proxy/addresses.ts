@@ -29,6 +29,9 @@ export class LocalAddresses {
   constructor(
     private readonly device: string,
     private readonly logger: Logger,
+    /** The warning when an address cannot be added: what it costs, for whoever reads the log. */
+    private readonly explain: (ip: string, why: string) => string = (ip, why) =>
+      `kumo proxy: cannot add ClusterIP ${ip} to ${device} (${why}): ClusterIPs are not reachable on this host; NodePorts still work (run as root, or with CAP_NET_ADMIN, for ClusterIPs)`,
   ) {}
 
   has(ip: string): boolean {
@@ -49,9 +52,7 @@ export class LocalAddresses {
       return true;
     }
     this.unavailable = res.message;
-    this.logger.warn(
-      `kumo proxy: cannot add ClusterIP ${ip} to ${this.device} (${res.message}): ClusterIPs are not reachable on this host; NodePorts still work (run as root, or with CAP_NET_ADMIN, for ClusterIPs)`,
-    );
+    this.logger.warn(this.explain(ip, res.message));
     return false;
   }
 

@@ -132,6 +132,11 @@ export class PodVolumes {
     return join(this.podDir(uid), 'etc-hosts');
   }
 
+  /** The pod's resolv.conf (dns/resolv-conf.ts), removed with the pod's directory. */
+  resolvConfFile(uid: string): string {
+    return join(this.podDir(uid), 'resolv.conf');
+  }
+
   private dirOf(uid: string, v: Volume): string {
     if (v.secret) return join(this.secretsRoot, uid, v.name);
     return join(this.podDir(uid), 'volumes', v.name);

@@ -46,6 +46,7 @@ interface AgentFlags extends TimingSettings {
   dockerSocket?: string;
   proxy: boolean;
   nodeportAddresses: string;
+  clusterDns?: string;
   logLevel?: string;
 }
 
@@ -158,6 +159,10 @@ export function agentCommand(cli: Cli): Command {
     .option('--no-proxy', 'do not run the node proxy for Services (docs/services.md)')
     .option('--nodeport-addresses <ips>', 'addresses node ports listen on, comma-separated', '0.0.0.0')
     .option(
+      '--cluster-dns <ip|none>',
+      "where the cluster DNS server listens (port 53, docker runtime) and what pods' resolv.conf names; none: no server (default: KUMO_CLUSTER_DNS, else 169.254.20.10)",
+    )
+    .option(
       '--poll-interval <duration>',
       'relist pods (Services and EndpointSlices at 4x) at this interval instead of holding watches; 0: watch (for the cloud API, where a held watch is billed by the second)',
       SETTINGS.pollInterval.default,
@@ -197,6 +202,7 @@ export function agentCommand(cli: Cli): Command {
       const annotations = parseLabels(f.annotations, 'annotation');
       const providerID = f.providerId || undefined;
       const taints = parseTaints(f.taints);
+      const clusterDns = f.clusterDns !== undefined ? flagOf(SETTINGS.clusterDns, f.clusterDns) : readSetting(cli.io.env, SETTINGS.clusterDns);
       const client = f.server ? agentClient(f.server, f.token, f.insecureSkipTlsVerify) : cli.session(this).client();
       const token =
         f.agentToken ?? (f.agentTokenFile ? readFileSync(f.agentTokenFile, 'utf8').trim() : undefined) ?? readSetting(cli.io.env, SETTINGS.agentToken);
@@ -222,6 +228,7 @@ export function agentCommand(cli: Cli): Command {
         ...(f.proxy
           ? { proxy: { nodePortAddresses: commaList(f.nodeportAddresses), ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs } : {}) } }
           : {}),
+        ...(clusterDns ? { dns: { address: clusterDns, ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs * 4 } : {}) } } : {}),
         logger,
         announce: (line) => out(`kumo agent: ${line}`),
         until: stopped,

@@ -16,7 +16,7 @@ import { processRuntimeWarning } from '../../agent/process-runtime.js';
 import { upsertContext } from '../../client/kubeconfig.js';
 import { dockerAnswers, LocalCluster, type LocalClusterOptions } from '../../local/cluster.js';
 import { isLoopbackAddress } from '../../local/loopback-guard.js';
-import { flagOf, logLevelOf, parseFlag } from '../../config/read.js';
+import { flagOf, logLevelOf, parseFlag, readSetting } from '../../config/read.js';
 import { SETTINGS } from '../../config/settings.js';
 import { port as portType, positiveInteger, type ValueType } from '../../config/values.js';
 import { parseQuantity } from '../../api/quantity.js';
@@ -43,6 +43,7 @@ interface UpFlags {
   tls?: boolean;
   keepPods?: boolean;
   admissionConfig?: string;
+  clusterDns?: string;
   logLevel?: string;
 }
 
@@ -84,6 +85,10 @@ export function upCommand(cli: Cli): Command {
         "Pod Security defaults and exemptions: a PodSecurityConfiguration, or kube-apiserver's AdmissionConfiguration file (default: everything privileged)",
       )
       .option(
+        '--cluster-dns <ip|none>',
+        "where the cluster DNS server listens (port 53, docker runtime) and what pods' resolv.conf names; none: no server (default: KUMO_CLUSTER_DNS, else 169.254.20.10)",
+      )
+      .option(
         '--log-level <level>',
         'the least severe log records written, as JSON on stderr: debug, info, warn or error (default: POWERTOOLS_LOG_LEVEL or LOG_LEVEL, else info)',
       )
@@ -100,6 +105,7 @@ export function upCommand(cli: Cli): Command {
             `--insecure-http serves without authentication, so only on a loopback address: ${opts.address} is not one (use 127.0.0.1, ::1 or localhost)`,
           );
         }
+        const clusterDns = opts.clusterDns !== undefined ? flagOf(SETTINGS.clusterDns, opts.clusterDns) : readSetting(cli.io.env, SETTINGS.clusterDns);
         const podSecurity = opts.admissionConfig !== undefined ? readAdmissionConfig(opts.admissionConfig) : undefined;
         const out = (line: string) => cli.io.out(`${line}\n`);
         let runtime = runtimeFlag;
@@ -123,6 +129,7 @@ export function upCommand(cli: Cli): Command {
           ...nodeOpts,
           ...(opts.insecureHttp ? { insecureHttp: true } : {}),
           ...(podSecurity ? { podSecurity } : {}),
+          dns: clusterDns === false ? false : { address: clusterDns },
         });
         await cluster.start();
         if (opts.kubeconfig) {
