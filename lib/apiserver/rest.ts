@@ -29,6 +29,8 @@ import { expiredContinue, expiredList, listConsistency, type ListVersionParams, 
 import { fromStorage, toStorage } from './conversion.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
+import { WebhookAdmission, type WebhookAdmissionOptions } from './admission/webhook-admission.js';
+import type { AdmissionAttributes, Operation } from './admission/attributes.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
 import type { UserInfo } from '../api/request.js';
@@ -113,10 +115,13 @@ export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'lab
 export interface ServerAdmissionConfig extends AdmissionConfig {
   /** Pod Security Admission's defaults and exemptions. @default everything privileged, nothing exempt (upstream's default) */
   podSecurity?: PodSecurityConfig;
+  /** Admission webhooks and policies: how stale their configurations may be read, where Services are dialed. */
+  webhooks?: WebhookAdmissionOptions;
 }
 
 export class RestStorage {
   private readonly podSecurity: PodSecurityAdmission;
+  private readonly dynamicAdmission: WebhookAdmission;
 
   constructor(
     readonly store: Store,
@@ -129,14 +134,56 @@ export class RestStorage {
       namespace: (name) => this.guard(() => store.get({ resource: storeResource(NAMESPACES), namespace: '', name })),
       pods: async (namespace) => (await this.guard(() => store.list(storeResource(PODS), { namespace }))).items,
     });
+    this.dynamicAdmission = new WebhookAdmission(store, clock, admission.webhooks);
+  }
+
+  /** What admission plugins are told of a write. */
+  private attributes(rt: ResourceType, operation: Operation, obj: KObject | undefined, old: KObject | undefined, opts: WriteOptions): AdmissionAttributes {
+    const meta = (obj ?? old)!.metadata;
+    return {
+      operation,
+      rt,
+      subresource: opts.subresource,
+      name: meta.name ?? '',
+      namespace: rt.namespaced ? (meta.namespace ?? '') : '',
+      object: obj,
+      oldObject: old,
+      user: opts.user,
+      dryRun: opts.dryRun ?? false,
+      ...(opts.fieldManager ? { options: { fieldManager: opts.fieldManager } } : {}),
+    };
+  }
+
+  /**
+   * Mutating admission webhooks, after the built-in mutating admission (the
+   * strategy's admit, prepare and defaults): the object they leave, defaulted
+   * again as kube decodes a patched object. The server-owned metadata set
+   * before stays as it was (kube sets it after admission).
+   */
+  private async mutate(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<KObject> {
+    const out = await this.dynamicAdmission.mutate(this.attributes(rt, old ? 'UPDATE' : 'CREATE', obj, old, opts), opts.warnings ?? []);
+    if (!out || out === obj) return obj;
+    const mutated = clone(out);
+    const { uid, creationTimestamp, generation, namespace, managedFields } = obj.metadata;
+    Object.assign(mutated.metadata, { uid, creationTimestamp, generation, namespace, managedFields });
+    for (const k of ['uid', 'creationTimestamp', 'generation', 'namespace', 'managedFields'] as const)
+      if (mutated.metadata[k] === undefined) delete mutated.metadata[k];
+    this.strategyOf(rt).defaults?.(mutated);
+    return mutated;
   }
 
   /**
    * Validating admission, after the strategy's validation and before the
-   * write (as kube-apiserver orders them): Pod Security. Throws to refuse;
+   * write (as kube-apiserver orders them): Pod Security, then the validating
+   * webhooks and policies. Throws to refuse;
    * records audit violations on `obj` (mutated) and warnings in `opts`.
    */
   private async admit(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
+    await this.admitPodSecurity(rt, obj, old, opts);
+    await this.dynamicAdmission.validate(this.attributes(rt, old ? 'UPDATE' : 'CREATE', obj, old, opts), opts.warnings ?? []);
+  }
+
+  private async admitPodSecurity(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
     if (!this.podSecurity.applies(rt)) return;
     const outcome = await this.podSecurity.admit({
       operation: old ? 'UPDATE' : 'CREATE',
@@ -241,8 +288,8 @@ export class RestStorage {
   async create(rt: ResourceType, namespace: string | undefined, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
     const strategy = this.strategyOf(rt);
     const ctx = this.ctx();
-    const obj = clone(input);
-    const meta = obj.metadata;
+    let obj = clone(input);
+    let meta = obj.metadata;
     if (rt.namespaced) {
       if (meta.namespace && namespace && meta.namespace !== namespace) {
         throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -277,6 +324,8 @@ export class RestStorage {
     await strategy.admit?.(obj, undefined, this.admitCtx());
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
+    obj = await this.mutate(rt, obj, undefined, opts);
+    meta = obj.metadata;
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
     if (strategy.allocate) this.validateOrThrow(rt, obj, strategy.validate?.(obj, ctx) ?? []);
     const undo = opts.dryRun || !strategy.allocate ? undefined : await strategy.allocate(obj, undefined, this.allocationCtx(rt));
@@ -288,7 +337,9 @@ export class RestStorage {
         await this.admit(rt, obj, undefined, opts);
         if (opts.dryRun) return obj;
         try {
-          return fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), toStorage(rt, obj))));
+          const created = fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), toStorage(rt, obj))));
+          this.dynamicAdmission.written(rt);
+          return created;
         } catch (err) {
           // A generated name that collides gets another suffix, as Kubernetes' clients would retry.
           if (isAlreadyExists(err) && generated && attempt < 3) continue;
@@ -360,11 +411,12 @@ export class RestStorage {
     let errors: FieldError[];
     const part = opts.subresource ? strategy.subresources?.[opts.subresource] : undefined;
     if (part) {
-      obj = part.prepareForUpdate(clone(input), old, ctx);
+      obj = await this.mutate(rt, part.prepareForUpdate(clone(input), old, ctx), old, opts);
       errors = part.validateUpdate(obj, old);
     } else if (opts.subresource === 'status') {
       const candidate = clone(input);
       obj = strategy.prepareForStatusUpdate?.(candidate, old, ctx) ?? { ...clone(old), status: candidate.status };
+      obj = await this.mutate(rt, obj, old, opts);
       errors = strategy.validateStatusUpdate?.(obj, old) ?? [];
     } else if (opts.subresource === 'binding') {
       // Built by the server from a Binding; spec.nodeName may change only this way.
@@ -389,6 +441,7 @@ export class RestStorage {
       await strategy.admit?.(obj, old, this.admitCtx());
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
+      obj = await this.mutate(rt, obj, old, opts);
       errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
       if (strategy.allocate && errors.length === 0 && !opts.dryRun) {
         const undo = await strategy.allocate(obj, old, this.allocationCtx(rt));
@@ -460,6 +513,7 @@ export class RestStorage {
     }
     const res = await this.guard(() => this.store.update(key, toStorage(rt, obj), toStorage(rt, old)));
     if (!res.ok) return undefined;
+    this.dynamicAdmission.written(rt);
     const stored = fromStorage(rt, res.object);
     await this.afterWrite(rt, stored, old);
     return stored;
@@ -469,7 +523,13 @@ export class RestStorage {
    * DELETE: removes the object now, or marks it for deletion when a grace
    * period or finalizers hold it. Returns the object and whether it is gone.
    */
-  async delete(rt: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KObject; deleted: boolean }> {
+  async delete(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+    by: Pick<WriteOptions, 'user' | 'warnings'> = {},
+  ): Promise<{ object: KObject; deleted: boolean }> {
     const strategy = this.strategyOf(rt);
     const key = this.key(rt, namespace, name);
     const policy = opts.propagationPolicy ?? strategy.defaultPropagation ?? 'Background';
@@ -497,6 +557,7 @@ export class RestStorage {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
         );
       }
+      await this.admitDelete(rt, current, { ...by, dryRun: opts.dryRun ?? false });
       const now = this.clock.now();
       const grace = strategy.gracePeriodSeconds?.(current, opts.gracePeriodSeconds) ?? 0;
       const finalizers = [...(current.metadata.finalizers ?? [])];
@@ -514,6 +575,7 @@ export class RestStorage {
         if (opts.dryRun) return { object: current, deleted: true };
         const res = await this.guard(() => this.store.delete(key, toStorage(rt, current)));
         if (res.ok) {
+          this.dynamicAdmission.written(rt);
           await this.afterWrite(rt, undefined, current);
           return { object: fromStorage(rt, res.object), deleted: true };
         }
@@ -536,6 +598,14 @@ export class RestStorage {
       if (res.ok) return { object: fromStorage(rt, res.object), deleted: false };
     }
     throw StatusError.modified(refOf(rt), name);
+  }
+
+  /** Admission of a DELETE: the webhooks see the stored object as oldObject, and may not patch (there is no object). */
+  private async admitDelete(rt: ResourceType, current: KObject, opts: WriteOptions): Promise<void> {
+    const attrs = this.attributes(rt, 'DELETE', undefined, current, opts);
+    const warnings = opts.warnings ?? [];
+    await this.dynamicAdmission.mutate(attrs, warnings);
+    await this.dynamicAdmission.validate(attrs, warnings);
   }
 
   private async checkNamespaceOpen(rt: ResourceType, namespace: string, name: string): Promise<void> {
