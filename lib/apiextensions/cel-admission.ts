@@ -20,6 +20,7 @@ export interface AdmissionActivation {
   request: unknown;
   params?: unknown;
   namespaceObject?: unknown;
+  /** Already CEL values (what earlier variables evaluated to). */
   variables?: Record<string, unknown>;
 }
 
@@ -95,8 +96,15 @@ export function compileAdmissionExpression(expression: string, timeLimitMs = DEF
   };
 }
 
-/** A CEL value back to JSON-ish (ints to numbers), for variables handed to later expressions and messages. */
-export function fromCel(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
-  return v;
+/** Compiled expressions by text: configurations are re-read often and their expressions rarely change. Bounded. */
+const compiledByText = new Map<string, AdmissionExpression>();
+
+/** compileAdmissionExpression, once per expression text. */
+export function admissionExpression(expression: string): AdmissionExpression {
+  let e = compiledByText.get(expression);
+  if (!e) {
+    if (compiledByText.size >= 1000) compiledByText.clear();
+    compiledByText.set(expression, (e = compileAdmissionExpression(expression)));
+  }
+  return e;
 }

@@ -134,7 +134,7 @@ export class RestStorage {
       namespace: (name) => this.guard(() => store.get({ resource: storeResource(NAMESPACES), namespace: '', name })),
       pods: async (namespace) => (await this.guard(() => store.list(storeResource(PODS), { namespace }))).items,
     });
-    this.dynamicAdmission = new WebhookAdmission(store, clock, admission.webhooks);
+    this.dynamicAdmission = new WebhookAdmission(store, kinds, clock, admission.webhooks);
   }
 
   /** What admission plugins are told of a write. */

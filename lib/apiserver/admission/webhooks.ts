@@ -18,7 +18,7 @@ import fastJsonPatch, { type Operation as PatchOperation } from 'fast-json-patch
 import type { AdmissionRequest } from '../../api/admission/v1/admissionreview.js';
 import type { MutatingWebhook, ValidatingWebhook } from '../../api/admissionregistration/v1/webhookconfiguration.js';
 import type { KObject } from '../../api/object.js';
-import { compileAdmissionExpression, type AdmissionExpression } from '../../apiextensions/cel-admission.js';
+import { admissionExpression } from '../../apiextensions/cel-admission.js';
 import { clone, deepEqual, isPlainObject } from '../../util/json.js';
 import { admissionRequest, type AdmissionAttributes } from './attributes.js';
 import { namespaceSelectorMatches, objectSelectorMatches, ruleMatches } from './matching.js';
@@ -39,17 +39,6 @@ export interface DispatchContext {
   warnings: string[];
 }
 
-/** matchConditions compiled once per expression text (configurations are re-read, their expressions rarely change). */
-const compiled = new Map<string, AdmissionExpression>();
-function expression(text: string): AdmissionExpression {
-  let e = compiled.get(text);
-  if (!e) {
-    if (compiled.size > 1000) compiled.clear();
-    compiled.set(text, (e = compileAdmissionExpression(text)));
-  }
-  return e;
-}
-
 /** Whether the rules and selectors match (kube's ShouldCallHook). */
 async function matchesRequest(hook: Hook['webhook'], attrs: AdmissionAttributes, ctx: DispatchContext): Promise<boolean> {
   if (!(hook.rules ?? []).some((r) => ruleMatches(r, attrs, hook.matchPolicy))) return false;
@@ -66,7 +55,7 @@ function conditionsMatch(hook: Hook['webhook'], request: AdmissionRequest, attrs
   const errors: string[] = [];
   for (const c of hook.matchConditions ?? []) {
     try {
-      const v = expression(c.expression ?? '').evaluate({ object: attrs.object, oldObject: attrs.oldObject, request });
+      const v = admissionExpression(c.expression ?? '').evaluate({ object: attrs.object, oldObject: attrs.oldObject, request });
       if (v === false) return false;
       if (v !== true) errors.push(`matchCondition '${c.name ?? ''}' must evaluate to bool`);
     } catch (e) {
