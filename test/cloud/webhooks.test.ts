@@ -1,0 +1,105 @@
+/**
+ * Admission webhooks and policies in the cloud, from the deployed API bundle
+ * on DynamoDB: a `url` webhook reachable from the API function (here the
+ * test's HTTPS webhook on loopback) denies and mutates, and a
+ * ValidatingAdmissionPolicy denies, as they do locally.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startWebhookServer, type WebhookServer } from '../helpers/webhook-server.js';
+import { type ApiModule, type CloudAccount, deployToEmulator, invoke, loadBundle } from './harness.js';
+
+const bundles = inject('cloudBundles');
+const account: CloudAccount | undefined = await deployToEmulator();
+let api: ApiModule;
+let hooks: WebhookServer;
+
+beforeAll(async () => {
+  if (!account) return;
+  api = await loadBundle<ApiModule>(bundles.api);
+  hooks = await startWebhookServer();
+});
+afterAll(async () => {
+  await hooks?.close();
+  await account?.dispose();
+});
+
+const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
+const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
+
+function hook(name: string, path: string) {
+  return {
+    name,
+    clientConfig: { url: hooks.url(path), caBundle: hooks.caBundle },
+    rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }],
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1'],
+  };
+}
+
+const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: '1', b: '2' } });
+
+describe.runIf(account)('admission in the cloud API function', () => {
+  it('calls url webhooks and evaluates policies', async () => {
+    const as = (method: string, path: string, body?: unknown) =>
+      invoke(api, method, path, { token: account!.adminToken, ...(body !== undefined ? { body } : {}) });
+    expect(
+      (
+        await as('POST', `${ADMISSION}/validatingwebhookconfigurations`, {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingWebhookConfiguration',
+          metadata: { name: 'deny' },
+          webhooks: [hook('deny.example.com', '/deny')],
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await as('POST', `${ADMISSION}/mutatingwebhookconfigurations`, {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'MutatingWebhookConfiguration',
+          metadata: { name: 'label' },
+          webhooks: [hook('label.example.com', '/label')],
+        })
+      ).status,
+    ).toBe(201);
+
+    const denied = await as('POST', CONFIGMAPS, configMap('bad-cloud'));
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toBe('admission webhook "deny.example.com" denied the request: objects named bad-* are not allowed');
+    expect((await as('GET', `${CONFIGMAPS}/bad-cloud`)).status).toBe(404);
+
+    const created = await as('POST', CONFIGMAPS, configMap('good-cloud'));
+    expect(created.status).toBe(201);
+    expect(created.body.metadata.labels).toEqual({ 'webhook.example.com/mutated': 'yes' });
+
+    expect(
+      (
+        await as('POST', `${ADMISSION}/validatingadmissionpolicies`, {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicy',
+          metadata: { name: 'one-key' },
+          spec: {
+            matchConstraints: { resourceRules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }] },
+            validations: [{ expression: 'size(object.data) <= 1', message: 'one key at most', reason: 'Forbidden' }],
+          },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await as('POST', `${ADMISSION}/validatingadmissionpolicybindings`, {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicyBinding',
+          metadata: { name: 'one-key' },
+          spec: { policyName: 'one-key', validationActions: ['Deny'] },
+        })
+      ).status,
+    ).toBe(201);
+    const refused = await as('POST', CONFIGMAPS, configMap('two-keys'));
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({
+      reason: 'Forbidden',
+      message: `configmaps "two-keys" is forbidden: ValidatingAdmissionPolicy 'one-key' with binding 'one-key' denied request: one key at most`,
+    });
+  });
+});
