@@ -15,6 +15,7 @@ import { dns1035Label, dns1123Subdomain, qualifiedName } from '../api/validation
 import { AGE, col, NAME, type Printer } from '../printers/columns.js';
 import { age } from '../printers/duration.js';
 import { defineKind } from './kind.js';
+import { ADMISSION_REGISTRATION } from './webhookconfiguration.js';
 import type { Strategy } from './strategy.js';
 import {
   defaultMatchResources,
@@ -193,19 +194,8 @@ const bindingPrinter: Printer = {
   },
 };
 
-const common = {
-  group: 'admissionregistration.k8s.io',
-  version: 'v1',
-  namespaced: false,
-  shortNames: [],
-  categories: ['api-extensions'],
-  garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'none' },
-  describer: 'generic',
-} as const;
-
 export const validatingAdmissionPolicyKind = defineKind({
-  ...common,
+  ...ADMISSION_REGISTRATION,
   kind: 'ValidatingAdmissionPolicy',
   resource: 'validatingadmissionpolicies',
   schema: ValidatingAdmissionPolicySchema,
@@ -215,7 +205,7 @@ export const validatingAdmissionPolicyKind = defineKind({
 });
 
 export const validatingAdmissionPolicyBindingKind = defineKind({
-  ...common,
+  ...ADMISSION_REGISTRATION,
   kind: 'ValidatingAdmissionPolicyBinding',
   resource: 'validatingadmissionpolicybindings',
   schema: ValidatingAdmissionPolicyBindingSchema,

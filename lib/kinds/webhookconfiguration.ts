@@ -52,19 +52,19 @@ const webhookPrinter: Printer = {
   },
 };
 
-const common = {
+/** What the admissionregistration.k8s.io/v1 kinds share: cluster-scoped, no kubectl describer of their own, hidden from viewers. */
+export const ADMISSION_REGISTRATION = {
   group: 'admissionregistration.k8s.io',
   version: 'v1',
   namespaced: false,
   shortNames: [],
   categories: ['api-extensions'],
-  subresources: [],
   garbageCollection: { dependent: true, owner: false },
   authorization: { nodes: 'none', viewers: 'none' },
-  printer: webhookPrinter,
-  // kubectl has no describer of its own for webhook configurations.
   describer: 'generic',
 } as const;
+
+const common = { ...ADMISSION_REGISTRATION, subresources: [], printer: webhookPrinter } as const;
 
 export const mutatingWebhookConfigurationKind = defineKind({
   ...common,

@@ -42,26 +42,12 @@ describe.runIf(account)('admission in the cloud API function', () => {
   it('calls url webhooks and evaluates policies', async () => {
     const as = (method: string, path: string, body?: unknown) =>
       invoke(api, method, path, { token: account!.adminToken, ...(body !== undefined ? { body } : {}) });
-    expect(
-      (
-        await as('POST', `${ADMISSION}/validatingwebhookconfigurations`, {
-          apiVersion: 'admissionregistration.k8s.io/v1',
-          kind: 'ValidatingWebhookConfiguration',
-          metadata: { name: 'deny' },
-          webhooks: [hook('deny.example.com', '/deny')],
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await as('POST', `${ADMISSION}/mutatingwebhookconfigurations`, {
-          apiVersion: 'admissionregistration.k8s.io/v1',
-          kind: 'MutatingWebhookConfiguration',
-          metadata: { name: 'label' },
-          webhooks: [hook('label.example.com', '/label')],
-        })
-      ).status,
-    ).toBe(201);
+    const create = async (resource: string, kind: string, name: string, fields: Record<string, unknown>) =>
+      expect(
+        (await as('POST', `${ADMISSION}/${resource}`, { apiVersion: 'admissionregistration.k8s.io/v1', kind, metadata: { name }, ...fields })).status,
+      ).toBe(201);
+    await create('validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', 'deny', { webhooks: [hook('deny.example.com', '/deny')] });
+    await create('mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', 'label', { webhooks: [hook('label.example.com', '/label')] });
 
     const denied = await as('POST', CONFIGMAPS, configMap('bad-cloud'));
     expect(denied.status).toBe(403);
@@ -72,29 +58,15 @@ describe.runIf(account)('admission in the cloud API function', () => {
     expect(created.status).toBe(201);
     expect(created.body.metadata.labels).toEqual({ 'webhook.example.com/mutated': 'yes' });
 
-    expect(
-      (
-        await as('POST', `${ADMISSION}/validatingadmissionpolicies`, {
-          apiVersion: 'admissionregistration.k8s.io/v1',
-          kind: 'ValidatingAdmissionPolicy',
-          metadata: { name: 'one-key' },
-          spec: {
-            matchConstraints: { resourceRules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }] },
-            validations: [{ expression: 'size(object.data) <= 1', message: 'one key at most', reason: 'Forbidden' }],
-          },
-        })
-      ).status,
-    ).toBe(201);
-    expect(
-      (
-        await as('POST', `${ADMISSION}/validatingadmissionpolicybindings`, {
-          apiVersion: 'admissionregistration.k8s.io/v1',
-          kind: 'ValidatingAdmissionPolicyBinding',
-          metadata: { name: 'one-key' },
-          spec: { policyName: 'one-key', validationActions: ['Deny'] },
-        })
-      ).status,
-    ).toBe(201);
+    await create('validatingadmissionpolicies', 'ValidatingAdmissionPolicy', 'one-key', {
+      spec: {
+        matchConstraints: { resourceRules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }] },
+        validations: [{ expression: 'size(object.data) <= 1', message: 'one key at most', reason: 'Forbidden' }],
+      },
+    });
+    await create('validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', 'one-key', {
+      spec: { policyName: 'one-key', validationActions: ['Deny'] },
+    });
     const refused = await as('POST', CONFIGMAPS, configMap('two-keys'));
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({

@@ -28,6 +28,9 @@ async function refused(args: string[], stdin?: string): Promise<string> {
   return r.stderr.trim();
 }
 
+/** kubectl create -f - of a manifest. */
+const create = (manifest: string) => ok(['create', '-f', '-'], manifest);
+
 const validating = (name: string, hook: string) => `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
 metadata:
@@ -37,9 +40,7 @@ ${hook}`;
 
 describe('webhook configurations', () => {
   it('are defaulted as kube defaults them and listed with NAME WEBHOOKS AGE', async () => {
-    await ok(
-      ['create', '-f', '-'],
-      `apiVersion: admissionregistration.k8s.io/v1
+    await create(`apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration
 metadata:
   name: defaults
@@ -55,8 +56,7 @@ webhooks:
   clientConfig: {url: "https://hook.example.com/mutate"}
   sideEffects: NoneOnDryRun
   admissionReviewVersions: [v1]
-`,
-    );
+`);
     const hook = JSON.parse(await ok(['get', 'mutatingwebhookconfiguration', 'defaults', '-o', 'json'])).webhooks[0];
     expect(hook).toMatchObject({
       failurePolicy: 'Fail',
@@ -104,9 +104,7 @@ webhooks:
   });
 
   it('serves ValidatingAdmissionPolicy and its binding with their columns and checks', async () => {
-    await ok(
-      ['create', '-f', '-'],
-      `apiVersion: admissionregistration.k8s.io/v1
+    await create(`apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata:
   name: replicas
@@ -116,8 +114,7 @@ spec:
     - {operations: [CREATE, UPDATE], apiGroups: [apps], apiVersions: [v1], resources: [deployments]}
   validations:
   - expression: "object.spec.replicas <= 5"
-`,
-    );
+`);
     expect(rows(await ok(['get', 'validatingadmissionpolicies']))).toEqual([
       ['NAME', 'VALIDATIONS', 'PARAMKIND', 'AGE'],
       ['replicas', '1', '<unset>', expect.any(String)],
@@ -140,17 +137,14 @@ spec:
     expect(err).toContain(
       'spec.validationActions: Invalid value: ["Deny","Warn"]: must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)',
     );
-    await ok(
-      ['create', '-f', '-'],
-      `apiVersion: admissionregistration.k8s.io/v1
+    await create(`apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicyBinding
 metadata:
   name: replicas
 spec:
   policyName: replicas
   validationActions: [Deny]
-`,
-    );
+`);
     expect(rows(await ok(['get', 'validatingadmissionpolicybindings']))).toEqual([
       ['NAME', 'POLICYNAME', 'PARAMREF', 'AGE'],
       ['replicas', 'replicas', '<unset>', expect.any(String)],

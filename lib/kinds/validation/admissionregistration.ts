@@ -12,6 +12,7 @@ import type { LabelSelector } from '../../api/meta/v1/label-selector.js';
 import type { MatchCondition, RuleWithOperations, WebhookClientConfig } from '../../api/admissionregistration/v1/webhookconfiguration.js';
 import type { MatchResources, NamedRuleWithOperations } from '../../api/admissionregistration/v1/validatingadmissionpolicy.js';
 import { dns1035Label, dns1123Subdomain, qualifiedName } from '../../api/validation.js';
+import { validateWebhookService, validateWebhookURL } from '../../api/webhook-client-validation.js';
 
 export const FAILURE_POLICIES = ['Fail', 'Ignore'] as const;
 export const MATCH_POLICIES = ['Equivalent', 'Exact'] as const;
@@ -107,50 +108,11 @@ export function validateRule(rule: RuleWithOperations, path: string): FieldError
   return errs;
 }
 
-/** webhook.ValidateWebhookURL with https forced. */
-function validateURL(path: string, raw: string): FieldError[] {
-  const form = '; desired format: https://host[/path]';
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch (err) {
-    return [fieldErrors.required(path, `url must be a valid URL: ${(err as Error).message}${form}`)];
-  }
-  const errs: FieldError[] = [];
-  if (u.protocol !== 'https:') errs.push(fieldErrors.invalid(path, u.protocol.replace(/:$/, ''), `'https' is the only allowed URL scheme${form}`));
-  if (!u.host) errs.push(fieldErrors.invalid(path, u.host, `host must be specified${form}`));
-  if (u.username || u.password) errs.push(fieldErrors.invalid(path, u.username, 'user information is not permitted in the URL'));
-  if (raw.includes('#')) errs.push(fieldErrors.invalid(path, u.hash.replace(/^#/, ''), 'fragments are not permitted in the URL'));
-  if (u.search) errs.push(fieldErrors.invalid(path, u.search.replace(/^\?/, ''), 'query parameters are not permitted in the URL'));
-  return errs;
-}
-
-/** webhook.ValidateWebhookService. */
-function validateService(path: string, svc: NonNullable<WebhookClientConfig['service']>): FieldError[] {
-  const errs: FieldError[] = [];
-  if (!svc.name) errs.push(fieldErrors.required(`${path}.name`, 'service name is required'));
-  if (!svc.namespace) errs.push(fieldErrors.required(`${path}.namespace`, 'service namespace is required'));
-  const port = svc.port ?? 443;
-  if (port < 1 || port > 65535) errs.push(fieldErrors.invalid(`${path}.port`, port, 'port is not valid: must be between 1 and 65535, inclusive'));
-  const p = svc.path;
-  if (p === undefined || p === null || p === '' || p === '/') return errs;
-  if (p === '//') return [...errs, fieldErrors.invalid(`${path}.path`, p, 'segment[0] may not be empty')];
-  if (!p.startsWith('/')) return [...errs, fieldErrors.invalid(`${path}.path`, p, "must start with a '/'")];
-  p.slice(1)
-    .replace(/\/$/, '')
-    .split('/')
-    .forEach((step, i) => {
-      if (step === '') errs.push(fieldErrors.invalid(`${path}.path`, p, `segment[${i}] may not be empty`));
-      else for (const e of dns1123Subdomain(step)) errs.push(fieldErrors.invalid(`${path}.path`, p, `segment[${i}]: ${e}`));
-    });
-  return errs;
-}
-
 export function validateClientConfig(path: string, cc: WebhookClientConfig | null | undefined): FieldError[] {
   const url = cc?.url ?? undefined;
   const service = cc?.service ?? undefined;
   if ((url === undefined) === (service === undefined)) return [fieldErrors.required(path, 'exactly one of url or service is required')];
-  return url !== undefined ? validateURL(`${path}.url`, url) : validateService(`${path}.service`, service!);
+  return url !== undefined ? validateWebhookURL(url, `${path}.url`) : validateWebhookService(service!, `${path}.service`);
 }
 
 export function validateMatchConditions(path: string, conditions: readonly MatchCondition[], check: ExpressionCheck): FieldError[] {
