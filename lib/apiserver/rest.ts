@@ -137,8 +137,20 @@ export class RestStorage {
     this.dynamicAdmission = new WebhookAdmission(store, kinds, clock, admission.webhooks);
   }
 
-  /** What admission plugins are told of a write. */
-  private attributes(rt: ResourceType, operation: Operation, obj: KObject | undefined, old: KObject | undefined, opts: WriteOptions): AdmissionAttributes {
+  /**
+   * What dynamic admission (webhooks, policies) is told of a write, or
+   * undefined for a server-internal write (no user: the bootstrap objects,
+   * the server's own bookkeeping), which it does not see: those run before
+   * any configuration can exist, or are the server's, not a client's.
+   */
+  private attributes(
+    rt: ResourceType,
+    operation: Operation,
+    obj: KObject | undefined,
+    old: KObject | undefined,
+    opts: WriteOptions,
+  ): AdmissionAttributes | undefined {
+    if (!opts.user) return undefined;
     const meta = (obj ?? old)!.metadata;
     return {
       operation,
@@ -161,7 +173,8 @@ export class RestStorage {
    * before stays as it was (kube sets it after admission).
    */
   private async mutate(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<KObject> {
-    const out = await this.dynamicAdmission.mutate(this.attributes(rt, old ? 'UPDATE' : 'CREATE', obj, old, opts), opts.warnings ?? []);
+    const attrs = this.attributes(rt, old ? 'UPDATE' : 'CREATE', obj, old, opts);
+    const out = attrs ? await this.dynamicAdmission.mutate(attrs, opts.warnings ?? []) : obj;
     if (!out || out === obj) return obj;
     const mutated = clone(out);
     const { uid, creationTimestamp, generation, namespace, managedFields } = obj.metadata;
@@ -180,7 +193,8 @@ export class RestStorage {
    */
   private async admit(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
     await this.admitPodSecurity(rt, obj, old, opts);
-    await this.dynamicAdmission.validate(this.attributes(rt, old ? 'UPDATE' : 'CREATE', obj, old, opts), opts.warnings ?? []);
+    const attrs = this.attributes(rt, old ? 'UPDATE' : 'CREATE', obj, old, opts);
+    if (attrs) await this.dynamicAdmission.validate(attrs, opts.warnings ?? []);
   }
 
   private async admitPodSecurity(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<void> {
@@ -603,6 +617,7 @@ export class RestStorage {
   /** Admission of a DELETE: the webhooks see the stored object as oldObject, and may not patch (there is no object). */
   private async admitDelete(rt: ResourceType, current: KObject, opts: WriteOptions): Promise<void> {
     const attrs = this.attributes(rt, 'DELETE', undefined, current, opts);
+    if (!attrs) return;
     const warnings = opts.warnings ?? [];
     await this.dynamicAdmission.mutate(attrs, warnings);
     await this.dynamicAdmission.validate(attrs, warnings);

@@ -25,7 +25,16 @@ afterAll(async () => {
 const cm: KObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } };
 
 function attrs(extra: Partial<AdmissionAttributes> = {}): AdmissionAttributes {
-  return { operation: 'CREATE', rt: CONFIGMAPS, name: 'c', namespace: 'default', object: cm, dryRun: false, ...extra };
+  return {
+    operation: 'CREATE',
+    rt: CONFIGMAPS,
+    name: 'c',
+    namespace: 'default',
+    object: cm,
+    user: { name: 'alice', groups: ['system:authenticated'] },
+    dryRun: false,
+    ...extra,
+  };
 }
 
 function ctx(): DispatchContext {

@@ -23,15 +23,12 @@ export interface AdmissionAttributes {
   object?: KObject | undefined;
   /** The stored object on UPDATE and DELETE. */
   oldObject?: KObject | undefined;
-  /** Unset: a server-internal write. */
-  user?: UserInfo | undefined;
+  /** Who writes (server-internal writes, which carry no user, are not sent to dynamic admission). */
+  user: UserInfo;
   dryRun: boolean;
   /** CreateOptions, UpdateOptions or DeleteOptions, as the request carried them. */
   options?: Record<string, unknown> | undefined;
 }
-
-/** The user a server-internal write is made as (kube's loopback client). */
-const SYSTEM_USER: UserInfo = { name: 'system:apiserver', groups: ['system:authenticated', 'system:masters'] };
 
 /** The kind a subresource's body has (kube's admission request `kind` for pods/binding, pods/eviction, scale). */
 function kindOf(attrs: AdmissionAttributes): { group: string; version: string; kind: string } {
@@ -51,7 +48,7 @@ function optionsOf(attrs: AdmissionAttributes): Record<string, unknown> | undefi
 
 /** The AdmissionRequest of `attrs` with a fresh `uid`; the user's extra values become lists, as authentication/v1 has them. */
 export function admissionRequest(attrs: AdmissionAttributes, uid: string): AdmissionRequest {
-  const user = attrs.user ?? SYSTEM_USER;
+  const user = attrs.user;
   const kind = kindOf(attrs);
   const resource = { group: attrs.rt.group, version: attrs.rt.version, resource: attrs.rt.resource };
   const options = optionsOf(attrs);
