@@ -21,6 +21,25 @@ export class WebhookCallError extends Error {
   override name = 'WebhookCallError';
 }
 
+/**
+ * Keep-alive agents by CA bundle, so consecutive calls to a webhook reuse
+ * its TLS connection as kube's client does (a handshake per call costs more
+ * than most webhooks take to answer). Bounded: a cluster has few bundles.
+ */
+const agents = new Map<string, https.Agent>();
+function agentFor(ca: string | undefined): https.Agent {
+  const key = ca ?? '';
+  let agent = agents.get(key);
+  if (!agent) {
+    if (agents.size >= 64) {
+      for (const a of agents.values()) a.destroy();
+      agents.clear();
+    }
+    agents.set(key, (agent = new https.Agent({ keepAlive: true, maxSockets: 32, ...(ca ? { ca } : {}) })));
+  }
+  return agent;
+}
+
 /** Largest answer read from a webhook (kube's client reads at most what the apiserver accepts as a request). */
 const MAX_RESPONSE_BYTES = 3 * 1024 * 1024;
 
@@ -85,10 +104,9 @@ export async function callWebhook(cc: WebhookClientConfig, body: unknown, timeou
         port,
         path: `${url.pathname}${url.search}`,
         servername: isIP(servername) ? undefined : servername,
-        ...(ca ? { ca } : {}),
         headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': payload.length, host: url.host },
         signal: AbortSignal.timeout(timeoutSeconds * 1000),
-        agent: false,
+        agent: agentFor(ca),
       },
       (res) => {
         const chunks: Buffer[] = [];
