@@ -26,10 +26,11 @@ import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import { StatusError, isAlreadyExists } from '../api/errors.js';
 import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
-import { fromStorage, toStorage } from './conversion.js';
+import { Conversion } from './conversion.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { WebhookAdmission, type WebhookAdmissionOptions } from './admission/webhook-admission.js';
+import { endpointResolver } from './admission/service-resolver.js';
 import type { AdmissionAttributes, Operation } from './admission/attributes.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
@@ -122,6 +123,8 @@ export interface ServerAdmissionConfig extends AdmissionConfig {
 export class RestStorage {
   private readonly podSecurity: PodSecurityAdmission;
   private readonly dynamicAdmission: WebhookAdmission;
+  /** Custom resources between their served and storage versions (conversion webhooks included). */
+  readonly conversion: Conversion;
 
   constructor(
     readonly store: Store,
@@ -134,7 +137,9 @@ export class RestStorage {
       namespace: (name) => this.guard(() => store.get({ resource: storeResource(NAMESPACES), namespace: '', name })),
       pods: async (namespace) => (await this.guard(() => store.list(storeResource(PODS), { namespace }))).items,
     });
-    this.dynamicAdmission = new WebhookAdmission(store, kinds, clock, admission.webhooks);
+    const resolve = admission.webhooks?.resolve ?? endpointResolver(store);
+    this.dynamicAdmission = new WebhookAdmission(store, kinds, clock, { ...admission.webhooks, resolve });
+    this.conversion = new Conversion(resolve);
   }
 
   /**
@@ -260,7 +265,7 @@ export class RestStorage {
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KObject> {
     const obj = await this.guard(() => this.store.get(this.key(rt, namespace, name)));
     if (!obj) throw StatusError.notFound(refOf(rt), name);
-    return fromStorage(rt, obj);
+    return this.conversion.fromStorage(rt, obj);
   }
 
   /** LIST, with Kubernetes' resourceVersion semantics (list-options.ts). */
@@ -295,7 +300,7 @@ export class RestStorage {
       apiVersion: apiVersionOf(rt),
       kind: rt.listKind,
       metadata: { resourceVersion: result.resourceVersion, ...(result.continue ? { continue: result.continue } : {}) },
-      items: result.items.map((item) => fromStorage(rt, item)),
+      items: await Promise.all(result.items.map((item) => this.conversion.fromStorage(rt, item))),
     };
   }
 
@@ -351,7 +356,8 @@ export class RestStorage {
         await this.admit(rt, obj, undefined, opts);
         if (opts.dryRun) return obj;
         try {
-          const created = fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), toStorage(rt, obj))));
+          const stored = await this.conversion.toStorage(rt, obj);
+          const created = await this.conversion.fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), stored)));
           this.dynamicAdmission.written(rt);
           return created;
         } catch (err) {
@@ -521,14 +527,16 @@ export class RestStorage {
 
     // An object being deleted goes once its last finalizer is gone and no grace period is running.
     if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !meta.deletionGracePeriodSeconds && !strategy.holdsDeletion?.(obj)) {
-      const res = await this.guard(() => this.store.delete(key, toStorage(rt, old)));
+      const expected = await this.conversion.toStorage(rt, old);
+      const res = await this.guard(() => this.store.delete(key, expected));
       if (res.ok) await this.afterWrite(rt, undefined, old);
-      return res.ok ? fromStorage(rt, res.object) : undefined;
+      return res.ok ? this.conversion.fromStorage(rt, res.object) : undefined;
     }
-    const res = await this.guard(() => this.store.update(key, toStorage(rt, obj), toStorage(rt, old)));
+    const [next, prev] = await Promise.all([this.conversion.toStorage(rt, obj), this.conversion.toStorage(rt, old)]);
+    const res = await this.guard(() => this.store.update(key, next, prev));
     if (!res.ok) return undefined;
     this.dynamicAdmission.written(rt);
-    const stored = fromStorage(rt, res.object);
+    const stored = await this.conversion.fromStorage(rt, res.object);
     await this.afterWrite(rt, stored, old);
     return stored;
   }
@@ -587,11 +595,12 @@ export class RestStorage {
       }
       if (finalizers.length === 0 && grace === 0 && !strategy.holdsDeletion?.(current)) {
         if (opts.dryRun) return { object: current, deleted: true };
-        const res = await this.guard(() => this.store.delete(key, toStorage(rt, current)));
+        const expected = await this.conversion.toStorage(rt, current);
+        const res = await this.guard(() => this.store.delete(key, expected));
         if (res.ok) {
           this.dynamicAdmission.written(rt);
           await this.afterWrite(rt, undefined, current);
-          return { object: fromStorage(rt, res.object), deleted: true };
+          return { object: await this.conversion.fromStorage(rt, res.object), deleted: true };
         }
         continue;
       }
@@ -608,8 +617,9 @@ export class RestStorage {
       if (!current.metadata.deletionTimestamp && (meta.generation ?? 0) > 0) meta.generation = (meta.generation ?? 0) + 1;
       if (deepEqual(marked, current)) return { object: current, deleted: false };
       if (opts.dryRun) return { object: marked, deleted: false };
-      const res = await this.guard(() => this.store.update(key, toStorage(rt, marked), toStorage(rt, current)));
-      if (res.ok) return { object: fromStorage(rt, res.object), deleted: false };
+      const [next, prev] = await Promise.all([this.conversion.toStorage(rt, marked), this.conversion.toStorage(rt, current)]);
+      const res = await this.guard(() => this.store.update(key, next, prev));
+      if (res.ok) return { object: await this.conversion.fromStorage(rt, res.object), deleted: false };
     }
     throw StatusError.modified(refOf(rt), name);
   }

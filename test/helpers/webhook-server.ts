@@ -8,6 +8,9 @@
  * - /warn: allows with the warning `be careful`
  * - /slow: answers after 3 s (past a 1 s timeoutSeconds)
  * - /garbage: answers 200 with a body that is not JSON
+ * - /convert: a CRD conversion webhook (ConversionReview v1): each object
+ *   gets the desired apiVersion and the label
+ *   `webhook.example.com/converted: <version>`
  *
  * Every review received is kept in `reviews` (by path).
  */
@@ -32,7 +35,7 @@ interface Meta {
 }
 
 interface Review {
-  request: { uid: string; object?: Meta | null; oldObject?: Meta | null };
+  request: { uid: string; object?: Meta | null; oldObject?: Meta | null; desiredAPIVersion?: string; objects?: Meta[] };
 }
 
 function respond(uid: string, extra: Record<string, unknown>): string {
@@ -76,6 +79,22 @@ export async function startWebhookServer(names: readonly string[] = []): Promise
             res.end(respond(uid, {}));
           }, 3000);
           timers.add(t);
+          return;
+        }
+        case '/convert': {
+          const to = review.request.desiredAPIVersion ?? '';
+          const convertedObjects = (review.request.objects ?? []).map((o) => ({
+            ...o,
+            apiVersion: to,
+            metadata: { ...o.metadata, labels: { ...o.metadata?.labels, 'webhook.example.com/converted': to.split('/').pop() } },
+          }));
+          res.end(
+            JSON.stringify({
+              apiVersion: 'apiextensions.k8s.io/v1',
+              kind: 'ConversionReview',
+              response: { uid, result: { status: 'Success' }, convertedObjects },
+            }),
+          );
           return;
         }
         case '/garbage':
