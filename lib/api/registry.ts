@@ -8,6 +8,7 @@
  * collector and the printers read the registry they are given, so it may
  * grow while the server runs (custom resources).
  */
+import type { WebhookClientConfig } from './admissionregistration/v1/webhookconfiguration.js';
 import type { z } from 'zod';
 import type { KObject } from './object.js';
 import { storeResource } from './store-key.js';
@@ -71,7 +72,8 @@ export interface ResourceType {
    * HorizontalPodAutoscaler beside v2). Unset: stored as served.
    */
   conversion?: Readonly<
-    | { storageVersion: string; strategy: 'None' | 'Webhook' }
+    | { storageVersion: string; strategy: 'None' }
+    | { storageVersion: string; strategy: 'Webhook'; clientConfig: WebhookClientConfig }
     | { storageVersion: string; strategy: 'Builtin'; convert(obj: KObject, apiVersion: string): KObject }
   >;
 }

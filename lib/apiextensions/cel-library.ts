@@ -74,10 +74,15 @@ function quantityOf(s: string): KubeQuantity {
  * an optional value (`oldSelf.hasValue()`, `oldSelf.value()`), as in kube.
  */
 export function newRuleEnvironment(optionalOldSelf: boolean): Environment {
+  return newKubeEnvironment()
+    .registerVariable('self', 'dyn')
+    .registerVariable('oldSelf', optionalOldSelf ? 'optional<dyn>' : 'dyn');
+}
+
+/** A fresh environment with kube's CEL library and no variables: each use (CRD rules, admission) declares its own. */
+export function newKubeEnvironment(): Environment {
   return (
     new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, limits: { maxAstNodes: 10_000, maxDepth: 100 } })
-      .registerVariable('self', 'dyn')
-      .registerVariable('oldSelf', optionalOldSelf ? 'optional<dyn>' : 'dyn')
       // strings (cel-go ext.Strings)
       .registerFunction('string.charAt(int): string', (s: string, i: bigint) => {
         if (i < 0n || i > BigInt(s.length)) throw new CelFunctionError(`index out of range: ${i}`);

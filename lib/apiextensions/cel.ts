@@ -48,7 +48,8 @@ function mentionsOldSelf(expr: string): boolean {
   return /\boldSelf\b/.test(expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""'));
 }
 
-function firstLine(e: unknown): string {
+/** The first line of an error's message (cel-js errors carry a source excerpt below it). */
+export function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 }
 
@@ -115,7 +116,8 @@ export interface CelValidator {
   validate(obj: unknown, oldObj?: unknown, path?: string): FieldError[];
 }
 
-class BudgetExceeded extends Error {
+/** A CEL evaluation ran past its wall-clock budget (withTimeLimit). */
+export class BudgetExceeded extends Error {
   override name = 'BudgetExceeded';
 }
 
@@ -123,7 +125,7 @@ const context = vm.createContext({ run: () => undefined });
 const runScript = new vm.Script('run()');
 
 /** Runs fn under a wall-clock limit; throws BudgetExceeded when it is reached. */
-function withTimeLimit(fn: () => void, ms: number): void {
+export function withTimeLimit(fn: () => void, ms: number): void {
   context.run = fn;
   try {
     runScript.runInContext(context, { timeout: ms });

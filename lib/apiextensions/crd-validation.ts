@@ -13,6 +13,7 @@
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { dns1035Label, dns1123Subdomain } from '../api/validation.js';
 import { deepEqual } from '../util/json.js';
+import { validateWebhookService, validateWebhookURL } from '../api/webhook-client-validation.js';
 import { resolveFieldPath } from './field-path.js';
 import { child, index, key } from './paths.js';
 import { validateCRDSchema } from './schema-validation.js';
@@ -339,43 +340,6 @@ function validateReviewVersions(versions: string[], path: string): FieldError[] 
   if (!versions.some((v) => ACCEPTED_CONVERSION_REVIEW_VERSIONS.includes(v))) {
     errs.push(fieldErrors.invalid(path, versions, `must include at least one of ${ACCEPTED_CONVERSION_REVIEW_VERSIONS.join(', ')}`));
   }
-  return errs;
-}
-
-function validateWebhookURL(raw: string, path: string): FieldError[] {
-  const form = '; desired format: https://host[/path]';
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch (e) {
-    return [fieldErrors.required(path, `url must be a valid URL: ${(e as Error).message}${form}`)];
-  }
-  const errs: FieldError[] = [];
-  if (u.protocol !== 'https:') errs.push(fieldErrors.invalid(path, u.protocol.replace(/:$/, ''), `'https' is the only allowed URL scheme${form}`));
-  if (!u.host) errs.push(fieldErrors.invalid(path, u.host, `host must be specified${form}`));
-  if (u.username || u.password) errs.push(fieldErrors.invalid(path, u.username, 'user information is not permitted in the URL'));
-  if (u.hash) errs.push(fieldErrors.invalid(path, u.hash.slice(1), 'fragments are not permitted in the URL'));
-  if (u.search) errs.push(fieldErrors.invalid(path, u.search.slice(1), 'query parameters are not permitted in the URL'));
-  return errs;
-}
-
-function validateWebhookService(svc: { namespace?: string; name?: string; path?: string | null; port?: number | null }, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  if (!svc.name) errs.push(fieldErrors.required(child(path, 'name')));
-  if (!svc.namespace) errs.push(fieldErrors.required(child(path, 'namespace')));
-  const port = svc.port ?? 443;
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    errs.push(fieldErrors.invalid(child(path, 'port'), port, 'port is not valid: must be between 1 and 65535, inclusive'));
-  const p = svc.path;
-  if (p == null || p === '' || p === '/') return errs;
-  if (p === '//') return [...errs, fieldErrors.invalid(child(path, 'path'), p, 'segment[0] may not be empty')];
-  if (!p.startsWith('/')) errs.push(fieldErrors.invalid(child(path, 'path'), p, "must start with a '/'"));
-  let rest = p.slice(1);
-  if (rest.endsWith('/')) rest = rest.slice(0, -1);
-  rest.split('/').forEach((seg, i) => {
-    if (seg === '') errs.push(fieldErrors.invalid(child(path, 'path'), p, `segment[${i}] may not be empty`));
-    else for (const msg of dns1123Subdomain(seg)) errs.push(fieldErrors.invalid(child(path, 'path'), p, `segment[${i}]: ${msg}`));
-  });
   return errs;
 }
 

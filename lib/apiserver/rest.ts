@@ -26,10 +26,13 @@ import { type Clock, rfc3339 } from '../util/clock.js';
 import { clone, deepEqual } from '../util/json.js';
 import { StatusError, isAlreadyExists } from '../api/errors.js';
 import { expiredContinue, expiredList, listConsistency, type ListVersionParams, tooLargeResourceVersion } from './list-options.js';
-import { fromStorage, toStorage } from './conversion.js';
+import { Conversion } from './conversion.js';
 import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { QuotaAdmission } from './quota-admission.js';
+import { WebhookAdmission, type WebhookAdmissionOptions } from './admission/webhook-admission.js';
+import { endpointResolver } from './admission/service-resolver.js';
+import type { AdmissionAttributes, Operation } from './admission/attributes.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
 import type { UserInfo } from '../api/request.js';
@@ -114,11 +117,16 @@ export function compileSelectors(rt: ResourceType, params: Pick<ListParams, 'lab
 export interface ServerAdmissionConfig extends AdmissionConfig {
   /** Pod Security Admission's defaults and exemptions. @default everything privileged, nothing exempt (upstream's default) */
   podSecurity?: PodSecurityConfig;
+  /** Admission webhooks and policies: how stale their configurations may be read, where Services are dialed. */
+  webhooks?: WebhookAdmissionOptions;
 }
 
 export class RestStorage {
   private readonly podSecurity: PodSecurityAdmission;
   private readonly quota: QuotaAdmission;
+  private readonly dynamicAdmission: WebhookAdmission;
+  /** Custom resources between their served and storage versions (conversion webhooks included). */
+  readonly conversion: Conversion;
 
   constructor(
     readonly store: Store,
@@ -132,16 +140,70 @@ export class RestStorage {
       namespace: (name) => this.guard(() => store.get({ resource: storeResource(NAMESPACES), namespace: '', name })),
       pods: async (namespace) => (await this.guard(() => store.list(storeResource(PODS), { namespace }))).items,
     });
+    const resolve = admission.webhooks?.resolve ?? endpointResolver(store);
+    this.dynamicAdmission = new WebhookAdmission(store, kinds, clock, { ...admission.webhooks, resolve });
+    this.conversion = new Conversion(resolve);
+  }
+
+  /**
+   * What dynamic admission (webhooks, policies) is told of a write, or
+   * undefined for a server-internal write (no user: the bootstrap objects,
+   * the server's own bookkeeping), which it does not see: those run before
+   * any configuration can exist, or are the server's, not a client's.
+   */
+  private attributes(
+    rt: ResourceType,
+    operation: Operation,
+    obj: KObject | undefined,
+    old: KObject | undefined,
+    opts: WriteOptions,
+  ): AdmissionAttributes | undefined {
+    if (!opts.user) return undefined;
+    const meta = (obj ?? old)!.metadata;
+    return {
+      operation,
+      rt,
+      subresource: opts.subresource,
+      name: meta.name ?? '',
+      namespace: rt.namespaced ? (meta.namespace ?? '') : '',
+      object: obj,
+      oldObject: old,
+      user: opts.user,
+      dryRun: opts.dryRun ?? false,
+      ...(opts.fieldManager ? { options: { fieldManager: opts.fieldManager } } : {}),
+    };
+  }
+
+  /**
+   * Mutating admission webhooks, after the built-in mutating admission (the
+   * strategy's admit, prepare and defaults): the object they leave, defaulted
+   * again as kube decodes a patched object. The server-owned metadata set
+   * before stays as it was (kube sets it after admission).
+   */
+  private async mutate(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions): Promise<KObject> {
+    const attrs = this.attributes(rt, old ? 'UPDATE' : 'CREATE', obj, old, opts);
+    const out = attrs ? await this.dynamicAdmission.mutate(attrs, opts.warnings ?? []) : obj;
+    if (!out || out === obj) return obj;
+    const mutated = clone(out);
+    const { uid, creationTimestamp, generation, namespace, managedFields } = obj.metadata;
+    Object.assign(mutated.metadata, { uid, creationTimestamp, generation, namespace, managedFields });
+    for (const k of ['uid', 'creationTimestamp', 'generation', 'namespace', 'managedFields'] as const)
+      if (mutated.metadata[k] === undefined) delete mutated.metadata[k];
+    this.strategyOf(rt).defaults?.(mutated);
+    return mutated;
   }
 
   /**
    * Validating admission, after the strategy's validation and before the
-   * write (as kube-apiserver orders them): Pod Security, then ResourceQuota
-   * (quota-admission.ts). Throws to refuse; records audit violations on `obj`
-   * (mutated) and warnings in `opts`; charges the namespace's quotas.
+   * write (as kube-apiserver orders them): Pod Security, the validating
+   * webhooks and policies, then ResourceQuota (quota-admission.ts). Throws
+   * to refuse; records audit violations on `obj` (mutated) and warnings in
+   * `opts`; charges the namespace's quotas.
    */
   private async admit(rt: ResourceType, obj: KObject, old: KObject | undefined, opts: WriteOptions, name = obj.metadata.name ?? ''): Promise<void> {
     await this.admitPodSecurity(rt, obj, old, opts);
+    const attrs = this.attributes(rt, old ? 'UPDATE' : 'CREATE', obj, old, opts);
+    if (attrs) await this.dynamicAdmission.validate(attrs, opts.warnings ?? []);
     // ResourceQuota comes last, as in kube-apiserver's plugin order: it charges what every other plugin let through.
     if (rt.namespaced && !opts.subresource) {
       await this.guard(() =>
@@ -216,7 +278,7 @@ export class RestStorage {
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KObject> {
     const obj = await this.guard(() => this.store.get(this.key(rt, namespace, name)));
     if (!obj) throw StatusError.notFound(refOf(rt), name);
-    return fromStorage(rt, obj);
+    return this.conversion.fromStorage(rt, obj);
   }
 
   /** LIST, with Kubernetes' resourceVersion semantics (list-options.ts). */
@@ -251,15 +313,15 @@ export class RestStorage {
       apiVersion: apiVersionOf(rt),
       kind: rt.listKind,
       metadata: { resourceVersion: result.resourceVersion, ...(result.continue ? { continue: result.continue } : {}) },
-      items: result.items.map((item) => fromStorage(rt, item)),
+      items: await Promise.all(result.items.map((item) => this.conversion.fromStorage(rt, item))),
     };
   }
 
   async create(rt: ResourceType, namespace: string | undefined, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
     const strategy = this.strategyOf(rt);
     const ctx = this.ctx();
-    const obj = clone(input);
-    const meta = obj.metadata;
+    let obj = clone(input);
+    let meta = obj.metadata;
     if (rt.namespaced) {
       if (meta.namespace && namespace && meta.namespace !== namespace) {
         throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -294,6 +356,8 @@ export class RestStorage {
     await strategy.admit?.(obj, undefined, this.admitCtx());
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
+    obj = await this.mutate(rt, obj, undefined, opts);
+    meta = obj.metadata;
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
     if (strategy.allocate) this.validateOrThrow(rt, obj, strategy.validate?.(obj, ctx) ?? []);
     const undo = opts.dryRun || !strategy.allocate ? undefined : await strategy.allocate(obj, undefined, this.allocationCtx(rt));
@@ -306,7 +370,10 @@ export class RestStorage {
         await this.admit(rt, obj, undefined, opts, generated ? meta.generateName! : meta.name!);
         if (opts.dryRun) return obj;
         try {
-          return fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), toStorage(rt, obj))));
+          const stored = await this.conversion.toStorage(rt, obj);
+          const created = await this.conversion.fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), stored)));
+          this.dynamicAdmission.written(rt);
+          return created;
         } catch (err) {
           // A generated name that collides gets another suffix, as Kubernetes' clients would retry.
           if (isAlreadyExists(err) && generated && attempt < 3) continue;
@@ -378,11 +445,12 @@ export class RestStorage {
     let errors: FieldError[];
     const part = opts.subresource ? strategy.subresources?.[opts.subresource] : undefined;
     if (part) {
-      obj = part.prepareForUpdate(clone(input), old, ctx);
+      obj = await this.mutate(rt, part.prepareForUpdate(clone(input), old, ctx), old, opts);
       errors = part.validateUpdate(obj, old);
     } else if (opts.subresource === 'status') {
       const candidate = clone(input);
       obj = strategy.prepareForStatusUpdate?.(candidate, old, ctx) ?? { ...clone(old), status: candidate.status };
+      obj = await this.mutate(rt, obj, old, opts);
       errors = strategy.validateStatusUpdate?.(obj, old) ?? [];
     } else if (opts.subresource === 'binding') {
       // Built by the server from a Binding; spec.nodeName may change only this way.
@@ -407,6 +475,7 @@ export class RestStorage {
       await strategy.admit?.(obj, old, this.admitCtx());
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
+      obj = await this.mutate(rt, obj, old, opts);
       errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
       if (strategy.allocate && errors.length === 0 && !opts.dryRun) {
         const undo = await strategy.allocate(obj, old, this.allocationCtx(rt));
@@ -472,13 +541,16 @@ export class RestStorage {
 
     // An object being deleted goes once its last finalizer is gone and no grace period is running.
     if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !meta.deletionGracePeriodSeconds && !strategy.holdsDeletion?.(obj)) {
-      const res = await this.guard(() => this.store.delete(key, toStorage(rt, old)));
+      const expected = await this.conversion.toStorage(rt, old);
+      const res = await this.guard(() => this.store.delete(key, expected));
       if (res.ok) await this.afterWrite(rt, undefined, old);
-      return res.ok ? fromStorage(rt, res.object) : undefined;
+      return res.ok ? this.conversion.fromStorage(rt, res.object) : undefined;
     }
-    const res = await this.guard(() => this.store.update(key, toStorage(rt, obj), toStorage(rt, old)));
+    const [next, prev] = await Promise.all([this.conversion.toStorage(rt, obj), this.conversion.toStorage(rt, old)]);
+    const res = await this.guard(() => this.store.update(key, next, prev));
     if (!res.ok) return undefined;
-    const stored = fromStorage(rt, res.object);
+    this.dynamicAdmission.written(rt);
+    const stored = await this.conversion.fromStorage(rt, res.object);
     await this.afterWrite(rt, stored, old);
     return stored;
   }
@@ -487,7 +559,13 @@ export class RestStorage {
    * DELETE: removes the object now, or marks it for deletion when a grace
    * period or finalizers hold it. Returns the object and whether it is gone.
    */
-  async delete(rt: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KObject; deleted: boolean }> {
+  async delete(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+    by: Pick<WriteOptions, 'user' | 'warnings'> = {},
+  ): Promise<{ object: KObject; deleted: boolean }> {
     const strategy = this.strategyOf(rt);
     const key = this.key(rt, namespace, name);
     const policy = opts.propagationPolicy ?? strategy.defaultPropagation ?? 'Background';
@@ -515,6 +593,7 @@ export class RestStorage {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
         );
       }
+      await this.admitDelete(rt, current, { ...by, dryRun: opts.dryRun ?? false });
       const now = this.clock.now();
       const grace = strategy.gracePeriodSeconds?.(current, opts.gracePeriodSeconds) ?? 0;
       const finalizers = [...(current.metadata.finalizers ?? [])];
@@ -530,10 +609,12 @@ export class RestStorage {
       }
       if (finalizers.length === 0 && grace === 0 && !strategy.holdsDeletion?.(current)) {
         if (opts.dryRun) return { object: current, deleted: true };
-        const res = await this.guard(() => this.store.delete(key, toStorage(rt, current)));
+        const expected = await this.conversion.toStorage(rt, current);
+        const res = await this.guard(() => this.store.delete(key, expected));
         if (res.ok) {
+          this.dynamicAdmission.written(rt);
           await this.afterWrite(rt, undefined, current);
-          return { object: fromStorage(rt, res.object), deleted: true };
+          return { object: await this.conversion.fromStorage(rt, res.object), deleted: true };
         }
         continue;
       }
@@ -550,10 +631,20 @@ export class RestStorage {
       if (!current.metadata.deletionTimestamp && (meta.generation ?? 0) > 0) meta.generation = (meta.generation ?? 0) + 1;
       if (deepEqual(marked, current)) return { object: current, deleted: false };
       if (opts.dryRun) return { object: marked, deleted: false };
-      const res = await this.guard(() => this.store.update(key, toStorage(rt, marked), toStorage(rt, current)));
-      if (res.ok) return { object: fromStorage(rt, res.object), deleted: false };
+      const [next, prev] = await Promise.all([this.conversion.toStorage(rt, marked), this.conversion.toStorage(rt, current)]);
+      const res = await this.guard(() => this.store.update(key, next, prev));
+      if (res.ok) return { object: await this.conversion.fromStorage(rt, res.object), deleted: false };
     }
     throw StatusError.modified(refOf(rt), name);
+  }
+
+  /** Admission of a DELETE: the webhooks see the stored object as oldObject, and may not patch (there is no object). */
+  private async admitDelete(rt: ResourceType, current: KObject, opts: WriteOptions): Promise<void> {
+    const attrs = this.attributes(rt, 'DELETE', undefined, current, opts);
+    if (!attrs) return;
+    const warnings = opts.warnings ?? [];
+    await this.dynamicAdmission.mutate(attrs, warnings);
+    await this.dynamicAdmission.validate(attrs, warnings);
   }
 
   private async checkNamespaceOpen(rt: ResourceType, namespace: string, name: string): Promise<void> {

@@ -506,8 +506,9 @@ export class ApiServer implements RequestHandler {
       }
       case 'delete': {
         const opts = this.deleteOptions(req);
-        const { object } = await this.rest.delete(rt, ns, r.name!, opts);
-        return this.respondObject(req, rt, 200, object);
+        const warnings: string[] = [];
+        const { object } = await this.rest.delete(rt, ns, r.name!, opts, writer(req, warnings));
+        return this.respondObject(req, rt, 200, object, warnings);
       }
       case 'deletecollection': {
         const opts = this.deleteOptions(req);
@@ -515,7 +516,7 @@ export class ApiServer implements RequestHandler {
         const items: KObject[] = [];
         for (const item of list.items) {
           try {
-            items.push((await this.rest.delete(rt, item.metadata.namespace, item.metadata.name!, opts)).object);
+            items.push((await this.rest.delete(rt, item.metadata.namespace, item.metadata.name!, opts, writer(req))).object);
           } catch (err) {
             if (!isNotFound(err)) throw err;
           }

@@ -11,7 +11,6 @@ import { storeResource } from '../api/store-key.js';
 import { CompactedError, type Store, type StoreEvent } from '../store/types.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { StatusError } from '../api/errors.js';
-import { fromStorage } from './conversion.js';
 import { compileSelectors, type RestStorage } from './rest.js';
 
 export type WireEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -160,7 +159,7 @@ async function* stream(
       position = next.item.revision;
       const out = translate(next.item, selected);
       // The feed carries objects as stored; the watcher gets them in the version it watches.
-      if (out) yield { ...out, object: fromStorage(req.rt, out.object as KObject) };
+      if (out) yield { ...out, object: await rest.conversion.fromStorage(req.rt, out.object as KObject) };
     }
   } finally {
     req.signal?.removeEventListener('abort', onAbort);

@@ -163,10 +163,11 @@ function kindFor(crd: CustomResourceDefinition, v: CustomResourceDefinitionVersi
  */
 export function customResourceKinds(crd: CustomResourceDefinition): Kind[] {
   const versions = crd.spec.versions ?? [];
-  const conversion = {
-    storageVersion: versions.find((v) => v.storage)?.name ?? '',
-    strategy: crd.spec.conversion?.strategy === 'Webhook' ? ('Webhook' as const) : ('None' as const),
-  };
+  const storageVersion = versions.find((v) => v.storage)?.name ?? '';
+  const conversion: NonNullable<Kind['conversion']> =
+    crd.spec.conversion?.strategy === 'Webhook'
+      ? { storageVersion, strategy: 'Webhook', clientConfig: crd.spec.conversion.webhook?.clientConfig ?? {} }
+      : { storageVersion, strategy: 'None' };
   const served = byVersionPriority(
     versions.filter((v) => v.served),
     (v) => v.name ?? '',

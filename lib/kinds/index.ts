@@ -33,6 +33,8 @@ import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import { statefulSetKind } from './statefulset.js';
+import { validatingAdmissionPolicyBindingKind, validatingAdmissionPolicyKind } from './validatingadmissionpolicy.js';
+import { mutatingWebhookConfigurationKind, validatingWebhookConfigurationKind } from './webhookconfiguration.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
 
@@ -65,6 +67,10 @@ export const builtinKinds: readonly Kind[] = [
   resourceQuotaKind,
   limitRangeKind,
   customResourceDefinitionKind,
+  mutatingWebhookConfigurationKind,
+  validatingWebhookConfigurationKind,
+  validatingAdmissionPolicyKind,
+  validatingAdmissionPolicyBindingKind,
 ];
 
 /** A registry holding the built-in kinds, for one server (or controller process) to grow. */

@@ -3,8 +3,9 @@
  * paths, in discovery (the preferred version as kube picks it) and OpenAPI;
  * objects stored in the storage version and read, listed and watched in the
  * version asked for (conversion None); a deprecated version's warning;
- * status.storedVersions; a Webhook conversion refused where it would run.
+ * status.storedVersions; a Webhook conversion through a real HTTPS webhook.
  */
+import { startWebhookServer } from '../helpers/webhook-server.js';
 import { describe, expect, it } from 'vitest';
 import type { Wire } from '../apiserver/harness.js';
 import { apiPerFile, CRDS, widgetCRD } from './fixtures.js';
@@ -128,27 +129,44 @@ describe('a CRD with several versions', () => {
     expect(refused.body.details.causes).toContainEqual(expect.objectContaining({ field: 'status.storedVersions[0]' }));
   });
 
-  it('accepts Webhook conversion, serves its versions, and refuses what would need the webhook with a 500 in kube words', async () => {
-    const crd = widgets();
-    crd.metadata.name = 'gears.example.com';
-    crd.spec.names = { plural: 'gears', kind: 'Gear' };
-    crd.spec.versions = crd.spec.versions.filter((v: Wire) => v.name === 'v1' || v.name === 'v2');
-    crd.spec.conversion = {
-      strategy: 'Webhook',
-      webhook: { clientConfig: { url: 'https://convert.example.com/gears' }, conversionReviewVersions: ['v1'] },
-    };
-    expect((await t.post(CRDS, crd)).status).toBe(201);
-    const gears = (version: string) => `/apis/example.com/${version}/namespaces/default/gears`;
-    const gear = (version: string) => ({ apiVersion: `example.com/${version}`, kind: 'Gear', metadata: { name: 'g' }, spec: {} });
-    expect((await t.get(gears('v2'))).body.items).toEqual([]);
-    const refused = await t.post(gears('v2'), gear('v2'));
-    expect(refused.status).toBe(500);
-    expect(refused.body).toMatchObject({
-      reason: 'InternalError',
-      message: 'Internal error occurred: conversion webhook for example.com/v2, Kind=Gear failed: conversion webhooks are not called by kumo yet',
-    });
-    expect((await t.post(gears('v1'), gear('v1'))).status).toBe(201);
-    expect((await t.get(`${gears('v1')}/g`)).status).toBe(200);
-    expect((await t.get(`${gears('v2')}/g`)).status).toBe(500);
+  it('converts through a Webhook conversion: objects stored in the storage version, served in the asked one', async () => {
+    const hooks = await startWebhookServer();
+    try {
+      const crd = widgets();
+      crd.metadata.name = 'gears.example.com';
+      crd.spec.names = { plural: 'gears', kind: 'Gear' };
+      crd.spec.versions = crd.spec.versions.filter((v: Wire) => v.name === 'v1' || v.name === 'v2');
+      crd.spec.conversion = {
+        strategy: 'Webhook',
+        webhook: { clientConfig: { url: hooks.url('/convert'), caBundle: hooks.caBundle }, conversionReviewVersions: ['v1'] },
+      };
+      expect((await t.post(CRDS, crd)).status).toBe(201);
+      const gears = (version: string) => `/apis/example.com/${version}/namespaces/default/gears`;
+      const gear = (version: string, name: string) => ({ apiVersion: `example.com/${version}`, kind: 'Gear', metadata: { name }, spec: {} });
+      expect((await t.post(gears('v2'), gear('v2', 'g'))).status).toBe(201);
+      const stored = await t.store.get({ resource: 'example.com/gears', namespace: 'default', name: 'g' });
+      expect(stored).toMatchObject({ apiVersion: 'example.com/v1', metadata: { labels: { 'webhook.example.com/converted': 'v1' } } });
+      const read = (await t.get(`${gears('v2')}/g`)).body;
+      expect(read).toMatchObject({ apiVersion: 'example.com/v2', metadata: { labels: { 'webhook.example.com/converted': 'v2' } } });
+      expect((await t.get(gears('v2'))).body.items.map((o: Wire) => o.apiVersion)).toEqual(['example.com/v2']);
+
+      // A webhook that cannot be reached refuses what needs it, in kube's words; the storage version still works.
+      crd.metadata.name = 'cogs.example.com';
+      crd.spec.names = { plural: 'cogs', kind: 'Cog' };
+      crd.spec.conversion.webhook.clientConfig = { url: 'https://127.0.0.1:1/cogs' };
+      expect((await t.post(CRDS, crd)).status).toBe(201);
+      const cogs = (version: string) => `/apis/example.com/${version}/namespaces/default/cogs`;
+      const refused = await t.post(cogs('v2'), { apiVersion: 'example.com/v2', kind: 'Cog', metadata: { name: 'c' }, spec: {} });
+      expect(refused.status).toBe(500);
+      expect(refused.body).toMatchObject({
+        reason: 'InternalError',
+        message:
+          'Internal error occurred: conversion webhook for example.com/v2, Kind=Cog failed: Post "https://127.0.0.1:1/cogs?timeout=30s": dial tcp 127.0.0.1:1: connect: connection refused',
+      });
+      expect((await t.post(cogs('v1'), { apiVersion: 'example.com/v1', kind: 'Cog', metadata: { name: 'c' }, spec: {} })).status).toBe(201);
+      expect((await t.get(`${cogs('v1')}/c`)).status).toBe(200);
+    } finally {
+      await hooks.close();
+    }
   });
 });
