@@ -31,6 +31,12 @@ import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import { statefulSetKind } from './statefulset.js';
+import { tokenReviewKind } from './tokenreview.js';
+import { selfSubjectReviewKind } from './selfsubjectreview.js';
+import { subjectAccessReviewKind } from './subjectaccessreview.js';
+import { localSubjectAccessReviewKind } from './localsubjectaccessreview.js';
+import { selfSubjectAccessReviewKind } from './selfsubjectaccessreview.js';
+import { selfSubjectRulesReviewKind } from './selfsubjectrulesreview.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
 
@@ -60,6 +66,12 @@ export const builtinKinds: readonly Kind[] = [
   replicationControllerKind,
   podTemplateKind,
   podDisruptionBudgetKind,
+  tokenReviewKind,
+  selfSubjectReviewKind,
+  subjectAccessReviewKind,
+  localSubjectAccessReviewKind,
+  selfSubjectAccessReviewKind,
+  selfSubjectRulesReviewKind,
   customResourceDefinitionKind,
 ];
 
