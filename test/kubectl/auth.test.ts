@@ -160,4 +160,11 @@ describe('kubectl auth on kumo up (no authorizer: everything allowed, impersonat
     ]);
     expect(await k.ok(['auth', 'can-i', 'delete', 'nodes', '--as=system:serviceaccount:ns:sa'])).toBe('yes\n');
   });
+
+  it('deletes a namespace to the end: the namespace controller does not look for reviews in it', async () => {
+    await k.ok(['create', 'namespace', 'reviewed']);
+    await k.ok(['create', 'configmap', 'c', '-n', 'reviewed']);
+    expect(await k.ok(['delete', 'namespace', 'reviewed', '--timeout=30s'])).toBe('namespace "reviewed" deleted\n');
+    expect(await k.refused(['get', 'namespace', 'reviewed'])).toBe('Error from server (NotFound): namespaces "reviewed" not found');
+  });
 });
