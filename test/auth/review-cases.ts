@@ -280,6 +280,13 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
         'impersonate-user': 'system:serviceaccount:team:robot',
       });
       expect(canI.status).toEqual({ allowed: false, reason: 'the user has no role' });
+      // The self reviews are for authenticated users (kube's system:basic-user): not for system:anonymous.
+      expectStatus(
+        await t().send('POST', `${AUTHN}/selfsubjectreviews`, { token: t().adminToken, body: selfReview, headers: { 'impersonate-user': 'system:anonymous' } }),
+        403,
+        'Forbidden',
+        /^selfsubjectreviews\.authentication\.k8s\.io is forbidden: User "system:anonymous" cannot create resource "selfsubjectreviews"/,
+      );
     });
 
     it("refuses impersonation the caller may not do with kube's 403, and groups without a user with 400", async () => {
