@@ -51,11 +51,9 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
       const view = await token({ role: 'view' });
       const [id] = view.split('.');
       const mine = await ok('POST', `${AUTHN}/selfsubjectreviews`, view, selfReview);
-      expect(mine.status.userInfo).toEqual({
-        username: `kumo:token:${id}`,
-        groups: ['kumo:viewers', 'system:authenticated'],
-        extra: { 'kumo.dev/token-id': [id] },
-      });
+      // Its groups are the authorizer's business; the user, its token id and system:authenticated are the authenticator's.
+      expect(mine.status.userInfo).toMatchObject({ username: `kumo:token:${id}`, extra: { 'kumo.dev/token-id': [id] } });
+      expect(mine.status.userInfo.groups).toContain('system:authenticated');
     });
 
     it('answers SelfSubjectAccessReviews by the authorizer: a view token may list pods, not create them, and never read secrets', async () => {
@@ -71,7 +69,8 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
         status: { allowed: true },
       });
       const create = await ok('POST', `${AUTHZ}/selfsubjectaccessreviews`, view, ssar({ verb: 'create', resource: 'pods', namespace: 'default' }));
-      expect(create.status).toEqual({ allowed: false, reason: 'viewers may only get, list and watch' });
+      // The reason is the authorizer's own (the token rules give one, RBAC none): the decision is what is asserted.
+      expect(create.status.allowed).toBe(false);
       const secrets = await ok('POST', `${AUTHZ}/selfsubjectaccessreviews`, view, ssar({ verb: 'get', resource: 'secrets', namespace: 'default' }));
       expect(secrets.status.allowed).toBe(false);
       // A resource this server does not serve is judged by name.
@@ -100,7 +99,7 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
         t().adminToken,
         sar({ user: 'jane', resourceAttributes: { verb: 'get', resource: 'pods' } }),
       );
-      expect(nobody.status).toEqual({ allowed: false, reason: 'the user has no role' });
+      expect(nobody.status.allowed).toBe(false);
       const view = await token({ role: 'view' });
       expectStatus(
         await t().send('POST', `${AUTHZ}/subjectaccessreviews`, {
@@ -198,18 +197,19 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
         await t().send('POST', `${AUTHZ}/namespaces/default/localsubjectaccessreviews`, { token: admin, body: lsar('default') }),
         403,
         'Forbidden',
-        /confined to namespace/,
+        /cannot create resource "localsubjectaccessreviews" in API group "authorization\.k8s\.io" in the namespace "default"/,
       );
     });
 
-    it('answers a SelfSubjectRulesReview as incomplete when the authorizer cannot list its rules', async () => {
+    it('answers a SelfSubjectRulesReview with what the authorizer lists (incomplete when it cannot: test/apiserver/reviews.test.ts)', async () => {
       const view = await token({ role: 'view' });
       const rules = await t().send('POST', `${AUTHZ}/selfsubjectrulesreviews`, {
         token: view,
         body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } },
       });
       expect(rules.status, JSON.stringify(rules.body)).toBe(201);
-      expect(rules.body.status).toMatchObject({ resourceRules: [], nonResourceRules: [], incomplete: true });
+      expect(rules.body).toMatchObject({ kind: 'SelfSubjectRulesReview', spec: {} });
+      expect(rules.body.status).toMatchObject({ resourceRules: expect.any(Array), nonResourceRules: expect.any(Array), incomplete: expect.any(Boolean) });
     });
 
     it('reviews tokens with the server authenticator: valid, forged, expired, unknown and for another audience', async () => {
@@ -217,11 +217,12 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
       const [id, secret, mac] = view.split('.') as [string, string, string];
       const valid = await t().send('POST', `${AUTHN}/tokenreviews`, { token: t().adminToken, body: tokenReview({ token: view }) });
       expect(valid.status, JSON.stringify(valid.body)).toBe(201);
-      expect(valid.body.status).toEqual({
+      expect(valid.body.status).toMatchObject({
         authenticated: true,
-        user: { username: `kumo:token:${id}`, groups: ['kumo:viewers', 'system:authenticated'], extra: { 'kumo.dev/token-id': [id] } },
+        user: { username: `kumo:token:${id}`, extra: { 'kumo.dev/token-id': [id] } },
         audiences: ['https://kubernetes.default.svc.cluster.local'],
       });
+      expect(valid.body.status.user.groups).toContain('system:authenticated');
       expect(valid.body.spec.token).toBe(view);
       const forged = `${id}.${secret}.${mac.startsWith('A') ? 'B' : 'A'}${mac.slice(1)}`;
       const expired = await token({ role: 'admin', expiresAt: '2020-01-01T00:00:00Z' });
@@ -273,13 +274,13 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
         await t().send('POST', '/api/v1/namespaces/default/configmaps', { token: t().adminToken, body: cm, headers: as }),
         403,
         'Forbidden',
-        'configmaps is forbidden: User "jane" cannot create resource "configmaps" in API group "" in the namespace "default": viewers may only get, list and watch',
+        /^configmaps is forbidden: User "jane" cannot create resource "configmaps" in API group "" in the namespace "default"/,
       );
       expect((await t().send('GET', `/api/v1/namespaces/default/configmaps/${cm.metadata.name}`, { token: t().adminToken })).status).toBe(404);
       const canI = await ok('POST', `${AUTHZ}/selfsubjectaccessreviews`, t().adminToken, ssar({ verb: 'list', resource: 'secrets', namespace: 'team' }), {
         'impersonate-user': 'system:serviceaccount:team:robot',
       });
-      expect(canI.status).toEqual({ allowed: false, reason: 'the user has no role' });
+      expect(canI.status.allowed).toBe(false);
       // The self reviews are for authenticated users (kube's system:basic-user): not for system:anonymous.
       expectStatus(
         await t().send('POST', `${AUTHN}/selfsubjectreviews`, { token: t().adminToken, body: selfReview, headers: { 'impersonate-user': 'system:anonymous' } }),
@@ -297,7 +298,7 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
         asUser,
         403,
         'Forbidden',
-        `users "kumo-admin" is forbidden: User "kumo:token:${id}" cannot impersonate resource "users" in API group "" at the cluster scope: viewers may only get, list and watch`,
+        new RegExp(`^users "kumo-admin" is forbidden: User "kumo:token:${id}" cannot impersonate resource "users" in API group "" at the cluster scope`),
       );
       expect(asUser.body.details).toEqual({ name: 'kumo-admin', kind: 'users' });
       const ns = unique('imp');
@@ -310,7 +311,7 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
         await t().send('GET', '/api/v1/namespaces/default/pods', { token: nsAdmin, headers: { 'impersonate-user': 'system:serviceaccount:default:robot' } }),
         403,
         'Forbidden',
-        /^serviceaccounts "robot" is forbidden: User "kumo:token:\w+" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "default": the token is confined to namespace/,
+        /^serviceaccounts "robot" is forbidden: User "kumo:token:\w+" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "default"/,
       );
       expectStatus(
         await t().send('GET', `/api/v1/namespaces/${ns}/pods`, {
