@@ -53,6 +53,12 @@ export interface ResourceType {
   /** A warning attached to every response about the resource (Kubernetes' deprecation warnings), if any. */
   deprecation?: string;
   /**
+   * Its create answers from the request and stores nothing (kube's
+   * rest.Creater without storage: TokenReview, SubjectAccessReview): no other
+   * verb is served, discovery lists only `create`, and no store key holds it.
+   */
+  unstored?: true;
+  /**
    * For a kind without a Go type (a custom resource): drops the fields its
    * schema does not declare from a decoded object, in place, and returns
    * their paths (for fieldValidation Warn/Strict). @default the zod schema's unknown fields

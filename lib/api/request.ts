@@ -48,9 +48,27 @@ export interface RequestHandler {
   handle(req: ApiRequest): Promise<ApiResponse>;
 }
 
+/** A bearer token authenticated for audiences (kube's authenticator.Response, for TokenReview). */
+export interface TokenAuthentication {
+  /** Unset when the token authenticates nobody. */
+  user?: UserInfo;
+  /** The audiences, of those asked for, the token is good for. */
+  audiences?: string[];
+  /** Why the token was refused, when the authenticator tells (TokenReview's status.error). */
+  error?: string;
+}
+
 export interface Authenticator {
   /** Returns the caller, or undefined if the request carries no valid credential. */
   authenticate(req: ApiRequest): Promise<UserInfo | undefined>;
+  /**
+   * An audience-aware authenticator (ServiceAccount JWTs) checks a token
+   * against `audiences` itself. One without it is audience-agnostic (kube's
+   * WrapAudienceAgnosticToken): its tokens are good for the API server's
+   * own audiences only, and a TokenReview runs `authenticate` on a request
+   * carrying nothing but the token.
+   */
+  authenticateToken?(token: string, audiences: readonly string[]): Promise<TokenAuthentication>;
 }
 
 /**

@@ -12,6 +12,11 @@ export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
+/** The verbs a resource serves: an unstored one (a review) only creates. */
+function verbsOf(t: ResourceType): string[] {
+  return t.unstored ? ['create'] : VERBS;
+}
+
 const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: string; verbs: string[] }> = {
   status: { group: '', version: '', kind: '', verbs: ['get', 'patch', 'update'] },
   scale: { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] },
@@ -75,7 +80,7 @@ export function apiResourceList(kinds: ResourceRegistry, group: string, version:
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: VERBS,
+      verbs: verbsOf(t),
       ...(t.shortNames.length ? { shortNames: [...t.shortNames] } : {}),
       ...(t.categories.length ? { categories: [...t.categories] } : {}),
       storageVersionHash: '',
@@ -115,7 +120,7 @@ export function aggregatedDiscovery(kinds: ResourceRegistry, core: boolean) {
           responseKind: { group: t.group, version: t.version, kind: t.kind },
           scope: t.namespaced ? 'Namespaced' : 'Cluster',
           singularResource: t.singular,
-          verbs: VERBS,
+          verbs: verbsOf(t),
           ...(t.shortNames.length ? { shortNames: [...t.shortNames] } : {}),
           ...(t.categories.length ? { categories: [...t.categories] } : {}),
           ...(t.subresources.length

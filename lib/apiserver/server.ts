@@ -38,6 +38,7 @@ import { valueAt, withValueAt } from './scale-paths.js';
 import { customResourceSyncFor, type CustomResourceSync } from './custom-resources.js';
 import { customResourceDefinitionKind } from '../kinds/customresourcedefinition.js';
 import { MetricsApi, metricsGroupDocument, metricsResourceList, metricsRoute, type MetricsRoute } from './metrics-api.js';
+import { impersonate } from './impersonation.js';
 
 /**
  * The container a log, exec or attach request means: the named one, which
@@ -83,7 +84,12 @@ export interface ApiServerOptions {
    * the store again (servers sharing `kinds` share one check, with the first one's setting). @default DEFAULT_CRD_TTL_MS
    */
   crdTtlMs?: number;
+  /** The audiences a token is for when a TokenReview names none (kube-apiserver's --api-audiences). @default DEFAULT_API_AUDIENCES */
+  apiAudiences?: readonly string[];
 }
+
+/** kube-apiserver's audiences when --api-audiences is unset: its ServiceAccount issuer, as kind and kubeadm clusters name it. */
+export const DEFAULT_API_AUDIENCES: readonly string[] = ['https://kubernetes.default.svc.cluster.local'];
 
 /** Subresources that stream, exempt from the request deadline as kube's long-running check exempts them. */
 const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
@@ -345,14 +351,18 @@ export class ApiServer implements RequestHandler {
     }
   }
 
-  /** The caller: set by the front door, else authenticated (401 without a valid credential); everyone is admin without an authenticator. */
+  /**
+   * The caller: set by the front door, else authenticated (401 without a
+   * valid credential); everyone is admin without an authenticator. Then
+   * impersonation (Impersonate-* headers), authorized for that caller.
+   */
   private async caller(req: ApiRequest): Promise<UserInfo> {
     let user = req.user;
     if (!user && this.opts.authenticator) {
       user = await this.opts.authenticator.authenticate(req);
       if (!user) throw StatusError.unauthorized();
     }
-    return user ?? (this.opts.authenticator ? ANONYMOUS : ADMIN);
+    return impersonate(req, user ?? (this.opts.authenticator ? ANONYMOUS : ADMIN), this.opts.authorizer);
   }
 
   private async authorize(req: ApiRequest, r: ResourceRoute): Promise<UserInfo> {
@@ -462,6 +472,7 @@ export class ApiServer implements RequestHandler {
     req = { ...req, user: await this.authorize(req, r) };
     const q = req.query;
     const ns = rt.namespaced ? r.namespace : undefined;
+    if (rt.unstored) return this.answer(req, r);
     if (r.subresource) return this.subresource(req, r);
 
     switch (r.verb) {
@@ -524,6 +535,38 @@ export class ApiServer implements RequestHandler {
         return json(200, { ...list, items });
       }
     }
+  }
+
+  /**
+   * The create of an unstored kind (a review), as kube's create handler
+   * serves a rest.Creater: the body decoded and its namespace reconciled
+   * with the URL's, then the kind's answer, 201; nothing is stored, so no
+   * other verb is served (405) and dry runs change nothing either.
+   */
+  private async answer(req: ApiRequest, r: ResourceRoute): Promise<ApiResponse> {
+    const rt = r.resourceType;
+    const kind = this.kind(rt);
+    if (r.verb !== 'create' || r.subresource || !kind.answer)
+      throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
+    if (rt.namespaced && r.namespace === undefined) throw StatusError.pathNotFound();
+    isDryRun(req.query);
+    const { object, warnings } = this.decodeObject(req, rt);
+    const meta = object.metadata;
+    // rest.EnsureObjectNamespaceMatchesRequestNamespace.
+    if (!rt.namespaced) delete meta.namespace;
+    else if (!meta.namespace) meta.namespace = r.namespace;
+    else if (meta.namespace !== r.namespace)
+      throw StatusError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    const answered = await kind.answer(object, {
+      user: req.user!,
+      namespace: r.namespace,
+      now: this.clock.now(),
+      authenticator: this.opts.authenticator,
+      authorizer: this.opts.authorizer,
+      apiAudiences: this.opts.apiAudiences ?? DEFAULT_API_AUDIENCES,
+      served: (group, resource) => this.kinds.all().find((t) => t.group === group && t.resource === resource),
+    });
+    return this.respondObject(req, rt, 201, answered, warnings);
   }
 
   /** Server-side apply: 201 when the apply created the object. */

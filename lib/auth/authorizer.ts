@@ -16,6 +16,10 @@
  *   record of a new node (lib/auth/tokens.ts: one per node, never replaced).
  * - The token records' namespace (kumo-system) is for cluster admins alone,
  *   so no namespaced token can mint itself a wider one.
+ * - Every authenticated user may create the reviews about itself
+ *   (SelfSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview:
+ *   kube's system:basic-user, bound to system:authenticated), so `kubectl
+ *   auth can-i` and `whoami` work for every token.
  * - Non-resource URLs (`/metrics`): cluster admins, and cluster-wide viewers
  *   by `get` (Kubernetes grants them only through a ClusterRoleBinding, so a
  *   namespaced token never reaches them).
@@ -33,7 +37,7 @@ import { StatusError } from '../api/errors.js';
 import type { UserInfo, Authorizer, ResourceAttributes } from '../api/request.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { nodeTokenId, recordOfSecret, TOKEN_NAMESPACE, tokenSecretName } from './tokens.js';
-import { principalOf } from './users.js';
+import { GROUPS, principalOf } from './users.js';
 import { isBuiltin, PODS } from '../kinds/resources.js';
 import { storeResource } from '../api/store-key.js';
 
@@ -54,6 +58,12 @@ const READ = new Set(['get', 'list', 'watch']);
 /** Non-resource URLs a cluster-wide viewer may get. */
 const VIEWABLE_PATHS = new Set(['/metrics']);
 const WRITE = new Set(['update', 'patch']);
+/** The reviews every user may create about itself, by group and resource. */
+const SELF_REVIEWS = new Set([
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+  'authentication.k8s.io/selfsubjectreviews',
+]);
 
 function busyAsStatus(err: unknown): never {
   if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);
@@ -109,6 +119,8 @@ export class KumoAuthorizer implements Authorizer {
   async authorize(user: UserInfo, a: AuthorizationAttributes): Promise<string | undefined> {
     const p = principalOf(user);
     if (p.kind === 'cluster-admin') return undefined;
+    if (a.verb === 'create' && !a.subresource && SELF_REVIEWS.has(`${a.apiGroup}/${a.resource}`) && user.groups.includes(GROUPS.authenticated))
+      return undefined;
     if (touchesTokenNamespace(a)) {
       if (p.kind === 'bootstrap') return this.bootstrap(a);
       return `only cluster admins may access the ${TOKEN_NAMESPACE} namespace`;

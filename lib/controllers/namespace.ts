@@ -27,7 +27,7 @@ export class NamespaceController implements Reconciler {
       // Content leaving a terminating namespace moves it forward.
       ...kinds
         .all()
-        .filter((t) => t.namespaced)
+        .filter((t) => t.namespaced && !t.unstored)
         .map((t): Watch => ({ resource: storeResource(t), keys: (e) => (e.type === 'DELETED' ? [e.object.metadata.namespace ?? ''] : []) })),
     ];
   }
@@ -42,7 +42,7 @@ export class NamespaceController implements Reconciler {
     const ns = await this.client.find<Namespace & KObject>(NAMESPACES, undefined, name);
     if (!ns || !ns.metadata.deletionTimestamp) return;
     let remaining = 0;
-    for (const rt of this.kinds.all().filter((t) => t.namespaced)) {
+    for (const rt of this.kinds.all().filter((t) => t.namespaced && !t.unstored)) {
       const items = (await this.client.listAll(rt, name)).items;
       remaining += items.length;
       for (const obj of items) {

@@ -35,6 +35,12 @@ import { serviceKind } from './service.js';
 import { statefulSetKind } from './statefulset.js';
 import { validatingAdmissionPolicyBindingKind, validatingAdmissionPolicyKind } from './validatingadmissionpolicy.js';
 import { mutatingWebhookConfigurationKind, validatingWebhookConfigurationKind } from './webhookconfiguration.js';
+import { tokenReviewKind } from './tokenreview.js';
+import { selfSubjectReviewKind } from './selfsubjectreview.js';
+import { subjectAccessReviewKind } from './subjectaccessreview.js';
+import { localSubjectAccessReviewKind } from './localsubjectaccessreview.js';
+import { selfSubjectAccessReviewKind } from './selfsubjectaccessreview.js';
+import { selfSubjectRulesReviewKind } from './selfsubjectrulesreview.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
 
@@ -66,6 +72,12 @@ export const builtinKinds: readonly Kind[] = [
   podDisruptionBudgetKind,
   resourceQuotaKind,
   limitRangeKind,
+  tokenReviewKind,
+  selfSubjectReviewKind,
+  subjectAccessReviewKind,
+  localSubjectAccessReviewKind,
+  selfSubjectAccessReviewKind,
+  selfSubjectRulesReviewKind,
   customResourceDefinitionKind,
   mutatingWebhookConfigurationKind,
   validatingWebhookConfigurationKind,

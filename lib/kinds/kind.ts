@@ -12,6 +12,7 @@
 import type { Event } from '../api/core/v1/event.js';
 import type { KObject } from '../api/object.js';
 import type { AuthorizationScope, GarbageCollection, ResourceType, Subresource } from '../api/registry.js';
+import type { Authenticator, Authorizer, UserInfo } from '../api/request.js';
 import type { Printer } from '../printers/columns.js';
 import type { Strategy } from './strategy.js';
 import type { z } from 'zod';
@@ -34,6 +35,27 @@ export interface DescribeContext {
 /** kubectl describe's text for one object. */
 export type Describer = (obj: KObject, ctx: DescribeContext) => Promise<string>;
 
+/** What an unstored kind's create sees besides the decoded object (kube's request context and the server's own authenticator and authorizer). */
+export interface AnswerContext {
+  /** The caller, after impersonation. */
+  user: UserInfo;
+  /** The namespace of the URL, for a namespaced kind. */
+  namespace: string | undefined;
+  /** Milliseconds since the epoch, from the server's injected clock. */
+  now: number;
+  /** The server's authenticator; undefined when it authenticates nobody (everyone is admin). */
+  authenticator: Authenticator | undefined;
+  /** The server's authorizer; undefined when it allows everything (kube's AlwaysAllow). */
+  authorizer: Authorizer | undefined;
+  /** The audiences a token is for when a TokenReview names none (kube-apiserver's --api-audiences). */
+  apiAudiences: readonly string[];
+  /** The kind served for a group and plural in any version, when there is one. */
+  served(group: string, resource: string): ResourceType | undefined;
+}
+
+/** An unstored kind's create: the object answered with 201, computed from the request alone. Throws a StatusError to refuse. */
+export type Answer = (obj: KObject, ctx: AnswerContext) => Promise<KObject>;
+
 export interface Kind extends ResourceType {
   strategy: Strategy;
   /** kubectl get's columns; 'default': NAME and AGE, as kubectl prints a kind it has no printer for. */
@@ -42,6 +64,8 @@ export interface Kind extends ResourceType {
   describer: Describer | 'generic';
   /** Objects every cluster starts with (the system namespaces), created at startup if missing. */
   bootstrap: readonly KObject[];
+  /** For an unstored kind (`unstored`), its create; set exactly when `unstored` is. */
+  answer?: Answer;
 }
 
 /** What a kind module declares; listKind and singular follow from kind unless it says otherwise. */
@@ -71,8 +95,16 @@ export interface KindDeclaration {
   selectableFields?: readonly string[];
   /** A resource served in more than one version: see ResourceType. */
   conversion?: ResourceType['conversion'];
+  /** A kind whose create answers and stores nothing (TokenReview, SubjectAccessReview): the kind is `unstored`, no other verb is served. */
+  answer?: Answer;
 }
 
 export function defineKind(d: KindDeclaration): Kind {
-  return { ...d, listKind: d.listKind ?? `${d.kind}List`, singular: d.singular ?? d.kind.toLowerCase(), bootstrap: d.bootstrap ?? [] };
+  return {
+    ...d,
+    listKind: d.listKind ?? `${d.kind}List`,
+    singular: d.singular ?? d.kind.toLowerCase(),
+    bootstrap: d.bootstrap ?? [],
+    ...(d.answer ? { unstored: true as const } : {}),
+  };
 }

@@ -24,6 +24,7 @@ import { admissionFromEnv, stackPodSecurity } from '#lib/cloud/config';
 import { type AuthTarget, authCases, type Wire } from './cases.js';
 import { metricsCases } from './metrics-cases.js';
 import { podSecurityCases } from './pod-security-cases.js';
+import { reviewCases } from './review-cases.js';
 import { newKindRegistry } from '#lib/kinds/index';
 
 const ADMIN_TOKEN = `admin.${'a'.repeat(48)}`;
@@ -48,7 +49,7 @@ async function server(clock?: ManualClock): Promise<{ api: RequestHandler; store
 function sender(api: RequestHandler): AuthTarget['send'] {
   return async (method, path, opts = {}) => {
     const [p, q] = path.split('?');
-    const headers: Record<string, string> = { 'user-agent': 'auth-test/1' };
+    const headers: Record<string, string> = { 'user-agent': 'auth-test/1', ...opts.headers };
     if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
     if (opts.header !== undefined) headers.authorization = opts.header;
     let body: Uint8Array | undefined;
@@ -72,6 +73,7 @@ afterAll(async () => {
 authCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
 metricsCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
 podSecurityCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
+reviewCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
 
 describe('token records', () => {
   it('stores only the hash of the secret', () => {

@@ -14,8 +14,12 @@ import { sleep } from '#lib/util/sleep';
 export type Wire = any;
 
 export interface AuthTarget {
-  /** Sends one request; `token` undefined sends no Authorization header. */
-  send(method: string, path: string, opts?: { token?: string; body?: unknown; contentType?: string; header?: string }): Promise<{ status: number; body: Wire }>;
+  /** Sends one request; `token` undefined sends no Authorization header; `headers` are added (names in lower case). */
+  send(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; contentType?: string; header?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: Wire }>;
   /** The deploy-time admin token (Secrets Manager in the cloud). */
   adminToken: string;
   /** The node pool's bootstrap token. */

@@ -9,6 +9,7 @@ import { stackPodSecurity } from '#lib/cloud/config';
 import { authCases } from '../auth/cases.js';
 import { metricsCases } from '../auth/metrics-cases.js';
 import { podSecurityCases } from '../auth/pod-security-cases.js';
+import { reviewCases } from '../auth/review-cases.js';
 import { type ApiModule, type CloudAccount, deployToEmulator, invoke, loadBundle } from './harness.js';
 
 const bundles = inject('cloudBundles');
@@ -23,7 +24,11 @@ afterAll(async () => {
   await account?.dispose();
 });
 
-function send(method: string, path: string, opts: { token?: string; body?: unknown; contentType?: string; header?: string } = {}) {
+function send(
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; contentType?: string; header?: string; headers?: Record<string, string> } = {},
+) {
   return invoke(api, method, path, opts);
 }
 
@@ -31,4 +36,5 @@ if (account) {
   authCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
   metricsCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
   podSecurityCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
+  reviewCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
 }

@@ -59,9 +59,9 @@ export async function invoke(
   api: ApiModule,
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown; contentType?: string; header?: string } = {},
+  opts: { token?: string; body?: unknown; contentType?: string; header?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: Wire }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   if (opts.header !== undefined) headers.authorization = opts.header;
   const event = functionUrlEvent(method, path, {

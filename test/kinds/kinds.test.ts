@@ -12,8 +12,16 @@ import { configMapKind } from '#lib/kinds/configmap';
 import { priorityClassKind } from '#lib/kinds/priorityclass';
 import { startApi, type TestApi, type Wire } from '../apiserver/harness.js';
 
-/** Kinds that print only NAME and AGE or use kubectl's generic describer, as kubectl does for them. */
-const DEFAULT_PRINTER: readonly string[] = [];
+/** Kinds that print only NAME and AGE or use kubectl's generic describer, as kubectl does for them (the reviews are never stored). */
+const REVIEWS = [
+  'tokenreviews',
+  'selfsubjectreviews',
+  'subjectaccessreviews',
+  'localsubjectaccessreviews',
+  'selfsubjectaccessreviews',
+  'selfsubjectrulesreviews',
+];
+const DEFAULT_PRINTER: readonly string[] = REVIEWS;
 const GENERIC_DESCRIBER = [
   'events',
   'leases',
@@ -24,6 +32,7 @@ const GENERIC_DESCRIBER = [
   'validatingwebhookconfigurations',
   'validatingadmissionpolicies',
   'validatingadmissionpolicybindings',
+  ...REVIEWS,
 ];
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
