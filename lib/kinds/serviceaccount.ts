@@ -5,21 +5,13 @@
  * every namespace is kept by lib/controllers/serviceaccounts.ts.
  */
 import type { KObject } from '../api/object.js';
-import type { Secret } from '../api/core/v1/secret.js';
 import { ServiceAccountSchema, type ServiceAccount } from '../api/core/v1/serviceaccount.js';
 import { AGE, col, NAME, type Printer } from '../printers/columns.js';
 import { age } from '../printers/duration.js';
 import { describeEvents, printAnnotationsMultiline, printLabelsMultiline } from '../printers/describe/common.js';
 import { LEVEL_0, tabbed } from '../printers/describe/writer.js';
-import { tolerate } from './describe.js';
 import { type DescribeContext, defineKind } from './kind.js';
-import { secretKind } from './secret.js';
 import type { Strategy } from './strategy.js';
-
-/** The Secret type and annotations of a legacy token Secret (corev1.SecretTypeServiceAccountToken, ServiceAccountNameKey, ServiceAccountUIDKey). */
-const TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
-const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
-const SA_UID_ANNOTATION = 'kubernetes.io/service-account.uid';
 
 // kube's serviceaccount strategy: no status, no generation; validation is ObjectMeta's (a DNS-1123 subdomain name).
 const serviceAccountStrategy: Strategy = { noGeneration: true };
@@ -33,41 +25,18 @@ const serviceAccountPrinter: Printer = {
   },
 };
 
-/** kubectl's ServiceAccountDescriber: the pull, mountable and token secrets (a secret named but missing is "(not found)"). */
+/** kubectl's ServiceAccountDescriber (1.35: the image pull secrets; legacy token secrets are gone). */
 async function describeServiceAccount(obj: KObject, ctx: DescribeContext): Promise<string> {
   const sa = obj as ServiceAccount & KObject;
-  const ns = sa.metadata.namespace ?? '';
-  // As kubectl: secrets it may not list are neither shown as tokens nor called missing.
-  const secrets = await tolerate<(Secret & KObject)[] | undefined>(ctx.list<Secret & KObject>(secretKind, ns, {}), undefined);
-  const tokens = (secrets ?? []).filter(
-    (s) => s.type === TOKEN_SECRET_TYPE && s.metadata.annotations?.[SA_NAME_ANNOTATION] === sa.metadata.name && s.metadata.annotations?.[SA_UID_ANNOTATION] === sa.metadata.uid,
-  );
-  const existing = new Set((secrets ?? []).map((s) => s.metadata.name));
-  const missing = (name: string) => secrets !== undefined && !existing.has(name);
   const events = await ctx.events();
-  // Sorted by header, as kubectl's sets.StringKeySet(types).List().
-  const sections: [string, string[]][] = [
-    ['Image pull secrets:', (sa.imagePullSecrets ?? []).map((s) => s.name ?? '')],
-    ['Mountable secrets: ', (sa.secrets ?? []).map((s) => s.name ?? '')],
-    ['Tokens:            ', tokens.map((s) => s.metadata.name ?? '')],
-  ];
-  const empty = '                   ';
+  const pull = (sa.imagePullSecrets ?? []).map((s) => s.name ?? '');
   return tabbed((w) => {
     w.write(LEVEL_0, `Name:\t${sa.metadata.name ?? ''}\n`);
-    w.write(LEVEL_0, `Namespace:\t${ns}\n`);
+    w.write(LEVEL_0, `Namespace:\t${sa.metadata.namespace ?? ''}\n`);
     printLabelsMultiline(w, 'Labels', sa.metadata.labels);
     printAnnotationsMultiline(w, 'Annotations', sa.metadata.annotations);
-    for (const [header, names] of sections) {
-      if (names.length === 0) {
-        w.write(LEVEL_0, `${header}\t<none>\n`);
-        continue;
-      }
-      let prefix = header;
-      for (const name of names) {
-        w.write(LEVEL_0, `${prefix}\t${name}${missing(name) ? ' (not found)' : ''}\n`);
-        prefix = empty;
-      }
-    }
+    if (pull.length === 0) w.write(LEVEL_0, 'Image pull secrets:\t<none>\n');
+    pull.forEach((name, i) => w.write(LEVEL_0, `${i === 0 ? 'Image pull secrets:' : '                   '}\t${name}\n`));
     if (events) describeEvents(events, w, ctx.now);
   });
 }
