@@ -109,3 +109,30 @@ export async function admitPodServiceAccount(obj: KObject, old: KObject | undefi
     pod.spec.imagePullSecrets = sa!.imagePullSecrets!.map((s) => ({ name: s.name ?? '' }));
   }
 }
+
+/**
+ * On update, what this plugin set at creation is kept when a client
+ * replacing the pod from its manifest leaves it out (the fields are
+ * immutable): the ServiceAccount's name and the token volume with its
+ * mounts. Mutates `pod`.
+ */
+export function keepServiceAccountAdmission(pod: Pod, prev: Pod): void {
+  const spec = (pod.spec ??= {});
+  const before = prev.spec ?? {};
+  if (!spec.serviceAccountName && before.serviceAccountName) spec.serviceAccountName = before.serviceAccountName;
+  if (!spec.serviceAccount && before.serviceAccount) spec.serviceAccount = before.serviceAccount;
+  const volume = (before.volumes ?? []).find((v) => v.name.startsWith(TOKEN_VOLUME_PREFIX));
+  if (!volume || (spec.volumes ?? []).some((v) => v.name === volume.name)) return;
+  spec.volumes = [...(spec.volumes ?? []), volume];
+  const mounted = (containers: typeof before.containers, name: string) =>
+    (containers ?? []).find((c) => c.name === name)?.volumeMounts?.find((m) => m.name === volume.name);
+  for (const [now, then] of [
+    [spec.initContainers, before.initContainers],
+    [spec.containers, before.containers],
+  ] as const) {
+    for (const c of now ?? []) {
+      const m = mounted(then, c.name);
+      if (m && !(c.volumeMounts ?? []).some((x) => x.mountPath === m.mountPath)) c.volumeMounts = [...(c.volumeMounts ?? []), m];
+    }
+  }
+}

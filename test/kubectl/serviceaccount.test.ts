@@ -197,6 +197,10 @@ describe('ServiceAccount admission', () => {
     });
     const mount = { name: volume.name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' };
     expect(plain.containers[0].volumeMounts).toEqual([mount]);
+    // Replaced from its manifest (which names neither), the pod keeps its ServiceAccount and volume.
+    expect(await ok(['replace', '-n', 'team', '-f', '-'], pod('plain').replace('image: busybox', 'image: busybox:1.37'))).toBe('pod/plain replaced\n');
+    const replaced = await spec('plain');
+    expect([replaced.serviceAccountName, replaced.volumes, replaced.containers[0].volumeMounts]).toEqual(['default', plain.volumes, [mount]]);
 
     await ok(['create', '-n', 'team', '-f', '-'], pod('init', '  initContainers:\n  - name: i\n    image: busybox\n'));
     const init = await spec('init');
