@@ -252,6 +252,9 @@ export class RestStorage {
     return {
       list: async (resource, namespace) =>
         (await this.guard(() => this.store.list(storeResource(resource), namespace === undefined ? {} : { namespace }))).items,
+      get: async (resource, namespace, name) =>
+        (await this.guard(() => this.store.get({ resource: storeResource(resource), namespace: namespace ?? '', name }))) ?? undefined,
+      admission: this.admission,
     };
   }
 

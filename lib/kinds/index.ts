@@ -32,6 +32,7 @@ import { podTemplateKind } from './podtemplate.js';
 import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
+import { serviceAccountKind } from './serviceaccount.js';
 import { statefulSetKind } from './statefulset.js';
 import { validatingAdmissionPolicyBindingKind, validatingAdmissionPolicyKind } from './validatingadmissionpolicy.js';
 import { mutatingWebhookConfigurationKind, validatingWebhookConfigurationKind } from './webhookconfiguration.js';
@@ -78,6 +79,7 @@ export const builtinKinds: readonly Kind[] = [
   localSubjectAccessReviewKind,
   selfSubjectAccessReviewKind,
   selfSubjectRulesReviewKind,
+  serviceAccountKind,
   customResourceDefinitionKind,
   mutatingWebhookConfigurationKind,
   validatingWebhookConfigurationKind,

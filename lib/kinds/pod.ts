@@ -5,6 +5,7 @@ import { describePod } from '../printers/describe/pod.js';
 import { defineKind } from './kind.js';
 import { admitPodLimits } from './limitranger.js';
 import { admitPodPriority } from './priorityclass.js';
+import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { podStrategy } from './strategies/pods.js';
 
 export const podKind = defineKind({
@@ -19,11 +20,13 @@ export const podKind = defineKind({
   subresources: ['status', 'binding', 'log', 'exec', 'attach', 'eviction', 'ephemeralcontainers'],
   garbageCollection: { dependent: true, owner: true },
   authorization: { nodes: 'own', viewers: 'read' },
-  // LimitRanger's defaults and limits, then the Priority plugin resolving priorityClassName (kube-apiserver's plugin order).
+  // kube-apiserver's plugin order: LimitRanger's defaults and limits, ServiceAccount (serviceaccount-admission.ts),
+  // then Priority, which resolves a pod's priorityClassName (the PriorityClass kind declares it).
   strategy: {
     ...podStrategy,
     admit: async (obj, old, ctx) => {
       await admitPodLimits(obj, old, ctx);
+      await admitPodServiceAccount(obj, old, ctx);
       await admitPodPriority(obj, old, ctx);
     },
   },

@@ -68,6 +68,7 @@ export const LEASES = handle('leases');
 export const HORIZONTAL_POD_AUTOSCALERS = handle('horizontalpodautoscalers');
 export const RESOURCE_QUOTAS = handle('resourcequotas');
 export const LIMIT_RANGES = handle('limitranges');
+export const SERVICE_ACCOUNTS = handle('serviceaccounts');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
 export function resourceOfStoreKey(key: string): Kind | undefined {

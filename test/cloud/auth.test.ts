@@ -10,6 +10,7 @@ import { authCases } from '../auth/cases.js';
 import { metricsCases } from '../auth/metrics-cases.js';
 import { podSecurityCases } from '../auth/pod-security-cases.js';
 import { reviewCases } from '../auth/review-cases.js';
+import { serviceAccountCases } from '../auth/serviceaccount-cases.js';
 import { type ApiModule, type CloudAccount, deployToEmulator, invoke, loadBundle } from './harness.js';
 
 const bundles = inject('cloudBundles');
@@ -37,4 +38,10 @@ if (account) {
   metricsCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
   podSecurityCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
   reviewCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
+  serviceAccountCases('the deployed API bundle on DynamoDB, its key from Secrets Manager', () => ({
+    send,
+    adminToken: account.adminToken,
+    bootstrapToken: account.bootstrapToken,
+    serviceAccountKeySeed: account.serviceAccountKeySecretString,
+  }));
 }
