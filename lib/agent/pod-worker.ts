@@ -299,7 +299,7 @@ export class PodWorker {
       nodeName: this.host.nodeName,
       nodeAllocatable: this.host.allocatable,
       volumePaths,
-      serviceEnv: this.pod.spec?.enableServiceLinks === false ? new Map() : serviceEnv(this.host.services(), this.pod.metadata.namespace ?? 'default'),
+      serviceEnv: serviceEnv(this.host.services(), this.pod.metadata.namespace ?? 'default', this.pod.spec?.enableServiceLinks !== false),
       ...(this.hostsIP !== undefined ? { hostsFile: this.host.volumes.hostsFile(this.uid) } : {}),
     };
 
