@@ -13,6 +13,7 @@
  *   qualified forms for the others. The agent rewrites it in place when
  *   Services change, so names created after the pod resolve too.
  */
+import { KUBERNETES_SERVICE_NAME, KUBERNETES_SERVICE_NAMESPACE } from '../api/core/v1/kubernetes-service.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { Service } from '../api/core/v1/service.js';
 import type { KObject } from '../api/object.js';
@@ -31,7 +32,7 @@ function envName(s: string): string {
 }
 
 /** The Services of the `default` namespace every container learns of, whatever its namespace (kubelet's master services). */
-const MASTER_SERVICES = new Set(['kubernetes']);
+const MASTER_SERVICES = new Set([KUBERNETES_SERVICE_NAME]);
 
 /**
  * The kubelet's service environment variables (getServiceEnvVarMap): the
@@ -46,7 +47,7 @@ export function serviceEnv(services: readonly S[], namespace: string, enableServ
   for (const s of services) {
     if (!hasClusterIP(s)) continue;
     const name = s.metadata.name ?? '';
-    if (s.metadata.namespace === 'default' && MASTER_SERVICES.has(name)) {
+    if (s.metadata.namespace === KUBERNETES_SERVICE_NAMESPACE && MASTER_SERVICES.has(name)) {
       if (!byName.has(name)) byName.set(name, s);
     } else if (s.metadata.namespace === namespace && enableServiceLinks) byName.set(name, s);
   }

@@ -21,11 +21,10 @@ import { ENDPOINT_SLICES, ENDPOINTS, SERVICES } from '../kinds/resources.js';
 import { DEFAULT_SERVICE_CIDR, numberToIp, parseCidr } from '../kinds/strategies/service-alloc.js';
 import type { ResourceType } from '../api/registry.js';
 import type { RestStorage } from './rest.js';
+import { KUBERNETES_SERVICE_NAME, KUBERNETES_SERVICE_NAMESPACE, KUBERNETES_SERVICE_PORT } from '../api/core/v1/kubernetes-service.js';
 
-export const KUBERNETES_SERVICE_NAMESPACE = 'default';
-export const KUBERNETES_SERVICE_NAME = 'kubernetes';
-/** The Service's port: kube serves `https` on 443 whatever the API server's own port. */
-export const KUBERNETES_SERVICE_PORT = 443;
+export { KUBERNETES_SERVICE_PORT } from '../api/core/v1/kubernetes-service.js';
+
 const PORT_NAME = 'https';
 const LABEL_SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
 
@@ -50,12 +49,6 @@ export interface KubernetesServiceOptions {
    * EndpointSlice are left as they are (kube's `--endpoint-reconciler-type=none`).
    */
   endpoint?: ApiServerEndpoint;
-}
-
-/** The names kube's serving certificate carries for the Service (and so pods may dial). */
-export function kubernetesServiceNames(clusterDomain = 'cluster.local'): string[] {
-  const base = `${KUBERNETES_SERVICE_NAME}.${KUBERNETES_SERVICE_NAMESPACE}`;
-  return [KUBERNETES_SERVICE_NAME, base, `${base}.svc`, `${base}.svc.${clusterDomain}`];
 }
 
 function desiredService(clusterIP: string, port: number): KObject {
