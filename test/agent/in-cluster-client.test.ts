@@ -1,0 +1,132 @@
+/**
+ * The test that matters for in-cluster clients: @kubernetes/client-node's
+ * `loadFromCluster()` in a real container (docker runtime, `kumo up` over
+ * TLS) finds the API server by KUBERNETES_SERVICE_HOST/PORT, reaches it
+ * through the node proxy on the `kubernetes` Service's ClusterIP, verifies
+ * its certificate against the mounted `ca.crt`, and authenticates with the
+ * mounted token. The image holds only the host's node binary and its
+ * libraries (node-image.ts); the client's packages are this checkout's,
+ * mounted read-only, and its script comes from a ConfigMap.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIGMAPS, PODS, SECRETS } from '#lib/kinds/resources';
+import type { KObject } from '#lib/api/object';
+import { waitFor } from '../helpers/wait.js';
+import { dockerForTests, removeNodeContainers, uniqueNode } from './docker.js';
+import { agentCluster, podObject, waitGone, waitPod } from './harness.js';
+import { ensureNodeImage, NODE_IMAGE } from './node-image.js';
+
+const docker = await dockerForTests();
+
+/** What the client does: list pods and secrets of its namespace, print each outcome as one JSON line. */
+const CLIENT = `
+import { readFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+const kc = new k8s.KubeConfig();
+kc.loadFromCluster();
+const namespace = readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8');
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const out = { server: kc.getCurrentCluster().server, namespace };
+for (const [what, call] of [['pods', () => core.listNamespacedPod({ namespace })], ['secrets', () => core.listNamespacedSecret({ namespace })]]) {
+  try {
+    out[what] = { code: 200, names: (await call()).items.map((i) => i.metadata.name) };
+  } catch (err) {
+    out[what] = { code: err.code ?? String(err), reason: typeof err.body === 'string' ? JSON.parse(err.body).reason : undefined };
+  }
+}
+console.log(JSON.stringify(out));
+`;
+
+/** A service range of its own, so its kubernetes ClusterIP is no other test cluster's on this host. */
+const second = 200 + Math.floor(Math.random() * 50);
+const RANGE = `10.${second}.0.0/16`;
+const CLUSTER_IP = `10.${second}.0.1`;
+
+describe.runIf(docker)('an in-cluster client in a container', () => {
+  const node = uniqueNode('incluster');
+  let c: Awaited<ReturnType<typeof agentCluster>>;
+
+  beforeAll(async () => {
+    await ensureNodeImage();
+    c = await agentCluster({ runtime: 'docker', nodeNames: [node], insecureHttp: false, serviceClusterIPRange: RANGE });
+    await c.client.create(CONFIGMAPS, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'client' }, data: { 'client.mjs': CLIENT } } as KObject);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (!c) return;
+    await c.client.delete(PODS, 'default', 'client', { gracePeriodSeconds: 0 }).catch(() => undefined);
+    await waitGone(c.client, 'client').catch(() => undefined);
+    await c.dispose();
+    await removeNodeContainers(node);
+  });
+
+  const logs = async (pod: string, container: string) => {
+    let out = '';
+    for await (const chunk of await c.agents.get(node)!.openLogs('default', pod, container, { follow: false, previous: false, timestamps: false }))
+      out += Buffer.from(chunk).toString();
+    return out;
+  };
+
+  it('reaches the API through the kubernetes Service with the mounted token and CA', async (ctx) => {
+    await waitFor(() => c.proxy!.listening().includes(`${CLUSTER_IP}:443`) || !!c.proxy!.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
+    if (c.proxy!.clusterIPsUnavailable) ctx.skip();
+    // The credentials a kube-api-access volume holds: a token, the cluster CA and the namespace.
+    await c.client.create(SECRETS, 'default', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'client-token' },
+      data: { token: Buffer.from(c.adminToken!).toString('base64') },
+    } as KObject);
+    await c.client.create(CONFIGMAPS, 'default', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cluster-ca' },
+      data: { 'ca.crt': Buffer.from(c.caData!, 'base64').toString() },
+    } as KObject);
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('client', {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 0,
+        volumes: [
+          { name: 'script', configMap: { name: 'client' } },
+          { name: 'packages', hostPath: { path: join(process.cwd(), 'node_modules'), type: 'Directory' } },
+          {
+            name: 'api-access',
+            projected: {
+              sources: [
+                { secret: { name: 'client-token', items: [{ key: 'token', path: 'token' }] } },
+                { configMap: { name: 'cluster-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+                { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+              ],
+            },
+          },
+        ],
+        containers: [
+          {
+            name: 'client',
+            image: NODE_IMAGE,
+            imagePullPolicy: 'Never',
+            command: ['node', '/app/script/client.mjs'],
+            volumeMounts: [
+              { name: 'script', mountPath: '/app/script', readOnly: true },
+              { name: 'packages', mountPath: '/app/node_modules', readOnly: true },
+              { name: 'api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+            ],
+          },
+        ],
+      }),
+    );
+    const done = await waitPod(c.client, 'client', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', 'finished', 60_000);
+    const out = await logs('client', 'client');
+    expect(done.status?.phase, out).toBe('Succeeded');
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
+      server: `https://${CLUSTER_IP}:443`,
+      namespace: 'default',
+      pods: { code: 200, names: ['client'] },
+      secrets: { code: 200, names: ['client-token'] },
+    });
+  }, 120_000);
+});
