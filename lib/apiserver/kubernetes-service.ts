@@ -134,7 +134,11 @@ export async function reconcileKubernetesService(rest: RestStorage, opts: Kubern
     (o) => [(o as Loose).spec?.ports, (o as Loose).spec?.type, o.metadata.labels],
     (cur) => {
       const spec = (svc as Loose).spec!;
-      return { ...cur, metadata: { ...cur.metadata, labels: svc.metadata.labels }, spec: { ...(cur as Loose).spec, type: spec.type, ports: spec.ports } } as KObject;
+      return {
+        ...cur,
+        metadata: { ...cur.metadata, labels: svc.metadata.labels },
+        spec: { ...(cur as Loose).spec, type: spec.type, ports: spec.ports },
+      } as KObject;
     },
   );
   if (!opts.endpoint) return;

@@ -50,7 +50,12 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
   beforeAll(async () => {
     await ensureNodeImage();
     c = await agentCluster({ runtime: 'docker', nodeNames: [node], insecureHttp: false, serviceClusterIPRange: RANGE });
-    await c.client.create(CONFIGMAPS, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'client' }, data: { 'client.mjs': CLIENT } } as KObject);
+    await c.client.create(CONFIGMAPS, 'default', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'client' },
+      data: { 'client.mjs': CLIENT },
+    } as KObject);
   }, 180_000);
 
   afterAll(async () => {

@@ -5,7 +5,8 @@ import type { KObject } from '../../lib/api/object.js';
 import { hostsFile, serviceEnv } from '../../lib/agent/service-discovery.js';
 
 function svc(namespace: string, name: string, clusterIP: string, port: number, portName?: string): Service & KObject {
-  return { metadata: { namespace, name }, spec: { clusterIP, ports: [{ port, protocol: 'TCP', ...(portName ? { name: portName } : {}) }] } } as Service & KObject;
+  return { metadata: { namespace, name }, spec: { clusterIP, ports: [{ port, protocol: 'TCP', ...(portName ? { name: portName } : {}) }] } } as Service &
+    KObject;
 }
 
 const kubernetes = svc('default', 'kubernetes', '10.96.0.1', 443, 'https');

@@ -22,7 +22,11 @@ describe('ServiceAccountTokens', () => {
     const tokens = new ServiceAccountTokens(api.request, clock, () => 0);
     expect(await tokens.get(key)).toBe('t1');
     expect(api.calls).toEqual([
-      { namespace: 'ns', serviceAccount: 'sa', spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u1' } } },
+      {
+        namespace: 'ns',
+        serviceAccount: 'sa',
+        spec: { audiences: [], expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u1' } },
+      },
     ]);
     expect(tokens.nextRefresh('u1')).toBe(clock.now() + 2880_000);
     clock.advance(2879_000);

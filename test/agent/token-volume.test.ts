@@ -57,7 +57,11 @@ describe('a token volume the API refuses', () => {
     const p = await waitPod(c.client, 'refused', (x) => containerStatus(x, 'c')?.state?.waiting?.reason === 'ContainerCreating', 'ContainerCreating');
     expect(p.status?.phase).toBe('Pending');
 
-    await c.client.create(PODS, 'default', podObject('bystander', { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'none', command: ['sleep', '100000'] }] }));
+    await c.client.create(
+      PODS,
+      'default',
+      podObject('bystander', { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'none', command: ['sleep', '100000'] }] }),
+    );
     await waitPod(c.client, 'bystander', (x) => x.status?.phase === 'Running', 'Running');
     expect((await c.client.get(PODS, 'default', 'refused')).status).toMatchObject({ phase: 'Pending' });
   });

@@ -113,7 +113,12 @@ describe.runIf(account)('the kubernetes Service on a cloud node', () => {
   it("answers pods with the cluster CA's certificate and carries their token to the Function URL", async (ctx) => {
     await waitFor(() => proxy.listening().includes('10.96.0.1:443') || !!proxy.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
     if (proxy.clusterIPsUnavailable) ctx.skip();
-    await client.create(CONFIGMAPS, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seen-through-the-service' }, data: { a: 'b' } } as KObject);
+    await client.create(CONFIGMAPS, 'default', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'seen-through-the-service' },
+      data: { a: 'b' },
+    } as KObject);
 
     const listed = await viaService('/api/v1/namespaces/default/configmaps', { token: a.adminToken, servername: 'kubernetes.default.svc' });
     expect(listed.status).toBe(200);

@@ -64,7 +64,12 @@ describe('the kubernetes Service on kumo up', () => {
       expect(svc.status).toBe(200);
       expect(svc.body).toMatchObject({
         metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-        spec: { type: 'ClusterIP', clusterIP: '10.123.0.1', clusterIPs: ['10.123.0.1'], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: firstPort }] },
+        spec: {
+          type: 'ClusterIP',
+          clusterIP: '10.123.0.1',
+          clusterIPs: ['10.123.0.1'],
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: firstPort }],
+        },
       });
       expect((svc.body.spec as Record<string, unknown>).selector).toBeUndefined();
 

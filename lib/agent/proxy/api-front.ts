@@ -39,7 +39,17 @@ export interface ApiServerFrontOptions {
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) stay on their hop. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 export class ApiServerFront {
   private readonly server: Server;
@@ -53,7 +63,9 @@ export class ApiServerFront {
     if (this.upstream.protocol !== 'https:' && this.upstream.protocol !== 'http:') throw new Error(`the API server URL ${opts.upstream} is not http(s)`);
     this.server = createHttpsServer({ cert: opts.cert, key: opts.key }, (req, res) => this.forward(req, res));
     this.server.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
-      socket.end('HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nupgrades (exec, attach, port-forward) do not reach the API server through the kubernetes Service on this node\n');
+      socket.end(
+        'HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nupgrades (exec, attach, port-forward) do not reach the API server through the kubernetes Service on this node\n',
+      );
     });
     // A client that goes away mid-handshake is its own business.
     this.server.on('tlsClientError', () => undefined);

@@ -31,7 +31,12 @@ export class TokenVolumeError extends VolumeSetupError {
   override name = 'TokenVolumeError';
 }
 
-export async function projectedPayload(pod: P, v: Volume, sources: VolumeSources, tokens: ServiceAccountTokens | undefined): Promise<Map<string, FileProjection>> {
+export async function projectedPayload(
+  pod: P,
+  v: Volume,
+  sources: VolumeSources,
+  tokens: ServiceAccountTokens | undefined,
+): Promise<Map<string, FileProjection>> {
   const ns = pod.metadata.namespace ?? 'default';
   const projected = v.projected ?? {};
   const defaultMode = projected.defaultMode ?? DEFAULT_MODE;
