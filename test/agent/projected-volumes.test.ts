@@ -54,7 +54,11 @@ function setup(name: string) {
     (ns, sa, spec) => {
       requests.push({ ns, sa, spec });
       if (refuse) return Promise.reject(new Error(refuse));
-      return Promise.resolve({ token: `jwt-${requests.length}`, expiresAt: clock.now() + spec.expirationSeconds * 1000 });
+      return Promise.resolve({
+        token: `jwt-${requests.length}`,
+        expiresAt: clock.now() + spec.expirationSeconds * 1000,
+        expirationSeconds: spec.expirationSeconds,
+      });
     },
     clock,
     () => 0,

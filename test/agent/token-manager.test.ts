@@ -10,7 +10,7 @@ function issuer(clock: ManualClock) {
   const request = (namespace: string, serviceAccount: string, spec: TokenRequestSpec) => {
     calls.push({ namespace, serviceAccount, spec });
     if (fail) return Promise.reject(fail);
-    return Promise.resolve({ token: `t${calls.length}`, expiresAt: clock.now() + spec.expirationSeconds * 1000 });
+    return Promise.resolve({ token: `t${calls.length}`, expiresAt: clock.now() + spec.expirationSeconds * 1000, expirationSeconds: spec.expirationSeconds });
   };
   return { calls, request, failWith: (e: Error | undefined) => (fail = e) };
 }
@@ -52,6 +52,18 @@ describe('ServiceAccountTokens', () => {
     const start = clock.now();
     await tokens.get({ ...key, expirationSeconds: 7 * 24 * 3600 });
     expect(tokens.nextRefresh('u1')).toBe(start + 24 * 3600_000 - 9_000);
+  });
+
+  it('renews on the lifetime the server granted, not the one asked for', async () => {
+    const clock = new ManualClock();
+    // The server caps tokens at 1000 s.
+    const tokens = new ServiceAccountTokens(
+      () => Promise.resolve({ token: 't', expiresAt: clock.now() + 1000_000, expirationSeconds: 1000 }),
+      clock,
+      () => 0,
+    );
+    await tokens.get(key);
+    expect(tokens.nextRefresh('u1')).toBe(clock.now() + 800_000);
   });
 
   it('reports a failed renewal with the still-valid token, and tries again later rather than on every sync', async () => {

@@ -22,6 +22,8 @@ export interface IssuedToken {
   token: string;
   /** Milliseconds since the epoch. */
   expiresAt: number;
+  /** The lifetime the server granted (it may shorten or extend the one asked for). */
+  expirationSeconds: number;
 }
 
 /** Asks the API for a token (the agent's client; tests inject their own). */
@@ -97,13 +99,13 @@ export class ServiceAccountTokens {
       if (cached) cached.refreshAt = now + this.retryMs;
       throw new TokenFetchError(`failed to fetch token: ${(err as Error).message}`, stale, { cause: err });
     }
-    this.cache.set(id, { issued, refreshAt: this.refreshTime(issued, key.expirationSeconds) });
+    this.cache.set(id, { issued, refreshAt: this.refreshTime(issued) });
     return issued.token;
   }
 
   /** kube's requiresRefresh: 24 h after issue, or with 20% of the lifetime left, each less the jitter. */
-  private refreshTime(issued: IssuedToken, expirationSeconds: number): number {
-    const lifetime = expirationSeconds * 1000;
+  private refreshTime(issued: IssuedToken): number {
+    const lifetime = issued.expirationSeconds * 1000;
     const issuedAt = issued.expiresAt - lifetime;
     const jitter = Math.floor(this.random() * (MAX_JITTER_MS / 1000)) * 1000;
     return Math.min(issuedAt + MAX_TTL_MS, issued.expiresAt - Math.floor(lifetime / 5)) - jitter;

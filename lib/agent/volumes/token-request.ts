@@ -6,6 +6,7 @@ import type { KubeClient } from '../../client/client.js';
 import type { IssuedToken, TokenRequestSpec } from './token-manager.js';
 
 interface TokenRequestReply {
+  spec?: { expirationSeconds?: number };
   status?: { token?: string; expirationTimestamp?: string };
 }
 
@@ -18,5 +19,6 @@ export async function requestServiceAccountToken(client: KubeClient, namespace: 
   const token = reply.status?.token;
   const expiresAt = Date.parse(reply.status?.expirationTimestamp ?? '');
   if (!token || Number.isNaN(expiresAt)) throw new Error('the TokenRequest answer holds no token or expirationTimestamp');
-  return { token, expiresAt };
+  // The server may have changed the lifetime (a maximum, or kube's extended expiration): renewal follows what it granted.
+  return { token, expiresAt, expirationSeconds: reply.spec?.expirationSeconds ?? spec.expirationSeconds };
 }
