@@ -53,7 +53,7 @@ function start(): Promise<Servers> {
     // Both servers count into one registry: the container's.
     const metrics = new ApiMetrics();
     const store = new InstrumentedStore(await storeFromEnv(), metrics.registry, kinds);
-    const { auth, front, ...opts } = await apiOptionsFromEnv(store, process.env, logger);
+    const { auth, front, ...opts } = await apiOptionsFromEnv(store, process.env, logger, metrics.registry);
     const streaming = new ApiServer({ ...opts, metrics, kinds });
     await bootstrap(streaming.rest);
     // A Function URL has no address for Endpoints: each node's proxy sends the Service to the URL itself (docs/services.md).

@@ -4,7 +4,8 @@
  * API Gateway). The URL takes no AWS signature (AuthType NONE): every
  * request is authenticated by kumo's bearer tokens instead, as kubectl sends
  * them, and the key of their MACs (lib/auth/token-mac.ts) is generated at
- * deploy time in Secrets Manager, readable by this function alone. The
+ * deploy time in Secrets Manager, readable by this function alone, as is the
+ * random string the ServiceAccount token signing key is derived from. The
  * function's concurrency cap bounds what a flood can use and cost.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -54,6 +55,8 @@ export class ApiEndpoint extends Construct {
   readonly url: lambda.FunctionUrl;
   /** The key of stored tokens' MACs: 64 letters and digits, never leaving Secrets Manager but for this function. */
   readonly tokenKey: secretsmanager.Secret;
+  /** What the ServiceAccount token signing key (ES256) is derived from: 64 letters and digits, read by this function alone. */
+  readonly serviceAccountKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ApiEndpointProps) {
     super(scope, id);
@@ -61,6 +64,12 @@ export class ApiEndpoint extends Construct {
       description: 'kumo: the key of the MACs that make stored tokens self-verifying (read by the API function alone)',
       generateSecretString: { excludePunctuation: true, includeSpace: false, passwordLength: 64 },
       // Replacing the key invalidates every token issued under it: it lives and dies with the stack, as the tokens do.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.serviceAccountKey = new secretsmanager.Secret(this, 'ServiceAccountKey', {
+      description: 'kumo: what the ServiceAccount token signing key is derived from (read by the API function alone)',
+      generateSecretString: { excludePunctuation: true, includeSpace: false, passwordLength: 64 },
+      // Replacing it invalidates every ServiceAccount token issued: it lives and dies with the stack.
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const f = new KumoFunction(this, 'Handler', {
@@ -75,6 +84,7 @@ export class ApiEndpoint extends Construct {
         [SETTINGS.adminTokenSecretArn.env]: props.adminToken.secret.secretArn,
         [SETTINGS.bootstrapTokenSecretArn.env]: props.bootstrapToken.secret.secretArn,
         [SETTINGS.tokenKeySecretArn.env]: this.tokenKey.secretArn,
+        [SETTINGS.serviceAccountKeySecretArn.env]: this.serviceAccountKey.secretArn,
         ...(props.agentToken ? { [SETTINGS.agentTokenSecretArn.env]: props.agentToken.secret.secretArn } : {}),
       },
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {}),
@@ -82,7 +92,13 @@ export class ApiEndpoint extends Construct {
     });
     this.fn = f.fn;
     grantStore(f.fn, props.table);
-    const secrets = [props.adminToken.secret, props.bootstrapToken.secret, this.tokenKey, ...(props.agentToken ? [props.agentToken.secret] : [])];
+    const secrets = [
+      props.adminToken.secret,
+      props.bootstrapToken.secret,
+      this.tokenKey,
+      this.serviceAccountKey,
+      ...(props.agentToken ? [props.agentToken.secret] : []),
+    ];
     f.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((s) => s.secretArn) }));
     this.url = f.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE, invokeMode: lambda.InvokeMode.RESPONSE_STREAM });
     functionAlarms(this, f.fn, props.alarmTopic, 'api');

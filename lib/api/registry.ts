@@ -12,7 +12,18 @@ import type { z } from 'zod';
 import type { KObject } from './object.js';
 import { storeResource } from './store-key.js';
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'proxy' | 'ephemeralcontainers';
+export type Subresource =
+  | 'status'
+  | 'scale'
+  | 'binding'
+  | 'log'
+  | 'exec'
+  | 'eviction'
+  | 'attach'
+  | 'portforward'
+  | 'proxy'
+  | 'ephemeralcontainers'
+  | 'token';
 
 /** What the garbage collector does with a kind's objects. */
 export interface GarbageCollection {

@@ -17,6 +17,7 @@ const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: 
   scale: { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] },
   binding: { group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
   eviction: { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+  token: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] },
   log: { group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
   exec: { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] },
   // The whole Pod in and out, as kube's EphemeralContainersREST.

@@ -63,6 +63,8 @@ function nonResourcePath(r: Exclude<Route, { type: 'resource' }>): string | unde
       return r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
     case 'openapi':
       return ['/openapi', ...r.rest].join('/');
+    case 'oidc':
+      return r.document === 'configuration' ? '/.well-known/openid-configuration' : '/openid/v1/jwks';
     case 'not-found':
       return undefined;
   }

@@ -173,7 +173,11 @@ export class RestStorage {
 
   /** What admission hooks read: any kind's objects, from the store. */
   private admitCtx(): AdmitContext {
-    return { list: async (resource) => (await this.guard(() => this.store.list(storeResource(resource)))).items };
+    return {
+      list: async (resource) => (await this.guard(() => this.store.list(storeResource(resource)))).items,
+      get: async (resource, namespace, name) => (await this.guard(() => this.store.get({ resource: storeResource(resource), namespace: namespace ?? '', name }))) ?? undefined,
+      admission: this.admission,
+    };
   }
 
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */

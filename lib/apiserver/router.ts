@@ -28,6 +28,8 @@ export type Route =
   | { type: 'health'; check: string }
   | { type: 'openapi'; rest: string[] }
   | { type: 'metrics' }
+  /** ServiceAccount issuer discovery: `/.well-known/openid-configuration` and `/openid/v1/jwks`. */
+  | { type: 'oidc'; document: 'configuration' | 'jwks' }
   | { type: 'not-found' };
 
 function isWatch(query: URLSearchParams): boolean {
@@ -88,6 +90,8 @@ export function route(method: string, path: string, query: URLSearchParams, kind
   if ((head === 'healthz' || head === 'livez' || head === 'readyz') && parts.length <= 2) return { type: 'health', check: head };
   if (head === 'openapi') return { type: 'openapi', rest: parts.slice(1) };
   if (head === 'metrics' && parts.length === 1) return { type: 'metrics' };
+  if (head === '.well-known' && parts.length === 2 && parts[1] === 'openid-configuration') return { type: 'oidc', document: 'configuration' };
+  if (head === 'openid' && parts.length === 3 && parts[1] === 'v1' && parts[2] === 'jwks') return { type: 'oidc', document: 'jwks' };
 
   let group: string;
   let version: string;

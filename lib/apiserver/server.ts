@@ -17,6 +17,8 @@ import { StatusError, isNotFound } from '../api/errors.js';
 import { applyPatch, decodePatch, PATCH_MEDIA_TYPES, PATCH_TYPES, type PatchType } from './patch.js';
 import { checkResourceVersion, RestStorage, type ServerAdmissionConfig } from './rest.js';
 import { evictPod } from './eviction.js';
+import { requestToken } from './token-request.js';
+import type { ServiceAccountTokenIssuer } from '../api/serviceaccount-tokens.js';
 import type { DeleteOptions } from '../api/meta/v1/delete-options.js';
 import { route, type ResourceRoute, type Route } from './router.js';
 import { newKindRegistry, type KindRegistry } from '../kinds/index.js';
@@ -83,6 +85,10 @@ export interface ApiServerOptions {
    * the store again (servers sharing `kinds` share one check, with the first one's setting). @default DEFAULT_CRD_TTL_MS
    */
   crdTtlMs?: number;
+  /** Issues ServiceAccount tokens (serviceaccounts/token) and serves issuer discovery. @default none: both answer 404, as kube-apiserver without a signing key */
+  serviceAccountTokens?: ServiceAccountTokenIssuer;
+  /** The longest token a TokenRequest gets (kube-apiserver's --service-account-max-token-expiration, in seconds). @default no maximum */
+  maxTokenExpirationSeconds?: number;
 }
 
 /** Subresources that stream, exempt from the request deadline as kube's long-running check exempts them. */
@@ -312,6 +318,8 @@ export class ApiServer implements RequestHandler {
       }
       case 'metrics':
         return this.serveMetrics(req);
+      case 'oidc':
+        return this.serveIssuerDiscovery(req, r.document);
       case 'not-found':
         throw StatusError.pathNotFound();
       case 'resource': {
@@ -337,6 +345,7 @@ export class ApiServer implements RequestHandler {
       case 'version':
       case 'health':
       case 'metrics':
+      case 'oidc':
         return false;
       case 'resource':
         return r.resourceType === customResourceDefinitionKind || this.customResources.serves(r.resourceType);
@@ -402,6 +411,22 @@ export class ApiServer implements RequestHandler {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
     const { contentType, text } = await this.metrics.exposition();
     return { status: 200, headers: { 'content-type': contentType }, text };
+  }
+
+  /**
+   * ServiceAccount issuer discovery, public as kube's
+   * system:service-account-issuer-discovery role makes it (anyone may verify
+   * tokens: the documents hold public keys only); GET only, cacheable for an
+   * hour as kube serves them.
+   */
+  private serveIssuerDiscovery(req: ApiRequest, document: 'configuration' | 'jwks'): ApiResponse {
+    const issuer = this.opts.serviceAccountTokens;
+    if (!issuer) throw StatusError.pathNotFound();
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw StatusError.methodNotAllowed('the server does not allow this method on the requested resource');
+    const headers = { 'cache-control': 'public, max-age=3600' };
+    return document === 'configuration'
+      ? json(200, issuer.openIdConfiguration(), headers)
+      : json(200, issuer.jwks(), { ...headers, 'content-type': 'application/jwk-set+json' });
   }
 
   /** metrics.k8s.io NodeMetrics and PodMetrics (lib/apiserver/metrics-api.ts), authorized as resources of that group. */
@@ -749,6 +774,26 @@ export class ApiServer implements RequestHandler {
           const opts = this.deleteOptions({ ...req, object: body?.deleteOptions ?? {} });
           const status = await evictPod(this.rest, rt, ns!, name, body?.metadata?.name, opts, this.clock.now());
           return json(status.code, status);
+        }
+        break;
+      case 'token':
+        if (r.verb === 'create') {
+          const issuer = this.opts.serviceAccountTokens;
+          if (!issuer) throw StatusError.pathNotFound();
+          const { object, warnings } = await requestToken(
+            {
+              rest: this.rest,
+              issuer,
+              now: this.clock.now(),
+              ...(this.opts.maxTokenExpirationSeconds !== undefined ? { maxExpirationSeconds: this.opts.maxTokenExpirationSeconds } : {}),
+            },
+            rt,
+            ns!,
+            name,
+            this.decodeBody(req, 'TokenRequest'),
+          );
+          const headers: Record<string, string> = warnings.length > 0 ? { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
+          return json(201, object, headers);
         }
         break;
       case 'log':

@@ -31,6 +31,7 @@ import { PodGarbageCollector } from '../controllers/podgc.js';
 import { StatefulSetController } from '../controllers/statefulset.js';
 import { ReplicaSetController, REPLICATION_CONTROLLER_SETS } from '../controllers/replicaset.js';
 import { DisruptionController } from '../controllers/disruption.js';
+import { RootCACertPublisher, ServiceAccountsController } from '../controllers/serviceaccounts.js';
 import type { Reconciler } from '../controller-runtime/reconciler.js';
 
 export interface ControlPlaneOptions {
@@ -53,6 +54,13 @@ export interface ControlPlaneOptions {
    * run time (custom resources) are collected too. @default the built-in kinds
    */
   kinds?: ResourceRegistry;
+  /**
+   * The CA (PEM) in-cluster clients must trust to reach the API server,
+   * published in every namespace as the `kube-root-ca.crt` ConfigMap:
+   * `kumo up`'s CA; in the cloud, the CA of the node proxy's TLS to pods.
+   * @default none: no kube-root-ca.crt ConfigMap is published
+   */
+  rootCaPem?: string;
 }
 
 /** The controller-manager's reconcilers (everything but the scheduler). */
@@ -80,6 +88,8 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new EndpointsController(client),
     new VolumeController(client, recorder('persistentvolume-controller'), opts.volumes),
     new HorizontalController(client, recorder('horizontal-pod-autoscaler'), clock, opts.podAutoscaler),
+    new ServiceAccountsController(client),
+    ...(opts.rootCaPem ? [new RootCACertPublisher(client, opts.rootCaPem)] : []),
     ...(opts.cloudProvider ? cloudProviderReconcilers(client, recorder, opts.cloudProvider, clock) : []),
   ];
 }

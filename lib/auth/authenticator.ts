@@ -52,7 +52,7 @@ export interface TokenAuthenticatorOptions {
 }
 
 /** The store refusing for load is the client's cue to retry (429), as on every other read. */
-async function busyAsTooMany<T>(read: () => Promise<T>): Promise<T> {
+export async function busyAsTooMany<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {

@@ -10,11 +10,16 @@
  * - KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: the node pool's bootstrap token.
  * - KUMO_TOKEN_KEY_SECRET_ARN: the key of the stored tokens' MACs (required
  *   with token auth: lib/auth/token-mac.ts).
+ * - KUMO_SERVICE_ACCOUNT_KEY_SECRET_ARN: the random string the ServiceAccount
+ *   token signing key is derived from (lib/auth/serviceaccount/signing-key.ts);
+ *   unset, no TokenRequest and no ServiceAccount tokens.
+ *   KUMO_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION bounds the tokens it issues.
  * - KUMO_FLOW_BURST_MS: flow control's burst (config.ts).
  * - KUMO_AGENT_TOKEN_SECRET_ARN: the token agents accept for logs and exec;
  *   set when the API function can reach the agents (it runs in their VPC).
  * - the admission settings of config.ts.
  */
+import type { Registry } from 'prom-client';
 import { AgentConnector } from '../agent/connector.js';
 import type { Node } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
@@ -23,6 +28,8 @@ import { FlowGate } from '../apiserver/flow-gate.js';
 import type { RequestHandler } from '../apiserver/lambda.js';
 import { ApiServer, type ApiServerOptions } from '../apiserver/server.js';
 import { tokenAuth } from '../auth/assembly.js';
+import { ServiceAccountJwt } from '../auth/serviceaccount/jwt.js';
+import { derivedSigningKey } from '../auth/serviceaccount/signing-key.js';
 import { TokenMac } from '../auth/token-mac.js';
 import { type Grant, staticRecord, type TokenRecord } from '../auth/tokens.js';
 import { ConfigError, type Env, readSetting } from '../config/read.js';
@@ -79,14 +86,32 @@ export interface CloudApiOptions extends ApiServerOptions {
  * token the connector that reaches agents for logs and exec. The server,
  * the authenticator (its refusals) and the front log to `logger`.
  */
-export async function apiOptionsFromEnv(backend: Store, env: Env = process.env, logger: Logger = defaultLogger()): Promise<CloudApiOptions> {
+export async function apiOptionsFromEnv(
+  backend: Store,
+  env: Env = process.env,
+  logger: Logger = defaultLogger(),
+  /** Where the ServiceAccount token cache counts hits and misses (the servers' /metrics). */
+  metricsRegistry?: Registry,
+): Promise<CloudApiOptions> {
   const auth = authModeFromEnv(env);
   const opts: CloudApiOptions = { auth, store: backend, admission: admissionFromEnv(env), logger, front: (server) => server };
+  const saKeyArn = readSetting(env, SETTINGS.serviceAccountKeySecretArn);
+  // Derived once per container from the secret: the key lives in Secrets Manager and this process, never in the table.
+  const serviceAccountTokens = saKeyArn ? new ServiceAccountJwt({ key: derivedSigningKey(await secretString(saKeyArn)) }) : undefined;
+  if (serviceAccountTokens) {
+    opts.serviceAccountTokens = serviceAccountTokens;
+    const max = readSetting(env, SETTINGS.serviceAccountMaxTokenExpiration);
+    if (max !== undefined) opts.maxTokenExpirationSeconds = Math.floor(max / 1000);
+  }
   if (auth === 'tokens') {
     const keyArn = readSetting(env, SETTINGS.tokenKeySecretArn);
     if (!keyArn) throw new AuthConfigError(`token auth needs ${SETTINGS.tokenKeySecretArn.env} (the secret holding the key of the tokens' MACs)`);
     const mac = new TokenMac(await secretString(keyArn));
-    const { store, authenticator, authorizer } = tokenAuth(backend, mac, { staticTokens: await staticTokens(env), logger });
+    const { store, authenticator, authorizer } = tokenAuth(backend, mac, {
+      staticTokens: await staticTokens(env),
+      logger,
+      ...(serviceAccountTokens ? { serviceAccounts: { jwt: serviceAccountTokens, ...(metricsRegistry ? { registry: metricsRegistry } : {}) } } : {}),
+    });
     Object.assign(opts, { store, authenticator, authorizer });
     const flows = new FlowControl(flowControlFromEnv(env));
     opts.front = (server) =>

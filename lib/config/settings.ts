@@ -83,6 +83,20 @@ export const SETTINGS = {
     readBy: ['api'],
     doc: "The key of the stored tokens' MACs (Secrets Manager); required with token authentication (lib/auth/token-mac.ts).",
   },
+  serviceAccountKeySecretArn: {
+    env: 'KUMO_SERVICE_ACCOUNT_KEY_SECRET_ARN',
+    type: text,
+    setBy: 'stack',
+    readBy: ['api'],
+    doc: 'The random string the ServiceAccount token signing key is derived from (Secrets Manager; lib/auth/serviceaccount/signing-key.ts). Unset: no TokenRequest and no ServiceAccount tokens.',
+  },
+  serviceAccountMaxTokenExpiration: {
+    env: 'KUMO_SERVICE_ACCOUNT_MAX_TOKEN_EXPIRATION',
+    type: positiveSeconds,
+    setBy: 'user',
+    readBy: ['api'],
+    doc: "The longest token a TokenRequest gets, longer requests are shortened (kube-apiserver's --service-account-max-token-expiration). Unset: no maximum.",
+  },
   agentTokenSecretArn: {
     env: 'KUMO_AGENT_TOKEN_SECRET_ARN',
     type: text,

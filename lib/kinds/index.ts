@@ -30,6 +30,7 @@ import { podTemplateKind } from './podtemplate.js';
 import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
+import { serviceAccountKind } from './serviceaccount.js';
 import { statefulSetKind } from './statefulset.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
@@ -60,6 +61,7 @@ export const builtinKinds: readonly Kind[] = [
   replicationControllerKind,
   podTemplateKind,
   podDisruptionBudgetKind,
+  serviceAccountKind,
   customResourceDefinitionKind,
 ];
 

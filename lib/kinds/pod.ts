@@ -4,6 +4,7 @@ import { podPrinter } from '../printers/columns.js';
 import { describePod } from '../printers/describe/pod.js';
 import { defineKind } from './kind.js';
 import { admitPodPriority } from './priorityclass.js';
+import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { podStrategy } from './strategies/pods.js';
 
 export const podKind = defineKind({
@@ -18,8 +19,15 @@ export const podKind = defineKind({
   subresources: ['status', 'binding', 'log', 'exec', 'attach', 'eviction', 'ephemeralcontainers'],
   garbageCollection: { dependent: true, owner: true },
   authorization: { nodes: 'own', viewers: 'read' },
-  // The Priority admission plugin resolves a pod's priorityClassName (the PriorityClass kind declares it).
-  strategy: { ...podStrategy, admit: admitPodPriority },
+  // kube's admission order: ServiceAccount (serviceaccount-admission.ts), then Priority, which resolves a pod's
+  // priorityClassName (the PriorityClass kind declares it).
+  strategy: {
+    ...podStrategy,
+    async admit(obj, old, ctx) {
+      await admitPodServiceAccount(obj, old, ctx);
+      await admitPodPriority(obj, old, ctx);
+    },
+  },
   printer: podPrinter,
   describer: async (obj, ctx) => describePod(obj as Pod, await ctx.events({ withKind: false }), ctx.now),
 });

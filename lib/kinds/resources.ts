@@ -66,6 +66,7 @@ export const CONTROLLER_REVISIONS = handle('controllerrevisions');
 export const CRONJOBS = handle('cronjobs');
 export const LEASES = handle('leases');
 export const HORIZONTAL_POD_AUTOSCALERS = handle('horizontalpodautoscalers');
+export const SERVICE_ACCOUNTS = handle('serviceaccounts');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
 export function resourceOfStoreKey(key: string): Kind | undefined {

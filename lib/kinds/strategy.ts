@@ -31,6 +31,12 @@ export interface AdmissionConfig {
    * them. Unspecified and link-local addresses stay refused. @default false
    */
   loopbackEndpoints?: boolean;
+  /**
+   * ServiceAccount admission mounts the `kube-api-access-*` projected token
+   * volume into pods (kube's plugin's MountServiceAccountToken). @default false
+   * until the agent writes serviceAccountToken projections (docs/serviceaccounts.md)
+   */
+  mountServiceAccountToken?: boolean;
 }
 
 /**
@@ -48,6 +54,10 @@ export interface WriteHookContext {
 export interface AdmitContext {
   /** Every object of a resource (its group and plural), across namespaces. */
   list(resource: GroupResource): Promise<KObject[]>;
+  /** One object of a resource, or undefined when there is none. */
+  get(resource: GroupResource, namespace: string | undefined, name: string): Promise<KObject | undefined>;
+  /** The server's admission settings. */
+  admission: AdmissionConfig;
 }
 
 export interface Strategy {

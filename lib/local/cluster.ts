@@ -30,6 +30,9 @@ import { ADMIN, ApiServer } from '../apiserver/server.js';
 import { newKindRegistry } from '../kinds/index.js';
 import type { UserInfo } from '../api/request.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
+import { serviceAccountChain } from '../auth/assembly.js';
+import { ServiceAccountJwt } from '../auth/serviceaccount/jwt.js';
+import { localSigningKey } from '../auth/serviceaccount/signing-key.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
 import { runAgent } from '../assembly/agent.js';
@@ -120,6 +123,10 @@ export interface LocalClusterOptions {
    * only namespaces that ask (with labels) are checked
    */
   podSecurity?: PodSecurityConfig;
+  /** ServiceAccount admission mounts the kube-api-access-* token volume into pods (AdmissionConfig.mountServiceAccountToken). @default false */
+  mountServiceAccountToken?: boolean;
+  /** How long the ServiceAccount token authenticator trusts what it read of a token's objects. @default 10 s */
+  serviceAccountTokenCacheMs?: number;
 }
 
 /** Whether a Docker engine answers on the local socket. */
@@ -216,13 +223,30 @@ export class LocalCluster {
       },
     });
     this.adminToken = opts.insecureHttp ? undefined : localAdminToken(opts.dataDir);
+    // ServiceAccount tokens are signed with a key kept beside the state (0600), so they outlive restarts.
+    const serviceAccountTokens = new ServiceAccountJwt({ key: localSigningKey(join(opts.dataDir, 'service-account-key.pem')) });
+    const admin = this.adminToken ? new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) : undefined;
     this.api = new ApiServer({
       store: this.store,
       metrics,
       kinds,
       logger: this.logger,
       podConnector: connector,
-      ...(this.adminToken ? { authenticator: new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) } : {}),
+      serviceAccountTokens,
+      ...(admin
+        ? {
+            authenticator: serviceAccountChain(
+              this.store,
+              {
+                jwt: serviceAccountTokens,
+                registry: metrics.registry,
+                ...(opts.serviceAccountTokenCacheMs !== undefined ? { cacheMs: opts.serviceAccountTokenCacheMs } : {}),
+              },
+              [admin],
+              { logger: this.logger },
+            ),
+          }
+        : {}),
       ...(opts.watchTimeoutMs !== undefined ? { watchTimeoutMs: opts.watchTimeoutMs } : {}),
       admission: {
         // Its in-process agents' nodes are 127.0.0.1, so host-process and hostNetwork pods' Endpoints are too.
@@ -231,6 +255,7 @@ export class LocalCluster {
         ...(opts.serviceClusterIPRange ? { serviceClusterIPRange: opts.serviceClusterIPRange } : {}),
         ...(opts.serviceNodePortRange ? { serviceNodePortRange: opts.serviceNodePortRange } : {}),
         ...(opts.podSecurity ? { podSecurity: opts.podSecurity } : {}),
+        ...(opts.mountServiceAccountToken ? { mountServiceAccountToken: true } : {}),
       },
     });
     this.client = new KubeClient(new InProcessTransport(this.api, ADMIN));
@@ -256,6 +281,7 @@ export class LocalCluster {
     await bootstrap(this.api.rest);
     const host = this.opts.host ?? '127.0.0.1';
     let tls: { key: string; cert: string } | undefined;
+    let caPem: string | undefined;
     if (!this.opts.insecureHttp) {
       // Pods dial the `kubernetes` Service: its ClusterIP and names must be in the certificate too, as kube-apiserver's are.
       const hosts = [
@@ -271,6 +297,7 @@ export class LocalCluster {
       ];
       const t = localTls(this.opts.dataDir, hosts);
       tls = { key: t.keyPem, cert: t.certPem };
+      caPem = t.caPem;
       this.caData = Buffer.from(t.caPem).toString('base64');
     }
     this.http = createApiHttpServer(this.api, {
@@ -308,6 +335,8 @@ export class LocalCluster {
       const controlPlane = {
         logger: this.logger,
         kinds: this.api.kinds,
+        // Pods trust the API server's CA through kube-root-ca.crt (none over plain HTTP).
+        ...(caPem ? { rootCaPem: caPem } : {}),
         ...this.opts.controlPlane,
         volumes: { localPathRoot: join(this.opts.dataDir, 'volumes'), ...this.opts.controlPlane?.volumes },
       };

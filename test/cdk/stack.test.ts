@@ -52,6 +52,7 @@ const schedulerFnId = logicalId(stack.scheduler.fn);
 const adminSecretId = logicalId(stack.adminToken.secret);
 const bootstrapSecretId = logicalId(stack.bootstrapToken.secret);
 const tokenKeyId = logicalId(stack.api.tokenKey);
+const serviceAccountKeyId = logicalId(stack.api.serviceAccountKey);
 
 describe('the store table', () => {
   it('is built from STORE_TABLE_SCHEMA: keys, on-demand, stream with both images, TTL, the byNode index', () => {
@@ -134,6 +135,7 @@ describe('the functions', () => {
       KUMO_ADMIN_TOKEN_SECRET_ARN: { Ref: adminSecretId },
       KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: { Ref: bootstrapSecretId },
       KUMO_TOKEN_KEY_SECRET_ARN: { Ref: tokenKeyId },
+      KUMO_SERVICE_ACCOUNT_KEY_SECRET_ARN: { Ref: serviceAccountKeyId },
     });
     // Watches end before the invocation does: the longest Lambda allows.
     expect(resources[apiFnId]!.Properties.Timeout).toBe(900);
@@ -188,7 +190,7 @@ describe('least privilege', () => {
   const storeActions = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
   const tableResources = [{ 'Fn::GetAtt': [tableId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] }];
 
-  it('gives the API the store actions on the table and its indexes, the admin and bootstrap tokens and the token MAC key, nothing else', () => {
+  it('gives the API the store actions on the table and its indexes, the admin and bootstrap tokens, the token MAC key and the ServiceAccount key, nothing else', () => {
     const p = policyOf(roleOfFunction(apiFnId));
     expect(p.actions).toEqual([...storeActions, 'secretsmanager:GetSecretValue'].sort());
     expect(p.statements.find((s) => JSON.stringify(s.Action).includes('dynamodb'))!.Resource).toEqual(tableResources);
@@ -196,6 +198,7 @@ describe('least privilege', () => {
       { Ref: adminSecretId },
       { Ref: bootstrapSecretId },
       { Ref: tokenKeyId },
+      { Ref: serviceAccountKeyId },
     ]);
   });
 
@@ -278,13 +281,14 @@ describe('least privilege', () => {
     expect(all.filter((a) => /^dynamodb:(Create|Delete|Update)Table/.test(a))).toEqual([]);
   });
 
-  it('lets only the API read the admin token and the token MAC key', () => {
-    for (const secret of [adminSecretId, tokenKeyId]) {
+  it('lets only the API read the admin token, the token MAC key and the ServiceAccount key', () => {
+    for (const secret of [adminSecretId, tokenKeyId, serviceAccountKeyId]) {
       const readers = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"Ref":"${secret}"`));
       expect(readers.map(([, p]) => p.Properties.Roles)).toEqual([[roleOfFunction(apiFnId)]]);
     }
     // Nor does ECS hand the key to the agents.
     expect(JSON.stringify(ofType('AWS::ECS::TaskDefinition'))).not.toContain(tokenKeyId);
+    expect(JSON.stringify(ofType('AWS::ECS::TaskDefinition'))).not.toContain(serviceAccountKeyId);
   });
 });
 
@@ -327,6 +331,10 @@ describe('tokens', () => {
 
   it("keep the key of stored tokens' MACs beside them: 64 letters and digits generated at deploy time", () => {
     expect(resources[tokenKeyId]!.Properties.GenerateSecretString).toEqual({ ExcludePunctuation: true, IncludeSpace: false, PasswordLength: 64 });
+  });
+
+  it('keep what the ServiceAccount signing key is derived from: 64 letters and digits generated at deploy time', () => {
+    expect(resources[serviceAccountKeyId]!.Properties.GenerateSecretString).toEqual({ ExcludePunctuation: true, IncludeSpace: false, PasswordLength: 64 });
   });
 });
 

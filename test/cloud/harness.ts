@@ -107,6 +107,8 @@ export interface CloudAccount {
   bootstrapToken: string;
   /** The bootstrap secret's value, as ECS injects it into the agent container. */
   bootstrapSecretString: string;
+  /** What the ServiceAccount signing key is derived from, as the API function reads it. */
+  serviceAccountKeySecretString: string;
   dispose(): Promise<void>;
 }
 
@@ -129,6 +131,8 @@ export async function deployToEmulator(env: Record<string, string> = {}): Promis
   const adminSecret = await sm.send(new CreateSecretCommand({ Name: `${tableName}-admin`, SecretString: admin.json }));
   const bootstrapSecret = await sm.send(new CreateSecretCommand({ Name: `${tableName}-bootstrap`, SecretString: bootstrap.json }));
   const tokenKey = await sm.send(new CreateSecretCommand({ Name: `${tableName}-token-key`, SecretString: randomBytes(48).toString('base64url') }));
+  const serviceAccountSeed = randomBytes(48).toString('base64url');
+  const serviceAccountKey = await sm.send(new CreateSecretCommand({ Name: `${tableName}-service-account-key`, SecretString: serviceAccountSeed }));
   sm.destroy();
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -137,6 +141,7 @@ export async function deployToEmulator(env: Record<string, string> = {}): Promis
     KUMO_ADMIN_TOKEN_SECRET_ARN: adminSecret.ARN!,
     KUMO_BOOTSTRAP_TOKEN_SECRET_ARN: bootstrapSecret.ARN!,
     KUMO_TOKEN_KEY_SECRET_ARN: tokenKey.ARN!,
+    KUMO_SERVICE_ACCOUNT_KEY_SECRET_ARN: serviceAccountKey.ARN!,
     ...env,
   });
   return {
@@ -146,6 +151,7 @@ export async function deployToEmulator(env: Record<string, string> = {}): Promis
     adminSecretArn: adminSecret.ARN!,
     bootstrapToken: bootstrap.token,
     bootstrapSecretString: bootstrap.json,
+    serviceAccountKeySecretString: serviceAccountSeed,
     async dispose() {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);

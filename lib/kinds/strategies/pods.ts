@@ -1,3 +1,4 @@
+import { keepServiceAccountAdmission } from '../serviceaccount-admission.js';
 import type { Pod, PodSpec } from '../../api/core/v1/pod.js';
 import { defaultPodSpec } from '../../api/core/v1/pod-defaults.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
@@ -113,6 +114,7 @@ export const podStrategy: Strategy = {
     if ((pod.spec.priority === undefined || pod.spec.priority === null) && prev.spec?.priority !== undefined) pod.spec.priority = prev.spec.priority;
     if (!pod.spec.preemptionPolicy && prev.spec?.preemptionPolicy) pod.spec.preemptionPolicy = prev.spec.preemptionPolicy;
     addDefaultTolerations(pod.spec, ctx.admission.defaultTolerationSeconds);
+    keepServiceAccountAdmission(pod, prev);
   },
   validate(obj) {
     return validatePodSpec((obj as Pod).spec, 'spec');

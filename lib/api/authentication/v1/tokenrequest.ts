@@ -1,0 +1,1 @@
+export { TokenRequestSchema, type TokenRequest, type BoundObjectReference } from './shapes.generated.js';
