@@ -3,14 +3,15 @@
  * `loadFromCluster()` in a real container (docker runtime, `kumo up` over
  * TLS) finds the API server by KUBERNETES_SERVICE_HOST/PORT, reaches it
  * through the node proxy on the `kubernetes` Service's ClusterIP, verifies
- * its certificate against the mounted `ca.crt`, and authenticates with the
- * mounted token. The image holds only the host's node binary and its
+ * its certificate against the mounted `ca.crt` (kube-root-ca.crt), and
+ * authenticates with its ServiceAccount's token, which admission's
+ * kube-api-access-* volume asked the agent to request. The image holds only the host's node binary and its
  * libraries (node-image.ts); the client's packages are this checkout's,
  * mounted read-only, and its script comes from a ConfigMap.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIGMAPS, PODS, SECRETS } from '#lib/kinds/resources';
+import { CONFIGMAPS, PODS, SERVICE_ACCOUNTS } from '#lib/kinds/resources';
 import type { KObject } from '#lib/api/object';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, removeNodeContainers, uniqueNode } from './docker.js';
@@ -49,7 +50,7 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
 
   beforeAll(async () => {
     await ensureNodeImage();
-    c = await agentCluster({ runtime: 'docker', nodeNames: [node], insecureHttp: false, serviceClusterIPRange: RANGE });
+    c = await agentCluster({ runtime: 'docker', nodeNames: [node], insecureHttp: false, serviceClusterIPRange: RANGE, mountServiceAccountToken: true });
     await c.client.create(CONFIGMAPS, 'default', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -73,41 +74,21 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
     return out;
   };
 
-  it('reaches the API through the kubernetes Service with the mounted token and CA', async (ctx) => {
+  it('reaches the API through the kubernetes Service with its ServiceAccount token', async (ctx) => {
     await waitFor(() => c.proxy!.listening().includes(`${CLUSTER_IP}:443`) || !!c.proxy!.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
     if (c.proxy!.clusterIPsUnavailable) ctx.skip();
-    // The credentials a kube-api-access volume holds: a token, the cluster CA and the namespace.
-    await c.client.create(SECRETS, 'default', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'client-token' },
-      data: { token: Buffer.from(c.adminToken!).toString('base64') },
-    } as KObject);
-    await c.client.create(CONFIGMAPS, 'default', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'cluster-ca' },
-      data: { 'ca.crt': Buffer.from(c.caData!, 'base64').toString() },
-    } as KObject);
+    await c.client.create(SERVICE_ACCOUNTS, 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader' } } as KObject);
+    // No credentials of its own: ServiceAccount admission mounts kube-api-access-*, whose token the agent requests.
     await c.client.create(
       PODS,
       'default',
       podObject('client', {
+        serviceAccountName: 'reader',
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 0,
         volumes: [
           { name: 'script', configMap: { name: 'client' } },
           { name: 'packages', hostPath: { path: join(process.cwd(), 'node_modules'), type: 'Directory' } },
-          {
-            name: 'api-access',
-            projected: {
-              sources: [
-                { secret: { name: 'client-token', items: [{ key: 'token', path: 'token' }] } },
-                { configMap: { name: 'cluster-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-                { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-              ],
-            },
-          },
         ],
         containers: [
           {
@@ -118,7 +99,6 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
             volumeMounts: [
               { name: 'script', mountPath: '/app/script', readOnly: true },
               { name: 'packages', mountPath: '/app/node_modules', readOnly: true },
-              { name: 'api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
             ],
           },
         ],
@@ -127,11 +107,12 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
     const done = await waitPod(c.client, 'client', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', 'finished', 60_000);
     const out = await logs('client', 'client');
     expect(done.status?.phase, out).toBe('Succeeded');
-    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
+    expect(done.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-') && v.projected)).toBe(true);
+    // (Its Secrets answer 403 once the RBAC authorizer guards kumo up.)
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({
       server: `https://${CLUSTER_IP}:443`,
       namespace: 'default',
       pods: { code: 200, names: ['client'] },
-      secrets: { code: 200, names: ['client-token'] },
     });
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 /**
  * A projected serviceAccountToken volume whose TokenRequest the API refuses
- * (here: a ServiceAccount that does not exist): the pod stays
+ * (here: its ServiceAccount was deleted after the pod was admitted): the pod stays
  * ContainerCreating with the kubelet's FailedMount event and the agent tries
  * again, without harm to its other pods. (The volume's files, renewal and a
  * client using the token: projected-volumes.test.ts and
@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
 import { uniqueNode } from './docker.js';
 import { agentCluster, containerStatus, eventsOf, podObject, waitGone, waitPod } from './harness.js';
-import { PODS } from '#lib/kinds/resources';
+import type { KObject } from '#lib/api/object';
+import { PODS, SERVICE_ACCOUNTS } from '#lib/kinds/resources';
 
 describe('a token volume the API refuses', () => {
   const node = uniqueNode('token');
@@ -28,11 +29,14 @@ describe('a token volume the API refuses', () => {
   });
 
   it('is a FailedMount event and a retry, and the node runs its other pods', async () => {
+    // The agent is away while the pod is admitted and its ServiceAccount deleted, so its first TokenRequest is refused.
+    await c.stopAgent(node);
+    await c.client.create(SERVICE_ACCOUNTS, 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ghost' } } as KObject);
     await c.client.create(
       PODS,
       'default',
       podObject('refused', {
-        // Pods of an earlier ServiceAccount, since deleted, meet this too.
+        nodeName: node,
         serviceAccountName: 'ghost',
         terminationGracePeriodSeconds: 0,
         volumes: [{ name: 'kube-api-access-test', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } }],
@@ -46,6 +50,8 @@ describe('a token volume the API refuses', () => {
         ],
       }),
     );
+    await c.client.delete(SERVICE_ACCOUNTS, 'default', 'ghost');
+    await c.startAgent(node, 'process');
     const failed = await waitFor(
       async () => {
         const events = (await eventsOf(c.client, 'refused')).filter((e) => e.startsWith('FailedMount: '));
@@ -53,7 +59,9 @@ describe('a token volume the API refuses', () => {
       },
       { what: 'a FailedMount event' },
     );
-    expect(failed[0]).toMatch(/^FailedMount: MountVolume\.SetUp failed for volume "kube-api-access-test" : failed to fetch token: .+/);
+    expect(failed[0]).toBe(
+      'FailedMount: MountVolume.SetUp failed for volume "kube-api-access-test" : failed to fetch token: serviceaccounts "ghost" not found',
+    );
     const p = await waitPod(c.client, 'refused', (x) => containerStatus(x, 'c')?.state?.waiting?.reason === 'ContainerCreating', 'ContainerCreating');
     expect(p.status?.phase).toBe('Pending');
 
