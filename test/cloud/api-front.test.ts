@@ -20,7 +20,7 @@ import type { KObject } from '#lib/api/object';
 import { kubernetesServiceNames } from '#lib/api/core/v1/kubernetes-service';
 import { KubeClient } from '#lib/client/client';
 import { HttpTransport } from '#lib/client/transport';
-import { CONFIGMAPS, ENDPOINTS, SERVICES } from '#lib/kinds/resources';
+import { CONFIGMAPS, ENDPOINTS, SERVICE_ACCOUNTS, SERVICES } from '#lib/kinds/resources';
 import { localTls } from '#lib/local/tls';
 import { silentLogger } from '#lib/log/logger';
 import { waitFor } from '../helpers/wait.js';
@@ -128,6 +128,18 @@ describe.runIf(account)('the kubernetes Service on a cloud node', () => {
     const anonymous = await viaService('/api/v1/namespaces/default/configmaps');
     expect(anonymous.status).toBe(401);
     expect(JSON.parse(anonymous.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+
+    // A ServiceAccount's token reaches the API function, which authenticates it: a user it knows, refused for lack of a grant.
+    await client.create(SERVICE_ACCOUNTS, 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader' } } as KObject);
+    const issued = await client.call<{ status: { token: string } }>({
+      method: 'POST',
+      path: '/api/v1/namespaces/default/serviceaccounts/reader/token',
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} },
+    });
+    const asReader = await viaService('/api/v1/namespaces/kube-system/secrets', { token: issued.status.token });
+    expect(asReader.status).toBe(403);
+    expect(JSON.parse(asReader.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+    expect((JSON.parse(asReader.body) as { message: string }).message).toContain('User "system:serviceaccount:default:reader"');
 
     // The pod trusts the cluster CA only: Amazon's certificate would not do, and the proxy shows none of it.
     await expect(viaService('/version', { ca: amazon.caPem })).rejects.toThrow(/self[- ]signed|unable to verify|unknown authority/i);
