@@ -12,18 +12,7 @@ import type { z } from 'zod';
 import type { KObject } from './object.js';
 import { storeResource } from './store-key.js';
 
-export type Subresource =
-  | 'status'
-  | 'scale'
-  | 'binding'
-  | 'log'
-  | 'exec'
-  | 'eviction'
-  | 'attach'
-  | 'portforward'
-  | 'proxy'
-  | 'ephemeralcontainers'
-  | 'token';
+export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'proxy' | 'ephemeralcontainers' | 'token';
 
 /** What the garbage collector does with a kind's objects. */
 export interface GarbageCollection {

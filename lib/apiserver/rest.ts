@@ -175,7 +175,8 @@ export class RestStorage {
   private admitCtx(): AdmitContext {
     return {
       list: async (resource) => (await this.guard(() => this.store.list(storeResource(resource)))).items,
-      get: async (resource, namespace, name) => (await this.guard(() => this.store.get({ resource: storeResource(resource), namespace: namespace ?? '', name }))) ?? undefined,
+      get: async (resource, namespace, name) =>
+        (await this.guard(() => this.store.get({ resource: storeResource(resource), namespace: namespace ?? '', name }))) ?? undefined,
       admission: this.admission,
     };
   }

@@ -96,7 +96,12 @@ export class RootCACertPublisher implements Reconciler {
     const cm = await this.client.find<ConfigMap & KObject>(CONFIGMAPS, namespace, ROOT_CA_CONFIGMAP);
     try {
       if (!cm) {
-        await this.client.create(CONFIGMAPS, namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_CONFIGMAP, annotations: { [DESCRIPTION_ANNOTATION]: DESCRIPTION } }, data });
+        await this.client.create(CONFIGMAPS, namespace, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: ROOT_CA_CONFIGMAP, annotations: { [DESCRIPTION_ANNOTATION]: DESCRIPTION } },
+          data,
+        });
         return;
       }
       if (deepEqual(cm.data, data) && cm.metadata.annotations?.[DESCRIPTION_ANNOTATION] === DESCRIPTION) return;

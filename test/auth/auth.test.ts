@@ -24,22 +24,29 @@ import { admissionFromEnv, stackPodSecurity } from '#lib/cloud/config';
 import { type AuthTarget, authCases, type Wire } from './cases.js';
 import { metricsCases } from './metrics-cases.js';
 import { podSecurityCases } from './pod-security-cases.js';
+import { serviceAccountCases } from './serviceaccount-cases.js';
+import { ServiceAccountJwt } from '#lib/auth/serviceaccount/jwt';
+import { derivedSigningKey } from '#lib/auth/serviceaccount/signing-key';
 import { newKindRegistry } from '#lib/kinds/index';
 
 const ADMIN_TOKEN = `admin.${'a'.repeat(48)}`;
 const BOOTSTRAP_TOKEN = `bootstrap.${'b'.repeat(48)}`;
+const SERVICE_ACCOUNT_SEED = randomBytes(48).toString('base64url');
 
 async function server(clock?: ManualClock): Promise<{ api: RequestHandler; store: Store }> {
   // Wired as the API function wires it: the store's operations count into the server's metrics.
   const metrics = new ApiMetrics();
   const store = new InstrumentedStore(new SqliteStore({ path: ':memory:' }), metrics.registry, newKindRegistry());
+  // As the API function wires it: the ServiceAccount key derived from its secret, the token cache counted on /metrics.
+  const serviceAccountTokens = new ServiceAccountJwt({ key: derivedSigningKey(SERVICE_ACCOUNT_SEED) });
   const auth = tokenAuth(store, new TokenMac(randomBytes(32).toString('base64url')), {
     staticTokens: [staticRecord(ADMIN_TOKEN, { role: 'admin' }), staticRecord(BOOTSTRAP_TOKEN, { role: 'node-bootstrap' })],
+    serviceAccounts: { jwt: serviceAccountTokens, registry: metrics.registry },
     ...(clock ? { clock } : {}),
   });
   // The cloud stack's admission settings, as its API function reads them.
   const admission = admissionFromEnv({ KUMO_POD_SECURITY: JSON.stringify(stackPodSecurity('admin')) });
-  const api = new ApiServer({ ...auth, metrics, admission });
+  const api = new ApiServer({ ...auth, metrics, admission, serviceAccountTokens });
   await bootstrap(api.rest);
   await ensureTokenNamespace(api.rest);
   return { api: new FlowGate(api, auth.authenticator, new FlowControl(clock ? { clock } : {})), store };
@@ -72,6 +79,12 @@ afterAll(async () => {
 authCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
 metricsCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
 podSecurityCases('in-process, SQLite', () => ({ send: sender(shared.api), adminToken: ADMIN_TOKEN, bootstrapToken: BOOTSTRAP_TOKEN }));
+serviceAccountCases('in-process, SQLite', () => ({
+  send: sender(shared.api),
+  adminToken: ADMIN_TOKEN,
+  bootstrapToken: BOOTSTRAP_TOKEN,
+  serviceAccountKeySeed: SERVICE_ACCOUNT_SEED,
+}));
 
 describe('token records', () => {
   it('stores only the hash of the secret', () => {

@@ -285,7 +285,8 @@ describe('kumo describe', () => {
   it('describes pod/nginx with its events, as kubectl lays it out', async () => {
     const res = await c.kumo(['describe', 'pod/nginx']);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^Name: {9}nginx\nNamespace: {4}default\n/);
+    // Padded to "Service Account:", the longest label of a pod's header (every pod has one, as in Kubernetes).
+    expect(res.stdout).toMatch(/^Name: {13}nginx\nNamespace: {8}default\n/);
     expect(res.stdout).toContain('\nContainers:\n  nginx:\n    Image:        nginx:latest\n');
     expect(res.stdout).toMatch(/\nEvents:\n {2}Type {4}Reason {5}Age +From +Message\n {2}---- {4}------ {5}---- +---- +-------\n/);
     expect(res.stdout).toMatch(/\n {2}Normal {2}Scheduled {2}5m(?:\d+s)? +default-scheduler {2}Successfully assigned default\/nginx to node-1\n/);

@@ -9,6 +9,7 @@ import { stackPodSecurity } from '#lib/cloud/config';
 import { authCases } from '../auth/cases.js';
 import { metricsCases } from '../auth/metrics-cases.js';
 import { podSecurityCases } from '../auth/pod-security-cases.js';
+import { serviceAccountCases } from '../auth/serviceaccount-cases.js';
 import { type ApiModule, type CloudAccount, deployToEmulator, invoke, loadBundle } from './harness.js';
 
 const bundles = inject('cloudBundles');
@@ -31,4 +32,10 @@ if (account) {
   authCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
   metricsCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
   podSecurityCases('the deployed API bundle on DynamoDB', () => ({ send, adminToken: account.adminToken, bootstrapToken: account.bootstrapToken }));
+  serviceAccountCases('the deployed API bundle on DynamoDB, its key from Secrets Manager', () => ({
+    send,
+    adminToken: account.adminToken,
+    bootstrapToken: account.bootstrapToken,
+    serviceAccountKeySeed: account.serviceAccountKeySecretString,
+  }));
 }

@@ -19,7 +19,12 @@ let k: KubectlCluster;
 beforeAll(async () => {
   await ensureBuilt();
   // HTTPS with the admin token (ServiceAccount tokens authenticate only there); the authenticator reads afresh on every request.
-  k = await startKubectlCluster({ insecureHttp: false, fakeNodes: { names: [], startDelayMs: 0 }, serviceAccountTokenCacheMs: 0, mountServiceAccountToken: true });
+  k = await startKubectlCluster({
+    insecureHttp: false,
+    fakeNodes: { names: [], startDelayMs: 0 },
+    serviceAccountTokenCacheMs: 0,
+    mountServiceAccountToken: true,
+  });
   writeFileSync(k.kubeconfig, kubeconfigFor(k.cluster.url, { caData: k.cluster.caData!, token: k.cluster.adminToken! }));
 });
 afterAll(async () => {
@@ -56,7 +61,9 @@ describe('ServiceAccount', () => {
       ['NAME', 'SECRETS', 'AGE'],
       ['default', '0', expect.any(String)],
     ]);
-    const ca = await waitFor(async () => (await k.kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'team', '-o', 'jsonpath={.data.ca\\.crt}'])).stdout || undefined);
+    const ca = await waitFor(
+      async () => (await k.kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'team', '-o', 'jsonpath={.data.ca\\.crt}'])).stdout || undefined,
+    );
     expect(Buffer.from(ca).toString('base64')).toBe(k.cluster.caData);
 
     // Deleted or changed, both come back.

@@ -76,7 +76,12 @@ export class ServiceAccountTokenAuthenticator implements Authenticator {
       // One counter per registry (a second server of the process shares the first's).
       this.requests =
         (opts.registry.getSingleMetric(name) as Counter<'status'> | undefined) ??
-        new Counter({ name, help: 'ServiceAccount tokens checked, by whether the cache knew them (hit) or the store was read (miss)', labelNames: ['status'], registers: [opts.registry] });
+        new Counter({
+          name,
+          help: 'ServiceAccount tokens checked, by whether the cache knew them (hit) or the store was read (miss)',
+          labelNames: ['status'],
+          registers: [opts.registry],
+        });
     }
   }
 
