@@ -5,7 +5,8 @@
  * through the node proxy on the `kubernetes` Service's ClusterIP, verifies
  * its certificate against the mounted `ca.crt` (kube-root-ca.crt), and
  * authenticates with its ServiceAccount's token, which admission's
- * kube-api-access-* volume asked the agent to request. The image holds only the host's node binary and its
+ * kube-api-access-* volume asked the agent to request; with RBAC it lists the
+ * pods its Role allows and gets 403 for Secrets. The image holds only the host's node binary and its
  * libraries (node-image.ts); the client's packages are this checkout's,
  * mounted read-only, and its script comes from a ConfigMap.
  */
@@ -15,7 +16,7 @@ import { CONFIGMAPS, PODS, SERVICE_ACCOUNTS } from '#lib/kinds/resources';
 import type { KObject } from '#lib/api/object';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, removeNodeContainers, uniqueNode } from './docker.js';
-import { agentCluster, podObject, waitGone, waitPod } from './harness.js';
+import { agentCluster, type P, podObject, waitGone, waitPod } from './harness.js';
 import { ensureNodeImage, NODE_IMAGE } from './node-image.js';
 
 const docker = await dockerForTests();
@@ -57,12 +58,13 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
       metadata: { name: 'client' },
       data: { 'client.mjs': CLIENT },
     } as KObject);
+    await c.client.create(SERVICE_ACCOUNTS, 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader' } } as KObject);
   }, 180_000);
 
   afterAll(async () => {
     if (!c) return;
-    await c.client.delete(PODS, 'default', 'client', { gracePeriodSeconds: 0 }).catch(() => undefined);
-    await waitGone(c.client, 'client').catch(() => undefined);
+    for (const name of ['client', 'bound-client']) await c.client.delete(PODS, 'default', name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+    for (const name of ['client', 'bound-client']) await waitGone(c.client, name).catch(() => undefined);
     await c.dispose();
     await removeNodeContainers(node);
   });
@@ -74,15 +76,12 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
     return out;
   };
 
-  it('reaches the API through the kubernetes Service with its ServiceAccount token', async (ctx) => {
-    await waitFor(() => c.proxy!.listening().includes(`${CLUSTER_IP}:443`) || !!c.proxy!.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
-    if (c.proxy!.clusterIPsUnavailable) ctx.skip();
-    await c.client.create(SERVICE_ACCOUNTS, 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader' } } as KObject);
-    // No credentials of its own: ServiceAccount admission mounts kube-api-access-*, whose token the agent requests.
+  /** Runs the client as ServiceAccount `reader` with no credentials of its own: admission mounts kube-api-access-*, whose token the agent requests. */
+  async function startClient(name: string): Promise<void> {
     await c.client.create(
       PODS,
       'default',
-      podObject('client', {
+      podObject(name, {
         serviceAccountName: 'reader',
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 0,
@@ -104,15 +103,59 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
         ],
       }),
     );
-    const done = await waitPod(c.client, 'client', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', 'finished', 60_000);
-    const out = await logs('client', 'client');
-    expect(done.status?.phase, out).toBe('Succeeded');
-    expect(done.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-') && v.projected)).toBe(true);
-    // (Its Secrets answer 403 once the RBAC authorizer guards kumo up.)
-    expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({
+  }
+
+  /** The finished client pod and the outcome it printed. */
+  async function clientResult(name: string): Promise<{ pod: P; result: unknown }> {
+    const pod = await waitPod(c.client, name, (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', 'finished', 60_000);
+    const out = await logs(name, 'client');
+    expect(pod.status?.phase, out).toBe('Succeeded');
+    return { pod, result: JSON.parse(out.trim().split('\n').pop()!) };
+  }
+
+  /** Whether this server authorizes with RBAC (rbac.authorization.k8s.io served). */
+  async function rbacServed(): Promise<boolean> {
+    return c.client.call({ method: 'GET', path: '/apis/rbac.authorization.k8s.io/v1' }).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  it('reaches the API through the kubernetes Service with its ServiceAccount token', async (ctx) => {
+    await waitFor(() => c.proxy!.listening().includes(`${CLUSTER_IP}:443`) || !!c.proxy!.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
+    if (c.proxy!.clusterIPsUnavailable) ctx.skip();
+    await startClient('client');
+    const { pod, result } = await clientResult('client');
+    expect(pod.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-') && v.projected)).toBe(true);
+    expect(result).toMatchObject({
       server: `https://${CLUSTER_IP}:443`,
       namespace: 'default',
       pods: { code: 200, names: ['client'] },
+    });
+  }, 120_000);
+
+  it('lists what its Role allows and gets 403 for the rest', async (ctx) => {
+    if (c.proxy!.clusterIPsUnavailable || !(await rbacServed())) ctx.skip();
+    const rbac = (resource: string, body: Record<string, unknown>) =>
+      c.client.call({
+        method: 'POST',
+        path: `/apis/rbac.authorization.k8s.io/v1/namespaces/default/${resource}`,
+        body: { apiVersion: 'rbac.authorization.k8s.io/v1', ...body },
+      });
+    await rbac('roles', { kind: 'Role', metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }] });
+    await rbac('rolebindings', {
+      kind: 'RoleBinding',
+      metadata: { name: 'reader-reads-pods' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'default' }],
+    });
+    await startClient('bound-client');
+    const { result } = await clientResult('bound-client');
+    expect(result).toEqual({
+      server: `https://${CLUSTER_IP}:443`,
+      namespace: 'default',
+      pods: { code: 200, names: ['bound-client', 'client'] },
+      secrets: { code: 403, reason: 'Forbidden' },
     });
   }, 120_000);
 });
