@@ -15,6 +15,7 @@
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { bootstrap } from '#lib/apiserver/bootstrap';
+import { KUBERNETES_SERVICE_PORT, reconcileKubernetesService } from '#lib/apiserver/kubernetes-service';
 import { lambdaFrontDoor, lambdaRuntime, type RequestHandler } from '#lib/apiserver/lambda';
 import { ApiMetrics } from '#lib/apiserver/metrics';
 import { ApiServer } from '#lib/apiserver/server';
@@ -55,6 +56,8 @@ function start(): Promise<Servers> {
     const { auth, front, ...opts } = await apiOptionsFromEnv(store, process.env, logger, metrics.registry);
     const streaming = new ApiServer({ ...opts, metrics, kinds });
     await bootstrap(streaming.rest);
+    // A Function URL has no address for Endpoints: each node's proxy sends the Service to the URL itself (docs/services.md).
+    await reconcileKubernetesService(streaming.rest, { port: KUBERNETES_SERVICE_PORT });
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
     return { streaming: front(streaming), buffered: front(new ApiServer({ ...opts, metrics, kinds, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS })) };
   })().catch((err: unknown) => {

@@ -37,6 +37,8 @@ import { instancesOf } from './status.js';
 import { readHostResolvConf } from './dns/host-resolv-conf.js';
 import { parseResolvConf } from './dns/resolv-conf.js';
 import { PodVolumes } from './volumes/manager.js';
+import { requestServiceAccountToken } from './volumes/token-request.js';
+import { ServiceAccountTokens } from './volumes/token-manager.js';
 import { sleep } from '../util/sleep.js';
 
 type P = Pod & KObject;
@@ -193,7 +195,11 @@ export class Agent {
         claim: (ns, name) => client.find<PersistentVolumeClaim & KObject>(PERSISTENT_VOLUME_CLAIMS, ns, name),
         persistentVolume: (name) => client.find<PersistentVolume & KObject>(PERSISTENT_VOLUMES, undefined, name),
       },
-      { dataDir: opts.dataDir, ...(opts.secretVolumeDir ? { secretDir: opts.secretVolumeDir } : {}) },
+      {
+        dataDir: opts.dataDir,
+        ...(opts.secretVolumeDir ? { secretDir: opts.secretVolumeDir } : {}),
+        tokens: new ServiceAccountTokens((ns, sa, spec) => requestServiceAccountToken(client, ns, sa, spec), this.clock),
+      },
     );
     const recorder: Recorder = new EventRecorder(client, 'kubelet', this.clock, opts.nodeName, { logger: this.logger });
     this.host = {

@@ -187,8 +187,8 @@ function subPathOk(sub: string): boolean {
 
 /**
  * Volume mounts of a container, joined with the pod's volume definitions.
- * configMap, secret and persistentVolumeClaim volumes are the host paths the
- * agent prepared (`volumePaths`); configMap and secret mounts are read-only,
+ * configMap, secret, projected and persistentVolumeClaim volumes are the host paths the
+ * agent prepared (`volumePaths`); configMap, secret and projected mounts are read-only,
  * as in Kubernetes. Unsupported volume types fail.
  */
 export function volumeMounts(pod: P, container: Container, volumePaths: ReadonlyMap<string, string> = new Map()): VolumeMount[] {
@@ -220,13 +220,13 @@ export function volumeMounts(pod: P, container: Container, volumePaths: Readonly
         containerPath: m.mountPath,
         readOnly,
       });
-    } else if (v!.configMap || v!.secret || v!.persistentVolumeClaim) {
+    } else if (v!.configMap || v!.secret || v!.projected || v!.persistentVolumeClaim) {
       const path = volumePaths.get(v!.name);
       if (!path) fail(`volume "${m.name}" is not set up`);
       const ro = v!.persistentVolumeClaim ? readOnly || !!v!.persistentVolumeClaim.readOnly : true;
       out.push({ volume: v!.name, source: { type: 'bind', path: within(path!) }, containerPath: m.mountPath, readOnly: ro });
     } else {
-      fail(`volume "${m.name}": only emptyDir, hostPath, configMap, secret and persistentVolumeClaim volumes are supported by kumo`);
+      fail(`volume "${m.name}": only emptyDir, hostPath, configMap, secret, projected and persistentVolumeClaim volumes are supported by kumo`);
     }
   }
   return out;

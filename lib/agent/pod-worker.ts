@@ -31,6 +31,7 @@ import { formatResolvConf, type NodeDNSSettings, podDNSConfig } from './dns/reso
 import { ContainerProber, runHandler } from './probes.js';
 import { hostsFile, serviceEnv } from './service-discovery.js';
 import { type PodVolumes, VolumeSetupError } from './volumes/manager.js';
+import { TokenVolumeError } from './volumes/projected.js';
 import { type ContainerInfo, ContainerStartError, ImagePullError, type PortMapping, type Runtime } from './runtime.js';
 import { computePodStatus, instancesOf, isInitialized, isSidecar, statusChanged, type Waiting } from './status.js';
 import { EVICTED, hasStorageLimits, storageEvictionMessage } from './storage-eviction.js';
@@ -304,7 +305,7 @@ export class PodWorker {
       nodeName: this.host.nodeName,
       nodeAllocatable: this.host.allocatable,
       volumePaths,
-      serviceEnv: this.pod.spec?.enableServiceLinks === false ? new Map() : serviceEnv(this.host.services(), this.pod.metadata.namespace ?? 'default'),
+      serviceEnv: serviceEnv(this.host.services(), this.pod.metadata.namespace ?? 'default', this.pod.spec?.enableServiceLinks !== false),
       ...(this.hostsIP !== undefined ? { hostsFile: this.host.volumes.hostsFile(this.uid) } : {}),
       ...(this.resolvConf !== undefined ? { resolvConf: this.resolvConf } : {}),
     };
@@ -399,23 +400,29 @@ export class PodWorker {
   }
 
   /**
-   * Sets up the pod's configMap, secret and claim volumes (once), refreshes
-   * configMap and secret contents every volumeSyncMs, and writes the managed
-   * /etc/hosts. Returns undefined (after a FailedMount event and a retry
-   * scheduled) while a volume cannot be set up: the pod stays ContainerCreating.
+   * Sets up the pod's configMap, secret, projected and claim volumes (once),
+   * refreshes their contents every volumeSyncMs and whenever a projected
+   * token is due for renewal, and writes the managed /etc/hosts. Returns
+   * undefined (after a FailedMount event and a retry scheduled) while a
+   * volume cannot be set up: the pod stays ContainerCreating. A token that
+   * cannot be renewed is a FailedMount event too; the volume keeps the
+   * token it has and the next sync tries again.
    */
   private async prepareVolumes(podIP: string): Promise<Map<string, string> | undefined> {
     const now = this.host.clock.now();
-    const needs = (this.pod.spec?.volumes ?? []).some((v) => v.configMap || v.secret || v.persistentVolumeClaim);
+    const volumes = this.pod.spec?.volumes ?? [];
+    const needs = volumes.some((v) => v.configMap || v.secret || v.projected || v.persistentVolumeClaim);
+    const tokenDue = this.host.volumes.nextTokenRefresh(this.uid);
     try {
       if (needs && !this.volumePaths) {
         this.volumePaths = await this.host.volumes.setUp(this.pod);
         this.volumesSyncedAt = now;
-      } else if (needs && now - this.volumesSyncedAt >= this.host.volumeSyncMs) {
+      } else if (needs && (now - this.volumesSyncedAt >= this.host.volumeSyncMs || (tokenDue !== undefined && now >= tokenDue))) {
         this.volumesSyncedAt = now;
         await this.host.volumes.refresh(this.pod).catch((err: Error) => {
+          if (err instanceof TokenVolumeError) this.event('Warning', 'FailedMount', err.message);
           // A referenced object that went away: the files keep their last content, as in Kubernetes.
-          if (!(err instanceof VolumeSetupError)) throw err;
+          else if (!(err instanceof VolumeSetupError)) throw err;
         });
       }
     } catch (err) {
@@ -424,7 +431,9 @@ export class PodWorker {
       this.due(now + this.host.restartBackoff.initialMs);
       return undefined;
     }
-    if (needs && (this.pod.spec?.volumes ?? []).some((v) => v.configMap || v.secret)) this.due(this.volumesSyncedAt + this.host.volumeSyncMs);
+    if (needs && volumes.some((v) => v.configMap || v.secret || v.projected)) this.due(this.volumesSyncedAt + this.host.volumeSyncMs);
+    const nextToken = this.host.volumes.nextTokenRefresh(this.uid);
+    if (nextToken !== undefined) this.due(nextToken);
     if (this.host.manageHosts && !this.pod.spec?.hostNetwork && this.hostsIP !== podIP) {
       this.writeHosts(podIP);
       this.hostsIP = podIP;

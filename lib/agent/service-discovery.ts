@@ -3,7 +3,8 @@
  *
  * - environment variables, exactly as the kubelet sets them for every Service
  *   of the pod's namespace that exists when the container starts
- *   (`enableServiceLinks`, default true): `WEB_SERVICE_HOST`,
+ *   (`enableServiceLinks`, default true), and for `default/kubernetes` in
+ *   every pod: `WEB_SERVICE_HOST`,
  *   `WEB_SERVICE_PORT`, `WEB_SERVICE_PORT_HTTP`, and the Docker link forms
  *   `WEB_PORT`, `WEB_PORT_80_TCP`, `WEB_PORT_80_TCP_PROTO|PORT|ADDR`;
  * - a managed /etc/hosts (docker runtime), like the kubelet's, that also maps
@@ -12,6 +13,7 @@
  *   qualified forms for the others. The agent rewrites it in place when
  *   Services change, so names created after the pod resolve too.
  */
+import { KUBERNETES_SERVICE_NAME, KUBERNETES_SERVICE_NAMESPACE } from '../api/core/v1/kubernetes-service.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { Service } from '../api/core/v1/service.js';
 import type { KObject } from '../api/object.js';
@@ -29,12 +31,27 @@ function envName(s: string): string {
   return s.toUpperCase().replace(/-/g, '_');
 }
 
-/** The kubelet's service environment variables for the Services of `namespace`. */
-export function serviceEnv(services: readonly S[], namespace: string): Map<string, string> {
+/** The Services of the `default` namespace every container learns of, whatever its namespace (kubelet's master services). */
+const MASTER_SERVICES = new Set([KUBERNETES_SERVICE_NAME]);
+
+/**
+ * The kubelet's service environment variables (getServiceEnvVarMap): the
+ * `kubernetes` Service of the `default` namespace for every pod, so an
+ * in-cluster client finds the API server (KUBERNETES_SERVICE_HOST/PORT),
+ * and with `enableServiceLinks` (default true) every Service of the pod's
+ * namespace; a Service of that namespace wins over a master one of its name.
+ */
+export function serviceEnv(services: readonly S[], namespace: string, enableServiceLinks = true): Map<string, string> {
   const out = new Map<string, string>();
-  const inNs = services
-    .filter((s) => s.metadata.namespace === namespace && hasClusterIP(s))
-    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  const byName = new Map<string, S>();
+  for (const s of services) {
+    if (!hasClusterIP(s)) continue;
+    const name = s.metadata.name ?? '';
+    if (s.metadata.namespace === KUBERNETES_SERVICE_NAMESPACE && MASTER_SERVICES.has(name)) {
+      if (!byName.has(name)) byName.set(name, s);
+    } else if (s.metadata.namespace === namespace && enableServiceLinks) byName.set(name, s);
+  }
+  const inNs = [...byName.values()].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   for (const svc of inNs) {
     const name = envName(svc.metadata.name ?? '');
     const ip = svc.spec!.clusterIP!;

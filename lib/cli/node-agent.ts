@@ -12,6 +12,9 @@
  *   (injected by ECS), or KUMO_BOOTSTRAP_TOKEN: the token itself.
  * - KUMO_AGENT_TOKEN_SECRET: the logs endpoint token's Secrets Manager value
  *   (optional), or KUMO_AGENT_TOKEN.
+ * - KUMO_SERVICE_TLS_SECRET: the `kubernetes` Service's certificate from the
+ *   cluster CA (optional): the node proxy then answers the Service for pods
+ *   and forwards to KUMO_SERVER (lib/agent/proxy/api-front.ts).
  * - KUMO_DATA_DIR (/var/lib/kumo), KUMO_RUNTIME (docker), KUMO_AGENT_PORT
  *   (10250), KUMO_NODE_NAME (overrides discovery).
  * - KUMO_AGENT_POLL_INTERVAL, KUMO_LEASE_RENEW_INTERVAL, KUMO_LEASE_DURATION,
@@ -22,7 +25,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAgent, standaloneAgentDirs } from '../assembly/agent.js';
 import { discoverHost } from '../cloud/ecs-host.js';
-import { tokenOfSecretString } from '../cloud/secrets.js';
+import { serviceTlsOfSecretString, tokenOfSecretString } from '../cloud/secrets.js';
 import { ConfigError, type Env, logLevelOf, readSetting } from '../config/read.js';
 import { SETTINGS } from '../config/settings.js';
 import { jsonLogger } from '../log/logger.js';
@@ -70,6 +73,14 @@ async function run(io: CliIO): Promise<number> {
   const logger = jsonLogger({ service: 'kumo-agent', level: logLevelOf(env), sink: (line) => io.err(`${line}\n`) });
   const bootstrap = readSetting(env, SETTINGS.bootstrapToken) ?? secretToken(readSetting(env, SETTINGS.bootstrapTokenSecret));
   const agentToken = readSetting(env, SETTINGS.agentToken) ?? secretToken(readSetting(env, SETTINGS.agentTokenSecret));
+  const serviceTlsSecret = readSetting(env, SETTINGS.serviceTlsSecret);
+  let serviceTls: { cert: string; key: string } | undefined;
+  try {
+    serviceTls = serviceTlsSecret ? serviceTlsOfSecretString(serviceTlsSecret) : undefined;
+  } catch (err) {
+    io.err(`kumo node agent: ${SETTINGS.serviceTlsSecret.env}: ${(err as Error).message}\n`);
+    return 1;
+  }
   let host;
   try {
     host = await discoverHost({ env });
@@ -91,7 +102,11 @@ async function run(io: CliIO): Promise<number> {
       ...standaloneAgentDirs(dataDir, host.nodeName),
       agent: { labels: host.labels, annotations: host.annotations ?? {}, ...(host.providerID ? { providerID: host.providerID } : {}), ...timings },
       ...(agentToken ? { endpoint: { token: agentToken, address: '0.0.0.0', port } } : {}),
-      proxy: { nodePortAddresses: ['0.0.0.0'], ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs } : {}) },
+      proxy: {
+        nodePortAddresses: ['0.0.0.0'],
+        ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs } : {}),
+        ...(serviceTls ? { apiServer: { upstream: server, ...serviceTls } } : {}),
+      },
       // Services and the rest at 4x the pods' interval, as the agent relists Services.
       ...(clusterDns ? { dns: { address: clusterDns, ...(timings.pollIntervalMs ? { pollIntervalMs: timings.pollIntervalMs * 4 } : {}) } } : {}),
       logger,

@@ -41,3 +41,17 @@ export async function readSecretString(secretId: string, client?: SecretsManager
 export async function readToken(secretId: string, client?: SecretsManagerClient): Promise<string> {
   return tokenOfSecretString(await readSecretString(secretId, client));
 }
+
+/** The `kubernetes` Service's serving certificate and key (PEM) in a Secrets Manager value: JSON with `tls.crt` and `tls.key`. */
+export function serviceTlsOfSecretString(value: string): { cert: string; key: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch {
+    throw new SecretFormatError('the service TLS secret is not JSON');
+  }
+  const { 'tls.crt': cert, 'tls.key': key } = (doc ?? {}) as Record<string, unknown>;
+  if (typeof cert !== 'string' || !cert.includes('BEGIN CERTIFICATE')) throw new SecretFormatError('the service TLS secret has no PEM "tls.crt"');
+  if (typeof key !== 'string' || !key.includes('PRIVATE KEY')) throw new SecretFormatError('the service TLS secret has no PEM "tls.key"');
+  return { cert, key };
+}

@@ -278,6 +278,13 @@ export const SETTINGS = {
     readBy: ['node agent'],
     doc: "That token's Secrets Manager value, injected by ECS (`KUMO_AGENT_TOKEN` wins).",
   },
+  serviceTlsSecret: {
+    env: 'KUMO_SERVICE_TLS_SECRET',
+    type: text,
+    setBy: 'user',
+    readBy: ['node agent'],
+    doc: "The `kubernetes` Service's serving certificate from the cluster CA, a Secrets Manager value injected by ECS: JSON with `tls.crt` and `tls.key` (PEM). Set: the node proxy answers the Service and forwards to the API server URL. Unset: pods on the node cannot reach the API through the Service.",
+  },
   dataDir: {
     env: 'KUMO_DATA_DIR',
     type: text,

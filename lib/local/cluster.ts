@@ -21,6 +21,8 @@ import type { KObject } from '../api/object.js';
 import { isNotFound } from '../api/errors.js';
 import { execUpgradeHandler } from '../apiserver/exec.js';
 import { bootstrap } from '../apiserver/bootstrap.js';
+import { kubernetesServiceIP, reconcileKubernetesService } from '../apiserver/kubernetes-service.js';
+import { kubernetesServiceNames } from '../api/core/v1/kubernetes-service.js';
 import { createApiHttpServer } from '../apiserver/http.js';
 import { ApiMetrics } from '../apiserver/metrics.js';
 import type { PodSecurityConfig } from '../apiserver/podsecurity/config.js';
@@ -291,7 +293,18 @@ export class LocalCluster {
     let tls: { key: string; cert: string } | undefined;
     let caPem: string | undefined;
     if (!this.opts.insecureHttp) {
-      const hosts = [...new Set(['localhost', '127.0.0.1', '::1', hostname(), ...(host === '0.0.0.0' || host === '::' ? [] : [host])])];
+      // Pods dial the `kubernetes` Service: its ClusterIP and names must be in the certificate too, as kube-apiserver's are.
+      const hosts = [
+        ...new Set([
+          'localhost',
+          '127.0.0.1',
+          '::1',
+          hostname(),
+          ...(host === '0.0.0.0' || host === '::' ? [] : [host]),
+          kubernetesServiceIP(this.opts.serviceClusterIPRange),
+          ...kubernetesServiceNames(),
+        ]),
+      ];
       const t = localTls(this.opts.dataDir, hosts);
       tls = { key: t.keyPem, cert: t.certPem };
       caPem = t.caPem;
@@ -310,6 +323,12 @@ export class LocalCluster {
     // Clients dial a wildcard address's loopback (which the certificate names).
     const dial = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
     this.url = `${tls ? 'https' : 'http'}://${dial.includes(':') ? `[${dial}]` : dial}:${port}`;
+    // Pods reach this server through the host's node proxy, which forwards the Service's ClusterIP to where clients dial.
+    await reconcileKubernetesService(this.api.rest, {
+      port,
+      endpoint: { ip: dial, port },
+      ...(this.opts.serviceClusterIPRange ? { serviceClusterIPRange: this.opts.serviceClusterIPRange } : {}),
+    });
     const compact = setInterval(
       () => void this.store.compact().catch((err: Error) => this.logger.error(`compaction failed: ${err.message}`)),
       this.opts.compactIntervalMs ?? 60_000,

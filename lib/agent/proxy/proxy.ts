@@ -22,7 +22,9 @@ import { ENDPOINT_SLICES, SERVICES } from '../../kinds/resources.js';
 import type { KubeClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
 import { defaultLogger, type Logger } from '../../log/logger.js';
+import { KUBERNETES_SERVICE_NAME, KUBERNETES_SERVICE_NAMESPACE, KUBERNETES_SERVICE_PORT } from '../../api/core/v1/kubernetes-service.js';
 import { LocalAddresses } from './addresses.js';
+import { ApiServerFront, type ApiServerFrontOptions } from './api-front.js';
 import { type Backend, backendsOf, Balancer } from './balancer.js';
 
 type S = Service & KObject;
@@ -44,6 +46,12 @@ export interface NodeProxyOptions {
    * @default undefined (watch)
    */
   pollIntervalMs?: number;
+  /**
+   * Answer the `default/kubernetes` Service here instead of forwarding to
+   * its endpoints (a cloud node: the API server is a Function URL, see
+   * api-front.ts). @default forward to the endpoints, as for any Service
+   */
+  apiServer?: ApiServerFrontOptions;
   /** @default defaultLogger() */
   logger?: Logger;
 }
@@ -56,8 +64,13 @@ interface Listener {
   service: string;
   portName: string;
   protocol: string;
+  /** The kubernetes Service's port, answered by the API server front. */
+  front?: boolean;
   server?: Server;
 }
+
+/** The Service the API server front answers for. */
+const API_SERVICE = `${KUBERNETES_SERVICE_NAMESPACE}/${KUBERNETES_SERVICE_NAME}`;
 
 /** At most this many endpoints are tried for one connection. */
 const MAX_ATTEMPTS = 3;
@@ -75,8 +88,10 @@ export class NodeProxy {
   private stopped = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly open = new Set<Socket>();
+  private readonly front: ApiServerFront | undefined;
 
   constructor(private readonly opts: NodeProxyOptions) {
+    this.front = opts.apiServer ? new ApiServerFront(opts.apiServer, this.logger) : undefined;
     const changed = () => this.requestSync();
     const poll = opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {};
     this.services = new Informer(opts.client, SERVICES, { ...poll, onChange: changed, logger: this.logger });
@@ -108,6 +123,7 @@ export class NodeProxy {
     await this.syncing;
     for (const s of this.open) s.destroy();
     await Promise.all([...this.listeners.values()].map((l) => this.close(l)));
+    this.front?.close();
     this.listeners.clear();
     await this.addresses.removeAll();
   }
@@ -152,7 +168,8 @@ export class NodeProxy {
         const protocol = p.protocol ?? 'TCP';
         // Userspace forwarding is TCP only; UDP and SCTP Services are not proxied (docs/services.md).
         if (protocol !== 'TCP') continue;
-        const base = { service, portName: p.name ?? '', protocol };
+        const front = !!this.front && service === API_SERVICE && p.port === KUBERNETES_SERVICE_PORT;
+        const base = { service, portName: p.name ?? '', protocol, ...(front ? { front } : {}) };
         const ip = spec.clusterIP;
         if (ip && ip !== 'None' && this.opts.clusterIPs !== false && !this.addresses.unavailable) {
           const key = `${ip}:${p.port}`;
@@ -183,6 +200,7 @@ export class NodeProxy {
         cur.service = l.service;
         cur.portName = l.portName;
         cur.protocol = l.protocol;
+        cur.front = l.front;
         continue;
       }
       if (l.kind === 'cluster' && !(await this.addresses.add(l.host))) continue;
@@ -239,6 +257,11 @@ export class NodeProxy {
     this.open.add(client);
     client.once('close', () => this.open.delete(client));
     client.on('error', () => client.destroy());
+    if (l.front && this.front) {
+      this.front.accept(client);
+      client.resume();
+      return;
+    }
     const svc = this.services.get(l.service.split('/')[0], l.service.split('/')[1]!) as S | undefined;
     const backends = backendsOf(this.slicesOf(l.service), l.portName, l.protocol);
     const affinity = svc?.spec?.sessionAffinity === 'ClientIP';

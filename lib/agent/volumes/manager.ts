@@ -6,11 +6,14 @@
  *   `items` with their paths and modes; `defaultMode`; `optional`), written
  *   with the AtomicWriter and rewritten when the object changes, so mounted
  *   files follow updates (refresh());
+ * - projected volumes (projected.ts): configMap, secret, downwardAPI and
+ *   serviceAccountToken sources in one directory, the token renewed by the
+ *   token manager (token-manager.ts) as refresh() comes round;
  * - persistentVolumeClaim volumes: the directory of the PersistentVolume the
  *   claim is bound to (hostPath or local), created if missing; it is never
  *   removed with the pod, so its data outlives it.
  *
- * Secret volumes live under a tmpfs (/dev/shm) when the host has one, so
+ * Secret and projected volumes live under a tmpfs (/dev/shm) when the host has one, so
  * their contents never reach the disk; everything else under the agent's
  * data directory. A referenced object that is missing (and not optional)
  * fails the pod's setup with kubelet's FailedMount wording; the pod stays
@@ -19,65 +22,16 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { PersistentVolume } from '../../api/core/v1/persistentvolume.js';
-import type { PersistentVolumeClaim } from '../../api/core/v1/persistentvolumeclaim.js';
 import type { Pod, Volume } from '../../api/core/v1/pod.js';
 import type { KObject } from '../../api/object.js';
-import { type FileProjection, validProjectionPath, writeAtomically } from './atomic-writer.js';
+import { writeAtomically } from './atomic-writer.js';
+import { makePayload, type VolumeSources, VolumeSetupError } from './payload.js';
+import { projectedPayload } from './projected.js';
+import type { ServiceAccountTokens } from './token-manager.js';
+
+export { makePayload, type VolumeSources, VolumeSetupError } from './payload.js';
 
 type P = Pod & KObject;
-
-/** Where volume contents come from (the API, through the agent's client). */
-export interface VolumeSources {
-  /** The ConfigMap's data and binaryData (base64), or undefined if it does not exist. */
-  configMap(namespace: string, name: string): Promise<{ data: Record<string, string>; binaryData: Record<string, string> } | undefined>;
-  /** The Secret's data (base64), or undefined if it does not exist. */
-  secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
-  claim(namespace: string, name: string): Promise<(PersistentVolumeClaim & KObject) | undefined>;
-  persistentVolume(name: string): Promise<(PersistentVolume & KObject) | undefined>;
-}
-
-/** A volume that cannot be set up (yet): reported as a FailedMount event, retried. */
-export class VolumeSetupError extends Error {
-  override name = 'VolumeSetupError';
-}
-
-const DEFAULT_MODE = 0o644;
-
-interface KeyToPath {
-  key: string;
-  path: string;
-  mode?: number | null;
-}
-
-/** The files of a configMap/secret volume from the object's keys (base64 values), per Kubernetes' MakePayload. */
-export function makePayload(
-  volume: string,
-  kind: 'configmap' | 'secret',
-  values: Record<string, string>,
-  items: readonly KeyToPath[] | null | undefined,
-  defaultMode: number | null | undefined,
-  optional: boolean,
-): Map<string, FileProjection> {
-  const mode = defaultMode ?? DEFAULT_MODE;
-  const out = new Map<string, FileProjection>();
-  if (!items || items.length === 0) {
-    for (const [k, v] of Object.entries(values)) out.set(k, { data: Buffer.from(v, 'base64'), mode });
-    return out;
-  }
-  for (const item of items) {
-    const v = values[item.key];
-    if (v === undefined) {
-      if (optional) continue;
-      const what = kind === 'configmap' ? 'configmap references non-existent config key' : 'references non-existent secret key';
-      throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : ${what}: ${item.key}`);
-    }
-    if (!validProjectionPath(item.path))
-      throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volume}" : invalid path ${JSON.stringify(item.path)}`);
-    out.set(item.path, { data: Buffer.from(v, 'base64'), mode: item.mode ?? mode });
-  }
-  return out;
-}
 
 function tmpfsRoot(): string | undefined {
   try {
@@ -101,11 +55,14 @@ export interface PodVolumesOptions {
   dataDir: string;
   /** Where secret volumes go. @default a directory on /dev/shm when writable, else under dataDir */
   secretDir?: string;
+  /** ServiceAccount tokens for projected volumes. @default none: a serviceAccountToken source fails its volume */
+  tokens?: ServiceAccountTokens;
 }
 
 export class PodVolumes {
   private readonly podsRoot: string;
   private readonly secretsRoot: string;
+  private readonly tokens: ServiceAccountTokens | undefined;
 
   constructor(
     private readonly sources: VolumeSources,
@@ -115,6 +72,12 @@ export class PodVolumes {
     this.podsRoot = join(dataDir, 'pods');
     // One directory per agent data dir, so agents on one host never share secret volumes.
     this.secretsRoot = opts.secretDir ? resolve(opts.secretDir) : defaultSecretRoot(dataDir);
+    this.tokens = opts.tokens;
+  }
+
+  /** When the pod's projected tokens are next due for renewal, if it has any. */
+  nextTokenRefresh(uid: string): number | undefined {
+    return this.tokens?.nextRefresh(uid);
   }
 
   /** Removes every volume directory of this agent (its data dir is going away: tests, `kumo agent --reset`). */
@@ -138,22 +101,22 @@ export class PodVolumes {
   }
 
   private dirOf(uid: string, v: Volume): string {
-    if (v.secret) return join(this.secretsRoot, uid, v.name);
+    // A projected volume may hold a token or a Secret's keys: on the tmpfs with secret volumes.
+    if (v.secret || v.projected) return join(this.secretsRoot, uid, v.name);
     return join(this.podDir(uid), 'volumes', v.name);
   }
 
   /**
-   * Writes every configMap and secret volume and resolves every claim.
-   * Returns volume name → host path. Throws VolumeSetupError (the first
-   * volume that cannot be set up).
+   * Writes every configMap, secret and projected volume and resolves every
+   * claim. Returns volume name → host path. Throws VolumeSetupError (the
+   * first volume that cannot be set up).
    */
   async setUp(pod: P): Promise<Map<string, string>> {
-    const uid = pod.metadata.uid ?? '';
     const ns = pod.metadata.namespace ?? 'default';
     const out = new Map<string, string>();
     for (const v of pod.spec?.volumes ?? []) {
-      if (v.configMap || v.secret) {
-        out.set(v.name, await this.project(uid, ns, v));
+      if (v.configMap || v.secret || v.projected) {
+        out.set(v.name, await this.project(pod, v));
       } else if (v.persistentVolumeClaim) {
         out.set(v.name, await this.claimPath(ns, v.name, v.persistentVolumeClaim.claimName));
       }
@@ -161,15 +124,26 @@ export class PodVolumes {
     return out;
   }
 
-  /** Rewrites configMap and secret volumes whose objects changed. Returns the names of the volumes that changed. */
+  /**
+   * Rewrites configMap, secret and projected volumes whose contents changed
+   * (a token due for renewal is renewed). Returns the names of the volumes
+   * that changed. Every volume is tried; the first failure is thrown after.
+   */
   async refresh(pod: P): Promise<string[]> {
     const changed: string[] = [];
+    let failed: unknown;
     for (const v of pod.spec?.volumes ?? []) {
-      if (!v.configMap && !v.secret) continue;
+      if (!v.configMap && !v.secret && !v.projected) continue;
       const before = this.version(pod.metadata.uid ?? '', v);
-      await this.project(pod.metadata.uid ?? '', pod.metadata.namespace ?? 'default', v);
+      try {
+        await this.project(pod, v);
+      } catch (err) {
+        failed ??= err;
+        continue;
+      }
       if (this.version(pod.metadata.uid ?? '', v) !== before) changed.push(v.name);
     }
+    if (failed) throw failed;
     return changed;
   }
 
@@ -181,7 +155,9 @@ export class PodVolumes {
     }
   }
 
-  private async project(uid: string, ns: string, v: Volume): Promise<string> {
+  private async project(pod: P, v: Volume): Promise<string> {
+    const uid = pod.metadata.uid ?? '';
+    const ns = pod.metadata.namespace ?? 'default';
     const dir = this.dirOf(uid, v);
     if (v.configMap) {
       const ref = v.configMap;
@@ -198,6 +174,10 @@ export class PodVolumes {
       if (!data && !ref.optional) throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${v.name}" : secret "${name}" not found`);
       mkdirSync(join(this.secretsRoot, uid), { recursive: true, mode: 0o700 });
       writeAtomically(dir, makePayload(v.name, 'secret', data ?? {}, ref.items, ref.defaultMode, !!ref.optional));
+    } else if (v.projected) {
+      const files = await projectedPayload(pod, v, this.sources, this.tokens);
+      mkdirSync(join(this.secretsRoot, uid), { recursive: true, mode: 0o700 });
+      writeAtomically(dir, files);
     }
     return dir;
   }
@@ -225,6 +205,7 @@ export class PodVolumes {
 
   /** Removes what setUp made for a pod (claims' directories stay: their data outlives the pod). */
   tearDown(uid: string): void {
+    this.tokens?.forget(uid);
     rmSync(this.podDir(uid), { recursive: true, force: true });
     rmSync(join(this.secretsRoot, uid), { recursive: true, force: true });
   }
