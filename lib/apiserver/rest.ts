@@ -31,7 +31,7 @@ import { recordWrite, tracksSubresource } from './ssa/track.js';
 import { PodSecurityAdmission } from './podsecurity/admission.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
-import type { UserInfo } from '../api/request.js';
+import type { Authorizer, UserInfo } from '../api/request.js';
 import type { AdmissionConfig, AdmitContext, Strategy, StrategyContext, WriteHookContext } from '../kinds/strategy.js';
 import { type DeleteOptions, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KList } from '../api/meta/v1/list.js';
@@ -124,6 +124,8 @@ export class RestStorage {
     /** The kinds served: their strategies, and their bootstrap objects (bootstrap.ts). */
     readonly kinds: KindRegistry,
     private readonly admission: ServerAdmissionConfig = { defaultTolerationSeconds: 300 },
+    /** The server's authorizer, for admission that asks it (RBAC's escalation checks). */
+    private readonly authorizer?: Authorizer,
   ) {
     this.podSecurity = new PodSecurityAdmission(admission.podSecurity ?? PRIVILEGED, {
       namespace: (name) => this.guard(() => store.get({ resource: storeResource(NAMESPACES), namespace: '', name })),
@@ -171,9 +173,13 @@ export class RestStorage {
     return { now: this.clock.now(), admission: this.admission };
   }
 
-  /** What admission hooks read: any kind's objects, from the store. */
-  private admitCtx(): AdmitContext {
-    return { list: async (resource) => (await this.guard(() => this.store.list(storeResource(resource)))).items };
+  /** What admission hooks read: any kind's objects, from the store; who writes; the authorizer. */
+  private admitCtx(opts: WriteOptions): AdmitContext {
+    return {
+      list: async (resource) => (await this.guard(() => this.store.list(storeResource(resource)))).items,
+      ...(opts.user ? { user: opts.user } : {}),
+      ...(this.authorizer ? { authorizer: this.authorizer } : {}),
+    };
   }
 
   /** What allocate/afterWrite hooks see: the store (allocation records) and the objects of the kind. */
@@ -274,7 +280,7 @@ export class RestStorage {
       if (seen.metadata.managedFields) meta.managedFields = seen.metadata.managedFields;
       else delete meta.managedFields;
     }
-    await strategy.admit?.(obj, undefined, this.admitCtx());
+    await strategy.admit?.(obj, undefined, this.admitCtx(opts));
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
     // Registry-assigned values (a Service's ClusterIP) belong to no manager, as in Kubernetes.
@@ -386,7 +392,7 @@ export class RestStorage {
         if (old.status === undefined) delete obj.status;
         else obj.status = clone(old.status);
       }
-      await strategy.admit?.(obj, old, this.admitCtx());
+      await strategy.admit?.(obj, old, this.admitCtx(opts));
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
       errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];

@@ -181,10 +181,16 @@ export class ApiServer implements RequestHandler {
     this.clock = opts.clock ?? systemClock;
     this.metrics = opts.metrics ?? new ApiMetrics();
     this.kinds = opts.kinds ?? newKindRegistry();
-    this.rest = new RestStorage(opts.store, this.clock, this.kinds, {
-      ...opts.admission,
-      defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
-    });
+    this.rest = new RestStorage(
+      opts.store,
+      this.clock,
+      this.kinds,
+      {
+        ...opts.admission,
+        defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
+      },
+      opts.authorizer,
+    );
     this.metricsApi = new MetricsApi(this.rest, () => this.clock.now());
     this.customResources = customResourceSyncFor({
       store: opts.store,

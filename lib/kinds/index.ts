@@ -28,6 +28,10 @@ import { replicaSetKind } from './replicaset.js';
 import { replicationControllerKind } from './replicationcontroller.js';
 import { podTemplateKind } from './podtemplate.js';
 import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
+import { clusterRoleKind } from './clusterrole.js';
+import { clusterRoleBindingKind } from './clusterrolebinding.js';
+import { roleKind } from './role.js';
+import { roleBindingKind } from './rolebinding.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import { statefulSetKind } from './statefulset.js';
@@ -61,6 +65,10 @@ export const builtinKinds: readonly Kind[] = [
   podTemplateKind,
   podDisruptionBudgetKind,
   customResourceDefinitionKind,
+  clusterRoleBindingKind,
+  clusterRoleKind,
+  roleBindingKind,
+  roleKind,
 ];
 
 /** A registry holding the built-in kinds, for one server (or controller process) to grow. */

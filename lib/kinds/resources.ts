@@ -66,6 +66,10 @@ export const CONTROLLER_REVISIONS = handle('controllerrevisions');
 export const CRONJOBS = handle('cronjobs');
 export const LEASES = handle('leases');
 export const HORIZONTAL_POD_AUTOSCALERS = handle('horizontalpodautoscalers');
+export const ROLES = handle('roles');
+export const CLUSTER_ROLES = handle('clusterroles');
+export const ROLE_BINDINGS = handle('rolebindings');
+export const CLUSTER_ROLE_BINDINGS = handle('clusterrolebindings');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
 export function resourceOfStoreKey(key: string): Kind | undefined {
