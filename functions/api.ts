@@ -19,6 +19,7 @@ import { lambdaFrontDoor, lambdaRuntime, type RequestHandler } from '#lib/apiser
 import { ApiMetrics } from '#lib/apiserver/metrics';
 import { ApiServer } from '#lib/apiserver/server';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
+import { reconcileDefaultRbac } from '#lib/auth/rbac/reconcile';
 import { apiOptionsFromEnv } from '#lib/cloud/api-from-env';
 import { storeFromEnv } from '#lib/cloud/store-from-env';
 import { readSetting } from '#lib/config/read';
@@ -55,6 +56,7 @@ function start(): Promise<Servers> {
     const { auth, front, ...opts } = await apiOptionsFromEnv(store, process.env, logger);
     const streaming = new ApiServer({ ...opts, metrics, kinds });
     await bootstrap(streaming.rest);
+    await reconcileDefaultRbac(streaming.rest);
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
     return { streaming: front(streaming), buffered: front(new ApiServer({ ...opts, metrics, kinds, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS })) };
   })().catch((err: unknown) => {

@@ -28,6 +28,7 @@ import { ADMIN, ApiServer } from '../apiserver/server.js';
 import { newKindRegistry } from '../kinds/index.js';
 import type { UserInfo } from '../api/request.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
+import { reconcileDefaultRbac } from '../auth/rbac/reconcile.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
 import { runAgent } from '../assembly/agent.js';
@@ -252,6 +253,7 @@ export class LocalCluster {
 
   async start(): Promise<void> {
     await bootstrap(this.api.rest);
+    await reconcileDefaultRbac(this.api.rest);
     const host = this.opts.host ?? '127.0.0.1';
     let tls: { key: string; cert: string } | undefined;
     if (!this.opts.insecureHttp) {

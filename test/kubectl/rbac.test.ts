@@ -88,3 +88,51 @@ subjects:
     expect((await k.kubectl(['get', 'clusterrolebinding', 'bad'])).code).toBe(1);
   });
 });
+
+describe('default roles and aggregation', () => {
+  /** Polls kubectl until `check` holds (the aggregation controller works in the background). */
+  async function eventually(args: string[], check: (out: string) => boolean): Promise<string> {
+    let out = '';
+    for (let i = 0; i < 100; i++) {
+      out = await ok(args);
+      if (check(out)) return out;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`kubectl ${args.join(' ')} never matched:\n${out}`);
+  }
+
+  it('serves the default roles and bindings, with admin, edit and view aggregated from their parts', async () => {
+    const names = rows(await ok(['get', 'clusterrole', '-o', 'name'])).map((r) => r[0]);
+    for (const name of ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:node'])
+      expect(names).toContain(`clusterrole.rbac.authorization.k8s.io/${name}`);
+    const admins = await ok(['get', 'clusterrolebinding', 'cluster-admin', '-o', 'wide']);
+    expect(admins).toMatch(/^cluster-admin\s+ClusterRole\/cluster-admin\s+\S+\s+system:masters\s*$/m);
+    const admin = await eventually(['get', 'clusterrole', 'admin', '-o', 'yaml'], (y) => y.includes('rolebindings'));
+    expect(admin).toContain('rbac.authorization.kubernetes.io/autoupdate: "true"');
+    expect(admin).toMatch(/aggregationRule:\n {2}clusterRoleSelectors:\n {2}- matchLabels:\n {6}rbac\.authorization\.k8s\.io\/aggregate-to-admin: "true"/);
+    // admin holds edit's and view's rules too (edit and view are labelled into admin's selectors' parts).
+    const rules = JSON.parse(await ok(['get', 'clusterrole', 'admin', '-o', 'json'])).rules as { resources?: string[] }[];
+    expect(rules.some((r) => r.resources?.includes('pods/exec'))).toBe(true);
+    expect(rules.some((r) => r.resources?.includes('pods/log'))).toBe(true);
+  });
+
+  it('adds the rules of a ClusterRole labelled aggregate-to-view to view, edit and admin', async () => {
+    await ok(
+      ['apply', '-f', '-'],
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: widgets-view
+  labels:
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+rules:
+- apiGroups: [example.com]
+  resources: [widgets]
+  verbs: [get, list, watch]
+`,
+    );
+    for (const role of ['view', 'edit', 'admin']) await eventually(['get', 'clusterrole', role, '-o', 'yaml'], (y) => y.includes('widgets'));
+    await ok(['delete', 'clusterrole', 'widgets-view']);
+    await eventually(['get', 'clusterrole', 'view', '-o', 'yaml'], (y) => !y.includes('widgets'));
+  });
+});
