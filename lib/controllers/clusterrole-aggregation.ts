@@ -10,30 +10,13 @@
  * runtime.
  */
 import { isNotFound } from '../api/errors.js';
-import { fromLabelSelector, matches } from '../api/labels.js';
-import type { KObject } from '../api/object.js';
-import type { AggregationRule, PolicyRule } from '../api/rbac/v1/policy.js';
 import { storeResource } from '../api/store-key.js';
 import type { KubeClient } from '../client/client.js';
 import type { Reconciler, ReconcileResult, Watch } from '../controller-runtime/reconciler.js';
 import { CLUSTER_ROLES } from '../kinds/resources.js';
+import { aggregatedRules } from '../kinds/rbac/aggregation.js';
+import type { RbacRole as ClusterRole } from '../kinds/rbac/validation.js';
 import { deepEqual } from '../util/json.js';
-
-type ClusterRole = KObject & { rules?: PolicyRule[] | null; aggregationRule?: AggregationRule | null };
-
-/** The rules `role`'s aggregationRule selects from `all` (kube's syncClusterRole). */
-export function aggregatedRules(role: ClusterRole, all: readonly ClusterRole[]): PolicyRule[] {
-  const out: PolicyRule[] = [];
-  const byName = [...all].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-  for (const selector of role.aggregationRule?.clusterRoleSelectors ?? []) {
-    const sel = fromLabelSelector(selector);
-    for (const other of byName) {
-      if (other.metadata.name === role.metadata.name || !matches(sel, other.metadata.labels)) continue;
-      for (const rule of other.rules ?? []) if (!out.some((r) => deepEqual(r, rule))) out.push(rule);
-    }
-  }
-  return out;
-}
 
 export class ClusterRoleAggregationController implements Reconciler {
   readonly name = 'clusterrole-aggregation';

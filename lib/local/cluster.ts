@@ -29,6 +29,9 @@ import { newKindRegistry } from '../kinds/index.js';
 import type { UserInfo } from '../api/request.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
 import { reconcileDefaultRbac } from '../auth/rbac/reconcile.js';
+import { firstAuthenticator, type TokenAuth, tokenAuth } from '../auth/assembly.js';
+import { ensureTokenNamespace } from '../auth/bootstrap.js';
+import { TokenMac } from '../auth/token-mac.js';
 import { KubeClient } from '../client/client.js';
 import { InProcessTransport } from '../client/transport.js';
 import { runAgent } from '../assembly/agent.js';
@@ -168,6 +171,8 @@ export class LocalCluster {
   proxy: NodeProxy | undefined;
   /** The bearer token agents accept from this API server (for `kumo agent --agent-token`). */
   readonly agentToken: string;
+  /** With TLS: stored tokens and the authorizer chain (lib/auth/assembly.ts). */
+  readonly auth: TokenAuth | undefined;
   /** The data directory's key: Secrets in state.db and the process runtime's container env are sealed with it. */
   private readonly sealer: Encryptor;
   private timers: NodeJS.Timeout[] = [];
@@ -215,13 +220,21 @@ export class LocalCluster {
       },
     });
     this.adminToken = opts.insecureHttp ? undefined : localAdminToken(opts.dataDir);
+    // With TLS: the admin token (system:masters), stored kumo tokens under a MAC key kept beside state.db, and kube's
+    // authorizer chain with RBAC. Plain HTTP has no authentication, so everyone is admin.
+    this.auth = this.adminToken ? tokenAuth(this.store, new TokenMac(localToken(opts.dataDir, 'token-mac-key', 32)), { logger: this.logger }) : undefined;
     this.api = new ApiServer({
-      store: this.store,
+      store: this.auth?.store ?? this.store,
       metrics,
       kinds,
       logger: this.logger,
       podConnector: connector,
-      ...(this.adminToken ? { authenticator: new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) } : {}),
+      ...(this.adminToken && this.auth
+        ? {
+            authenticator: firstAuthenticator(new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])), this.auth.authenticator),
+            authorizer: this.auth.authorizer,
+          }
+        : {}),
       ...(opts.watchTimeoutMs !== undefined ? { watchTimeoutMs: opts.watchTimeoutMs } : {}),
       admission: {
         // Its in-process agents' nodes are 127.0.0.1, so host-process and hostNetwork pods' Endpoints are too.
@@ -254,6 +267,7 @@ export class LocalCluster {
   async start(): Promise<void> {
     await bootstrap(this.api.rest);
     await reconcileDefaultRbac(this.api.rest);
+    if (this.auth) await ensureTokenNamespace(this.api.rest);
     const host = this.opts.host ?? '127.0.0.1';
     let tls: { key: string; cert: string } | undefined;
     if (!this.opts.insecureHttp) {

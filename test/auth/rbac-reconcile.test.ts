@@ -30,6 +30,10 @@ describe('reconcileDefaultRbac', () => {
     const view = (await api.rest.get(CLUSTER_ROLES, undefined, 'view')) as RbacRole;
     expect(view.metadata.labels).toMatchObject({ 'kubernetes.io/bootstrapping': 'rbac-defaults', 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' });
     expect(view.aggregationRule?.clusterRoleSelectors).toEqual([{ matchLabels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } }]);
+    // Aggregated at once, before any controller runs: view holds system:aggregate-to-view's rules and metrics-server's reader's.
+    expect(view.rules).toEqual(expect.arrayContaining([{ verbs: ['get', 'list', 'watch'], apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'] }]));
+    const admin = (await api.rest.get(CLUSTER_ROLES, undefined, 'admin')) as RbacRole;
+    expect(admin.rules?.length).toBeGreaterThan(view.rules!.length);
   });
 
   it('adds back what a default lost and keeps what a user added', async () => {
@@ -63,7 +67,10 @@ describe('reconcileDefaultRbac', () => {
       metadata: { ...edit.metadata, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'false' } },
     };
     await api.rest.update(CLUSTER_ROLES, undefined, 'system:aggregate-to-edit', frozen);
-    expect(await reconcileDefaultRbac(api.rest)).toEqual({ created: [], updated: [] });
+    // edit and admin, which aggregate it, follow its rules; the frozen role itself is left alone.
+    const result = await reconcileDefaultRbac(api.rest);
+    expect(result.created).toEqual([]);
+    expect(result.updated).not.toContain('clusterrole/system:aggregate-to-edit');
     expect(((await api.rest.get(CLUSTER_ROLES, undefined, 'system:aggregate-to-edit')) as RbacRole).rules).toEqual(frozen.rules);
   });
 });

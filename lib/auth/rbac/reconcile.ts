@@ -19,6 +19,7 @@ import type { Subject } from '../../api/rbac/v1/policy.js';
 import type { LabelSelector } from '../../api/meta/v1/label-selector.js';
 import { CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES } from '../../kinds/resources.js';
 import { covers } from '../../kinds/rbac/rules.js';
+import { aggregatedRules } from '../../kinds/rbac/aggregation.js';
 import { deepEqual } from '../../util/json.js';
 import { AUTO_UPDATE_ANNOTATION, DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES } from './bootstrap-policy.js';
 
@@ -90,6 +91,34 @@ async function racing(write: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/**
+ * Fills the aggregated roles' rules (admin, edit, view, and any a user
+ * made) as the aggregation controller would, so they grant what they say
+ * from the first request, before the controller has run (kube leaves that to
+ * the controller-manager). Aggregated roles may aggregate each other (edit
+ * into admin): passes repeat until nothing changes.
+ */
+async function aggregateAtStart(rest: ReconcileStorage, result: ReconcileResult): Promise<void> {
+  const roles = new Map((await rest.list(CLUSTER_ROLES, undefined)).items.map((o) => [o.metadata.name!, o as ClusterRole]));
+  const changed = new Set<string>();
+  for (let pass = 0, moved = true; moved && pass <= roles.size; pass++) {
+    moved = false;
+    for (const [name, role] of roles) {
+      if (!role.aggregationRule || frozen(role)) continue;
+      const rules = aggregatedRules(role, [...roles.values()]);
+      if (deepEqual(rules, role.rules ?? [])) continue;
+      roles.set(name, { ...role, rules });
+      changed.add(name);
+      moved = true;
+    }
+  }
+  for (const name of changed) {
+    if (await racing(() => rest.update(CLUSTER_ROLES, undefined, name, roles.get(name)!))) {
+      if (!result.created.includes(`clusterrole/${name}`)) result.updated.push(`clusterrole/${name}`);
+    }
+  }
+}
+
 export async function reconcileDefaultRbac(rest: ReconcileStorage): Promise<ReconcileResult> {
   const result: ReconcileResult = { created: [], updated: [] };
   const roles = new Map((await rest.list(CLUSTER_ROLES, undefined)).items.map((o) => [o.metadata.name!, o as ClusterRole]));
@@ -104,6 +133,7 @@ export async function reconcileDefaultRbac(rest: ReconcileStorage): Promise<Reco
     const next = reconciledRole(existing, expected);
     if (next && (await racing(() => rest.update(CLUSTER_ROLES, undefined, name, next)))) result.updated.push(`clusterrole/${name}`);
   }
+  await aggregateAtStart(rest, result);
   const bindings = new Map((await rest.list(CLUSTER_ROLE_BINDINGS, undefined)).items.map((o) => [o.metadata.name!, o as ClusterRoleBinding]));
   for (const expected of DEFAULT_CLUSTER_ROLE_BINDINGS) {
     const name = expected.metadata.name!;
