@@ -341,6 +341,101 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expectForbidden(await t().send('GET', SECRETS('default'), { token: tokenA }));
     });
 
+    const RBAC = '/apis/rbac.authorization.k8s.io/v1';
+    const G = 'rbac.authorization.k8s.io';
+
+    it("lets a Role and RoleBinding give a user pods in one namespace, and nothing elsewhere (kube's 403)", async () => {
+      const ns = unique('rbac');
+      await namespace(ns);
+      const alice = await token({ role: 'user', user: unique('alice'), groups: ['qa'] });
+      const name = (await t().send('GET', '/api', { token: alice })).status;
+      expect(name).toBe(200);
+      await ok('POST', `${RBAC}/namespaces/${ns}/roles`, t().adminToken, {
+        apiVersion: `${G}/v1`,
+        kind: 'Role',
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+      });
+      const before = await t().send('GET', PODS(ns), { token: alice });
+      expectForbidden(before, /^pods is forbidden: User "alice-[^"]+" cannot list resource "pods" in API group "" in the namespace "rbac-[^"]+"$/);
+      await ok('POST', `${RBAC}/namespaces/${ns}/rolebindings`, t().adminToken, {
+        apiVersion: `${G}/v1`,
+        kind: 'RoleBinding',
+        metadata: { name: 'qa-reads-pods' },
+        roleRef: { apiGroup: G, kind: 'Role', name: 'pod-reader' },
+        subjects: [{ apiGroup: G, kind: 'Group', name: 'qa' }],
+      });
+      expect((await t().send('GET', PODS(ns), { token: alice })).status).toBe(200);
+      expectForbidden(await t().send('GET', PODS('default'), { token: alice }), /cannot list resource "pods" in API group "" in the namespace "default"$/);
+      expectForbidden(await t().send('DELETE', `${PODS(ns)}/x`, { token: alice }), /cannot delete resource "pods"/);
+    });
+
+    it('lets a binding to a role that does not exist grant nothing, and says so', async () => {
+      const ns = unique('ghost');
+      await namespace(ns);
+      const user = unique('bob');
+      const bob = await token({ role: 'user', user });
+      const created = await t().send('POST', `${RBAC}/namespaces/${ns}/rolebindings`, {
+        token: t().adminToken,
+        body: {
+          apiVersion: `${G}/v1`,
+          kind: 'RoleBinding',
+          metadata: { name: 'to-nowhere' },
+          roleRef: { apiGroup: G, kind: 'ClusterRole', name: 'no-such-role' },
+          subjects: [{ apiGroup: G, kind: 'User', name: user }],
+        },
+      });
+      expect(created.status).toBe(201);
+      expectForbidden(
+        await t().send('GET', PODS(ns), { token: bob }),
+        new RegExp(
+          `cannot list resource "pods" in API group "" in the namespace "${ns}": RBAC: clusterrole.rbac.authorization.k8s.io "no-such-role" not found$`,
+        ),
+      );
+    });
+
+    it("refuses to let a user grant what it does not hold (kube's escalation check), and stores nothing", async () => {
+      const ns = unique('esc');
+      await namespace(ns);
+      const admin = await token({ role: 'admin', namespace: ns });
+      const role = (rules: unknown) => ({ apiVersion: `${G}/v1`, kind: 'Role', metadata: { name: unique('r') }, rules });
+      // Within what the namespace's admin holds: allowed.
+      const held = role([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create'] }]);
+      expect((await t().send('POST', `${RBAC}/namespaces/${ns}/roles`, { token: admin, body: held })).status).toBe(201);
+      // Beyond it: refused with kube's message, naming what it lacks.
+      const wider = role([{ apiGroups: [''], resources: ['configmaps', 'resourcequotas'], verbs: ['get', 'update'] }]);
+      const refused = await t().send('POST', `${RBAC}/namespaces/${ns}/roles`, { token: admin, body: wider });
+      expectForbidden(refused);
+      expect(refused.body.message).toMatch(
+        new RegExp(
+          `^roles.rbac.authorization.k8s.io "${wider.metadata.name}" is forbidden: user "kumo:token:[a-z0-9]+" \\(groups=\\["kumo:admins" "system:authenticated"\\]\\) is attempting to grant RBAC permissions not currently held:\n\\{APIGroups:\\[""\\], Resources:\\["resourcequotas"\\], Verbs:\\["update"\\]\\}$`,
+        ),
+      );
+      expect((await t().send('GET', `${RBAC}/namespaces/${ns}/roles/${wider.metadata.name}`, { token: t().adminToken })).status).toBe(404);
+      // Binding cluster-admin in its namespace: refused too (it may not bind it, nor does it hold its rules).
+      const binding = {
+        apiVersion: `${G}/v1`,
+        kind: 'RoleBinding',
+        metadata: { name: 'power' },
+        roleRef: { apiGroup: G, kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ apiGroup: G, kind: 'User', name: 'mallory' }],
+      };
+      const bound = await t().send('POST', `${RBAC}/namespaces/${ns}/rolebindings`, { token: admin, body: binding });
+      expectForbidden(
+        bound,
+        /^rolebindings.rbac.authorization.k8s.io "power" is forbidden: user "kumo:token:[a-z0-9]+" .* is attempting to grant RBAC permissions not currently held:\n/,
+      );
+      // Binding edit, whose rules admin holds: allowed.
+      expect(
+        (
+          await t().send('POST', `${RBAC}/namespaces/${ns}/rolebindings`, {
+            token: admin,
+            body: { ...binding, metadata: { name: 'editors' }, roleRef: { ...binding.roleRef, name: 'edit' } },
+          })
+        ).status,
+      ).toBe(201);
+    });
+
     it('lets the bootstrap token enroll a new node once, and do nothing else', async () => {
       const name = unique('fresh');
       const first = mintToken({ role: 'node', node: name });
