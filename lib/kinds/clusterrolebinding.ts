@@ -5,34 +5,11 @@
  * rest).
  */
 import { ClusterRoleBindingSchema } from '../api/rbac/v1/clusterrolebinding.js';
-import { defineKind } from './kind.js';
-import { admitBindingWrite } from './rbac/escalation.js';
-import { bindingDescriber, bindingPrinter } from './rbac/print.js';
-import { defaultBinding, rbacNameRule, RBAC_GROUP, validateBinding, validateBindingUpdate } from './rbac/validation.js';
+import { bindingKindOf } from './rbac/kinds.js';
 
-export const clusterRoleBindingKind = defineKind({
-  group: RBAC_GROUP,
-  version: 'v1',
+export const clusterRoleBindingKind = bindingKindOf({
   kind: 'ClusterRoleBinding',
   resource: 'clusterrolebindings',
   namespaced: false,
   schema: ClusterRoleBindingSchema,
-  shortNames: [],
-  categories: [],
-  subresources: [],
-  garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'none' },
-  strategy: {
-    noGeneration: true,
-    nameRule: rbacNameRule,
-    defaults: defaultBinding,
-    validate: (obj) => validateBinding(obj, false),
-    validateUpdate: validateBindingUpdate,
-    admit: (obj, old, ctx) => {
-      defaultBinding(obj);
-      return admitBindingWrite('clusterrolebindings', obj, old, ctx);
-    },
-  },
-  printer: bindingPrinter,
-  describer: bindingDescriber,
 });

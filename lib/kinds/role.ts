@@ -4,29 +4,6 @@
  * escalation check: lib/kinds/rbac/escalation.ts).
  */
 import { RoleSchema } from '../api/rbac/v1/role.js';
-import { defineKind } from './kind.js';
-import { admitRoleWrite } from './rbac/escalation.js';
-import { roleDescriber, rolePrinter } from './rbac/print.js';
-import { rbacNameRule, RBAC_GROUP, validateRole } from './rbac/validation.js';
+import { roleKindOf } from './rbac/kinds.js';
 
-export const roleKind = defineKind({
-  group: RBAC_GROUP,
-  version: 'v1',
-  kind: 'Role',
-  resource: 'roles',
-  namespaced: true,
-  schema: RoleSchema,
-  shortNames: [],
-  categories: [],
-  subresources: [],
-  garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'none', viewers: 'none' },
-  strategy: {
-    noGeneration: true,
-    nameRule: rbacNameRule,
-    validate: (obj) => validateRole(obj, true),
-    admit: (obj, old, ctx) => admitRoleWrite('roles', obj, old, ctx),
-  },
-  printer: rolePrinter,
-  describer: roleDescriber,
-});
+export const roleKind = roleKindOf({ kind: 'Role', resource: 'roles', namespaced: true, schema: RoleSchema });

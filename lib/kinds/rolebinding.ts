@@ -6,35 +6,6 @@
  * accepted and grants nothing.
  */
 import { RoleBindingSchema } from '../api/rbac/v1/rolebinding.js';
-import { defineKind } from './kind.js';
-import { admitBindingWrite } from './rbac/escalation.js';
-import { bindingDescriber, bindingPrinter } from './rbac/print.js';
-import { defaultBinding, rbacNameRule, RBAC_GROUP, validateBinding, validateBindingUpdate } from './rbac/validation.js';
+import { bindingKindOf } from './rbac/kinds.js';
 
-export const roleBindingKind = defineKind({
-  group: RBAC_GROUP,
-  version: 'v1',
-  kind: 'RoleBinding',
-  resource: 'rolebindings',
-  namespaced: true,
-  schema: RoleBindingSchema,
-  shortNames: [],
-  categories: [],
-  subresources: [],
-  garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'none' },
-  strategy: {
-    noGeneration: true,
-    nameRule: rbacNameRule,
-    defaults: defaultBinding,
-    validate: (obj) => validateBinding(obj, true),
-    validateUpdate: validateBindingUpdate,
-    admit: (obj, old, ctx) => {
-      // Defaults come after admission in the generic path; the check reads the roleRef as it will be stored.
-      defaultBinding(obj);
-      return admitBindingWrite('rolebindings', obj, old, ctx);
-    },
-  },
-  printer: bindingPrinter,
-  describer: bindingDescriber,
-});
+export const roleBindingKind = bindingKindOf({ kind: 'RoleBinding', resource: 'rolebindings', namespaced: true, schema: RoleBindingSchema });

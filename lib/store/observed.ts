@@ -6,13 +6,16 @@
  * watches pass through untouched.
  */
 import type { KObject, ObjectKey } from '../api/object.js';
-import type { CasResult, ListOptions, ListResult, Store, StoreEvent, WatchOptions } from './types.js';
+import { PassThroughStore } from './pass-through.js';
+import type { CasResult, Store } from './types.js';
 
-export class ObservedStore implements Store {
+export class ObservedStore extends PassThroughStore {
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     private readonly onWrite: (key: ObjectKey) => void,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   private async observed<T>(key: ObjectKey, write: () => Promise<T>): Promise<T> {
     try {
@@ -23,39 +26,15 @@ export class ObservedStore implements Store {
     }
   }
 
-  create(key: ObjectKey, obj: KObject): Promise<KObject> {
-    return this.observed(key, () => this.inner.create(key, obj));
+  override create(key: ObjectKey, obj: KObject): Promise<KObject> {
+    return this.observed(key, () => super.create(key, obj));
   }
 
-  get(key: ObjectKey): Promise<KObject | undefined> {
-    return this.inner.get(key);
+  override update(key: ObjectKey, obj: KObject, prev: KObject): Promise<CasResult> {
+    return this.observed(key, () => super.update(key, obj, prev));
   }
 
-  update(key: ObjectKey, obj: KObject, prev: KObject): Promise<CasResult> {
-    return this.observed(key, () => this.inner.update(key, obj, prev));
-  }
-
-  delete(key: ObjectKey, prev: KObject): Promise<CasResult> {
-    return this.observed(key, () => this.inner.delete(key, prev));
-  }
-
-  list(resource: string, opts?: ListOptions): Promise<ListResult> {
-    return this.inner.list(resource, opts);
-  }
-
-  currentRevision(resource: string): Promise<number> {
-    return this.inner.currentRevision(resource);
-  }
-
-  watch(resource: string, opts: WatchOptions): AsyncIterable<StoreEvent> {
-    return this.inner.watch(resource, opts);
-  }
-
-  compact(): Promise<void> {
-    return this.inner.compact();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
+  override delete(key: ObjectKey, prev: KObject): Promise<CasResult> {
+    return this.observed(key, () => super.delete(key, prev));
   }
 }
