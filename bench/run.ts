@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { type Baseline, type RunInfo, writeReport } from './lib/report.js';
 import type { Scenario, ScenarioResult } from './lib/types.js';
 import { apiLatency } from './scenarios/api-latency.js';
+import { authz } from './scenarios/authz.js';
 import { cost } from './scenarios/cost.js';
 import { crd } from './scenarios/crd.js';
 import { daemonSetRollout } from './scenarios/daemonset.js';
@@ -23,7 +24,7 @@ import { scale } from './scenarios/scale.js';
 import { schedulerThroughput } from './scenarios/scheduler.js';
 import { statefulSetThroughput } from './scenarios/statefulset.js';
 
-const SCENARIOS: Scenario[] = [schedulerThroughput, podStartup, apiLatency, scale, cost, ecsReplacement, crd, statefulSetThroughput, daemonSetRollout];
+const SCENARIOS: Scenario[] = [schedulerThroughput, podStartup, apiLatency, scale, cost, ecsReplacement, crd, statefulSetThroughput, daemonSetRollout, authz];
 
 interface Stored {
   info: RunInfo;

@@ -20,6 +20,7 @@ import { lambdaFrontDoor, lambdaRuntime, type RequestHandler } from '#lib/apiser
 import { ApiMetrics } from '#lib/apiserver/metrics';
 import { ApiServer } from '#lib/apiserver/server';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
+import { reconcileDefaultRbac } from '#lib/auth/rbac/reconcile';
 import { apiOptionsFromEnv } from '#lib/cloud/api-from-env';
 import { storeFromEnv } from '#lib/cloud/store-from-env';
 import { readSetting } from '#lib/config/read';
@@ -58,6 +59,7 @@ function start(): Promise<Servers> {
     await bootstrap(streaming.rest);
     // A Function URL has no address for Endpoints: each node's proxy sends the Service to the URL itself (docs/services.md).
     await reconcileKubernetesService(streaming.rest, { port: KUBERNETES_SERVICE_PORT });
+    await reconcileDefaultRbac(streaming.rest);
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
     return { streaming: front(streaming), buffered: front(new ApiServer({ ...opts, metrics, kinds, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS })) };
   })().catch((err: unknown) => {

@@ -35,7 +35,7 @@ import { endpointResolver } from './admission/service-resolver.js';
 import type { AdmissionAttributes, Operation } from './admission/attributes.js';
 import { PRIVILEGED } from './podsecurity/config.js';
 import { AUDIT_VIOLATIONS_ANNOTATION } from './podsecurity/levels.js';
-import type { UserInfo } from '../api/request.js';
+import type { Authorizer, UserInfo } from '../api/request.js';
 import type { AdmissionConfig, AdmitContext, Strategy, StrategyContext, WriteHookContext } from '../kinds/strategy.js';
 import { type DeleteOptions, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../api/meta/v1/delete-options.js';
 import type { KList } from '../api/meta/v1/list.js';
@@ -134,6 +134,8 @@ export class RestStorage {
     /** The kinds served: their strategies, and their bootstrap objects (bootstrap.ts). */
     readonly kinds: KindRegistry,
     private readonly admission: ServerAdmissionConfig = { defaultTolerationSeconds: 300 },
+    /** The server's authorizer, for admission that asks it (RBAC's escalation checks). */
+    private readonly authorizer?: Authorizer,
   ) {
     this.quota = new QuotaAdmission(store);
     this.podSecurity = new PodSecurityAdmission(admission.podSecurity ?? PRIVILEGED, {
@@ -247,14 +249,16 @@ export class RestStorage {
     return { now: this.clock.now(), admission: this.admission };
   }
 
-  /** What admission hooks read: any kind's objects, from the store. */
-  private admitCtx(): AdmitContext {
+  /** What admission hooks read: any kind's objects, from the store; who writes; the authorizer. */
+  private admitCtx(opts: WriteOptions): AdmitContext {
     return {
       list: async (resource, namespace) =>
         (await this.guard(() => this.store.list(storeResource(resource), namespace === undefined ? {} : { namespace }))).items,
       get: async (resource, namespace, name) =>
         (await this.guard(() => this.store.get({ resource: storeResource(resource), namespace: namespace ?? '', name }))) ?? undefined,
       admission: this.admission,
+      ...(opts.user ? { user: opts.user } : {}),
+      ...(this.authorizer ? { authorizer: this.authorizer } : {}),
     };
   }
 
@@ -356,7 +360,7 @@ export class RestStorage {
       if (seen.metadata.managedFields) meta.managedFields = seen.metadata.managedFields;
       else delete meta.managedFields;
     }
-    await strategy.admit?.(obj, undefined, this.admitCtx());
+    await strategy.admit?.(obj, undefined, this.admitCtx(opts));
     strategy.prepareForCreate?.(obj, ctx);
     strategy.defaults?.(obj);
     obj = await this.mutate(rt, obj, undefined, opts);
@@ -475,7 +479,7 @@ export class RestStorage {
         if (old.status === undefined) delete obj.status;
         else obj.status = clone(old.status);
       }
-      await strategy.admit?.(obj, old, this.admitCtx());
+      await strategy.admit?.(obj, old, this.admitCtx(opts));
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
       obj = await this.mutate(rt, obj, old, opts);

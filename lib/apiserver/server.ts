@@ -193,10 +193,16 @@ export class ApiServer implements RequestHandler {
     this.clock = opts.clock ?? systemClock;
     this.metrics = opts.metrics ?? new ApiMetrics();
     this.kinds = opts.kinds ?? newKindRegistry();
-    this.rest = new RestStorage(opts.store, this.clock, this.kinds, {
-      ...opts.admission,
-      defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
-    });
+    this.rest = new RestStorage(
+      opts.store,
+      this.clock,
+      this.kinds,
+      {
+        ...opts.admission,
+        defaultTolerationSeconds: opts.admission?.defaultTolerationSeconds ?? 300,
+      },
+      opts.authorizer,
+    );
     this.metricsApi = new MetricsApi(this.rest, () => this.clock.now());
     this.customResources = customResourceSyncFor({
       store: opts.store,
@@ -379,12 +385,19 @@ export class ApiServer implements RequestHandler {
     if (this.opts.authorizer) {
       // Connect subresources are authorized by what they do whatever the method (a WebSocket upgrade is a GET): reading logs, creating a session.
       const verb = r.subresource === 'log' ? 'get' : r.subresource === 'exec' || r.subresource === 'attach' ? 'create' : r.verb;
+      // kube's RequestInfo: a Namespace named in the path is its own namespace, so a RoleBinding there may let one read it.
+      const namespace =
+        r.resourceType.group === '' && r.resourceType.resource === 'namespaces' && r.name !== undefined
+          ? r.name
+          : r.resourceType.namespaced
+            ? r.namespace
+            : undefined;
       const reason = await this.opts.authorizer.authorize(user, {
         verb,
         apiGroup: r.resourceType.group,
         resource: r.resourceType.resource,
         type: r.resourceType,
-        ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+        ...(namespace !== undefined ? { namespace } : {}),
         ...(r.name !== undefined ? { name: r.name } : {}),
         ...(r.subresource !== undefined ? { subresource: r.subresource } : {}),
         // A create names its object in the body, not the URL: the authorizer sees it (as NodeRestriction admission does).
@@ -396,7 +409,7 @@ export class ApiServer implements RequestHandler {
           verb,
           { group: r.resourceType.group, resource: r.subresource ? `${r.resourceType.resource}/${r.subresource}` : r.resourceType.resource },
           r.name,
-          r.resourceType.namespaced ? r.namespace : undefined,
+          namespace,
           reason,
         );
       }

@@ -14,6 +14,7 @@ import { budgetFilter } from '../scheduler/preemption.js';
 import type { PodDisruptionBudget } from '../api/policy/v1/poddisruptionbudget.js';
 import type { KObject } from '../api/object.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { ClusterRoleAggregationController } from '../controllers/clusterrole-aggregation.js';
 import { CronJobController } from '../controllers/cronjob.js';
 import { DaemonSetController } from '../controllers/daemonset.js';
 import { DeploymentController } from '../controllers/deployment.js';
@@ -94,6 +95,7 @@ export function controllerReconcilers(client: KubeClient, opts: ControlPlaneOpti
     new HorizontalController(client, recorder('horizontal-pod-autoscaler'), clock, opts.podAutoscaler),
     new ServiceAccountsController(client),
     ...(opts.rootCaPem ? [new RootCACertPublisher(client, opts.rootCaPem)] : []),
+    new ClusterRoleAggregationController(client),
     ...(opts.cloudProvider ? cloudProviderReconcilers(client, recorder, opts.cloudProvider, clock) : []),
   ];
 }

@@ -97,6 +97,8 @@ export class TokenAuthenticator implements Authenticator {
   private readonly statics: ReadonlyMap<string, TokenRecord>;
   private readonly cache = new Map<string, { record: TokenRecord | undefined; at: number }>();
   private readonly clock: Clock;
+  /** Stored-record lookups answered from the cache, and those that read the store (the bench's hit rate). */
+  readonly cacheStats = { hits: 0, misses: 0 };
   /** Read once and kept: no record without a MAC is ever stored again, so the set only shrinks (by revocation, which the lookup sees). */
   private legacy: Promise<ReadonlySet<string>> | undefined;
 
@@ -154,7 +156,11 @@ export class TokenAuthenticator implements Authenticator {
   private async record(stored: StoredTokens, id: string): Promise<TokenRecord | undefined> {
     const now = this.clock.now();
     const hit = this.cache.get(id);
-    if (hit && now - hit.at < (this.opts.cacheMs ?? 10_000)) return hit.record;
+    if (hit && now - hit.at < (this.opts.cacheMs ?? 10_000)) {
+      this.cacheStats.hits++;
+      return hit.record;
+    }
+    this.cacheStats.misses++;
     const record = await stored.lookup(id);
     this.cache.delete(id);
     this.cache.set(id, { record, at: now });

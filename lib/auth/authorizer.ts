@@ -1,30 +1,29 @@
 /**
- * What each kind of token may do (the API server's Authorizer hook). The
- * rules are few and fixed, not RBAC objects:
+ * The authorizer chain of every API server with authentication, in kube's
+ * union order (`--authorization-mode=Node,RBAC` behind the privileged-group
+ * authorizer): the first step to allow or deny decides; a step with no
+ * opinion passes the request on, and when none allows, the 403 carries the
+ * reasons they gave.
  *
- * - cluster admin (admin token without a namespace): everything.
- * - namespaced admin: every verb on namespaced resources of its namespace;
- *   of cluster-scoped ones only `get` of its own Namespace.
- * - view (cluster-wide or namespaced): get, list and watch (and pods/log),
- *   never Secrets (as Kubernetes' `view` role).
- * - node (after Kubernetes' Node authorizer and NodeRestriction admission):
- *   reads what an agent needs; writes only its own Node, its own Lease in
- *   kube-node-lease, the status of pods bound to it, deletion of pods bound
- *   to it, and events. Secrets and ConfigMaps only by `get`, and only those a
- *   pod bound to it refers to.
- * - node bootstrap (the node pool's shared token): only creating the token
- *   record of a new node (lib/auth/tokens.ts: one per node, never replaced).
- * - The token records' namespace (kumo-system) is for cluster admins alone,
- *   so no namespaced token can mint itself a wider one.
- * - Every authenticated user may create the reviews about itself
- *   (SelfSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview:
- *   kube's system:basic-user, bound to system:authenticated), so `kubectl
- *   auth can-i` and `whoami` work for every token.
- * - Non-resource URLs (`/metrics`): cluster admins, and cluster-wide viewers
- *   by `get` (Kubernetes grants them only through a ClusterRoleBinding, so a
- *   namespaced token never reaches them).
+ * 1. system:masters may do anything (kube's privileged group: the
+ *    deploy-time and `kumo up` admin tokens, the in-process control plane).
+ * 2. Node bootstrap (the node pool's shared token): creating the token
+ *    record of a new node (lib/auth/tokens.ts: one per node, never
+ *    replaced); nothing else in kumo-system; elsewhere RBAC decides (it is
+ *    authenticated, so discovery).
+ * 3. The token records' namespace (kumo-system) is for system:masters
+ *    alone: denied to everyone else whatever RBAC says, so no binding can
+ *    let a user mint itself a token.
+ * 4. Nodes (kube's Node authorizer with NodeRestriction's semantics): reads
+ *    what an agent needs; writes only its own Node, its own Lease in
+ *    kube-node-lease, the status of pods bound to it, deletion of pods bound
+ *    to it, and events. Secrets and ConfigMaps only by `get`, and only those
+ *    a pod bound to it refers to; likewise the ServiceAccounts of its pods
+ *    (`get`) and their tokens (`create serviceaccounts/token`).
+ * 5. RBAC (lib/auth/rbac/authorizer.ts): Roles, ClusterRoles and their
+ *    bindings; kumo tokens stored before RBAC count as bound to `view` or
+ *    `admin` by their grant (lib/auth/users.ts).
  *
- * Returns undefined to allow, else the reason the API server puts in its 403.
  * Checks that need an object read it from the store, outside the write's own
  * transaction: a pod's node cannot change once set (binding is one-way), so
  * the only window is a pod deleted and recreated under the same name between
@@ -34,10 +33,11 @@
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { StatusError } from '../api/errors.js';
-import type { UserInfo, Authorizer, ResourceAttributes } from '../api/request.js';
+import type { NonResourceAttributes, ResourceAttributes, SubjectRules, UserInfo } from '../api/request.js';
 import { StoreBusyError, type Store } from '../store/types.js';
 import { nodeTokenId, recordOfSecret, TOKEN_NAMESPACE, tokenSecretName } from './tokens.js';
 import { GROUPS, principalOf } from './users.js';
+import { ALLOW, type AuthorizerStep, type Decision, deny, noOpinion } from './decision.js';
 import { isBuiltin, PODS } from '../kinds/resources.js';
 import { storeResource } from '../api/store-key.js';
 
@@ -55,15 +55,7 @@ export interface AuthorizerReader {
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 const READ = new Set(['get', 'list', 'watch']);
-/** Non-resource URLs a cluster-wide viewer may get. */
-const VIEWABLE_PATHS = new Set(['/metrics']);
 const WRITE = new Set(['update', 'patch']);
-/** The reviews every user may create about itself, by group and resource. */
-const SELF_REVIEWS = new Set([
-  'authorization.k8s.io/selfsubjectaccessreviews',
-  'authorization.k8s.io/selfsubjectrulesreviews',
-  'authentication.k8s.io/selfsubjectreviews',
-]);
 
 function busyAsStatus(err: unknown): never {
   if (err instanceof StoreBusyError) throw StatusError.tooManyRequests(`the server is busy: ${err.message}`);
@@ -113,61 +105,65 @@ export function podReferences(pod: KObject): { secrets: Set<string>; configMaps:
   return { secrets, configMaps };
 }
 
-export class KumoAuthorizer implements Authorizer {
-  constructor(private readonly reader: AuthorizerReader) {}
+/** The ServiceAccount a pod runs as (spec.serviceAccountName, or the deprecated spec.serviceAccount; `default` when neither is set). */
+function serviceAccountOf(pod: KObject): string {
+  const spec = ((pod as Pod & KObject).spec ?? {}) as { serviceAccountName?: string | null; serviceAccount?: string | null };
+  return spec.serviceAccountName || spec.serviceAccount || 'default';
+}
 
-  async authorize(user: UserInfo, a: AuthorizationAttributes): Promise<string | undefined> {
-    const p = principalOf(user);
-    if (p.kind === 'cluster-admin') return undefined;
-    if (a.verb === 'create' && !a.subresource && SELF_REVIEWS.has(`${a.apiGroup}/${a.resource}`) && user.groups.includes(GROUPS.authenticated))
-      return undefined;
-    if (touchesTokenNamespace(a)) {
-      if (p.kind === 'bootstrap') return this.bootstrap(a);
-      return `only cluster admins may access the ${TOKEN_NAMESPACE} namespace`;
-    }
-    switch (p.kind) {
-      case 'admin':
-        return namespaced(p.namespace, a, () => undefined);
-      case 'view': {
-        const canRead = () => readOnly(a);
-        return p.namespace ? namespaced(p.namespace, a, canRead) : canRead();
-      }
-      case 'node':
-        return this.node(p.node, a);
-      case 'bootstrap':
-        return 'a node bootstrap token may only enroll a node';
-      case 'none':
-        return 'the user has no role';
-    }
-  }
+/** 1. kube's privileged-group authorizer. */
+export const mastersStep: AuthorizerStep = {
+  authorize: async (user) => (user.groups.includes(GROUPS.masters) ? ALLOW : noOpinion()),
+  authorizeNonResource: async (user) => (user.groups.includes(GROUPS.masters) ? ALLOW : noOpinion()),
+};
 
-  async authorizeNonResource(user: UserInfo, a: { verb: string; path: string }): Promise<string | undefined> {
-    const p = principalOf(user);
-    switch (p.kind) {
-      case 'cluster-admin':
-        return undefined;
-      case 'view':
-        if (p.namespace) return `the token is confined to namespace "${p.namespace}"`;
-        return a.verb === 'get' && VIEWABLE_PATHS.has(a.path) ? undefined : `viewers may only get ${[...VIEWABLE_PATHS].join(', ')}`;
-      case 'admin':
-        return `the token is confined to namespace "${p.namespace}"`;
-      case 'node':
-        return `node "${p.node}" may not ${a.verb} path "${a.path}"`;
-      case 'bootstrap':
-        return 'a node bootstrap token may only enroll a node';
-      case 'none':
-        return 'the user has no role';
-    }
-  }
-
-  /** The bootstrap token creates the token record of a new node, and nothing else. */
-  private bootstrap(a: AuthorizationAttributes): string | undefined {
-    const refusal = 'a node bootstrap token may only create the token record of a new node';
+/** 2. The node bootstrap token creates the token record of a new node, and nothing else in kumo-system. */
+export const bootstrapStep: AuthorizerStep = {
+  async authorize(user, a) {
+    if (principalOf(user).kind !== 'bootstrap') return noOpinion();
+    if (!touchesTokenNamespace(a)) return noOpinion('a node bootstrap token may only enroll a node');
+    const refusal = deny('a node bootstrap token may only create the token record of a new node');
     if (a.apiGroup !== '' || a.resource !== 'secrets' || a.verb !== 'create' || a.subresource || !a.object) return refusal;
     const record = recordOfSecret(a.object);
     if (!record || record.grant.role !== 'node' || record.id !== nodeTokenId(record.grant.node!) || record.grant.namespace) return refusal;
     if (a.object.metadata.name !== tokenSecretName(record.id)) return refusal;
-    return undefined;
+    return ALLOW;
+  },
+  authorizeNonResource: async (user) => (principalOf(user).kind === 'bootstrap' ? noOpinion('a node bootstrap token may only enroll a node') : noOpinion()),
+};
+
+/** 3. kumo-system is for system:masters (allowed before this step) alone. */
+export const tokenNamespaceGuard: AuthorizerStep = {
+  authorize: async (_user, a) =>
+    touchesTokenNamespace(a) ? deny(`only cluster admins (system:masters) may access the ${TOKEN_NAMESPACE} namespace`) : noOpinion(),
+  authorizeNonResource: async () => noOpinion(),
+};
+
+/** 4. The Node authorizer: decides every request of a node's credential; no opinion on anyone else's. */
+export class NodeAuthorizer implements AuthorizerStep {
+  constructor(private readonly reader: AuthorizerReader) {}
+
+  async authorize(user: UserInfo, a: AuthorizationAttributes): Promise<Decision> {
+    const p = principalOf(user);
+    if (p.kind !== 'node') return noOpinion();
+    const why = await this.node(p.node, a);
+    return why === undefined ? ALLOW : noOpinion(why);
+  }
+
+  async authorizeNonResource(user: UserInfo, a: NonResourceAttributes): Promise<Decision> {
+    const p = principalOf(user);
+    return p.kind === 'node' ? noOpinion(`node "${p.node}" may not ${a.verb} path "${a.path}"`) : noOpinion();
+  }
+
+  /** kube's Node authorizer cannot list what it allows. */
+  async rulesFor(user: UserInfo): Promise<SubjectRules> {
+    const node = principalOf(user).kind === 'node';
+    return {
+      resourceRules: [],
+      nonResourceRules: [],
+      incomplete: node,
+      ...(node ? { evaluationError: 'node authorizer does not support user rule resolution' } : {}),
+    };
   }
 
   private async node(node: string, a: AuthorizationAttributes): Promise<string | undefined> {
@@ -175,7 +171,9 @@ export class KumoAuthorizer implements Authorizer {
     const verb = a.verb;
     const own = `node "${node}"`;
     // The per-resource rules are the built-in kinds': a custom resource named `pods` or `secrets` in a group of its own is none of them.
-    switch (a.type && isBuiltin(a.type) ? r : undefined) {
+    // A resource the server does not serve (a SubjectAccessReview may name one) is the built-in one when it is in the core group.
+    const builtin = a.type ? isBuiltin(a.type) : a.apiGroup === '';
+    switch (builtin ? r : undefined) {
       case 'nodes':
         if (READ.has(verb)) return undefined;
         if (verb === 'create') return a.object?.metadata.name === node ? undefined : `${own} may only register itself`;
@@ -209,6 +207,15 @@ export class KumoAuthorizer implements Authorizer {
         });
         return referred ? undefined : `no pod bound to ${own} refers to ${r === 'secrets' ? 'secret' : 'configmap'} "${a.name}"`;
       }
+      case 'serviceaccounts': {
+        // kube's Node authorizer: a ServiceAccount a pod bound to the node runs as, by `get`, and tokens for it (NodeRestriction checks the pod a token is bound to).
+        const token = verb === 'create' && a.subresource === 'token';
+        if (!((verb === 'get' && !a.subresource) || token) || !a.namespace || !a.name)
+          return `${own} may only get serviceaccounts its pods run as and create their tokens`;
+        const pods = await this.reader.podsOnNode(node, a.namespace);
+        const runs = pods.some((pod) => serviceAccountOf(pod) === a.name);
+        return runs ? undefined : `no relationship found between node '${node}' and this object`;
+      }
       default:
         // What an agent reads besides its own objects (the node proxy reads Services and their slices; volumes read claims): the kind says.
         if (a.type?.authorization.nodes === 'read' && READ.has(verb)) return undefined;
@@ -226,21 +233,4 @@ function touchesTokenNamespace(a: AuthorizationAttributes): boolean {
   if (namespacedResource(a)) return a.namespace === TOKEN_NAMESPACE;
   if (a.apiGroup !== '' || a.resource !== 'namespaces') return false;
   return (a.verb === 'create' ? a.object?.metadata.name : a.name) === TOKEN_NAMESPACE;
-}
-
-function readOnly(a: AuthorizationAttributes): string | undefined {
-  if (a.type?.authorization.viewers === 'none') return `viewers may not read ${a.resource}`;
-  if (!READ.has(a.verb)) return `viewers may only get, list and watch`;
-  if (a.subresource === 'exec') return 'viewers may not exec';
-  return undefined;
-}
-
-/** Confines a namespaced token to its namespace; `rule` decides within it. */
-function namespaced(ns: string, a: AuthorizationAttributes, rule: () => string | undefined): string | undefined {
-  if (!namespacedResource(a)) {
-    if (a.apiGroup === '' && a.resource === 'namespaces' && a.verb === 'get' && a.name === ns && !a.subresource) return undefined;
-    return `the token is confined to namespace "${ns}"`;
-  }
-  if (a.namespace !== ns) return `the token is confined to namespace "${ns}"`;
-  return rule();
 }

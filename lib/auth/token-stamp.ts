@@ -13,7 +13,8 @@
  * passes untouched.
  */
 import type { KObject, ObjectKey } from '../api/object.js';
-import type { CasResult, ListOptions, ListResult, Store, StoreEvent, WatchOptions } from '../store/types.js';
+import type { CasResult, Store } from '../store/types.js';
+import { PassThroughStore } from '../store/pass-through.js';
 import type { TokenMac } from './token-mac.js';
 import { TOKEN_MAC_FIELD, TOKEN_NAMESPACE, TOKEN_SECRET_PREFIX, TOKEN_SECRET_TYPE } from './tokens.js';
 import { SECRETS } from '../kinds/resources.js';
@@ -25,11 +26,13 @@ function dataOf(obj: KObject): Record<string, string> {
   return ((obj as { data?: Record<string, string> | null }).data ?? {}) as Record<string, string>;
 }
 
-export class TokenStampingStore implements Store {
+export class TokenStampingStore extends PassThroughStore {
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     private readonly mac: TokenMac,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   /**
    * The object to store: a token record with its MAC (or, when `prev` is a
@@ -48,39 +51,11 @@ export class TokenStampingStore implements Store {
     return { ...obj, data } as KObject;
   }
 
-  create(key: ObjectKey, obj: KObject): Promise<KObject> {
+  override create(key: ObjectKey, obj: KObject): Promise<KObject> {
     return this.inner.create(key, this.stamp(key, obj));
   }
 
-  get(key: ObjectKey): Promise<KObject | undefined> {
-    return this.inner.get(key);
-  }
-
-  update(key: ObjectKey, obj: KObject, prev: KObject): Promise<CasResult> {
+  override update(key: ObjectKey, obj: KObject, prev: KObject): Promise<CasResult> {
     return this.inner.update(key, this.stamp(key, obj, prev), prev);
-  }
-
-  delete(key: ObjectKey, prev: KObject): Promise<CasResult> {
-    return this.inner.delete(key, prev);
-  }
-
-  list(resource: string, opts?: ListOptions): Promise<ListResult> {
-    return this.inner.list(resource, opts);
-  }
-
-  currentRevision(resource: string): Promise<number> {
-    return this.inner.currentRevision(resource);
-  }
-
-  watch(resource: string, opts: WatchOptions): AsyncIterable<StoreEvent> {
-    return this.inner.watch(resource, opts);
-  }
-
-  compact(): Promise<void> {
-    return this.inner.compact();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

@@ -29,7 +29,14 @@ export const TOKEN_SECRET_PREFIX = 'kumo-token-';
 /** Label on token records: the role, for `kumo token list` and label selectors. */
 export const ROLE_LABEL = 'kumo.dev/token-role';
 
-export const ROLES = ['admin', 'view', 'node', 'node-bootstrap'] as const;
+/**
+ * `user`: a named user (and groups) that RBAC alone authorizes (`kumo token
+ * create --user`). `admin` and `view`: `kumo token create --role` writes
+ * them `bound`, with an RBAC binding beside them that grants what the role
+ * says; records stored before RBAC are not bound, and their grant is read as
+ * an implicit binding (lib/auth/users.ts).
+ */
+export const ROLES = ['admin', 'view', 'node', 'node-bootstrap', 'user'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What a token lets its holder do. */
@@ -40,12 +47,20 @@ export const GrantSchema = z
     namespace: z.string().min(1).optional(),
     /** node: the node it acts for. */
     node: z.string().min(1).optional(),
+    /** user: the user name (default `kumo:token:<id>`). */
+    user: z.string().min(1).optional(),
+    /** user: groups besides system:authenticated. */
+    groups: z.array(z.string().min(1)).optional(),
+    /** admin and view: an RBAC binding named after the token grants the role (not the grant itself). */
+    bound: z.boolean().optional(),
     /** RFC 3339; the token is refused from then on. */
     expiresAt: z.string().optional(),
     description: z.string().optional(),
   })
   .refine((g) => (g.role === 'node') === (g.node !== undefined), { message: 'a node token names its node, and only a node token does' })
   .refine((g) => g.namespace === undefined || g.role === 'admin' || g.role === 'view', { message: 'only admin and view tokens take a namespace' })
+  .refine((g) => (g.user === undefined && g.groups === undefined) || g.role === 'user', { message: 'only user tokens name a user and groups' })
+  .refine((g) => !g.bound || g.role === 'admin' || g.role === 'view', { message: 'only admin and view tokens are bound' })
   .refine((g) => g.expiresAt === undefined || Number.isFinite(Date.parse(g.expiresAt)), { message: 'expiresAt must be an RFC 3339 time' });
 
 export type Grant = z.infer<typeof GrantSchema>;
@@ -127,6 +142,9 @@ export function tokenSecret(id: string, hash: string, grant: Grant): KObject {
   const data: Record<string, string> = { tokenHash: hash, role: parsed.role };
   if (parsed.namespace) data.namespace = parsed.namespace;
   if (parsed.node) data.node = parsed.node;
+  if (parsed.user) data.user = parsed.user;
+  if (parsed.groups) data.groups = JSON.stringify(parsed.groups);
+  if (parsed.bound) data.bound = 'true';
   if (parsed.expiresAt) data.expiresAt = parsed.expiresAt;
   if (parsed.description) data.description = parsed.description;
   return {
@@ -163,9 +181,23 @@ const RecordDataSchema = z.object({
   role: z.string(),
   namespace: z.string().optional(),
   node: z.string().optional(),
+  user: z.string().optional(),
+  /** A JSON array of strings. */
+  groups: z.string().optional(),
+  bound: z.literal('true').optional(),
   expiresAt: z.string().optional(),
   description: z.string().optional(),
 });
+
+/** The groups of a record, or undefined when they are not a JSON array of strings (the record is then malformed). */
+function parseGroups(raw: string): string[] | undefined {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) && v.every((g) => typeof g === 'string') ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The record a token Secret holds, or undefined when the Secret is not a
@@ -178,8 +210,10 @@ export function recordOfSecret(obj: KObject): TokenRecord | undefined {
   const decoded = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
   const data = RecordDataSchema.safeParse(decoded);
   if (!data.success) return undefined;
-  const { tokenHash, [TOKEN_MAC_FIELD]: mac, ...rest } = data.data;
-  const grant = GrantSchema.safeParse(rest);
+  const { tokenHash, [TOKEN_MAC_FIELD]: mac, groups, bound, ...rest } = data.data;
+  const parsedGroups = groups === undefined ? undefined : parseGroups(groups);
+  if (groups !== undefined && parsedGroups === undefined) return undefined;
+  const grant = GrantSchema.safeParse({ ...rest, ...(parsedGroups ? { groups: parsedGroups } : {}), ...(bound ? { bound: true } : {}) });
   if (!grant.success) return undefined;
   return { id: name.slice(TOKEN_SECRET_PREFIX.length), hash: tokenHash, grant: grant.data, ...(mac ? { mac } : {}) };
 }

@@ -17,6 +17,7 @@ import {
 } from '../api/autoscaling/v2/horizontalpodautoscaler.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { parseQuantity } from '../api/quantity.js';
+import { pathSegmentName } from '../api/validation.js';
 import { AGE, col, NAME, type Printer } from '../printers/columns.js';
 import { age } from '../printers/duration.js';
 import { describeEvents, printAnnotationsMultiline, printLabelsMultiline, rfc1123z } from '../printers/describe/common.js';
@@ -33,13 +34,6 @@ const POLICY_TYPES = ['Percent', 'Pods'] as const;
 /** autoscaling.MaxStabilizationWindowSeconds and MaxPeriodSeconds. */
 const MAX_STABILIZATION_WINDOW_SECONDS = 3600;
 const MAX_PERIOD_SECONDS = 1800;
-
-/** pathvalidation.IsValidPathSegmentName. */
-function pathSegmentErrors(name: string): string[] {
-  if (name === '.' || name === '..') return [`may not be '${name}'`];
-  for (const bad of ['/', '%']) if (name.includes(bad)) return [`may not contain '${bad}'`];
-  return [];
-}
 
 function positive(q: unknown): boolean {
   return (parseQuantity(q as string | number) ?? 0) > 0;
@@ -122,7 +116,7 @@ export function validateHorizontalPodAutoscaler(hpa: HPA): FieldError[] {
   for (const f of ['kind', 'name'] as const) {
     const v = ref[f] ?? '';
     if (v === '') errs.push(fieldErrors.required(`spec.scaleTargetRef.${f}`));
-    else for (const msg of pathSegmentErrors(v)) errs.push(fieldErrors.invalid(`spec.scaleTargetRef.${f}`, v, msg));
+    else for (const msg of pathSegmentName(v)) errs.push(fieldErrors.invalid(`spec.scaleTargetRef.${f}`, v, msg));
   }
   (spec.metrics ?? []).forEach((m, i) => validateMetric(m, `spec.metrics[${i}]`, errs));
   validateRules(spec.behavior?.scaleUp, 'spec.behavior.scaleUp', errs);

@@ -30,6 +30,10 @@ import { resourceQuotaKind } from './resourcequota.js';
 import { replicationControllerKind } from './replicationcontroller.js';
 import { podTemplateKind } from './podtemplate.js';
 import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
+import { clusterRoleKind } from './clusterrole.js';
+import { clusterRoleBindingKind } from './clusterrolebinding.js';
+import { roleKind } from './role.js';
+import { roleBindingKind } from './rolebinding.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import { serviceAccountKind } from './serviceaccount.js';
@@ -85,6 +89,10 @@ export const builtinKinds: readonly Kind[] = [
   validatingWebhookConfigurationKind,
   validatingAdmissionPolicyKind,
   validatingAdmissionPolicyBindingKind,
+  clusterRoleBindingKind,
+  clusterRoleKind,
+  roleBindingKind,
+  roleKind,
 ];
 
 /** A registry holding the built-in kinds, for one server (or controller process) to grow. */

@@ -69,6 +69,10 @@ export const HORIZONTAL_POD_AUTOSCALERS = handle('horizontalpodautoscalers');
 export const RESOURCE_QUOTAS = handle('resourcequotas');
 export const LIMIT_RANGES = handle('limitranges');
 export const SERVICE_ACCOUNTS = handle('serviceaccounts');
+export const ROLES = handle('roles');
+export const CLUSTER_ROLES = handle('clusterroles');
+export const ROLE_BINDINGS = handle('rolebindings');
+export const CLUSTER_ROLE_BINDINGS = handle('clusterrolebindings');
 
 /** The built-in kind whose objects are stored under `key` (a storeResource value), if any. */
 export function resourceOfStoreKey(key: string): Kind | undefined {

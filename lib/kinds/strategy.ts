@@ -9,6 +9,7 @@ import type { KObject } from '../api/object.js';
 import type { FieldError } from '../api/field-errors.js';
 import type { GroupResource } from '../api/store-key.js';
 import type { Store } from '../store/types.js';
+import type { Authorizer, UserInfo } from '../api/request.js';
 
 export interface StrategyContext {
   /** Milliseconds since the epoch, from the server's injected clock. */
@@ -58,6 +59,10 @@ export interface AdmitContext {
   get(resource: GroupResource, namespace: string | undefined, name: string): Promise<KObject | undefined>;
   /** The server's admission settings. */
   admission: AdmissionConfig;
+  /** Who writes; unset for the server's own writes (bootstrap), which admission does not restrict. */
+  user?: UserInfo;
+  /** The server's authorizer, when it has one: RBAC's escalation checks ask it for `escalate`, `bind` and the writer's rules. */
+  authorizer?: Authorizer;
 }
 
 export interface Strategy {

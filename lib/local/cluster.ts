@@ -30,7 +30,10 @@ import { ADMIN, ApiServer } from '../apiserver/server.js';
 import { newKindRegistry } from '../kinds/index.js';
 import type { UserInfo } from '../api/request.js';
 import { StaticTokenAuthenticator } from '../apiserver/token-auth.js';
-import { serviceAccountChain } from '../auth/assembly.js';
+import { reconcileDefaultRbac } from '../auth/rbac/reconcile.js';
+import { serviceAccountChain, type TokenAuth, tokenAuth } from '../auth/assembly.js';
+import { ensureTokenNamespace } from '../auth/bootstrap.js';
+import { TokenMac } from '../auth/token-mac.js';
 import { ServiceAccountJwt } from '../auth/serviceaccount/jwt.js';
 import { localSigningKey } from '../auth/serviceaccount/signing-key.js';
 import { KubeClient } from '../client/client.js';
@@ -186,6 +189,8 @@ export class LocalCluster {
   dns: NodeDns | undefined;
   /** The bearer token agents accept from this API server (for `kumo agent --agent-token`). */
   readonly agentToken: string;
+  /** With TLS: stored tokens and the authorizer chain (lib/auth/assembly.ts). */
+  readonly auth: TokenAuth | undefined;
   /** The data directory's key: Secrets in state.db and the process runtime's container env are sealed with it. */
   private readonly sealer: Encryptor;
   private timers: NodeJS.Timeout[] = [];
@@ -235,15 +240,17 @@ export class LocalCluster {
     this.adminToken = opts.insecureHttp ? undefined : localAdminToken(opts.dataDir);
     // ServiceAccount tokens are signed with a key kept beside the state (0600), so they outlive restarts.
     const serviceAccountTokens = new ServiceAccountJwt({ key: localSigningKey(join(opts.dataDir, 'service-account-key.pem')) });
-    const admin = this.adminToken ? new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])) : undefined;
+    // With TLS: the admin token (system:masters), stored kumo tokens under a MAC key kept beside state.db, ServiceAccount
+    // tokens, and kube's authorizer chain with RBAC. Plain HTTP has no authentication, so everyone is admin.
+    this.auth = this.adminToken ? tokenAuth(this.store, new TokenMac(localToken(opts.dataDir, 'token-mac-key', 32)), { logger: this.logger }) : undefined;
     this.api = new ApiServer({
-      store: this.store,
+      store: this.auth?.store ?? this.store,
       metrics,
       kinds,
       logger: this.logger,
       podConnector: connector,
       serviceAccountTokens,
-      ...(admin
+      ...(this.adminToken && this.auth
         ? {
             authenticator: serviceAccountChain(
               this.store,
@@ -252,9 +259,10 @@ export class LocalCluster {
                 registry: metrics.registry,
                 ...(opts.serviceAccountTokenCacheMs !== undefined ? { cacheMs: opts.serviceAccountTokenCacheMs } : {}),
               },
-              [admin],
+              [new StaticTokenAuthenticator(new Map([[this.adminToken, ADMIN]])), this.auth.tokens],
               { logger: this.logger },
             ),
+            authorizer: this.auth.authorizer,
           }
         : {}),
       ...(opts.watchTimeoutMs !== undefined ? { watchTimeoutMs: opts.watchTimeoutMs } : {}),
@@ -289,6 +297,8 @@ export class LocalCluster {
 
   async start(): Promise<void> {
     await bootstrap(this.api.rest);
+    await reconcileDefaultRbac(this.api.rest);
+    if (this.auth) await ensureTokenNamespace(this.api.rest);
     const host = this.opts.host ?? '127.0.0.1';
     let tls: { key: string; cert: string } | undefined;
     let caPem: string | undefined;

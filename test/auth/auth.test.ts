@@ -14,6 +14,7 @@ import { ApiServer } from '#lib/apiserver/server';
 import { tokenAuth } from '#lib/auth/assembly';
 import { podReferences } from '#lib/auth/authorizer';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
+import { reconcileDefaultRbac } from '#lib/auth/rbac/reconcile';
 import { TokenMac } from '#lib/auth/token-mac';
 import { type Grant, issuedToken, mintToken, parseToken, recordOfSecret, staticRecord, TOKEN_NAMESPACE } from '#lib/auth/tokens';
 import { InstrumentedStore } from '#lib/store/instrumented';
@@ -49,6 +50,7 @@ async function server(clock?: ManualClock): Promise<{ api: RequestHandler; store
   const admission = admissionFromEnv({ KUMO_POD_SECURITY: JSON.stringify(stackPodSecurity('admin')) });
   const api = new ApiServer({ ...auth, metrics, admission, serviceAccountTokens });
   await bootstrap(api.rest);
+  await reconcileDefaultRbac(api.rest);
   await ensureTokenNamespace(api.rest);
   return { api: new FlowGate(api, auth.authenticator, new FlowControl(clock ? { clock } : {})), store };
 }
@@ -144,12 +146,12 @@ describe('token lookups over time', () => {
     const { api, store } = await server(clock);
     const send = sender(api);
     const { token, name } = await issue(send, { role: 'view' });
-    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(200);
+    expect((await send('GET', '/api/v1/namespaces/default/pods', { token })).status).toBe(200);
     expect((await send('DELETE', `/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets/${name}`, { token: ADMIN_TOKEN })).status).toBe(200);
     // Within the cache interval a warm server still knows the record; after it, the token is gone.
-    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(200);
+    expect((await send('GET', '/api/v1/namespaces/default/pods', { token })).status).toBe(200);
     clock.advance(10_001);
-    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(401);
+    expect((await send('GET', '/api/v1/namespaces/default/pods', { token })).status).toBe(401);
     await store.close();
   });
 
@@ -158,9 +160,9 @@ describe('token lookups over time', () => {
     const { api, store } = await server(clock);
     const send = sender(api);
     const { token } = await issue(send, { role: 'view', expiresAt: '2026-01-01T01:00:00Z' });
-    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(200);
+    expect((await send('GET', '/api/v1/namespaces/default/pods', { token })).status).toBe(200);
     clock.advance(3_600_000);
-    expect((await send('GET', '/api/v1/nodes', { token })).status).toBe(401);
+    expect((await send('GET', '/api/v1/namespaces/default/pods', { token })).status).toBe(401);
     await store.close();
   });
 });

@@ -137,10 +137,15 @@ export function authCases(label: string, target: () => AuthTarget): void {
     it('lets a view token read but not write, and not read secrets', async () => {
       const view = await token({ role: 'view' });
       expect((await t().send('GET', PODS('default'), { token: view })).status).toBe(200);
-      expect((await t().send('GET', '/api/v1/nodes', { token: view })).status).toBe(200);
+      expect((await t().send('GET', '/apis/apps/v1/deployments', { token: view })).status).toBe(200);
+      // As kube's view role: no nodes.
+      expectForbidden(await t().send('GET', '/api/v1/nodes', { token: view }), /cannot list resource "nodes" in API group "" at the cluster scope$/);
       const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: unique('cm') }, data: { a: 'b' } };
       const write = await t().send('POST', '/api/v1/namespaces/default/configmaps', { token: view, body: cm });
-      expectForbidden(write, /viewers may only get, list and watch/);
+      expectForbidden(
+        write,
+        /^configmaps is forbidden: User "kumo:token:[a-z0-9]+" cannot create resource "configmaps" in API group "" in the namespace "default"$/,
+      );
       expect(write.body.details).toMatchObject({ kind: 'configmaps' });
       expectForbidden(await t().send('GET', SECRETS('default'), { token: view }), /secrets/);
       // Nothing was written.
@@ -156,14 +161,22 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expect((await t().send('POST', `/api/v1/namespaces/${ns}/configmaps`, { token: admin, body: cm('mine') })).status).toBe(201);
       expect((await t().send('GET', `/api/v1/namespaces/${ns}/configmaps/mine`, { token: view })).status).toBe(200);
       expect((await t().send('GET', `/api/v1/namespaces/${ns}`, { token: view })).status).toBe(200);
-      expectForbidden(await t().send('POST', '/api/v1/namespaces/default/configmaps', { token: admin, body: cm(unique('theirs')) }), /confined to namespace/);
-      expectForbidden(await t().send('GET', PODS('default'), { token: view }), /confined to namespace/);
-      expectForbidden(await t().send('GET', '/api/v1/pods', { token: admin }), /confined to namespace/);
-      expectForbidden(await t().send('GET', '/api/v1/nodes', { token: admin }), /confined to namespace/);
-      expectForbidden(await t().send('DELETE', `/api/v1/namespaces/${ns}`, { token: admin }), /confined to namespace/);
+      expectForbidden(
+        await t().send('POST', '/api/v1/namespaces/default/configmaps', { token: admin, body: cm(unique('theirs')) }),
+        /cannot create resource "configmaps" in API group "" in the namespace "default"$/,
+      );
+      expectForbidden(await t().send('GET', PODS('default'), { token: view }), /cannot list resource "pods" in API group "" in the namespace "default"$/);
+      expectForbidden(await t().send('GET', '/api/v1/pods', { token: admin }), /cannot list resource "pods" in API group "" at the cluster scope$/);
+      expectForbidden(await t().send('GET', '/api/v1/nodes', { token: admin }), /cannot list resource "nodes" in API group "" at the cluster scope$/);
+      expectForbidden(
+        await t().send('DELETE', `/api/v1/namespaces/${ns}`, { token: admin }),
+        new RegExp(
+          `^namespaces "${ns}" is forbidden: User "kumo:token:[a-z0-9]+" cannot delete resource "namespaces" in API group "" in the namespace "${ns}"$`,
+        ),
+      );
     });
 
-    it("authorizes metrics.k8s.io as the resources it serves: viewers read them, a namespaced token only its namespace's pods", async () => {
+    it("authorizes metrics.k8s.io as the resources it serves: viewers read them (metrics-server's aggregated reader), a namespaced token only its namespace's pods", async () => {
       const ns = unique('metrics');
       await namespace(ns);
       const view = await token({ role: 'view' });
@@ -173,9 +186,12 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expect((await t().send('GET', `${METRICS}/pods`, { token: view })).body).toMatchObject({ kind: 'PodMetricsList' });
       expect((await t().send('GET', `${METRICS}/namespaces/${ns}/pods`, { token: local })).body).toMatchObject({ kind: 'PodMetricsList' });
       const other = await t().send('GET', `${METRICS}/namespaces/default/pods`, { token: local });
-      expectForbidden(other, /confined to namespace/);
+      expectForbidden(other, /cannot list resource "pods" in API group "metrics.k8s.io" in the namespace "default"$/);
       expect(other.body.details).toMatchObject({ group: 'metrics.k8s.io', kind: 'pods' });
-      expectForbidden(await t().send('GET', `${METRICS}/nodes`, { token: local }), /confined to namespace/);
+      expectForbidden(
+        await t().send('GET', `${METRICS}/nodes`, { token: local }),
+        /cannot list resource "nodes" in API group "metrics.k8s.io" at the cluster scope$/,
+      );
       expect((await t().send('GET', `${METRICS}/nodes`, {})).status).toBe(401);
     });
 
@@ -268,7 +284,7 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expect((await t().send('GET', `/api/v1/nodes/${b}`, { token: tokenA })).status).toBe(200);
     });
 
-    it('authorizes pods/ephemeralcontainers and pods/attach as subresources of their own: only an admin of the namespace may debug its pods', async () => {
+    it('authorizes pods/ephemeralcontainers and pods/attach as subresources of their own: only a role that names pods/ephemeralcontainers lets one debug a pod', async () => {
       const ns = unique('debug');
       await namespace(ns);
       const host = unique('node-d');
@@ -284,18 +300,34 @@ export function authCases(label: string, target: () => AuthTarget): void {
         contentType: 'application/strategic-merge-patch+json',
       };
       const viewed = await t().send('PATCH', path, { ...debug, token: view });
-      expectForbidden(viewed, /viewers may only get, list and watch/);
-      expect(viewed.body.message).toMatch(/cannot patch resource "pods\/ephemeralcontainers"/);
-      expectForbidden(await t().send('PATCH', path, { ...debug, token: elsewhere }), /confined to namespace/);
+      expectForbidden(viewed, /cannot patch resource "pods\/ephemeralcontainers" in API group "" in the namespace/);
+      expectForbidden(await t().send('PATCH', path, { ...debug, token: elsewhere }), /cannot patch resource "pods\/ephemeralcontainers"/);
       expectForbidden(await t().send('PATCH', path, { ...debug, token: ofTheNode }), /status of pods/);
+      // kube's admin role does not name pods/ephemeralcontainers either.
+      expectForbidden(await t().send('PATCH', path, { ...debug, token: admin }), /cannot patch resource "pods\/ephemeralcontainers"/);
       for (const who of [view, elsewhere, ofTheNode]) {
         const attach = await t().send('POST', `${PODS(ns)}/target/attach?container=c&stdout=true`, { token: who });
         expectForbidden(attach);
         expect(attach.body.message).toMatch(/cannot create resource "pods\/attach"/);
       }
-      // Nothing was added; reading the subresource is reading the pod; the namespace's admin may add one.
+      // Nothing was added; reading the subresource is reading the pod (view's pods rule does not cover it: a rule for it does).
       expect((await ok('GET', `${PODS(ns)}/target`, t().adminToken)).spec.ephemeralContainers).toBeUndefined();
-      expect((await t().send('GET', path, { token: view })).status).toBe(200);
+      // The namespace's admin grants itself what it holds and the debugging right; a Role naming the subresource lets it add one.
+      const debugger_ = `kumo:token:${admin.split('.')[0]}`;
+      await ok('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, t().adminToken, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'debugger' },
+        rules: [{ apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['get', 'patch'] }],
+      });
+      await ok('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, t().adminToken, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'debugger' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'debugger' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: debugger_ }],
+      });
+      expect((await t().send('GET', path, { token: admin })).status).toBe(200);
       const added = await t().send('PATCH', path, { ...debug, token: admin });
       expect(added.status, JSON.stringify(added.body)).toBe(200);
       expect(added.body.spec.ephemeralContainers.map((c: Wire) => c.name)).toEqual(['dbg']);
@@ -311,6 +343,101 @@ export function authCases(label: string, target: () => AuthTarget): void {
       expect((await t().send('GET', `${SECRETS('default')}/${a}-used`, { token: tokenA })).status).toBe(200);
       expectForbidden(await t().send('GET', `${SECRETS('default')}/${a}-unused`, { token: tokenA }), /refers to secret/);
       expectForbidden(await t().send('GET', SECRETS('default'), { token: tokenA }));
+    });
+
+    const RBAC = '/apis/rbac.authorization.k8s.io/v1';
+    const G = 'rbac.authorization.k8s.io';
+
+    it("lets a Role and RoleBinding give a user pods in one namespace, and nothing elsewhere (kube's 403)", async () => {
+      const ns = unique('rbac');
+      await namespace(ns);
+      const alice = await token({ role: 'user', user: unique('alice'), groups: ['qa'] });
+      const name = (await t().send('GET', '/api', { token: alice })).status;
+      expect(name).toBe(200);
+      await ok('POST', `${RBAC}/namespaces/${ns}/roles`, t().adminToken, {
+        apiVersion: `${G}/v1`,
+        kind: 'Role',
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+      });
+      const before = await t().send('GET', PODS(ns), { token: alice });
+      expectForbidden(before, /^pods is forbidden: User "alice-[^"]+" cannot list resource "pods" in API group "" in the namespace "rbac-[^"]+"$/);
+      await ok('POST', `${RBAC}/namespaces/${ns}/rolebindings`, t().adminToken, {
+        apiVersion: `${G}/v1`,
+        kind: 'RoleBinding',
+        metadata: { name: 'qa-reads-pods' },
+        roleRef: { apiGroup: G, kind: 'Role', name: 'pod-reader' },
+        subjects: [{ apiGroup: G, kind: 'Group', name: 'qa' }],
+      });
+      expect((await t().send('GET', PODS(ns), { token: alice })).status).toBe(200);
+      expectForbidden(await t().send('GET', PODS('default'), { token: alice }), /cannot list resource "pods" in API group "" in the namespace "default"$/);
+      expectForbidden(await t().send('DELETE', `${PODS(ns)}/x`, { token: alice }), /cannot delete resource "pods"/);
+    });
+
+    it('lets a binding to a role that does not exist grant nothing, and says so', async () => {
+      const ns = unique('ghost');
+      await namespace(ns);
+      const user = unique('bob');
+      const bob = await token({ role: 'user', user });
+      const created = await t().send('POST', `${RBAC}/namespaces/${ns}/rolebindings`, {
+        token: t().adminToken,
+        body: {
+          apiVersion: `${G}/v1`,
+          kind: 'RoleBinding',
+          metadata: { name: 'to-nowhere' },
+          roleRef: { apiGroup: G, kind: 'ClusterRole', name: 'no-such-role' },
+          subjects: [{ apiGroup: G, kind: 'User', name: user }],
+        },
+      });
+      expect(created.status).toBe(201);
+      expectForbidden(
+        await t().send('GET', PODS(ns), { token: bob }),
+        new RegExp(
+          `cannot list resource "pods" in API group "" in the namespace "${ns}": RBAC: clusterrole.rbac.authorization.k8s.io "no-such-role" not found$`,
+        ),
+      );
+    });
+
+    it("refuses to let a user grant what it does not hold (kube's escalation check), and stores nothing", async () => {
+      const ns = unique('esc');
+      await namespace(ns);
+      const admin = await token({ role: 'admin', namespace: ns });
+      const role = (rules: unknown) => ({ apiVersion: `${G}/v1`, kind: 'Role', metadata: { name: unique('r') }, rules });
+      // Within what the namespace's admin holds: allowed.
+      const held = role([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create'] }]);
+      expect((await t().send('POST', `${RBAC}/namespaces/${ns}/roles`, { token: admin, body: held })).status).toBe(201);
+      // Beyond it: refused with kube's message, naming what it lacks.
+      const wider = role([{ apiGroups: [''], resources: ['configmaps', 'resourcequotas'], verbs: ['get', 'update'] }]);
+      const refused = await t().send('POST', `${RBAC}/namespaces/${ns}/roles`, { token: admin, body: wider });
+      expectForbidden(refused);
+      expect(refused.body.message).toMatch(
+        new RegExp(
+          `^roles.rbac.authorization.k8s.io "${wider.metadata.name}" is forbidden: user "kumo:token:[a-z0-9]+" \\(groups=\\["kumo:admins" "system:authenticated"\\]\\) is attempting to grant RBAC permissions not currently held:\n\\{APIGroups:\\[""\\], Resources:\\["resourcequotas"\\], Verbs:\\["update"\\]\\}$`,
+        ),
+      );
+      expect((await t().send('GET', `${RBAC}/namespaces/${ns}/roles/${wider.metadata.name}`, { token: t().adminToken })).status).toBe(404);
+      // Binding cluster-admin in its namespace: refused too (it may not bind it, nor does it hold its rules).
+      const binding = {
+        apiVersion: `${G}/v1`,
+        kind: 'RoleBinding',
+        metadata: { name: 'power' },
+        roleRef: { apiGroup: G, kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ apiGroup: G, kind: 'User', name: 'mallory' }],
+      };
+      const bound = await t().send('POST', `${RBAC}/namespaces/${ns}/rolebindings`, { token: admin, body: binding });
+      expectForbidden(
+        bound,
+        /^rolebindings.rbac.authorization.k8s.io "power" is forbidden: user "kumo:token:[a-z0-9]+" .* is attempting to grant RBAC permissions not currently held:\n/,
+      );
+      // Binding edit, whose rules admin holds: allowed.
+      expect(
+        (
+          await t().send('POST', `${RBAC}/namespaces/${ns}/rolebindings`, {
+            token: admin,
+            body: { ...binding, metadata: { name: 'editors' }, roleRef: { ...binding.roleRef, name: 'edit' } },
+          })
+        ).status,
+      ).toBe(201);
     });
 
     it('lets the bootstrap token enroll a new node once, and do nothing else', async () => {

@@ -16,6 +16,7 @@ import { createApiHttpServer } from '#lib/apiserver/http';
 import { ApiServer } from '#lib/apiserver/server';
 import { tokenAuth } from '#lib/auth/assembly';
 import { ensureTokenNamespace } from '#lib/auth/bootstrap';
+import { reconcileDefaultRbac } from '#lib/auth/rbac/reconcile';
 import { TokenMac } from '#lib/auth/token-mac';
 import { mintToken, staticRecord, TOKEN_NAMESPACE } from '#lib/auth/tokens';
 import { memoryIO } from '#lib/cli/io';
@@ -37,6 +38,16 @@ async function kumo(...args: string[]): Promise<{ code: number; stdout: string; 
   return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
+/** Sends a JSON body with the admin token; returns the status. */
+async function admin(method: string, path: string, body: unknown): Promise<number> {
+  const r = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return r.status;
+}
+
 async function get(path: string, token: string): Promise<number> {
   return (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
 }
@@ -50,6 +61,7 @@ beforeAll(async () => {
     }),
   );
   await bootstrap(api.rest);
+  await reconcileDefaultRbac(api.rest);
   await ensureTokenNamespace(api.rest);
   http = createApiHttpServer(api);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -100,7 +112,13 @@ describe('kumo token', () => {
     expect(write.status).toBe(403);
   });
 
-  it('lists token records, namespaced and expiring ones included, and revokes them', async () => {
+  it('lists token records, namespaced and expiring ones included, and revokes them with their bindings', async () => {
+    // A namespaced token's RoleBinding needs its namespace: without it nothing is created.
+    const missing = await kumo('token', 'create', '--role', 'admin', '--namespace', 'team');
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toMatch(/namespaces "team" not found/);
+    const before = (await kumo('token', 'list')).stdout;
+    expect(await admin('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } })).toBe(201);
     const created = await kumo('token', 'create', '--role', 'admin', '--namespace', 'team', '--ttl', '2h');
     const id = created.stdout.trim().split('.')[0]!;
     expect(created.stderr).toMatch(new RegExp(`^token ${id} created \\(role admin, namespace team, expires \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)\\n$`));
@@ -111,10 +129,45 @@ describe('kumo token', () => {
     expect(lines.find((l) => l.startsWith(id))).toMatch(new RegExp(`^${id}\\s+admin\\s+team\\s+\\d{4}-`));
     expect(lines.some((l) => /\sview\s+<all>\s+<never>\s+dashboards$/.test(l))).toBe(true);
     expect(list.stdout).not.toMatch(/[A-Za-z0-9_-]{43}/);
+    expect(lines.length).toBe(before.trim().split('\n').length + 1);
+    // Its access is a RoleBinding to admin in team, for its user.
+    const bindingPath = `/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings/kumo-token-${id}`;
+    const binding = await (await fetch(`${url}${bindingPath}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+    expect(binding).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: 'admin' },
+      subjects: [{ kind: 'User', name: `kumo:token:${id}` }],
+      metadata: { labels: { 'kumo.dev/token-id': id } },
+    });
+    expect(await get('/api/v1/namespaces/team/configmaps', created.stdout.trim())).toBe(200);
+    expect(await get('/api/v1/namespaces/default/configmaps', created.stdout.trim())).toBe(403);
 
     expect(await kumo('token', 'revoke', id)).toEqual({ code: 0, stdout: `token ${id} revoked\n`, stderr: '' });
+    expect(await get(bindingPath, ADMIN)).toBe(404);
     expect((await kumo('token', 'list')).stdout).not.toContain(id);
     expect(await kumo('token', 'revoke', id)).toEqual({ code: 1, stdout: '', stderr: `error: token ${id} not found\n` });
+  });
+
+  it('creates a token for a named user with no binding, which RBAC objects then authorize', async () => {
+    const r = await kumo('token', 'create', '--user', 'jane', '--group', 'qa', '--group', 'dev');
+    expect(r.code).toBe(0);
+    const token = r.stdout.trim();
+    expect(r.stderr).toBe(`token ${token.split('.')[0]} created (user jane, groups qa,dev)\n`);
+    expect(await get('/api/v1/namespaces/default/pods', token)).toBe(403);
+    // Discovery, as for anyone authenticated.
+    expect(await get('/api', token)).toBe(200);
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+    expect(
+      await admin('POST', `${rbac}/namespaces/default/rolebindings`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'qa-view' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'qa' }],
+      }),
+    ).toBe(201);
+    expect(await get('/api/v1/namespaces/default/pods', token)).toBe(200);
+    expect(await get('/api/v1/namespaces/kube-system/pods', token)).toBe(403);
+    expect((await kumo('token', 'list')).stdout).toMatch(new RegExp(`^${token.split('.')[0]}\\s+user jane\\s+<all>`, 'm'));
   });
 
   it('gives a node one token', async () => {
@@ -136,6 +189,11 @@ describe('kumo token', () => {
       [['--role', 'view', '--node', 'n'], 'error: --node is only for --role node\n'],
       [['--role', 'view', '--ttl', '5x'], 'error: invalid duration "5x": use a number with s, m, h or d (e.g. 24h)\n'],
       [['--role', 'admin', '--namespace', 'kumo-system'], 'error: a token confined to kumo-system can do nothing there: only cluster admins may\n'],
+      [[], 'error: give --role ROLE, or --user NAME for a token RBAC alone authorizes\n'],
+      [['--role', 'view', '--user', 'x'], 'error: give --role or --user, not both\n'],
+      [['--group', 'g'], 'error: --group needs --user NAME\n'],
+      [['--user', 'system:kube-scheduler'], 'error: invalid --user "system:kube-scheduler": names starting with system: are reserved for the cluster\n'],
+      [['--user', 'x', '--group', 'system:masters'], 'error: a --user token may not join system:masters: use --role admin\n'],
     ] as const) {
       expect(await kumo('token', 'create', ...args)).toEqual({ code: 1, stdout: '', stderr: message });
     }
@@ -149,7 +207,7 @@ describe('kumo token', () => {
     expect(first).toEqual({ code: 0, stdout: `node edge-1 enrolled: token written to ${file}\n`, stderr: '' });
     const token = readFileSync(file, 'utf8').trim();
     expect(token).toMatch(/^node-edge-1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
-    expect(await get('/api/v1/nodes', token)).toBe(200);
+    expect(await get('/api/v1/namespaces/default/pods', token)).toBe(200);
     expect(await kumo(...args)).toEqual({ code: 0, stdout: `node edge-1: using the token in ${file}\n`, stderr: '' });
     // Another host claiming the same node name gets nothing.
     const other = join(scratch, 'other', 'token');
@@ -173,7 +231,7 @@ describe('kumo token', () => {
       { resource: 'secrets', namespace: TOKEN_NAMESPACE, name },
       { ...old.secret, metadata: { ...old.secret.metadata, uid: 'u-old', creationTimestamp: '2025-01-01T00:00:00Z' } },
     );
-    expect(await get('/api/v1/nodes', old.token)).toBe(200);
+    expect(await get('/api/v1/namespaces/default/pods', old.token)).toBe(200);
     // Relabelling the record (an update that keeps the hash) leaves it without a MAC: the token still works.
     const relabel = await fetch(`${url}/api/v1/namespaces/${TOKEN_NAMESPACE}/secrets/${name}`, {
       method: 'PATCH',
@@ -182,11 +240,11 @@ describe('kumo token', () => {
     });
     expect(relabel.status).toBe(200);
     expect(((await relabel.json()) as { data: Record<string, string> }).data.tokenMac).toBeUndefined();
-    expect(await get('/api/v1/nodes', old.token)).toBe(200);
+    expect(await get('/api/v1/namespaces/default/pods', old.token)).toBe(200);
     // A made-up id in the same form is refused.
-    expect(await get('/api/v1/nodes', `${old.id}x.${old.token.split('.')[1]}`)).toBe(401);
+    expect(await get('/api/v1/namespaces/default/pods', `${old.id}x.${old.token.split('.')[1]}`)).toBe(401);
     expect((await kumo('token', 'list')).stdout).toMatch(new RegExp(`^${old.id}\\s+view\\s+<all>\\s+<never>\\s+from before MACs$`, 'm'));
     expect(await kumo('token', 'revoke', old.id)).toEqual({ code: 0, stdout: `token ${old.id} revoked\n`, stderr: '' });
-    expect(await get('/api/v1/nodes', old.token)).toBe(401);
+    expect(await get('/api/v1/namespaces/default/pods', old.token)).toBe(401);
   });
 });

@@ -39,8 +39,13 @@ describe('kumo up', () => {
       expect(config.users[0]!.user.token).toBeTruthy();
       expect(up.output()).toContain(`kumo: API server listening on ${server}\n`);
 
+      // kumo-system holds the token records (kumo token create works on kumo up too: docs/rbac.md).
       const ns = await run(process.execPath, [KUMO_BIN, 'get', 'ns', '-o', 'name'], { env });
-      expect(ns).toEqual({ code: 0, stdout: 'namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\n', stderr: '' });
+      expect(ns).toEqual({
+        code: 0,
+        stdout: 'namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\nnamespace/kumo-system\n',
+        stderr: '',
+      });
     } finally {
       expect(await up.stop()).toBe(0);
     }

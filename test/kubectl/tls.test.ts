@@ -144,7 +144,7 @@ describe('TLS and tokens in local mode', () => {
       kc.loadFromFile(kubeconfig);
       expect(kc.getCurrentContext()).toBe('kumo-local');
       const namespaces = await kc.makeApiClient(k8s.CoreV1Api).listNamespace();
-      expect(namespaces.items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+      expect(namespaces.items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system', 'kumo-system']);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

@@ -5,8 +5,11 @@
  *   makes a token here, stores only its hash through the API (a Secret in
  *   kumo-system; needs a cluster admin's credentials) and prints the token,
  *   with the MAC the server stamped into the record, once: it cannot be read
- *   back.
- * - `list` and `revoke ID...` show and delete token records.
+ *   back. An admin or view token's access is an RBAC binding written beside
+ *   it (lib/auth/token-binding.ts); `create --user NAME [--group G]...` makes
+ *   a token for that user with no binding, for RBAC objects of one's own.
+ * - `list` and `revoke ID...` show and delete token records (and their
+ *   bindings).
  * - `enroll` is what a new node runs with the node pool's bootstrap token:
  *   it creates the node's own token and keeps it in a file, reusing the file
  *   on later starts (lib/auth/tokens.ts explains why a node enrolls once).
@@ -15,7 +18,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import type { KObject } from '../../api/object.js';
-import { NODES, SECRETS } from '../../kinds/resources.js';
+import { CLUSTER_ROLE_BINDINGS, NODES, ROLE_BINDINGS, SECRETS } from '../../kinds/resources.js';
+import { TOKEN_ID_LABEL, tokenBinding } from '../../auth/token-binding.js';
 import { isAlreadyExists, isNotFound, isUnauthorized } from '../../api/errors.js';
 import {
   type Grant,
@@ -45,7 +49,9 @@ export function parseDuration(text: string): number {
 }
 
 interface CreateFlags {
-  role: string;
+  role?: string;
+  user?: string;
+  group?: string[];
   namespace?: string;
   node?: string;
   ttl?: string;
@@ -53,7 +59,10 @@ interface CreateFlags {
 }
 
 function grantOf(f: CreateFlags, now: number): Grant {
-  if (!(ROLES as readonly string[]).includes(f.role) || f.role === 'node-bootstrap') throw new CliError(`invalid --role "${f.role}": admin, view or node`);
+  if (f.user !== undefined || f.group !== undefined) return userGrantOf(f, now);
+  if (f.role === undefined) throw new CliError('give --role ROLE, or --user NAME for a token RBAC alone authorizes');
+  if (!(ROLES as readonly string[]).includes(f.role) || f.role === 'node-bootstrap' || f.role === 'user')
+    throw new CliError(`invalid --role "${f.role}": admin, view or node`);
   const role = f.role as Grant['role'];
   if (role === 'node' && !f.node) throw new CliError('a node token needs --node NAME');
   if (role !== 'node' && f.node) throw new CliError('--node is only for --role node');
@@ -61,11 +70,47 @@ function grantOf(f: CreateFlags, now: number): Grant {
   if (f.namespace === TOKEN_NAMESPACE) throw new CliError(`a token confined to ${TOKEN_NAMESPACE} can do nothing there: only cluster admins may`);
   return {
     role,
+    ...(role !== 'node' ? { bound: true } : {}),
     ...(f.namespace ? { namespace: f.namespace } : {}),
     ...(f.node ? { node: f.node } : {}),
-    ...(f.ttl ? { expiresAt: rfc3339(now + parseDuration(f.ttl)) } : {}),
-    ...(f.description ? { description: f.description } : {}),
+    ...common(f, now),
   };
+}
+
+function common(f: CreateFlags, now: number): Pick<Grant, 'expiresAt' | 'description'> {
+  return { ...(f.ttl ? { expiresAt: rfc3339(now + parseDuration(f.ttl)) } : {}), ...(f.description ? { description: f.description } : {}) };
+}
+
+/** `--user NAME [--group G]...`: a user and groups, no binding. */
+function userGrantOf(f: CreateFlags, now: number): Grant {
+  if (f.role !== undefined) throw new CliError('give --role or --user, not both');
+  if (!f.user) throw new CliError('--group needs --user NAME');
+  if (f.node) throw new CliError('--node is only for --role node');
+  if (f.namespace) throw new CliError('a --user token takes no --namespace: bind it where it may act with a RoleBinding');
+  if (f.user.startsWith('system:')) throw new CliError(`invalid --user "${f.user}": names starting with system: are reserved for the cluster`);
+  if ((f.group ?? []).includes('system:masters')) throw new CliError('a --user token may not join system:masters: use --role admin');
+  return { role: 'user', user: f.user, ...(f.group?.length ? { groups: f.group } : {}), ...common(f, now) };
+}
+
+/** The binding of a bound token, with its handle. */
+function bindingOf(id: string, grant: Grant) {
+  const obj = tokenBinding(id, grant);
+  return { obj, rt: grant.namespace ? ROLE_BINDINGS : CLUSTER_ROLE_BINDINGS, namespace: grant.namespace };
+}
+
+/** Deletes the bindings `kumo token create` wrote for token `id` (none for older tokens). */
+async function deleteBindings(client: KubeClient, id: string): Promise<void> {
+  const named = [
+    ...(await client.listAll(CLUSTER_ROLE_BINDINGS, undefined, { labelSelector: `${TOKEN_ID_LABEL}=${id}` })).items,
+    ...(await client.listAll(ROLE_BINDINGS, undefined, { labelSelector: `${TOKEN_ID_LABEL}=${id}` })).items,
+  ];
+  for (const b of named) {
+    try {
+      await client.delete(b.metadata.namespace ? ROLE_BINDINGS : CLUSTER_ROLE_BINDINGS, b.metadata.namespace, b.metadata.name!);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
 }
 
 function writeTokenFile(path: string, token: string): void {
@@ -130,7 +175,9 @@ export function tokenCommand(cli: Cli): Command {
   token
     .command('create')
     .description('create a token and print it (only its hash is stored: keep it, it cannot be shown again)')
-    .requiredOption('--role <role>', 'admin, view or node (-n/--namespace NS confines an admin or view token to one namespace)')
+    .option('--role <role>', 'admin, view or node (-n/--namespace NS confines an admin or view token to one namespace); a binding grants it')
+    .option('--user <name>', 'instead of --role: a token for this user, with no binding (RBAC objects of your own decide)')
+    .option('--group <group>', 'with --user: a group the user is in (repeatable)', (g: string, prev: string[] | undefined) => [...(prev ?? []), g])
     .option('--node <name>', 'the node a node token acts for')
     .option('--ttl <duration>', 'expire after this long (e.g. 12h, 30d)')
     .option('--description <text>', 'what the token is for')
@@ -149,9 +196,21 @@ export function tokenCommand(cli: Cli): Command {
         }
         throw err;
       }
-      cli.io.err(
-        `token ${minted.id} created (role ${grant.role}${grant.namespace ? `, namespace ${grant.namespace}` : ''}${grant.node ? `, node ${grant.node}` : ''}${grant.expiresAt ? `, expires ${grant.expiresAt}` : ''})\n`,
-      );
+      if (grant.bound) {
+        const b = bindingOf(minted.id, grant);
+        try {
+          await client.create(b.rt, b.namespace, b.obj);
+        } catch (err) {
+          // A token without its binding would authenticate and be refused everything: take the record back.
+          await client.delete(SECRETS, TOKEN_NAMESPACE, minted.secret.metadata.name!).catch(() => undefined);
+          throw err;
+        }
+      }
+      const what =
+        grant.role === 'user'
+          ? `user ${grant.user}${grant.groups ? `, groups ${grant.groups.join(',')}` : ''}`
+          : `role ${grant.role}${grant.namespace ? `, namespace ${grant.namespace}` : ''}${grant.node ? `, node ${grant.node}` : ''}`;
+      cli.io.err(`token ${minted.id} created (${what}${grant.expiresAt ? `, expires ${grant.expiresAt}` : ''})\n`);
       cli.io.out(`${issuedToken(minted, stored)}\n`);
     });
 
@@ -165,7 +224,14 @@ export function tokenCommand(cli: Cli): Command {
       for (const item of list.items as KObject[]) {
         const r = recordOfSecret(item);
         if (!r) continue;
-        rows.push([r.id, r.grant.role, r.grant.namespace ?? '<all>', r.grant.node ?? '', r.grant.expiresAt ?? '<never>', r.grant.description ?? '']);
+        rows.push([
+          r.id,
+          r.grant.role === 'user' ? `user ${r.grant.user ?? ''}` : r.grant.role,
+          r.grant.namespace ?? '<all>',
+          r.grant.node ?? '',
+          r.grant.expiresAt ?? '<never>',
+          r.grant.description ?? '',
+        ]);
       }
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
       for (const row of rows)
@@ -179,7 +245,7 @@ export function tokenCommand(cli: Cli): Command {
 
   token
     .command('revoke')
-    .description('delete token records; a warm API server forgets a revoked token within 10 s')
+    .description('delete token records and their bindings; a warm API server forgets a revoked token within 10 s')
     .argument('<id...>', 'token ids (the part before the dot)')
     .action(async function (this: Command, ids: string[]) {
       const client = cli.session(this).client();
@@ -191,6 +257,7 @@ export function tokenCommand(cli: Cli): Command {
           if (isNotFound(err)) throw new CliError(`token ${id} not found`);
           throw err;
         }
+        await deleteBindings(client, id);
         cli.io.out(`token ${id} revoked\n`);
       }
     });
