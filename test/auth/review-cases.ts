@@ -6,6 +6,7 @@
  * on the deployed API bundle on the emulator (test/cloud), against kumo's
  * token authorizer (admin, view, namespaced tokens).
  */
+import { waitFor } from '../helpers/wait.js';
 import { describe, expect, it } from 'vitest';
 import { issuedToken, mintToken, type Grant } from '#lib/auth/tokens';
 import type { AuthTarget, Wire } from './cases.js';
@@ -73,9 +74,35 @@ export function reviewCases(label: string, target: () => AuthTarget): void {
       expect(create.status.allowed).toBe(false);
       const secrets = await ok('POST', `${AUTHZ}/selfsubjectaccessreviews`, view, ssar({ verb: 'get', resource: 'secrets', namespace: 'default' }));
       expect(secrets.status.allowed).toBe(false);
-      // A resource this server does not serve is judged by name.
-      const unserved = await ok('POST', `${AUTHZ}/selfsubjectaccessreviews`, view, ssar({ verb: 'list', group: 'example.com', resource: 'gadgets' }));
-      expect(unserved.status).toEqual({ allowed: true });
+      // A resource this server does not serve is judged by name: view's rules do not name it, a binding that does grants it.
+      const unserved = () => ok('POST', `${AUTHZ}/selfsubjectaccessreviews`, view, ssar({ verb: 'list', group: 'example.com', resource: 'gadgets' }));
+      expect((await unserved()).status.allowed).toBe(false);
+      const user = `kumo:token:${view.split('.')[0]!}`;
+      const gadgets = `gadgets-${view.split('.')[0]!}`;
+      const rbac = '/apis/rbac.authorization.k8s.io/v1';
+      const made = await t().send('POST', `${rbac}/clusterroles`, {
+        token: t().adminToken,
+        body: {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          metadata: { name: gadgets },
+          rules: [{ apiGroups: ['example.com'], resources: ['gadgets'], verbs: ['list'] }],
+        },
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const bound = await t().send('POST', `${rbac}/clusterrolebindings`, {
+        token: t().adminToken,
+        body: {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: gadgets },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: gadgets },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+        },
+      });
+      expect(bound.status, JSON.stringify(bound.body)).toBe(201);
+      // The cloud's RBAC view may be a few seconds old in another container: ask until it is current.
+      await waitFor(async () => (await unserved()).status.allowed === true, { timeoutMs: 15_000, what: 'the binding to grant gadgets' });
       const admin = await ok('POST', `${AUTHZ}/selfsubjectaccessreviews`, t().adminToken, ssar({ verb: 'delete', resource: 'nodes' }));
       expect(admin.status).toEqual({ allowed: true });
       const nonResource = await ok('POST', `${AUTHZ}/selfsubjectaccessreviews`, view, {

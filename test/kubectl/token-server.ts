@@ -23,6 +23,7 @@ import { silentLogger } from '#lib/log/logger';
 import { SqliteStore } from '#lib/store/sqlite';
 import { SECRETS } from '#lib/kinds/resources';
 import { ADMIN } from '#lib/apiserver/server';
+import { reconcileDefaultRbac } from '#lib/auth/rbac/reconcile';
 
 export interface TokenServer {
   url: string;
@@ -43,6 +44,7 @@ export async function startTokenServer(): Promise<TokenServer> {
   const auth = tokenAuth(store, new TokenMac(randomBytes(32).toString('base64url')), { staticTokens: [staticRecord(adminToken, { role: 'admin' })] });
   const api = new ApiServer({ ...auth, logger: silentLogger });
   await bootstrap(api.rest);
+  await reconcileDefaultRbac(api.rest);
   await ensureTokenNamespace(api.rest);
   const tls = localTls(dir, ['127.0.0.1', 'localhost']);
   const http = createApiHttpServer(new FlowGate(api, auth.authenticator, new FlowControl()), {
