@@ -304,6 +304,7 @@ export class RestStorage {
         this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateCreate?.(obj) ?? [])]);
         // Admission names an object by its generateName until it is stored (kube's extractResourceName).
         await this.admit(rt, obj, undefined, opts, generated ? meta.generateName! : meta.name!);
+        opts.warnings?.push(...(strategy.warnings?.(obj, undefined) ?? []));
         if (opts.dryRun) return obj;
         try {
           return fromStorage(rt, await this.guard(() => this.store.create(this.key(rt, meta.namespace, meta.name!), toStorage(rt, obj))));
@@ -408,6 +409,8 @@ export class RestStorage {
       strategy.prepareForUpdate?.(obj, old, ctx);
       strategy.defaults?.(obj);
       errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
+      // A refused write warns of nothing: writeUpdate throws on `errors` before the response carries these.
+      if (errors.length === 0) opts.warnings?.push(...(strategy.warnings?.(obj, old) ?? []));
       if (strategy.allocate && errors.length === 0 && !opts.dryRun) {
         const undo = await strategy.allocate(obj, old, this.allocationCtx(rt));
         try {
