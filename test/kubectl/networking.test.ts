@@ -150,6 +150,17 @@ describe('Ingress', () => {
     expect(await ok(['get', 'ing', 'bad', '-n', 'ing', '--ignore-not-found'])).toBe('');
   });
 
+  it('is explained and applied client-side and server-side from its Kubernetes type', async () => {
+    expect(await ok(['explain', 'ingress.spec.rules.http.paths.pathType'])).toContain('pathType determines the interpretation of the path matching.');
+    const spec = (n: number) => `  defaultBackend:\n    service:\n      name: web\n      port:\n        number: ${n}\n`;
+    expect(await ok(['apply', '-n', 'ing', '-f', '-'], ingress('applied', spec(80)))).toBe('ingress.networking.k8s.io/applied created\n');
+    expect(await ok(['apply', '-n', 'ing', '-f', '-'], ingress('applied', spec(81)))).toBe('ingress.networking.k8s.io/applied configured\n');
+    expect(await ok(['apply', '--server-side', '--force-conflicts', '-n', 'ing', '-f', '-'], ingress('applied', spec(82)))).toBe(
+      'ingress.networking.k8s.io/applied serverside-applied\n',
+    );
+    expect(JSON.parse(await ok(['get', 'ing', 'applied', '-n', 'ing', '-o', 'json'])).spec.defaultBackend.service.port).toEqual({ number: 82 });
+  });
+
   it('gets the newest of several default classes, as kube-apiserver picks it', async () => {
     const cls = `apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: newer\n  annotations:\n    ingressclass.kubernetes.io/is-default-class: "true"\nspec:\n  controller: example.com/newer\n`;
     await ok(['create', '-f', '-'], cls);
@@ -212,6 +223,13 @@ describe('NetworkPolicy', () => {
     expect(await ok(['describe', 'netpol', 'deny-all', '-n', 'netpol'])).toContain(
       '  PodSelector:     <none> (Allowing the specific traffic to all pods in this namespace)\n  Allowing ingress traffic:\n    <none> (Selected pods are isolated for ingress connectivity)\n  Not affecting egress traffic\n  Policy Types: Ingress\n',
     );
+  });
+
+  it('is explained and applied server-side from its Kubernetes type', async () => {
+    expect(await ok(['explain', 'networkpolicy.spec.policyTypes'])).toContain('policyTypes is a list of rule types that the NetworkPolicy relates to.');
+    const r = await k.kubectl(['apply', '--server-side', '-n', 'netpol', '-f', '-'], { stdin: policy('applied', '  podSelector: {}\n') });
+    expect(r.stdout).toBe('networkpolicy.networking.k8s.io/applied serverside-applied\n');
+    expect(r.stderr).toContain('Warning: NetworkPolicy is stored but not enforced');
   });
 
   it('warns on update too', async () => {
