@@ -17,7 +17,8 @@ const backend = { service: { name: 'web', port: { number: 80 } } };
 
 describe.runIf(account)('Ingress, IngressClass and NetworkPolicy from the deployed API bundle, on the emulator', () => {
   let api: ApiModule;
-  const as = (method: string, path: string, body?: unknown) => invoke(api, method, path, { token: account!.adminToken, ...(body !== undefined ? { body } : {}) });
+  const as = (method: string, path: string, body?: unknown) =>
+    invoke(api, method, path, { token: account!.adminToken, ...(body !== undefined ? { body } : {}) });
 
   beforeAll(async () => {
     api = await loadBundle<ApiModule>(bundles.api);
@@ -38,7 +39,9 @@ describe.runIf(account)('Ingress, IngressClass and NetworkPolicy from the deploy
     const bad = { ...ing, metadata: { name: 'bad' }, spec: { rules: [{ host: 'a.example.com', http: { paths: [{ path: '/', backend }] } }] } };
     const refused = await as('POST', `${NET}/namespaces/default/ingresses`, bad);
     expect(refused.status).toBe(422);
-    expect(refused.body.message).toBe('Ingress.networking.k8s.io "bad" is invalid: spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified');
+    expect(refused.body.message).toBe(
+      'Ingress.networking.k8s.io "bad" is invalid: spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified',
+    );
     expect((await as('GET', `${NET}/namespaces/default/ingresses/bad`)).status).toBe(404);
 
     const np = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny' }, spec: { podSelector: {} } };
