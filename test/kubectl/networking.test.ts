@@ -4,10 +4,12 @@
  * admission, kubectl's columns and describers, kube's validation messages,
  * and the warning that NetworkPolicy is not enforced yet.
  */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { kubectlSuite, rows } from './harness.js';
 
 const k = kubectlSuite();
+const NODE_EXPORTER = fileURLToPath(new URL('./fixtures/charts/prometheus-node-exporter', import.meta.url));
 const { ok, refused } = k;
 
 function ingress(name: string, spec: string, meta = ''): string {
@@ -264,5 +266,33 @@ describe('NetworkPolicy', () => {
       'The NetworkPolicy "bad" is invalid: spec.policyTypes[1]: Unsupported value: "Both": supported values: "Ingress", "Egress"',
     );
     expect(await ok(['get', 'netpol', 'bad', '-n', 'netpol', '--ignore-not-found'])).toBe('');
+  });
+
+  it('is installed by a public chart (prometheus-node-exporter with networkPolicy.enabled), helm told it is not enforced', async () => {
+    await ok(['create', 'namespace', 'exporter']);
+    const r = await k.helm(
+      [
+        'install',
+        'nodes',
+        NODE_EXPORTER,
+        '-n',
+        'exporter',
+        '--set',
+        'networkPolicy.enabled=true',
+        '--set',
+        'serviceAccount.create=false',
+        '--set',
+        'rbac.create=false',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('NetworkPolicy is stored but not enforced');
+    expect(rows(await ok(['get', 'netpol', '-n', 'exporter', '--no-headers']))[0]!.slice(0, 2)).toEqual([
+      'nodes-prometheus-node-exporter',
+      'app.kubernetes.io/instance=nodes,app.kubernetes.io/name=prometheus-node-exporter',
+    ]);
+    expect((await k.helm(['uninstall', 'nodes', '-n', 'exporter'], { timeoutMs: 60_000 })).code).toBe(0);
+    expect(await ok(['get', 'netpol', '-n', 'exporter', '-o', 'name'])).toBe('');
   });
 });
