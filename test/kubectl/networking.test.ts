@@ -10,6 +10,7 @@ import { kubectlSuite, rows } from './harness.js';
 
 const k = kubectlSuite();
 const NODE_EXPORTER = fileURLToPath(new URL('./fixtures/charts/prometheus-node-exporter', import.meta.url));
+const PODINFO = fileURLToPath(new URL('./fixtures/charts/podinfo', import.meta.url));
 const { ok, refused } = k;
 
 function ingress(name: string, spec: string, meta = ''): string {
@@ -161,6 +162,15 @@ describe('Ingress', () => {
       'ingress.networking.k8s.io/applied serverside-applied\n',
     );
     expect(JSON.parse(await ok(['get', 'ing', 'applied', '-n', 'ing', '-o', 'json'])).spec.defaultBackend.service.port).toEqual({ number: 82 });
+  });
+
+  it('is installed by a public chart (podinfo with ingress.enabled) and given the default class', async () => {
+    await ok(['create', 'namespace', 'podinfo']);
+    const r = await k.helm(['install', 'web', PODINFO, '-n', 'podinfo', '--set', 'ingress.enabled=true'], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(rows(await ok(['get', 'ing', '-n', 'podinfo', '--no-headers']))[0]!.slice(0, 4)).toEqual(['web-podinfo', 'kumo', 'podinfo.local', '80']);
+    expect((await k.helm(['uninstall', 'web', '-n', 'podinfo'], { timeoutMs: 60_000 })).code).toBe(0);
+    expect(await ok(['get', 'ing', '-n', 'podinfo', '-o', 'name'])).toBe('');
   });
 
   it('gets the newest of several default classes, as kube-apiserver picks it', async () => {
