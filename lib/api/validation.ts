@@ -19,13 +19,6 @@ export const dns1123SubdomainMessage =
 export const dns1035LabelMessage =
   "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 
-/** path.IsValidPathSegmentName: a name usable as one URL path segment (HPAs, RBAC objects). */
-export function pathSegmentName(name: string): string[] {
-  if (name === '.' || name === '..') return [`may not be '${name}'`];
-  for (const bad of ['/', '%']) if (name.includes(bad)) return [`may not contain '${bad}'`];
-  return [];
-}
-
 export function dns1123Label(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 63) errs.push('must be no more than 63 characters');
@@ -82,6 +75,36 @@ export function qualifiedName(value: string): string[] {
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push('name part must be no more than 63 characters');
   if (!QUALIFIED_NAME.test(name)) errs.push(`name part ${LABEL_KEY_RULE}`);
+  return errs;
+}
+
+const WILDCARD_SUBDOMAIN = /^\*\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** IsWildcardDNS1123Subdomain: `*.` and a DNS subdomain (Ingress hosts and TLS hosts). */
+export function wildcardDns1123Subdomain(value: string): string[] {
+  return subdomainErrors(
+    value,
+    WILDCARD_SUBDOMAIN,
+    "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+  );
+}
+
+/** path.IsValidPathSegmentName: a name usable as one URL path segment (HPAs, RBAC objects, Ingress backends); every offending character is named. */
+export function pathSegmentName(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  const out: string[] = [];
+  for (const bad of ['/', '%']) if (name.includes(bad)) out.push(`may not contain '${bad}'`);
+  return out;
+}
+
+const HTTP_PATH = /^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
+
+/** IsDomainPrefixedPath (an IngressClass's controller): `<DNS subdomain>/<HTTP path>`, as field errors at `field`. */
+export function domainPrefixedPath(field: string, value: string): FieldError[] {
+  const [host, path] = [value.slice(0, value.indexOf('/')), value.slice(value.indexOf('/') + 1)];
+  if (!value.includes('/') || host === '' || path === '') return [fieldErrors.invalid(field, value, 'must be a domain-prefixed path (such as "acme.io/foo")')];
+  const errs = dns1123Subdomain(host).map((msg) => fieldErrors.invalid(field, host, msg));
+  if (!HTTP_PATH.test(path)) errs.push(fieldErrors.invalid(field, path, "Invalid path (regex used for validation is '[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+')"));
   return errs;
 }
 

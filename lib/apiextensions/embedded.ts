@@ -6,7 +6,7 @@
  * resource's own metadata is the API server's generic path's to validate.
  */
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
-import { dns1035Label, validateAnnotations, validateLabels, validateFinalizers } from '../api/validation.js';
+import { dns1035Label, pathSegmentName, validateAnnotations, validateLabels, validateFinalizers } from '../api/validation.js';
 import { isPlainObject } from '../util/json.js';
 import { child, index } from './paths.js';
 import { additionalPropertiesOf, itemsOf } from './structural.js';
@@ -33,14 +33,6 @@ export function validateEmbeddedResources(path: string, s: JSONSchemaProps | und
 /** schema.ParseGroupVersion: "v1" or "group/version", nothing more. */
 function groupVersionError(apiVersion: string): string | undefined {
   return apiVersion.split('/').length > 2 ? `unexpected GroupVersion string: ${apiVersion}` : undefined;
-}
-
-/** content.IsPathSegmentName: a name must be usable as one URL path segment. */
-function pathSegmentErrors(name: string): string[] {
-  if (name === '.' || name === '..') return [`may not be '${name}'`];
-  const out: string[] = [];
-  for (const bad of ['/', '%']) if (name.includes(bad)) out.push(`may not contain '${bad}'`);
-  return out;
 }
 
 function validateEmbeddedResource(path: string, x: Record<string, unknown>): FieldError[] {
@@ -74,7 +66,7 @@ function validateEmbeddedMetadata(path: string, meta: unknown): FieldError[] {
   const out: FieldError[] = [];
   for (const f of ['name', 'generateName'] as const) {
     const v = meta[f];
-    if (typeof v === 'string' && v) for (const msg of pathSegmentErrors(v)) out.push(fieldErrors.invalid(child(path, f), v, msg));
+    if (typeof v === 'string' && v) for (const msg of pathSegmentName(v)) out.push(fieldErrors.invalid(child(path, f), v, msg));
   }
   out.push(...validateLabels(meta.labels as Record<string, string> | undefined, child(path, 'labels')));
   out.push(...validateAnnotations(meta.annotations as Record<string, string> | undefined, child(path, 'annotations')));

@@ -375,6 +375,7 @@ export class RestStorage {
         this.validateOrThrow(rt, obj, [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateCreate?.(obj) ?? [])]);
         // Admission names an object by its generateName until it is stored (kube's extractResourceName).
         await this.admit(rt, obj, undefined, opts, generated ? meta.generateName! : meta.name!);
+        opts.warnings?.push(...(strategy.warnings?.(obj, undefined) ?? []));
         if (opts.dryRun) return obj;
         try {
           const stored = await this.conversion.toStorage(rt, obj);
@@ -484,6 +485,8 @@ export class RestStorage {
       strategy.defaults?.(obj);
       obj = await this.mutate(rt, obj, old, opts);
       errors = [...this.validateMeta(rt, obj), ...(strategy.validate?.(obj, ctx) ?? []), ...(strategy.validateUpdate?.(obj, old) ?? [])];
+      // A refused write warns of nothing: writeUpdate throws on `errors` before the response carries these.
+      if (errors.length === 0) opts.warnings?.push(...(strategy.warnings?.(obj, old) ?? []));
       if (strategy.allocate && errors.length === 0 && !opts.dryRun) {
         const undo = await strategy.allocate(obj, old, this.allocationCtx(rt));
         try {

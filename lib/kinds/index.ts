@@ -15,11 +15,14 @@ import { endpointSliceKind } from './endpointslice.js';
 import { eventKind } from './event.js';
 import { horizontalPodAutoscalerKind } from './horizontalpodautoscaler.js';
 import { horizontalPodAutoscalerV1Kind } from './horizontalpodautoscaler-v1.js';
+import { ingressKind } from './ingress.js';
+import { ingressClassKind } from './ingressclass.js';
 import { jobKind } from './job.js';
 import type { Kind } from './kind.js';
 import { leaseKind } from './lease.js';
 import { limitRangeKind } from './limitrange.js';
 import { namespaceKind } from './namespace.js';
+import { networkPolicyKind } from './networkpolicy.js';
 import { nodeKind } from './node.js';
 import { persistentVolumeKind } from './persistentvolume.js';
 import { persistentVolumeClaimKind } from './persistentvolumeclaim.js';
@@ -84,6 +87,9 @@ export const builtinKinds: readonly Kind[] = [
   selfSubjectAccessReviewKind,
   selfSubjectRulesReviewKind,
   serviceAccountKind,
+  ingressKind,
+  ingressClassKind,
+  networkPolicyKind,
   customResourceDefinitionKind,
   mutatingWebhookConfigurationKind,
   validatingWebhookConfigurationKind,

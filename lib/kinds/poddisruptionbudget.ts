@@ -6,9 +6,7 @@
  * controller (lib/controllers/disruption.ts) writes and the eviction
  * subresource decrements; generation bumped by spec changes only.
  */
-import { SelectorParseError, fromLabelSelector } from '../api/labels.js';
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
-import type { LabelSelector } from '../api/meta/v1/label-selector.js';
 import { PodDisruptionBudgetSchema, type PodDisruptionBudget } from '../api/policy/v1/poddisruptionbudget.js';
 import { AGE, col, NAME, type Printer } from '../printers/columns.js';
 import { age } from '../printers/duration.js';
@@ -18,31 +16,9 @@ import { labelSelectorText } from '../printers/selector.js';
 import { defineKind } from './kind.js';
 import type { Strategy } from './strategy.js';
 import { intOrPercent, nonNegative } from './strategies/apps.js';
+import { validateLabelSelector } from './validation/selector.js';
 
 const UNHEALTHY_POD_EVICTION_POLICIES = ['AlwaysAllow', 'IfHealthyBudget'] as const;
-
-/** ValidateLabelSelector's operator and values rules (a selector that cannot be parsed would match nothing). */
-function validateLabelSelector(selector: LabelSelector | null | undefined, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  (selector?.matchExpressions ?? []).forEach((e, i) => {
-    const at = `${path}.matchExpressions[${i}]`;
-    const values = e.values ?? [];
-    if (e.operator === 'In' || e.operator === 'NotIn') {
-      if (values.length === 0) errs.push(fieldErrors.required(`${at}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
-    } else if (e.operator === 'Exists' || e.operator === 'DoesNotExist') {
-      if (values.length > 0) errs.push(fieldErrors.forbidden(`${at}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-    } else errs.push(fieldErrors.invalid(`${at}.operator`, e.operator, 'not a valid selector operator'));
-  });
-  if (errs.length === 0) {
-    try {
-      fromLabelSelector(selector);
-    } catch (err) {
-      if (!(err instanceof SelectorParseError)) throw err;
-      errs.push(fieldErrors.invalid(path, selector, err.message));
-    }
-  }
-  return errs;
-}
 
 /** IntOrString.String(): a count as digits, a percentage as written. */
 function intOrString(v: number | string | null | undefined): string | undefined {

@@ -90,6 +90,12 @@ export interface Strategy {
    */
   admit?(obj: KObject, old: KObject | undefined, ctx: AdmitContext): Promise<void>;
   validate?(obj: KObject, ctx: StrategyContext): FieldError[];
+  /**
+   * Kube's WarningsOnCreate / WarningsOnUpdate: what the client is told with
+   * a `Warning: 299` header on a write of the main resource that is accepted
+   * (`old` undefined on create). Never refuses; must not mutate.
+   */
+  warnings?(obj: KObject, old: KObject | undefined): string[];
   /** What only a create may not do (a pod's ephemeral containers come later, through their subresource). */
   validateCreate?(obj: KObject): FieldError[];
   validateUpdate?(obj: KObject, old: KObject): FieldError[];

@@ -60,7 +60,7 @@ export async function invoke(
   method: string,
   path: string,
   opts: { token?: string; body?: unknown; contentType?: string; header?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: Wire }> {
+): Promise<{ status: number; body: Wire; headers: Record<string, string> }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   if (opts.header !== undefined) headers.authorization = opts.header;
@@ -79,7 +79,7 @@ export async function invoke(
   } catch {
     // not JSON: the test sees the text
   }
-  return { status: prelude.statusCode, body: parsed };
+  return { status: prelude.statusCode, body: parsed, headers: prelude.headers ?? {} };
 }
 
 let instances = 0;

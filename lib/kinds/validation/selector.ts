@@ -25,3 +25,26 @@ export function validateSelectorAndTemplate(
   }
   return [];
 }
+
+/** ValidateLabelSelector's operator and values rules (a selector that cannot be parsed would match nothing). */
+export function validateLabelSelector(selector: LabelSelector | null | undefined, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  (selector?.matchExpressions ?? []).forEach((e, i) => {
+    const at = `${path}.matchExpressions[${i}]`;
+    const values = e.values ?? [];
+    if (e.operator === 'In' || e.operator === 'NotIn') {
+      if (values.length === 0) errs.push(fieldErrors.required(`${at}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
+    } else if (e.operator === 'Exists' || e.operator === 'DoesNotExist') {
+      if (values.length > 0) errs.push(fieldErrors.forbidden(`${at}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+    } else errs.push(fieldErrors.invalid(`${at}.operator`, e.operator, 'not a valid selector operator'));
+  });
+  if (errs.length === 0) {
+    try {
+      fromLabelSelector(selector);
+    } catch (err) {
+      if (!(err instanceof SelectorParseError)) throw err;
+      errs.push(fieldErrors.invalid(path, selector, err.message));
+    }
+  }
+  return errs;
+}

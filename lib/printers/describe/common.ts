@@ -27,6 +27,20 @@ export function rfc1123z(timestamp: string | null | undefined): string {
   return `${DAYS[d.getDay()]}, ${pad2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())} ${sign}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`;
 }
 
+/** Go's Time.String() in the local zone (metav1.Time printed with %s), e.g. `2006-01-02 15:04:05 -0700 MST`. */
+export function goTimeString(timestamp: string | null | undefined): string {
+  if (!timestamp) return '0001-01-01 00:00:00 +0000 UTC';
+  const d = new Date(timestamp);
+  if (Number.isNaN(d.getTime())) return timestamp;
+  const offset = -d.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  const abs = Math.abs(offset);
+  const zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const date = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  return `${date} ${time} ${sign}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)} ${zone}`;
+}
+
 /** translateTimestampSince: the age of a timestamp, `<unknown>` when unset. */
 export function since(timestamp: string | null | undefined, now: number): string {
   if (!timestamp) return '<unknown>';

@@ -1,0 +1,1 @@
+export { IngressClassSchema, type IngressClass, type IngressClassParametersReference } from './shapes.generated.js';
