@@ -134,7 +134,12 @@ export interface LocalClusterOptions {
    * only namespaces that ask (with labels) are checked
    */
   podSecurity?: PodSecurityConfig;
-  /** ServiceAccount admission mounts the kube-api-access-* token volume into pods (AdmissionConfig.mountServiceAccountToken). @default false */
+  /**
+   * ServiceAccount admission mounts the kube-api-access-* token volume into
+   * pods (AdmissionConfig.mountServiceAccountToken), as kube does. @default
+   * true over HTTPS; false with `insecureHttp`, which has no CA for the
+   * volume's ca.crt and no authentication for its token
+   */
   mountServiceAccountToken?: boolean;
   /** How long the ServiceAccount token authenticator trusts what it read of a token's objects. @default 10 s */
   serviceAccountTokenCacheMs?: number;
@@ -273,7 +278,7 @@ export class LocalCluster {
         ...(opts.serviceClusterIPRange ? { serviceClusterIPRange: opts.serviceClusterIPRange } : {}),
         ...(opts.serviceNodePortRange ? { serviceNodePortRange: opts.serviceNodePortRange } : {}),
         ...(opts.podSecurity ? { podSecurity: opts.podSecurity } : {}),
-        ...(opts.mountServiceAccountToken ? { mountServiceAccountToken: true } : {}),
+        ...((opts.mountServiceAccountToken ?? !opts.insecureHttp) ? { mountServiceAccountToken: true } : {}),
       },
     });
     this.client = new KubeClient(new InProcessTransport(this.api, ADMIN));
