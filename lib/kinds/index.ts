@@ -33,6 +33,7 @@ import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import { statefulSetKind } from './statefulset.js';
+import { storageClassKind } from './storageclass.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
 
@@ -58,6 +59,7 @@ export const builtinKinds: readonly Kind[] = [
   endpointSliceKind,
   persistentVolumeClaimKind,
   persistentVolumeKind,
+  storageClassKind,
   priorityClassKind,
   replicationControllerKind,
   podTemplateKind,

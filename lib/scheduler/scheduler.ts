@@ -24,6 +24,7 @@ import { schedule, unschedulableMessage } from './algorithm.js';
 import { podPriority, SchedulerCache } from './cache.js';
 import { type BudgetFilter, type Candidate, isPreemptionVictim, NO_BUDGETS, preempt, PREEMPTION_BY_SCHEDULER } from './preemption.js';
 import { NODES, PODS } from '../kinds/resources.js';
+import { selectNodeForClaims } from './volume-binding.js';
 import { storeResource } from '../api/store-key.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
@@ -151,6 +152,14 @@ export class Scheduler implements Reconciler {
     }
 
     this.cache.assume(pod, result.node);
+    try {
+      await selectNodeForClaims(this.client, pod, result.node);
+    } catch (err) {
+      this.cache.forget(pod);
+      // A claim changed under us: schedule the pod again shortly.
+      if (isConflict(err)) return { requeueAfterMs: 100 };
+      throw err;
+    }
     try {
       await this.client.call({
         method: 'POST',
