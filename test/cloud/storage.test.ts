@@ -7,10 +7,9 @@
  * claim nothing fits Pending with kube's ExternalProvisioning event.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CONTROLLER_FILTERS } from '#lib/cloud/stream-filters';
 import { waitFor } from '../helpers/wait.js';
-import { EventSourceMappings, type StreamFunction } from './esm.js';
-import { type ApiModule, type CloudAccount, deployToEmulator, type EventHandler, invoke, loadBundle } from './harness.js';
+import { type EventSourceMappings, startControllerMapping } from './esm.js';
+import { type ApiModule, type CloudAccount, deployToEmulator, invoke, loadBundle } from './harness.js';
 
 const bundles = inject('cloudBundles');
 const account: CloudAccount | undefined = await deployToEmulator();
@@ -31,11 +30,7 @@ describe.runIf(account)('StorageClasses from the deployed bundles, on the emulat
 
   beforeAll(async () => {
     api = await loadBundle<ApiModule>(bundles.api);
-    const controllers = await loadBundle<{ handler: EventHandler }>(bundles.controllers);
-    mappings = new EventSourceMappings(account!.tableName, [
-      { name: 'controllers', filters: CONTROLLER_FILTERS, instances: [controllers.handler as StreamFunction] },
-    ]);
-    await mappings.start();
+    mappings = await startControllerMapping(account!.tableName, bundles.controllers);
   });
   afterAll(async () => {
     await mappings?.stop();
