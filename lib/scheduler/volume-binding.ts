@@ -5,14 +5,18 @@
  * WaitForFirstConsumer is annotated `volume.kubernetes.io/selected-node`
  * with that node; the volume controller then binds or provisions it for that
  * node. The pod is bound at once; the node agent waits to mount until the
- * claim is Bound (it retries a claim that is not).
+ * claim is Bound (it retries a claim that is not). Before that, the
+ * filter's half: the required node affinity of the PVs the pod's claims are
+ * already bound to (boundVolumeAffinity), which each node must match.
  */
+import type { PersistentVolume } from '../api/core/v1/persistentvolume.js';
 import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { ANN_SELECTED_NODE, VOLUME_BINDING_WAIT, type StorageClass } from '../api/storage/v1/storageclass.js';
 import type { KubeClient } from '../client/client.js';
-import { PERSISTENT_VOLUME_CLAIMS, STORAGE_CLASSES } from '../kinds/resources.js';
+import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, STORAGE_CLASSES } from '../kinds/resources.js';
+import type { VolumeAffinity } from './algorithm.js';
 
 type PVC = PersistentVolumeClaim & KObject;
 
@@ -32,4 +36,19 @@ export async function selectNodeForClaims(client: KubeClient, pod: Pod & KObject
       metadata: { ...claim.metadata, annotations: { ...(claim.metadata.annotations ?? {}), [ANN_SELECTED_NODE]: node } },
     });
   }
+}
+
+/** The required node affinity of each PV the pod's claims are bound to (none for a pod without claims: no reads). */
+export async function boundVolumeAffinity(client: KubeClient, pod: Pod & KObject): Promise<VolumeAffinity> {
+  const ns = pod.metadata.namespace ?? 'default';
+  const out: VolumeAffinity[number][] = [];
+  for (const v of pod.spec?.volumes ?? []) {
+    const name = v.persistentVolumeClaim?.claimName;
+    if (!name) continue;
+    const volumeName = (await client.find<PVC>(PERSISTENT_VOLUME_CLAIMS, ns, name))?.spec?.volumeName;
+    if (!volumeName) continue;
+    const terms = (await client.find<PersistentVolume & KObject>(PERSISTENT_VOLUMES, undefined, volumeName))?.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+    if (terms) out.push(terms);
+  }
+  return out;
 }

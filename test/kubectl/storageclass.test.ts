@@ -85,6 +85,26 @@ describe('StorageClass', () => {
     await ok(['wait', '--for=jsonpath={.status.phase}=Released', `pv/${volume}`, '--timeout=20s']);
   });
 
+  it("schedules a pod whose claim is bound to a local PV onto the PV's node, and nowhere when no node matches", async () => {
+    const localPv = (name: string, host: string) =>
+      `apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: ${name}\nspec:\n  capacity:\n    storage: 1Gi\n  accessModes: [ReadWriteOnce]\n  storageClassName: pinned-${name}\n  hostPath:\n    path: /tmp/kumo-${name}\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchExpressions:\n        - key: kubernetes.io/hostname\n          operator: In\n          values: [${host}]\n`;
+    for (const [name, host] of [
+      ['on-b', 'node-b'],
+      ['on-z', 'node-z'],
+    ] as const) {
+      await ok(['create', '-f', '-'], localPv(name, host));
+      await ok(['create', '-f', '-'], claim(`claim-${name}`, '1Gi', `  storageClassName: pinned-${name}\n`));
+      await waitBound(`claim-${name}`);
+      await ok(['create', '-f', '-'], pod(`pod-${name}`, `claim-${name}`));
+    }
+    await ok(['wait', '--for=jsonpath={.status.phase}=Running', 'pod/pod-on-b', '--timeout=20s']);
+    expect((await jsonOf(['get', 'pod', 'pod-on-b'])).spec.nodeName).toBe('node-b');
+    await ok(['wait', '--for=condition=PodScheduled=False', 'pod/pod-on-z', '--timeout=20s']);
+    expect((await jsonOf(['get', 'pod', 'pod-on-z'])).status.conditions.find((c: { type: string }) => c.type === 'PodScheduled').message).toBe(
+      '0/2 nodes are available: 2 node(s) had volume node affinity conflict. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
+    );
+  });
+
   it('refuses what kube refuses, in its words, and stores nothing', async () => {
     expect(await refused(['create', '-f', '-'], storageClass('bad', 'reclaimPolicy: Recycle\nvolumeBindingMode: Later\n'))).toBe(
       'The StorageClass "bad" is invalid: \n* reclaimPolicy: Unsupported value: "Recycle": supported values: "Delete", "Retain"\n* volumeBindingMode: Unsupported value: "Later": supported values: "Immediate", "WaitForFirstConsumer"',
