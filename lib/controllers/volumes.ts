@@ -28,12 +28,19 @@
  */
 import { rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, PV_PROTECTION, type PersistentVolume } from '../api/core/v1/persistentvolume.js';
+import {
+  ANN_BIND_COMPLETED,
+  ANN_BOUND_BY_CONTROLLER,
+  ANN_PROVISIONED_BY,
+  ANN_SELECTED_NODE,
+  PV_PROTECTION,
+  type PersistentVolume,
+} from '../api/core/v1/persistentvolume.js';
 import { PVC_PROTECTION, type PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
-import { ANN_SELECTED_NODE, VOLUME_BINDING_WAIT, type StorageClass } from '../api/storage/v1/storageclass.js';
+import { VOLUME_BINDING_WAIT, type StorageClass } from '../api/storage/v1/storageclass.js';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, STORAGE_CLASSES } from '../kinds/resources.js';
 import { storeResource } from '../api/store-key.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';

@@ -9,11 +9,11 @@
  * filter's half: the required node affinity of the PVs the pod's claims are
  * already bound to (boundVolumeAffinity), which each node must match.
  */
-import type { PersistentVolume } from '../api/core/v1/persistentvolume.js';
+import { ANN_SELECTED_NODE, type PersistentVolume } from '../api/core/v1/persistentvolume.js';
 import type { PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
-import { ANN_SELECTED_NODE, VOLUME_BINDING_WAIT, type StorageClass } from '../api/storage/v1/storageclass.js';
+import { VOLUME_BINDING_WAIT, type StorageClass } from '../api/storage/v1/storageclass.js';
 import type { KubeClient } from '../client/client.js';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, STORAGE_CLASSES } from '../kinds/resources.js';
 import type { VolumeAffinity } from './algorithm.js';

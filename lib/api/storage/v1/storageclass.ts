@@ -6,8 +6,6 @@ export { StorageClassSchema, type StorageClass } from './shapes.generated.js';
 /** The annotation that makes a class the default (and its beta spelling, still honoured by kube). */
 export const ANN_DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
 export const ANN_BETA_DEFAULT_CLASS = 'storageclass.beta.kubernetes.io/is-default-class';
-/** Set by the scheduler on a WaitForFirstConsumer claim: the node its first consumer was scheduled to. */
-export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 export const VOLUME_BINDING_IMMEDIATE = 'Immediate';
 export const VOLUME_BINDING_WAIT = 'WaitForFirstConsumer';
