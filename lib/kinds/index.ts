@@ -6,6 +6,7 @@
 import { ResourceRegistry } from '../api/registry.js';
 import { configMapKind } from './configmap.js';
 import { cronJobKind } from './cronjob.js';
+import { csiDriverKind } from './csidriver.js';
 import { customResourceDefinitionKind } from './customresourcedefinition.js';
 import { controllerRevisionKind } from './controllerrevision.js';
 import { daemonSetKind } from './daemonset.js';
@@ -34,6 +35,7 @@ import { secretKind } from './secret.js';
 import { serviceKind } from './service.js';
 import { statefulSetKind } from './statefulset.js';
 import { storageClassKind } from './storageclass.js';
+import { volumeAttachmentKind } from './volumeattachment.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
 
@@ -60,6 +62,8 @@ export const builtinKinds: readonly Kind[] = [
   persistentVolumeClaimKind,
   persistentVolumeKind,
   storageClassKind,
+  csiDriverKind,
+  volumeAttachmentKind,
   priorityClassKind,
   replicationControllerKind,
   podTemplateKind,

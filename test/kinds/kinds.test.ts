@@ -14,7 +14,7 @@ import { startApi, type TestApi, type Wire } from '../apiserver/harness.js';
 
 /** Kinds that print only NAME and AGE or use kubectl's generic describer, as kubectl does for them. */
 const DEFAULT_PRINTER: readonly string[] = [];
-const GENERIC_DESCRIBER = ['events', 'leases', 'controllerrevisions', 'podtemplates', 'customresourcedefinitions'];
+const GENERIC_DESCRIBER = ['events', 'leases', 'controllerrevisions', 'podtemplates', 'customresourcedefinitions', 'csidrivers', 'volumeattachments'];
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 

@@ -130,3 +130,36 @@ describe('StorageClass', () => {
     await ok(['delete', 'sc', 'newer']);
   });
 });
+
+describe('CSIDriver and VolumeAttachment', () => {
+  it("serves CSIDriver with kube's defaults and kubectl's columns", async () => {
+    await ok(['create', '-f', '-'], 'apiVersion: storage.k8s.io/v1\nkind: CSIDriver\nmetadata:\n  name: ebs.csi.aws.com\nspec:\n  attachRequired: true\n');
+    const table = rows(await ok(['get', 'csidriver']));
+    expect(table[0]).toEqual(['NAME', 'ATTACHREQUIRED', 'PODINFOONMOUNT', 'STORAGECAPACITY', 'TOKENREQUESTS', 'REQUIRESREPUBLISH', 'MODES', 'AGE']);
+    expect(table[1]).toEqual(['ebs.csi.aws.com', 'true', 'false', 'false', '<unset>', 'false', 'Persistent', expect.any(String)]);
+    expect((await jsonOf(['get', 'csidriver', 'ebs.csi.aws.com'])).spec.fsGroupPolicy).toBe('ReadWriteOnceWithFSType');
+    expect(
+      await refused(
+        ['create', '-f', '-'],
+        'apiVersion: storage.k8s.io/v1\nkind: CSIDriver\nmetadata:\n  name: bad.example.com\nspec:\n  fsGroupPolicy: Sometimes\n',
+      ),
+    ).toBe(
+      'The CSIDriver "bad.example.com" is invalid: spec.fsGroupPolicy: Unsupported value: "Sometimes": supported values: "File", "None", "ReadWriteOnceWithFSType"',
+    );
+  });
+
+  it("serves VolumeAttachment with kube's validation, a fixed spec and kubectl's columns", async () => {
+    const va = (name: string, source: string) =>
+      `apiVersion: storage.k8s.io/v1\nkind: VolumeAttachment\nmetadata:\n  name: ${name}\nspec:\n  attacher: ebs.csi.aws.com\n  nodeName: node-a\n  source:\n${source}`;
+    await ok(['create', '-f', '-'], va('va-1', '    persistentVolumeName: pv-1\n'));
+    const table = rows(await ok(['get', 'volumeattachment']));
+    expect(table[0]).toEqual(['NAME', 'ATTACHER', 'PV', 'NODE', 'ATTACHED', 'AGE']);
+    expect(table[1]).toEqual(['va-1', 'ebs.csi.aws.com', 'pv-1', 'node-a', 'false', expect.any(String)]);
+    expect(await refused(['create', '-f', '-'], va('va-2', '    {}\n'))).toBe(
+      'The VolumeAttachment "va-2" is invalid: spec.source: Required value: must specify exactly one of inlineVolumeSpec and persistentVolumeName',
+    );
+    expect(await refused(['patch', 'volumeattachment', 'va-1', '--type=merge', '-p', '{"spec":{"nodeName":"node-b"}}'])).toBe(
+      'The VolumeAttachment "va-1" is invalid: spec: Invalid value: field is immutable',
+    );
+  });
+});
