@@ -49,3 +49,8 @@ export function matchesNodeSelector(pod: Pod, node: KObject): boolean {
   if (required && !required.nodeSelectorTerms.some((t) => matchesTerm(t, node))) return false;
   return true;
 }
+
+/** A required NodeSelector (any term), as a PersistentVolume's `nodeAffinity.required` holds it. */
+export function matchesNodeSelectorTerms(terms: readonly NodeSelectorTerm[], node: KObject): boolean {
+  return terms.some((t) => matchesTerm(t, node));
+}

@@ -6,11 +6,20 @@
  *   (class, access modes, volume mode, size); the PV's claimRef is written
  *   first (compare-and-swap), then the claim's volumeName, then both
  *   statuses, so two binders at once can never give one PV to two claims;
- * - with a local path root (kumo up), a claim of class `local-path` (or of no
- *   class) that nothing fits gets a new PV: a directory under the root, as
- *   Rancher's local-path provisioner does. Reclaim policy Delete removes the
- *   PV, and its directory, once the claim is gone. The data lives on the
- *   host, so it outlives pods and survives rescheduling on the same host;
+ * - a claim whose StorageClass binds WaitForFirstConsumer waits (Pending,
+ *   event WaitForFirstConsumer) until the scheduler has put a pod using it
+ *   on a node and annotated it `volume.kubernetes.io/selected-node`;
+ * - with a local path root (kumo up), a claim that nothing fits gets a new PV
+ *   when its class's provisioner is the local-path one (the class named
+ *   `local-path`, or no class at all, needs no StorageClass object): a
+ *   directory under the root, as Rancher's local-path provisioner does, with
+ *   the class's reclaim policy. Delete removes the PV, and its directory,
+ *   once the claim is gone. The data lives on the host, so it outlives pods
+ *   and survives rescheduling on the same host. A directory has no size: a
+ *   grown claim (expansion) is recorded on the PV and the claim's status;
+ * - a claim of a class whose provisioner kumo does not run waits for an
+ *   external provisioner, or an administrator, to make a PV (event
+ *   ExternalProvisioning), as kube's binder says;
  * - the `kubernetes.io/pvc-protection` finalizer goes once no running pod
  *   uses a deleted claim, `kubernetes.io/pv-protection` once a deleted PV is
  *   bound to nothing.
@@ -19,12 +28,20 @@
  */
 import { rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, PV_PROTECTION, type PersistentVolume } from '../api/core/v1/persistentvolume.js';
+import {
+  ANN_BIND_COMPLETED,
+  ANN_BOUND_BY_CONTROLLER,
+  ANN_PROVISIONED_BY,
+  ANN_SELECTED_NODE,
+  PV_PROTECTION,
+  type PersistentVolume,
+} from '../api/core/v1/persistentvolume.js';
 import { PVC_PROTECTION, type PersistentVolumeClaim } from '../api/core/v1/persistentvolumeclaim.js';
 import type { Pod } from '../api/core/v1/pod.js';
 import type { KObject } from '../api/object.js';
 import { parseQuantity } from '../api/quantity.js';
-import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../kinds/resources.js';
+import { VOLUME_BINDING_WAIT, type StorageClass } from '../api/storage/v1/storageclass.js';
+import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, STORAGE_CLASSES } from '../kinds/resources.js';
 import { storeResource } from '../api/store-key.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../client/client.js';
@@ -35,10 +52,13 @@ import type { ChangeEvent, Reconciler, ReconcileResult, Watch } from '../control
 /** The class the local-path provisioner serves (also claims of no class). */
 export const LOCAL_PATH_CLASS = 'local-path';
 export const LOCAL_PATH_PROVISIONER = 'kumo.io/local-path';
+/** The default StorageClass `kumo up` creates: the local-path provisioner, WaitForFirstConsumer. */
+export const LOCAL_DEFAULT_CLASS = 'kumo-local-path';
 
 type PVC = PersistentVolumeClaim & KObject;
 type PV = PersistentVolume & KObject;
 type P = Pod & KObject;
+type SC = StorageClass & KObject;
 
 export interface VolumeControllerOptions {
   /** Directory under which the local-path provisioner creates volumes; unset: no provisioning (bind only). */
@@ -142,7 +162,15 @@ export class VolumeController implements Reconciler {
         return;
       }
       if (ref.name !== name || ref.namespace !== ns || (ref.uid && ref.uid !== claim.metadata.uid)) return this.setClaimStatus(claim, { phase: 'Lost' });
+      if (await this.expand(claim, pv)) return;
       return this.setClaimStatus(claim, { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: { ...(pv.spec?.capacity ?? {}) } });
+    }
+    const cls = claim.spec?.storageClassName;
+    const sc = cls ? await this.client.find<SC>(STORAGE_CLASSES, undefined, cls) : undefined;
+    // kube's binder delays binding and provisioning alike until the scheduler has chosen a node.
+    if (sc?.volumeBindingMode === VOLUME_BINDING_WAIT && !claim.metadata.annotations?.[ANN_SELECTED_NODE]) {
+      await this.recorder.record(claim, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+      return this.setClaimStatus(claim, { phase: 'Pending' });
     }
     const volumes = (await this.client.listAll<PV>(PERSISTENT_VOLUMES, undefined)).items;
     // A PV already reserved for this claim (claimRef set, our crash in between) comes first.
@@ -150,8 +178,17 @@ export class VolumeController implements Reconciler {
     const free = volumes.filter((v) => fits(v, claim)).sort((a, b) => storageOf(a.spec?.capacity?.storage) - storageOf(b.spec?.capacity?.storage));
     const pv = mine ?? free[0];
     if (pv) return this.bind(claim, pv);
-    const cls = claim.spec?.storageClassName;
-    if (this.opts.localPathRoot && (cls === undefined || cls === null || cls === LOCAL_PATH_CLASS)) return this.provision(claim);
+    const localPath = sc ? sc.provisioner === LOCAL_PATH_PROVISIONER : cls === undefined || cls === null || cls === LOCAL_PATH_CLASS;
+    if (this.opts.localPathRoot && localPath) return this.provision(claim, sc);
+    if (sc) {
+      await this.recorder.record(
+        claim,
+        'Normal',
+        'ExternalProvisioning',
+        `Waiting for a volume to be created either by the external provisioner '${sc.provisioner ?? ''}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`,
+      );
+      return this.setClaimStatus(claim, { phase: 'Pending' });
+    }
     await this.recorder.record(
       claim,
       'Normal',
@@ -195,7 +232,22 @@ export class VolumeController implements Reconciler {
     await this.setClaimStatus(updated, { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: { ...(pv.spec?.capacity ?? {}) } });
   }
 
-  private async provision(claim: PVC): Promise<ReconcileResult | void> {
+  /**
+   * A bound claim asking for more than its local-path PV holds: the PV's
+   * capacity is raised to the request (a directory has no size to grow; the
+   * claim's status follows the PV on the next pass). Admission has already
+   * checked that the class allows expansion. Returns whether it wrote.
+   */
+  private async expand(claim: PVC, pv: PV): Promise<boolean> {
+    const want = claim.spec?.resources?.requests?.storage;
+    if (pv.metadata.annotations?.[ANN_PROVISIONED_BY] !== LOCAL_PATH_PROVISIONER) return false;
+    if (storageOf(want) <= storageOf(pv.spec?.capacity?.storage)) return false;
+    await this.client.update(PERSISTENT_VOLUMES, { ...pv, spec: { ...pv.spec, capacity: { ...(pv.spec?.capacity ?? {}), storage: String(want) } } });
+    await this.recorder.record(claim, 'Normal', 'VolumeResizeSuccessful', 'resize volume succeeded');
+    return true;
+  }
+
+  private async provision(claim: PVC, sc: SC | undefined): Promise<ReconcileResult | void> {
     const name = `pvc-${claim.metadata.uid}`;
     const path = join(resolve(this.opts.localPathRoot!), `${name}_${claim.metadata.namespace}_${claim.metadata.name}`);
     const pv: PV = {
@@ -205,8 +257,8 @@ export class VolumeController implements Reconciler {
       spec: {
         capacity: { storage: String(claim.spec?.resources?.requests?.storage ?? '1Gi') },
         accessModes: claim.spec?.accessModes ?? ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Delete',
-        storageClassName: LOCAL_PATH_CLASS,
+        persistentVolumeReclaimPolicy: sc?.reclaimPolicy ?? 'Delete',
+        storageClassName: sc?.metadata.name ?? LOCAL_PATH_CLASS,
         volumeMode: claim.spec?.volumeMode ?? 'Filesystem',
         hostPath: { path, type: 'DirectoryOrCreate' },
         claimRef: this.claimRef(claim),

@@ -6,6 +6,7 @@
 import { ResourceRegistry } from '../api/registry.js';
 import { configMapKind } from './configmap.js';
 import { cronJobKind } from './cronjob.js';
+import { csiDriverKind } from './csidriver.js';
 import { customResourceDefinitionKind } from './customresourcedefinition.js';
 import { controllerRevisionKind } from './controllerrevision.js';
 import { daemonSetKind } from './daemonset.js';
@@ -49,6 +50,8 @@ import { subjectAccessReviewKind } from './subjectaccessreview.js';
 import { localSubjectAccessReviewKind } from './localsubjectaccessreview.js';
 import { selfSubjectAccessReviewKind } from './selfsubjectaccessreview.js';
 import { selfSubjectRulesReviewKind } from './selfsubjectrulesreview.js';
+import { storageClassKind } from './storageclass.js';
+import { volumeAttachmentKind } from './volumeattachment.js';
 
 export type KindRegistry = ResourceRegistry<Kind>;
 
@@ -74,6 +77,9 @@ export const builtinKinds: readonly Kind[] = [
   endpointSliceKind,
   persistentVolumeClaimKind,
   persistentVolumeKind,
+  storageClassKind,
+  csiDriverKind,
+  volumeAttachmentKind,
   priorityClassKind,
   replicationControllerKind,
   podTemplateKind,

@@ -8,6 +8,7 @@ import { tolerate } from './describe.js';
 import { defineKind } from './kind.js';
 import { admitClaimLimits } from './limitranger.js';
 import { podKind } from './pod.js';
+import { admitClaimResize, admitDefaultStorageClass } from './storageclass.js';
 import { persistentVolumeClaimStrategy } from './strategies/storage.js';
 
 export const persistentVolumeClaimKind = defineKind({
@@ -22,8 +23,15 @@ export const persistentVolumeClaimKind = defineKind({
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: true },
   authorization: { nodes: 'read', viewers: 'read' },
-  // LimitRanger's storage min and max.
-  strategy: { ...persistentVolumeClaimStrategy, admit: admitClaimLimits },
+  // kube's plugin order: DefaultStorageClass, then LimitRanger's storage min and max, then PersistentVolumeClaimResize.
+  strategy: {
+    ...persistentVolumeClaimStrategy,
+    async admit(obj, old, ctx) {
+      await admitDefaultStorageClass(obj, old, ctx);
+      await admitClaimLimits(obj, old, ctx);
+      await admitClaimResize(obj, old, ctx);
+    },
+  },
   printer: persistentVolumeClaimPrinter,
   describer: async (obj, ctx) => {
     // kubectl's getPodsForPVC: the namespace's pods that mount the claim.

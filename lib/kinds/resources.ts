@@ -55,6 +55,7 @@ export const ENDPOINTS = handle('endpoints');
 export const ENDPOINT_SLICES = handle('endpointslices');
 export const PERSISTENT_VOLUME_CLAIMS = handle('persistentvolumeclaims');
 export const PERSISTENT_VOLUMES = handle('persistentvolumes');
+export const STORAGE_CLASSES = handle('storageclasses');
 export const DEPLOYMENTS = handle('deployments');
 export const REPLICASETS = handle('replicasets');
 export const STATEFULSETS = handle('statefulsets');

@@ -20,9 +20,10 @@ import type { Node } from '../api/core/v1/node.js';
 import type { KObject } from '../api/object.js';
 import { isNotFound } from '../api/errors.js';
 import { execUpgradeHandler } from '../apiserver/exec.js';
-import { bootstrap } from '../apiserver/bootstrap.js';
 import { kubernetesServiceIP, reconcileKubernetesService } from '../apiserver/kubernetes-service.js';
 import { kubernetesServiceNames } from '../api/core/v1/kubernetes-service.js';
+import { bootstrap, createIfAbsent } from '../apiserver/bootstrap.js';
+import { localDefaultClass } from '../kinds/storageclass.js';
 import { createApiHttpServer } from '../apiserver/http.js';
 import { ApiMetrics } from '../apiserver/metrics.js';
 import type { PodSecurityConfig } from '../apiserver/podsecurity/config.js';
@@ -55,7 +56,8 @@ import { privateDir, privateFile, tightenFile, writePrivateFile } from '../util/
 import { isLoopbackAddress, loopbackRefusal } from './loopback-guard.js';
 import { localAdminToken, localTls, localToken } from './tls.js';
 import type { Store } from '../store/types.js';
-import { NODES } from '../kinds/resources.js';
+import { NODES, STORAGE_CLASSES } from '../kinds/resources.js';
+import { LOCAL_DEFAULT_CLASS, LOCAL_PATH_PROVISIONER } from '../controllers/volumes.js';
 
 export interface LocalClusterOptions {
   /** Directory for state.db (and, later, keys and volumes). */
@@ -304,6 +306,8 @@ export class LocalCluster {
     await bootstrap(this.api.rest);
     await reconcileDefaultRbac(this.api.rest);
     if (this.auth) await ensureTokenNamespace(this.api.rest);
+    // kumo up's default StorageClass, made again at start if deleted (as k3s does its local-path class).
+    await createIfAbsent(this.api.rest, STORAGE_CLASSES, localDefaultClass(LOCAL_DEFAULT_CLASS, LOCAL_PATH_PROVISIONER) as KObject);
     const host = this.opts.host ?? '127.0.0.1';
     let tls: { key: string; cert: string } | undefined;
     let caPem: string | undefined;

@@ -7,7 +7,7 @@
  * works on a SchedulerCache snapshot.
  */
 import type { Pod } from '../api/core/v1/pod.js';
-import { matchesNodeSelector, matchesTerm } from '../api/node-affinity.js';
+import { matchesNodeSelector, matchesNodeSelectorTerms, matchesTerm } from '../api/node-affinity.js';
 import { TAINT_UNSCHEDULABLE, tolerates } from '../api/taints.js';
 import { controllerRef } from '../api/meta/v1/owner-references.js';
 import type { KObject } from '../api/object.js';
@@ -16,6 +16,9 @@ import { ANY_HOST_IP, hostPortsOf, podPriority } from './cache.js';
 import { podRequests, type Resources } from './resources.js';
 
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+/** The required node selector terms of each PV the pod's claims are bound to (each must match the node). */
+export type VolumeAffinity = readonly (readonly Parameters<typeof matchesTerm>[0][])[];
 
 export interface ScheduleResult {
   node?: string;
@@ -42,7 +45,7 @@ function hostPortTaken(wanted: string, used: Map<string, number>): boolean {
  * TaintToleration, readiness, NodeAffinity, NodePorts, NodeResourcesFit);
  * NodeResourcesFit names every resource that is short.
  */
-export function filter(pod: Pod, info: NodeInfo, requests: Resources): string[] {
+export function filter(pod: Pod, info: NodeInfo, requests: Resources, volumeAffinity: VolumeAffinity = []): string[] {
   const node = info.node;
   const tolerations = pod.spec?.tolerations ?? [];
   if (node.spec?.unschedulable && !tolerations.some((t) => tolerates(t, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' }))) {
@@ -55,6 +58,8 @@ export function filter(pod: Pod, info: NodeInfo, requests: Resources): string[] 
   if (untolerated) return [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`];
   if (ready?.status !== 'True') return ['node(s) were not ready'];
   if (!matchesNodeSelector(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
+  // VolumeBinding: every bound PV's required node affinity (a local volume lives on some nodes only).
+  if (!volumeAffinity.every((terms) => matchesNodeSelectorTerms(terms, node))) return ['node(s) had volume node affinity conflict'];
   // NodePorts runs before NodeResourcesFit, and the first filter that fails is the node's only reason.
   if (hostPortsOf(pod).some((p) => hostPortTaken(p, info.hostPorts))) return ["node(s) didn't have free ports for the requested pod ports"];
   const reasons: string[] = [];
@@ -183,6 +188,7 @@ export function schedule(
   start: number,
   random: () => number = Math.random,
   nominated: Nominated = NONE_NOMINATED,
+  volumeAffinity: VolumeAffinity = [],
 ): ScheduleResult {
   const requests = podRequests(pod);
   const reasons = new Map<string, number>();
@@ -195,7 +201,7 @@ export function schedule(
   for (let i = 0; i < nodes.length && feasible.length < target; i++) {
     const info = nodes[(start + i) % nodes.length]!;
     evaluated++;
-    const why = filter(pod, withNominated(pod, info, nominated), requests);
+    const why = filter(pod, withNominated(pod, info, nominated), requests, volumeAffinity);
     if (why.length === 0) feasible.push(info);
     else for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
   }

@@ -24,6 +24,7 @@ import { schedule, unschedulableMessage } from './algorithm.js';
 import { podPriority, SchedulerCache } from './cache.js';
 import { type BudgetFilter, type Candidate, isPreemptionVictim, NO_BUDGETS, preempt, PREEMPTION_BY_SCHEDULER } from './preemption.js';
 import { NODES, PODS } from '../kinds/resources.js';
+import { boundVolumeAffinity, selectNodeForClaims } from './volume-binding.js';
 import { storeResource } from '../api/store-key.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
@@ -139,7 +140,7 @@ export class Scheduler implements Reconciler {
       return;
     }
     const nodes = [...this.cache.nodes.values()];
-    const result = schedule(pod, nodes, this.nextStart, Math.random, this.cache.nominated);
+    const result = schedule(pod, nodes, this.nextStart, Math.random, this.cache.nominated, await boundVolumeAffinity(this.client, pod));
     if (nodes.length > 0) this.nextStart = (this.nextStart + result.evaluated) % nodes.length;
     if (!result.node) {
       const message = unschedulableMessage(nodes.length, result.reasons);
@@ -151,6 +152,14 @@ export class Scheduler implements Reconciler {
     }
 
     this.cache.assume(pod, result.node);
+    try {
+      await selectNodeForClaims(this.client, pod, result.node);
+    } catch (err) {
+      this.cache.forget(pod);
+      // A claim changed under us: schedule the pod again shortly.
+      if (isConflict(err)) return { requeueAfterMs: 100 };
+      throw err;
+    }
     try {
       await this.client.call({
         method: 'POST',

@@ -1,6 +1,7 @@
 /**
- * A StatefulSet on a real Docker engine: its pod's claim is provisioned as a
- * local-path volume, and what the pod writes there is still there when the
+ * A StatefulSet on a real Docker engine: its pod's claim, of no class, gets
+ * the default class kumo-local-path (WaitForFirstConsumer), is provisioned
+ * as a local-path volume once the scheduler has put the pod on the node, and what the pod writes there is still there when the
  * pod is deleted and the controller makes it again under the same name,
  * hostname and claim.
  */
@@ -67,6 +68,9 @@ describe.skipIf(!docker)('a StatefulSet on a docker agent', () => {
     const first = await waitPod(c.client, 'kv-0', (p) => p.status?.phase === 'Running' && ready(p), 'Running and Ready', 60_000);
     expect(await exec(first, ['cat', '/data/stamp'])).toBe(`${stamp}\n`);
     expect(await exec(first, ['hostname'])).toBe('kv-0\n');
+    const claim = await c.client.get<KObject & { spec?: { storageClassName?: string } }>(resourceByName('persistentvolumeclaims')!, 'default', 'data-kv-0');
+    expect(claim.spec?.storageClassName).toBe('kumo-local-path');
+    expect(claim.metadata.annotations?.['volume.kubernetes.io/selected-node']).toBe(node);
     // What the first pod writes after start lands in the same volume.
     await exec(first, ['sh', '-c', 'echo more >> /data/stamp']);
 

@@ -8,10 +8,11 @@
  * mapping's filters kept and dropped is counted per resource.
  */
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { passesFilters, type FilterPattern } from '#lib/cloud/stream-filters';
+import { CONTROLLER_FILTERS, passesFilters, type FilterPattern } from '#lib/cloud/stream-filters';
 import { type Chaos, type Consumer, StreamPoller } from '#lib/sim/stream-poller';
 import { resourceOfLogPk } from '#lib/store/dynamodb-table';
 import { invocationContext } from '../functions/events.js';
+import { type EventHandler, loadBundle } from './harness.js';
 
 type LambdaRecord = DynamoDBStreamEvent['Records'][number];
 export type StreamFunction = (event: DynamoDBStreamEvent, context: Context) => Promise<unknown>;
@@ -79,4 +80,14 @@ export class EventSourceMappings {
   stop(): Promise<void> {
     return this.poller.stop();
   }
+}
+
+/** The deployed controllers bundle behind the stack's controller filters, fed by the table's stream, started. */
+export async function startControllerMapping(tableName: string, bundle: string): Promise<EventSourceMappings> {
+  const controllers = await loadBundle<{ handler: EventHandler }>(bundle);
+  const mappings = new EventSourceMappings(tableName, [
+    { name: 'controllers', filters: CONTROLLER_FILTERS, instances: [controllers.handler as StreamFunction] },
+  ]);
+  await mappings.start();
+  return mappings;
 }

@@ -1,6 +1,7 @@
 /**
  * The persistent volume controller on `kumo up` (simulated nodes): the
- * local-path provisioner makes a PV per claim under the data dir, a claim
+ * local-path provisioner makes a PV per claim of class `local-path` (which
+ * binds Immediately, without a StorageClass object) under the data dir, a claim
  * of another class binds to the smallest PV that fits, protection
  * finalizers hold a claim while a pod uses it, and reclaim policies apply
  * when the claim goes.
@@ -48,8 +49,8 @@ describe('persistent volume controller (kumo up, simulated nodes)', () => {
       { what: `claim ${name} to be Bound` },
     );
 
-  it('provisions a local-path volume for a claim of no class, and deletes it (and its directory) with the claim', async () => {
-    await c.client.create(rt('persistentvolumeclaims'), 'default', claim('data', '1Gi'));
+  it('provisions a local-path volume for a claim of class local-path at once, and deletes it (and its directory) with the claim', async () => {
+    await c.client.create(rt('persistentvolumeclaims'), 'default', claim('data', '1Gi', 'local-path'));
     const pvc = await bound('data');
     expect(pvc.spec?.volumeName).toBe(`pvc-${pvc.metadata.uid}`);
     expect(pvc.spec?.storageClassName).toBe('local-path');

@@ -32,6 +32,8 @@ const GENERIC_DESCRIBER = [
   'validatingwebhookconfigurations',
   'validatingadmissionpolicies',
   'validatingadmissionpolicybindings',
+  'csidrivers',
+  'volumeattachments',
   ...REVIEWS,
 ];
 
