@@ -152,6 +152,8 @@ const roots = [
   'networking/v1.IngressClass',
   'networking/v1.NetworkPolicy',
   'storage/v1.StorageClass',
+  'storage/v1.CSIDriver',
+  'storage/v1.VolumeAttachment',
 ];
 
 function parseComments(lines) {

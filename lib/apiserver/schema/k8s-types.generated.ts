@@ -13224,6 +13224,101 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
    }
   ]
  },
+ "storage/v1.CSIDriver": {
+  "doc": "CSIDriver captures information about a Container Storage Interface (CSI) volume driver deployed on the cluster. Kubernetes attach detach controller uses this object to determine whether attach is required. Kubelet uses this object to determine whether pod information needs to be passed on mount. CSIDriver objects are non-namespaced.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object metadata. metadata.Name indicates the name of the CSI driver that this object refers to; it MUST be the same name returned by the CSI GetPluginName() call for that driver. The driver name must be 63 characters or less, beginning and ending with an alphanumeric character ([a-z0-9A-Z]) with dashes (-), dots (.), and alphanumerics between. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "storage/v1.CSIDriverSpec",
+    "proto": 2,
+    "doc": "spec represents the specification of the CSI Driver."
+   }
+  ]
+ },
+ "storage/v1.CSIDriverSpec": {
+  "doc": "CSIDriverSpec is the specification of a CSIDriver.",
+  "fields": [
+   {
+    "name": "attachRequired",
+    "type": "*bool",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "attachRequired indicates this CSI volume driver requires an attach operation (because it implements the CSI ControllerPublishVolume() method), and that the Kubernetes attach detach controller should call the attach volume interface which checks the volumeattachment status and waits until the volume is attached before proceeding to mounting. The CSI external-attacher coordinates with CSI volume driver and updates the volumeattachment status when the attach operation is complete. If the value is specified to false, the attach operation will be skipped. Otherwise the attach operation will be called.\n\nThis field is immutable."
+   },
+   {
+    "name": "podInfoOnMount",
+    "type": "*bool",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "podInfoOnMount indicates this CSI volume driver requires additional pod information (like podName, podUID, etc.) during mount operations, if set to true. If set to false, pod information will not be passed on mount. Default is false.\n\nThe CSI driver specifies podInfoOnMount as part of driver deployment. If true, Kubelet will pass pod information as VolumeContext in the CSI NodePublishVolume() calls. The CSI driver is responsible for parsing and validating the information passed in as VolumeContext.\n\nThe following VolumeContext will be passed if podInfoOnMount is set to true. This list might grow, but the prefix will be used. \"csi.storage.k8s.io/pod.name\": pod.Name \"csi.storage.k8s.io/pod.namespace\": pod.Namespace \"csi.storage.k8s.io/pod.uid\": string(pod.UID) \"csi.storage.k8s.io/ephemeral\": \"true\" if the volume is an ephemeral inline volume defined by a CSIVolumeSource, otherwise \"false\"\n\n\"csi.storage.k8s.io/ephemeral\" is a new feature in Kubernetes 1.16. It is only required for drivers which support both the \"Persistent\" and \"Ephemeral\" VolumeLifecycleMode. Other drivers can leave pod info disabled and/or ignore this field. As Kubernetes 1.15 doesn't support this field, drivers can only support one mode when deployed on such a cluster and the deployment determines which mode that is, for example via a command line parameter of the driver.\n\nThis field was immutable in Kubernetes < 1.29 and now is mutable."
+   },
+   {
+    "name": "volumeLifecycleModes",
+    "type": "[]string",
+    "proto": 3,
+    "omitempty": true,
+    "listType": "set",
+    "doc": "volumeLifecycleModes defines what kind of volumes this CSI volume driver supports. The default if the list is empty is \"Persistent\", which is the usage defined by the CSI specification and implemented in Kubernetes via the usual PV/PVC mechanism.\n\nThe other mode is \"Ephemeral\". In this mode, volumes are defined inline inside the pod spec with CSIVolumeSource and their lifecycle is tied to the lifecycle of that pod. A driver has to be aware of this because it is only going to get a NodePublishVolume call for such a volume.\n\nFor more information about implementing this mode, see https://kubernetes-csi.github.io/docs/ephemeral-local-volumes.html A driver can support one or more of these modes and more modes may be added in the future.\n\nThis field is beta. This field is immutable."
+   },
+   {
+    "name": "storageCapacity",
+    "type": "*bool",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "storageCapacity indicates that the CSI volume driver wants pod scheduling to consider the storage capacity that the driver deployment will report by creating CSIStorageCapacity objects with capacity information, if set to true.\n\nThe check can be enabled immediately when deploying a driver. In that case, provisioning new volumes with late binding will pause until the driver deployment has published some suitable CSIStorageCapacity object.\n\nAlternatively, the driver can be deployed with the field unset or false and it can be flipped later when storage capacity information has been published.\n\nThis field was immutable in Kubernetes <= 1.22 and now is mutable."
+   },
+   {
+    "name": "fsGroupPolicy",
+    "type": "*string",
+    "proto": 5,
+    "omitempty": true,
+    "doc": "fsGroupPolicy defines if the underlying volume supports changing ownership and permission of the volume before being mounted. Refer to the specific FSGroupPolicy values for additional details.\n\nThis field was immutable in Kubernetes < 1.29 and now is mutable.\n\nDefaults to ReadWriteOnceWithFSType, which will examine each volume to determine if Kubernetes should modify ownership and permissions of the volume. With the default policy the defined fsGroup will only be applied if a fstype is defined and the volume's access mode contains ReadWriteOnce."
+   },
+   {
+    "name": "tokenRequests",
+    "type": "[]storage/v1.TokenRequest",
+    "proto": 6,
+    "omitempty": true,
+    "listType": "atomic",
+    "doc": "tokenRequests indicates the CSI driver needs pods' service account tokens it is mounting volume for to do necessary authentication. Kubelet will pass the tokens in VolumeContext in the CSI NodePublishVolume calls. The CSI driver should parse and validate the following VolumeContext: \"csi.storage.k8s.io/serviceAccount.tokens\": { \"<audience>\": { \"token\": <token>, \"expirationTimestamp\": <expiration timestamp in RFC3339>, }, ... }\n\nNote: Audience in each TokenRequest should be different and at most one token is empty string. To receive a new token after expiry, RequiresRepublish can be used to trigger NodePublishVolume periodically."
+   },
+   {
+    "name": "requiresRepublish",
+    "type": "*bool",
+    "proto": 7,
+    "omitempty": true,
+    "doc": "requiresRepublish indicates the CSI driver wants `NodePublishVolume` being periodically called to reflect any possible change in the mounted volume. This field defaults to false.\n\nNote: After a successful initial NodePublishVolume call, subsequent calls to NodePublishVolume should only update the contents of the volume. New mount points will not be seen by a running container."
+   },
+   {
+    "name": "seLinuxMount",
+    "type": "*bool",
+    "proto": 8,
+    "omitempty": true,
+    "doc": "seLinuxMount specifies if the CSI driver supports \"-o context\" mount option.\n\nWhen \"true\", the CSI driver must ensure that all volumes provided by this CSI driver can be mounted separately with different `-o context` options. This is typical for storage backends that provide volumes as filesystems on block devices or as independent shared volumes. Kubernetes will call NodeStage / NodePublish with \"-o context=xyz\" mount option when mounting a ReadWriteOncePod volume used in Pod that has explicitly set SELinux context. In the future, it may be expanded to other volume AccessModes. In any case, Kubernetes will ensure that the volume is mounted only with a single SELinux context.\n\nWhen \"false\", Kubernetes won't pass any special SELinux mount options to the driver. This is typical for volumes that represent subdirectories of a bigger shared filesystem.\n\nDefault is \"false\"."
+   },
+   {
+    "name": "nodeAllocatableUpdatePeriodSeconds",
+    "type": "*int64",
+    "proto": 9,
+    "omitempty": true,
+    "doc": "nodeAllocatableUpdatePeriodSeconds specifies the interval between periodic updates of the CSINode allocatable capacity for this driver. When set, both periodic updates and updates triggered by capacity-related failures are enabled. If not set, no updates occur (neither periodic nor upon detecting capacity-related failures), and the allocatable.count remains static. The minimum allowed value for this field is 10 seconds.\n\nThis is a beta feature and requires the MutableCSINodeAllocatableCount feature gate to be enabled.\n\nThis field is mutable."
+   },
+   {
+    "name": "serviceAccountTokenInSecrets",
+    "type": "*bool",
+    "proto": 10,
+    "omitempty": true,
+    "doc": "serviceAccountTokenInSecrets is an opt-in for CSI drivers to indicate that service account tokens should be passed via the Secrets field in NodePublishVolumeRequest instead of the VolumeContext field. The CSI specification provides a dedicated Secrets field for sensitive information like tokens, which is the appropriate mechanism for handling credentials. This addresses security concerns where sensitive tokens were being logged as part of volume context.\n\nWhen \"true\", kubelet will pass the tokens only in the Secrets field with the key \"csi.storage.k8s.io/serviceAccount.tokens\". The CSI driver must be updated to read tokens from the Secrets field instead of VolumeContext.\n\nWhen \"false\" or not set, kubelet will pass the tokens in VolumeContext with the key \"csi.storage.k8s.io/serviceAccount.tokens\" (existing behavior). This maintains backward compatibility with existing CSI drivers.\n\nThis field can only be set when TokenRequests is configured. The API server will reject CSIDriver specs that set this field without TokenRequests.\n\nDefault behavior if unset is to pass tokens in the VolumeContext field."
+   }
+  ]
+ },
  "storage/v1.StorageClass": {
   "doc": "StorageClass describes the parameters for a class of storage for which PersistentVolumes can be dynamically provisioned.\n\nStorageClasses are non-namespaced; the name of the storage class according to etcd is in ObjectMeta.Name.",
   "fields": [
@@ -13284,6 +13379,149 @@ export const K8S_TYPES: Readonly<Record<string, GoStruct>> = {
     "omitempty": true,
     "listType": "atomic",
     "doc": "allowedTopologies restrict the node topologies where volumes can be dynamically provisioned. Each volume plugin defines its own supported topology specifications. An empty TopologySelectorTerm list means there is no topology restriction. This field is only honored by servers that enable the VolumeScheduling feature."
+   }
+  ]
+ },
+ "storage/v1.TokenRequest": {
+  "doc": "TokenRequest contains parameters of a service account token.",
+  "fields": [
+   {
+    "name": "audience",
+    "type": "string",
+    "proto": 1,
+    "doc": "audience is the intended audience of the token in \"TokenRequestSpec\". It will default to the audiences of kube apiserver."
+   },
+   {
+    "name": "expirationSeconds",
+    "type": "*int64",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "expirationSeconds is the duration of validity of the token in \"TokenRequestSpec\". It has the same default value of \"ExpirationSeconds\" in \"TokenRequestSpec\"."
+   }
+  ]
+ },
+ "storage/v1.VolumeAttachment": {
+  "doc": "VolumeAttachment captures the intent to attach or detach the specified volume to/from the specified node.\n\nVolumeAttachment objects are non-namespaced.",
+  "fields": [
+   {
+    "name": "metadata",
+    "type": "meta/v1.ObjectMeta",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "Standard object metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+   },
+   {
+    "name": "spec",
+    "type": "storage/v1.VolumeAttachmentSpec",
+    "proto": 2,
+    "doc": "spec represents specification of the desired attach/detach volume behavior. Populated by the Kubernetes system."
+   },
+   {
+    "name": "status",
+    "type": "storage/v1.VolumeAttachmentStatus",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "status represents status of the VolumeAttachment request. Populated by the entity completing the attach or detach operation, i.e. the external-attacher."
+   }
+  ]
+ },
+ "storage/v1.VolumeAttachmentSource": {
+  "doc": "VolumeAttachmentSource represents a volume that should be attached. Right now only PersistentVolumes can be attached via external attacher, in the future we may allow also inline volumes in pods. Exactly one member can be set.",
+  "fields": [
+   {
+    "name": "persistentVolumeName",
+    "type": "*string",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "persistentVolumeName represents the name of the persistent volume to attach."
+   },
+   {
+    "name": "inlineVolumeSpec",
+    "type": "*core/v1.PersistentVolumeSpec",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "inlineVolumeSpec contains all the information necessary to attach a persistent volume defined by a pod's inline VolumeSource. This field is populated only for the CSIMigration feature. It contains translated fields from a pod's inline VolumeSource to a PersistentVolumeSpec. This field is beta-level and is only honored by servers that enabled the CSIMigration feature."
+   }
+  ]
+ },
+ "storage/v1.VolumeAttachmentSpec": {
+  "doc": "VolumeAttachmentSpec is the specification of a VolumeAttachment request.",
+  "fields": [
+   {
+    "name": "attacher",
+    "type": "string",
+    "proto": 1,
+    "doc": "attacher indicates the name of the volume driver that MUST handle this request. This is the name returned by GetPluginName()."
+   },
+   {
+    "name": "source",
+    "type": "storage/v1.VolumeAttachmentSource",
+    "proto": 2,
+    "doc": "source represents the volume that should be attached."
+   },
+   {
+    "name": "nodeName",
+    "type": "string",
+    "proto": 3,
+    "doc": "nodeName represents the node that the volume should be attached to."
+   }
+  ]
+ },
+ "storage/v1.VolumeAttachmentStatus": {
+  "doc": "VolumeAttachmentStatus is the status of a VolumeAttachment request.",
+  "fields": [
+   {
+    "name": "attached",
+    "type": "bool",
+    "proto": 1,
+    "doc": "attached indicates the volume is successfully attached. This field must only be set by the entity completing the attach operation, i.e. the external-attacher."
+   },
+   {
+    "name": "attachmentMetadata",
+    "type": "map[]string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "attachmentMetadata is populated with any information returned by the attach operation, upon successful attach, that must be passed into subsequent WaitForAttach or Mount calls. This field must only be set by the entity completing the attach operation, i.e. the external-attacher."
+   },
+   {
+    "name": "attachError",
+    "type": "*storage/v1.VolumeError",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "attachError represents the last error encountered during attach operation, if any. This field must only be set by the entity completing the attach operation, i.e. the external-attacher."
+   },
+   {
+    "name": "detachError",
+    "type": "*storage/v1.VolumeError",
+    "proto": 4,
+    "omitempty": true,
+    "doc": "detachError represents the last error encountered during detach operation, if any. This field must only be set by the entity completing the detach operation, i.e. the external-attacher."
+   }
+  ]
+ },
+ "storage/v1.VolumeError": {
+  "doc": "VolumeError captures an error encountered during a volume operation.",
+  "fields": [
+   {
+    "name": "time",
+    "type": "Time",
+    "proto": 1,
+    "omitempty": true,
+    "doc": "time represents the time the error was encountered."
+   },
+   {
+    "name": "message",
+    "type": "string",
+    "proto": 2,
+    "omitempty": true,
+    "doc": "message represents the error encountered during Attach or Detach operation. This string may be logged, so it should not contain sensitive information."
+   },
+   {
+    "name": "errorCode",
+    "type": "*int32",
+    "proto": 3,
+    "omitempty": true,
+    "doc": "errorCode is a numeric gRPC code representing the error encountered during Attach or Detach operations.\n\nThis is an optional, beta field that requires the MutableCSINodeAllocatableCount feature gate being enabled to be set."
    }
   ]
  }
