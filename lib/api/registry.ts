@@ -24,15 +24,13 @@ export interface GarbageCollection {
 }
 
 /**
- * How the authorizer scopes a kind beyond the roles' common rules
- * (lib/auth/authorizer.ts). `nodes`: 'none' a node agent may not touch it,
- * 'read' it may get/list/watch it, 'own' the node authorizer has per-object
- * rules for it (its own Node and Lease, pods bound to it, what they refer to).
- * `viewers`: whether a cluster- or namespace-wide viewer may read it.
+ * How the Node authorizer (lib/auth/authorizer.ts) scopes a kind; everyone
+ * else is RBAC's. 'none': a node agent may not touch it; 'read': it may
+ * get/list/watch it; 'own': the Node authorizer has per-object rules for it
+ * (its own Node and Lease, pods bound to it, what they refer to).
  */
 export interface AuthorizationScope {
   nodes: 'none' | 'read' | 'own';
-  viewers: 'read' | 'none';
 }
 
 export interface ResourceType {

@@ -52,7 +52,7 @@ function metricsResource(kind: string, resource: string, namespaced: boolean): R
     subresources: [],
     schema: z.unknown(),
     garbageCollection: { dependent: false, owner: false },
-    authorization: { nodes: 'read', viewers: 'read' },
+    authorization: { nodes: 'read' },
   };
 }
 

@@ -64,7 +64,7 @@ export async function discoverCustomResources(client: KubeClient): Promise<Resou
           subresources: (r.subresources ?? []).map((s) => s.subresource as Subresource),
           schema: TypeMetaSchema,
           garbageCollection: { dependent: false, owner: false },
-          authorization: { nodes: 'none', viewers: 'none' },
+          authorization: { nodes: 'none' },
         };
         if (!isBuiltin(t)) out.push(t);
       }

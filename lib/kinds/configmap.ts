@@ -16,7 +16,7 @@ export const configMapKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'own', viewers: 'read' },
+  authorization: { nodes: 'own' },
   strategy: configMapStrategy,
   printer: configMapPrinter,
   describer: async (obj, ctx) => describeConfigMap(obj as ConfigMap, await ctx.events(), ctx.now),

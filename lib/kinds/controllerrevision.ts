@@ -46,7 +46,7 @@ export const controllerRevisionKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: {
     noGeneration: true,
     validate: (obj) => validate(obj as ControllerRevision),

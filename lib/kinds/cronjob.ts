@@ -189,7 +189,7 @@ export const cronJobKind = defineKind({
   subresources: ['status'],
   // Its Jobs are its dependents; a CronJob is owned by nothing.
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: cronJobStrategy,
   printer: cronJobPrinter,
   describer: async (obj, ctx) => describeCronJob(obj as CronJob, await ctx.events(), ctx.now),

@@ -78,7 +78,7 @@ export const csiDriverKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   strategy: csiDriverStrategy,
   printer: csiDriverPrinter,
   describer: 'generic',

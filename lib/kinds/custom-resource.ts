@@ -135,7 +135,7 @@ function kindFor(crd: CustomResourceDefinition, v: CustomResourceDefinitionVersi
     categories: names.categories ?? [],
     subresources,
     garbageCollection: { dependent: true, owner: true },
-    authorization: { nodes: 'none', viewers: 'none' },
+    authorization: { nodes: 'none' },
     ...(v.deprecated ? { deprecation: v.deprecationWarning ?? `${group}/${version} ${kind} is deprecated` } : {}),
     strategy: strategyFor(handler, v.subresources?.status != null),
     printer: printerFor(v.additionalPrinterColumns),

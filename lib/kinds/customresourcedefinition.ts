@@ -81,7 +81,7 @@ export const customResourceDefinitionKind = defineKind({
   categories: ['api-extensions'],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'none' },
+  authorization: { nodes: 'none' },
   strategy,
   printer,
   describer: 'generic',

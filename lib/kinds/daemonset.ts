@@ -58,7 +58,7 @@ export const daemonSetKind = defineKind({
   categories: ['all'],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: daemonSetStrategy,
   printer: daemonSetPrinter,
   describer: async (obj, ctx) => {

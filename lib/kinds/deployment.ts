@@ -21,7 +21,7 @@ export const deploymentKind = defineKind({
   categories: ['all'],
   subresources: ['status', 'scale'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: deploymentStrategy,
   printer: deploymentPrinter,
   describer: async (obj, ctx) => {

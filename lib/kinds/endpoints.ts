@@ -16,7 +16,7 @@ export const endpointsKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   deprecation: 'v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice',
   strategy: endpointsStrategy,
   printer: endpointsPrinter,

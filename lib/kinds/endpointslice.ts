@@ -16,7 +16,7 @@ export const endpointSliceKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   strategy: endpointSliceStrategy,
   printer: endpointSlicePrinter,
   describer: async (obj, ctx) => describeEndpointSlice(obj as EndpointSlice, await ctx.events(), ctx.now),

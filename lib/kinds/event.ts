@@ -15,7 +15,7 @@ export const eventKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: false, owner: false },
-  authorization: { nodes: 'own', viewers: 'read' },
+  authorization: { nodes: 'own' },
   strategy: eventStrategy,
   printer: eventPrinter,
   describer: 'generic',

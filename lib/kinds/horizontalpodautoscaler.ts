@@ -262,7 +262,7 @@ export const horizontalPodAutoscalerKind = defineKind({
   categories: ['all'],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: hpaStrategy,
   printer: hpaPrinter,
   describer: async (obj, ctx) => describeHpa(obj as HPA, await ctx.events(), ctx.now),

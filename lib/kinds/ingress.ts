@@ -308,7 +308,7 @@ export const ingressKind = defineKind({
   categories: [],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: ingressStrategy,
   printer: ingressPrinter,
   describer: describeIngress,

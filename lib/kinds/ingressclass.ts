@@ -136,7 +136,7 @@ export const ingressClassKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: ingressClassStrategy,
   printer: ingressClassPrinter,
   // kubectl's IngressClassDescriber.

@@ -16,7 +16,7 @@ export const jobKind = defineKind({
   categories: ['all'],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: jobStrategy,
   printer: jobPrinter,
   describer: async (obj, ctx) => describeJob(obj as Job, await ctx.events(), ctx.now),

@@ -14,7 +14,7 @@ export const leaseKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: false, owner: false },
-  authorization: { nodes: 'own', viewers: 'read' },
+  authorization: { nodes: 'own' },
   strategy: { noGeneration: true },
   printer: leasePrinter,
   describer: 'generic',

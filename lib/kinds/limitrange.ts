@@ -156,7 +156,7 @@ export const limitRangeKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: limitRangeStrategy,
   printer: limitRangePrinter,
   describer: async (obj: KObject) => describeLimitRange(obj as LimitRange),

@@ -22,7 +22,7 @@ export const namespaceKind = defineKind({
   categories: [],
   subresources: ['status'],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   strategy: namespaceStrategy,
   printer: namespacePrinter,
   bootstrap: SYSTEM_NAMESPACES.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),

@@ -230,7 +230,7 @@ export const networkPolicyKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   strategy: networkPolicyStrategy,
   printer: networkPolicyPrinter,
   // kubectl's NetworkPolicyDescriber, which prints no events.

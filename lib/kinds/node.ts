@@ -22,7 +22,7 @@ export const nodeKind = defineKind({
   categories: [],
   subresources: ['status'],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'own', viewers: 'read' },
+  authorization: { nodes: 'own' },
   strategy: nodeStrategy,
   printer: nodePrinter,
   describer: async (obj, ctx) => {

@@ -16,7 +16,7 @@ export const persistentVolumeKind = defineKind({
   categories: [],
   subresources: ['status'],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   strategy: persistentVolumeStrategy,
   printer: persistentVolumePrinter,
   describer: async (obj, ctx) => describePersistentVolume(obj as PersistentVolume, await ctx.events(), ctx.now),

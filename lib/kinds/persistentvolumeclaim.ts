@@ -22,7 +22,7 @@ export const persistentVolumeClaimKind = defineKind({
   categories: [],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   // kube's plugin order: DefaultStorageClass, then LimitRanger's storage min and max, then PersistentVolumeClaimResize.
   strategy: {
     ...persistentVolumeClaimStrategy,

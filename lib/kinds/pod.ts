@@ -19,7 +19,7 @@ export const podKind = defineKind({
   categories: ['all'],
   subresources: ['status', 'binding', 'log', 'exec', 'attach', 'eviction', 'ephemeralcontainers'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'own', viewers: 'read' },
+  authorization: { nodes: 'own' },
   // kube-apiserver's plugin order: LimitRanger's defaults and limits, ServiceAccount (serviceaccount-admission.ts),
   // then Priority, which resolves a pod's priorityClassName (the PriorityClass kind declares it).
   strategy: {

@@ -85,7 +85,7 @@ export const podDisruptionBudgetKind = defineKind({
   categories: [],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: podDisruptionBudgetStrategy,
   printer: podDisruptionBudgetPrinter,
   // kubectl's describePodDisruptionBudgetV1.

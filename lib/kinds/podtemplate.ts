@@ -33,7 +33,7 @@ export const podTemplateKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: podTemplateStrategy,
   printer: podTemplatePrinter,
   describer: 'generic',

@@ -190,7 +190,7 @@ export const priorityClassKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: priorityClassStrategy,
   printer: priorityClassPrinter,
   // kubectl's PriorityClassDescriber.

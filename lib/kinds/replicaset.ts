@@ -20,7 +20,7 @@ export const replicaSetKind = defineKind({
   categories: ['all'],
   subresources: ['status', 'scale'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: replicaSetStrategy,
   printer: replicaSetPrinter,
   describer: async (obj, ctx) => {

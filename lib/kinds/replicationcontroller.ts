@@ -64,7 +64,7 @@ export const replicationControllerKind = defineKind({
   categories: ['all'],
   subresources: ['status', 'scale'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: replicationControllerStrategy,
   printer: replicationControllerPrinter,
   describer: async (obj, ctx) => {

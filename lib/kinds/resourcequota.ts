@@ -178,7 +178,7 @@ export const resourceQuotaKind = defineKind({
   categories: [],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: resourceQuotaStrategy,
   printer: resourceQuotaPrinter,
   describer: async (obj: KObject) => describeResourceQuota(obj as ResourceQuota),

@@ -16,7 +16,7 @@ export const secretKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'own', viewers: 'none' },
+  authorization: { nodes: 'own' },
   strategy: secretStrategy,
   printer: secretPrinter,
   describer: async (obj) => describeSecret(obj as Secret),

@@ -20,7 +20,7 @@ export const serviceKind = defineKind({
   categories: ['all'],
   subresources: ['status'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   strategy: serviceStrategy,
   printer: servicePrinter,
   describer: async (obj, ctx) => {

@@ -52,7 +52,7 @@ export const serviceAccountKind = defineKind({
   categories: [],
   subresources: ['token'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: serviceAccountStrategy,
   printer: serviceAccountPrinter,
   describer: describeServiceAccount,

@@ -228,7 +228,7 @@ export const statefulSetKind = defineKind({
   categories: ['all'],
   subresources: ['status', 'scale'],
   garbageCollection: { dependent: true, owner: true },
-  authorization: { nodes: 'none', viewers: 'read' },
+  authorization: { nodes: 'none' },
   strategy: statefulSetStrategy,
   printer: statefulSetPrinter,
   describer: async (obj, ctx) => {

@@ -167,7 +167,7 @@ export const storageClassKind = defineKind({
   categories: [],
   subresources: [],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   strategy: storageClassStrategy,
   printer: storageClassPrinter,
   // kubectl's StorageClassDescriber.

@@ -18,7 +18,7 @@ export function defineUnstoredKind(d: UnstoredDeclaration): Kind {
     categories: [],
     subresources: [],
     garbageCollection: { dependent: false, owner: false },
-    authorization: { nodes: 'none', viewers: 'none' },
+    authorization: { nodes: 'none' },
     strategy: {},
     printer: 'default',
     describer: 'generic',

@@ -65,7 +65,7 @@ export const volumeAttachmentKind = defineKind({
   categories: [],
   subresources: ['status'],
   garbageCollection: { dependent: false, owner: true },
-  authorization: { nodes: 'read', viewers: 'read' },
+  authorization: { nodes: 'read' },
   strategy: volumeAttachmentStrategy,
   printer: volumeAttachmentPrinter,
   describer: 'generic',

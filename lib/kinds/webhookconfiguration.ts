@@ -52,7 +52,7 @@ const webhookPrinter: Printer = {
   },
 };
 
-/** What the admissionregistration.k8s.io/v1 kinds share: cluster-scoped, no kubectl describer of their own, hidden from viewers. */
+/** What the admissionregistration.k8s.io/v1 kinds share: cluster-scoped, no kubectl describer of their own, nothing for nodes. */
 export const ADMISSION_REGISTRATION = {
   group: 'admissionregistration.k8s.io',
   version: 'v1',
@@ -60,7 +60,7 @@ export const ADMISSION_REGISTRATION = {
   shortNames: [],
   categories: ['api-extensions'],
   garbageCollection: { dependent: true, owner: false },
-  authorization: { nodes: 'none', viewers: 'none' },
+  authorization: { nodes: 'none' },
   describer: 'generic',
 } as const;
 

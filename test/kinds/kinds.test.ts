@@ -68,7 +68,6 @@ describe('a registered kind', () => {
     expect(typeof kind.strategy).toBe('object');
     expect(kind.garbageCollection).toEqual({ dependent: expect.any(Boolean), owner: expect.any(Boolean) });
     expect(['none', 'read', 'own']).toContain(kind.authorization.nodes);
-    expect(['read', 'none']).toContain(kind.authorization.viewers);
 
     // Table columns: its own printer unless the module says 'default'; one cell per column.
     if (DEFAULT_PRINTER.includes(kind.resource)) expect(kind.printer).toBe('default');

@@ -22,7 +22,7 @@ const common = {
   shortNames: [],
   categories: [],
   subresources: [],
-  authorization: { nodes: 'none', viewers: 'none' },
+  authorization: { nodes: 'none' },
 } as const;
 
 /** Role or ClusterRole: rules (and, cluster-wide, aggregation), escalation-checked. */
