@@ -58,7 +58,8 @@ function start(): Promise<Servers> {
     const streaming = new ApiServer({ ...opts, metrics, kinds });
     await bootstrap(streaming.rest);
     // A Function URL has no address for Endpoints: each node's proxy sends the Service to the URL itself (docs/services.md).
-    await reconcileKubernetesService(streaming.rest, { port: KUBERNETES_SERVICE_PORT });
+    const range = opts.admission?.serviceClusterIPRange;
+    await reconcileKubernetesService(streaming.rest, { port: KUBERNETES_SERVICE_PORT, ...(range ? { serviceClusterIPRange: range } : {}) });
     await reconcileDefaultRbac(streaming.rest);
     if (auth === 'tokens') await ensureTokenNamespace(streaming.rest);
     return { streaming: front(streaming), buffered: front(new ApiServer({ ...opts, metrics, kinds, bookmarkIntervalMs: LONG_POLL_BOOKMARK_INTERVAL_MS })) };

@@ -38,8 +38,13 @@ export function stackPodSecurity(adminTokenId: string): PodSecurityConfiguration
   };
 }
 
-export function admissionFromEnv(env: Env = process.env): { defaultTolerationSeconds?: number; podSecurity?: PodSecurityConfig } {
+export function admissionFromEnv(env: Env = process.env): {
+  defaultTolerationSeconds?: number;
+  podSecurity?: PodSecurityConfig;
+  serviceClusterIPRange?: string;
+} {
   const tolerationMs = readSetting(env, SETTINGS.defaultTolerationSeconds);
+  const serviceClusterIPRange = readSetting(env, SETTINGS.serviceClusterIPRange);
   const document = readSetting(env, SETTINGS.podSecurity);
   let podSecurity: PodSecurityConfig | undefined;
   if (document !== undefined) {
@@ -49,7 +54,11 @@ export function admissionFromEnv(env: Env = process.env): { defaultTolerationSec
       throw new ConfigError(`${SETTINGS.podSecurity.env}: ${(err as Error).message}`, { cause: err });
     }
   }
-  return { ...(tolerationMs !== undefined ? { defaultTolerationSeconds: tolerationMs / 1000 } : {}), ...(podSecurity ? { podSecurity } : {}) };
+  return {
+    ...(tolerationMs !== undefined ? { defaultTolerationSeconds: tolerationMs / 1000 } : {}),
+    ...(podSecurity ? { podSecurity } : {}),
+    ...(serviceClusterIPRange ? { serviceClusterIPRange } : {}),
+  };
 }
 
 export function controlPlaneFromEnv(env: Env = process.env): ControlPlaneOptions {

@@ -10,7 +10,21 @@
  * No default means unset leaves the choice to the code that reads it (its
  * own default, named in the doc); an empty variable counts as unset.
  */
-import { boolean, duration, ipv4OrNone, json, milliseconds, oneOf, oneOfUpper, port, positiveSeconds, seconds, text, type ValueType } from './values.js';
+import {
+  boolean,
+  duration,
+  ipv4Cidr,
+  ipv4OrNone,
+  json,
+  milliseconds,
+  oneOf,
+  oneOfUpper,
+  port,
+  positiveSeconds,
+  seconds,
+  text,
+  type ValueType,
+} from './values.js';
 
 /** The processes that read settings. */
 export type Reader = 'api' | 'controllers' | 'scheduler' | 'node agent' | 'kumo up' | 'kumo agent' | 'kumo CLI' | 'simulators';
@@ -127,6 +141,13 @@ export const SETTINGS = {
     setBy: 'stack',
     readBy: FUNCTIONS,
     doc: "Pod Security Admission's defaults and exemptions: a PodSecurityConfiguration (or AdmissionConfiguration). Unset: everything privileged.",
+  },
+  serviceClusterIPRange: {
+    env: 'KUMO_SERVICE_CLUSTER_IP_RANGE',
+    type: ipv4Cidr,
+    setBy: 'user',
+    readBy: FUNCTIONS,
+    doc: "Where Services' ClusterIPs come from (kube-apiserver's --service-cluster-ip-range; its default 10.96.0.0/12); the `kubernetes` Service takes the first address.",
   },
   defaultTolerationSeconds: {
     env: 'KUMO_DEFAULT_TOLERATION_SECONDS',

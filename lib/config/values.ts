@@ -87,6 +87,18 @@ export const ipv4OrNone: ValueType<string | false> = {
     .transform((s) => (s === 'none' ? false : s)),
 };
 
+/** An IPv4 prefix between /8 and /30 (a Service range: its network and broadcast addresses are never handed out). */
+export const ipv4Cidr: ValueType<string> = {
+  expected: 'an IPv4 CIDR from /8 to /30',
+  schema: z.string().refine(
+    (s) => {
+      const [addr, bits] = s.split('/');
+      return isIPv4(addr ?? '') && /^\d+$/.test(bits ?? '') && Number(bits) >= 8 && Number(bits) <= 30;
+    },
+    { error: 'an IPv4 CIDR from /8 to /30' },
+  ),
+};
+
 export const positiveInteger: ValueType<number> = {
   expected: 'a positive integer',
   schema: z.coerce.number({ error: 'a positive integer' }).int({ error: 'a positive integer' }).min(1, { error: 'a positive integer' }),

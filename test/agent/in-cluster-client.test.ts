@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIGMAPS, PODS, SERVICE_ACCOUNTS } from '#lib/kinds/resources';
 import type { KObject } from '#lib/api/object';
+import { needClusterIPs } from '../helpers/cluster-ips.js';
 import { waitFor } from '../helpers/wait.js';
 import { dockerForTests, removeNodeContainers, uniqueNode } from './docker.js';
 import { agentCluster, type P, podObject, waitGone, waitPod } from './harness.js';
@@ -115,7 +116,7 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
 
   it('reaches the API through the kubernetes Service with its ServiceAccount token', async (ctx) => {
     await waitFor(() => c.proxy!.listening().includes(`${CLUSTER_IP}:443`) || !!c.proxy!.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
-    if (c.proxy!.clusterIPsUnavailable) ctx.skip();
+    needClusterIPs(c.proxy!.clusterIPsUnavailable, () => ctx.skip());
     await startClient('client');
     const { pod, result } = await clientResult('client');
     expect(pod.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-') && v.projected)).toBe(true);
@@ -129,7 +130,7 @@ describe.runIf(docker)('an in-cluster client in a container', () => {
   }, 120_000);
 
   it('lists what its Role allows and gets 403 for the rest', async (ctx) => {
-    if (c.proxy!.clusterIPsUnavailable) ctx.skip();
+    needClusterIPs(c.proxy!.clusterIPsUnavailable, () => ctx.skip());
     const rbac = (resource: string, body: Record<string, unknown>) =>
       c.client.call({
         method: 'POST',

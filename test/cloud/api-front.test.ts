@@ -23,11 +23,16 @@ import { HttpTransport } from '#lib/client/transport';
 import { CONFIGMAPS, ENDPOINTS, SERVICE_ACCOUNTS, SERVICES } from '#lib/kinds/resources';
 import { localTls } from '#lib/local/tls';
 import { silentLogger } from '#lib/log/logger';
+import { needClusterIPs } from '../helpers/cluster-ips.js';
 import { waitFor } from '../helpers/wait.js';
 import { type ApiModule, type CloudAccount, deployToEmulator, FunctionUrlServer, loadBundle } from './harness.js';
 
 const bundles = inject('cloudBundles');
-const account: CloudAccount | undefined = await deployToEmulator();
+/** A service range of its own, so its kubernetes ClusterIP is no other test cluster's on this host (KUMO_SERVICE_CLUSTER_IP_RANGE). */
+const second = 150 + Math.floor(Math.random() * 50);
+const RANGE = `10.${second}.0.0/16`;
+const CLUSTER_IP = `10.${second}.0.1`;
+const account: CloudAccount | undefined = await deployToEmulator({ KUMO_SERVICE_CLUSTER_IP_RANGE: RANGE });
 
 interface Answer {
   status: number;
@@ -44,7 +49,7 @@ describe.runIf(account)('the kubernetes Service on a cloud node', () => {
   let client: KubeClient;
   // Amazon's certificate for the Function URL, and the cluster CA's for the Service (what kube-root-ca.crt holds).
   const amazon = localTls(join(dir, 'amazon'), ['localhost']);
-  const cluster = localTls(join(dir, 'cluster'), ['10.96.0.1', ...kubernetesServiceNames()]);
+  const cluster = localTls(join(dir, 'cluster'), [CLUSTER_IP, ...kubernetesServiceNames()]);
 
   beforeAll(async () => {
     fn = new FunctionUrlServer((await loadBundle<ApiModule>(bundles.api)).streamingHandler);
@@ -85,7 +90,7 @@ describe.runIf(account)('the kubernetes Service on a cloud node', () => {
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
-          host: '10.96.0.1',
+          host: CLUSTER_IP,
           port: 443,
           path,
           ca: opts.ca ?? cluster.caPem,
@@ -105,14 +110,14 @@ describe.runIf(account)('the kubernetes Service on a cloud node', () => {
 
   it('is the first address of the service range with https 443, and has no endpoints', async () => {
     expect(await client.get(SERVICES, 'default', 'kubernetes')).toMatchObject({
-      spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 443 }] },
+      spec: { clusterIP: CLUSTER_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 443 }] },
     });
     expect(await client.find(ENDPOINTS, 'default', 'kubernetes')).toBeUndefined();
   });
 
   it("answers pods with the cluster CA's certificate and carries their token to the Function URL", async (ctx) => {
-    await waitFor(() => proxy.listening().includes('10.96.0.1:443') || !!proxy.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
-    if (proxy.clusterIPsUnavailable) ctx.skip();
+    await waitFor(() => proxy.listening().includes(`${CLUSTER_IP}:443`) || !!proxy.clusterIPsUnavailable, { what: 'the ClusterIP listener' });
+    needClusterIPs(proxy.clusterIPsUnavailable, () => ctx.skip());
     await client.create(CONFIGMAPS, 'default', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -146,7 +151,7 @@ describe.runIf(account)('the kubernetes Service on a cloud node', () => {
   });
 
   it('answers 503 with a Status when the Function URL does not answer', async (ctx) => {
-    if (proxy.clusterIPsUnavailable) ctx.skip();
+    needClusterIPs(proxy.clusterIPsUnavailable, () => ctx.skip());
     standIn.closeAllConnections();
     standIn.close();
     const down = await viaService('/version', { token: a.adminToken });
