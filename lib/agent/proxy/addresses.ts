@@ -47,7 +47,9 @@ export class LocalAddresses {
       this.added.add(ip);
       return true;
     }
-    if (/File exists/i.test(res.message)) {
+    // Already on the device (another process's, e.g. a second cluster's proxy on this host): older iproute2 says
+    // "File exists", newer "Address already assigned".
+    if (/File exists|already assigned/i.test(res.message)) {
       this.found.add(ip);
       return true;
     }
