@@ -32,6 +32,16 @@ const MATRIX: readonly [string, readonly ('yes' | 'no')[]][] = [
   ['list namespaces', ['yes', 'yes', 'yes', 'yes', 'no']],
 ];
 
+/** A binding of `user` to the ClusterRole `role`: cluster-wide, or in namespace NS. */
+function binding(kind: 'ClusterRoleBinding' | 'RoleBinding', name: string, role: string, user: string): string {
+  const namespace = kind === 'RoleBinding' ? `, namespace: ${NS}` : '';
+  return `apiVersion: rbac.authorization.k8s.io/v1
+kind: ${kind}
+metadata: { name: ${name}${namespace} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ${role} }
+subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: ${user} } ]`;
+}
+
 describe('kubectl auth can-i under RBAC: the default roles and a custom one', () => {
   let server: TokenServer;
   let dir: string;
@@ -51,29 +61,13 @@ apiVersion: v1
 kind: Namespace
 metadata: { name: ${NS} }
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: root-is-cluster-admin }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }
-subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: root } ]
+${binding('ClusterRoleBinding', 'root-is-cluster-admin', 'cluster-admin', 'root')}
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: owner-is-admin, namespace: ${NS} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin }
-subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: owner } ]
+${binding('RoleBinding', 'owner-is-admin', 'admin', 'owner')}
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: editor-edits, namespace: ${NS} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit }
-subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: editor } ]
+${binding('RoleBinding', 'editor-edits', 'edit', 'editor')}
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: viewer-views, namespace: ${NS} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view }
-subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: viewer } ]
+${binding('RoleBinding', 'viewer-views', 'view', 'viewer')}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
